@@ -1,0 +1,210 @@
+/**
+ * The state of one ONNX → IR import. Every ONNX tensor maps either to a constant (folded at
+ * import, kept in float64 so int64 shape arithmetic stays exact) or to an IR value plus a
+ * permutation: the ONNX tensor equals the IR value (with its run-time batch dim in front)
+ * transposed by `perm`. Transposes are therefore free until an op needs a particular layout;
+ * convolutions ask for channels-last, so a Keras model's NHWC→NCHW→NHWC Transposes vanish.
+ * In a batched import, any op that would move, contract or broadcast over the batch dim
+ * throws BatchCrossing and the whole import is retried without a batch dim.
+ */
+import type { ElemType, Node, Value } from '../../ir/graph.js';
+import { numel } from '../../ir/graph.js';
+import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
+import { transposeData } from '../../sim/float/kernels/layout.js';
+import { NnInputError } from '../../util/tensor.js';
+
+/** Stands for the symbolic batch size inside constant shape tensors (from Shape of a batched value). */
+export const BATCH = -(2 ** 40);
+
+export class BatchCrossing extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchCrossing';
+  }
+}
+
+export interface ConstT {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+  readonly elem: ElemType;
+}
+
+export type OVal =
+  | { readonly kind: 'const'; readonly t: ConstT }
+  | { readonly kind: 'dyn'; readonly ir: string; readonly perm: readonly number[] };
+
+export type Dyn = Extract<OVal, { kind: 'dyn' }>;
+
+export const identity = (r: number): number[] => Array.from({ length: r }, (_, i) => i);
+export const isIdentity = (p: readonly number[]): boolean => p.every((v, i) => v === i);
+export function invert(p: readonly number[]): number[] {
+  const q = new Array<number>(p.length);
+  p.forEach((v, i) => (q[v] = i));
+  return q;
+}
+
+export function constOf(shape: readonly number[], data: ArrayLike<number>, elem: ElemType = 'float32'): ConstT {
+  return { shape: [...shape], data: Float64Array.from(data as ArrayLike<number>), elem };
+}
+
+export class Importer {
+  readonly values = new Map<string, Value>();
+  readonly nodes: Node[] = [];
+  private readonly onnxVals = new Map<string, OVal>();
+  private readonly names = new Set<string>();
+  private readonly nodeNames = new Set<string>();
+
+  constructor(
+    readonly source: string,
+    readonly batched: boolean,
+    /** Declared fixed batch size of the inputs (e.g. 789444), or null when symbolic. */
+    readonly declaredBatch: number | null,
+    readonly opset: number,
+  ) {}
+
+  // ---- naming -------------------------------------------------------------------------------
+
+  /** A value name not used yet, derived from `base` (model names are kept readable here; the emitter sanitizes). */
+  fresh(base: string): string {
+    const b = base || 'v';
+    let name = b;
+    for (let k = 1; this.names.has(name); k++) name = `${b}_${k}`;
+    this.names.add(name);
+    return name;
+  }
+
+  freshNode(base: string): string {
+    let name = base;
+    for (let k = 1; this.nodeNames.has(name); k++) name = `${base}_${k}`;
+    this.nodeNames.add(name);
+    return name;
+  }
+
+  // ---- ONNX-side values ---------------------------------------------------------------------
+
+  set(name: string, v: OVal): void {
+    this.onnxVals.set(name, v);
+  }
+
+  get(name: string, where: string): OVal {
+    const v = this.onnxVals.get(name);
+    if (!v) throw new NnInputError(`${where}: input '${name}' is not produced by any earlier node, initializer or graph input`);
+    return v;
+  }
+
+  /** Optional input: '' or beyond the list means absent. */
+  opt(node: { input?: string[] | null }, i: number, where: string): OVal | undefined {
+    const name = node.input?.[i];
+    return name ? this.get(name, where) : undefined;
+  }
+
+  // ---- IR emission --------------------------------------------------------------------------
+
+  addInput(name: string, shape: readonly number[], elem: ElemType): string {
+    const ir = this.fresh(name);
+    this.values.set(ir, { name: ir, shape: [...shape], elem });
+    return ir;
+  }
+
+  /** Stores a constant in the IR as float32 (weights) and returns its IR name. */
+  addConst(t: { shape: readonly number[]; data: ArrayLike<number>; elem?: ElemType }, base: string): string {
+    const ir = this.fresh(base);
+    this.values.set(ir, { name: ir, shape: [...t.shape], elem: t.elem ?? 'float32', data: Float32Array.from(t.data) });
+    return ir;
+  }
+
+  /** Appends a node; output shapes come from the op registry so the IR is consistent by construction. */
+  emit<K extends OpKind>(op: K, nodeName: string, inputs: readonly string[], attrs: OpAttrs[K], nOut = 1): string[] {
+    const ins = inputs.map((i) => (i ? this.values.get(i) : undefined));
+    const name = this.freshNode(nodeName);
+    let inferred;
+    try {
+      inferred = OPS[op].infer(ins, attrs as never);
+    } catch (e) {
+      throw new NnInputError(`${this.source}: node '${nodeName}' (${op}): ${(e as Error).message}`);
+    }
+    const outs: string[] = [];
+    for (let k = 0; k < nOut; k++) {
+      const r = inferred[k]!;
+      const o = this.fresh(nOut === 1 ? name : `${name}_out${k}`);
+      this.values.set(o, { name: o, shape: r.shape, elem: r.elem });
+      outs.push(o);
+    }
+    this.nodes.push({ name, op, inputs: [...inputs], outputs: outs, attrs } as unknown as Node);
+    return outs;
+  }
+
+  irShape(ir: string): readonly number[] {
+    return this.values.get(ir)!.shape;
+  }
+
+  // ---- layouts ------------------------------------------------------------------------------
+
+  /** Full rank of a dynamic value as ONNX sees it (batch dim included). */
+  rank(v: Dyn): number {
+    return v.perm.length;
+  }
+
+  /** Full ONNX shape of a dynamic value; the batch dim is BATCH (or the declared size). */
+  onnxShape(v: Dyn): number[] {
+    const irFull = this.batched ? [BATCH, ...this.irShape(v.ir)] : [...this.irShape(v.ir)];
+    return v.perm.map((p) => irFull[p]!);
+  }
+
+  /** Refuses an operation that would mix samples; in an unbatched import there is nothing to refuse. */
+  cross(what: string): void {
+    if (this.batched) throw new BatchCrossing(what);
+  }
+
+  dyn(ir: string, perm?: readonly number[]): Dyn {
+    const r = this.irShape(ir).length + (this.batched ? 1 : 0);
+    return { kind: 'dyn', ir, perm: perm ?? identity(r) };
+  }
+
+  /**
+   * An IR value whose full dims, transposed by `want`, give the ONNX tensor `v`.
+   * Emits at most one Transpose.
+   */
+  relayout(v: Dyn, want: readonly number[], nodeName: string): string {
+    const qinv = invert(want);
+    const r = qinv.map((j) => v.perm[j]!);
+    if (isIdentity(r)) return v.ir;
+    let own = r;
+    if (this.batched) {
+      if (r[0] !== 0) throw new BatchCrossing(`${nodeName}: layout change moves the batch dim`);
+      own = r.slice(1).map((x) => x - 1);
+    }
+    return this.emit('Transpose', `${nodeName}_relayout`, [v.ir], { perm: own })[0]!;
+  }
+
+  /** The IR value holding `v` in the model's own layout. */
+  plain(v: Dyn, nodeName: string): string {
+    return this.relayout(v, identity(v.perm.length), nodeName);
+  }
+
+  /**
+   * A constant placed so that it broadcasts against a dynamic value of full rank `rank` laid
+   * out by `perm`, exactly as the ONNX constant broadcasts against the ONNX tensor. Returns
+   * null when the constant has a higher rank (the caller then works in the plain layout).
+   */
+  constFor(c: ConstT, perm: readonly number[], nodeName: string, base: string): string | null {
+    const R = perm.length;
+    if (c.shape.length > R) return null;
+    const expanded = [...new Array<number>(R - c.shape.length).fill(1), ...c.shape];
+    const pinv = invert(perm);
+    let shape = pinv.map((i) => expanded[i]!);
+    let data = isIdentity(perm)
+      ? Float32Array.from(c.data)
+      : transposeData(Float32Array.from(c.data), expanded, pinv);
+    if (this.batched) {
+      if (shape[0] !== 1) {
+        throw new BatchCrossing(`${nodeName}: constant of shape [${c.shape.join(',')}] varies along the batch dim`);
+      }
+      shape = shape.slice(1);
+    }
+    // Leading 1s broadcast anyway; dropping them keeps constants minimal.
+    while (shape.length > 0 && shape[0] === 1) shape = shape.slice(1);
+    if (numel(shape) !== data.length) data = data.slice(0, numel(shape));
+    return this.addConst({ shape, data, elem: c.elem }, base);
+  }
+}

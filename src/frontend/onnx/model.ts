@@ -1,0 +1,220 @@
+/**
+ * The ONNX frontend's entry point: decodes a ModelProto, checks the opset and that every op is
+ * supported (listing all unsupported ones at once), reads initializers and Constant nodes,
+ * decides whether dim 0 of the inputs is a batch dim, runs the per-op converters in graph order
+ * and returns a verified IR graph whose inputs and outputs keep the model's own layout. When a
+ * batched import meets an op that mixes samples it starts over without a batch dim, so any
+ * model still imports (it then runs only at its declared shape).
+ */
+import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
+import type { Graph, IoBinding } from '../../ir/graph.js';
+import { verify, VerifyError } from '../../ir/verify.js';
+import { type HostTensor, NnInputError } from '../../util/tensor.js';
+import { toNum } from './attrs.js';
+import { BASIC_CONVERTERS } from './convert-basic.js';
+import { NN_CONVERTERS, QONNX_CONVERTERS } from './convert-nn.js';
+import { type Converter, Ctx, elemOfOnnxType } from './context.js';
+import { BatchCrossing, constOf, Importer, type OVal } from './importer.js';
+import { decodeTensorProto } from './tensor-proto.js';
+
+const { onnx } = onnxProto;
+type IModel = onnxProto.onnx.IModelProto;
+type INode = onnxProto.onnx.INodeProto;
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 21;
+
+export interface OnnxImportOptions {
+  /** 'auto' (default): treat a shared leading input dim as the batch; false: never. */
+  batch?: 'auto' | false;
+  /** Graph inputs to treat as constants with these values (e.g. shape or pads tensors). */
+  freeze?: ReadonlyMap<string, HostTensor>;
+}
+
+const STANDARD_DOMAINS = new Set(['', 'ai.onnx']);
+const isQonnxDomain = (d: string) => d === 'onnx.brevitas' || d.startsWith('qonnx');
+
+function converterFor(node: INode): Converter | undefined {
+  const domain = node.domain ?? '';
+  const op = node.opType ?? '';
+  if (STANDARD_DOMAINS.has(domain)) return BASIC_CONVERTERS[op] ?? NN_CONVERTERS[op];
+  if (isQonnxDomain(domain)) return QONNX_CONVERTERS[op];
+  return undefined;
+}
+
+/** Names every supported ONNX op type (for `inspect` and error messages). */
+export function supportedOnnxOps(): string[] {
+  return [...Object.keys(BASIC_CONVERTERS), ...Object.keys(NN_CONVERTERS), ...Object.keys(QONNX_CONVERTERS).map((k) => `${k} (QONNX)`)].sort();
+}
+
+export function decodeModel(bytes: Uint8Array, source: string): IModel {
+  let model: IModel;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new NnInputError(`${source}: not a readable ONNX model (${(e as Error).message}); is the file truncated or of another format?`);
+  }
+  if (!model.graph || !(model.graph.node?.length || model.graph.output?.length)) {
+    throw new NnInputError(`${source}: not an ONNX model (no graph found); expected a .onnx file saved by onnx.save or an exporter`);
+  }
+  return model;
+}
+
+function opsetOf(model: IModel, source: string): number {
+  const entry = (model.opsetImport ?? []).find((o) => STANDARD_DOMAINS.has(o.domain ?? ''));
+  const v = entry ? toNum(entry.version) : toNum(model.irVersion) < 3 ? 1 : MAX_OPSET;
+  if (v < MIN_OPSET) {
+    throw new NnInputError(`${source}: opset ${v} is older than the oldest supported (${MIN_OPSET}); convert it with onnx.version_converter.convert_version(model, 13)`);
+  }
+  if (v > MAX_OPSET) {
+    throw new NnInputError(`${source}: opset ${v} is newer than the newest supported (${MAX_OPSET}); re-export with opset <= ${MAX_OPSET}`);
+  }
+  return v;
+}
+
+function checkSupported(model: IModel, source: string): void {
+  const missing = new Map<string, string[]>();
+  (model.graph!.node ?? []).forEach((n, i) => {
+    if (converterFor(n)) return;
+    const domain = n.domain ?? '';
+    const key = STANDARD_DOMAINS.has(domain) ? (n.opType ?? '?') : `${n.opType} (domain ${domain})`;
+    const list = missing.get(key) ?? [];
+    list.push(n.name || `#${i}`);
+    missing.set(key, list);
+  });
+  if (missing.size === 0) return;
+  const lines = [...missing].map(([op, names]) => {
+    const shown = names.slice(0, 5).map((s) => `'${s}'`).join(', ');
+    return `  ${op}: ${shown}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
+  });
+  throw new NnInputError(
+    `${source}: ${missing.size} unsupported op type(s):\n${lines.join('\n')}\n` +
+      `Supported ONNX ops: ${supportedOnnxOps().join(', ')}.`,
+  );
+}
+
+function hostToConst(h: HostTensor, elem = 'float32' as const): OVal {
+  return { kind: 'const', t: constOf(h.shape, Array.from(h.data as ArrayLike<number | bigint>, Number), elem) };
+}
+
+interface InputDecl {
+  name: string;
+  dims: (number | string | null)[];
+  elem: ReturnType<typeof elemOfOnnxType>;
+}
+
+function declaredInputs(model: IModel, frozen: ReadonlySet<string>, source: string): InputDecl[] {
+  const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name ?? ''));
+  return (model.graph!.input ?? [])
+    .filter((i) => !inits.has(i.name ?? '') && !frozen.has(i.name ?? ''))
+    .map((i) => {
+      const tt = i.type?.tensorType;
+      if (!tt) throw new NnInputError(`${source}: graph input '${i.name}' is not a tensor (sequences, maps and optionals are not supported)`);
+      if (!tt.shape) throw new NnInputError(`${source}: graph input '${i.name}' has no declared shape; nn2hls needs static shapes`);
+      const dims = (tt.shape.dim ?? []).map((d) => (d.dimValue != null && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : d.dimParam || null));
+      return { name: i.name ?? '', dims, elem: elemOfOnnxType(tt.elemType ?? 1) };
+    });
+}
+
+/** A shared leading dim (all symbolic, or all the same number) marks a batch dim. */
+function detectBatch(decls: InputDecl[]): { batched: boolean; declared: number | null } {
+  if (decls.length === 0 || decls.some((d) => d.dims.length === 0)) return { batched: false, declared: null };
+  const firsts = decls.map((d) => d.dims[0]);
+  if (firsts.every((f) => typeof f !== 'number')) return { batched: true, declared: null };
+  if (firsts.every((f) => f === firsts[0])) return { batched: true, declared: firsts[0] as number };
+  return { batched: false, declared: null };
+}
+
+function build(model: IModel, source: string, opset: number, batched: boolean, declared: number | null, opts: OnnxImportOptions): Graph {
+  const g = model.graph!;
+  const frozen = opts.freeze ?? new Map<string, HostTensor>();
+  const imp = new Importer(source, batched, declared, opset);
+  for (const t of g.initializer ?? []) {
+    const h = decodeTensorProto(t, `${source}: initializer '${t.name}'`);
+    imp.set(t.name ?? '', { kind: 'const', t: constOf(h.shape, Array.from(h.data as ArrayLike<number | bigint>, Number), elemOfOnnxType(t.dataType ?? 1)) });
+  }
+  for (const [name, h] of frozen) imp.set(name, hostToConst(h));
+  const decls = declaredInputs(model, new Set(frozen.keys()), source);
+  const inputs: IoBinding[] = decls.map((d) => {
+    const sampleDims = batched ? d.dims.slice(1) : d.dims;
+    sampleDims.forEach((dim, k) => {
+      if (typeof dim !== 'number') {
+        throw new NnInputError(
+          `${source}: graph input '${d.name}' has symbolic dim ${batched ? k + 1 : k} ('${dim ?? '?'}'); nn2hls needs static shapes apart from a leading batch dim`,
+        );
+      }
+    });
+    const ir = imp.addInput(d.name, sampleDims as number[], d.elem);
+    imp.set(d.name, imp.dyn(ir));
+    return { modelName: d.name, value: ir, modelShape: d.dims.map((x) => (typeof x === 'number' ? x : null)), elem: d.elem };
+  });
+
+  (g.node ?? []).forEach((node, idx) => {
+    const name = imp.freshNode(node.name || `${node.opType}_${idx}`);
+    const ctx = new Ctx(imp, node, name);
+    const outs = converterFor(node)!(ctx);
+    (node.output ?? []).forEach((o, i) => {
+      if (!o) return;
+      const v = outs[i];
+      if (!v) return ctx.fail(`output ${i} ('${o}') is not supported`);
+      imp.set(o, v);
+    });
+  });
+
+  const outputs: IoBinding[] = (g.output ?? []).map((o) => {
+    const name = o.name ?? '';
+    const v = imp.get(name, `${source}: graph output '${name}'`);
+    const elem = elemOfOnnxType(o.type?.tensorType?.elemType ?? 1);
+    let ir: string;
+    if (v.kind === 'const') {
+      imp.cross(`graph output '${name}' is a constant`);
+      ir = imp.addConst({ shape: v.t.shape, data: v.t.data, elem }, name);
+    } else {
+      ir = imp.plain(v, `output_${name}`);
+    }
+    const shape = imp.values.get(ir)!.shape;
+    return { modelName: name, value: ir, modelShape: batched ? [declared, ...shape] : [...shape], elem };
+  });
+
+  return {
+    name: g.name || source.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''),
+    batched,
+    values: imp.values,
+    nodes: imp.nodes,
+    inputs,
+    outputs,
+    source,
+  };
+}
+
+export function importOnnx(bytes: Uint8Array, source: string, opts: OnnxImportOptions = {}): Graph {
+  const model = decodeModel(bytes, source);
+  const opset = opsetOf(model, source);
+  checkSupported(model, source);
+  const decls = declaredInputs(model, new Set(opts.freeze?.keys() ?? []), source);
+  const { batched, declared } = opts.batch === false ? { batched: false, declared: null } : detectBatch(decls);
+  let graph: Graph;
+  try {
+    graph = build(model, source, opset, batched, declared, opts);
+  } catch (e) {
+    if (!(e instanceof BatchCrossing)) throw e;
+    graph = build(model, source, opset, false, null, opts);
+  }
+  try {
+    return verify(graph);
+  } catch (e) {
+    if (e instanceof VerifyError) throw new Error(`${source}: internal error, the imported graph is inconsistent:\n${e.message}`);
+    throw e;
+  }
+}
+
+export function loadOnnxFile(path: string, opts: OnnxImportOptions = {}): Graph {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new NnInputError(`${path}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return importOnnx(bytes, path, opts);
+}

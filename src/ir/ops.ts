@@ -1,0 +1,563 @@
+/**
+ * The closed op registry of the nn2hls IR. For every op: its typed attributes (the OpAttrs
+ * interface, keyed by op name, gives a discriminated union of nodes), a one-line summary, the
+ * input arity, and shape inference. Conventions shared by all ops:
+ *  - spatial ops are channels-last: activations are [...lead, spatial..., C]; any leading dims
+ *    (the run-time batch, or explicit dims of an unbatched graph) pass through untouched;
+ *  - axes in attributes are negative (counted from the end) so they mean the same thing with or
+ *    without the run-time batch dim;
+ *  - everything shape-like is static and resolved by the frontend (no dynamic shapes).
+ * The verifier (verify.ts) and both executors dispatch on this table; nothing else lists ops.
+ */
+import type { ElemType, Value } from './graph.js';
+
+export interface ConvAttrs {
+  /** Spatial kernel size, e.g. [3,3]. Its length is the number of spatial dims. */
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  /** [begin_0, begin_1, ..., end_0, end_1, ...] as in ONNX, explicit (auto_pad resolved). */
+  readonly pads: readonly number[];
+  readonly group: number;
+}
+
+export interface ConvTransposeAttrs extends ConvAttrs {
+  readonly outputPadding: readonly number[];
+}
+
+export interface PoolAttrs {
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  readonly pads: readonly number[];
+  /** Output size uses ceil instead of floor; windows may then hang over the padded input. */
+  readonly ceilMode: boolean;
+}
+
+export interface RecurrentAttrs {
+  readonly hidden: number;
+  readonly direction: 'forward' | 'reverse' | 'bidirectional';
+  /** Activation names per ONNX (e.g. ['Sigmoid','Tanh','Tanh'] for LSTM), repeated per direction. */
+  readonly activations: readonly string[];
+  readonly activationAlpha: readonly number[];
+  readonly activationBeta: readonly number[];
+  /** Cell clip threshold, 0 = none. */
+  readonly clip: number;
+}
+
+export type ResizeCoordMode =
+  | 'half_pixel'
+  | 'pytorch_half_pixel'
+  | 'align_corners'
+  | 'asymmetric'
+  | 'tf_half_pixel_for_nn';
+export type ResizeNearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+
+export interface OpAttrs {
+  /** x[..., K] · W[K, M] (+ b[M]) -> [..., M]; W, b constant. */
+  Dense: Record<string, never>;
+  /** numpy matmul of two tensors (either may be dynamic). */
+  MatMul: Record<string, never>;
+  /** x[..., S..., Cin] * W[k..., Cin/group, Cout] (+ b[Cout]) -> [..., S'..., Cout]. */
+  Conv: ConvAttrs;
+  /** x[..., S..., Cin], W[k..., Cin, Cout/group] (+ b[Cout]) -> [..., S'..., Cout]. */
+  ConvTranspose: ConvTransposeAttrs;
+  MaxPool: PoolAttrs;
+  AvgPool: PoolAttrs & { readonly countIncludePad: boolean };
+  GlobalAvgPool: { readonly spatialRank: number };
+  GlobalMaxPool: { readonly spatialRank: number };
+  /** y = (x - mean) / sqrt(var + eps) * scale + bias over the last (channel) axis. */
+  BatchNorm: { readonly epsilon: number };
+  /** Training-mode batch norm: statistics of this batch; outputs y, running mean, running var. */
+  BatchNormTraining: { readonly epsilon: number; readonly momentum: number };
+  Relu: Record<string, never>;
+  LeakyRelu: { readonly alpha: number };
+  Sigmoid: Record<string, never>;
+  HardSigmoid: { readonly alpha: number; readonly beta: number };
+  HardSwish: Record<string, never>;
+  Tanh: Record<string, never>;
+  Elu: { readonly alpha: number };
+  Selu: { readonly alpha: number; readonly gamma: number };
+  Softplus: Record<string, never>;
+  Softsign: Record<string, never>;
+  ThresholdedRelu: { readonly alpha: number };
+  /** Clamp to [min, max] (±Infinity when absent). */
+  Clip: { readonly min: number; readonly max: number };
+  Add: Record<string, never>;
+  Sub: Record<string, never>;
+  Mul: Record<string, never>;
+  Div: Record<string, never>;
+  Max: Record<string, never>;
+  Min: Record<string, never>;
+  /** x < 0 ? slope * x : x, slope broadcast to x. */
+  PRelu: Record<string, never>;
+  /** Softmax over `axis` (negative), or over all dims from axis to the end when toEnd (opset < 13). */
+  Softmax: { readonly axis: number; readonly toEnd: boolean };
+  LogSoftmax: { readonly axis: number; readonly toEnd: boolean };
+  /** Same data, new static shape (row-major order kept). */
+  Reshape: { readonly shape: readonly number[] };
+  /** Permute the value's own dims (leading run-time dims stay first). */
+  Transpose: { readonly perm: readonly number[] };
+  Concat: { readonly axis: number };
+  Pad: {
+    readonly mode: 'constant' | 'edge' | 'reflect';
+    /** [begin per dim..., end per dim...] over the value's own dims; may be negative (crop). */
+    readonly pads: readonly number[];
+    readonly value: number;
+  };
+  Resize: {
+    readonly mode: 'nearest' | 'linear';
+    /** Scale per dim of the value (output/input), as used by the coordinate transform. */
+    readonly scales: readonly number[];
+    readonly outShape: readonly number[];
+    readonly coordMode: ResizeCoordMode;
+    readonly nearestMode: ResizeNearestMode;
+  };
+  /** x[..., T, I], W, R, B?, h0?[..., D, H], c0?[..., D, H], P? -> Y[..., T, D, H], Yh, Yc. */
+  LSTM: RecurrentAttrs & { readonly inputForget: boolean };
+  GRU: RecurrentAttrs & { readonly linearBeforeReset: boolean };
+  RNN: RecurrentAttrs;
+  /** y = saturate(round_half_even(x / scale) + zero_point); scale/zp per tensor or along axis. */
+  QuantizeLinear: { readonly axis: number; readonly elem: 'int8' | 'uint8' };
+  DequantizeLinear: { readonly axis: number };
+  /** QONNX Quant: inputs x, scale, zeropt, bitwidth (all but x constant). */
+  Quant: { readonly signed: boolean; readonly narrow: boolean; readonly rounding: string };
+  /** QONNX BipolarQuant: x >= 0 ? scale : -scale. */
+  BipolarQuant: Record<string, never>;
+}
+
+export type OpKind = keyof OpAttrs;
+
+export interface OpInfo {
+  readonly summary: string;
+  /** [min, max] number of inputs. */
+  readonly arity: readonly [number, number];
+  readonly outputs: readonly [number, number];
+  /** Output shapes from input values; throws Error(message) on inconsistency. */
+  infer(inputs: readonly (Value | undefined)[], attrs: never): ShapeResult[];
+}
+
+export interface ShapeResult {
+  shape: number[];
+  elem: ElemType;
+}
+
+const f32 = (shape: number[]): ShapeResult => ({ shape, elem: 'float32' });
+
+function need(v: Value | undefined, what: string): Value {
+  if (!v) throw new Error(`missing ${what}`);
+  return v;
+}
+
+/** numpy broadcasting of two shapes; throws on mismatch. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const r = Math.max(a.length, b.length);
+  const out = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1;
+    const db = b[b.length - r + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast`);
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Output length of one spatial dim of a conv/pool window. */
+export function windowOut(
+  inp: number,
+  k: number,
+  stride: number,
+  dil: number,
+  padBegin: number,
+  padEnd: number,
+  ceil = false,
+): number {
+  const span = dil * (k - 1) + 1;
+  const num = inp + padBegin + padEnd - span;
+  let out = (ceil ? Math.ceil(num / stride) : Math.floor(num / stride)) + 1;
+  // ONNX/PyTorch: with ceil mode the last window must start inside the input or left padding.
+  if (ceil && (out - 1) * stride >= inp + padBegin) out -= 1;
+  return out;
+}
+
+function spatialCheck(x: Value, a: PoolAttrs | ConvAttrs, min = 1): { lead: number[]; sp: number[]; c: number } {
+  const s = a.kernel.length;
+  if (x.shape.length < s + min) {
+    throw new Error(`input of rank ${x.shape.length} is too small for ${s} spatial dims plus channels`);
+  }
+  if (a.strides.length !== s || a.dilations.length !== s || a.pads.length !== 2 * s) {
+    throw new Error(`kernel/strides/dilations/pads lengths disagree (${s} spatial dims)`);
+  }
+  const r = x.shape.length;
+  return { lead: x.shape.slice(0, r - s - 1), sp: x.shape.slice(r - s - 1, r - 1), c: x.shape[r - 1]! };
+}
+
+function poolInfer(x: Value, a: PoolAttrs): number[] {
+  const { lead, sp, c } = spatialCheck(x, a);
+  const s = a.kernel.length;
+  const out = sp.map((d, i) =>
+    windowOut(d, a.kernel[i]!, a.strides[i]!, a.dilations[i]!, a.pads[i]!, a.pads[i + s]!, a.ceilMode),
+  );
+  if (out.some((d) => d < 1)) throw new Error(`window larger than padded input [${sp.join(',')}]`);
+  return [...lead, ...out, c];
+}
+
+const unary = (summary: string): OpInfo => ({
+  summary,
+  arity: [1, 1],
+  outputs: [1, 1],
+  infer: (ins) => [f32([...need(ins[0], 'input').shape])],
+});
+
+const binary = (summary: string): OpInfo => ({
+  summary,
+  arity: [2, 2],
+  outputs: [1, 1],
+  infer: (ins) => [f32(broadcastShapes(need(ins[0], 'A').shape, need(ins[1], 'B').shape))],
+});
+
+function normAxis(axis: number, rank: number): number {
+  if (axis >= 0 || axis < -rank) throw new Error(`axis ${axis} must be negative and within rank ${rank}`);
+  return rank + axis;
+}
+
+function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, gates: number): ShapeResult[] {
+  const x = need(ins[0], 'X');
+  const w = need(ins[1], 'W');
+  const r = need(ins[2], 'R');
+  const dirs = a.direction === 'bidirectional' ? 2 : 1;
+  if (x.shape.length < 2) throw new Error(`X must be [..., seq, input], got [${x.shape.join(',')}]`);
+  const t = x.shape[x.shape.length - 2]!;
+  const inSize = x.shape[x.shape.length - 1]!;
+  const lead = x.shape.slice(0, -2);
+  const H = a.hidden;
+  const expectW = [dirs, gates * H, inSize];
+  const expectR = [dirs, gates * H, H];
+  if (w.shape.join() !== expectW.join()) throw new Error(`W must be [${expectW}], got [${w.shape}]`);
+  if (r.shape.join() !== expectR.join()) throw new Error(`R must be [${expectR}], got [${r.shape}]`);
+  return [f32([...lead, t, dirs, H]), f32([...lead, dirs, H]), f32([...lead, dirs, H])];
+}
+
+export const OPS: { readonly [K in OpKind]: OpInfo } = {
+  Dense: {
+    summary: 'fully connected layer x·W + b with constant weights',
+    arity: [2, 3],
+    outputs: [1, 1],
+    infer: (ins) => {
+      const x = need(ins[0], 'input');
+      const w = need(ins[1], 'weight');
+      const k = x.shape[x.shape.length - 1];
+      if (w.shape.length !== 2 || w.shape[0] !== k) {
+        throw new Error(`weight must be [${k}, M] for input [${x.shape.join(',')}], got [${w.shape.join(',')}]`);
+      }
+      const b = ins[2];
+      if (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[1])) {
+        throw new Error(`bias must be [${w.shape[1]}], got [${b.shape.join(',')}]`);
+      }
+      return [f32([...x.shape.slice(0, -1), w.shape[1]!])];
+    },
+  },
+  MatMul: {
+    summary: 'numpy-style matrix product of two tensors',
+    arity: [2, 2],
+    outputs: [1, 1],
+    infer: (ins) => {
+      let a = [...need(ins[0], 'A').shape];
+      let b = [...need(ins[1], 'B').shape];
+      const aVec = a.length === 1;
+      const bVec = b.length === 1;
+      if (aVec) a = [1, a[0]!];
+      if (bVec) b = [b[0]!, 1];
+      if (a[a.length - 1] !== b[b.length - 2]) {
+        throw new Error(`inner dims differ: [${a.join(',')}] x [${b.join(',')}]`);
+      }
+      const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
+      const out = [...batch];
+      if (!aVec) out.push(a[a.length - 2]!);
+      if (!bVec) out.push(b[b.length - 1]!);
+      return [f32(out)];
+    },
+  },
+  Conv: {
+    summary: 'N-d convolution, channels-last, with groups (depthwise when group = channels)',
+    arity: [2, 3],
+    outputs: [1, 1],
+    infer: (ins, a: ConvAttrs) => {
+      const x = need(ins[0], 'input');
+      const w = need(ins[1], 'weight');
+      const { lead, sp, c } = spatialCheck(x, a);
+      const s = a.kernel.length;
+      const cout = w.shape[w.shape.length - 1]!;
+      const expectW = [...a.kernel, c / a.group, cout];
+      if (c % a.group !== 0 || cout % a.group !== 0 || w.shape.join() !== expectW.join()) {
+        throw new Error(`weight must be [${expectW.join(',')}] (group ${a.group}), got [${w.shape.join(',')}]`);
+      }
+      const out = sp.map((d, i) =>
+        windowOut(d, a.kernel[i]!, a.strides[i]!, a.dilations[i]!, a.pads[i]!, a.pads[i + s]!),
+      );
+      if (out.some((d) => d < 1)) throw new Error(`kernel larger than padded input [${sp.join(',')}]`);
+      return [f32([...lead, ...out, cout])];
+    },
+  },
+  ConvTranspose: {
+    summary: 'N-d transposed convolution, channels-last, with groups and output padding',
+    arity: [2, 3],
+    outputs: [1, 1],
+    infer: (ins, a: ConvTransposeAttrs) => {
+      const x = need(ins[0], 'input');
+      const w = need(ins[1], 'weight');
+      const { lead, sp, c } = spatialCheck(x, a);
+      const s = a.kernel.length;
+      const coutG = w.shape[w.shape.length - 1]!;
+      const expectW = [...a.kernel, c, coutG];
+      if (w.shape.join() !== expectW.join() || c % a.group !== 0) {
+        throw new Error(`weight must be [${expectW.join(',')}], got [${w.shape.join(',')}]`);
+      }
+      const out = sp.map(
+        (d, i) =>
+          a.strides[i]! * (d - 1) +
+          a.outputPadding[i]! +
+          (a.kernel[i]! - 1) * a.dilations[i]! +
+          1 -
+          a.pads[i]! -
+          a.pads[i + s]!,
+      );
+      if (out.some((d) => d < 1)) throw new Error(`empty output [${out.join(',')}]`);
+      return [f32([...lead, ...out, coutG * a.group])];
+    },
+  },
+  MaxPool: {
+    summary: 'max pooling over spatial windows, channels-last',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: PoolAttrs) => [f32(poolInfer(need(ins[0], 'input'), a))],
+  },
+  AvgPool: {
+    summary: 'average pooling over spatial windows, channels-last',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: PoolAttrs) => [f32(poolInfer(need(ins[0], 'input'), a))],
+  },
+  GlobalAvgPool: {
+    summary: 'mean over all spatial dims (kept as size-1 dims), channels-last',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { spatialRank: number }) => {
+      const x = need(ins[0], 'input');
+      const r = x.shape.length;
+      if (r < a.spatialRank + 1) throw new Error(`input rank ${r} too small`);
+      return [f32(x.shape.map((d, i) => (i >= r - 1 - a.spatialRank && i < r - 1 ? 1 : d)))];
+    },
+  },
+  GlobalMaxPool: {
+    summary: 'max over all spatial dims (kept as size-1 dims), channels-last',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { spatialRank: number }) => {
+      const x = need(ins[0], 'input');
+      const r = x.shape.length;
+      if (r < a.spatialRank + 1) throw new Error(`input rank ${r} too small`);
+      return [f32(x.shape.map((d, i) => (i >= r - 1 - a.spatialRank && i < r - 1 ? 1 : d)))];
+    },
+  },
+  BatchNorm: {
+    summary: 'inference batch normalization over the last (channel) axis',
+    arity: [5, 5],
+    outputs: [1, 1],
+    infer: (ins) => {
+      const x = need(ins[0], 'input');
+      const c = x.shape[x.shape.length - 1];
+      for (let i = 1; i < 5; i++) {
+        const p = need(ins[i], 'parameter');
+        if (p.shape.length !== 1 || p.shape[0] !== c) throw new Error(`parameter ${i} must be [${c}]`);
+      }
+      return [f32([...x.shape])];
+    },
+  },
+  BatchNormTraining: {
+    summary: 'training-mode batch normalization using this batch’s statistics',
+    arity: [5, 5],
+    outputs: [1, 3],
+    infer: (ins) => {
+      const x = need(ins[0], 'input');
+      const c = x.shape[x.shape.length - 1]!;
+      return [f32([...x.shape]), f32([c]), f32([c])];
+    },
+  },
+  Relu: unary('max(x, 0)'),
+  LeakyRelu: unary('x < 0 ? alpha·x : x'),
+  Sigmoid: unary('1 / (1 + exp(-x))'),
+  HardSigmoid: unary('clamp(alpha·x + beta, 0, 1)'),
+  HardSwish: unary('x · clamp(x/6 + 1/2, 0, 1)'),
+  Tanh: unary('hyperbolic tangent'),
+  Elu: unary('x < 0 ? alpha·(exp(x) − 1) : x'),
+  Selu: unary('gamma · (x <= 0 ? alpha·(exp(x) − 1) : x)'),
+  Softplus: unary('log(1 + exp(x))'),
+  Softsign: unary('x / (1 + |x|)'),
+  ThresholdedRelu: unary('x > alpha ? x : 0'),
+  Clip: unary('clamp(x, min, max)'),
+  Add: binary('elementwise a + b with broadcasting'),
+  Sub: binary('elementwise a − b with broadcasting'),
+  Mul: binary('elementwise a · b with broadcasting'),
+  Div: binary('elementwise a / b with broadcasting'),
+  Max: binary('elementwise max(a, b) with broadcasting'),
+  Min: binary('elementwise min(a, b) with broadcasting'),
+  PRelu: {
+    summary: 'x < 0 ? slope·x : x with slope broadcast to x',
+    arity: [2, 2],
+    outputs: [1, 1],
+    infer: (ins) => {
+      const x = need(ins[0], 'X');
+      const out = broadcastShapes(x.shape, need(ins[1], 'slope').shape);
+      if (out.join() !== x.shape.join()) throw new Error(`slope must broadcast to input [${x.shape.join(',')}]`);
+      return [f32(out)];
+    },
+  },
+  Softmax: {
+    summary: 'exp(x) / sum(exp(x)) along an axis',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { axis: number }) => {
+      const x = need(ins[0], 'input');
+      normAxis(a.axis, x.shape.length);
+      return [f32([...x.shape])];
+    },
+  },
+  LogSoftmax: {
+    summary: 'x − log(sum(exp(x))) along an axis',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { axis: number }) => {
+      const x = need(ins[0], 'input');
+      normAxis(a.axis, x.shape.length);
+      return [f32([...x.shape])];
+    },
+  },
+  Reshape: {
+    summary: 'same elements, new static shape',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { shape: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      const n = x.shape.reduce((p, d) => p * d, 1);
+      const m = a.shape.reduce((p, d) => p * d, 1);
+      if (a.shape.some((d) => !Number.isInteger(d) || d < 0) || n !== m) {
+        throw new Error(`cannot reshape [${x.shape.join(',')}] to [${a.shape.join(',')}]`);
+      }
+      return [{ shape: [...a.shape], elem: x.elem }];
+    },
+  },
+  Transpose: {
+    summary: 'permute dims',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { perm: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      const sorted = [...a.perm].sort((p, q) => p - q);
+      if (a.perm.length !== x.shape.length || sorted.some((p, i) => p !== i)) {
+        throw new Error(`perm [${a.perm.join(',')}] is not a permutation of rank ${x.shape.length}`);
+      }
+      return [{ shape: a.perm.map((p) => x.shape[p]!), elem: x.elem }];
+    },
+  },
+  Concat: {
+    summary: 'join tensors along an axis',
+    arity: [1, 1 << 20],
+    outputs: [1, 1],
+    infer: (ins, a: { axis: number }) => {
+      const first = need(ins[0], 'input');
+      const r = first.shape.length;
+      const ax = normAxis(a.axis, r);
+      const out = [...first.shape];
+      out[ax] = 0;
+      for (const v of ins) {
+        const s = need(v, 'input').shape;
+        if (s.length !== r || s.some((d, i) => i !== ax && d !== first.shape[i])) {
+          throw new Error(`inputs [${first.shape.join(',')}] and [${s.join(',')}] differ off axis ${a.axis}`);
+        }
+        out[ax]! += s[ax]!;
+      }
+      return [{ shape: out, elem: first.elem }];
+    },
+  },
+  Pad: {
+    summary: 'pad (or crop, with negative pads) with a constant, edge or reflection',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { pads: readonly number[]; mode: string }) => {
+      const x = need(ins[0], 'input');
+      const r = x.shape.length;
+      if (a.pads.length !== 2 * r) throw new Error(`pads must have ${2 * r} entries, got ${a.pads.length}`);
+      const out = x.shape.map((d, i) => d + a.pads[i]! + a.pads[i + r]!);
+      if (out.some((d) => d < 0)) throw new Error(`negative output dim [${out.join(',')}]`);
+      if (a.mode === 'reflect' && x.shape.some((d, i) => d < 2 && (a.pads[i]! > 0 || a.pads[i + r]! > 0))) {
+        throw new Error('reflect padding needs at least 2 elements along padded dims');
+      }
+      return [{ shape: out, elem: x.elem }];
+    },
+  },
+  Resize: {
+    summary: 'nearest or (multi)linear resampling to a static output shape',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { outShape: readonly number[]; scales: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      if (a.outShape.length !== x.shape.length || a.scales.length !== x.shape.length) {
+        throw new Error(`output shape/scales must have rank ${x.shape.length}`);
+      }
+      return [f32([...a.outShape])];
+    },
+  },
+  LSTM: {
+    summary: 'long short-term memory layer (ONNX gate order i, o, f, c)',
+    arity: [3, 8],
+    outputs: [1, 3],
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 4),
+  },
+  GRU: {
+    summary: 'gated recurrent unit layer (ONNX gate order z, r, h)',
+    arity: [3, 6],
+    outputs: [1, 2],
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 3).slice(0, 2),
+  },
+  RNN: {
+    summary: 'simple recurrent layer h = f(x·Wᵀ + h·Rᵀ + b)',
+    arity: [3, 6],
+    outputs: [1, 2],
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 1).slice(0, 2),
+  },
+  QuantizeLinear: {
+    summary: 'float to int8/uint8 with scale and zero point (round half to even, saturate)',
+    arity: [2, 3],
+    outputs: [1, 1],
+    infer: (ins, a: { elem: 'int8' | 'uint8' }) => [{ shape: [...need(ins[0], 'x').shape], elem: a.elem }],
+  },
+  DequantizeLinear: {
+    summary: '(x − zero point) · scale',
+    arity: [2, 3],
+    outputs: [1, 1],
+    infer: (ins) => [f32([...need(ins[0], 'x').shape])],
+  },
+  Quant: {
+    summary: 'QONNX uniform quantization: scale·(clamp(round(x/scale + zp)) − zp)',
+    arity: [4, 4],
+    outputs: [1, 1],
+    infer: (ins) => [f32([...need(ins[0], 'x').shape])],
+  },
+  BipolarQuant: {
+    summary: 'QONNX binary quantization: x >= 0 ? scale : −scale',
+    arity: [2, 2],
+    outputs: [1, 1],
+    infer: (ins) => [f32([...need(ins[0], 'x').shape])],
+  },
+};
+
+export function opInfo(op: OpKind): OpInfo {
+  return OPS[op];
+}
+
+export function isOpKind(s: string): s is OpKind {
+  return Object.prototype.hasOwnProperty.call(OPS, s);
+}

@@ -1,0 +1,119 @@
+/**
+ * The float reference executor: runs an IR graph in float32 (float64 accumulation inside
+ * kernels) on a batch of any size. It is the yardstick every fixed-point number is measured
+ * against, so it only reads the IR: shapes come from the graph, semantics from the kernels.
+ * Inputs and outputs are in the model's own layout; intermediate values are freed after their
+ * last use so large batches stay within memory.
+ */
+import { type Graph, isConst, type Node, numel } from '../../ir/graph.js';
+import type { OpKind } from '../../ir/ops.js';
+import { NnInputError } from '../../util/tensor.js';
+import type { Kernel, KernelTable, RtTensor } from './kernel.js';
+import { convKernels } from './kernels/conv.js';
+import { elementwiseKernels } from './kernels/elementwise.js';
+import { layoutKernels } from './kernels/layout.js';
+import { linearKernels } from './kernels/linear.js';
+import { normalizeKernels } from './kernels/normalize.js';
+import { padKernels } from './kernels/pad.js';
+import { poolKernels } from './kernels/pool.js';
+import { quantKernels } from './kernels/quant.js';
+import { recurrentKernels } from './kernels/recurrent.js';
+import { resizeKernels } from './kernels/resize.js';
+
+export const FLOAT_KERNELS: KernelTable = {
+  ...elementwiseKernels,
+  ...linearKernels,
+  ...normalizeKernels,
+  ...layoutKernels,
+  ...quantKernels,
+  ...convKernels,
+  ...poolKernels,
+  ...recurrentKernels,
+  ...resizeKernels,
+  ...padKernels,
+};
+
+export interface FloatRunOptions {
+  /** Called with every node output as it is computed (for per-layer reports). */
+  onValue?: (name: string, t: RtTensor, node: Node) => void;
+}
+
+/** Leading run-time dims of a batch: [N] for a batched graph, [] otherwise. */
+export function runtimeLead(g: Graph, inputs: readonly RtTensor[]): number[] {
+  if (!g.batched) return [];
+  const first = inputs[0];
+  return first && first.shape.length > 0 ? [first.shape[0]!] : [1];
+}
+
+/** Checks user inputs against the graph's inputs and returns the batch size. */
+export function checkInputs(g: Graph, inputs: readonly RtTensor[]): number {
+  if (inputs.length !== g.inputs.length) {
+    throw new NnInputError(
+      `${g.source}: the model has ${g.inputs.length} input(s) (${g.inputs.map((i) => `'${i.modelName}'`).join(', ')}), got ${inputs.length}`,
+    );
+  }
+  let batch = 1;
+  inputs.forEach((t, i) => {
+    const io = g.inputs[i]!;
+    const v = g.values.get(io.value)!;
+    const want = g.batched ? [t.shape[0] ?? -1, ...v.shape] : [...v.shape];
+    const shown = g.batched ? `[N,${v.shape.join(',')}]` : `[${v.shape.join(',')}]`;
+    if (t.shape.length !== want.length || t.shape.some((d, k) => d !== want[k])) {
+      throw new NnInputError(
+        `input ${i} '${io.modelName}': expected shape ${shown}, got [${t.shape.join(',')}]`,
+      );
+    }
+    if (g.batched) {
+      if (i === 0) batch = t.shape[0]!;
+      else if (t.shape[0] !== batch) {
+        throw new NnInputError(`input ${i} '${io.modelName}': batch ${t.shape[0]} differs from input 0's batch ${batch}`);
+      }
+    }
+  });
+  return batch;
+}
+
+export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): RtTensor[] {
+  checkInputs(g, inputs);
+  const lead = runtimeLead(g, inputs);
+  const env = new Map<string, RtTensor>();
+  for (const [name, v] of g.values) if (isConst(v)) env.set(name, { shape: v.shape, data: v.data });
+  g.inputs.forEach((io, i) => env.set(io.value, inputs[i]!));
+
+  // Remaining uses of each dynamic value, so it can be dropped after its last consumer.
+  const uses = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const o of g.outputs) uses.set(o.value, Infinity);
+
+  for (const node of g.nodes) {
+    const kernel = FLOAT_KERNELS[node.op] as Kernel<OpKind> | undefined;
+    if (!kernel) throw new Error(`node '${node.name}' (${node.op}): no float kernel`);
+    const ins = node.inputs.map((n) => (n ? env.get(n) : undefined));
+    ins.forEach((t, k) => {
+      if (node.inputs[k] && !t) throw new Error(`node '${node.name}' (${node.op}): input '${node.inputs[k]}' not computed`);
+    });
+    const outShapes = node.outputs.map((o) => [...lead, ...g.values.get(o)!.shape]);
+    const outs = kernel(node as never, ins, outShapes);
+    node.outputs.forEach((o, k) => {
+      if (!o) return;
+      const t = outs[k];
+      if (!t || t.data.length !== numel(outShapes[k]!)) {
+        throw new Error(`node '${node.name}' (${node.op}): kernel produced a wrong-sized output ${k}`);
+      }
+      const fixed = { shape: outShapes[k]!, data: t.data };
+      env.set(o, fixed);
+      opts.onValue?.(o, fixed, node);
+    });
+    for (const i of node.inputs) {
+      if (!i) continue;
+      const left = (uses.get(i) ?? 0) - 1;
+      uses.set(i, left);
+      if (left === 0 && !isConst(g.values.get(i)!)) env.delete(i);
+    }
+  }
+  return g.outputs.map((o) => {
+    const t = env.get(o.value);
+    if (!t) throw new Error(`graph output '${o.modelName}' was not computed`);
+    return t;
+  });
+}
