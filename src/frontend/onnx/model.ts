@@ -218,3 +218,42 @@ export function loadOnnxFile(path: string, opts: OnnxImportOptions = {}): Graph 
   }
   return importOnnx(bytes, path, opts);
 }
+
+/**
+ * Inputs of ONNX ops that nn2hls needs as constants because they decide shapes or parameters
+ * (a static-shape compiler cannot take them at run time). A tool or test that holds values for
+ * graph inputs feeding these slots can pass them through `freeze`.
+ */
+export const CONSTANT_INPUT_SLOTS: Readonly<Record<string, readonly number[]>> = {
+  Reshape: [1],
+  Pad: [1, 2, 3],
+  Resize: [1, 2, 3],
+  Upsample: [1],
+  Squeeze: [1],
+  Unsqueeze: [1],
+  Slice: [1, 2, 3, 4],
+  Expand: [1],
+  ConstantOfShape: [0],
+  QuantizeLinear: [1, 2],
+  DequantizeLinear: [1, 2],
+  Dropout: [1, 2],
+  LSTM: [4],
+  GRU: [4],
+  RNN: [4],
+  Quant: [1, 2, 3],
+  BipolarQuant: [1],
+};
+
+/** Graph inputs (by name) that feed a constant-only slot of some node. */
+export function inputsNeedingFreeze(bytes: Uint8Array, source: string): string[] {
+  const model = decodeModel(bytes, source);
+  const graphInputs = new Set((model.graph!.input ?? []).map((i) => i.name ?? ''));
+  const out = new Set<string>();
+  for (const n of model.graph!.node ?? []) {
+    for (const slot of CONSTANT_INPUT_SLOTS[n.opType ?? ''] ?? []) {
+      const name = n.input?.[slot];
+      if (name && graphInputs.has(name)) out.add(name);
+    }
+  }
+  return [...out];
+}

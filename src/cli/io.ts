@@ -1,0 +1,46 @@
+/**
+ * File I/O at the CLI's edge: reading input tensors (.npy or ONNX TensorProto .pb) into float32
+ * with checks that name the file, and writing outputs atomically (temp file, then rename) so an
+ * interrupted run never leaves a file that looks complete.
+ */
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { readTensorProtoFile } from '../frontend/onnx/tensor-proto.js';
+import type { RtTensor } from '../sim/float/kernel.js';
+import { readNpyFile, writeNpyFile } from '../util/npy.js';
+import { type HostTensor, NnInputError, toFloat32 } from '../util/tensor.js';
+
+export function readTensorFile(path: string): HostTensor {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.npy') return readNpyFile(path);
+  if (ext === '.pb') return readTensorProtoFile(path);
+  throw new NnInputError(`${path}: unsupported input file type '${ext || '(none)'}'; give a .npy file or an ONNX TensorProto .pb file`);
+}
+
+/** Reads an input as float32, refusing NaN (it would silently poison every later number). */
+export function readInputTensor(path: string): RtTensor {
+  const h = readTensorFile(path);
+  if (h.dtype === 'bool') throw new NnInputError(`${path}: boolean data cannot be a model input`);
+  const data = toFloat32(h);
+  const bad = data.findIndex((v) => Number.isNaN(v));
+  if (bad >= 0) throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
+  return { shape: h.shape, data };
+}
+
+/** Writes float32 tensors as DIR/output_<k>.npy through a temp dir renamed into place file by file. */
+export function writeOutputs(dir: string, outs: readonly RtTensor[], prefix = 'output'): string[] {
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.nn2hls-tmp-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const names = outs.map((t, k) => {
+      const name = `${prefix}_${k}.npy`;
+      writeNpyFile(join(tmp, name), { dtype: 'float32', shape: [...t.shape], data: t.data });
+      return name;
+    });
+    for (const name of names) renameSync(join(tmp, name), join(dir, name));
+    return names.map((n) => join(dir, n));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

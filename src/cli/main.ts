@@ -1,0 +1,86 @@
+/**
+ * The nn2hls command line: parses arguments with commander and dispatches to the commands.
+ * User mistakes (NnInputError) print one clear message and exit 1; anything else is an internal
+ * error, printed briefly with a hint to rerun with --verbose for the stack trace.
+ */
+import { Command } from 'commander';
+import { loadModel } from '../frontend/index.js';
+import { runFloat } from '../sim/float/executor.js';
+import { NnInputError } from '../util/tensor.js';
+import { runDemo } from './demo.js';
+import { formatInspect, inspectReport } from './inspect.js';
+import { readInputTensor, writeOutputs } from './io.js';
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('nn2hls')
+    .description('Compile trained neural networks to Vivado/Vitis HLS projects, with a bit-accurate fixed-point simulator')
+    .option('--verbose', 'show stack traces for internal errors')
+    .showHelpAfterError();
+
+  program
+    .command('inspect')
+    .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
+    .argument('<model>', 'model file (.onnx)')
+    .option('--json', 'print JSON instead of a table')
+    .action((model: string, o: { json?: boolean }) => {
+      const r = inspectReport(loadModel(model));
+      process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
+    });
+
+  program
+    .command('run')
+    .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
+    .argument('<model>', 'model file (.onnx)')
+    .requiredOption('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order', collect, [])
+    .requiredOption('--out <dir>', 'output directory')
+    .action((model: string, o: { input: string[]; out: string }) => {
+      const g = loadModel(model);
+      const inputs = o.input.map(readInputTensor);
+      const t0 = performance.now();
+      const outs = runFloat(g, inputs);
+      const ms = performance.now() - t0;
+      const files = writeOutputs(o.out, outs);
+      const n = g.batched ? (inputs[0]?.shape[0] ?? 1) : 1;
+      for (const [k, f] of files.entries()) process.stdout.write(`${f}  [${outs[k]!.shape.join(',')}]\n`);
+      process.stdout.write(`${n} sample(s) in ${ms.toFixed(1)} ms\n`);
+    });
+
+  program
+    .command('demo')
+    .description('the main job on the bundled example models (what `npm start` runs)')
+    .action(() => runDemo());
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof NnInputError) {
+      process.stderr.write(`nn2hls: ${e.message}\n`);
+      if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    process.stderr.write(`nn2hls: internal error: ${err.message}\n`);
+    process.stderr.write(verbose && err.stack ? `${err.stack}\n` : 'Rerun with --verbose for the stack trace, and please report it.\n');
+    return 2;
+  }
+}
+
+const invoked = process.argv[1] ?? '';
+if (/(^|[\\/])main\.ts$/.test(invoked) || process.env.NN2HLS_MAIN === '1') {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
