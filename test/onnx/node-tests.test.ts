@@ -36,6 +36,10 @@ function excluded(name: string, model: onnxProto.onnx.IModelProto): string | nul
   if (/u?int8/.test(name)) return 'int8/uint8-typed variant';
   if (/^test_identity_(opt|sequence)/.test(name)) return 'sequence/optional Identity';
   if (/^test_training_dropout/.test(name) && !/zero_ratio/.test(name)) return 'training-mode Dropout is random';
+  if (name === 'test_reshape_allowzero_reordered') return 'zero-size tensor';
+  // libonnx-testdata 1.12 computed this expectation with the fractional output length 2.4;
+  // onnxruntime (our oracle) and the later ONNX reference use the integer length 2.
+  if (name === 'test_resize_downsample_scales_linear_align_corners') return 'expectation disagrees with onnxruntime';
   void model;
   return null;
 }

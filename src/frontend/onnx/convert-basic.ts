@@ -239,9 +239,13 @@ const squeeze: Converter = (c) => {
   const x = c.input(0);
   const shape = fullShape(c, x);
   const R = shape.length;
-  const axes = (axesOf(c, 1) ?? shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => (a < 0 ? a + R : a));
+  const given = axesOf(c, 1);
+  const axes = (given ?? shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => (a < 0 ? a + R : a));
+  if (shape[0] === BATCH) {
+    // A declared batch of 1 is squeezed by an axis-less Squeeze; either way the batch dim goes.
+    if (axes.includes(0) || (!given && c.imp.declaredBatch === 1)) c.imp.cross(`${c.where}: squeezes the batch dim`);
+  }
   for (const a of axes) if (shape[a] !== 1) c.fail(`cannot squeeze axis ${a} of size ${shape[a]}`);
-  if (axes.includes(0)) c.imp.cross(`${c.where}: squeezes the batch dim`);
   return [reshapeTo(c, x, shape.filter((_, i) => !axes.includes(i)))];
 };
 

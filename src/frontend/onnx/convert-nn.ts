@@ -10,7 +10,7 @@ import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
 import { transposeData } from '../../sim/float/kernels/layout.js';
 import { binaryOp } from './convert-basic.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
-import { type ConstT, constOf, type Dyn, identity, type OVal } from './importer.js';
+import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from './importer.js';
 
 /** ONNX [N, C, S...] = IR [N, S..., C] transposed by this perm. */
 export const clPerm = (R: number): number[] => [0, R - 1, ...identity(R - 2).map((i) => i + 1)];
@@ -148,7 +148,16 @@ const batchNorm: Converter = (c) => {
   const R = x.perm.length;
   if (R < 2) return c.fail(`expected input [N, C, ...], got rank ${R}`);
   const training = c.opset >= 14 ? c.a.int('training_mode', 0) === 1 : c.wants(1);
-  const params = [1, 2, 3, 4].map((i) => paramInput(c, c.input(i), ['scale', 'bias', 'mean', 'var'][i - 1]!));
+  const channels = c.imp.onnxShape(x)[1]!;
+  if (channels === BATCH) c.imp.cross(`${c.where}: normalizes over the batch dim`);
+  const names = ['scale', 'bias', 'mean', 'var'];
+  for (let i = 1; i <= 4; i++) {
+    const ps = shapeOf(c, c.input(i));
+    if (ps.length !== 1 || ps[0] !== channels) {
+      c.fail(`${names[i - 1]} has shape [${ps}] but the input has ${channels} channels (dim 1 of [${c.imp.onnxShape(x)}]); the model is invalid (onnxruntime rejects it too)`);
+    }
+  }
+  const params = [1, 2, 3, 4].map((i) => paramInput(c, c.input(i), names[i - 1]!));
   const ins = [c.imp.relayout(x, clPerm(R), c.name), ...params];
   const epsilon = c.a.float('epsilon', 1e-5);
   if (!training) {
@@ -344,6 +353,8 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
     if (!hidden) return c.fail('hidden_size is required');
     const xShape = c.imp.onnxShape(x);
     const T = layout === 0 ? xShape[0]! : xShape[1]!;
+    // With layout 0 the leading dim is time, not the batch: such models run unbatched.
+    if (T === BATCH) c.imp.cross(`${c.where}: the leading dim of X is the sequence, not the batch`);
     const seqLens = c.optConst(4, 'sequence_lens');
     if (seqLens && Array.from(seqLens.data).some((v) => v !== T)) {
       return c.fail(`sequence_lens other than the full length ${T} is not supported (padded batches)`);

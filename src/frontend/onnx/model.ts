@@ -14,6 +14,7 @@ import { type HostTensor, NnInputError } from '../../util/tensor.js';
 import { toNum } from './attrs.js';
 import { BASIC_CONVERTERS } from './convert-basic.js';
 import { NN_CONVERTERS, QONNX_CONVERTERS } from './convert-nn.js';
+import { refuseLegacySemantics } from './legacy.js';
 import { type Converter, Ctx, elemOfOnnxType } from './context.js';
 import { BatchCrossing, constOf, Importer, type OVal } from './importer.js';
 import { decodeTensorProto } from './tensor-proto.js';
@@ -22,7 +23,8 @@ const { onnx } = onnxProto;
 type IModel = onnxProto.onnx.IModelProto;
 type INode = onnxProto.onnx.INodeProto;
 
-export const MIN_OPSET = 7;
+/** Opsets 1–6 import too: legacy.ts refuses the few pre-7 forms whose meaning differs. */
+export const MIN_OPSET = 1;
 export const MAX_OPSET = 21;
 
 export interface OnnxImportOptions {
@@ -112,7 +114,13 @@ function declaredInputs(model: IModel, frozen: ReadonlySet<string>, source: stri
       const tt = i.type?.tensorType;
       if (!tt) throw new NnInputError(`${source}: graph input '${i.name}' is not a tensor (sequences, maps and optionals are not supported)`);
       if (!tt.shape) throw new NnInputError(`${source}: graph input '${i.name}' has no declared shape; nn2hls needs static shapes`);
-      const dims = (tt.shape.dim ?? []).map((d) => (d.dimValue != null && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : d.dimParam || null));
+      const dims = (tt.shape.dim ?? []).map((d, k) => {
+        // protobufjs sets the oneof name `value` only for a dim that was written.
+        if ((d as { value?: string }).value === 'dimValue' && toNum(d.dimValue) === 0) {
+          throw new NnInputError(`${source}: graph input '${i.name}' has dim ${k} of size 0; empty tensors cannot be deployed`);
+        }
+        return d.dimValue != null && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : d.dimParam || null;
+      });
       return { name: i.name ?? '', dims, elem: elemOfOnnxType(tt.elemType ?? 1) };
     });
 }
@@ -153,6 +161,7 @@ function build(model: IModel, source: string, opset: number, batched: boolean, d
   (g.node ?? []).forEach((node, idx) => {
     const name = imp.freshNode(node.name || `${node.opType}_${idx}`);
     const ctx = new Ctx(imp, node, name);
+    refuseLegacySemantics(ctx);
     const outs = converterFor(node)!(ctx);
     (node.output ?? []).forEach((o, i) => {
       if (!o) return;

@@ -1,0 +1,104 @@
+/**
+ * Float reference kernels for channels-last pooling: MaxPool and AvgPool over N-d windows with
+ * strides, dilations, asymmetric pads and ceil mode, and the global mean/max over all spatial
+ * dims. Padding never wins a max. For AvgPool the divisor is the number of window taps inside
+ * the input (count_include_pad = 0) or inside the padded input (count_include_pad = 1) —
+ * in ceil mode a window that hangs past the end padding counts only up to the padded edge,
+ * matching onnxruntime and PyTorch.
+ */
+import type { PoolAttrs } from '../../../ir/ops.js';
+import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import { forEachIndex, stridesOf } from './conv.js';
+
+function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
+  return (node, ins, outShapes) => {
+    const a: PoolAttrs = node.attrs;
+    const includePad = mode === 'avg' && (node.attrs as { countIncludePad?: boolean }).countIncludePad === true;
+    const x = ins[0]!;
+    const s = a.kernel.length;
+    const r = x.shape.length;
+    const inSp = x.shape.slice(r - s - 1, r - 1);
+    const outShape = outShapes[0]!;
+    const outSp = outShape.slice(r - s - 1, r - 1);
+    const C = x.shape[r - 1]!;
+    const samples = x.shape.slice(0, r - s - 1).reduce((p, d) => p * d, 1);
+    const inStr = stridesOf(inSp);
+    const inPlane = inSp.reduce((p, d) => p * d, 1) * C;
+    const outPlane = outSp.reduce((p, d) => p * d, 1) * C;
+    const taps: number[][] = [];
+    forEachIndex(a.kernel, (k) => taps.push([...k]));
+    const out = tensor(outShape);
+    const acc = new Float64Array(C);
+    for (let n = 0; n < samples; n++) {
+      forEachIndex(outSp, (o, of) => {
+        acc.fill(mode === 'max' ? -Infinity : 0);
+        let count = 0;
+        let padCount = 0;
+        for (const k of taps) {
+          let inside = true;
+          let inPadded = true;
+          let off = 0;
+          for (let d = 0; d < s; d++) {
+            const p = o[d]! * a.strides[d]! + k[d]! * a.dilations[d]! - a.pads[d]!;
+            if (p < -a.pads[d]! || p >= inSp[d]! + a.pads[d + s]!) inPadded = false;
+            if (p < 0 || p >= inSp[d]!) inside = false;
+            else off += p * inStr[d]!;
+          }
+          if (inPadded) padCount++;
+          if (!inside) continue;
+          count++;
+          const base = n * inPlane + off * C;
+          if (mode === 'max') {
+            for (let c = 0; c < C; c++) {
+              const v = x.data[base + c]!;
+              if (v > acc[c]!) acc[c] = v;
+            }
+          } else {
+            for (let c = 0; c < C; c++) acc[c]! += x.data[base + c]!;
+          }
+        }
+        const ob = n * outPlane + of * C;
+        if (mode === 'max') out.data.set(acc, ob);
+        else {
+          const div = includePad ? padCount : count;
+          for (let c = 0; c < C; c++) out.data[ob + c] = div > 0 ? acc[c]! / div : 0;
+        }
+      });
+    }
+    return [out];
+  };
+}
+
+function globalPool(mode: 'max' | 'avg'): Kernel<'GlobalAvgPool' | 'GlobalMaxPool'> {
+  return (node, ins, outShapes) => {
+    const x = ins[0]!;
+    const s = node.attrs.spatialRank;
+    const r = x.shape.length;
+    const C = x.shape[r - 1]!;
+    const pix = x.shape.slice(r - s - 1, r - 1).reduce((p, d) => p * d, 1);
+    const samples = x.data.length / (pix * C);
+    const out = tensor(outShapes[0]!);
+    const acc = new Float64Array(C);
+    for (let n = 0; n < samples; n++) {
+      acc.fill(mode === 'max' ? -Infinity : 0);
+      for (let p = 0; p < pix; p++) {
+        const base = (n * pix + p) * C;
+        for (let c = 0; c < C; c++) {
+          const v = x.data[base + c]!;
+          if (mode === 'max') {
+            if (v > acc[c]!) acc[c] = v;
+          } else acc[c]! += v;
+        }
+      }
+      for (let c = 0; c < C; c++) out.data[n * C + c] = mode === 'max' ? acc[c]! : acc[c]! / pix;
+    }
+    return [out];
+  };
+}
+
+export const poolKernels: KernelTable = {
+  MaxPool: windowPool('max'),
+  AvgPool: windowPool('avg'),
+  GlobalAvgPool: globalPool('avg'),
+  GlobalMaxPool: globalPool('max'),
+};

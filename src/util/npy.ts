@@ -1,0 +1,221 @@
+/**
+ * Reader and writer for NumPy's .npy format (versions 1.0, 2.0 and 3.0): the way ML engineers
+ * hand tensors around. Reads every numeric dtype and bool in either byte order and either
+ * memory order (Fortran-ordered arrays are transposed to row-major); writes little-endian,
+ * C-ordered version 1.0 files that numpy.load reads back unchanged. Errors name the file and
+ * say what is wrong with it.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type DType, type HostData, type HostTensor, NnInputError, halfToFloat, sizeOf } from './tensor.js';
+
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+
+interface DescrInfo {
+  dtype: DType;
+  bytes: number;
+}
+
+const DESCR: Record<string, DescrInfo> = {
+  f4: { dtype: 'float32', bytes: 4 },
+  f8: { dtype: 'float64', bytes: 8 },
+  f2: { dtype: 'float16', bytes: 2 },
+  i1: { dtype: 'int8', bytes: 1 },
+  u1: { dtype: 'uint8', bytes: 1 },
+  i2: { dtype: 'int16', bytes: 2 },
+  u2: { dtype: 'uint16', bytes: 2 },
+  i4: { dtype: 'int32', bytes: 4 },
+  u4: { dtype: 'uint32', bytes: 4 },
+  i8: { dtype: 'int64', bytes: 8 },
+  u8: { dtype: 'uint64', bytes: 8 },
+  b1: { dtype: 'bool', bytes: 1 },
+};
+
+function field(header: string, key: string, where: string): string {
+  const m = new RegExp(`['"]${key}['"]\\s*:\\s*`).exec(header);
+  if (!m) throw new NnInputError(`${where}: .npy header has no '${key}' entry`);
+  return header.slice(m.index + m[0].length);
+}
+
+function parseHeader(header: string, where: string): { descr: string; fortran: boolean; shape: number[] } {
+  const d = /^['"]([^'"]*)['"]/.exec(field(header, 'descr', where));
+  if (!d) throw new NnInputError(`${where}: .npy header 'descr' is not a simple dtype string (structured arrays are not supported)`);
+  const f = /^(True|False)/.exec(field(header, 'fortran_order', where));
+  if (!f) throw new NnInputError(`${where}: .npy header 'fortran_order' is not True or False`);
+  const s = /^\(([^)]*)\)/.exec(field(header, 'shape', where));
+  if (!s) throw new NnInputError(`${where}: .npy header 'shape' is not a tuple`);
+  const shape = s[1]!
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
+    .map((x) => {
+      const n = Number(x.replace(/L$/, ''));
+      if (!Number.isInteger(n) || n < 0) throw new NnInputError(`${where}: .npy shape entry '${x}' is not a size`);
+      return n;
+    });
+  return { descr: d[1]!, fortran: f[1] === 'True', shape };
+}
+
+function decode(bytes: Uint8Array, info: DescrInfo, little: boolean, n: number): HostData {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (info.dtype) {
+    case 'float32': {
+      const o = new Float32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getFloat32(4 * i, little);
+      return o;
+    }
+    case 'float64': {
+      const o = new Float64Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getFloat64(8 * i, little);
+      return o;
+    }
+    case 'float16': {
+      const o = new Float32Array(n);
+      for (let i = 0; i < n; i++) o[i] = halfToFloat(dv.getUint16(2 * i, little));
+      return o;
+    }
+    case 'int8':
+      return Int8Array.from(bytes.subarray(0, n), (v) => (v << 24) >> 24);
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(bytes.subarray(0, n));
+    case 'int16': {
+      const o = new Int16Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getInt16(2 * i, little);
+      return o;
+    }
+    case 'uint16': {
+      const o = new Uint16Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getUint16(2 * i, little);
+      return o;
+    }
+    case 'int32': {
+      const o = new Int32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getInt32(4 * i, little);
+      return o;
+    }
+    case 'uint32': {
+      const o = new Uint32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getUint32(4 * i, little);
+      return o;
+    }
+    case 'int64': {
+      const o = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getBigInt64(8 * i, little);
+      return o;
+    }
+    case 'uint64': {
+      const o = new BigUint64Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getBigUint64(8 * i, little);
+      return o;
+    }
+    default:
+      throw new Error(`unhandled dtype ${info.dtype}`);
+  }
+}
+
+/** Row-major copy of a Fortran-ordered (column-major) array. */
+function fromFortran<T extends HostData>(data: T, shape: readonly number[]): T {
+  const r = shape.length;
+  if (r < 2) return data;
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  const rowStride = new Array<number>(r).fill(1);
+  for (let i = r - 2; i >= 0; i--) rowStride[i] = rowStride[i + 1]! * shape[i + 1]!;
+  const idx = new Array<number>(r).fill(0);
+  for (let f = 0; f < data.length; f++) {
+    let o = 0;
+    for (let i = 0; i < r; i++) o += idx[i]! * rowStride[i]!;
+    (out as unknown as number[])[o] = (data as unknown as number[])[f]!;
+    for (let i = 0; i < r; i++) {
+      if (++idx[i]! < shape[i]!) break;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}
+
+export function readNpy(buf: Uint8Array, where = '(buffer)'): HostTensor {
+  if (buf.length < 10 || !MAGIC.equals(Buffer.from(buf.subarray(0, 6)))) {
+    throw new NnInputError(`${where}: not a .npy file (missing the \\x93NUMPY magic); save arrays with numpy.save`);
+  }
+  const major = buf[6]!;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let hlen: number;
+  let start: number;
+  if (major === 1) {
+    hlen = dv.getUint16(8, true);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    hlen = dv.getUint32(8, true);
+    start = 12;
+  } else {
+    throw new NnInputError(`${where}: .npy format version ${major} is not known (1.0, 2.0 and 3.0 are)`);
+  }
+  if (start + hlen > buf.length) throw new NnInputError(`${where}: .npy header runs past the end of the file (truncated?)`);
+  const header = Buffer.from(buf.subarray(start, start + hlen)).toString(major === 3 ? 'utf8' : 'latin1');
+  const { descr, fortran, shape } = parseHeader(header, where);
+  const m = /^([<>|=]?)([a-z]\d+)$/.exec(descr);
+  const info = m ? DESCR[m[2]!] : undefined;
+  if (!m || !info) {
+    throw new NnInputError(`${where}: .npy dtype '${descr}' is not supported; use a numeric dtype such as float32`);
+  }
+  const little = m[1] !== '>';
+  const n = sizeOf(shape);
+  const body = buf.subarray(start + hlen);
+  if (body.length < n * info.bytes) {
+    throw new NnInputError(`${where}: .npy data has ${body.length} bytes, shape [${shape}] of ${descr} needs ${n * info.bytes} (truncated?)`);
+  }
+  const data = decode(body, info, little, n);
+  return { dtype: info.dtype === 'float16' ? 'float32' : info.dtype, shape, data: fortran ? fromFortran(data, shape) : data };
+}
+
+const WRITE_DESCR: Partial<Record<DType, string>> = {
+  float32: '<f4',
+  float64: '<f8',
+  int8: '|i1',
+  uint8: '|u1',
+  int16: '<i2',
+  uint16: '<u2',
+  int32: '<i4',
+  uint32: '<u4',
+  int64: '<i8',
+  uint64: '<u8',
+  bool: '|b1',
+};
+
+export function writeNpy(t: HostTensor): Uint8Array {
+  const descr = WRITE_DESCR[t.dtype];
+  if (!descr) throw new Error(`cannot write dtype ${t.dtype} to .npy`);
+  const n = sizeOf(t.shape);
+  if (t.data.length !== n) throw new Error(`tensor has ${t.data.length} elements, shape [${t.shape}] needs ${n}`);
+  const shapeText = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // Pad with spaces so the data starts on a 64-byte boundary, ending the header with '\n'.
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  const out = new Uint8Array(total + t.data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(Buffer.from(header, 'latin1'), 10);
+  // Host byte order is little-endian on every platform Node supports for this project.
+  out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), total);
+  return out;
+}
+
+export function readNpyFile(path: string): HostTensor {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new NnInputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return readNpy(buf, path);
+}
+
+/** Writes through a temp file renamed into place, so a crash never leaves a partial .npy. */
+export function writeNpyFile(path: string, t: HostTensor): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, writeNpy(t));
+  renameSync(tmp, path);
+}
