@@ -6,7 +6,9 @@
  * non-constant value carries an extra leading batch dimension N that no op may touch. When
  * `batched` is false the shapes are the whole tensors. Spatial ops are channels-last.
  */
+import type { FixedType } from './fixed.js';
 import type { OpAttrs, OpKind } from './ops.js';
+import type { NodePrecision } from './precision.js';
 
 /** Element type of a value. The float executor computes in float32; int/bool tags matter at the edges. */
 export type ElemType = 'float32' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
@@ -18,6 +20,13 @@ export interface Value {
   readonly elem: ElemType;
   /** Constant contents (weights, biases, tables), row-major in `shape`. Constants never carry a batch dim. */
   readonly data?: Float32Array;
+  /**
+   * The value's fixed-point type once the quantize pass has run: for a node output it is the
+   * cast point where the node's exact result is converted; for a constant, the type its data is
+   * quantized to (by quantizeDouble, in the simulator and the emitter alike); for a graph input,
+   * the type user data is converted to on entry.
+   */
+  readonly fixed?: FixedType;
 }
 
 export type Node<K extends OpKind = OpKind> = K extends OpKind
@@ -28,6 +37,8 @@ export type Node<K extends OpKind = OpKind> = K extends OpKind
       readonly inputs: readonly string[];
       readonly outputs: readonly string[];
       readonly attrs: OpAttrs[K];
+      /** Internal fixed-point types and lookup tables of the node (set by the quantize pass). */
+      readonly prec?: NodePrecision;
     }
   : never;
 

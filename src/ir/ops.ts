@@ -68,6 +68,8 @@ export interface OpAttrs {
   GlobalMaxPool: { readonly spatialRank: number };
   /** y = (x - mean) / sqrt(var + eps) * scale + bias over the last (channel) axis. */
   BatchNorm: { readonly epsilon: number };
+  /** y = x·scale[c] + bias[c] over the last (channel) axis; scale, bias constant (folded BatchNorm). */
+  Affine: Record<string, never>;
   /** Training-mode batch norm: statistics of this batch; outputs y, running mean, running var. */
   BatchNormTraining: { readonly epsilon: number; readonly momentum: number };
   Relu: Record<string, never>;
@@ -372,6 +374,20 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
       for (let i = 1; i < 5; i++) {
         const p = need(ins[i], 'parameter');
         if (p.shape.length !== 1 || p.shape[0] !== c) throw new Error(`parameter ${i} must be [${c}]`);
+      }
+      return [f32([...x.shape])];
+    },
+  },
+  Affine: {
+    summary: 'per-channel x·scale + bias (inference batch norm folded to two constants)',
+    arity: [3, 3],
+    outputs: [1, 1],
+    infer: (ins) => {
+      const x = need(ins[0], 'input');
+      const c = x.shape[x.shape.length - 1];
+      for (let i = 1; i < 3; i++) {
+        const p = need(ins[i], 'parameter');
+        if (p.shape.length !== 1 || p.shape[0] !== c) throw new Error(`${i === 1 ? 'scale' : 'bias'} must be [${c}]`);
       }
       return [f32([...x.shape])];
     },

@@ -19,6 +19,7 @@ export class VerifyError extends Error {
 /** Ops whose second..n-th inputs must be constants in this IR. */
 const CONST_INPUTS: Partial<Record<string, number[]>> = {
   Dense: [1, 2],
+  Affine: [1, 2],
   Quant: [1, 2, 3],
   BipolarQuant: [1],
   QuantizeLinear: [1, 2],

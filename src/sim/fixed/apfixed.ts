@@ -337,7 +337,14 @@ function fixScaled(x: number, y: number, ay: number): number {
 export type NumCast = (raw: number) => number;
 
 /** Per-type constants and the out-of-range handler, shared by the prepared closures. */
-function overflowParts(to: FixedType): { max: number; min: number; ovf: (k: number) => number } {
+function overflowParts(to: FixedType, onOverflow?: () => void): { max: number; min: number; ovf: (k: number) => number } {
+  const parts = overflowPartsRaw(to);
+  if (!onOverflow) return parts;
+  const inner = parts.ovf;
+  return { ...parts, ovf: (k) => { onOverflow(); return inner(k); } };
+}
+
+function overflowPartsRaw(to: FixedType): { max: number; min: number; ovf: (k: number) => number } {
   const w = to.width;
   const max = to.signed ? POW2[w - 1 + 1074]! - 1 : POW2[w + 1074]! - 1;
   const min = to.signed ? (to.o === 'AP_SAT_SYM' ? 0 - max : -max - 1) : 0; // 0 - max: never -0 (w = 1)
@@ -404,9 +411,9 @@ function castClosure(q: QMode, s: number, max: number, min: number, ovf: NumCast
  * A specialised `raw => castRawNum(raw, fromFrac, to)` (same preconditions): mode dispatch and
  * constants are resolved once, so the common case is a multiply, an add pair and two compares.
  */
-export function prepareCast(fromFrac: number, to: FixedType): NumCast {
+export function prepareCast(fromFrac: number, to: FixedType, onOverflow?: () => void): NumCast {
   checkFast(to);
-  const { max, min, ovf } = overflowParts(to);
+  const { max, min, ovf } = overflowParts(to, onOverflow);
   const d = fromFrac - fracBits(to);
   if (d <= 0) {
     const mul = POW2[Math.min(-d, 64) + 1074]!;
@@ -414,7 +421,7 @@ export function prepareCast(fromFrac: number, to: FixedType): NumCast {
   }
   if (d >= 54) {
     // |raw * 2^-d| < 1/2: every mode gives what +-1/4 LSB gives, i.e. a shift of 2 applied to sign(raw).
-    const inner = prepareCast(fracBits(to) + 2, to);
+    const inner = prepareCast(fracBits(to) + 2, to, onOverflow);
     return (raw) => inner(raw > 0 ? 1 : raw < 0 ? -1 : 0);
   }
   const s = POW2[-d + 1074]!;
@@ -427,9 +434,9 @@ export function prepareCast(fromFrac: number, to: FixedType): NumCast {
 }
 
 /** A specialised `x => quantizeDoubleNum(x, t)`; non-finite, huge and underflowing inputs take a slow branch. */
-export function prepareQuantize(t: FixedType): NumCast {
+export function prepareQuantize(t: FixedType, onOverflow?: () => void): NumCast {
   checkFast(t);
-  const { max, min, ovf } = overflowParts(t);
+  const { max, min, ovf } = overflowParts(t, onOverflow);
   const F = fracBits(t);
   const s1 = pow2(Math.max(-1000, Math.min(1000, F)));
   const s2 = pow2(F - Math.max(-1000, Math.min(1000, F)));

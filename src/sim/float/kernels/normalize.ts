@@ -22,6 +22,16 @@ const batchNorm: Kernel<'BatchNorm'> = (node, ins) => {
   return [tensor(x.shape, out)];
 };
 
+const affine: Kernel<'Affine'> = (_node, ins) => {
+  const x = ins[0]!;
+  const scale = ins[1]!.data;
+  const bias = ins[2]!.data;
+  const C = scale.length;
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = x.data[i]! * scale[i % C]! + bias[i % C]!;
+  return [tensor(x.shape, out)];
+};
+
 const batchNormTraining: Kernel<'BatchNormTraining'> = (node, ins, outShapes) => {
   const [x, scale, bias, mean, variance] = ins as [any, any, any, any, any];
   const C: number = x.shape[x.shape.length - 1];
@@ -86,6 +96,7 @@ function softmaxLike(log: boolean): Kernel<'Softmax' | 'LogSoftmax'> {
 
 export const normalizeKernels: KernelTable = {
   BatchNorm: batchNorm,
+  Affine: affine,
   BatchNormTraining: batchNormTraining,
   Softmax: softmaxLike(false),
   LogSoftmax: softmaxLike(true),

@@ -1,0 +1,174 @@
+/**
+ * The user's precision configuration, hls4ml-like in granularity: a model default, then per op
+ * type, then per layer (IR node name), each optionally per variable (`weight`, `bias`, `result`,
+ * `accum`, `table`, and Softmax's `exp_table`, `inv_table`). The most specific setting wins:
+ * layer.var > layer.default > op_type.var > op_type.default > model.var > model.default.
+ * Accumulators and internal sum types are derived (wide enough never to overflow) unless a var
+ * names them explicitly. Graph inputs are typed under `inputs` by their model name.
+ *
+ * JSON form (a layer or op-type entry may also be a plain type string, meaning its default):
+ *   { "model": {"default": "ap_fixed<16,6>", "table_size": 1024},
+ *     "op_types": {"Softmax": {"exp_table": "ap_ufixed<18,1>"}},
+ *     "layers": {"fc1": {"weight": "ap_fixed<8,2>", "result": "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"}},
+ *     "inputs": {"input_1": "ap_fixed<16,6>"} }
+ */
+import { readFileSync } from 'node:fs';
+import { NnInputError } from '../util/tensor.js';
+import { type FixedType, parseType, renderType } from './fixed.js';
+
+export const VARIABLES = ['default', 'weight', 'bias', 'result', 'accum', 'table', 'exp_table', 'inv_table'] as const;
+export type PrecVar = Exclude<(typeof VARIABLES)[number], 'default'>;
+
+export interface LevelSpec {
+  readonly types: { readonly [K in (typeof VARIABLES)[number]]?: FixedType };
+  readonly tableSize?: number;
+  /** Input interval of the table of a Sigmoid/Tanh layer, [lo, hi). */
+  readonly tableRange?: readonly [number, number];
+}
+
+export interface PrecisionConfig {
+  readonly model: LevelSpec;
+  readonly opTypes: { readonly [op: string]: LevelSpec };
+  readonly layers: { readonly [name: string]: LevelSpec };
+  readonly inputs: { readonly [modelName: string]: FixedType };
+}
+
+export const DEFAULT_TYPE: FixedType = parseType('ap_fixed<16,6>');
+export const DEFAULT_TABLE_SIZE = 1024;
+
+/** ap_fixed<16,6> everywhere, accumulators derived: what a user gets when configuring nothing. */
+export function defaultConfig(type: FixedType = DEFAULT_TYPE): PrecisionConfig {
+  return { model: { types: { default: type } }, opTypes: {}, layers: {}, inputs: {} };
+}
+
+function parseLevel(raw: unknown, where: string): LevelSpec {
+  if (typeof raw === 'string') return { types: { default: parseAt(raw, where) } };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new NnInputError(`${where}: expected a type string or an object of variables (${VARIABLES.join(', ')}, table_size, table_range)`);
+  }
+  const types: Record<string, FixedType> = {};
+  let tableSize: number | undefined;
+  let tableRange: [number, number] | undefined;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const at = `${where}.${k}`;
+    if (k === 'table_size') {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 65536) {
+        throw new NnInputError(`${at}: expected an integer 2..65536, got ${JSON.stringify(v)}`);
+      }
+      tableSize = v;
+    } else if (k === 'table_range') {
+      if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || v[0] >= v[1]) {
+        throw new NnInputError(`${at}: expected [lo, hi] with lo < hi, got ${JSON.stringify(v)}`);
+      }
+      tableRange = [v[0], v[1]];
+    } else if ((VARIABLES as readonly string[]).includes(k)) {
+      if (k === 'accum' && v === 'auto') continue;
+      if (typeof v !== 'string') throw new NnInputError(`${at}: expected a type string such as "ap_fixed<16,6>", got ${JSON.stringify(v)}`);
+      types[k] = parseAt(v, at);
+    } else {
+      throw new NnInputError(`${at}: unknown key '${k}'; expected one of ${VARIABLES.join(', ')}, table_size, table_range`);
+    }
+  }
+  return { types, ...(tableSize !== undefined ? { tableSize } : {}), ...(tableRange ? { tableRange } : {}) };
+}
+
+function parseAt(s: string, where: string): FixedType {
+  try {
+    return parseType(s);
+  } catch (e) {
+    throw new NnInputError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+function parseMap<T>(raw: unknown, where: string, f: (v: unknown, at: string) => T): Record<string, T> {
+  if (raw === undefined) return {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new NnInputError(`${where}: expected an object keyed by name`);
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) out[k] = f(v, `${where}.${k}`);
+  return out;
+}
+
+/** Parses a config object; `where` prefixes every error (the file name). */
+export function parseConfig(raw: unknown, where: string): PrecisionConfig {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new NnInputError(`${where}: the config must be a JSON object`);
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!['model', 'op_types', 'layers', 'inputs'].includes(k)) {
+      throw new NnInputError(`${where}: unknown top-level key '${k}'; expected model, op_types, layers, inputs`);
+    }
+  }
+  const model = o['model'] === undefined ? { types: { default: DEFAULT_TYPE } } : parseLevel(o['model'], `${where}: model`);
+  return {
+    model: model.types.default ? model : { ...model, types: { ...model.types, default: DEFAULT_TYPE } },
+    opTypes: parseMap(o['op_types'], `${where}: op_types`, parseLevel),
+    layers: parseMap(o['layers'], `${where}: layers`, parseLevel),
+    inputs: parseMap(o['inputs'], `${where}: inputs`, (v, at) => {
+      if (typeof v !== 'string') throw new NnInputError(`${at}: expected a type string`);
+      return parseAt(v, at);
+    }),
+  };
+}
+
+export function readConfigFile(path: string): PrecisionConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NnInputError(`${path}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new NnInputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** How one variable of one layer resolves; `undefined` means "derive it". */
+export function resolveType(cfg: PrecisionConfig, layer: string, op: string, v: PrecVar): FixedType | undefined {
+  const l = cfg.layers[layer];
+  const t = cfg.opTypes[op];
+  // Accumulators and table types are never taken from a bare default: they are derived from the
+  // layer's own types unless named.
+  const viaDefault = v === 'weight' || v === 'bias' || v === 'result';
+  return (
+    l?.types[v] ??
+    (viaDefault ? l?.types.default : undefined) ??
+    t?.types[v] ??
+    (viaDefault ? t?.types.default : undefined) ??
+    cfg.model.types[v] ??
+    (viaDefault ? cfg.model.types.default : undefined)
+  );
+}
+
+export function resolveTableSize(cfg: PrecisionConfig, layer: string, op: string): number {
+  return cfg.layers[layer]?.tableSize ?? cfg.opTypes[op]?.tableSize ?? cfg.model.tableSize ?? DEFAULT_TABLE_SIZE;
+}
+
+export function resolveTableRange(cfg: PrecisionConfig, layer: string, op: string): readonly [number, number] | undefined {
+  return cfg.layers[layer]?.tableRange ?? cfg.opTypes[op]?.tableRange ?? cfg.model.tableRange;
+}
+
+function levelJson(l: LevelSpec): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const k of VARIABLES) if (l.types[k]) o[k] = renderType(l.types[k]);
+  if (l.tableSize !== undefined) o['table_size'] = l.tableSize;
+  if (l.tableRange) o['table_range'] = [...l.tableRange];
+  return o;
+}
+
+/** The JSON text of a config (stable key order), readable back by parseConfig. */
+export function configToJson(cfg: PrecisionConfig): string {
+  const map = (m: { readonly [k: string]: LevelSpec }) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, levelJson(v)]));
+  return `${JSON.stringify(
+    {
+      model: levelJson(cfg.model),
+      op_types: map(cfg.opTypes),
+      layers: map(cfg.layers),
+      inputs: Object.fromEntries(Object.entries(cfg.inputs).map(([k, v]) => [k, renderType(v)])),
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -1,0 +1,367 @@
+/**
+ * quantize: gives every value of a float graph its fixed-point type and every node its internal
+ * types and lookup tables, from a PrecisionConfig — the single place where nn2hls decides
+ * precision. After it, the simulator and the emitter only read (docs/fixed-point.md).
+ *  - node outputs get the layer's `result` type; data-movement ops (Reshape, Transpose, Pad,
+ *    Resize, MaxPool, GlobalMaxPool) keep their input's type unless a layer or op-type entry
+ *    names one; quantizer ops (QONNX Quant/BipolarQuant, QuantizeLinear/DequantizeLinear with
+ *    power-of-two scales) get exactly the type they implement;
+ *  - constants that a kernel reads as numbers get `weight`/`bias` types;
+ *  - accumulators are derived so no partial sum can overflow unless the config names one;
+ *  - activation, softmax and average-pool tables are built here as constant values.
+ * Preconditions: batchnorm-to-affine and div-to-mul have run. Invariant: the graph's float
+ * meaning is untouched (no data changes; tables are new constants used by no float kernel).
+ * Ops without fixed-point semantics are all listed in one error.
+ */
+import { fixedType, type FixedType, fracBits, intType, type QMode, sameType } from '../ir/fixed.js';
+import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
+import type { OpKind } from '../ir/ops.js';
+import {
+  type PrecisionConfig,
+  resolveTableRange,
+  resolveTableSize,
+  resolveType,
+  DEFAULT_TYPE,
+} from '../ir/precision-config.js';
+import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues } from '../ir/precision.js';
+import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
+import { NnInputError } from '../util/tensor.js';
+import { freshValueName, type Pass } from './pass.js';
+
+/** Ops whose output keeps the input's type by default (pure data movement or selection). */
+const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool']);
+
+const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
+  Elu: 'elu',
+  Selu: 'selu',
+  Softplus: 'softplus',
+  Softsign: 'softsign',
+  HardSigmoid: 'hardsigmoid',
+  HardSwish: 'hardswish',
+};
+
+const SUPPORTED = new Set<OpKind>([
+  'Dense', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
+  'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
+  'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
+  ...(Object.keys(TABLE_OPS) as OpKind[]),
+]);
+
+const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
+  Div: 'only division by a constant is supported (it becomes a multiply)',
+  MatMul: 'a product of two run-time tensors has no fixed-point kernel; export weights as constants',
+  LogSoftmax: 'replace it by Softmax (argmax is the same) or leave it out of the deployed graph',
+  BatchNorm: 'non-constant batch-norm parameters are not supported',
+  BatchNormTraining: 'export the model in inference mode (model.eval())',
+};
+
+/** Default Softmax table types: values in (0, 1] and [1/n, 1]. */
+export const SOFTMAX_TABLE_TYPE: FixedType = fixedType(18, 1, { signed: false });
+/** Default type of the 1/count table of average pooling. */
+export const RECIP_TYPE: FixedType = fixedType(18, 1, { signed: false });
+const TABLE_ROUND = { q: 'AP_RND_CONV', o: 'AP_SAT' } as const;
+
+export interface QuantizeResult {
+  graph: Graph;
+  /** Approximations made (non-power-of-two quantizer scales, ...), one line each. */
+  notes: string[];
+}
+
+/** Largest magnitude a type can hold, in raw units (the most negative raw for signed types). */
+function maxAbsRaw(t: FixedType): number {
+  const [lo, hi] = rawRange(t);
+  return Math.max(-lo, hi);
+}
+
+/** Signed type with `frac` fraction bits whose range holds ±boundRaw (raws at that frac). */
+function typeHolding(boundRaw: number, frac: number): FixedType {
+  let w = 2;
+  while (2 ** (w - 1) - 1 < boundRaw) w++;
+  return fixedType(w, w - frac);
+}
+
+function bitsFor(n: number): number {
+  return Math.max(1, Math.ceil(Math.log2(n + 1)));
+}
+
+function withModes(t: FixedType, m: { q: QMode; o: FixedType['o'] }): FixedType {
+  return fixedType(t.width, t.int, { signed: t.signed, q: m.q, o: m.o });
+}
+
+function log2Exact(v: number): number | null {
+  if (!(v > 0)) return null;
+  const e = Math.round(Math.log2(v));
+  return 2 ** e === v ? e : null;
+}
+
+class Quantizer {
+  readonly values = new Map<string, Value>();
+  readonly nodes: Node[] = [];
+  readonly notes: string[] = [];
+  private readonly constUse = new Map<string, FixedType>();
+
+  constructor(
+    readonly g: Graph,
+    readonly cfg: PrecisionConfig,
+  ) {
+    for (const [k, v] of g.values) this.values.set(k, v);
+  }
+
+  type(name: string): FixedType {
+    const t = this.values.get(name)?.fixed;
+    if (!t) throw new Error(`internal: value '${name}' has no fixed type yet`);
+    return t;
+  }
+
+  setFixed(name: string, t: FixedType): void {
+    this.values.set(name, { ...this.values.get(name)!, fixed: t });
+  }
+
+  /** Gives a constant operand a type; a constant shared with a different type is cloned. */
+  constTyped(n: Node, slot: number, t: FixedType): string {
+    const name = n.inputs[slot]!;
+    const prev = this.constUse.get(name);
+    if (!prev || sameType(prev, t)) {
+      this.constUse.set(name, t);
+      this.setFixed(name, t);
+      return name;
+    }
+    const clone = freshValueName({ ...this.g, values: this.values }, `${name}_${n.name}`);
+    this.values.set(clone, { ...this.values.get(name)!, name: clone, fixed: t });
+    this.constUse.set(clone, t);
+    return clone;
+  }
+
+  raws(name: string): number[] {
+    const v = this.values.get(name)!;
+    const t = v.fixed!;
+    return Array.from(v.data!, (x) => Number(quantizeDouble(x, t)));
+  }
+
+  addTable(n: Node, role: string, spec: Omit<TableSpec, 'value'>, type: FixedType): TableSpec {
+    const exact = withModes(type, TABLE_ROUND);
+    const vals = tableValues(spec);
+    const data = new Float32Array(vals.length);
+    for (let i = 0; i < vals.length; i++) data[i] = toDouble(quantizeDouble(vals[i]!, exact), type);
+    const name = freshValueName({ ...this.g, values: this.values }, `${n.name}_${role}_table`);
+    this.values.set(name, { name, shape: [spec.size], elem: 'float32', data, fixed: type });
+    return { ...spec, value: name };
+  }
+
+  resultType(n: Node): FixedType {
+    const explicit =
+      this.cfg.layers[n.name]?.types.result ??
+      this.cfg.layers[n.name]?.types.default ??
+      this.cfg.opTypes[n.op]?.types.result ??
+      this.cfg.opTypes[n.op]?.types.default;
+    if (KEEPS_TYPE.has(n.op) && !explicit) return this.type(n.inputs[0]!);
+    return resolveType(this.cfg, n.name, n.op, 'result') ?? DEFAULT_TYPE;
+  }
+
+  /** Derived accumulator of a weighted sum: exact products, no partial sum can overflow. */
+  derivedAccum(n: Node, xT: FixedType, wName: string, bName: string | undefined, outCh: number): FixedType {
+    const wT = this.type(wName);
+    const wr = this.raws(wName);
+    const fp = fracBits(xT) + fracBits(wT);
+    const bT = bName ? this.type(bName) : undefined;
+    const fa = Math.max(fp, bT ? fracBits(bT) : -Infinity);
+    const sums = new Float64Array(outCh);
+    for (let i = 0; i < wr.length; i++) sums[i % outCh]! += Math.abs(wr[i]!);
+    const br = bName ? this.raws(bName) : undefined;
+    let bound = 0;
+    const xMax = maxAbsRaw(xT);
+    for (let m = 0; m < outCh; m++) {
+      const b = br ? Math.abs(br[m]!) * 2 ** (fa - fracBits(bT!)) : 0;
+      bound = Math.max(bound, sums[m]! * xMax * 2 ** (fa - fp) + b);
+    }
+    void n;
+    return typeHolding(bound, fa);
+  }
+
+  quantOp(n: Node): FixedType {
+    const c = (slot: number) => this.values.get(n.inputs[slot]!)?.data;
+    const uniform = (d: Float32Array | undefined) => (d && d.every((v) => v === d[0]) ? d[0]! : null);
+    const where = `node '${n.name}' (${n.op})`;
+    if (n.op === 'BipolarQuant') {
+      const s = uniform(c(1));
+      const e = s === null ? null : log2Exact(s);
+      if (e === null) {
+        const approx = 2 ** Math.ceil(Math.log2(Math.max(...Array.from(c(1) ?? [1], Math.abs))));
+        this.notes.push(`${where}: scale is not a single power of two; its output ±scale is held in ap_fixed<18,${Math.log2(approx) + 2}> (values rounded to 16 fraction bits)`);
+        return fixedType(18, Math.log2(approx) + 2);
+      }
+      return fixedType(2, e + 2);
+    }
+    if (n.op === 'Quant') {
+      const a = n.attrs as { signed: boolean; narrow: boolean; rounding: string };
+      const s = uniform(c(1));
+      const z = uniform(c(2));
+      const bits = uniform(c(3)) ?? 8;
+      const e = s === null ? null : log2Exact(s);
+      const qOf: Record<string, QMode> = {
+        ROUND: 'AP_RND_CONV', HALF_EVEN: 'AP_RND_CONV', FLOOR: 'AP_TRN', ROUND_TO_ZERO: 'AP_TRN_ZERO',
+        HALF_UP: 'AP_RND_INF', HALF_DOWN: 'AP_RND_ZERO',
+      };
+      let q = qOf[a.rounding.toUpperCase()];
+      if (!q) {
+        this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
+        q = 'AP_RND_CONV';
+      }
+      let o: FixedType['o'] = a.narrow && a.signed ? 'AP_SAT_SYM' : 'AP_SAT';
+      if (a.narrow && !a.signed) this.notes.push(`${where}: unsigned narrow range has no ap_fixed mode; AP_SAT keeps the top code 2^bits−1`);
+      if (e === null || z !== 0) {
+        const big = Math.max(...Array.from(c(1) ?? [1], Math.abs));
+        const e2 = Math.ceil(Math.log2(big));
+        this.notes.push(
+          `${where}: scale ${s === null ? '(per channel)' : s} / zero point ${z ?? '(per channel)'} is not a power of two with zero point 0; ` +
+            `approximated by ap_${a.signed ? '' : 'u'}fixed<${bits + 8},${bits + e2}> (8 extra fraction bits)`,
+        );
+        o = 'AP_SAT';
+        return fixedType(bits + 8, bits + e2, { signed: a.signed, q, o });
+      }
+      return fixedType(bits, bits + e, { signed: a.signed, q, o });
+    }
+    // QuantizeLinear (int8/uint8 of x/scale) and DequantizeLinear ((q - zp)·scale)
+    const s = uniform(c(1));
+    const z = n.inputs[2] ? uniform(c(2)) : 0;
+    const signed = n.op === 'QuantizeLinear' ? (n.attrs as { elem: string }).elem === 'int8' : this.type(n.inputs[0]!).signed;
+    const e = s === null ? null : log2Exact(s);
+    if (e === null || z !== 0) {
+      throw new NnInputError(
+        `${where}: fixed point needs a power-of-two scale and zero point 0 (got scale ${s ?? 'per channel'}, zero point ${z ?? 'per channel'}); re-quantize with power-of-two scales or remove the QDQ pair`,
+      );
+    }
+    // The integer q itself (value q, as in the float graph); the kernel reads x/2^e.
+    if (n.op === 'QuantizeLinear') return fixedType(8, 8, { signed, q: 'AP_RND_CONV', o: 'AP_SAT' });
+    const inT = this.type(n.inputs[0]!);
+    return fixedType(inT.width, inT.int + e, { signed: inT.signed });
+  }
+
+  node(n: Node): void {
+    const prec: { accum?: FixedType; tables?: Record<string, TableSpec>; types?: Record<string, FixedType> } = {};
+    const inputs = [...n.inputs];
+    const xT = this.type(n.inputs[0]!);
+    const R = this.resultType(n);
+    let outT = R;
+    const typeVar = (v: 'weight' | 'bias' | 'accum' | 'table' | 'exp_table' | 'inv_table') => resolveType(this.cfg, n.name, n.op, v);
+    switch (n.op) {
+      case 'Dense':
+      case 'Conv':
+      case 'ConvTranspose': {
+        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
+        if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+        const w = this.values.get(inputs[1]!)!;
+        const outCh = w.shape[w.shape.length - 1]!;
+        prec.accum = typeVar('accum') ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
+        break;
+      }
+      case 'Affine': {
+        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
+        inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+        break;
+      }
+      case 'PRelu':
+        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
+        break;
+      case 'LeakyRelu': {
+        const alpha = (n.attrs as { alpha: number }).alpha;
+        const base = typeVar('weight');
+        prec.types = { alpha: base ?? fixedType(18, Math.max(1, Math.ceil(Math.log2(Math.abs(alpha) + 2 ** -17)) + 1)) };
+        break;
+      }
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Max':
+      case 'Min':
+        for (const slot of [0, 1]) {
+          const v = this.values.get(n.inputs[slot]!)!;
+          if (isConst(v)) inputs[slot] = this.constTyped(n, slot, typeVar(n.op === 'Mul' ? 'weight' : 'bias') ?? DEFAULT_TYPE);
+        }
+        break;
+      case 'AvgPool':
+      case 'GlobalAvgPool': {
+        const K =
+          n.op === 'AvgPool'
+            ? (n.attrs as { kernel: readonly number[] }).kernel.reduce((p, d) => p * d, 1)
+            : this.values.get(n.inputs[0]!)!.shape.slice(-1 - (n.attrs as { spatialRank: number }).spatialRank, -1).reduce((p, d) => p * d, 1);
+        const grow = Math.ceil(Math.log2(K));
+        prec.accum = fixedType(xT.width + grow, xT.int + grow, { signed: xT.signed });
+        const countT = intType(bitsFor(K), false);
+        prec.tables = {
+          recip: this.addTable(n, 'recip', { fn: 'inv', params: [], inType: countT, base: 0, shift: 0, size: K + 1 }, RECIP_TYPE),
+        };
+        break;
+      }
+      case 'Softmax': {
+        const shape = this.values.get(n.inputs[0]!)!.shape;
+        const a = n.attrs as { axis: number; toEnd: boolean };
+        const ax = shape.length + a.axis;
+        const len = a.toEnd ? shape.slice(ax).reduce((p, d) => p * d, 1) : shape[ax]!;
+        const size = resolveTableSize(this.cfg, n.name, n.op);
+        const dT = subType(xT, xT);
+        const expT = typeVar('exp_table') ?? SOFTMAX_TABLE_TYPE;
+        const expG = tableGeometry(dT, -16, 2 ** -fracBits(dT), size);
+        const grow = Math.ceil(Math.log2(len));
+        const sumT = fixedType(expT.width + grow, expT.int + grow, { signed: false });
+        const invG = tableGeometry(sumT, 1, len + 2 ** -fracBits(sumT), size);
+        prec.types = { diff: dT, sum: sumT };
+        prec.tables = {
+          exp: this.addTable(n, 'exp', { fn: 'exp', params: [], inType: dT, ...expG }, expT),
+          inv: this.addTable(n, 'inv', { fn: 'inv', params: [], inType: sumT, ...invG }, typeVar('inv_table') ?? SOFTMAX_TABLE_TYPE),
+        };
+        break;
+      }
+      case 'Quant':
+      case 'BipolarQuant':
+      case 'QuantizeLinear':
+      case 'DequantizeLinear':
+        outT = this.quantOp(n);
+        break;
+      default: {
+        const fn = TABLE_OPS[n.op];
+        if (fn) {
+          const attrs = n.attrs as { alpha?: number; beta?: number; gamma?: number };
+          const params =
+            fn === 'elu' ? [attrs.alpha!] : fn === 'selu' ? [attrs.alpha!, attrs.gamma!] : fn === 'hardsigmoid' ? [attrs.alpha!, attrs.beta!] : [];
+          const [tlo, thi] = rawRange(xT).map((r) => r * 2 ** -fracBits(xT)) as [number, number];
+          const range = resolveTableRange(this.cfg, n.name, n.op) ?? (fn === 'sigmoid' || fn === 'tanh' ? [-8, 8] : [tlo, thi + 2 ** -fracBits(xT)]);
+          const geo = tableGeometry(xT, range[0], range[1], resolveTableSize(this.cfg, n.name, n.op));
+          prec.tables = { f: this.addTable(n, 'f', { fn, params, inType: xT, ...geo }, typeVar('table') ?? R) };
+        }
+      }
+    }
+    for (const o of n.outputs) if (o) this.setFixed(o, outT);
+    const hasPrec = prec.accum || prec.tables || prec.types;
+    this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
+  }
+}
+
+export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
+  const bad = new Map<string, string[]>();
+  for (const n of g.nodes) {
+    const constDiv = n.op === 'Div';
+    if (!SUPPORTED.has(n.op) || constDiv || (n.op === 'Resize' && (n.attrs as { mode: string }).mode !== 'nearest')) {
+      const key = n.op === 'Resize' ? 'Resize (linear)' : n.op;
+      bad.set(key, [...(bad.get(key) ?? []), n.name]);
+    }
+    if (n.outputs.length > 1 && n.outputs.slice(1).some((o) => o)) bad.set(n.op, [...(bad.get(n.op) ?? []), n.name]);
+  }
+  if (bad.size > 0) {
+    const lines = [...bad].map(([op, names]) => {
+      const hint = UNSUPPORTED_HINT[op as OpKind];
+      return `  ${op}: ${names.map((x) => `'${x}'`).join(', ')}${hint ? ` — ${hint}` : ''}`;
+    });
+    throw new NnInputError(`${g.source}: no fixed-point semantics for these ops (float 'run' still works):\n${lines.join('\n')}`);
+  }
+  const q = new Quantizer(g, cfg);
+  for (const io of g.inputs) q.setFixed(io.value, cfg.inputs[io.modelName] ?? cfg.model.types.default ?? DEFAULT_TYPE);
+  for (const n of g.nodes) q.node(n);
+  return { graph: { ...g, values: q.values, nodes: q.nodes }, notes: q.notes };
+}
+
+export function quantizePass(cfg: PrecisionConfig): Pass {
+  return { name: 'quantize', run: (g) => quantizeGraph(g, cfg).graph };
+}

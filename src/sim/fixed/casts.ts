@@ -1,0 +1,45 @@
+/**
+ * Cast helpers shared by the fixed-point kernels: prepared number-path casts that count
+ * overflows into a node's statistics, and the identity test that lets kernels skip a cast. All
+ * conversions are the ones in apfixed.ts, checked against Xilinx's headers.
+ */
+import { type FixedType, fracBits } from '../../ir/fixed.js';
+import { FAST_MAX_WIDTH, type NumCast, prepareCast, prepareQuantize } from './apfixed.js';
+import type { CastStats } from './kernel.js';
+
+export function checkWidth(t: FixedType, what: string): void {
+  if (t.width > FAST_MAX_WIDTH) {
+    throw new Error(`${what}: type of width ${t.width} exceeds the simulator's ${FAST_MAX_WIDTH}-bit value limit`);
+  }
+}
+
+/** raw (with `fromFrac` fraction bits) -> raw of `to`, counting overflows as the node's result. */
+export function resultCast(fromFrac: number, to: FixedType, stats: CastStats): NumCast {
+  return prepareCast(fromFrac, to, () => {
+    stats.result++;
+  });
+}
+
+export function accumCast(fromFrac: number, to: FixedType, stats: CastStats): NumCast {
+  return prepareCast(fromFrac, to, () => {
+    stats.accum++;
+  });
+}
+
+/** True when a cast from `from` to `to` changes no raw (same grid, `to`'s range covers `from`'s). */
+export function isIdentityCast(from: FixedType, to: FixedType): boolean {
+  if (fracBits(from) !== fracBits(to)) return false;
+  if (to.o === 'AP_SAT_SYM' && to.signed) return false; // its most-negative quirk can change a raw
+  const fromLo = from.signed ? -(2 ** (from.width - 1)) : 0;
+  const fromHi = from.signed ? 2 ** (from.width - 1) - 1 : 2 ** from.width - 1;
+  const toLo = to.signed ? -(2 ** (to.width - 1)) : 0;
+  const toHi = to.signed ? 2 ** (to.width - 1) - 1 : 2 ** to.width - 1;
+  return fromLo >= toLo && fromHi <= toHi;
+}
+
+/** Float input -> raws of the input type (the graph's entry cast point). */
+export function entryQuantize(t: FixedType, stats: CastStats): NumCast {
+  return prepareQuantize(t, () => {
+    stats.result++;
+  });
+}

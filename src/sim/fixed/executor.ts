@@ -1,0 +1,139 @@
+/**
+ * The bit-accurate fixed-point simulator: compiles a quantized graph (every value typed, every
+ * node's internal types and tables set by the quantize pass) into one closure per node, then
+ * runs batches of any size. Values travel as integer raws in Float64Arrays; graph inputs are
+ * converted from float at their entry cast point; outputs come back as raws with their types.
+ * Per node it counts the elements that overflowed (saturated or wrapped) at each cast point.
+ */
+import { type FixedType, fracBits } from '../../ir/fixed.js';
+import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
+import type { OpKind } from '../../ir/ops.js';
+import { quantizeDouble } from './apfixed.js';
+import { checkWidth, entryQuantize } from './casts.js';
+import type { CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
+import { activationFixedKernels } from './kernels/activation.js';
+import { elementwiseFixedKernels } from './kernels/elementwise.js';
+import { layoutFixedKernels } from './kernels/layout.js';
+import { linearFixedKernels } from './kernels/linear.js';
+import { poolFixedKernels } from './kernels/pool.js';
+import { quantFixedKernels } from './kernels/quant.js';
+import { checkInputs, runtimeLead } from '../float/executor.js';
+import type { RtTensor } from '../float/kernel.js';
+
+export const FIXED_KERNELS: FixedKernelTable = {
+  ...linearFixedKernels,
+  ...activationFixedKernels,
+  ...poolFixedKernels,
+  ...elementwiseFixedKernels,
+  ...layoutFixedKernels,
+  ...quantFixedKernels,
+};
+
+export interface FixedRunOptions {
+  /** Called with every node output as it is computed (for per-layer reports). */
+  onValue?: (name: string, t: FxTensor, node: Node) => void;
+}
+
+interface Step {
+  node: Node;
+  run: FixedRun;
+  /** Which inputs are run-time values (constants are baked into the closure). */
+  dynamic: boolean[];
+}
+
+export class FixedProgram {
+  /** Overflow counters per node name, plus one per graph input (keyed by its value name). */
+  readonly stats = new Map<string, CastStats>();
+  private readonly steps: Step[] = [];
+  private readonly entry: ((x: number) => number)[];
+
+  constructor(readonly g: Graph) {
+    const cache = new Map<string, Float64Array>();
+    const value = (name: string): Value => {
+      const v = g.values.get(name);
+      if (!v) throw new Error(`graph '${g.name}': no value '${name}'`);
+      return v;
+    };
+    const constRaws = (name: string): Float64Array => {
+      let r = cache.get(name);
+      if (!r) {
+        const v = value(name);
+        if (!isConst(v) || !v.fixed) throw new Error(`value '${name}' is not a typed constant (run the quantize pass)`);
+        checkWidth(v.fixed, `constant '${name}'`);
+        const t = v.fixed;
+        r = Float64Array.from(v.data, (x) => Number(quantizeDouble(x, t)));
+        cache.set(name, r);
+      }
+      return r;
+    };
+    for (const v of g.values.values()) {
+      if (!isConst(v) && !v.fixed) throw new Error(`value '${v.name}' has no fixed-point type (run the quantize pass)`);
+    }
+    this.entry = g.inputs.map((io) => {
+      const t = value(io.value).fixed!;
+      checkWidth(t, `input '${io.modelName}'`);
+      const s: CastStats = { result: 0, accum: 0 };
+      this.stats.set(io.value, s);
+      return entryQuantize(t, s);
+    });
+    for (const node of g.nodes) {
+      const kernel = FIXED_KERNELS[node.op] as FixedKernel<OpKind> | undefined;
+      if (!kernel) throw new Error(`node '${node.name}' (${node.op}): no fixed-point kernel`);
+      const stats: CastStats = { result: 0, accum: 0 };
+      this.stats.set(node.name, stats);
+      const ctx: CompileContext = { g, value, constRaws, stats };
+      this.steps.push({ node, run: kernel(node as never, ctx), dynamic: node.inputs.map((i) => i !== '' && !isConst(value(i))) });
+    }
+  }
+
+  resetStats(): void {
+    for (const s of this.stats.values()) {
+      s.result = 0;
+      s.accum = 0;
+    }
+  }
+
+  /** Runs float inputs (the model's own layout) through the fixed-point graph. */
+  run(inputs: readonly RtTensor[], opts: FixedRunOptions = {}): FxTensor[] {
+    const g = this.g;
+    checkInputs(g, inputs);
+    const lead = runtimeLead(g, inputs);
+    const n = lead.length ? lead[0]! : 1;
+    const env = new Map<string, Float64Array>();
+    g.inputs.forEach((io, i) => {
+      const q = this.entry[i]!;
+      env.set(io.value, Float64Array.from(inputs[i]!.data, q));
+    });
+    const uses = new Map<string, number>();
+    for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
+    for (const o of g.outputs) uses.set(o.value, Infinity);
+    for (const s of this.steps) {
+      const ins = s.node.inputs.map((name, k) => (s.dynamic[k] ? env.get(name) : undefined));
+      const outs = s.run(ins, n);
+      s.node.outputs.forEach((o, k) => {
+        if (!o) return;
+        env.set(o, outs[k]!);
+        if (opts.onValue) {
+          const v = g.values.get(o)!;
+          opts.onValue(o, { shape: [...lead, ...v.shape], raw: outs[k]!, type: v.fixed! }, s.node);
+        }
+      });
+      for (const i of s.node.inputs) {
+        if (!i) continue;
+        const left = (uses.get(i) ?? 0) - 1;
+        uses.set(i, left);
+        if (left === 0) env.delete(i);
+      }
+    }
+    return g.outputs.map((o) => {
+      const v = g.values.get(o.value)!;
+      return { shape: [...lead, ...v.shape], raw: env.get(o.value)!, type: v.fixed! };
+    });
+  }
+}
+
+/** Values of raws as float64 (exact: widths are at most 52 bits). */
+export function fxToFloat(t: { raw: Float64Array; type: FixedType }): Float64Array {
+  const s = 2 ** -fracBits(t.type);
+  return t.raw.map((r) => r * s);
+}

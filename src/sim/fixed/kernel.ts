@@ -1,0 +1,44 @@
+/**
+ * The contract between the bit-accurate simulator and its per-op kernels. A fixed tensor holds
+ * integer raws in a Float64Array (exact below 2^53) plus its type. Kernels are *compiled* once
+ * per node: `compile` reads the annotated node (its types, constants and tables) and returns a
+ * `run` closure that maps input raws for a batch of `n` samples to output raws already cast
+ * into the output's type, counting overflows at the node's cast points. Nothing here chooses a
+ * type; everything comes from the IR (docs/fixed-point.md).
+ */
+import type { FixedType } from '../../ir/fixed.js';
+import type { Graph, Node, Value } from '../../ir/graph.js';
+import type { OpKind } from '../../ir/ops.js';
+
+export interface FxTensor {
+  readonly shape: readonly number[];
+  readonly raw: Float64Array;
+  readonly type: FixedType;
+}
+
+/** Overflow counters of one node: its output cast and (when it can overflow) its accumulator. */
+export interface CastStats {
+  result: number;
+  accum: number;
+}
+
+export interface CompileContext {
+  readonly g: Graph;
+  value(name: string): Value;
+  /** Raws of a constant quantized into its own fixed type (cached). */
+  constRaws(name: string): Float64Array;
+  readonly stats: CastStats;
+}
+
+/** Runs one node on `n` samples: inputs are per-sample-major raws (constants excluded). */
+export type FixedRun = (ins: readonly (Float64Array | undefined)[], n: number) => Float64Array[];
+
+export type FixedKernel<K extends OpKind = OpKind> = (node: Node<K>, ctx: CompileContext) => FixedRun;
+
+export type FixedKernelTable = { readonly [K in OpKind]?: FixedKernel<K> };
+
+export function sampleSize(v: Value): number {
+  let s = 1;
+  for (const d of v.shape) s *= d;
+  return s;
+}

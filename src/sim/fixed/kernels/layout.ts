@@ -1,0 +1,57 @@
+/**
+ * Bit-accurate data movement: Reshape, Transpose, Pad and nearest Resize. Each is an index map
+ * per sample (output element <- input element, or the pad constant), obtained once by running
+ * the verified float kernel on a tensor of element numbers; then every element is cast into the
+ * output's type (the identity when the types agree). Pad's constant is quantized into y's type.
+ */
+import { fracBits } from '../../../ir/fixed.js';
+import type { Node } from '../../../ir/graph.js';
+import { FLOAT_KERNELS } from '../../float/executor.js';
+import type { Kernel } from '../../float/kernel.js';
+import { quantizeDouble } from '../apfixed.js';
+import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
+import type { CompileContext, FixedKernel, FixedKernelTable } from '../kernel.js';
+
+/** map[j] = input element feeding output element j, or -1 for the pad constant. */
+function indexMap(node: Node, ctx: CompileContext): Int32Array {
+  const x = ctx.value(node.inputs[0]!);
+  const y = ctx.value(node.outputs[0]!);
+  const n = x.shape.reduce((p, d) => p * d, 1);
+  if (n >= 2 ** 24) throw new Error(`node '${node.name}' (${node.op}): more than 2^24 elements per sample`);
+  const iota = new Float32Array(n);
+  for (let i = 0; i < n; i++) iota[i] = i + 1;
+  const lead = ctx.g.batched ? [1] : [];
+  const probe = node.op === 'Pad' ? ({ ...node, attrs: { ...node.attrs, value: 0 } } as Node) : node;
+  const kernel = FLOAT_KERNELS[node.op] as Kernel | undefined;
+  if (!kernel) throw new Error(`internal: no float kernel for ${node.op}`);
+  const [out] = kernel(probe as never, [{ shape: [...lead, ...x.shape], data: iota }], [[...lead, ...y.shape]]);
+  return Int32Array.from(out!.data, (v) => v - 1);
+}
+
+const movement: FixedKernel = (node, ctx) => {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const Y = ctx.value(node.outputs[0]!);
+  const yT = Y.fixed!;
+  checkWidth(yT, `node '${node.name}' (${node.op})`);
+  const map = indexMap(node, ctx);
+  const inSize = ctx.value(node.inputs[0]!).shape.reduce((p, d) => p * d, 1);
+  const per = map.length;
+  const padRaw = node.op === 'Pad' ? Number(quantizeDouble((node.attrs as { value: number }).value, yT)) : 0;
+  const same = isIdentityCast(xT, yT);
+  const c = resultCast(fracBits(xT), yT, ctx.stats);
+  if (node.op === 'Reshape' && same) return (ins) => [ins[0]!.slice()];
+  return (ins, n) => {
+    const x = ins[0]!;
+    const y = new Float64Array(n * per);
+    for (let s = 0; s < n; s++) {
+      const xo = s * inSize;
+      for (let j = 0; j < per; j++) {
+        const i = map[j]!;
+        y[s * per + j] = i < 0 ? padRaw : same ? x[xo + i]! : c(x[xo + i]!);
+      }
+    }
+    return [y];
+  };
+};
+
+export const layoutFixedKernels: FixedKernelTable = { Reshape: movement, Transpose: movement, Pad: movement, Resize: movement };

@@ -1,0 +1,287 @@
+/**
+ * Bit-accurate kernels for the weighted sums — Dense, Conv, ConvTranspose — and the per-channel
+ * Affine. Semantics (docs/fixed-point.md): acc = cast(bias → A); for each term in the documented
+ * order acc = cast(acc + x·w → A); y = cast(acc → y.fixed). When A provably holds every partial
+ * sum exactly (the derived accumulator does), each per-term cast is the identity and the kernel
+ * accumulates plain integers on A's grid — the fast path that makes the simulator quick. Any
+ * other accumulator takes the per-term path, which performs every cast the C++ does.
+ */
+import { type FixedType, fracBits } from '../../../ir/fixed.js';
+import type { Node } from '../../../ir/graph.js';
+import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
+import { rawRange } from '../../../ir/precision.js';
+import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
+import { accumCast, checkWidth, resultCast } from '../casts.js';
+import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+
+const TWO53 = 2 ** 53;
+
+function maxAbsRaw(t: FixedType): number {
+  const [lo, hi] = rawRange(t);
+  return Math.max(-lo, hi);
+}
+
+/**
+ * How a weighted sum accumulates. In exact mode weights and bias are pre-scaled to A's grid and
+ * `step` is never used; otherwise `step(acc, xRaw, wRaw)` performs acc = cast(acc + x·w → A).
+ */
+interface Accumulation {
+  exact: boolean;
+  /** Weights on A's grid (exact mode) or as raws (per-term mode). */
+  w: Float64Array;
+  /** Initial accumulator per output channel: cast(b → A) (0 without bias). */
+  init: Float64Array;
+  step: (acc: number, x: number, w: number) => number;
+  /** Raw (on A's grid) -> output raw. */
+  out: (acc: number) => number;
+}
+
+function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulation {
+  const where = `node '${node.name}' (${node.op})`;
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const wName = node.inputs[1]!;
+  const wT = ctx.value(wName).fixed!;
+  const bName = node.inputs[2] || undefined;
+  const bT = bName ? ctx.value(bName).fixed! : undefined;
+  const A = node.prec?.accum;
+  if (!A) throw new Error(`${where}: no accumulator type (run the quantize pass)`);
+  const outT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(A, `${where} accumulator`);
+  checkWidth(outT, `${where} result`);
+  const wr = ctx.constRaws(wName);
+  const br = bName ? ctx.constRaws(bName) : undefined;
+  const fa = fracBits(A);
+  const fp = fracBits(xT) + fracBits(wT);
+  const fb = bT ? fracBits(bT) : fa;
+  const [aLo, aHi] = rawRange(A);
+  // Largest partial sum on A's grid, whatever the inputs (x at its type's extreme).
+  const sums = new Float64Array(outCh);
+  for (let i = 0; i < wr.length; i++) sums[i % outCh]! += Math.abs(wr[i]!);
+  let bound = 0;
+  const xMax = maxAbsRaw(xT);
+  for (let m = 0; m < outCh; m++) {
+    bound = Math.max(bound, sums[m]! * xMax * 2 ** (fa - fp) + (br ? Math.abs(br[m]!) * 2 ** (fa - fb) : 0));
+  }
+  const out = resultCast(fa, outT, ctx.stats);
+  const exact = fa >= fp && fa >= fb && bound <= Math.min(aHi, -aLo) && bound < TWO53;
+  const init = new Float64Array(outCh);
+  if (exact) {
+    const w = wr.map((v) => v * 2 ** (fa - fp));
+    if (br) for (let m = 0; m < outCh; m++) init[m] = br[m]! * 2 ** (fa - fb);
+    return { exact, w, init, step: () => 0, out };
+  }
+  // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
+  const f = Math.max(fa, fp);
+  const sumBound = maxAbsRaw(A) * 2 ** (f - fa) + maxAbsRaw(xT) * maxAbsRaw(wT) * 2 ** (f - fp);
+  if (sumBound >= TWO53) {
+    throw new Error(`${where}: accumulator ${A.width} bits with products of ${xT.width}+${wT.width} bits is too wide for the simulator's number path`);
+  }
+  const toA = accumCast(f, A, ctx.stats);
+  const sa = 2 ** (f - fa);
+  const sp = 2 ** (f - fp);
+  if (br) {
+    const bToA = accumCast(fb, A, ctx.stats);
+    for (let m = 0; m < outCh; m++) init[m] = bToA(br[m]!);
+  }
+  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), out };
+}
+
+const dense: FixedKernel<'Dense'> = (node, ctx) => {
+  const w = ctx.value(node.inputs[1]!);
+  const K = w.shape[0]!;
+  const M = w.shape[1]!;
+  const a = accumulation(node, ctx, M);
+  const { w: wd, init, out } = a;
+  const acc = new Float64Array(M);
+  if (a.exact) {
+    return (ins, n) => {
+      const x = ins[0]!;
+      const rows = x.length / K;
+      void n;
+      const y = new Float64Array(rows * M);
+      for (let r = 0; r < rows; r++) {
+        acc.set(init);
+        const xo = r * K;
+        for (let k = 0; k < K; k++) {
+          const xv = x[xo + k]!;
+          if (xv === 0) continue;
+          const wo = k * M;
+          for (let m = 0; m < M; m++) acc[m]! += xv * wd[wo + m]!;
+        }
+        const yo = r * M;
+        for (let m = 0; m < M; m++) y[yo + m] = out(acc[m]!);
+      }
+      return [y];
+    };
+  }
+  const step = a.step;
+  return (ins) => {
+    const x = ins[0]!;
+    const rows = x.length / K;
+    const y = new Float64Array(rows * M);
+    for (let r = 0; r < rows; r++) {
+      acc.set(init);
+      for (let k = 0; k < K; k++) {
+        const xv = x[r * K + k]!;
+        for (let m = 0; m < M; m++) acc[m] = step(acc[m]!, xv, wd[k * M + m]!);
+      }
+      for (let m = 0; m < M; m++) y[r * M + m] = out(acc[m]!);
+    }
+    return [y];
+  };
+};
+
+interface ConvGeometry {
+  s: number;
+  inSp: number[];
+  outSp: number[];
+  cin: number;
+  cout: number;
+  inStr: number[];
+  outStr: number[];
+  taps: number[][];
+}
+
+function convGeometry(node: Node, ctx: CompileContext, a: ConvAttrs): ConvGeometry {
+  const x = ctx.value(node.inputs[0]!);
+  const y = ctx.value(node.outputs[0]!);
+  const s = a.kernel.length;
+  const r = x.shape.length;
+  const inSp = x.shape.slice(r - s - 1, r - 1);
+  const outSp = y.shape.slice(r - s - 1, r - 1);
+  const taps: number[][] = [];
+  forEachIndex(a.kernel, (k) => taps.push([...k]));
+  return { s, inSp, outSp, cin: x.shape[r - 1]!, cout: y.shape[r - 1]!, inStr: stridesOf(inSp), outStr: stridesOf(outSp), taps };
+}
+
+const conv: FixedKernel<'Conv'> = (node, ctx) => {
+  const at: ConvAttrs = node.attrs;
+  const G = convGeometry(node, ctx, at);
+  const acc = accumulation(node, ctx, G.cout);
+  const { w, init, out, exact, step } = acc;
+  const cinG = G.cin / at.group;
+  const coutG = G.cout / at.group;
+  const inPix = G.inSp.reduce((p, d) => p * d, 1);
+  const outPix = G.outSp.reduce((p, d) => p * d, 1);
+  // For each output pixel: the list of (tap index, input pixel offset) inside the input.
+  const plan: Int32Array[] = [];
+  forEachIndex(G.outSp, (o) => {
+    const list: number[] = [];
+    G.taps.forEach((k, t) => {
+      let off = 0;
+      for (let i = 0; i < G.s; i++) {
+        const p = o[i]! * at.strides[i]! + k[i]! * at.dilations[i]! - at.pads[i]!;
+        if (p < 0 || p >= G.inSp[i]!) return;
+        off += p * G.inStr[i]!;
+      }
+      list.push(t, off);
+    });
+    plan.push(Int32Array.from(list));
+  });
+  const a = new Float64Array(G.cout);
+  return (ins) => {
+    const x = ins[0]!;
+    const samples = x.length / (inPix * G.cin);
+    const y = new Float64Array(samples * outPix * G.cout);
+    for (let nn = 0; nn < samples; nn++) {
+      const xo = nn * inPix * G.cin;
+      for (let op = 0; op < outPix; op++) {
+        a.set(init);
+        const list = plan[op]!;
+        for (let j = 0; j < list.length; j += 2) {
+          const t = list[j]!;
+          const xBase = xo + list[j + 1]! * G.cin;
+          const wBase = t * cinG * G.cout;
+          for (let gr = 0; gr < at.group; gr++) {
+            for (let ci = 0; ci < cinG; ci++) {
+              const xv = x[xBase + gr * cinG + ci]!;
+              const wRow = wBase + ci * G.cout + gr * coutG;
+              const aRow = gr * coutG;
+              if (exact) {
+                if (xv === 0) continue;
+                for (let co = 0; co < coutG; co++) a[aRow + co]! += xv * w[wRow + co]!;
+              } else {
+                for (let co = 0; co < coutG; co++) a[aRow + co] = step(a[aRow + co]!, xv, w[wRow + co]!);
+              }
+            }
+          }
+        }
+        const yo = (nn * outPix + op) * G.cout;
+        for (let c = 0; c < G.cout; c++) y[yo + c] = out(a[c]!);
+      }
+    }
+    return [y];
+  };
+};
+
+const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
+  const at: ConvTransposeAttrs = node.attrs;
+  const G = convGeometry(node, ctx, at);
+  const { w, init, out, exact, step } = accumulation(node, ctx, G.cout);
+  const cinG = G.cin / at.group;
+  const coutG = G.cout / at.group;
+  const inPix = G.inSp.reduce((p, d) => p * d, 1);
+  const outPix = G.outSp.reduce((p, d) => p * d, 1);
+  return (ins) => {
+    const x = ins[0]!;
+    const samples = x.length / (inPix * G.cin);
+    const y = new Float64Array(samples * outPix * G.cout);
+    const acc = new Float64Array(outPix * G.cout);
+    for (let nn = 0; nn < samples; nn++) {
+      for (let p = 0; p < outPix; p++) acc.set(init, p * G.cout);
+      const xo = nn * inPix * G.cin;
+      forEachIndex(G.inSp, (iIdx, iFlat) => {
+        G.taps.forEach((k, t) => {
+          let off = 0;
+          for (let d = 0; d < G.s; d++) {
+            const o = iIdx[d]! * at.strides[d]! + k[d]! * at.dilations[d]! - at.pads[d]!;
+            if (o < 0 || o >= G.outSp[d]!) return;
+            off += o * G.outStr[d]!;
+          }
+          for (let gr = 0; gr < at.group; gr++) {
+            for (let ci = 0; ci < cinG; ci++) {
+              const cIn = gr * cinG + ci;
+              const xv = x[xo + iFlat * G.cin + cIn]!;
+              const wRow = (t * G.cin + cIn) * coutG;
+              const oRow = off * G.cout + gr * coutG;
+              for (let co = 0; co < coutG; co++) {
+                acc[oRow + co] = exact ? acc[oRow + co]! + xv * w[wRow + co]! : step(acc[oRow + co]!, xv, w[wRow + co]!);
+              }
+            }
+          }
+        });
+      });
+      const yo = nn * outPix * G.cout;
+      for (let i = 0; i < outPix * G.cout; i++) y[yo + i] = out(acc[i]!);
+    }
+    return [y];
+  };
+};
+
+const affine: FixedKernel<'Affine'> = (node, ctx): FixedRun => {
+  const where = `node '${node.name}' (Affine)`;
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const sT = ctx.value(node.inputs[1]!).fixed!;
+  const bT = ctx.value(node.inputs[2]!).fixed!;
+  const outT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(outT, where);
+  const s = ctx.constRaws(node.inputs[1]!);
+  const b = ctx.constRaws(node.inputs[2]!);
+  const fp = fracBits(xT) + fracBits(sT);
+  const f = Math.max(fp, fracBits(bT));
+  if (maxAbsRaw(xT) * maxAbsRaw(sT) * 2 ** (f - fp) + maxAbsRaw(bT) * 2 ** (f - fracBits(bT)) >= TWO53) {
+    throw new Error(`${where}: types too wide for the simulator's number path`);
+  }
+  const sS = s.map((v) => v * 2 ** (f - fp));
+  const bS = b.map((v) => v * 2 ** (f - fracBits(bT)));
+  const out = resultCast(f, outT, ctx.stats);
+  const C = s.length;
+  return (ins) => {
+    const x = ins[0]!;
+    const y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = out(x[i]! * sS[i % C]! + bS[i % C]!);
+    return [y];
+  };
+};
+
+export const linearFixedKernels: FixedKernelTable = { Dense: dense, Conv: conv, ConvTranspose: convTranspose, Affine: affine };

@@ -1,0 +1,135 @@
+/**
+ * Bit-accurate pooling. Max: the largest raw of the window in x's type (padding never wins),
+ * then one cast. Average: the exact sum of the in-input taps (on x's grid, held by the derived
+ * accumulator) times the compiler's reciprocal-of-count table entry, product exact, then one
+ * cast (docs/fixed-point.md). The divisor counts padded taps only with count_include_pad.
+ */
+import { fracBits } from '../../../ir/fixed.js';
+import type { Node } from '../../../ir/graph.js';
+import type { PoolAttrs } from '../../../ir/ops.js';
+import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
+import { checkWidth, resultCast } from '../casts.js';
+import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+
+interface Window {
+  /** Per output pixel: input pixel offsets inside the input. */
+  taps: Int32Array[];
+  /** Per output pixel: the divisor count. */
+  counts: Int32Array;
+  inPix: number;
+  outPix: number;
+  C: number;
+}
+
+function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: boolean): Window {
+  const x = ctx.value(node.inputs[0]!);
+  const y = ctx.value(node.outputs[0]!);
+  const s = a.kernel.length;
+  const r = x.shape.length;
+  const inSp = x.shape.slice(r - s - 1, r - 1);
+  const outSp = y.shape.slice(r - s - 1, r - 1);
+  const inStr = stridesOf(inSp);
+  const kTaps: number[][] = [];
+  forEachIndex(a.kernel, (k) => kTaps.push([...k]));
+  const taps: Int32Array[] = [];
+  const counts: number[] = [];
+  forEachIndex(outSp, (o) => {
+    const list: number[] = [];
+    let padCount = 0;
+    for (const k of kTaps) {
+      let inside = true;
+      let inPadded = true;
+      let off = 0;
+      for (let d = 0; d < s; d++) {
+        const p = o[d]! * a.strides[d]! + k[d]! * a.dilations[d]! - a.pads[d]!;
+        if (p < -a.pads[d]! || p >= inSp[d]! + a.pads[d + s]!) inPadded = false;
+        if (p < 0 || p >= inSp[d]!) inside = false;
+        else off += p * inStr[d]!;
+      }
+      if (inPadded) padCount++;
+      if (inside) list.push(off);
+    }
+    taps.push(Int32Array.from(list));
+    counts.push(includePad ? padCount : list.length);
+  });
+  return {
+    taps,
+    counts: Int32Array.from(counts),
+    inPix: inSp.reduce((p, d) => p * d, 1),
+    outPix: outSp.reduce((p, d) => p * d, 1),
+    C: x.shape[r - 1]!,
+  };
+}
+
+function globalWindow(node: Node, ctx: CompileContext, spatialRank: number): Window {
+  const x = ctx.value(node.inputs[0]!);
+  const r = x.shape.length;
+  const inPix = x.shape.slice(r - spatialRank - 1, r - 1).reduce((p, d) => p * d, 1);
+  return { taps: [Int32Array.from({ length: inPix }, (_, i) => i)], counts: Int32Array.of(inPix), inPix, outPix: 1, C: x.shape[r - 1]! };
+}
+
+function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(yT, `node '${node.name}' (${node.op})`);
+  const c = resultCast(fracBits(xT), yT, ctx.stats);
+  const { C } = w;
+  const m = new Float64Array(C);
+  return (ins) => {
+    const x = ins[0]!;
+    const samples = x.length / (w.inPix * C);
+    const y = new Float64Array(samples * w.outPix * C);
+    for (let n = 0; n < samples; n++) {
+      for (let op = 0; op < w.outPix; op++) {
+        m.fill(-Infinity);
+        const list = w.taps[op]!;
+        for (let j = 0; j < list.length; j++) {
+          const base = (n * w.inPix + list[j]!) * C;
+          for (let ch = 0; ch < C; ch++) if (x[base + ch]! > m[ch]!) m[ch] = x[base + ch]!;
+        }
+        const yo = (n * w.outPix + op) * C;
+        for (let ch = 0; ch < C; ch++) y[yo + ch] = c(m[ch]!);
+      }
+    }
+    return [y];
+  };
+}
+
+function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(yT, `node '${node.name}' (${node.op})`);
+  const spec = node.prec?.tables?.['recip'];
+  if (!spec) throw new Error(`node '${node.name}' (${node.op}): no reciprocal table (run the quantize pass)`);
+  const recipT = ctx.value(spec.value).fixed!;
+  const recip = ctx.constRaws(spec.value);
+  const c = resultCast(fracBits(xT) + fracBits(recipT), yT, ctx.stats);
+  const { C } = w;
+  const sum = new Float64Array(C);
+  return (ins) => {
+    const x = ins[0]!;
+    const samples = x.length / (w.inPix * C);
+    const y = new Float64Array(samples * w.outPix * C);
+    for (let n = 0; n < samples; n++) {
+      for (let op = 0; op < w.outPix; op++) {
+        sum.fill(0);
+        const list = w.taps[op]!;
+        for (let j = 0; j < list.length; j++) {
+          const base = (n * w.inPix + list[j]!) * C;
+          for (let ch = 0; ch < C; ch++) sum[ch]! += x[base + ch]!;
+        }
+        const r = recip[Math.min(w.counts[op]!, spec.size - 1)]!;
+        const yo = (n * w.outPix + op) * C;
+        for (let ch = 0; ch < C; ch++) y[yo + ch] = c(sum[ch]! * r);
+      }
+    }
+    return [y];
+  };
+}
+
+const maxPool: FixedKernel<'MaxPool'> = (node, ctx) => maxRun(node, ctx, windows(node, ctx, node.attrs, false));
+const avgPool: FixedKernel<'AvgPool'> = (node, ctx) => avgRun(node, ctx, windows(node, ctx, node.attrs, node.attrs.countIncludePad));
+const globalMax: FixedKernel<'GlobalMaxPool'> = (node, ctx) => maxRun(node, ctx, globalWindow(node, ctx, node.attrs.spatialRank));
+const globalAvg: FixedKernel<'GlobalAvgPool'> = (node, ctx) => avgRun(node, ctx, globalWindow(node, ctx, node.attrs.spatialRank));
+
+export const poolFixedKernels: FixedKernelTable = { MaxPool: maxPool, AvgPool: avgPool, GlobalMaxPool: globalMax, GlobalAvgPool: globalAvg };

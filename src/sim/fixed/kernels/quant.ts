@@ -1,0 +1,53 @@
+/**
+ * Bit-accurate quantizer ops. The quantize pass gave each output exactly the type the quantizer
+ * implements, so QONNX Quant is one cast into it; BipolarQuant picks ±scale; QuantizeLinear
+ * casts x/2^e (a relabelling of x's raw) into ap_int<8>/ap_uint<8> with round-half-even and
+ * saturation; DequantizeLinear keeps the raw and relabels it onto the scale's grid.
+ */
+import { fracBits } from '../../../ir/fixed.js';
+import { quantizeDouble } from '../apfixed.js';
+import { checkWidth, resultCast } from '../casts.js';
+import type { FixedKernel, FixedKernelTable } from '../kernel.js';
+import { broadcastIndex } from './activation.js';
+
+const quant: FixedKernel<'Quant'> = (node, ctx) => {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(yT, `node '${node.name}' (Quant)`);
+  const c = resultCast(fracBits(xT), yT, ctx.stats);
+  return (ins) => [ins[0]!.map(c)];
+};
+
+const bipolar: FixedKernel<'BipolarQuant'> = (node, ctx) => {
+  const X = ctx.value(node.inputs[0]!);
+  const S = ctx.value(node.inputs[1]!);
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  const idx = broadcastIndex(X.shape, S.shape);
+  const pos = Float64Array.from(idx, (i) => Number(quantizeDouble(S.data![i]!, yT)));
+  const neg = Float64Array.from(idx, (i) => Number(quantizeDouble(-S.data![i]!, yT)));
+  const per = idx.length;
+  return (ins) => {
+    const x = ins[0]!;
+    const y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = x[i]! >= 0 ? pos[i % per]! : neg[i % per]!;
+    return [y];
+  };
+};
+
+const quantizeLinear: FixedKernel<'QuantizeLinear'> = (node, ctx) => {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  const e = Math.log2(ctx.value(node.inputs[1]!).data![0]!);
+  // x / 2^e as a raw: the same integer read with e more fraction bits.
+  const c = resultCast(fracBits(xT) + e, yT, ctx.stats);
+  return (ins) => [ins[0]!.map(c)];
+};
+
+const dequantizeLinear: FixedKernel<'DequantizeLinear'> = () => (ins) => [ins[0]!.slice()];
+
+export const quantFixedKernels: FixedKernelTable = {
+  Quant: quant,
+  BipolarQuant: bipolar,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
+};
