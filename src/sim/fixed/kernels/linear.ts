@@ -11,8 +11,10 @@ import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
 import { rawRange } from '../../../ir/precision.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
+import { prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+import { compileDenseSums } from './dense-codegen.js';
 
 const TWO53 = 2 ** 53;
 
@@ -32,6 +34,8 @@ interface Accumulation {
   /** Initial accumulator per output channel: cast(b → A) (0 without bias). */
   init: Float64Array;
   step: (acc: number, x: number, w: number) => number;
+  /** Output channels whose cast(b → A) overflows: counted again for every sum that starts from it. */
+  initOverflows: number;
   /** Raw (on A's grid) -> output raw. */
   out: (acc: number) => number;
 }
@@ -68,7 +72,7 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   if (exact) {
     const w = wr.map((v) => v * 2 ** (fa - fp));
     if (br) for (let m = 0; m < outCh; m++) init[m] = br[m]! * 2 ** (fa - fb);
-    return { exact, w, init, step: () => 0, out };
+    return { exact, w, init, step: () => 0, initOverflows: 0, out };
   }
   // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
   const f = Math.max(fa, fp);
@@ -79,11 +83,15 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   const toA = accumCast(f, A, ctx.stats);
   const sa = 2 ** (f - fa);
   const sp = 2 ** (f - fp);
+  let initOverflows = 0;
   if (br) {
-    const bToA = accumCast(fb, A, ctx.stats);
+    // Cast once here, but the C++ performs it for every sum: the kernels count it per sum.
+    const bToA = prepareCast(fb, A, () => {
+      initOverflows++;
+    });
     for (let m = 0; m < outCh; m++) init[m] = bToA(br[m]!);
   }
-  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), out };
+  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out };
 }
 
 const dense: FixedKernel<'Dense'> = (node, ctx) => {
@@ -94,6 +102,17 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const { w: wd, init, out } = a;
   const acc = new Float64Array(M);
   if (a.exact) {
+    const sums = compileDenseSums(K, M, wd, init);
+    if (sums) {
+      return (ins) => {
+        const x = ins[0]!;
+        const rows = x.length / K;
+        const y = new Float64Array(rows * M);
+        sums(x, y, rows);
+        for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
+        return [y];
+      };
+    }
     return (ins, n) => {
       const x = ins[0]!;
       const rows = x.length / K;
@@ -119,6 +138,7 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
     const x = ins[0]!;
     const rows = x.length / K;
     const y = new Float64Array(rows * M);
+    ctx.stats.accum += rows * a.initOverflows;
     for (let r = 0; r < rows; r++) {
       acc.set(init);
       for (let k = 0; k < K; k++) {
@@ -158,7 +178,7 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
   const at: ConvAttrs = node.attrs;
   const G = convGeometry(node, ctx, at);
   const acc = accumulation(node, ctx, G.cout);
-  const { w, init, out, exact, step } = acc;
+  const { w, init, out, exact, step, initOverflows } = acc;
   const cinG = G.cin / at.group;
   const coutG = G.cout / at.group;
   const inPix = G.inSp.reduce((p, d) => p * d, 1);
@@ -183,6 +203,7 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     const x = ins[0]!;
     const samples = x.length / (inPix * G.cin);
     const y = new Float64Array(samples * outPix * G.cout);
+    ctx.stats.accum += samples * outPix * initOverflows;
     for (let nn = 0; nn < samples; nn++) {
       const xo = nn * inPix * G.cin;
       for (let op = 0; op < outPix; op++) {
@@ -217,7 +238,7 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
 const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
   const at: ConvTransposeAttrs = node.attrs;
   const G = convGeometry(node, ctx, at);
-  const { w, init, out, exact, step } = accumulation(node, ctx, G.cout);
+  const { w, init, out, exact, step, initOverflows } = accumulation(node, ctx, G.cout);
   const cinG = G.cin / at.group;
   const coutG = G.cout / at.group;
   const inPix = G.inSp.reduce((p, d) => p * d, 1);
@@ -227,6 +248,7 @@ const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
     const samples = x.length / (inPix * G.cin);
     const y = new Float64Array(samples * outPix * G.cout);
     const acc = new Float64Array(outPix * G.cout);
+    ctx.stats.accum += samples * outPix * initOverflows;
     for (let nn = 0; nn < samples; nn++) {
       for (let p = 0; p < outPix; p++) acc.set(init, p * G.cout);
       const xo = nn * inPix * G.cin;
