@@ -10,6 +10,7 @@ import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
 import { formatInspect, inspectReport } from './inspect.js';
 import { readInputTensor, writeOutputs } from './io.js';
+import { register as registerSimulate } from './simulate.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -50,6 +51,8 @@ export function buildProgram(): Command {
       for (const [k, f] of files.entries()) process.stdout.write(`${f}  [${outs[k]!.shape.join(',')}]\n`);
       process.stdout.write(`${n} sample(s) in ${ms.toFixed(1)} ms\n`);
     });
+
+  registerSimulate(program);
 
   program
     .command('demo')

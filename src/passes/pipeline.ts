@@ -8,10 +8,13 @@ import { verify } from '../ir/verify.js';
 import { batchnormToAffine } from './batchnorm-to-affine.js';
 import { divToMul } from './div-to-mul.js';
 import { fuseAffine } from './fuse-affine.js';
+import { fuseBiasAdd } from './fuse-bias-add.js';
 import type { Pass } from './pass.js';
 import { quantizeGraph, type QuantizeResult } from './quantize.js';
 
 export const CANONICALIZE: readonly Pass[] = [
+  // MatMul + Add(bias) as exported by Keras/TF -> one Dense (or Conv) with a bias.
+  fuseBiasAdd,
   // BatchNorm with constant statistics -> one per-channel multiply-add.
   batchnormToAffine,
   // ...which folds into the Dense/Conv before it when nothing else reads that layer's output.

@@ -102,7 +102,10 @@ export class FixedProgram {
     const env = new Map<string, Float64Array>();
     g.inputs.forEach((io, i) => {
       const q = this.entry[i]!;
-      env.set(io.value, Float64Array.from(inputs[i]!.data, q));
+      const src = inputs[i]!.data;
+      const raw = new Float64Array(src.length);
+      for (let j = 0; j < src.length; j++) raw[j] = q(src[j]!);
+      env.set(io.value, raw);
     });
     const uses = new Map<string, number>();
     for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);

@@ -1,0 +1,100 @@
+/**
+ * `nn2hls simulate`: float and bit-accurate fixed point on the same inputs. Prints accuracy
+ * (with labels), top-1 agreement, output errors and a per-layer table of chosen types, SNR and
+ * overflow counts; optionally writes the report as JSON and both sets of outputs as .npy.
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadModel } from '../frontend/index.js';
+import { canonicalize } from '../passes/pipeline.js';
+import { quantizeGraph } from '../passes/quantize.js';
+import { verify } from '../ir/verify.js';
+import { type SimulationReport, simulate } from '../sim/compare.js';
+import { NnInputError, toFloat32 } from '../util/tensor.js';
+import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
+import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
+import { progressBar } from './progress.js';
+
+interface SimulateFlags extends PrecisionFlags {
+  input: string[];
+  labels?: string;
+  json?: string;
+  saveOutputs?: string;
+}
+
+function pct(v: number | null): string {
+  return v === null ? '—' : `${(100 * v).toFixed(2)}%`;
+}
+
+export function formatReport(r: SimulationReport): string {
+  const lines: string[] = [];
+  lines.push(`samples: ${r.samples}`);
+  lines.push(`accuracy: float ${pct(r.float.accuracy)}, fixed ${pct(r.fixed.accuracy)}`);
+  lines.push(`top-1 agreement float vs fixed: ${pct(r.agreement)}`);
+  lines.push(`output error: max ${r.max_abs_error.toExponential(3)}, mean ${r.mean_abs_error.toExponential(3)}`);
+  if (r.input_overflows) lines.push(`inputs: ${r.input_overflows} element(s) overflowed the input type`);
+  lines.push('');
+  const rows = r.layers.map((l) => [
+    l.name,
+    l.op,
+    Object.entries(l.types)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+    l.snr_db === null ? 'exact' : l.snr_db.toFixed(1),
+    String(l.overflows),
+  ]);
+  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => row.map((c, i) => (i >= 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
+  lines.push(fmt(head), ...rows.map(fmt));
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('simulate')
+    .description('float vs bit-accurate fixed point: accuracy, agreement, per-layer SNR and overflows')
+    .argument('<model>', 'model file (.onnx)')
+    .requiredOption('--input <file>', 'input tensor (.npy or .pb), once per graph input', (v: string, p: string[]) => [...p, v], [])
+    .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
+    .option('--json <file>', 'write the report as JSON')
+    .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
+  addPrecisionOptions(cmd).action((model: string, o: SimulateFlags) => {
+    const log = (s: string) => process.stdout.write(`${s}\n`);
+    const g = loadModel(model);
+    const inputs = o.input.map(readInputTensor);
+    const { cfg, describe } = resolvePrecision(g, model, o, log);
+    const cg = canonicalize(g);
+    const q = quantizeGraph(cg, cfg);
+    const qg = verify(q.graph);
+    for (const note of q.notes) log(`note: ${note}`);
+    let labels: Float32Array | undefined;
+    let labelShape: readonly number[] | undefined;
+    if (o.labels) {
+      const t = readTensorFile(o.labels);
+      labels = toFloat32(t);
+      labelShape = t.shape;
+      const n = g.batched ? inputs[0]!.shape[0]! : 1;
+      if (t.shape[0] !== n) throw new NnInputError(`${o.labels}: ${t.shape[0]} labels for ${n} input samples`);
+    }
+    const bar = progressBar('simulating');
+    const t0 = performance.now();
+    const r = simulate(cg, qg, inputs, { labels, labelShape, onProgress: bar.update });
+    bar.done();
+    const ms = performance.now() - t0;
+    log(`precision: ${describe}`);
+    log(formatReport(r.report));
+    log(`\n${r.report.samples} sample(s), float + fixed, in ${(ms / 1000).toFixed(2)} s`);
+    if (o.json) {
+      const tmp = `${o.json}.tmp-${process.pid}`;
+      writeFileSync(tmp, `${JSON.stringify(r.report, null, 2)}\n`);
+      renameSync(tmp, o.json);
+      log(`report: ${o.json}`);
+    }
+    if (o.saveOutputs) {
+      writeOutputs(o.saveOutputs, r.fixedOutputs, 'fixed_output');
+      writeOutputs(o.saveOutputs, r.floatOutputs, 'float_output');
+      log(`outputs: ${o.saveOutputs}/fixed_output_<k>.npy, float_output_<k>.npy`);
+    }
+  });
+}
