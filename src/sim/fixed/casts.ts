@@ -3,8 +3,8 @@
  * overflows into a node's statistics, and the identity test that lets kernels skip a cast. All
  * conversions are the ones in apfixed.ts, checked against Xilinx's headers.
  */
-import { type FixedType, fracBits } from '../../ir/fixed.js';
-import { FAST_MAX_WIDTH, type NumCast, prepareCast, prepareQuantize } from './apfixed.js';
+import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../ir/fixed.js';
+import { castRaw, FAST_MAX_WIDTH, type NumCast, prepareCast, prepareQuantize } from './apfixed.js';
 import type { CastStats } from './kernel.js';
 
 export function checkWidth(t: FixedType, what: string): void {
@@ -18,6 +18,25 @@ export function resultCast(fromFrac: number, to: FixedType, stats: CastStats): N
   return prepareCast(fromFrac, to, () => {
     stats.result++;
   });
+}
+
+/**
+ * The BigInt form of resultCast, for exact results too wide for a double (2^53 and beyond): the
+ * raw has `fromFrac` fraction bits and any size; the cast is castRaw's, overflows are counted.
+ */
+export function resultCastBig(fromFrac: number, to: FixedType, stats: CastStats): (raw: bigint) => number {
+  checkWidth(to, 'cast target');
+  const from = fixedType(MAX_WIDTH, MAX_WIDTH - fromFrac);
+  // Same grid as `to`, range wide enough for any source: quantizes exactly like `to` without overflowing.
+  const wide = fixedType(MAX_WIDTH, MAX_WIDTH - fracBits(to), { q: to.q });
+  const max = to.signed ? 2n ** BigInt(to.width - 1) - 1n : 2n ** BigInt(to.width) - 1n;
+  const min = to.signed ? (to.o === 'AP_SAT_SYM' ? -max : -max - 1n) : 0n;
+  return (raw) => {
+    const k = castRaw(raw, from, wide);
+    if (k >= min && k <= max) return Number(k);
+    stats.result++;
+    return Number(castRaw(k, wide, to));
+  };
 }
 
 export function accumCast(fromFrac: number, to: FixedType, stats: CastStats): NumCast {

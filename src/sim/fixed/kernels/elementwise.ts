@@ -3,14 +3,22 @@
  * Concat. Operands keep their own types; the exact result (sum and difference on the finer
  * grid, product on the sum of the grids, max/min compared exactly) is cast once into the
  * output's type. Constant operands (no batch dim) are read through the same broadcast map.
+ * Exact results that can reach 2^53 (wide products, sums aligned across distant grids) are
+ * computed with BigInts, since a double would round them before the cast.
  */
-import { fracBits } from '../../../ir/fixed.js';
+import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import { isConst } from '../../../ir/graph.js';
-import { checkWidth, resultCast } from '../casts.js';
+import { rawRange } from '../../../ir/precision.js';
+import { checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable } from '../kernel.js';
 import { broadcastIndex } from './activation.js';
 
 type Combine = (a: number, b: number) => number;
+
+function maxAbsRaw(t: FixedType): number {
+  const [lo, hi] = rawRange(t);
+  return Math.max(-lo, hi);
+}
 
 function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
   return (node, ctx: CompileContext) => {
@@ -37,6 +45,33 @@ function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
     const bSize = B.shape.reduce((p, d) => p * d, 1);
     const aConst = isConst(A) ? ctx.constRaws(A.name) : undefined;
     const bConst = isConst(B) ? ctx.constRaws(B.name) : undefined;
+    // Largest exact result in raws at f: beyond 2^53 a double would round it, so use BigInts.
+    const ma = maxAbsRaw(A.fixed!);
+    const mb = maxAbsRaw(B.fixed!);
+    const bound = kind === 'Mul' ? ma * mb : kind === 'Add' || kind === 'Sub' ? ma * sa + mb * sb : Math.max(ma * sa, mb * sb);
+    if (bound >= 2 ** 53) {
+      const cb = resultCastBig(f, Y.fixed!, ctx.stats);
+      const ka = BigInt(f - fa);
+      const kb = BigInt(f - fb);
+      const opB: (a: number, b: number) => bigint =
+        kind === 'Mul' ? (a, b) => BigInt(a) * BigInt(b)
+        : kind === 'Add' ? (a, b) => (BigInt(a) << ka) + (BigInt(b) << kb)
+        : kind === 'Sub' ? (a, b) => (BigInt(a) << ka) - (BigInt(b) << kb)
+        : kind === 'Max' ? (a, b) => { const x = BigInt(a) << ka; const z = BigInt(b) << kb; return x >= z ? x : z; }
+        : (a, b) => { const x = BigInt(a) << ka; const z = BigInt(b) << kb; return x <= z ? x : z; };
+      return (ins, n) => {
+        const a = aConst ?? ins[0]!;
+        const b = bConst ?? ins[1]!;
+        const samples = aConst && bConst ? 1 : n;
+        const y = new Float64Array(samples * per);
+        for (let s = 0; s < samples; s++) {
+          const ao = aConst ? 0 : s * aSize;
+          const bo = bConst ? 0 : s * bSize;
+          for (let i = 0; i < per; i++) y[s * per + i] = cb(opB(a[ao + ia[i]!]!, b[bo + ib[i]!]!));
+        }
+        return [y];
+      };
+    }
     return (ins, n) => {
       const a = aConst ?? ins[0]!;
       const b = bConst ?? ins[1]!;
