@@ -16,7 +16,9 @@ import { readFileSync } from 'node:fs';
 import { NnInputError } from '../util/tensor.js';
 import { type FixedType, parseType, renderType } from './fixed.js';
 
-export const VARIABLES = ['default', 'weight', 'bias', 'result', 'accum', 'table', 'exp_table', 'inv_table'] as const;
+export const VARIABLES = [
+  'default', 'weight', 'bias', 'result', 'accum', 'table', 'exp_table', 'inv_table', 'gate', 'state', 'recurrent_weight',
+] as const;
 export type PrecVar = Exclude<(typeof VARIABLES)[number], 'default'>;
 
 export interface LevelSpec {

@@ -17,6 +17,7 @@ import { layoutFixedKernels } from './kernels/layout.js';
 import { linearFixedKernels } from './kernels/linear.js';
 import { poolFixedKernels } from './kernels/pool.js';
 import { quantFixedKernels } from './kernels/quant.js';
+import { recurrentFixedKernels } from './kernels/recurrent.js';
 import { checkInputs, runtimeLead } from '../float/executor.js';
 import type { RtTensor } from '../float/kernel.js';
 
@@ -27,6 +28,7 @@ export const FIXED_KERNELS: FixedKernelTable = {
   ...elementwiseFixedKernels,
   ...layoutFixedKernels,
   ...quantFixedKernels,
+  ...recurrentFixedKernels,
 };
 
 export interface FixedRunOptions {
