@@ -27,6 +27,7 @@ import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeomet
 import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { freshValueName, type Pass } from './pass.js';
+import { quantizeRecurrent } from './quantize-recurrent.js';
 
 /** Ops whose output keeps the input's type by default (pure data movement or selection). */
 const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool']);
@@ -46,6 +47,7 @@ const SUPPORTED = new Set<OpKind>([
   'Dense', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
+  'LSTM', 'GRU', 'RNN',
   ...(Object.keys(TABLE_OPS) as OpKind[]),
 ]);
 
@@ -96,7 +98,7 @@ function log2Exact(v: number): number | null {
   return 2 ** e === v ? e : null;
 }
 
-class Quantizer {
+export class Quantizer {
   readonly values = new Map<string, Value>();
   readonly nodes: Node[] = [];
   readonly notes: string[] = [];
@@ -245,6 +247,8 @@ class Quantizer {
     const xT = this.type(n.inputs[0]!);
     const R = this.resultType(n);
     let outT = R;
+    // Per-output types, for ops whose outputs differ (recurrent: Y, Y_h, Y_c).
+    let outTs: FixedType[] | undefined;
     const typeVar = (v: 'weight' | 'bias' | 'accum' | 'table' | 'exp_table' | 'inv_table') => resolveType(this.cfg, n.name, n.op, v);
     switch (n.op) {
       case 'Dense':
@@ -314,6 +318,11 @@ class Quantizer {
         };
         break;
       }
+      case 'LSTM':
+      case 'GRU':
+      case 'RNN':
+        outTs = quantizeRecurrent(this, n, inputs, prec);
+        break;
       case 'Quant':
       case 'BipolarQuant':
       case 'QuantizeLinear':
@@ -333,7 +342,9 @@ class Quantizer {
         }
       }
     }
-    for (const o of n.outputs) if (o) this.setFixed(o, outT);
+    n.outputs.forEach((o, k) => {
+      if (o) this.setFixed(o, outTs?.[k] ?? outT);
+    });
     const hasPrec = prec.accum || prec.tables || prec.types;
     this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
   }
@@ -347,7 +358,8 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
       const key = n.op === 'Resize' ? 'Resize (linear)' : n.op;
       bad.set(key, [...(bad.get(key) ?? []), n.name]);
     }
-    if (n.outputs.length > 1 && n.outputs.slice(1).some((o) => o)) bad.set(n.op, [...(bad.get(n.op) ?? []), n.name]);
+    const multi = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
+    if (!multi && n.outputs.length > 1 && n.outputs.slice(1).some((o) => o)) bad.set(n.op, [...(bad.get(n.op) ?? []), n.name]);
   }
   if (bad.size > 0) {
     const lines = [...bad].map(([op, names]) => {
