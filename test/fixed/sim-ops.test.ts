@@ -851,3 +851,203 @@ describe('Softmax', () => {
     );
   });
 });
+
+// ------------------------------------------------------------------------------------------
+// Binary elementwise ops
+// ------------------------------------------------------------------------------------------
+
+type Bin = 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min';
+function refBin(op: Bin, a: FV, b: FV): FV {
+  switch (op) {
+    case 'Add':
+      return add(a, b);
+    case 'Sub':
+      return sub(a, b);
+    case 'Mul':
+      return mul(a, b);
+    case 'Max':
+      return cmp(a, b) >= 0 ? a : b;
+    case 'Min':
+      return cmp(a, b) <= 0 ? a : b;
+  }
+}
+
+/** numpy broadcast of `small` (right-aligned) to `shape`: the flat index feeding element i. */
+function bIndex(shape: number[], small: number[], i: number): number {
+  const idx: number[] = [];
+  let r = i;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(r % shape[d]!);
+    r = Math.floor(r / shape[d]!);
+  }
+  const off = shape.length - small.length;
+  return small.reduce((o, dim, d) => o * dim + (dim === 1 ? 0 : idx[d + off]!), 0);
+}
+
+describe('Add/Sub/Mul/Max/Min', () => {
+  const ops: Bin[] = ['Add', 'Sub', 'Mul', 'Max', 'Min'];
+  const aT = T('ap_fixed<10,4>');
+  const bT = T('ap_ufixed<7,3>');
+  const yT = T('ap_fixed<9,4,AP_RND_CONV,AP_SAT>');
+
+  it('two dynamic operands of different types (signed/unsigned, different grids), broadcast [3,4] x [1,4]', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ops), grid(2 * 12, 8, 7), grid(2 * 4, 7, 5).map((v) => v.map(Math.abs)), (op, av, bv) => {
+        const m: Model = {
+          inputs: [['a', ['N', 3, 4]], ['b', ['N', 1, 4]]],
+          outputs: [['y', ['N', 3, 4]]],
+          nodes: [{ op, inputs: ['a', 'b'], outputs: ['y'], name: 'bin' }],
+        };
+        const { g, prog } = prepare(m, () => ({ inputs: { a: 'ap_fixed<10,4>', b: 'ap_ufixed<7,3>' }, op_types: { [op]: 'ap_fixed<9,4,AP_RND_CONV,AP_SAT>' } }));
+        prog.resetStats();
+        const [y] = prog.run([{ shape: [2, 3, 4], data: Float32Array.from(av) }, { shape: [2, 1, 4], data: Float32Array.from(bv) }]);
+        const res = new Counter();
+        const want = range(24).map((i) => {
+          const s = Math.floor(i / 12);
+          const a = qd(av[i]!, aT);
+          const b = qd(bv[s * 4 + (i % 4)]!, bT);
+          return cast(refBin(op, a, b), yT, res);
+        });
+        expect(Array.from(y!.raw)).toEqual(nums(want));
+        expect(stat(prog, nodeOf(g, op).name).result).toBe(res.n);
+      }),
+      { ...FC, numRuns: 40 },
+    );
+  });
+
+  it('a constant operand ([3,1] or scalar, either side) is quantized by the weight (Mul) or bias type', () => {
+    const shapes: [number[], number[]][] = [
+      [[3, 1], [0.3, -1.7, 2.55]],
+      [[], [-0.8125]],
+      [[4], [1.1, -0.05, 3.3, 0]],
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(...ops), fc.constantFrom(0, 1, 2), fc.constant(false), grid(2 * 12, 8, 7), (op, si, constFirst, av) => {
+        const [cShape, cData] = shapes[si]!;
+        const m: Model = {
+          inputs: [['a', ['N', 3, 4]]],
+          outputs: [['y', ['N', 3, 4]]],
+          inits: [['c', cShape, cData]],
+          nodes: [{ op, inputs: constFirst ? ['c', 'a'] : ['a', 'c'], outputs: ['y'], name: 'bin' }],
+        };
+        const { g, prog } = prepare(m, () => ({
+          inputs: { a: 'ap_fixed<10,4>' },
+          op_types: { [op]: { result: 'ap_fixed<9,4,AP_RND_CONV,AP_SAT>', weight: 'ap_fixed<6,3,AP_RND>', bias: 'ap_fixed<7,2,AP_TRN,AP_SAT>' } },
+        }));
+        const cT = T(op === 'Mul' ? 'ap_fixed<6,3,AP_RND>' : 'ap_fixed<7,2,AP_TRN,AP_SAT>');
+        const res = new Counter();
+        const want = range(24).map((i) => {
+          const a = qd(av[i]!, aT);
+          const c = qd(cData[bIndex([3, 4], cShape, i % 12)]!, cT);
+          return cast(constFirst ? refBin(op, c, a) : refBin(op, a, c), yT, res);
+        });
+        expect(run(prog, [2, 3, 4], av)).toEqual(nums(want));
+        expect(stat(prog, nodeOf(g, op).name).result).toBe(res.n);
+      }),
+      { ...FC, numRuns: 40 },
+    );
+  });
+
+  // KNOWN BUG in src/passes/quantize.ts (reported): a constant FIRST operand (`1 - x`, `2 * x` as
+  // exporters write them) crashes quantization with "internal: value '...' has no fixed type yet",
+  // because node() reads the type of inputs[0] before typing constants. Flip to it() once fixed.
+  it.fails('a constant first operand (Sub(c, x)) quantizes', () => {
+    const m: Model = { inputs: [['a', ['N', 4]]], outputs: [['y', ['N', 4]]], inits: [['c', [], [1]]], nodes: [{ op: 'Sub', inputs: ['c', 'a'], outputs: ['y'], name: 'bin' }] };
+    const { prog } = prepare(m);
+    expect(run(prog, [1, 4], [0.5, 1, 2, -1])).toEqual([512, 0, -1024, 2048]);
+  });
+
+  it('wide operands: products and aligned sums beyond 2^53 are still exact', () => {
+    // s = a + b and t = c + d carry ~40 significant bits each; s·t needs ~80.
+    const W = 'ap_fixed<48,24>';
+    const m: Model = {
+      inputs: [['a', ['N', 8]], ['b', ['N', 8]], ['c', ['N', 8]], ['d', ['N', 8]]],
+      outputs: [['y', ['N', 8]]],
+      nodes: [
+        { op: 'Add', inputs: ['a', 'b'], outputs: ['s'], name: 's' },
+        { op: 'Add', inputs: ['c', 'd'], outputs: ['t'], name: 't' },
+        { op: 'Mul', inputs: ['s', 't'], outputs: ['y'], name: 'p' },
+      ],
+    };
+    const wt = T(W);
+    const { prog } = prepare(m, () => ({ model: { default: W }, inputs: { a: W, b: W, c: W, d: W } }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -(2 ** 22), max: 2 ** 22 }), fc.integer({ min: -(2 ** 22), max: 2 ** 22 })), { minLength: 16, maxLength: 16 }),
+        (pairs) => {
+          const hi = pairs.slice(0, 8).map(([p]) => p / 2 ** 2); // up to 2^20, coarse
+          const lo = pairs.slice(0, 8).map(([, q]) => q / 2 ** 23); // fine bits
+          const hi2 = pairs.slice(8).map(([p]) => p / 2 ** 10);
+          const lo2 = pairs.slice(8).map(([, q]) => q / 2 ** 22);
+          const [y] = prog.run([hi, lo, hi2, lo2].map((d) => ({ shape: [1, 8], data: Float32Array.from(d) })));
+          const want = range(8).map((i) => Number(cast(mul(cast(add(qd(hi[i]!, wt), qd(lo[i]!, wt)), wt), cast(add(qd(hi2[i]!, wt), qd(lo2[i]!, wt)), wt)), wt).raw));
+          expect(Array.from(y!.raw)).toEqual(want);
+        },
+      ),
+      { ...FC, numRuns: 30 },
+    );
+  });
+
+  it('an aligned sum on a fine grid beyond 2^53: 1024 + (-2^-48) truncates to 1023.75', () => {
+    const m: Model = { inputs: [['a', ['N', 1]], ['b', ['N', 1]]], outputs: [['y', ['N', 1]]], nodes: [{ op: 'Add', inputs: ['a', 'b'], outputs: ['y'], name: 'add' }] };
+    const { prog } = prepare(m, () => ({ inputs: { a: 'ap_fixed<52,50>', b: 'ap_fixed<52,2>' }, op_types: { Add: 'ap_fixed<52,50>' } }));
+    const [y] = prog.run([{ shape: [1, 1], data: Float32Array.of(1024) }, { shape: [1, 1], data: Float32Array.of(-(2 ** -48)) }]);
+    expect(Array.from(y!.raw)).toEqual([1023.75 * 4]);
+  });
+});
+
+describe('wide products outside the binary ops', () => {
+  // s = a + b carries ~50 significant bits; times an 18-bit slope or reciprocal that is ~68 bits,
+  // and the result keeps all but 17 of its fraction bits.
+  const W = 'ap_fixed<52,16,AP_RND_CONV>';
+  const wt = T(W);
+  const pairs = (n: number) => fc.array(fc.tuple(fc.integer({ min: -(2 ** 22), max: 2 ** 22 }), fc.integer({ min: -(2 ** 22), max: 2 ** 22 })), { minLength: n, maxLength: n });
+  const inputs = (ps: [number, number][]) => [ps.map(([p]) => p / 2 ** 8), ps.map(([, q]) => q / 2 ** 35)];
+  const sums = (ps: [number, number][]) => inputs(ps)[0]!.map((h, i) => cast(add(qd(h, wt), qd(inputs(ps)[1]![i]!, wt)), wt));
+
+  it('LeakyRelu and PRelu of a 52-bit value by an 18-bit slope are exact', () => {
+    for (const op of ['LeakyRelu', 'PRelu']) {
+      const m: Model = {
+        inputs: [['a', ['N', 8]], ['b', ['N', 8]]],
+        outputs: [['y', ['N', 8]]],
+        inits: op === 'PRelu' ? [['slope', [1], [0.33371]]] : [],
+        nodes: [
+          { op: 'Add', inputs: ['a', 'b'], outputs: ['s'], name: 's' },
+          { op, inputs: op === 'PRelu' ? ['s', 'slope'] : ['s'], outputs: ['y'], name: 'act', attrs: op === 'LeakyRelu' ? { alpha: { float: 0.33371 } } : {} },
+        ],
+      };
+      const sT = T('ap_fixed<18,1>');
+      const { prog } = prepare(m, () => ({ model: { default: W }, inputs: { a: W, b: W }, op_types: { [op]: { weight: 'ap_fixed<18,1>' } } }));
+      fc.assert(
+        fc.property(pairs(8), (ps) => {
+          const [y] = prog.run(inputs(ps).map((d) => ({ shape: [1, 8], data: Float32Array.from(d) })));
+          const want = sums(ps).map((s) => Number(cast(s.raw >= 0n ? s : mul(s, qd(0.33371, sT)), wt).raw));
+          expect(Array.from(y!.raw)).toEqual(want);
+        }),
+        { ...FC, numRuns: 30 },
+      );
+    }
+  });
+
+  it('GlobalAveragePool of 52-bit values times the 18-bit reciprocal of 7 is exact', () => {
+    const C = 8;
+    const m: Model = {
+      inputs: [['a', ['N', C, 7]], ['b', ['N', C, 7]]],
+      outputs: [['y', ['N', C, 1]]],
+      nodes: [
+        { op: 'Add', inputs: ['a', 'b'], outputs: ['s'], name: 's' },
+        { op: 'GlobalAveragePool', inputs: ['s'], outputs: ['y'], name: 'gap' },
+      ],
+    };
+    const { prog } = prepare(m, () => ({ model: { default: W }, inputs: { a: W, b: W } }));
+    fc.assert(
+      fc.property(pairs(7 * C), (ps) => {
+        const [y] = prog.run(inputs(ps).map((d) => ({ shape: [1, C, 7], data: Float32Array.from(d) })));
+        const s = sums(ps);
+        const want = range(C).map((c) => Number(cast(mul(s.slice(c * 7, c * 7 + 7).reduce((p, q) => add(p, q)), qd(1 / 7, RECIP)), wt).raw));
+        expect(Array.from(y!.raw)).toEqual(want);
+      }),
+      { ...FC, numRuns: 30 },
+    );
+  });
+});

@@ -39,6 +39,24 @@ export function resultCastBig(fromFrac: number, to: FixedType, stats: CastStats)
   };
 }
 
+/**
+ * `(a, b) => cast(a·b → to)` for integer raws whose exact product has `fromFrac` fraction bits;
+ * |a| <= maxA and |b| <= maxB. The product is a double when it stays below 2^53, a BigInt otherwise.
+ */
+export function productCast(fromFrac: number, to: FixedType, stats: CastStats, maxA: number, maxB: number): (a: number, b: number) => number {
+  if (maxA * maxB < 2 ** 53) {
+    const c = resultCast(fromFrac, to, stats);
+    return (a, b) => c(a * b);
+  }
+  const c = resultCastBig(fromFrac, to, stats);
+  return (a, b) => c(BigInt(a) * BigInt(b));
+}
+
+/** Largest magnitude of a raw of t (the most negative raw for signed types). */
+export function maxAbsRaw(t: FixedType): number {
+  return t.signed ? 2 ** (t.width - 1) : 2 ** t.width - 1;
+}
+
 export function accumCast(fromFrac: number, to: FixedType, stats: CastStats): NumCast {
   return prepareCast(fromFrac, to, () => {
     stats.accum++;

@@ -8,7 +8,7 @@ import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { TableSpec } from '../../../ir/precision.js';
 import { quantizeDouble } from '../apfixed.js';
-import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
+import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
 function types(node: Node, ctx: CompileContext): { xT: FixedType; yT: FixedType } {
@@ -48,8 +48,8 @@ const leakyRelu: FixedKernel<'LeakyRelu'> = (node, ctx) => {
   const aT = node.prec!.types!['alpha']!;
   const alpha = Number(quantizeDouble(node.attrs.alpha, aT));
   const pos = resultCast(fracBits(xT), yT, ctx.stats);
-  const neg = resultCast(fracBits(xT) + fracBits(aT), yT, ctx.stats);
-  return mapKernel((r) => (r >= 0 ? pos(r) : neg(r * alpha)));
+  const neg = productCast(fracBits(xT) + fracBits(aT), yT, ctx.stats, maxAbsRaw(xT), Math.abs(alpha));
+  return mapKernel((r) => (r >= 0 ? pos(r) : neg(r, alpha)));
 };
 
 const prelu: FixedKernel<'PRelu'> = (node, ctx) => {
@@ -58,10 +58,10 @@ const prelu: FixedKernel<'PRelu'> = (node, ctx) => {
   const slope = ctx.constRaws(sV.name);
   const x = ctx.value(node.inputs[0]!);
   const pos = resultCast(fracBits(xT), yT, ctx.stats);
-  const neg = resultCast(fracBits(xT) + fracBits(sV.fixed!), yT, ctx.stats);
+  const neg = productCast(fracBits(xT) + fracBits(sV.fixed!), yT, ctx.stats, maxAbsRaw(xT), Math.max(0, ...slope.map(Math.abs)));
   const idx = broadcastIndex(x.shape, sV.shape);
   const per = idx.length;
-  return mapKernelIndexed((r, i) => (r >= 0 ? pos(r) : neg(r * slope[idx[i % per]!]!)));
+  return mapKernelIndexed((r, i) => (r >= 0 ? pos(r) : neg(r, slope[idx[i % per]!]!)));
 };
 
 function mapKernelIndexed(f: (raw: number, i: number) => number): FixedRun {
@@ -155,7 +155,7 @@ const softmax: FixedKernel<'Softmax'> = (node, ctx) => {
   // d = x - max is exact on x's grid (dT has x's fraction bits); sums of exp entries are exact
   // on the exp grid, which sumT shares.
   if (fracBits(dT) !== fracBits(xT) || fracBits(sumT) !== fracBits(expT)) throw new Error('internal: softmax grids');
-  const out = resultCast(fracBits(expT) + fracBits(invT), yT, ctx.stats);
+  const out = productCast(fracBits(expT) + fracBits(invT), yT, ctx.stats, maxAbsRaw(expT), maxAbsRaw(invT));
   const eDiv = 2 ** expS.shift;
   const iDiv = 2 ** invS.shift;
   const e = new Float64Array(len);
@@ -178,7 +178,7 @@ const softmax: FixedKernel<'Softmax'> = (node, ctx) => {
         let ii = Math.floor((s - invS.base) / iDiv);
         ii = ii < 0 ? 0 : ii >= invS.size ? invS.size - 1 : ii;
         const r = invR[ii]!;
-        for (let j = 0; j < len; j++) y[b + j * inner] = out(e[j]! * r);
+        for (let j = 0; j < len; j++) y[b + j * inner] = out(e[j]!, r);
       }
     }
     return [y];

@@ -8,7 +8,7 @@ import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
-import { checkWidth, resultCast } from '../casts.js';
+import { checkWidth, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
 interface Window {
@@ -103,7 +103,8 @@ function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   if (!spec) throw new Error(`node '${node.name}' (${node.op}): no reciprocal table (run the quantize pass)`);
   const recipT = ctx.value(spec.value).fixed!;
   const recip = ctx.constRaws(spec.value);
-  const c = resultCast(fracBits(xT) + fracBits(recipT), yT, ctx.stats);
+  const maxCount = w.taps.reduce((m, l) => Math.max(m, l.length), 0);
+  const c = productCast(fracBits(xT) + fracBits(recipT), yT, ctx.stats, maxAbsRaw(xT) * maxCount, maxAbsRaw(recipT));
   const { C } = w;
   const sum = new Float64Array(C);
   return (ins) => {
@@ -120,7 +121,7 @@ function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
         }
         const r = recip[Math.min(w.counts[op]!, spec.size - 1)]!;
         const yo = (n * w.outPix + op) * C;
-        for (let ch = 0; ch < C; ch++) y[yo + ch] = c(sum[ch]! * r);
+        for (let ch = 0; ch < C; ch++) y[yo + ch] = c(sum[ch]!, r);
       }
     }
     return [y];
