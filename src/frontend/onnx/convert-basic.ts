@@ -221,6 +221,10 @@ const flatten: Converter = (c) => {
   if (axis < 0) axis += shape.length;
   if (axis < 0 || axis > shape.length) return c.fail(`axis ${c.a.int('axis')} out of range for rank ${shape.length}`);
   if (c.imp.batched && x.kind === 'dyn') {
+    // Keras converters write Flatten(axis=0) for a model declared with batch 1: [1, ...] ->
+    // [1, n]. Flattening each sample gives exactly that at batch 1 and lets any batch run (at
+    // N > 1 the ONNX graph itself would feed [1, N·n] to the next layer and fail).
+    if (axis === 0 && c.imp.declaredBatch === 1) axis = 1;
     if (axis === 0 || numel(shape.slice(1, axis)) !== 1) c.imp.cross(`${c.where}: flattens the batch dim`);
     return [reshapeTo(c, x, [BATCH, numel(shape.slice(axis))])];
   }

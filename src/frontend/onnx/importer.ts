@@ -73,6 +73,13 @@ export class Importer {
     return name;
   }
 
+  /** The name freshNode would give now, without taking it (the converter's emit takes it). */
+  peekNode(base: string): string {
+    let name = base;
+    for (let k = 1; this.nodeNames.has(name); k++) name = `${base}_${k}`;
+    return name;
+  }
+
   freshNode(base: string): string {
     let name = base;
     for (let k = 1; this.nodeNames.has(name); k++) name = `${base}_${k}`;
@@ -153,7 +160,10 @@ export class Importer {
 
   /** Refuses an operation that would mix samples; in an unbatched import there is nothing to refuse. */
   cross(what: string): void {
-    if (this.batched) throw new BatchCrossing(what);
+    if (this.batched) {
+      if (process.env["NN2HLS_DEBUG_CROSS"]) console.error(`batch crossing: ${what}`);
+      throw new BatchCrossing(what);
+    }
   }
 
   dyn(ir: string, perm?: readonly number[]): Dyn {

@@ -159,7 +159,7 @@ function build(model: IModel, source: string, opset: number, batched: boolean, d
   });
 
   (g.node ?? []).forEach((node, idx) => {
-    const name = imp.freshNode(node.name || `${node.opType}_${idx}`);
+    const name = imp.peekNode(node.name || `${node.opType}_${idx}`);
     const ctx = new Ctx(imp, node, name);
     refuseLegacySemantics(ctx);
     const outs = converterFor(node)!(ctx);

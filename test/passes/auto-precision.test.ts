@@ -1,0 +1,71 @@
+/**
+ * Post-training quantization: the types chosen from calibration ranges (integer bits that hold
+ * the calibrated max with the margin, unsigned for non-negative tensors, weights from their own
+ * max, bounded activations from their exact range), and the accuracy they keep on the bundled
+ * examples against the labels.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
+import { renderType } from '../../src/ir/fixed.js';
+import { configToJson, parseConfig } from '../../src/ir/precision-config.js';
+import { autoPrecision } from '../../src/passes/auto-precision.js';
+import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
+import { simulate } from '../../src/sim/compare.js';
+import { readNpyFile } from '../../src/util/npy.js';
+import { toFloat32 } from '../../src/util/tensor.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { importOnnx } from '../../src/frontend/onnx/model.js';
+
+const EX = join(__dirname, '../../examples');
+const npy = (f: string) => {
+  const t = readNpyFile(join(EX, f));
+  return { shape: t.shape, data: toFloat32(t) };
+};
+
+describe('autoPrecision', () => {
+  it('derives integer bits from calibrated ranges, weights and bounded ops', () => {
+    const g = importOnnx(
+      buildModel({
+        inputs: [['x', ['N', 2]]],
+        outputs: [['y', ['N', 2]]],
+        inits: [['W', [2, 2], [3, -0.5, 0.25, 1]], ['b', [2], [0.1, 0.2]]],
+        nodes: [
+          { op: 'Gemm', name: 'fc', inputs: ['x', 'W', 'b'], outputs: ['h'] },
+          { op: 'Relu', name: 'act', inputs: ['h'], outputs: ['r'] },
+          { op: 'Sigmoid', name: 'sig', inputs: ['r'], outputs: ['y'] },
+        ],
+      }),
+      'a.onnx',
+    );
+    // x in [-5, 7]; h = x·W + b.
+    const calib = { shape: [3, 2], data: Float32Array.from([7, 1, -5, 0, 1, 1]) };
+    const cfg = autoPrecision(g, [calib], { bits: 8, margin: 0.1 });
+    // |x| <= 7·1.1 = 7.7 needs 3 integer bits plus sign: ap_fixed<8,4>.
+    expect(renderType(cfg.inputs['x']!)).toBe('ap_fixed<8,4,AP_RND_CONV,AP_SAT>');
+    // max|W| = 3 -> 2 integer bits + sign; bias max 0.2 -> -2 integer bits + sign = -1.
+    expect(renderType(cfg.layers['fc']!.types.weight!)).toBe('ap_fixed<8,3,AP_RND_CONV,AP_SAT>');
+    expect(renderType(cfg.layers['fc']!.types.bias!)).toBe('ap_ufixed<8,-2,AP_RND_CONV,AP_SAT>');
+    // h row 0: 7·3 + 1·0.25 + 0.1 = 21.35 -> ·1.1 = 23.5 -> 5 integer bits + sign.
+    expect(renderType(cfg.layers['fc']!.types.result!)).toBe('ap_fixed<8,6,AP_RND_CONV,AP_SAT>');
+    // Relu output is never negative: unsigned, same magnitude.
+    expect(renderType(cfg.layers['act']!.types.result!)).toBe('ap_ufixed<8,5,AP_RND_CONV,AP_SAT>');
+    // Sigmoid's range is (0, 1) whatever the data.
+    expect(renderType(cfg.layers['sig']!.types.result!)).toBe('ap_ufixed<8,0,AP_RND_CONV,AP_SAT>');
+    // The written config reads back to the same types.
+    const back = parseConfig(JSON.parse(configToJson(cfg)), 'auto.json');
+    expect(configToJson(back)).toBe(configToJson(cfg));
+  });
+
+  it('keeps the examples within 0.5 points of float at 16 bits, and the MLP at 8', () => {
+    const labels = toFloat32(readNpyFile(join(EX, 'digits_labels.npy')));
+    for (const [name, bits] of [['digits_cnn', 16], ['digits_mlp', 16], ['digits_mlp', 8]] as const) {
+      const g = loadOnnxFile(join(EX, `${name}.onnx`));
+      const cfg = autoPrecision(g, [npy(`${name}_calib.npy`)], { bits });
+      const { graph } = prepareFixed(g, cfg);
+      const r = simulate(canonicalize(g), graph, [npy(`${name}_input.npy`)], { labels }).report;
+      expect(r.float.accuracy! - r.fixed.accuracy!, `${name} at ${bits} bits`).toBeLessThanOrEqual(0.005 + 1e-9);
+      expect(r.layers.every((l) => l.overflows === 0) || bits < 16).toBe(true);
+    }
+  });
+});
