@@ -45,6 +45,7 @@ interface Model {
   nodes: NodeSpec[];
   inits?: [string, number[], number[]][];
   intInits?: [string, number[], number[]][];
+  int8Inits?: [string, number[], number[]][];
   opset?: number;
   extraOpsets?: { domain: string; version: number }[];
 }
@@ -1049,5 +1050,231 @@ describe('wide products outside the binary ops', () => {
       }),
       { ...FC, numRuns: 30 },
     );
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+// Concat and data movement
+// ------------------------------------------------------------------------------------------
+
+describe('Concat and data movement', () => {
+  it('Concat of differently typed inputs casts each element into the output type', () => {
+    const m: Model = {
+      inputs: [['a', ['N', 2, 3]], ['b', ['N', 1, 3]], ['c', ['N', 2, 3]]],
+      outputs: [['y', ['N', 5, 3]]],
+      nodes: [{ op: 'Concat', inputs: ['a', 'b', 'c'], outputs: ['y'], name: 'cat', attrs: { axis: 1 } }],
+    };
+    const types = [T('ap_fixed<10,4>'), T('ap_ufixed<6,2>'), T('ap_fixed<12,8,AP_RND>')];
+    const yT = T('ap_fixed<7,3,AP_RND_CONV,AP_SAT>');
+    fc.assert(
+      fc.property(grid(12, 20, 6), grid(6, 5, 5), grid(12, 100, 3), (av, bv, cv) => {
+        const { g, prog } = prepare(m, () => ({ inputs: { a: 'ap_fixed<10,4>', b: 'ap_ufixed<6,2>', c: 'ap_fixed<12,8,AP_RND>' }, op_types: { Concat: 'ap_fixed<7,3,AP_RND_CONV,AP_SAT>' } }));
+        prog.resetStats();
+        const [y] = prog.run([{ shape: [2, 2, 3], data: Float32Array.from(av) }, { shape: [2, 1, 3], data: Float32Array.from(bv) }, { shape: [2, 2, 3], data: Float32Array.from(cv) }]);
+        const res = new Counter();
+        const want: FV[] = [];
+        for (let s = 0; s < 2; s++) {
+          for (const [k, vals, rows] of [[0, av, 2], [1, bv, 1], [2, cv, 2]] as const) {
+            for (let i = 0; i < rows * 3; i++) want.push(cast(qd(vals[s * rows * 3 + i]!, types[k]!), yT, res));
+          }
+        }
+        expect(Array.from(y!.raw)).toEqual(nums(want));
+        expect(stat(prog, nodeOf(g, 'Concat').name).result).toBe(res.n);
+        // entry casts: b is unsigned and wraps negatives — counted on the graph input
+        const bIn = new Counter();
+        bv.forEach((v) => cast(qd(v, T('ap_fixed<40,20>')), types[1]!, bIn));
+        expect(prog.stats.get('b')!.result).toBe(bIn.n);
+      }),
+      { ...FC, numRuns: 20 },
+    );
+  });
+
+  const xT = T('ap_fixed<12,6>');
+  const yT = T('ap_fixed<6,3,AP_RND_CONV,AP_SAT>');
+  const shape = [2, 3, 4];
+  const xs = range(2 * 24).map((i) => ((i * 37) % 97) / 8 - 6);
+  const check = (m: Model, op: string, yShape: number[], src: (s: number, j: number) => number | null, padValue = 0, opt = {}) => {
+    const { g, prog } = prepare(m, () => ({ inputs: { x: 'ap_fixed<12,6>' }, op_types: { [op]: 'ap_fixed<6,3,AP_RND_CONV,AP_SAT>' }, ...opt }));
+    const per = prod(yShape);
+    const res = new Counter();
+    const want: FV[] = [];
+    for (let s = 0; s < 2; s++) {
+      for (let j = 0; j < per; j++) {
+        const i = src(s, j);
+        want.push(i === null ? qd(padValue, yT) : cast(qd(xs[s * 24 + i]!, xT), yT, res));
+      }
+    }
+    expect(run(prog, [2, ...shape], xs)).toEqual(nums(want));
+    expect(stat(prog, nodeOf(g, op).name).result).toBe(res.n);
+    expect(res.n).toBeGreaterThan(0);
+  };
+
+  it('Reshape and Transpose move elements and cast them', () => {
+    check(
+      { inputs: [['x', ['N', ...shape]]], outputs: [['y', ['N', 4, 6]]], intInits: [['s', [3], [0, 4, 6]]], nodes: [{ op: 'Reshape', inputs: ['x', 's'], outputs: ['y'], name: 'r' }] },
+      'Reshape',
+      [4, 6],
+      (_s, j) => j,
+    );
+    // perm [0,3,1,2] over [N,2,3,4]: y[n][l][i][k] = x[n][i][k][l]
+    check(
+      { inputs: [['x', ['N', ...shape]]], outputs: [['y', ['N', 4, 2, 3]]], nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['y'], name: 't', attrs: { perm: [0, 3, 1, 2] } }] },
+      'Transpose',
+      [4, 2, 3],
+      (_s, j) => {
+        const [l, i, k] = [Math.floor(j / 6), Math.floor(j / 3) % 2, j % 3];
+        return i * 12 + k * 4 + l;
+      },
+    );
+  });
+
+  it('Pad (constant value quantized into y, edge, reflect) over the last two dims', () => {
+    const pads = [0, 0, 1, 2, 0, 0, 2, 1]; // begin [N,C,H,W] then end
+    const yShape = [2, 6, 7];
+    const srcOf = (mode: string) => (_s: number, j: number) => {
+      const [c, h, w] = [Math.floor(j / 42), Math.floor(j / 7) % 6, j % 7];
+      let hi = h - 1;
+      let wi = w - 2;
+      const fix = (v: number, n: number) => (mode === 'edge' ? Math.min(n - 1, Math.max(0, v)) : v < 0 ? -v : v >= n ? 2 * (n - 1) - v : v);
+      if (mode === 'constant') {
+        if (hi < 0 || hi >= 3 || wi < 0 || wi >= 4) return null;
+      } else {
+        hi = fix(hi, 3);
+        wi = fix(wi, 4);
+      }
+      return c * 12 + hi * 4 + wi;
+    };
+    for (const mode of ['constant', 'edge', 'reflect']) {
+      const m: Model = {
+        inputs: [['x', ['N', ...shape]]],
+        outputs: [['y', ['N', ...yShape]]],
+        intInits: [['p', [8], pads]],
+        inits: mode === 'constant' ? [['v', [], [2.3]]] : [],
+        nodes: [{ op: 'Pad', inputs: mode === 'constant' ? ['x', 'p', 'v'] : ['x', 'p'], outputs: ['y'], name: 'pad', attrs: { mode } }],
+      };
+      check(m, 'Pad', yShape, srcOf(mode), 2.3);
+    }
+  });
+
+  it('Resize nearest (asymmetric/floor and half_pixel/round_prefer_floor) upsampling by 2 and 1.5', () => {
+    const cases: [Record<string, string>, number[], (o: number, sc: number, n: number) => number][] = [
+      [{ mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, [1, 1, 2, 2], (o, sc, n) => Math.min(n - 1, Math.floor(o / sc))],
+      [{ mode: 'nearest' }, [1, 1, 2, 1.5], (o, sc, n) => {
+        const x = (o + 0.5) / sc - 0.5;
+        const r = x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x);
+        return Math.min(n - 1, Math.max(0, r));
+      }],
+    ];
+    for (const [attrs, scales, near] of cases) {
+      const oh = Math.floor(3 * scales[2]!);
+      const ow = Math.floor(4 * scales[3]!);
+      const m: Model = {
+        inputs: [['x', ['N', ...shape]]],
+        outputs: [['y', ['N', 2, oh, ow]]],
+        inits: [['scales', [4], scales]],
+        nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], name: 'rs', attrs }],
+      };
+      check(m, 'Resize', [2, oh, ow], (_s, j) => {
+        const [c, h, w] = [Math.floor(j / (oh * ow)), Math.floor(j / ow) % oh, j % ow];
+        return c * 12 + near(h, scales[2]!, 3) * 4 + near(w, scales[3]!, 4);
+      });
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+// Quantizer ops
+// ------------------------------------------------------------------------------------------
+
+/** QONNX's float definition: clamp(round(x / s)) · s, rounding per mode. */
+const QROUND: Record<string, (v: number) => number> = {
+  ROUND: (v) => (Math.abs(v - Math.trunc(v)) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)),
+  HALF_EVEN: (v) => (Math.abs(v - Math.trunc(v)) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)),
+  FLOOR: Math.floor,
+  ROUND_TO_ZERO: Math.trunc,
+  HALF_UP: (v) => Math.sign(v) * Math.floor(Math.abs(v) + 0.5),
+  HALF_DOWN: (v) => Math.sign(v) * Math.ceil(Math.abs(v) - 0.5),
+};
+const QMODE: Record<string, string> = { ROUND: 'AP_RND_CONV', HALF_EVEN: 'AP_RND_CONV', FLOOR: 'AP_TRN', ROUND_TO_ZERO: 'AP_TRN_ZERO', HALF_UP: 'AP_RND_INF', HALF_DOWN: 'AP_RND_ZERO' };
+
+describe('quantizer ops', () => {
+  const xT = T('ap_fixed<12,6>');
+  const xs = allValues(xT).filter((_, i) => i % 3 === 0); // every third raw: ties of every kind included
+
+  it('QONNX Quant, power-of-two scale: the cast point is the quantizer, for every rounding mode, signed/unsigned, narrow', () => {
+    for (const rounding of Object.keys(QROUND)) {
+      for (const [signed, narrow] of [[1, 0], [1, 1], [0, 0]]) {
+        for (const [e, bits] of [[-3, 4], [1, 3], [-6, 8]] as const) {
+          const m: Model = {
+            inputs: [['x', ['N', xs.length]]],
+            outputs: [['y', ['N', xs.length]]],
+            inits: [['s', [], [2 ** e]], ['z', [], [0]], ['b', [], [bits]]],
+            extraOpsets: [{ domain: 'qonnx.custom_op.general', version: 1 }],
+            nodes: [{ op: 'Quant', domain: 'qonnx.custom_op.general', inputs: ['x', 's', 'z', 'b'], outputs: ['y'], name: 'q', attrs: { signed: signed!, narrow: narrow!, rounding_mode: rounding } }],
+          };
+          const { g, prog } = prepare(m, () => ({ inputs: { x: 'ap_fixed<12,6>' } }));
+          const n = nodeOf(g, 'Quant');
+          const yT = g.values.get(n.outputs[0]!)!.fixed!;
+          expect(yT).toEqual(fixedType(bits, bits + e, { signed: !!signed, q: QMODE[rounding] as never, o: signed && narrow ? 'AP_SAT_SYM' : 'AP_SAT' }));
+          const lo = signed ? -(2 ** (bits - 1)) + narrow! : 0;
+          const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+          let clamped = 0;
+          const want = xs.map((v) => {
+            const q = QROUND[rounding]!(v / 2 ** e);
+            if (q < lo || q > hi) clamped++;
+            return Math.min(hi, Math.max(lo, q)) * 2 ** e + 0;
+          });
+          const got = run(prog, [1, xs.length], xs).map((r) => r * 2 ** -fracBits(yT));
+          expect(got).toEqual(want);
+          expect(stat(prog, n.name).result).toBe(clamped);
+        }
+      }
+    }
+  });
+
+  it('BipolarQuant: x >= 0 ? s : -s in ap_fixed<2, e+2>', () => {
+    for (const e of [-2, 0, 3]) {
+      const m: Model = {
+        inputs: [['x', ['N', xs.length]]],
+        outputs: [['y', ['N', xs.length]]],
+        inits: [['s', [], [2 ** e]]],
+        extraOpsets: [{ domain: 'qonnx.custom_op.general', version: 1 }],
+        nodes: [{ op: 'BipolarQuant', domain: 'qonnx.custom_op.general', inputs: ['x', 's'], outputs: ['y'], name: 'bq' }],
+      };
+      const { g, prog } = prepare(m, () => ({ inputs: { x: 'ap_fixed<12,6>' } }));
+      const yT = g.values.get(nodeOf(g, 'BipolarQuant').outputs[0]!)!.fixed!;
+      expect(yT).toEqual(fixedType(2, e + 2));
+      expect(run(prog, [1, xs.length], xs).map((r) => r * 2 ** -fracBits(yT))).toEqual(xs.map((v) => (v >= 0 ? 2 ** e : -(2 ** e))));
+    }
+  });
+
+  it('QuantizeLinear → DequantizeLinear (uint8 and int8, scale 2^e): round half even, saturate, rescale', () => {
+    for (const [elem, e] of [['uint8', -3], ['int8', -2], ['int8', 1]] as const) {
+      const m: Model = {
+        inputs: [['x', ['N', xs.length]]],
+        outputs: [['y', ['N', xs.length]]],
+        inits: [['s', [], [2 ** e]]],
+        int8Inits: elem === 'int8' ? [['zp', [], [0]]] : [],
+        nodes: [
+          { op: 'QuantizeLinear', inputs: elem === 'int8' ? ['x', 's', 'zp'] : ['x', 's'], outputs: ['q'], name: 'ql' },
+          { op: 'DequantizeLinear', inputs: elem === 'int8' ? ['q', 's', 'zp'] : ['q', 's'], outputs: ['y'], name: 'dq' },
+        ],
+      };
+      const { g, prog } = prepare(m, () => ({ inputs: { x: 'ap_fixed<12,6>' } }));
+      const qT = g.values.get(nodeOf(g, 'QuantizeLinear').outputs[0]!)!.fixed!;
+      expect(qT).toEqual(fixedType(8, 8, { signed: elem === 'int8', q: 'AP_RND_CONV', o: 'AP_SAT' }));
+      const yT = g.values.get(nodeOf(g, 'DequantizeLinear').outputs[0]!)!.fixed!;
+      expect(yT).toEqual(fixedType(8, 8 + e, { signed: elem === 'int8' }));
+      const [lo, hi] = elem === 'int8' ? [-128, 127] : [0, 255];
+      let sat = 0;
+      const want = xs.map((v) => {
+        const q = QROUND['ROUND']!(v / 2 ** e);
+        if (q < lo || q > hi) sat++;
+        return Math.min(hi, Math.max(lo, q)) * 2 ** e + 0;
+      });
+      expect(run(prog, [1, xs.length], xs).map((r) => r * 2 ** -fracBits(yT))).toEqual(want);
+      expect(stat(prog, nodeOf(g, 'QuantizeLinear').name).result).toBe(sat);
+      if (e < 0) expect(sat).toBeGreaterThan(0);
+    }
   });
 });

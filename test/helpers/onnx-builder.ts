@@ -45,6 +45,8 @@ export function buildModel(spec: {
   nodes: NodeSpec[];
   inits?: [string, number[], number[]][];
   intInits?: [string, number[], number[]][];
+  /** int8 initializers (e.g. QuantizeLinear zero points that select an int8 output). */
+  int8Inits?: [string, number[], number[]][];
   opset?: number;
   extraOpsets?: { domain: string; version: number }[];
 }): Uint8Array {
@@ -58,6 +60,7 @@ export function buildModel(spec: {
       initializer: [
         ...(spec.inits ?? []).map(([name, dims, data]) => ({ name, dims, dataType: 1, floatData: data })),
         ...(spec.intInits ?? []).map(([name, dims, data]) => ({ name, dims, dataType: 7, int64Data: data })),
+        ...(spec.int8Inits ?? []).map(([name, dims, data]) => ({ name, dims, dataType: 3, int32Data: data })),
       ],
       node: spec.nodes.map((n, i) => ({
         name: n.name ?? `${n.op.toLowerCase()}${i}`,
