@@ -1,11 +1,17 @@
 /**
- * `npm start`: the main job on the bundled example models. For now: inspect the example CNN and
- * MLP, run them in float on the bundled digits test samples and report accuracy against the
- * labels and agreement with PyTorch's own outputs.
+ * `npm start`: the main job on the bundled example models: inspect the example CNN and MLP, run
+ * them in float on the bundled digits test samples (accuracy against the labels, agreement with
+ * PyTorch's own outputs), then bit-accurately in fixed point at ap_fixed<16,6> and at
+ * post-training 16/10/8-bit types, to show what fixed point costs each model.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../frontend/index.js';
+import type { Graph } from '../ir/graph.js';
+import { defaultConfig, type PrecisionConfig } from '../ir/precision-config.js';
+import { autoPrecision } from '../passes/auto-precision.js';
+import { canonicalize, prepareFixed } from '../passes/pipeline.js';
+import { simulate } from '../sim/compare.js';
 import { runFloat } from '../sim/float/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
@@ -42,5 +48,28 @@ export function runDemo(root = 'examples'): void {
       `float run: ${pred.length} samples in ${ms.toFixed(1)} ms; accuracy ${((100 * correct) / pred.length).toFixed(2)}% ` +
         `(${correct}/${pred.length}); max |nn2hls − PyTorch| = ${maxErr.toExponential(2)}\n`,
     );
+    fixedPointSummary(g, x, Float32Array.from(labels), readInputTensor(join(root, `${name}_calib.npy`)));
   }
+}
+
+/** What fixed point costs this model: the default ap_fixed<16,6> and post-training auto types. */
+function fixedPointSummary(g: Graph, x: RtTensor, labels: Float32Array, calib: RtTensor): void {
+  const cg = canonicalize(g);
+  const rows: string[] = [];
+  const variants: [string, () => PrecisionConfig][] = [
+    ['ap_fixed<16,6>', () => defaultConfig()],
+    ...[16, 10, 8].map((b): [string, () => PrecisionConfig] => [`auto ${b}-bit`, () => autoPrecision(g, [calib], { bits: b })]),
+  ];
+  for (const [label, make] of variants) {
+    const { graph } = prepareFixed(g, make());
+    const t0 = performance.now();
+    const r = simulate(cg, graph, [x], { labels }).report;
+    const ms = performance.now() - t0;
+    const over = r.layers.reduce((a, l) => a + l.overflows, 0);
+    rows.push(
+      `  ${label.padEnd(15)} accuracy ${(100 * r.fixed.accuracy!).toFixed(2)}%  agreement ${(100 * r.agreement).toFixed(2)}%  ` +
+        `max |fixed − float| ${r.max_abs_error.toExponential(2)}  overflows ${over}  (${ms.toFixed(0)} ms)`,
+    );
+  }
+  process.stdout.write(`bit-accurate fixed point (float accuracy as above; auto calibrated on ${calib.shape[0]} samples):\n${rows.join('\n')}\n`);
 }
