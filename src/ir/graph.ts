@@ -18,8 +18,12 @@ export interface Value {
   /** Per-sample shape (no batch dim) if graph.batched, else the full shape. */
   readonly shape: readonly number[];
   readonly elem: ElemType;
-  /** Constant contents (weights, biases, tables), row-major in `shape`. Constants never carry a batch dim. */
-  readonly data?: Float32Array;
+  /**
+   * Constant contents (weights, biases, tables), row-major in `shape`. Constants never carry a
+   * batch dim. Model weights are float32; compiler-built tables are float64 so their exact
+   * fixed-point entries survive whatever their width.
+   */
+  readonly data?: Float32Array | Float64Array;
   /**
    * The value's fixed-point type once the quantize pass has run: for a node output it is the
    * cast point where the node's exact result is converted; for a constant, the type its data is
@@ -65,7 +69,7 @@ export interface Graph {
   readonly source: string;
 }
 
-export function isConst(v: Value): v is Value & { data: Float32Array } {
+export function isConst(v: Value): v is Value & { data: Float32Array | Float64Array } {
   return v.data !== undefined;
 }
 

@@ -90,7 +90,7 @@ function boundedType(r: Range, bits: number): FixedType {
   return fixedType(bits, r.min < 0 ? 1 : 0, { signed: r.min < 0, ...ROUND_SAT });
 }
 
-function constType(data: Float32Array, bits: number): FixedType {
+function constType(data: Float32Array | Float64Array, bits: number): FixedType {
   let lo = 0;
   let hi = 0;
   for (const v of data) {

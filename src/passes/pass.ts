@@ -20,7 +20,7 @@ export interface RuleContext {
   readonly producer: ReadonlyMap<string, Node>;
   /** True when the value is a graph output (it must keep its name and meaning). */
   isOutput(value: string): boolean;
-  constOf(value: string): (Value & { data: Float32Array }) | undefined;
+  constOf(value: string): (Value & { data: Float32Array | Float64Array }) | undefined;
 }
 
 export interface Rewrite {

@@ -145,7 +145,8 @@ export class Quantizer {
   addTable(n: Node, role: string, spec: Omit<TableSpec, 'value'>, type: FixedType): TableSpec {
     const exact = withModes(type, TABLE_ROUND);
     const vals = tableValues(spec);
-    const data = new Float32Array(vals.length);
+    // Float64 so entries of any width up to 52 bits are stored exactly (float32 holds only 24).
+    const data = new Float64Array(vals.length);
     for (let i = 0; i < vals.length; i++) data[i] = toDouble(quantizeDouble(vals[i]!, exact), type);
     const name = freshValueName({ ...this.g, values: this.values }, `${n.name}_${role}_table`);
     this.values.set(name, { name, shape: [spec.size], elem: 'float32', data, fixed: type });
@@ -184,7 +185,7 @@ export class Quantizer {
 
   quantOp(n: Node): FixedType {
     const c = (slot: number) => this.values.get(n.inputs[slot]!)?.data;
-    const uniform = (d: Float32Array | undefined) => (d && d.every((v) => v === d[0]) ? d[0]! : null);
+    const uniform = (d: Float32Array | Float64Array | undefined) => (d && d.every((v) => v === d[0]) ? d[0]! : null);
     const where = `node '${n.name}' (${n.op})`;
     if (n.op === 'BipolarQuant') {
       const s = uniform(c(1));
@@ -244,7 +245,9 @@ export class Quantizer {
   node(n: Node): void {
     const prec: { accum?: FixedType; tables?: Record<string, TableSpec>; types?: Record<string, FixedType> } = {};
     const inputs = [...n.inputs];
-    const xT = this.type(n.inputs[0]!);
+    // The first run-time input (a constant may come first, as in `1 - x`).
+    const first = n.inputs.find((i) => i && !isConst(this.values.get(i)!)) ?? n.inputs[0]!;
+    const xT = this.type(first);
     const R = this.resultType(n);
     let outT = R;
     // Per-output types, for ops whose outputs differ (recurrent: Y, Y_h, Y_c).
@@ -271,7 +274,9 @@ export class Quantizer {
         break;
       case 'LeakyRelu': {
         const alpha = (n.attrs as { alpha: number }).alpha;
-        const base = typeVar('weight');
+        // Only an explicit layer or op-type weight type applies: the model default is for tensors,
+        // and a slope like 0.1 deserves its own 18 bits (docs/fixed-point.md).
+        const base = this.cfg.layers[n.name]?.types.weight ?? this.cfg.opTypes[n.op]?.types.weight;
         prec.types = { alpha: base ?? fixedType(18, Math.max(1, Math.ceil(Math.log2(Math.abs(alpha) + 2 ** -17)) + 1)) };
         break;
       }

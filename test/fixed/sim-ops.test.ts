@@ -663,10 +663,8 @@ describe('piecewise-linear activations', () => {
     }
   });
 
-  // KNOWN BUG in src/passes/quantize.ts (reported, not ours to edit): resolveType(.., 'weight')
-  // falls back to the model default, so the documented 18-bit alpha type is never used and
-  // alpha = 0.1 becomes ap_fixed<16,6> (raw 102 = 0.0996). Flip to it() once fixed.
-  it.fails('LeakyRelu: with nothing configured, alpha gets the documented ap_fixed<18, ...> type', () => {
+  // Regression: alpha used to fall back to the model default (ap_fixed<16,6>: 0.1 -> 0.0996).
+  it('LeakyRelu: with nothing configured, alpha gets the documented ap_fixed<18, ...> type', () => {
     for (const alpha of [0.1, 0.3, -0.5, 1.75]) {
       const { g } = prepare(unaryModel('LeakyRelu', [4], { alpha: { float: alpha } }));
       const aT = nodeOf(g, 'LeakyRelu').prec!.types!['alpha']!;
@@ -789,10 +787,8 @@ describe('table activations', () => {
 });
 
 describe('wide table entries', () => {
-  // KNOWN BUG in src/passes/quantize.ts (reported): addTable stores the rounded entries in a
-  // Float32Array, so entry types with more than 24 significant bits lose their low bits and the
-  // table no longer holds "f at the bucket centre, rounded to nearest-even". Flip to it() once fixed.
-  it.fails('Sigmoid with a 30-fraction-bit table type holds round-half-even entries', () => {
+  // Regression: entries were stored in a Float32Array and lost bits beyond 24 significant ones.
+  it('Sigmoid with a 30-fraction-bit table type holds round-half-even entries', () => {
     const xT = T('ap_fixed<12,6>');
     const xs = allValues(xT);
     const { g, prog } = prepare(unaryModel('Sigmoid', [xs.length]), (g0) => ({ inputs: { x: 'ap_fixed<12,6>' }, layers: { [nodeOf(g0, 'Sigmoid').name]: 'ap_fixed<32,2>' } }));
@@ -963,10 +959,9 @@ describe('Add/Sub/Mul/Max/Min', () => {
     );
   });
 
-  // KNOWN BUG in src/passes/quantize.ts (reported): a constant FIRST operand (`1 - x`, `2 * x` as
-  // exporters write them) crashes quantization with "internal: value '...' has no fixed type yet",
-  // because node() reads the type of inputs[0] before typing constants. Flip to it() once fixed.
-  it.fails('a constant first operand (Sub(c, x)) quantizes', () => {
+  // Regression: a constant FIRST operand (`1 - x`, `2 * x` as exporters write them) crashed
+  // quantization, which read the type of inputs[0] before typing constants.
+  it('a constant first operand (Sub(c, x)) quantizes', () => {
     const m: Model = { inputs: [['a', ['N', 4]]], outputs: [['y', ['N', 4]]], inits: [['c', [], [1]]], nodes: [{ op: 'Sub', inputs: ['c', 'a'], outputs: ['y'], name: 'bin' }] };
     const { prog } = prepare(m);
     expect(run(prog, [1, 4], [0.5, 1, 2, -1])).toEqual([512, 0, -1024, 2048]);

@@ -77,7 +77,10 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
   checkInputs(g, inputs);
   const lead = runtimeLead(g, inputs);
   const env = new Map<string, RtTensor>();
-  for (const [name, v] of g.values) if (isConst(v)) env.set(name, { shape: v.shape, data: v.data });
+  for (const [name, v] of g.values) {
+    // Constants held in float64 (lookup tables) run as float32, like every value here.
+    if (isConst(v)) env.set(name, { shape: v.shape, data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data) });
+  }
   g.inputs.forEach((io, i) => env.set(io.value, inputs[i]!));
 
   // Remaining uses of each dynamic value, so it can be dropped after its last consumer.
