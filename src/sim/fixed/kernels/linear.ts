@@ -6,12 +6,12 @@
  * accumulates plain integers on A's grid — the fast path that makes the simulator quick. Any
  * other accumulator takes the per-term path, which performs every cast the C++ does.
  */
-import { type FixedType, fracBits } from '../../../ir/fixed.js';
+import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
 import { rawRange } from '../../../ir/precision.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
-import { prepareCast } from '../apfixed.js';
+import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { compileDenseSums } from './dense-codegen.js';
@@ -77,10 +77,6 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
   const f = Math.max(fa, fp);
   const sumBound = maxAbsRaw(A) * 2 ** (f - fa) + maxAbsRaw(xT) * maxAbsRaw(wT) * 2 ** (f - fp);
-  if (sumBound >= TWO53) {
-    throw new Error(`${where}: accumulator ${A.width} bits with products of ${xT.width}+${wT.width} bits is too wide for the simulator's number path`);
-  }
-  const toA = accumCast(f, A, ctx.stats);
   const sa = 2 ** (f - fa);
   const sp = 2 ** (f - fp);
   let initOverflows = 0;
@@ -91,7 +87,27 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
     });
     for (let m = 0; m < outCh; m++) init[m] = bToA(br[m]!);
   }
+  if (sumBound >= TWO53) {
+    // Exact sums no longer fit a double: BigInt, slower, but the same casts.
+    const big = wideAccumCast(f, A, ctx);
+    const SA = BigInt(sa);
+    const SP = BigInt(sp);
+    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out };
+  }
+  const toA = accumCast(f, A, ctx.stats);
   return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out };
+}
+
+/** cast(s → A) of an exact BigInt sum on a grid of `f` fraction bits, counting overflows. */
+function wideAccumCast(f: number, A: FixedType, ctx: CompileContext): (s: bigint) => number {
+  const src = fixedType(MAX_WIDTH, MAX_WIDTH - f);
+  // The same quantization into a type too wide to overflow: any difference is an overflow.
+  const unbounded = fixedType(MAX_WIDTH, MAX_WIDTH - fracBits(A), { signed: true, q: A.q });
+  return (s) => {
+    const r = castRaw(s, src, A);
+    if (r !== castRaw(s, src, unbounded)) ctx.stats.accum++;
+    return Number(r);
+  };
 }
 
 const dense: FixedKernel<'Dense'> = (node, ctx) => {
