@@ -26,6 +26,8 @@ export interface LevelSpec {
   readonly tableSize?: number;
   /** Input interval of the table of a Sigmoid/Tanh layer, [lo, hi). */
   readonly tableRange?: readonly [number, number];
+  /** `accum: "auto"`: derive the accumulator here, whatever a less specific level names. */
+  readonly autoAccum?: boolean;
 }
 
 export interface PrecisionConfig {
@@ -51,6 +53,7 @@ function parseLevel(raw: unknown, where: string): LevelSpec {
   const types: Record<string, FixedType> = {};
   let tableSize: number | undefined;
   let tableRange: [number, number] | undefined;
+  let autoAccum = false;
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const at = `${where}.${k}`;
     if (k === 'table_size') {
@@ -64,14 +67,17 @@ function parseLevel(raw: unknown, where: string): LevelSpec {
       }
       tableRange = [v[0], v[1]];
     } else if ((VARIABLES as readonly string[]).includes(k)) {
-      if (k === 'accum' && v === 'auto') continue;
+      if (k === 'accum' && v === 'auto') {
+        autoAccum = true;
+        continue;
+      }
       if (typeof v !== 'string') throw new NnInputError(`${at}: expected a type string such as "ap_fixed<16,6>", got ${JSON.stringify(v)}`);
       types[k] = parseAt(v, at);
     } else {
       throw new NnInputError(`${at}: unknown key '${k}'; expected one of ${VARIABLES.join(', ')}, table_size, table_range`);
     }
   }
-  return { types, ...(tableSize !== undefined ? { tableSize } : {}), ...(tableRange ? { tableRange } : {}) };
+  return { types, ...(tableSize !== undefined ? { tableSize } : {}), ...(tableRange ? { tableRange } : {}), ...(autoAccum ? { autoAccum } : {}) };
 }
 
 function parseAt(s: string, where: string): FixedType {
@@ -134,14 +140,14 @@ export function resolveType(cfg: PrecisionConfig, layer: string, op: string, v: 
   // Accumulators and table types are never taken from a bare default: they are derived from the
   // layer's own types unless named.
   const viaDefault = v === 'weight' || v === 'bias' || v === 'result';
-  return (
-    l?.types[v] ??
-    (viaDefault ? l?.types.default : undefined) ??
-    t?.types[v] ??
-    (viaDefault ? t?.types.default : undefined) ??
-    cfg.model.types[v] ??
-    (viaDefault ? cfg.model.types.default : undefined)
-  );
+  for (const level of [l, t, cfg.model]) {
+    if (!level) continue;
+    const found = level.types[v] ?? (viaDefault ? level.types.default : undefined);
+    if (found) return found;
+    // `accum: "auto"` stops the search: derive it rather than take a less specific one.
+    if (v === 'accum' && level.autoAccum) return undefined;
+  }
+  return undefined;
 }
 
 export function resolveTableSize(cfg: PrecisionConfig, layer: string, op: string): number {
@@ -154,7 +160,10 @@ export function resolveTableRange(cfg: PrecisionConfig, layer: string, op: strin
 
 function levelJson(l: LevelSpec): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const k of VARIABLES) if (l.types[k]) o[k] = renderType(l.types[k]);
+  for (const k of VARIABLES) {
+    if (l.types[k]) o[k] = renderType(l.types[k]);
+    else if (k === 'accum' && l.autoAccum) o[k] = 'auto';
+  }
   if (l.tableSize !== undefined) o['table_size'] = l.tableSize;
   if (l.tableRange) o['table_range'] = [...l.tableRange];
   return o;
