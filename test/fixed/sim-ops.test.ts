@@ -838,6 +838,21 @@ describe('Softmax', () => {
     );
   });
 
+  it('opset 11 (axis 1 = everything from axis 1 on, 12 elements per slice)', () => {
+    const xT = T('ap_fixed<16,6>');
+    const yT = T('ap_ufixed<12,0,AP_RND_CONV,AP_SAT>');
+    fc.assert(
+      fc.property(grid(2 * 12, 10, 4), (xs) => {
+        const { g, prog } = prepare(unaryModel('Softmax', [3, 4], { axis: 1 }, [], [], 11), () => ({ op_types: { Softmax: { result: 'ap_ufixed<12,0,AP_RND_CONV,AP_SAT>', table_size: 512 } } }));
+        expect((nodeOf(g, 'Softmax').attrs as { toEnd: boolean }).toEnd).toBe(true);
+        const x = xs.map((v) => qd(v, xT));
+        const want = [0, 1].flatMap((r) => refSoftmaxSlice(x.slice(r * 12, r * 12 + 12), xT, 512, yT, new Counter()));
+        expect(run(prog, [2, 3, 4], xs)).toEqual(nums(want));
+      }),
+      { ...FC, numRuns: 10 },
+    );
+  });
+
   it('middle axis with inner elements, user exp/inv table types', () => {
     const xT = T('ap_fixed<16,6>');
     const yT = T('ap_fixed<12,2>');
