@@ -1054,6 +1054,30 @@ describe('wide products outside the binary ops', () => {
     }
   });
 
+  it('AvgPool window sums beyond 2^53 (seven raws near 2^51) are exact', () => {
+    const C = 8;
+    const m: Model = {
+      inputs: [['a', ['N', C, 7]], ['b', ['N', C, 7]]],
+      outputs: [['y', ['N', C, 1]]],
+      nodes: [
+        { op: 'Add', inputs: ['a', 'b'], outputs: ['s'], name: 's' },
+        { op: 'AveragePool', inputs: ['s'], outputs: ['y'], name: 'ap', attrs: { kernel_shape: [7] } },
+      ],
+    };
+    const { prog } = prepare(m, () => ({ model: { default: W }, inputs: { a: W, b: W } }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 30000, max: 32000 }), fc.integer({ min: -64, max: 64 })), { minLength: 7 * C, maxLength: 7 * C }), (ps) => {
+        const hi = ps.map(([p]) => p);
+        const lo = ps.map(([, q]) => q / 2 ** 36);
+        const [y] = prog.run([hi, lo].map((d) => ({ shape: [1, C, 7], data: Float32Array.from(d) })));
+        const s = hi.map((h, i) => cast(add(qd(h, wt), qd(lo[i]!, wt)), wt));
+        const want = range(C).map((c) => Number(cast(mul(s.slice(c * 7, c * 7 + 7).reduce((p, q) => add(p, q)), qd(1 / 7, RECIP)), wt).raw));
+        expect(Array.from(y!.raw)).toEqual(want);
+      }),
+      { ...FC, numRuns: 20 },
+    );
+  });
+
   it('GlobalAveragePool of 52-bit values times the 18-bit reciprocal of 7 is exact', () => {
     const C = 8;
     const m: Model = {

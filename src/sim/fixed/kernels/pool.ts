@@ -8,7 +8,7 @@ import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
-import { checkWidth, maxAbsRaw, productCast, resultCast } from '../casts.js';
+import { checkWidth, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
 interface Window {
@@ -107,6 +107,30 @@ function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   const c = productCast(fracBits(xT) + fracBits(recipT), yT, ctx.stats, maxAbsRaw(xT) * maxCount, maxAbsRaw(recipT));
   const { C } = w;
   const sum = new Float64Array(C);
+  if (maxAbsRaw(xT) * maxCount >= 2 ** 53) {
+    // A window sum a double could round: add in BigInt, then cast through the exact product.
+    const cb = resultCastBig(fracBits(xT) + fracBits(recipT), yT, ctx.stats);
+    const big = new Array<bigint>(C);
+    return (ins) => {
+      const x = ins[0]!;
+      const samples = x.length / (w.inPix * C);
+      const y = new Float64Array(samples * w.outPix * C);
+      for (let n = 0; n < samples; n++) {
+        for (let op = 0; op < w.outPix; op++) {
+          big.fill(0n);
+          const list = w.taps[op]!;
+          for (let j = 0; j < list.length; j++) {
+            const base = (n * w.inPix + list[j]!) * C;
+            for (let ch = 0; ch < C; ch++) big[ch] = big[ch]! + BigInt(x[base + ch]!);
+          }
+          const r = BigInt(recip[Math.min(w.counts[op]!, spec.size - 1)]!);
+          const yo = (n * w.outPix + op) * C;
+          for (let ch = 0; ch < C; ch++) y[yo + ch] = cb(big[ch]! * r);
+        }
+      }
+      return [y];
+    };
+  }
   return (ins) => {
     const x = ins[0]!;
     const samples = x.length / (w.inPix * C);
