@@ -78,6 +78,8 @@ export function applyRules(g: Graph, rules: readonly Rule[]): Graph {
 }
 
 function applyRewrite(g: Graph, rw: Rewrite): Graph {
+  // The replacement goes where the last removed node was: a rewrite must remove something.
+  if (rw.remove.length === 0) throw new Error('internal: a rewrite rule fired without removing a node');
   const at = Math.max(...rw.remove);
   const removed = new Set(rw.remove);
   const ren = rw.rename ?? new Map<string, string>();

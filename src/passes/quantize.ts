@@ -15,7 +15,7 @@
  */
 import { fixedType, type FixedType, fracBits, intType, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
-import type { OpKind } from '../ir/ops.js';
+import { type OpKind, OPS } from '../ir/ops.js';
 import {
   type PrecisionConfig,
   resolveTableRange,
@@ -355,7 +355,26 @@ export class Quantizer {
   }
 }
 
+/** A config that names layers, op types or inputs the graph does not have is a typo, not a no-op. */
+function checkConfigNames(g: Graph, cfg: PrecisionConfig): void {
+  const problems: string[] = [];
+  const layers = new Set(g.nodes.map((n) => n.name));
+  const ops = new Set(g.nodes.map((n) => n.op as string));
+  const inputs = new Set(g.inputs.map((i) => i.modelName));
+  const list = (s: Set<string>) => [...s].map((x) => `'${x}'`).join(', ');
+  for (const k of Object.keys(cfg.layers)) if (!layers.has(k)) problems.push(`layers.${k}: no layer of that name (layers: ${list(layers)})`);
+  // An op type the model lacks is fine (one config may serve many models); an unknown one is a typo.
+  for (const k of Object.keys(cfg.opTypes)) {
+    if (!(k in OPS)) problems.push(`op_types.${k}: not an op type (this model's: ${list(ops)}; all: ${Object.keys(OPS).join(', ')})`);
+  }
+  for (const k of Object.keys(cfg.inputs)) if (!inputs.has(k)) problems.push(`inputs.${k}: no graph input of that name (inputs: ${list(inputs)})`);
+  if (problems.length) {
+    throw new NnInputError(`${g.source}: the precision config names what the model does not have (see \`nn2hls inspect\`):\n  ${problems.join('\n  ')}`);
+  }
+}
+
 export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
+  checkConfigNames(g, cfg);
   const bad = new Map<string, string[]>();
   for (const n of g.nodes) {
     const constDiv = n.op === 'Div';

@@ -69,3 +69,15 @@ describe('autoPrecision', () => {
     }
   });
 });
+
+describe('config names', () => {
+  it('a layer or input the model does not have, or an unknown op type, is an error naming it', () => {
+    const g = loadOnnxFile(join(EX, 'digits_mlp.onnx'));
+    const bad = (raw: unknown) => () => prepareFixed(g, parseConfig(raw, 'c.json'));
+    expect(bad({ layers: { fc1: 'ap_fixed<8,3>' } })).toThrow(/layers\.fc1: no layer of that name \(layers: '\/body\/body\.0\/Gemm'/);
+    expect(bad({ inputs: { image: 'ap_fixed<8,3>' } })).toThrow(/inputs\.image: no graph input of that name \(inputs: 'input'\)/);
+    expect(bad({ op_types: { Dence: 'ap_fixed<8,3>' } })).toThrow(/op_types\.Dence: not an op type/);
+    // An op type this model lacks is allowed: one config may serve several models.
+    expect(() => prepareFixed(g, parseConfig({ op_types: { Conv: 'ap_fixed<8,3>' } }, 'c.json'))).not.toThrow();
+  });
+});
