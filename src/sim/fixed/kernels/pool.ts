@@ -7,13 +7,13 @@
 import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
-import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
+import { poolWindowPlan } from '../../window.js';
 import { checkWidth, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
 interface Window {
   /** Per output pixel: input pixel offsets inside the input. */
-  taps: Int32Array[];
+  taps: readonly Int32Array[];
   /** Per output pixel: the divisor count. */
   counts: Int32Array;
   inPix: number;
@@ -28,33 +28,10 @@ function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: bool
   const r = x.shape.length;
   const inSp = x.shape.slice(r - s - 1, r - 1);
   const outSp = y.shape.slice(r - s - 1, r - 1);
-  const inStr = stridesOf(inSp);
-  const kTaps: number[][] = [];
-  forEachIndex(a.kernel, (k) => kTaps.push([...k]));
-  const taps: Int32Array[] = [];
-  const counts: number[] = [];
-  forEachIndex(outSp, (o) => {
-    const list: number[] = [];
-    let padCount = 0;
-    for (const k of kTaps) {
-      let inside = true;
-      let inPadded = true;
-      let off = 0;
-      for (let d = 0; d < s; d++) {
-        const p = o[d]! * a.strides[d]! + k[d]! * a.dilations[d]! - a.pads[d]!;
-        if (p < -a.pads[d]! || p >= inSp[d]! + a.pads[d + s]!) inPadded = false;
-        if (p < 0 || p >= inSp[d]!) inside = false;
-        else off += p * inStr[d]!;
-      }
-      if (inPadded) padCount++;
-      if (inside) list.push(off);
-    }
-    taps.push(Int32Array.from(list));
-    counts.push(includePad ? padCount : list.length);
-  });
+  const { taps, counts } = poolWindowPlan(inSp, outSp, a, includePad);
   return {
     taps,
-    counts: Int32Array.from(counts),
+    counts,
     inPix: inSp.reduce((p, d) => p * d, 1),
     outPix: outSp.reduce((p, d) => p * d, 1),
     C: x.shape[r - 1]!,

@@ -8,7 +8,7 @@
  */
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { type Kernel, type KernelTable, tensor } from '../kernel.js';
-import { forEachIndex, stridesOf } from './conv.js';
+import { poolWindowPlan } from '../../window.js';
 
 function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
   return (node, ins, outShapes) => {
@@ -22,32 +22,17 @@ function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
     const outSp = outShape.slice(r - s - 1, r - 1);
     const C = x.shape[r - 1]!;
     const samples = x.shape.slice(0, r - s - 1).reduce((p, d) => p * d, 1);
-    const inStr = stridesOf(inSp);
-    const inPlane = inSp.reduce((p, d) => p * d, 1) * C;
-    const outPlane = outSp.reduce((p, d) => p * d, 1) * C;
-    const taps: number[][] = [];
-    forEachIndex(a.kernel, (k) => taps.push([...k]));
+    const inPix = inSp.reduce((p, d) => p * d, 1);
+    const outPix = outSp.reduce((p, d) => p * d, 1);
+    const { taps, counts } = poolWindowPlan(inSp, outSp, a, includePad);
     const out = tensor(outShape);
     const acc = new Float64Array(C);
     for (let n = 0; n < samples; n++) {
-      forEachIndex(outSp, (o, of) => {
+      for (let op = 0; op < outPix; op++) {
         acc.fill(mode === 'max' ? -Infinity : 0);
-        let count = 0;
-        let padCount = 0;
-        for (const k of taps) {
-          let inside = true;
-          let inPadded = true;
-          let off = 0;
-          for (let d = 0; d < s; d++) {
-            const p = o[d]! * a.strides[d]! + k[d]! * a.dilations[d]! - a.pads[d]!;
-            if (p < -a.pads[d]! || p >= inSp[d]! + a.pads[d + s]!) inPadded = false;
-            if (p < 0 || p >= inSp[d]!) inside = false;
-            else off += p * inStr[d]!;
-          }
-          if (inPadded) padCount++;
-          if (!inside) continue;
-          count++;
-          const base = n * inPlane + off * C;
+        const list = taps[op]!;
+        for (let j = 0; j < list.length; j++) {
+          const base = (n * inPix + list[j]!) * C;
           if (mode === 'max') {
             for (let c = 0; c < C; c++) {
               const v = x.data[base + c]!;
@@ -57,13 +42,13 @@ function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
             for (let c = 0; c < C; c++) acc[c]! += x.data[base + c]!;
           }
         }
-        const ob = n * outPlane + of * C;
+        const ob = (n * outPix + op) * C;
         if (mode === 'max') out.data.set(acc, ob);
         else {
-          const div = includePad ? padCount : count;
+          const div = counts[op]!;
           for (let c = 0; c < C; c++) out.data[ob + c] = div > 0 ? acc[c]! / div : 0;
         }
-      });
+      }
     }
     return [out];
   };
