@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import onnxProto from 'onnx-proto';
+import { freeBatch, randn } from '../test/helpers/ort.js';
 import { loadOnnxFile } from '../src/frontend/onnx/model.js';
 import { defaultConfig } from '../src/ir/precision-config.js';
 import { prepareFixed } from '../src/passes/pipeline.js';
@@ -18,15 +18,6 @@ import type { RtTensor } from '../src/sim/float/kernel.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHARED = join(ROOT, '../shared/models/onnx');
-
-function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 1) / 4294967297;
-  };
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
 
 /** Best of `reps` timed runs (after one warm-up), in samples per second. */
 async function rate(n: number, reps: number, f: () => unknown): Promise<number> {
@@ -38,20 +29,6 @@ async function rate(n: number, reps: number, f: () => unknown): Promise<number> 
     best = Math.min(best, performance.now() - t0);
   }
   return (n / best) * 1000;
-}
-
-function freeBatch(bytes: Uint8Array): Uint8Array {
-  const m = onnxProto.onnx.ModelProto.decode(bytes);
-  const inits = new Set((m.graph!.initializer ?? []).map((t) => t.name));
-  for (const v of [...(m.graph!.input ?? []).filter((i) => !inits.has(i.name)), ...(m.graph!.output ?? [])]) {
-    const d = v.type?.tensorType?.shape?.dim?.[0];
-    if (d) {
-      d.dimValue = null;
-      d.dimParam = 'N';
-    }
-  }
-  m.graph!.valueInfo = []; // stale intermediate shapes declared for batch 1
-  return onnxProto.onnx.ModelProto.encode(m).finish();
 }
 
 async function bench(label: string, path: string, n: number): Promise<void> {

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { freeBatch, randn } from '../helpers/ort.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { runFloat } from '../../src/sim/float/executor.js';
@@ -18,32 +19,6 @@ import { NnInputError, toFloat32 } from '../../src/util/tensor.js';
 
 const SHARED = join(__dirname, '../../../shared/models/onnx');
 const EXAMPLES = join(__dirname, '../../examples');
-
-/** Deterministic normal samples (Box–Muller over a small LCG) so failures reproduce. */
-export function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 1) / 4294967297;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  return out;
-}
-
-/** Makes dim 0 of every graph input and output symbolic so onnxruntime accepts any batch. */
-function freeBatch(bytes: Uint8Array): Uint8Array {
-  const m = onnxProto.onnx.ModelProto.decode(bytes);
-  const inits = new Set((m.graph!.initializer ?? []).map((t) => t.name));
-  for (const v of [...(m.graph!.input ?? []).filter((i) => !inits.has(i.name)), ...(m.graph!.output ?? [])]) {
-    const d = v.type?.tensorType?.shape?.dim?.[0];
-    if (d) {
-      d.dimValue = null;
-      d.dimParam = 'N';
-    }
-  }
-  return onnxProto.onnx.ModelProto.encode(m).finish();
-}
 
 function isStandardDomain(bytes: Uint8Array): boolean {
   const m = onnxProto.onnx.ModelProto.decode(bytes);
