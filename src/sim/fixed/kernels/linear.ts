@@ -214,6 +214,39 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     });
     plan.push(Int32Array.from(list));
   });
+  const K = G.taps.length * G.cin;
+  const sums = exact && at.group === 1 ? compileDenseSums(K, G.cout, w, init) : null;
+  if (sums) {
+    // Exact accumulation with one group: gather each output pixel's window (zeros where it hangs
+    // over the padding, which adds nothing) and run the layer as a generated dense product.
+    // Samples per gathered block, so the window buffer stays near 2^22 doubles (32 MiB).
+    const block = Math.max(1, Math.floor(2 ** 22 / (outPix * K)));
+    return (ins) => {
+      const x = ins[0]!;
+      const samples = x.length / (inPix * G.cin);
+      const y = new Float64Array(samples * outPix * G.cout);
+      const patch = new Float64Array(Math.min(block, samples) * outPix * K);
+      for (let n0 = 0; n0 < samples; n0 += block) {
+        const nb = Math.min(block, samples - n0);
+        patch.fill(0);
+        for (let nn = 0; nn < nb; nn++) {
+          const xo = (n0 + nn) * inPix * G.cin;
+          for (let op = 0; op < outPix; op++) {
+            const list = plan[op]!;
+            const po = (nn * outPix + op) * K;
+            for (let j = 0; j < list.length; j += 2) {
+              const src = xo + list[j + 1]! * G.cin;
+              const dst = po + list[j]! * G.cin;
+              for (let ci = 0; ci < G.cin; ci++) patch[dst + ci] = x[src + ci]!;
+            }
+          }
+        }
+        sums(patch, y.subarray(n0 * outPix * G.cout), nb * outPix);
+      }
+      for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
+      return [y];
+    };
+  }
   const a = new Float64Array(G.cout);
   return (ins) => {
     const x = ins[0]!;
