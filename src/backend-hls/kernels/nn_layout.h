@@ -1,0 +1,55 @@
+// nn2hls kernel library: data movement.
+//  - gather: y[j] = map[j] < 0 ? pad : x[map[j]] — Transpose, Pad (constant, edge, reflect) and
+//    nearest Resize, whose index maps the emitter computes with the simulator's own index map,
+//    so the C++ cannot order elements differently. Each element is assigned into out_t.
+//  - concat_part: copies one input of a Concat into its slot of the output (called once per
+//    input, in order): for each of `outer` rows, `chunk` elements go to offset `offset`.
+//  - clone_array / copy_array: copies for values read by several layers under DATAFLOW.
+// CFG members: gather — in_t, out_t, n_in, n, reuse; concat_part — in_t, out_t, outer, chunk,
+// out_chunk, offset, reuse.
+#ifndef NN2HLS_LAYOUT_H_
+#define NN2HLS_LAYOUT_H_
+
+#include "nn_common.h"
+
+namespace nn2hls {
+
+template <class CFG>
+void gather(const typename CFG::in_t x[CFG::n_in], typename CFG::out_t y[CFG::n], const int map[CFG::n],
+            const typename CFG::out_t pad[1]) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+  for (unsigned j = 0; j < CFG::n; j++) {
+    const int s = map[j];
+    if (s < 0) y[j] = pad[0];
+    else y[j] = x[s];
+  }
+}
+
+template <class CFG>
+void concat_part(const typename CFG::in_t x[CFG::outer * CFG::chunk], typename CFG::out_t y[]) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+  for (unsigned o = 0; o < CFG::outer; o++) {
+    for (unsigned i = 0; i < CFG::chunk; i++) y[o * CFG::out_chunk + CFG::offset + i] = x[o * CFG::chunk + i];
+  }
+}
+
+// A value read by two layers under DATAFLOW: each process needs its own copy.
+template <class T, unsigned N>
+void clone_array(const T x[N], T a[N], T b[N]) {
+NN2HLS_PRAGMA(HLS PIPELINE)
+  for (unsigned i = 0; i < N; i++) {
+    a[i] = x[i];
+    b[i] = x[i];
+  }
+}
+
+// A graph output that other layers also read: copied out to its port.
+template <class T, unsigned N>
+void copy_array(const T x[N], T y[N]) {
+NN2HLS_PRAGMA(HLS PIPELINE)
+  for (unsigned i = 0; i < N; i++) y[i] = x[i];
+}
+
+}  // namespace nn2hls
+
+#endif  // NN2HLS_LAYOUT_H_

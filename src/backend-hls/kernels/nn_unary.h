@@ -1,0 +1,160 @@
+// nn2hls kernel library: element-wise layers with one run-time input.
+// One family, selected by CFG::kind, so io_parallel and io_stream share the per-element code:
+//   COPY     y = x                               (Reshape, Identity, QONNX Quant: the cast is the op)
+//   RELU     x > 0 ? x : 0
+//   LEAKY    x >= 0 ? x : x * p[0]               (p[0] = alpha in its own type; exact product)
+//   PRELU    x >= 0 ? x : x * p[bcast(i)]        (slope broadcast to x)
+//   THRESH   raw(x) > thr ? x : 0                (thr = floor(alpha * 2^F), exact comparison)
+//   CLIP     raw(x) < lo ? p[0] : raw(x) > hi ? p[1] : x   (lo = ceil(min*2^F), hi = floor(max*2^F))
+//   TABLE    p[table_index(x)]                   (Sigmoid, Tanh, Elu, ... tables)
+//   RELABEL  x's raw read as rel_t, then assigned (QuantizeLinear / DequantizeLinear)
+//   BIPOLAR  x >= 0 ? p[bcast(i)] : q[bcast(i)]
+//   AFFINE   x * p[c] + q[c], c = i % channels   (exact product and sum)
+// and every result is assigned into out_t once (docs/fixed-point.md). Each kind is a separate
+// specialization so a layer's config only needs the members its kind reads.
+// CFG members: kind, in_t, out_t, p_t, q_t, n, c (pack width), reuse, plus per kind: pb (PRELU,
+// BIPOLAR broadcast), thr, has_lo, lo, has_hi, hi (THRESH/CLIP), tab (TABLE), rel_t (RELABEL).
+#ifndef NN2HLS_UNARY_H_
+#define NN2HLS_UNARY_H_
+
+#include "nn_common.h"
+#include "nn_stream.h"
+
+namespace nn2hls {
+
+enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE };
+
+template <int KIND>
+struct unary_impl;
+
+#define NN2HLS_UNARY_ARGS                                                                                 \
+  typename CFG::out_t &y, const typename CFG::in_t &x, unsigned i, const typename CFG::p_t p[], \
+      const typename CFG::q_t q[]
+
+template <>
+struct unary_impl<U_COPY> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    y = x;
+  }
+};
+
+template <>
+struct unary_impl<U_RELU> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    if (x > 0) y = x;
+    else y = 0;
+  }
+};
+
+template <>
+struct unary_impl<U_LEAKY> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)q;
+    if (x >= 0) y = x;
+    else y = x * p[0];
+  }
+};
+
+template <>
+struct unary_impl<U_PRELU> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)q;
+    if (x >= 0) y = x;
+    else y = x * p[bcast_index<typename CFG::pb>(i)];
+  }
+};
+
+template <>
+struct unary_impl<U_THRESH> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    const long long thr = CFG::thr;
+    if (raw(x) > thr) y = x;
+    else y = 0;
+  }
+};
+
+template <>
+struct unary_impl<U_CLIP> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)q;
+    const long long lo = CFG::lo, hi = CFG::hi;
+    if (CFG::has_lo && raw(x) < lo) y = p[0];
+    else if (CFG::has_hi && raw(x) > hi) y = p[1];
+    else y = x;
+  }
+};
+
+template <>
+struct unary_impl<U_TABLE> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)q;
+    y = p[table_index<typename CFG::tab>(x)];
+  }
+};
+
+template <>
+struct unary_impl<U_RELABEL> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    typename CFG::rel_t t;
+    set_raw(t, raw(x));
+    y = t;
+  }
+};
+
+template <>
+struct unary_impl<U_BIPOLAR> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    const unsigned k = bcast_index<typename CFG::pb>(i);
+    if (x >= 0) y = p[k];
+    else y = q[k];
+  }
+};
+
+template <>
+struct unary_impl<U_AFFINE> {
+  template <class CFG>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    const unsigned c = i % CFG::c;
+    y = x * p[c] + q[c];
+  }
+};
+
+#undef NN2HLS_UNARY_ARGS
+
+template <class CFG>
+void unary(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const typename CFG::p_t p[], const typename CFG::q_t q[]) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+  for (unsigned i = 0; i < CFG::n; i++) unary_impl<CFG::kind>::template apply<CFG>(y[i], x[i], i, p, q);
+}
+
+template <class CFG>
+void unary_stream(hls::stream<pack<typename CFG::in_t, CFG::c> >& in, hls::stream<pack<typename CFG::out_t, CFG::c> >& out,
+                  const typename CFG::p_t p[], const typename CFG::q_t q[]) {
+  for (unsigned k = 0; k < CFG::n / CFG::c; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<typename CFG::in_t, CFG::c> a = in.read();
+    pack<typename CFG::out_t, CFG::c> o;
+    for (unsigned j = 0; j < CFG::c; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      unary_impl<CFG::kind>::template apply<CFG>(o.v[j], a.v[j], k * CFG::c + j, p, q);
+    }
+    out.write(o);
+  }
+}
+
+}  // namespace nn2hls
+
+#endif  // NN2HLS_UNARY_H_

@@ -1,0 +1,171 @@
+/**
+ * The backend's view of one IR node: a Layer says which kernel of our C++ library computes it,
+ * the config struct that instantiates the kernel (parameters.h), the constant arrays it reads
+ * (weights/*.h), and how to call it in io_parallel (arrays) and io_stream (streams, or the
+ * buffered fallback: stream -> array -> kernel -> stream). Lowerings (lower-*.ts) build Layers
+ * from the quantized graph only; nothing here chooses a type or a rounding.
+ */
+import { type FixedType, renderType } from '../ir/fixed.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { numel } from '../ir/graph.js';
+import { rawRange } from '../ir/precision.js';
+import { NnInputError } from '../util/tensor.js';
+import { constRaws, literal } from './literals.js';
+import type { NameTable } from './names.js';
+
+export type Strategy = 'latency' | 'resource';
+
+export interface ConstArray {
+  /** C++ identifier (also the file name weights/<id>.h). */
+  readonly id: string;
+  /** Element type, already rendered. */
+  readonly ctype: string;
+  readonly items: readonly string[];
+  /** What it holds, for the header comment (sanitized names only). */
+  readonly doc: string;
+}
+
+export interface Layer {
+  readonly node: Node;
+  readonly id: string;
+  /** Config struct definitions (one or more) for parameters.h. */
+  readonly cfgText: string;
+  /** Main config struct name; `${cfg}::out_t` is the output element type. */
+  readonly cfg: string;
+  readonly consts: readonly ConstArray[];
+  /** Run-time input values (graph value names) in the order the call expects them. */
+  readonly dyn: readonly string[];
+  readonly out: string;
+  /** Statement(s) computing the layer on arrays; `ins` are the C++ names of `dyn`. */
+  parallel(ins: readonly string[], out: string): string;
+  /** Native streaming call (ins/out are stream names); absent: the buffered fallback is used. */
+  readonly stream?: (ins: readonly string[], out: string) => string;
+  /** Packs the streaming kernel writes back to back (sizes its output FIFO). */
+  readonly burst: number;
+  /** Loop iterations unrolled into one pipelined step (checked against the unroll limit). */
+  readonly unrolled: number;
+  /** Arrays the schedule partitions completely (checked against the partition limit). */
+  readonly partitioned: readonly { what: string; size: number }[];
+  readonly strategy: Strategy;
+  readonly reuse: number;
+  /** True when io_parallel computes the layer in a pipelined loop (the top function then uses DATAFLOW). */
+  readonly looped: boolean;
+}
+
+export interface LowerContext {
+  readonly g: Graph;
+  readonly names: NameTable;
+  /** Array id of each constant value already emitted (shared constants are emitted once). */
+  readonly constIds: Map<string, string>;
+  strategyOf(node: Node): Strategy;
+  reuseOf(node: Node): number;
+  readonly io: 'parallel' | 'stream';
+}
+
+export function where(node: Node): string {
+  return `layer '${node.name}' (${node.op})`;
+}
+
+export function unsupported(node: Node, why: string): never {
+  throw new NnInputError(`${where(node)}: ${why}`);
+}
+
+/** A config struct assembled member by member, in order. */
+export class Cfg {
+  private readonly lines: string[] = [];
+
+  constructor(readonly name: string) {}
+
+  type(member: string, t: FixedType | string): this {
+    this.lines.push(`  typedef ${typeof t === 'string' ? t : renderType(t)} ${member};`);
+    return this;
+  }
+
+  u(member: string, v: number): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`internal: ${this.name}.${member} = ${v}`);
+    this.lines.push(`  static const unsigned ${member} = ${v};`);
+    return this;
+  }
+
+  i(member: string, expr: string): this {
+    this.lines.push(`  static const int ${member} = ${expr};`);
+    return this;
+  }
+
+  ll(member: string, v: bigint | number): this {
+    this.lines.push(`  static const long long ${member} = ${BigInt(v).toString()}LL;`);
+    return this;
+  }
+
+  b(member: string, v: boolean): this {
+    this.lines.push(`  static const bool ${member} = ${v};`);
+    return this;
+  }
+
+  nested(text: string): this {
+    this.lines.push(...text.split('\n').map((l) => `  ${l}`));
+    return this;
+  }
+
+  render(): string {
+    return `struct ${this.name} {\n${this.lines.join('\n')}\n};`;
+  }
+}
+
+/** Nested struct describing a table's geometry (see table_index in nn_common.h). */
+export function tableStruct(name: string, spec: { base: number; shift: number; size: number; inType: FixedType }): string {
+  const [lo, hi] = rawRange(spec.inType);
+  const span = Math.max(Math.abs(lo - spec.base), Math.abs(hi - spec.base));
+  const iw = Math.max(spec.inType.width + 1, span.toString(2).length + 1);
+  return new Cfg(name).ll('base', spec.base).u('shift', spec.shift).u('size', spec.size).i('iw', String(iw)).render();
+}
+
+/** Nested struct mapping output element i to the element of `src` broadcast to `out` (bcast_index). */
+export function bcastStruct(name: string, node: Node, src: readonly number[], out: readonly number[]): string {
+  if (out.length > 6) unsupported(node, `tensors of rank ${out.length} exceed the HLS kernels' 6 broadcast dims`);
+  const dims = [...new Array<number>(6 - out.length).fill(1), ...out];
+  const strides = new Array<number>(6).fill(0);
+  let acc = 1;
+  for (let i = src.length - 1; i >= 0; i--) {
+    const j = 6 - src.length + i;
+    strides[j] = src[i] === 1 ? 0 : acc;
+    acc *= src[i]!;
+  }
+  const c = new Cfg(name);
+  dims.forEach((d, k) => c.u(`d${k}`, d));
+  strides.forEach((s, k) => c.u(`s${k}`, s));
+  return c.render();
+}
+
+/** The constant array of a graph constant (emitted once, named after its first user). */
+export function constArray(ctx: LowerContext, out: ConstArray[], value: string, hint: string, doc: string): string {
+  const known = ctx.constIds.get(value);
+  if (known) return known;
+  const { raws, type } = constRaws(ctx.g, value);
+  const id = ctx.names.fresh(hint, 'c');
+  ctx.constIds.set(value, id);
+  out.push({ id, ctype: renderType(type), items: raws.map((r) => literal(r, type)), doc });
+  return id;
+}
+
+/** A constant array the backend derives itself (clip bounds, bipolar levels, index maps...). */
+export function ownArray(ctx: LowerContext, out: ConstArray[], hint: string, ctype: string, items: string[], doc: string): string {
+  const id = ctx.names.fresh(hint, 'c');
+  out.push({ id, ctype, items, doc });
+  return id;
+}
+
+export function sizeOfValue(g: Graph, name: string): number {
+  const v = g.values.get(name);
+  if (!v) throw new Error(`internal: no value '${name}'`);
+  return numel(v.shape);
+}
+
+/** Pack width of a value in io_stream: its last (channel) dim. */
+export function packWidth(g: Graph, name: string): number {
+  const s = g.values.get(name)!.shape;
+  return s.length === 0 ? 1 : s[s.length - 1]!;
+}
+
+export const DUMMY_T = 'int';
+export const DUMMY_ARRAY = 'nn2hls::none';

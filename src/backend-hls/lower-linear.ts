@@ -1,0 +1,195 @@
+/**
+ * Lowerings of the weighted sums and pools: Dense -> nn2hls::dense, Conv (1-D/2-D, groups) ->
+ * nn2hls::conv2d / conv2d_stream, MaxPool/AvgPool/GlobalMaxPool/GlobalAvgPool -> nn2hls::pool2d.
+ * 1-D windows become 2-D ones of height 1; global pools one window over all pixels (the order
+ * of an exact sum or a max does not matter). Leading dims before the spatial ones are `rows`.
+ */
+import type { Node } from '../ir/graph.js';
+import { numel, valueOf } from '../ir/graph.js';
+import type { ConvAttrs, PoolAttrs } from '../ir/ops.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, unsupported } from './layer.js';
+
+function common(ctx: LowerContext, node: Node) {
+  const id = ctx.names.fresh(node.name, 'layer');
+  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
+}
+
+export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const w = valueOf(g, node.inputs[1]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const [K, M] = [w.shape[0]!, w.shape[1]!];
+  const rows = numel(x.shape) / K;
+  const consts: ConstArray[] = [];
+  const wId = constArray(ctx, consts, node.inputs[1]!, `w_${id}`, `weights [${K}][${M}] of ${id}`);
+  const hasBias = !!node.inputs[2];
+  const bId = hasBias ? constArray(ctx, consts, node.inputs[2]!, `b_${id}`, `bias [${M}] of ${id}`) : DUMMY_ARRAY;
+  const mults = K * M;
+  const block = Math.ceil(mults / reuse);
+  const c = new Cfg(cfg)
+    .type('in_t', x.fixed!)
+    .type('out_t', y.fixed!)
+    .type('weight_t', w.fixed!)
+    .type('bias_t', hasBias ? valueOf(g, node.inputs[2]!).fixed! : DUMMY_T)
+    .type('accum_t', node.prec!.accum!)
+    .u('rows', rows)
+    .u('n_in', K)
+    .u('n_out', M)
+    .b('has_bias', hasBias)
+    .i('strategy', strategy === 'resource' ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
+    .u('reuse', reuse)
+    .u('block', block)
+    .u('mult_limit', Math.ceil((rows * mults) / reuse));
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::dense<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
+    burst: 1,
+    unrolled: strategy === 'resource' ? block : rows * mults,
+    partitioned: strategy === 'resource' ? [] : [{ what: `weights of ${id}`, size: K * M }],
+    strategy, reuse, looped: strategy === 'resource',
+  };
+}
+
+interface Geo2 {
+  rows: number; inH: number; inW: number; c: number; outH: number; outW: number;
+  kH: number; kW: number; sH: number; sW: number; dH: number; dW: number;
+  pT: number; pL: number; pB: number; pR: number;
+}
+
+/** 2-D geometry of a 1-D or 2-D window op over x [..., S..., C] -> y [..., S'..., C']. */
+function geometry(node: Node, x: readonly number[], y: readonly number[], a: PoolAttrs | ConvAttrs): Geo2 {
+  const s = a.kernel.length;
+  if (s !== 1 && s !== 2) unsupported(node, `${s}-D windows are not supported by the HLS backend yet (1-D and 2-D are)`);
+  const r = x.length;
+  const rows = numel(x.slice(0, r - s - 1));
+  const inSp = x.slice(r - s - 1, r - 1);
+  const outSp = y.slice(r - s - 1, r - 1);
+  const c = x[r - 1]!;
+  if (s === 1) {
+    return {
+      rows, inH: 1, inW: inSp[0]!, c, outH: 1, outW: outSp[0]!, kH: 1, kW: a.kernel[0]!, sH: 1, sW: a.strides[0]!,
+      dH: 1, dW: a.dilations[0]!, pT: 0, pL: a.pads[0]!, pB: 0, pR: a.pads[1]!,
+    };
+  }
+  return {
+    rows, inH: inSp[0]!, inW: inSp[1]!, c, outH: outSp[0]!, outW: outSp[1]!, kH: a.kernel[0]!, kW: a.kernel[1]!,
+    sH: a.strides[0]!, sW: a.strides[1]!, dH: a.dilations[0]!, dW: a.dilations[1]!,
+    pT: a.pads[0]!, pL: a.pads[1]!, pB: a.pads[2]!, pR: a.pads[3]!,
+  };
+}
+
+function geoMembers(c: Cfg, G: Geo2): Cfg {
+  return c
+    .u('rows', G.rows).u('in_h', G.inH).u('in_w', G.inW).u('out_h', G.outH).u('out_w', G.outW)
+    .u('k_h', G.kH).u('k_w', G.kW).u('s_h', G.sH).u('s_w', G.sW).u('d_h', G.dH).u('d_w', G.dW)
+    .u('p_top', G.pT).u('p_left', G.pL).u('p_bottom', G.pB).u('p_right', G.pR);
+}
+
+export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const w = valueOf(g, node.inputs[1]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const G = geometry(node, x.shape, y.shape, node.attrs);
+  const cout = y.shape[y.shape.length - 1]!;
+  const group = node.attrs.group;
+  const consts: ConstArray[] = [];
+  const wId = constArray(ctx, consts, node.inputs[1]!, `w_${id}`, `weights [${w.shape.join('][')}] of ${id}`);
+  const hasBias = !!node.inputs[2];
+  const bId = hasBias ? constArray(ctx, consts, node.inputs[2]!, `b_${id}`, `bias [${cout}] of ${id}`) : DUMMY_ARRAY;
+  const perPixel = G.kH * G.kW * (G.c / group) * cout;
+  const lbRows = (G.kH - 1) * G.dH + 1;
+  const c = geoMembers(
+    new Cfg(cfg)
+      .type('in_t', x.fixed!)
+      .type('out_t', y.fixed!)
+      .type('weight_t', w.fixed!)
+      .type('bias_t', hasBias ? valueOf(g, node.inputs[2]!).fixed! : DUMMY_T)
+      .type('accum_t', node.prec!.accum!),
+    G,
+  )
+    .u('cin', G.c)
+    .u('cout', cout)
+    .u('group', group)
+    .b('has_bias', hasBias)
+    .u('reuse', reuse)
+    .u('mult_limit', Math.ceil(perPixel / reuse))
+    .u('lb_rows', Math.min(lbRows, G.inH));
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::conv2d<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
+    stream: (ins, out) => `nn2hls::conv2d_stream<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
+    burst: G.outW,
+    unrolled: perPixel,
+    partitioned: [{ what: `weights of ${id}`, size: perPixel }],
+    strategy, reuse, looped: true,
+  };
+}
+
+export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 'GlobalMaxPool' | 'GlobalAvgPool'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const isMax = node.op === 'MaxPool' || node.op === 'GlobalMaxPool';
+  let G: Geo2;
+  let includePad = false;
+  if (node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool') {
+    const sr = (node.attrs as { spatialRank: number }).spatialRank;
+    const r = x.shape.length;
+    const pix = numel(x.shape.slice(r - sr - 1, r - 1));
+    G = {
+      rows: numel(x.shape.slice(0, r - sr - 1)), inH: 1, inW: pix, c: x.shape[r - 1]!, outH: 1, outW: 1,
+      kH: 1, kW: pix, sH: 1, sW: 1, dH: 1, dW: 1, pT: 0, pL: 0, pB: 0, pR: 0,
+    };
+  } else {
+    const a = node.attrs as PoolAttrs & { countIncludePad?: boolean };
+    G = geometry(node, x.shape, y.shape, a);
+    includePad = a.countIncludePad ?? false;
+    // A window entirely outside the input has no value to keep (the simulator's -inf).
+    for (let oh = 0; oh < G.outH; oh++) {
+      for (let ow = 0; ow < G.outW; ow++) {
+        let any = false;
+        for (let kh = 0; kh < G.kH; kh++) {
+          for (let kw = 0; kw < G.kW; kw++) {
+            const ih = oh * G.sH + kh * G.dH - G.pT;
+            const iw = ow * G.sW + kw * G.dW - G.pL;
+            if (ih >= 0 && ih < G.inH && iw >= 0 && iw < G.inW) any = true;
+          }
+        }
+        if (!any) unsupported(node, `output pixel (${oh}, ${ow}) has a window entirely in the padding; reduce the padding`);
+      }
+    }
+  }
+  const consts: ConstArray[] = [];
+  const spec = node.prec?.tables?.['recip'];
+  let recipId = DUMMY_ARRAY;
+  if (!isMax) {
+    if (!spec) throw new Error(`internal: ${node.name} has no reciprocal table`);
+    if (spec.size !== G.kH * G.kW + 1) throw new Error(`internal: ${node.name} reciprocal table size ${spec.size}`);
+    recipId = constArray(ctx, consts, spec.value, `${id}_recip_table`, `1/count table of ${id}`);
+  }
+  const c = geoMembers(
+    new Cfg(cfg)
+      .type('in_t', x.fixed!)
+      .type('out_t', y.fixed!)
+      .type('accum_t', isMax ? x.fixed! : node.prec!.accum!)
+      .type('recip_t', isMax ? DUMMY_T : valueOf(g, spec!.value).fixed!),
+    G,
+  )
+    .u('c', G.c)
+    .b('is_max', isMax)
+    .b('include_pad', includePad)
+    .u('reuse', reuse);
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::pool2d<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
+    burst: 1,
+    unrolled: G.kH * G.kW * G.c,
+    partitioned: [],
+    strategy, reuse, looped: true,
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * Lowerings of the element-wise, softmax and data-movement ops:
+ *  - one-input element-wise ops -> nn2hls::unary (kind per op, see nn_unary.h);
+ *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
+ *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
+ *  - Transpose/Pad/Resize -> nn2hls::gather with an index map computed by running the float
+ *    kernel on element numbers (the simulator's own method, so the orders cannot differ);
+ *  - Concat -> one nn2hls::concat_part per input.
+ * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
+ * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
+ */
+import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
+import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
+import { rawRange } from '../ir/precision.js';
+import { quantizeDouble } from '../sim/fixed/apfixed.js';
+import { FLOAT_KERNELS } from '../sim/float/executor.js';
+import type { Kernel } from '../sim/float/kernel.js';
+import {
+  bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, ownArray,
+  tableStruct, unsupported,
+} from './layer.js';
+import { literal } from './literals.js';
+
+function common(ctx: LowerContext, node: Node) {
+  const id = ctx.names.fresh(node.name, 'layer');
+  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
+}
+
+const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish']);
+
+export function isUnary(op: string): boolean {
+  return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
+    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape'].includes(op);
+}
+
+export function lowerUnary(ctx: LowerContext, node: Node): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const xT = x.fixed!;
+  const yT = y.fixed!;
+  const n = numel(y.shape);
+  const C = y.shape.length ? y.shape[y.shape.length - 1]! : 1;
+  const consts: ConstArray[] = [];
+  const c = new Cfg(cfg).type('in_t', xT).type('out_t', yT);
+  let kind = 'U_COPY';
+  let pT: FixedType | string = DUMMY_T;
+  let qT: FixedType | string = DUMMY_T;
+  let p = DUMMY_ARRAY;
+  let q = DUMMY_ARRAY;
+  const extra: ((c: Cfg) => void)[] = [];
+  const [rmin, rmax] = rawRange(xT);
+  const F = fracBits(xT);
+  switch (node.op) {
+    case 'Reshape':
+    case 'Quant':
+      break;
+    case 'Relu':
+      kind = 'U_RELU';
+      break;
+    case 'LeakyRelu': {
+      kind = 'U_LEAKY';
+      pT = node.prec!.types!['alpha']!;
+      const alpha = quantizeDouble((node.attrs as { alpha: number }).alpha, pT);
+      p = ownArray(ctx, consts, `${id}_alpha`, renderType(pT), [literal(alpha, pT)], `negative slope of ${id}`);
+      break;
+    }
+    case 'PRelu': {
+      kind = 'U_PRELU';
+      const s = valueOf(g, node.inputs[1]!);
+      pT = s.fixed!;
+      p = constArray(ctx, consts, node.inputs[1]!, `${id}_slope`, `slopes of ${id}`);
+      extra.push((c) => c.nested(bcastStruct('pb', node, s.shape, x.shape)));
+      break;
+    }
+    case 'ThresholdedRelu': {
+      kind = 'U_THRESH';
+      const a = (node.attrs as { alpha: number }).alpha * 2 ** F;
+      const thr = Math.min(rmax, Math.max(rmin - 1, Math.floor(a)));
+      extra.push((c) => c.ll('thr', thr));
+      break;
+    }
+    case 'Clip': {
+      kind = 'U_CLIP';
+      const { min, max } = node.attrs as { min: number; max: number };
+      const lo = Math.min(rmax + 1, Math.max(rmin, Math.ceil(min * 2 ** F)));
+      const hi = Math.min(rmax, Math.max(rmin - 1, Math.floor(max * 2 ** F)));
+      const loY = Number.isFinite(min) ? quantizeDouble(min, yT) : 0n;
+      const hiY = Number.isFinite(max) ? quantizeDouble(max, yT) : 0n;
+      pT = yT;
+      p = ownArray(ctx, consts, `${id}_bounds`, renderType(yT), [literal(loY, yT), literal(hiY, yT)], `clip results of ${id}`);
+      extra.push((c) => c.b('has_lo', min !== -Infinity).ll('lo', lo).b('has_hi', max !== Infinity).ll('hi', hi));
+      break;
+    }
+    case 'BipolarQuant': {
+      kind = 'U_BIPOLAR';
+      const s = valueOf(g, node.inputs[1]!);
+      pT = yT;
+      qT = yT;
+      const data = Array.from(s.data!);
+      p = ownArray(ctx, consts, `${id}_pos`, renderType(yT), data.map((v) => literal(quantizeDouble(v, yT), yT)), `+scale of ${id}`);
+      q = ownArray(ctx, consts, `${id}_neg`, renderType(yT), data.map((v) => literal(quantizeDouble(-v, yT), yT)), `-scale of ${id}`);
+      extra.push((c) => c.nested(bcastStruct('pb', node, s.shape, x.shape)));
+      break;
+    }
+    case 'QuantizeLinear':
+    case 'DequantizeLinear': {
+      kind = 'U_RELABEL';
+      const rel =
+        node.op === 'QuantizeLinear'
+          ? fixedType(xT.width, xT.int - Math.log2(valueOf(g, node.inputs[1]!).data![0]!), { signed: xT.signed })
+          : yT;
+      if (!Number.isInteger(rel.int)) unsupported(node, 'scale is not a power of two');
+      extra.push((c) => c.type('rel_t', rel));
+      break;
+    }
+    case 'Affine': {
+      kind = 'U_AFFINE';
+      pT = valueOf(g, node.inputs[1]!).fixed!;
+      qT = valueOf(g, node.inputs[2]!).fixed!;
+      p = constArray(ctx, consts, node.inputs[1]!, `${id}_scale`, `scales of ${id}`);
+      q = constArray(ctx, consts, node.inputs[2]!, `${id}_bias`, `biases of ${id}`);
+      break;
+    }
+    default: {
+      if (!TABLE_OPS.has(node.op)) throw new Error(`internal: ${node.op} is not unary`);
+      kind = 'U_TABLE';
+      const spec = node.prec!.tables!['f']!;
+      pT = valueOf(g, spec.value).fixed!;
+      p = constArray(ctx, consts, spec.value, `${id}_table`, `${spec.fn} table of ${id}`);
+      extra.push((c) => c.nested(tableStruct('tab', spec)));
+    }
+  }
+  c.i('kind', `nn2hls::${kind}`).type('p_t', pT).type('q_t', qT).u('n', n).u('c', C).u('reuse', reuse);
+  for (const e of extra) e(c);
+  const reshape = node.op === 'Reshape' && x.shape[x.shape.length - 1] !== C;
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::unary<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
+    ...(reshape ? {} : { stream: (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});` }),
+    burst: 1, unrolled: n, partitioned: [], strategy, reuse, looped: false,
+  };
+}
+
+export function lowerBinary(ctx: LowerContext, node: Node): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const A = valueOf(g, node.inputs[0]!);
+  const B = valueOf(g, node.inputs[1]!);
+  const Y = valueOf(g, node.outputs[0]!);
+  const consts: ConstArray[] = [];
+  const operand = (slot: number): string | null =>
+    isConst(slot === 0 ? A : B) ? constArray(ctx, consts, node.inputs[slot]!, `${id}_${slot === 0 ? 'a' : 'b'}`, `constant operand of ${id}`) : null;
+  const ca = operand(0);
+  const cb = operand(1);
+  const dyn = [ca === null ? node.inputs[0]! : '', cb === null ? node.inputs[1]! : ''].filter((s) => s);
+  const c = new Cfg(cfg)
+    .i('op', `nn2hls::B_${node.op.toUpperCase()}`)
+    .type('a_t', A.fixed!)
+    .type('b_t', B.fixed!)
+    .type('out_t', Y.fixed!)
+    .u('n', numel(Y.shape))
+    .u('reuse', reuse)
+    .nested(bcastStruct('ab', node, A.shape, Y.shape))
+    .nested(bcastStruct('bb', node, B.shape, Y.shape));
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
+    parallel: (ins, out) => {
+      let k = 0;
+      const a = ca ?? ins[k++]!;
+      const b = cb ?? ins[k++]!;
+      return `nn2hls::binary<${cfg}>(${a}, ${b}, ${out});`;
+    },
+    burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
+  };
+}
+
+export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const ax = x.shape.length + node.attrs.axis;
+  const inner = node.attrs.toEnd ? 1 : numel(x.shape.slice(ax + 1));
+  const len = node.attrs.toEnd ? numel(x.shape.slice(ax)) : x.shape[ax]!;
+  const outer = numel(x.shape) / (len * inner);
+  const expS = node.prec!.tables!['exp']!;
+  const invS = node.prec!.tables!['inv']!;
+  const consts: ConstArray[] = [];
+  const eId = constArray(ctx, consts, expS.value, `${id}_exp_table`, `exp table of ${id}`);
+  const iId = constArray(ctx, consts, invS.value, `${id}_inv_table`, `1/x table of ${id}`);
+  const c = new Cfg(cfg)
+    .type('in_t', x.fixed!)
+    .type('out_t', y.fixed!)
+    .type('diff_t', node.prec!.types!['diff']!)
+    .type('exp_t', valueOf(g, expS.value).fixed!)
+    .type('sum_t', node.prec!.types!['sum']!)
+    .type('inv_t', valueOf(g, invS.value).fixed!)
+    .u('outer', outer)
+    .u('len', len)
+    .u('inner', inner)
+    .u('reuse', reuse)
+    .nested(tableStruct('exp_tab', expS))
+    .nested(tableStruct('inv_tab', invS));
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
+    burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
+  };
+}
+
+/** map[j] = input element feeding output element j, or -1 for the pad constant. */
+function indexMap(ctx: LowerContext, node: Node): Int32Array {
+  const x = valueOf(ctx.g, node.inputs[0]!);
+  const y = valueOf(ctx.g, node.outputs[0]!);
+  const n = numel(x.shape);
+  if (n >= 2 ** 24) unsupported(node, 'more than 2^24 elements per sample');
+  const iota = new Float32Array(n);
+  for (let i = 0; i < n; i++) iota[i] = i + 1;
+  const lead = ctx.g.batched ? [1] : [];
+  const probe = node.op === 'Pad' ? ({ ...node, attrs: { ...node.attrs, value: 0 } } as Node) : node;
+  const kernel = FLOAT_KERNELS[node.op] as Kernel | undefined;
+  if (!kernel) throw new Error(`internal: no float kernel for ${node.op}`);
+  const [out] = kernel(probe as never, [{ shape: [...lead, ...x.shape], data: iota }], [[...lead, ...y.shape]]);
+  return Int32Array.from(out!.data, (v) => v - 1);
+}
+
+export function lowerGather(ctx: LowerContext, node: Node): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const yT = y.fixed!;
+  const map = indexMap(ctx, node);
+  const consts: ConstArray[] = [];
+  const mId = ownArray(ctx, consts, `${id}_map`, 'int', Array.from(map, String), `source index of each output element of ${id}`);
+  const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
+  const padId = ownArray(ctx, consts, `${id}_pad`, renderType(yT), [literal(padRaw, yT)], `pad value of ${id}`);
+  const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).u('n_in', numel(x.shape)).u('n', map.length).u('reuse', reuse);
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
+    burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+  };
+}
+
+export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const Y = valueOf(g, node.outputs[0]!);
+  const ax = Y.shape.length + node.attrs.axis;
+  const outer = numel(Y.shape.slice(0, ax));
+  const outChunk = numel(Y.shape.slice(ax));
+  const consts: ConstArray[] = [];
+  const parts: string[] = [];
+  const cfgs: string[] = [];
+  const dyn: string[] = [];
+  const src: (string | null)[] = [];
+  let offset = 0;
+  node.inputs.forEach((name, k) => {
+    const v = valueOf(g, name);
+    const chunk = numel(v.shape.slice(ax));
+    const pc = ctx.names.fresh(`${cfg}_part${k}`);
+    parts.push(pc);
+    cfgs.push(
+      new Cfg(pc).type('in_t', v.fixed!).type('out_t', Y.fixed!).u('outer', outer).u('chunk', chunk)
+        .u('out_chunk', outChunk).u('offset', offset).u('reuse', reuse).render(),
+    );
+    offset += chunk;
+    if (isConst(v)) src.push(constArray(ctx, consts, name, `${id}_in${k}`, `constant input ${k} of ${id}`));
+    else {
+      src.push(null);
+      dyn.push(name);
+    }
+  });
+  return {
+    node, id, cfg: parts[0]!, cfgText: cfgs.join('\n\n'), consts, dyn, out: node.outputs[0]!,
+    parallel: (ins, out) => {
+      let k = 0;
+      return parts.map((pc, i) => `nn2hls::concat_part<${pc}>(${src[i] ?? ins[k++]}, ${out});`).join('\n  ');
+    },
+    burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
+  };
+}

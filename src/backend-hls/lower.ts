@@ -1,0 +1,69 @@
+/**
+ * Lowers every node of a quantized graph to a Layer (see layer.ts), in graph order, refusing in
+ * one message the ops the HLS backend has no kernel for.
+ */
+import type { Graph, Node } from '../ir/graph.js';
+import { NnInputError } from '../util/tensor.js';
+import type { Layer, LowerContext } from './layer.js';
+import { lowerConv, lowerDense, lowerPool } from './lower-linear.js';
+import { isUnary, lowerBinary, lowerConcat, lowerGather, lowerSoftmax, lowerUnary } from './lower-misc.js';
+
+const HINTS: { [op: string]: string } = {
+  ConvTranspose: 'transposed convolution has no HLS kernel yet',
+  LSTM: 'recurrent layers have no HLS kernel yet',
+  GRU: 'recurrent layers have no HLS kernel yet',
+  RNN: 'recurrent layers have no HLS kernel yet',
+};
+
+function lowerNode(ctx: LowerContext, n: Node): Layer | null {
+  switch (n.op) {
+    case 'Dense':
+      return lowerDense(ctx, n);
+    case 'Conv':
+      return lowerConv(ctx, n);
+    case 'MaxPool':
+    case 'AvgPool':
+    case 'GlobalMaxPool':
+    case 'GlobalAvgPool':
+      return lowerPool(ctx, n);
+    case 'Softmax':
+      return lowerSoftmax(ctx, n);
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Max':
+    case 'Min':
+      return lowerBinary(ctx, n);
+    case 'Transpose':
+    case 'Pad':
+      return lowerGather(ctx, n);
+    case 'Resize':
+      return n.attrs.mode === 'nearest' ? lowerGather(ctx, n) : null;
+    case 'Concat':
+      return lowerConcat(ctx, n);
+    default:
+      return isUnary(n.op) ? lowerUnary(ctx, n) : null;
+  }
+}
+
+export function lowerGraph(g: Graph, ctx: LowerContext): Layer[] {
+  const bad: string[] = [];
+  for (const n of g.nodes) {
+    for (const v of [...n.inputs, ...n.outputs]) {
+      if (v && !g.values.get(v)?.fixed) {
+        throw new Error(`internal: value '${v}' of node '${n.name}' has no fixed-point type (run prepareFixed first)`);
+      }
+    }
+    if (n.outputs.slice(1).some((o) => o)) bad.push(`  ${n.op} '${n.name}': only single-output layers are supported`);
+  }
+  const layers: Layer[] = [];
+  for (const n of g.nodes) {
+    const l = lowerNode(ctx, n);
+    if (l) layers.push(l);
+    else bad.push(`  ${n.op} '${n.name}'${HINTS[n.op] ? `: ${HINTS[n.op]}` : ': no HLS kernel for this op'}`);
+  }
+  if (bad.length) {
+    throw new NnInputError(`${g.source}: the HLS backend cannot compile these layers (the fixed-point simulator still runs them):\n${bad.join('\n')}`);
+  }
+  return layers;
+}

@@ -1,0 +1,102 @@
+/**
+ * emitProject: the HLS backend as a pure function from a quantized graph and options to the
+ * project's files (relative path -> text). Nothing here touches the file system except reading
+ * our own kernel headers; the CLI writes the map atomically. Same inputs, same bytes.
+ */
+import { renderType } from '../ir/fixed.js';
+import { type Graph, isConst, valueOf } from '../ir/graph.js';
+import { NnInputError } from '../util/tensor.js';
+import { definesH, parametersH, weightH } from './headers.js';
+import { kernelSources } from './kernels.js';
+import type { LowerContext, Strategy } from './layer.js';
+import { checkLimits } from './limits.js';
+import { lowerGraph } from './lower.js';
+import { NameTable } from './names.js';
+import { checkProjectName, type EmitOptions } from './options.js';
+import { makePlan, makePorts, type Plan } from './plan.js';
+import { buildTcl, makefile, readme } from './scripts.js';
+import { testbenchCpp, testbenchData } from './testbench.js';
+import { topHeader, topSource } from './top.js';
+
+export const BACKEND_VERSION = 1;
+
+export function planProject(g: Graph, opts: EmitOptions): Plan {
+  const name = checkProjectName(opts.name);
+  for (const k of Object.keys(opts.layers)) {
+    if (!g.nodes.some((n) => n.name === k)) {
+      throw new NnInputError(`hls.layers: no layer named '${k}' (layer names are the IR node names shown by 'nn2hls inspect')`);
+    }
+  }
+  const names = new NameTable([name, `${name}_test`, 'defines', 'parameters', 'none', 'raw', 'set_raw', 'trace', 'main']);
+  const ports = makePorts(g, names);
+  const ctx: LowerContext = {
+    g,
+    names,
+    constIds: new Map(),
+    io: opts.io,
+    strategyOf: (n) => (opts.layers[n.name]?.strategy ?? opts.strategy) as Strategy,
+    reuseOf: (n) => opts.layers[n.name]?.reuse ?? opts.reuse,
+  };
+  const layers = lowerGraph(g, ctx);
+  const plan = makePlan(g, opts, names, ports, layers);
+  checkLimits(plan);
+  return plan;
+}
+
+function summaryJson(p: Plan, samples: number): string {
+  const t = (v: string) => renderType(valueOf(p.g, v).fixed!);
+  const o = p.opts;
+  const json = {
+    nn2hls: { backend: BACKEND_VERSION },
+    name: o.name,
+    source: o.meta?.source ?? p.g.source,
+    options: {
+      part: o.part, clock_ns: o.clockNs, io: o.io, strategy: o.strategy, reuse: o.reuse,
+      layers: Object.fromEntries(Object.keys(o.layers).sort().map((k) => [k, o.layers[k]])),
+      unroll_limit: o.unrollLimit, partition_limit: o.partitionLimit,
+    },
+    precision: o.meta?.precision ?? null,
+    notes: o.meta?.notes ?? [],
+    top: p.pipelineTop ? 'PIPELINE' : 'DATAFLOW',
+    inputs: p.inputs.map((x) => ({ port: x.id, model_name: x.modelName, value: x.value, shape: x.shape, type: x.ctype })),
+    outputs: p.outputs.map((x) => ({ port: x.id, model_name: x.modelName, value: x.value, shape: x.shape, type: x.ctype })),
+    layers: p.layers.map((l) => ({
+      id: l.id,
+      name: l.node.name,
+      op: l.node.op,
+      inputs: l.node.inputs.filter((v) => v).map((v) => ({ value: v, shape: valueOf(p.g, v).shape, type: t(v), const: isConst(valueOf(p.g, v)) })),
+      output: { value: l.out, shape: valueOf(p.g, l.out).shape, type: t(l.out) },
+      ...(l.node.prec?.accum ? { accum: renderType(l.node.prec.accum) } : {}),
+      ...(l.node.prec?.types ? { types: Object.fromEntries(Object.entries(l.node.prec.types).map(([k, v]) => [k, renderType(v)])) } : {}),
+      ...(l.node.prec?.tables
+        ? { tables: Object.fromEntries(Object.entries(l.node.prec.tables).map(([k, s]) => [k, { fn: s.fn, base: s.base, shift: s.shift, size: s.size, type: t(s.value) }])) }
+        : {}),
+      strategy: l.strategy,
+      reuse: l.reuse,
+      stream_kernel: o.io === 'stream' ? (l.stream && l.strategy === 'latency' ? 'native' : 'buffered') : undefined,
+    })),
+    testbench: { samples },
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+export function emitProject(g: Graph, opts: EmitOptions): Map<string, string> {
+  const p = planProject(g, opts);
+  const n = opts.name;
+  const files = new Map<string, string>();
+  const tb = testbenchData(p, opts.runs);
+  files.set('README.md', readme(p, tb.samples));
+  files.set('nn2hls.json', summaryJson(p, tb.samples));
+  files.set('build_prj.tcl', buildTcl(p));
+  files.set('Makefile', makefile(p));
+  files.set(`firmware/${n}.h`, topHeader(p));
+  files.set(`firmware/${n}.cpp`, topSource(p));
+  files.set('firmware/defines.h', definesH(p));
+  files.set('firmware/parameters.h', parametersH(p));
+  for (const l of p.layers) for (const c of l.consts) files.set(`firmware/weights/${c.id}.h`, weightH(c));
+  for (const [f, text] of kernelSources()) files.set(`firmware/kernels/${f}`, text);
+  files.set(`tb/${n}_test.cpp`, testbenchCpp(p));
+  files.set('tb_data/inputs.txt', tb.inputs);
+  files.set('tb_data/expected.txt', tb.expected);
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
