@@ -15,6 +15,7 @@ export function checkLimits(p: Plan): void {
   const layerHint = (name: string, strategy: string, reuse: number) =>
     `in the config file: {"hls": {"layers": {${JSON.stringify(name)}: {"strategy": "${strategy}", "reuse": ${reuse}}}}}`;
   for (const l of p.layers) {
+    const before = problems.length;
     const native = io === 'stream' && l.stream !== undefined && l.strategy === 'latency';
     let unrolled = l.unrolled;
     if (native && l.node.op !== 'Conv') unrolled = numel(valueOf(p.g, l.out).shape.slice(-1));
@@ -33,7 +34,8 @@ export function checkLimits(p: Plan): void {
       }
     }
     for (const part of l.partitioned) {
-      if (part.size > P && !(l.strategy === 'resource')) {
+      // An unroll problem of the same layer already says what to change.
+      if (part.size > P && l.strategy !== 'resource' && problems.length === before) {
         problems.push(`  layer '${l.node.name}' (${l.node.op}): ${part.what} (${part.size} elements) would be partitioned completely (limit ${P}); use --strategy resource or a higher --reuse for it`);
       }
     }

@@ -50,7 +50,9 @@ export function lowerGraph(g: Graph, ctx: LowerContext): Layer[] {
   const bad: string[] = [];
   for (const n of g.nodes) {
     for (const v of [...n.inputs, ...n.outputs]) {
-      if (v && !g.values.get(v)?.fixed) {
+      const val = v ? g.values.get(v) : undefined;
+      // Constants a kernel reads as floats (BipolarQuant's scale) legitimately have no type.
+      if (v && (!val || (!val.fixed && !val.data))) {
         throw new Error(`internal: value '${v}' of node '${n.name}' has no fixed-point type (run prepareFixed first)`);
       }
     }

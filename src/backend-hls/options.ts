@@ -33,7 +33,7 @@ export interface EmitOptions {
   /** Completely partitioned arrays above this size are refused (config_array_partition -maximum_size). */
   readonly partitionLimit: number;
   /** Extra facts recorded in nn2hls.json (precision config, quantize notes). */
-  readonly meta?: { readonly precision?: unknown; readonly notes?: readonly string[]; readonly source?: string };
+  readonly meta?: { readonly precision?: unknown; readonly notes?: readonly string[]; readonly source?: string; readonly sha256?: string };
 }
 
 export const DEFAULTS = {

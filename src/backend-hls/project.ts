@@ -44,12 +44,16 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
 }
 
 function summaryJson(p: Plan, samples: number): string {
-  const t = (v: string) => renderType(valueOf(p.g, v).fixed!);
+  const t = (v: string) => {
+    const f = valueOf(p.g, v).fixed;
+    return f ? renderType(f) : null;
+  };
   const o = p.opts;
   const json = {
     nn2hls: { backend: BACKEND_VERSION },
     name: o.name,
     source: o.meta?.source ?? p.g.source,
+    source_sha256: o.meta?.sha256 ?? null,
     options: {
       part: o.part, clock_ns: o.clockNs, io: o.io, strategy: o.strategy, reuse: o.reuse,
       layers: Object.fromEntries(Object.keys(o.layers).sort().map((k) => [k, o.layers[k]])),
