@@ -274,12 +274,15 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
       dyn.push(name);
     }
   });
+  // One function per Concat, so DATAFLOW sees a single process writing the output array.
+  const fn = ctx.names.fresh(`${id}_concat`);
+  const params = dyn.map((v, k) => `const ${renderType(valueOf(g, v).fixed!)} x${k}[${numel(valueOf(g, v).shape)}]`);
+  let k = 0;
+  const body = parts.map((pc, i) => `  nn2hls::concat_part<${pc}>(${src[i] ?? `x${k++}`}, y);`);
+  cfgs.push(`inline void ${fn}(${[...params, `${renderType(Y.fixed!)} y[${numel(Y.shape)}]`].join(', ')}) {\n  NN2HLS_PRAGMA(HLS INLINE off)\n${body.join('\n')}\n}`);
   return {
     node, id, cfg: parts[0]!, cfgText: cfgs.join('\n\n'), consts, dyn, out: node.outputs[0]!,
-    parallel: (ins, out) => {
-      let k = 0;
-      return parts.map((pc, i) => `nn2hls::concat_part<${pc}>(${src[i] ?? ins[k++]}, ${out});`).join('\n  ');
-    },
+    parallel: (ins, out) => `${fn}(${[...ins, out].join(', ')});`,
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
   };
 }

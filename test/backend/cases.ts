@@ -1,0 +1,120 @@
+/**
+ * Small ONNX graphs, one per layer family the HLS backend lowers, built in memory with seeded
+ * weights so golden files and C simulations are reproducible.
+ */
+import { importOnnx } from '../../src/frontend/onnx/model.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+function init(name: string, shape: number[], seed: number, scale = 0.5): [string, number[], number[]] {
+  const r = seeded(seed);
+  const n = shape.reduce((p, d) => p * d, 1);
+  return [name, shape, Array.from({ length: n }, () => Math.round(r() * scale * 4096) / 4096)];
+}
+
+type Spec = Parameters<typeof buildModel>[0];
+
+const CASES: { [name: string]: Spec } = {
+  dense: {
+    inputs: [['x', ['N', 8]]],
+    outputs: [['y', ['N', 4]]],
+    inits: [init('W', [4, 8], 1), init('B', [4], 2)],
+    nodes: [
+      { op: 'Gemm', inputs: ['x', 'W', 'B'], outputs: ['h'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['h'], outputs: ['y'] },
+    ],
+  },
+  conv2d: {
+    inputs: [['x', ['N', 2, 5, 5]]],
+    outputs: [['y', ['N', 5]]],
+    inits: [init('W', [3, 2, 3, 3], 3), init('B', [3], 4), init('W2', [5, 12], 5), init('B2', [5], 6)],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W', 'B'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'MaxPool', inputs: ['c'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'W2', 'B2'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+  },
+  depthwise1d: {
+    inputs: [['x', ['N', 4, 9]]],
+    outputs: [['y', ['N', 4, 5]]],
+    inits: [init('W', [4, 1, 3], 7)],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { kernel_shape: [3], strides: [2], pads: [1, 1], group: 4 } },
+      { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: { float: 0.1 } } },
+    ],
+  },
+  pool: {
+    inputs: [['x', ['N', 2, 6, 6]]],
+    outputs: [['y', ['N', 2, 1, 1]]],
+    nodes: [
+      { op: 'AveragePool', inputs: ['x'], outputs: ['a'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+      { op: 'GlobalMaxPool', inputs: ['a'], outputs: ['y'] },
+    ],
+  },
+  activations: {
+    inputs: [['x', ['N', 6]]],
+    outputs: [['y', ['N', 6]]],
+    nodes: [
+      { op: 'Sigmoid', inputs: ['x'], outputs: ['a'] },
+      { op: 'Tanh', inputs: ['x'], outputs: ['b'] },
+      { op: 'Add', inputs: ['a', 'b'], outputs: ['c'] },
+      { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] },
+    ],
+    inits: [['lo', [], [-0.75]], ['hi', [], [1.25]]],
+  },
+  softmax: {
+    inputs: [['x', ['N', 7]]],
+    outputs: [['y', ['N', 7]]],
+    nodes: [{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs: { axis: -1 } }],
+  },
+  add_concat: {
+    inputs: [['x', ['N', 6]]],
+    outputs: [['y', ['N', 10]]],
+    inits: [init('Wa', [4, 6], 8), init('Wb', [4, 6], 9), init('Bb', [4], 10)],
+    nodes: [
+      { op: 'Gemm', inputs: ['x', 'Wa'], outputs: ['a'], attrs: { transB: 1 } },
+      { op: 'Gemm', inputs: ['x', 'Wb', 'Bb'], outputs: ['b'], attrs: { transB: 1 } },
+      { op: 'Mul', inputs: ['a', 'b'], outputs: ['m'] },
+      { op: 'Concat', inputs: ['m', 'x'], outputs: ['y'], attrs: { axis: 1 } },
+    ],
+  },
+  batchnorm: {
+    inputs: [['x', ['N', 3, 4]]],
+    outputs: [['y', ['N', 3, 4]]],
+    inits: [init('s', [3], 11, 2), init('b', [3], 12), init('m', [3], 13), ['v', [3], [0.5, 1, 2]]],
+    nodes: [
+      { op: 'BatchNormalization', inputs: ['x', 's', 'b', 'm', 'v'], outputs: ['n'] },
+      { op: 'Relu', inputs: ['n'], outputs: ['y'] },
+    ],
+  },
+  layout: {
+    inputs: [['x', ['N', 3, 4]]],
+    outputs: [['y', ['N', 6, 3]]],
+    nodes: [
+      { op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'], attrs: { mode: 'reflect' } },
+      { op: 'Transpose', inputs: ['p'], outputs: ['y'], attrs: { perm: [0, 2, 1] } },
+    ],
+    intInits: [['pads', [6], [0, 0, 1, 0, 0, 1]]],
+  },
+};
+
+export const CASE_NAMES = Object.keys(CASES);
+
+export function caseGraph(name: string): Graph {
+  const spec = CASES[name];
+  if (!spec) throw new Error(`no case ${name}`);
+  return importOnnx(buildModel(spec), `${name}.onnx`);
+}
+
+export type { NodeSpec };

@@ -1,0 +1,91 @@
+/**
+ * End to end: compile every example and standard shared model (and every golden case) in both
+ * io modes, build the testbench with g++ against Xilinx's ap_types headers, and require the C
+ * simulation to be bit-exact with the TypeScript simulator on every sample. Also checks that
+ * the emitted C++ compiles with `g++ -std=c++14 -Wall -Wextra` without warnings from our files.
+ * Needs AP_TYPES_INCLUDE (a directory holding ap_fixed.h); skips, saying why, without it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
+import { compileProject, defaultRuns, writeProject } from '../../src/cli/compile.js';
+import { runCsim } from '../../src/cli/csim.js';
+import { defaultConfig } from '../../src/ir/precision-config.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { CASE_NAMES, caseGraph } from './cases.js';
+
+const INC = process.env['AP_TYPES_INCLUDE'];
+const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
+if (!HAVE) {
+  console.log(`test/backend/csim: skipped — set AP_TYPES_INCLUDE to a directory holding ap_fixed.h (got ${INC ?? 'nothing'})`);
+}
+
+const SHARED = '/work/shared/models/onnx';
+// three_layer_bn_keras.onnx is an invalid model (onnxruntime rejects it too).
+const MODELS = [
+  ...readdirSync('examples').filter((f) => f.endsWith('.onnx')).map((f) => join('examples', f)),
+  ...(existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith('.onnx') && f !== 'three_layer_bn_keras.onnx').map((f) => join(SHARED, f)) : []),
+].sort();
+// Layers beyond the 4096-multiplication unroll limit: the limit check asks for this.
+const NEEDS_RESOURCE = new Set(['dense_big_keras.onnx']);
+
+const root = HAVE ? mkdtempSync(join(tmpdir(), 'nn2hls-csim-')) : '';
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => {
+  for (const model of MODELS) {
+    for (const io of ['parallel', 'stream'] as const) {
+      it(`${model} (io ${io})`, { timeout: 600_000 }, async () => {
+        const base = model.replace(/^.*\//, '');
+        const dir = join(root, `${base}_${io}`);
+        const resource = NEEDS_RESOURCE.has(base);
+        compileProject({
+          model,
+          out: dir,
+          precision: defaultConfig(),
+          samples: 32,
+          options: { ...DEFAULTS, io, layers: {}, ...(resource ? { strategy: 'resource' as const, reuse: 4 } : {}) },
+        });
+        const r = await runCsim(dir, { hlsInclude: INC! });
+        console.log(`${base} io ${io}: bit-exact ${r.exact}/${r.samples}, g++ ${(r.compileMs / 1000).toFixed(1)} s`);
+        expect(r.mismatches).toEqual([]);
+        expect(r.exact).toBe(r.samples);
+        expect(r.samples).toBe(32);
+      });
+    }
+  }
+  for (const name of CASE_NAMES) {
+    for (const io of ['parallel', 'stream'] as const) {
+      it(`case ${name} (io ${io})`, { timeout: 600_000 }, async () => {
+        const g = prepareFixed(caseGraph(name), defaultConfig()).graph;
+        const dir = join(root, `case_${name}_${io}`);
+        writeProject(dir, emitProject(g, { ...DEFAULTS, io, layers: {}, runs: defaultRuns(g, 16) }));
+        const r = await runCsim(dir, { hlsInclude: INC! });
+        expect(r.mismatches).toEqual([]);
+        expect(r.exact).toBe(16);
+      });
+    }
+  }
+});
+
+describe.skipIf(!HAVE)('emitted C++ is warning-free', () => {
+  it('g++ -std=c++14 -Wall -Wextra reports nothing in our files', { timeout: 300_000 }, () => {
+    for (const [name, io] of [['conv2d', 'stream'], ['add_concat', 'parallel'], ['activations', 'stream']] as const) {
+      const g = prepareFixed(caseGraph(name), defaultConfig()).graph;
+      const dir = join(root, `warn_${name}_${io}`);
+      writeProject(dir, emitProject(g, { ...DEFAULTS, io, layers: {}, runs: defaultRuns(g, 2) }));
+      for (const src of ['firmware/myproject.cpp', 'tb/myproject_test.cpp']) {
+        const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
+          '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, src)], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        const ours = r.stderr.split('\n').filter((l) => l.includes(dir) && /warning/.test(l));
+        expect(ours, r.stderr).toEqual([]);
+      }
+    }
+  });
+});
