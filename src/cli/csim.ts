@@ -174,7 +174,7 @@ function firstBadLayer(g: Graph, s: Summary, inputLine: string, traceLines: stri
       }
     }
   }
-  return 'every traced layer agrees; the difference is in the output copy';
+  return 'every traced layer matches the simulator on this input (check that the expected outputs belong to this project)';
 }
 
 export async function runCsim(dir: string, o: CsimOptions = {}): Promise<CsimResult> {
