@@ -2,7 +2,8 @@
  * `npm start`: the main job on the bundled example models: inspect the example CNN and MLP, run
  * them in float on the bundled digits test samples (accuracy against the labels, agreement with
  * PyTorch's own outputs), then bit-accurately in fixed point at ap_fixed<16,6> and at
- * post-training 16/10/8-bit types, to show what fixed point costs each model.
+ * post-training 16/10/8-bit types, to show what fixed point costs each model, and finally
+ * compile each into an HLS project under build/<example>/ with its own samples as testbench.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { defaultConfig, type PrecisionConfig } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { simulate } from '../sim/compare.js';
+import { DEFAULTS } from '../backend-hls/index.js';
+import { compileProject } from './compile.js';
 import { runFloat } from '../sim/float/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
@@ -49,7 +52,36 @@ export function runDemo(root = 'examples'): void {
         `(${correct}/${pred.length}); max |nn2hls − PyTorch| = ${maxErr.toExponential(2)}\n`,
     );
     fixedPointSummary(g, x, Float32Array.from(labels), readInputTensor(join(root, `${name}_calib.npy`)));
+    emitExample(name, g, x, root);
   }
+  process.stdout.write(
+    `\nnext: C-simulate a project against the simulator with \`npx nn2hls csim build/<example>\` ` +
+      '(needs Xilinx ap_fixed headers: --hls-include DIR, $XILINX_HLS/include or AP_TYPES_INCLUDE)\n',
+  );
+}
+
+/** Compiles the example at ap_fixed<16,6> into build/<name>/ with 64 of its samples as testbench data. */
+function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
+  const per = x.data.length / x.shape[0]!;
+  const n = Math.min(64, x.shape[0]!);
+  const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
+  const out = join('build', name);
+  const t0 = performance.now();
+  const { files } = compileProject(
+    {
+      model: join(root, `${name}.onnx`),
+      out,
+      precision: defaultConfig(),
+      options: { ...DEFAULTS, layers: {} },
+      runs: [[tb]],
+    },
+    g,
+  );
+  const ms = performance.now() - t0;
+  process.stdout.write(
+    `HLS project: ${out}/ (${files.size} files, io parallel, part ${DEFAULTS.part}, ${DEFAULTS.clockNs} ns clock) in ${ms.toFixed(0)} ms\n` +
+      `  synthesize: cd ${out} && vitis_hls -f build_prj.tcl   (Vivado HLS: vivado_hls -f build_prj.tcl)\n`,
+  );
 }
 
 /** What fixed point costs this model: the default ap_fixed<16,6> and post-training auto types. */

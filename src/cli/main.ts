@@ -10,6 +10,8 @@ import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
 import { formatInspect, inspectReport } from './inspect.js';
 import { readInputTensor, writeOutputs } from './io.js';
+import { register as registerCompile } from './compile.js';
+import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
 
 function collect(v: string, prev: string[]): string[] {
@@ -53,6 +55,8 @@ export function buildProgram(): Command {
     });
 
   registerSimulate(program);
+  registerCompile(program);
+  registerCsim(program);
 
   program
     .command('demo')
