@@ -13,7 +13,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
 import { compileProject, defaultRuns, writeProject } from '../../src/cli/compile.js';
 import { runCsim } from '../../src/cli/csim.js';
-import { defaultConfig } from '../../src/ir/precision-config.js';
+import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
+import { defaultConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
+import { autoPrecision } from '../../src/passes/auto-precision.js';
+import { readNpyFile } from '../../src/util/npy.js';
+import { toFloat32 } from '../../src/util/tensor.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { CASE_NAMES, caseGraph } from './cases.js';
 
@@ -37,22 +41,36 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
+/** ap_fixed<16,6> everywhere, or post-training 8-bit types calibrated on 256 samples. */
+function precisionFor(model: string, kind: 'default' | 'auto8'): PrecisionConfig {
+  if (kind === 'default') return defaultConfig();
+  const g = loadOnnxFile(model);
+  const calibFile = model.replace(/\.onnx$/, '_calib.npy');
+  const calib = existsSync(calibFile)
+    ? (() => {
+        const t = readNpyFile(calibFile);
+        return { shape: t.shape, data: toFloat32(t) };
+      })()
+    : defaultRuns(g, 256)[0]![0]!;
+  return autoPrecision(g, [calib], { bits: 8 });
+}
+
 describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => {
   for (const model of MODELS) {
-    for (const io of ['parallel', 'stream'] as const) {
-      it(`${model} (io ${io})`, { timeout: 600_000 }, async () => {
+    for (const [io, kind] of [['parallel', 'default'], ['stream', 'default'], ['parallel', 'auto8'], ['stream', 'auto8']] as const) {
+      it(`${model} (io ${io}, ${kind})`, { timeout: 600_000 }, async () => {
         const base = model.replace(/^.*\//, '');
-        const dir = join(root, `${base}_${io}`);
+        const dir = join(root, `${base}_${io}_${kind}`);
         const resource = NEEDS_RESOURCE.has(base);
         compileProject({
           model,
           out: dir,
-          precision: defaultConfig(),
+          precision: precisionFor(model, kind),
           samples: 32,
           options: { ...DEFAULTS, io, layers: {}, ...(resource ? { strategy: 'resource' as const, reuse: 4 } : {}) },
         });
         const r = await runCsim(dir, { hlsInclude: INC! });
-        console.log(`${base} io ${io}: bit-exact ${r.exact}/${r.samples}, g++ ${(r.compileMs / 1000).toFixed(1)} s`);
+        console.log(`${base} io ${io} ${kind}: bit-exact ${r.exact}/${r.samples}, g++ ${(r.compileMs / 1000).toFixed(1)} s`);
         expect(r.mismatches).toEqual([]);
         expect(r.exact).toBe(r.samples);
         expect(r.samples).toBe(32);
