@@ -13,13 +13,12 @@ import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js'
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
-import { FLOAT_KERNELS } from '../sim/float/executor.js';
-import type { Kernel } from '../sim/float/kernel.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, ownArray,
   tableStruct, unsupported,
 } from './layer.js';
 import { literal } from './literals.js';
+import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
@@ -210,29 +209,13 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
   };
 }
 
-/** map[j] = input element feeding output element j, or -1 for the pad constant. */
-function indexMap(ctx: LowerContext, node: Node): Int32Array {
-  const x = valueOf(ctx.g, node.inputs[0]!);
-  const y = valueOf(ctx.g, node.outputs[0]!);
-  const n = numel(x.shape);
-  if (n >= 2 ** 24) unsupported(node, 'more than 2^24 elements per sample');
-  const iota = new Float32Array(n);
-  for (let i = 0; i < n; i++) iota[i] = i + 1;
-  const lead = ctx.g.batched ? [1] : [];
-  const probe = node.op === 'Pad' ? ({ ...node, attrs: { ...node.attrs, value: 0 } } as Node) : node;
-  const kernel = FLOAT_KERNELS[node.op] as Kernel | undefined;
-  if (!kernel) throw new Error(`internal: no float kernel for ${node.op}`);
-  const [out] = kernel(probe as never, [{ shape: [...lead, ...x.shape], data: iota }], [[...lead, ...y.shape]]);
-  return Int32Array.from(out!.data, (v) => v - 1);
-}
-
 export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const { g } = ctx;
   const { id, cfg, strategy, reuse } = common(ctx, node);
   const x = valueOf(g, node.inputs[0]!);
   const y = valueOf(g, node.outputs[0]!);
   const yT = y.fixed!;
-  const map = indexMap(ctx, node);
+  const map = movementIndexMap(ctx.g, node);
   const consts: ConstArray[] = [];
   const mId = ownArray(ctx, consts, `${id}_map`, 'int', Array.from(map, String), `source index of each output element of ${id}`);
   const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;

@@ -76,6 +76,19 @@ export function rawRange(t: FixedType): [number, number] {
   return [0, 2 ** t.width - 1];
 }
 
+/** Largest magnitude a type can hold, in raw units (the most negative raw for signed types). */
+export function maxAbsRaw(t: FixedType): number {
+  const [lo, hi] = rawRange(t);
+  return Math.max(-lo, hi);
+}
+
+/** Smallest signed type with `frac` fraction bits whose range holds ±boundRaw (raws at that frac). */
+export function typeHolding(boundRaw: number, frac: number): FixedType {
+  let w = 2;
+  while (2 ** (w - 1) - 1 < boundRaw) w++;
+  return fixedType(w, w - frac);
+}
+
 /**
  * Geometry of a table over the real interval [lo, hi) of inputs of type inType (clipped to the
  * type's range) with at most `maxSize` entries: the smallest power-of-two bucket that fits.

@@ -9,10 +9,10 @@
  * types feed are in docs/fixed-point.md ("LSTM, GRU, RNN") and src/sim/fixed/kernels/recurrent.ts.
  * Returns the types of the node's outputs Y, Y_h (result type) and Y_c (state type).
  */
-import { fixedType, type FixedType, fracBits } from '../ir/fixed.js';
+import { type FixedType, fracBits } from '../ir/fixed.js';
 import { isConst, type Node } from '../ir/graph.js';
 import { type PrecisionConfig, resolveTableRange, resolveTableSize, resolveType, DEFAULT_TYPE } from '../ir/precision-config.js';
-import { rawRange, type TableSpec, tableGeometry } from '../ir/precision.js';
+import { rawRange, type TableSpec, tableGeometry, maxAbsRaw, typeHolding } from '../ir/precision.js';
 import { actParamType, RECURRENT_SLOTS, recurrentActivations } from '../sim/fixed/kernels/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Quantizer } from './quantize.js';
@@ -24,18 +24,6 @@ export interface PrecDraft {
   accum?: FixedType;
   tables?: Record<string, TableSpec>;
   types?: Record<string, FixedType>;
-}
-
-function maxAbsRaw(t: FixedType): number {
-  const [lo, hi] = rawRange(t);
-  return Math.max(-lo, hi);
-}
-
-/** Smallest signed type with `frac` fraction bits whose range holds ±boundRaw (raws at frac). */
-function typeHolding(boundRaw: number, frac: number): FixedType {
-  let w = 2;
-  while (2 ** (w - 1) - 1 < boundRaw) w++;
-  return fixedType(w, w - frac);
 }
 
 function setting(cfg: PrecisionConfig, n: RecNode, v: 'weight' | 'bias' | 'accum' | 'table' | 'gate' | 'state' | 'recurrent_weight'): FixedType | undefined {

@@ -23,7 +23,7 @@ import {
   resolveType,
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
-import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues } from '../ir/precision.js';
+import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { freshValueName, type Pass } from './pass.js';
@@ -69,19 +69,6 @@ export interface QuantizeResult {
   graph: Graph;
   /** Approximations made (non-power-of-two quantizer scales, ...), one line each. */
   notes: string[];
-}
-
-/** Largest magnitude a type can hold, in raw units (the most negative raw for signed types). */
-function maxAbsRaw(t: FixedType): number {
-  const [lo, hi] = rawRange(t);
-  return Math.max(-lo, hi);
-}
-
-/** Signed type with `frac` fraction bits whose range holds ±boundRaw (raws at that frac). */
-function typeHolding(boundRaw: number, frac: number): FixedType {
-  let w = 2;
-  while (2 ** (w - 1) - 1 < boundRaw) w++;
-  return fixedType(w, w - frac);
 }
 
 function bitsFor(n: number): number {

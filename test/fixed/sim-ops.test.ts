@@ -29,7 +29,6 @@ import {
   maxAbsRaw,
   mul,
   qd,
-  rawOf,
   sub,
   tableEntry,
   tableIdx,

@@ -52,11 +52,6 @@ export function productCast(fromFrac: number, to: FixedType, stats: CastStats, m
   return (a, b) => c(BigInt(a) * BigInt(b));
 }
 
-/** Largest magnitude of a raw of t (the most negative raw for signed types). */
-export function maxAbsRaw(t: FixedType): number {
-  return t.signed ? 2 ** (t.width - 1) : 2 ** t.width - 1;
-}
-
 export function accumCast(fromFrac: number, to: FixedType, stats: CastStats): NumCast {
   return prepareCast(fromFrac, to, () => {
     stats.accum++;
@@ -80,3 +75,5 @@ export function entryQuantize(t: FixedType, stats: CastStats): NumCast {
     stats.result++;
   });
 }
+
+export { maxAbsRaw } from '../../ir/precision.js';

@@ -6,19 +6,14 @@
  * Exact results that can reach 2^53 (wide products, sums aligned across distant grids) are
  * computed with BigInts, since a double would round them before the cast.
  */
-import { type FixedType, fracBits } from '../../../ir/fixed.js';
+import { fracBits } from '../../../ir/fixed.js';
 import { isConst } from '../../../ir/graph.js';
-import { rawRange } from '../../../ir/precision.js';
+import { maxAbsRaw } from '../../../ir/precision.js';
 import { checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable } from '../kernel.js';
 import { broadcastIndex } from './activation.js';
 
 type Combine = (a: number, b: number) => number;
-
-function maxAbsRaw(t: FixedType): number {
-  const [lo, hi] = rawRange(t);
-  return Math.max(-lo, hi);
-}
 
 function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
   return (node, ctx: CompileContext) => {

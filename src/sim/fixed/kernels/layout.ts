@@ -5,22 +5,26 @@
  * output's type (the identity when the types agree). Pad's constant is quantized into y's type.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import type { Node } from '../../../ir/graph.js';
+import { type Graph, type Node, valueOf } from '../../../ir/graph.js';
+import { NnInputError } from '../../../util/tensor.js';
 import { FLOAT_KERNELS } from '../../float/executor.js';
 import type { Kernel } from '../../float/kernel.js';
 import { quantizeDouble } from '../apfixed.js';
 import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
-import type { CompileContext, FixedKernel, FixedKernelTable } from '../kernel.js';
+import type { FixedKernel, FixedKernelTable } from '../kernel.js';
 
-/** map[j] = input element feeding output element j, or -1 for the pad constant. */
-function indexMap(node: Node, ctx: CompileContext): Int32Array {
-  const x = ctx.value(node.inputs[0]!);
-  const y = ctx.value(node.outputs[0]!);
+/**
+ * map[j] = input element feeding output element j (per sample), or -1 for the pad constant.
+ * Shared with the HLS emitter, which writes the same map as a constant array.
+ */
+export function movementIndexMap(g: Graph, node: Node): Int32Array {
+  const x = valueOf(g, node.inputs[0]!);
+  const y = valueOf(g, node.outputs[0]!);
   const n = x.shape.reduce((p, d) => p * d, 1);
-  if (n >= 2 ** 24) throw new Error(`node '${node.name}' (${node.op}): more than 2^24 elements per sample`);
+  if (n >= 2 ** 24) throw new NnInputError(`node '${node.name}' (${node.op}): more than 2^24 elements per sample are not supported`);
   const iota = new Float32Array(n);
   for (let i = 0; i < n; i++) iota[i] = i + 1;
-  const lead = ctx.g.batched ? [1] : [];
+  const lead = g.batched ? [1] : [];
   const probe = node.op === 'Pad' ? ({ ...node, attrs: { ...node.attrs, value: 0 } } as Node) : node;
   const kernel = FLOAT_KERNELS[node.op] as Kernel | undefined;
   if (!kernel) throw new Error(`internal: no float kernel for ${node.op}`);
@@ -33,7 +37,7 @@ const movement: FixedKernel = (node, ctx) => {
   const Y = ctx.value(node.outputs[0]!);
   const yT = Y.fixed!;
   checkWidth(yT, `node '${node.name}' (${node.op})`);
-  const map = indexMap(node, ctx);
+  const map = movementIndexMap(ctx.g, node);
   const inSize = ctx.value(node.inputs[0]!).shape.reduce((p, d) => p * d, 1);
   const per = map.length;
   const padRaw = node.op === 'Pad' ? Number(quantizeDouble((node.attrs as { value: number }).value, yT)) : 0;

@@ -9,7 +9,7 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
-import { rawRange } from '../../../ir/precision.js';
+import { rawRange, maxAbsRaw } from '../../../ir/precision.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
@@ -17,11 +17,6 @@ import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '..
 import { compileDenseSums } from './dense-codegen.js';
 
 const TWO53 = 2 ** 53;
-
-function maxAbsRaw(t: FixedType): number {
-  const [lo, hi] = rawRange(t);
-  return Math.max(-lo, hi);
-}
 
 /**
  * How a weighted sum accumulates. In exact mode weights and bias are pre-scaled to A's grid and

@@ -16,7 +16,7 @@
 import { type FixedType, fixedType, fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { RecurrentAttrs } from '../../../ir/ops.js';
-import { type TableFn, type TableSpec, rawRange } from '../../../ir/precision.js';
+import { type TableFn, type TableSpec, rawRange, maxAbsRaw } from '../../../ir/precision.js';
 import { NnInputError } from '../../../util/tensor.js';
 import { quantizeDouble } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
@@ -108,11 +108,6 @@ export function recurrentActivations(node: RecNode): RecurrentAct[][] {
 /** Type of an exact activation's parameter α or β: 18 bits, enough integer bits for |v|. */
 export function actParamType(v: number): FixedType {
   return fixedType(18, Math.max(1, Math.ceil(Math.log2(Math.abs(v) + 2 ** -17)) + 1));
-}
-
-function maxAbsRaw(t: FixedType): number {
-  const [lo, hi] = rawRange(t);
-  return Math.max(-lo, hi);
 }
 
 const TWO53 = 2 ** 53;
