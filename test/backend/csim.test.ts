@@ -27,10 +27,11 @@ if (!HAVE) {
   console.log(`test/backend/csim: skipped — set AP_TYPES_INCLUDE to a directory holding ap_fixed.h (got ${INC ?? 'nothing'})`);
 }
 
-const SHARED = '/work/shared/models/onnx';
+const SHARED = join(__dirname, '../../../shared/models/onnx');
+const EXAMPLES = join(__dirname, '../../examples');
 // three_layer_bn_keras.onnx is an invalid model (onnxruntime rejects it too).
 const MODELS = [
-  ...readdirSync('examples').filter((f) => f.endsWith('.onnx')).map((f) => join('examples', f)),
+  ...readdirSync(EXAMPLES).filter((f) => f.endsWith('.onnx')).map((f) => join(EXAMPLES, f)),
   ...(existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith('.onnx') && f !== 'three_layer_bn_keras.onnx').map((f) => join(SHARED, f)) : []),
 ].sort();
 // Layers beyond the 4096-multiplication unroll limit: the limit check asks for this.
