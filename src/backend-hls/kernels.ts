@@ -13,6 +13,7 @@ export const KERNEL_FILES = [
   'nn_dense.h',
   'nn_layout.h',
   'nn_pool.h',
+  'nn_recurrent.h',
   'nn_softmax.h',
   'nn_stream.h',
   'nn_unary.h',

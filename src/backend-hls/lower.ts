@@ -6,13 +6,11 @@ import type { Graph, Node } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Layer, LowerContext } from './layer.js';
 import { lowerConv, lowerDense, lowerPool } from './lower-linear.js';
+import { lowerRecurrent } from './lower-recurrent.js';
 import { isUnary, lowerBinary, lowerConcat, lowerGather, lowerSoftmax, lowerUnary } from './lower-misc.js';
 
 const HINTS: { [op: string]: string } = {
   ConvTranspose: 'transposed convolution has no HLS kernel yet',
-  LSTM: 'recurrent layers have no HLS kernel yet',
-  GRU: 'recurrent layers have no HLS kernel yet',
-  RNN: 'recurrent layers have no HLS kernel yet',
 };
 
 function lowerNode(ctx: LowerContext, n: Node): Layer | null {
@@ -41,6 +39,10 @@ function lowerNode(ctx: LowerContext, n: Node): Layer | null {
       return n.attrs.mode === 'nearest' ? lowerGather(ctx, n) : null;
     case 'Concat':
       return lowerConcat(ctx, n);
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return lowerRecurrent(ctx, n);
     default:
       return isUnary(n.op) ? lowerUnary(ctx, n) : null;
   }
@@ -56,7 +58,10 @@ export function lowerGraph(g: Graph, ctx: LowerContext): Layer[] {
         throw new Error(`internal: value '${v}' of node '${n.name}' has no fixed-point type (run prepareFixed first)`);
       }
     }
-    if (n.outputs.slice(1).some((o) => o)) bad.push(`  ${n.op} '${n.name}': only single-output layers are supported`);
+    if (n.outputs.slice(1).some((o) => o)) {
+      const rec = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
+      bad.push(`  ${n.op} '${n.name}': ${rec ? 'only the output Y is supported (not Y_h/Y_c); take its last time step instead' : 'only single-output layers are supported'}`);
+    }
   }
   const layers: Layer[] = [];
   for (const n of g.nodes) {

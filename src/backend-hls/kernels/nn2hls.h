@@ -11,5 +11,6 @@
 #include "nn_binary.h"
 #include "nn_softmax.h"
 #include "nn_layout.h"
+#include "nn_recurrent.h"
 
 #endif  // NN2HLS_H_

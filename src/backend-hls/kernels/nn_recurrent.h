@@ -1,0 +1,231 @@
+// nn2hls kernel library: the recurrent layers LSTM, GRU and RNN.
+// Semantics (docs/fixed-point.md, "LSTM, GRU, RNN"); the TypeScript simulator is
+// src/sim/fixed/kernels/recurrent.ts. Gate row k of direction d (from the previous h):
+//   acc = Wb[k] into accum_t; acc = acc + Rb[k]; acc = acc + x[i]*W[k][i] (i ascending);
+//   acc = acc + h[j]*R[k][j] (j ascending); LSTM peephole acc = acc + P*c last;
+//   v = acc into gate_t; with clip: raw(v) > clip_thr -> clip_hi, raw(v) < -clip_thr -> clip_lo.
+// Every product is exact and every assignment is one cast with the destination's modes, so a
+// derived accumulator (which holds every partial sum) gives the exact sum, and a configured one
+// sees the same terms in the same order as the simulator. Activations give act_t values: a
+// lookup table indexed on the raws of gate_t (state_t for LSTM's h slot), or an exact function.
+// The new h goes to a separate buffer: all gates of a step read the previous h.
+// Layouts: x [rows][T][I], y [rows][T][D][H], W [D][G*H][I], R [D][G*H][H], B [D][2*G*H],
+// P [D][3*H] (i, o, f), h0/c0 [rows][D][H]; gate orders LSTM i,o,f,c and GRU z,r,h.
+// CFG members: x_t, out_t (the hidden type), weight_t, rweight_t, bias_t, peep_t, h0_t, c0_t,
+// accum_t, gate_t, state_t, act_t, cell (REC_LSTM/REC_GRU/REC_RNN), rows, steps, n_in, n_hidden,
+// n_dir, reverse, has_bias, has_peep, has_h0, has_c0, input_forget, lbr, has_clip, clip_thr,
+// clip_hi, clip_lo, and per direction d0/d1 the activation structs f, g, h (see rec_act).
+#ifndef NN2HLS_RECURRENT_H_
+#define NN2HLS_RECURRENT_H_
+
+#include "nn_common.h"
+
+namespace nn2hls {
+
+enum rec_cell_t { REC_LSTM = 0, REC_GRU = 1, REC_RNN = 2 };
+enum rec_act_t { RA_TABLE = 0, RA_RELU = 1, RA_LEAKY = 2, RA_THRESH = 3, RA_AFFINE = 4 };
+
+// One activation: A::kind; RA_TABLE reads table[table_index<A::tab>(v)]; RA_RELU v > 0 ? v : 0;
+// RA_THRESH raw(v) > A::thr ? v : 0; RA_LEAKY v >= 0 ? v : v*alpha; RA_AFFINE v*alpha + beta
+// (exact, then one cast into OUT). alpha/beta are given as raws of A::alpha_t / A::beta_t.
+template <class A, class OUT, class T>
+OUT rec_act(const T& v, const typename A::table_t* table) {
+  OUT o = 0;
+  if (A::kind == RA_TABLE) {
+    o = table[table_index<typename A::tab>(v)];
+  } else if (A::kind == RA_RELU) {
+    if (v > 0) o = v;
+  } else if (A::kind == RA_THRESH) {
+    if ((long long)raw(v).to_int64() > A::thr) o = v;
+  } else if (A::kind == RA_LEAKY) {
+    typename A::alpha_t al;
+    set_raw(al, ap_int<64>(A::alpha_raw));
+    if (v >= 0) o = v;
+    else o = v * al;
+  } else {
+    typename A::alpha_t al;
+    typename A::beta_t be;
+    set_raw(al, ap_int<64>(A::alpha_raw));
+    set_raw(be, ap_int<64>(A::beta_raw));
+    o = v * al + be;
+  }
+  return o;
+}
+
+// v = acc into gate_t, then the clip (thresholds compared on raws, exactly).
+template <class CFG, class T>
+typename CFG::gate_t rec_gate(const T& acc) {
+  typename CFG::gate_t v = acc;
+  if (CFG::has_clip) {
+    const long long r = raw(v).to_int64();
+    if (r > CFG::clip_thr) set_raw(v, ap_int<64>(CFG::clip_hi));
+    else if (r < -CFG::clip_thr) set_raw(v, ap_int<64>(CFG::clip_lo));
+  }
+  return v;
+}
+
+// acc = Wb (with_w) + Rb (with_r) + x.W (with_w) + h.R (with_r), one cast into accum_t per term.
+template <class CFG, class HT>
+typename CFG::accum_t rec_row(unsigned d, unsigned k, const typename CFG::x_t* x, const HT* hv, bool with_w, bool with_r,
+                              const typename CFG::weight_t* w, const typename CFG::rweight_t* r,
+                              const typename CFG::bias_t* b) {
+NN2HLS_PRAGMA(HLS INLINE)
+  const unsigned GH = CFG::gates * CFG::n_hidden;
+  typename CFG::accum_t acc = 0;
+  if (CFG::has_bias) {
+    if (with_w) acc = b[d * 2 * GH + k];
+    if (with_r) acc = acc + b[d * 2 * GH + GH + k];
+  }
+  if (with_w) {
+    for (unsigned i = 0; i < CFG::n_in; i++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      acc = acc + x[i] * w[(d * GH + k) * CFG::n_in + i];
+    }
+  }
+  if (with_r) {
+    for (unsigned j = 0; j < CFG::n_hidden; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      acc = acc + hv[j] * r[(d * GH + k) * CFG::n_hidden + j];
+    }
+  }
+  return acc;
+}
+
+// One direction of one sequence: runs the T steps and writes y[.., t, d, ..].
+template <class CFG, class DIR>
+void recurrent_dir(unsigned n, unsigned d, const typename CFG::x_t* x, typename CFG::out_t* y,
+                   const typename CFG::weight_t* w, const typename CFG::rweight_t* r, const typename CFG::bias_t* b,
+                   const typename CFG::peep_t* p, const typename CFG::h0_t* h0, const typename CFG::c0_t* c0,
+                   const typename DIR::f::table_t* tf, const typename DIR::g::table_t* tg,
+                   const typename DIR::h::table_t* th) {
+  typedef typename CFG::out_t h_t;
+  typedef typename CFG::state_t s_t;
+  typedef typename CFG::act_t a_t;
+  typedef typename CFG::gate_t g_t;
+  typedef typename CFG::accum_t acc_t;
+  const unsigned H = CFG::n_hidden;
+  const unsigned D = CFG::n_dir;
+  const unsigned GH = CFG::gates * H;
+  const ap_ufixed<1, 1> one = 1;
+  h_t h[H], hn[H], rh[H];
+  s_t c[H];
+  acc_t acc[GH], accx[H];
+  a_t z[H], rg[H];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=h complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=hn complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rh complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=c complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=accx complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=z complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rg complete)
+  for (unsigned j = 0; j < H; j++) {
+    h[j] = 0;
+    c[j] = 0;
+    if (CFG::has_h0) h[j] = h0[(n * D + d) * H + j];
+    if (CFG::has_c0) c[j] = c0[(n * D + d) * H + j];
+  }
+  const bool reverse = CFG::reverse || d == 1;
+  for (unsigned s = 0; s < CFG::steps; s++) {
+    const unsigned t = reverse ? CFG::steps - 1 - s : s;
+    const typename CFG::x_t* xt = x + (n * CFG::steps + t) * CFG::n_in;
+    if (CFG::cell == REC_LSTM) {
+      for (unsigned k = 0; k < GH; k++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        acc[k] = rec_row<CFG>(d, k, xt, h, true, true, w, r, b);
+      }
+      for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        const s_t cp = c[j];
+        acc_t ai = acc[j];
+        if (CFG::has_peep) ai = ai + p[d * 3 * H + j] * cp;
+        const a_t ig = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(ai), tf);
+        a_t fg;
+        if (CFG::input_forget) {
+          fg = one - ig;
+        } else {
+          acc_t af = acc[2 * H + j];
+          if (CFG::has_peep) af = af + p[d * 3 * H + 2 * H + j] * cp;
+          fg = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(af), tf);
+        }
+        const a_t gg = rec_act<typename DIR::g, a_t>(rec_gate<CFG>(acc[3 * H + j]), tg);
+        const s_t cn = fg * cp + ig * gg;
+        acc_t ao = acc[H + j];
+        if (CFG::has_peep) ao = ao + p[d * 3 * H + H + j] * cn;
+        const a_t og = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(ao), tf);
+        c[j] = cn;
+        const a_t hc = rec_act<typename DIR::h, a_t>(cn, th);
+        hn[j] = og * hc;
+      }
+    } else if (CFG::cell == REC_GRU) {
+      for (unsigned k = 0; k < 2 * H; k++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        acc[k] = rec_row<CFG>(d, k, xt, h, true, true, w, r, b);
+      }
+      for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        z[j] = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(acc[j]), tf);
+        rg[j] = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(acc[H + j]), tf);
+      }
+      if (!CFG::lbr) {
+        // All of r.h before any candidate row: every row reads the complete rh.
+        for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+          rh[j] = rg[j] * h[j];
+        }
+        for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+          acc[2 * H + j] = rec_row<CFG>(d, 2 * H + j, xt, rh, true, true, w, r, b);
+        }
+      } else {
+        for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+          accx[j] = rec_row<CFG>(d, 2 * H + j, xt, h, true, false, w, r, b);
+          acc[2 * H + j] = rec_row<CFG>(d, 2 * H + j, xt, h, false, true, w, r, b);
+        }
+      }
+      for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        g_t v;
+        if (CFG::lbr) {
+          const g_t hr = acc[2 * H + j];
+          v = rec_gate<CFG>(accx[j] + rg[j] * hr);
+        } else {
+          v = rec_gate<CFG>(acc[2 * H + j]);
+        }
+        const a_t nv = rec_act<typename DIR::g, a_t>(v, tg);
+        hn[j] = (one - z[j]) * nv + z[j] * h[j];
+      }
+    } else {
+      for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        hn[j] = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(rec_row<CFG>(d, j, xt, h, true, true, w, r, b)), tf);
+      }
+    }
+    for (unsigned j = 0; j < H; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      h[j] = hn[j];
+      y[((n * CFG::steps + t) * D + d) * H + j] = hn[j];
+    }
+  }
+}
+
+// The layer: every sequence, every direction (direction 1 runs backward with its own
+// parameters and activations, CFG::d1).
+template <class CFG>
+void recurrent(const typename CFG::x_t x[CFG::rows * CFG::steps * CFG::n_in],
+               typename CFG::out_t y[CFG::rows * CFG::steps * CFG::n_dir * CFG::n_hidden],
+               const typename CFG::weight_t* w, const typename CFG::rweight_t* r, const typename CFG::bias_t* b,
+               const typename CFG::peep_t* p, const typename CFG::h0_t* h0, const typename CFG::c0_t* c0,
+               const typename CFG::d0::f::table_t* tf0, const typename CFG::d0::g::table_t* tg0,
+               const typename CFG::d0::h::table_t* th0, const typename CFG::d1::f::table_t* tf1,
+               const typename CFG::d1::g::table_t* tg1, const typename CFG::d1::h::table_t* th1) {
+  for (unsigned n = 0; n < CFG::rows; n++) {
+    recurrent_dir<CFG, typename CFG::d0>(n, 0, x, y, w, r, b, p, h0, c0, tf0, tg0, th0);
+    if (CFG::n_dir == 2) recurrent_dir<CFG, typename CFG::d1>(n, 1, x, y, w, r, b, p, h0, c0, tf1, tg1, th1);
+  }
+}
+
+}  // namespace nn2hls
+
+#endif  // NN2HLS_RECURRENT_H_

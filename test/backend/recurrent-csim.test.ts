@@ -1,0 +1,212 @@
+/**
+ * LSTM / GRU / RNN in the HLS backend: small ONNX models (built in memory, written to a temp
+ * directory) are compiled with compileProject in both io modes, at the default precision
+ * (derived accumulator: every partial sum exact) and at a narrow configuration with a
+ * configured accumulator and non-default rounding/overflow modes (per-term casts, saturation,
+ * wrap), and the C simulation must be bit-exact with the TypeScript simulator on every sample.
+ * The lowering itself (no compiler needed) is checked to emit the kernel and to refuse what it
+ * does not support. The C simulations need AP_TYPES_INCLUDE (a directory holding ap_fixed.h).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
+import { compileProject, defaultRuns, writeProject } from '../../src/cli/compile.js';
+import { runCsim } from '../../src/cli/csim.js';
+import { importOnnx } from '../../src/frontend/onnx/model.js';
+import { defaultConfig, parseConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { NnInputError } from '../../src/util/tensor.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+
+const { onnx } = onnxProto;
+
+const INC = process.env['AP_TYPES_INCLUDE'];
+const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
+if (!HAVE) {
+  console.log(`test/backend/recurrent-csim: C simulations skipped — set AP_TYPES_INCLUDE to a directory holding ap_fixed.h (got ${INC ?? 'nothing'})`);
+}
+
+type Kind = 'LSTM' | 'GRU' | 'RNN';
+
+interface Case {
+  kind: Kind;
+  T: number;
+  I: number;
+  H: number;
+  dir?: 'forward' | 'reverse' | 'bidirectional';
+  bias?: boolean;
+  peep?: boolean;
+  /** Initial states as graph inputs. */
+  init?: boolean;
+  clip?: number;
+  lbr?: boolean;
+  inputForget?: boolean;
+  acts?: string[];
+  alpha?: number[];
+  beta?: number[];
+  /** Also output Y_h (refused by the backend). */
+  yh?: boolean;
+  seed: number;
+}
+
+const GATES: Record<Kind, number> = { LSTM: 4, GRU: 3, RNN: 1 };
+
+function rng(seed: number): (lo: number, hi: number) => number {
+  let a = seed >>> 0;
+  return (lo, hi) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  };
+}
+
+/** An ONNX model (layout = 1) with one recurrent node whose output Y is the graph output. */
+function recurrentModel(c: Case): Uint8Array {
+  const r = rng(c.seed);
+  const D = c.dir === 'bidirectional' ? 2 : 1;
+  const GH = GATES[c.kind] * c.H;
+  const rand = (n: number, s: number) => Array.from({ length: n }, () => Math.fround(r(-s, s)));
+  const inits: [string, number[], number[]][] = [
+    ['W', [D, GH, c.I], rand(D * GH * c.I, 0.6)],
+    ['R', [D, GH, c.H], rand(D * GH * c.H, 0.6)],
+  ];
+  if (c.bias !== false) inits.push(['B', [D, 2 * GH], rand(D * 2 * GH, 0.3)]);
+  if (c.peep) inits.push(['P', [D, 3 * c.H], rand(D * 3 * c.H, 0.4)]);
+  const inputs: [string, (number | string)[]][] = [['X', ['N', c.T, c.I]]];
+  if (c.init) {
+    inputs.push(['h0', ['N', D, c.H]]);
+    if (c.kind === 'LSTM') inputs.push(['c0', ['N', D, c.H]]);
+  }
+  const nodeIn = ['X', 'W', 'R', c.bias !== false ? 'B' : '', '', c.init ? 'h0' : ''];
+  if (c.kind === 'LSTM') nodeIn.push(c.init ? 'c0' : '', c.peep ? 'P' : '');
+  while (nodeIn[nodeIn.length - 1] === '') nodeIn.pop();
+  const outs: [string, (number | string)[]][] = [['Y', ['N', c.T, D, c.H]]];
+  if (c.yh) outs.push(['Y_h', ['N', D, c.H]]);
+  const attrs: Record<string, number | { float: number } | { floats: number[] } | string> = {
+    hidden_size: c.H,
+    layout: 1,
+    direction: c.dir ?? 'forward',
+  };
+  if (c.clip) attrs['clip'] = { float: c.clip };
+  if (c.lbr) attrs['linear_before_reset'] = 1;
+  if (c.inputForget) attrs['input_forget'] = 1;
+  if (c.alpha) attrs['activation_alpha'] = { floats: c.alpha };
+  if (c.beta) attrs['activation_beta'] = { floats: c.beta };
+  const bytes = buildModel({
+    inputs,
+    outputs: outs,
+    inits,
+    opset: 14,
+    nodes: [{ op: c.kind, name: `${c.kind.toLowerCase()}_layer`, inputs: nodeIn, outputs: outs.map((o) => o[0]), attrs }],
+  });
+  if (!c.acts) return bytes;
+  // The builder has no string-list attributes: add `activations` to the encoded model.
+  const m = onnx.ModelProto.decode(bytes);
+  m.graph!.node![0]!.attribute!.push(
+    onnx.AttributeProto.create({
+      name: 'activations',
+      type: onnx.AttributeProto.AttributeType.STRINGS,
+      strings: c.acts.map((s) => new TextEncoder().encode(s)),
+    }),
+  );
+  return onnx.ModelProto.encode(m).finish();
+}
+
+const cfg = (o: object): PrecisionConfig => parseConfig(o, 'test-config');
+
+// Same narrow layer types as test/fixed/recurrent-fixed.test.ts: a configured accumulator
+// (per-term casts), saturating/rounding gate, state and table types, a wrapping result.
+const NARROW_LAYER = {
+  weight: 'ap_fixed<8,2,AP_RND_CONV>',
+  bias: 'ap_fixed<8,3>',
+  accum: 'ap_fixed<12,3,AP_RND,AP_SAT>',
+  gate: 'ap_fixed<10,3,AP_RND_CONV,AP_SAT>',
+  state: 'ap_fixed<11,2,AP_RND,AP_SAT>',
+  table: 'ap_fixed<10,2,AP_RND_CONV,AP_SAT>',
+  result: 'ap_fixed<9,1,AP_TRN,AP_WRAP>',
+};
+const NARROW = { model: { default: 'ap_fixed<12,4>', table_size: 256 }, op_types: { LSTM: NARROW_LAYER, GRU: NARROW_LAYER, RNN: NARROW_LAYER } };
+
+const CASES: [string, Case][] = [
+  ['lstm', { kind: 'LSTM', T: 5, I: 3, H: 4, seed: 1 }],
+  ['lstm_bidir_peep_clip_init', { kind: 'LSTM', T: 4, I: 3, H: 3, dir: 'bidirectional', peep: true, clip: 1.25, init: true, seed: 2 }],
+  ['lstm_reverse_coupled_nobias', { kind: 'LSTM', T: 4, I: 2, H: 3, dir: 'reverse', inputForget: true, bias: false, seed: 3 }],
+  ['gru', { kind: 'GRU', T: 5, I: 3, H: 4, seed: 4 }],
+  ['gru_lbr_bidir_init_clip', { kind: 'GRU', T: 4, I: 3, H: 3, lbr: true, dir: 'bidirectional', init: true, clip: 1.1, seed: 5 }],
+  ['rnn_bidir_init', { kind: 'RNN', T: 4, I: 2, H: 3, dir: 'bidirectional', init: true, seed: 6 }],
+  [
+    'lstm_exact_acts',
+    { kind: 'LSTM', T: 4, I: 2, H: 3, acts: ['HardSigmoid', 'LeakyRelu', 'Affine'], alpha: [0.25, 0.1, 0.75], beta: [0.5, 0, 0.125], seed: 7 },
+  ],
+  ['gru_relu_thresh', { kind: 'GRU', T: 4, I: 2, H: 3, acts: ['Sigmoid', 'ThresholdedRelu'], alpha: [0, 0.3], seed: 8 }],
+  ['rnn_relu_reverse', { kind: 'RNN', T: 4, I: 3, H: 3, dir: 'reverse', acts: ['Relu'], seed: 9 }],
+];
+
+const PRECISIONS: [string, () => PrecisionConfig][] = [
+  ['default', defaultConfig],
+  ['narrow', () => cfg(NARROW)],
+];
+
+const root = mkdtempSync(join(tmpdir(), 'nn2hls-rec-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function modelFile(name: string, c: Case): string {
+  const f = join(root, `${name}.onnx`);
+  if (!existsSync(f)) writeFileSync(f, recurrentModel(c));
+  return f;
+}
+
+describe('recurrent layers lower to nn2hls::recurrent', () => {
+  it('emits the kernel call and its header', () => {
+    const g = prepareFixed(importOnnx(recurrentModel(CASES[1]![1]), 'lstm.onnx'), defaultConfig()).graph;
+    const files = emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) });
+    expect(files.get('firmware/myproject.cpp')).toContain('nn2hls::recurrent<');
+    expect(files.get('firmware/kernels/nn2hls.h')).toContain('nn_recurrent.h');
+    expect(files.has('firmware/kernels/nn_recurrent.h')).toBe(true);
+  });
+
+  it('refuses Y_h as a second output, naming the layer', () => {
+    const g = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
+    expect(() => emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) })).toThrow(NnInputError);
+    expect(() => emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) })).toThrow(/gru_layer.*only the output Y/);
+  });
+});
+
+describe.skipIf(!HAVE).concurrent('recurrent csim is bit-exact with the simulator', () => {
+  for (const [name, c] of CASES) {
+    for (const [pname, precision] of PRECISIONS) {
+      for (const io of ['parallel', 'stream'] as const) {
+        it(`${name} (${pname}, io ${io})`, { timeout: 600_000 }, async () => {
+          const dir = join(root, `${name}_${pname}_${io}`);
+          compileProject({ model: modelFile(name, c), out: dir, precision: precision(), samples: 24, options: { ...DEFAULTS, io, layers: {} } });
+          const r = await runCsim(dir, { hlsInclude: INC! });
+          console.log(`recurrent ${name} ${pname} io ${io}: bit-exact ${r.exact}/${r.samples}, g++ ${(r.compileMs / 1000).toFixed(1)} s`);
+          expect(r.mismatches).toEqual([]);
+          expect(r.exact).toBe(r.samples);
+          expect(r.samples).toBe(24);
+        });
+      }
+    }
+  }
+});
+
+describe.skipIf(!HAVE)('recurrent C++ is warning-free', () => {
+  it('g++ -std=c++14 -Wall -Wextra reports nothing in our files', { timeout: 300_000 }, () => {
+    for (const [name, c] of CASES.filter(([n]) => ['lstm_bidir_peep_clip_init', 'gru_lbr_bidir_init_clip', 'lstm_exact_acts', 'rnn_relu_reverse'].includes(n))) {
+      const g = prepareFixed(importOnnx(recurrentModel(c), `${name}.onnx`), defaultConfig()).graph;
+      const dir = join(root, `warn_${name}`);
+      writeProject(dir, emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) }));
+      const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
+        '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, 'firmware/myproject.cpp')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const ours = r.stderr.split('\n').filter((l) => l.includes(dir) && /warning/.test(l));
+      expect(ours, r.stderr).toEqual([]);
+    }
+  });
+});
