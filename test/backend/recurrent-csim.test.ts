@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
 import { compileProject, defaultRuns, writeProject } from '../../src/cli/compile.js';
@@ -20,9 +19,8 @@ import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { defaultConfig, parseConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { NnInputError } from '../../src/util/tensor.js';
-import { buildModel } from '../helpers/onnx-builder.js';
+import { NARROW_LAYER, type RecurrentCase, recurrentModel as buildRecurrent } from '../helpers/recurrent-model.js';
 
-const { onnx } = onnxProto;
 
 const INC = process.env['AP_TYPES_INCLUDE'];
 const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
@@ -30,107 +28,20 @@ if (!HAVE) {
   console.log(`test/backend/recurrent-csim: C simulations skipped — set AP_TYPES_INCLUDE to a directory holding ap_fixed.h (got ${INC ?? 'nothing'})`);
 }
 
-type Kind = 'LSTM' | 'GRU' | 'RNN';
-
-interface Case {
-  kind: Kind;
-  T: number;
-  I: number;
-  H: number;
-  dir?: 'forward' | 'reverse' | 'bidirectional';
-  bias?: boolean;
-  peep?: boolean;
-  /** Initial states as graph inputs. */
-  init?: boolean;
-  clip?: number;
-  lbr?: boolean;
-  inputForget?: boolean;
-  acts?: string[];
-  alpha?: number[];
-  beta?: number[];
+type Case = RecurrentCase & {
   /** Also output Y_h (refused by the backend). */
   yh?: boolean;
-  seed: number;
-}
+};
 
-const GATES: Record<Kind, number> = { LSTM: 4, GRU: 3, RNN: 1 };
-
-function rng(seed: number): (lo: number, hi: number) => number {
-  let a = seed >>> 0;
-  return (lo, hi) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  };
-}
-
-/** An ONNX model (layout = 1) with one recurrent node whose output Y is the graph output. */
+/** The case's model with Y (and Y_h when asked) as graph outputs. */
 function recurrentModel(c: Case): Uint8Array {
-  const r = rng(c.seed);
-  const D = c.dir === 'bidirectional' ? 2 : 1;
-  const GH = GATES[c.kind] * c.H;
-  const rand = (n: number, s: number) => Array.from({ length: n }, () => Math.fround(r(-s, s)));
-  const inits: [string, number[], number[]][] = [
-    ['W', [D, GH, c.I], rand(D * GH * c.I, 0.6)],
-    ['R', [D, GH, c.H], rand(D * GH * c.H, 0.6)],
-  ];
-  if (c.bias !== false) inits.push(['B', [D, 2 * GH], rand(D * 2 * GH, 0.3)]);
-  if (c.peep) inits.push(['P', [D, 3 * c.H], rand(D * 3 * c.H, 0.4)]);
-  const inputs: [string, (number | string)[]][] = [['X', ['N', c.T, c.I]]];
-  if (c.init) {
-    inputs.push(['h0', ['N', D, c.H]]);
-    if (c.kind === 'LSTM') inputs.push(['c0', ['N', D, c.H]]);
-  }
-  const nodeIn = ['X', 'W', 'R', c.bias !== false ? 'B' : '', '', c.init ? 'h0' : ''];
-  if (c.kind === 'LSTM') nodeIn.push(c.init ? 'c0' : '', c.peep ? 'P' : '');
-  while (nodeIn[nodeIn.length - 1] === '') nodeIn.pop();
-  const outs: [string, (number | string)[]][] = [['Y', ['N', c.T, D, c.H]]];
-  if (c.yh) outs.push(['Y_h', ['N', D, c.H]]);
-  const attrs: Record<string, number | { float: number } | { floats: number[] } | string> = {
-    hidden_size: c.H,
-    layout: 1,
-    direction: c.dir ?? 'forward',
-  };
-  if (c.clip) attrs['clip'] = { float: c.clip };
-  if (c.lbr) attrs['linear_before_reset'] = 1;
-  if (c.inputForget) attrs['input_forget'] = 1;
-  if (c.alpha) attrs['activation_alpha'] = { floats: c.alpha };
-  if (c.beta) attrs['activation_beta'] = { floats: c.beta };
-  const bytes = buildModel({
-    inputs,
-    outputs: outs,
-    inits,
-    opset: 14,
-    nodes: [{ op: c.kind, name: `${c.kind.toLowerCase()}_layer`, inputs: nodeIn, outputs: outs.map((o) => o[0]), attrs }],
-  });
-  if (!c.acts) return bytes;
-  // The builder has no string-list attributes: add `activations` to the encoded model.
-  const m = onnx.ModelProto.decode(bytes);
-  m.graph!.node![0]!.attribute!.push(
-    onnx.AttributeProto.create({
-      name: 'activations',
-      type: onnx.AttributeProto.AttributeType.STRINGS,
-      strings: c.acts.map((s) => new TextEncoder().encode(s)),
-    }),
-  );
-  return onnx.ModelProto.encode(m).finish();
+  return buildRecurrent({ w: 0.6, ...c, outputs: c.yh ? 'Y,Y_h' : 'Y' });
 }
 
 const cfg = (o: object): PrecisionConfig => parseConfig(o, 'test-config');
 
 // Same narrow layer types as test/fixed/recurrent-fixed.test.ts: a configured accumulator
 // (per-term casts), saturating/rounding gate, state and table types, a wrapping result.
-const NARROW_LAYER = {
-  weight: 'ap_fixed<8,2,AP_RND_CONV>',
-  bias: 'ap_fixed<8,3>',
-  accum: 'ap_fixed<12,3,AP_RND,AP_SAT>',
-  gate: 'ap_fixed<10,3,AP_RND_CONV,AP_SAT>',
-  state: 'ap_fixed<11,2,AP_RND,AP_SAT>',
-  table: 'ap_fixed<10,2,AP_RND_CONV,AP_SAT>',
-  result: 'ap_fixed<9,1,AP_TRN,AP_WRAP>',
-};
 const NARROW = { model: { default: 'ap_fixed<12,4>', table_size: 256 }, op_types: { LSTM: NARROW_LAYER, GRU: NARROW_LAYER, RNN: NARROW_LAYER } };
 
 const CASES: [string, Case][] = [

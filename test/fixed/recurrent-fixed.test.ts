@@ -11,7 +11,6 @@
  *  (c) the errors users see for what has no fixed-point semantics.
  * Models are built as ONNX files and imported, so the whole path (import, quantize, simulate) runs.
  */
-import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { type FixedType, fixedType, fracBits, parseType } from '../../src/ir/fixed.js';
@@ -24,104 +23,12 @@ import { runFloat } from '../../src/sim/float/executor.js';
 import type { RtTensor } from '../../src/sim/float/kernel.js';
 import { NnInputError } from '../../src/util/tensor.js';
 import { buildModel } from '../helpers/onnx-builder.js';
+import { GATES, NARROW_LAYER, type RecurrentCase, recurrentModel, rng } from '../helpers/recurrent-model.js';
 
-const { onnx } = onnxProto;
 
 // ---------------------------------------------------------------- model building
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): (lo?: number, hi?: number) => number {
-  let a = seed >>> 0;
-  return (lo = -1, hi = 1) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return lo + (hi - lo) * u;
-  };
-}
-
-type Kind = 'LSTM' | 'GRU' | 'RNN';
-
-interface Case {
-  kind: Kind;
-  T: number;
-  I: number;
-  H: number;
-  dir?: 'forward' | 'reverse' | 'bidirectional';
-  bias?: boolean;
-  peep?: boolean;
-  /** Initial states as graph inputs (run-time values). */
-  init?: boolean;
-  clip?: number;
-  lbr?: boolean;
-  inputForget?: boolean;
-  acts?: string[];
-  alpha?: number[];
-  beta?: number[];
-  /** Weight scale: weights are uniform in [-w, w]. */
-  w?: number;
-  seed: number;
-}
-
-const GATES: Record<Kind, number> = { LSTM: 4, GRU: 3, RNN: 1 };
-
-/** An ONNX model (layout = 1, batch-major) with one recurrent node and all of its outputs. */
-function recurrentModel(c: Case): Uint8Array {
-  const r = rng(c.seed);
-  const D = c.dir === 'bidirectional' ? 2 : 1;
-  const GH = GATES[c.kind] * c.H;
-  const ws = c.w ?? 0.5;
-  const rand = (n: number, s = ws) => Array.from({ length: n }, () => Math.fround(r(-s, s)));
-  const inits: [string, number[], number[]][] = [
-    ['W', [D, GH, c.I], rand(D * GH * c.I)],
-    ['R', [D, GH, c.H], rand(D * GH * c.H)],
-  ];
-  if (c.bias !== false) inits.push(['B', [D, 2 * GH], rand(D * 2 * GH, 0.3)]);
-  if (c.peep) inits.push(['P', [D, 3 * c.H], rand(D * 3 * c.H, 0.4)]);
-  const inputs: [string, (number | string)[]][] = [['X', ['N', c.T, c.I]]];
-  if (c.init) {
-    inputs.push(['h0', ['N', D, c.H]]);
-    if (c.kind === 'LSTM') inputs.push(['c0', ['N', D, c.H]]);
-  }
-  const nodeIn = ['X', 'W', 'R', c.bias !== false ? 'B' : '', '', c.init ? 'h0' : ''];
-  if (c.kind === 'LSTM') nodeIn.push(c.init ? 'c0' : '', c.peep ? 'P' : '');
-  while (nodeIn[nodeIn.length - 1] === '') nodeIn.pop();
-  const outs: [string, (number | string)[]][] = [
-    ['Y', ['N', c.T, D, c.H]],
-    ['Y_h', ['N', D, c.H]],
-  ];
-  if (c.kind === 'LSTM') outs.push(['Y_c', ['N', D, c.H]]);
-  const attrs: Record<string, number | { float: number } | { floats: number[] } | string> = {
-    hidden_size: c.H,
-    layout: 1,
-    direction: c.dir ?? 'forward',
-  };
-  if (c.clip) attrs['clip'] = { float: c.clip };
-  if (c.lbr) attrs['linear_before_reset'] = 1;
-  if (c.inputForget) attrs['input_forget'] = 1;
-  if (c.alpha) attrs['activation_alpha'] = { floats: c.alpha };
-  if (c.beta) attrs['activation_beta'] = { floats: c.beta };
-  const bytes = buildModel({
-    inputs,
-    outputs: outs,
-    inits,
-    opset: 14,
-    nodes: [{ op: c.kind, name: `${c.kind.toLowerCase()}_layer`, inputs: nodeIn, outputs: outs.map((o) => o[0]), attrs }],
-  });
-  if (!c.acts) return bytes;
-  // The builder has no string-list attributes: add `activations` to the encoded model.
-  const m = onnx.ModelProto.decode(bytes);
-  m.graph!.node![0]!.attribute!.push(
-    onnx.AttributeProto.create({
-      name: 'activations',
-      type: onnx.AttributeProto.AttributeType.STRINGS,
-      strings: c.acts.map((s) => new TextEncoder().encode(s)),
-    }),
-  );
-  return onnx.ModelProto.encode(m).finish();
-}
+type Case = RecurrentCase;
 
 function inputsFor(g: Graph, c: Case, N: number): RtTensor[] {
   const r = rng(c.seed + 1000);
@@ -386,17 +293,6 @@ function reference(g: Graph, node: Node, x: number[][], c: Case): { Y: Fx[][]; h
   return { Y, h, c: cs };
 }
 
-/** Narrow types with non-default modes and a configured (non-derived) accumulator. */
-const NARROW_LAYER = {
-  weight: 'ap_fixed<8,2,AP_RND_CONV>',
-  bias: 'ap_fixed<8,3>',
-  accum: 'ap_fixed<12,3,AP_RND,AP_SAT>',
-  gate: 'ap_fixed<10,3,AP_RND_CONV,AP_SAT>',
-  state: 'ap_fixed<11,2,AP_RND,AP_SAT>',
-  table: 'ap_fixed<10,2,AP_RND_CONV,AP_SAT>',
-  // 1·1 = 1 (a saturated sigmoid times tanh) wraps to −1 here: a real AP_WRAP case.
-  result: 'ap_fixed<9,1,AP_TRN,AP_WRAP>',
-};
 const NARROW = { model: { default: 'ap_fixed<12,4>', table_size: 256 }, op_types: { LSTM: NARROW_LAYER, GRU: NARROW_LAYER } };
 
 function bitExact(c: Case, config: PrecisionConfig): { overflows: number; checked: number } {
