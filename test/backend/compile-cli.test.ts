@@ -7,22 +7,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { captureCli } from '../helpers/cli.js';
 
 const EX = join(__dirname, '../../examples');
 const SHARED = join(__dirname, '../../../shared/models/onnx');
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
-
-const cli = (...args: string[]) => main(['node', 'nn2hls', ...args]);
+const { io, cli } = captureCli();
 
 function tree(dir: string, rel = ''): Map<string, string> {
   const m = new Map<string, string>();
@@ -56,7 +46,7 @@ describe('nn2hls compile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nn2hls-c-'));
     writeFileSync(join(dir, 'thesis.tex'), 'precious');
     expect(await cli('compile', join(EX, 'digits_mlp.onnx'), '-o', dir)).toBe(1);
-    expect(err).toMatch(/is not an nn2hls project \(no nn2hls\.json\); refusing to overwrite it/);
+    expect(io.err).toMatch(/is not an nn2hls project \(no nn2hls\.json\); refusing to overwrite it/);
     expect(readFileSync(join(dir, 'thesis.tex'), 'utf8')).toBe('precious');
     expect(readdirSync(dir)).toEqual(['thesis.tex']);
   });
@@ -64,11 +54,11 @@ describe('nn2hls compile', () => {
   it.skipIf(!existsSync(SHARED))('names the layers beyond the unroll limit and says what to change', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'nn2hls-c-')), 'big');
     expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir)).toBe(1);
-    expect(err).toMatch(/exceed tool limits/);
-    expect(err).toMatch(/layer '_class__keras_layers_core_Dense__1' \(Dense 100x100\): latency strategy unrolls 10000 multiplications/);
-    expect(err).toMatch(/--strategy resource/);
+    expect(io.err).toMatch(/exceed tool limits/);
+    expect(io.err).toMatch(/layer '_class__keras_layers_core_Dense__1' \(Dense 100x100\): latency strategy unrolls 10000 multiplications/);
+    expect(io.err).toMatch(/--strategy resource/);
     expect(existsSync(dir)).toBe(false);
-    err = '';
+    io.err = '';
     mkdirSync(join(dir, '..'), { recursive: true });
     expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--strategy', 'resource', '--reuse', '4')).toBe(0);
     expect(existsSync(join(dir, 'nn2hls.json'))).toBe(true);

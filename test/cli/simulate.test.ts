@@ -6,23 +6,12 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { captureCli } from '../helpers/cli.js';
 import { readNpyFile } from '../../src/util/npy.js';
 
 const EX = join(__dirname, '../../examples');
-let out = '';
-let err = '';
-
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
-
-const cli = (...args: string[]) => main(['node', 'nn2hls', ...args]);
+const { io, cli } = captureCli();
 
 describe('nn2hls simulate', () => {
   it('reports accuracy, agreement and a per-layer table; writes JSON and outputs', async () => {
@@ -32,10 +21,10 @@ describe('nn2hls simulate', () => {
       '--labels', join(EX, 'digits_labels.npy'), '--precision', 'ap_fixed<16,6>',
       '--json', join(dir, 'r.json'), '--save-outputs', join(dir, 'o'),
     );
-    expect(err).toBe('');
+    expect(io.err).toBe('');
     expect(code).toBe(0);
-    expect(out).toMatch(/accuracy: float \d+\.\d\d%, fixed \d+\.\d\d%/);
-    expect(out).toMatch(/\/body\/body.0\/Gemm\s+Dense\s+result=ap_fixed<16,6> weight=ap_fixed<16,6> bias=ap_fixed<16,6> accum=ap_fixed<\d+,\d+>/);
+    expect(io.out).toMatch(/accuracy: float \d+\.\d\d%, fixed \d+\.\d\d%/);
+    expect(io.out).toMatch(/\/body\/body.0\/Gemm\s+Dense\s+result=ap_fixed<16,6> weight=ap_fixed<16,6> bias=ap_fixed<16,6> accum=ap_fixed<\d+,\d+>/);
     const r = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['samples', 'float', 'fixed', 'agreement', 'max_abs_error', 'mean_abs_error', 'layers']));
     expect(r.samples).toBe(200);
@@ -56,7 +45,7 @@ describe('nn2hls simulate', () => {
     const base = ['simulate', join(EX, 'digits_mlp.onnx'), '--input', join(EX, 'digits_mlp_input.npy')];
     expect(await cli(...base, '--precision', 'auto', '--calib', join(EX, 'digits_mlp_calib.npy'), '--bits', '10', '--write-config', cfg, '--json', join(dir, 'a.json'))).toBe(0);
     expect(existsSync(cfg)).toBe(true);
-    expect(out).toContain(`written to ${cfg}`);
+    expect(io.out).toContain(`written to ${cfg}`);
     expect(await cli(...base, '--config', cfg, '--json', join(dir, 'b.json'))).toBe(0);
     const a = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
     const b = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
@@ -66,10 +55,10 @@ describe('nn2hls simulate', () => {
   it('bad flags are one-line errors with exit code 1', async () => {
     const base = ['simulate', join(EX, 'digits_mlp.onnx'), '--input', join(EX, 'digits_mlp_input.npy')];
     expect(await cli(...base, '--precision', 'auto')).toBe(1);
-    expect(err).toMatch(/--precision auto needs calibration data/);
-    err = '';
+    expect(io.err).toMatch(/--precision auto needs calibration data/);
+    io.err = '';
     expect(await cli(...base, '--precision', 'ap_fixed<16>')).toBe(1);
-    expect(err).toMatch(/^nn2hls: --precision: 'ap_fixed' takes 2 to 5 arguments/);
-    expect(err).not.toMatch(/\n\s+at /);
+    expect(io.err).toMatch(/^nn2hls: --precision: 'ap_fixed' takes 2 to 5 arguments/);
+    expect(io.err).not.toMatch(/\n\s+at /);
   });
 });

@@ -160,10 +160,7 @@ export class Importer {
 
   /** Refuses an operation that would mix samples; in an unbatched import there is nothing to refuse. */
   cross(what: string): void {
-    if (this.batched) {
-      if (process.env["NN2HLS_DEBUG_CROSS"]) console.error(`batch crossing: ${what}`);
-      throw new BatchCrossing(what);
-    }
+    if (this.batched) throw new BatchCrossing(what);
   }
 
   dyn(ir: string, perm?: readonly number[]): Dyn {
