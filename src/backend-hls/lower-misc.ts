@@ -9,7 +9,7 @@
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
  */
-import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
+import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
@@ -106,11 +106,9 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     case 'QuantizeLinear':
     case 'DequantizeLinear': {
       kind = 'U_RELABEL';
-      const rel =
-        node.op === 'QuantizeLinear'
-          ? fixedType(xT.width, xT.int - Math.log2(valueOf(g, node.inputs[1]!).data![0]!), { signed: xT.signed })
-          : yT;
-      if (!Number.isInteger(rel.int)) unsupported(node, 'scale is not a power of two');
+      // QuantizeLinear reads x's raw on the grid the quantize pass recorded; Dequantize on y's.
+      const rel = node.op === 'QuantizeLinear' ? node.prec?.types?.['scaled'] : yT;
+      if (!rel) unsupported(node, 'no scaled type (run the quantize pass)');
       extra.push((c) => c.type('rel_t', rel));
       break;
     }

@@ -89,6 +89,11 @@ export function typeHolding(boundRaw: number, frac: number): FixedType {
   return fixedType(w, w - frac);
 }
 
+/** Type of an activation parameter (LeakyRelu's α, a recurrent cell's α/β): 18 bits, enough integer bits for |v|. */
+export function actParamType(v: number): FixedType {
+  return fixedType(18, Math.max(1, Math.ceil(Math.log2(Math.abs(v) + 2 ** -17)) + 1));
+}
+
 /**
  * Geometry of a table over the real interval [lo, hi) of inputs of type inType (clipped to the
  * type's range) with at most `maxSize` entries: the smallest power-of-two bucket that fits.

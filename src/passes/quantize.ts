@@ -23,7 +23,7 @@ import {
   resolveType,
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
-import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding } from '../ir/precision.js';
+import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { freshValueName, type Pass } from './pass.js';
@@ -264,7 +264,7 @@ export class Quantizer {
         // Only an explicit layer or op-type weight type applies: the model default is for tensors,
         // and a slope like 0.1 deserves its own 18 bits (docs/fixed-point.md).
         const base = this.cfg.layers[n.name]?.types.weight ?? this.cfg.opTypes[n.op]?.types.weight;
-        prec.types = { alpha: base ?? fixedType(18, Math.max(1, Math.ceil(Math.log2(Math.abs(alpha) + 2 ** -17)) + 1)) };
+        prec.types = { alpha: base ?? actParamType(alpha) };
         break;
       }
       case 'Add':
@@ -320,6 +320,11 @@ export class Quantizer {
       case 'QuantizeLinear':
       case 'DequantizeLinear':
         outT = this.quantOp(n);
+        if (n.op === 'QuantizeLinear') {
+          // x / 2^e: x's raw read on a grid e bits finer, the value the cast into y starts from.
+          const e = Math.log2(this.values.get(n.inputs[1]!)!.data![0]!);
+          prec.types = { scaled: fixedType(xT.width, xT.int - e, { signed: xT.signed }) };
+        }
         break;
       default: {
         const fn = TABLE_OPS[n.op];

@@ -107,6 +107,17 @@ const CASES: { [name: string]: Spec } = {
     ],
     intInits: [['pads', [6], [0, 0, 1, 0, 0, 1]]],
   },
+  qdq: {
+    inputs: [['x', ['N', 6]]],
+    outputs: [['y', ['N', 6]]],
+    inits: [['s', [], [0.25]]],
+    int8Inits: [['z', [], [0]]],
+    nodes: [
+      { op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['q'] },
+      { op: 'DequantizeLinear', inputs: ['q', 's', 'z'], outputs: ['d'] },
+      { op: 'Relu', inputs: ['d'], outputs: ['y'] },
+    ],
+  },
 };
 
 export const CASE_NAMES = Object.keys(CASES);

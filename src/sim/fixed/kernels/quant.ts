@@ -35,11 +35,11 @@ const bipolar: FixedKernel<'BipolarQuant'> = (node, ctx) => {
 };
 
 const quantizeLinear: FixedKernel<'QuantizeLinear'> = (node, ctx) => {
-  const xT = ctx.value(node.inputs[0]!).fixed!;
   const yT = ctx.value(node.outputs[0]!).fixed!;
-  const e = Math.log2(ctx.value(node.inputs[1]!).data![0]!);
-  // x / 2^e as a raw: the same integer read with e more fraction bits.
-  const c = resultCast(fracBits(xT) + e, yT, ctx.stats);
+  // x / 2^e as a raw: the same integer on the grid the quantize pass recorded.
+  const scaled = node.prec?.types?.['scaled'];
+  if (!scaled) throw new Error(`node '${node.name}' (QuantizeLinear): no scaled type (run the quantize pass)`);
+  const c = resultCast(fracBits(scaled), yT, ctx.stats);
   return (ins) => [ins[0]!.map(c)];
 };
 

@@ -13,7 +13,7 @@
  * All arithmetic is on integer raws held in doubles; the compile step proves that every exact
  * intermediate stays below 2^53 (or refuses the node) so nothing is ever rounded by the double.
  */
-import { type FixedType, fixedType, fracBits } from '../../../ir/fixed.js';
+import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { RecurrentAttrs } from '../../../ir/ops.js';
 import { type TableFn, type TableSpec, rawRange, maxAbsRaw } from '../../../ir/precision.js';
@@ -105,10 +105,6 @@ export function recurrentActivations(node: RecNode): RecurrentAct[][] {
   return Array.from({ length: dirs }, (_, d) => (names.length === perDir ? fns : fns.slice(d * perDir, (d + 1) * perDir)));
 }
 
-/** Type of an exact activation's parameter α or β: 18 bits, enough integer bits for |v|. */
-export function actParamType(v: number): FixedType {
-  return fixedType(18, Math.max(1, Math.ceil(Math.log2(Math.abs(v) + 2 ** -17)) + 1));
-}
 
 const TWO53 = 2 ** 53;
 
