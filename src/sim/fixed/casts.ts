@@ -6,10 +6,11 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../ir/fixed.js';
 import { castRaw, FAST_MAX_WIDTH, type NumCast, prepareCast, prepareQuantize } from './apfixed.js';
 import type { CastStats } from './kernel.js';
+import { NnInputError } from '../../util/tensor.js';
 
 export function checkWidth(t: FixedType, what: string): void {
   if (t.width > FAST_MAX_WIDTH) {
-    throw new Error(`${what}: type of width ${t.width} exceeds the simulator's ${FAST_MAX_WIDTH}-bit value limit`);
+    throw new NnInputError(`${what}: a type of width ${t.width} exceeds the simulator's ${FAST_MAX_WIDTH}-bit limit for values; choose narrower types in the precision config`);
   }
 }
 

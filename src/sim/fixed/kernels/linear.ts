@@ -15,6 +15,7 @@ import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { compileDenseSums } from './dense-codegen.js';
+import { NnInputError } from '../../../util/tensor.js';
 
 const TWO53 = 2 ** 53;
 
@@ -336,7 +337,7 @@ const affine: FixedKernel<'Affine'> = (node, ctx): FixedRun => {
   const fp = fracBits(xT) + fracBits(sT);
   const f = Math.max(fp, fracBits(bT));
   if (maxAbsRaw(xT) * maxAbsRaw(sT) * 2 ** (f - fp) + maxAbsRaw(bT) * 2 ** (f - fracBits(bT)) >= TWO53) {
-    throw new Error(`${where}: types too wide for the simulator's number path`);
+    throw new NnInputError(`${where}: input, scale and bias types too wide for the simulator (exact results pass 2^53); choose narrower types`);
   }
   const sS = s.map((v) => v * 2 ** (f - fp));
   const bS = b.map((v) => v * 2 ** (f - fracBits(bT)));

@@ -164,7 +164,7 @@ function compileAct(
       const aT = prec.types?.[`${role}_alpha`];
       if (!aT) throw new Error(`${where}: no alpha type (run the quantize pass)`);
       const al = Number(quantizeDouble(act.alpha, aT));
-      if (maxAbsRaw(inT) * Math.abs(al) >= TWO53) throw new Error(`${where}: types too wide for the simulator's number path`);
+      if (maxAbsRaw(inT) * Math.abs(al) >= TWO53) throw new NnInputError(`${where}: types too wide for the simulator's number path; choose narrower types`);
       const pos = ovf(fi, actT, ctx.stats);
       const neg = ovf(fi + fracBits(aT), actT, ctx.stats);
       return { maxRaw: maxAbsRaw(actT), apply: (r) => (r >= 0 ? pos(r) : neg(r * al)) };
@@ -177,7 +177,7 @@ function compileAct(
       const f = Math.max(fp, fracBits(bT));
       const al = Number(quantizeDouble(act.alpha, aT)) * 2 ** (f - fp);
       const be = Number(quantizeDouble(act.beta, bT)) * 2 ** (f - fracBits(bT));
-      if (maxAbsRaw(inT) * Math.abs(al) + Math.abs(be) >= TWO53) throw new Error(`${where}: types too wide for the simulator's number path`);
+      if (maxAbsRaw(inT) * Math.abs(al) + Math.abs(be) >= TWO53) throw new NnInputError(`${where}: types too wide for the simulator's number path; choose narrower types`);
       const c = ovf(f, actT, ctx.stats);
       return { maxRaw: maxAbsRaw(actT), apply: (r) => c(r * al + be) };
     }
@@ -212,7 +212,7 @@ function makeAccum(where: string, A: FixedType, kinds: { f: number; max: number 
     }
     const f = Math.max(fa, k.f);
     if (maxAbsRaw(A) * 2 ** (f - fa) + k.max * 2 ** (f - k.f) >= TWO53) {
-      throw new Error(`${where}: accumulator ${A.width} bits is too wide for the simulator's number path`);
+      throw new NnInputError(`${where}: accumulator ${A.width} bits is too wide for the simulator's number path; choose a narrower accum`);
     }
     const toA = accumCast(f, A, ctx.stats);
     const sa = 2 ** (f - fa);
@@ -332,7 +332,7 @@ const recurrentKernel = (node: RecNode, ctx: CompileContext): FixedRun => {
   const one = 2 ** fT; // 1 on the activation grid
   const maxAct = Math.max(...dirs.flatMap((dd) => dd.acts.map((c) => c.maxRaw)));
   const need = (v: number, what: string) => {
-    if (!(v < TWO53)) throw new Error(`${where}: ${what} exceeds the simulator's 53-bit number path; use narrower types`);
+    if (!(v < TWO53)) throw new NnInputError(`${where}: ${what} exceeds the simulator's 53-bit number path; use narrower types`);
   };
 
   // h0 / c0: run-time values are cast into the result / state type once, constants were typed so.
