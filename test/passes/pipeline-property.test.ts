@@ -135,7 +135,7 @@ describe('quantization derives accumulators that cannot overflow', () => {
       }),
       { numRuns: 80, seed: 1617 },
     );
-    expect(checked).toBeGreaterThan(40);
+    expect(checked).toBeGreaterThan(25);
     expect(saturatedInputs).toBeGreaterThan(30);
   });
 
