@@ -38,6 +38,13 @@ export class NameTable {
     for (const r of reserved) this.used.add(r.toLowerCase());
   }
 
+  /** An independent table holding the same names (renderers draw from a copy: rendering is pure). */
+  clone(): NameTable {
+    const t = new NameTable();
+    for (const u of this.used) t.used.add(u);
+    return t;
+  }
+
   /**
    * A fresh identifier derived from `name`. Uniqueness is checked case-insensitively because
    * the names also become file names (weights/<id>.h) on case-insensitive file systems.

@@ -85,7 +85,12 @@ function summaryJson(p: Plan, samples: number): string {
 }
 
 export function emitProject(g: Graph, opts: EmitOptions): Map<string, string> {
-  const p = planProject(g, opts);
+  return renderProject(planProject(g, opts));
+}
+
+/** Renders every file of a planned project; a pure function of the plan (rendering twice gives the same bytes). */
+export function renderProject(p: Plan): Map<string, string> {
+  const opts = p.opts;
   const n = opts.name;
   const files = new Map<string, string>();
   const tb = testbenchData(p, opts.runs);

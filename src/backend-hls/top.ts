@@ -57,7 +57,8 @@ export function topSource(p: Plan): string {
   const L: string[] = [];
   const io = p.opts.io;
   const dataflow = !p.pipelineTop;
-  const names = p.names;
+  // Copies and buffers get their names here; a copy of the plan's table keeps the plan unchanged.
+  const names = p.names.clone();
   // C++ name each reader uses for a value; filled as values are produced.
   const readName = new Map<string, string>();
   const key = (v: string, reader: number) => `${v}#${reader}`;

@@ -17,10 +17,11 @@ import {
 import { loadModel } from '../frontend/index.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision-config.js';
-import { prepareFixed } from '../passes/pipeline.js';
+import { type PassHook, prepareFixed } from '../passes/pipeline.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
+import { addDumpOption, dumpHook } from './dump.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 
 interface CompileFlags extends PrecisionFlags {
@@ -136,9 +137,9 @@ export interface CompileRequest {
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
-export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<string, string>; notes: string[] } {
+export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook): { files: Map<string, string>; notes: string[] } {
   const g = g0 ?? loadModel(req.model);
-  const { graph, notes } = prepareFixed(g, req.precision);
+  const { graph, notes } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(req.model);
   const files = emitProject(graph, {
@@ -169,8 +170,9 @@ export function register(program: Command): void {
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64');
-  addPrecisionOptions(cmd).action((model: string, f: CompileFlags) => {
+  addDumpOption(addPrecisionOptions(cmd)).action((model: string, f: CompileFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
+    const hook = dumpHook(f.dumpAfter);
     const g = loadModel(model);
     let precision: PrecisionConfig;
     let hls: HlsSection = { layers: {} };
@@ -198,7 +200,7 @@ export function register(program: Command): void {
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
     };
-    const { files, notes } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g);
+    const { files, notes } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g, hook);
     for (const n of notes) log(`note: ${n}`);
     const summary = JSON.parse(files.get('nn2hls.json')!) as { layers: unknown[]; testbench: { samples: number } };
     log(`${f.out}: ${files.size} files, ${summary.layers.length} layers, io ${f.io}, ${summary.testbench.samples} testbench samples`);

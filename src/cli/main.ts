@@ -8,6 +8,9 @@ import { loadModel } from '../frontend/index.js';
 import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
+import { addDumpOption, dumpHook } from './dump.js';
+import { canonicalize, prepareFixed } from '../passes/pipeline.js';
+import { defaultConfig } from '../ir/precision-config.js';
 import { formatInspect, inspectReport } from './inspect.js';
 import { readInputTensor, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
@@ -26,15 +29,24 @@ export function buildProgram(): Command {
     .option('--verbose', 'show stack traces for internal errors')
     .showHelpAfterError();
 
-  program
-    .command('inspect')
-    .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
-    .argument('<model>', 'model file (.onnx)')
-    .option('--json', 'print JSON instead of a table')
-    .action((model: string, o: { json?: boolean }) => {
-      const r = inspectReport(loadModel(model));
-      process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
-    });
+  addDumpOption(
+    program
+      .command('inspect')
+      .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
+      .argument('<model>', 'model file (.onnx)')
+      .option('--json', 'print JSON instead of a table'),
+  ).action((model: string, o: { json?: boolean; dumpAfter?: string }) => {
+    const hook = dumpHook(o.dumpAfter);
+    const g = loadModel(model);
+    // With --dump-after, run the pipeline up to the stage (quantize at the default precision).
+    if (hook) {
+      if (o.dumpAfter === 'quantize') prepareFixed(g, defaultConfig(), hook);
+      else canonicalize(g, hook);
+      return;
+    }
+    const r = inspectReport(g);
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
+  });
 
   program
     .command('run')

@@ -12,6 +12,7 @@ import { verify } from '../ir/verify.js';
 import { type SimulationReport, simulate } from '../sim/compare.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
+import { addDumpOption, dumpHook } from './dump.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
 
@@ -59,14 +60,16 @@ export function register(program: Command): void {
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
-  addPrecisionOptions(cmd).action((model: string, o: SimulateFlags) => {
+  addDumpOption(addPrecisionOptions(cmd)).action((model: string, o: SimulateFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
+    const hook = dumpHook(o.dumpAfter);
     const g = loadModel(model);
     const inputs = o.input.map(readInputTensor);
     const { cfg, describe } = resolvePrecision(g, model, o, log);
-    const cg = canonicalize(g);
+    const cg = canonicalize(g, hook);
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);
+    hook?.('quantize', qg);
     for (const note of q.notes) log(`note: ${note}`);
     let labels: Float32Array | undefined;
     let labelShape: readonly number[] | undefined;

@@ -4,7 +4,10 @@
  * at one node in context and either declines (returns null) or returns the replacement — new
  * nodes, new constant values, and a map of old value names to new ones. The driver applies
  * rules in node order until none fires, drops values nothing uses any more, and keeps the
- * graph's inputs and outputs where they are.
+ * graph's inputs and outputs where they are. A rule set that rewrites a graph back into one it
+ * produced before would loop forever; the driver fingerprints every graph it reaches and stops
+ * at the first repeat, naming the rules and nodes of the cycle, instead of spinning until a
+ * step limit (which remains only as a backstop for rules that grow the graph without end).
  */
 import { consumers, type Graph, isConst, type Node, producers, type Value } from '../ir/graph.js';
 
@@ -60,21 +63,87 @@ export function pruneValues(g: Graph): Graph {
   return values.size === g.values.size ? g : { ...g, values };
 }
 
+/** Backstop for rule sets that keep producing new graphs (each step is also checked for repeats). */
+const MAX_STEPS = 100000;
+
 /** Applies the first rule that fires, repeatedly, until a fixpoint. */
 export function applyRules(g: Graph, rules: readonly Rule[]): Graph {
-  for (let guard = 0; guard < 100000; guard++) {
+  // Fingerprint of every graph reached -> the step that reached it; the rewrite made at each step.
+  const seen = new Map<string, number>([[fingerprint(g), 0]]);
+  const steps: string[] = [];
+  for (let step = 0; step < MAX_STEPS; step++) {
     const ctx = context(g);
     let hit: Rewrite | null = null;
+    let what = '';
     for (let i = 0; i < g.nodes.length && !hit; i++) {
-      for (const r of rules) {
-        hit = r(g.nodes[i]!, i, ctx);
-        if (hit) break;
+      for (let k = 0; k < rules.length; k++) {
+        hit = rules[k]!(g.nodes[i]!, i, ctx);
+        if (hit) {
+          what = `rule '${rules[k]!.name || `#${k}`}' at node '${g.nodes[i]!.name}'`;
+          break;
+        }
       }
     }
     if (!hit) return pruneValues(g);
     g = applyRewrite(g, hit);
+    steps.push(what);
+    const fp = fingerprint(g);
+    const before = seen.get(fp);
+    if (before !== undefined) {
+      const cycle = [...new Set(steps.slice(before))];
+      throw new Error(
+        `rewrite rules loop: after ${steps.length - before} rewrite(s) the graph is back to what it was after step ${before} ` +
+          `(${cycle.join(', ')}); a rule must not undo itself or another rule`,
+      );
+    }
+    seen.set(fp, steps.length);
   }
-  throw new Error('rewrite rules did not reach a fixpoint');
+  throw new Error(`rewrite rules did not reach a fixpoint after ${MAX_STEPS} rewrites (last: ${steps[steps.length - 1]})`);
+}
+
+// Content hashes of constant arrays, computed once per (immutable) array.
+const dataHashes = new WeakMap<Float32Array | Float64Array, string>();
+
+function dataHash(d: Float32Array | Float64Array): string {
+  let h = dataHashes.get(d);
+  if (h === undefined) {
+    h = `${d.constructor.name}:${d.length}:${hash53(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))}`;
+    dataHashes.set(d, h);
+  }
+  return h;
+}
+
+/** 53-bit FNV-style hash of bytes or of a string's UTF-16 code units (two 32-bit lanes). */
+function hash53(x: Uint8Array | string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const c = typeof x === 'string' ? x.charCodeAt(i) : x[i]!;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** JSON that keeps non-finite numbers apart (Clip bounds are ±Infinity). */
+const exact = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+
+/**
+ * A value-based fingerprint of everything a rewrite can change: nodes in order (with attrs and
+ * precision), live values (shape, element type, fixed type, constant contents) and outputs.
+ */
+function fingerprint(g: Graph): string {
+  const parts: string[] = [];
+  for (const n of g.nodes) parts.push(JSON.stringify([n.name, n.op, n.inputs, n.outputs, n.attrs, n.prec ?? null], exact));
+  for (const v of pruneValues(g).values.values()) {
+    parts.push(JSON.stringify([v.name, v.shape, v.elem, v.fixed ?? null, v.data ? dataHash(v.data) : null]));
+  }
+  parts.push(JSON.stringify(g.outputs.map((o) => o.value)));
+  const s = parts.join('\n');
+  return `${s.length}:${hash53(s)}`;
 }
 
 function applyRewrite(g: Graph, rw: Rewrite): Graph {

@@ -1,6 +1,8 @@
 /**
  * The pass pipeline, in order. Canonicalization runs on every imported graph before fixed
  * point; quantization then types it from a precision config. Each pass's output is verified.
+ * An optional hook sees the graph after each stage ('import', each canonicalization pass by
+ * name, 'quantize'), which is how `--dump-after PASS` prints the IR text.
  */
 import type { Graph } from '../ir/graph.js';
 import type { PrecisionConfig } from '../ir/precision-config.js';
@@ -23,13 +25,25 @@ export const CANONICALIZE: readonly Pass[] = [
   divToMul,
 ];
 
-export function canonicalize(g: Graph): Graph {
-  for (const p of CANONICALIZE) g = verify(p.run(g));
+/** Called with each stage's name and its output graph. */
+export type PassHook = (stage: string, g: Graph) => void;
+
+/** Stages a hook can see, in pipeline order. */
+export const STAGES: readonly string[] = ['import', ...CANONICALIZE.map((p) => p.name), 'quantize'];
+
+export function canonicalize(g: Graph, hook?: PassHook): Graph {
+  hook?.('import', g);
+  for (const p of CANONICALIZE) {
+    g = verify(p.run(g));
+    hook?.(p.name, g);
+  }
   return g;
 }
 
 /** Canonicalize, then quantize with `cfg`. */
-export function prepareFixed(g: Graph, cfg: PrecisionConfig): QuantizeResult {
-  const r = quantizeGraph(canonicalize(g), cfg);
-  return { graph: verify(r.graph), notes: r.notes };
+export function prepareFixed(g: Graph, cfg: PrecisionConfig, hook?: PassHook): QuantizeResult {
+  const r = quantizeGraph(canonicalize(g, hook), cfg);
+  const graph = verify(r.graph);
+  hook?.('quantize', graph);
+  return { graph, notes: r.notes };
 }

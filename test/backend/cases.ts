@@ -1,131 +1,54 @@
 /**
- * Small ONNX graphs, one per layer family the HLS backend lowers, built in memory with seeded
- * weights so golden files and C simulations are reproducible.
+ * The backend's test cases, as data: every test/backend/golden/cases/NAME.ir is one small graph
+ * in the IR text form (src/ir/print.ts), so backend goldens and C simulations do not depend on
+ * any frontend. Leading comment lines may carry directives:
+ *   # config: {...}            precision config (JSON, as for --config); default ap_fixed<16,6>
+ *   # io: parallel stream      io modes to emit (default both)
+ * Lookup tables default to 64 entries so the frozen files stay readable (the code is the same
+ * at any size). Add a case by adding a file; UPDATE_GOLDEN=1 writes its goldens.
  */
-import { importOnnx } from '../../src/frontend/onnx/model.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Graph } from '../../src/ir/graph.js';
-import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
+import { parseGraph } from '../../src/ir/parse.js';
+import { parseConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) / 4294967296) * 2 - 1;
-  };
+export const CASES_DIR = join(__dirname, 'golden', 'cases');
+
+export const CASE_NAMES = readdirSync(CASES_DIR)
+  .filter((f) => f.endsWith('.ir'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+export type Io = 'parallel' | 'stream';
+
+export interface BackendCase {
+  readonly name: string;
+  readonly graph: Graph;
+  readonly config: PrecisionConfig;
+  readonly io: readonly Io[];
 }
 
-function init(name: string, shape: number[], seed: number, scale = 0.5): [string, number[], number[]] {
-  const r = seeded(seed);
-  const n = shape.reduce((p, d) => p * d, 1);
-  return [name, shape, Array.from({ length: n }, () => Math.round(r() * scale * 4096) / 4096)];
+function directive(text: string, key: string): string | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('#')) break;
+    const m = new RegExp(`^#\\s*${key}:\\s*(.*)$`).exec(line);
+    if (m) return m[1]!.trim();
+  }
+  return undefined;
 }
 
-type Spec = Parameters<typeof buildModel>[0];
+export function backendCase(name: string): BackendCase {
+  const file = join(CASES_DIR, `${name}.ir`);
+  const text = readFileSync(file, 'utf8');
+  const raw = JSON.parse(directive(text, 'config') ?? '{}') as { model?: object };
+  const config = parseConfig({ ...raw, model: { default: 'ap_fixed<16,6>', table_size: 64, ...raw.model } }, `${file} (# config)`);
+  const io = (directive(text, 'io') ?? 'parallel stream').split(/\s+/) as Io[];
+  if (io.some((m) => m !== 'parallel' && m !== 'stream')) throw new Error(`${file}: '# io:' takes parallel and/or stream`);
+  return { name, graph: parseGraph(text, file), config, io };
+}
 
-const CASES: { [name: string]: Spec } = {
-  dense: {
-    inputs: [['x', ['N', 8]]],
-    outputs: [['y', ['N', 4]]],
-    inits: [init('W', [4, 8], 1), init('B', [4], 2)],
-    nodes: [
-      { op: 'Gemm', inputs: ['x', 'W', 'B'], outputs: ['h'], attrs: { transB: 1 } },
-      { op: 'Relu', inputs: ['h'], outputs: ['y'] },
-    ],
-  },
-  conv2d: {
-    inputs: [['x', ['N', 2, 5, 5]]],
-    outputs: [['y', ['N', 5]]],
-    inits: [init('W', [3, 2, 3, 3], 3), init('B', [3], 4), init('W2', [5, 12], 5), init('B2', [5], 6)],
-    nodes: [
-      { op: 'Conv', inputs: ['x', 'W', 'B'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-      { op: 'MaxPool', inputs: ['c'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
-      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
-      { op: 'Gemm', inputs: ['f', 'W2', 'B2'], outputs: ['y'], attrs: { transB: 1 } },
-    ],
-  },
-  depthwise1d: {
-    inputs: [['x', ['N', 4, 9]]],
-    outputs: [['y', ['N', 4, 5]]],
-    inits: [init('W', [4, 1, 3], 7)],
-    nodes: [
-      { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { kernel_shape: [3], strides: [2], pads: [1, 1], group: 4 } },
-      { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: { float: 0.1 } } },
-    ],
-  },
-  pool: {
-    inputs: [['x', ['N', 2, 6, 6]]],
-    outputs: [['y', ['N', 2, 1, 1]]],
-    nodes: [
-      { op: 'AveragePool', inputs: ['x'], outputs: ['a'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
-      { op: 'GlobalMaxPool', inputs: ['a'], outputs: ['y'] },
-    ],
-  },
-  activations: {
-    inputs: [['x', ['N', 6]]],
-    outputs: [['y', ['N', 6]]],
-    nodes: [
-      { op: 'Sigmoid', inputs: ['x'], outputs: ['a'] },
-      { op: 'Tanh', inputs: ['x'], outputs: ['b'] },
-      { op: 'Add', inputs: ['a', 'b'], outputs: ['c'] },
-      { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] },
-    ],
-    inits: [['lo', [], [-0.75]], ['hi', [], [1.25]]],
-  },
-  softmax: {
-    inputs: [['x', ['N', 7]]],
-    outputs: [['y', ['N', 7]]],
-    nodes: [{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs: { axis: -1 } }],
-  },
-  add_concat: {
-    inputs: [['x', ['N', 6]]],
-    outputs: [['y', ['N', 10]]],
-    inits: [init('Wa', [4, 6], 8), init('Wb', [4, 6], 9), init('Bb', [4], 10)],
-    nodes: [
-      { op: 'Gemm', inputs: ['x', 'Wa'], outputs: ['a'], attrs: { transB: 1 } },
-      { op: 'Gemm', inputs: ['x', 'Wb', 'Bb'], outputs: ['b'], attrs: { transB: 1 } },
-      { op: 'Mul', inputs: ['a', 'b'], outputs: ['m'] },
-      { op: 'Concat', inputs: ['m', 'x'], outputs: ['y'], attrs: { axis: 1 } },
-    ],
-  },
-  batchnorm: {
-    inputs: [['x', ['N', 3, 4]]],
-    outputs: [['y', ['N', 3, 4]]],
-    inits: [init('s', [3], 11, 2), init('b', [3], 12), init('m', [3], 13), ['v', [3], [0.5, 1, 2]]],
-    nodes: [
-      { op: 'BatchNormalization', inputs: ['x', 's', 'b', 'm', 'v'], outputs: ['n'] },
-      { op: 'Relu', inputs: ['n'], outputs: ['y'] },
-    ],
-  },
-  layout: {
-    inputs: [['x', ['N', 3, 4]]],
-    outputs: [['y', ['N', 6, 3]]],
-    nodes: [
-      { op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'], attrs: { mode: 'reflect' } },
-      { op: 'Transpose', inputs: ['p'], outputs: ['y'], attrs: { perm: [0, 2, 1] } },
-    ],
-    intInits: [['pads', [6], [0, 0, 1, 0, 0, 1]]],
-  },
-  qdq: {
-    inputs: [['x', ['N', 6]]],
-    outputs: [['y', ['N', 6]]],
-    inits: [['s', [], [0.25]]],
-    int8Inits: [['z', [], [0]]],
-    nodes: [
-      { op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['q'] },
-      { op: 'DequantizeLinear', inputs: ['q', 's', 'z'], outputs: ['d'] },
-      { op: 'Relu', inputs: ['d'], outputs: ['y'] },
-    ],
-  },
-};
-
-export const CASE_NAMES = Object.keys(CASES);
-
+/** The case's float graph (as written in its .ir file). */
 export function caseGraph(name: string): Graph {
-  const spec = CASES[name];
-  if (!spec) throw new Error(`no case ${name}`);
-  return importOnnx(buildModel(spec), `${name}.onnx`);
+  return backendCase(name).graph;
 }
-
-export type { NodeSpec };

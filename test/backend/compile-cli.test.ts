@@ -2,12 +2,18 @@
  * `nn2hls compile` through the CLI: a project is written atomically and byte-identically on a
  * second run; a directory that is not an nn2hls project is never overwritten; layers beyond
  * the HLS tool limits are refused with the layer named and the fix spelled out; and the
- * project's nn2hls.json records the types the simulator used.
+ * project's nn2hls.json records, layer by layer, the types the quantize pass chose (checked
+ * with a non-default config, so a record of the defaults or of the config text would show).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/frontend/index.js';
+import { renderType } from '../../src/ir/fixed.js';
+import { valueOf } from '../../src/ir/graph.js';
+import { readCompileConfig } from '../../src/cli/compile.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
 import { captureCli } from '../helpers/cli.js';
 
 const EX = join(__dirname, '../../examples');
@@ -34,12 +40,46 @@ describe('nn2hls compile', () => {
       expect(first.has(f), f).toBe(true);
     }
     expect(first.get('firmware/digits.cpp')).toMatch(/#pragma HLS DATAFLOW|HLS DATAFLOW/);
-    const meta = JSON.parse(first.get('nn2hls.json')!);
-    expect(JSON.stringify(meta)).toContain('ap_fixed<16,6>');
     expect(await cli(...args)).toBe(0);
     expect(tree(dir)).toEqual(first);
     // No temporary directories are left next to the project.
     expect(readdirSync(join(dir, '..'))).toEqual(['prj']);
+  });
+
+  it('records per layer the types the quantize pass chose from a non-default config', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'nn2hls-c-'));
+    const cfgPath = join(root, 'prec.json');
+    writeFileSync(cfgPath, JSON.stringify({
+      model: { default: 'ap_fixed<12,5>' },
+      op_types: { Dense: { weight: 'ap_fixed<8,2>', result: 'ap_fixed<14,7,AP_RND_CONV,AP_SAT>' } },
+      layers: { '/body/body.2/Gemm': { result: 'ap_fixed<10,4>', accum: 'ap_fixed<24,10>' } },
+      inputs: { input: 'ap_ufixed<9,5>' },
+    }));
+    const model = join(EX, 'digits_mlp.onnx');
+    expect(await cli('compile', model, '-o', join(root, 'prj'), '--config', cfgPath)).toBe(0);
+    const meta = JSON.parse(readFileSync(join(root, 'prj', 'nn2hls.json'), 'utf8')) as {
+      inputs: { value: string; type: string }[];
+      layers: { name: string; inputs: { value: string; type: string | null }[]; output: { value: string; type: string }; accum?: string }[];
+    };
+    // The quantize pass on the same model and config is the reference for every record.
+    const g = prepareFixed(await loadModel(model), readCompileConfig(cfgPath).precision).graph;
+    const typeOf = (v: string) => renderType(valueOf(g, v).fixed!);
+    expect(meta.layers.map((l) => l.name)).toEqual(g.nodes.map((n) => n.name));
+    for (const l of meta.layers) {
+      const n = g.nodes.find((m) => m.name === l.name)!;
+      expect(l.output.type, l.name).toBe(typeOf(l.output.value));
+      for (const i of l.inputs) expect(i.type, `${l.name} <- ${i.value}`).toBe(typeOf(i.value));
+      expect(l.accum, l.name).toBe(n.prec?.accum ? renderType(n.prec.accum) : undefined);
+    }
+    // And the config visibly took effect (the records are not the defaults).
+    const layer = (name: string) => meta.layers.find((l) => l.name === name)!;
+    expect(meta.inputs[0]!.type).toBe('ap_ufixed<9,5>');
+    expect(layer('/body/body.0/Gemm').output.type).toBe('ap_fixed<14,7,AP_RND_CONV,AP_SAT>');
+    expect(layer('/body/body.0/Gemm').inputs[1]!.type).toBe('ap_fixed<8,2>');
+    expect(layer('/body/body.2/Gemm').output.type).toBe('ap_fixed<10,4>');
+    expect(layer('/body/body.2/Gemm').accum).toBe('ap_fixed<24,10>');
+    expect(layer('/body/body.1/Relu').output.type).toBe('ap_fixed<12,5>');
+    expect(JSON.stringify(meta.layers)).not.toContain('ap_fixed<16,6>');
   });
 
   it('refuses to overwrite a directory that is not an nn2hls project', async () => {

@@ -57,17 +57,33 @@ describe('autoPrecision', () => {
     expect(configToJson(back)).toBe(configToJson(cfg));
   });
 
-  it('keeps the examples within 0.5 points of float at 16 bits, and the MLP at 8', () => {
-    const labels = toFloat32(readNpyFile(join(EX, 'digits_labels.npy')));
-    for (const [name, bits] of [['digits_cnn', 16], ['digits_mlp', 16], ['digits_mlp', 8]] as const) {
+  // What must hold at each width, on the examples' held-out inputs (not the calibration set):
+  //  - no layer overflows (the margin over calibrated ranges covers unseen samples);
+  //  - accuracy within `drop` of float (0.5 point at 16 bits, 1 point at 8);
+  //  - every non-Softmax layer that differs from float keeps SNR >= 5·bits − 16 dB (about 6 dB a
+  //    bit, less the bits spent on integer headroom); Softmax (table-bound) keeps >= 25 dB.
+  // Measured: 16 bits ≥ 73 dB, 8 bits ≥ 25.7 dB (CNN) / 28.7 dB (MLP); Softmax ≥ 30.9 dB.
+  const CASES = [
+    ['digits_cnn', 16, 0.005],
+    ['digits_mlp', 16, 0.005],
+    ['digits_cnn', 8, 0.01],
+    ['digits_mlp', 8, 0.01],
+  ] as const;
+  const labels = toFloat32(readNpyFile(join(EX, 'digits_labels.npy')));
+  for (const [name, bits, drop] of CASES) {
+    it(`${name} at ${bits} bits: no overflow, accuracy within ${drop * 100} point(s), SNR above the stated floor`, () => {
       const g = loadOnnxFile(join(EX, `${name}.onnx`));
       const cfg = autoPrecision(g, [npy(`${name}_calib.npy`)], { bits });
       const { graph } = prepareFixed(g, cfg);
       const r = simulate(canonicalize(g), graph, [npy(`${name}_input.npy`)], { labels }).report;
-      expect(r.float.accuracy! - r.fixed.accuracy!, `${name} at ${bits} bits`).toBeLessThanOrEqual(0.005 + 1e-9);
-      expect(r.layers.every((l) => l.overflows === 0) || bits < 16).toBe(true);
-    }
-  });
+      expect(r.float.accuracy! - r.fixed.accuracy!).toBeLessThanOrEqual(drop + 1e-9);
+      for (const l of r.layers) {
+        expect(l.overflows, `${l.name} overflows`).toBe(0);
+        const floor = l.op === 'Softmax' ? 25 : 5 * bits - 16;
+        if (l.snr_db !== null) expect(l.snr_db, `${l.name} SNR (dB)`).toBeGreaterThanOrEqual(floor);
+      }
+    });
+  }
 });
 
 describe('config names', () => {

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/ir/graph.js';
+import type { Graph, Node } from '../../src/ir/graph.js';
 import { verify } from '../../src/ir/verify.js';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { fuseAffine } from '../../src/passes/fuse-affine.js';
@@ -26,7 +26,7 @@ const Tt = [1, 0.5, -0.25];
 
 function denseAffine(opts: { bias?: boolean; extraUse?: boolean; midOut?: boolean; sharedW?: boolean; sharedB?: boolean } = {}): Graph {
   const vals = [dyn('x', [K]), konst('W', [K, M], W), konst('s', [M], S), konst('t', [M], Tt), dyn('h', [M]), dyn('y', [M])];
-  const nodes = [node('fc', 'Dense', opts.bias === false ? ['x', 'W'] : ['x', 'W', 'B'], ['h']), node('bn', 'Affine', ['h', 's', 't'], ['y'])];
+  const nodes: Node[] = [node('fc', 'Dense', opts.bias === false ? ['x', 'W'] : ['x', 'W', 'B'], ['h']), node('bn', 'Affine', ['h', 's', 't'], ['y'])];
   if (opts.bias !== false) vals.push(konst('B', [M], B));
   if (opts.extraUse) {
     vals.push(dyn('r', [M]));

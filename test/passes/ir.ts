@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
+import type { OpAttrs, OpKind } from '../../src/ir/ops.js';
 import { runFloat } from '../../src/sim/float/executor.js';
 
 export function dyn(name: string, shape: number[]): Value {
@@ -21,8 +22,16 @@ export function graph(values: Value[], nodes: Node[], inputs: string[], outputs:
   return { name: 'g', batched: true, values: vs, nodes, inputs: inputs.map(io), outputs: outputs.map(io), source: 'test' };
 }
 
-export function node(name: string, op: string, inputs: string[], outputs: string[], attrs: object = {}): Node {
-  return { name, op, inputs, outputs, attrs } as unknown as Node;
+/** Attribute argument of `node`: optional for ops without attributes, else exactly OpAttrs[K]. */
+type AttrsArg<K extends OpKind> = Record<string, never> extends OpAttrs[K] ? [attrs?: OpAttrs[K]] : [attrs: OpAttrs[K]];
+
+/**
+ * One node of op K with attributes typed by the op registry, so a misspelled or missing
+ * attribute is a compile error (checked by `npm run typecheck`), not a silently odd test graph.
+ */
+export function node<K extends OpKind>(name: string, op: K, inputs: readonly string[], outputs: readonly string[], ...[attrs]: AttrsArg<K>): Node<K> {
+  const n = { name, op, inputs, outputs, attrs: attrs ?? ({} as OpAttrs[K]) };
+  return n as Node<K>;
 }
 
 /** Runs both graphs on the same inputs and checks every output agrees within float32 rounding. */

@@ -67,10 +67,34 @@ describe('applyRules', () => {
     expect(out.values.has('s')).toBe(false);
   });
 
-  it('stops a rule that never reaches a fixpoint', () => {
+  it('stops a rule that rewrites a node into itself, naming the rule and node', () => {
     const h = graph([dyn('x', [2]), dyn('y', [2])], [node('r', 'Relu', ['x'], ['y'])], ['x'], ['y']);
     const forever: Rule = (n, i) => (n.op === 'Relu' ? { remove: [i], add: [{ ...n }] } : null);
-    expect(() => applyRules(h, [forever])).toThrow(/fixpoint/);
+    expect(() => applyRules(h, [forever])).toThrow(/rewrite rules loop: after 1 rewrite\(s\) .*rule 'forever' at node 'r'/);
+  });
+
+  it('stops two rules that undo each other, naming both', () => {
+    // Relu -> Clip(0, inf) and back: each step is a new graph, the second returns to the first.
+    const h = graph([dyn('x', [2]), dyn('y', [2])], [node('r', 'Relu', ['x'], ['y'])], ['x'], ['y']);
+    const toClip: Rule = (n, i) => (n.op === 'Relu' ? { remove: [i], add: [node('c', 'Clip', n.inputs, n.outputs, { min: 0, max: Infinity })] } : null);
+    const toRelu: Rule = (n, i) => (n.op === 'Clip' ? { remove: [i], add: [node('r', 'Relu', n.inputs, n.outputs, {})] } : null);
+    expect(() => applyRules(h, [toClip, toRelu])).toThrow(/after 2 rewrite\(s\) the graph is back to what it was after step 0 \(rule 'toClip' at node 'r', rule 'toRelu' at node 'c'\)/);
+  });
+
+  it('does not mistake a graph that changes only in constant contents or attrs for a loop', () => {
+    // Counts a constant down from 3 to 0 in place (same names, new data each step): a fixpoint, not a loop.
+    const h = graph([dyn('x', [1]), konst('k', [1], [3]), dyn('y', [1])], [node('add', 'Add', ['x', 'k'], ['y'])], ['x'], ['y']);
+    const countDown: Rule = (n, i, ctx) => {
+      const k = ctx.constOf('k');
+      if (n.op !== 'Add' || !k || k.data[0]! <= 0) return null;
+      return { remove: [i], add: [{ ...n }], values: [{ ...k, data: Float32Array.of(k.data[0]! - 1) }] };
+    };
+    const out = applyRules(h, [countDown]);
+    expect(Array.from(out.values.get('k')!.data!)).toEqual([0]);
+    // Attributes count too: LeakyRelu alpha 0.5 -> 0.25 -> 0.125 stops at 0.125.
+    const l = graph([dyn('x', [1]), dyn('y', [1])], [node('l', 'LeakyRelu', ['x'], ['y'], { alpha: 0.5 })], ['x'], ['y']);
+    const halve: Rule = (n, i) => (n.op === 'LeakyRelu' && n.attrs.alpha > 0.2 ? { remove: [i], add: [{ ...n, attrs: { alpha: n.attrs.alpha / 2 } }] } : null);
+    expect(applyRules(l, [halve]).nodes[0]!.attrs).toEqual({ alpha: 0.125 });
   });
 });
 
