@@ -10,19 +10,30 @@ import type { Graph, Node } from '../ir/graph.js';
 import { numel } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { NnInputError } from '../util/tensor.js';
-import { constRaws, literal } from './literals.js';
+import { constRaws, rawLiteral, romWord } from './literals.js';
 import type { NameTable } from './names.js';
 
 export type Strategy = 'latency' | 'resource';
 
+/**
+ * How a constant array is stored in the emitted C++ (recorded in nn2hls.json, explained in the
+ * project README): `raw-bits` arrays hold each element's raw as an integer ROM word of the
+ * element's width and signedness (literals.ts), re-typed to `value` by the kernels; `index`
+ * arrays are plain `int` index maps the emitter computed (no fixed-point values).
+ */
+export type ConstStorage =
+  | { readonly encoding: 'raw-bits'; readonly value: FixedType }
+  | { readonly encoding: 'index' };
+
 export interface ConstArray {
   /** C++ identifier (also the file name weights/<id>.h). */
   readonly id: string;
-  /** Element type, already rendered. */
+  /** Element type as declared, already rendered (a ROM word type for raw-bits arrays). */
   readonly ctype: string;
   readonly items: readonly string[];
   /** What it holds, for the header comment (sanitized names only). */
   readonly doc: string;
+  readonly storage: ConstStorage;
 }
 
 export interface Layer {
@@ -144,14 +155,25 @@ export function constArray(ctx: LowerContext, out: ConstArray[], value: string, 
   const { raws, type } = constRaws(ctx.g, value);
   const id = ctx.names.fresh(hint, 'c');
   ctx.constIds.set(value, id);
-  out.push({ id, ctype: renderType(type), items: raws.map((r) => literal(r, type)), doc });
+  out.push(romArray(id, type, raws, doc));
   return id;
 }
 
-/** A constant array the backend derives itself (clip bounds, bipolar levels, index maps...). */
-export function ownArray(ctx: LowerContext, out: ConstArray[], hint: string, ctype: string, items: string[], doc: string): string {
+function romArray(id: string, type: FixedType, raws: readonly bigint[], doc: string): ConstArray {
+  return { id, ctype: romWord(type), items: raws.map(rawLiteral), doc, storage: { encoding: 'raw-bits', value: type } };
+}
+
+/** A fixed-point constant array the backend derives itself (clip bounds, bipolar levels, pad value...), given by its raws. */
+export function ownArray(ctx: LowerContext, out: ConstArray[], hint: string, type: FixedType, raws: readonly bigint[], doc: string): string {
   const id = ctx.names.fresh(hint, 'c');
-  out.push({ id, ctype, items, doc });
+  out.push(romArray(id, type, raws, doc));
+  return id;
+}
+
+/** An index map the backend computes (plain `int` elements). */
+export function indexArray(ctx: LowerContext, out: ConstArray[], hint: string, items: ArrayLike<number>, doc: string): string {
+  const id = ctx.names.fresh(hint, 'c');
+  out.push({ id, ctype: 'int', items: Array.from(items, String), doc, storage: { encoding: 'index' } });
   return id;
 }
 

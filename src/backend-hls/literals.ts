@@ -1,37 +1,27 @@
 /**
- * Exact C++ literals for fixed-point constants. A constant's raws are
- * `quantizeDouble(value, const.fixed)` (docs/fixed-point.md); we print each raw r of a type with
- * F fraction bits as the exact decimal of r·2^-F (a terminating decimal), which every
- * correctly rounding C++ compiler turns into the double r·2^-F exactly — representable because
- * constant widths are at most 53 bits — and assigning that double to the ap_fixed type
- * reproduces r bit for bit. Output depends only on the raws, so it is deterministic.
+ * Exact C++ text for constant arrays (weights, biases, tables, constant operands). A constant's
+ * raws are `quantizeDouble(value, const.fixed)` (docs/fixed-point.md). Arrays are stored as ROM
+ * words: each raw r printed as an integer literal of `nn2hls::rom_word<W, S>::type` — a plain
+ * C++ integer of the smallest standard width in C simulation, ap_int/ap_uint<W> in synthesis
+ * (nn_common.h) — which the kernels re-type bit for bit with `nn2hls::rom<T>`. That is exact by
+ * construction (no decimal, no double, no rounding), and g++ compiles it in time linear in the
+ * number of elements, whereas an ap_fixed array with one literal per element costs one
+ * constructor call per element in a static initializer (issue #18: 11 GB and a compiler crash
+ * at a million weights). Output depends only on the raws, so it is deterministic.
  */
-import { type FixedType, fracBits } from '../ir/fixed.js';
+import type { FixedType } from '../ir/fixed.js';
 import { type Graph, isConst, valueOf } from '../ir/graph.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 
-/** Exact decimal text of raw·2^-frac. */
-export function exactDecimal(raw: bigint, frac: number): string {
-  if (frac <= 0) return (raw << BigInt(-frac)).toString();
-  const neg = raw < 0n;
-  const a = neg ? -raw : raw;
-  const ip = a >> BigInt(frac);
-  const fp = a - (ip << BigInt(frac));
-  let s = ip.toString();
-  if (fp !== 0n) {
-    // fp / 2^frac = fp·5^frac / 10^frac: exactly `frac` decimal digits.
-    const digits = (fp * 5n ** BigInt(frac)).toString().padStart(frac, '0').replace(/0+$/, '');
-    s += `.${digits}`;
-  }
-  return neg && a !== 0n ? `-${s}` : s;
+/** The ROM word type holding raws of type t (nn_common.h). */
+export function romWord(t: FixedType): string {
+  if (t.width > 64) throw new Error(`constant type of width ${t.width} cannot be stored in a 64-bit ROM word`);
+  return `nn2hls::rom_word<${t.width}, ${t.signed}>::type`;
 }
 
-export function literal(raw: bigint, t: FixedType): string {
-  if (t.width > 53) throw new Error(`constant type of width ${t.width} cannot be written as an exact double literal`);
-  const s = exactDecimal(raw, fracBits(t));
-  // A bare integer literal beyond int's range needs a suffix to stay an integer constant.
-  if (!s.includes('.') && (BigInt(s) > 2147483647n || BigInt(s) < -2147483647n)) return `${s}LL`;
-  return s;
+/** A raw as an integer literal; beyond int's range it carries LL so it stays an integer constant on every ABI. */
+export function rawLiteral(raw: bigint): string {
+  return raw > 2147483647n || raw < -2147483647n ? `${raw}LL` : raw.toString();
 }
 
 /** Raws of a typed constant of the quantized graph, exactly as the simulator computes them. */
@@ -42,9 +32,9 @@ export function constRaws(g: Graph, name: string): { raws: bigint[]; type: Fixed
   return { raws: Array.from(v.data, (x) => quantizeDouble(x, t)), type: t };
 }
 
-/** Body of a C++ brace initializer, 8 items per line. */
-export function initList(items: readonly string[], indent = '    '): string {
+/** Body of a C++ brace initializer, `perLine` items per line. */
+export function initList(items: readonly string[], indent = '    ', perLine = 8): string {
   const lines: string[] = [];
-  for (let i = 0; i < items.length; i += 8) lines.push(indent + items.slice(i, i + 8).join(', '));
+  for (let i = 0; i < items.length; i += perLine) lines.push(indent + items.slice(i, i + perLine).join(', '));
   return lines.join(',\n');
 }

@@ -14,10 +14,9 @@ import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 import {
-  bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, ownArray,
+  bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
   tableStruct, unsupported,
 } from './layer.js';
-import { literal } from './literals.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 
 function common(ctx: LowerContext, node: Node) {
@@ -62,7 +61,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       kind = 'U_LEAKY';
       pT = node.prec!.types!['alpha']!;
       const alpha = quantizeDouble((node.attrs as { alpha: number }).alpha, pT);
-      p = ownArray(ctx, consts, `${id}_alpha`, renderType(pT), [literal(alpha, pT)], `negative slope of ${id}`);
+      p = ownArray(ctx, consts, `${id}_alpha`, pT, [alpha], `negative slope of ${id}`);
       break;
     }
     case 'PRelu': {
@@ -88,7 +87,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       const loY = Number.isFinite(min) ? quantizeDouble(min, yT) : 0n;
       const hiY = Number.isFinite(max) ? quantizeDouble(max, yT) : 0n;
       pT = yT;
-      p = ownArray(ctx, consts, `${id}_bounds`, renderType(yT), [literal(loY, yT), literal(hiY, yT)], `clip results of ${id}`);
+      p = ownArray(ctx, consts, `${id}_bounds`, yT, [loY, hiY], `clip results of ${id}`);
       extra.push((c) => c.b('has_lo', min !== -Infinity).ll('lo', lo).b('has_hi', max !== Infinity).ll('hi', hi));
       break;
     }
@@ -98,8 +97,8 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       pT = yT;
       qT = yT;
       const data = Array.from(s.data!);
-      p = ownArray(ctx, consts, `${id}_pos`, renderType(yT), data.map((v) => literal(quantizeDouble(v, yT), yT)), `+scale of ${id}`);
-      q = ownArray(ctx, consts, `${id}_neg`, renderType(yT), data.map((v) => literal(quantizeDouble(-v, yT), yT)), `-scale of ${id}`);
+      p = ownArray(ctx, consts, `${id}_pos`, yT, Array.from(data, (v) => quantizeDouble(v, yT)), `+scale of ${id}`);
+      q = ownArray(ctx, consts, `${id}_neg`, yT, Array.from(data, (v) => quantizeDouble(-v, yT)), `-scale of ${id}`);
       extra.push((c) => c.nested(bcastStruct('pb', node, s.shape, x.shape)));
       break;
     }
@@ -215,9 +214,9 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const yT = y.fixed!;
   const map = movementIndexMap(ctx.g, node);
   const consts: ConstArray[] = [];
-  const mId = ownArray(ctx, consts, `${id}_map`, 'int', Array.from(map, String), `source index of each output element of ${id}`);
+  const mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
   const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
-  const padId = ownArray(ctx, consts, `${id}_pad`, renderType(yT), [literal(padRaw, yT)], `pad value of ${id}`);
+  const padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).u('n_in', numel(x.shape)).u('n', map.length).u('reuse', reuse);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,

@@ -80,6 +80,15 @@ function summaryJson(p: Plan, samples: number): string {
       stream_kernel: o.io === 'stream' ? (l.stream && l.strategy === 'latency' ? 'native' : 'buffered') : undefined,
     })),
     testbench: { samples },
+    weight_storage: p.layers.flatMap((l) =>
+      l.consts.map((c) => ({
+        array: c.id,
+        layer: l.id,
+        elements: c.items.length,
+        encoding: c.storage.encoding,
+        ...(c.storage.encoding === 'raw-bits' ? { type: renderType(c.storage.value), word_bits: c.storage.value.width } : {}),
+      })),
+    ),
   };
   return `${JSON.stringify(json, null, 2)}\n`;
 }

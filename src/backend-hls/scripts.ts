@@ -107,7 +107,7 @@ reuse **${p.opts.reuse}** · part \`${p.opts.part}\` · clock ${p.opts.clockNs} 
 
 - \`firmware/${n}.cpp\`, \`firmware/${n}.h\`: the top function, one call per layer.
 - \`firmware/defines.h\`: port types and sizes; \`firmware/parameters.h\`: one config struct per layer.
-- \`firmware/weights/*.h\`: weights, biases and lookup tables as exact fixed-point constants.
+- \`firmware/weights/*.h\`: weights, biases and lookup tables, exact (see "Weight storage").
 - \`firmware/kernels/*.h\`: the nn2hls kernel library (templated C++).
 - \`tb/${n}_test.cpp\`, \`tb_data/\`: testbench and ${samples} samples with the outputs of nn2hls's
   bit-accurate simulator (raw integers); the testbench reports \`bit-exact: N/M samples\`.
@@ -133,5 +133,28 @@ ${ports(p.outputs)}
 Data are per sample, row-major, channels-last as in nn2hls's IR (\`nn2hls inspect\` shows the
 layouts). Regenerate the project with \`nn2hls compile\` rather than editing it; \`nn2hls csim DIR\`
 re-runs the C simulation against the simulator.
+
+${weightStorage(p)}`;
+}
+
+/** README section on how constant arrays are stored (ConstArray.storage, nn2hls.json "weight_storage"). */
+function weightStorage(p: Plan): string {
+  const arrays = p.layers.flatMap((l) => l.consts);
+  const raw = arrays.filter((c) => c.storage.encoding === 'raw-bits');
+  const elems = raw.reduce((a, c) => a + c.items.length, 0);
+  return `## Weight storage
+
+${raw.length} constant array(s) with ${elems} fixed-point element(s) in total (weights, biases, lookup
+tables, constant operands) are stored as **raw bits**: each element's stored integer (its value
+times 2^F for F fraction bits), written as an integer literal of
+\`nn2hls::rom_word<W, S>::type\` (\`firmware/kernels/nn_common.h\`). For synthesis
+(\`__SYNTHESIS__\`) that is \`ap_int<W>\`/\`ap_uint<W>\`, so each array is a constant ROM of exactly
+W-bit words, mapped to BRAM, LUTs or registers by the tool and the layer's pragmas; for a C++
+compiler it is a plain integer of the smallest standard width, so g++ compiles the tables as
+ordinary constant data in time and memory linear in their size (an \`ap_fixed\` initializer costs
+a constructor call per element, which does not scale to millions of weights). The kernels read
+an element with \`nn2hls::rom<T>(w[i])\`, which copies the bits into the layer's type \`T\`: no
+decimal, double or rounding is involved, so C simulation stays bit-exact with nn2hls's
+simulator, and the project needs no data files.${arrays.length > raw.length ? ' Index maps (Transpose, Pad, Resize) are plain `int` arrays.' : ''}
 `;
 }

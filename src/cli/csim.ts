@@ -1,7 +1,8 @@
 /**
  * `nn2hls csim DIR`: C simulation of an emitted project with g++ against Xilinx's ap_types
  * headers, checked against the TypeScript bit-accurate simulator. Builds the firmware and the
- * testbench (two g++ processes in parallel, errors and warnings shown as g++ prints them), runs
+ * testbench (two g++ translation units in parallel, errors and warnings shown as g++ prints
+ * them, a progress bar on a terminal), runs
  * the testbench on the project's tb_data (or on --input files, simulated now), and reports
  * `bit-exact: N/M samples`. On mismatches it re-runs the mismatching samples with per-layer
  * traces (io parallel) and names the first layer whose output differs from the simulator's.
@@ -19,6 +20,7 @@ import { FixedProgram } from '../sim/fixed/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
+import { progressBar } from './progress.js';
 
 interface Summary {
   name: string;
@@ -37,12 +39,22 @@ export interface CsimOptions {
   log?: (s: string) => void;
   /** Extra g++ flags (tests use them to check warnings). */
   cxxflags?: string[];
+  /** Show a progress bar on stderr while g++ runs (only when stderr is a terminal). */
+  progress?: boolean;
+}
+
+/** One g++ step of the build: a translation unit, or the link. */
+export interface BuildStep {
+  what: string;
+  ms: number;
 }
 
 export interface CsimResult {
   samples: number;
   exact: number;
   compileMs: number;
+  /** Wall time of each g++ step (units run in parallel, so they overlap). */
+  steps: BuildStep[];
   runMs: number;
   /** Lines describing the first mismatches (empty when bit-exact). */
   mismatches: string[];
@@ -105,21 +117,45 @@ function gxx(args: string[], log: (s: string) => void): Promise<void> {
   });
 }
 
-async function build(dir: string, name: string, inc: string, extra: string[], log: (s: string) => void): Promise<string> {
+async function build(dir: string, name: string, inc: string, o: CsimOptions, log: (s: string) => void): Promise<{ exe: string; steps: BuildStep[] }> {
   const b = join(dir, 'build');
   mkdirSync(b, { recursive: true });
   const own = existsSync(join(inc, 'hls_stream.h')) ? [] : ['-DNN2HLS_OWN_STREAM'];
-  // -O2 for speed; the two uninitialized-value warnings come from inlined code of the Xilinx
-  // headers (ap_private.h), not from the project, and would bury real messages.
+  // Every constant array is plain integer data (weights/*.h, see README "Weight storage"), so
+  // g++'s time and memory grow linearly with the weights and are dominated by parsing the
+  // ap_types headers: a 1M-parameter unit takes ~2 s of CPU and ~360 MB at -O2, and -O0/-O1
+  // save about 10% of that (bench/csim-build.ts), so -O2 keeps the faster simulation.
+  // The two uninitialized-value warnings come from inlined code of the Xilinx headers
+  // (ap_private.h), not from the project, and would bury real messages.
   const flags = ['-std=c++14', '-O2', '-Wall', '-Wextra', '-Wno-uninitialized', '-Wno-maybe-uninitialized',
-    `-I${join(dir, 'firmware')}`, '-isystem', inc, ...own, ...extra];
-  await Promise.all([
-    gxx([...flags, '-fno-exceptions', '-c', '-o', join(b, `${name}.o`), join(dir, 'firmware', `${name}.cpp`)], log),
-    gxx([...flags, '-c', '-o', join(b, `${name}_test.o`), join(dir, 'tb', `${name}_test.cpp`)], log),
-  ]);
-  const exe = join(b, `${name}_csim`);
-  await gxx(['-o', exe, join(b, `${name}.o`), join(b, `${name}_test.o`)], log);
-  return exe;
+    `-I${join(dir, 'firmware')}`, '-isystem', inc, ...own, ...(o.cxxflags ?? [])];
+  const steps: BuildStep[] = [];
+  const bar = o.progress ? progressBar('csim: g++') : undefined;
+  const total = 3;
+  const timed = async (what: string, args: string[]) => {
+    const t0 = performance.now();
+    // g++'s messages go on a clean line, not after the bar.
+    await gxx(args, (x) => {
+      bar?.done();
+      log(x);
+    });
+    steps.push({ what, ms: performance.now() - t0 });
+    bar?.update(steps.length, total);
+  };
+  const tick = bar ? setInterval(() => bar.update(steps.length, total), 500) : undefined;
+  try {
+    // The firmware and the testbench are independent units: two g++ processes for two cores.
+    await Promise.all([
+      timed(`firmware/${name}.cpp`, [...flags, '-fno-exceptions', '-c', '-o', join(b, `${name}.o`), join(dir, 'firmware', `${name}.cpp`)]),
+      timed(`tb/${name}_test.cpp`, [...flags, '-c', '-o', join(b, `${name}_test.o`), join(dir, 'tb', `${name}_test.cpp`)]),
+    ]);
+    const exe = join(b, `${name}_csim`);
+    await timed('link', ['-o', exe, join(b, `${name}.o`), join(b, `${name}_test.o`)]);
+    return { exe, steps };
+  } finally {
+    if (tick) clearInterval(tick);
+    bar?.done();
+  }
 }
 
 function runTb(exe: string, cwd: string, args: string[]): string {
@@ -194,7 +230,7 @@ export async function runCsim(dir: string, o: CsimOptions = {}): Promise<CsimRes
     writeFileSync(expPath, `${expected.join('\n')}\n`);
   }
   const t0 = performance.now();
-  const exe = await build(dir, s.name, inc, o.cxxflags ?? [], log);
+  const { exe, steps } = await build(dir, s.name, inc, o, log);
   const t1 = performance.now();
   const resPath = join(dir, 'build', 'results.txt');
   runTb(exe, dir, [inPath, expPath, resPath]);
@@ -224,7 +260,7 @@ export async function runCsim(dir: string, o: CsimOptions = {}): Promise<CsimRes
     }
     mismatches.push(line);
   }
-  return { samples: want.length, exact, compileMs: t1 - t0, runMs: t2 - t1, mismatches };
+  return { samples: want.length, exact, compileMs: t1 - t0, steps, runMs: t2 - t1, mismatches };
 }
 
 export function register(program: Command): void {
@@ -237,7 +273,7 @@ export function register(program: Command): void {
     .action(async (dir: string, f: { hlsInclude?: string; input: string[] }) => {
       const log = (x: string) => process.stdout.write(`${x}\n`);
       const inputs = f.input.length ? f.input.map(readInputTensor) : undefined;
-      const r = await runCsim(dir, { ...(f.hlsInclude ? { hlsInclude: f.hlsInclude } : {}), ...(inputs ? { inputs } : {}), log });
+      const r = await runCsim(dir, { ...(f.hlsInclude ? { hlsInclude: f.hlsInclude } : {}), ...(inputs ? { inputs } : {}), log, progress: true });
       log(`g++ build: ${(r.compileMs / 1000).toFixed(1)} s; csim: ${r.samples} samples in ${(r.runMs / 1000).toFixed(2)} s (${(r.samples / Math.max(r.runMs / 1000, 1e-9)).toFixed(0)} samples/s)`);
       log(`bit-exact: ${r.exact}/${r.samples} samples`);
       for (const m of r.mismatches) log(`  ${m}`);

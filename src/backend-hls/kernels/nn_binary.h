@@ -13,12 +13,12 @@ namespace nn2hls {
 
 enum binary_op { B_ADD, B_SUB, B_MUL, B_MAX, B_MIN };
 
-template <class CFG>
-void binary(const typename CFG::a_t a[], const typename CFG::b_t b[], typename CFG::out_t y[CFG::n]) {
+template <class CFG, class AW, class BW>
+void binary(const AW a[], const BW b[], typename CFG::out_t y[CFG::n]) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned i = 0; i < CFG::n; i++) {
-    const typename CFG::a_t u = a[bcast_index<typename CFG::ab>(i)];
-    const typename CFG::b_t v = b[bcast_index<typename CFG::bb>(i)];
+    const typename CFG::a_t u = rom<typename CFG::a_t>(a[bcast_index<typename CFG::ab>(i)]);
+    const typename CFG::b_t v = rom<typename CFG::b_t>(b[bcast_index<typename CFG::bb>(i)]);
     if (CFG::op == B_ADD) {
       y[i] = u + v;
     } else if (CFG::op == B_SUB) {

@@ -57,6 +57,61 @@ void set_raw(ap_int_base<W, S>& v, const ap_int_base<W2, S2>& r) {
   v = r;
 }
 
+// Constant arrays (weights, biases, tables, constant operands) are stored as ROM words: each
+// element's raw bits as an integer of the element's width and signedness, so the value is
+// exactly raw * 2^-F and nothing is rounded. HLS sees a constant ap_int/ap_uint array (a ROM of
+// exactly W-bit words); a C++ compiler sees a plain integer array of the smallest standard
+// width, which is constant data it compiles in time linear in the number of elements (an
+// ap_fixed array with a literal per element costs one constructor call per element).
+// Kernels read an element with rom<T>(a[i]), which re-types the bits as T (see README.md,
+// "Weight storage").
+template <int BYTES, bool S>
+struct c_int;
+template <> struct c_int<1, true> { typedef signed char type; };
+template <> struct c_int<2, true> { typedef short type; };
+template <> struct c_int<4, true> { typedef int type; };
+template <> struct c_int<8, true> { typedef long long type; };
+template <> struct c_int<1, false> { typedef unsigned char type; };
+template <> struct c_int<2, false> { typedef unsigned short type; };
+template <> struct c_int<4, false> { typedef unsigned int type; };
+template <> struct c_int<8, false> { typedef unsigned long long type; };
+
+#ifdef __SYNTHESIS__
+template <int W, bool S>
+struct rom_word;
+template <int W>
+struct rom_word<W, true> { typedef ap_int<W> type; };
+template <int W>
+struct rom_word<W, false> { typedef ap_uint<W> type; };
+#else
+template <int W, bool S>
+struct rom_word {
+  typedef typename c_int<(W <= 8 ? 1 : W <= 16 ? 2 : W <= 32 ? 4 : 8), S>::type type;
+};
+#endif
+
+// A run-time value (already of type T) is read as it is.
+template <class T>
+inline const T& rom(const T& x) {
+  return x;
+}
+
+// A ROM word of a C++ integer type (C simulation): T with the same raw bits.
+template <class T>
+inline T rom(long long bits) {
+  T v;
+  set_raw(v, ap_int_base<64, true>(bits));
+  return v;
+}
+
+// A ROM word of an ap_int/ap_uint type (synthesis): T with the same raw bits.
+template <class T, int W, bool S>
+inline T rom(const ap_int_base<W, S>& bits) {
+  T v;
+  set_raw(v, bits);
+  return v;
+}
+
 // Lookup-table index of x: clamp((raw(x) - TAB::base) >> TAB::shift, 0, TAB::size - 1).
 // TAB::iw is wide enough to hold raw(x) - base exactly (chosen by the emitter).
 template <class TAB, class T>

@@ -21,17 +21,17 @@ namespace nn2hls {
 
 // One output pixel from an input held in x (rows of width in_w, `x_rows` rows, circularly
 // indexed when x is a line buffer). Shared by both schedules so they cannot disagree.
-template <class CFG, unsigned X_ROWS>
+template <class CFG, unsigned X_ROWS, class WW, class BW>
 void conv_pixel(const typename CFG::in_t x[X_ROWS * CFG::in_w * CFG::cin], int oh, int ow,
-                typename CFG::out_t y[CFG::cout], const typename CFG::weight_t w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
-                const typename CFG::bias_t b[CFG::cout]) {
+                typename CFG::out_t y[CFG::cout], const WW w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
+                const BW b[CFG::cout]) {
 NN2HLS_PRAGMA(HLS INLINE)
   const unsigned cin_g = CFG::cin / CFG::group;
   const unsigned cout_g = CFG::cout / CFG::group;
   for (unsigned co = 0; co < CFG::cout; co++) {
     const unsigned g = co / cout_g;
     typename CFG::accum_t acc = 0;
-    if (CFG::has_bias) acc = b[co];
+    if (CFG::has_bias) acc = rom<typename CFG::bias_t>(b[co]);
     for (unsigned kh = 0; kh < CFG::k_h; kh++) {
       const int ih = oh * (int)CFG::s_h + (int)(kh * CFG::d_h) - (int)CFG::p_top;
       for (unsigned kw = 0; kw < CFG::k_w; kw++) {
@@ -40,7 +40,7 @@ NN2HLS_PRAGMA(HLS INLINE)
           const unsigned row = (unsigned)ih % X_ROWS;
           for (unsigned ci = 0; ci < cin_g; ci++) {
             acc = acc + x[(row * CFG::in_w + (unsigned)iw) * CFG::cin + g * cin_g + ci] *
-                            w[((kh * CFG::k_w + kw) * cin_g + ci) * CFG::cout + co];
+                            rom<typename CFG::weight_t>(w[((kh * CFG::k_w + kw) * cin_g + ci) * CFG::cout + co]);
           }
         }
       }
@@ -49,11 +49,11 @@ NN2HLS_PRAGMA(HLS INLINE)
   }
 }
 
-template <class CFG>
+template <class CFG, class WW, class BW>
 void conv2d(const typename CFG::in_t x[CFG::rows * CFG::in_h * CFG::in_w * CFG::cin],
             typename CFG::out_t y[CFG::rows * CFG::out_h * CFG::out_w * CFG::cout],
-            const typename CFG::weight_t w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
-            const typename CFG::bias_t b[CFG::cout]) {
+            const WW w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
+            const BW b[CFG::cout]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
     for (unsigned p = 0; p < CFG::out_h * CFG::out_w; p++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
@@ -73,10 +73,10 @@ int conv_ready_row(int oh) {
   return last;
 }
 
-template <class CFG>
+template <class CFG, class WW, class BW>
 void conv2d_stream(hls::stream<pack<typename CFG::in_t, CFG::cin> >& in, hls::stream<pack<typename CFG::out_t, CFG::cout> >& out,
-                   const typename CFG::weight_t w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
-                   const typename CFG::bias_t b[CFG::cout]) {
+                   const WW w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
+                   const BW b[CFG::cout]) {
   typename CFG::in_t lb[CFG::lb_rows * CFG::in_w * CFG::cin];
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lb complete)
   for (unsigned r = 0; r < CFG::rows; r++) {

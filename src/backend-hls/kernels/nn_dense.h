@@ -15,24 +15,24 @@
 
 namespace nn2hls {
 
-template <class CFG>
+template <class CFG, class WW, class BW>
 void dense_latency(const typename CFG::in_t x[CFG::rows * CFG::n_in], typename CFG::out_t y[CFG::rows * CFG::n_out],
-                   const typename CFG::weight_t w[CFG::n_in * CFG::n_out], const typename CFG::bias_t b[CFG::n_out]) {
+                   const WW w[CFG::n_in * CFG::n_out], const BW b[CFG::n_out]) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
 NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
   for (unsigned r = 0; r < CFG::rows; r++) {
     for (unsigned m = 0; m < CFG::n_out; m++) {
       typename CFG::accum_t acc = 0;
-      if (CFG::has_bias) acc = b[m];
-      for (unsigned k = 0; k < CFG::n_in; k++) acc = acc + x[r * CFG::n_in + k] * w[k * CFG::n_out + m];
+      if (CFG::has_bias) acc = rom<typename CFG::bias_t>(b[m]);
+      for (unsigned k = 0; k < CFG::n_in; k++) acc = acc + x[r * CFG::n_in + k] * rom<typename CFG::weight_t>(w[k * CFG::n_out + m]);
       y[r * CFG::n_out + m] = acc;
     }
   }
 }
 
-template <class CFG>
+template <class CFG, class WW, class BW>
 void dense_resource(const typename CFG::in_t x[CFG::rows * CFG::n_in], typename CFG::out_t y[CFG::rows * CFG::n_out],
-                    const typename CFG::weight_t w[CFG::n_in * CFG::n_out], const typename CFG::bias_t b[CFG::n_out]) {
+                    const WW w[CFG::n_in * CFG::n_out], const BW b[CFG::n_out]) {
 NN2HLS_PRAGMA(HLS INLINE)
 NN2HLS_PRAGMA(HLS ARRAY_RESHAPE variable=w cyclic factor=CFG::block)
   typename CFG::accum_t acc[CFG::n_out];
@@ -41,7 +41,7 @@ NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
     for (unsigned m = 0; m < CFG::n_out; m++) {
 NN2HLS_PRAGMA(HLS UNROLL)
       acc[m] = 0;
-      if (CFG::has_bias) acc[m] = b[m];
+      if (CFG::has_bias) acc[m] = rom<typename CFG::bias_t>(b[m]);
     }
     for (unsigned s = 0; s < CFG::reuse; s++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=1)
@@ -51,7 +51,7 @@ NN2HLS_PRAGMA(HLS UNROLL)
         if (i < CFG::n_in * CFG::n_out) {
           const unsigned k = i / CFG::n_out;
           const unsigned m = i % CFG::n_out;
-          acc[m] = acc[m] + x[r * CFG::n_in + k] * w[i];
+          acc[m] = acc[m] + x[r * CFG::n_in + k] * rom<typename CFG::weight_t>(w[i]);
         }
       }
     }
@@ -62,14 +62,14 @@ NN2HLS_PRAGMA(HLS UNROLL)
   }
 }
 
-template <class CFG>
+template <class CFG, class WW, class BW>
 void dense(const typename CFG::in_t x[CFG::rows * CFG::n_in], typename CFG::out_t y[CFG::rows * CFG::n_out],
-           const typename CFG::weight_t w[CFG::n_in * CFG::n_out], const typename CFG::bias_t b[CFG::n_out]) {
+           const WW w[CFG::n_in * CFG::n_out], const BW b[CFG::n_out]) {
 NN2HLS_PRAGMA(HLS INLINE)
   if (CFG::strategy == STRATEGY_RESOURCE) {
-    dense_resource<CFG>(x, y, w, b);
+    dense_resource<CFG, WW, BW>(x, y, w, b);
   } else {
-    dense_latency<CFG>(x, y, w, b);
+    dense_latency<CFG, WW, BW>(x, y, w, b);
   }
 }
 

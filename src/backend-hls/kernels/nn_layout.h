@@ -14,22 +14,22 @@
 
 namespace nn2hls {
 
-template <class CFG>
+template <class CFG, class PW>
 void gather(const typename CFG::in_t x[CFG::n_in], typename CFG::out_t y[CFG::n], const int map[CFG::n],
-            const typename CFG::out_t pad[1]) {
+            const PW pad[1]) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned j = 0; j < CFG::n; j++) {
     const int s = map[j];
-    if (s < 0) y[j] = pad[0];
+    if (s < 0) y[j] = rom<typename CFG::out_t>(pad[0]);
     else y[j] = x[s];
   }
 }
 
-template <class CFG>
-void concat_part(const typename CFG::in_t x[CFG::outer * CFG::chunk], typename CFG::out_t y[]) {
+template <class CFG, class XW>
+void concat_part(const XW x[CFG::outer * CFG::chunk], typename CFG::out_t y[]) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned o = 0; o < CFG::outer; o++) {
-    for (unsigned i = 0; i < CFG::chunk; i++) y[o * CFG::out_chunk + CFG::offset + i] = x[o * CFG::chunk + i];
+    for (unsigned i = 0; i < CFG::chunk; i++) y[o * CFG::out_chunk + CFG::offset + i] = rom<typename CFG::in_t>(x[o * CFG::chunk + i]);
   }
 }
 

@@ -13,10 +13,10 @@
 
 namespace nn2hls {
 
-template <class CFG>
+template <class CFG, class RW>
 void pool2d(const typename CFG::in_t x[CFG::rows * CFG::in_h * CFG::in_w * CFG::c],
             typename CFG::out_t y[CFG::rows * CFG::out_h * CFG::out_w * CFG::c],
-            const typename CFG::recip_t recip[CFG::k_h * CFG::k_w + 1]) {
+            const RW recip[CFG::k_h * CFG::k_w + 1]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
     for (unsigned p = 0; p < CFG::out_h * CFG::out_w; p++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
@@ -47,7 +47,7 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
         if (CFG::is_max) {
           y[o] = m;
         } else {
-          y[o] = sum * recip[count];
+          y[o] = sum * rom<typename CFG::recip_t>(recip[count]);
         }
       }
     }

@@ -28,11 +28,11 @@ enum rec_act_t { RA_TABLE = 0, RA_RELU = 1, RA_LEAKY = 2, RA_THRESH = 3, RA_AFFI
 // One activation: A::kind; RA_TABLE reads table[table_index<A::tab>(v)]; RA_RELU v > 0 ? v : 0;
 // RA_THRESH raw(v) > A::thr ? v : 0; RA_LEAKY v >= 0 ? v : v*alpha; RA_AFFINE v*alpha + beta
 // (exact, then one cast into OUT). alpha/beta are given as raws of A::alpha_t / A::beta_t.
-template <class A, class OUT, class T>
-OUT rec_act(const T& v, const typename A::table_t* table) {
+template <class A, class OUT, class T, class TW>
+OUT rec_act(const T& v, const TW* table) {
   OUT o = 0;
   if (A::kind == RA_TABLE) {
-    o = table[table_index<typename A::tab>(v)];
+    o = rom<typename A::table_t>(table[table_index<typename A::tab>(v)]);
   } else if (A::kind == RA_RELU) {
     if (v > 0) o = v;
   } else if (A::kind == RA_THRESH) {
@@ -65,39 +65,37 @@ typename CFG::gate_t rec_gate(const T& acc) {
 }
 
 // acc = Wb (with_w) + Rb (with_r) + x.W (with_w) + h.R (with_r), one cast into accum_t per term.
-template <class CFG, class HT>
+template <class CFG, class HT, class WW, class RW, class BW>
 typename CFG::accum_t rec_row(unsigned d, unsigned k, const typename CFG::x_t* x, const HT* hv, bool with_w, bool with_r,
-                              const typename CFG::weight_t* w, const typename CFG::rweight_t* r,
-                              const typename CFG::bias_t* b) {
+                              const WW* w, const RW* r, const BW* b) {
 NN2HLS_PRAGMA(HLS INLINE)
   const unsigned GH = CFG::gates * CFG::n_hidden;
   typename CFG::accum_t acc = 0;
   if (CFG::has_bias) {
-    if (with_w) acc = b[d * 2 * GH + k];
-    if (with_r) acc = acc + b[d * 2 * GH + GH + k];
+    if (with_w) acc = rom<typename CFG::bias_t>(b[d * 2 * GH + k]);
+    if (with_r) acc = acc + rom<typename CFG::bias_t>(b[d * 2 * GH + GH + k]);
   }
   if (with_w) {
     for (unsigned i = 0; i < CFG::n_in; i++) {
 NN2HLS_PRAGMA(HLS UNROLL)
-      acc = acc + x[i] * w[(d * GH + k) * CFG::n_in + i];
+      acc = acc + x[i] * rom<typename CFG::weight_t>(w[(d * GH + k) * CFG::n_in + i]);
     }
   }
   if (with_r) {
     for (unsigned j = 0; j < CFG::n_hidden; j++) {
 NN2HLS_PRAGMA(HLS UNROLL)
-      acc = acc + hv[j] * r[(d * GH + k) * CFG::n_hidden + j];
+      acc = acc + hv[j] * rom<typename CFG::rweight_t>(r[(d * GH + k) * CFG::n_hidden + j]);
     }
   }
   return acc;
 }
 
 // One direction of one sequence: runs the T steps and writes y[.., t, d, ..].
-template <class CFG, class DIR>
+// Parameter arrays are ROM words (or, for h0/c0, run-time values) read through rom<T>.
+template <class CFG, class DIR, class WW, class RW, class BW, class PW, class H0W, class C0W, class TFW, class TGW, class THW>
 void recurrent_dir(unsigned n, unsigned d, const typename CFG::x_t* x, typename CFG::out_t* y,
-                   const typename CFG::weight_t* w, const typename CFG::rweight_t* r, const typename CFG::bias_t* b,
-                   const typename CFG::peep_t* p, const typename CFG::h0_t* h0, const typename CFG::c0_t* c0,
-                   const typename DIR::f::table_t* tf, const typename DIR::g::table_t* tg,
-                   const typename DIR::h::table_t* th) {
+                   const WW* w, const RW* r, const BW* b, const PW* p, const H0W* h0, const C0W* c0,
+                   const TFW* tf, const TGW* tg, const THW* th) {
   typedef typename CFG::out_t h_t;
   typedef typename CFG::state_t s_t;
   typedef typename CFG::act_t a_t;
@@ -122,8 +120,8 @@ NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rg complete)
   for (unsigned j = 0; j < H; j++) {
     h[j] = 0;
     c[j] = 0;
-    if (CFG::has_h0) h[j] = h0[(n * D + d) * H + j];
-    if (CFG::has_c0) c[j] = c0[(n * D + d) * H + j];
+    if (CFG::has_h0) h[j] = rom<typename CFG::h0_t>(h0[(n * D + d) * H + j]);
+    if (CFG::has_c0) c[j] = rom<typename CFG::c0_t>(c0[(n * D + d) * H + j]);
   }
   const bool reverse = CFG::reverse || d == 1;
   for (unsigned s = 0; s < CFG::steps; s++) {
@@ -138,20 +136,20 @@ NN2HLS_PRAGMA(HLS UNROLL)
 NN2HLS_PRAGMA(HLS UNROLL)
         const s_t cp = c[j];
         acc_t ai = acc[j];
-        if (CFG::has_peep) ai = ai + p[d * 3 * H + j] * cp;
+        if (CFG::has_peep) ai = ai + rom<typename CFG::peep_t>(p[d * 3 * H + j]) * cp;
         const a_t ig = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(ai), tf);
         a_t fg;
         if (CFG::input_forget) {
           fg = one - ig;
         } else {
           acc_t af = acc[2 * H + j];
-          if (CFG::has_peep) af = af + p[d * 3 * H + 2 * H + j] * cp;
+          if (CFG::has_peep) af = af + rom<typename CFG::peep_t>(p[d * 3 * H + 2 * H + j]) * cp;
           fg = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(af), tf);
         }
         const a_t gg = rec_act<typename DIR::g, a_t>(rec_gate<CFG>(acc[3 * H + j]), tg);
         const s_t cn = fg * cp + ig * gg;
         acc_t ao = acc[H + j];
-        if (CFG::has_peep) ao = ao + p[d * 3 * H + H + j] * cn;
+        if (CFG::has_peep) ao = ao + rom<typename CFG::peep_t>(p[d * 3 * H + H + j]) * cn;
         const a_t og = rec_act<typename DIR::f, a_t>(rec_gate<CFG>(ao), tf);
         c[j] = cn;
         const a_t hc = rec_act<typename DIR::h, a_t>(cn, th);
@@ -212,14 +210,12 @@ NN2HLS_PRAGMA(HLS UNROLL)
 
 // The layer: every sequence, every direction (direction 1 runs backward with its own
 // parameters and activations, CFG::d1).
-template <class CFG>
+template <class CFG, class WW, class RW, class BW, class PW, class H0W, class C0W, class TF0, class TG0, class TH0, class TF1,
+          class TG1, class TH1>
 void recurrent(const typename CFG::x_t x[CFG::rows * CFG::steps * CFG::n_in],
                typename CFG::out_t y[CFG::rows * CFG::steps * CFG::n_dir * CFG::n_hidden],
-               const typename CFG::weight_t* w, const typename CFG::rweight_t* r, const typename CFG::bias_t* b,
-               const typename CFG::peep_t* p, const typename CFG::h0_t* h0, const typename CFG::c0_t* c0,
-               const typename CFG::d0::f::table_t* tf0, const typename CFG::d0::g::table_t* tg0,
-               const typename CFG::d0::h::table_t* th0, const typename CFG::d1::f::table_t* tf1,
-               const typename CFG::d1::g::table_t* tg1, const typename CFG::d1::h::table_t* th1) {
+               const WW* w, const RW* r, const BW* b, const PW* p, const H0W* h0, const C0W* c0,
+               const TF0* tf0, const TG0* tg0, const TH0* th0, const TF1* tf1, const TG1* tg1, const TH1* th1) {
   for (unsigned n = 0; n < CFG::rows; n++) {
     recurrent_dir<CFG, typename CFG::d0>(n, 0, x, y, w, r, b, p, h0, c0, tf0, tg0, th0);
     if (CFG::n_dir == 2) recurrent_dir<CFG, typename CFG::d1>(n, 1, x, y, w, r, b, p, h0, c0, tf1, tg1, th1);

@@ -11,9 +11,9 @@
 
 namespace nn2hls {
 
-template <class CFG>
+template <class CFG, class EW, class IW>
 void softmax(const typename CFG::in_t x[CFG::outer * CFG::len * CFG::inner], typename CFG::out_t y[CFG::outer * CFG::len * CFG::inner],
-             const typename CFG::exp_t exp_table[CFG::exp_tab::size], const typename CFG::inv_t inv_table[CFG::inv_tab::size]) {
+             const EW exp_table[CFG::exp_tab::size], const IW inv_table[CFG::inv_tab::size]) {
   for (unsigned s = 0; s < CFG::outer * CFG::inner; s++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
     const unsigned base = (s / CFG::inner) * CFG::len * CFG::inner + s % CFG::inner;
@@ -26,10 +26,10 @@ NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=e complete)
     typename CFG::sum_t sum = 0;
     for (unsigned j = 0; j < CFG::len; j++) {
       const typename CFG::diff_t d = x[base + j * CFG::inner] - m;
-      e[j] = exp_table[table_index<typename CFG::exp_tab>(d)];
+      e[j] = rom<typename CFG::exp_t>(exp_table[table_index<typename CFG::exp_tab>(d)]);
       sum = sum + e[j];
     }
-    const typename CFG::inv_t r = inv_table[table_index<typename CFG::inv_tab>(sum)];
+    const typename CFG::inv_t r = rom<typename CFG::inv_t>(inv_table[table_index<typename CFG::inv_tab>(sum)]);
     for (unsigned j = 0; j < CFG::len; j++) y[base + j * CFG::inner] = e[j] * r;
   }
 }

@@ -2,7 +2,7 @@
 // One family, selected by CFG::kind, so io_parallel and io_stream share the per-element code:
 //   COPY     y = x                               (Reshape, Identity, QONNX Quant: the cast is the op)
 //   RELU     x > 0 ? x : 0
-//   LEAKY    x >= 0 ? x : x * p[0]               (p[0] = alpha in its own type; exact product)
+//   LEAKY    x >= 0 ? x : x * rom<typename CFG::p_t>(p[0])               (p[0] = alpha in its own type; exact product)
 //   PRELU    x >= 0 ? x : x * p[bcast(i)]        (slope broadcast to x)
 //   THRESH   raw(x) > thr ? x : 0                (thr = floor(alpha * 2^F), exact comparison)
 //   CLIP     raw(x) < lo ? p[0] : raw(x) > hi ? p[1] : x   (lo = ceil(min*2^F), hi = floor(max*2^F))
@@ -27,13 +27,12 @@ enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U
 template <int KIND>
 struct unary_impl;
 
-#define NN2HLS_UNARY_ARGS                                                                                 \
-  typename CFG::out_t &y, const typename CFG::in_t &x, unsigned i, const typename CFG::p_t p[], \
-      const typename CFG::q_t q[]
+#define NN2HLS_UNARY_ARGS \
+  typename CFG::out_t &y, const typename CFG::in_t &x, unsigned i, const PW p[], const QW q[]
 
 template <>
 struct unary_impl<U_COPY> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)p; (void)q;
     y = x;
@@ -42,7 +41,7 @@ struct unary_impl<U_COPY> {
 
 template <>
 struct unary_impl<U_RELU> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)p; (void)q;
     if (x > 0) y = x;
@@ -52,27 +51,27 @@ struct unary_impl<U_RELU> {
 
 template <>
 struct unary_impl<U_LEAKY> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)q;
     if (x >= 0) y = x;
-    else y = x * p[0];
+    else y = x * rom<typename CFG::p_t>(p[0]);
   }
 };
 
 template <>
 struct unary_impl<U_PRELU> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)q;
     if (x >= 0) y = x;
-    else y = x * p[bcast_index<typename CFG::pb>(i)];
+    else y = x * rom<typename CFG::p_t>(p[bcast_index<typename CFG::pb>(i)]);
   }
 };
 
 template <>
 struct unary_impl<U_THRESH> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)p; (void)q;
     const long long thr = CFG::thr;
@@ -83,28 +82,28 @@ struct unary_impl<U_THRESH> {
 
 template <>
 struct unary_impl<U_CLIP> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)q;
     const long long lo = CFG::lo, hi = CFG::hi;
-    if (CFG::has_lo && raw(x) < lo) y = p[0];
-    else if (CFG::has_hi && raw(x) > hi) y = p[1];
+    if (CFG::has_lo && raw(x) < lo) y = rom<typename CFG::p_t>(p[0]);
+    else if (CFG::has_hi && raw(x) > hi) y = rom<typename CFG::p_t>(p[1]);
     else y = x;
   }
 };
 
 template <>
 struct unary_impl<U_TABLE> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)q;
-    y = p[table_index<typename CFG::tab>(x)];
+    y = rom<typename CFG::p_t>(p[table_index<typename CFG::tab>(x)]);
   }
 };
 
 template <>
 struct unary_impl<U_RELABEL> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)p; (void)q;
     typename CFG::rel_t t;
@@ -115,41 +114,41 @@ struct unary_impl<U_RELABEL> {
 
 template <>
 struct unary_impl<U_BIPOLAR> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     const unsigned k = bcast_index<typename CFG::pb>(i);
-    if (x >= 0) y = p[k];
-    else y = q[k];
+    if (x >= 0) y = rom<typename CFG::p_t>(p[k]);
+    else y = rom<typename CFG::q_t>(q[k]);
   }
 };
 
 template <>
 struct unary_impl<U_AFFINE> {
-  template <class CFG>
+  template <class CFG, class PW, class QW>
   static void apply(NN2HLS_UNARY_ARGS) {
     const unsigned c = i % CFG::c;
-    y = x * p[c] + q[c];
+    y = x * rom<typename CFG::p_t>(p[c]) + rom<typename CFG::q_t>(q[c]);
   }
 };
 
 #undef NN2HLS_UNARY_ARGS
 
-template <class CFG>
-void unary(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const typename CFG::p_t p[], const typename CFG::q_t q[]) {
+template <class CFG, class PW, class QW>
+void unary(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const PW p[], const QW q[]) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
-  for (unsigned i = 0; i < CFG::n; i++) unary_impl<CFG::kind>::template apply<CFG>(y[i], x[i], i, p, q);
+  for (unsigned i = 0; i < CFG::n; i++) unary_impl<CFG::kind>::template apply<CFG, PW, QW>(y[i], x[i], i, p, q);
 }
 
-template <class CFG>
+template <class CFG, class PW, class QW>
 void unary_stream(hls::stream<pack<typename CFG::in_t, CFG::c> >& in, hls::stream<pack<typename CFG::out_t, CFG::c> >& out,
-                  const typename CFG::p_t p[], const typename CFG::q_t q[]) {
+                  const PW p[], const QW q[]) {
   for (unsigned k = 0; k < CFG::n / CFG::c; k++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=1)
     const pack<typename CFG::in_t, CFG::c> a = in.read();
     pack<typename CFG::out_t, CFG::c> o;
     for (unsigned j = 0; j < CFG::c; j++) {
 NN2HLS_PRAGMA(HLS UNROLL)
-      unary_impl<CFG::kind>::template apply<CFG>(o.v[j], a.v[j], k * CFG::c + j, p, q);
+      unary_impl<CFG::kind>::template apply<CFG, PW, QW>(o.v[j], a.v[j], k * CFG::c + j, p, q);
     }
     out.write(o);
   }

@@ -14,7 +14,8 @@ import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
-import { compileDenseSums } from './dense-codegen.js';
+import { compileSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import { blockSamples, convWindows, windowIndex } from '../../im2col.js';
 import { NnInputError } from '../../../util/tensor.js';
 
 const TWO53 = 2 ** 53;
@@ -114,7 +115,7 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const { w: wd, init, out } = a;
   const acc = new Float64Array(M);
   if (a.exact) {
-    const sums = compileDenseSums(K, M, wd, init);
+    const sums = sumsCodegen.enabled ? compileSums(K, M, wd, init, { dropZeroWeights: true }) : null;
     if (sums) {
       return (ins) => {
         const x = ins[0]!;
@@ -210,34 +211,25 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     });
     plan.push(Int32Array.from(list));
   });
-  const K = G.taps.length * G.cin;
-  const sums = exact && at.group === 1 ? compileDenseSums(K, G.cout, w, init) : null;
-  if (sums) {
-    // Exact accumulation with one group: gather each output pixel's window (zeros where it hangs
-    // over the padding, which adds nothing) and run the layer as a generated dense product.
-    // Samples per gathered block, so the window buffer stays near 2^22 doubles (32 MiB).
-    const block = Math.max(1, Math.floor(2 ** 22 / (outPix * K)));
+  // Exact accumulation: gather each output pixel's window (zeros where it hangs over the
+  // padding, which add nothing) and run each group as a generated dense product.
+  const groups = exact && sumsCodegen.enabled ? groupSums(w, init, G.taps.length * cinG, G.cout, at.group) : null;
+  if (groups) {
+    const W = convWindows(G.inSp, G.outSp, at);
+    const K = W.taps * cinG;
+    const index = Array.from({ length: at.group }, (_, gr) => windowIndex(W, G.cin, gr * cinG, cinG));
     return (ins) => {
       const x = ins[0]!;
       const samples = x.length / (inPix * G.cin);
       const y = new Float64Array(samples * outPix * G.cout);
-      const patch = new Float64Array(Math.min(block, samples) * outPix * K);
+      const block = blockSamples(W, K, samples);
+      const patch = new Float64Array(block * outPix * K);
       for (let n0 = 0; n0 < samples; n0 += block) {
         const nb = Math.min(block, samples - n0);
-        patch.fill(0);
-        for (let nn = 0; nn < nb; nn++) {
-          const xo = (n0 + nn) * inPix * G.cin;
-          for (let op = 0; op < outPix; op++) {
-            const list = plan[op]!;
-            const po = (nn * outPix + op) * K;
-            for (let j = 0; j < list.length; j += 2) {
-              const src = xo + list[j + 1]! * G.cin;
-              const dst = po + list[j]! * G.cin;
-              for (let ci = 0; ci < G.cin; ci++) patch[dst + ci] = x[src + ci]!;
-            }
-          }
+        for (let gr = 0; gr < at.group; gr++) {
+          gatherRaws(x, n0 * inPix * G.cin, inPix * G.cin, nb, index[gr]!, patch);
+          groups[gr]!(patch, y.subarray(n0 * outPix * G.cout + gr * coutG), nb * outPix);
         }
-        sums(patch, y.subarray(n0 * outPix * G.cout), nb * outPix);
       }
       for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
       return [y];
@@ -279,6 +271,31 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     return [y];
   };
 };
+
+/** One weighted sum per group: weight [K, cout] (group gr owns columns gr·cout/group...), writing rows cout apart. */
+function groupSums(w: Float64Array, init: Float64Array, K: number, cout: number, group: number): Sums[] {
+  const coutG = cout / group;
+  const out: Sums[] = [];
+  for (let gr = 0; gr < group; gr++) {
+    const wg = new Float64Array(K * coutG);
+    for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w[k * cout + gr * coutG + co]!;
+    out.push(weightedSums(K, coutG, wg, init.subarray(gr * coutG, (gr + 1) * coutG), { dropZeroWeights: true, yStride: cout }));
+  }
+  return out;
+}
+
+/** patch[s·L + i] = x[base + s·step + idx[i]] (0 where idx[i] < 0) for s < nb, L = idx.length. */
+function gatherRaws(x: Float64Array, base: number, step: number, nb: number, idx: Int32Array, patch: Float64Array): void {
+  const L = idx.length;
+  for (let s = 0; s < nb; s++) {
+    const xo = base + s * step;
+    const po = s * L;
+    for (let i = 0; i < L; i++) {
+      const j = idx[i]!;
+      patch[po + i] = j < 0 ? 0 : x[xo + j]!;
+    }
+  }
+}
 
 const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
   const at: ConvTransposeAttrs = node.attrs;

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench:csim`: how long g++ takes to build an emitted project's C simulation, and how
+ * much memory it needs, for (issue #18):
+ *  - a 1M-parameter PyTorch MLP 16-500-500-500-500-500-5 (scripts/make_big_mlp.py, generated
+ *    into a temporary directory at bench time; needs /usr/bin/python3 with torch and onnx),
+ *    strategy resource, reuse 250 — target: under 60 s and 2 GB, bit-exact;
+ *  - ../shared's dense_big_keras (strategy resource, reuse 4) and the bundled CNN examples,
+ *    each built twice: as emitted ("after": constant arrays as raw-bit integer ROM words) and
+ *    with its constant arrays rewritten the way nn2hls wrote them before issue #18 ("before":
+ *    `static const ap_fixed<..> w[] = { exact decimals }`, which the kernels still accept), so
+ *    the speed-up is measured on this machine, now. The 1M MLP's "before" is not run: g++ needs
+ *    more than 4 GB for it (issue #18 saw 11 GB and a compiler crash).
+ * Every build runs `nn2hls csim` (g++ units in parallel) with each g++ process wrapped in
+ * /usr/bin/time, and reports the build's wall time, the largest g++ process's peak resident
+ * memory, and bit-exactness against the simulator.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS, planProject } from '../src/backend-hls/index.js';
+import type { ConstArray } from '../src/backend-hls/layer.js';
+import { initList } from '../src/backend-hls/literals.js';
+import { compileProject, defaultRuns } from '../src/cli/compile.js';
+import { findHlsInclude, runCsim } from '../src/cli/csim.js';
+import { loadModel } from '../src/frontend/index.js';
+import { fracBits, renderType } from '../src/ir/fixed.js';
+import { defaultConfig } from '../src/ir/precision-config.js';
+import { prepareFixed } from '../src/passes/pipeline.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SHARED = join(ROOT, '../shared/models/onnx');
+const TIME = '/usr/bin/time';
+
+interface Case {
+  label: string;
+  model: string;
+  strategy: 'latency' | 'resource';
+  reuse: number;
+  before: boolean;
+}
+
+interface Build {
+  seconds: number;
+  peakMb: number | null;
+  exact: string;
+  ok: boolean;
+}
+
+/** Exact decimal of raw·2^-frac (the pre-#18 weight literal). */
+function exactDecimal(raw: bigint, frac: number): string {
+  if (frac <= 0) return (raw << BigInt(-frac)).toString();
+  const neg = raw < 0n;
+  const a = neg ? -raw : raw;
+  const ip = a >> BigInt(frac);
+  const fp = a - (ip << BigInt(frac));
+  let s = ip.toString();
+  if (fp !== 0n) s += `.${(fp * 5n ** BigInt(frac)).toString().padStart(frac, '0').replace(/0+$/, '')}`;
+  return neg && a !== 0n ? `-${s}` : s;
+}
+
+/** weights/<id>.h as nn2hls wrote it before issue #18: an ap_fixed array of exact decimals. */
+function legacyWeightH(c: ConstArray): string {
+  if (c.storage.encoding !== 'raw-bits') return '';
+  const t = c.storage.value;
+  const items = c.items.map((s) => {
+    const d = exactDecimal(BigInt(s.replace(/LL$/, '')), fracBits(t));
+    return !d.includes('.') && (BigInt(d) > 2147483647n || BigInt(d) < -2147483647n) ? `${d}LL` : d;
+  });
+  const guard = `NN2HLS_W_${c.id.toUpperCase()}_H_`;
+  return `#ifndef ${guard}\n#define ${guard}\nstatic const ${renderType(t)} ${c.id}[${c.items.length}] = {\n${initList(items)}\n};\n#endif\n`;
+}
+
+/** A g++ wrapper that appends "peak-KB seconds" of every g++ process to `log`. */
+function timedCxx(dir: string, log: string): string | undefined {
+  if (!existsSync(TIME)) return undefined;
+  const real = process.env['CXX'] || 'g++';
+  const w = join(dir, 'cxx-timed.sh');
+  writeFileSync(w, `#!/bin/sh\nexec ${TIME} -a -o '${log}' -f '%M %e' ${real} "$@"\n`);
+  chmodSync(w, 0o755);
+  return w;
+}
+
+async function csim(dir: string, work: string, inc: string): Promise<Build> {
+  const log = join(work, `rusage-${Date.now()}.txt`);
+  const wrapper = timedCxx(work, log);
+  const saved = process.env['CXX'];
+  if (wrapper) process.env['CXX'] = wrapper;
+  try {
+    const r = await runCsim(dir, { hlsInclude: inc, log: (s) => process.stderr.write(`${s}\n`) });
+    const kb = existsSync(log) ? readFileSync(log, 'utf8').split('\n').map((l) => Number(l.split(' ')[0])).filter((v) => v > 0) : [];
+    return {
+      seconds: r.compileMs / 1000,
+      peakMb: kb.length ? Math.max(...kb) / 1024 : null,
+      exact: `${r.exact}/${r.samples}`,
+      ok: r.exact === r.samples,
+    };
+  } catch (e) {
+    return { seconds: NaN, peakMb: null, exact: `failed: ${(e as Error).message.split('\n')[0]}`, ok: false };
+  } finally {
+    if (saved === undefined) delete process.env['CXX'];
+    else process.env['CXX'] = saved;
+  }
+}
+
+function fmt(b: Build | undefined): string {
+  if (!b) return `${'-'.padStart(8)} ${'-'.padStart(9)} ${'-'.padStart(9)}`;
+  return `${(Number.isNaN(b.seconds) ? '-' : `${b.seconds.toFixed(1)} s`).padStart(8)} ${(b.peakMb === null ? '?' : `${b.peakMb.toFixed(0)} MB`).padStart(9)} ${b.exact.padStart(9)}`;
+}
+
+async function main(): Promise<void> {
+  const inc = findHlsInclude();
+  const work = mkdtempSync(join(tmpdir(), 'nn2hls-bench-csim-'));
+  const cases: Case[] = [];
+  const big = join(work, 'mlp_1m.onnx');
+  const py = spawnSync('/usr/bin/python3', [join(ROOT, 'scripts/make_big_mlp.py'), big], { encoding: 'utf8' });
+  if (py.status === 0) cases.push({ label: 'MLP 16-500x5-5 (1,013,005 params)', model: big, strategy: 'resource', reuse: 250, before: false });
+  else console.log(`1M MLP: skipped, scripts/make_big_mlp.py failed (needs /usr/bin/python3 with torch and onnx): ${(py.stderr || String(py.error)).trim().split('\n').pop()}`);
+  const dense = join(SHARED, 'dense_big_keras.onnx');
+  if (existsSync(dense)) cases.push({ label: 'dense_big_keras (42,605 params)', model: dense, strategy: 'resource', reuse: 4, before: true });
+  else console.log(`dense_big_keras: skipped, ${dense} is absent`);
+  for (const f of readdirSync(join(ROOT, 'examples')).filter((x) => x.endsWith('.onnx') && /cnn|lenet|conv/.test(x)).sort()) {
+    cases.push({ label: f.replace(/\.onnx$/, ''), model: join(ROOT, 'examples', f), strategy: 'latency', reuse: 1, before: true });
+  }
+  console.log(`g++ build of the C simulation (nn2hls csim; ${TIME} per g++ process), ap_fixed<16,6>, io parallel, 64 samples`);
+  console.log(`${'model'.padEnd(36)} ${'before'.padStart(28)} | ${'after'.padStart(28)} | speed-up`);
+  console.log(`${''.padEnd(36)} ${'g++ time   peak mem  bit-exact'.padStart(28)} | ${'g++ time   peak mem  bit-exact'.padStart(28)} |`);
+  let pass = true;
+  try {
+    for (const c of cases) {
+      const dir = join(work, c.label.replace(/[^A-Za-z0-9_]+/g, '_'));
+      const precision = defaultConfig();
+      const options = { ...DEFAULTS, strategy: c.strategy, reuse: c.reuse, layers: {} };
+      let after: Build;
+      let before: Build | undefined;
+      try {
+        compileProject({ model: c.model, out: dir, precision, options });
+        after = await csim(dir, work, inc);
+        if (c.before) {
+          // Same project, constant arrays rewritten in the pre-#18 form.
+          const old = `${dir}_before`;
+          cpSync(dir, old, { recursive: true });
+          const g = prepareFixed(loadModel(c.model), precision).graph;
+          const plan = planProject(g, { ...options, runs: defaultRuns(g, 1) });
+          for (const l of plan.layers) for (const a of l.consts) if (a.storage.encoding === 'raw-bits') writeFileSync(join(old, 'firmware/weights', `${a.id}.h`), legacyWeightH(a));
+          before = await csim(old, work, inc);
+          rmSync(old, { recursive: true, force: true });
+        }
+      } catch (e) {
+        after = { seconds: NaN, peakMb: null, exact: `failed: ${(e as Error).message.split('\n')[0]}`, ok: false };
+      }
+      rmSync(dir, { recursive: true, force: true });
+      pass &&= after.ok;
+      const up = before && after.ok && before.ok ? `${(before.seconds / after.seconds).toFixed(1)}x` : '';
+      console.log(`${c.label.padEnd(36)} ${fmt(before)} | ${fmt(after)} | ${up}`);
+      if (!c.before) {
+        const okTime = after.seconds < 60;
+        const okMem = after.peakMb !== null && after.peakMb < 2048;
+        console.log(`${''.padEnd(36)} target < 60 s: ${okTime ? 'met' : 'MISSED'}; < 2 GB: ${after.peakMb === null ? 'unmeasured' : okMem ? 'met' : 'MISSED'}; before: not run (g++ > 4 GB; issue #18: 11 GB, crash)`);
+        pass &&= okTime && (after.peakMb === null || okMem);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (!pass) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

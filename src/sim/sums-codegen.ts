@@ -1,0 +1,103 @@
+/**
+ * Generated weighted sums, shared by the float executor and the fixed-point simulator:
+ * y[r*M + m] = init[m] + Σ_k x[r*K + k]·w[k*M + m] for every row r, compiled once per layer into
+ * JavaScript with the weights inlined as number literals. The outputs are split into groups of
+ * a few channels; each group is one function whose accumulators are local variables and which,
+ * for each input x_k, skips all of that input's products when x_k is 0 (ReLU outputs, padding
+ * and blank pixels are mostly zeros). Within every output the terms are added in ascending k
+ * starting from init — the order of the reference loops — so float sums come out identical to
+ * them, and exact integer sums are identical in any order anyway. Zero weights are dropped only
+ * when `dropZeroWeights` (integer raws: x·0 is always 0; in float, Inf·0 must stay NaN).
+ * The generated text holds only numbers we produce, never names from the model.
+ */
+
+/** Write y[r*yStride + m] for rows [0, rows); x rows are K long (from offset 0). */
+export type Sums = (x: ArrayLike<number>, y: { [i: number]: number }, rows: number) => void;
+
+/** Terms in one generated function: long functions stop being optimized well by V8. */
+const TERMS_PER_FUNCTION = 4096;
+/**
+ * Largest layer (K·M weights) compiled into code. V8 spends time proportional to the code size
+ * optimizing it (on a background thread that competes with the run), so beyond this the loop
+ * form (sumsLoop) is faster for any realistic batch.
+ */
+export const MAX_GENERATED_TERMS = 4096;
+/** Outputs per group: enough locals to reuse each x_k, few enough to stay in registers. */
+const MAX_GROUP = 16;
+
+function literal(v: number): string {
+  const s = String(v);
+  if (!/^-?(\d+(\.\d*)?(e[-+]?\d+)?|Infinity)$/.test(s)) throw new Error(`internal: non-numeric literal '${s}' in generated code`);
+  return s.startsWith('-') ? `(${s})` : s;
+}
+
+/** Off: the kernels run their original reference loops (the oracle of the property tests). */
+export const sumsCodegen = { enabled: true };
+
+export interface SumsOptions {
+  dropZeroWeights: boolean;
+  /** Distance between output rows (default M): lets a group of a grouped conv write in place. */
+  yStride?: number;
+}
+
+export function compileSums(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, opts: SumsOptions): Sums | null {
+  if (K * M > MAX_GENERATED_TERMS || K === 0 || M === 0) return null;
+  for (let i = 0; i < K * M; i++) if (!Number.isFinite(w[i]!)) return null;
+  for (let m = 0; m < M; m++) if (!Number.isFinite(init[m]!)) return null;
+  const group = Math.max(1, Math.min(MAX_GROUP, Math.floor(TERMS_PER_FUNCTION / K)));
+  const yStride = opts.yStride ?? M;
+  const parts: Sums[] = [];
+  for (let m0 = 0; m0 < M; m0 += group) {
+    const m1 = Math.min(M, m0 + group);
+    const lines: string[] = ['for (let r = 0; r < rows; r++) {', `const xo = r * ${K}; const yo = r * ${yStride} + ${m0};`];
+    for (let m = m0; m < m1; m++) lines.push(`let a${m - m0} = ${literal(init[m]!)};`);
+    lines.push('let v;');
+    for (let k = 0; k < K; k++) {
+      const terms: string[] = [];
+      for (let m = m0; m < m1; m++) {
+        const c = w[k * M + m]!;
+        if (c === 0 && opts.dropZeroWeights) continue;
+        terms.push(`a${m - m0} += v * ${literal(c)};`);
+      }
+      if (terms.length) lines.push(`v = x[xo + ${k}]; if (v !== 0) { ${terms.join(' ')} }`);
+    }
+    for (let m = m0; m < m1; m++) lines.push(`y[yo + ${m - m0}] = a${m - m0};`);
+    lines.push('}');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    parts.push(new Function('x', 'y', 'rows', lines.join('\n')) as Sums);
+  }
+  if (parts.length === 1) return parts[0]!;
+  return (x, y, rows) => {
+    for (const p of parts) p(x, y, rows);
+  };
+}
+
+/**
+ * The loop form of the same sums for layers too large to generate: per row, each nonzero input
+ * adds its weight row to float64 accumulators (the reference kernels' order), then the row is
+ * stored. Reads x and writes y like the generated form.
+ */
+export function sumsLoop(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, yStride = M): Sums {
+  const wd = Float64Array.from(w as ArrayLike<number>);
+  const b = Float64Array.from(init as ArrayLike<number>);
+  const acc = new Float64Array(M);
+  return (x, y, rows) => {
+    for (let r = 0; r < rows; r++) {
+      acc.set(b);
+      const xo = r * K;
+      for (let k = 0; k < K; k++) {
+        const xv = x[xo + k]!;
+        if (xv === 0) continue;
+        const wo = k * M;
+        for (let m = 0; m < M; m++) acc[m]! += xv * wd[wo + m]!;
+      }
+      const yo = r * yStride;
+      for (let m = 0; m < M; m++) y[yo + m] = acc[m]!;
+    }
+  };
+}
+
+/** Generated sums when the layer is small enough, the loop form otherwise. */
+export function weightedSums(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, opts: SumsOptions): Sums {
+  return compileSums(K, M, w, init, opts) ?? sumsLoop(K, M, w, init, opts.yStride);
+}
