@@ -20,7 +20,7 @@ import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision
 import { prepareFixed } from '../passes/pipeline.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
-import { readInputTensor } from './io.js';
+import { readModelInputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 
 interface CompileFlags extends PrecisionFlags {
@@ -183,10 +183,7 @@ export function register(program: Command): void {
     if (f.io !== 'parallel' && f.io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${f.io}'`);
     const samples = Number(f.samples);
     if (!Number.isInteger(samples) || samples < 1 || samples > 100000) throw new NnInputError(`--samples must be an integer 1..100000, got '${f.samples}'`);
-    const runs = f.input.length ? [f.input.map(readInputTensor)] : undefined;
-    if (runs && runs[0]!.length !== g.inputs.length) {
-      throw new NnInputError(`the model has ${g.inputs.length} input(s) but ${runs[0]!.length} --input file(s) were given`);
-    }
+    const runs = f.input.length ? [readModelInputs(g, f.input, '--input', 'testbench input')] : undefined;
     const options: Omit<EmitOptions, 'runs' | 'meta'> = {
       name: checkProjectName(f.name),
       part: f.part,

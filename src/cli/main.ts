@@ -9,7 +9,7 @@ import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
 import { formatInspect, inspectReport } from './inspect.js';
-import { readInputTensor, writeOutputs } from './io.js';
+import { readModelInputs, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
@@ -40,11 +40,11 @@ export function buildProgram(): Command {
     .command('run')
     .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
     .argument('<model>', 'model file (.onnx)')
-    .requiredOption('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order', collect, [])
+    .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
     .requiredOption('--out <dir>', 'output directory')
     .action((model: string, o: { input: string[]; out: string }) => {
       const g = loadModel(model);
-      const inputs = o.input.map(readInputTensor);
+      const inputs = readModelInputs(g, o.input, '--input');
       const t0 = performance.now();
       const outs = runFloat(g, inputs);
       const ms = performance.now() - t0;

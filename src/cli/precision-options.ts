@@ -6,12 +6,12 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseType, renderType } from '../ir/fixed.js';
+import { renderType } from '../ir/fixed.js';
 import type { Graph } from '../ir/graph.js';
-import { configToJson, defaultConfig, type PrecisionConfig, readConfigFile } from '../ir/precision-config.js';
+import { configToJson, defaultConfig, parseUserType, type PrecisionConfig, readConfigFile } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { NnInputError } from '../util/tensor.js';
-import { readInputTensor } from './io.js';
+import { readModelInputs } from './io.js';
 
 export interface PrecisionFlags {
   config?: string;
@@ -56,16 +56,11 @@ export function resolvePrecision(g: Graph, modelPath: string, f: PrecisionFlags,
   }
   if (f.precision !== 'auto') {
     if (f.calib) throw new NnInputError('--calib is only used with --precision auto');
-    let t;
-    try {
-      t = parseType(f.precision);
-    } catch (e) {
-      throw new NnInputError(`--precision: ${(e as Error).message}`);
-    }
+    const t = parseUserType(f.precision, '--precision');
     return { cfg: defaultConfig(t), describe: `${renderType(t)} everywhere (accumulators derived)` };
   }
   if (!f.calib) throw new NnInputError('--precision auto needs calibration data: add --calib FILE.npy (a few hundred typical inputs)');
-  const calib = readInputTensor(f.calib);
+  const calib = readModelInputs(g, [f.calib], '--calib', 'calibration data')[0]!;
   const bits = intFlag(f.bits, '--bits') ?? 16;
   const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
   const margin = Number(f.margin ?? '0.1');

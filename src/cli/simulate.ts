@@ -11,7 +11,7 @@ import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import { type SimulationReport, simulate } from '../sim/compare.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
-import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
+import { readModelInputs, readTensorFile, writeOutputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
 
@@ -55,14 +55,14 @@ export function register(program: Command): void {
     .command('simulate')
     .description('float vs bit-accurate fixed point: accuracy, agreement, per-layer SNR and overflows')
     .argument('<model>', 'model file (.onnx)')
-    .requiredOption('--input <file>', 'input tensor (.npy or .pb), once per graph input', (v: string, p: string[]) => [...p, v], [])
+    .option('--input <file>', 'input tensor (.npy or .pb), once per graph input (required)', (v: string, p: string[]) => [...p, v], [])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
   addPrecisionOptions(cmd).action((model: string, o: SimulateFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const g = loadModel(model);
-    const inputs = o.input.map(readInputTensor);
+    const inputs = readModelInputs(g, o.input, '--input');
     const { cfg, describe } = resolvePrecision(g, model, o, log);
     const cg = canonicalize(g);
     const q = quantizeGraph(cg, cfg);

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NnInputError } from '../util/tensor.js';
-import { type FixedType, parseType, renderType } from './fixed.js';
+import { type FixedType, HLS_MAX_WIDTH, parseType, renderType } from './fixed.js';
 
 export const VARIABLES = [
   'default', 'weight', 'bias', 'result', 'accum', 'table', 'exp_table', 'inv_table', 'gate', 'state', 'recurrent_weight',
@@ -80,12 +80,28 @@ function parseLevel(raw: unknown, where: string): LevelSpec {
   return { types, ...(tableSize !== undefined ? { tableSize } : {}), ...(tableRange ? { tableRange } : {}), ...(autoAccum ? { autoAccum } : {}) };
 }
 
-function parseAt(s: string, where: string): FixedType {
+/**
+ * A type the user wrote, as a user error when it is malformed or wider than the headers accept
+ * (HLS_MAX_WIDTH): `where` says which flag or config key it came from.
+ */
+export function parseUserType(s: string, where: string): FixedType {
+  let t: FixedType;
   try {
-    return parseType(s);
+    t = parseType(s);
   } catch (e) {
     throw new NnInputError(`${where}: ${(e as Error).message}`);
   }
+  if (t.width > HLS_MAX_WIDTH) {
+    throw new NnInputError(
+      `${where}: '${s}' is ${t.width} bits wide; the Xilinx headers accept at most ${HLS_MAX_WIDTH} (AP_INT_MAX_W), ` +
+        'and layers need room for their products and sums within that. Choose a narrower type (typical widths: 8 to 32)',
+    );
+  }
+  return t;
+}
+
+function parseAt(s: string, where: string): FixedType {
+  return parseUserType(s, where);
 }
 
 function parseMap<T>(raw: unknown, where: string, f: (v: unknown, at: string) => T): Record<string, T> {

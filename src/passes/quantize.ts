@@ -13,7 +13,7 @@
  * meaning is untouched (no data changes; tables are new constants used by no float kernel).
  * Ops without fixed-point semantics are all listed in one error.
  */
-import { fixedType, type FixedType, fracBits, intType, type QMode, sameType } from '../ir/fixed.js';
+import { fixedType, type FixedType, fracBits, HLS_MAX_WIDTH, intType, MAX_WIDTH, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
 import { type OpKind, OPS } from '../ir/ops.js';
 import {
@@ -347,6 +347,29 @@ export class Quantizer {
   }
 }
 
+/**
+ * Every type a layer's C++ spells — outputs, accumulator, internal and table types, and the
+ * full-precision product of a weighted sum — must fit the headers' HLS_MAX_WIDTH.
+ */
+function checkDerivedWidths(q: Quantizer, n: Node): void {
+  const named: [string, FixedType][] = [];
+  for (const o of n.outputs) if (o) named.push([`output '${o}'`, q.type(o)]);
+  if (n.prec?.accum) named.push(['accumulator', n.prec.accum]);
+  for (const [role, t] of Object.entries(n.prec?.types ?? {})) named.push([`${role} type`, t]);
+  if (n.op === 'Dense' || n.op === 'Conv' || n.op === 'ConvTranspose' || n.op === 'Affine') {
+    const x = q.type(n.inputs[0]!);
+    const w = q.type(n.inputs[1]!);
+    named.push(['product of input and weight', fixedType(Math.min(x.width + w.width, MAX_WIDTH), x.int)]);
+  }
+  for (const [what, t] of named) {
+    if (t.width > HLS_MAX_WIDTH) {
+      throw new NnInputError(
+        `layer '${n.name}' (${n.op}): its ${what} would be ${t.width} bits wide, beyond the ${HLS_MAX_WIDTH} bits the Xilinx headers accept; choose narrower types (typical widths: 8 to 32)`,
+      );
+    }
+  }
+}
+
 /** A config that names layers, op types or inputs the graph does not have is a typo, not a no-op. */
 function checkConfigNames(g: Graph, cfg: PrecisionConfig): void {
   const problems: string[] = [];
@@ -386,7 +409,16 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   }
   const q = new Quantizer(g, cfg);
   for (const io of g.inputs) q.setFixed(io.value, cfg.inputs[io.modelName] ?? cfg.model.types.default ?? DEFAULT_TYPE);
-  for (const n of g.nodes) q.node(n);
+  for (const n of g.nodes) {
+    try {
+      q.node(n);
+    } catch (e) {
+      // fixedType() refusing a derived width: the user's types are too wide for this layer.
+      if (e instanceof NnInputError || !/fixed-point width must be/.test((e as Error).message)) throw e;
+      throw new NnInputError(`layer '${n.name}' (${n.op}): a type derived from the precision config is too wide (${(e as Error).message}); choose narrower types`);
+    }
+    checkDerivedWidths(q, q.nodes[q.nodes.length - 1]!);
+  }
   return { graph: { ...g, values: q.values, nodes: q.nodes }, notes: q.notes };
 }
 
