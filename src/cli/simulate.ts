@@ -14,6 +14,7 @@ import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readModelInputs, readTensorFile, writeOutputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
+import { warnConstantOverflows } from './warnings.js';
 
 interface SimulateFlags extends PrecisionFlags {
   input: string[];
@@ -42,8 +43,9 @@ export function formatReport(r: SimulationReport): string {
       .join(' '),
     l.snr_db === null ? 'exact' : l.snr_db.toFixed(1),
     String(l.overflows),
+    String(l.constant_overflows),
   ]);
-  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows'];
+  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows', 'const ovf'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => (i >= 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
@@ -68,6 +70,7 @@ export function register(program: Command): void {
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);
     for (const note of q.notes) log(`note: ${note}`);
+    warnConstantOverflows(qg);
     let labels: Float32Array | undefined;
     let labelShape: readonly number[] | undefined;
     if (o.labels) {
