@@ -31,5 +31,5 @@ export function canonicalize(g: Graph): Graph {
 /** Canonicalize, then quantize with `cfg`. */
 export function prepareFixed(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   const r = quantizeGraph(canonicalize(g), cfg);
-  return { graph: verify(r.graph), notes: r.notes };
+  return { ...r, graph: verify(r.graph) };
 }

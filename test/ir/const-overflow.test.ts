@@ -14,6 +14,7 @@ import { parseConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { quantizeDouble } from '../../src/sim/fixed/apfixed.js';
 import { parseType } from '../../src/ir/fixed.js';
+import { writeNpyFile } from '../../src/util/npy.js';
 import { captureCli } from '../helpers/cli.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 
@@ -78,12 +79,8 @@ describe('constant overflows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nn2hls-co-'));
     const cfg = join(dir, 'cfg.json');
     writeFileSync(cfg, JSON.stringify({ model: { default: 'ap_fixed<16,6>', weight: 'ap_fixed<8,2>' } }));
-    const x = join(__dirname, '../../examples/digits_mlp_input.npy');
     const inp = join(dir, 'x.npy');
-    // 4 samples of 16 features, as .npy v1.0 float32.
-    const data = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
-    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (4, 16), }`.padEnd(117, ' ') + '\n';
-    writeFileSync(inp, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, header.length, 0]), Buffer.from(header), Buffer.from(data.buffer)]));
+    writeNpyFile(inp, { dtype: 'float32', shape: [4, 16], data: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)) });
     const json = join(dir, 'r.json');
     expect(await cli('simulate', join(SHARED, 'three_layer_keras.onnx'), '--input', inp, '--config', cfg, '--json', json)).toBe(0);
     const r = JSON.parse(readFileSync(json, 'utf8'));
