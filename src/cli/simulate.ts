@@ -14,7 +14,7 @@ import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readModelInputs, readTensorFile, writeOutputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
-import { warnConstantOverflows } from './warnings.js';
+import { warn, warnConstantOverflows } from './warnings.js';
 
 interface SimulateFlags extends PrecisionFlags {
   input: string[];
@@ -65,11 +65,12 @@ export function register(program: Command): void {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const g = loadModel(model);
     const inputs = readModelInputs(g, o.input, '--input');
-    const { cfg, describe } = resolvePrecision(g, model, o, log);
+    const { cfg, describe } = resolvePrecision(g, o, log);
     const cg = canonicalize(g);
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);
     for (const note of q.notes) log(`note: ${note}`);
+    for (const w of q.ignored) warn(w);
     warnConstantOverflows(qg);
     let labels: Float32Array | undefined;
     let labelShape: readonly number[] | undefined;
