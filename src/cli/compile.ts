@@ -28,7 +28,7 @@ import { warn, warnConstantOverflows } from './warnings.js';
 export { writeProject };
 
 interface CompileFlags extends PrecisionFlags {
-  out: string;
+  out?: string;
   part?: string;
   clock?: string;
   io?: string;
@@ -125,7 +125,7 @@ export function register(program: Command): void {
     .command('compile')
     .description('emit a Vivado/Vitis HLS project (C++ kernels, testbench, build scripts) for a model')
     .argument('<model>', 'model file (.onnx)')
-    .requiredOption('-o, --out <dir>', 'project directory (created, or updated keeping every file nn2hls did not write)')
+    .option('-o, --out <dir>', 'project directory (created, or updated keeping every file nn2hls did not write); required')
     .option('--part <part>', `FPGA part (default ${DEFAULTS.part})`)
     .option('--clock <clock>', `clock period (5ns) or frequency (200MHz); a unit is required (default ${DEFAULTS.clockNs}ns)`)
     .option('--io <style>', `parallel (arrays) or stream (hls::stream between layers) (default ${DEFAULTS.io})`)
@@ -137,6 +137,7 @@ export function register(program: Command): void {
     .option('--force', 'overwrite generated files you edited since nn2hls wrote them');
   addPrecisionOptions(cmd).action((model: string, f: CompileFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
+    if (!f.out) throw new NnInputError(`-o/--out DIR is required: the directory of the HLS project (e.g. nn2hls compile ${model} -o build/myproject)`);
     const g = loadModel(model);
     const resolved = resolvePrecision(g, f, log);
     const { cfg: precision, hls } = resolved;
