@@ -1,80 +1,44 @@
 /**
- * `nn2hls compile MODEL -o DIR`: quantizes the model (precision flags shared with `simulate`),
- * emits the HLS project with the pure emitter (src/backend-hls) and writes it atomically: all
- * files go to a temporary sibling directory which is then renamed into place, so DIR is either
- * the old project or the complete new one. A DIR that exists but is not an nn2hls project
- * (no nn2hls.json) is never overwritten.
- * The config file may carry an "hls" section next to the precision ones:
- *   {"hls": {"strategy": "resource", "reuse": 4, "layers": {"<layer>": {"strategy": "latency", "reuse": 2}}}}
+ * `nn2hls compile MODEL -o DIR`: quantizes the model (config flags shared with `simulate`),
+ * emits the HLS project with the pure emitter (src/backend-hls) and writes it without losing the
+ * user's work (project-files.ts: files nn2hls did not write are kept, edited generated files are
+ * only overwritten with --force, new files staged then moved in). Options come from the flags,
+ * else the config's "hls" section ({"hls": {"part", "clock", "io", "strategy", "reuse",
+ * "layers": {"<layer>": {"strategy", "reuse"}}}}), else the defaults; the summary echoes what was
+ * used, and options that change nothing (a reuse factor beyond a layer's multiplications) warn.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type LayerHlsOptions, parseClock,
-} from '../backend-hls/index.js';
+import { checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions } from '../backend-hls/index.js';
 import { loadModel } from '../frontend/index.js';
 import type { Graph } from '../ir/graph.js';
-import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision-config.js';
+import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
+import { summarize } from '../ir/summary.js';
 import { type PassHook, prepareFixed } from '../passes/pipeline.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
-import { readInputTensor } from './io.js';
+import { readModelInputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
+import { formatClock, parseClockNs } from '../util/units.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
+import { writeProject, type WriteResult } from './project-files.js';
+import { warn, warnConstantOverflows } from './warnings.js';
+
+export { writeProject };
 
 interface CompileFlags extends PrecisionFlags {
-  out: string;
-  part: string;
-  clock: string;
-  io: string;
+  out?: string;
+  part?: string;
+  clock?: string;
+  io?: string;
   strategy?: string;
   reuse?: string;
   name: string;
   input: string[];
   samples: string;
-}
-
-export interface HlsSection {
-  strategy?: 'latency' | 'resource';
-  reuse?: number;
-  layers: { [node: string]: LayerHlsOptions };
-}
-
-/** Reads a config file whose optional "hls" section holds strategies and reuse factors. */
-export function readCompileConfig(path: string): { precision: PrecisionConfig; hls: HlsSection } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new NnInputError(`${path}: ${err.code ? `cannot read the config (${err.code})` : `not valid JSON (${err.message})`}`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new NnInputError(`${path}: the config must be a JSON object`);
-  const { hls, ...rest } = raw as Record<string, unknown>;
-  const out: HlsSection = { layers: {} };
-  if (hls !== undefined) {
-    if (!hls || typeof hls !== 'object' || Array.isArray(hls)) throw new NnInputError(`${path}: "hls" must be an object`);
-    for (const [k, v] of Object.entries(hls as Record<string, unknown>)) {
-      if (k === 'strategy') out.strategy = checkStrategy(v, `${path}: hls.strategy`);
-      else if (k === 'reuse') out.reuse = checkReuse(v, `${path}: hls.reuse`);
-      else if (k === 'layers') {
-        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new NnInputError(`${path}: hls.layers must be an object keyed by layer name`);
-        for (const [name, lv] of Object.entries(v as Record<string, unknown>)) {
-          if (!lv || typeof lv !== 'object' || Array.isArray(lv)) throw new NnInputError(`${path}: hls.layers.${name} must be an object with strategy and/or reuse`);
-          const o: { strategy?: 'latency' | 'resource'; reuse?: number } = {};
-          for (const [lk, x] of Object.entries(lv as Record<string, unknown>)) {
-            if (lk === 'strategy') o.strategy = checkStrategy(x, `${path}: hls.layers.${name}.strategy`);
-            else if (lk === 'reuse') o.reuse = checkReuse(x, `${path}: hls.layers.${name}.reuse`);
-            else throw new NnInputError(`${path}: hls.layers.${name}: unknown key '${lk}'; expected strategy, reuse`);
-          }
-          out.layers[name] = o;
-        }
-      } else throw new NnInputError(`${path}: hls: unknown key '${k}'; expected strategy, reuse, layers`);
-    }
-  }
-  return { precision: parseConfig(rest, path), hls: out };
+  force?: boolean;
 }
 
 /** Deterministic test inputs: `n` samples of roughly normal data (sd 2) from a fixed seed. */
@@ -96,37 +60,6 @@ export function defaultRuns(g: Graph, n: number): RtTensor[][] {
   return g.batched ? [tensor(n)] : Array.from({ length: n }, () => tensor(1));
 }
 
-/** Writes `files` under `dir` atomically; refuses to replace a directory nn2hls did not make. */
-export function writeProject(dir: string, files: ReadonlyMap<string, string>): void {
-  const target = resolve(dir);
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new NnInputError(`${dir}: exists and is not a directory; choose another -o`);
-    if (readdirSync(target).length > 0 && !existsSync(join(target, 'nn2hls.json'))) {
-      throw new NnInputError(`${dir}: exists and is not an nn2hls project (no nn2hls.json); refusing to overwrite it — choose another -o or remove it`);
-    }
-  }
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.nn2hls-tmp-${process.pid}`);
-  const old = join(dirname(target), `.${basename(target)}.nn2hls-old-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
-    for (const [rel, text] of files) {
-      const p = join(tmp, rel);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, text);
-    }
-    if (existsSync(target)) {
-      renameSync(target, old);
-      renameSync(tmp, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
 export interface CompileRequest {
   model: string;
   out: string;
@@ -134,12 +67,24 @@ export interface CompileRequest {
   options: Omit<EmitOptions, 'runs' | 'meta'>;
   runs?: RtTensor[][];
   samples?: number;
+  /** Overwrite generated files the user edited. */
+  force?: boolean;
+  /** Extra files written into the project (and hashed) next to the emitted ones. */
+  extra?: ReadonlyMap<string, string>;
+}
+
+export interface CompileResult {
+  files: Map<string, string>;
+  notes: string[];
+  ignored: string[];
+  graph: Graph;
+  written: WriteResult;
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
-export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook): { files: Map<string, string>; notes: string[] } {
+export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook): CompileResult {
   const g = g0 ?? loadModel(req.model);
-  const { graph, notes } = prepareFixed(g, req.precision, hook);
+  const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(req.model);
   const files = emitProject(graph, {
@@ -152,8 +97,28 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
       sha256: createHash('sha256').update(modelBytes).digest('hex'),
     },
   });
-  writeProject(req.out, files);
-  return { files, notes };
+  for (const [k, v] of req.extra ?? []) files.set(k, v);
+  const written = writeProject(req.out, files, { force: req.force ?? false });
+  return { files, notes, ignored, graph, written };
+}
+
+/** Layers whose reuse factor exceeds their multiplications per sample: reuse has no effect beyond that. */
+function reuseWarnings(g: Graph, reuse: number, layers: { readonly [n: string]: { reuse?: number } }): string[] {
+  const out: string[] = [];
+  const macs = new Map(summarize(g).layers.map((l) => [l.name, l.macs]));
+  for (const n of g.nodes) {
+    const own = layers[n.name]?.reuse;
+    const r = own ?? reuse;
+    const m = macs.get(n.name) ?? 0;
+    if (m === 0) {
+      if (own !== undefined) out.push(`hls.layers.${n.name}.reuse ${own} has no effect: layer '${n.name}' (${n.op}) has no multiplications`);
+      continue;
+    }
+    if (r > m) {
+      out.push(`${own !== undefined ? `hls.layers.${n.name}.reuse` : '--reuse'} ${r} has no effect beyond ${m} on layer '${n.name}' (${n.op}), which has ${m} multiplication(s) per sample; use a reuse factor of at most ${m}`);
+    }
+  }
+  return out;
 }
 
 export function register(program: Command): void {
@@ -161,49 +126,56 @@ export function register(program: Command): void {
     .command('compile')
     .description('emit a Vivado/Vitis HLS project (C++ kernels, testbench, build scripts) for a model')
     .argument('<model>', 'model file (.onnx)')
-    .requiredOption('-o, --out <dir>', 'project directory (created or replaced atomically; must be an nn2hls project if it exists)')
-    .option('--part <part>', 'FPGA part', DEFAULTS.part)
-    .option('--clock <period>', 'clock period (5ns) or frequency (200MHz)', `${DEFAULTS.clockNs}ns`)
-    .option('--io <style>', 'parallel (arrays) or stream (hls::stream between layers)', DEFAULTS.io)
+    .option('-o, --out <dir>', 'project directory (created, or updated keeping every file nn2hls did not write); required')
+    .option('--part <part>', `FPGA part (default ${DEFAULTS.part})`)
+    .option('--clock <clock>', `clock period (5ns) or frequency (200MHz); a unit is required (default ${DEFAULTS.clockNs}ns)`)
+    .option('--io <style>', `parallel (arrays) or stream (hls::stream between layers) (default ${DEFAULTS.io})`)
     .option('--strategy <s>', 'latency (unrolled) or resource (weights in BRAM, multipliers reused)')
     .option('--reuse <n>', 'reuse factor: how many times each multiplier is used per sample')
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
-    .option('--samples <n>', 'number of random testbench samples when no --input is given', '64');
+    .option('--samples <n>', 'number of random testbench samples when no --input is given', '64')
+    .option('--force', 'overwrite generated files you edited since nn2hls wrote them');
   addDumpOption(addPrecisionOptions(cmd)).action((model: string, f: CompileFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(f.dumpAfter);
+    if (!f.out) throw new NnInputError(`-o/--out DIR is required: the directory of the HLS project (e.g. nn2hls compile ${model} -o build/myproject)`);
     const g = loadModel(model);
-    let precision: PrecisionConfig;
-    let hls: HlsSection = { layers: {} };
-    if (f.config) {
-      if (f.precision) throw new NnInputError('give either --config or --precision, not both');
-      ({ precision, hls } = readCompileConfig(f.config));
-    } else {
-      precision = resolvePrecision(g, model, f, log).cfg;
-    }
-    if (f.io !== 'parallel' && f.io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${f.io}'`);
+    const resolved = resolvePrecision(g, f, log);
+    const { cfg: precision, hls } = resolved;
+    const io = f.io ?? hls.io ?? DEFAULTS.io;
+    if (io !== 'parallel' && io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${io}'`);
     const samples = Number(f.samples);
     if (!Number.isInteger(samples) || samples < 1 || samples > 100000) throw new NnInputError(`--samples must be an integer 1..100000, got '${f.samples}'`);
-    const runs = f.input.length ? [f.input.map(readInputTensor)] : undefined;
-    if (runs && runs[0]!.length !== g.inputs.length) {
-      throw new NnInputError(`the model has ${g.inputs.length} input(s) but ${runs[0]!.length} --input file(s) were given`);
-    }
+    if (f.input.length && f.samples !== '64') throw new NnInputError('--samples only has an effect without --input (the testbench then runs the --input samples); leave one out');
+    const runs = f.input.length ? [readModelInputs(g, f.input, '--input', 'testbench input')] : undefined;
+    const clockNs = f.clock !== undefined ? parseClockNs(f.clock, '--clock') : hls.clock !== undefined ? parseClockNs(hls.clock, `${f.config}: hls.clock`) : DEFAULTS.clockNs;
     const options: Omit<EmitOptions, 'runs' | 'meta'> = {
       name: checkProjectName(f.name),
-      part: f.part,
-      clockNs: parseClock(f.clock),
-      io: f.io,
+      part: f.part ?? hls.part ?? DEFAULTS.part,
+      clockNs,
+      io,
       strategy: f.strategy !== undefined ? checkStrategy(f.strategy, '--strategy') : (hls.strategy ?? DEFAULTS.strategy),
       reuse: f.reuse !== undefined ? checkReuse(Number(f.reuse), '--reuse') : (hls.reuse ?? DEFAULTS.reuse),
       layers: hls.layers,
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
     };
-    const { files, notes } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g, hook);
-    for (const n of notes) log(`note: ${n}`);
-    const summary = JSON.parse(files.get('nn2hls.json')!) as { layers: unknown[]; testbench: { samples: number } };
-    log(`${f.out}: ${files.size} files, ${summary.layers.length} layers, io ${f.io}, ${summary.testbench.samples} testbench samples`);
+    // auto's choice is kept inside the project unless the user said where (--write-config).
+    const extra = new Map<string, string>();
+    if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);
+    const r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, ...(runs ? { runs } : { samples }) }, g, hook);
+    for (const n of r.notes) log(`note: ${n}`);
+    for (const w of r.ignored) warn(w);
+    warnConstantOverflows(r.graph);
+    for (const w of reuseWarnings(r.graph, options.reuse, options.layers)) warn(w);
+    const summary = JSON.parse(r.files.get('nn2hls.json')!) as { layers: unknown[]; testbench: { samples: number } };
+    const perLayer = Object.entries(options.layers).map(([k, v]) => `${k}: ${[v.strategy, v.reuse !== undefined ? `reuse ${v.reuse}` : ''].filter(Boolean).join(' ')}`);
+    log(`${f.out}: ${r.files.size} files, ${summary.layers.length} layers, ${summary.testbench.samples} testbench samples`);
+    log(`  part ${options.part}, clock ${formatClock(options.clockNs)}, io ${options.io}, strategy ${options.strategy}, reuse ${options.reuse}${perLayer.length ? `; per layer: ${perLayer.join(', ')}` : ''}`);
+    log(`  precision: ${resolved.describe}${extra.has('precision.json') ? ` (written to ${join(f.out, 'precision.json')}; edit it and pass it back with --config)` : ''}`);
+    if (r.written.kept.length) log(`  kept (not written by nn2hls): ${r.written.kept.join(', ')}`);
+    if (r.written.overwritten.length) log(`  overwritten (--force): ${r.written.overwritten.join(', ')}`);
     log(`next: nn2hls csim ${f.out}   (or: cd ${f.out} && vitis_hls -f build_prj.tcl)`);
   });
 }

@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadModel } from '../frontend/index.js';
 import type { Graph } from '../ir/graph.js';
@@ -213,8 +213,11 @@ function firstBadLayer(g: Graph, s: Summary, inputLine: string, traceLines: stri
   return 'every traced layer matches the simulator on this input (check that the expected outputs belong to this project)';
 }
 
-export async function runCsim(dir: string, o: CsimOptions = {}): Promise<CsimResult> {
+export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<CsimResult> {
   const log = o.log ?? (() => {});
+  // Absolute from here on: the testbench runs with the project as its cwd, where a relative
+  // path to its own executable would no longer resolve.
+  const dir = resolve(dirArg);
   const s = readSummary(dir);
   const inc = findHlsInclude(o.hlsInclude);
   let inPath = join(dir, 'tb_data', 'inputs.txt');

@@ -1,11 +1,14 @@
 /**
  * `nn2hls inspect`: what the compiler understood of a model — per layer name, op, output shape,
  * parameters and MACs per sample, the totals, and the inputs/outputs with their layouts —
- * as a table or as JSON.
+ * as a table or as JSON. The layers are those left after canonicalization (bias adds and batch
+ * norms fused into the layer before them), because those are the names the config's `layers`
+ * and `hls.layers` sections accept; what was fused into what is listed after the table.
  */
 import type { Graph } from '../ir/graph.js';
 import { shapeStr } from '../ir/graph.js';
 import { summarize } from '../ir/summary.js';
+import { canonicalize } from '../passes/pipeline.js';
 
 export interface InspectReport {
   model: string;
@@ -15,6 +18,8 @@ export interface InspectReport {
   layers: { name: string; op: string; output_shape: number[]; params: number; macs: number }[];
   total_params: number;
   total_macs: number;
+  /** Imported layers a canonicalization pass merged into another one (the config names `into`). */
+  fused: { name: string; op: string; into: string | null }[];
 }
 
 /** Says how spatial ops read an input: directly (channels-last), through a transpose (channels-first), or not at all. */
@@ -32,7 +37,18 @@ function layoutOf(g: Graph, value: string): string {
   return shape.length <= 1 ? 'features' : 'as declared';
 }
 
-export function inspectReport(g: Graph): InspectReport {
+/** Nodes of the imported graph that canonicalization removed, and the layer that took over their output. */
+function fusedLayers(g: Graph, cg: Graph): InspectReport['fused'] {
+  const kept = new Set(cg.nodes.map((n) => n.name));
+  const byOutput = new Map<string, string>();
+  for (const n of cg.nodes) for (const o of n.outputs) if (o) byOutput.set(o, n.name);
+  return g.nodes
+    .filter((n) => !kept.has(n.name))
+    .map((n) => ({ name: n.name, op: n.op, into: n.outputs.map((o) => byOutput.get(o)).find((x) => x !== undefined) ?? null }));
+}
+
+export function inspectReport(g0: Graph): InspectReport {
+  const g = canonicalize(g0);
   const s = summarize(g);
   return {
     model: g.source,
@@ -42,6 +58,7 @@ export function inspectReport(g: Graph): InspectReport {
     layers: s.layers.map((l) => ({ name: l.name, op: l.op, output_shape: l.outputShape, params: l.params, macs: l.macs })),
     total_params: s.totalParams,
     total_macs: s.totalMacs,
+    fused: fusedLayers(g0, g),
   };
 }
 
@@ -60,5 +77,10 @@ export function formatInspect(r: InspectReport): string {
   for (const l of r.layers) rows.push([l.name, l.op, shapeStr(l.output_shape), String(l.params), String(l.macs)]);
   rows.push(['total', '', '', String(r.total_params), String(r.total_macs)]);
   lines.push(table(rows));
+  lines.push('', 'layer names above are the ones the config accepts (layers, hls.layers)');
+  if (r.fused.length) {
+    lines.push('fused by nn2hls (configure them through the layer they went into):');
+    for (const f of r.fused) lines.push(`  ${f.name} (${f.op}) -> ${f.into === null ? 'removed' : f.into}`);
+  }
   return lines.join('\n');
 }

@@ -6,6 +6,8 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { readTensorProtoFile } from '../frontend/onnx/tensor-proto.js';
+import type { Graph } from '../ir/graph.js';
+import { checkInputs } from '../sim/float/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { readNpyFile, writeNpyFile } from '../util/npy.js';
 import { type HostTensor, NnInputError, toFloat32 } from '../util/tensor.js';
@@ -25,6 +27,37 @@ export function readInputTensor(path: string): RtTensor {
   const bad = data.findIndex((v) => Number.isNaN(v));
   if (bad >= 0) throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
   return { shape: h.shape, data };
+}
+
+function expectedShapes(g: Graph): string {
+  return g.inputs
+    .map((io) => {
+      const v = g.values.get(io.value)!;
+      return `'${io.modelName}' ${g.batched ? `[N,${v.shape.join(',')}]` : `[${v.shape.join(',')}]`}`;
+    })
+    .join(', ');
+}
+
+/**
+ * Reads the files given to `flag` (--input, --calib) as the model's inputs, one per graph input,
+ * and checks count and shapes with messages that name the flag and the file.
+ */
+export function readModelInputs(g: Graph, files: readonly string[], flag: string, what = 'input data'): RtTensor[] {
+  if (files.length === 0) {
+    throw new NnInputError(`${flag} FILE is required: ${what} (.npy or .pb), one file per model input: ${expectedShapes(g)}`);
+  }
+  if (files.length !== g.inputs.length) {
+    throw new NnInputError(`${flag}: the model has ${g.inputs.length} input(s) (${expectedShapes(g)}), but ${files.length} file(s) were given`);
+  }
+  const ts = files.map(readInputTensor);
+  try {
+    checkInputs(g, ts);
+  } catch (e) {
+    if (!(e instanceof NnInputError)) throw e;
+    const k = Number(/^input (\d+)/.exec(e.message)?.[1] ?? 0);
+    throw new NnInputError(`${flag} ${files[k] ?? files[0]}: the ${what} file does not fit the model: ${e.message}`);
+  }
+  return ts;
 }
 
 /** Writes float32 tensors as DIR/output_<k>.npy through a temp dir renamed into place file by file. */

@@ -1,9 +1,11 @@
 /**
  * The nn2hls command line: parses arguments with commander and dispatches to the commands.
- * User mistakes (NnInputError) print one clear message and exit 1; anything else is an internal
+ * User mistakes (NnInputError, and usage errors such as an unknown flag, which get one line with
+ * the closest known flag) print one clear message and exit 1; anything else is an internal
  * error, printed briefly with a hint to rerun with --verbose for the stack trace.
  */
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { loadModel } from '../frontend/index.js';
 import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
@@ -12,10 +14,13 @@ import { addDumpOption, dumpHook } from './dump.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { defaultConfig } from '../ir/precision-config.js';
 import { formatInspect, inspectReport } from './inspect.js';
-import { readInputTensor, writeOutputs } from './io.js';
+import { readModelInputs, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
+import { usageError } from './suggest.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -26,8 +31,11 @@ export function buildProgram(): Command {
   program
     .name('nn2hls')
     .description('Compile trained neural networks to Vivado/Vitis HLS projects, with a bit-accurate fixed-point simulator')
+    .version(VERSION, '-V, --version', 'print the version')
     .option('--verbose', 'show stack traces for internal errors')
-    .showHelpAfterError();
+    // Usage errors become one line with a suggestion (main() below), not commander's text plus the help.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
 
   addDumpOption(
     program
@@ -52,11 +60,11 @@ export function buildProgram(): Command {
     .command('run')
     .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
     .argument('<model>', 'model file (.onnx)')
-    .requiredOption('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order', collect, [])
+    .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
     .requiredOption('--out <dir>', 'output directory')
     .action((model: string, o: { input: string[]; out: string }) => {
       const g = loadModel(model);
-      const inputs = o.input.map(readInputTensor);
+      const inputs = readModelInputs(g, o.input, '--input');
       const t0 = performance.now();
       const outs = runFloat(g, inputs);
       const ms = performance.now() - t0;
@@ -85,6 +93,11 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      process.stderr.write(`nn2hls: ${usageError(program, argv, e)}\n`);
+      return 1;
+    }
     if (e instanceof NnInputError) {
       process.stderr.write(`nn2hls: ${e.message}\n`);
       if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);

@@ -1,17 +1,21 @@
 /**
- * The precision flags shared by `simulate` and `compile`: --config FILE, --precision TYPE, or
- * --precision auto with --calib FILE (post-training quantization, --bits / --weight-bits /
- * --margin). Resolves them to one PrecisionConfig; for `auto` it prints the chosen type of
- * every tensor and writes the config to a file the user can edit and pass back with --config.
+ * The config flags shared by `simulate` and `compile`, resolved through the one config parser
+ * (src/ir/precision-config.ts): --config FILE (JSON or YAML; nn2hls's sections or an hls4ml
+ * config, translated with a note per key it cannot honour), --precision TYPE, or --precision
+ * auto with --calib FILE (post-training quantization, --bits / --weight-bits / --margin).
+ * Options that would have no effect are refused rather than ignored. The chosen config is
+ * written only where asked: --write-config FILE (or, for `compile`, inside the project).
  */
-import { writeFileSync, renameSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseType, renderType } from '../ir/fixed.js';
+import { renderType } from '../ir/fixed.js';
 import type { Graph } from '../ir/graph.js';
-import { configToJson, defaultConfig, type PrecisionConfig, readConfigFile } from '../ir/precision-config.js';
+import {
+  type ConfigDocument, configDocumentToJson, defaultConfig, type HlsSection, parseUserType, type PrecisionConfig, readConfig,
+} from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { NnInputError } from '../util/tensor.js';
-import { readInputTensor } from './io.js';
+import { readModelInputs } from './io.js';
 
 export interface PrecisionFlags {
   config?: string;
@@ -25,13 +29,13 @@ export interface PrecisionFlags {
 
 export function addPrecisionOptions(cmd: Command): Command {
   return cmd
-    .option('--config <file>', 'precision config (JSON): model default, per op type, per layer, per variable')
+    .option('--config <file>', 'config file (JSON or YAML): precision sections and an "hls" section, or an hls4ml config')
     .option('--precision <type|auto>', "one type for everything (e.g. 'ap_fixed<16,6>'), or 'auto' with --calib")
     .option('--calib <file>', 'calibration inputs (.npy) for --precision auto')
-    .option('--bits <n>', 'auto: width of activations', '16')
-    .option('--weight-bits <n>', 'auto: width of weights and biases (default: --bits)')
-    .option('--margin <fraction>', 'auto: headroom over calibrated ranges', '0.1')
-    .option('--write-config <file>', 'auto: where to write the chosen config (default <model>.precision.json)');
+    .option('--bits <n>', 'with --precision auto: width of activations (default 16)')
+    .option('--weight-bits <n>', 'with --precision auto: width of weights and biases (default: --bits)')
+    .option('--margin <fraction>', 'with --precision auto: headroom over calibrated ranges (default 0.1)')
+    .option('--write-config <file>', 'write the precision config used (auto\'s choice, a translated hls4ml config) to FILE');
 }
 
 function intFlag(v: string | undefined, name: string): number | undefined {
@@ -41,47 +45,83 @@ function intFlag(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
-export interface ResolvedPrecision {
+export interface ResolvedConfig {
   cfg: PrecisionConfig;
+  hls: HlsSection;
   /** One line saying where the precision came from. */
   describe: string;
+  /** The config document as nn2hls JSON, for --write-config or the project. */
+  json: string;
+  /** True when the precision was chosen here (auto) and is worth keeping next to the project. */
+  chosen: boolean;
 }
 
-export function resolvePrecision(g: Graph, modelPath: string, f: PrecisionFlags, log: (s: string) => void): ResolvedPrecision {
-  if (f.config && f.precision) throw new NnInputError('give either --config or --precision, not both');
-  if (f.config) return { cfg: readConfigFile(f.config), describe: `config ${f.config}` };
-  if (!f.precision) {
-    if (f.calib) throw new NnInputError('--calib is only used with --precision auto');
-    return { cfg: defaultConfig(), describe: 'default ap_fixed<16,6> (accumulators derived)' };
-  }
-  if (f.precision !== 'auto') {
-    if (f.calib) throw new NnInputError('--calib is only used with --precision auto');
-    let t;
-    try {
-      t = parseType(f.precision);
-    } catch (e) {
-      throw new NnInputError(`--precision: ${(e as Error).message}`);
+/** hls4ml names a model's input layer like the graph input: such a LayerName entry types that input. */
+function moveInputs(g: Graph, doc: ConfigDocument): ConfigDocument {
+  if (doc.format !== 'hls4ml') return doc;
+  const names = new Set(g.inputs.map((i) => i.modelName));
+  const layers = { ...doc.precision.layers };
+  const inputs = { ...doc.precision.inputs };
+  for (const [name, spec] of Object.entries(doc.precision.layers)) {
+    const t = spec.types.result ?? spec.types.default;
+    if (names.has(name) && !g.nodes.some((n) => n.name === name) && t) {
+      inputs[name] = t;
+      delete layers[name];
     }
-    return { cfg: defaultConfig(t), describe: `${renderType(t)} everywhere (accumulators derived)` };
   }
-  if (!f.calib) throw new NnInputError('--precision auto needs calibration data: add --calib FILE.npy (a few hundred typical inputs)');
-  const calib = readInputTensor(f.calib);
-  const bits = intFlag(f.bits, '--bits') ?? 16;
-  const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
-  const margin = Number(f.margin ?? '0.1');
-  if (!Number.isFinite(margin)) throw new NnInputError(`--margin must be a number, got '${f.margin}'`);
-  const cfg = autoPrecision(g, [calib], { bits, weightBits, margin });
-  const out = f.writeConfig ?? `${modelPath.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '')}.precision.json`;
-  const tmp = `${out}.tmp-${process.pid}`;
-  writeFileSync(tmp, configToJson(cfg));
-  renameSync(tmp, out);
-  const n = g.batched ? calib.shape[0] : 1;
-  log(`auto precision: ${bits}-bit activations, ${weightBits}-bit weights, ${Math.round(margin * 100)}% margin, from ${n} calibration sample(s) in ${f.calib}`);
-  for (const [name, t] of Object.entries(cfg.inputs)) log(`  input ${name.padEnd(30)} ${renderType(t)}`);
-  for (const [name, l] of Object.entries(cfg.layers)) {
-    const parts = Object.entries(l.types).map(([k, t]) => `${k} ${renderType(t!)}`);
-    log(`  ${name.padEnd(36)} ${parts.join('  ')}`);
+  return { ...doc, precision: { ...doc.precision, layers, inputs } };
+}
+
+/** Writes text atomically (temp file + rename). */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export function resolvePrecision(g: Graph, f: PrecisionFlags, log: (s: string) => void): ResolvedConfig {
+  const auto = f.precision === 'auto';
+  if (!auto) {
+    for (const [flag, v] of [['--calib', f.calib], ['--bits', f.bits], ['--weight-bits', f.weightBits], ['--margin', f.margin]] as const) {
+      if (v !== undefined) throw new NnInputError(`${flag} only has an effect with --precision auto; add --precision auto --calib FILE, or leave ${flag} out`);
+    }
   }
-  log(`written to ${out} (edit it and pass it back with --config ${out})`);
-  return { cfg, describe: `auto ${bits}-bit (config ${out})` };
+  if (f.config && f.precision) throw new NnInputError('give either --config or --precision, not both');
+  let doc: ConfigDocument;
+  let describe: string;
+  if (f.config) {
+    doc = moveInputs(g, readConfig(f.config));
+    for (const n of doc.notes) log(`note: ${n}`);
+    describe = `config ${f.config}${doc.format === 'hls4ml' ? ' (hls4ml, translated)' : ''}`;
+  } else if (!f.precision) {
+    doc = { precision: defaultConfig(), hls: { layers: {} }, notes: [], format: 'nn2hls' };
+    describe = 'default ap_fixed<16,6> (accumulators derived)';
+  } else if (!auto) {
+    const t = parseUserType(f.precision, '--precision');
+    doc = { precision: defaultConfig(t), hls: { layers: {} }, notes: [], format: 'nn2hls' };
+    describe = `${renderType(t)} everywhere (accumulators derived)`;
+  } else {
+    if (!f.calib) throw new NnInputError('--precision auto needs calibration data: add --calib FILE.npy (a few hundred typical inputs)');
+    const calib = readModelInputs(g, [f.calib], '--calib', 'calibration data')[0]!;
+    const bits = intFlag(f.bits, '--bits') ?? 16;
+    const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
+    const margin = Number(f.margin ?? '0.1');
+    if (!Number.isFinite(margin)) throw new NnInputError(`--margin must be a number, got '${f.margin}'`);
+    const cfg = autoPrecision(g, [calib], { bits, weightBits, margin });
+    doc = { precision: cfg, hls: { layers: {} }, notes: [], format: 'nn2hls' };
+    const n = g.batched ? calib.shape[0] : 1;
+    log(`auto precision: ${bits}-bit activations, ${weightBits}-bit weights, ${Math.round(margin * 100)}% margin, from ${n} calibration sample(s) in ${f.calib}`);
+    for (const [name, t] of Object.entries(cfg.inputs)) log(`  input ${name.padEnd(30)} ${renderType(t)}`);
+    for (const [name, l] of Object.entries(cfg.layers)) {
+      const parts = Object.entries(l.types).map(([k, t]) => `${k} ${renderType(t!)}`);
+      log(`  ${name.padEnd(36)} ${parts.join('  ')}`);
+    }
+    describe = `auto ${bits}-bit`;
+  }
+  const json = configDocumentToJson(doc);
+  if (f.writeConfig) {
+    writeAtomic(f.writeConfig, json);
+    log(`config written to ${f.writeConfig} (edit it and pass it back with --config ${f.writeConfig})`);
+  }
+  return { cfg: doc.precision, hls: doc.hls, describe, json, chosen: auto };
 }

@@ -11,10 +11,11 @@ import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import { type SimulationReport, simulate } from '../sim/compare.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
-import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
+import { readModelInputs, readTensorFile, writeOutputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
+import { warn, warnConstantOverflows } from './warnings.js';
 
 interface SimulateFlags extends PrecisionFlags {
   input: string[];
@@ -43,8 +44,9 @@ export function formatReport(r: SimulationReport): string {
       .join(' '),
     l.snr_db === null ? 'exact' : l.snr_db.toFixed(1),
     String(l.overflows),
+    String(l.constant_overflows),
   ]);
-  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows'];
+  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows', 'const ovf'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => (i >= 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
@@ -56,7 +58,7 @@ export function register(program: Command): void {
     .command('simulate')
     .description('float vs bit-accurate fixed point: accuracy, agreement, per-layer SNR and overflows')
     .argument('<model>', 'model file (.onnx)')
-    .requiredOption('--input <file>', 'input tensor (.npy or .pb), once per graph input', (v: string, p: string[]) => [...p, v], [])
+    .option('--input <file>', 'input tensor (.npy or .pb), once per graph input (required)', (v: string, p: string[]) => [...p, v], [])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
@@ -64,13 +66,15 @@ export function register(program: Command): void {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(o.dumpAfter);
     const g = loadModel(model);
-    const inputs = o.input.map(readInputTensor);
-    const { cfg, describe } = resolvePrecision(g, model, o, log);
+    const inputs = readModelInputs(g, o.input, '--input');
+    const { cfg, describe } = resolvePrecision(g, o, log);
     const cg = canonicalize(g, hook);
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);
     hook?.('quantize', qg);
     for (const note of q.notes) log(`note: ${note}`);
+    for (const w of q.ignored) warn(w);
+    warnConstantOverflows(qg);
     let labels: Float32Array | undefined;
     let labelShape: readonly number[] | undefined;
     if (o.labels) {

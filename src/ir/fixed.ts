@@ -22,6 +22,11 @@ export const O_MODES: readonly OMode[] = Object.freeze(['AP_WRAP', 'AP_SAT', 'AP
  * leaves room for full-precision products of wide accumulators without pretending to be unbounded.
  */
 export const MAX_WIDTH = 4096;
+/**
+ * Widest type a model may use, given or derived (accumulators, products): the Xilinx headers'
+ * default AP_INT_MAX_W. Wider types compile only with that macro raised, and no real network needs them.
+ */
+export const HLS_MAX_WIDTH = 1024;
 /** Bound on |int|: keeps every shift the simulator does finite and small, yet allows i > w and i < 0. */
 export const MAX_INT_MAGNITUDE = 2 * MAX_WIDTH;
 

@@ -1,5 +1,8 @@
 /**
- * The user's precision configuration, hls4ml-like in granularity: a model default, then per op
+ * The one config schema and parser of every command. A config file is JSON or YAML and holds the
+ * precision sections below plus an optional "hls" section (part, clock, io, strategy, reuse,
+ * per-layer strategy/reuse) read by `compile`; an hls4ml config is accepted too and translated
+ * (hls4ml-config.ts). The precision configuration is hls4ml-like in granularity: a model default, then per op
  * type, then per layer (IR node name), each optionally per variable (`weight`, `bias`, `result`,
  * `accum`, `table`, and Softmax's `exp_table`, `inv_table`). The most specific setting wins:
  * layer.var > layer.default > op_type.var > op_type.default > model.var > model.default.
@@ -13,8 +16,10 @@
  *     "inputs": {"input_1": "ap_fixed<16,6>"} }
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { NnInputError } from '../util/tensor.js';
-import { type FixedType, parseType, renderType } from './fixed.js';
+import { type FixedType, HLS_MAX_WIDTH, parseType, renderType } from './fixed.js';
+import { isHls4mlConfig, translateHls4ml } from './hls4ml-config.js';
 
 export const VARIABLES = [
   'default', 'weight', 'bias', 'result', 'accum', 'table', 'exp_table', 'inv_table', 'gate', 'state', 'recurrent_weight',
@@ -80,12 +85,28 @@ function parseLevel(raw: unknown, where: string): LevelSpec {
   return { types, ...(tableSize !== undefined ? { tableSize } : {}), ...(tableRange ? { tableRange } : {}), ...(autoAccum ? { autoAccum } : {}) };
 }
 
-function parseAt(s: string, where: string): FixedType {
+/**
+ * A type the user wrote, as a user error when it is malformed or wider than the headers accept
+ * (HLS_MAX_WIDTH): `where` says which flag or config key it came from.
+ */
+export function parseUserType(s: string, where: string): FixedType {
+  let t: FixedType;
   try {
-    return parseType(s);
+    t = parseType(s);
   } catch (e) {
     throw new NnInputError(`${where}: ${(e as Error).message}`);
   }
+  if (t.width > HLS_MAX_WIDTH) {
+    throw new NnInputError(
+      `${where}: '${s}' is ${t.width} bits wide; the Xilinx headers accept at most ${HLS_MAX_WIDTH} (AP_INT_MAX_W), ` +
+        'and layers need room for their products and sums within that. Choose a narrower type (typical widths: 8 to 32)',
+    );
+  }
+  return t;
+}
+
+function parseAt(s: string, where: string): FixedType {
+  return parseUserType(s, where);
 }
 
 function parseMap<T>(raw: unknown, where: string, f: (v: unknown, at: string) => T): Record<string, T> {
@@ -117,7 +138,103 @@ export function parseConfig(raw: unknown, where: string): PrecisionConfig {
   };
 }
 
-export function readConfigFile(path: string): PrecisionConfig {
+export type HlsStrategy = 'latency' | 'resource';
+
+export interface HlsLayerSection {
+  readonly strategy?: HlsStrategy;
+  readonly reuse?: number;
+}
+
+/**
+ * The `hls` section: what `compile` builds. Command-line flags override it; `part`, `clock` and
+ * `io` come from hls4ml configs (Part, ClockPeriod, IOType) or may be written by hand.
+ */
+export interface HlsSection {
+  readonly part?: string;
+  /** As written ("5ns", "200MHz"); the CLI parses it with units. */
+  readonly clock?: string;
+  readonly io?: 'parallel' | 'stream';
+  readonly strategy?: HlsStrategy;
+  readonly reuse?: number;
+  readonly layers: { readonly [layer: string]: HlsLayerSection };
+}
+
+/** A whole config file: precision sections, the hls section, and notes from translating it. */
+export interface ConfigDocument {
+  readonly precision: PrecisionConfig;
+  readonly hls: HlsSection;
+  /** One line per hls4ml key that could not be honoured (empty for nn2hls configs). */
+  readonly notes: readonly string[];
+  readonly format: 'nn2hls' | 'hls4ml';
+}
+
+function checkStrategyValue(v: unknown, at: string): HlsStrategy {
+  if (v !== 'latency' && v !== 'resource') throw new NnInputError(`${at}: strategy must be "latency" or "resource", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkReuseValue(v: unknown, at: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65536) {
+    throw new NnInputError(`${at}: reuse factor must be an integer 1..65536, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function parseHls(raw: unknown, where: string): HlsSection {
+  if (raw === undefined) return { layers: {} };
+  const o = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  if (!o) throw new NnInputError(`${where}: "hls" must be an object`);
+  const out: { -readonly [K in keyof HlsSection]: HlsSection[K] } = { layers: {} };
+  for (const [k, v] of Object.entries(o)) {
+    const at = `${where}: hls.${k}`;
+    if (k === 'strategy') out.strategy = checkStrategyValue(v, at);
+    else if (k === 'reuse') out.reuse = checkReuseValue(v, at);
+    else if (k === 'part') {
+      if (typeof v !== 'string' || !v.trim()) throw new NnInputError(`${at}: expected a part name such as "xczu7ev-ffvc1156-2-e"`);
+      out.part = v.trim();
+    } else if (k === 'clock') {
+      if (typeof v !== 'string') throw new NnInputError(`${at}: expected a string with a unit, such as "5ns" or "200MHz"`);
+      out.clock = v;
+    } else if (k === 'io') {
+      if (v !== 'parallel' && v !== 'stream') throw new NnInputError(`${at}: expected "parallel" or "stream", got ${JSON.stringify(v)}`);
+      out.io = v;
+    } else if (k === 'layers') {
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new NnInputError(`${at}: must be an object keyed by layer name`);
+      const layers: Record<string, HlsLayerSection> = {};
+      for (const [name, lv] of Object.entries(v as Record<string, unknown>)) {
+        const la = `${at}.${name}`;
+        if (!lv || typeof lv !== 'object' || Array.isArray(lv)) throw new NnInputError(`${la}: must be an object with strategy and/or reuse`);
+        const e: { strategy?: HlsStrategy; reuse?: number } = {};
+        for (const [lk, x] of Object.entries(lv as Record<string, unknown>)) {
+          if (lk === 'strategy') e.strategy = checkStrategyValue(x, `${la}.strategy`);
+          else if (lk === 'reuse') e.reuse = checkReuseValue(x, `${la}.reuse`);
+          else throw new NnInputError(`${la}: unknown key '${lk}'; expected strategy, reuse`);
+        }
+        layers[name] = e;
+      }
+      out.layers = layers;
+    } else throw new NnInputError(`${at}: unknown key '${k}'; expected part, clock, io, strategy, reuse, layers`);
+  }
+  return out;
+}
+
+/**
+ * Parses a whole config document (already read from JSON or YAML): nn2hls's own sections, or an
+ * hls4ml config, which is translated first (see hls4ml-config.ts).
+ */
+export function parseConfigDocument(raw: unknown, where: string): ConfigDocument {
+  if (isHls4mlConfig(raw)) {
+    const t = translateHls4ml(raw as Record<string, unknown>, where);
+    const { hls, ...rest } = t.doc;
+    return { precision: parseConfig(rest, `${where} (translated from hls4ml)`), hls: parseHls(hls, where), notes: t.notes, format: 'hls4ml' };
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new NnInputError(`${where}: the config must be an object (JSON or YAML mapping)`);
+  const { hls, ...rest } = raw as Record<string, unknown>;
+  return { precision: parseConfig(rest, where), hls: parseHls(hls, where), notes: [], format: 'nn2hls' };
+}
+
+/** Reads a config file: JSON, or YAML for .yml/.yaml (YAML is a superset of JSON, so either parses). */
+export function readConfig(path: string): ConfigDocument {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -125,12 +242,25 @@ export function readConfigFile(path: string): PrecisionConfig {
     throw new NnInputError(`${path}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new NnInputError(`${path}: not valid JSON (${(e as Error).message})`);
+  if (/\.ya?ml$/i.test(path)) {
+    try {
+      raw = parseYaml(text);
+    } catch (e) {
+      throw new NnInputError(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
+  } else {
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new NnInputError(`${path}: not valid JSON (${(e as Error).message}); YAML configs need a .yml or .yaml name`);
+    }
   }
-  return parseConfig(raw, path);
+  return parseConfigDocument(raw, path);
+}
+
+/** The precision part of a config file (the hls section, if any, is checked and left out). */
+export function readConfigFile(path: string): PrecisionConfig {
+  return readConfig(path).precision;
 }
 
 /** How one variable of one layer resolves; `undefined` means "derive it". */
@@ -169,17 +299,28 @@ function levelJson(l: LevelSpec): Record<string, unknown> {
   return o;
 }
 
+function configObject(cfg: PrecisionConfig): Record<string, unknown> {
+  const map = (m: { readonly [k: string]: LevelSpec }) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, levelJson(v)]));
+  return {
+    model: levelJson(cfg.model),
+    op_types: map(cfg.opTypes),
+    layers: map(cfg.layers),
+    inputs: Object.fromEntries(Object.entries(cfg.inputs).map(([k, v]) => [k, renderType(v)])),
+  };
+}
+
 /** The JSON text of a config (stable key order), readable back by parseConfig. */
 export function configToJson(cfg: PrecisionConfig): string {
-  const map = (m: { readonly [k: string]: LevelSpec }) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, levelJson(v)]));
-  return `${JSON.stringify(
-    {
-      model: levelJson(cfg.model),
-      op_types: map(cfg.opTypes),
-      layers: map(cfg.layers),
-      inputs: Object.fromEntries(Object.entries(cfg.inputs).map(([k, v]) => [k, renderType(v)])),
-    },
-    null,
-    2,
-  )}\n`;
+  return `${JSON.stringify(configObject(cfg), null, 2)}\n`;
+}
+
+/** A whole config document as nn2hls JSON (an hls4ml config comes out translated), readable by readConfig. */
+export function configDocumentToJson(doc: Pick<ConfigDocument, 'precision' | 'hls'>): string {
+  const o = configObject(doc.precision);
+  const h = doc.hls;
+  const hls: Record<string, unknown> = {};
+  for (const k of ['part', 'clock', 'io', 'strategy', 'reuse'] as const) if (h[k] !== undefined) hls[k] = h[k];
+  if (Object.keys(h.layers).length) hls['layers'] = h.layers;
+  if (Object.keys(hls).length) o['hls'] = hls;
+  return `${JSON.stringify(o, null, 2)}\n`;
 }

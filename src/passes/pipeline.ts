@@ -45,5 +45,5 @@ export function prepareFixed(g: Graph, cfg: PrecisionConfig, hook?: PassHook): Q
   const r = quantizeGraph(canonicalize(g, hook), cfg);
   const graph = verify(r.graph);
   hook?.('quantize', graph);
-  return { graph, notes: r.notes };
+  return { ...r, graph };
 }

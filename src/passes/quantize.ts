@@ -13,11 +13,13 @@
  * meaning is untouched (no data changes; tables are new constants used by no float kernel).
  * Ops without fixed-point semantics are all listed in one error.
  */
-import { fixedType, type FixedType, fracBits, intType, type QMode, sameType } from '../ir/fixed.js';
+import { fixedType, type FixedType, fracBits, HLS_MAX_WIDTH, intType, MAX_WIDTH, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
 import { type OpKind, OPS } from '../ir/ops.js';
 import {
+  type LevelSpec,
   type PrecisionConfig,
+  VARIABLES,
   resolveTableRange,
   resolveTableSize,
   resolveType,
@@ -69,6 +71,62 @@ export interface QuantizeResult {
   graph: Graph;
   /** Approximations made (non-power-of-two quantizer scales, ...), one line each. */
   notes: string[];
+  /** Config keys no layer read, so they changed nothing (`weight` on a Relu, ...), one line each. */
+  ignored: string[];
+}
+
+const SPEC_KEYS: Record<string, string> = { tableSize: 'table_size', tableRange: 'table_range', autoAccum: 'accum' };
+
+/**
+ * The config with every `layers` and `op_types` entry wrapped so that reading a key records it:
+ * whatever the quantizer never read for a layer had no effect on it. This needs no list of which
+ * op uses which variable — the quantizer's own lookups are the list.
+ */
+function trackReads(cfg: PrecisionConfig): { cfg: PrecisionConfig; read: Map<string, Set<string>> } {
+  const read = new Map<string, Set<string>>();
+  const wrap = (at: string, spec: LevelSpec): LevelSpec => {
+    const keys = new Set<string>();
+    read.set(at, keys);
+    const types = new Proxy(spec.types, {
+      get(t, k) {
+        if (typeof k === 'string') keys.add(k);
+        return (t as Record<string | symbol, unknown>)[k];
+      },
+    });
+    return new Proxy(spec, {
+      get(t, k) {
+        if (k === 'types') return types;
+        if (typeof k === 'string' && SPEC_KEYS[k]) keys.add(SPEC_KEYS[k]);
+        return (t as unknown as Record<string | symbol, unknown>)[k];
+      },
+    });
+  };
+  const map = (prefix: string, m: { readonly [k: string]: LevelSpec }) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, wrap(`${prefix}.${k}`, v)]));
+  return { cfg: { ...cfg, layers: map('layers', cfg.layers), opTypes: map('op_types', cfg.opTypes) }, read };
+}
+
+/** `layers.X.k` / `op_types.Op.k` keys that were set but never read (op types the model lacks are skipped). */
+function ignoredKeys(g: Graph, cfg: PrecisionConfig, read: Map<string, Set<string>>): string[] {
+  const out: string[] = [];
+  const ops = new Set(g.nodes.map((n) => n.op as string));
+  const opOf = new Map(g.nodes.map((n) => [n.name, n.op as string]));
+  const check = (at: string, spec: LevelSpec, what: string) => {
+    const set = [
+      ...Object.keys(spec.types).filter((k) => k !== 'default'),
+      ...(spec.tableSize !== undefined ? ['table_size'] : []),
+      ...(spec.tableRange ? ['table_range'] : []),
+      ...(spec.autoAccum ? ['accum'] : []),
+    ];
+    const r = read.get(at) ?? new Set<string>();
+    const uses = [...r].filter((k) => k !== 'default' && k in { ...Object.fromEntries(VARIABLES.map((v) => [v, 1])), table_size: 1, table_range: 1 });
+    for (const k of set) {
+      if (!r.has(k)) out.push(`${at}.${k} has no effect: ${what} has no ${k} (what it uses: ${uses.length ? uses.sort().join(', ') : 'result only'})`);
+    }
+  };
+  for (const [name, spec] of Object.entries(cfg.layers)) check(`layers.${name}`, spec, `layer '${name}' (${opOf.get(name) ?? '?'})`);
+  for (const [op, spec] of Object.entries(cfg.opTypes)) if (ops.has(op)) check(`op_types.${op}`, spec, `a ${op} layer`);
+  return out;
 }
 
 function bitsFor(n: number): number {
@@ -347,6 +405,29 @@ export class Quantizer {
   }
 }
 
+/**
+ * Every type a layer's C++ spells — outputs, accumulator, internal and table types, and the
+ * full-precision product of a weighted sum — must fit the headers' HLS_MAX_WIDTH.
+ */
+function checkDerivedWidths(q: Quantizer, n: Node): void {
+  const named: [string, FixedType][] = [];
+  for (const o of n.outputs) if (o) named.push([`output '${o}'`, q.type(o)]);
+  if (n.prec?.accum) named.push(['accumulator', n.prec.accum]);
+  for (const [role, t] of Object.entries(n.prec?.types ?? {})) named.push([`${role} type`, t]);
+  if (n.op === 'Dense' || n.op === 'Conv' || n.op === 'ConvTranspose' || n.op === 'Affine') {
+    const x = q.type(n.inputs[0]!);
+    const w = q.type(n.inputs[1]!);
+    named.push(['product of input and weight', fixedType(Math.min(x.width + w.width, MAX_WIDTH), x.int)]);
+  }
+  for (const [what, t] of named) {
+    if (t.width > HLS_MAX_WIDTH) {
+      throw new NnInputError(
+        `layer '${n.name}' (${n.op}): its ${what} would be ${t.width} bits wide, beyond the ${HLS_MAX_WIDTH} bits the Xilinx headers accept; choose narrower types (typical widths: 8 to 32)`,
+      );
+    }
+  }
+}
+
 /** A config that names layers, op types or inputs the graph does not have is a typo, not a no-op. */
 function checkConfigNames(g: Graph, cfg: PrecisionConfig): void {
   const problems: string[] = [];
@@ -384,10 +465,20 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
     });
     throw new NnInputError(`${g.source}: no fixed-point semantics for these ops (float 'run' still works):\n${lines.join('\n')}`);
   }
-  const q = new Quantizer(g, cfg);
+  const tracked = trackReads(cfg);
+  const q = new Quantizer(g, tracked.cfg);
   for (const io of g.inputs) q.setFixed(io.value, cfg.inputs[io.modelName] ?? cfg.model.types.default ?? DEFAULT_TYPE);
-  for (const n of g.nodes) q.node(n);
-  return { graph: { ...g, values: q.values, nodes: q.nodes }, notes: q.notes };
+  for (const n of g.nodes) {
+    try {
+      q.node(n);
+    } catch (e) {
+      // fixedType() refusing a derived width: the user's types are too wide for this layer.
+      if (e instanceof NnInputError || !/fixed-point width must be/.test((e as Error).message)) throw e;
+      throw new NnInputError(`layer '${n.name}' (${n.op}): a type derived from the precision config is too wide (${(e as Error).message}); choose narrower types`);
+    }
+    checkDerivedWidths(q, q.nodes[q.nodes.length - 1]!);
+  }
+  return { graph: { ...g, values: q.values, nodes: q.nodes }, notes: q.notes, ignored: ignoredKeys(g, cfg, tracked.read) };
 }
 
 export function quantizePass(cfg: PrecisionConfig): Pass {

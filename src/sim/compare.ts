@@ -7,6 +7,7 @@
  * fixed, and the max and mean absolute error.
  */
 import { renderType } from '../ir/fixed.js';
+import { constantOverflows } from '../ir/const-overflow.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { runFloat } from './float/executor.js';
 import type { RtTensor } from './float/kernel.js';
@@ -20,6 +21,8 @@ export interface LayerReport {
   /** 10·log10(Σ float² / Σ (fixed − float)²); null when the layer is exact. */
   snr_db: number | null;
   overflows: number;
+  /** Constant elements (weights, biases, table entries) that do not fit their type (ir/const-overflow.ts). */
+  constant_overflows: number;
 }
 
 export interface SimulationReport {
@@ -173,6 +176,8 @@ export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts
     accF = a / cls.length;
     accQ = b / cls.length;
   }
+  const constOver = new Map<string, number>();
+  for (const c of constantOverflows(qg)) constOver.set(c.layer, (constOver.get(c.layer) ?? 0) + c.count);
   const layers: LayerReport[] = qg.nodes.map((node) => {
     const o = node.outputs[0]!;
     const s = sig.get(o) ?? 0;
@@ -184,6 +189,7 @@ export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts
       types: layerTypes(qg, node),
       snr_db: e === 0 ? null : 10 * Math.log10(s / e),
       overflows: st.result + st.accum,
+      constant_overflows: constOver.get(node.name) ?? 0,
     };
   });
   const inputOverflows = qg.inputs.reduce((acc, io) => acc + (program.stats.get(io.value)?.result ?? 0), 0);

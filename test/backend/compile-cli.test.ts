@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/frontend/index.js';
 import { renderType } from '../../src/ir/fixed.js';
 import { valueOf } from '../../src/ir/graph.js';
-import { readCompileConfig } from '../../src/cli/compile.js';
+import { readConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { captureCli } from '../helpers/cli.js';
 
@@ -62,7 +62,7 @@ describe('nn2hls compile', () => {
       layers: { name: string; inputs: { value: string; type: string | null }[]; output: { value: string; type: string }; accum?: string }[];
     };
     // The quantize pass on the same model and config is the reference for every record.
-    const g = prepareFixed(await loadModel(model), readCompileConfig(cfgPath).precision).graph;
+    const g = prepareFixed(await loadModel(model), readConfig(cfgPath).precision).graph;
     const typeOf = (v: string) => renderType(valueOf(g, v).fixed!);
     expect(meta.layers.map((l) => l.name)).toEqual(g.nodes.map((n) => n.name));
     for (const l of meta.layers) {

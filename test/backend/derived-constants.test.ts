@@ -48,6 +48,8 @@ function constArray(l: EmittedLayer, suffix: string): { raws: bigint[]; type: Fi
   const c = l.consts.find((k) => k.id.endsWith(suffix));
   if (!c) throw new Error(`layer ${l.id}: no constant array *${suffix} (has ${l.consts.map((k) => k.id).join(', ')})`);
   if (c.ctype === 'int') return { raws: c.items.map((s) => BigInt(s)), type: parseType('ap_int<32>') };
+  // ROM words: the items are the raws themselves (integer literals, LL beyond int).
+  if (c.storage.encoding === 'raw-bits') return { raws: c.items.map((s) => BigInt(s.replace(/LL$/, ''))), type: c.storage.value };
   const type = parseType(c.ctype);
   return { raws: c.items.map((s) => literalRaw(s, fracBits(type))), type };
 }

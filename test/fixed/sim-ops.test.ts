@@ -423,6 +423,109 @@ describe('ConvTranspose', () => {
 // Affine (BatchNormalization after batchnorm-to-affine)
 // ------------------------------------------------------------------------------------------
 
+describe('wide accumulators (BigInt path, issue #7)', () => {
+  // ap_fixed<32,16> everywhere: every product has 64 bits, so accumulators pass the number path's 52.
+  const W32 = 'ap_fixed<32,16>';
+  it('Dense: derived accumulator wider than 52 bits, exact; and a wide user accumulator that wraps', () => {
+    const K = 5;
+    const M = 3;
+    fc.assert(
+      fc.property(fc.boolean(), grid(3 * K, 3000, 20), grid(K * M, 200, 20), grid(M, 1000, 20), (narrow, xs, ws, bs) => {
+        const accS = narrow ? 'ap_fixed<60,22,AP_RND_CONV,AP_WRAP>' : undefined;
+        const { g, prog } = prepare(gemm(K, M, ws, bs), (g0) => ({
+          model: { default: W32 },
+          ...(accS ? { layers: { [nodeOf(g0, 'Dense').name]: { accum: accS } } } : {}),
+        }));
+        const n = nodeOf(g, 'Dense');
+        const x = xs.map((v) => qd(v, T(W32)));
+        const W = ws.map((v) => qd(v, T(W32)));
+        const b = bs.map((v) => qd(v, T(W32)));
+        const A = accS ? T(accS) : derivedAccum(T(W32), W, b, M);
+        expect(n.prec!.accum).toEqual(A);
+        expect(A.width).toBeGreaterThan(52);
+        const acc = new Counter();
+        const res = new Counter();
+        const want = refDense(x, W, b, K, M, A, T(W32), acc, res);
+        if (!narrow) expect(acc.n).toBe(0);
+        expect(run(prog, [3, K], xs)).toEqual(nums(want));
+        expect(stat(prog, n.name)).toEqual({ result: res.n, accum: acc.n });
+      }),
+      { ...FC, numRuns: 30 },
+    );
+  });
+
+  for (const [label, c] of CONV_CASES) {
+    it(`Conv ${label}: 32-bit operands, derived (>52-bit) and wrapping 58-bit accumulators`, () => {
+      const nW = c.M * (c.C / c.group) * prod(c.k);
+      const nX = c.N * c.C * prod(c.sp);
+      fc.assert(
+        fc.property(fc.boolean(), grid(nX, 3000, 18), grid(nW, 100, 18), grid(c.M, 500, 18), (narrow, xs, ws, bs) => {
+          const accS = narrow ? 'ap_fixed<58,20,AP_RND,AP_WRAP>' : undefined;
+          const { g, prog } = prepare(convModel(c, ws, bs), (g0) => ({
+            model: { default: W32 },
+            ...(accS ? { layers: { [nodeOf(g0, 'Conv').name]: { accum: accS } } } : {}),
+          }));
+          const n = nodeOf(g, 'Conv');
+          const A = n.prec!.accum!;
+          expect(A.width).toBeGreaterThan(52);
+          const acc = new Counter();
+          const res = new Counter();
+          const want = refConv(c, xs.map((v) => qd(v, T(W32))), ws.map((v) => qd(v, T(W32))), bs.map((v) => qd(v, T(W32))), A, T(W32), acc, res);
+          if (!narrow) expect(acc.n).toBe(0);
+          expect(run(prog, [c.N, c.C, ...c.sp], xs)).toEqual(nums(want));
+          expect(stat(prog, n.name)).toEqual({ result: res.n, accum: acc.n });
+        }),
+        { ...FC, numRuns: 6 },
+      );
+    });
+  }
+
+  it('ConvTranspose: 32-bit operands, derived (>52-bit) accumulator, bit-exact', () => {
+    const c: ConvCase = { N: 1, C: 4, sp: [3, 3], M: 2, k: [2, 2], strides: [2, 1], dil: [1, 2], pads: [0, 1, 1, 0], group: 2 };
+    const outSp = c.sp.map((d, i) => c.strides[i]! * (d - 1) + (c.k[i]! - 1) * c.dil[i]! + 1 - c.pads[i]! - c.pads[i + c.sp.length]!);
+    fc.assert(
+      fc.property(grid(c.N * c.C * prod(c.sp), 3000, 18), grid(c.C * (c.M / c.group) * prod(c.k), 100, 18), grid(c.M, 500, 18), (xs, ws, bs) => {
+        const { g, prog } = prepare(convModel(c, ws, bs, 'ConvTranspose', {}, outSp, [c.C, c.M / c.group, ...c.k]), () => ({ model: { default: W32 } }));
+        const n = nodeOf(g, 'ConvTranspose');
+        expect(n.prec!.accum!.width).toBeGreaterThan(52);
+        const acc = new Counter();
+        const res = new Counter();
+        const want = refConvT(c, outSp, xs.map((v) => qd(v, T(W32))), ws.map((v) => qd(v, T(W32))), bs.map((v) => qd(v, T(W32))), n.prec!.accum!, T(W32), acc, res);
+        expect(run(prog, [c.N, c.C, ...c.sp], xs)).toEqual(nums(want));
+        expect(stat(prog, n.name)).toEqual({ result: res.n, accum: 0 });
+      }),
+      { ...FC, numRuns: 8 },
+    );
+  });
+
+  it('Affine (folded batch norm) with 32-bit input, scale and bias: exact results past 2^53', () => {
+    const C = 3;
+    fc.assert(
+      fc.property(grid(C * 4, 3000, 18), grid(C, 50, 12), grid(C, 400, 12), (xs, scale, bias) => {
+        const m: Model = {
+          inputs: [['x', ['N', C, 2, 2]]],
+          outputs: [['y', ['N', C, 2, 2]]],
+          inits: [['s', [C], scale], ['b', [C], bias], ['mu', [C], [0.5, -0.25, 1]], ['var', [C], [1, 0.25, 4]]],
+          nodes: [{ op: 'BatchNormalization', inputs: ['x', 's', 'b', 'mu', 'var'], outputs: ['y'], name: 'bn' }],
+        };
+        const { g, prog } = prepare(m, () => ({ model: { default: 'ap_fixed<32,16,AP_RND_CONV,AP_SAT>' } }));
+        const n = nodeOf(g, 'Affine');
+        const t = T('ap_fixed<32,16,AP_RND_CONV,AP_SAT>');
+        const sData = g.values.get(n.inputs[1]!)!.data!;
+        const bData = g.values.get(n.inputs[2]!)!.data!;
+        const res = new Counter();
+        const want = xs.map((v, i) => {
+          const ch = Math.floor(i / 4) % C;
+          return cast(add(mul(qd(v, t), qd(sData[ch]!, t)), qd(bData[ch]!, t)), t, res);
+        });
+        expect(run(prog, [1, C, 2, 2], xs)).toEqual(nums(want));
+        expect(stat(prog, n.name).result).toBe(res.n);
+      }),
+      { ...FC, numRuns: 20 },
+    );
+  });
+});
+
 describe('Affine', () => {
   it('y = cast(x·s + b) with s, b quantized by their own types; counts saturations', () => {
     const C = 3;

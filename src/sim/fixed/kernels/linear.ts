@@ -12,11 +12,11 @@ import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
 import { rawRange, maxAbsRaw } from '../../../ir/precision.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
-import { accumCast, checkWidth, resultCast } from '../casts.js';
+import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { compileSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { blockSamples, convWindows, windowIndex } from '../../im2col.js';
-import { NnInputError } from '../../../util/tensor.js';
+import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
 
@@ -108,6 +108,7 @@ function wideAccumCast(f: number, A: FixedType, ctx: CompileContext): (s: bigint
 }
 
 const dense: FixedKernel<'Dense'> = (node, ctx) => {
+  if (needsWideAccum(node, ctx)) return wideDense(node, ctx);
   const w = ctx.value(node.inputs[1]!);
   const K = w.shape[0]!;
   const M = w.shape[1]!;
@@ -188,6 +189,7 @@ function convGeometry(node: Node, ctx: CompileContext, a: ConvAttrs): ConvGeomet
 }
 
 const conv: FixedKernel<'Conv'> = (node, ctx) => {
+  if (needsWideAccum(node, ctx)) return wideConv(node, ctx);
   const at: ConvAttrs = node.attrs;
   const G = convGeometry(node, ctx, at);
   const acc = accumulation(node, ctx, G.cout);
@@ -298,6 +300,7 @@ function gatherRaws(x: Float64Array, base: number, step: number, nb: number, idx
 }
 
 const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
+  if (needsWideAccum(node, ctx)) return wideConvTranspose(node, ctx);
   const at: ConvTransposeAttrs = node.attrs;
   const G = convGeometry(node, ctx, at);
   const { w, init, out, exact, step, initOverflows } = accumulation(node, ctx, G.cout);
@@ -353,13 +356,22 @@ const affine: FixedKernel<'Affine'> = (node, ctx): FixedRun => {
   const b = ctx.constRaws(node.inputs[2]!);
   const fp = fracBits(xT) + fracBits(sT);
   const f = Math.max(fp, fracBits(bT));
+  const C = s.length;
   if (maxAbsRaw(xT) * maxAbsRaw(sT) * 2 ** (f - fp) + maxAbsRaw(bT) * 2 ** (f - fracBits(bT)) >= TWO53) {
-    throw new NnInputError(`${where}: input, scale and bias types too wide for the simulator (exact results pass 2^53); choose narrower types`);
+    // Exact results a double would round: the same sum in BigInt, then the same cast.
+    const sB = Array.from(s, (v) => BigInt(v) << BigInt(f - fp));
+    const bB = Array.from(b, (v) => BigInt(v) << BigInt(f - fracBits(bT)));
+    const outB = resultCastBig(f, outT, ctx.stats);
+    return (ins) => {
+      const x = ins[0]!;
+      const y = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) y[i] = outB(BigInt(x[i]!) * sB[i % C]! + bB[i % C]!);
+      return [y];
+    };
   }
   const sS = s.map((v) => v * 2 ** (f - fp));
   const bS = b.map((v) => v * 2 ** (f - fracBits(bT)));
   const out = resultCast(f, outT, ctx.stats);
-  const C = s.length;
   return (ins) => {
     const x = ins[0]!;
     const y = new Float64Array(x.length);
