@@ -14,7 +14,8 @@ import type { Command } from 'commander';
 import {
   checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type LayerHlsOptions, parseClock,
 } from '../backend-hls/index.js';
-import { loadModel } from '../frontend/index.js';
+import { loadModel, modelFile } from '../frontend/index.js';
+import { addModelOptions, loadForCommand, type ModelFlags, withModelPrecision } from './model-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
@@ -140,14 +141,14 @@ export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<st
   const g = g0 ?? loadModel(req.model);
   const { graph, notes } = prepareFixed(g, req.precision);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
-  const modelBytes = readFileSync(req.model);
+  const modelBytes = readFileSync(modelFile(req.model));
   const files = emitProject(graph, {
     ...req.options,
     runs,
     meta: {
       precision: JSON.parse(configToJson(req.precision)),
       notes,
-      source: resolve(req.model),
+      source: resolve(modelFile(req.model)),
       sha256: createHash('sha256').update(modelBytes).digest('hex'),
     },
   });
@@ -159,7 +160,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('compile')
     .description('emit a Vivado/Vitis HLS project (C++ kernels, testbench, build scripts) for a model')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
     .requiredOption('-o, --out <dir>', 'project directory (created or replaced atomically; must be an nn2hls project if it exists)')
     .option('--part <part>', 'FPGA part', DEFAULTS.part)
     .option('--clock <period>', 'clock period (5ns) or frequency (200MHz)', `${DEFAULTS.clockNs}ns`)
@@ -169,16 +170,18 @@ export function register(program: Command): void {
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64');
-  addPrecisionOptions(cmd).action((model: string, f: CompileFlags) => {
+  addModelOptions(addPrecisionOptions(cmd)).action(async (model: string, f: CompileFlags & ModelFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
-    const g = loadModel(model);
+    const m = await loadForCommand(model, f, log);
+    const g = m.graph;
     let precision: PrecisionConfig;
     let hls: HlsSection = { layers: {} };
     if (f.config) {
       if (f.precision) throw new NnInputError('give either --config or --precision, not both');
       ({ precision, hls } = readCompileConfig(f.config));
+      precision = withModelPrecision(precision, m.precision, true);
     } else {
-      precision = resolvePrecision(g, model, f, log).cfg;
+      precision = resolvePrecision(g, model, f, log, m.precision).cfg;
     }
     if (f.io !== 'parallel' && f.io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${f.io}'`);
     const samples = Number(f.samples);

@@ -4,7 +4,7 @@
  * error, printed briefly with a hint to rerun with --verbose for the stack trace.
  */
 import { Command } from 'commander';
-import { loadModel } from '../frontend/index.js';
+import { loadModelAsync } from '../frontend/index.js';
 import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
@@ -29,21 +29,23 @@ export function buildProgram(): Command {
   program
     .command('inspect')
     .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
     .option('--json', 'print JSON instead of a table')
-    .action((model: string, o: { json?: boolean }) => {
-      const r = inspectReport(loadModel(model));
+    .option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)')
+    .action(async (model: string, o: { json?: boolean; weights?: string }) => {
+      const r = inspectReport((await loadModelAsync(model, o.weights ? { weights: o.weights } : {})).graph);
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
     });
 
   program
     .command('run')
     .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
+    .option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)')
     .requiredOption('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order', collect, [])
     .requiredOption('--out <dir>', 'output directory')
-    .action((model: string, o: { input: string[]; out: string }) => {
-      const g = loadModel(model);
+    .action(async (model: string, o: { input: string[]; out: string; weights?: string }) => {
+      const g = (await loadModelAsync(model, o.weights ? { weights: o.weights } : {})).graph;
       const inputs = o.input.map(readInputTensor);
       const t0 = performance.now();
       const outs = runFloat(g, inputs);

@@ -8,10 +8,11 @@ import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseType, renderType } from '../ir/fixed.js';
 import type { Graph } from '../ir/graph.js';
-import { configToJson, defaultConfig, type PrecisionConfig, readConfigFile } from '../ir/precision-config.js';
+import { configToJson, defaultConfig, type LevelSpec, type PrecisionConfig, readConfigFile } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
+import { describeModelPrecision, withModelPrecision } from './model-options.js';
 
 export interface PrecisionFlags {
   config?: string;
@@ -31,7 +32,7 @@ export function addPrecisionOptions(cmd: Command): Command {
     .option('--bits <n>', 'auto: width of activations', '16')
     .option('--weight-bits <n>', 'auto: width of weights and biases (default: --bits)')
     .option('--margin <fraction>', 'auto: headroom over calibrated ranges', '0.1')
-    .option('--write-config <file>', 'auto: where to write the chosen config (default <model>.precision.json)');
+    .option('--write-config <file>', 'where to write the chosen config (auto: default <model>.precision.json; also written for models with quantizer types)');
 }
 
 function intFlag(v: string | undefined, name: string): number | undefined {
@@ -47,12 +48,41 @@ export interface ResolvedPrecision {
   describe: string;
 }
 
-export function resolvePrecision(g: Graph, modelPath: string, f: PrecisionFlags, log: (s: string) => void): ResolvedPrecision {
+/**
+ * `modelTypes`: per-layer types the model fixes (QKeras); they are merged in (see
+ * model-options.ts), printed, and written with --write-config.
+ */
+export function resolvePrecision(
+  g: Graph,
+  modelPath: string,
+  f: PrecisionFlags,
+  log: (s: string) => void,
+  modelTypes: Readonly<Record<string, LevelSpec>> = {},
+): ResolvedPrecision {
+  const r = resolveUserPrecision(g, modelPath, f, log, modelTypes);
+  if (Object.keys(modelTypes).length === 0) return r;
+  for (const line of describeModelPrecision(modelTypes)) log(line);
+  if (f.writeConfig && f.precision !== 'auto') {
+    const tmp = `${f.writeConfig}.tmp-${process.pid}`;
+    writeFileSync(tmp, configToJson(r.cfg));
+    renameSync(tmp, f.writeConfig);
+    log(`precision config written to ${f.writeConfig} (edit it and pass it back with --config ${f.writeConfig})`);
+  }
+  return { ...r, describe: `${r.describe}, with the model's quantizer types` };
+}
+
+function resolveUserPrecision(
+  g: Graph,
+  modelPath: string,
+  f: PrecisionFlags,
+  log: (s: string) => void,
+  modelTypes: Readonly<Record<string, LevelSpec>>,
+): ResolvedPrecision {
   if (f.config && f.precision) throw new NnInputError('give either --config or --precision, not both');
-  if (f.config) return { cfg: readConfigFile(f.config), describe: `config ${f.config}` };
+  if (f.config) return { cfg: withModelPrecision(readConfigFile(f.config), modelTypes, true), describe: `config ${f.config}` };
   if (!f.precision) {
     if (f.calib) throw new NnInputError('--calib is only used with --precision auto');
-    return { cfg: defaultConfig(), describe: 'default ap_fixed<16,6> (accumulators derived)' };
+    return { cfg: withModelPrecision(defaultConfig(), modelTypes, false), describe: 'default ap_fixed<16,6> (accumulators derived)' };
   }
   if (f.precision !== 'auto') {
     if (f.calib) throw new NnInputError('--calib is only used with --precision auto');
@@ -62,7 +92,7 @@ export function resolvePrecision(g: Graph, modelPath: string, f: PrecisionFlags,
     } catch (e) {
       throw new NnInputError(`--precision: ${(e as Error).message}`);
     }
-    return { cfg: defaultConfig(t), describe: `${renderType(t)} everywhere (accumulators derived)` };
+    return { cfg: withModelPrecision(defaultConfig(t), modelTypes, false), describe: `${renderType(t)} everywhere (accumulators derived)` };
   }
   if (!f.calib) throw new NnInputError('--precision auto needs calibration data: add --calib FILE.npy (a few hundred typical inputs)');
   const calib = readInputTensor(f.calib);
@@ -70,7 +100,8 @@ export function resolvePrecision(g: Graph, modelPath: string, f: PrecisionFlags,
   const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
   const margin = Number(f.margin ?? '0.1');
   if (!Number.isFinite(margin)) throw new NnInputError(`--margin must be a number, got '${f.margin}'`);
-  const cfg = autoPrecision(g, [calib], { bits, weightBits, margin });
+  // The model's own quantizer types win over calibrated ones.
+  const cfg = withModelPrecision(autoPrecision(g, [calib], { bits, weightBits, margin }), modelTypes, false);
   const out = f.writeConfig ?? `${modelPath.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '')}.precision.json`;
   const tmp = `${out}.tmp-${process.pid}`;
   writeFileSync(tmp, configToJson(cfg));

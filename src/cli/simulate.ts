@@ -5,7 +5,6 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadModel } from '../frontend/index.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
@@ -14,8 +13,9 @@ import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
+import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 
-interface SimulateFlags extends PrecisionFlags {
+interface SimulateFlags extends PrecisionFlags, ModelFlags {
   input: string[];
   labels?: string;
   json?: string;
@@ -54,16 +54,17 @@ export function register(program: Command): void {
   const cmd = program
     .command('simulate')
     .description('float vs bit-accurate fixed point: accuracy, agreement, per-layer SNR and overflows')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
     .requiredOption('--input <file>', 'input tensor (.npy or .pb), once per graph input', (v: string, p: string[]) => [...p, v], [])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
-  addPrecisionOptions(cmd).action((model: string, o: SimulateFlags) => {
+  addModelOptions(addPrecisionOptions(cmd)).action(async (model: string, o: SimulateFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
-    const g = loadModel(model);
+    const m = await loadForCommand(model, o, log);
+    const g = m.graph;
     const inputs = o.input.map(readInputTensor);
-    const { cfg, describe } = resolvePrecision(g, model, o, log);
+    const { cfg, describe } = resolvePrecision(g, model, o, log, m.precision);
     const cg = canonicalize(g);
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);
