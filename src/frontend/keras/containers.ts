@@ -166,7 +166,7 @@ export function configLayerOrder(cfg: Record<string, unknown>): LayerRef[] {
 function tfjsStore(model: Record<string, unknown>, dir: string, source: string): WeightStore {
   const manifest = model['weightsManifest'];
   if (!Array.isArray(manifest)) throw new NnInputError(`${source}: TF.js layers model without a weightsManifest`);
-  const byLayer = new Map<string, WeightTensor[]>();
+  const all: WeightTensor[] = [];
   for (const group of manifest as Record<string, unknown>[]) {
     const paths = strList(group['paths']);
     const chunks = paths.map((p) => {
@@ -230,14 +230,11 @@ function tfjsStore(model: Record<string, unknown>, dir: string, source: string):
         data[i] = v;
       }
       pos += n * size;
-      const slash = name.lastIndexOf('/');
-      const layer = slash < 0 ? name : name.slice(0, slash);
-      const list = byLayer.get(layer) ?? [];
-      list.push({ name, shape, data });
-      byLayer.set(layer, list);
+      all.push({ name, shape, data });
     }
   }
-  return { weights: (l) => byLayer.get(l.name) ?? [] };
+  // A layer's weights are named '<layer>/...' (a wrapper's: '<layer>/<inner layer>/...').
+  return { weights: (l) => all.filter((w) => w.name.startsWith(`${l.name}/`)) };
 }
 
 export interface OpenOptions {
