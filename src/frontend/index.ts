@@ -1,17 +1,99 @@
 /**
- * Model loading by file type: the one place the CLI asks for a graph. Only ONNX is read so far;
- * other formats get a message saying what to do instead.
+ * Model loading: the one place the CLI asks for a graph. The reader is picked by the file's
+ * content (protobuf field tags, HDF5/zip magic, the `format` key of a JSON model), falling
+ * back to the extension only where contents are ambiguous; an unrecognised file gets an error
+ * naming every format nn2hls reads. Each reader is one entry of READERS: how to recognise
+ * its files and how to load them into a verified IR graph.
  */
-import { extname } from 'node:path';
+import { openSync, readSync, closeSync, statSync, existsSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
-import { loadOnnxFile, type OnnxImportOptions } from './onnx/model.js';
+import { loadOnnxFile } from './onnx/model.js';
 
-export function loadModel(path: string, opts: OnnxImportOptions = {}): Graph {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.onnx') return loadOnnxFile(path, opts);
-  throw new NnInputError(
-    `${path}: unsupported model file type '${ext || '(none)'}'; nn2hls reads ONNX (.onnx) models. ` +
-      'Convert Keras/TensorFlow models with tf2onnx or PyTorch models with torch.onnx.export.',
-  );
+/** Options every reader honours (readers without the concept ignore the field). */
+export interface LoadOptions {
+  /** 'auto' (default): a shared leading input dim of -1/None/symbolic is the batch; false: never. */
+  batch?: 'auto' | false;
+  /** Cut the graph: start at these tensors (name, optional sample dims). */
+  inputs?: readonly { name: string; dims?: readonly number[] }[];
+  /** Cut the graph: end at these tensors. */
+  outputs?: readonly string[];
+}
+
+/** What a reader sees of a file or directory when deciding whether it is its format. */
+export interface Probe {
+  readonly path: string;
+  readonly isDir: boolean;
+  /** First bytes of the file (empty for a directory). */
+  readonly head: Uint8Array;
+  /** The `format` key of a JSON file (or its model.json), when it parses as one. */
+  readonly jsonFormat: string | undefined;
+  readonly ext: string;
+}
+
+export interface Reader {
+  /** Human name, as listed in the "unknown format" error. */
+  readonly name: string;
+  /** How the user recognises files of this format. */
+  readonly files: string;
+  readonly recognises: (p: Probe) => boolean;
+  readonly load: (path: string, opts: LoadOptions) => Graph;
+}
+
+/** Protobuf wire tag of the first field: (field number << 3) | wire type. */
+const firstTag = (head: Uint8Array): number => head[0] ?? -1;
+
+const onnxReader: Reader = {
+  name: 'ONNX',
+  files: '.onnx (ModelProto)',
+  // ModelProto starts with ir_version (field 1, varint: tag 0x08); SavedModel may too, so a
+  // saved_model.pb is left to the TensorFlow readers.
+  recognises: (p) => !p.isDir && (p.ext === '.onnx' || (firstTag(p.head) === 0x08 && basename(p.path) !== 'saved_model.pb' && p.ext !== '.pb')),
+  load: (path, opts) => {
+    if (opts.inputs?.length || opts.outputs?.length) {
+      throw new NnInputError(`${path}: --inputs/--outputs cut TensorFlow graphs; for ONNX cut the model with onnx.utils.extract_model`);
+    }
+    return loadOnnxFile(path, { batch: opts.batch });
+  },
+};
+
+/** The readers, tried in order. New formats add an entry here (see src/frontend/common/README.md). */
+export const READERS: Reader[] = [onnxReader];
+
+export function probe(path: string): Probe {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new NnInputError(`${path}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const file = isDir ? (existsSync(join(path, 'model.json')) ? join(path, 'model.json') : null) : path;
+  let head = new Uint8Array(0);
+  let jsonFormat: string | undefined;
+  if (file) {
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      head = isDir ? head : new Uint8Array(buf.subarray(0, n));
+      const text = buf.subarray(0, n).toString('utf8').trimStart();
+      if (text.startsWith('{')) {
+        const m = /"format"\s*:\s*"([^"]*)"/.exec(text);
+        jsonFormat = m ? m[1] : '';
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { path, isDir, head, jsonFormat, ext: isDir ? '' : extname(path).toLowerCase() };
+}
+
+export function loadModel(path: string, opts: LoadOptions = {}): Graph {
+  const p = probe(path);
+  const reader = READERS.find((r) => r.recognises(p));
+  if (reader) return reader.load(path, opts);
+  const known = READERS.map((r) => `${r.name} (${r.files})`).join('; ');
+  const what = p.isDir ? 'a directory nn2hls does not recognise' : p.jsonFormat !== undefined ? `a JSON file with format '${p.jsonFormat}'` : `a file of unknown format${p.ext ? ` ('${p.ext}')` : ''}`;
+  throw new NnInputError(`${path}: ${what}. nn2hls reads: ${known}.`);
 }
