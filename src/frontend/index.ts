@@ -10,6 +10,7 @@ import { basename, extname, join } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 import { loadOnnxFile } from './onnx/model.js';
+import { loadTfFile } from './tf/model.js';
 
 /** Options every reader honours (readers without the concept ignore the field). */
 export interface LoadOptions {
@@ -58,8 +59,30 @@ const onnxReader: Reader = {
   },
 };
 
+const tfGraphReader: Reader = {
+  name: 'TensorFlow frozen GraphDef',
+  files: '.pb (GraphDef protobuf)',
+  // GraphDef starts with node (field 1, tag 0x0a), library (0x12) or versions (0x22).
+  recognises: (p) => !p.isDir && basename(p.path) !== 'saved_model.pb' && (p.ext === '.pb' || [0x0a, 0x12, 0x22].includes(firstTag(p.head))) && p.jsonFormat === undefined,
+  load: (path, opts) => loadTfFile(path, opts),
+};
+
+const savedModelReader: Reader = {
+  name: 'TensorFlow SavedModel',
+  files: 'a directory with saved_model.pb, frozen',
+  recognises: (p) => (p.isDir ? existsSync(join(p.path, 'saved_model.pb')) : basename(p.path) === 'saved_model.pb'),
+  load: (path, opts) => loadTfFile(path, opts),
+};
+
+const tfjsGraphReader: Reader = {
+  name: 'TF.js graph-model',
+  files: 'model.json with "format": "graph-model" + weight shards, or its directory',
+  recognises: (p) => p.jsonFormat === 'graph-model',
+  load: (path, opts) => loadTfFile(path, opts),
+};
+
 /** The readers, tried in order. New formats add an entry here (see src/frontend/common/README.md). */
-export const READERS: Reader[] = [onnxReader];
+export const READERS: Reader[] = [onnxReader, tfjsGraphReader, savedModelReader, tfGraphReader];
 
 export function probe(path: string): Probe {
   let isDir: boolean;
