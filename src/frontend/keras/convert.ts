@@ -11,7 +11,7 @@ import type { FixedType } from '../../ir/fixed.js';
 import { numel } from '../../ir/graph.js';
 import type { ConvAttrs } from '../../ir/ops.js';
 import { NnInputError } from '../../util/tensor.js';
-import type { Importer } from '../onnx/importer.js';
+import type { Importer } from '../common/importer.js';
 import type { LayerCall } from './topology.js';
 import type { WeightTensor } from './containers.js';
 import { activationQuantizer, parseQuantizer, quantizeWeights, type QSpec } from './qkeras.js';

@@ -10,7 +10,7 @@ import type { Graph, IoBinding } from '../../ir/graph.js';
 import type { LevelSpec } from '../../ir/precision-config.js';
 import { verify, VerifyError } from '../../ir/verify.js';
 import { NnInputError } from '../../util/tensor.js';
-import { Importer } from '../onnx/importer.js';
+import { Importer } from '../common/importer.js';
 import { openKeras, type OpenOptions } from './containers.js';
 import { KERAS_CONVERTERS, LayerCtx, type LayerConverter, type NodeTypes } from './convert.js';
 import { RECURRENT_CONVERTERS } from './recurrent.js';

@@ -125,7 +125,7 @@ describe('Keras layers vs tfjs', () => {
         tf.layers.gru({ units: 4, returnSequences: true }),
         tf.layers.bidirectional({ layer: tf.layers.simpleRNN({ units: 3, returnSequences: true }) as TF.RNN, mergeMode: 'concat' }),
         tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }),
-        tf.layers.gru({ units: 3, resetAfter: false, returnSequences: true }),
+        tf.layers.gru({ units: 3, returnSequences: true }),
         tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 2 }) as TF.RNN, mergeMode: 'ave' }),
         tf.layers.dense({ units: 3 }),
       ],
