@@ -139,7 +139,8 @@ function channelMaxAbs(x: Float32Array | Float64Array, channels: number): Float6
 
 /** Smallest type holding these values exactly (all are multiples of a power of two). */
 function exactTypeOf(data: Float64Array): FixedType | null {
-  let minExp = Infinity;
+  // frac: the most fraction bits any value needs (its finest binary digit).
+  let frac = -Infinity;
   let maxAbs = 0;
   let neg = false;
   for (const v of data) {
@@ -157,12 +158,12 @@ function exactTypeOf(data: Float64Array): FixedType | null {
       m /= 2;
       e--;
     }
-    minExp = Math.min(minExp, e);
+    frac = Math.max(frac, e);
   }
   if (maxAbs === 0) return fixedType(2, 1, RND_SAT);
-  const frac = minExp;
   let int = Math.ceil(Math.log2(maxAbs + 2 ** -frac)) + (neg ? 1 : 0);
-  if (int < 1 - frac + 1) int = 1 - frac + 1;
+  // At least two bits wide.
+  if (int + frac < 2) int = 2 - frac;
   return fixedType(int + frac, int, { signed: neg, ...RND_SAT });
 }
 
