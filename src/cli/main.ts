@@ -8,6 +8,7 @@ import { loadModelAsync } from '../frontend/index.js';
 import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
+import { runKerasDemo } from './demo-keras.js';
 import { formatInspect, inspectReport } from './inspect.js';
 import { readInputTensor, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
@@ -63,7 +64,10 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('the main job on the bundled example models (what `npm start` runs)')
-    .action(() => runDemo());
+    .action(async () => {
+      runDemo();
+      await runKerasDemo();
+    });
 
   return program;
 }
