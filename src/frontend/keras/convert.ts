@@ -450,9 +450,11 @@ const reshapeTo = (c: LayerCtx, shape: number[]) => [c.emit('Reshape', c.name, [
 
 const flatten: LayerConverter = (c) => {
   const xs = c.shape(c.x());
+  // Keras moves channels_first data to channels_last before flattening (so weights after it
+  // are the same in both formats).
   if (c.str('data_format', 'channels_last') === 'channels_first' && xs.length > 1) {
     const r = xs.length;
-    const t = c.emit('Transpose', `${c.name}_to_channels_first`, [c.x()], { perm: [r - 1, ...Array.from({ length: r - 1 }, (_, i) => i)] })[0]!;
+    const t = c.emit('Transpose', `${c.name}_to_channels_last`, [c.x()], { perm: [...Array.from({ length: r - 1 }, (_, i) => i + 1), 0] })[0]!;
     return [c.emit('Reshape', c.name, [t], { shape: [numel(xs)] })[0]!];
   }
   return reshapeTo(c, [numel(xs)]);
@@ -541,7 +543,70 @@ function merge(op: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min' | 'Average'): LayerConv
   };
 }
 
+/**
+ * QDenseBatchnorm / QConv2DBatchnorm at inference, as QKeras folds them: inv = γ/√(moving_var+ε),
+ * kernel' = quantize(inv·kernel) per output channel, bias' = quantize(inv·(bias − moving_mean) + β).
+ * Weights are found by name when the container keeps names (kernel, bias, gamma, beta,
+ * moving_mean, moving_variance), else in that order.
+ */
+function foldedBatchnorm(kind: 'dense' | 'conv'): LayerConverter {
+  return (c) => {
+    const ws = c.weights();
+    const useBias = c.bool('use_bias', true);
+    const hasGamma = c.bool('scale', true);
+    const hasBeta = c.bool('center', true);
+    const roles = ['kernel', ...(useBias ? ['bias'] : []), ...(hasGamma ? ['gamma'] : []), ...(hasBeta ? ['beta'] : []), 'moving_mean', 'moving_variance'];
+    const named = ws.every((w) => w.name);
+    const get = (role: string): WeightTensor => {
+      const w = named ? ws.find((t) => new RegExp(`(^|/)${role}(:\\d+)?$`).test(t.name)) : ws[roles.indexOf(role)];
+      if (!w) c.fail(`missing weights: expected ${role}; the file holds ${ws.map((t) => t.name || '?').join(', ') || 'none'} for this layer`);
+      return w!;
+    };
+    const k = get('kernel');
+    const M = k.shape[k.shape.length - 1]!;
+    const vec = (role: string, present: boolean, dflt: number) => {
+      if (!present) return new Float32Array(M).fill(dflt);
+      const w = get(role);
+      if (w.shape.join() !== String(M)) c.fail(`${role} has shape [${w.shape.join(',')}], expected [${M}]`);
+      return w.data;
+    };
+    const gamma = vec('gamma', hasGamma, 1);
+    const beta = vec('beta', hasBeta, 0);
+    const mean = vec('moving_mean', true, 0);
+    const variance = vec('moving_variance', true, 1);
+    const bias = vec('bias', useBias, 0);
+    const eps = c.num('epsilon', 1e-3);
+    const inv = Float64Array.from(gamma, (g, m) => g / Math.sqrt(variance[m]! + eps));
+    const fk: WeightTensor = { name: k.name, shape: k.shape, data: Float32Array.from(k.data, (v, i) => v * inv[i % M]!) };
+    const fb: WeightTensor = { name: '', shape: [M], data: Float32Array.from(bias, (b, m) => inv[m]! * (b - mean[m]!) + beta[m]!) };
+    const node = c.imp.peekNode(c.name);
+    const kd = qWeight(c, fk, 'kernel_quantizer', node, 'weight');
+    const bd = qWeight(c, fb, 'bias_quantizer', node, 'bias');
+    const x = c.x();
+    let y: string;
+    if (kind === 'dense') {
+      const K = c.shape(x)[c.shape(x).length - 1]!;
+      if (k.shape.join() !== [K, M].join()) c.fail(`kernel has shape [${k.shape.join(',')}], expected [${K},${M}]`);
+      y = c.emit('Dense', c.name, [x, c.constant(kd, k.shape, 'kernel'), c.constant(bd, [M], 'bias')], {})[0]!;
+    } else {
+      if (c.str('data_format', 'channels_last') !== 'channels_last') c.fail('channels_first is not supported for folded batchnorm layers');
+      const xs = c.shape(x);
+      const rank = k.shape.length - 2;
+      const sp = xs.slice(xs.length - rank - 1, xs.length - 1);
+      const ks = k.shape.slice(0, rank);
+      const s = c.ints('strides', rank, 1);
+      const d = c.ints('dilation_rate', rank, 1);
+      const pads = kerasPads(c.str('padding', 'valid'), sp, ks, s, d, c.where);
+      if (k.shape[rank] !== xs[xs.length - 1]) c.fail(`kernel has shape [${k.shape.join(',')}] for ${xs[xs.length - 1]} input channels`);
+      y = c.emit('Conv', c.name, [x, c.constant(kd, k.shape, 'kernel'), c.constant(bd, [M], 'bias')], { kernel: ks, strides: s, dilations: d, pads, group: 1 })[0]!;
+    }
+    return [activation(c, y, c.cfg['activation'], actBase(c))];
+  };
+}
+
 export const KERAS_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
+  QDenseBatchnorm: foldedBatchnorm('dense'),
+  QConv2DBatchnorm: foldedBatchnorm('conv'),
   Dense: dense,
   QDense: dense,
   Conv1D: convLike(1, 'conv'),
