@@ -42,8 +42,9 @@ export function formatReport(r: SimulationReport): string {
       .join(' '),
     l.snr_db === null ? 'exact' : l.snr_db.toFixed(1),
     String(l.overflows),
+    l.weight_error === null ? '' : l.weight_error === 0 ? 'exact' : l.weight_error.toExponential(1),
   ]);
-  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows'];
+  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows', 'weight err'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => (i >= 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));

@@ -58,6 +58,8 @@ describe.skipIf(!HAVE)('Keras models on the command line', () => {
     const out = join(tmp, 'auto.json');
     expect(await cli('simulate', K('qkeras_3layer.json'), '--input', x, '--precision', 'auto', '--calib', x, '--bits', '10', '--write-config', out)).toBe(0);
     expect(io.out).toMatch(/quantizer types from the model \(7 layer\(s\)/);
+    // QKeras weights sit on their types' grids: zero weight-quantization error per layer.
+    for (const l of ['fc1', 'fc2', 'fc3', 'output']) expect(io.out).toMatch(new RegExp(`\\n${l} +Dense .* exact\\n`));
     const cfg = JSON.parse(readFileSync(out, 'utf8'));
     expect(cfg.layers.fc1.weight).toBe('ap_fixed<6,1,AP_RND_CONV,AP_SAT>');
     expect(cfg.layers.fc1.bias).toBe('ap_fixed<6,1,AP_RND_CONV,AP_SAT>');
