@@ -117,10 +117,11 @@ export type LayerConverter = (c: LayerCtx) => string[];
 // ---- helpers ------------------------------------------------------------------------------
 
 /** Quantizes a weight with a QKeras quantizer (if any) and records its type for `node`/`slot`. */
-function qWeight(c: LayerCtx, w: WeightTensor, qKey: string, node: string, slot: keyof NodeTypes): Float64Array | Float32Array {
+function qWeight(c: LayerCtx, w: WeightTensor, qKey: string, node: string | null, slot: keyof NodeTypes): Float64Array | Float32Array {
   const q = c.quantizer(qKey);
   if (!q) return w.data;
   const r = quantizeWeights(q, w.data, w.shape, `${c.where}: ${qKey}`);
+  if (node === null) return r.data;
   if (r.type) c.setType(node, { [slot]: r.type });
   else if (r.note) c.notes.push(`${c.where}: ${r.note}; ${slot} type left to the precision config`);
   return r.data;
@@ -384,11 +385,12 @@ const batchNorm: LayerConverter = (c) => {
   const center = c.bool('center', true);
   const scale = c.bool('scale', true);
   let k = 0;
-  const node = c.imp.peekNode(c.name);
+  // QBatchNormalization's quantizers act on gamma/beta/mean/variance, which fold into one
+  // per-channel scale and offset: the parameters are quantized, no type is implied.
   const param = (what: string, qKey: string, dflt: number | null): Float32Array | Float64Array => {
     if (dflt !== null) return new Float32Array(C).fill(dflt);
     const w = c.weight(k++, what, [C]);
-    return qWeight(c, w, qKey, node, 'weight');
+    return qWeight(c, w, qKey, null, 'weight');
   };
   const gamma = scale ? param('gamma', 'gamma_quantizer', null) : param('gamma', '', 1);
   const beta = center ? param('beta', 'beta_quantizer', null) : param('beta', '', 0);

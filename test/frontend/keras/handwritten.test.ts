@@ -187,3 +187,61 @@ describe('Keras semantics beyond the tfjs oracle', () => {
     expect(relErr(got.data, elu)).toBeLessThan(1e-6);
   });
 });
+
+/** tf.round + clip of quantized_bits(bits, integer) with alpha 1 (QKeras's definition). */
+function qBits(x: number, bits: number, integer: number): number {
+  const m = 2 ** (bits - 1);
+  const mi = 2 ** integer;
+  const s = (x * m) / mi;
+  const f = Math.floor(s);
+  const r = s - f > 0.5 || (s - f === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  return (mi * Math.min(m - 1, Math.max(-m, r))) / m;
+}
+
+describe('QKeras layers equal their Keras twins with weights quantized by the reference', () => {
+  const q = (bits: number, integer: number) => ({ class_name: 'quantized_bits', config: { bits, integer, alpha: 1 } });
+  const cases: { name: string; input: number[]; q: { class_name: string; config: Record<string, unknown> }; plain: { class_name: string; config: Record<string, unknown> }; weights: W[]; bits: number[]; typed: Record<string, string[]> }[] = [
+    {
+      name: 'QDepthwiseConv2D',
+      input: [5, 5, 2],
+      q: { class_name: 'QDepthwiseConv2D', config: { name: 'l', kernel_size: [3, 3], depth_multiplier: 2, padding: 'same', depthwise_quantizer: q(5, 0), bias_quantizer: q(6, 1) } },
+      plain: { class_name: 'DepthwiseConv2D', config: { name: 'l', kernel_size: [3, 3], depth_multiplier: 2, padding: 'same' } },
+      weights: [rnd('l/depthwise_kernel', [3, 3, 2, 2], 1), rnd('l/bias', [4], 2)],
+      bits: [5, 6],
+      typed: { l: ['weight', 'bias'] },
+    },
+    {
+      name: 'QSeparableConv2D',
+      input: [5, 5, 2],
+      q: { class_name: 'QSeparableConv2D', config: { name: 'l', filters: 3, kernel_size: [3, 3], depthwise_quantizer: q(4, 0), pointwise_quantizer: q(6, 0), bias_quantizer: q(8, 2) } },
+      plain: { class_name: 'SeparableConv2D', config: { name: 'l', filters: 3, kernel_size: [3, 3] } },
+      weights: [rnd('l/depthwise_kernel', [3, 3, 2, 1], 3), rnd('l/pointwise_kernel', [1, 1, 2, 3], 4), rnd('l/bias', [3], 5)],
+      bits: [4, 6, 8],
+      typed: { l_depthwise: ['weight'], l: ['weight', 'bias'] },
+    },
+    {
+      name: 'QLSTM',
+      input: [4, 3],
+      q: { class_name: 'QLSTM', config: { name: 'l', units: 2, kernel_quantizer: q(6, 0), recurrent_quantizer: q(5, 0), bias_quantizer: q(8, 1), recurrent_activation: 'sigmoid' } },
+      plain: { class_name: 'LSTM', config: { name: 'l', units: 2, recurrent_activation: 'sigmoid' } },
+      weights: [rnd('l/kernel', [3, 8], 6), rnd('l/recurrent_kernel', [2, 8], 7), rnd('l/bias', [8], 8)],
+      bits: [6, 5, 8],
+      typed: { l: ['weight', 'recurrent_weight', 'bias'] },
+    },
+  ];
+  it.each(cases)('$name', async (c) => {
+    // Integer bits as configured above, per weight.
+    const integerOf = (k: number) => {
+      const qs = Object.entries(c.q.config).filter(([key]) => key.endsWith('_quantizer')).map(([, v]) => (v as { config: { integer: number } }).config.integer);
+      return qs[k]!;
+    };
+    const quantized = c.weights.map((w, k) => ({ ...w, data: Float32Array.from(w.data, (v) => qBits(v, c.bits[k]!, integerOf(k))) }));
+    const qm = await loadKeras(writeModel(seq(c.input, [c.q]), c.weights));
+    const pm = await loadKeras(writeModel(seq(c.input, [c.plain]), quantized));
+    const x = randomInput([3, ...c.input], 12);
+    expect(relErr(runFloat(qm.graph, [x])[0]!.data, runFloat(pm.graph, [x])[0]!.data)).toBeLessThan(1e-6);
+    expect(Object.fromEntries(Object.entries(qm.precision).map(([k, v]) => [k, Object.keys(v.types).sort()]))).toEqual(
+      Object.fromEntries(Object.entries(c.typed).map(([k, v]) => [k, [...v].sort()])),
+    );
+  });
+});
