@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions } from '../backend-hls/index.js';
-import { loadModel } from '../frontend/index.js';
+import { loadModel, modelFile } from '../frontend/index.js';
+import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
 import { summarize } from '../ir/summary.js';
@@ -86,14 +87,14 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const g = g0 ?? loadModel(req.model);
   const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
-  const modelBytes = readFileSync(req.model);
+  const modelBytes = readFileSync(modelFile(req.model));
   const files = emitProject(graph, {
     ...req.options,
     runs,
     meta: {
       precision: JSON.parse(configToJson(req.precision)),
       notes,
-      source: resolve(req.model),
+      source: resolve(modelFile(req.model)),
       sha256: createHash('sha256').update(modelBytes).digest('hex'),
     },
   });
@@ -125,7 +126,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('compile')
     .description('emit a Vivado/Vitis HLS project (C++ kernels, testbench, build scripts) for a model')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, .pb, Keras .h5/.keras/.json, TF.js model.json)')
     .option('-o, --out <dir>', 'project directory (created, or updated keeping every file nn2hls did not write); required')
     .option('--part <part>', `FPGA part (default ${DEFAULTS.part})`)
     .option('--clock <clock>', `clock period (5ns) or frequency (200MHz); a unit is required (default ${DEFAULTS.clockNs}ns)`)
@@ -136,12 +137,13 @@ export function register(program: Command): void {
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64')
     .option('--force', 'overwrite generated files you edited since nn2hls wrote them');
-  addDumpOption(addPrecisionOptions(cmd)).action((model: string, f: CompileFlags & { dumpAfter?: string }) => {
+  addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, f: CompileFlags & ModelFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(f.dumpAfter);
     if (!f.out) throw new NnInputError(`-o/--out DIR is required: the directory of the HLS project (e.g. nn2hls compile ${model} -o build/myproject)`);
-    const g = loadModel(model);
-    const resolved = resolvePrecision(g, f, log);
+    const m = await loadForCommand(model, f, log);
+    const g = m.graph;
+    const resolved = resolvePrecision(g, f, log, m.precision);
     const { cfg: precision, hls } = resolved;
     const io = f.io ?? hls.io ?? DEFAULTS.io;
     if (io !== 'parallel' && io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${io}'`);

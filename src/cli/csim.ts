@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadModel } from '../frontend/index.js';
+import { loadModelAsync } from '../frontend/index.js';
 import type { Graph } from '../ir/graph.js';
 import { parseConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
@@ -94,12 +94,12 @@ function readSummary(dir: string): Summary {
 }
 
 /** The quantized graph the project was compiled from (same model file, same precision config). */
-function projectGraph(s: Summary, dir: string): Graph {
+async function projectGraph(s: Summary, dir: string): Promise<Graph> {
   if (!existsSync(s.source)) throw new NnInputError(`${dir}: the model it was compiled from (${s.source}) is gone; recompile the project`);
   if (s.source_sha256 && createHash('sha256').update(readFileSync(s.source)).digest('hex') !== s.source_sha256) {
     throw new NnInputError(`${dir}: ${s.source} changed since the project was compiled; recompile it`);
   }
-  return prepareFixed(loadModel(s.source), parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
+  return prepareFixed((await loadModelAsync(s.source)).graph, parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
 }
 
 function gxx(args: string[], log: (s: string) => void): Promise<void> {
@@ -224,7 +224,7 @@ export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<Csim
   let expPath = join(dir, 'tb_data', 'expected.txt');
   let g: Graph | undefined;
   if (o.inputs) {
-    g = projectGraph(s, dir);
+    g = await projectGraph(s, dir);
     const { input, expected } = simulateInputs(g, s, o.inputs);
     mkdirSync(join(dir, 'build'), { recursive: true });
     inPath = join(dir, 'build', 'inputs.txt');
@@ -254,7 +254,7 @@ export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<Csim
     const k = wv.findIndex((v, j) => gv[j] !== v);
     let line = `sample ${i}: output element ${k}: C++ raw ${gv[k] ?? '(missing)'}, simulator raw ${wv[k]}`;
     if (s.options.io === 'parallel') {
-      g ??= projectGraph(s, dir);
+      g ??= await projectGraph(s, dir);
       const one = join(dir, 'build', 'one_input.txt');
       const tr = join(dir, 'build', 'trace.txt');
       writeFileSync(one, `${inputs[i]}\n`);

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { loadModel } from '../frontend/index.js';
+import { loadModelAsync } from '../frontend/index.js';
 import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
+import { runKerasDemo } from './demo-keras.js';
 import { addDumpOption, dumpHook } from './dump.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { defaultConfig } from '../ir/precision-config.js';
@@ -41,11 +42,12 @@ export function buildProgram(): Command {
     program
       .command('inspect')
       .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
-      .argument('<model>', 'model file (.onnx)')
-      .option('--json', 'print JSON instead of a table'),
-  ).action((model: string, o: { json?: boolean; dumpAfter?: string }) => {
+      .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
+      .option('--json', 'print JSON instead of a table')
+      .option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)'),
+  ).action(async (model: string, o: { json?: boolean; weights?: string; dumpAfter?: string }) => {
     const hook = dumpHook(o.dumpAfter);
-    const g = loadModel(model);
+    const g = (await loadModelAsync(model, o.weights ? { weights: o.weights } : {})).graph;
     // With --dump-after, run the pipeline up to the stage (quantize at the default precision).
     if (hook) {
       if (o.dumpAfter === 'quantize') prepareFixed(g, defaultConfig(), hook);
@@ -59,11 +61,12 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
+    .option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)')
     .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
     .requiredOption('--out <dir>', 'output directory')
-    .action((model: string, o: { input: string[]; out: string }) => {
-      const g = loadModel(model);
+    .action(async (model: string, o: { input: string[]; out: string; weights?: string }) => {
+      const g = (await loadModelAsync(model, o.weights ? { weights: o.weights } : {})).graph;
       const inputs = readModelInputs(g, o.input, '--input');
       const t0 = performance.now();
       const outs = runFloat(g, inputs);
@@ -81,7 +84,10 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('the main job on the bundled example models (what `npm start` runs)')
-    .action(() => runDemo());
+    .action(async () => {
+      runDemo();
+      await runKerasDemo();
+    });
 
   return program;
 }

@@ -11,11 +11,12 @@ import type { Command } from 'commander';
 import { renderType } from '../ir/fixed.js';
 import type { Graph } from '../ir/graph.js';
 import {
-  type ConfigDocument, configDocumentToJson, defaultConfig, type HlsSection, parseUserType, type PrecisionConfig, readConfig,
+  type ConfigDocument, configDocumentToJson, defaultConfig, type HlsSection, type LevelSpec, parseUserType, type PrecisionConfig, readConfig,
 } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { NnInputError } from '../util/tensor.js';
 import { readModelInputs } from './io.js';
+import { describeModelPrecision, withModelPrecision } from './model-options.js';
 
 export interface PrecisionFlags {
   config?: string;
@@ -79,7 +80,17 @@ export function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-export function resolvePrecision(g: Graph, f: PrecisionFlags, log: (s: string) => void): ResolvedConfig {
+/**
+ * `modelTypes`: per-layer types the model fixes itself (QKeras quantizers). They win over the
+ * default, --precision TYPE and auto's calibration; a --config file's own layer entries win over
+ * them. They are printed, and part of what --write-config and the project record.
+ */
+export function resolvePrecision(
+  g: Graph,
+  f: PrecisionFlags,
+  log: (s: string) => void,
+  modelTypes: Readonly<Record<string, LevelSpec>> = {},
+): ResolvedConfig {
   const auto = f.precision === 'auto';
   if (!auto) {
     for (const [flag, v] of [['--calib', f.calib], ['--bits', f.bits], ['--weight-bits', f.weightBits], ['--margin', f.margin]] as const) {
@@ -117,6 +128,11 @@ export function resolvePrecision(g: Graph, f: PrecisionFlags, log: (s: string) =
       log(`  ${name.padEnd(36)} ${parts.join('  ')}`);
     }
     describe = `auto ${bits}-bit`;
+  }
+  if (Object.keys(modelTypes).length) {
+    doc = { ...doc, precision: withModelPrecision(doc.precision, modelTypes, !!f.config) };
+    for (const line of describeModelPrecision(modelTypes)) log(line);
+    describe = `${describe}, with the model's quantizer types`;
   }
   const json = configDocumentToJson(doc);
   if (f.writeConfig) {

@@ -5,7 +5,6 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadModel } from '../frontend/index.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
@@ -16,8 +15,9 @@ import { addDumpOption, dumpHook } from './dump.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
 import { warn, warnConstantOverflows } from './warnings.js';
+import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 
-interface SimulateFlags extends PrecisionFlags {
+interface SimulateFlags extends PrecisionFlags, ModelFlags {
   input: string[];
   labels?: string;
   json?: string;
@@ -45,8 +45,9 @@ export function formatReport(r: SimulationReport): string {
     l.snr_db === null ? 'exact' : l.snr_db.toFixed(1),
     String(l.overflows),
     String(l.constant_overflows),
+    l.weight_error === null ? '' : l.weight_error === 0 ? 'exact' : l.weight_error.toExponential(1),
   ]);
-  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows', 'const ovf'];
+  const head = ['layer', 'op', 'types', 'SNR dB', 'overflows', 'const ovf', 'weight err'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => (i >= 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
@@ -57,17 +58,18 @@ export function register(program: Command): void {
   const cmd = program
     .command('simulate')
     .description('float vs bit-accurate fixed point: accuracy, agreement, per-layer SNR and overflows')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
     .option('--input <file>', 'input tensor (.npy or .pb), once per graph input (required)', (v: string, p: string[]) => [...p, v], [])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
-  addDumpOption(addPrecisionOptions(cmd)).action((model: string, o: SimulateFlags & { dumpAfter?: string }) => {
+  addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(o.dumpAfter);
-    const g = loadModel(model);
+    const m = await loadForCommand(model, o, log);
+    const g = m.graph;
     const inputs = readModelInputs(g, o.input, '--input');
-    const { cfg, describe } = resolvePrecision(g, o, log);
+    const { cfg, describe } = resolvePrecision(g, o, log, m.precision);
     const cg = canonicalize(g, hook);
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);

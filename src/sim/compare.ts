@@ -6,8 +6,9 @@
  * it measures accuracy against labels (class indices or one-hot), top-1 agreement float vs
  * fixed, and the max and mean absolute error.
  */
-import { renderType } from '../ir/fixed.js';
+import { fracBits, renderType } from '../ir/fixed.js';
 import { constantOverflows } from '../ir/const-overflow.js';
+import { quantizeDouble } from './fixed/apfixed.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { runFloat } from './float/executor.js';
 import type { RtTensor } from './float/kernel.js';
@@ -23,6 +24,8 @@ export interface LayerReport {
   overflows: number;
   /** Constant elements (weights, biases, table entries) that do not fit their type (ir/const-overflow.ts). */
   constant_overflows: number;
+  /** Largest |quantized − float| over the layer's weights and biases; null without any. */
+  weight_error: number | null;
 }
 
 export interface SimulationReport {
@@ -74,6 +77,25 @@ function labelClasses(labels: Float32Array, shape: readonly number[], rows: numb
   }
   if (labels.length !== rows) throw new Error(`labels hold ${labels.length} entries for ${rows} samples`);
   return Int32Array.from(labels, (v) => Math.round(v));
+}
+
+/** Parameter slots (weights, biases, recurrent weights) whose quantization error is reported. */
+const PARAM_SLOTS: Partial<Record<string, readonly number[]>> = {
+  Dense: [1, 2], Conv: [1, 2], ConvTranspose: [1, 2], Affine: [1, 2], LSTM: [1, 2, 3, 7], GRU: [1, 2, 3], RNN: [1, 2, 3],
+};
+
+/** max |value in its fixed type − float value| over the node's parameters (exact for QKeras models). */
+function weightError(qg: Graph, n: Node): number | null {
+  const slots = PARAM_SLOTS[n.op];
+  if (!slots) return null;
+  let worst: number | null = null;
+  for (const i of slots) {
+    const v = qg.values.get(n.inputs[i] ?? '');
+    if (!v?.data || !v.fixed) continue;
+    const scale = 2 ** -fracBits(v.fixed);
+    for (const x of v.data) worst = Math.max(worst ?? 0, Math.abs(Number(quantizeDouble(x, v.fixed)) * scale - x));
+  }
+  return worst;
 }
 
 function layerTypes(qg: Graph, n: Node): Record<string, string> {
@@ -190,6 +212,7 @@ export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts
       snr_db: e === 0 ? null : 10 * Math.log10(s / e),
       overflows: st.result + st.accum,
       constant_overflows: constOver.get(node.name) ?? 0,
+      weight_error: weightError(qg, node),
     };
   });
   const inputOverflows = qg.inputs.reduce((acc, io) => acc + (program.stats.get(io.value)?.result ?? 0), 0);

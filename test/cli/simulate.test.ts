@@ -30,7 +30,7 @@ describe('nn2hls simulate', () => {
     expect(r.samples).toBe(200);
     expect(r.fixed.accuracy).toBeGreaterThan(0.9);
     expect(r.layers.map((l: { op: string }) => l.op)).toEqual(['Dense', 'Relu', 'Dense', 'Relu', 'Dense', 'Softmax']);
-    expect(Object.keys(r.layers[0])).toEqual(['name', 'op', 'types', 'snr_db', 'overflows', 'constant_overflows']);
+    expect(Object.keys(r.layers[0])).toEqual(['name', 'op', 'types', 'snr_db', 'overflows', 'constant_overflows', 'weight_error']);
     const fixed = readNpyFile(join(dir, 'o', 'fixed_output_0.npy'));
     const float = readNpyFile(join(dir, 'o', 'float_output_0.npy'));
     expect(fixed.shape).toEqual([200, 10]);

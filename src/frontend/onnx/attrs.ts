@@ -5,6 +5,7 @@
  */
 import onnxProto from 'onnx-proto';
 import { NnInputError } from '../../util/tensor.js';
+import type { AttrReader } from '../common/node-view.js';
 
 const { onnx } = onnxProto;
 type IAttr = onnxProto.onnx.IAttributeProto;
@@ -17,7 +18,7 @@ export function toNum(v: unknown): number {
   return Number(v);
 }
 
-export class NodeAttrs {
+export class NodeAttrs implements AttrReader {
   private readonly map = new Map<string, IAttr>();
   constructor(readonly node: INode, readonly where: string) {
     for (const a of node.attribute ?? []) if (a.name) this.map.set(a.name, a);

@@ -1,119 +1,34 @@
 /**
- * What an op converter sees: the importer, the ONNX node, its attributes, and helpers that read
- * inputs as constants or dynamic values with error messages naming the file, node and op.
- * Also folds ops over constant inputs by running the IR's own float kernels, so constant
- * subgraphs (quantized weights, transposed initializers) cost nothing at run time.
+ * The ONNX side of the shared converter context: ONNX nodes seen through the common NodeView
+ * (attributes read by NodeAttrs), the converter type for ONNX tables, and ONNX's element types.
  */
 import type onnxProto from 'onnx-proto';
 import type { ElemType } from '../../ir/graph.js';
-import { numel } from '../../ir/graph.js';
-import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
-import { FLOAT_KERNELS } from '../../sim/float/executor.js';
-import type { Kernel, RtTensor } from '../../sim/float/kernel.js';
-import { NnInputError } from '../../util/tensor.js';
+import { type Converter as CommonConverter, Ctx as CommonCtx } from '../common/context.js';
+import type { NodeView } from '../common/node-view.js';
 import { NodeAttrs } from './attrs.js';
-import type { ConstT, Dyn, Importer, OVal } from './importer.js';
+
+export { constScalar } from '../common/context.js';
 
 export type INode = onnxProto.onnx.INodeProto;
+export type Ctx = CommonCtx<NodeAttrs>;
+export type Converter = CommonConverter<NodeAttrs>;
 
-export class Ctx {
-  readonly a: NodeAttrs;
-  constructor(
-    readonly imp: Importer,
-    readonly node: INode,
-    /** Unique, readable node name used for IR nodes made from this ONNX node. */
-    readonly name: string,
-  ) {
-    this.a = new NodeAttrs(node, this.where);
-  }
-
-  get op(): string {
-    return this.node.opType ?? '';
-  }
-
-  get where(): string {
-    return `${this.imp.source}: node '${this.name}' (${this.op})`;
-  }
-
-  get opset(): number {
-    return this.imp.opset;
-  }
-
-  fail(msg: string): never {
-    throw new NnInputError(`${this.where}: ${msg}`);
-  }
-
-  get nIn(): number {
-    return this.node.input?.length ?? 0;
-  }
-
-  input(i: number): OVal {
-    const name = this.node.input?.[i];
-    if (!name) this.fail(`input ${i} is required`);
-    return this.imp.get(name, this.where);
-  }
-
-  opt(i: number): OVal | undefined {
-    return this.imp.opt(this.node, i, this.where);
-  }
-
-  constInput(i: number, what: string): ConstT {
-    const v = this.input(i);
-    if (v.kind !== 'const') {
-      this.fail(`${what} (input ${i}) must be a constant or initializer; nn2hls needs static shapes and parameters`);
-    }
-    return v.t;
-  }
-
-  optConst(i: number, what: string): ConstT | undefined {
-    return this.opt(i) ? this.constInput(i, what) : undefined;
-  }
-
-  dynInput(i: number, what: string): Dyn {
-    const v = this.input(i);
-    if (v.kind !== 'dyn') this.fail(`${what} (input ${i}) is constant here; expected a computed tensor`);
-    return v;
-  }
-
-  /** Number of requested (non-empty) outputs. */
-  wants(i: number): boolean {
-    return !!this.node.output?.[i];
-  }
-
-  /** Runs an IR op's float kernel on constant inputs (whole tensors, no batch). */
-  fold<K extends OpKind>(op: K, attrs: OpAttrs[K], ins: (ConstT | undefined)[], elem?: ElemType): ConstT[] {
-    const vals = ins.map((t, k) =>
-      t ? { name: `c${k}`, shape: t.shape, elem: t.elem, data: Float32Array.from(t.data) } : undefined,
-    );
-    let shapes;
-    try {
-      shapes = OPS[op].infer(vals, attrs as never);
-    } catch (e) {
-      this.fail((e as Error).message);
-    }
-    const rts: (RtTensor | undefined)[] = vals.map((v) => (v ? { shape: v.shape, data: v.data } : undefined));
-    const kernel = FLOAT_KERNELS[op] as Kernel<OpKind>;
-    const node = { name: this.name, op, inputs: [], outputs: shapes.map((_, k) => `o${k}`), attrs } as never;
-    const outs = kernel(node, rts, shapes.map((s) => s.shape));
-    return outs.map((o, k) => ({
-      shape: [...o.shape],
-      data: Float64Array.from(o.data),
-      elem: elem ?? shapes[k]!.elem,
-    }));
-  }
-
-  /** Adds an ONNX constant to the IR as-is (full shape). */
-  irConst(t: ConstT, base: string): string {
-    return this.imp.addConst({ shape: t.shape, data: t.data, elem: t.elem }, `${this.name}_${base}`);
-  }
+/** An ONNX NodeProto as the common NodeView. */
+export function onnxNodeView(node: INode, name: string, where: string): NodeView<NodeAttrs> {
+  return {
+    op: node.opType ?? '',
+    name: node.name ?? '',
+    inputs: node.input ?? [],
+    outputs: node.output ?? [],
+    attrs: new NodeAttrs(node, where),
+  };
 }
 
-export type Converter = (c: Ctx) => (OVal | undefined)[];
-
-export function constScalar(t: ConstT | undefined, dflt: number): number {
-  if (!t) return dflt;
-  if (numel(t.shape) !== 1) throw new Error(`expected a scalar, got shape [${t.shape.join(',')}]`);
-  return t.data[0]!;
+/** A converter context for one ONNX node; `name` is the unique IR base name for its nodes. */
+export function onnxCtx(imp: CommonCtx['imp'], node: INode, name: string): Ctx {
+  const where = `${imp.source}: node '${name}' (${node.opType ?? ''})`;
+  return new CommonCtx(imp, onnxNodeView(node, name, where), name);
 }
 
 /** ONNX TensorProto.DataType → IR element tag (all floats compute as float32). */

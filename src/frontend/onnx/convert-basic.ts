@@ -8,11 +8,13 @@
 import type { ElemType } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
-import { transposeData } from '../../sim/float/kernels/layout.js';
 import { decodeTensorProto } from './tensor-proto.js';
-import * as K from './const-eval.js';
+import * as K from '../common/const-eval.js';
+import { binaryOp, concatOp, rankOf, reshapeTo, resolveReshape, softmaxOp, transposeOp, unaryOp, type UnaryKind } from '../common/builders.js';
+import { BATCH, constOf, identity, type OVal } from '../common/importer.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
-import { BATCH, type ConstT, constOf, type Dyn, identity, isIdentity, type OVal } from './importer.js';
+
+export { binaryOp, reshapeTo };
 
 const BIN: Record<string, [OpKind, (x: number, y: number, int: boolean) => number]> = {
   Add: ['Add', (x, y) => x + y],
@@ -23,39 +25,6 @@ const BIN: Record<string, [OpKind, (x: number, y: number, int: boolean) => numbe
   Max: ['Max', (x, y) => Math.max(x, y)],
   Min: ['Min', (x, y) => Math.min(x, y)],
 };
-
-/** Emits an IR broadcasting binary op for two ONNX operands, keeping a shared layout. */
-export function binaryOp(c: Ctx, op: OpKind, a: OVal, b: OVal, f: (x: number, y: number, int: boolean) => number): OVal {
-  const imp = c.imp;
-  if (a.kind === 'const' && b.kind === 'const') {
-    const int = K.isIntElem(a.t.elem) && K.isIntElem(b.t.elem);
-    const elem = a.t.elem;
-    return { kind: 'const', t: K.broadcast2(a.t, b.t, (x, y) => f(x, y, int), elem) };
-  }
-  if (a.kind === 'dyn' && b.kind === 'dyn') {
-    if (a.perm.length === b.perm.length && a.perm.every((p, i) => p === b.perm[i])) {
-      const [o] = imp.emit(op as 'Add', c.name, [a.ir, b.ir], {});
-      return imp.dyn(o!, a.perm);
-    }
-    if (a.perm.length !== b.perm.length) imp.cross(`${c.where}: operands of different rank broadcast over the batch dim`);
-    const [o] = imp.emit(op as 'Add', c.name, [imp.plain(a, c.name), imp.plain(b, c.name)], {});
-    return imp.dyn(o!);
-  }
-  const d = (a.kind === 'dyn' ? a : b) as Dyn;
-  const k = (a.kind === 'const' ? a : b) as Extract<OVal, { kind: 'const' }>;
-  const placed = imp.constFor(k.t, d.perm, c.name, `${c.name}_${a === k ? 'a' : 'b'}`);
-  if (placed !== null) {
-    const ins = a === d ? [d.ir, placed] : [placed, d.ir];
-    const [o] = imp.emit(op as 'Add', c.name, ins, {});
-    return imp.dyn(o!, d.perm);
-  }
-  // The constant has more dims than the tensor: the result grows leading dims.
-  imp.cross(`${c.where}: constant of rank ${k.t.shape.length} adds dims in front of the batch dim`);
-  const kc = c.irConst(k.t, a === d ? 'b' : 'a');
-  const dp = imp.plain(d, c.name);
-  const [o] = imp.emit(op as 'Add', c.name, a === d ? [dp, kc] : [kc, dp], {});
-  return imp.dyn(o!);
-}
 
 const binary: Converter = (c) => {
   const [op, f] = BIN[c.op]!;
@@ -70,20 +39,8 @@ const variadic: Converter = (c) => {
   return [acc];
 };
 
-type Unary = Exclude<
-  OpKind,
-  'Dense' | 'MatMul' | 'Conv' | 'ConvTranspose' | 'MaxPool' | 'AvgPool' | 'GlobalAvgPool' | 'GlobalMaxPool'
->;
-
-function unaryOp(c: Ctx, op: Unary, attrs: object): OVal {
-  const x = c.input(0);
-  if (x.kind === 'const') return { kind: 'const', t: c.fold(op, attrs as never, [x.t])[0]! };
-  const [o] = c.imp.emit(op, c.name, [x.ir], attrs as never);
-  return c.imp.dyn(o!, x.perm);
-}
-
 const unary =
-  (op: Unary, attrs: (c: Ctx) => object = () => ({})): Converter =>
+  (op: UnaryKind, attrs: (c: Ctx) => object = () => ({})): Converter =>
   (c) => [unaryOp(c, op, attrs(c))];
 
 const clip: Converter = (c) => {
@@ -112,9 +69,9 @@ function softmax(op: 'Softmax' | 'LogSoftmax'): Converter {
     let axis = c.a.int('axis', legacy ? 1 : -1);
     if (axis < 0) axis += R;
     if (axis < 0 || axis >= R) return c.fail(`axis ${c.a.int('axis')} out of range for rank ${R}`);
-    if (x.kind === 'const') return [{ kind: 'const', t: c.fold(op, { axis: axis - R, toEnd: legacy }, [x.t])[0]! }];
-    if (axis === 0) c.imp.cross(`${c.where}: normalizes over the batch dim`);
-    if (legacy) {
+    if (x.kind === 'const' && legacy) return [{ kind: 'const', t: c.fold(op, { axis: axis - R, toEnd: true }, [x.t])[0]! }];
+    if (legacy && x.kind === 'dyn') {
+      if (axis === 0) c.imp.cross(`${c.where}: normalizes over the batch dim`);
       // Normalizing over dims [axis, R) commutes with a layout that keeps that set of dims.
       const tail = x.perm.slice(axis);
       const keeps = tail.every((p) => p >= axis);
@@ -122,8 +79,7 @@ function softmax(op: 'Softmax' | 'LogSoftmax'): Converter {
       const [o] = c.imp.emit(op, c.name, [ir], { axis: axis - R, toEnd: true });
       return [c.imp.dyn(o!, keeps ? x.perm : identity(R))];
     }
-    const [o] = c.imp.emit(op, c.name, [x.ir], { axis: x.perm[axis]! - R, toEnd: false });
-    return [c.imp.dyn(o!, x.perm)];
+    return [softmaxOp(c, op, x, axis)];
   };
 }
 
@@ -139,7 +95,7 @@ const dropout: Converter = (c) => {
   if (!c.wants(1)) return [x];
   // The mask of an inference Dropout is all true; as a constant it cannot carry a batch dim.
   if (x.kind === 'dyn') c.imp.cross(`${c.where}: the mask output is a per-sample constant`);
-  const shape = x.kind === 'dyn' ? c.imp.onnxShape(x) : x.t.shape;
+  const shape = x.kind === 'dyn' ? c.imp.modelShape(x) : x.t.shape;
   return [x, { kind: 'const', t: constOf(shape, new Float64Array(numel(shape)).fill(1), 'bool') }];
 };
 
@@ -150,61 +106,16 @@ const transpose: Converter = (c) => {
   if (tp.length !== R || [...tp].sort((p, q) => p - q).some((p, i) => p !== i)) {
     return c.fail(`perm [${tp.join(',')}] is not a permutation of ${R} dims`);
   }
-  if (x.kind === 'const') {
-    return [{ kind: 'const', t: { shape: tp.map((p) => x.t.shape[p]!), data: transposeData(x.t.data, x.t.shape, tp), elem: x.t.elem } }];
-  }
-  return [{ kind: 'dyn', ir: x.ir, perm: tp.map((p) => x.perm[p]!) }];
+  return [transposeOp(x, tp)];
 };
-
-/** Reshapes a tensor to a full ONNX target shape (0 and -1 already resolved except for batch handling). */
-export function reshapeTo(c: Ctx, x: OVal, target: number[]): OVal {
-  if (x.kind === 'const') {
-    if (numel(target) !== numel(x.t.shape)) return c.fail(`cannot reshape [${x.t.shape}] to [${target}]`);
-    return { kind: 'const', t: { ...x.t, shape: target } };
-  }
-  const imp = c.imp;
-  const cur = imp.irShape(x.ir);
-  let sample = target;
-  if (imp.batched) {
-    if (target[0] !== BATCH) imp.cross(`${c.where}: reshape to [${target.join(',')}] does not keep the batch dim first`);
-    sample = target.slice(1);
-  }
-  if (numel(sample) !== numel(cur)) return c.fail(`cannot reshape [${imp.onnxShape(x).join(',')}] to [${target.join(',')}]`);
-  if (isIdentity(x.perm) && sample.length === cur.length && sample.every((d, i) => d === cur[i])) return x;
-  const [o] = imp.emit('Reshape', c.name, [imp.plain(x, c.name)], { shape: sample });
-  return imp.dyn(o!);
-}
 
 /** Resolves an ONNX Reshape target (0 = copy, -1 = infer) against the input's full shape. */
 function resolveTarget(c: Ctx, inShape: readonly number[], spec: readonly number[], allowZero: boolean): number[] {
-  const imp = c.imp;
-  const out = spec.map((t, i) => (t === 0 && !allowZero ? inShape[i]! : t));
-  if (imp.batched) {
-    if (out[0] !== BATCH) {
-      const rest = out.slice(1);
-      const sampleSize = numel(inShape.slice(1));
-      if (out[0] === -1 && !rest.includes(-1) && numel(rest) === sampleSize) out[0] = BATCH;
-      else if (imp.declaredBatch !== null && out[0] === imp.declaredBatch) out[0] = BATCH;
-    }
-    if (out[0] === BATCH) {
-      const rest = out.slice(1);
-      const known = rest.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-      const total = numel(inShape.slice(1));
-      return [BATCH, ...rest.map((d) => (d === -1 ? total / known : d))];
-    }
-    imp.cross(`${c.where}: reshape target ${K.shapeText(constOf(spec, spec))} mixes the batch dim`);
-  }
-  const known = out.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-  const total = numel(inShape);
-  const res = out.map((d) => (d === -1 ? total / known : d));
-  if (out.filter((d) => d === -1).length > 1 || res.some((d) => !Number.isInteger(d) || d < 0)) {
-    return c.fail(`cannot reshape [${inShape.join(',')}] to [${spec.join(',')}]`);
-  }
-  return res;
+  return resolveReshape(c, inShape, spec.map((t, i) => (t === 0 && !allowZero ? inShape[i]! : t)));
 }
 
 function fullShape(c: Ctx, x: OVal): number[] {
-  return x.kind === 'dyn' ? c.imp.onnxShape(x) : [...x.t.shape];
+  return x.kind === 'dyn' ? c.imp.modelShape(x) : [...x.t.shape];
 }
 
 const reshape: Converter = (c) => {
@@ -268,24 +179,10 @@ const unsqueeze: Converter = (c) => {
 
 const concat: Converter = (c) => {
   const ins = Array.from({ length: c.nIn }, (_, i) => c.input(i));
-  const R = ins[0]!.kind === 'dyn' ? (ins[0] as Dyn).perm.length : (ins[0] as { t: ConstT }).t.shape.length;
+  const R = rankOf(ins[0]!);
   let axis = c.a.int('axis', c.opset < 4 ? 1 : 0);
   if (axis < 0) axis += R;
-  if (ins.every((v) => v.kind === 'const')) {
-    return [{ kind: 'const', t: K.concat(ins.map((v) => (v as { t: ConstT }).t), axis) }];
-  }
-  if (axis === 0) c.imp.cross(`${c.where}: concatenates along the batch dim`);
-  const dyns = ins.filter((v): v is Dyn => v.kind === 'dyn');
-  const p0 = dyns[0]!.perm;
-  const shared = ins.every((v) => v.kind === 'dyn' && v.perm.every((p, i) => p === p0[i]));
-  if (shared) {
-    const [o] = c.imp.emit('Concat', c.name, dyns.map((v) => v.ir), { axis: p0[axis]! - R });
-    return [c.imp.dyn(o!, p0)];
-  }
-  if (ins.some((v) => v.kind === 'const')) c.imp.cross(`${c.where}: concatenates a constant with per-sample tensors`);
-  const parts = ins.map((v, i) => (v.kind === 'dyn' ? c.imp.plain(v, c.name) : c.irConst(v.t, `part${i}`)));
-  const [o] = c.imp.emit('Concat', c.name, parts, { axis: axis - R });
-  return [c.imp.dyn(o!)];
+  return [concatOp(c, ins, axis)];
 };
 
 const cast: Converter = (c) => {

@@ -7,47 +7,33 @@
  */
 import { numel } from '../../ir/graph.js';
 import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
-import { transposeData } from '../../sim/float/kernels/layout.js';
-import { binaryOp } from './convert-basic.js';
+import {
+  batchNormLayer,
+  binaryOp,
+  clPerm,
+  convLayer,
+  convTransposeLayer,
+  globalPoolLayer,
+  matmulOp,
+  padOp,
+  paramInput,
+  poolLayer,
+  resizeOp,
+  samePads,
+  shapeOf,
+  transposeConst,
+} from '../common/builders.js';
+import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from '../common/importer.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
-import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from './importer.js';
 
-/** ONNX [N, C, S...] = IR [N, S..., C] transposed by this perm. */
-export const clPerm = (R: number): number[] => [0, R - 1, ...identity(R - 2).map((i) => i + 1)];
-
-function transposeConst(t: ConstT, perm: number[]): ConstT {
-  return { shape: perm.map((p) => t.shape[p]!), data: transposeData(t.data, t.shape, perm), elem: t.elem };
-}
-
-/** A weight-like input as an IR value: constants are stored, computed ones only in unbatched graphs. */
-function paramInput(c: Ctx, v: OVal, base: string, perm?: number[]): string {
-  if (v.kind === 'const') return c.irConst(perm ? transposeConst(v.t, perm) : v.t, base);
-  c.imp.cross(`${c.where}: ${base} is computed per sample`);
-  const plain = c.imp.plain(v, c.name);
-  return perm ? c.imp.emit('Transpose', `${c.name}_${base}_t`, [plain], { perm })[0]! : plain;
-}
-
-function shapeOf(c: Ctx, v: OVal): number[] {
-  return v.kind === 'const' ? [...v.t.shape] : c.imp.onnxShape(v);
-}
+export { clPerm };
 
 /** Explicit pads from ONNX pads/auto_pad for a window op. */
 function resolvePads(c: Ctx, inSp: number[], kernel: number[], strides: number[], dil: number[]): number[] {
   const S = inSp.length;
   const autoPad = c.a.string('auto_pad', 'NOTSET');
   if (autoPad === 'VALID') return new Array<number>(2 * S).fill(0);
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const begin: number[] = [];
-    const end: number[] = [];
-    inSp.forEach((d, i) => {
-      const out = Math.ceil(d / strides[i]!);
-      const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dil[i]! + 1 - d);
-      const small = Math.floor(total / 2);
-      begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-      end.push(autoPad === 'SAME_UPPER' ? total - small : small);
-    });
-    return [...begin, ...end];
-  }
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return samePads(inSp, kernel, strides, dil, autoPad === 'SAME_UPPER');
   if (autoPad !== 'NOTSET') return c.fail(`unknown auto_pad '${autoPad}'`);
   const pads = c.a.ints('pads', new Array<number>(2 * S).fill(0));
   if (pads.length !== 2 * S) return c.fail(`pads has ${pads.length} entries, expected ${2 * S}`);
@@ -59,8 +45,7 @@ function windowInput(c: Ctx): { x: Dyn; R: number; S: number; inSp: number[] } {
   if (x.kind !== 'dyn') return c.fail('constant input is not supported for this op');
   const R = x.perm.length;
   if (R < 3) return c.fail(`expected input [N, C, spatial...], got rank ${R}`);
-  const shape = c.imp.onnxShape(x);
-  return { x, R, S: R - 2, inSp: shape.slice(2) };
+  return { x, R, S: R - 2, inSp: c.imp.modelShape(x).slice(2) };
 }
 
 const conv: Converter = (c) => {
@@ -72,11 +57,9 @@ const conv: Converter = (c) => {
   const dilations = c.a.ints('dilations', new Array<number>(S).fill(1));
   const pads = resolvePads(c, inSp, kernel, strides, dilations);
   const wPerm = [...identity(S).map((i) => i + 2), 1, 0];
-  const ins = [c.imp.relayout(x, clPerm(R), c.name), paramInput(c, w, 'weight', wPerm)];
   const b = c.opt(2);
-  if (b) ins.push(paramInput(c, b, 'bias'));
-  const [o] = c.imp.emit('Conv', c.name, ins, { kernel, strides, dilations, pads, group: c.a.int('group', 1) });
-  return [c.imp.dyn(o!, clPerm(R))];
+  const bias = b ? paramInput(c, b, 'bias') : undefined;
+  return [convLayer(c, x, clPerm(R), paramInput(c, w, 'weight', wPerm), bias, { kernel, strides, dilations, pads, group: c.a.int('group', 1) })];
 };
 
 const convTranspose: Converter = (c) => {
@@ -106,12 +89,10 @@ const convTranspose: Converter = (c) => {
     pads = c.a.ints('pads', new Array<number>(2 * S).fill(0));
   }
   const wPerm = [...identity(S).map((i) => i + 2), 0, 1];
-  const ins = [c.imp.relayout(x, clPerm(R), c.name), paramInput(c, w, 'weight', wPerm)];
   const b = c.opt(2);
-  if (b) ins.push(paramInput(c, b, 'bias'));
+  const bias = b ? paramInput(c, b, 'bias') : undefined;
   const attrs = { kernel, strides, dilations, pads, group: c.a.int('group', 1), outputPadding };
-  const [o] = c.imp.emit('ConvTranspose', c.name, ins, attrs);
-  return [c.imp.dyn(o!, clPerm(R))];
+  return [convTransposeLayer(c, x, clPerm(R), paramInput(c, w, 'weight', wPerm), bias, attrs)];
 };
 
 function pool(kind: 'MaxPool' | 'AvgPool'): Converter {
@@ -124,21 +105,14 @@ function pool(kind: 'MaxPool' | 'AvgPool'): Converter {
     const dilations = c.a.ints('dilations', new Array<number>(S).fill(1));
     const pads = resolvePads(c, inSp, kernel, strides, dilations);
     const ceilMode = c.a.int('ceil_mode', 0) === 1;
-    const ir = c.imp.relayout(x, clPerm(R), c.name);
-    const base = { kernel, strides, dilations, pads, ceilMode };
-    const [o] =
-      kind === 'MaxPool'
-        ? c.imp.emit('MaxPool', c.name, [ir], base)
-        : c.imp.emit('AvgPool', c.name, [ir], { ...base, countIncludePad: c.a.int('count_include_pad', 0) === 1 });
-    return [c.imp.dyn(o!, clPerm(R))];
+    return [poolLayer(c, kind, x, clPerm(R), { kernel, strides, dilations, pads, ceilMode, countIncludePad: c.a.int('count_include_pad', 0) === 1 })];
   };
 }
 
 function globalPool(kind: 'GlobalAvgPool' | 'GlobalMaxPool'): Converter {
   return (c) => {
-    const { x, R, S } = windowInput(c);
-    const [o] = c.imp.emit(kind, c.name, [c.imp.relayout(x, clPerm(R), c.name)], { spatialRank: S });
-    return [c.imp.dyn(o!, clPerm(R))];
+    const { x, R } = windowInput(c);
+    return [globalPoolLayer(c, kind, x, clPerm(R))];
   };
 }
 
@@ -148,50 +122,23 @@ const batchNorm: Converter = (c) => {
   const R = x.perm.length;
   if (R < 2) return c.fail(`expected input [N, C, ...], got rank ${R}`);
   const training = c.opset >= 14 ? c.a.int('training_mode', 0) === 1 : c.wants(1);
-  const channels = c.imp.onnxShape(x)[1]!;
+  const epsilon = c.a.float('epsilon', 1e-5);
+  const params = [1, 2, 3, 4].map((i) => c.input(i));
+  if (!training) return [batchNormLayer(c, x, clPerm(R), params, epsilon)];
+  const channels = c.imp.modelShape(x)[1]!;
   if (channels === BATCH) c.imp.cross(`${c.where}: normalizes over the batch dim`);
   const names = ['scale', 'bias', 'mean', 'var'];
   for (let i = 1; i <= 4; i++) {
     const ps = shapeOf(c, c.input(i));
     if (ps.length !== 1 || ps[0] !== channels) {
-      c.fail(`${names[i - 1]} has shape [${ps}] but the input has ${channels} channels (dim 1 of [${c.imp.onnxShape(x)}]); the model is invalid (onnxruntime rejects it too)`);
+      c.fail(`${names[i - 1]} has shape [${ps}] but the input has ${channels} channels (dim 1 of [${c.imp.modelShape(x)}]); the model is invalid (onnxruntime rejects it too)`);
     }
   }
-  const params = [1, 2, 3, 4].map((i) => paramInput(c, c.input(i), names[i - 1]!));
-  const ins = [c.imp.relayout(x, clPerm(R), c.name), ...params];
-  const epsilon = c.a.float('epsilon', 1e-5);
-  if (!training) {
-    const [o] = c.imp.emit('BatchNorm', c.name, ins, { epsilon });
-    return [c.imp.dyn(o!, clPerm(R))];
-  }
+  const ins = [c.imp.relayout(x, clPerm(R), c.name), ...params.map((p, i) => paramInput(c, p, names[i]!))];
   c.imp.cross(`${c.where}: training-mode statistics mix the samples of a batch`);
   const outs = c.imp.emit('BatchNormTraining', c.name, ins, { epsilon, momentum: c.a.float('momentum', 0.9) }, 3);
   return [c.imp.dyn(outs[0]!, clPerm(R)), c.imp.dyn(outs[1]!), c.imp.dyn(outs[2]!)];
 };
-
-/** numpy matmul of two ONNX operands: Dense when the right side is a constant matrix. */
-function matmulOp(c: Ctx, a: OVal, b: OVal): OVal {
-  const imp = c.imp;
-  if (a.kind === 'const' && b.kind === 'const') return { kind: 'const', t: c.fold('MatMul', {}, [a.t, b.t])[0]! };
-  if (a.kind === 'dyn' && b.kind === 'const' && b.t.shape.length === 2) {
-    if (a.perm.length === 1) imp.cross(`${c.where}: contracts over the batch dim`);
-    const [o] = imp.emit('Dense', c.name, [imp.plain(a, c.name), c.irConst(b.t, 'weight')], {});
-    return imp.dyn(o!);
-  }
-  const ra = a.kind === 'dyn' ? a.perm.length : a.t.shape.length;
-  const rb = b.kind === 'dyn' ? b.perm.length : b.t.shape.length;
-  if (imp.batched) {
-    // Batch dim must be a matmul batch dim on every dynamic side and absent from constants.
-    if ((a.kind === 'dyn' && ra < 3) || (b.kind === 'dyn' && rb < 3)) imp.cross(`${c.where}: contracts over the batch dim`);
-    if ((a.kind === 'const' && ra >= (b as Dyn).perm.length) || (b.kind === 'const' && rb >= ra)) {
-      imp.cross(`${c.where}: constant operand spans the batch dim`);
-    }
-  }
-  const ia = a.kind === 'dyn' ? imp.plain(a, c.name) : c.irConst(a.t, 'a');
-  const ib = b.kind === 'dyn' ? imp.plain(b, c.name) : c.irConst(b.t, 'b');
-  const [o] = imp.emit('MatMul', c.name, [ia, ib], {});
-  return imp.dyn(o!);
-}
 
 const matmul: Converter = (c) => [matmulOp(c, c.input(0), c.input(1))];
 
@@ -241,7 +188,7 @@ const pad: Converter = (c) => {
   const R = x.perm.length;
   let pads: number[];
   let value = 0;
-  let mode = c.a.string('mode', 'constant');
+  const mode = c.a.string('mode', 'constant');
   if (c.opset < 11) {
     pads = c.a.ints('pads', []);
     value = c.a.float('value', 0);
@@ -260,17 +207,8 @@ const pad: Converter = (c) => {
       pads = full;
     }
   }
-  if (pads.length !== 2 * R) return c.fail(`pads has ${pads.length} entries, expected ${2 * R}`);
   if (mode !== 'constant' && mode !== 'edge' && mode !== 'reflect') return c.fail(`mode '${mode}' is not supported (constant, edge, reflect are)`);
-  if (pads[0] !== 0 || pads[R] !== 0) c.imp.cross(`${c.where}: pads the batch dim`);
-  const irPads = new Array<number>(2 * R).fill(0);
-  for (let i = 0; i < R; i++) {
-    irPads[x.perm[i]!] = pads[i]!;
-    irPads[x.perm[i]! + R] = pads[i + R]!;
-  }
-  const own = c.imp.batched ? [...irPads.slice(1, R), ...irPads.slice(R + 1)] : irPads;
-  const [o] = c.imp.emit('Pad', c.name, [x.ir], { mode: mode as 'constant', pads: own, value });
-  return [c.imp.dyn(o!, x.perm)];
+  return [padOp(c, x, pads, mode, value)];
 };
 
 const COORD_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
@@ -280,7 +218,7 @@ const resize: Converter = (c) => {
   const x = c.input(0);
   if (x.kind !== 'dyn') return c.fail('constant input is not supported');
   const R = x.perm.length;
-  const inShape = c.imp.onnxShape(x);
+  const inShape = c.imp.modelShape(x);
   const legacy = c.op === 'Upsample' || c.opset < 11;
   let mode = c.a.string('mode', 'nearest');
   if (mode === 'bilinear' || mode === 'trilinear') mode = 'linear';
@@ -319,25 +257,7 @@ const resize: Converter = (c) => {
   if (!scales && !sizes) return c.fail('needs scales or sizes');
   const outShape = sizes ?? inShape.map((d, i) => Math.floor(d * scales![i]!));
   const sc = scales ?? outShape.map((d, i) => d / inShape[i]!);
-  if (outShape.length !== R || sc.length !== R) return c.fail(`scales/sizes must have ${R} entries`);
-  if (sc[0] !== 1 || outShape[0] !== inShape[0]) c.imp.cross(`${c.where}: resizes the batch dim`);
-  const irScales = new Array<number>(R);
-  const irOut = new Array<number>(R);
-  const irFullIn = c.imp.batched ? [1, ...c.imp.irShape(x.ir)] : [...c.imp.irShape(x.ir)];
-  for (let i = 0; i < R; i++) {
-    irScales[x.perm[i]!] = sc[i]!;
-    irOut[x.perm[i]!] = outShape[i]!;
-  }
-  void irFullIn;
-  const own = (a: number[]) => (c.imp.batched ? a.slice(1) : a);
-  const [o] = c.imp.emit('Resize', c.name, [x.ir], {
-    mode,
-    scales: own(irScales),
-    outShape: own(irOut),
-    coordMode: coordMode as ResizeCoordMode,
-    nearestMode: nearestMode as ResizeNearestMode,
-  });
-  return [c.imp.dyn(o!, x.perm)];
+  return [resizeOp(c, x, { mode, outShape, scales: sc, coordMode: coordMode as ResizeCoordMode, nearestMode: nearestMode as ResizeNearestMode })];
 };
 
 function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
@@ -351,7 +271,7 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
     const D = direction === 'bidirectional' ? 2 : 1;
     const hidden = c.a.int('hidden_size');
     if (!hidden) return c.fail('hidden_size is required');
-    const xShape = c.imp.onnxShape(x);
+    const xShape = c.imp.modelShape(x);
     const T = layout === 0 ? xShape[0]! : xShape[1]!;
     // With layout 0 the leading dim is time, not the batch: such models run unbatched.
     if (T === BATCH) c.imp.cross(`${c.where}: the leading dim of X is the sequence, not the batch`);
@@ -386,7 +306,7 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
       activationBeta: c.a.floats('activation_beta', []),
       clip: c.a.float('clip', 0),
     };
-    const nOut = Math.max(1, ...(c.node.output ?? []).map((o, i) => (o ? i + 1 : 0)));
+    const nOut = Math.max(1, ...c.node.outputs.map((o, i) => (o ? i + 1 : 0)));
     const outs =
       kind === 'LSTM'
         ? c.imp.emit('LSTM', c.name, ins, { ...base, inputForget: c.a.int('input_forget', 0) === 1 }, nOut)
@@ -410,7 +330,7 @@ const quantizeLinear: Converter = (c) => {
   const x = c.input(0);
   const scale = c.constInput(1, 'y_scale');
   const zp = c.optConst(2, 'y_zero_point');
-  const zpType = (c.node.input?.[2] && zp?.elem) || 'uint8';
+  const zpType = (c.node.inputs[2] && zp?.elem) || 'uint8';
   const elem = zpType === 'int8' ? 'int8' : 'uint8';
   const attrs = { axis: quantAxis(c, x, 1), elem } as const;
   if (x.kind === 'const') return [{ kind: 'const', t: c.fold('QuantizeLinear', attrs, [x.t, scale, zp], elem)[0]! }];

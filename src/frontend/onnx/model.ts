@@ -9,14 +9,14 @@
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { Graph, IoBinding } from '../../ir/graph.js';
-import { verify, VerifyError } from '../../ir/verify.js';
 import { type HostTensor, NnInputError } from '../../util/tensor.js';
 import { toNum } from './attrs.js';
 import { BASIC_CONVERTERS } from './convert-basic.js';
 import { NN_CONVERTERS, QONNX_CONVERTERS } from './convert-nn.js';
 import { refuseLegacySemantics } from './legacy.js';
-import { type Converter, Ctx, elemOfOnnxType } from './context.js';
-import { BatchCrossing, constOf, Importer, type OVal } from './importer.js';
+import { type Converter, elemOfOnnxType, onnxCtx } from './context.js';
+import { detectBatch, importWithBatchRetry, refuseUnsupported } from '../common/import.js';
+import { constOf, Importer, type OVal } from '../common/importer.js';
 import { decodeTensorProto } from './tensor-proto.js';
 
 const { onnx } = onnxProto;
@@ -76,23 +76,17 @@ function opsetOf(model: IModel, source: string): number {
 }
 
 function checkSupported(model: IModel, source: string): void {
-  const missing = new Map<string, string[]>();
-  (model.graph!.node ?? []).forEach((n, i) => {
-    if (converterFor(n)) return;
-    const domain = n.domain ?? '';
-    const key = STANDARD_DOMAINS.has(domain) ? (n.opType ?? '?') : `${n.opType} (domain ${domain})`;
-    const list = missing.get(key) ?? [];
-    list.push(n.name || `#${i}`);
-    missing.set(key, list);
-  });
-  if (missing.size === 0) return;
-  const lines = [...missing].map(([op, names]) => {
-    const shown = names.slice(0, 5).map((s) => `'${s}'`).join(', ');
-    return `  ${op}: ${shown}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
-  });
-  throw new NnInputError(
-    `${source}: ${missing.size} unsupported op type(s):\n${lines.join('\n')}\n` +
-      `Supported ONNX ops: ${supportedOnnxOps().join(', ')}.`,
+  refuseUnsupported(
+    source,
+    model.graph!.node ?? [],
+    (n) => {
+      if (converterFor(n)) return null;
+      const domain = n.domain ?? '';
+      return STANDARD_DOMAINS.has(domain) ? (n.opType ?? '?') : `${n.opType} (domain ${domain})`;
+    },
+    (n, i) => n.name || `#${i}`,
+    supportedOnnxOps(),
+    'ONNX',
   );
 }
 
@@ -125,15 +119,6 @@ function declaredInputs(model: IModel, frozen: ReadonlySet<string>, source: stri
     });
 }
 
-/** A shared leading dim (all symbolic, or all the same number) marks a batch dim. */
-function detectBatch(decls: InputDecl[]): { batched: boolean; declared: number | null } {
-  if (decls.length === 0 || decls.some((d) => d.dims.length === 0)) return { batched: false, declared: null };
-  const firsts = decls.map((d) => d.dims[0]);
-  if (firsts.every((f) => typeof f !== 'number')) return { batched: true, declared: null };
-  if (firsts.every((f) => f === firsts[0])) return { batched: true, declared: firsts[0] as number };
-  return { batched: false, declared: null };
-}
-
 function build(model: IModel, source: string, opset: number, batched: boolean, declared: number | null, opts: OnnxImportOptions): Graph {
   const g = model.graph!;
   const frozen = opts.freeze ?? new Map<string, HostTensor>();
@@ -160,7 +145,7 @@ function build(model: IModel, source: string, opset: number, batched: boolean, d
 
   (g.node ?? []).forEach((node, idx) => {
     const name = imp.peekNode(node.name || `${node.opType}_${idx}`);
-    const ctx = new Ctx(imp, node, name);
+    const ctx = onnxCtx(imp, node, name);
     refuseLegacySemantics(ctx);
     const outs = converterFor(node)!(ctx);
     (node.output ?? []).forEach((o, i) => {
@@ -202,20 +187,8 @@ export function importOnnx(bytes: Uint8Array, source: string, opts: OnnxImportOp
   const opset = opsetOf(model, source);
   checkSupported(model, source);
   const decls = declaredInputs(model, new Set(opts.freeze?.keys() ?? []), source);
-  const { batched, declared } = opts.batch === false ? { batched: false, declared: null } : detectBatch(decls);
-  let graph: Graph;
-  try {
-    graph = build(model, source, opset, batched, declared, opts);
-  } catch (e) {
-    if (!(e instanceof BatchCrossing)) throw e;
-    graph = build(model, source, opset, false, null, opts);
-  }
-  try {
-    return verify(graph);
-  } catch (e) {
-    if (e instanceof VerifyError) throw new Error(`${source}: internal error, the imported graph is inconsistent:\n${e.message}`);
-    throw e;
-  }
+  const batch = opts.batch === false ? { batched: false, declared: null } : detectBatch(decls.map((d) => d.dims));
+  return importWithBatchRetry(source, batch, (batched, declared) => build(model, source, opset, batched, declared, opts));
 }
 
 export function loadOnnxFile(path: string, opts: OnnxImportOptions = {}): Graph {

@@ -1,11 +1,13 @@
 /**
- * The state of one ONNX → IR import. Every ONNX tensor maps either to a constant (folded at
- * import, kept in float64 so int64 shape arithmetic stays exact) or to an IR value plus a
- * permutation: the ONNX tensor equals the IR value (with its run-time batch dim in front)
- * transposed by `perm`. Transposes are therefore free until an op needs a particular layout;
- * convolutions ask for channels-last, so a Keras model's NHWC→NCHW→NHWC Transposes vanish.
- * In a batched import, any op that would move, contract or broadcast over the batch dim
- * throws BatchCrossing and the whole import is retried without a batch dim.
+ * The state of one model → IR import, shared by every frontend (ONNX, TensorFlow, Keras).
+ * Every model tensor (by its name in the model) maps either to a constant (folded at import,
+ * kept in float64 so int64 shape arithmetic stays exact) or to an IR value plus a permutation:
+ * the model tensor equals the IR value (with its run-time batch dim in front) transposed by
+ * `perm`. Transposes are therefore free until an op needs a particular layout; convolutions ask
+ * for channels-last, so an ONNX export of a Keras model's NHWC→NCHW→NHWC Transposes vanish and
+ * a TensorFlow NHWC graph needs none at all. In a batched import, any op that would move,
+ * contract or broadcast over the batch dim throws BatchCrossing and the whole import is retried
+ * without a batch dim (see `importWithBatchRetry` in import.ts).
  */
 import type { ElemType, Node, Value } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
@@ -50,7 +52,7 @@ export function constOf(shape: readonly number[], data: ArrayLike<number>, elem:
 export class Importer {
   readonly values = new Map<string, Value>();
   readonly nodes: Node[] = [];
-  private readonly onnxVals = new Map<string, OVal>();
+  private readonly modelVals = new Map<string, OVal>();
   private readonly names = new Set<string>();
   private readonly nodeNames = new Set<string>();
 
@@ -59,6 +61,7 @@ export class Importer {
     readonly batched: boolean,
     /** Declared fixed batch size of the inputs (e.g. 789444), or null when symbolic. */
     readonly declaredBatch: number | null,
+    /** The format's op-set version (the ONNX opset; 0 for formats without one, e.g. TensorFlow). */
     readonly opset: number,
   ) {}
 
@@ -87,21 +90,21 @@ export class Importer {
     return name;
   }
 
-  // ---- ONNX-side values ---------------------------------------------------------------------
+  // ---- model-side values (by the model's tensor names) ---------------------------------------------------------------------
 
   set(name: string, v: OVal): void {
-    this.onnxVals.set(name, v);
+    this.modelVals.set(name, v);
   }
 
   get(name: string, where: string): OVal {
-    const v = this.onnxVals.get(name);
+    const v = this.modelVals.get(name);
     if (!v) throw new NnInputError(`${where}: input '${name}' is not produced by any earlier node, initializer or graph input`);
     return v;
   }
 
   /** Optional input: '' or beyond the list means absent. */
-  opt(node: { input?: string[] | null }, i: number, where: string): OVal | undefined {
-    const name = node.input?.[i];
+  opt(node: { readonly inputs: readonly string[] }, i: number, where: string): OVal | undefined {
+    const name = node.inputs[i];
     return name ? this.get(name, where) : undefined;
   }
 
@@ -147,13 +150,13 @@ export class Importer {
 
   // ---- layouts ------------------------------------------------------------------------------
 
-  /** Full rank of a dynamic value as ONNX sees it (batch dim included). */
+  /** Full rank of a dynamic value as the model sees it (batch dim included). */
   rank(v: Dyn): number {
     return v.perm.length;
   }
 
-  /** Full ONNX shape of a dynamic value; the batch dim is BATCH (or the declared size). */
-  onnxShape(v: Dyn): number[] {
+  /** Full model-side shape of a dynamic value; the batch dim is BATCH (or the declared size). */
+  modelShape(v: Dyn): number[] {
     const irFull = this.batched ? [BATCH, ...this.irShape(v.ir)] : [...this.irShape(v.ir)];
     return v.perm.map((p) => irFull[p]!);
   }
@@ -169,7 +172,7 @@ export class Importer {
   }
 
   /**
-   * An IR value whose full dims, transposed by `want`, give the ONNX tensor `v`.
+   * An IR value whose full dims, transposed by `want`, give the model tensor `v`.
    * Emits at most one Transpose.
    */
   relayout(v: Dyn, want: readonly number[], nodeName: string): string {
@@ -191,7 +194,7 @@ export class Importer {
 
   /**
    * A constant placed so that it broadcasts against a dynamic value of full rank `rank` laid
-   * out by `perm`, exactly as the ONNX constant broadcasts against the ONNX tensor. Returns
+   * out by `perm`, exactly as the model's constant broadcasts against the model's tensor (numpy rules). Returns
    * null when the constant has a higher rank (the caller then works in the plain layout).
    */
   constFor(c: ConstT, perm: readonly number[], nodeName: string, base: string): string | null {

@@ -1,0 +1,115 @@
+/**
+ * Keras models through the CLI: inspect/run/simulate/compile read .json (+ _weights.h5 or
+ * --weights), .keras and TF.js folders; a QKeras model's quantizer types are printed, win over
+ * --precision auto calibration, are overridden by a --config layer entry, and land in the
+ * written config and the project's nn2hls.json; compiled QKeras projects C-simulate bit-exact
+ * with the simulator at the defaults (needs AP_TYPES_INCLUDE for g++; skips that part without).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/backend-hls/index.js';
+import { compileProject } from '../../src/cli/compile.js';
+import { runCsim } from '../../src/cli/csim.js';
+import { withModelPrecision } from '../../src/cli/model-options.js';
+import { loadModelAsync } from '../../src/frontend/index.js';
+import { defaultConfig } from '../../src/ir/precision-config.js';
+import { writeNpy } from '../../src/util/npy.js';
+import { captureCli } from '../helpers/cli.js';
+
+const SHARED = join(__dirname, '../../../shared/models');
+const HAVE = existsSync(join(SHARED, 'keras'));
+if (!HAVE) console.log(`test/cli/keras: skipped — ${SHARED}/keras not found`);
+const INC = process.env['AP_TYPES_INCLUDE'];
+const HAVE_INC = !!INC && existsSync(join(INC, 'ap_fixed.h'));
+if (!HAVE_INC) console.log('test/cli/keras: csim part skipped — set AP_TYPES_INCLUDE to a directory holding ap_fixed.h');
+const K = (f: string) => join(SHARED, 'keras', f);
+const tmp = mkdtempSync(join(tmpdir(), 'nn2hls-keras-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const { io, cli } = captureCli();
+
+function npy(name: string, shape: number[], seed: number): string {
+  const n = shape.reduce((a, d) => a * d, 1);
+  const data = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 1.5);
+  const p = join(tmp, name);
+  writeFileSync(p, writeNpy({ dtype: 'float32', shape, data }));
+  return p;
+}
+
+describe.skipIf(!HAVE)('Keras models on the command line', () => {
+  it('inspect reads an architecture .json with its _weights.h5 beside it, and a TF.js folder', async () => {
+    expect(await cli('inspect', K('KERAS_3layer.json'))).toBe(0);
+    expect(io.out).toMatch(/fc1_relu/);
+    expect(await cli('inspect', join(SHARED, 'tfjs/model_layers'))).toBe(0);
+    expect(io.out).toMatch(/conv2d_2/);
+  });
+
+  it('--weights names the weights file; a wrong one is a clear error', async () => {
+    const x = npy('x10.npy', [4, 10], 1);
+    expect(await cli('run', K('KERAS_1layer.json'), '--weights', K('KERAS_1layer_weights.h5'), '--input', x, '--out', join(tmp, 'run1'))).toBe(0);
+    expect(await cli('run', K('KERAS_1layer.json'), '--weights', K('KERAS_3layer_weights.h5'), '--input', x, '--out', join(tmp, 'run2'))).toBe(1);
+    expect(io.err).toMatch(/layer 'fc1_relu' \(Dense\): .*(missing weights|shape)/);
+  });
+
+  it('QKeras types win over --precision auto and are written with the config', async () => {
+    const x = npy('x16.npy', [64, 16], 2);
+    const out = join(tmp, 'auto.json');
+    expect(await cli('simulate', K('qkeras_3layer.json'), '--input', x, '--precision', 'auto', '--calib', x, '--bits', '10', '--write-config', out)).toBe(0);
+    expect(io.out).toMatch(/quantizer types from the model \(7 layer\(s\)/);
+    // QKeras weights sit on their types' grids: zero weight-quantization error per layer.
+    for (const l of ['fc1', 'fc2', 'fc3', 'output']) expect(io.out).toMatch(new RegExp(`\\n${l} +Dense .* exact\\n`));
+    const cfg = JSON.parse(readFileSync(out, 'utf8'));
+    expect(cfg.layers.fc1.weight).toBe('ap_fixed<6,1,AP_RND_CONV,AP_SAT>');
+    expect(cfg.layers.fc1.bias).toBe('ap_fixed<6,1,AP_RND_CONV,AP_SAT>');
+    expect(cfg.layers.relu2.result).toBe('ap_ufixed<6,0,AP_RND_CONV,AP_SAT>');
+    // Calibrated types stay where QKeras says nothing (a 10-bit result for the Dense layers).
+    expect(cfg.layers.fc1.result).toMatch(/^ap_fixed<10,/);
+  });
+
+  it('a --config layer entry overrides the quantizer type; compile records the merged config', async () => {
+    const c = join(tmp, 'override.json');
+    writeFileSync(c, JSON.stringify({ layers: { relu1: { result: 'ap_ufixed<8,1>' } } }));
+    const prj = join(tmp, 'prj_override');
+    expect(await cli('compile', K('qkeras_3layer.json'), '-o', prj, '--config', c, '--samples', '4')).toBe(0);
+    const summary = JSON.parse(readFileSync(join(prj, 'nn2hls.json'), 'utf8'));
+    const layers = summary.precision.layers;
+    expect(layers.relu1.result).toBe('ap_ufixed<8,1>');
+    expect(layers.relu2.result).toBe('ap_ufixed<6,0,AP_RND_CONV,AP_SAT>');
+    expect(layers.output.weight).toBe('ap_fixed<6,1,AP_RND_CONV,AP_SAT>');
+  });
+
+  it.skipIf(!HAVE_INC).each(['qkeras_3layer.json', 'qkeras-v3_3layer.keras'])(
+    '%s compiles at the defaults and C-simulates bit-exact',
+    async (f) => {
+      const prj = join(tmp, `prj_${f.replace(/\W/g, '_')}`);
+      expect(await cli('compile', K(f), '-o', prj, '--samples', '16')).toBe(0);
+      const r = await runCsim(prj, { log: () => undefined });
+      expect(r.mismatches).toEqual([]);
+      expect(r.exact).toBe(r.samples);
+      expect(r.samples).toBe(16);
+    },
+    300_000,
+  );
+
+  // Its 26x26x16 activations pass the HLS array-partition limit (4096) in io parallel, so the
+  // CLI refuses it at the default limits; the C++ itself is checked with the limits lifted.
+  it.skipIf(!HAVE_INC)(
+    'qkeras_mnist_cnn.json at the default precision C-simulates bit-exact (tool limits lifted)',
+    async () => {
+      expect(await cli('compile', K('qkeras_mnist_cnn.json'), '-o', join(tmp, 'prj_refused'))).toBe(1);
+      expect(io.err).toMatch(/exceed tool limits.*\n.*q_conv2d/s);
+      const m = await loadModelAsync(K('qkeras_mnist_cnn.json'));
+      const prj = join(tmp, 'prj_mnist_cnn');
+      compileProject(
+        { model: K('qkeras_mnist_cnn.json'), out: prj, precision: withModelPrecision(defaultConfig(), m.precision, false), options: { ...DEFAULTS, layers: {}, unrollLimit: 1e9, partitionLimit: 1e9 }, samples: 16 },
+        m.graph,
+      );
+      const r = await runCsim(prj, { log: () => undefined });
+      expect(r.mismatches).toEqual([]);
+      expect(r.exact).toBe(16);
+    },
+    300_000,
+  );
+});
