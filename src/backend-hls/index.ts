@@ -1,6 +1,6 @@
 /**
  * The HLS backend: IR (quantized) -> Vivado/Vitis HLS project files. See project.ts.
  */
-export { emitProject, planProject, renderProject, BACKEND_VERSION } from './project.js';
+export { emitProject, planProject, BACKEND_VERSION } from './project.js';
 export { DEFAULTS, type EmitOptions, type LayerHlsOptions, parseClock, checkReuse, checkStrategy, checkProjectName } from './options.js';
 export { sanitize } from './names.js';

@@ -93,13 +93,9 @@ function summaryJson(p: Plan, samples: number): string {
   return `${JSON.stringify(json, null, 2)}\n`;
 }
 
-export function emitProject(g: Graph, opts: EmitOptions): Map<string, string> {
-  return renderProject(planProject(g, opts));
-}
-
-/** Renders every file of a planned project; a pure function of the plan (rendering twice gives the same bytes). */
-export function renderProject(p: Plan): Map<string, string> {
-  const opts = p.opts;
+/** The project's files; `plan` (from planProject with the same g and opts) avoids planning twice. */
+export function emitProject(g: Graph, opts: EmitOptions, plan?: Plan): Map<string, string> {
+  const p = plan ?? planProject(g, opts);
   const n = opts.name;
   const files = new Map<string, string>();
   const tb = testbenchData(p, opts.runs);

@@ -43,13 +43,17 @@ function literalRaw(s: string, F: number): bigint {
   return num / den;
 }
 
-/** Raws and type of the layer's constant array whose id ends with `suffix`. */
+/**
+ * Raws and type of the layer's constant array whose id ends with `suffix`. Arrays stored as raw
+ * bits (integer ROM words re-typed by the kernel, `storage.encoding === 'raw-bits'`) and arrays
+ * of exact decimal literals of an ap_fixed element type are both read.
+ */
 function constArray(l: EmittedLayer, suffix: string): { raws: bigint[]; type: FixedType } {
-  const c = l.consts.find((k) => k.id.endsWith(suffix));
+  const c = l.consts.find((k) => k.id.endsWith(suffix)) as (EmittedLayer['consts'][number] & { storage?: { encoding: string; value?: FixedType } }) | undefined;
   if (!c) throw new Error(`layer ${l.id}: no constant array *${suffix} (has ${l.consts.map((k) => k.id).join(', ')})`);
-  if (c.ctype === 'int') return { raws: c.items.map((s) => BigInt(s)), type: parseType('ap_int<32>') };
-  // ROM words: the items are the raws themselves (integer literals, LL beyond int).
-  if (c.storage.encoding === 'raw-bits') return { raws: c.items.map((s) => BigInt(s.replace(/LL$/, ''))), type: c.storage.value };
+  const ints = () => c.items.map((s) => BigInt(s.replace(/LL$/, '')));
+  if (c.storage?.encoding === 'raw-bits') return { raws: ints(), type: c.storage.value! };
+  if (c.storage?.encoding === 'index' || c.ctype === 'int') return { raws: ints(), type: parseType('ap_int<32>') };
   const type = parseType(c.ctype);
   return { raws: c.items.map((s) => literalRaw(s, fracBits(type))), type };
 }

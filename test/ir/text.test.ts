@@ -7,6 +7,7 @@
  * that stage, parseable when nothing is elided.
  */
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { importOnnx, loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import { fixedType } from '../../src/ir/fixed.js';
@@ -18,6 +19,7 @@ import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { captureCli } from '../helpers/cli.js';
 import { recurrentModel } from '../helpers/recurrent-model.js';
 import { dyn, graph, konst, node } from '../passes/ir.js';
+import { buildGraph, configArb, recipeArb } from '../passes/random-graphs.js';
 
 const EX = join(__dirname, '../../examples');
 
@@ -51,6 +53,17 @@ describe('IR text round trip', () => {
     roundTrip(prepareFixed(g, defaultConfig()).graph);
     const gru = importOnnx(recurrentModel({ kind: 'GRU', T: 2, I: 2, H: 2, bias: false, lbr: true, seed: 6 }), 'g.onnx');
     roundTrip(prepareFixed(gru, defaultConfig()).graph);
+  });
+
+  it('random graphs, float and quantized with random types and modes (property)', () => {
+    fc.assert(
+      fc.property(recipeArb, configArb, (recipe, cfg) => {
+        const g = buildGraph(recipe);
+        roundTrip(g);
+        roundTrip(prepareFixed(g, parseConfig(cfg, 'random')).graph);
+      }),
+      { numRuns: 60, seed: 1619 },
+    );
   });
 
   it('keeps -0, ±inf, NaN and float32/float64 constants exactly; prints float32 short', () => {
