@@ -7,7 +7,7 @@
 import type { Node } from '../ir/graph.js';
 import { numel, valueOf } from '../ir/graph.js';
 import type { ConvAttrs, PoolAttrs } from '../ir/ops.js';
-import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, unsupported } from './layer.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, unsupported } from './layer.js';
 
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
@@ -27,7 +27,15 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
   const hasBias = !!node.inputs[2];
   const bId = hasBias ? constArray(ctx, consts, node.inputs[2]!, `b_${id}`, `bias [${M}] of ${id}`) : DUMMY_ARRAY;
   const mults = K * M;
-  const block = Math.ceil(mults / reuse);
+  // Resource schedule (nn_dense.h): `reuse` steps, each taking kb inputs for mb outputs; the
+  // reuse factor was validated (src/passes/tile.ts), so kb·mb·reuse = K·M exactly.
+  const resource = strategy === 'resource';
+  const kb = resource ? (reuse <= K ? K / reuse : 1) : K;
+  const mr = resource && reuse > K ? reuse / K : 1;
+  const mb = M / mr;
+  if (resource && (!Number.isInteger(kb) || !Number.isInteger(mb))) throw new Error(`internal: invalid reuse ${reuse} for ${K}x${M}`);
+  const block = resource ? kb * mb : Math.ceil(mults / reuse);
+  const inPack = ctx.packOf(node.inputs[0]!);
   const c = new Cfg(cfg)
     .type('in_t', x.fixed!)
     .type('out_t', y.fixed!)
@@ -38,17 +46,31 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     .u('n_in', K)
     .u('n_out', M)
     .b('has_bias', hasBias)
-    .i('strategy', strategy === 'resource' ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
+    .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
     .u('reuse', reuse)
     .u('block', block)
+    .u('kb', kb)
+    .u('mb', mb)
+    .u('mr', mr)
+    .u('in_pack', inPack)
     .u('mult_limit', Math.ceil((rows * mults) / reuse));
+  const perRow = resource ? block : mults;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::dense<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
+    stream: (ins, out) => `nn2hls::dense_stream<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
     burst: 1,
-    unrolled: strategy === 'resource' ? block : rows * mults,
-    partitioned: strategy === 'resource' ? [] : [{ what: `weights of ${id}`, size: K * M }],
-    strategy, reuse, looped: strategy === 'resource',
+    unrolled: resource ? block : rows * mults,
+    partitioned: resource ? [] : [{ what: `weights of ${id}`, size: K * M }],
+    strategy, reuse, looped: resource,
+    facts: {
+      kernel: 'nn2hls::dense', streamKernel: 'nn2hls::dense_stream',
+      macs: rows * mults, multipliers: resource ? block : Math.ceil((rows * mults) / reuse),
+      tripCount: resource ? rows * reuse : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      reduction: K, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
+      wordElements: { [wId]: resource ? block : K * M, [bId]: M },
+      streamBuffer: K, streamUnrolled: perRow,
+    },
   };
 }
 
@@ -126,6 +148,15 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     unrolled: perPixel,
     partitioned: [{ what: `weights of ${id}`, size: perPixel }],
     strategy, reuse, looped: true,
+    facts: {
+      kernel: 'nn2hls::conv2d', streamKernel: 'nn2hls::conv2d_stream',
+      macs: G.rows * G.outH * G.outW * perPixel, multipliers: Math.ceil(perPixel / reuse),
+      tripCount: G.rows * G.outH * G.outW, stepII: reuse, block: 0,
+      reduction: G.kH * G.kW * (G.c / group), tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
+      wordElements: { [wId]: numel(w.shape), [bId]: cout },
+      lineBuffer: { rows: Math.min(lbRows, G.inH), width: G.inW, channels: G.c, elements: Math.min(lbRows, G.inH) * G.inW * G.c, partitioned: true },
+      streamBurst: G.outW,
+    },
   };
 }
 
@@ -191,5 +222,9 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     unrolled: G.kH * G.kW * G.c,
     partitioned: [],
     strategy, reuse, looped: true,
+    facts: plainFacts('nn2hls::pool2d', {
+      tripCount: G.rows * G.outH * G.outW, stepII: reuse, reduction: G.kH * G.kW,
+      multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
+    }),
   };
 }
