@@ -124,6 +124,16 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
   const bId = hasBias ? constArray(ctx, consts, node.inputs[2]!, `b_${id}`, `bias [${cout}] of ${id}`) : DUMMY_ARRAY;
   const perPixel = G.kH * G.kW * (G.c / group) * cout;
   const lbRows = (G.kH - 1) * G.dH + 1;
+  // Resource schedule (group 1 only; the tiling pass keeps grouped convolutions latency): the
+  // pixel's window is a Dense of n_in = k_h*k_w*cin inputs by cout outputs (nn_dense.h).
+  const nIn = G.kH * G.kW * (G.c / group);
+  const resource = strategy === 'resource' && group === 1;
+  const kb = resource ? (reuse <= nIn ? nIn / reuse : 1) : nIn;
+  const mr = resource && reuse > nIn ? reuse / nIn : 1;
+  const mb = cout / mr;
+  if (resource && (!Number.isInteger(kb) || !Number.isInteger(mb))) throw new Error(`internal: invalid reuse ${reuse} for ${nIn}x${cout}`);
+  const block = resource ? kb * mb : perPixel;
+  const pixels = G.rows * G.outH * G.outW;
   const c = geoMembers(
     new Cfg(cfg)
       .type('in_t', x.fixed!)
@@ -137,24 +147,32 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     .u('cout', cout)
     .u('group', group)
     .b('has_bias', hasBias)
+    .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
     .u('reuse', reuse)
     .u('mult_limit', Math.ceil(perPixel / reuse))
-    .u('lb_rows', Math.min(lbRows, G.inH));
+    .u('lb_rows', Math.min(lbRows, G.inH))
+    .u('n_in', nIn)
+    .u('n_out', cout)
+    .u('kb', kb)
+    .u('mb', mb)
+    .u('mr', mr)
+    .u('block', block);
+  const lbr = Math.min(lbRows, G.inH);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::conv2d<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
     stream: (ins, out) => `nn2hls::conv2d_stream<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
     burst: G.outW,
-    unrolled: perPixel,
-    partitioned: [{ what: `weights of ${id}`, size: perPixel }],
-    strategy, reuse, looped: true,
+    unrolled: resource ? block : perPixel,
+    partitioned: resource ? [] : [{ what: `weights of ${id}`, size: perPixel }],
+    strategy: resource ? 'resource' : 'latency', reuse, looped: true,
     facts: {
       kernel: 'nn2hls::conv2d', streamKernel: 'nn2hls::conv2d_stream',
-      macs: G.rows * G.outH * G.outW * perPixel, multipliers: Math.ceil(perPixel / reuse),
-      tripCount: G.rows * G.outH * G.outW, stepII: reuse, block: 0,
-      reduction: G.kH * G.kW * (G.c / group), tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
-      wordElements: { [wId]: numel(w.shape), [bId]: cout },
-      lineBuffer: { rows: Math.min(lbRows, G.inH), width: G.inW, channels: G.c, elements: Math.min(lbRows, G.inH) * G.inW * G.c, partitioned: true },
+      macs: pixels * perPixel, multipliers: resource ? block : Math.ceil(perPixel / reuse),
+      tripCount: resource ? pixels * reuse : pixels, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      reduction: nIn, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
+      wordElements: { [wId]: block, [bId]: cout },
+      lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true },
       streamBurst: G.outW,
     },
   };
@@ -195,6 +213,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
       }
     }
   }
+  const lbr = Math.min((G.kH - 1) * G.dH + 1, G.inH);
   const consts: ConstArray[] = [];
   const spec = node.prec?.tables?.['recip'];
   let recipId = DUMMY_ARRAY;
@@ -214,15 +233,21 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     .u('c', G.c)
     .b('is_max', isMax)
     .b('include_pad', includePad)
-    .u('reuse', reuse);
+    .u('reuse', reuse)
+    .u('lb_rows', lbr);
+  const global = node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool';
+  const streamKernel = global ? 'nn2hls::global_pool_stream' : 'nn2hls::pool2d_stream';
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::pool2d<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
+    stream: (ins, out) => `${streamKernel}<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
     burst: 1,
     unrolled: G.kH * G.kW * G.c,
     partitioned: [],
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::pool2d', {
+      streamKernel, streamBurst: global ? 1 : G.outW,
+      ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true } }),
       tripCount: G.rows * G.outH * G.outW, stepII: reuse, reduction: G.kH * G.kW,
       multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
     }),
