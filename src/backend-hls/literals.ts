@@ -3,10 +3,12 @@
  * `quantizeDouble(value, const.fixed)` (docs/fixed-point.md); we print each raw r of a type with
  * F fraction bits as the exact decimal of r·2^-F (a terminating decimal), which every
  * correctly rounding C++ compiler turns into the double r·2^-F exactly — representable because
- * constant widths are at most 53 bits — and assigning that double to the ap_fixed type
+ * a raw has at most 53 significant bits (any raw of a type of at most 53 bits, float32 data in
+ * wider types) — and assigning that double to the ap_fixed type
  * reproduces r bit for bit. Output depends only on the raws, so it is deterministic.
  */
-import { type FixedType, fracBits } from '../ir/fixed.js';
+import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
+import { NnInputError } from '../util/tensor.js';
 import { type Graph, isConst, valueOf } from '../ir/graph.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 
@@ -27,7 +29,15 @@ export function exactDecimal(raw: bigint, frac: number): string {
 }
 
 export function literal(raw: bigint, t: FixedType): string {
-  if (t.width > 53) throw new Error(`constant type of width ${t.width} cannot be written as an exact double literal`);
+  if (t.width > 53) {
+    // A wide type's raw is still an exact double when its significant bits fit 53 (float32
+    // weights have 24): trailing zero bits cost nothing.
+    let odd = raw < 0n ? -raw : raw;
+    while (odd !== 0n && (odd & 1n) === 0n) odd >>= 1n;
+    if (odd >= 1n << 53n) {
+      throw new NnInputError(`a constant of type ${renderType(t)} has more than 53 significant bits and cannot be written as an exact C++ literal; give constants types of at most 53 bits (weight, bias, table)`);
+    }
+  }
   const s = exactDecimal(raw, fracBits(t));
   // A bare integer literal beyond int's range needs a suffix to stay an integer constant.
   if (!s.includes('.') && (BigInt(s) > 2147483647n || BigInt(s) < -2147483647n)) return `${s}LL`;
