@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { statusLine } from '../../src/cli/progress.js';
 import { captureCli } from '../helpers/cli.js';
 import { REPO, runBin } from '../helpers/spawn-cli.js';
 
@@ -126,6 +127,34 @@ describe("losing the user's work", () => {
     const cfg = JSON.parse(readFileSync(join(cwd, 'prj/precision.json'), 'utf8'));
     expect(Object.keys(cfg.layers).length).toBeGreaterThan(0);
     expect(c.out).toMatch(/written to prj\/precision\.json/);
+  });
+});
+
+describe('long steps show progress on stderr, only on a terminal', () => {
+  const fake = (isTTY: boolean) => {
+    const w: string[] = [];
+    return { w, stream: { isTTY, write: (s: string) => (w.push(s), true) } as unknown as NodeJS.WriteStream };
+  };
+  it('compile status line: shown and erased on a TTY, silent otherwise (and with CI set)', () => {
+    vi.stubEnv('CI', '');
+    const t = fake(true);
+    const s = statusLine('compiling m.onnx: simulating 20000 testbench sample(s)', t.stream);
+    s.done();
+    expect(t.w).toEqual(['\rcompiling m.onnx: simulating 20000 testbench sample(s)...', '\r\x1b[K']);
+    const p = fake(false);
+    statusLine('x', p.stream).done();
+    expect(p.w).toEqual([]);
+    vi.stubEnv('CI', '1');
+    const c = fake(true);
+    statusLine('x', c.stream).done();
+    expect(c.w).toEqual([]);
+    vi.unstubAllEnvs();
+  });
+
+  it('a spawned compile (stderr not a TTY) writes nothing to stderr', () => {
+    const r = runBin(['compile', MLP, '-o', 'p', '--samples', '300'], tmp());
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
   });
 });
 
