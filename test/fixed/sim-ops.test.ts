@@ -565,11 +565,11 @@ describe('wide accumulators (BigInt path, issue #7)', () => {
 
   it('an op without a BigInt kernel names the layer, the wide types and what is covered', () => {
     const m: Model = {
-      inputs: [['x', ['N', 2, 4, 4]]],
-      outputs: [['y', ['N', 2, 2, 2]]],
-      nodes: [{ op: 'AveragePool', inputs: ['x'], outputs: ['y'], name: 'ap', attrs: { kernel_shape: [2, 2], strides: [2, 2] } }],
+      inputs: [['x', ['N', 4]]],
+      outputs: [['y', ['N', 4]]],
+      nodes: [{ op: 'ThresholdedRelu', inputs: ['x'], outputs: ['y'], name: 'tr', attrs: { alpha: { float: 0.5 } } }],
     };
-    expect(() => prepare(m, () => ({ model: { default: 'ap_fixed<64,32>' } }))).toThrow(/layer 'ap' \(AvgPool\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*MaxPool.* — not yet for AvgPool/);
+    expect(() => prepare(m, () => ({ model: { default: 'ap_fixed<64,32>' } }))).toThrow(/layer 'tr' \(ThresholdedRelu\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*AvgPool.* — not yet for ThresholdedRelu/);
   });
 
   it('Affine (folded batch norm) with 32-bit input, scale and bias: exact results past 2^53', () => {
@@ -750,6 +750,35 @@ describe('pooling', () => {
       });
     }
   }
+
+  it('AvgPool with 64-bit values (BigInt path): exact sum · recip[count], one cast', () => {
+    const p = cases[0]![1];
+    const xT = T('ap_fixed<64,30,AP_RND_CONV,AP_SAT>');
+    fc.assert(
+      fc.property(grid(2 * p.C * prod(p.sp), 2 ** 20, 30), (xs) => {
+        const { g, prog } = prepare(poolModel('AveragePool', p, 2, { count_include_pad: 1 }), () => ({ model: { default: 'ap_fixed<64,30,AP_RND_CONV,AP_SAT>' } }));
+        const n = nodeOf(g, 'AvgPool');
+        const w = poolWindows(p);
+        const x = xs.map((v) => qd(v, xT));
+        const res = new Counter();
+        const want: FV[] = [];
+        for (let nn = 0; nn < 2; nn++) {
+          for (let c = 0; c < p.C; c++) {
+            w.taps.forEach((list, op) => {
+              let s: FV = zero(xT);
+              for (const q of list) s = add(s, x[flat([nn, c, ...q], [2, p.C, ...p.sp])]!);
+              want.push(cast(mul(s, qd(1 / w.padded[op]!, RECIP)), xT, res));
+            });
+          }
+        }
+        prog.resetStats();
+        const [y] = prog.run([{ shape: [2, p.C, ...p.sp], data: Float32Array.from(xs) }]);
+        expect(y!.big).toEqual(want.map((v) => v.raw));
+        expect(stat(prog, n.name).result).toBe(res.n);
+      }),
+      { ...FC, numRuns: 6 },
+    );
+  });
 
   it('the two count modes really differ at padded borders (the test above is not vacuous)', () => {
     const w = poolWindows(cases[0]![1]);

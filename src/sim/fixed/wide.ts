@@ -262,6 +262,87 @@ const globalMaxPool: WideKernel = (node, ctx) => {
   return maxPoolOver(node, ctx, [Int32Array.from({ length: inPix }, (_, i) => i)], inPix, 1);
 };
 
+/** Average pooling: exact window sum times the reciprocal-of-count entry, one cast (as pool.ts). */
+function avgPoolOver(node: Node, ctx: CompileContext, taps: readonly Int32Array[], counts: Int32Array, inPix: number, outPix: number): WideRun {
+  const { xT, yT } = types(node, ctx);
+  const x = ctx.value(node.inputs[0]!);
+  const C = x.shape[x.shape.length - 1]!;
+  const spec = node.prec?.tables?.['recip'];
+  if (!spec) throw new Error(`node '${node.name}' (${node.op}): no reciprocal table (run the quantize pass)`);
+  const recipT = ctx.value(spec.value).fixed!;
+  const recip = constBig(ctx, spec.value);
+  const c = resultBig(fracBits(xT) + fracBits(recipT), yT, ctx.stats);
+  return (ins) => {
+    const xs = ins[0]!;
+    const samples = xs.length / (inPix * C);
+    const y = new Array<bigint>(samples * outPix * C);
+    for (let n = 0; n < samples; n++) {
+      for (let op = 0; op < outPix; op++) {
+        const list = taps[op]!;
+        const r = recip[Math.min(counts[op]!, spec.size - 1)]!;
+        for (let ch = 0; ch < C; ch++) {
+          let sum = 0n;
+          for (let j = 0; j < list.length; j++) sum += xs[(n * inPix + list[j]!) * C + ch]!;
+          y[(n * outPix + op) * C + ch] = c(sum * r);
+        }
+      }
+    }
+    return [y];
+  };
+}
+
+const avgPool: WideKernel = (node, ctx) => {
+  const a = node.attrs as PoolAttrs & { countIncludePad: boolean };
+  const x = ctx.value(node.inputs[0]!);
+  const y = ctx.value(node.outputs[0]!);
+  const s = a.kernel.length;
+  const r = x.shape.length;
+  const inSp = x.shape.slice(r - s - 1, r - 1);
+  const outSp = y.shape.slice(r - s - 1, r - 1);
+  const { taps, counts } = poolWindowPlan(inSp, outSp, a, a.countIncludePad);
+  return avgPoolOver(node, ctx, taps, counts, inSp.reduce((p, d) => p * d, 1), outSp.reduce((p, d) => p * d, 1));
+};
+
+const globalAvgPool: WideKernel = (node, ctx) => {
+  const x = ctx.value(node.inputs[0]!);
+  const r = x.shape.length;
+  const rank = (node.attrs as { spatialRank: number }).spatialRank;
+  const inPix = x.shape.slice(r - rank - 1, r - 1).reduce((p, d) => p * d, 1);
+  return avgPoolOver(node, ctx, [Int32Array.from({ length: inPix }, (_, i) => i)], Int32Array.of(inPix), inPix, 1);
+};
+
+/** Concat: each part cast into the output type, parts interleaved per outer index (as elementwise.ts). */
+const concat: WideKernel = (node, ctx) => {
+  const Y = ctx.value(node.outputs[0]!);
+  const yT = Y.fixed!;
+  const ax = Y.shape.length + (node.attrs as { axis: number }).axis;
+  const outer = Y.shape.slice(0, ax).reduce((p, d) => p * d, 1);
+  const parts = node.inputs.map((name) => {
+    const v = ctx.value(name);
+    return {
+      chunk: v.shape.slice(ax).reduce((p, d) => p * d, 1),
+      size: v.shape.reduce((p, d) => p * d, 1),
+      cast: resultBig(fracBits(v.fixed!), yT, ctx.stats),
+      konst: isConst(v) ? constBig(ctx, name) : undefined,
+    };
+  });
+  const ySize = Y.shape.reduce((p, d) => p * d, 1);
+  return (ins, n) => {
+    const y = new Array<bigint>(n * ySize);
+    let pos = 0;
+    for (let s = 0; s < n; s++) {
+      for (let o = 0; o < outer; o++) {
+        parts.forEach((p, k) => {
+          const x = p.konst ?? ins[k]!;
+          const base = (p.konst ? 0 : s * p.size) + o * p.chunk;
+          for (let i = 0; i < p.chunk; i++) y[pos++] = p.cast(x[base + i]!);
+        });
+      }
+    }
+    return [y];
+  };
+};
+
 const affine: WideKernel = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const sT = ctx.value(node.inputs[1]!).fixed!;
@@ -304,6 +385,9 @@ const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
   Min: binary('Min'),
   MaxPool: maxPool,
   GlobalMaxPool: globalMaxPool,
+  AvgPool: avgPool,
+  GlobalAvgPool: globalAvgPool,
+  Concat: concat,
 };
 
 export function wideKernel(node: Node, ctx: CompileContext): WideRun {
