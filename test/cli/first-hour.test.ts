@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { statusLine } from '../../src/cli/progress.js';
 import { captureCli } from '../helpers/cli.js';
+import { buildModel } from '../helpers/onnx-builder.js';
 import { REPO, runBin } from '../helpers/spawn-cli.js';
 
 const EX = join(REPO, 'examples');
@@ -61,21 +62,40 @@ describe('silently wrong', () => {
   });
 
   it('inspect lists the layer names configs accept after fusion, and what was fused into what', async () => {
-    const shared = join(REPO, '../shared/models/onnx/three_layer_keras.onnx');
-    if (!existsSync(shared)) return;
-    expect(await cli('inspect', shared, '--json')).toBe(0);
+    // A Keras-style export: MatMul + Add (bias) + Relu, twice.
+    const model = join(tmp(), 'keras_like.onnx');
+    writeFileSync(model, buildModel({
+      inputs: [['x', ['N', 4]]],
+      outputs: [['y', ['N', 2]]],
+      inits: [['W1', [4, 3], Array.from({ length: 12 }, (_, i) => i / 10)], ['b1', [3], [0.1, 0.2, 0.3]], ['W2', [3, 2], [1, 2, 3, 4, 5, 6]], ['b2', [2], [1, -1]]],
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'W1'], outputs: ['h1'], name: 'dense' },
+        { op: 'Add', inputs: ['h1', 'b1'], outputs: ['h2'], name: 'Add' },
+        { op: 'Relu', inputs: ['h2'], outputs: ['h3'], name: 'Relu' },
+        { op: 'MatMul', inputs: ['h3', 'W2'], outputs: ['h4'], name: 'dense_1' },
+        { op: 'Add', inputs: ['h4', 'b2'], outputs: ['y'], name: 'Add1' },
+      ],
+    }));
+    expect(await cli('inspect', model, '--json')).toBe(0);
     const r = JSON.parse(io.out);
-    expect(r.layers.map((l: { name: string }) => l.name)).not.toContain('Add');
-    expect(r.layers[0]).toMatchObject({ name: '_class__keras_layers_core_Dense__', op: 'Dense', params: 1088 });
+    expect(r.layers.map((l: { name: string; op: string; params: number }) => [l.name, l.op, l.params])).toEqual([
+      ['dense', 'Dense', 15],
+      ['Relu', 'Relu', 0],
+      ['dense_1', 'Dense', 8],
+    ]);
     expect(r.fused).toEqual([
-      { name: 'Add', op: 'Add', into: '_class__keras_layers_core_Dense__' },
-      { name: 'Add1', op: 'Add', into: '_class__keras_layers_core_Dense__1' },
-      { name: 'Add2', op: 'Add', into: '_class__keras_layers_core_Dense__2' },
-      { name: 'Add3', op: 'Add', into: '_class__keras_layers_core_Dense__3' },
+      { name: 'Add', op: 'Add', into: 'dense' },
+      { name: 'Add1', op: 'Add', into: 'dense_1' },
     ]);
     io.out = '';
-    expect(await cli('inspect', shared)).toBe(0);
-    expect(io.out).toMatch(/Add \(Add\) -> _class__keras_layers_core_Dense__\n/);
+    expect(await cli('inspect', model)).toBe(0);
+    expect(io.out).toMatch(/layer names above are the ones the config accepts/);
+    expect(io.out).toMatch(/ {2}Add \(Add\) -> dense\n {2}Add1 \(Add\) -> dense_1/);
+    // A config naming a fused layer is pointed at the layer it went into.
+    const cfg = join(tmp(), 'c.json');
+    writeFileSync(cfg, JSON.stringify({ layers: { Add: { bias: 'ap_fixed<8,3>' } }, hls: { layers: { Add1: { reuse: 2 } } } }));
+    expect(await cli('compile', model, '-o', join(tmp(), 'p'), '--config', cfg)).toBe(1);
+    expect(io.err).toMatch(/layers\.Add: 'Add' \(Add\) was fused into 'dense'; configure 'dense' instead\n {2}hls\.layers\.Add1: 'Add1' \(Add\) was fused into 'dense_1'/);
   });
 });
 
