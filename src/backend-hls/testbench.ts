@@ -37,7 +37,7 @@ export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[]): 
       const raws: string[] = [];
       p.outputs.forEach((port, k) => {
         const o = outs[k]!;
-        for (let i = 0; i < port.size; i++) raws.push(String(o.raw[s * port.size + i]!));
+        for (let i = 0; i < port.size; i++) raws.push(String((o.big ?? o.raw)[s * port.size + i]!));
       });
       outLines.push(raws.join(' '));
     }

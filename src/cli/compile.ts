@@ -27,6 +27,7 @@ import { addDumpOption, dumpHook } from './dump.js';
 import { formatClock, parseClockNs } from '../util/units.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { writeProject, type WriteResult } from './project-files.js';
+import { statusLine } from './progress.js';
 import { warn, warnConstantOverflows } from './warnings.js';
 
 export { writeProject };
@@ -174,7 +175,14 @@ export function register(program: Command): void {
     // auto's choice is kept inside the project unless the user said where (--write-config).
     const extra = new Map<string, string>();
     if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);
-    const r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, ...(runs ? { runs } : { samples }) }, g, hook);
+    const n = runs ? (g.batched ? (runs[0]![0]?.shape[0] ?? 1) : 1) : samples;
+    const status = statusLine(`compiling ${model}: quantizing, emitting, simulating ${n} testbench sample(s)`);
+    let r: CompileResult;
+    try {
+      r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, ...(runs ? { runs } : { samples }) }, g, hook);
+    } finally {
+      status.done();
+    }
     for (const n of r.notes) log(`note: ${n}`);
     for (const line of planChanges(r.plan)) log(line);
     if (f.dumpPlan) log(planTable(r.plan));

@@ -24,3 +24,18 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     },
   };
 }
+
+/**
+ * A one-line status on stderr for a long synchronous step that cannot report fractions (the
+ * testbench simulation inside compile, ...): shown at once, erased by done(); like the bar,
+ * never when stderr is not a terminal or CI is set.
+ */
+export function statusLine(label: string, stream: NodeJS.WriteStream = process.stderr): { done(): void } {
+  const enabled = Boolean(stream.isTTY) && !process.env['CI'];
+  if (enabled) stream.write(`\r${label}...`);
+  return {
+    done() {
+      if (enabled) stream.write('\r\x1b[K');
+    },
+  };
+}
