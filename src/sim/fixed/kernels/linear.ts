@@ -14,7 +14,7 @@ import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
-import { compileSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import { type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { blockSamples, convWindows, windowIndex } from '../../im2col.js';
 import { NnInputError } from '../../../util/tensor.js';
 
@@ -115,7 +115,7 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const { w: wd, init, out } = a;
   const acc = new Float64Array(M);
   if (a.exact) {
-    const sums = sumsCodegen.enabled ? compileSums(K, M, wd, init, { dropZeroWeights: true }) : null;
+    const sums = sumsCodegen.enabled ? weightedSums(K, M, wd, init, { dropZeroWeights: true }) : null;
     if (sums) {
       return (ins) => {
         const x = ins[0]!;
