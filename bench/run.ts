@@ -119,9 +119,9 @@ function cases(): Case[] {
   return out.filter((c) => c.label.includes(ONLY));
 }
 
-/** Samples per second of the best of `reps` timed runs after one warm-up. */
+/** Samples per second of the best of `reps` timed runs, after one warm-up run for small N. */
 async function rate(n: number, reps: number, f: () => unknown): Promise<number> {
-  await f();
+  if (n < 5000) await f();
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
@@ -166,7 +166,6 @@ async function bench(c: Case): Promise<string[]> {
     return [[c.label, fmt(n), `${b.wall.toFixed(2)} s`, b.cpu === null ? '—' : `${b.cpu.toFixed(2)} s`, fmt(n / b.wall), perCpu].join(' | '), ''];
   }
   const whole = wholeProcess(c, input);
-  const whole1 = wholeProcess(c, input, 1);
 
   const g = loadOnnxFile(c.model);
   let cfg: PrecisionConfig = defaultConfig();
@@ -176,7 +175,7 @@ async function bench(c: Case): Promise<string[]> {
   }
   const cg = canonicalize(g);
   const { graph: qg } = prepareFixed(g, cfg);
-  const reps = n >= 50000 ? 2 : 1;
+  const reps = n >= 5000 ? 1 : 3;
   const sim1 = await rate(n, reps, () => simulate(cg, qg, [c.x]));
   const simP = await rate(n, reps, () => simulateParallel(cg, qg, [c.x], { minParallelMs: 0 }));
   const program = new FixedProgram(qg);
@@ -197,7 +196,6 @@ async function bench(c: Case): Promise<string[]> {
     whole.cpu === null ? '—' : `${whole.cpu.toFixed(2)} s`,
     fmt(wholeRate),
     whole.cpu === null ? '—' : fmt(n / whole.cpu),
-    fmt(n / whole1.wall),
     fmt(sim1),
     fmt(simP),
     fmt(fixed),
@@ -222,11 +220,11 @@ async function main(): Promise<void> {
   }
   const load = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : '?';
   console.log(`node ${process.version}, ${cpu}, load average ${load}${QUICK ? ', --quick (N/10)' : ''}`);
-  console.log('whole = `nn2hls simulate` process (float + fixed, all cores): wall, CPU of all threads, samples per wall s and per CPU s; whole 1T = --threads 1');
+  console.log('whole = `nn2hls simulate` process (float + fixed, all cores): wall, CPU of all threads, samples per wall s and per CPU s');
   console.log('in-process samples/s: sim 1T = simulate() on one thread, sim all = simulateParallel, fixed / float alone on one thread, ORT = onnxruntime-node float (1 thread / default)');
   const head = BEFORE
     ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s']
-    : ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', 'whole 1T /s', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];
+    : ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];
   if (BEFORE) console.log(`whole-process simulate of ${BEFORE} only`);
   console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
   const verdicts: string[] = [];

@@ -141,3 +141,22 @@ export function sumsLoop(K: number, M: number, w: ArrayLike<number>, init: Array
 export function weightedSums(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, opts: SumsOptions): Sums {
   return compileSums(K, M, w, init, opts) ?? sumsLoop(K, M, w, init, opts.yStride);
 }
+
+/**
+ * `y[i] = f(y[i])` over a whole array, as a loop of its own: every call makes a new function
+ * (new source, so V8 keeps separate type feedback), so its call to `f` sees one target and is
+ * inlined. A loop shared by all layers would see each layer's cast closure, stop inlining, and
+ * pay a call per element — as much as the layer's products.
+ */
+export function mapInPlace(f: (v: number) => number): (y: Float64Array) => void {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('f', 'return function (y) { for (let i = 0; i < y.length; i++) y[i] = f(y[i]); };')(f) as (y: Float64Array) => void;
+}
+
+/** `y[i] = f(x[i])` into a new Float64Array, specialised per call like mapInPlace. */
+export function mapNew(f: (v: number) => number): (x: ArrayLike<number>) => Float64Array {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('f', 'return function (x) { const y = new Float64Array(x.length); for (let i = 0; i < x.length; i++) y[i] = f(x[i]); return y; };')(f) as (
+    x: ArrayLike<number>,
+  ) => Float64Array;
+}
