@@ -214,15 +214,26 @@ export class Merger {
   }
 }
 
+/**
+ * Samples per chunk for a graph: about 2^21 elements in its largest value (16 MiB of raws), a
+ * power of two from 64 to 8192 — big chunks for small models (fewer, larger allocations), small
+ * ones for big activations (bounded memory). It depends on the graph only, never on the thread
+ * count, so every driver cuts the same chunks.
+ */
+export function chunkFor(g: Graph): number {
+  let largest = 1;
+  for (const v of g.values.values()) if (!v.data) largest = Math.max(largest, v.shape.reduce((p, d) => p * d, 1));
+  const c = 2 ** Math.floor(Math.log2(Math.max(1, 2 ** 21 / largest)));
+  return Math.max(64, Math.min(8192, c));
+}
+
 /** Samples in a run and the chunk boundaries every driver uses. */
-export function chunking(cg: Graph, inputs: readonly RtTensor[], chunk = DEFAULT_CHUNK): { n: number; starts: number[] } {
+export function chunking(cg: Graph, inputs: readonly RtTensor[], chunk = chunkFor(cg)): { n: number; starts: number[] } {
   const n = cg.batched ? inputs[0]!.shape[0]! : 1;
   const starts: number[] = [];
   for (let s = 0; s < n; s += chunk) starts.push(s);
   return { n, starts };
 }
-
-export const DEFAULT_CHUNK = 1024;
 
 /**
  * `cg` is the canonical float graph (canonicalize(g)) and `qg` its quantized twin; both take
@@ -232,7 +243,7 @@ export const DEFAULT_CHUNK = 1024;
 export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: SimulateOptions = {}): SimulationResult {
   checkInputs(cg, inputs);
   const runner = new ChunkRunner(cg, qg);
-  const chunk = opts.chunk ?? DEFAULT_CHUNK;
+  const chunk = opts.chunk ?? chunkFor(cg);
   const { n, starts } = chunking(cg, inputs, chunk);
   const m = new Merger(runner, n);
   for (const s of starts) {

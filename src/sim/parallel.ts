@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Graph } from '../ir/graph.js';
-import { type ChunkResult, ChunkRunner, chunking, DEFAULT_CHUNK, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
+import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from './float/kernel.js';
 
@@ -60,7 +60,7 @@ function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: 
 export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions = {}): Promise<SimulationResult> {
   checkInputs(cg, inputs);
   const runner = new ChunkRunner(cg, qg);
-  const chunk = opts.chunk ?? DEFAULT_CHUNK;
+  const chunk = opts.chunk ?? chunkFor(cg);
   const { n, starts } = chunking(cg, inputs, chunk);
   const rowsOf = (s: number) => (cg.batched ? Math.min(n, s + chunk) - s : 1);
   const results = new Array<ChunkResult | undefined>(starts.length);
