@@ -11,6 +11,7 @@ import type { OpKind } from '../../ir/ops.js';
 import { quantizeDouble } from './apfixed.js';
 import { checkWidth, entryQuantize } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
+import { mapNew } from '../sums-codegen.js';
 import type { CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { elementwiseFixedKernels } from './kernels/elementwise.js';
@@ -50,7 +51,8 @@ export class FixedProgram {
   /** Overflow counters per node name, plus one per graph input (keyed by its value name). */
   readonly stats = new Map<string, CastStats>();
   private readonly steps: Step[] = [];
-  private readonly entry: ((x: number) => number | bigint)[];
+  /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew); BigInts for wide types. */
+  private readonly entry: ((x: ArrayLike<number>) => Float64Array | bigint[])[];
 
   constructor(readonly g: Graph) {
     const cache = new Map<string, Float64Array>();
@@ -80,13 +82,14 @@ export class FixedProgram {
       this.stats.set(io.value, s);
       if (isWideType(t)) {
         const unbounded = fixedType(MAX_WIDTH, t.int + MAX_WIDTH - t.width, { q: t.q });
-        return (x: number) => {
-          const r = quantizeDouble(x, t);
-          if (Number.isFinite(x) && r !== quantizeDouble(x, unbounded)) s.result++;
-          return r;
-        };
+        return (xs: ArrayLike<number>) =>
+          Array.from(xs, (x) => {
+            const r = quantizeDouble(x, t);
+            if (Number.isFinite(x) && r !== quantizeDouble(x, unbounded)) s.result++;
+            return r;
+          });
       }
-      return entryQuantize(t, s);
+      return mapNew(entryQuantize(t, s));
     });
     for (const node of g.nodes) {
       const kernel = FIXED_KERNELS[node.op] as FixedKernel<OpKind> | undefined;
@@ -115,15 +118,7 @@ export class FixedProgram {
     const n = lead.length ? lead[0]! : 1;
     const env = new Map<string, Float64Array | bigint[]>();
     g.inputs.forEach((io, i) => {
-      const q = this.entry[i]!;
-      const src = inputs[i]!.data;
-      if (isWideType(g.values.get(io.value)!.fixed)) {
-        env.set(io.value, Array.from(src, (x) => q(x) as bigint));
-        return;
-      }
-      const raw = new Float64Array(src.length);
-      for (let j = 0; j < src.length; j++) raw[j] = q(src[j]!) as number;
-      env.set(io.value, raw);
+      env.set(io.value, this.entry[i]!(inputs[i]!.data));
     });
     const tensor = (name: string, shape: readonly number[], type: FixedType): FxTensor => {
       const r = env.get(name)!;
