@@ -201,6 +201,9 @@ export function constArray(ctx: LowerContext, out: ConstArray[], value: string, 
 }
 
 function romArray(id: string, type: FixedType, raws: readonly bigint[], doc: string): ConstArray {
+  if (type.width > 64) {
+    throw new NnInputError(`${doc}: type ${renderType(type)} is wider than the 64-bit ROM words the HLS backend stores constants in; give this constant a type of at most 64 bits in the precision config`);
+  }
   return { id, ctype: romWord(type), items: raws.map(rawLiteral), doc, storage: { encoding: 'raw-bits', value: type }, bits: type.width };
 }
 
