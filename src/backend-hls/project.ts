@@ -13,7 +13,7 @@ import { checkLimits } from './limits.js';
 import { lowerGraph } from './lower.js';
 import { NameTable } from './names.js';
 import { checkProjectName, DEFAULTS, type EmitOptions } from './options.js';
-import { choosePacks, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
+import { choosePacks, cyclicArrays, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 import { tileGraph } from '../passes/tile.js';
 import { planJson } from './plan-table.js';
@@ -41,6 +41,7 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
   const skip = new Set(relayout.values());
   const packs = choosePacks(g, skip);
   const ports = makePorts(g, names, relayout, (n) => movementIndexMap(g, n));
+  const cyclic = cyclicArrays(g, opts);
   const ctx: LowerContext = {
     g,
     names,
@@ -49,9 +50,11 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
     strategyOf: (n) => decisions.get(n.name)!.strategy as Strategy,
     reuseOf: (n) => decisions.get(n.name)!.reuse,
     packOf: (v) => packs.get(v) ?? 1,
+    partitionOf: (v) => cyclic.get(v) ?? 0,
+    unrollLimit: opts.unrollLimit,
   };
   const layers = lowerGraph(g, ctx, skip);
-  const plan = makePlan(g, opts, names, ports, layers, packs, { decisions });
+  const plan = makePlan(g, opts, names, ports, layers, packs, { decisions, cyclic });
   const limitWarnings = checkLimits(plan);
   return { ...plan, warnings: [...plan.warnings, ...limitWarnings] };
 }
