@@ -18,7 +18,7 @@ import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 import { tileGraph } from '../passes/tile.js';
 import { planJson } from './plan-table.js';
 import { buildTcl, makefile, readme } from './scripts.js';
-import { testbenchCpp, testbenchData } from './testbench.js';
+import { TB_MAX_ELEMENTS, testbenchCpp, testbenchData } from './testbench.js';
 import { topHeader, topSource } from './top.js';
 
 export const BACKEND_VERSION = 1;
@@ -59,7 +59,7 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
   return { ...plan, warnings: [...plan.warnings, ...limitWarnings] };
 }
 
-function summaryJson(p: Plan, samples: number): string {
+function summaryJson(p: Plan, samples: number, offered: number): string {
   const t = (v: string) => {
     const f = valueOf(p.g, v).fixed;
     return f ? renderType(f) : null;
@@ -98,7 +98,7 @@ function summaryJson(p: Plan, samples: number): string {
       plan: planJson(p.plans[i]!),
     })),
     edges: p.edges,
-    testbench: { samples },
+    testbench: { samples, ...(offered > samples ? { capped_from: offered, cap_elements: TB_MAX_ELEMENTS } : {}) },
   };
   return `${JSON.stringify(json, null, 2)}\n`;
 }
@@ -110,7 +110,7 @@ export function emitProject(g: Graph, opts: EmitOptions, plan?: Plan): Map<strin
   const files = new Map<string, string>();
   const tb = testbenchData(p, opts.runs);
   files.set('README.md', readme(p, tb.samples));
-  files.set('nn2hls.json', summaryJson(p, tb.samples));
+  files.set('nn2hls.json', summaryJson(p, tb.samples, tb.offered));
   files.set('build_prj.tcl', buildTcl(p));
   files.set('Makefile', makefile(p));
   files.set(`firmware/${n}.h`, topHeader(p));
