@@ -4,6 +4,6 @@
 
 #include "defines.h"
 
-void myproject(const x_t x[x_size], y_t y[y_size]);
+void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y_t, 1> >& y);
 
 #endif  // MYPROJECT_H_

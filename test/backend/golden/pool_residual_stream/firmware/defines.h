@@ -7,11 +7,11 @@
 
 #include "kernels/nn2hls.h"
 
-// input 'x', shape [1, 28, 28]
+// input 'x', shape [11, 11, 3]
 typedef ap_fixed<16,6> x_t;
-static const unsigned x_size = 784;
-// output 'y', shape [10]
+static const unsigned x_size = 363;
+// output 'y', shape [8, 1, 1]
 typedef ap_fixed<16,6> y_t;
-static const unsigned y_size = 10;
+static const unsigned y_size = 8;
 
 #endif  // NN2HLS_DEFINES_H_

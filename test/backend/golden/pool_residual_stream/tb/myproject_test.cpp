@@ -31,6 +31,23 @@ static bool next_double(std::istringstream& ss, T* v) {
   return true;
 }
 
+template <class T, unsigned C, unsigned N>
+static void write_packs(const T* x, hls::stream<nn2hls::pack<T, C> >& s) {
+  for (unsigned k = 0; k < N / C; k++) {
+    nn2hls::pack<T, C> p;
+    for (unsigned j = 0; j < C; j++) p.v[j] = x[k * C + j];
+    s.write(p);
+  }
+}
+
+template <class T, unsigned C, unsigned N>
+static void read_packs(hls::stream<nn2hls::pack<T, C> >& s, T* y) {
+  for (unsigned k = 0; k < N / C; k++) {
+    const nn2hls::pack<T, C> p = s.read();
+    for (unsigned j = 0; j < C; j++) y[k * C + j] = p.v[j];
+  }
+}
+
 int main(int argc, char** argv) {
   const char* in_path = argc > 1 ? argv[1] : "tb_data/inputs.txt";
   const char* exp_path = argc > 2 ? argv[2] : "tb_data/expected.txt";
@@ -65,15 +82,19 @@ int main(int argc, char** argv) {
     std::istringstream ss(line);
     bool ok = true;
     static x_t x_v[x_size];
+    hls::stream<nn2hls::pack<x_t, 3> > x_s;
     static y_t y_v[y_size];
+    hls::stream<nn2hls::pack<y_t, 1> > y_s;
     for (unsigned i = 0; i < x_size; i++) ok = ok && next_double(ss, &x_v[i]);
+    write_packs<x_t, 3, x_size>(x_v, x_s);
     if (!ok) {
       std::fprintf(stderr, "%s: line %u: expected more numbers or found a malformed one\n", in_path, samples + 1);
       return 2;
     }
     if (ftrace) std::fprintf(ftrace, "# sample %u\n", samples);
-    myproject(x_v, y_v);
+    myproject(x_s, y_s);
     std::vector<long long> got;
+    read_packs<y_t, 1, y_size>(y_s, y_v);
     for (unsigned i = 0; i < y_size; i++) got.push_back((long long)nn2hls::raw(y_v[i]).to_int64());
     for (unsigned i = 0; i < got.size(); i++) std::fprintf(fres, i ? " %lld" : "%lld", got[i]);
     std::fprintf(fres, "\n");
