@@ -1,0 +1,104 @@
+/**
+ * Latency and initiation interval from the plan's schedule. Each layer's step (one reuse step of
+ * a dense layer, one output pixel of a convolution, one element-wise pass) is a combinational
+ * path — multiply, an adder tree over its fan-in, a table read — that the tool cuts into
+ * pipeline stages of at most one clock period less the default 12.5 % clock uncertainty; slower
+ * speed grades and families stretch the path (DEVICE_SPEED). Then:
+ * - io_parallel, one pipelined top (every layer unrolled): latency = Σ layer latencies along the
+ *   chain, II = the largest layer II (the plan's reuse);
+ * - io_parallel with looped layers, and io_stream: DATAFLOW — the slowest stage sets the II and
+ *   latency is the sum of each stage's first-output delay, with a streaming convolution's
+ *   line-buffer fill (it reads the whole input once, one pixel per reuse step) in it.
+ */
+import type { Device } from './devices.js';
+import type { LayerView } from './plan-view.js';
+import { scheduledSteps } from './multipliers.js';
+import type { ToolProfile } from './tools.js';
+
+/** Path delays in ns on a -2 UltraScale+ part (fitted by bench/estimate.ts). */
+export const DELAYS = { mul: 3.0, add: 0.4, mux: 0.9, uncertainty: 0.125 };
+
+/** How much slower a path is than on a -2 UltraScale+ part, by process node and speed grade. */
+export function speedFactor(dev: Device, speedGrade?: string): number {
+  const g = Number.parseInt(speedGrade ?? '2', 10) || 2;
+  const us = dev.family.includes('UltraScale') || dev.family === 'Alveo' || dev.family === 'Versal AI Core';
+  const base = dev.family === 'Kintex UltraScale' ? 2.5 : us ? 1.0 : 1.6;
+  return base * (g <= 1 ? 1.75 : g >= 3 ? 0.9 : 1.0);
+}
+
+export interface LayerTiming {
+  /** Cycles from the layer's first input to its last output, for one inference. */
+  readonly latency: number;
+  readonly ii: number;
+  /** Pipeline stages of one step (registers the tool inserts). */
+  readonly stages: number;
+}
+
+const log2ceil = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
+
+export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, io: 'parallel' | 'stream'): LayerTiming {
+  const usable = periodNs * (1 - DELAYS.uncertainty);
+  const cut = (ns: number) => Math.floor((ns * speed) / usable);
+  switch (l.kind) {
+    case 'dense':
+    case 'conv':
+    case 'recurrent': {
+      const tree = DELAYS.add * log2ceil(l.fanIn + 1);
+      const shared = !l.constOperands;
+      const stages = cut(DELAYS.mul + tree + (shared ? DELAYS.mux : 0)) + tool.denseStages;
+      if (l.kind === 'dense' && l.strategy === 'latency') {
+        const steps = scheduledSteps(l, tool);
+        return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
+      }
+      // Looped: one step per output pixel / row / time step, each `reuse` cycles.
+      const stepII = l.kind === 'dense' ? l.reuse : l.reuse;
+      const native = io === 'stream' && l.stream === 'native' && l.lineBuffer;
+      const inPixels = native ? l.inElems / l.lineBuffer!.channels : 0;
+      const span = Math.max(l.iterations * stepII, native ? inPixels : 0);
+      return { latency: span + stages + 1, ii: span, stages };
+    }
+    case 'pool': {
+      const stages = cut(DELAYS.add * log2ceil(l.fanIn));
+      return { latency: l.iterations * l.reuse + stages, ii: l.iterations * l.reuse, stages };
+    }
+    case 'table': {
+      const stages = tool.tableStages;
+      return { latency: stages, ii: l.reuse, stages };
+    }
+    case 'softmax': {
+      const stages = 2 * tool.tableStages + 1 + cut(DELAYS.add * log2ceil(l.fanIn));
+      return { latency: stages, ii: l.reuse, stages };
+    }
+    case 'elementwise': {
+      const stages = l.multipliers > 0 ? cut(DELAYS.mul) : 0;
+      return { latency: stages, ii: l.reuse, stages };
+    }
+    case 'move':
+      return { latency: 0, ii: 1, stages: 0 };
+  }
+}
+
+export interface DesignTiming {
+  readonly latency: number;
+  readonly ii: number;
+}
+
+/**
+ * Whole design. In io_stream every layer is a DATAFLOW process reading a FIFO: a layer that is not
+ * a streaming kernel first buffers its whole input (one pack per cycle), so it adds its input
+ * size in packs to the latency.
+ */
+export function designTiming(layers: readonly LayerView[], timings: readonly LayerTiming[], io: 'parallel' | 'stream', pipelineTop: boolean, tool: ToolProfile): DesignTiming {
+  const ii = Math.max(1, ...timings.map((t) => t.ii));
+  if (io === 'parallel' && pipelineTop) {
+    return { latency: timings.reduce((s, t) => s + t.latency, 0) + tool.topStages, ii };
+  }
+  let latency = tool.topStages;
+  layers.forEach((l, i) => {
+    const t = timings[i]!;
+    // DATAFLOW hands whole arrays (io_parallel) or buffered tensors between processes: +1 per hop.
+    latency += t.latency + 1;
+    if (io === 'stream' && l.stream === 'buffered' && l.kind !== 'move') latency += Math.ceil(l.inElems / Math.max(1, l.outElems / Math.max(1, l.iterations)));
+  });
+  return { latency, ii: io === 'stream' ? ii + 1 : ii };
+}
