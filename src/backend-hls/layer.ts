@@ -13,7 +13,9 @@ import { NnInputError } from '../util/tensor.js';
 import { constRaws, literal } from './literals.js';
 import type { NameTable } from './names.js';
 
-export type Strategy = 'latency' | 'resource';
+import type { LineBufferPlan, Strategy } from './layer-plan.js';
+
+export type { Strategy };
 
 export interface ConstArray {
   /** C++ identifier (also the file name weights/<id>.h). */
@@ -23,6 +25,8 @@ export interface ConstArray {
   readonly items: readonly string[];
   /** What it holds, for the header comment (sanitized names only). */
   readonly doc: string;
+  /** Element width in bits (32 for the backend's int index maps). */
+  readonly bits: number;
 }
 
 export interface Layer {
@@ -50,6 +54,41 @@ export interface Layer {
   readonly reuse: number;
   /** True when io_parallel computes the layer in a pipelined loop (the top function then uses DATAFLOW). */
   readonly looped: boolean;
+  /** Schedule facts the plan records (see LayerPlan in layer-plan.ts). */
+  readonly facts: LayerFacts;
+}
+
+/** What a lowering knows about its own schedule; plan.ts turns it into the LayerPlan. */
+export interface LayerFacts {
+  /** C++ kernel of io_parallel (and of the buffered io_stream fallback). */
+  readonly kernel: string;
+  /** C++ kernel of the native io_stream call, when there is one. */
+  readonly streamKernel?: string;
+  readonly macs: number;
+  readonly multipliers: number;
+  /** Pipelined-loop iterations per sample and their II. */
+  readonly tripCount: number;
+  readonly stepII: number;
+  readonly block: number;
+  readonly reduction: number;
+  readonly tableLookups: number;
+  readonly multBits: number;
+  readonly accumBits: number;
+  /** Constant arrays reshaped into words of this many elements (resource weights), by id. */
+  readonly wordElements?: { readonly [constId: string]: number };
+  /** io_stream native kernel: its row buffer. */
+  readonly lineBuffer?: LineBufferPlan;
+  /** io_stream native kernel: the largest array it holds besides the line buffer. */
+  readonly streamBuffer?: number;
+  /** io_stream native kernel: unrolled per step and arrays partitioned, when they differ from io_parallel's. */
+  readonly streamUnrolled?: number;
+  /** Packs written back to back by the native kernel (sizes its output FIFO). */
+  readonly streamBurst?: number;
+}
+
+/** Facts of a layer without multiplications or tables. */
+export function plainFacts(kernel: string, over: Partial<LayerFacts> = {}): LayerFacts {
+  return { kernel, macs: 0, multipliers: 0, tripCount: 1, stepII: 1, block: 0, reduction: 0, tableLookups: 0, multBits: 0, accumBits: 0, ...over };
 }
 
 export interface LowerContext {
@@ -60,6 +99,8 @@ export interface LowerContext {
   strategyOf(node: Node): Strategy;
   reuseOf(node: Node): number;
   readonly io: 'parallel' | 'stream';
+  /** Pack width of a value's io_stream FIFO (its last dim unless the plan chose otherwise). */
+  packOf(value: string): number;
 }
 
 export function where(node: Node): string {
@@ -144,14 +185,14 @@ export function constArray(ctx: LowerContext, out: ConstArray[], value: string, 
   const { raws, type } = constRaws(ctx.g, value);
   const id = ctx.names.fresh(hint, 'c');
   ctx.constIds.set(value, id);
-  out.push({ id, ctype: renderType(type), items: raws.map((r) => literal(r, type)), doc });
+  out.push({ id, ctype: renderType(type), items: raws.map((r) => literal(r, type)), doc, bits: type.width });
   return id;
 }
 
 /** A constant array the backend derives itself (clip bounds, bipolar levels, index maps...). */
-export function ownArray(ctx: LowerContext, out: ConstArray[], hint: string, ctype: string, items: string[], doc: string): string {
+export function ownArray(ctx: LowerContext, out: ConstArray[], hint: string, ctype: string, items: string[], doc: string, bits = 32): string {
   const id = ctx.names.fresh(hint, 'c');
-  out.push({ id, ctype, items, doc });
+  out.push({ id, ctype, items, doc, bits });
   return id;
 }
 

@@ -15,7 +15,7 @@ import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, ownArray,
-  tableStruct, unsupported,
+  plainFacts, tableStruct, unsupported,
 } from './layer.js';
 import { literal } from './literals.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
@@ -62,7 +62,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       kind = 'U_LEAKY';
       pT = node.prec!.types!['alpha']!;
       const alpha = quantizeDouble((node.attrs as { alpha: number }).alpha, pT);
-      p = ownArray(ctx, consts, `${id}_alpha`, renderType(pT), [literal(alpha, pT)], `negative slope of ${id}`);
+      p = ownArray(ctx, consts, `${id}_alpha`, renderType(pT), [literal(alpha, pT)], `negative slope of ${id}`, pT.width);
       break;
     }
     case 'PRelu': {
@@ -88,7 +88,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       const loY = Number.isFinite(min) ? quantizeDouble(min, yT) : 0n;
       const hiY = Number.isFinite(max) ? quantizeDouble(max, yT) : 0n;
       pT = yT;
-      p = ownArray(ctx, consts, `${id}_bounds`, renderType(yT), [literal(loY, yT), literal(hiY, yT)], `clip results of ${id}`);
+      p = ownArray(ctx, consts, `${id}_bounds`, renderType(yT), [literal(loY, yT), literal(hiY, yT)], `clip results of ${id}`, yT.width);
       extra.push((c) => c.b('has_lo', min !== -Infinity).ll('lo', lo).b('has_hi', max !== Infinity).ll('hi', hi));
       break;
     }
@@ -98,8 +98,8 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       pT = yT;
       qT = yT;
       const data = Array.from(s.data!);
-      p = ownArray(ctx, consts, `${id}_pos`, renderType(yT), data.map((v) => literal(quantizeDouble(v, yT), yT)), `+scale of ${id}`);
-      q = ownArray(ctx, consts, `${id}_neg`, renderType(yT), data.map((v) => literal(quantizeDouble(-v, yT), yT)), `-scale of ${id}`);
+      p = ownArray(ctx, consts, `${id}_pos`, renderType(yT), data.map((v) => literal(quantizeDouble(v, yT), yT)), `+scale of ${id}`, yT.width);
+      q = ownArray(ctx, consts, `${id}_neg`, renderType(yT), data.map((v) => literal(quantizeDouble(-v, yT), yT)), `-scale of ${id}`, yT.width);
       extra.push((c) => c.nested(bcastStruct('pb', node, s.shape, x.shape)));
       break;
     }
@@ -137,6 +137,11 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     parallel: (ins, out) => `nn2hls::unary<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
     ...(reshape ? {} : { stream: (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});` }),
     burst: 1, unrolled: n, partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::unary', {
+      ...(reshape ? {} : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
+      tableLookups: kind === 'U_TABLE' ? 1 : 0,
+      multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
+    }),
   };
 }
 
@@ -170,6 +175,7 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
       return `nn2hls::binary<${cfg}>(${a}, ${b}, ${out});`;
     },
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::binary', { multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -204,6 +210,7 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
+    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, multBits: valueOf(g, expS.value).fixed!.width }),
   };
 }
 
@@ -217,12 +224,13 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const consts: ConstArray[] = [];
   const mId = ownArray(ctx, consts, `${id}_map`, 'int', Array.from(map, String), `source index of each output element of ${id}`);
   const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
-  const padId = ownArray(ctx, consts, `${id}_pad`, renderType(yT), [literal(padRaw, yT)], `pad value of ${id}`);
+  const padId = ownArray(ctx, consts, `${id}_pad`, renderType(yT), [literal(padRaw, yT)], `pad value of ${id}`, yT.width);
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).u('n_in', numel(x.shape)).u('n', map.length).u('reuse', reuse);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::gather'),
   };
 }
 
@@ -265,5 +273,6 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
     node, id, cfg: parts[0]!, cfgText: cfgs.join('\n\n'), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => `${fn}(${[...ins, out].join(', ')});`,
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts(fn),
   };
 }

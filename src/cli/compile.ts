@@ -13,6 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type LayerHlsOptions, parseClock,
+  type Plan, planChanges, planProject, planTable,
 } from '../backend-hls/index.js';
 import { loadModel } from '../frontend/index.js';
 import type { Graph } from '../ir/graph.js';
@@ -33,6 +34,7 @@ interface CompileFlags extends PrecisionFlags {
   name: string;
   input: string[];
   samples: string;
+  dumpPlan?: boolean;
 }
 
 export interface HlsSection {
@@ -136,12 +138,12 @@ export interface CompileRequest {
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
-export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<string, string>; notes: string[] } {
+export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<string, string>; notes: string[]; plan: Plan } {
   const g = g0 ?? loadModel(req.model);
   const { graph, notes } = prepareFixed(g, req.precision);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(req.model);
-  const files = emitProject(graph, {
+  const emitOpts: EmitOptions = {
     ...req.options,
     runs,
     meta: {
@@ -150,9 +152,11 @@ export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<st
       source: resolve(req.model),
       sha256: createHash('sha256').update(modelBytes).digest('hex'),
     },
-  });
+  };
+  const plan = planProject(graph, emitOpts);
+  const files = emitProject(graph, emitOpts, plan);
   writeProject(req.out, files);
-  return { files, notes };
+  return { files, notes, plan };
 }
 
 export function register(program: Command): void {
@@ -168,7 +172,8 @@ export function register(program: Command): void {
     .option('--reuse <n>', 'reuse factor: how many times each multiplier is used per sample')
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
-    .option('--samples <n>', 'number of random testbench samples when no --input is given', '64');
+    .option('--samples <n>', 'number of random testbench samples when no --input is given', '64')
+    .option('--dump-plan', 'print the per-layer plan (strategy, reuse, II, multipliers, stream mode, buffers, FIFOs, weight storage) as a table');
   addPrecisionOptions(cmd).action((model: string, f: CompileFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const g = loadModel(model);
@@ -197,9 +202,12 @@ export function register(program: Command): void {
       layers: hls.layers,
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
+      explicit: { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined },
     };
-    const { files, notes } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g);
+    const { files, notes, plan } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g);
     for (const n of notes) log(`note: ${n}`);
+    for (const line of planChanges(plan)) log(line);
+    if (f.dumpPlan) log(planTable(plan));
     const summary = JSON.parse(files.get('nn2hls.json')!) as { layers: unknown[]; testbench: { samples: number } };
     log(`${f.out}: ${files.size} files, ${summary.layers.length} layers, io ${f.io}, ${summary.testbench.samples} testbench samples`);
     log(`next: nn2hls csim ${f.out}   (or: cd ${f.out} && vitis_hls -f build_prj.tcl)`);

@@ -116,6 +116,10 @@ struct cfg_gemm3 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned block = 60;
+  static const unsigned kb = 12;
+  static const unsigned mb = 5;
+  static const unsigned mr = 1;
+  static const unsigned in_pack = 2;
   static const unsigned mult_limit = 60;
 };
 

@@ -5,23 +5,12 @@
 
 #include "defines.h"
 
-#include "weights/conv0_relayout_map.h"
-#include "weights/conv0_relayout_pad.h"
 #include "weights/w_conv0.h"
 #include "weights/b_conv0.h"
 #include "weights/flatten2_relayout_map.h"
 #include "weights/flatten2_relayout_pad.h"
 #include "weights/w_gemm3.h"
 #include "weights/b_gemm3.h"
-
-// conv0_relayout: Transpose
-struct cfg_conv0_relayout {
-  typedef ap_fixed<16,6> in_t;
-  typedef ap_fixed<16,6> out_t;
-  static const unsigned n_in = 50;
-  static const unsigned n = 50;
-  static const unsigned reuse = 1;
-};
 
 // conv0: Conv
 struct cfg_conv0 {
@@ -116,6 +105,10 @@ struct cfg_gemm3 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned block = 60;
+  static const unsigned kb = 12;
+  static const unsigned mb = 5;
+  static const unsigned mr = 1;
+  static const unsigned in_pack = 2;
   static const unsigned mult_limit = 60;
 };
 

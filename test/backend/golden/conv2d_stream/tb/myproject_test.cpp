@@ -74,11 +74,11 @@ int main(int argc, char** argv) {
     std::istringstream ss(line);
     bool ok = true;
     static x_t x_v[x_size];
-    hls::stream<nn2hls::pack<x_t, 5> > x_s;
+    hls::stream<nn2hls::pack<x_t, 2> > x_s;
     static y_t y_v[y_size];
     hls::stream<nn2hls::pack<y_t, 5> > y_s;
     for (unsigned i = 0; i < x_size; i++) ok = ok && next_double(ss, &x_v[i]);
-    write_packs<x_t, 5, x_size>(x_v, x_s);
+    write_packs<x_t, 2, x_size>(x_v, x_s);
     if (!ok) {
       std::fprintf(stderr, "%s: line %u: expected more numbers or found a malformed one\n", in_path, samples + 1);
       return 2;
