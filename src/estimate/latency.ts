@@ -16,14 +16,18 @@ import { scheduledSteps } from './multipliers.js';
 import type { ToolProfile } from './tools.js';
 
 /** Path delays in ns on a -2 UltraScale+ part (fitted by bench/estimate.ts). */
-export const DELAYS = { mul: 3.0, add: 0.4, mux: 0.9, uncertainty: 0.125 };
+export const DELAYS = { mul: 3.0, add: 0.4, mux: 0.9, uncertainty: 0.125, perStepTree: 1 };
+/** How scheduledSteps counts products: every non-trivial one, or only those left on DSPs. */
+
+/** Path-delay multipliers relative to a -2 UltraScale+ part (fitted by bench/estimate.ts). */
+export const SPEED = { ultrascale: 2.5, series7: 1.6, grade1: 1.75 };
 
 /** How much slower a path is than on a -2 UltraScale+ part, by process node and speed grade. */
 export function speedFactor(dev: Device, speedGrade?: string): number {
   const g = Number.parseInt(speedGrade ?? '2', 10) || 2;
   const us = dev.family.includes('UltraScale') || dev.family === 'Alveo' || dev.family === 'Versal AI Core';
-  const base = dev.family === 'Kintex UltraScale' ? 2.5 : us ? 1.0 : 1.6;
-  return base * (g <= 1 ? 1.75 : g >= 3 ? 0.9 : 1.0);
+  const base = dev.family === 'Kintex UltraScale' ? SPEED.ultrascale : us ? 1.0 : SPEED.series7;
+  return base * (g <= 1 ? SPEED.grade1 : g >= 3 ? 0.9 : 1.0);
 }
 
 export interface LayerTiming {
@@ -43,23 +47,24 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
     case 'dense':
     case 'conv':
     case 'recurrent': {
-      const tree = DELAYS.add * log2ceil(l.fanIn + 1);
       const shared = !l.constOperands;
-      const stages = cut(DELAYS.mul + tree + (shared ? DELAYS.mux : 0)) + tool.denseStages;
+      // With shared multipliers only the last step's products (fan-in / reuse) remain to be summed.
+      const tree = DELAYS.add * log2ceil((shared && DELAYS.perStepTree ? Math.ceil(l.fanIn / l.reuse) : l.fanIn) + 1);
+      const stages = cut(DELAYS.mul + tree + (shared ? DELAYS.mux * log2ceil(l.reuse) : 0)) + tool.denseStages;
       if (l.kind === 'dense' && l.strategy === 'latency') {
         const steps = scheduledSteps(l, tool);
         return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
       }
-      // Looped: one step per output pixel / row / time step, each `reuse` cycles.
-      const stepII = l.kind === 'dense' ? l.reuse : l.reuse;
+      // Looped: the plan's trip count × step II (output pixels, rows, time steps, reuse steps);
+      // a streaming window kernel also reads its whole input, one pixel per cycle at best.
       const native = io === 'stream' && l.stream === 'native' && l.lineBuffer;
       const inPixels = native ? l.inElems / l.lineBuffer!.channels : 0;
-      const span = Math.max(l.iterations * stepII, native ? inPixels : 0);
+      const span = Math.max(l.ii, inPixels);
       return { latency: span + stages + 1, ii: span, stages };
     }
     case 'pool': {
       const stages = cut(DELAYS.add * log2ceil(l.fanIn));
-      return { latency: l.iterations * l.reuse + stages, ii: l.iterations * l.reuse, stages };
+      return { latency: l.ii + stages, ii: l.ii, stages };
     }
     case 'table': {
       const stages = tool.tableStages;

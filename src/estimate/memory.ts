@@ -40,28 +40,31 @@ export function memoryCost(l: LayerView, dev: Device, readsPerCycle: (n: number)
   let ff = 0;
   for (const t of l.tables) {
     const reads = readsPerCycle(t.reads);
-    if (t.entries < 64) lut += reads * Math.ceil(t.entries / 64) * t.width;
+    if (t.entries < 64) lut += reads * t.width;
+    // Each RAMB18 serves two reads per cycle; more parallel reads need copies.
     else bram += Math.ceil(reads / 2) * ramb18For(t.entries, t.width);
   }
-  if (l.weightMemory) {
-    const { depth, width } = l.weightMemory;
-    if (depth * width <= 1024 || depth < 2) ff += depth * width;
-    else if (dev.uram > 0 && depth >= 4096 && uramFor(depth, width) * 8 <= ramb18For(depth, width)) uram += uramFor(depth, width);
-    else bram += ramb18For(depth, width);
+  const wm = l.weightMemory;
+  if (wm) {
+    // The plan chose the storage (plan.ts weightStorage); a URAM part without URAM falls back to BRAM.
+    if (wm.storage === 'uram' && dev.uram > 0) uram += uramFor(wm.depth, wm.width);
+    else if (wm.storage === 'lutram') lut += Math.ceil(wm.depth / 64) * wm.width;
+    else bram += ramb18For(wm.depth, wm.width);
   }
-  if (l.fifo) {
-    const { depth, width } = l.fifo;
-    if (depth <= 32) lut += Math.ceil(width * Math.ceil(depth / 32));
-    else bram += ramb18For(depth, width);
+  for (const f of l.fifos) {
+    // HLS builds shallow FIFOs from shift-register LUTs (SRL32), deep ones in block RAM.
+    if (f.depth <= 32 || f.depth * f.width <= 1024) lut += f.width * Math.ceil(f.depth / 32);
+    else bram += ramb18For(f.depth, f.width);
   }
   if (l.lineBuffer) {
-    const { rows, cols, channels, width } = l.lineBuffer;
-    const depth = cols * channels;
-    if (rows > 1) {
-      if (depth <= 64) lut += (rows - 1) * width * Math.ceil(depth / 32);
-      else bram += (rows - 1) * ramb18For(cols, channels * width);
+    const { rows, cols, channels, width, partitioned } = l.lineBuffer;
+    // A completely partitioned row buffer is a shift register: SRL32 LUTs plus the window's registers.
+    if (partitioned) {
+      lut += rows * Math.ceil(cols / 32) * channels * width;
+      ff += rows * channels * width;
     }
-    ff += rows * channels * width;
+    else if (cols < 64) lut += rows * Math.ceil(cols / 32) * channels * width;
+    else bram += rows * ramb18For(cols, channels * width);
   }
   return { bram18k: bram, uram, lut, ff };
 }

@@ -94,13 +94,16 @@ export function multiplierCost(l: LayerView, dsp: DspShape, tool: ToolProfile): 
  * fold to nothing or a shift do not occupy a shared multiplier: the schedule needs
  * ceil(real products / multipliers) steps, which can be fewer than the reuse factor.
  */
+/** Tunable: 0 counts every non-trivial product as a shared `mul`; 1 only those bound to DSPs. */
+export const STEP_MODE = { lutFactor: 1 };
+
 export function scheduledSteps(l: LayerView, tool: ToolProfile): number {
   if (l.multipliers === 0 || l.strategy === 'resource' || l.kind !== 'dense') return l.reuse;
   const w = l.weightRaws;
   if (!w) return l.reuse;
   const limit = 2 ** tool.constLutBits;
   let real = 0;
-  for (const r of w) if (r !== 0 && constShape(r).csd > 1 && Math.abs(r) >= limit) real++;
+  for (const r of w) if (r !== 0 && constShape(r).csd > 1 && Math.abs(r) >= limit * STEP_MODE.lutFactor) real++;
   return Math.min(l.reuse, Math.max(1, Math.ceil(real / l.multipliers)));
 }
 

@@ -1,22 +1,18 @@
 /**
- * The one adapter between the HLS backend's plan and the estimator. Every model in src/estimate
- * reads LayerView records, never the backend's Layer or the IR directly, so when the backend's
- * LayerPlan data type carries these decisions itself (reuse, II, multipliers, stream mode, FIFO
- * depth, weight storage) only this file changes.
- *
- * Today (backend plan.ts + layer.ts) some of those decisions exist only as C++ config members
- * (mult_limit, block, lb_rows) or as the kernels' pragmas (nn_dense.h: PIPELINE II=reuse with
- * at most mult_limit multipliers; nn_conv.h: one output pixel per step; resource strategy:
- * `reuse` pipelined steps of `block` products), so this adapter restates them from the same
- * formulas the lowerings use. The plan is built with the tool limits lifted so an oversized
- * design can still be estimated; the limit check then runs separately and its findings become
- * per-layer marks instead of an error.
+ * The estimator's view of a design: the backend's LayerPlan (every hardware decision: reuse,
+ * II, trip count, multipliers, stream mode, line buffer, FIFO depth and pack per edge, weight
+ * storage, pipeline-depth inputs) joined with the model facts the plan does not repeat (the
+ * weight values, for constant folding and pruning; which constant arrays are lookup tables).
+ * Nothing here decides parallelism: every count is read from the plan. The plan is built with
+ * the tool limits lifted, so a design beyond them is still estimated; the limit check then runs
+ * on it and its findings become per-layer marks instead of an error.
  */
 import { planProject } from '../backend-hls/index.js';
 import type { EmitOptions } from '../backend-hls/options.js';
 import { checkLimits } from '../backend-hls/limits.js';
 import type { Plan } from '../backend-hls/plan.js';
 import { constRaws } from '../backend-hls/literals.js';
+import type { LayerPlan, StreamMode, WeightStorage } from '../backend-hls/layer-plan.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { isConst, numel, valueOf } from '../ir/graph.js';
 
@@ -35,13 +31,13 @@ export interface LayerView {
   readonly kind: Kind;
   readonly strategy: 'latency' | 'resource';
   readonly reuse: number;
-  /** Cycles between two inputs of this layer's hardware (its own initiation interval). */
+  /** LayerPlan.ii: cycles between two samples entering the layer. */
   readonly ii: number;
-  /** Times the layer's per-step hardware is iterated per inference (output pixels, rows, time steps). */
+  /** LayerPlan.tripCount and stepII: the layer's pipelined loop. */
   readonly iterations: number;
-  /** Multiplications per inference. */
+  readonly stepII: number;
+  /** Multiplications per sample and multipliers instantiated (LayerPlan.macs / multipliers). */
   readonly macs: number;
-  /** Multipliers the plan instantiates (mult_limit). */
   readonly multipliers: number;
   /**
    * The weight raw value of every product when the weights are constants the tool can see
@@ -50,28 +46,31 @@ export interface LayerView {
   readonly weightRaws?: readonly number[];
   /** Products are fully unrolled on constant operands (latency strategy, reuse 1). */
   readonly constOperands: boolean;
-  /** Non-zero weights (pruned weights cost nothing). */
+  /** Non-zero weights over all products (pruned weights cost nothing) and all products. */
   readonly nonzeroWeights: number;
   readonly weightCount: number;
   readonly weightWidth: number;
   readonly inWidth: number;
   readonly accWidth: number;
   readonly outWidth: number;
+  /** LayerPlan.pipeline.multBits: widest multiplication operand. */
+  readonly multBits: number;
   readonly outElems: number;
   readonly inElems: number;
-  /** Terms summed per output (adder-tree fan-in). */
+  /** LayerPlan.pipeline.reduction (at least 1): terms summed per output. */
   readonly fanIn: number;
-  /** Where the weights live: registers/LUTs (unrolled) or a memory read `reuse` times. */
+  readonly tableLookups: number;
   readonly weightStorage: 'none' | 'registers' | 'memory';
-  /** Weight memory geometry when weightStorage is memory: depth (words) × width (bits). */
-  readonly weightMemory?: { readonly depth: number; readonly width: number };
+  /** The weight memory when the plan keeps weights in one: words × word width and its storage. */
+  readonly weightMemory?: { readonly depth: number; readonly width: number; readonly storage: WeightStorage };
   readonly tables: readonly TableUse[];
   /** io_stream: native streaming kernel, or buffered (whole tensor in and out as arrays). */
-  readonly stream?: 'native' | 'buffered';
-  /** io_stream line buffer of a streaming convolution: rows × row length × channels × width. */
-  readonly lineBuffer?: { readonly rows: number; readonly cols: number; readonly channels: number; readonly width: number };
-  /** io_stream FIFO on the layer's output: depth (packs) × pack width (bits). */
-  readonly fifo?: { readonly depth: number; readonly width: number };
+  readonly stream?: StreamMode;
+  readonly lineBuffer?: { readonly rows: number; readonly cols: number; readonly channels: number; readonly width: number; readonly partitioned: boolean };
+  /** io_stream FIFOs this layer writes: depth (packs) × pack width (bits). */
+  readonly fifos: readonly { readonly depth: number; readonly width: number }[];
+  /** Elements the layer holds whole (io_stream buffered arrays, row buffers). */
+  readonly bufferedElements: number;
   /** Tool limits this layer exceeds (the design is still estimated). */
   readonly beyond: readonly string[];
 }
@@ -93,9 +92,7 @@ function rawsOf(g: Graph, v: string): number[] {
   return constRaws(g, v).raws.map((r) => Number(r));
 }
 
-const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'Exp', 'Log', 'Erf', 'Gelu', 'HardSwish', 'Mish', 'Sqrt', 'Reciprocal']);
-
-function kindOf(n: Node, hasTables: boolean): Kind {
+function kindOf(n: Node, tableLookups: number): Kind {
   switch (n.op) {
     case 'Dense':
       return 'dense';
@@ -116,115 +113,85 @@ function kindOf(n: Node, hasTables: boolean): Kind {
     case 'Pad':
     case 'Resize':
     case 'Concat':
+    case 'Reshape':
       return 'move';
     default:
-      return hasTables || TABLE_OPS.has(n.op) ? 'table' : 'elementwise';
+      return tableLookups > 0 ? 'table' : 'elementwise';
+  }
+}
+
+/** The constant weight operand of a layer's products (Dense/Conv kernel, recurrent W and R). */
+function weightValues(g: Graph, n: Node): string[] {
+  switch (n.op) {
+    case 'Dense':
+    case 'Conv':
+      return [n.inputs[1]!];
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return n.inputs.slice(1, 3).filter((v): v is string => !!v && isConst(valueOf(g, v)));
+    default:
+      return [];
   }
 }
 
 function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   const g = p.g;
   const l = p.layers[idx]!;
+  const lp: LayerPlan = p.plans[idx]!;
   const n = l.node;
-  const R = l.reuse;
   const io = p.opts.io;
   const out = valueOf(g, l.out);
-  const outElems = numel(out.shape);
-  const x = n.inputs[0] ? valueOf(g, n.inputs[0]) : undefined;
-  const inElems = x ? numel(x.shape) : 0;
-  const tablesSpec = Object.values(n.prec?.tables ?? {});
-  const kind = kindOf(n, tablesSpec.length > 0);
-  const base = {
-    name: n.name, op: n.op, kind, strategy: l.strategy, reuse: R,
-    inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0, accWidth: n.prec?.accum?.width ?? out.fixed?.width ?? 0,
-    outElems, inElems, beyond,
-    ...(io === 'stream' ? { stream: (l.stream && l.strategy === 'latency' ? 'native' : 'buffered') as 'native' | 'buffered' } : {}),
-  };
-  const pack = out.shape.length ? out.shape[out.shape.length - 1]! : 1;
-  const fifo = io === 'stream' ? { depth: Math.max(1, l.burst) , width: pack * (out.fixed?.width ?? 0) } : undefined;
-  const noMul = { constOperands: false, macs: 0, multipliers: 0, nonzeroWeights: 0, weightCount: 0, weightWidth: 0, fanIn: 1, weightStorage: 'none' as const };
-  // Each table is read once per element computed in parallel.
-  const tables = (reads: number): TableUse[] =>
-    tablesSpec.map((t) => ({ entries: t.size, width: valueOf(g, t.value).fixed?.width ?? 18, reads }));
-  switch (n.op) {
-    case 'Dense': {
-      const w = valueOf(g, n.inputs[1]!);
-      const [K, M] = [w.shape[0]!, w.shape[1]!];
-      const rows = inElems / K;
-      const raws = rawsOf(g, n.inputs[1]!);
-      const nz = raws.reduce((s, r) => s + (r !== 0 ? 1 : 0), 0) * rows;
-      const mults = rows * K * M;
-      const resource = l.strategy === 'resource';
-      const block = Math.ceil((K * M) / R);
-      return {
-        ...base, ...noMul, ii: resource ? R * rows : R, iterations: resource ? rows : 1,
-        macs: mults, multipliers: resource ? block : Math.ceil(mults / R),
-        ...(!resource ? { weightRaws: rows === 1 ? raws : Array.from({ length: rows }, () => raws).flat() } : {}),
-        constOperands: !resource && R === 1,
-        nonzeroWeights: nz, weightCount: mults, weightWidth: w.fixed?.width ?? 0, fanIn: K,
-        weightStorage: resource ? 'memory' : 'registers',
-        ...(resource ? { weightMemory: { depth: R, width: block * (w.fixed?.width ?? 0) } } : {}),
-        tables: [], ...(fifo ? { fifo } : {}),
-      };
-    }
-    case 'Conv': {
-      const w = valueOf(g, n.inputs[1]!);
-      const cout = out.shape[out.shape.length - 1]!;
-      const perPixel = numel(w.shape);
-      const pixels = outElems / cout;
-      const raws = rawsOf(g, n.inputs[1]!);
-      const nz = raws.reduce((s, r) => s + (r !== 0 ? 1 : 0), 0);
-      const s = n.attrs.kernel.length;
-      const cin = x!.shape[x!.shape.length - 1]!;
-      const kH = s === 2 ? n.attrs.kernel[0]! : 1;
-      const dH = s === 2 ? n.attrs.dilations[0]! : 1;
-      const inW = x!.shape[x!.shape.length - 2]!;
-      const inH = s === 2 ? x!.shape[x!.shape.length - 3]! : 1;
-      const native = io === 'stream' && l.strategy === 'latency';
-      return {
-        ...base, ...noMul, ii: pixels * R, iterations: pixels,
-        macs: perPixel * pixels, multipliers: Math.ceil(perPixel / R),
-        ...(l.strategy === 'latency' ? { weightRaws: raws } : {}),
-        constOperands: l.strategy === 'latency' && R === 1,
-        nonzeroWeights: nz, weightCount: perPixel, weightWidth: w.fixed?.width ?? 0,
-        fanIn: perPixel / cout, weightStorage: 'registers', tables: [],
-        ...(native ? { lineBuffer: { rows: Math.min((kH - 1) * dH + 1, inH), cols: inW, channels: cin, width: base.inWidth } } : {}),
-        ...(fifo ? { fifo } : {}),
-      };
-    }
-    case 'MaxPool':
-    case 'AvgPool':
-    case 'GlobalMaxPool':
-    case 'GlobalAvgPool': {
-      const c = out.shape[out.shape.length - 1]!;
-      const pixels = outElems / c;
-      const window = Math.max(1, Math.round(inElems / Math.max(1, outElems)));
-      return { ...base, ...noMul, ii: pixels, iterations: pixels, fanIn: window, tables: tables(c), ...(fifo ? { fifo } : {}) };
-    }
-    case 'Softmax':
-      return { ...base, ...noMul, ii: 1, iterations: 1, fanIn: pack, tables: tablesSpec.map((t, i) => ({ entries: t.size, width: valueOf(g, t.value).fixed?.width ?? 18, reads: i === 0 ? pack : 1 })), ...(fifo ? { fifo } : {}) };
-    case 'LSTM':
-    case 'GRU':
-    case 'RNN': {
-      // Gate products of one time step are unrolled; the time steps are a pipelined loop.
-      const ws = n.inputs.slice(1, 3).filter((v): v is string => !!v && isConst(valueOf(g, v)));
-      const perStep = ws.reduce((s, v) => s + numel(valueOf(g, v).shape), 0);
-      const steps = x ? x.shape[x.shape.length - 2] ?? 1 : 1;
-      const nz = ws.reduce((s, v) => s + rawsOf(g, v).filter((r) => r !== 0).length, 0);
-      return {
-        ...base, ...noMul, ii: steps * R, iterations: steps, macs: perStep * steps, multipliers: Math.ceil(perStep / R),
-        nonzeroWeights: nz, weightCount: perStep, weightWidth: width(g, ws[0]), fanIn: perStep / Math.max(1, outElems / steps),
-        weightStorage: 'registers', tables: tables(Math.max(1, outElems / steps)), ...(fifo ? { fifo } : {}),
-      };
-    }
-    default: {
-      const isMul = n.op === 'Mul' && n.inputs.length === 2;
-      return {
-        ...base, ...noMul, ii: 1, iterations: 1, ...(isMul ? { macs: outElems, multipliers: outElems } : {}),
-        tables: tables(outElems), ...(fifo ? { fifo } : {}),
-      };
+  const outElems = numel(lp.outShape);
+  const inElems = lp.inShapes.length ? numel(lp.inShapes[0]!) : 0;
+  const kind = kindOf(n, lp.pipeline.tableLookups);
+  const wv = weightValues(g, n);
+  const raws = wv.flatMap((v) => rawsOf(g, v));
+  const nonzero = raws.reduce((s, r) => s + (r !== 0 ? 1 : 0), 0);
+  // Products per sample share the weight of their position: rows/pixels reuse the same weights.
+  const rows = kind === 'dense' && raws.length ? Math.max(1, Math.round(lp.macs / raws.length)) : 1;
+  const weightCount = kind === 'dense' ? raws.length * rows : raws.length;
+  const latency = lp.strategy === 'latency';
+  const wPlans = new Set(wv.map((v) => valueOf(g, v).name));
+  // Weight arrays: the plan's storage decision; the other constant arrays of a layer with
+  // table lookups are its tables (ROMs read once per element), the rest small parameters.
+  const tableSizes = Object.values(n.prec?.tables ?? {}).map((t) => t.size);
+  const perStep = Math.max(1, Math.ceil(outElems / Math.max(1, lp.tripCount)));
+  const tables: TableUse[] = [];
+  let weightMemory: { depth: number; width: number; storage: WeightStorage } | undefined;
+  const sorted = [...lp.weights].sort((a, b) => b.elements - a.elements);
+  for (const w of sorted) {
+    const k = tableSizes.indexOf(w.elements);
+    if (k >= 0 && kind !== 'dense' && kind !== 'conv') {
+      tableSizes.splice(k, 1);
+      // Softmax reads its exp table once per term and its inverse table once per row.
+      const reads = kind === 'softmax' ? (tables.length === 0 ? lp.pipeline.reduction : 1) : io === 'stream' && lp.stream === 'native' ? lp.outPack : perStep;
+      tables.push({ entries: w.elements, width: w.bits, reads });
+    } else if (!weightMemory && wPlans.size && w.storage !== 'registers') {
+      weightMemory = { depth: w.words, width: w.wordElements * w.bits, storage: w.storage };
     }
   }
+  const fifos = p.edges.filter((e) => e.kind === 'stream' && e.from === idx).map((e) => ({ depth: e.depth, width: e.pack * e.bits }));
+  return {
+    name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
+    ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII,
+    macs: lp.macs, multipliers: lp.multipliers,
+    ...(latency && raws.length ? { weightRaws: rows === 1 ? raws : Array.from({ length: rows }, () => raws).flat() } : {}),
+    constOperands: latency && raws.length > 0 && lp.reuse === 1 && lp.stepII === 1,
+    nonzeroWeights: nonzero * rows, weightCount,
+    weightWidth: wv.length ? width(g, wv[0]) : 0,
+    inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0,
+    accWidth: lp.pipeline.accumBits || (out.fixed?.width ?? 0), multBits: lp.pipeline.multBits,
+    outElems, inElems, fanIn: Math.max(1, lp.pipeline.reduction), tableLookups: lp.pipeline.tableLookups,
+    weightStorage: !wv.length ? 'none' : weightMemory ? 'memory' : 'registers',
+    ...(weightMemory ? { weightMemory } : {}),
+    tables,
+    ...(lp.stream ? { stream: lp.stream } : {}),
+    ...(lp.lineBuffer ? { lineBuffer: { rows: lp.lineBuffer.rows, cols: lp.lineBuffer.width, channels: lp.lineBuffer.channels, width: width(g, n.inputs[0]), partitioned: lp.lineBuffer.partitioned } } : {}),
+    fifos,
+    bufferedElements: lp.bufferedElements,
+    beyond,
+  };
 }
 
 /** The plan of `g` under `opts`, as the estimator reads it; tool limits become marks. */
@@ -232,12 +199,12 @@ export function planView(g: Graph, opts: EmitOptions): PlanView {
   const p = planProject(g, { ...opts, unrollLimit: Number.MAX_SAFE_INTEGER, partitionLimit: Number.MAX_SAFE_INTEGER });
   let problems: string[] = [];
   try {
-    checkLimits({ ...p, opts });
+    problems = checkLimits({ ...p, opts }).map((w) => w.replace(/; kept as you set it.*$/, ''));
   } catch (e) {
     problems = String((e as Error).message).split('\n').slice(1).map((s) => s.trim());
   }
   const mine = (name: string) => problems.filter((s) => s.startsWith(`layer '${name}'`));
-  const layers = p.layers.map((_, i) => layerView(p, i, mine(p.layers[i]!.node.name)));
+  const layers = p.layers.map((_, i) => layerView(p, i, mine(p.plans[i]!.name)));
   const claimed = new Set(layers.flatMap((l) => l.beyond));
   const first = p.inputs[0];
   return {
