@@ -15,12 +15,20 @@ import type { LayerView } from './plan-view.js';
 import { scheduledSteps } from './multipliers.js';
 import type { ToolProfile } from './tools.js';
 
-/** Path delays in ns on a -2 UltraScale+ part (fitted by bench/estimate.ts). */
-export const DELAYS = { mul: 3.0, add: 0.4, mux: 0.9, uncertainty: 0.125, perStepTree: 1 };
+/**
+ * Path delays in ns on a -2 UltraScale+ part, fitted on the 19 Vivado HLS jet-tagger points (RF
+ * 1..256, four parts): a constant-operand multiply, a shared multiplier's path (shorter: its
+ * operands come registered from the reuse mux, whose 2:1 levels cost `mux` each), one adder level.
+ */
+export const DELAYS = { mul: 3.0, sharedMul: 1.6, add: 0.35, mux: 0.9, uncertainty: 0.125, perStepTree: 1 };
 /** How scheduledSteps counts products: every non-trivial one, or only those left on DSPs. */
 
-/** Path-delay multipliers relative to a -2 UltraScale+ part (fitted by bench/estimate.ts). */
-export const SPEED = { ultrascale: 2.5, series7: 1.6, grade1: 1.75 };
+/**
+ * Path-delay multipliers relative to a -2 UltraScale+ part. grade1 (-1 parts) and ultrascale
+ * (Kintex UltraScale, from one xcku115 point) are fitted to csynth's cycle counts, which pad
+ * slower parts more than their datasheet speed ratio; series7 has no calibration point.
+ */
+export const SPEED = { ultrascale: 4, series7: 1.6, grade1: 2 };
 
 /** How much slower a path is than on a -2 UltraScale+ part, by process node and speed grade. */
 export function speedFactor(dev: Device, speedGrade?: string): number {
@@ -40,17 +48,18 @@ export interface LayerTiming {
 
 const log2ceil = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
 
-export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, io: 'parallel' | 'stream'): LayerTiming {
+/** `constant`: the tool builds the layer's products on constant weights (see multipliersFor). */
+export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, io: 'parallel' | 'stream', constant = l.constOperands): LayerTiming {
   const usable = periodNs * (1 - DELAYS.uncertainty);
   const cut = (ns: number) => Math.floor((ns * speed) / usable);
   switch (l.kind) {
     case 'dense':
     case 'conv':
     case 'recurrent': {
-      const shared = !l.constOperands;
+      const shared = !constant;
       // With shared multipliers only the last step's products (fan-in / reuse) remain to be summed.
       const tree = DELAYS.add * log2ceil((shared && DELAYS.perStepTree ? Math.ceil(l.fanIn / l.reuse) : l.fanIn) + 1);
-      const stages = cut(DELAYS.mul + tree + (shared ? DELAYS.mux * log2ceil(l.reuse) : 0)) + tool.denseStages;
+      const stages = cut((shared ? DELAYS.sharedMul + DELAYS.mux * log2ceil(l.reuse) : DELAYS.mul) + tree) + tool.denseStages;
       if (l.kind === 'dense' && l.strategy === 'latency') {
         const steps = scheduledSteps(l, tool);
         return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
@@ -105,5 +114,6 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
     latency += t.latency + 1;
     if (io === 'stream' && l.stream === 'buffered' && l.kind !== 'move') latency += Math.ceil(l.inElems / Math.max(1, l.outElems / Math.max(1, l.iterations)));
   });
-  return { latency, ii: io === 'stream' ? ii + 1 : ii };
+  // Vitis HLS schedules these small DATAFLOW regions without overlapping samples: II = latency.
+  return { latency, ii: io === 'stream' && tool.streamIIIsLatency ? Math.max(ii, latency) : ii };
 }

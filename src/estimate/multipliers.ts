@@ -23,6 +23,8 @@ export interface MultiplierCost {
   readonly lut: number;
   /** Products that are real `mul` operations in the schedule (not zero, not a shift). */
   readonly realProducts: number;
+  /** The products are built on constant weights (reuse 1, or a tool that keeps that design). */
+  readonly constant: boolean;
 }
 
 /** Bits of |raw| and the number of non-zero digits of its canonical signed-digit form. */
@@ -69,23 +71,29 @@ function constantDesign(l: LayerView, dsp: DspShape, tool: ToolProfile, weights:
       dsps += dspsPerProduct(l.inWidth, bits + 1, dsp);
     }
   }
-  return { dsp: dsps, lutMults, lut, realProducts: real };
+  return { dsp: dsps, lutMults, lut, realProducts: real, constant: true };
 }
 
 export function multiplierCost(l: LayerView, dsp: DspShape, tool: ToolProfile): MultiplierCost {
-  if (l.multipliers === 0) return { dsp: 0, lutMults: 0, lut: 0, realProducts: 0 };
+  if (l.kind === 'softmax') {
+    // Normalisation: each term's exp is multiplied by the row's inverse sum, all terms of a step in parallel.
+    const n = l.fanIn;
+    const wide = l.multBits >= tool.varDspMinWidth;
+    return { dsp: wide ? n * dspsPerProduct(l.multBits, l.multBits, dsp) : 0, lutMults: wide ? 0 : n, lut: wide ? 0 : n * varMultLut(l.multBits, l.multBits), realProducts: n, constant: false };
+  }
+  if (l.multipliers === 0) return { dsp: 0, lutMults: 0, lut: 0, realProducts: 0, constant: false };
   if (l.constOperands && l.weightRaws) return constantDesign(l, dsp, tool, l.weightRaws);
   if (l.kind === 'elementwise') {
     const wide = l.inWidth >= tool.varDspMinWidth;
-    return { dsp: wide ? l.multipliers * dspsPerProduct(l.inWidth, l.inWidth, dsp) : 0, lutMults: wide ? 0 : l.multipliers, lut: wide ? 0 : l.multipliers * varMultLut(l.inWidth, l.inWidth), realProducts: l.macs };
+    return { dsp: wide ? l.multipliers * dspsPerProduct(l.inWidth, l.inWidth, dsp) : 0, lutMults: wide ? 0 : l.multipliers, lut: wide ? 0 : l.multipliers * varMultLut(l.inWidth, l.inWidth), realProducts: l.macs, constant: false };
   }
   // Shared multipliers: only non-zero products are scheduled on them.
   const perStep = Math.ceil((l.nonzeroWeights / Math.max(1, l.weightCount)) * l.multipliers);
   const shared = Math.max(l.nonzeroWeights > 0 ? 1 : 0, Math.min(l.multipliers, perStep));
   const wide = Math.min(l.inWidth, l.weightWidth) >= tool.varDspMinWidth;
   const cost: MultiplierCost = wide
-    ? { dsp: shared * dspsPerProduct(l.inWidth, l.weightWidth, dsp), lutMults: 0, lut: 0, realProducts: l.nonzeroWeights }
-    : { dsp: 0, lutMults: shared, lut: shared * varMultLut(l.inWidth, l.weightWidth), realProducts: l.nonzeroWeights };
+    ? { dsp: shared * dspsPerProduct(l.inWidth, l.weightWidth, dsp), lutMults: 0, lut: 0, realProducts: l.nonzeroWeights, constant: false }
+    : { dsp: 0, lutMults: shared, lut: shared * varMultLut(l.inWidth, l.weightWidth), realProducts: l.nonzeroWeights, constant: false };
   return cost;
 }
 
@@ -95,7 +103,7 @@ export function multiplierCost(l: LayerView, dsp: DspShape, tool: ToolProfile): 
  * ceil(real products / multipliers) steps, which can be fewer than the reuse factor.
  */
 /** Tunable: 0 counts every non-trivial product as a shared `mul`; 1 only those bound to DSPs. */
-export const STEP_MODE = { lutFactor: 1 };
+export const STEP_MODE = { lutFactor: 0 };
 
 export function scheduledSteps(l: LayerView, tool: ToolProfile): number {
   if (l.multipliers === 0 || l.strategy === 'resource' || l.kind !== 'dense') return l.reuse;

@@ -34,16 +34,18 @@ export interface ToolProfile {
   readonly denseStages: number;
   /** Cycles of a lookup-table activation (index arithmetic + BRAM read). */
   readonly tableStages: number;
+  /** io_stream: the DATAFLOW region's II equals its latency (Vitis HLS's csynth reports). */
+  readonly streamIIIsLatency: boolean;
 }
 
 export const DEFAULT_TOOL = 'vivado-2019.2';
 
 export const PROFILES: readonly ToolProfile[] = [
-  { id: 'vivado-2019.2', line: 'vivado', year: 2019, release: 2, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2 },
-  { id: 'vivado-2020.1', line: 'vivado', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2 },
-  { id: 'vitis-2020.1', line: 'vitis', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2 },
-  { id: 'vitis-2023.1', line: 'vitis', year: 2023, release: 1, constLutBits: 6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 1, tableStages: 3 },
-  { id: 'vitis-2024.1', line: 'vitis', year: 2024, release: 1, constLutBits: 7.6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 1, tableStages: 3 },
+  { id: 'vivado-2019.2', line: 'vivado', year: 2019, release: 2, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: false },
+  { id: 'vivado-2020.1', line: 'vivado', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: false },
+  { id: 'vitis-2020.1', line: 'vitis', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: true },
+  { id: 'vitis-2023.1', line: 'vitis', year: 2023, release: 1, constLutBits: 6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: true },
+  { id: 'vitis-2024.1', line: 'vitis', year: 2024, release: 1, constLutBits: 7.6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 1, tableStages: 2, streamIIIsLatency: true },
 ];
 
 export interface ResolvedTool {
