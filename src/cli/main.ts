@@ -13,6 +13,7 @@ import { readInputTensor, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
+import { register as registerEstimate } from './estimate.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerCompile(program);
   registerCsim(program);
+  registerEstimate(program);
 
   program
     .command('demo')

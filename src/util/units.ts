@@ -1,109 +1,119 @@
 /**
- * Physical quantities at the CLI and config boundary: clocks (period or frequency), times,
- * power, energy and percentages, parsed and printed with mathjs. mathjs is large, so it is loaded
- * lazily on first use and from its single-file bundle (about 50 ms here, against about 0.6 s for the
- * package's default entry and 2-3 s for its ESM graph); nothing in the simulator or the emitter
- * imports this module's parse functions. Clock cycles are never a mathjs unit: mathjs already
- * defines `cycle` as an angle (2π rad), so cycle counts stay plain integers.
- *
- * API: parseClock(s) -> {periodNs, freqMhz}; parseTime(s) -> seconds; parsePower(s) -> watts;
- * parsePercent(s) -> fraction; parseRate(s) -> per second; format{Time,Power,Energy,Freq}(x) -> text.
+ * Units at the CLI and config boundary (clock periods and frequencies), parsed and printed with
+ * mathjs. mathjs is loaded lazily and from its single-file browser build, which loads in about
+ * 150 ms instead of the 2-3 s of its module graph, and only when a unit is actually parsed.
+ * A bare number is refused for a clock: 200 could mean 200 MHz or 200 ns, a factor of 40,000.
+ * (mathjs calls an angle unit `cycle`, so clock cycles are never expressed as a mathjs unit.)
  */
 import { createRequire } from 'node:module';
 import { NnInputError } from './tensor.js';
 
 type MathJs = typeof import('mathjs');
-type Unit = import('mathjs').Unit;
-
 let math: MathJs | undefined;
 
-/** The mathjs instance, loaded on first use from the browser bundle (same API, fast load). */
-export function mathjs(): MathJs {
-  if (!math) math = createRequire(import.meta.url)('mathjs/lib/browser/math.js') as MathJs;
+function mathjs(): MathJs {
+  math ??= createRequire(import.meta.url)('mathjs/lib/browser/math.js') as MathJs;
   return math;
 }
 
-const BASE = { time: '1 s', freq: '1 Hz', power: '1 W', energy: '1 J' } as const;
-type Dim = keyof typeof BASE;
+function trimNumber(v: number): string {
+  return String(Number(v.toPrecision(6)));
+}
 
-function parseUnit(s: string, what: string, dims: readonly Dim[], example: string): { unit: Unit; dim: Dim } {
-  const text = String(s).trim();
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
-    throw new NnInputError(`${what} '${s}': a bare number has no unit; write it with one, e.g. ${example}`);
+/**
+ * A clock given as a period ("5ns", "5 ns", "0.005us") or a frequency ("200MHz", "0.2 GHz"),
+ * as a period in ns. `where` names the flag or config key in errors.
+ */
+export function parseClockNs(s: string, where: string): number {
+  const text = s.trim();
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) {
+    const v = Number(text);
+    const hint = v > 0 ? `write ${trimNumber(v)}MHz (a frequency; period ${trimNumber(1000 / v)}ns) or ${trimNumber(v)}ns (a period; ${trimNumber(1000 / v)}MHz)` : 'write e.g. 200MHz or 5ns';
+    throw new NnInputError(`${where} '${s}': a bare number is ambiguous; ${hint}`);
   }
   const m = mathjs();
-  let u: Unit;
+  let u;
   try {
     u = m.unit(text);
-  } catch {
-    throw new NnInputError(`${what} '${s}': not a quantity mathjs understands; write a number and a unit, e.g. ${example}`);
+  } catch (e) {
+    throw new NnInputError(`${where} '${s}': not a clock (${(e as Error).message}); write a period such as 5ns or a frequency such as 200MHz`);
   }
-  const dim = dims.find((d) => u.equalBase(m.unit(BASE[d])));
-  if (!dim) {
-    throw new NnInputError(`${what} '${s}': expected ${dims.map((d) => (d === 'freq' ? 'a frequency' : d === 'time' ? 'a time' : `a ${d}`)).join(' or ')}, e.g. ${example}`);
-  }
-  const v = u.toNumber(BASE[dim].slice(2));
-  if (!(v > 0) || !Number.isFinite(v)) throw new NnInputError(`${what} '${s}': must be positive`);
-  return { unit: u, dim };
+  let ns: number;
+  if (u.equalBase(m.unit('1 s'))) ns = u.toNumber('ns');
+  else if (u.equalBase(m.unit('1 Hz'))) ns = 1000 / u.toNumber('MHz');
+  else throw new NnInputError(`${where} '${s}': a clock is a period (ns, us) or a frequency (MHz, GHz), not ${u.formatUnits() || 'a plain number'}`);
+  if (!(ns > 0) || !Number.isFinite(ns)) throw new NnInputError(`${where} '${s}': the clock must be positive`);
+  return Number(ns.toPrecision(6));
 }
 
-/** Snaps float noise from unit conversion (1/(200 MHz) = 4.999999999 ns) to 9 significant digits. */
+/** "5 ns (200 MHz)". */
+export function formatClock(ns: number): string {
+  const m = mathjs();
+  const period = m.unit(ns, 'ns');
+  const freq = m.unit(1000 / ns, 'MHz');
+  return `${m.format(period, { precision: 6 })} (${m.format(freq, { precision: 6 })})`;
+}
+
+// ---- Further quantities for `estimate` (time, power, energy, percentages, rates). ----
+
 const snap = (x: number) => Number(x.toPrecision(9));
 
-export interface Clock {
-  readonly periodNs: number;
-  readonly freqMhz: number;
+function quantity(s: string, where: string, base: 's' | 'W' | 'Hz', example: string): number {
+  const text = String(s).trim();
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) throw new NnInputError(`${where} '${s}': a bare number has no unit; write e.g. ${example}`);
+  const m = mathjs();
+  let u;
+  try {
+    u = m.unit(text);
+  } catch (e) {
+    throw new NnInputError(`${where} '${s}': not a quantity (${(e as Error).message}); write e.g. ${example}`);
+  }
+  if (!u.equalBase(m.unit(`1 ${base}`))) {
+    const what = base === 's' ? 'a time' : base === 'W' ? 'a power' : 'a rate';
+    throw new NnInputError(`${where} '${s}': expected ${what} such as ${example}, not ${u.formatUnits() || 'a plain number'}`);
+  }
+  const v = u.toNumber(base);
+  if (!(v > 0) || !Number.isFinite(v)) throw new NnInputError(`${where} '${s}': must be positive`);
+  return snap(v);
 }
 
-/** A clock given as a period (5ns, 2.5 ns) or a frequency (200MHz, 0.2 GHz); a bare number is refused. */
-export function parseClock(s: string, what = '--clock'): Clock {
-  const { unit, dim } = parseUnit(s, what, ['time', 'freq'], '5ns or 200MHz');
-  const periodNs = dim === 'time' ? unit.toNumber('ns') : 1e3 / unit.toNumber('MHz');
-  return { periodNs: snap(periodNs), freqMhz: snap(1e3 / periodNs) };
+/** A duration such as 1us, 250 ns, 2 ms, in seconds. */
+export const parseTime = (s: string, where: string) => quantity(s, where, 's', '1us');
+/** A power such as 2W, 350 mW, in watts. */
+export const parsePower = (s: string, where: string) => quantity(s, where, 'W', '1.5W');
+
+/** A rate such as 1M/s, 250k/s, 1e6/s or 1 MHz, per second. */
+export function parseRate(s: string, where: string): number {
+  const m = /^\s*(\d+\.?\d*(?:e[+-]?\d+)?|\.\d+)\s*([kMG]?)\s*\/\s*s\s*$/i.exec(String(s));
+  if (m) {
+    const v = Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as const)[m[2] as '' | 'k' | 'M' | 'G'];
+    if (v > 0) return v;
+  }
+  return quantity(s, where, 'Hz', '1M/s');
 }
 
-/** A duration such as 1us, 250 ns, 2 ms -> seconds. */
-export function parseTime(s: string, what = 'time'): number {
-  return snap(parseUnit(s, what, ['time'], '1us').unit.toNumber('s'));
-}
-
-/** A power such as 2W, 350 mW -> watts. */
-export function parsePower(s: string, what = 'power'): number {
-  return snap(parseUnit(s, what, ['power'], '1.5W').unit.toNumber('W'));
-}
-
-/** A percentage such as 12.5% -> 0.125 (a bare fraction 0..1 is also accepted). */
-export function parsePercent(s: string, what = 'percentage'): number {
+/** A percentage such as 12.5% (or a fraction 0..1), as a fraction. */
+export function parsePercent(s: string, where: string): number {
   const text = String(s).trim();
   const pct = /^(\d+\.?\d*|\.\d+)\s*%$/.exec(text);
   const frac = /^(\d+\.?\d*|\.\d+)$/.exec(text);
   const v = pct ? Number(pct[1]) / 100 : frac ? Number(frac[1]) : NaN;
-  if (!Number.isFinite(v) || (frac && v > 1)) throw new NnInputError(`${what} '${s}': expected a percentage such as 12.5% (or a fraction 0..1)`);
-  if (v < 0 || v > 1) throw new NnInputError(`${what} '${s}': must be between 0% and 100%`);
+  if (!Number.isFinite(v) || (frac && v > 1)) throw new NnInputError(`${where} '${s}': expected a percentage such as 12.5% (or a fraction 0..1)`);
+  if (v > 1) throw new NnInputError(`${where} '${s}': must be between 0% and 100%`);
   return v;
 }
 
-/** A rate such as 1M/s, 250k/s, 1e6/s or 1 MHz -> events per second. */
-export function parseRate(s: string, what = 'rate'): number {
-  const m = /^\s*(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)\s*([kMG]?)\s*\/\s*s\s*$/.exec(String(s));
-  if (m) return Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as const)[m[2] as '' | 'k' | 'M' | 'G'];
-  return snap(parseUnit(s, what, ['freq'], '1M/s').unit.toNumber('Hz'));
-}
-
+/** `value` (in `unit`) in the largest of `candidates` that keeps the number at least 1. */
 function best(value: number, unit: string, candidates: readonly string[], digits: number): string {
   const m = mathjs();
-  if (value === 0) return `0 ${candidates[candidates.length - 1]}`;
-  const u = m.unit(value, unit).to(unit);
-  // Pick the largest unit that keeps the number >= 1, so output is stable and readable.
-  for (const c of candidates) {
-    const v = u.toNumber(c);
-    if (Math.abs(v) >= 1) return `${m.format(v, { precision: digits })} ${c}`;
-  }
   const last = candidates[candidates.length - 1]!;
-  return `${m.format(u.toNumber(last), { precision: digits })} ${last}`;
+  if (value === 0) return `0 ${last}`;
+  const u = m.unit(value, unit);
+  const c = candidates.find((k) => Math.abs(u.toNumber(k)) >= 1) ?? last;
+  return `${m.format(u.toNumber(c), { precision: digits })} ${c}`.replace(/ u([sWJ])$/, ' µ$1');
 }
 
-export const formatTime = (seconds: number, digits = 4) => best(seconds, 's', ['s', 'ms', 'us', 'ns'], digits).replace(/ us$/, ' µs');
-export const formatPower = (watts: number, digits = 4) => best(watts, 'W', ['W', 'mW', 'uW'], digits).replace(/ uW$/, ' µW');
-export const formatEnergy = (joules: number, digits = 4) => best(joules, 'J', ['J', 'mJ', 'uJ', 'nJ', 'pJ'], digits).replace(/ uJ$/, ' µJ');
-export const formatFreq = (hz: number, digits = 4) => best(hz, 'Hz', ['GHz', 'MHz', 'kHz', 'Hz'], digits);
+export const formatTime = (seconds: number, digits = 4) => best(seconds, 's', ['s', 'ms', 'us', 'ns'], digits);
+export const formatPower = (watts: number, digits = 4) => best(watts, 'W', ['W', 'mW', 'uW'], digits);
+export const formatEnergy = (joules: number, digits = 4) => best(joules, 'J', ['J', 'mJ', 'uJ', 'nJ', 'pJ'], digits);
+export const formatRate = (perSecond: number, digits = 4) => best(perSecond, 'Hz', ['GHz', 'MHz', 'kHz', 'Hz'], digits).replace(/([kMG]?)Hz$/, '$1/s');
