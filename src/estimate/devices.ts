@@ -123,6 +123,12 @@ export interface ResolvedPart {
   readonly temperature?: string;
 }
 
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
 function levenshtein(a: string, b: string): number {
   const d = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -158,8 +164,8 @@ export function resolvePart(part: string): ResolvedPart {
   }
   const base = /^[a-z0-9]+?(?=(-|[a-z]{2,5}\d{3,4}(-|$)|$))/.exec(p)?.[0] ?? p;
   const near = [...DEVICES]
-    .map((d) => ({ d, dist: Math.min(levenshtein(base, d.name), levenshtein(p, d.example.toLowerCase())) }))
-    .sort((x, y) => x.dist - y.dist || (x.d.name < y.d.name ? -1 : 1))
+    .map((d) => ({ d, dist: Math.min(levenshtein(base, d.name), levenshtein(p, d.example.toLowerCase())), common: commonPrefix(base, d.name) }))
+    .sort((x, y) => x.dist - y.dist || y.common - x.common || (x.d.name < y.d.name ? -1 : 1))
     .slice(0, 4)
     .map((x) => `${x.d.name} (${x.d.family}${x.d.board ? `, ${x.d.board}` : ''})`);
   throw new NnInputError(`--part '${part}': unknown part. Nearest known: ${near.join(', ')}. 'nn2hls parts' lists all ${DEVICES.length}.`);

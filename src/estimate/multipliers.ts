@@ -115,12 +115,17 @@ export function scheduledSteps(l: LayerView, tool: ToolProfile): number {
   return Math.min(l.reuse, Math.max(1, Math.ceil(real / l.multipliers)));
 }
 
-/** The full design under this tool: shared multipliers, or the constant design when the tool keeps it. */
+/**
+ * The full design under this tool: shared multipliers, or the constant design when the tool keeps
+ * it (Vitis HLS 2023+: fewer DSPs, and its latency). Other tools keep the shared schedule, but
+ * sharing never binds more DSPs than the constant design has real products for, so the DSP count
+ * never grows with the reuse factor.
+ */
 export function multipliersFor(l: LayerView, dsp: DspShape, tool: ToolProfile): MultiplierCost {
   const shared = multiplierCost(l, dsp, tool);
-  if (tool.keepsConstantDesign && !l.constOperands && l.weightRaws) {
+  if (!l.constOperands && l.weightRaws && l.strategy === 'latency') {
     const c = constantDesign(l, dsp, tool, l.weightRaws);
-    if (c.dsp < shared.dsp) return c;
+    if (c.dsp < shared.dsp) return tool.keepsConstantDesign ? c : { ...shared, dsp: c.dsp };
   }
   return shared;
 }
