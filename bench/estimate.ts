@@ -107,6 +107,14 @@ function main(): void {
   process.stdout.write(`\nio_parallel points in band: DSP ±15%: ${pc(dspOk.length)}; latency ±10%: ${pc(latOk.length)}; both: ${pc(both.length)}\n`);
   const miss = par.filter((r) => !both.includes(r)).map((r) => r.id);
   if (miss.length) process.stdout.write(`  outside: ${miss.join(', ')}\n`);
+  // What the LUT/FF scales of each tool profile should be: median published/estimated ratio.
+  const tools = [...new Set(counted.map((r) => r.tool))].sort();
+  for (const t of tools) {
+    const rs = counted.filter((r) => r.tool === t && r.ref.lut && r.ref.ff && r.est.total.lut > 0 && r.est.total.ff > 0);
+    const lr = median(rs.map((r) => r.ref.lut! / r.est.total.lut));
+    const fr = median(rs.map((r) => r.ref.ff! / r.est.total.ff));
+    process.stdout.write(`  ${t.padEnd(14)} published/estimated median ratio over ${rs.length} points: LUT ${lr.toFixed(2)}  FF ${fr.toFixed(2)}\n`);
+  }
   const sweep = rows.filter((r) => r.id.startsWith('J-sweep'));
   const sweepOk = sweep.filter((r) => inBand(r.est.total.dsp, r.ref.dsp!, 15, 7) && inBand(r.est.total.latency_cycles, r.ref.latency!, 10, 10));
   process.stdout.write(`jet-tagger sweep RF 1..256 in both bands: ${sweepOk.length}/${sweep.length}\n`);

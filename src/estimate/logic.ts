@@ -10,6 +10,9 @@ import type { LayerView } from './plan-view.js';
 import type { MultiplierCost } from './multipliers.js';
 import type { ToolProfile } from './tools.js';
 
+/** Per-operator constants (fitted on the jet-tagger sweep, Vivado HLS 2019.2; tool scales on top). */
+export const LOGIC = { treeLut: 0.7, ffPerProductStage: 6.5, muxLutPerWeightBit: 1.4 };
+
 export interface LogicCost {
   readonly lut: number;
   readonly ff: number;
@@ -24,13 +27,20 @@ export function logicCost(l: LayerView, m: MultiplierCost, stages: number, tool:
     case 'dense':
     case 'conv':
     case 'recurrent': {
-      const products = l.constOperands ? m.realProducts : Math.min(l.multipliers, Math.max(1, m.realProducts));
-      lut += products * acc; // one adder per product into the tree/accumulator
-      if (!l.constOperands && l.reuse > 1) {
-        lut += l.multipliers * (l.inWidth + l.weightWidth) * Math.ceil((l.reuse - 1) / 3);
-        ff += l.multipliers * acc; // accumulator registers of the shared multipliers
+      if (m.constant) {
+        // Constant products: an adder tree of the accumulator's width over the real products
+        // (LUT6 carry chains absorb about a third of it); every pipeline cut registers the
+        // tree's live partial sums, about LOGIC.ffPerProductStage bits per product.
+        lut += m.realProducts * acc * LOGIC.treeLut;
+        ff += stages * m.realProducts * LOGIC.ffPerProductStage;
+      } else {
+        // Shared multipliers: one adder each, plus the reuse multiplexers that select each
+        // step's weights out of the (completely partitioned) weight array, and the weights
+        // themselves held in registers once the tool can no longer fold them into logic.
+        const weightBits = l.nonzeroWeights * l.weightWidth;
+        lut += l.multipliers * acc + (l.strategy === 'latency' ? weightBits * LOGIC.muxLutPerWeightBit : 0);
+        ff += (l.strategy === 'latency' ? weightBits * (1 - 1 / l.reuse) ** 2 : l.multipliers * acc) + stages * parallelOut * acc;
       }
-      ff += stages * parallelOut * acc;
       break;
     }
     case 'pool':

@@ -12,6 +12,9 @@
  *   least this wide (FINN/qonnx: narrower products are built in LUTs).
  * - keepsConstantDesign: with reuse > 1 the tool keeps the constant-propagated design when it
  *   needs fewer DSPs than sharing would (seen with Vitis HLS 2024.1 at reuse 2).
+ * - lutScale/ffScale: median published/estimated LUT and FF over the tool's calibration points
+ *   (bench/estimate.ts prints them); vitis-2020.1's rest on two tiny designs only.
+ * - denseStages/tableStages/streamIIIsLatency: cycle conventions seen in each release's reports.
  */
 import { NnInputError } from '../util/tensor.js';
 
@@ -41,11 +44,11 @@ export interface ToolProfile {
 export const DEFAULT_TOOL = 'vivado-2019.2';
 
 export const PROFILES: readonly ToolProfile[] = [
-  { id: 'vivado-2019.2', line: 'vivado', year: 2019, release: 2, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: false },
-  { id: 'vivado-2020.1', line: 'vivado', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: false },
-  { id: 'vitis-2020.1', line: 'vitis', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: true },
-  { id: 'vitis-2023.1', line: 'vitis', year: 2023, release: 1, constLutBits: 6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: true },
-  { id: 'vitis-2024.1', line: 'vitis', year: 2024, release: 1, constLutBits: 7.6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1, ffScale: 1, topStages: 0, denseStages: 1, tableStages: 2, streamIIIsLatency: true },
+  { id: 'vivado-2019.2', line: 'vivado', year: 2019, release: 2, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 1.0, ffScale: 0.9, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: false },
+  { id: 'vivado-2020.1', line: 'vivado', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 2.0, ffScale: 1.14, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: false },
+  { id: 'vitis-2020.1', line: 'vitis', year: 2020, release: 1, constLutBits: 4.5, varDspMinWidth: 10, keepsConstantDesign: false, lutScale: 3.2, ffScale: 2.87, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: true },
+  { id: 'vitis-2023.1', line: 'vitis', year: 2023, release: 1, constLutBits: 6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1.98, ffScale: 1.47, topStages: 0, denseStages: 0, tableStages: 2, streamIIIsLatency: true },
+  { id: 'vitis-2024.1', line: 'vitis', year: 2024, release: 1, constLutBits: 7.6, varDspMinWidth: 10, keepsConstantDesign: true, lutScale: 1.16, ffScale: 1.23, topStages: 0, denseStages: 1, tableStages: 2, streamIIIsLatency: true },
 ];
 
 export interface ResolvedTool {
