@@ -15,6 +15,7 @@ import {
   checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type LayerHlsOptions, parseClock,
   type Plan, planChanges, planProject, planTable,
 } from '../backend-hls/index.js';
+import { estimateForProject } from '../estimate/index.js';
 import { loadModel } from '../frontend/index.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision-config.js';
@@ -138,7 +139,7 @@ export interface CompileRequest {
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
-export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<string, string>; notes: string[]; plan: Plan } {
+export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<string, string>; notes: string[]; plan: Plan; estimate: string } {
   const g = g0 ?? loadModel(req.model);
   const { graph, notes } = prepareFixed(g, req.precision);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
@@ -155,8 +156,11 @@ export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<st
   };
   const plan = planProject(graph, emitOpts);
   const files = emitProject(graph, emitOpts, plan);
+  // Estimator hook (src/estimate): estimate.json beside the project, headline for the log.
+  const est = estimateForProject(plan);
+  if ('json' in est) files.set('estimate.json', est.json);
   writeProject(req.out, files);
-  return { files, notes, plan };
+  return { files, notes, plan, estimate: 'headline' in est ? est.headline : est.skipped };
 }
 
 export function register(program: Command): void {
@@ -204,12 +208,13 @@ export function register(program: Command): void {
       partitionLimit: DEFAULTS.partitionLimit,
       explicit: { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined },
     };
-    const { files, notes, plan } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g);
+    const { files, notes, plan, estimate } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g);
     for (const n of notes) log(`note: ${n}`);
     for (const line of planChanges(plan)) log(line);
     if (f.dumpPlan) log(planTable(plan));
     const summary = JSON.parse(files.get('nn2hls.json')!) as { layers: unknown[]; testbench: { samples: number } };
     log(`${f.out}: ${files.size} files, ${summary.layers.length} layers, io ${f.io}, ${summary.testbench.samples} testbench samples`);
+    log(estimate);
     log(`next: nn2hls csim ${f.out}   (or: cd ${f.out} && vitis_hls -f build_prj.tcl)`);
   });
 }

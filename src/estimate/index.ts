@@ -11,7 +11,8 @@ import { memoryCost } from './memory.js';
 import { multipliersFor } from './multipliers.js';
 import { DEFAULTS, type EmitOptions, type LayerHlsOptions } from '../backend-hls/index.js';
 import type { Graph } from '../ir/graph.js';
-import { type PlanView, planView } from './plan-view.js';
+import type { Plan } from '../backend-hls/plan.js';
+import { type PlanView, planView, viewOfPlan } from './plan-view.js';
 import { dynamicPower, type Resources } from './power.js';
 import { type ResolvedTool, resolveTool } from './tools.js';
 
@@ -141,4 +142,31 @@ export function estimateGraph(g: Graph, d: DesignOptions, o: EstimateOptions): E
     layers: d.layers ?? {}, runs: [],
   };
   return estimate(planView(g, opts), { ...o, part });
+}
+
+/**
+ * The estimate `compile` records next to a project: estimate.json (the --json shape) and a
+ * one-line headline, for the plan it just emitted; null with a reason when the part is not in
+ * the device database (compile still succeeds).
+ */
+export function estimateForProject(p: Plan, tool?: string): { json: string; headline: string } | { skipped: string } {
+  let part: ResolvedPart;
+  try {
+    part = resolvePart(p.opts.part);
+  } catch {
+    return { skipped: `no estimate: part '${p.opts.part}' is not in the estimator's device database (nn2hls parts)` };
+  }
+  const e = estimate(viewOfPlan(p), { part, clockNs: p.opts.clockNs, ...(tool ? { tool } : {}) });
+  return { json: `${JSON.stringify(estimateJson(e), null, 2)}\n`, headline: headline(e) };
+}
+
+/** "estimate (xczu7ev, vivado-2019.2): latency 9 cycles (45 ns), II 1, DSP 222.7% LUT 57.7% ... power 5.06 W". */
+export function headline(e: Estimate): string {
+  const u = e.total.utilization;
+  const p = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const ns = e.total.latency_s * 1e9;
+  return (
+    `estimate (${e.device.name}, ${e.tool}): latency ${e.total.latency_cycles} cycles (${Number(ns.toPrecision(4))} ns), II ${e.total.ii}, ` +
+    `DSP ${p(u.dsp)} LUT ${p(u.lut)} FF ${p(u.ff)} BRAM ${p(u.bram18k)}, power ${Number(e.power.total_w.toPrecision(3))} W${e.total.fits ? '' : ' — does not fit'}`
+  );
 }

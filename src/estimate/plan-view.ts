@@ -196,10 +196,14 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
 
 /** The plan of `g` under `opts`, as the estimator reads it; tool limits become marks. */
 export function planView(g: Graph, opts: EmitOptions): PlanView {
-  const p = planProject(g, { ...opts, unrollLimit: Number.MAX_SAFE_INTEGER, partitionLimit: Number.MAX_SAFE_INTEGER });
+  return viewOfPlan(planProject(g, { ...opts, unrollLimit: Number.MAX_SAFE_INTEGER, partitionLimit: Number.MAX_SAFE_INTEGER }), opts);
+}
+
+/** The view of a plan already made (e.g. by `compile`); `limits` are the options whose limits mark layers. */
+export function viewOfPlan(p: Plan, limits: EmitOptions = p.opts): PlanView {
   let problems: string[] = [];
   try {
-    problems = checkLimits({ ...p, opts }).map((w) => w.replace(/; kept as you set it.*$/, ''));
+    problems = checkLimits({ ...p, opts: limits }).map((w) => w.replace(/; kept as you set it.*$/, ''));
   } catch (e) {
     problems = String((e as Error).message).split('\n').slice(1).map((s) => s.trim());
   }
@@ -208,8 +212,8 @@ export function planView(g: Graph, opts: EmitOptions): PlanView {
   const claimed = new Set(layers.flatMap((l) => l.beyond));
   const first = p.inputs[0];
   return {
-    io: opts.io, pipelineTop: p.pipelineTop, layers,
-    inElems: first ? first.size : 0, inWidth: first ? (valueOf(g, first.value).fixed?.width ?? 0) : 0,
+    io: limits.io, pipelineTop: p.pipelineTop, layers,
+    inElems: first ? first.size : 0, inWidth: first ? (valueOf(p.g, first.value).fixed?.width ?? 0) : 0,
     beyond: problems.filter((s) => !claimed.has(s)),
   };
 }

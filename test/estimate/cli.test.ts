@@ -49,6 +49,16 @@ describe.skipIf(!existsSync(MLP))('nn2hls estimate / parts', () => {
     expect(io.err).toMatch(/--reuse '2,x'/);
     expect(io.err).not.toMatch(/at .*\.ts/);
   });
+  it('compile writes estimate.json for the plan it emitted and prints the headline', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'nn2hls-est-')), 'prj');
+    expect(await cli('compile', MLP, '-o', dir, '--part', 'xczu7ev-ffvc1156-2-e', '--reuse', '8')).toBe(0);
+    expect(io.out).toMatch(/^estimate \(xczu7ev, vivado-2019\.2\): latency \d+ cycles \([\d.]+ ns\), II 8, DSP [\d.]+% LUT [\d.]+% FF [\d.]+% BRAM [\d.]+%, power [\d.]+ W/m);
+    const j = JSON.parse(readFileSync(join(dir, 'estimate.json'), 'utf8')) as { part: string; total: { ii: number }; layers: { name: string }[] };
+    const meta = JSON.parse(readFileSync(join(dir, 'nn2hls.json'), 'utf8')) as { layers: { name: string }[] };
+    expect(j.part).toBe('xczu7ev-ffvc1156-2-e');
+    expect(j.total.ii).toBe(8);
+    expect(j.layers.map((l) => l.name)).toEqual(meta.layers.map((l) => l.name));
+  });
   it('parts lists the database with datasheets', async () => {
     expect(await cli('parts')).toBe(0);
     expect(io.out).toMatch(/^xczu7ev\s+Zynq UltraScale\+\s+ZCU106\s+230,400\s+460,800\s+1,728\s+DSP48E2 27x18\s+624\s+96\s+.*DS891/m);
