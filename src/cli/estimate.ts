@@ -10,12 +10,13 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkReuse, checkStrategy, DEFAULTS } from '../backend-hls/index.js';
 import { DEVICES, resolvePart } from '../estimate/devices.js';
+import { fitDesign } from '../estimate/fit.js';
 import { DEFAULT_TOGGLE, type Estimate, estimateGraph, estimateJson } from '../estimate/index.js';
 import { DEFAULT_TOOL, PROFILES, resolveTool } from '../estimate/tools.js';
 import { loadModel } from '../frontend/index.js';
 import type { PrecisionConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
-import { formatClock, formatEnergy, formatPower, formatRate, formatTime, parseClockNs, parsePercent, parsePower, parseTime } from '../util/units.js';
+import { formatClock, formatEnergy, formatPower, formatRate, formatTime, parseClockNs, parsePercent, parsePower, parseRate, parseTime } from '../util/units.js';
 import { NnInputError } from '../util/tensor.js';
 import { type HlsSection, readCompileConfig } from './compile.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
@@ -31,6 +32,9 @@ interface EstimateFlags extends PrecisionFlags {
   json?: string;
   maxPower?: string;
   maxLatency?: string;
+  minThroughput?: string;
+  maxUtil?: string;
+  fit?: boolean;
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(x < 0.1 ? 2 : 1)}%` : 'n/a');
@@ -96,6 +100,9 @@ export function register(program: Command): void {
     .option('--toggle <rate>', 'signal toggle rate for dynamic power', `${DEFAULT_TOGGLE * 100}%`)
     .option('--max-power <power>', 'mark the design when total power exceeds this (e.g. 2W)')
     .option('--max-latency <time>', 'mark the design when latency exceeds this (e.g. 1us)')
+    .option('--min-throughput <rate>', 'with --fit: required inferences per second (e.g. 1M/s)')
+    .option('--max-util <pct>', 'with --fit: largest utilisation of any resource class (e.g. 80%)')
+    .option('--fit', 'search per-layer reuse and strategy for the lowest-latency design that fits the part and the constraints')
     .option('--json <file>', 'write the estimate as JSON (a list of them for a --reuse sweep)');
   addPrecisionOptions(cmd).action((model: string, f: EstimateFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -106,6 +113,10 @@ export function register(program: Command): void {
     const toggle = parsePercent(f.toggle, '--toggle');
     const maxPower = f.maxPower !== undefined ? parsePower(f.maxPower, '--max-power') : undefined;
     const maxLatency = f.maxLatency !== undefined ? parseTime(f.maxLatency, '--max-latency') : undefined;
+    const minThroughput = f.minThroughput !== undefined ? parseRate(f.minThroughput, '--min-throughput') : undefined;
+    const maxUtil = f.maxUtil !== undefined ? parsePercent(f.maxUtil, '--max-util') : undefined;
+    if (!f.fit && (minThroughput !== undefined || maxUtil !== undefined)) throw new NnInputError('--min-throughput and --max-util are constraints of --fit; add --fit');
+    if (f.fit && f.reuse !== undefined) throw new NnInputError('--fit chooses the reuse factors itself; drop --reuse (or drop --fit to estimate a given reuse)');
     if (f.io !== 'parallel' && f.io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${f.io}'`);
     const g = loadModel(model);
     let precision: PrecisionConfig;
@@ -119,6 +130,21 @@ export function register(program: Command): void {
     const strategy = f.strategy !== undefined ? checkStrategy(f.strategy, '--strategy') : (hls.strategy ?? DEFAULTS.strategy);
     const reuses = f.reuse !== undefined ? parseReuseList(f.reuse) : [hls.reuse ?? DEFAULTS.reuse];
     const { graph } = prepareFixed(g, precision);
+    if (f.fit) {
+      const t0 = performance.now();
+      const r = fitDesign(graph, f.io as 'parallel' | 'stream', { part, clockNs, tool, toggle }, {
+        ...(maxUtil !== undefined ? { maxUtil } : {}), ...(maxLatency !== undefined ? { maxLatencyS: maxLatency } : {}),
+        ...(maxPower !== undefined ? { maxPowerW: maxPower } : {}), ...(minThroughput !== undefined ? { minThroughput } : {}),
+      });
+      log(formatEstimate(r.estimate));
+      log(`\nfit: ${r.steps} folding step(s) in ${(performance.now() - t0).toFixed(0)} ms; binding constraint: ${r.binding}`);
+      log(`per-layer settings (put them in a config's "hls" section to compile this design):\n${JSON.stringify({ hls: { layers: r.layers } })}`);
+      if (f.json) {
+        writeFileSync(f.json, `${JSON.stringify({ ...(estimateJson(r.estimate) as object), fit: { binding: r.binding, layers: r.layers } }, null, 2)}\n`);
+        log(`wrote ${f.json}`);
+      }
+      return;
+    }
     const points = reuses.map((reuse) => {
       const e = estimateGraph(graph, { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers }, { part, clockNs, tool, toggle });
       const marks = [...e.marks];

@@ -59,6 +59,15 @@ describe.skipIf(!existsSync(MLP))('nn2hls estimate / parts', () => {
     expect(j.total.ii).toBe(8);
     expect(j.layers.map((l) => l.name)).toEqual(meta.layers.map((l) => l.name));
   });
+  it('--fit prints the fitted design, the binding constraint and the per-layer settings', async () => {
+    expect(await cli('estimate', MLP, '--part', 'xc7z020clg400-1', '--fit', '--max-util', '80%')).toBe(0);
+    expect(io.out).toMatch(/fits\s+yes \(xc7z020\)/);
+    expect(io.out).toMatch(/fit: \d+ folding step\(s\) in \d+ ms; binding constraint: (DSP|LUT|FF|BRAM18K) [\d.]+% of xc7z020 \(limit 80\.0%\)/);
+    const cfg = JSON.parse(io.out.split('\n').find((l) => l.startsWith('{"hls"'))!) as { hls: { layers: Record<string, { reuse: number }> } };
+    expect(Object.values(cfg.hls.layers).some((l) => l.reuse > 1)).toBe(true);
+    expect(await cli('estimate', MLP, '--max-util', '80%')).toBe(1);
+    expect(io.err).toMatch(/--min-throughput and --max-util are constraints of --fit; add --fit/);
+  });
   it('parts lists the database with datasheets', async () => {
     expect(await cli('parts')).toBe(0);
     expect(io.out).toMatch(/^xczu7ev\s+Zynq UltraScale\+\s+ZCU106\s+230,400\s+460,800\s+1,728\s+DSP48E2 27x18\s+624\s+96\s+.*DS891/m);
