@@ -84,6 +84,8 @@ export interface LayerFacts {
   readonly streamUnrolled?: number;
   /** Packs written back to back by the native kernel (sizes its output FIFO). */
   readonly streamBurst?: number;
+  /** io_parallel: arrays are read and written a pixel per step (see LayerPlan.pixelWise). */
+  readonly pixelWise?: boolean;
 }
 
 /** Facts of a layer without multiplications or tables. */
@@ -101,6 +103,12 @@ export interface LowerContext {
   readonly io: 'parallel' | 'stream';
   /** Pack width of a value's io_stream FIFO (its last dim unless the plan chose otherwise). */
   packOf(value: string): number;
+  /**
+   * io_parallel: 0 when the value's array is partitioned completely, else the cyclic partition
+   * factor (its channel count) chosen for arrays beyond the partition limit.
+   */
+  partitionOf(value: string): number;
+  readonly unrollLimit: number;
 }
 
 export function where(node: Node): string {

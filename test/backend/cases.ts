@@ -118,6 +118,48 @@ const CASES: { [name: string]: Spec } = {
       { op: 'Relu', inputs: ['d'], outputs: ['y'] },
     ],
   },
+  // The seeds' LeNet-5 shape on 28x28 MNIST (random weights): conv 6@5x5 -> pool -> conv 16@5x5
+  // -> pool -> 400-120-84-10. Beyond the unroll limit at reuse 1 (400x120), so it exercises the
+  // tiling pass; in io stream every layer streams (line buffers, per-row Dense).
+  lenet: {
+    inputs: [['x', ['N', 1, 28, 28]]],
+    outputs: [['y', ['N', 10]]],
+    inits: [
+      init('W1', [6, 1, 5, 5], 21), init('B1', [6], 22), init('W2', [16, 6, 5, 5], 23, 0.25), init('B2', [16], 24),
+      init('W3', [120, 400], 25, 0.125), init('B3', [120], 26), init('W4', [84, 120], 27, 0.25), init('B4', [84], 28),
+      init('W5', [10, 84], 29), init('B5', [10], 30),
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W1', 'B1'], outputs: ['c1'], attrs: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
+      { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Conv', inputs: ['p1', 'W2', 'B2'], outputs: ['c2'], attrs: { kernel_shape: [5, 5] } },
+      { op: 'Relu', inputs: ['c2'], outputs: ['r2'] },
+      { op: 'AveragePool', inputs: ['r2'], outputs: ['p2'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Flatten', inputs: ['p2'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'W3', 'B3'], outputs: ['h3'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['h3'], outputs: ['r3'] },
+      { op: 'Gemm', inputs: ['r3', 'W4', 'B4'], outputs: ['h4'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['h4'], outputs: ['r4'] },
+      { op: 'Gemm', inputs: ['r4', 'W5', 'B5'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+  },
+  // Strided, padded, ceil_mode pooling; a residual join; channel Concat; global average pooling.
+  pool_residual: {
+    inputs: [['x', ['N', 3, 11, 11]]],
+    outputs: [['y', ['N', 8, 1, 1]]],
+    inits: [init('W1', [4, 3, 3, 3], 31), init('W2', [4, 4, 3, 3], 32)],
+    nodes: [
+      { op: 'MaxPool', inputs: ['x'], outputs: ['m'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 0, 0], ceil_mode: 1 } },
+      { op: 'Conv', inputs: ['m', 'W1'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['a'], outputs: ['ra'] },
+      { op: 'Conv', inputs: ['ra', 'W2'], outputs: ['b'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Add', inputs: ['b', 'ra'], outputs: ['s'] },
+      { op: 'Concat', inputs: ['s', 'ra'], outputs: ['cat'], attrs: { axis: 1 } },
+      { op: 'AveragePool', inputs: ['cat'], outputs: ['ap'], attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 } },
+      { op: 'GlobalAveragePool', inputs: ['ap'], outputs: ['y'] },
+    ],
+  },
 };
 
 export const CASE_NAMES = Object.keys(CASES);
