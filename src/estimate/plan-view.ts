@@ -15,6 +15,7 @@ import { constRaws } from '../backend-hls/literals.js';
 import type { LayerPlan, StreamMode, WeightStorage } from '../backend-hls/layer-plan.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { isConst, numel, valueOf } from '../ir/graph.js';
+import { NnInputError } from '../util/tensor.js';
 
 export type Kind = 'dense' | 'conv' | 'pool' | 'table' | 'elementwise' | 'softmax' | 'recurrent' | 'move';
 
@@ -194,9 +195,18 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   };
 }
 
-/** The plan of `g` under `opts`, as the estimator reads it; tool limits become marks. */
+/**
+ * The plan of `g` under `opts` — the very plan `compile` would emit — as the estimator reads it.
+ * When `compile` would refuse it (a layer the planner cannot bring under a tool limit), the design
+ * is planned with the limits lifted and estimated anyway, the violations becoming marks.
+ */
 export function planView(g: Graph, opts: EmitOptions): PlanView {
-  return viewOfPlan(planProject(g, { ...opts, unrollLimit: Number.MAX_SAFE_INTEGER, partitionLimit: Number.MAX_SAFE_INTEGER }), opts);
+  try {
+    return viewOfPlan(planProject(g, opts), opts);
+  } catch (e) {
+    if (!(e instanceof NnInputError) || !/tool limits/.test(e.message)) throw e;
+    return viewOfPlan(planProject(g, { ...opts, unrollLimit: Number.MAX_SAFE_INTEGER, partitionLimit: Number.MAX_SAFE_INTEGER }), opts);
+  }
 }
 
 /** The view of a plan already made (e.g. by `compile`); `limits` are the options whose limits mark layers. */

@@ -143,6 +143,17 @@ describe('estimate output', () => {
     expect(e.energy_per_inference_j).toBeCloseTo(e.power.total_w * 2 * 5e-9, 15);
     expect(e.power.static_w).toBe(resolvePart('xczu7ev').device.staticW);
   });
+  it('a design beyond a tool limit is estimated and marked, not refused', () => {
+    const g = denseGraph(randomWeights(128, 40, 1.5, 4)); // 5120 products > the 4096 unroll limit
+    const asked = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1, explicit: { strategy: true, reuse: true } }, Z7);
+    expect(asked.layers[0]!.marks.join()).toMatch(/layer 'fc' \(Dense\): 5120 multiplications unrolled in one step \(limit 4096\)/);
+    expect(asked.total.fits).toBe(false);
+    expect(asked.total.dsp).toBeGreaterThan(4000);
+    // Left to the planner, the same model is folded under the limit (as compile would) and fits.
+    const planned = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
+    expect(planned.layers[0]!.marks).toEqual([]);
+    expect(planned.layers[0]!.ii).toBeGreaterThan(1);
+  });
   it('a design that does not fit is estimated and marked, not refused', () => {
     const g = denseGraph(randomWeights(32, 32, 1.5, 3));
     const e = est(g, 1, { ...Z7, part: 'xc7z007s' });
