@@ -98,21 +98,28 @@ export interface DesignTiming {
 }
 
 /**
- * Whole design. In io_stream every layer is a DATAFLOW process reading a FIFO: a layer that is not
- * a streaming kernel first buffers its whole input (one pack per cycle), so it adds its input
- * size in packs to the latency.
+ * Whole design. io_parallel with one pipelined top: the layers' latencies add up along the chain.
+ * Otherwise every layer is a DATAFLOW process and they overlap: layer k starts producing once
+ * the layers before it have each delivered their first output (their pipeline depth, plus the
+ * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or the whole input
+ * of a buffered layer), and the design's last output comes from the layer for which that start
+ * plus its own span is largest. The slowest process sets the II.
  */
 export function designTiming(layers: readonly LayerView[], timings: readonly LayerTiming[], io: 'parallel' | 'stream', pipelineTop: boolean, tool: ToolProfile): DesignTiming {
   const ii = Math.max(1, ...timings.map((t) => t.ii));
   if (io === 'parallel' && pipelineTop) {
     return { latency: timings.reduce((s, t) => s + t.latency, 0) + tool.topStages, ii };
   }
-  let latency = tool.topStages;
+  let offset = tool.topStages;
+  let latency = 0;
   layers.forEach((l, i) => {
     const t = timings[i]!;
-    // DATAFLOW hands whole arrays (io_parallel) or buffered tensors between processes: +1 per hop.
-    latency += t.latency + 1;
-    if (io === 'stream' && l.stream === 'buffered' && l.kind !== 'move') latency += Math.ceil(l.inElems / Math.max(1, l.outElems / Math.max(1, l.iterations)));
+    latency = Math.max(latency, offset + t.latency + 1);
+    const depth = Math.max(0, t.latency - t.ii);
+    const lb = l.lineBuffer;
+    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'stream' && l.stream === 'buffered' && l.kind !== 'move' ? t.ii : io === 'parallel' ? t.ii : 0;
+    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
+    offset += depth + fill + 1;
   });
   // Vitis HLS schedules these small DATAFLOW regions without overlapping samples: II = latency.
   return { latency, ii: io === 'stream' && tool.streamIIIsLatency ? Math.max(ii, latency) : ii };

@@ -107,7 +107,7 @@ export function parsePercent(s: string, where: string): number {
 function best(value: number, unit: string, candidates: readonly string[], digits: number): string {
   const m = mathjs();
   const last = candidates[candidates.length - 1]!;
-  if (value === 0) return `0 ${last}`;
+  if (value === 0) return `0 ${last}`.replace(/ u([sWJ])$/, ' µ$1');
   const u = m.unit(value, unit);
   const c = candidates.find((k) => Math.abs(u.toNumber(k)) >= 1) ?? last;
   return `${m.format(u.toNumber(c), { precision: digits })} ${c}`.replace(/ u([sWJ])$/, ' µ$1');

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolvePart } from '../../src/estimate/devices.js';
 import { estimateGraph, estimateJson } from '../../src/estimate/index.js';
-import { layerTiming } from '../../src/estimate/latency.js';
+import { designTiming, layerTiming } from '../../src/estimate/latency.js';
+import type { LayerView } from '../../src/estimate/plan-view.js';
 import { ramb18For, uramFor } from '../../src/estimate/memory.js';
 import { constShape, dspsPerProduct } from '../../src/estimate/multipliers.js';
 import { DEFAULTS } from '../../src/backend-hls/index.js';
@@ -93,6 +94,24 @@ describe('a Dense layer worked out by hand', () => {
     const t = layerTiming(l, resolveTool('vivado-2019.2').profile, 5, 1, 'parallel');
     expect(t.ii).toBe(4);
     expect(t.latency).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('dataflow timing (io_stream)', () => {
+  const prof = resolveTool('vivado-2020.1').profile;
+  const lv = (over: Partial<LayerView>): LayerView => ({ stream: 'native', kind: 'conv', ...over }) as LayerView;
+  it('streaming layers overlap: the next starts after the previous one\'s depth and line-buffer fill', () => {
+    // Two 100-pixel stages of depth 3; the second has a 3-row line buffer of 10-pixel rows (fill 2*10 + 3).
+    const layers = [lv({}), lv({ lineBuffer: { rows: 3, cols: 10, channels: 1, width: 16, partitioned: true } }), lv({})];
+    const t = [{ latency: 103, ii: 100, stages: 3 }, { latency: 103, ii: 100, stages: 3 }, { latency: 2, ii: 1, stages: 2 }];
+    // offsets: 0, 3+0+1 = 4, 4 + 3+23+1 = 31; last outputs at 104, 108, 31+2+1 = 34 -> 108
+    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 108, ii: 100 });
+  });
+  it('a buffered layer waits for its whole input', () => {
+    const layers = [lv({ stream: 'buffered', kind: 'softmax' }), lv({})];
+    const t = [{ latency: 12, ii: 10, stages: 2 }, { latency: 51, ii: 50, stages: 1 }];
+    // offsets: 0, 2+10+1 = 13; outputs at 13 and 13+51+1 = 65
+    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 65, ii: 50 });
   });
 });
 
