@@ -89,7 +89,7 @@ export function parseReuseList(s: string): number[] {
 export function register(program: Command): void {
   const cmd = program
     .command('estimate')
-    .description('latency, II, resources, power and energy per layer for a part and clock, from the HLS plan (no synthesis)')
+    .description('latency, II, resources, power and energy per layer for a part and clock, from the HLS plan (no synthesis). Power = device static + Σ resources × f × toggle × coefficient; energy per inference = total power × II / f (one inference every II cycles at full throughput)')
     .argument('<model>', 'model file')
     .option('--part <part>', 'FPGA part (see `nn2hls parts`)', DEFAULTS.part)
     .option('--clock <clock>', 'clock period (5ns) or frequency (200MHz)', `${DEFAULTS.clockNs}ns`)
