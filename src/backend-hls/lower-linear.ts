@@ -252,7 +252,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     partitioned: [],
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::pool2d', {
-      streamKernel, streamBurst: global ? 1 : G.outW,
+      streamKernel, streamBurst: global ? 1 : G.outW, ...(global ? { streamUnrolled: G.c } : {}),
       ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true } }),
       tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW, pixelWise: true,
       multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,

@@ -13,7 +13,7 @@ import { defaultConfig, type PrecisionConfig } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { simulate } from '../sim/compare.js';
-import { DEFAULTS } from '../backend-hls/index.js';
+import { DEFAULTS, planChanges, planTable } from '../backend-hls/index.js';
 import { compileProject } from './compile.js';
 import { runFloat } from '../sim/float/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
@@ -67,7 +67,7 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
   const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
   const out = join('build', name);
   const t0 = performance.now();
-  const { files, estimate } = compileProject(
+  const { files, plan, estimate } = compileProject(
     {
       model: join(root, `${name}.onnx`),
       out,
@@ -83,6 +83,9 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
       `  ${estimate} (assumed part ${DEFAULTS.part}; nn2hls estimate for others)\n` +
       `  synthesize: cd ${out} && vitis_hls -f build_prj.tcl   (Vivado HLS: vivado_hls -f build_prj.tcl)\n`,
   );
+  // What the compiler chose per layer (the LayerPlan), and the layers it folded itself.
+  const lines = [...planChanges(plan), ...planTable(plan).split('\n')];
+  process.stdout.write(`${lines.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
 /** What fixed point costs this model: the default ap_fixed<16,6> and post-training auto types. */

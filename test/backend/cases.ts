@@ -160,6 +160,43 @@ const CASES: { [name: string]: Spec } = {
       { op: 'GlobalAveragePool', inputs: ['ap'], outputs: ['y'] },
     ],
   },
+  // CIFAR-shaped: 32x32x3, (conv 3x3 -> relu -> maxpool) x3 -> dense. Its 32x32x16 maps
+  // exceed the partition limit in io parallel (partitioned by channel there).
+  cifar: {
+    inputs: [['x', ['N', 3, 32, 32]]],
+    outputs: [['y', ['N', 10]]],
+    inits: [
+      init('W1', [16, 3, 3, 3], 41), init('B1', [16], 42), init('W2', [32, 16, 3, 3], 43, 0.25), init('B2', [32], 44),
+      init('W3', [32, 32, 3, 3], 45, 0.125), init('B3', [32], 46), init('W4', [10, 512], 47, 0.125), init('B4', [10], 48),
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W1', 'B1'], outputs: ['c1'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Conv', inputs: ['p1', 'W2', 'B2'], outputs: ['c2'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c2'], outputs: ['r2'] },
+      { op: 'MaxPool', inputs: ['r2'], outputs: ['p2'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Conv', inputs: ['p2', 'W3', 'B3'], outputs: ['c3'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c3'], outputs: ['r3'] },
+      { op: 'MaxPool', inputs: ['r3'], outputs: ['p3'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Flatten', inputs: ['p3'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'W4', 'B4'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+  },
+  // Depthwise-separable block on 16x16x8: depthwise 3x3 (group 8) -> pointwise 1x1 -> global pool.
+  dwsep: {
+    inputs: [['x', ['N', 8, 16, 16]]],
+    outputs: [['y', ['N', 16]]],
+    inits: [init('Wd', [8, 1, 3, 3], 51), init('Bd', [8], 52), init('Wp', [16, 8, 1, 1], 53), init('Bp', [16], 54)],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'Wd', 'Bd'], outputs: ['d'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 } },
+      { op: 'Relu', inputs: ['d'], outputs: ['rd'] },
+      { op: 'Conv', inputs: ['rd', 'Wp', 'Bp'], outputs: ['pw'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'Relu', inputs: ['pw'], outputs: ['rp'] },
+      { op: 'GlobalAveragePool', inputs: ['rp'], outputs: ['gp'] },
+      { op: 'Flatten', inputs: ['gp'], outputs: ['y'] },
+    ],
+  },
 };
 
 export const CASE_NAMES = Object.keys(CASES);

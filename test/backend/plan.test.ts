@@ -88,7 +88,7 @@ describe('LayerPlan', () => {
 });
 
 describe('plans of the bundled CNN shapes', () => {
-  const CNN = ['lenet', 'pool_residual', 'conv2d', 'depthwise1d', 'pool'];
+  const CNN = ['lenet', 'cifar', 'dwsep', 'pool_residual', 'conv2d', 'depthwise1d', 'pool'];
   for (const name of CNN) {
     for (const io of ['parallel', 'stream'] as const) {
       it(`${name} (io ${io}) compiles with no flags; in io stream no layer buffers more than 4096 elements`, () => {
@@ -129,7 +129,7 @@ describe('plans of the bundled CNN shapes', () => {
 
 describe('plan golden tables', () => {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'plans');
-  for (const name of ['lenet', 'pool_residual', 'conv2d', 'add_concat']) {
+  for (const name of ['lenet', 'cifar', 'dwsep', 'pool_residual', 'conv2d', 'add_concat']) {
     for (const io of ['parallel', 'stream'] as const) {
       it(`${name} (io ${io})`, () => {
         const text = `${planTable(setup(name, { io }).plan)}\n`;
