@@ -169,6 +169,6 @@ export function headline(e: Estimate): string {
   const ns = e.total.latency_s * 1e9;
   return (
     `estimate (${e.device.name}, ${e.tool}): latency ${e.total.latency_cycles} cycles (${Number(ns.toPrecision(4))} ns), II ${e.total.ii}, ` +
-    `DSP ${p(u.dsp)} LUT ${p(u.lut)} FF ${p(u.ff)} BRAM ${p(u.bram18k)}, power ${Number(e.power.total_w.toPrecision(3))} W${e.total.fits ? '' : ' — does not fit'}`
+    `DSP ${p(u.dsp)} LUT ${p(u.lut)} FF ${p(u.ff)} BRAM ${p(u.bram18k)}, power ${Number(e.power.total_w.toPrecision(3))} W${e.total.fits ? '' : ' — does not fit (nn2hls estimate MODEL --part P --fit finds per-layer reuse factors that do)'}`
   );
 }
