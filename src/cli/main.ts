@@ -22,6 +22,7 @@ import { register as registerSimulate } from './simulate.js';
 import { usageError } from './suggest.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { register as registerEstimate } from './estimate.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerCompile(program);
   registerCsim(program);
+  registerEstimate(program);
 
   program
     .command('demo')
