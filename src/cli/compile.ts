@@ -14,7 +14,8 @@ import type { Command } from 'commander';
 import {
   checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type LayerHlsOptions, parseClock,
 } from '../backend-hls/index.js';
-import { loadModel } from '../frontend/index.js';
+import { type LoadOptions, loadModel } from '../frontend/index.js';
+import { addModelOptions, LOAD_FILE, loadOptionsOf, modelFileOf, type ModelFlags } from './model-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
@@ -23,7 +24,7 @@ import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 
-interface CompileFlags extends PrecisionFlags {
+interface CompileFlags extends PrecisionFlags, ModelFlags {
   out: string;
   part: string;
   clock: string;
@@ -133,11 +134,13 @@ export interface CompileRequest {
   options: Omit<EmitOptions, 'runs' | 'meta'>;
   runs?: RtTensor[][];
   samples?: number;
+  /** Graph cut (--inputs/--outputs); recorded in the project so csim loads the same graph. */
+  load?: LoadOptions;
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
 export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<string, string>; notes: string[] } {
-  const g = g0 ?? loadModel(req.model);
+  const g = g0 ?? loadModel(req.model, req.load ?? {});
   const { graph, notes } = prepareFixed(g, req.precision);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(req.model);
@@ -151,6 +154,7 @@ export function compileProject(req: CompileRequest, g0?: Graph): { files: Map<st
       sha256: createHash('sha256').update(modelBytes).digest('hex'),
     },
   });
+  if (req.load && (req.load.inputs?.length || req.load.outputs?.length)) files.set(LOAD_FILE, `${JSON.stringify(req.load, null, 2)}\n`);
   writeProject(req.out, files);
   return { files, notes };
 }
@@ -169,9 +173,11 @@ export function register(program: Command): void {
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64');
-  addPrecisionOptions(cmd).action((model: string, f: CompileFlags) => {
+  addPrecisionOptions(addModelOptions(cmd)).action((modelArg: string, f: CompileFlags) => {
+    const model = modelFileOf(modelArg);
     const log = (s: string) => process.stdout.write(`${s}\n`);
-    const g = loadModel(model);
+    const load = loadOptionsOf(f);
+    const g = loadModel(model, load);
     let precision: PrecisionConfig;
     let hls: HlsSection = { layers: {} };
     if (f.config) {
@@ -198,7 +204,7 @@ export function register(program: Command): void {
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
     };
-    const { files, notes } = compileProject({ model, out: f.out, precision, options, ...(runs ? { runs } : { samples }) }, g);
+    const { files, notes } = compileProject({ model, out: f.out, precision, options, load, ...(runs ? { runs } : { samples }) }, g);
     for (const n of notes) log(`note: ${n}`);
     const summary = JSON.parse(files.get('nn2hls.json')!) as { layers: unknown[]; testbench: { samples: number } };
     log(`${f.out}: ${files.size} files, ${summary.layers.length} layers, io ${f.io}, ${summary.testbench.samples} testbench samples`);

@@ -19,6 +19,7 @@ import { FixedProgram } from '../sim/fixed/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
+import { projectLoadOptions } from './model-options.js';
 
 interface Summary {
   name: string;
@@ -87,7 +88,7 @@ function projectGraph(s: Summary, dir: string): Graph {
   if (s.source_sha256 && createHash('sha256').update(readFileSync(s.source)).digest('hex') !== s.source_sha256) {
     throw new NnInputError(`${dir}: ${s.source} changed since the project was compiled; recompile it`);
   }
-  return prepareFixed(loadModel(s.source), parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
+  return prepareFixed(loadModel(s.source, projectLoadOptions(dir)), parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
 }
 
 function gxx(args: string[], log: (s: string) => void): Promise<void> {
