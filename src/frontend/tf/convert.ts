@@ -488,7 +488,48 @@ const prod: Converter = (c) => {
   return [cnst(constOf(keep ? outFull : x.shape.filter((_, i) => !axes.includes(i)), out, x.elem))];
 };
 
+/**
+ * A recognised dynamic_rnn BasicLSTMCell loop (see loops.ts): inputs x (time-major [T, N, I]),
+ * kernel [I+H, 4H] and bias [4H] in TF's gate order i, j, f, o, and the trip count. Becomes
+ * the IR's LSTM (ONNX gate order i, o, f, c) with the forget bias folded into f's bias.
+ */
+const loopLstm: Converter = (c) => {
+  const x = c.dynInput(0, 'inputs');
+  if (x.perm.length !== 3) return c.fail(`expected time-major inputs [T, N, I], got rank ${x.perm.length}`);
+  const k = c.constInput(1, 'kernel');
+  const b = c.constInput(2, 'bias');
+  const steps = c.constInput(3, 'trip count').data[0]!;
+  const [T, , I] = c.imp.modelShape(x) as [number, number, number];
+  const H = k.shape[1]! / 4;
+  if (k.shape.length !== 2 || k.shape[0] !== I + H || !Number.isInteger(H)) return c.fail(`kernel [${k.shape}] is not [input + hidden, 4·hidden] for input size ${I}`);
+  if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
+  const fb = c.a.float('forget_bias', 1);
+  const W = new Float64Array(4 * H * I);
+  const R = new Float64Array(4 * H * H);
+  const bias = new Float64Array(8 * H);
+  [0, 3, 2, 1].forEach((tb, g) => {
+    for (let h = 0; h < H; h++) {
+      const col = tb * H + h;
+      for (let i = 0; i < I; i++) W[(g * H + h) * I + i] = k.data[i * 4 * H + col]!;
+      for (let j = 0; j < H; j++) R[(g * H + h) * H + j] = k.data[(I + j) * 4 * H + col]!;
+      bias[g * H + h] = b.data[col]! + (g === 2 ? fb : 0);
+    }
+  });
+  const ins = [
+    c.imp.relayout(x, [1, 0, 2], c.name),
+    c.irConst(constOf([1, 4 * H, I], W), 'W'),
+    c.irConst(constOf([1, 4 * H, H], R), 'R'),
+    c.irConst(constOf([1, 8 * H], bias), 'B'),
+  ];
+  const attrs = { hidden: H, direction: 'forward' as const, activations: ['Sigmoid', 'Tanh', 'Tanh'], activationAlpha: [], activationBeta: [], clip: 0, inputForget: false };
+  const outs = c.imp.emit('LSTM', c.name, ins, attrs, 3);
+  const which = c.a.string('output', 'h') === 'c' ? outs[2]! : outs[1]!;
+  const n = c.imp.batched ? BATCH : c.imp.modelShape(x)[1]!;
+  return [B.reshapeTo(c, c.imp.dyn(which), [n, H])];
+};
+
 export const TF_CONVERTERS: Record<string, Converter> = {
+  _TfLoopLSTM: loopLstm,
   Const: constOp,
   Placeholder: placeholder,
   PlaceholderWithDefault: placeholderWithDefault,
