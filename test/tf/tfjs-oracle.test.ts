@@ -31,11 +31,11 @@ interface Case {
 const KWS = join(SHARED, 'tensorflow/kws');
 const CASES: Case[] = [
   { name: 'hls4ml_3layer', path: join(SHARED, 'tensorflow/hls4ml_3layer.pb'), input: 'input_1', dims: [16], output: 'output_softmax/Softmax', scale: 1, cut: false },
-  { name: 'DNN_S', path: join(KWS, 'DNN_S.pb'), input: 'Mfcc', dims: [25, 10], output: 'labels_softmax', scale: 10, cut: true },
-  { name: 'CNN_S', path: join(KWS, 'CNN_S.pb'), input: 'Mfcc', dims: [49, 10], output: 'labels_softmax', scale: 10, cut: true },
-  { name: 'DS_CNN_S', path: join(KWS, 'DS_CNN_S.pb'), input: 'Mfcc', dims: [49, 10], output: 'labels_softmax', scale: 10, cut: true },
+  { name: 'DNN_S', path: join(KWS, 'DNN_S.pb'), input: 'Mfcc', dims: [25, 10], output: 'labels_softmax', scale: 2, cut: true },
+  { name: 'CNN_S', path: join(KWS, 'CNN_S.pb'), input: 'Mfcc', dims: [49, 10], output: 'labels_softmax', scale: 2, cut: true },
+  { name: 'DS_CNN_S', path: join(KWS, 'DS_CNN_S.pb'), input: 'Mfcc', dims: [49, 10], output: 'labels_softmax', scale: 2, cut: true },
   // A TF1 dynamic_rnn while loop around a BasicLSTMCell, recognised and lowered to the IR's LSTM.
-  { name: 'Basic_LSTM_S', path: join(KWS, 'Basic_LSTM_S.pb'), input: 'Mfcc', dims: [49, 10], output: 'labels_softmax', scale: 10, cut: true },
+  { name: 'Basic_LSTM_S', path: join(KWS, 'Basic_LSTM_S.pb'), input: 'Mfcc', dims: [49, 10], output: 'labels_softmax', scale: 2, cut: true },
 ];
 const N = 4;
 
