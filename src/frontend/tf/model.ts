@@ -80,8 +80,10 @@ export function importTf(ct: TfContainer, source: string, opts: TfImportOptions 
   const nodes = rewriteLstmLoops(ct.graph.node ?? []);
   const byName = new Map<string, TNode>();
   for (const n of nodes) byName.set(n.name ?? '', n);
+  // Sinks are judged on the graph as written: a recognised loop's leftovers (its zero state,
+  // its counter) are not outputs.
   const consumed = new Set<string>();
-  for (const n of nodes) for (const i of n.input ?? []) consumed.add(parseRef(i.replace(/^\^/, ''))[0]);
+  for (const n of ct.graph.node ?? []) for (const i of n.input ?? []) consumed.add(parseRef(i.replace(/^\^/, ''))[0]);
 
   // Inputs: --inputs, else every Placeholder (that is needed, decided below).
   const cutIns = opts.inputs?.length ? opts.inputs : undefined;
