@@ -15,7 +15,7 @@ import {
   checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type LayerHlsOptions, parseClock,
 } from '../backend-hls/index.js';
 import { type LoadOptions, loadModel } from '../frontend/index.js';
-import { addModelOptions, LOAD_FILE, loadOptionsOf, modelFileOf, type ModelFlags } from './model-options.js';
+import { addCutOptions, LOAD_FILE, cutOptionsOf, modelFileOf, type CutFlags } from './cut-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, parseConfig, type PrecisionConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
@@ -24,7 +24,7 @@ import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 
-interface CompileFlags extends PrecisionFlags, ModelFlags {
+interface CompileFlags extends PrecisionFlags, CutFlags {
   out: string;
   part: string;
   clock: string;
@@ -173,10 +173,10 @@ export function register(program: Command): void {
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64');
-  addPrecisionOptions(addModelOptions(cmd)).action((modelArg: string, f: CompileFlags) => {
+  addPrecisionOptions(addCutOptions(cmd)).action((modelArg: string, f: CompileFlags) => {
     const model = modelFileOf(modelArg);
     const log = (s: string) => process.stdout.write(`${s}\n`);
-    const load = loadOptionsOf(f);
+    const load = cutOptionsOf(f);
     const g = loadModel(model, load);
     let precision: PrecisionConfig;
     let hls: HlsSection = { layers: {} };

@@ -19,7 +19,7 @@ import { FixedProgram } from '../sim/fixed/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
-import { projectLoadOptions } from './model-options.js';
+import { projectLoadOptions } from './cut-options.js';
 
 interface Summary {
   name: string;

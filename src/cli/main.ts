@@ -13,7 +13,7 @@ import { readInputTensor, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
-import { addModelOptions, loadOptionsOf, type ModelFlags } from './model-options.js';
+import { addCutOptions, cutOptionsOf, type CutFlags } from './cut-options.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -27,26 +27,26 @@ export function buildProgram(): Command {
     .option('--verbose', 'show stack traces for internal errors')
     .showHelpAfterError();
 
-  addModelOptions(
+  addCutOptions(
     program
       .command('inspect')
       .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
       .argument('<model>', 'model file (.onnx, .pb, TF.js model.json)')
       .option('--json', 'print JSON instead of a table'),
-  ).action((model: string, o: { json?: boolean } & ModelFlags) => {
-      const r = inspectReport(loadModel(model, loadOptionsOf(o)));
+  ).action((model: string, o: { json?: boolean } & CutFlags) => {
+      const r = inspectReport(loadModel(model, cutOptionsOf(o)));
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
     });
 
-  addModelOptions(
+  addCutOptions(
     program
       .command('run')
       .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
       .argument('<model>', 'model file (.onnx, .pb, TF.js model.json)')
       .requiredOption('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order', collect, [])
       .requiredOption('--out <dir>', 'output directory'),
-  ).action((model: string, o: { input: string[]; out: string } & ModelFlags) => {
-      const g = loadModel(model, loadOptionsOf(o));
+  ).action((model: string, o: { input: string[]; out: string } & CutFlags) => {
+      const g = loadModel(model, cutOptionsOf(o));
       const inputs = o.input.map(readInputTensor);
       const t0 = performance.now();
       const outs = runFloat(g, inputs);

@@ -6,7 +6,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadModel } from '../frontend/index.js';
-import { addModelOptions, loadOptionsOf, type ModelFlags } from './model-options.js';
+import { addCutOptions, cutOptionsOf, type CutFlags } from './cut-options.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
@@ -16,7 +16,7 @@ import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
 
-interface SimulateFlags extends PrecisionFlags, ModelFlags {
+interface SimulateFlags extends PrecisionFlags, CutFlags {
   input: string[];
   labels?: string;
   json?: string;
@@ -60,9 +60,9 @@ export function register(program: Command): void {
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
-  addPrecisionOptions(addModelOptions(cmd)).action((model: string, o: SimulateFlags) => {
+  addPrecisionOptions(addCutOptions(cmd)).action((model: string, o: SimulateFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
-    const g = loadModel(model, loadOptionsOf(o));
+    const g = loadModel(model, cutOptionsOf(o));
     const inputs = o.input.map(readInputTensor);
     const { cfg, describe } = resolvePrecision(g, model, o, log);
     const cg = canonicalize(g);

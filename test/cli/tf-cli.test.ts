@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseInputSpec } from '../../src/cli/model-options.js';
+import { parseInputSpec } from '../../src/cli/cut-options.js';
 import { GraphDefBuilder } from '../../src/frontend/tf/write.js';
 import { captureCli } from '../helpers/cli.js';
 

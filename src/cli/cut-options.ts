@@ -11,12 +11,12 @@ import type { Command } from 'commander';
 import type { LoadOptions } from '../frontend/index.js';
 import { NnInputError } from '../util/tensor.js';
 
-export interface ModelFlags {
+export interface CutFlags {
   inputs?: string[];
   outputs?: string;
 }
 
-export function addModelOptions(cmd: Command): Command {
+export function addCutOptions(cmd: Command): Command {
   return cmd
     .option('--inputs <spec>', 'start the graph at tensor NAME[:k][:d0,d1,...] (TensorFlow; repeatable; dims in full, -1 = batch)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--outputs <names>', 'end the graph at these tensors NAME[,NAME] (TensorFlow)');
@@ -40,7 +40,7 @@ export function parseInputSpec(spec: string): { name: string; dims?: number[] } 
   return d ? { name: full, dims: d } : { name: full };
 }
 
-export function loadOptionsOf(f: ModelFlags): LoadOptions {
+export function cutOptionsOf(f: CutFlags): LoadOptions {
   const inputs = (f.inputs ?? []).map(parseInputSpec);
   const outputs = f.outputs ? f.outputs.split(',').map((s) => s.trim()).filter(Boolean) : [];
   const o: { inputs?: typeof inputs; outputs?: string[] } = {};
