@@ -17,6 +17,7 @@ import {
 import { loadModel, modelFile } from '../frontend/index.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 import { estimateForProject } from '../estimate/index.js';
+import { cutOptionsOf, LOAD_FILE } from './cut-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
 import { summarize } from '../ir/summary.js';
@@ -181,6 +182,9 @@ export function register(program: Command): void {
     // auto's choice is kept inside the project unless the user said where (--write-config).
     const extra = new Map<string, string>();
     if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);
+    // A graph cut (--inputs/--outputs) is recorded so csim rebuilds the same graph.
+    const cut = cutOptionsOf(f);
+    if (cut.inputs?.length || cut.outputs?.length) extra.set(LOAD_FILE, `${JSON.stringify(cut, null, 2)}\n`);
     const n = runs ? (g.batched ? (runs[0]![0]?.shape[0] ?? 1) : 1) : samples;
     const status = statusLine(`compiling ${model}: quantizing, emitting, simulating ${n} testbench sample(s)`);
     let r: CompileResult;

@@ -21,6 +21,7 @@ import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
 import { progressBar } from './progress.js';
+import { projectLoadOptions } from './cut-options.js';
 
 interface Summary {
   name: string;
@@ -99,7 +100,7 @@ async function projectGraph(s: Summary, dir: string): Promise<Graph> {
   if (s.source_sha256 && createHash('sha256').update(readFileSync(s.source)).digest('hex') !== s.source_sha256) {
     throw new NnInputError(`${dir}: ${s.source} changed since the project was compiled; recompile it`);
   }
-  return prepareFixed((await loadModelAsync(s.source)).graph, parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
+  return prepareFixed((await loadModelAsync(s.source, projectLoadOptions(dir))).graph, parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
 }
 
 function gxx(args: string[], log: (s: string) => void): Promise<void> {

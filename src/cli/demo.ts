@@ -4,6 +4,7 @@
  * PyTorch's own outputs), then bit-accurately in fixed point at ap_fixed<16,6> and at
  * post-training 16/10/8-bit types, to show what fixed point costs each model, and finally
  * compile each into an HLS project under build/<example>/ with its own samples as testbench.
+ * The CNN also comes as a frozen TensorFlow GraphDef (digits_cnn_tf.pb), run and compiled too.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,14 +55,42 @@ export function runDemo(root = 'examples'): void {
     fixedPointSummary(g, x, Float32Array.from(labels), readInputTensor(join(root, `${name}_calib.npy`)));
     emitExample(name, g, x, root);
   }
+  tfExample(root, labels);
   process.stdout.write(
     `\nnext: C-simulate a project against the simulator with \`npx nn2hls csim build/<example>\` ` +
       '(needs Xilinx ap_fixed headers: --hls-include DIR, $XILINX_HLS/include or AP_TYPES_INCLUDE)\n',
   );
 }
 
+/**
+ * The TensorFlow path end to end: the same digits CNN as a frozen GraphDef (written by
+ * scripts/export_tf_example.ts with the project's own schema), NHWC, compiled like the others.
+ */
+function tfExample(root: string, labels: number[]): void {
+  const name = 'digits_cnn_tf';
+  const model = join(root, `${name}.pb`);
+  const g = loadModel(model);
+  process.stdout.write(`\n=== ${name} (TensorFlow frozen GraphDef) ===\n${formatInspect(inspectReport(g))}\n\n`);
+  // The ONNX samples are [N,1,8,8]; with one channel NCHW and NHWC hold the same bytes.
+  const nchw = readInputTensor(join(root, 'digits_cnn_input.npy'));
+  const x: RtTensor = { shape: [nchw.shape[0]!, 8, 8, 1], data: nchw.data };
+  const [y] = runFloat(g, [x]);
+  const pred = argmaxRows(y!);
+  const correct = pred.filter((p, i) => p === labels[i]).length;
+  const ref = toFloat32(readNpyFile(join(root, 'digits_cnn_expected.npy')));
+  let maxErr = 0;
+  for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(ref[i]! - y!.data[i]!));
+  process.stdout.write(
+    `float run: accuracy ${((100 * correct) / pred.length).toFixed(2)}% (${correct}/${pred.length}); ` +
+      `max |TensorFlow graph − PyTorch| = ${maxErr.toExponential(2)}\n`,
+  );
+  const calib = readInputTensor(join(root, 'digits_cnn_calib.npy'));
+  fixedPointSummary(g, x, Float32Array.from(labels), { shape: [calib.shape[0]!, 8, 8, 1], data: calib.data });
+  emitExample(name, g, x, root, model);
+}
+
 /** Compiles the example at ap_fixed<16,6> into build/<name>/ with 64 of its samples as testbench data. */
-function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
+function emitExample(name: string, g: Graph, x: RtTensor, root: string, model = join(root, `${name}.onnx`)): void {
   const per = x.data.length / x.shape[0]!;
   const n = Math.min(64, x.shape[0]!);
   const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
@@ -69,7 +98,7 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
   const t0 = performance.now();
   const { files, plan, estimate } = compileProject(
     {
-      model: join(root, `${name}.onnx`),
+      model,
       out,
       precision: defaultConfig(),
       options: { ...DEFAULTS, layers: {} },

@@ -19,10 +19,12 @@ import { readModelInputs, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
+import { register as registerEstimate } from './estimate.js';
+import { addModelOptions, loadOptionsOf, type ModelFlags } from './model-options.js';
 import { usageError } from './suggest.js';
 
+
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-import { register as registerEstimate } from './estimate.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -40,15 +42,14 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} });
 
   addDumpOption(
-    program
+    addModelOptions(program
       .command('inspect')
       .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
       .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
-      .option('--json', 'print JSON instead of a table')
-      .option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)'),
-  ).action(async (model: string, o: { json?: boolean; weights?: string; dumpAfter?: string }) => {
+      .option('--json', 'print JSON instead of a table')),
+  ).action(async (model: string, o: { json?: boolean; dumpAfter?: string } & ModelFlags) => {
     const hook = dumpHook(o.dumpAfter);
-    const g = (await loadModelAsync(model, o.weights ? { weights: o.weights } : {})).graph;
+    const g = (await loadModelAsync(model, loadOptionsOf(o))).graph;
     // With --dump-after, run the pipeline up to the stage (quantize at the default precision).
     if (hook) {
       if (o.dumpAfter === 'quantize') prepareFixed(g, defaultConfig(), hook);
@@ -59,15 +60,15 @@ export function buildProgram(): Command {
     process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
   });
 
-  program
-    .command('run')
-    .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
-    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
-    .option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)')
-    .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
-    .requiredOption('--out <dir>', 'output directory')
-    .action(async (model: string, o: { input: string[]; out: string; weights?: string }) => {
-      const g = (await loadModelAsync(model, o.weights ? { weights: o.weights } : {})).graph;
+  addModelOptions(
+    program
+      .command('run')
+      .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
+      .argument('<model>', 'model file (.onnx, .pb, Keras .h5/.keras/.json, TF.js model.json)')
+      .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
+      .requiredOption('--out <dir>', 'output directory'),
+  ).action(async (model: string, o: { input: string[]; out: string } & ModelFlags) => {
+      const g = (await loadModelAsync(model, loadOptionsOf(o))).graph;
       const inputs = readModelInputs(g, o.input, '--input');
       const t0 = performance.now();
       const outs = runFloat(g, inputs);

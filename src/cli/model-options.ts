@@ -7,21 +7,27 @@
  * config is what simulate and compile print and write, so the quantizer types are visible.
  */
 import type { Command } from 'commander';
-import { type LoadedModel, loadModelAsync } from '../frontend/index.js';
+import { type LoadedModel, type LoadOptions, loadModelAsync } from '../frontend/index.js';
+import { addCutOptions, cutOptionsOf, type CutFlags } from './cut-options.js';
 import { renderType } from '../ir/fixed.js';
 import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
 
-export interface ModelFlags {
+export interface ModelFlags extends CutFlags {
   weights?: string;
 }
 
 export function addModelOptions(cmd: Command): Command {
-  return cmd.option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)');
+  return addCutOptions(cmd).option('--weights <file>', 'Keras: weights .h5 of an architecture .json (default <stem>_weights.h5 beside it)');
+}
+
+/** What the model flags ask of the loader: a graph cut (--inputs/--outputs) and a Keras weights file. */
+export function loadOptionsOf(f: ModelFlags): LoadOptions {
+  return { ...cutOptionsOf(f), ...(f.weights ? { weights: f.weights } : {}) };
 }
 
 /** Loads the model named on the command line, printing any import notes. */
 export async function loadForCommand(model: string, f: ModelFlags, log: (s: string) => void): Promise<LoadedModel> {
-  const m = await loadModelAsync(model, f.weights ? { weights: f.weights } : {});
+  const m = await loadModelAsync(model, loadOptionsOf(f));
   for (const n of m.notes) log(`note: ${n}`);
   return m;
 }

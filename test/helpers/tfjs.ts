@@ -16,6 +16,11 @@ export function tfReady(): Promise<void> {
   ready ??= (async () => {
     await tf.setBackend('cpu');
     await tf.ready();
+    // TF.js has no Softsign; TF defines it as x / (1 + |x|).
+    tf.registerOp('Softsign', (node) => {
+      const x = node.inputs[0]!;
+      return tf.div(x, tf.add(tf.abs(x), 1));
+    });
   })();
   return ready;
 }
@@ -92,10 +97,10 @@ function constValue(t: JTensor, name: string): { dtype: 'float32' | 'int32' | 'b
  * A frozen GraphDef (.pb) as a TF.js GraphModel, cut to `inputs` (name → full dims, -1 for
  * batch) and `outputs`.
  */
-export async function graphDefAsTfjs(pbPath: string, inputs: Record<string, number[]>, outputs: string[]): Promise<tf.GraphModel> {
+export async function graphDefAsTfjs(pb: string | Uint8Array, inputs: Record<string, number[]>, outputs: string[]): Promise<tf.GraphModel> {
   await tfReady();
   const T = tfType('GraphDef');
-  const obj = T.toObject(T.decode(readFileSync(pbPath)), { enums: String, longs: String, bytes: String, defaults: false }) as { node: JNode[]; versions?: unknown };
+  const obj = T.toObject(T.decode(typeof pb === 'string' ? readFileSync(pb) : pb), { enums: String, longs: String, bytes: String, defaults: false }) as { node: JNode[]; versions?: unknown };
   const byName = new Map(obj.node.map((n) => [n.name, n]));
   const keep = new Map<string, JNode>();
   const base = (ref: string) => ref.replace(/^\^/, '').replace(/:\d+$/, '');

@@ -488,7 +488,69 @@ const prod: Converter = (c) => {
   return [cnst(constOf(keep ? outFull : x.shape.filter((_, i) => !axes.includes(i)), out, x.elem))];
 };
 
+/**
+ * A recognised dynamic_rnn loop (see loops.ts) as the IR's recurrent op: inputs x (time-major
+ * [T, N, I]), the cell's weights in TF's layout, and the trip count. TF's kernels are
+ * [I+H, gates·H] over concat([x, h]); ONNX's W [1, gates·H, I], R [1, gates·H, H] and B
+ * [1, 2·gates·H] come from its rows, with TF's gate order mapped to ONNX's (LSTM: TF i, j, f, o
+ * → ONNX i, o, f, c, the forget bias folded into f; GRU: TF r, u and candidate → ONNX z = u, r,
+ * h, linear_before_reset = 0 as TF applies r before the candidate's matmul).
+ */
+function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
+  return (c) => {
+    const x = c.dynInput(0, 'inputs');
+    if (x.perm.length !== 3) return c.fail(`expected time-major inputs [T, N, I], got rank ${x.perm.length}`);
+    const [T, , I] = c.imp.modelShape(x) as [number, number, number];
+    const nParams = kind === 'GRU' ? 4 : 2;
+    const ps = Array.from({ length: nParams }, (_, i) => c.constInput(i + 1, 'cell weights'));
+    const steps = c.constInput(nParams + 1, 'trip count').data[0]!;
+    if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
+    const gates = { LSTM: 4, GRU: 3, RNN: 1 }[kind];
+    const H = kind === 'GRU' ? ps[2]!.shape[1]! : ps[0]!.shape[1]! / gates;
+    // Per ONNX gate: [kernel, bias, column offset] in TF's tensors.
+    const src: [ConstT, ConstT, number][] =
+      kind === 'LSTM' ? [0, 3, 2, 1].map((tb) => [ps[0]!, ps[1]!, tb * H]) :
+      kind === 'GRU' ? [[ps[0]!, ps[1]!, H], [ps[0]!, ps[1]!, 0], [ps[2]!, ps[3]!, 0]] :
+      [[ps[0]!, ps[1]!, 0]];
+    for (const [k] of src) {
+      if (k.shape.length !== 2 || k.shape[0] !== I + H || !Number.isInteger(H)) return c.fail(`kernel [${k.shape}] does not fit input size ${I} and hidden size ${H}`);
+    }
+    const fb = kind === 'LSTM' ? c.a.float('forget_bias', 1) : 0;
+    const W = new Float64Array(gates * H * I);
+    const R = new Float64Array(gates * H * H);
+    const bias = new Float64Array(2 * gates * H);
+    src.forEach(([k, b, off], g) => {
+      const cols = k.shape[1]!;
+      for (let h = 0; h < H; h++) {
+        const col = off + h;
+        for (let i = 0; i < I; i++) W[(g * H + h) * I + i] = k.data[i * cols + col]!;
+        for (let j = 0; j < H; j++) R[(g * H + h) * H + j] = k.data[(I + j) * cols + col]!;
+        bias[g * H + h] = b.data[col]! + (kind === 'LSTM' && g === 2 ? fb : 0);
+      }
+    });
+    const ins = [
+      c.imp.relayout(x, [1, 0, 2], c.name),
+      c.irConst(constOf([1, gates * H, I], W), 'W'),
+      c.irConst(constOf([1, gates * H, H], R), 'R'),
+      c.irConst(constOf([1, 2 * gates * H], bias), 'B'),
+    ];
+    const base = { hidden: H, direction: 'forward' as const, activationAlpha: [], activationBeta: [], clip: 0 };
+    const outs =
+      kind === 'LSTM'
+        ? c.imp.emit('LSTM', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh', 'Tanh'], inputForget: false }, 3)
+        : kind === 'GRU'
+          ? c.imp.emit('GRU', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh'], linearBeforeReset: false }, 2)
+          : c.imp.emit('RNN', c.name, ins, { ...base, activations: ['Tanh'] }, 2);
+    const which = kind === 'LSTM' && c.a.string('output', 'h') === 'c' ? outs[2]! : outs[1]!;
+    const n = c.imp.batched ? BATCH : c.imp.modelShape(x)[1]!;
+    return [B.reshapeTo(c, c.imp.dyn(which), [n, H])];
+  };
+}
+
 export const TF_CONVERTERS: Record<string, Converter> = {
+  _TfLoopLSTM: loopCell('LSTM'),
+  _TfLoopGRU: loopCell('GRU'),
+  _TfLoopRNN: loopCell('RNN'),
   Const: constOp,
   Placeholder: placeholder,
   PlaceholderWithDefault: placeholderWithDefault,

@@ -14,6 +14,8 @@ import { Importer } from '../common/importer.js';
 import type { NodeView } from '../common/node-view.js';
 import { TfAttrs } from './attrs.js';
 import { readTfContainer, type TfContainer } from './container.js';
+import { rewriteLstmLoops } from './loops.js';
+import { parseRefSimple } from './refs.js';
 import { supportedTfOps, TF_CONVERTERS } from './convert.js';
 import type { TNode } from './schema.js';
 import { elemOfTfType, shapeDims } from './tensor.js';
@@ -26,10 +28,7 @@ export interface TfImportOptions {
 }
 
 /** "node:k" → [node, k]; "node" → [node, 0]. */
-export function parseRef(ref: string): [string, number] {
-  const m = /^(.*):(\d+)$/.exec(ref);
-  return m ? [m[1]!, Number(m[2])] : [ref, 0];
-}
+export const parseRef = parseRefSimple;
 const key = (ref: string): string => {
   const [n, k] = parseRef(ref);
   return `${n}:${k}`;
@@ -78,11 +77,13 @@ function refuseLoops(source: string, nodes: readonly TNode[], byName: ReadonlyMa
 }
 
 export function importTf(ct: TfContainer, source: string, opts: TfImportOptions = {}): Graph {
-  const nodes = ct.graph.node ?? [];
+  const nodes = rewriteLstmLoops(ct.graph.node ?? []);
   const byName = new Map<string, TNode>();
   for (const n of nodes) byName.set(n.name ?? '', n);
+  // Sinks are judged on the graph as written: a recognised loop's leftovers (its zero state,
+  // its counter) are not outputs.
   const consumed = new Set<string>();
-  for (const n of nodes) for (const i of n.input ?? []) consumed.add(parseRef(i.replace(/^\^/, ''))[0]);
+  for (const n of ct.graph.node ?? []) for (const i of n.input ?? []) consumed.add(parseRef(i.replace(/^\^/, ''))[0]);
 
   // Inputs: --inputs, else every Placeholder (that is needed, decided below).
   const cutIns = opts.inputs?.length ? opts.inputs : undefined;
