@@ -94,6 +94,29 @@ export interface ConvPlan {
   readonly borderIndex: Int32Array[];
   /** 0..K-1: the offsets of a patch row. */
   readonly identity: Int32Array;
+  /** This plan's own border gather (see makeGather). */
+  readonly gather: Gather;
+}
+
+/** patch[s·L + i] = x[base + s·step + idx[i]] (0 where idx[i] < 0) for s < nb, L = idx.length. */
+export type Gather = (x: ArrayLike<number>, base: number, step: number, nb: number, idx: Int32Array, patch: { [i: number]: number }) => void;
+
+/**
+ * A gather loop of its own (new source per plan): a float plan always sees float32 arrays and a
+ * fixed one float64 arrays, so each loop keeps one element type — a loop shared by both
+ * degrades to slow generic element access.
+ */
+function makeGather(): Gather {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function(
+    'x',
+    'base',
+    'step',
+    'nb',
+    'idx',
+    'patch',
+    'const L = idx.length; for (let s = 0; s < nb; s++) { const xo = base + s * step; const po = s * L; for (let i = 0; i < L; i++) { const j = idx[i]; patch[po + i] = j < 0 ? 0 : x[xo + j]; } }',
+  ) as Gather;
 }
 
 export function convPlan(inSp: readonly number[], outSp: readonly number[], a: WindowGeometry & { group: number }, cin: number, cout: number): ConvPlan {
@@ -138,6 +161,7 @@ export function convPlan(inSp: readonly number[], outSp: readonly number[], a: W
     off,
     borderIndex,
     identity: Int32Array.from({ length: K }, (_, k) => k),
+    gather: makeGather(),
   };
 }
 
@@ -186,16 +210,7 @@ export function runConvPlan(
       const yg = gr === 0 ? y : y.subarray(gr * coutG);
       if (nIn) inside[gr]!(x, xbIn, yg, ybIn, nb * nIn);
       if (nBd) {
-        const idx = P.borderIndex[gr]!;
-        const L = idx.length;
-        for (let s = 0; s < nb; s++) {
-          const xs = (n0 + s) * W.inPix * cin;
-          const po = s * L;
-          for (let i = 0; i < L; i++) {
-            const j = idx[i]!;
-            patch[po + i] = j < 0 ? 0 : x[xs + j]!;
-          }
-        }
+        P.gather(x, n0 * W.inPix * cin, W.inPix * cin, nb, P.borderIndex[gr]!, patch);
         border[gr]!(patch, xbBd, yg, ybBd, nb * nBd);
       }
     }
