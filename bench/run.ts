@@ -15,7 +15,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
@@ -177,7 +177,7 @@ async function bench(c: Case): Promise<string[]> {
   const { graph: qg } = prepareFixed(g, cfg);
   const reps = n >= 5000 ? 1 : 3;
   const sim1 = await rate(n, reps, () => simulate(cg, qg, [c.x]));
-  const simP = await rate(n, reps, () => simulateParallel(cg, qg, [c.x], { minParallelMs: 0 }));
+  const simP = await rate(n, reps, () => simulateParallel(cg, qg, [c.x], { minParallelMs: 0, threads: availableParallelism() }));
   const program = new FixedProgram(qg);
   const fixed = await rate(n, reps, () => program.run([c.x]));
   const float = await rate(n, reps, () => runFloat(cg, [c.x]));
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   }
   const load = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : '?';
   console.log(`node ${process.version}, ${cpu}, load average ${load}${QUICK ? ', --quick (N/10)' : ''}`);
-  console.log('whole = `nn2hls simulate` process (float + fixed, all cores): wall, CPU of all threads, samples per wall s and per CPU s');
+  console.log('whole = `nn2hls simulate` process (float + fixed, default threads: the idle cores by load average): wall, CPU of all threads, samples per wall s and per CPU s');
   console.log('in-process samples/s: sim 1T = simulate() on one thread, sim all = simulateParallel, fixed / float alone on one thread, ORT = onnxruntime-node float (1 thread / default)');
   const head = BEFORE
     ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s']

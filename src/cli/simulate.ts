@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy')
-    .option('--threads <n>', 'threads for long runs (default: all cores; 1: this thread only)')
+    .option('--threads <n>', 'threads for long runs (default: the cores not busy per the load average; 1: this thread only)')
     .option('--quiet', 'no progress line on stderr');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);

@@ -4,11 +4,12 @@
  * in chunk order — so the report and outputs are identical to simulate()'s, whatever ran where.
  * Workers start only when the run is long enough to pay for them: this thread times the first
  * chunk, and if the rest would take more than `minParallelMs` it starts up to threads−1 workers
- * (a worker's start-up — loading the modules and compiling the graphs — costs a few hundred ms).
+ * (a worker's start-up — loading the modules and compiling the graphs — costs about 0.3 CPU s).
+ * By default it uses the cores the load average says are free.
  * Each worker has at most two chunks in flight; inputs are copied to it per chunk and outputs
  * come back as transferred buffers.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Graph } from '../ir/graph.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
@@ -16,7 +17,7 @@ import { checkInputs } from './float/executor.js';
 import type { RtTensor } from './float/kernel.js';
 
 export interface ParallelOptions extends SimulateOptions {
-  /** Threads in all, this one included (default: the machine's available parallelism). */
+  /** Threads in all, this one included (default: defaultThreads()). */
   threads?: number;
   /** Start workers only when the remaining chunks would take longer than this on one thread. */
   minParallelMs?: number;
@@ -29,6 +30,15 @@ export interface ChunkTask {
   start: number;
   rows: number;
   inputs: { shape: number[]; data: Float32Array }[];
+}
+
+/**
+ * The cores not already busy: all of them on an idle machine, fewer as the 1-minute load
+ * average rises, at least 1. On a saturated machine a worker only adds start-up and contention.
+ */
+export function defaultThreads(): number {
+  const cores = availableParallelism();
+  return Math.max(1, Math.min(cores, Math.round(cores - loadavg()[0]! + 1)));
 }
 
 function workerUrl(): URL {
@@ -73,7 +83,7 @@ export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly Rt
   const t0 = performance.now();
   finish(0, runner.run(inputs, 0, rowsOf(0)));
   const perChunk = performance.now() - t0;
-  const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), starts.length));
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), starts.length));
   const wanted = perChunk * (starts.length - 1) > (opts.minParallelMs ?? 1500) ? threads - 1 : 0;
   opts.onWorkers?.(wanted);
   let next = 1;

@@ -160,3 +160,101 @@ export function mapNew(f: (v: number) => number): (x: ArrayLike<number>) => Floa
     x: ArrayLike<number>,
   ) => Float64Array;
 }
+
+/**
+ * The same sums over rows found anywhere: row r reads x[xb[r] + off[k]] and writes
+ * y[yb[r] + m]. A convolution uses it on the input itself for output pixels whose window lies
+ * inside the input (off = the window's offsets), and on gathered patch rows for the others.
+ */
+export type RowSums = (x: ArrayLike<number>, xb: Int32Array, y: { [i: number]: number }, yb: Int32Array, rows: number) => void;
+
+export function rowSums(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, off: Int32Array, opts: SumsOptions): RowSums {
+  if (K * M <= MAX_GENERATED_TERMS && K > 0 && M > 0 && Array.prototype.every.call(w, Number.isFinite) && Array.prototype.every.call(init, Number.isFinite)) {
+    const group = Math.max(1, Math.min(MAX_GROUP, Math.floor(TERMS_PER_FUNCTION / K)));
+    const parts: RowSums[] = [];
+    for (let m0 = 0; m0 < M; m0 += group) {
+      const m1 = Math.min(M, m0 + group);
+      const lines: string[] = ['for (let r = 0; r < rows; r++) {', `const xo = xb[r]; const yo = yb[r] + ${m0};`];
+      for (let m = m0; m < m1; m++) lines.push(`let a${m - m0} = ${literal(init[m]!)};`);
+      lines.push('let v;');
+      for (let k = 0; k < K; k++) {
+        const terms: string[] = [];
+        for (let m = m0; m < m1; m++) {
+          const c = w[k * M + m]!;
+          if (c === 0 && opts.dropZeroWeights) continue;
+          terms.push(`a${m - m0} += v * ${literal(c)};`);
+        }
+        if (terms.length) lines.push(`v = x[xo + ${off[k]! | 0}]; if (v !== 0) { ${terms.join(' ')} }`);
+      }
+      for (let m = m0; m < m1; m++) lines.push(`y[yo + ${m - m0}] = a${m - m0};`);
+      lines.push('}');
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      parts.push(new Function('x', 'xb', 'y', 'yb', 'rows', lines.join('\n')) as RowSums);
+    }
+    if (parts.length === 1) return parts[0]!;
+    return (x, xb, y, yb, rows) => {
+      for (const p of parts) p(x, xb, y, yb, rows);
+    };
+  }
+  return rowSumsLoop(K, M, w, init, off);
+}
+
+/** The loop form of rowSums (sumsLoop's blocking, reading through the offsets). */
+function rowSumsLoop(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, off: Int32Array): RowSums {
+  const B = 8;
+  const nb = Math.ceil(M / B);
+  const wb = new Float64Array(nb * K * B);
+  for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) wb[(Math.floor(m / B) * K + k) * B + (m % B)] = w[k * M + m]!;
+  const ib = new Float64Array(nb * B);
+  for (let m = 0; m < M; m++) ib[m] = init[m]!;
+  const nzIdx = new Int32Array(K);
+  const nzVal = new Float64Array(K);
+  return (x, xb, y, yb, rows) => {
+    for (let r = 0; r < rows; r++) {
+      const xo = xb[r]!;
+      let cnt = 0;
+      for (let k = 0; k < K; k++) {
+        const v = x[xo + off[k]!]!;
+        if (v !== 0) {
+          nzIdx[cnt] = k * B;
+          nzVal[cnt++] = v;
+        }
+      }
+      const yo = yb[r]!;
+      for (let bi = 0; bi < nb; bi++) {
+        const i0 = bi * B;
+        let a0 = ib[i0]!;
+        let a1 = ib[i0 + 1]!;
+        let a2 = ib[i0 + 2]!;
+        let a3 = ib[i0 + 3]!;
+        let a4 = ib[i0 + 4]!;
+        let a5 = ib[i0 + 5]!;
+        let a6 = ib[i0 + 6]!;
+        let a7 = ib[i0 + 7]!;
+        const base = bi * K * B;
+        for (let j = 0; j < cnt; j++) {
+          const v = nzVal[j]!;
+          const o = base + nzIdx[j]!;
+          a0 += v * wb[o]!;
+          a1 += v * wb[o + 1]!;
+          a2 += v * wb[o + 2]!;
+          a3 += v * wb[o + 3]!;
+          a4 += v * wb[o + 4]!;
+          a5 += v * wb[o + 5]!;
+          a6 += v * wb[o + 6]!;
+          a7 += v * wb[o + 7]!;
+        }
+        const n = Math.min(B, M - i0);
+        const yq = yo + i0;
+        y[yq] = a0;
+        if (n > 1) y[yq + 1] = a1;
+        if (n > 2) y[yq + 2] = a2;
+        if (n > 3) y[yq + 3] = a3;
+        if (n > 4) y[yq + 4] = a4;
+        if (n > 5) y[yq + 5] = a5;
+        if (n > 6) y[yq + 6] = a6;
+        if (n > 7) y[yq + 7] = a7;
+      }
+    }
+  };
+}

@@ -14,8 +14,8 @@ import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
-import { mapInPlace, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
-import { blockSamples, convWindows, windowIndex } from '../../im2col.js';
+import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import { convBlock, convPlan, runConvPlan } from '../../im2col.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
@@ -214,27 +214,29 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     });
     plan.push(Int32Array.from(list));
   });
-  // Exact accumulation: gather each output pixel's window (zeros where it hangs over the
-  // padding, which add nothing) and run each group as a generated dense product.
-  const groups = exact && sumsCodegen.enabled ? groupSums(w, init, G.taps.length * cinG, G.cout, at.group) : null;
-  if (groups) {
-    const W = convWindows(G.inSp, G.outSp, at);
-    const K = W.taps * cinG;
-    const index = Array.from({ length: at.group }, (_, gr) => windowIndex(W, G.cin, gr * cinG, cinG));
+  // Exact accumulation: every output is a plain integer sum, so run each group as generated
+  // row sums — straight from the input where the window is inside it, through a gathered patch
+  // along padded borders (zeros there add nothing).
+  if (exact && sumsCodegen.enabled) {
+    const P = convPlan(G.inSp, G.outSp, at, G.cin, G.cout);
+    const K = P.W.taps * cinG;
+    const inside: RowSums[] = [];
+    const border: RowSums[] = [];
+    for (let gr = 0; gr < at.group; gr++) {
+      const wg = new Float64Array(K * coutG);
+      for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w[k * G.cout + gr * coutG + co]!;
+      const ig = init.subarray(gr * coutG, (gr + 1) * coutG);
+      inside.push(rowSums(K, coutG, wg, ig, P.off[gr]!, { dropZeroWeights: true }));
+      border.push(rowSums(K, coutG, wg, ig, P.identity, { dropZeroWeights: true }));
+    }
     const castAll = mapInPlace(out);
     return (ins) => {
       const x = ins[0]!;
       const samples = x.length / (inPix * G.cin);
       const y = new Float64Array(samples * outPix * G.cout);
-      const block = blockSamples(W, K, samples);
-      const patch = new Float64Array(block * outPix * K);
-      for (let n0 = 0; n0 < samples; n0 += block) {
-        const nb = Math.min(block, samples - n0);
-        for (let gr = 0; gr < at.group; gr++) {
-          gatherRaws(x, n0 * inPix * G.cin, inPix * G.cin, nb, index[gr]!, patch);
-          groups[gr]!(patch, y.subarray(n0 * outPix * G.cout + gr * coutG), nb * outPix);
-        }
-      }
+      const block = convBlock(P, samples);
+      const patch = new Float64Array(Math.max(1, block * P.border.length * K));
+      runConvPlan(P, x, samples, y, inside, border, patch, block);
       castAll(y);
       return [y];
     };
@@ -275,31 +277,6 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     return [y];
   };
 };
-
-/** One weighted sum per group: weight [K, cout] (group gr owns columns gr·cout/group...), writing rows cout apart. */
-function groupSums(w: Float64Array, init: Float64Array, K: number, cout: number, group: number): Sums[] {
-  const coutG = cout / group;
-  const out: Sums[] = [];
-  for (let gr = 0; gr < group; gr++) {
-    const wg = new Float64Array(K * coutG);
-    for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w[k * cout + gr * coutG + co]!;
-    out.push(weightedSums(K, coutG, wg, init.subarray(gr * coutG, (gr + 1) * coutG), { dropZeroWeights: true, yStride: cout }));
-  }
-  return out;
-}
-
-/** patch[s·L + i] = x[base + s·step + idx[i]] (0 where idx[i] < 0) for s < nb, L = idx.length. */
-function gatherRaws(x: Float64Array, base: number, step: number, nb: number, idx: Int32Array, patch: Float64Array): void {
-  const L = idx.length;
-  for (let s = 0; s < nb; s++) {
-    const xo = base + s * step;
-    const po = s * L;
-    for (let i = 0; i < L; i++) {
-      const j = idx[i]!;
-      patch[po + i] = j < 0 ? 0 : x[xo + j]!;
-    }
-  }
-}
 
 const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
   if (needsWideAccum(node, ctx)) return wideConvTranspose(node, ctx);

@@ -8,8 +8,8 @@
  */
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
-import { blockSamples, convWindows, type ConvWindows, windowIndex } from '../../im2col.js';
-import { type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import { convBlock, type ConvPlan, convPlan, runConvPlan } from '../../im2col.js';
+import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../kernel.js';
 import { convKernels } from './conv.js';
 import { linearKernels } from './linear.js';
@@ -51,11 +51,9 @@ const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
 };
 
 interface ConvProgram {
-  W: ConvWindows;
-  /** Per group: the patch index map (im2col.ts). */
-  index: Int32Array[];
-  K: number;
-  groups: Sums[];
+  P: ConvPlan;
+  inside: RowSums[];
+  border: RowSums[];
 }
 
 const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
@@ -74,46 +72,28 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
   const coutG = cout / a.group;
   if (!sumsCodegen.enabled) return referenceConv(node, ins, outShapes);
   const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
-    const W = convWindows(inSp, outSp, a);
-    const K = W.taps * cinG;
-    const groups: Sums[] = [];
-    const index: Int32Array[] = [];
+    const P = convPlan(inSp, outSp, a, cin, cout);
+    const K = P.W.taps * cinG;
+    const inside: RowSums[] = [];
+    const border: RowSums[] = [];
     for (let gr = 0; gr < a.group; gr++) {
-      index.push(windowIndex(W, cin, gr * cinG, cinG));
       const wg = new Float64Array(K * coutG);
       for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
       const init = new Float64Array(coutG);
       if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
-      groups.push(weightedSums(K, coutG, wg, init, { dropZeroWeights: false, yStride: cout }));
+      inside.push(rowSums(K, coutG, wg, init, P.off[gr]!, { dropZeroWeights: false }));
+      border.push(rowSums(K, coutG, wg, init, P.identity, { dropZeroWeights: false }));
     }
-    return { W, index, K, groups };
+    return { P, inside, border };
   });
-  const { W, index, K, groups } = prog;
-  const samples = x.data.length / (W.inPix * cin);
-  const out = new Float32Array(samples * W.outPix * cout);
-  const block = blockSamples(W, K, samples);
-  const patch = new Float32Array(block * W.outPix * K);
-  for (let n0 = 0; n0 < samples; n0 += block) {
-    const nb = Math.min(block, samples - n0);
-    for (let gr = 0; gr < a.group; gr++) {
-      gather(x.data, n0 * W.inPix * cin, W.inPix * cin, nb, index[gr]!, patch);
-      groups[gr]!(patch, out.subarray(n0 * W.outPix * cout + gr * coutG), nb * W.outPix);
-    }
-  }
+  const { P, inside, border } = prog;
+  const samples = x.data.length / (P.W.inPix * cin);
+  const out = new Float32Array(samples * P.W.outPix * cout);
+  const block = convBlock(P, samples);
+  const patch = new Float32Array(Math.max(1, block * P.border.length * P.W.taps * cinG));
+  runConvPlan(P, x.data, samples, out, inside, border, patch, block);
   return [{ shape: outShape, data: out }];
 };
 
 export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv };
 
-/** patch[s·L + i] = x[base + s·step + idx[i]] (0 where idx[i] < 0) for s < nb, L = idx.length. */
-function gather(x: Float32Array, base: number, step: number, nb: number, idx: Int32Array, patch: Float32Array): void {
-  const L = idx.length;
-  for (let s = 0; s < nb; s++) {
-    const xo = base + s * step;
-    const po = s * L;
-    for (let i = 0; i < L; i++) {
-      const j = idx[i]!;
-      patch[po + i] = j < 0 ? 0 : x[xo + j]!;
-    }
-  }
-}
