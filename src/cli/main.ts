@@ -19,6 +19,7 @@ import { readModelInputs, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
+import { register as registerSynth } from './synth.js';
 import { usageError } from './suggest.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerCompile(program);
   registerCsim(program);
+  registerSynth(program, buildProgram);
 
   program
     .command('demo')
