@@ -67,14 +67,30 @@ function projectTop(dir: string): string | null {
   }
 }
 
-/** The csynth report of the top among several per-module ones. */
-function pickTop(files: string[], suffix: string, top: string | null): string | null {
-  const c = files.filter((f) => basename(f).endsWith(suffix));
+/**
+ * The csynth report of the top among several per-module ones: `<top>_<suffix>` when the top is
+ * known, else the plain `csynth.*` (the tools name the top's report so), else the module report
+ * with the largest resource total (the top contains every other module).
+ */
+function pickTop(files: string[], suffix: string, top: string | null, parse?: (f: string) => CsynthReport): string | null {
+  // Vitis HLS 2022+ also writes a "Synthesis Summary Report" csynth.rpt in another layout; the
+  // classic per-module report of the top sits beside it.
+  const c = files.filter((f) => basename(f).endsWith(suffix) && !/Synthesis Summary Report/.test(readFileSync(f, 'utf8').slice(0, 400)));
   if (!c.length) return null;
-  const exact = top ? c.find((f) => basename(f) === `${top}${suffix}`) : undefined;
-  const plain = c.find((f) => basename(f) === suffix.replace(/^_/, ''));
-  // Without a known top, the shortest name in the shallowest directory is the top's.
-  return exact ?? plain ?? [...c].sort((a, b) => a.split('/').length - b.split('/').length || a.length - b.length)[0]!;
+  const exact = top ? c.find((f) => basename(f) === `${top}_${suffix}`) : undefined;
+  const plain = c.find((f) => basename(f) === suffix);
+  if (exact ?? plain) return (exact ?? plain)!;
+  if (c.length === 1 || !parse) return c[0]!;
+  const size = (r: CsynthReport) => (r.resources.lut ?? 0) + (r.resources.ff ?? 0) + 1e3 * (r.resources.dsp ?? 0) + r.instances.length;
+  return [...c].map((f) => ({ f, n: size(parse(f)) })).sort((a, b) => b.n - a.n || a.f.length - b.f.length)[0]!.f;
+}
+
+/** The first ERROR line of the HLS log a sweep job leaves (hls.log, vitis_hls.log, vivado_hls.log). */
+function hlsFailure(files: string[]): string | null {
+  const log = files.find((f) => /^(hls|vitis_hls|vivado_hls)\.log$/.test(basename(f)));
+  if (!log) return null;
+  const m = /^ERROR:.*$/m.exec(readFileSync(log, 'utf8'));
+  return m ? `${basename(log)}: ${m[0].slice(0, 300)}` : null;
 }
 
 export function readProjectReports(dir: string): ProjectReports {
@@ -90,8 +106,9 @@ export function readProjectReports(dir: string): ProjectReports {
     return readFileSync(f, 'utf8');
   };
   const rel = (f: string) => relative(dir, f) || basename(f);
-  const rptFile = pickTop(files, '_csynth.rpt', top) ?? pickTop(files, 'csynth.rpt', top);
-  const xmlFile = pickTop(files, '_csynth.xml', top) ?? pickTop(files, 'csynth.xml', top);
+  const text = (f: string) => readFileSync(f, 'utf8');
+  const rptFile = pickTop(files, 'csynth.rpt', top, (f) => parseCsynthRpt(text(f)));
+  const xmlFile = pickTop(files, 'csynth.xml', top, (f) => parseCsynthXml(text(f)));
   const rpt = rptFile ? parseCsynthRpt(read(rptFile), rel(rptFile)) : null;
   const xml = xmlFile ? parseCsynthXml(read(xmlFile), rel(xmlFile)) : null;
   let csynth = mergeCsynth(rpt, xml);
@@ -116,8 +133,10 @@ export function readProjectReports(dir: string): ProjectReports {
   }
   const powerFile = files.find((f) => /power.*\.rpt$/i.test(basename(f)));
   const power = powerFile ? parsePower(read(powerFile), rel(powerFile)) : null;
-  const cosimFile = pickTop(files, '_cosim.rpt', top);
+  const cosimFile = pickTop(files, 'cosim.rpt', top);
   const cosim = cosimFile ? parseCosim(read(cosimFile), rel(cosimFile)) : null;
+  const failed = !csynth ? hlsFailure(files) : null;
+  if (failed) problems.push(`${dir}: HLS failed — ${failed}`);
   if (!csynth && !synth) {
     problems.push(`${dir}: no synthesis report found (looked for *_csynth.rpt, csynth.xml, vivado_synth.rpt, hls4ml report .json); run \`vitis_hls -f build_prj.tcl\` (or vivado_hls) in the project first`);
   }

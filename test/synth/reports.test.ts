@@ -5,7 +5,7 @@
  * latencies, SLR rows, UltraScale `CLB LUTs`, report_power, cosim; a truncated Vivado HLS 2019.2
  * report). Numbers asserted are the ones printed in the files.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -143,6 +143,22 @@ describe('other tool versions (fixtures)', () => {
     expect(q.csynth).toBeNull();
     expect(q.problems).toHaveLength(1);
     expect(q.problems[0]).toMatch(/no synthesis report found .* run `vitis_hls -f build_prj.tcl`/);
+  });
+  it('without nn2hls.json the top report is the largest module report; the Vitis summary layout is passed over', () => {
+    const d = mkdtempSync(join(tmpdir(), 'nn2hls-synth-'));
+    const top = readFileSync(join(FIX, 'vitis2023/jet_csynth.rpt'), 'utf8');
+    writeFileSync(join(d, 'jet_csynth.rpt'), top);
+    writeFileSync(join(d, 'dense_fc1_cfg_s_csynth.rpt'), top.replace("Report for 'jet'", "Report for 'dense_fc1_cfg_s'").replace(/\|Total {16}\|.*\n/, '|Total                |        2|   512|    7811|    24001|    0|\n'));
+    writeFileSync(join(d, 'csynth.rpt'), "================================================================\n== Synthesis Summary Report of 'jet'\n================================================================\n");
+    const p = readProjectReports(d);
+    expect(p.files).toEqual(['jet_csynth.rpt']);
+    expect([p.top, p.csynth?.resources.dsp]).toEqual(['jet', 650]);
+  });
+  it('a failed HLS run: its first ERROR line is the message', () => {
+    const d = mkdtempSync(join(tmpdir(), 'nn2hls-synth-'));
+    writeFileSync(join(d, 'hls.log'), 'INFO: [HLS 200-10] Running vitis_hls\nERROR: [HLS 207-3776] use of undeclared identifier x\nERROR: second\n');
+    const p = readProjectReports(d);
+    expect(p.problems[0]).toMatch(/HLS failed — hls.log: ERROR: \[HLS 207-3776\] use of undeclared identifier x$/);
   });
   it('cell numbers and column names', () => {
     expect([cellNumber('4.049 ns'), cellNumber('1,234'), cellNumber('?'), cellNumber('undef'), cellNumber('NA'), cellNumber('-'), cellNumber('~0')]).toEqual([4.049, 1234, null, null, null, null, 0]);
