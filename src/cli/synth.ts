@@ -7,10 +7,10 @@
  * project per design point (through the `compile` command itself) and writes Slurm and HTCondor
  * submit scripts that run the HLS tool in each.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { applyCalibration, type Calibration, errorTable, FIT_KEYS, type FitKey, fitCalibration, leaveOneOut, type Pair, parseCalibration } from '../synth/calibrate.js';
+import { applyCalibration, type Calibration, errorTable, FIT_KEYS, type FitKey, fitCalibration, leaveOneOut, type Pair, readCalibrationFile } from '../synth/calibrate.js';
 import { compare, type Comparison, type CompareRow, type EstimateJson, readEstimate } from '../synth/compare.js';
 import { readProjectReports, type ProjectReports } from '../synth/project.js';
 import { toolId } from '../synth/reports.js';
@@ -120,17 +120,6 @@ function isProject(d: string): boolean {
   return existsSync(join(d, 'nn2hls.json')) || r.csynth !== null || r.synth !== null;
 }
 
-function readCal(file: string | undefined): Calibration | null {
-  if (!file) return null;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new NnInputError(`--calibration ${file}: cannot read the file`);
-  }
-  return parseCalibration(text, file);
-}
-
 /** The (estimate, report) pair of one project for calibration, or why it cannot be one. */
 export function projectPair(l: Loaded): Pair | string {
   const c = l.reports.csynth;
@@ -161,7 +150,7 @@ export function register(program: Command, freshProgram: () => Command): void {
     .option('--json <file>', 'write the reports, estimates and comparisons as JSON')
     .option('--calibration <file>', 'correct the estimates with a calibration.json (from nn2hls calibrate) first')
     .action((dirs: string[], o: { json?: string; calibration?: string }) => {
-      const cal = readCal(o.calibration);
+      const cal = o.calibration ? readCalibrationFile(o.calibration) : null;
       // `report SWEEP/*` also names the sweep's scripts and logs/: several arguments keep projects only.
       const keep = dirs.length === 1 ? dirs : dirs.filter((d) => isProject(d));
       if (!keep.length) throw new NnInputError(`none of ${dirs.join(', ')} is a project directory (with nn2hls.json or a synthesis report)`);

@@ -9,6 +9,7 @@
  * estimator computed it. A pooled entry per tool (family "*") serves families with too few points.
  * The result is calibration.json; applyCalibration corrects an estimate (--json shape) with it.
  */
+import { readFileSync } from 'node:fs';
 import { NnInputError } from '../util/tensor.js';
 import type { EstimateJson } from './compare.js';
 
@@ -185,4 +186,15 @@ export function parseCalibration(text: string, file: string): Calibration {
     if (!ok) throw new NnInputError(`${file}: entries[${i}] needs tool, family, latency_offset and positive scale.dsp/lut/ff/bram18k`);
   }
   return o as Calibration;
+}
+
+/** calibration.json from disk (for `estimate --calibration FILE` and `report --calibration FILE`). */
+export function readCalibrationFile(file: string): Calibration {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new NnInputError(`--calibration ${file}: cannot read the file`);
+  }
+  return parseCalibration(text, file);
 }
