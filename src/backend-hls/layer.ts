@@ -13,7 +13,9 @@ import { NnInputError } from '../util/tensor.js';
 import { constRaws, rawLiteral, romWord } from './literals.js';
 import type { NameTable } from './names.js';
 
-export type Strategy = 'latency' | 'resource';
+import type { LineBufferPlan, Strategy } from './layer-plan.js';
+
+export type { Strategy };
 
 /**
  * How a constant array is stored in the emitted C++ (recorded in nn2hls.json, explained in the
@@ -34,6 +36,8 @@ export interface ConstArray {
   /** What it holds, for the header comment (sanitized names only). */
   readonly doc: string;
   readonly storage: ConstStorage;
+  /** Element width in bits (32 for the backend's int index maps). */
+  readonly bits: number;
 }
 
 export interface Layer {
@@ -61,6 +65,41 @@ export interface Layer {
   readonly reuse: number;
   /** True when io_parallel computes the layer in a pipelined loop (the top function then uses DATAFLOW). */
   readonly looped: boolean;
+  /** Schedule facts the plan records (see LayerPlan in layer-plan.ts). */
+  readonly facts: LayerFacts;
+}
+
+/** What a lowering knows about its own schedule; plan.ts turns it into the LayerPlan. */
+export interface LayerFacts {
+  /** C++ kernel of io_parallel (and of the buffered io_stream fallback). */
+  readonly kernel: string;
+  /** C++ kernel of the native io_stream call, when there is one. */
+  readonly streamKernel?: string;
+  readonly macs: number;
+  readonly multipliers: number;
+  /** Pipelined-loop iterations per sample and their II. */
+  readonly tripCount: number;
+  readonly stepII: number;
+  readonly block: number;
+  readonly reduction: number;
+  readonly tableLookups: number;
+  readonly multBits: number;
+  readonly accumBits: number;
+  /** Constant arrays reshaped into words of this many elements (resource weights), by id. */
+  readonly wordElements?: { readonly [constId: string]: number };
+  /** io_stream native kernel: its row buffer. */
+  readonly lineBuffer?: LineBufferPlan;
+  /** io_stream native kernel: the largest array it holds besides the line buffer. */
+  readonly streamBuffer?: number;
+  /** io_stream native kernel: unrolled per step and arrays partitioned, when they differ from io_parallel's. */
+  readonly streamUnrolled?: number;
+  /** Packs written back to back by the native kernel (sizes its output FIFO). */
+  readonly streamBurst?: number;
+}
+
+/** Facts of a layer without multiplications or tables. */
+export function plainFacts(kernel: string, over: Partial<LayerFacts> = {}): LayerFacts {
+  return { kernel, macs: 0, multipliers: 0, tripCount: 1, stepII: 1, block: 0, reduction: 0, tableLookups: 0, multBits: 0, accumBits: 0, ...over };
 }
 
 export interface LowerContext {
@@ -71,6 +110,8 @@ export interface LowerContext {
   strategyOf(node: Node): Strategy;
   reuseOf(node: Node): number;
   readonly io: 'parallel' | 'stream';
+  /** Pack width of a value's io_stream FIFO (its last dim unless the plan chose otherwise). */
+  packOf(value: string): number;
 }
 
 export function where(node: Node): string {
@@ -160,7 +201,7 @@ export function constArray(ctx: LowerContext, out: ConstArray[], value: string, 
 }
 
 function romArray(id: string, type: FixedType, raws: readonly bigint[], doc: string): ConstArray {
-  return { id, ctype: romWord(type), items: raws.map(rawLiteral), doc, storage: { encoding: 'raw-bits', value: type } };
+  return { id, ctype: romWord(type), items: raws.map(rawLiteral), doc, storage: { encoding: 'raw-bits', value: type }, bits: type.width };
 }
 
 /** A fixed-point constant array the backend derives itself (clip bounds, bipolar levels, pad value...), given by its raws. */
@@ -173,7 +214,7 @@ export function ownArray(ctx: LowerContext, out: ConstArray[], hint: string, typ
 /** An index map the backend computes (plain `int` elements). */
 export function indexArray(ctx: LowerContext, out: ConstArray[], hint: string, items: ArrayLike<number>, doc: string): string {
   const id = ctx.names.fresh(hint, 'c');
-  out.push({ id, ctype: 'int', items: Array.from(items, String), doc, storage: { encoding: 'index' } });
+  out.push({ id, ctype: 'int', items: Array.from(items, String), doc, storage: { encoding: 'index' }, bits: 32 });
   return id;
 }
 

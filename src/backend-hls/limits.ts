@@ -1,62 +1,53 @@
 /**
- * The HLS tool limits users hit, checked before anything is written: a loop unrolled into one
- * pipelined step beyond `unrollLimit` iterations (Vivado HLS gives up unrolling), and arrays
- * partitioned completely beyond `partitionLimit` elements (refused above
- * config_array_partition -maximum_size). Every offending layer is named in one message with
- * what to change.
+ * The HLS tool limits, checked on the LayerPlan before anything is written (the limits and
+ * their sources are in src/passes/tile.ts): loops unrolled into one pipelined step beyond
+ * `unrollLimit` iterations, arrays partitioned completely beyond `partitionLimit` elements
+ * (weights, io_stream buffers and line buffers alike), and AXI4-Stream ports wider than 4096
+ * bits (Vitis HLS). A layer whose schedule the user set explicitly is honoured with a warning
+ * (designs beyond these limits are known to synthesize with Vitis HLS); a layer the compiler
+ * planned that still exceeds one is refused, naming every offending layer and what to change.
  */
-import { numel, valueOf } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Plan } from './plan.js';
 
-export function checkLimits(p: Plan): void {
+/** Vitis HLS's maximum AXI4-Stream TDATA width (UG1399, "AXI4-Stream Interfaces"). */
+export const AXIS_MAX_BITS = 4096;
+
+export function checkLimits(p: Plan): string[] {
   const { unrollLimit: U, partitionLimit: P, io } = p.opts;
   const problems: string[] = [];
-  const layerHint = (name: string, strategy: string, reuse: number) =>
-    `in the config file: {"hls": {"layers": {${JSON.stringify(name)}: {"strategy": "${strategy}", "reuse": ${reuse}}}}}`;
-  for (const l of p.layers) {
-    const before = problems.length;
-    const native = io === 'stream' && l.stream !== undefined && l.strategy === 'latency';
-    let unrolled = l.unrolled;
-    if (native && l.node.op !== 'Conv') unrolled = numel(valueOf(p.g, l.out).shape.slice(-1));
-    if (unrolled > U) {
-      if (l.node.op === 'Dense') {
-        const w = valueOf(p.g, l.node.inputs[1]!).shape;
-        const need = Math.ceil((w[0]! * w[1]!) / U);
-        problems.push(
-          `  layer '${l.node.name}' (Dense ${w[0]}x${w[1]}): ${l.strategy} strategy unrolls ${unrolled} multiplications in one step (limit ${U}); ` +
-            `use --strategy resource --reuse ${Math.max(need, l.reuse + 1)} or, for this layer only, ${layerHint(l.node.name, 'resource', Math.max(need, l.reuse + 1))}`,
-        );
-      } else if (l.node.op === 'Conv') {
-        problems.push(`  layer '${l.node.name}' (Conv): one output pixel needs ${unrolled} multiplications unrolled (limit ${U}); split the layer into groups of output channels or reduce its channels`);
-      } else {
-        problems.push(`  layer '${l.node.name}' (${l.node.op}): ${unrolled} elements unrolled in one step (limit ${U}); use --io stream${io === 'stream' ? ' with smaller tensors or channels' : ''}`);
-      }
+  const warnings: string[] = [];
+  for (const l of p.plans) {
+    const mine: string[] = [];
+    if (l.unrolled > U) {
+      const what = l.op === 'Dense' || l.op === 'Conv' ? 'multiplications' : 'elements';
+      mine.push(`layer '${l.name}' (${l.op}): ${l.unrolled} ${what} unrolled in one step (limit ${U})`);
     }
     for (const part of l.partitioned) {
-      // An unroll problem of the same layer already says what to change.
-      if (part.size > P && l.strategy !== 'resource' && problems.length === before) {
-        problems.push(`  layer '${l.node.name}' (${l.node.op}): ${part.what} (${part.size} elements) would be partitioned completely (limit ${P}); use --strategy resource or a higher --reuse for it`);
+      if (part.elements > P) mine.push(`layer '${l.name}' (${l.op}): ${part.what} (${part.elements} elements) partitioned completely (limit ${P})`);
+    }
+    if (l.stream === 'buffered' && l.bufferedElements > P) {
+      mine.push(`layer '${l.name}' (${l.op}): buffers a whole tensor of ${l.bufferedElements} elements in io stream (limit ${P})`);
+    }
+    if (io === 'parallel') {
+      for (const s of [...l.inShapes, l.outShape]) {
+        const n = s.reduce((a, d) => a * d, 1);
+        if (n > P) mine.push(`layer '${l.name}' (${l.op}): a tensor of ${n} elements is partitioned completely in io parallel (limit ${P}); use --io stream`);
       }
     }
+    if (!mine.length) continue;
+    if (l.chosenBy === 'user') warnings.push(...mine.map((m) => `${m}; kept as you set it (Vitis HLS may still synthesize it, Vivado HLS refuses)`));
+    else problems.push(...mine.map((m) => `  ${m}`));
   }
-  // Arrays every io_parallel layer reads in parallel (and buffered io_stream layers alike).
-  const arrays = new Map<string, string>();
-  for (const l of p.layers) {
-    const native = io === 'stream' && l.stream !== undefined && l.strategy === 'latency';
-    if (native) continue;
-    for (const v of [...l.dyn, l.out]) arrays.set(v, l.node.name);
-  }
-  for (const [v, layer] of arrays) {
-    const n = numel(valueOf(p.g, v).shape);
-    if (n > P) {
-      problems.push(
-        `  layer '${layer}': its tensor '${v}' has ${n} elements, more than the ${P} an array may be partitioned into; ` +
-          (io === 'parallel' ? 'use --io stream' : 'this layer buffers whole tensors in io stream; reduce the tensor size'),
-      );
+  if (io === 'stream') {
+    for (const x of [...p.inputs, ...p.outputs]) {
+      const bits = x.pack * Number(/<(\d+)/.exec(x.ctype)?.[1] ?? 32);
+      if (bits > AXIS_MAX_BITS) warnings.push(`port '${x.modelName}': ${x.pack} elements per AXI4-Stream beat is ${bits} bits, more than Vitis HLS's ${AXIS_MAX_BITS}-bit TDATA limit`);
     }
   }
   if (problems.length) {
-    throw new NnInputError(`the HLS project would exceed tool limits (unroll ${U}, partition ${P}):\n${[...new Set(problems)].join('\n')}`);
+    throw new NnInputError(`the HLS project would exceed tool limits (unroll ${U}, partition ${P}):\n${[...new Set(problems)].join('\n')}\n` +
+      'set a strategy/reuse for these layers in the config ({"hls": {"layers": {...}}}) to override, or use --io stream');
   }
+  return [...new Set(warnings)];
 }

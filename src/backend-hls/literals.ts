@@ -9,13 +9,16 @@
  * constructor call per element in a static initializer (issue #18: 11 GB and a compiler crash
  * at a million weights). Output depends only on the raws, so it is deterministic.
  */
-import type { FixedType } from '../ir/fixed.js';
+import { type FixedType, renderType } from '../ir/fixed.js';
+import { NnInputError } from '../util/tensor.js';
 import { type Graph, isConst, valueOf } from '../ir/graph.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 
 /** The ROM word type holding raws of type t (nn_common.h). */
 export function romWord(t: FixedType): string {
-  if (t.width > 64) throw new Error(`constant type of width ${t.width} cannot be stored in a 64-bit ROM word`);
+  if (t.width > 64) {
+    throw new NnInputError(`a constant (weight, bias or table) of type ${renderType(t)} is wider than the 64-bit ROM words the HLS project stores constants in; give weight, bias and table types of at most 64 bits in the config`);
+  }
   return `nn2hls::rom_word<${t.width}, ${t.signed}>::type`;
 }
 

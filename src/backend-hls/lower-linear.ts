@@ -7,7 +7,7 @@
 import type { Node } from '../ir/graph.js';
 import { numel, valueOf } from '../ir/graph.js';
 import type { ConvAttrs, PoolAttrs } from '../ir/ops.js';
-import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, unsupported } from './layer.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, unsupported } from './layer.js';
 
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
@@ -27,7 +27,15 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
   const hasBias = !!node.inputs[2];
   const bId = hasBias ? constArray(ctx, consts, node.inputs[2]!, `b_${id}`, `bias [${M}] of ${id}`) : DUMMY_ARRAY;
   const mults = K * M;
-  const block = Math.ceil(mults / reuse);
+  // Resource schedule (nn_dense.h): `reuse` steps, each taking kb inputs for mb outputs; the
+  // reuse factor was validated (src/passes/tile.ts), so kb·mb·reuse = K·M exactly.
+  const resource = strategy === 'resource';
+  const kb = resource ? (reuse <= K ? K / reuse : 1) : K;
+  const mr = resource && reuse > K ? reuse / K : 1;
+  const mb = M / mr;
+  if (resource && (!Number.isInteger(kb) || !Number.isInteger(mb))) throw new Error(`internal: invalid reuse ${reuse} for ${K}x${M}`);
+  const block = resource ? kb * mb : Math.ceil(mults / reuse);
+  const inPack = ctx.packOf(node.inputs[0]!);
   const c = new Cfg(cfg)
     .type('in_t', x.fixed!)
     .type('out_t', y.fixed!)
@@ -38,17 +46,31 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     .u('n_in', K)
     .u('n_out', M)
     .b('has_bias', hasBias)
-    .i('strategy', strategy === 'resource' ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
+    .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
     .u('reuse', reuse)
     .u('block', block)
+    .u('kb', kb)
+    .u('mb', mb)
+    .u('mr', mr)
+    .u('in_pack', inPack)
     .u('mult_limit', Math.ceil((rows * mults) / reuse));
+  const perRow = resource ? block : mults;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::dense<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
+    stream: (ins, out) => `nn2hls::dense_stream<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
     burst: 1,
-    unrolled: strategy === 'resource' ? block : rows * mults,
-    partitioned: strategy === 'resource' ? [] : [{ what: `weights of ${id}`, size: K * M }],
-    strategy, reuse, looped: strategy === 'resource',
+    unrolled: resource ? block : rows * mults,
+    partitioned: resource ? [] : [{ what: `weights of ${id}`, size: K * M }],
+    strategy, reuse, looped: resource,
+    facts: {
+      kernel: 'nn2hls::dense', streamKernel: 'nn2hls::dense_stream',
+      macs: rows * mults, multipliers: resource ? block : Math.ceil((rows * mults) / reuse),
+      tripCount: resource ? rows * reuse : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      reduction: K, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
+      wordElements: { [wId]: resource ? block : K * M, [bId]: M },
+      streamBuffer: K, streamUnrolled: perRow,
+    },
   };
 }
 
@@ -102,6 +124,16 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
   const bId = hasBias ? constArray(ctx, consts, node.inputs[2]!, `b_${id}`, `bias [${cout}] of ${id}`) : DUMMY_ARRAY;
   const perPixel = G.kH * G.kW * (G.c / group) * cout;
   const lbRows = (G.kH - 1) * G.dH + 1;
+  // Resource schedule (group 1 only; the tiling pass keeps grouped convolutions latency): the
+  // pixel's window is a Dense of n_in = k_h*k_w*cin inputs by cout outputs (nn_dense.h).
+  const nIn = G.kH * G.kW * (G.c / group);
+  const resource = strategy === 'resource' && group === 1;
+  const kb = resource ? (reuse <= nIn ? nIn / reuse : 1) : nIn;
+  const mr = resource && reuse > nIn ? reuse / nIn : 1;
+  const mb = cout / mr;
+  if (resource && (!Number.isInteger(kb) || !Number.isInteger(mb))) throw new Error(`internal: invalid reuse ${reuse} for ${nIn}x${cout}`);
+  const block = resource ? kb * mb : perPixel;
+  const pixels = G.rows * G.outH * G.outW;
   const c = geoMembers(
     new Cfg(cfg)
       .type('in_t', x.fixed!)
@@ -115,17 +147,34 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     .u('cout', cout)
     .u('group', group)
     .b('has_bias', hasBias)
+    .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
     .u('reuse', reuse)
     .u('mult_limit', Math.ceil(perPixel / reuse))
-    .u('lb_rows', Math.min(lbRows, G.inH));
+    .u('lb_rows', Math.min(lbRows, G.inH))
+    .u('n_in', nIn)
+    .u('n_out', cout)
+    .u('kb', kb)
+    .u('mb', mb)
+    .u('mr', mr)
+    .u('block', block);
+  const lbr = Math.min(lbRows, G.inH);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::conv2d<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
     stream: (ins, out) => `nn2hls::conv2d_stream<${cfg}>(${ins[0]}, ${out}, ${wId}, ${bId});`,
     burst: G.outW,
-    unrolled: perPixel,
-    partitioned: [{ what: `weights of ${id}`, size: perPixel }],
-    strategy, reuse, looped: true,
+    unrolled: resource ? block : perPixel,
+    partitioned: resource ? [] : [{ what: `weights of ${id}`, size: perPixel }],
+    strategy: resource ? 'resource' : 'latency', reuse, looped: true,
+    facts: {
+      kernel: 'nn2hls::conv2d', streamKernel: 'nn2hls::conv2d_stream',
+      macs: pixels * perPixel, multipliers: resource ? block : Math.ceil(perPixel / reuse),
+      tripCount: resource ? pixels * reuse : pixels, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      reduction: nIn, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
+      wordElements: { [wId]: block, [bId]: cout },
+      lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true },
+      streamBurst: G.outW,
+    },
   };
 }
 
@@ -164,6 +213,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
       }
     }
   }
+  const lbr = Math.min((G.kH - 1) * G.dH + 1, G.inH);
   const consts: ConstArray[] = [];
   const spec = node.prec?.tables?.['recip'];
   let recipId = DUMMY_ARRAY;
@@ -183,13 +233,23 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     .u('c', G.c)
     .b('is_max', isMax)
     .b('include_pad', includePad)
-    .u('reuse', reuse);
+    .u('reuse', reuse)
+    .u('lb_rows', lbr);
+  const global = node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool';
+  const streamKernel = global ? 'nn2hls::global_pool_stream' : 'nn2hls::pool2d_stream';
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::pool2d<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
+    stream: (ins, out) => `${streamKernel}<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
     burst: 1,
     unrolled: G.kH * G.kW * G.c,
     partitioned: [],
     strategy, reuse, looped: true,
+    facts: plainFacts('nn2hls::pool2d', {
+      streamKernel, streamBurst: global ? 1 : G.outW,
+      ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true } }),
+      tripCount: G.rows * G.outH * G.outW, stepII: reuse, reduction: G.kH * G.kW,
+      multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
+    }),
   };
 }

@@ -15,7 +15,7 @@ import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
-  tableStruct, unsupported,
+  plainFacts, tableStruct, unsupported,
 } from './layer.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 
@@ -136,6 +136,11 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     parallel: (ins, out) => `nn2hls::unary<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
     ...(reshape ? {} : { stream: (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});` }),
     burst: 1, unrolled: n, partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::unary', {
+      ...(reshape ? {} : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
+      tableLookups: kind === 'U_TABLE' ? 1 : 0,
+      multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
+    }),
   };
 }
 
@@ -169,6 +174,7 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
       return `nn2hls::binary<${cfg}>(${a}, ${b}, ${out});`;
     },
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::binary', { multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -203,6 +209,7 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
+    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, multBits: valueOf(g, expS.value).fixed!.width }),
   };
 }
 
@@ -222,6 +229,7 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::gather'),
   };
 }
 
@@ -264,5 +272,6 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
     node, id, cfg: parts[0]!, cfgText: cfgs.join('\n\n'), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => `${fn}(${[...ins, out].join(', ')});`,
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts(fn),
   };
 }

@@ -11,7 +11,7 @@ import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../sim/fixed/apfixed.js';
 import { RECURRENT_SLOTS, recurrentActivations, type RecurrentAct } from '../sim/fixed/kernels/recurrent.js';
-import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, tableStruct, unsupported } from './layer.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, tableStruct, unsupported } from './layer.js';
 
 type RecNode = Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>;
 
@@ -38,7 +38,10 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const types = prec?.types ?? {};
   const [G, S, Hy, Ta] = [types['gate'], types['state'], types['hidden'], types['act']];
   if (!A || !G || !S || !Hy || !Ta) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
-  if (strategy === 'resource') unsupported(node, 'recurrent layers have no resource strategy yet; use the latency strategy for this layer');
+  if (strategy === 'resource') unsupported(node, `recurrent layers have no resource strategy yet; set {"hls": {"layers": {${JSON.stringify(node.name)}: {"strategy": "latency"}}}}`);
+  // The recurrent kernel computes one time step per iteration with every product unrolled; it
+  // has no reuse loop, so a reuse factor is refused rather than silently ignored.
+  if (reuse !== 1) unsupported(node, `recurrent layers run one time step per cycle and cannot share multipliers (reuse ${reuse} asked); set {"hls": {"layers": {${JSON.stringify(node.name)}: {"reuse": 1}}}}`);
   if (!node.outputs[0]) unsupported(node, 'only the output Y is supported (not Y_h/Y_c); take its last time step instead');
   const x = valueOf(g, node.inputs[0]!);
   const y = valueOf(g, node.outputs[0]!);
@@ -208,5 +211,11 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
     unrolled: GH * (I + H),
     partitioned: [{ what: `weights of ${id}`, size: D * GH * (I + H) }],
     strategy, reuse, looped: true,
+    facts: plainFacts('nn2hls::recurrent', {
+      macs: rows * T * D * GH * (I + H), multipliers: D * GH * (I + H), tripCount: rows * T, stepII: 1, reduction: I + H,
+      tableLookups: 2, multBits: Math.max(x.fixed!.width, typeOf(1).width), accumBits: A.width,
+      // Weights and biases are read whole every step (registers); tables one entry at a time.
+      wordElements: Object.fromEntries(consts.filter((c) => !tabs.includes(c.id)).map((c) => [c.id, c.items.length])),
+    }),
   };
 }

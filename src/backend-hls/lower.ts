@@ -48,7 +48,8 @@ function lowerNode(ctx: LowerContext, n: Node): Layer | null {
   }
 }
 
-export function lowerGraph(g: Graph, ctx: LowerContext): Layer[] {
+/** Lowers every node except `skip` (nodes the plan moves to the host, see plan.ts). */
+export function lowerGraph(g: Graph, ctx: LowerContext, skip: ReadonlySet<Node> = new Set()): Layer[] {
   const bad: string[] = [];
   for (const n of g.nodes) {
     for (const v of [...n.inputs, ...n.outputs]) {
@@ -65,6 +66,7 @@ export function lowerGraph(g: Graph, ctx: LowerContext): Layer[] {
   }
   const layers: Layer[] = [];
   for (const n of g.nodes) {
+    if (skip.has(n)) continue;
     const l = lowerNode(ctx, n);
     if (l) layers.push(l);
     else bad.push(`  ${n.op} '${n.name}'${HINTS[n.op] ? `: ${HINTS[n.op]}` : ': no HLS kernel for this op'}`);

@@ -32,6 +32,11 @@ export interface EmitOptions {
   readonly unrollLimit: number;
   /** Completely partitioned arrays above this size are refused (config_array_partition -maximum_size). */
   readonly partitionLimit: number;
+  /**
+   * Which global settings the user gave (flag or config) rather than took from DEFAULTS; the
+   * tiling pass never overrides those. Absent: a setting differing from DEFAULTS counts as given.
+   */
+  readonly explicit?: { readonly strategy?: boolean; readonly reuse?: boolean };
   /** Extra facts recorded in nn2hls.json (precision config, quantize notes). */
   readonly meta?: { readonly precision?: unknown; readonly notes?: readonly string[]; readonly source?: string; readonly sha256?: string };
 }

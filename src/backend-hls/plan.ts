@@ -1,15 +1,32 @@
 /**
- * The project plan shared by every emitted file: ports (graph inputs/outputs with their C++
- * names, types and sizes), the lowered layers, the C++ name of every run-time value, and who
- * reads each value — from which the top function derives copies for values read by several
- * processes and FIFO depths for io_stream.
+ * The planning step: from the quantized graph, the options and the tiling decisions to the
+ * project Plan every renderer prints — ports, the lowered layers with their LayerPlan (see
+ * layer-plan.ts), the FIFO/array joining each producer to each reader (EdgePlan, with its
+ * depth and pack width), and the top function as a list of steps whose every C++ name is fixed
+ * here. Renderers only print a Plan, so rendering twice gives the same bytes.
+ *
+ * io_stream decisions made here:
+ *  - pack width of each value: its last (channel) dim, except the output of a Reshape/Flatten
+ *    read only by Dense layers, which keeps its producer's pack (an order-preserving stream:
+ *    a Flatten of [h,w,c] passes c-wide packs through and the Dense gathers n_in/c of them);
+ *  - a layer runs natively (reads and writes packs) when it has a streaming kernel, else it
+ *    is buffered (stream_to_array, kernel, array_to_stream);
+ *  - FIFO depth: the longest run of packs the producer writes without reading (one output row
+ *    for a line-buffer window, the whole tensor for a buffered layer, else 2); a value read by
+ *    several layers goes through clone processes whose FIFOs hold the whole tensor, so a
+ *    reconvergent branch never deadlocks on a short FIFO;
+ *  - a graph input read only by a Transpose (a channels-first model's relayout) is fed in the
+ *    Transpose's output order by the host: the testbench writes that layout, and the port
+ *    takes it directly (no hardware relayout buffering the whole image).
  */
 import { renderType } from '../ir/fixed.js';
-import { type Graph, isConst, numel, valueOf } from '../ir/graph.js';
+import { type Graph, isConst, type Node, numel, valueOf } from '../ir/graph.js';
+import { NnInputError } from '../util/tensor.js';
 import type { Layer } from './layer.js';
-import { packWidth } from './layer.js';
+import type { EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
 import type { NameTable } from './names.js';
 import type { EmitOptions } from './options.js';
+import type { TileDecision } from '../passes/tile.js';
 
 export interface Port {
   readonly modelName: string;
@@ -23,8 +40,22 @@ export interface Port {
   readonly size: number;
   /** io_stream pack width. */
   readonly pack: number;
+  /** Shape at the port (the hardware layout). */
   readonly shape: readonly number[];
+  /**
+   * Host-side layout change: element i of the port is element hostMap[i] of the model's
+   * input (the testbench applies it); null when the port takes the model's layout.
+   */
+  readonly hostMap: Int32Array | null;
 }
+
+/** One statement of the top function. */
+export type TopStep =
+  | { readonly kind: 'comment'; readonly text: string }
+  | { readonly kind: 'array'; readonly id: string; readonly ctype: string; readonly size: number }
+  | { readonly kind: 'stream'; readonly id: string; readonly ctype: string; readonly pack: number; readonly depth: number }
+  | { readonly kind: 'call'; readonly text: string }
+  | { readonly kind: 'trace'; readonly layer: string; readonly id: string; readonly size: number };
 
 export interface Plan {
   readonly g: Graph;
@@ -32,31 +63,123 @@ export interface Plan {
   readonly inputs: readonly Port[];
   readonly outputs: readonly Port[];
   readonly layers: readonly Layer[];
-  /** Base C++ name of each run-time value (arrays or streams). */
-  readonly valueIds: ReadonlyMap<string, string>;
-  /** Readers of each run-time value: layer index and input position; -1 marks a graph output. */
-  readonly readers: ReadonlyMap<string, readonly number[]>;
+  /** One LayerPlan per layer, same order as `layers`. */
+  readonly plans: readonly LayerPlan[];
+  readonly edges: readonly EdgePlan[];
+  readonly top: readonly TopStep[];
   /** The top function is one pipeline (io_parallel, every layer unrolled) rather than DATAFLOW. */
   readonly pipelineTop: boolean;
-  readonly names: NameTable;
+  /** II of the pipelined top (max reuse), when pipelineTop. */
+  readonly topII: number;
+  /** Pack width of every run-time value in io_stream. */
+  readonly packs: ReadonlyMap<string, number>;
+  /** Settings honoured beyond a tool limit (printed by compile, recorded in nn2hls.json). */
+  readonly warnings: readonly string[];
 }
 
-export function makePorts(g: Graph, names: NameTable): { inputs: Port[]; outputs: Port[] } {
-  const port = (io: Graph['inputs'][number], prefix: string): Port => {
-    const v = valueOf(g, io.value);
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** Graph inputs whose only reader is a Transpose: the host feeds the transposed layout. */
+export function hostRelayouts(g: Graph, io: 'parallel' | 'stream'): Map<string, Node> {
+  const out = new Map<string, Node>();
+  if (io !== 'stream') return out;
+  const outputs = new Set(g.outputs.map((o) => o.value));
+  for (const x of g.inputs) {
+    const readers = g.nodes.filter((n) => n.inputs.includes(x.value));
+    const t = readers[0];
+    if (readers.length === 1 && t && t.op === 'Transpose' && !outputs.has(x.value) && !outputs.has(t.outputs[0]!) && !g.inputs.some((i) => i.value === t.outputs[0])) {
+      out.set(x.value, t);
+    }
+  }
+  return out;
+}
+
+/** Pack width of every value (see the file comment). */
+export function choosePacks(g: Graph, skip: ReadonlySet<Node>): Map<string, number> {
+  const packs = new Map<string, number>();
+  const last = (v: string) => {
+    const s = valueOf(g, v).shape;
+    return s.length === 0 ? 1 : s[s.length - 1]!;
+  };
+  for (const x of g.inputs) packs.set(x.value, last(x.value));
+  const outputs = new Set(g.outputs.map((o) => o.value));
+  for (const n of g.nodes) {
+    for (const v of n.inputs) if (v && !packs.has(v)) packs.set(v, last(v));
+    const y = n.outputs[0];
+    if (!y) continue;
+    let p = last(y);
+    if (skip.has(n)) p = last(y);
+    else if (n.op === 'Reshape' && !outputs.has(y)) {
+      const readers = g.nodes.filter((m) => m.inputs.includes(y));
+      if (readers.length > 0 && readers.every((m) => m.op === 'Dense' && m.inputs[0] === y)) p = gcd(packs.get(n.inputs[0]!) ?? last(n.inputs[0]!), p);
+    }
+    packs.set(y, p);
+  }
+  return packs;
+}
+
+export function makePorts(g: Graph, names: NameTable, relayout: ReadonlyMap<string, Node>, movementMap: (n: Node) => Int32Array): { inputs: Port[]; outputs: Port[] } {
+  const port = (io: Graph['inputs'][number], prefix: string, value: string, hostMap: Int32Array | null): Port => {
+    const v = valueOf(g, value);
     const id = names.fresh(io.modelName, prefix);
+    const s = v.shape;
     return {
-      modelName: io.modelName, value: io.value, id, typeName: names.fresh(`${id}_t`), sizeName: names.fresh(`${id}_size`), ctype: renderType(v.fixed!),
-      size: numel(v.shape), pack: packWidth(g, io.value), shape: v.shape,
+      modelName: io.modelName, value, id, typeName: names.fresh(`${id}_t`), sizeName: names.fresh(`${id}_size`), ctype: renderType(v.fixed!),
+      size: numel(s), pack: s.length === 0 ? 1 : s[s.length - 1]!, shape: s, hostMap,
     };
   };
-  return { inputs: g.inputs.map((io) => port(io, 'in')), outputs: g.outputs.map((io) => port(io, 'out')) };
+  return {
+    inputs: g.inputs.map((io) => {
+      const t = relayout.get(io.value);
+      return t ? port(io, 'in', t.outputs[0]!, movementMap(t)) : port(io, 'in', io.value, null);
+    }),
+    outputs: g.outputs.map((io) => port(io, 'out', io.value, null)),
+  };
 }
 
-export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: { inputs: Port[]; outputs: Port[] }, layers: Layer[]): Plan {
+/**
+ * Storage of a constant array: completely partitioned arrays are registers (folded into logic
+ * when constant); reshaped ones are memories of `words` words — LUTRAM when shallow (under 64
+ * words, or under one 18 Kb BRAM's worth of bits), BRAM otherwise, URAM only for memories of
+ * at least 4096 words and 1 Mb (UltraRAM's 4K×72 geometry wastes less there).
+ */
+export function weightStorage(elements: number, bits: number, wordElements: number): WeightStorage {
+  const words = Math.ceil(elements / wordElements);
+  if (words <= 1 || elements * bits <= 64) return 'registers';
+  const total = elements * bits;
+  if (words < 64 || total < 18432) return 'lutram';
+  if (words >= 4096 && total >= 1 << 20) return 'uram';
+  return 'bram';
+}
+
+interface Facts {
+  readonly decisions: ReadonlyMap<string, TileDecision>;
+}
+
+export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: { inputs: Port[]; outputs: Port[] }, layers: Layer[], packs: ReadonlyMap<string, number>, f: Facts): Plan {
+  const io = opts.io;
+  const stream = io === 'stream';
+  const pipelineTop = io === 'parallel' && layers.every((l) => !l.looped);
+  const dataflow = !pipelineTop;
+  const ctypeOf = (v: string) => renderType(valueOf(g, v).fixed!);
+  const bitsOf = (v: string) => valueOf(g, v).fixed!.width;
+  const sizeOf = (v: string) => numel(valueOf(g, v).shape);
+  const packOf = (v: string) => packs.get(v) ?? 1;
+  const native = (l: Layer) => stream && l.stream !== undefined;
+
+  // Producers and readers of every run-time value: layer index, -1 for a graph input/output.
   const valueIds = new Map<string, string>();
-  for (const p of ports.inputs) valueIds.set(p.value, p.id);
-  for (const l of layers) valueIds.set(l.out, names.fresh(`${l.id}_out`));
+  const producer = new Map<string, number>();
+  for (const p of ports.inputs) {
+    valueIds.set(p.value, p.id);
+    producer.set(p.value, -1);
+  }
+  layers.forEach((l, i) => {
+    valueIds.set(l.out, names.fresh(`${l.id}_out`));
+    producer.set(l.out, i);
+  });
   const readers = new Map<string, number[]>();
   layers.forEach((l, i) => {
     for (const v of l.dyn) {
@@ -65,6 +188,182 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     }
   });
   for (const p of ports.outputs) readers.set(p.value, [...(readers.get(p.value) ?? []), -1]);
-  const pipelineTop = opts.io === 'parallel' && layers.every((l) => !l.looped);
-  return { g, opts, ...ports, layers, valueIds, readers, pipelineTop, names };
+  const portOf = new Map(ports.outputs.map((o) => [o.value, o]));
+
+  // FIFO depth of each layer's output (io_stream).
+  const outDepth = layers.map((l) => {
+    if (!stream) return 0;
+    const v = l.out;
+    const n = sizeOf(v) / packOf(v);
+    if (!native(l)) return Math.max(2, n);
+    return Math.max(2, Math.min(n, l.facts.streamBurst ?? 1));
+  });
+
+  const top: TopStep[] = [];
+  const edges: EdgePlan[] = [];
+  const readName = new Map<string, string>();
+  const key = (v: string, reader: number) => `${v}#${reader}`;
+  const declArray = (ctype: string, id: string, size: number) => top.push({ kind: 'array', id, ctype, size });
+  const declStream = (ctype: string, pack: number, id: string, depth: number) => top.push({ kind: 'stream', id, ctype, pack, depth });
+  const edgeDepth = new Map<string, number>();
+
+  /** After `v` exists under `src`, gives every reader its name (copies where one reader per object is required). */
+  const distribute = (v: string, src: string, depth: number) => {
+    const rs = readers.get(v) ?? [];
+    const ctype = ctypeOf(v);
+    const n = sizeOf(v);
+    const c = packOf(v);
+    const port = portOf.get(v);
+    const dest = (r: number, hint: string): string => (r === -1 ? port!.id : names.fresh(hint));
+    const record = (r: number, name: string, d: number) => {
+      readName.set(key(v, r), name);
+      edgeDepth.set(key(v, r), d);
+    };
+    if (rs.length === 0) return;
+    if (rs.length === 1 && rs[0] === -1) {
+      record(-1, port!.id, depth);
+      if (src === port!.id) return;
+      if (stream) throw new NnInputError(`graph output '${port!.modelName}' is a graph input; io stream needs at least one layer between them`);
+      top.push({ kind: 'call', text: `nn2hls::copy_array<${ctype}, ${n}>(${src}, ${port!.id});` });
+      return;
+    }
+    if (!dataflow) {
+      for (const r of rs) {
+        if (r === -1) top.push({ kind: 'call', text: `nn2hls::copy_array<${ctype}, ${n}>(${src}, ${port!.id});` });
+        record(r, r === -1 ? port!.id : src, 0);
+      }
+      return;
+    }
+    if (rs.length === 1) {
+      record(rs[0]!, src, depth);
+      return;
+    }
+    // Clone chain: each clone process feeds one reader and passes the rest on. The clone
+    // FIFOs hold the whole tensor, so branches of different latency cannot deadlock.
+    const cloneDepth = stream ? Math.max(2, n / c) : 0;
+    let cur = src;
+    for (let j = 0; j < rs.length - 1; j++) {
+      const r = rs[j]!;
+      const a = dest(r, `${src}_cp${j}`);
+      const last = j === rs.length - 2;
+      const b = last ? dest(rs[j + 1]!, `${src}_cp${j + 1}`) : names.fresh(`${src}_rest${j}`);
+      for (const [id, rr] of [[a, r], [b, last ? rs[j + 1]! : -2]] as const) {
+        if (rr === -1) continue;
+        if (stream) declStream(ctype, c, id, cloneDepth);
+        else declArray(ctype, id, n);
+      }
+      if (stream) top.push({ kind: 'call', text: `nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});` });
+      else top.push({ kind: 'call', text: `nn2hls::clone_array<${ctype}, ${n}>(${cur}, ${a}, ${b});` });
+      record(r, a, cloneDepth);
+      if (last) record(rs[j + 1]!, b, cloneDepth);
+      cur = b;
+    }
+  };
+
+  for (const x of ports.inputs) distribute(x.value, x.id, 2);
+
+  const buffered = new Map<number, number>();
+  layers.forEach((l, i) => {
+    const v = l.out;
+    const n = sizeOf(v);
+    const ctype = ctypeOf(v);
+    const c = packOf(v);
+    const rs = readers.get(v) ?? [];
+    const direct = rs.length === 1 && rs[0] === -1;
+    const outName = direct ? portOf.get(v)!.id : valueIds.get(v)!;
+    const ins = l.dyn.map((d) => readName.get(key(d, i)) ?? valueIds.get(d)!);
+    l.dyn.forEach((d, k) => {
+      edges.push({
+        value: d, from: producer.get(d) ?? -1, to: i, cpp: ins[k]!, kind: stream ? 'stream' : 'array',
+        depth: stream ? (edgeDepth.get(key(d, i)) ?? 2) : 0, pack: stream ? packOf(d) : sizeOf(d), elements: sizeOf(d), bits: bitsOf(d),
+      });
+    });
+    top.push({ kind: 'comment', text: `${l.id}: ${l.node.op}` });
+    const depth = outDepth[i]!;
+    if (!stream) {
+      if (!direct) declArray(ctype, outName, n);
+      top.push({ kind: 'call', text: l.parallel(ins, outName) });
+      top.push({ kind: 'trace', layer: l.id, id: outName, size: n });
+    } else if (native(l)) {
+      if (!direct) declStream(ctype, c, outName, depth);
+      top.push({ kind: 'call', text: l.stream!(ins, outName) });
+    } else {
+      let held = n;
+      const bufs = l.dyn.map((d, k) => {
+        const id = names.fresh(`${l.id}_in${k}`);
+        declArray(ctypeOf(d), id, sizeOf(d));
+        held = Math.max(held, sizeOf(d));
+        top.push({ kind: 'call', text: `nn2hls::stream_to_array<${ctypeOf(d)}, ${packOf(d)}, ${sizeOf(d)}>(${ins[k]}, ${id});` });
+        return id;
+      });
+      const res = names.fresh(`${l.id}_res`);
+      declArray(ctype, res, n);
+      top.push({ kind: 'call', text: l.parallel(bufs, res) });
+      if (!direct) declStream(ctype, c, outName, depth);
+      top.push({ kind: 'call', text: `nn2hls::array_to_stream<${ctype}, ${c}, ${n}>(${res}, ${outName});` });
+      buffered.set(i, held);
+    }
+    if (!direct) distribute(v, outName, depth);
+  });
+  for (const p of ports.outputs) {
+    edges.push({
+      value: p.value, from: producer.get(p.value) ?? -1, to: -1, cpp: p.id, kind: stream ? 'stream' : 'array',
+      depth: stream ? (edgeDepth.get(key(p.value, -1)) ?? 2) : 0, pack: stream ? packOf(p.value) : p.size, elements: p.size, bits: bitsOf(p.value),
+    });
+  }
+
+  const plans: LayerPlan[] = layers.map((l, i) => {
+    const d = f.decisions.get(l.node.name);
+    const fx = l.facts;
+    const nat = native(l);
+    const mode = stream ? (nat ? 'native' : 'buffered') : null;
+    const lb = nat && fx.lineBuffer ? fx.lineBuffer : null;
+    const weights: WeightPlan[] = l.consts.map((c) => {
+      // Arrays not listed are read one element per access (tables, index maps): ROMs.
+      const wordElements = fx.wordElements?.[c.id] ?? 1;
+      return {
+        id: c.id, elements: c.items.length, bits: c.bits, words: Math.ceil(c.items.length / wordElements), wordElements,
+        storage: weightStorage(c.items.length, c.bits, wordElements),
+      };
+    });
+    const partitioned: PartitionPlan[] = l.partitioned.map((p) => ({ what: p.what, elements: p.size }));
+    if (lb && lb.partitioned) partitioned.push({ what: `line buffer of ${l.id}`, elements: lb.elements });
+    let unrolled = l.unrolled;
+    if (nat && fx.streamUnrolled !== undefined) unrolled = fx.streamUnrolled;
+    const bufferedElements = !stream ? 0 : nat ? (fx.streamBuffer ?? 0) : (buffered.get(i) ?? 0);
+    if (stream && nat && fx.streamBuffer) partitioned.push({ what: `row buffer of ${l.id}`, elements: fx.streamBuffer });
+    const ii = fx.tripCount * fx.stepII;
+    return {
+      index: i,
+      id: l.id,
+      name: l.node.name,
+      op: l.node.op,
+      kernel: nat ? (fx.streamKernel ?? fx.kernel) : fx.kernel,
+      strategy: l.strategy,
+      reuse: l.reuse,
+      reuseRequested: d?.reuseRequested ?? l.reuse,
+      chosenBy: d?.chosenBy ?? 'default',
+      notes: d?.notes ?? [],
+      ii: Math.max(1, ii),
+      tripCount: fx.tripCount,
+      stepII: fx.stepII,
+      macs: fx.macs,
+      multipliers: fx.multipliers,
+      unrolled,
+      block: fx.block,
+      partitioned,
+      stream: mode,
+      lineBuffer: lb,
+      bufferedElements,
+      outDepth: outDepth[i]!,
+      outPack: stream ? packOf(l.out) : sizeOf(l.out),
+      weights,
+      pipeline: { reduction: fx.reduction, tableLookups: fx.tableLookups, multBits: fx.multBits, accumBits: fx.accumBits },
+      inShapes: l.dyn.map((v) => valueOf(g, v).shape),
+      outShape: valueOf(g, l.out).shape,
+    };
+  });
+  const warnings = [...f.decisions.values()].flatMap((d) => d.warnings);
+  const topII = Math.max(1, ...layers.map((l) => l.reuse));
+  return { g, opts, ...ports, layers, plans, edges, top, pipelineTop, topII, packs, warnings };
 }

@@ -12,8 +12,11 @@ import type { LowerContext, Strategy } from './layer.js';
 import { checkLimits } from './limits.js';
 import { lowerGraph } from './lower.js';
 import { NameTable } from './names.js';
-import { checkProjectName, type EmitOptions } from './options.js';
-import { makePlan, makePorts, type Plan } from './plan.js';
+import { checkProjectName, DEFAULTS, type EmitOptions } from './options.js';
+import { choosePacks, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
+import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
+import { tileGraph } from '../passes/tile.js';
+import { planJson } from './plan-table.js';
 import { buildTcl, makefile, readme } from './scripts.js';
 import { testbenchCpp, testbenchData } from './testbench.js';
 import { topHeader, topSource } from './top.js';
@@ -27,20 +30,30 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
       throw new NnInputError(`hls.layers: no layer named '${k}' (layer names are the IR node names shown by 'nn2hls inspect')`);
     }
   }
+  const decisions = tileGraph(g, {
+    io: opts.io, strategy: opts.strategy, reuse: opts.reuse, layers: opts.layers,
+    unrollLimit: opts.unrollLimit, partitionLimit: opts.partitionLimit,
+    userStrategy: opts.explicit?.strategy ?? opts.strategy !== DEFAULTS.strategy,
+    userReuse: opts.explicit?.reuse ?? opts.reuse !== DEFAULTS.reuse,
+  });
   const names = new NameTable([name, `${name}_test`, 'defines', 'parameters', 'none', 'raw', 'set_raw', 'trace', 'main']);
-  const ports = makePorts(g, names);
+  const relayout = hostRelayouts(g, opts.io);
+  const skip = new Set(relayout.values());
+  const packs = choosePacks(g, skip);
+  const ports = makePorts(g, names, relayout, (n) => movementIndexMap(g, n));
   const ctx: LowerContext = {
     g,
     names,
     constIds: new Map(),
     io: opts.io,
-    strategyOf: (n) => (opts.layers[n.name]?.strategy ?? opts.strategy) as Strategy,
-    reuseOf: (n) => opts.layers[n.name]?.reuse ?? opts.reuse,
+    strategyOf: (n) => decisions.get(n.name)!.strategy as Strategy,
+    reuseOf: (n) => decisions.get(n.name)!.reuse,
+    packOf: (v) => packs.get(v) ?? 1,
   };
-  const layers = lowerGraph(g, ctx);
-  const plan = makePlan(g, opts, names, ports, layers);
-  checkLimits(plan);
-  return plan;
+  const layers = lowerGraph(g, ctx, skip);
+  const plan = makePlan(g, opts, names, ports, layers, packs, { decisions });
+  const limitWarnings = checkLimits(plan);
+  return { ...plan, warnings: [...plan.warnings, ...limitWarnings] };
 }
 
 function summaryJson(p: Plan, samples: number): string {
@@ -62,9 +75,10 @@ function summaryJson(p: Plan, samples: number): string {
     precision: o.meta?.precision ?? null,
     notes: o.meta?.notes ?? [],
     top: p.pipelineTop ? 'PIPELINE' : 'DATAFLOW',
-    inputs: p.inputs.map((x) => ({ port: x.id, model_name: x.modelName, value: x.value, shape: x.shape, type: x.ctype })),
+    inputs: p.inputs.map((x) => ({ port: x.id, model_name: x.modelName, value: x.value, shape: x.shape, type: x.ctype, host_layout: x.hostMap ? 'transposed by the host (see README)' : 'model' })),
     outputs: p.outputs.map((x) => ({ port: x.id, model_name: x.modelName, value: x.value, shape: x.shape, type: x.ctype })),
-    layers: p.layers.map((l) => ({
+    warnings: p.warnings,
+    layers: p.layers.map((l, i) => ({
       id: l.id,
       name: l.node.name,
       op: l.node.op,
@@ -77,8 +91,10 @@ function summaryJson(p: Plan, samples: number): string {
         : {}),
       strategy: l.strategy,
       reuse: l.reuse,
-      stream_kernel: o.io === 'stream' ? (l.stream && l.strategy === 'latency' ? 'native' : 'buffered') : undefined,
+      stream_kernel: p.plans[i]!.stream ?? undefined,
+      plan: planJson(p.plans[i]!),
     })),
+    edges: p.edges,
     testbench: { samples },
     weight_storage: p.layers.flatMap((l) =>
       l.consts.map((c) => ({

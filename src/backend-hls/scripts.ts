@@ -131,7 +131,14 @@ Outputs:
 ${ports(p.outputs)}
 
 Data are per sample, row-major, channels-last as in nn2hls's IR (\`nn2hls inspect\` shows the
-layouts). Regenerate the project with \`nn2hls compile\` rather than editing it; \`nn2hls csim DIR\`
+layouts).${p.inputs.some((x) => x.hostMap) ? `
+The model takes channels-first input, but the hardware interface is channels-last (the shapes
+above): the host transposes each sample before streaming it in, as \`tb/${n}_test.cpp\`'s data
+in \`tb_data/inputs.txt\` already are; no hardware buffers the whole image to reorder it.` : ''}
+- \`nn2hls.json\` → \`layers[].plan\`: the schedule of every layer (strategy, reuse, II, multipliers,
+  stream mode, buffers, FIFO depths, weight storage); \`nn2hls compile --dump-plan\` prints it.
+
+Regenerate the project with \`nn2hls compile\` rather than editing it; \`nn2hls csim DIR\`
 re-runs the C simulation against the simulator.
 
 ${weightStorage(p)}`;

@@ -29,13 +29,15 @@ export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[]): 
       p.inputs.forEach((port, k) => {
         const t = run[k]!;
         if (t.data.length !== n * port.size) throw new NnInputError(`input ${k} ('${port.modelName}') has ${t.data.length} elements, expected ${n} x ${port.size}`);
-        for (let i = 0; i < port.size; i++) fields.push(String(t.data[s * port.size + i]!));
+        // A port fed in a host-side layout (plan.ts) takes element hostMap[i] of the model's input.
+        const m = port.hostMap;
+        for (let i = 0; i < port.size; i++) fields.push(String(t.data[s * port.size + (m ? m[i]! : i)]!));
       });
       inLines.push(fields.join(' '));
       const raws: string[] = [];
       p.outputs.forEach((port, k) => {
         const o = outs[k]!;
-        for (let i = 0; i < port.size; i++) raws.push(String(o.raw[s * port.size + i]!));
+        for (let i = 0; i < port.size; i++) raws.push(String((o.big ?? o.raw)[s * port.size + i]!));
       });
       outLines.push(raws.join(' '));
     }

@@ -1,32 +1,15 @@
 /**
- * The top function (firmware/<name>.cpp and .h): interface pragmas, then one call per layer
- * into our kernel library, in graph order.
+ * The top function (firmware/<name>.cpp and .h): interface pragmas, then the plan's steps
+ * (plan.ts decides every name, copy and FIFO depth; this file only prints them).
  *  - io_parallel: ports are arrays (inputs reshaped, outputs partitioned, ap_vld); every
  *    intermediate array is partitioned completely; the top is one PIPELINE when every layer
  *    unrolls completely, else a DATAFLOW region (conv/pool pixel loops, resource strategy), where
  *    a value read by several layers is first copied (one reader per array, as DATAFLOW needs).
  *  - io_stream: ports are AXI streams of channel packs; the top is a DATAFLOW region of layers
- *    joined by hls::stream FIFOs. Layers with a streaming kernel (line-buffer convolution,
- *    element-wise ops) read and write packs; the others buffer their tensor (stream_to_array,
- *    kernel, array_to_stream). FIFO depths come from the schedule: a FIFO holds the longest run
- *    of packs its producer writes without reading (one output row for a line-buffer
- *    convolution, the whole tensor for a buffered layer, one pack for an element-wise kernel),
- *    so producers never stall on a consumer that reads one pack per cycle.
+ *    joined by hls::stream FIFOs (native streaming kernels, or buffered ones; see plan.ts).
  * In C simulation the parallel top also traces every layer's output (NN2HLS_TRACE).
  */
-import { renderType } from '../ir/fixed.js';
-import { numel, valueOf } from '../ir/graph.js';
-import { NnInputError } from '../util/tensor.js';
-import { packWidth } from './layer.js';
-import type { Plan } from './plan.js';
-
-function ctypeOf(p: Plan, value: string): string {
-  return renderType(valueOf(p.g, value).fixed!);
-}
-
-function sizeOf(p: Plan, value: string): number {
-  return numel(valueOf(p.g, value).shape);
-}
+import type { Plan, TopStep } from './plan.js';
 
 export function topSignature(p: Plan): string {
   if (p.opts.io === 'stream') {
@@ -52,18 +35,25 @@ ${topSignature(p)};
 `;
 }
 
-/** Emits the top function body; `lines` collects statements, `decl` declares a local. */
+function step(t: TopStep): string[] {
+  switch (t.kind) {
+    case 'comment':
+      return ['', `  // ${t.text}`];
+    case 'array':
+      return [`  ${t.ctype} ${t.id}[${t.size}];`, `  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${t.id} complete dim=0)`];
+    case 'stream':
+      return [`  hls::stream<nn2hls::pack<${t.ctype}, ${t.pack}> > ${t.id}("${t.id}");`, `  NN2HLS_PRAGMA(HLS STREAM variable=${t.id} depth=${t.depth})`];
+    case 'call':
+      return [`  ${t.text}`];
+    case 'trace':
+      return [`  NN2HLS_TRACE("${t.layer}", ${t.id}, ${t.size});`];
+  }
+}
+
+/** The top function: interface pragmas, then the plan's steps, printed in order. */
 export function topSource(p: Plan): string {
   const L: string[] = [];
   const io = p.opts.io;
-  const dataflow = !p.pipelineTop;
-  // Copies and buffers get their names here; a copy of the plan's table keeps the plan unchanged.
-  const names = p.names.clone();
-  // C++ name each reader uses for a value; filled as values are produced.
-  const readName = new Map<string, string>();
-  const key = (v: string, reader: number) => `${v}#${reader}`;
-  const portOf = new Map(p.outputs.map((o) => [o.value, o]));
-
   for (const x of p.inputs) {
     if (io === 'stream') L.push(`  NN2HLS_PRAGMA(HLS INTERFACE axis port=${x.id})`);
     else L.push(`  NN2HLS_PRAGMA(HLS ARRAY_RESHAPE variable=${x.id} complete dim=0)`, `  NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=${x.id})`);
@@ -72,101 +62,11 @@ export function topSource(p: Plan): string {
     if (io === 'stream') L.push(`  NN2HLS_PRAGMA(HLS INTERFACE axis port=${x.id})`);
     else L.push(`  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${x.id} complete dim=0)`, `  NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=${x.id})`);
   }
-  L.push(dataflow ? '  NN2HLS_PRAGMA(HLS DATAFLOW)' : `  NN2HLS_PRAGMA(HLS PIPELINE II=${Math.max(1, ...p.layers.map((l) => l.reuse))})`);
-
-  const declArray = (ctype: string, id: string, n: number) => {
-    L.push(`  ${ctype} ${id}[${n}];`, `  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${id} complete dim=0)`);
-  };
-  const declStream = (ctype: string, c: number, id: string, depth: number) => {
-    L.push(`  hls::stream<nn2hls::pack<${ctype}, ${c}> > ${id}("${id}");`, `  NN2HLS_PRAGMA(HLS STREAM variable=${id} depth=${depth})`);
-  };
-
-  /** After `v` exists under `src`, gives every reader its name (copies where one reader per object is required). */
-  const distribute = (v: string, src: string, depth: number) => {
-    const readers = p.readers.get(v) ?? [];
-    const ctype = ctypeOf(p, v);
-    const n = sizeOf(p, v);
-    const c = packWidth(p.g, v);
-    const port = portOf.get(v);
-    const dest = (r: number, hint: string): string => (r === -1 ? port!.id : names.fresh(hint));
-    if (readers.length === 0) return;
-    if (readers.length === 1 && readers[0] === -1) {
-      if (src === port!.id) return;
-      if (io === 'stream') throw new NnInputError(`graph output '${port!.modelName}' is a graph input; io stream needs at least one layer between them`);
-      L.push(`  nn2hls::copy_array<${ctype}, ${n}>(${src}, ${port!.id});`);
-      return;
-    }
-    if (!dataflow) {
-      for (const r of readers) {
-        if (r === -1) L.push(`  nn2hls::copy_array<${ctype}, ${n}>(${src}, ${port!.id});`);
-        else readName.set(key(v, r), src);
-      }
-      return;
-    }
-    if (readers.length === 1) {
-      readName.set(key(v, readers[0]!), src);
-      return;
-    }
-    let cur = src;
-    for (let j = 0; j < readers.length - 1; j++) {
-      const r = readers[j]!;
-      const a = dest(r, `${src}_cp${j}`);
-      const last = j === readers.length - 2;
-      const b = last ? dest(readers[j + 1]!, `${src}_cp${j + 1}`) : names.fresh(`${src}_rest${j}`);
-      for (const [id, rr] of [[a, r], [b, last ? readers[j + 1]! : -2]] as const) {
-        if (rr === -1) continue;
-        if (io === 'stream') declStream(ctype, c, id, depth);
-        else declArray(ctype, id, n);
-      }
-      if (io === 'stream') L.push(`  nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});`);
-      else L.push(`  nn2hls::clone_array<${ctype}, ${n}>(${cur}, ${a}, ${b});`);
-      if (r !== -1) readName.set(key(v, r), a);
-      if (last && readers[j + 1]! !== -1) readName.set(key(v, readers[j + 1]!), b);
-      cur = b;
-    }
-  };
-
-  for (const x of p.inputs) distribute(x.value, x.id, 2);
-
-  p.layers.forEach((l, i) => {
-    const v = l.out;
-    const n = sizeOf(p, v);
-    const ctype = ctypeOf(p, v);
-    const c = packWidth(p.g, v);
-    const readers = p.readers.get(v) ?? [];
-    const direct = readers.length === 1 && readers[0] === -1;
-    const outName = direct ? portOf.get(v)!.id : p.valueIds.get(v)!;
-    const ins = l.dyn.map((d) => readName.get(key(d, i)) ?? p.valueIds.get(d)!);
-    L.push('', `  // ${l.id}: ${l.node.op}`);
-    let depth = 2;
-    if (io === 'parallel') {
-      if (!direct) declArray(ctype, outName, n);
-      L.push(`  ${l.parallel(ins, outName)}`);
-      L.push(`  NN2HLS_TRACE("${l.id}", ${outName}, ${n});`);
-    } else if (l.stream && l.strategy === 'latency') {
-      depth = Math.max(2, Math.min(n / c, l.burst));
-      if (!direct) declStream(ctype, c, outName, depth);
-      L.push(`  ${l.stream(ins, outName)}`);
-    } else {
-      const bufs = l.dyn.map((d, k) => {
-        const id = names.fresh(`${l.id}_in${k}`);
-        declArray(ctypeOf(p, d), id, sizeOf(p, d));
-        L.push(`  nn2hls::stream_to_array<${ctypeOf(p, d)}, ${packWidth(p.g, d)}, ${sizeOf(p, d)}>(${ins[k]}, ${id});`);
-        return id;
-      });
-      const res = names.fresh(`${l.id}_res`);
-      declArray(ctype, res, n);
-      L.push(`  ${l.parallel(bufs, res)}`);
-      depth = Math.max(2, n / c);
-      if (!direct) declStream(ctype, c, outName, depth);
-      L.push(`  nn2hls::array_to_stream<${ctype}, ${c}, ${n}>(${res}, ${outName});`);
-    }
-    if (!direct) distribute(v, outName, depth);
-  });
-
+  L.push(p.pipelineTop ? `  NN2HLS_PRAGMA(HLS PIPELINE II=${p.topII})` : '  NN2HLS_PRAGMA(HLS DATAFLOW)');
+  for (const t of p.top) L.push(...step(t));
   return `// Top function of the nn2hls project '${p.opts.name}': one call per layer into the nn2hls
 // kernel library (firmware/kernels), configured by the structs in parameters.h.
-// Generated by nn2hls (io ${io}, ${dataflow ? 'DATAFLOW' : 'PIPELINE'}); regenerate rather than edit.
+// Generated by nn2hls (io ${io}, ${p.pipelineTop ? 'PIPELINE' : 'DATAFLOW'}); regenerate rather than edit.
 #include "${p.opts.name}.h"
 #include "parameters.h"
 

@@ -11,7 +11,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions } from '../backend-hls/index.js';
+import {
+  checkProjectName, checkReuse, checkStrategy, DEFAULTS, emitProject, type EmitOptions, type Plan, planChanges, planProject, planTable,
+} from '../backend-hls/index.js';
 import { loadModel, modelFile } from '../frontend/index.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 import type { Graph } from '../ir/graph.js';
@@ -25,6 +27,7 @@ import { addDumpOption, dumpHook } from './dump.js';
 import { formatClock, parseClockNs } from '../util/units.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { writeProject, type WriteResult } from './project-files.js';
+import { statusLine } from './progress.js';
 import { warn, warnConstantOverflows } from './warnings.js';
 
 export { writeProject };
@@ -40,6 +43,7 @@ interface CompileFlags extends PrecisionFlags {
   input: string[];
   samples: string;
   force?: boolean;
+  dumpPlan?: boolean;
 }
 
 /** Deterministic test inputs: `n` samples of roughly normal data (sd 2) from a fixed seed. */
@@ -80,6 +84,7 @@ export interface CompileResult {
   ignored: string[];
   graph: Graph;
   written: WriteResult;
+  plan: Plan;
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
@@ -88,7 +93,7 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(modelFile(req.model));
-  const files = emitProject(graph, {
+  const emitOpts: EmitOptions = {
     ...req.options,
     runs,
     meta: {
@@ -97,10 +102,12 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
       source: resolve(modelFile(req.model)),
       sha256: createHash('sha256').update(modelBytes).digest('hex'),
     },
-  });
+  };
+  const plan = planProject(graph, emitOpts);
+  const files = emitProject(graph, emitOpts, plan);
   for (const [k, v] of req.extra ?? []) files.set(k, v);
   const written = writeProject(req.out, files, { force: req.force ?? false });
-  return { files, notes, ignored, graph, written };
+  return { files, notes, ignored, graph, written, plan };
 }
 
 /** Layers whose reuse factor exceeds their multiplications per sample: reuse has no effect beyond that. */
@@ -136,7 +143,8 @@ export function register(program: Command): void {
     .option('--name <name>', 'top function and project name', DEFAULTS.name)
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64')
-    .option('--force', 'overwrite generated files you edited since nn2hls wrote them');
+    .option('--force', 'overwrite generated files you edited since nn2hls wrote them')
+    .option('--dump-plan', 'print the per-layer plan (strategy, reuse, II, multipliers, stream mode, buffers, FIFOs, weight storage) as a table');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, f: CompileFlags & ModelFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(f.dumpAfter);
@@ -162,12 +170,22 @@ export function register(program: Command): void {
       layers: hls.layers,
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
+      explicit: { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined },
     };
     // auto's choice is kept inside the project unless the user said where (--write-config).
     const extra = new Map<string, string>();
     if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);
-    const r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, ...(runs ? { runs } : { samples }) }, g, hook);
+    const n = runs ? (g.batched ? (runs[0]![0]?.shape[0] ?? 1) : 1) : samples;
+    const status = statusLine(`compiling ${model}: quantizing, emitting, simulating ${n} testbench sample(s)`);
+    let r: CompileResult;
+    try {
+      r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, ...(runs ? { runs } : { samples }) }, g, hook);
+    } finally {
+      status.done();
+    }
     for (const n of r.notes) log(`note: ${n}`);
+    for (const line of planChanges(r.plan)) log(line);
+    if (f.dumpPlan) log(planTable(r.plan));
     for (const w of r.ignored) warn(w);
     warnConstantOverflows(r.graph);
     for (const w of reuseWarnings(r.graph, options.reuse, options.layers)) warn(w);

@@ -180,7 +180,7 @@ function simulateInputs(g: Graph, s: Summary, inputs: RtTensor[]): { input: stri
   const expected: string[] = [];
   for (let k = 0; k < n; k++) {
     input.push(inputs.flatMap((t, i) => Array.from(t.data.subarray(k * sizes[i]!, (k + 1) * sizes[i]!), String)).join(' '));
-    expected.push(outs.flatMap((o, i) => Array.from(o.raw.subarray(k * osizes[i]!, (k + 1) * osizes[i]!), String)).join(' '));
+    expected.push(outs.flatMap((o, i) => (o.big ?? Array.from(o.raw)).slice(k * osizes[i]!, (k + 1) * osizes[i]!).map(String)).join(' '));
   }
   return { input, expected };
 }
@@ -195,8 +195,8 @@ function firstBadLayer(g: Graph, s: Summary, inputLine: string, traceLines: stri
     off += sizes[i]!;
     return { shape: g.batched ? [1, ...x.shape] : [...x.shape], data };
   });
-  const sim = new Map<string, Float64Array>();
-  new FixedProgram(g).run(inputs, { onValue: (name, t) => sim.set(name, t.raw) });
+  const sim = new Map<string, readonly (number | bigint)[]>();
+  new FixedProgram(g).run(inputs, { onValue: (name, t) => sim.set(name, t.big ?? Array.from(t.raw)) });
   const byId = new Map(s.layers.map((l) => [l.id, l]));
   for (const t of traceLines) {
     const [id, ...raws] = t.split(' ');
@@ -205,7 +205,7 @@ function firstBadLayer(g: Graph, s: Summary, inputLine: string, traceLines: stri
     const ref = sim.get(l.output.value);
     if (!ref) continue;
     for (let i = 0; i < raws.length; i++) {
-      if (Number(raws[i]) !== ref[i]) {
+      if (raws[i] !== String(ref[i])) {
         return `first differing layer: '${l.name}' (${l.op}), element ${i}: C++ raw ${raws[i]}, simulator raw ${ref[i]}`;
       }
     }

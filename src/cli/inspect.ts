@@ -38,7 +38,7 @@ function layoutOf(g: Graph, value: string): string {
 }
 
 /** Nodes of the imported graph that canonicalization removed, and the layer that took over their output. */
-function fusedLayers(g: Graph, cg: Graph): InspectReport['fused'] {
+export function fusedLayers(g: Graph, cg: Graph): InspectReport['fused'] {
   const kept = new Set(cg.nodes.map((n) => n.name));
   const byOutput = new Map<string, string>();
   for (const n of cg.nodes) for (const o of n.outputs) if (o) byOutput.set(o, n.name);

@@ -14,7 +14,9 @@ import {
   type ConfigDocument, configDocumentToJson, defaultConfig, type HlsSection, type LevelSpec, parseUserType, type PrecisionConfig, readConfig,
 } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
+import { canonicalize } from '../passes/pipeline.js';
 import { NnInputError } from '../util/tensor.js';
+import { fusedLayers } from './inspect.js';
 import { readModelInputs } from './io.js';
 import { describeModelPrecision, withModelPrecision } from './model-options.js';
 
@@ -73,6 +75,18 @@ function moveInputs(g: Graph, doc: ConfigDocument): ConfigDocument {
   return { ...doc, precision: { ...doc.precision, layers, inputs } };
 }
 
+/** A config naming a layer that a pass fused into another gets pointed at the layer it went into. */
+function checkFusedNames(g: Graph, doc: ConfigDocument): void {
+  const names = [...Object.keys(doc.precision.layers).map((k) => `layers.${k}`), ...Object.keys(doc.hls.layers).map((k) => `hls.layers.${k}`)];
+  if (!names.length) return;
+  const fused = new Map(fusedLayers(g, canonicalize(g)).map((f) => [f.name, f]));
+  const problems = names.flatMap((at) => {
+    const f = fused.get(at.replace(/^(hls\.)?layers\./, ''));
+    return f ? [`${at}: '${f.name}' (${f.op}) ${f.into ? `was fused into '${f.into}'; configure '${f.into}' instead` : 'was removed'}`] : [];
+  });
+  if (problems.length) throw new NnInputError(`the config names layers that no longer exist after fusion (see 'nn2hls inspect'):\n  ${problems.join('\n  ')}`);
+}
+
 /** Writes text atomically (temp file + rename). */
 export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -129,6 +143,7 @@ export function resolvePrecision(
     }
     describe = `auto ${bits}-bit`;
   }
+  checkFusedNames(g, doc);
   if (Object.keys(modelTypes).length) {
     doc = { ...doc, precision: withModelPrecision(doc.precision, modelTypes, !!f.config) };
     for (const line of describeModelPrecision(modelTypes)) log(line);

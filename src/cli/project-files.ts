@@ -102,11 +102,18 @@ export function writeProject(dir: string, filesIn: ReadonlyMap<string, string>, 
       );
     }
     const journal = JSON.parse(files.get(MANIFEST) ?? '{}') as { files?: Record<string, string> };
-    writeFileSync(join(target, JOURNAL), JSON.stringify(journal.files ?? {}));
+    writeFileSync(join(target, JOURNAL), JSON.stringify({ files: journal.files ?? {} }));
     for (const rel of [...files.keys()].sort()) {
       if (rel === MANIFEST) continue;
-      mkdirSync(dirname(join(target, rel)), { recursive: true });
-      renameSync(join(tmp, rel), join(target, rel));
+      try {
+        mkdirSync(dirname(join(target, rel)), { recursive: true });
+        renameSync(join(tmp, rel), join(target, rel));
+      } catch (e) {
+        throw new NnInputError(
+          `${dir}: cannot put ${rel} in place (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the project is partly updated — ` +
+            'remove what is in the way and rerun the same command, which completes the update',
+        );
+      }
     }
     // Generated before, not any more (and unedited, or forced): remove.
     for (const rel of Object.keys(old ?? {})) {

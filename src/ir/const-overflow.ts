@@ -41,12 +41,17 @@ function roleOf(n: Node, slot: number): string {
   }
 }
 
-/** Smallest type with t's fraction bits (and signedness, unless negatives need a sign) holding [-neg, pos]. */
-function holdingType(t: FixedType, pos: number, neg: number): FixedType {
+/**
+ * Smallest type with t's fraction bits (and signedness, unless negatives need a sign) holding
+ * [-neg, pos]; `rounded`: the values are rounded to nearest whatever t's mode (table entries are).
+ */
+function holdingType(t: FixedType, pos: number, neg: number, rounded = false): FixedType {
   const signed = t.signed || neg > 0;
-  // Rounding can reach the next raw up, never further.
-  const needHi = Math.ceil(pos * 2 ** fracBits(t));
-  const needLo = Math.ceil(neg * 2 ** fracBits(t));
+  // Truncation never rounds a magnitude up (AP_TRN floors, so only negatives grow; AP_TRN_ZERO
+  // shrinks both); a rounding mode can reach the next raw up, never further.
+  const up = (v: number, grows: boolean) => (grows ? Math.ceil(v * 2 ** fracBits(t)) : Math.floor(v * 2 ** fracBits(t)));
+  const needHi = up(pos, rounded || (t.q !== 'AP_TRN' && t.q !== 'AP_TRN_ZERO'));
+  const needLo = up(neg, rounded || t.q !== 'AP_TRN_ZERO');
   const fits = (int: number) => {
     const w = fracBits(t) + int;
     if (w < 1) return false;
@@ -132,7 +137,7 @@ export function constantOverflows(g: Graph): ConstOverflow[] {
       }
       if (count > 0) {
         const largest = Math.max(pos, neg);
-        out.push({ layer: n.name, op: n.op, role: `${role} table`, value: spec.value, type: t, count, total: vals.length, largest, holding: holdingType(t, pos, neg) });
+        out.push({ layer: n.name, op: n.op, role: `${role} table`, value: spec.value, type: t, count, total: vals.length, largest, holding: holdingType(t, pos, neg, true) });
       }
     }
   }

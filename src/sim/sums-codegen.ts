@@ -73,26 +73,66 @@ export function compileSums(K: number, M: number, w: ArrayLike<number>, init: Ar
 }
 
 /**
- * The loop form of the same sums for layers too large to generate: per row, each nonzero input
- * adds its weight row to float64 accumulators (the reference kernels' order), then the row is
- * stored. Reads x and writes y like the generated form.
+ * The loop form of the same sums for layers too large to generate. Weights are regrouped in
+ * blocks of 8 outputs ([block][k][8]); per row the nonzero inputs are listed once, then each
+ * block keeps its 8 sums in local variables while it walks that list — one weight load per
+ * product, no accumulator traffic. Each output still adds its terms in ascending k from init.
  */
 export function sumsLoop(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, yStride = M): Sums {
-  const wd = Float64Array.from(w as ArrayLike<number>);
-  const b = Float64Array.from(init as ArrayLike<number>);
-  const acc = new Float64Array(M);
+  const B = 8;
+  const nb = Math.ceil(M / B);
+  const wb = new Float64Array(nb * K * B);
+  for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) wb[(Math.floor(m / B) * K + k) * B + (m % B)] = w[k * M + m]!;
+  const ib = new Float64Array(nb * B);
+  for (let m = 0; m < M; m++) ib[m] = init[m]!;
+  const nzIdx = new Int32Array(K);
+  const nzVal = new Float64Array(K);
   return (x, y, rows) => {
     for (let r = 0; r < rows; r++) {
-      acc.set(b);
       const xo = r * K;
+      let cnt = 0;
       for (let k = 0; k < K; k++) {
-        const xv = x[xo + k]!;
-        if (xv === 0) continue;
-        const wo = k * M;
-        for (let m = 0; m < M; m++) acc[m]! += xv * wd[wo + m]!;
+        const v = x[xo + k]!;
+        if (v !== 0) {
+          nzIdx[cnt] = k * B;
+          nzVal[cnt++] = v;
+        }
       }
       const yo = r * yStride;
-      for (let m = 0; m < M; m++) y[yo + m] = acc[m]!;
+      for (let bi = 0; bi < nb; bi++) {
+        const i0 = bi * B;
+        let a0 = ib[i0]!;
+        let a1 = ib[i0 + 1]!;
+        let a2 = ib[i0 + 2]!;
+        let a3 = ib[i0 + 3]!;
+        let a4 = ib[i0 + 4]!;
+        let a5 = ib[i0 + 5]!;
+        let a6 = ib[i0 + 6]!;
+        let a7 = ib[i0 + 7]!;
+        const base = bi * K * B;
+        for (let j = 0; j < cnt; j++) {
+          const v = nzVal[j]!;
+          const o = base + nzIdx[j]!;
+          a0 += v * wb[o]!;
+          a1 += v * wb[o + 1]!;
+          a2 += v * wb[o + 2]!;
+          a3 += v * wb[o + 3]!;
+          a4 += v * wb[o + 4]!;
+          a5 += v * wb[o + 5]!;
+          a6 += v * wb[o + 6]!;
+          a7 += v * wb[o + 7]!;
+        }
+        const n = Math.min(B, M - i0);
+        const yb = yo + i0;
+        y[yb] = a0;
+        if (n > 1) y[yb + 1] = a1;
+        if (n > 2) y[yb + 2] = a2;
+        if (n > 3) y[yb + 3] = a3;
+        if (n > 4) y[yb + 4] = a4;
+        if (n > 5) y[yb + 5] = a5;
+        if (n > 6) y[yb + 6] = a6;
+        if (n > 7) y[yb + 7] = a7;
+      }
     }
   };
 }
@@ -100,4 +140,23 @@ export function sumsLoop(K: number, M: number, w: ArrayLike<number>, init: Array
 /** Generated sums when the layer is small enough, the loop form otherwise. */
 export function weightedSums(K: number, M: number, w: ArrayLike<number>, init: ArrayLike<number>, opts: SumsOptions): Sums {
   return compileSums(K, M, w, init, opts) ?? sumsLoop(K, M, w, init, opts.yStride);
+}
+
+/**
+ * `y[i] = f(y[i])` over a whole array, as a loop of its own: every call makes a new function
+ * (new source, so V8 keeps separate type feedback), so its call to `f` sees one target and is
+ * inlined. A loop shared by all layers would see each layer's cast closure, stop inlining, and
+ * pay a call per element — as much as the layer's products.
+ */
+export function mapInPlace(f: (v: number) => number): (y: Float64Array) => void {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('f', 'return function (y) { for (let i = 0; i < y.length; i++) y[i] = f(y[i]); };')(f) as (y: Float64Array) => void;
+}
+
+/** `y[i] = f(x[i])` into a new Float64Array, specialised per call like mapInPlace. */
+export function mapNew(f: (v: number) => number): (x: ArrayLike<number>) => Float64Array {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('f', 'return function (x) { const y = new Float64Array(x.length); for (let i = 0; i < x.length; i++) y[i] = f(x[i]); return y; };')(f) as (
+    x: ArrayLike<number>,
+  ) => Float64Array;
 }

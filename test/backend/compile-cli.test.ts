@@ -91,16 +91,26 @@ describe('nn2hls compile', () => {
     expect(readdirSync(dir)).toEqual(['thesis.tex']);
   });
 
-  it.skipIf(!existsSync(SHARED))('names the layers beyond the unroll limit and says what to change', async () => {
+  it.skipIf(!existsSync(SHARED))('plans layers beyond the unroll limit itself, and honours an explicit setting with a warning', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'nn2hls-c-')), 'big');
-    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir)).toBe(1);
-    expect(io.err).toMatch(/exceed tool limits/);
-    expect(io.err).toMatch(/layer '_class__keras_layers_core_Dense__1' \(Dense 100x100\): latency strategy unrolls 10000 multiplications/);
-    expect(io.err).toMatch(/--strategy resource/);
-    expect(existsSync(dir)).toBe(false);
-    io.err = '';
+    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--dump-plan')).toBe(0);
+    // 100x100 products: reuse 4 is the smallest valid factor leaving <= 4096 per step (2500).
+    expect(io.out).toMatch(/plan: layer '_class__keras_layers_core_Dense__1' \(Dense\): .*chose strategy resource, reuse 4 \(2500 multipliers\)/);
+    expect(io.out).toMatch(/^layer\s+op\s+kernel/m);
+    const j = JSON.parse(readFileSync(join(dir, 'nn2hls.json'), 'utf8')) as { layers: { op: string; plan: { strategy: string; reuse: number; block: number; macs: number; unrolled: number } }[] };
+    const dense = j.layers.filter((x) => x.op === 'Dense');
+    expect(dense.filter((l) => l.plan.strategy === 'resource').length).toBeGreaterThan(0);
+    for (const l of dense) {
+      expect(l.plan.unrolled).toBeLessThanOrEqual(4096);
+      if (l.plan.strategy === 'resource') expect(l.plan.block * l.plan.reuse).toBe(l.plan.macs);
+    }
+    io.out = '';
+    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--strategy', 'latency')).toBe(0);
+    expect(io.out).toMatch(/warning: layer '_class__keras_layers_core_Dense__1' \(Dense\): latency strategy with reuse 1 has 10000 multiplications unrolled in one step \(limit 4096\).*strategy resource, reuse 4 would stay under/);
+    io.out = '';
     mkdirSync(join(dir, '..'), { recursive: true });
-    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--strategy', 'resource', '--reuse', '4')).toBe(0);
+    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--strategy', 'resource', '--reuse', '3')).toBe(0);
+    expect(io.out).toMatch(/reuse 3 does not divide the 100x100 products .* closest valid reuse 4/);
     expect(existsSync(join(dir, 'nn2hls.json'))).toBe(true);
   });
 });

@@ -34,8 +34,6 @@ const MODELS = [
   ...readdirSync(EXAMPLES).filter((f) => f.endsWith('.onnx')).map((f) => join(EXAMPLES, f)),
   ...(existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith('.onnx') && f !== 'three_layer_bn_keras.onnx').map((f) => join(SHARED, f)) : []),
 ].sort();
-// Layers beyond the 4096-multiplication unroll limit: the limit check asks for this.
-const NEEDS_RESOURCE = new Set(['dense_big_keras.onnx']);
 
 const root = HAVE ? mkdtempSync(join(tmpdir(), 'nn2hls-csim-')) : '';
 afterAll(() => {
@@ -62,13 +60,13 @@ describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => 
       it(`${model} (io ${io}, ${kind})`, { timeout: 600_000 }, async () => {
         const base = model.replace(/^.*\//, '');
         const dir = join(root, `${base}_${io}_${kind}`);
-        const resource = NEEDS_RESOURCE.has(base);
         compileProject({
           model,
           out: dir,
           precision: precisionFor(model, kind),
           samples: 32,
-          options: { ...DEFAULTS, io, layers: {}, ...(resource ? { strategy: 'resource' as const, reuse: 4 } : {}) },
+          // No flags: the tiling pass folds layers beyond the limits (dense_big_keras) itself.
+          options: { ...DEFAULTS, io, layers: {} },
         });
         const r = await runCsim(dir, { hlsInclude: INC! });
         console.log(`${base} io ${io} ${kind}: bit-exact ${r.exact}/${r.samples}, g++ ${(r.compileMs / 1000).toFixed(1)} s`);

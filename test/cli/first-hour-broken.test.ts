@@ -38,6 +38,20 @@ describe('first hour: broken commands', () => {
     300_000,
   );
 
+  it.skipIf(!existsSync(HEADERS) || !haveGxx)(
+    "--precision 'ap_fixed<64,32>' (64-bit values on the BigInt path): simulate and g++ csim agree bit for bit",
+    () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'nn2hls-w64-'));
+      const c = runBin(['compile', join(EX, 'digits_cnn.onnx'), '-o', 'p64', '--precision', 'ap_fixed<64,32>', '--samples', '12', '--io', 'stream'], cwd);
+      expect(c.err).toBe('');
+      expect(c.code).toBe(0);
+      const r = runBin(['csim', 'p64', '--hls-include', HEADERS], cwd);
+      expect(r.out).toMatch(/bit-exact: 12\/12 samples/);
+      expect(r.code).toBe(0);
+    },
+    300_000,
+  );
+
   it('simulate without --input says what is missing (exit 1, no internal error)', () => {
     const r = runBin(['simulate', 'examples/digits_mlp.onnx'], REPO);
     expect(r.code).toBe(1);

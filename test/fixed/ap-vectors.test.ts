@@ -214,3 +214,35 @@ describe.skipIf(!haveVectors)('ap_fixed golden vectors', () => {
     expect(total).toBe(lines.length);
   });
 });
+
+/**
+ * Vectors for types wider than 52 bits (53..128), which the shared file has only for binop/int:
+ * double → wide ap_fixed and wide → wide/narrow casts in every Q×O mode, produced by the Xilinx
+ * headers through scripts/make-wide-ap-vectors.sh and kept here as a small fixture.
+ */
+describe('ap_fixed golden vectors, wide types (test/fixtures/ap_fixed_wide_vectors.jsonl)', () => {
+  const path = resolve(root, 'test/fixtures/ap_fixed_wide_vectors.jsonl');
+  const vecs = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Vec);
+  it('covers widths past the number path in every Q×O mode', () => {
+    const widths = new Set(vecs.map((v) => (v['to'] as JType).w));
+    // Every target is wider than the number path, except one narrow target of 128-bit sources.
+    expect([...widths].sort((a, b) => a - b)).toEqual([16, 53, 60, 64, 65, 80, 96]);
+    const modes = new Set(vecs.filter((v) => (v['to'] as JType).w > FAST_MAX_WIDTH).map((v) => `${(v['to'] as JType).q}/${(v['to'] as JType).o}`));
+    expect(modes.size).toBe(28);
+    expect(vecs.length).toBeGreaterThan(1500);
+  });
+  for (const cat of ['d2f', 'f2f']) {
+    it(`matches every wide ${cat} vector`, () => {
+      const c = new Checker();
+      for (const v of vecs.filter((x) => x.cat === cat)) {
+        try {
+          CHECKS[cat]!(v, c);
+        } catch (e) {
+          c.bad.push(`${v.id}: threw ${(e as Error).message}`);
+        }
+      }
+      expect(c.count).toBeGreaterThan(500);
+      expect(c.bad, c.report()).toEqual([]);
+    });
+  }
+});

@@ -20,6 +20,7 @@ import { subType } from '../../src/sim/fixed/apfixed.js';
 import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
 import {
   add,
+  add as add2,
   cast,
   cmp,
   Counter,
@@ -498,6 +499,79 @@ describe('wide accumulators (BigInt path, issue #7)', () => {
     );
   });
 
+  it('Dense + Relu with 64-bit VALUES (ap_fixed<64,32>, BigInt raws end to end), bit-exact with counts', () => {
+    const K = 4;
+    const M = 3;
+    const W64 = 'ap_fixed<64,32>';
+    fc.assert(
+      fc.property(fc.boolean(), grid(2 * K, 2 ** 20, 30), grid(K * M, 2 ** 12, 30), grid(M, 2 ** 20, 30), (narrow, xs, ws, bs) => {
+        const accS = narrow ? 'ap_fixed<70,40,AP_RND_CONV,AP_WRAP>' : undefined;
+        const m = gemm(K, M, ws, bs);
+        m.nodes.push({ op: 'Relu', inputs: ['y'], outputs: ['z'], name: 'act' });
+        m.outputs = [['z', ['N', M]]];
+        const { g, prog } = prepare(m, (g0) => ({
+          model: { default: W64 },
+          layers: { [nodeOf(g0, 'Dense').name]: { result: 'ap_fixed<60,36,AP_RND,AP_SAT>', ...(accS ? { accum: accS } : {}) }, act: { result: 'ap_ufixed<56,30,AP_TRN,AP_SAT>' } },
+        }));
+        const n = nodeOf(g, 'Dense');
+        const x = xs.map((v) => qd(v, T(W64)));
+        const W = ws.map((v) => qd(v, T(W64)));
+        const b = bs.map((v) => qd(v, T(W64)));
+        const A = n.prec!.accum!;
+        const acc = new Counter();
+        const res = new Counter();
+        const h = refDense(x, W, b, K, M, A, T('ap_fixed<60,36,AP_RND,AP_SAT>'), acc, res);
+        const relu = new Counter();
+        const want = h.map((v) => cast(v.raw > 0n ? v : zero(v.t), T('ap_ufixed<56,30,AP_TRN,AP_SAT>'), relu));
+        prog.resetStats();
+        const [y] = prog.run([{ shape: [2, K], data: Float32Array.from(xs) }]);
+        expect(y!.big).toEqual(want.map((v) => v.raw));
+        expect(stat(prog, n.name)).toEqual({ result: res.n, accum: acc.n });
+        expect(stat(prog, 'act').result).toBe(relu.n);
+      }),
+      { ...FC, numRuns: 25 },
+    );
+  });
+
+  it('Conv with 60-bit values and MaxPool, Add of two wide tensors: bit-exact', () => {
+    const c: ConvCase = { N: 2, C: 2, sp: [5, 4], M: 3, k: [3, 2], strides: [2, 1], dil: [1, 1], pads: [1, 0, 1, 1], group: 1 };
+    const W60 = 'ap_fixed<60,28>';
+    fc.assert(
+      fc.property(grid(c.N * c.C * prod(c.sp), 2 ** 16, 28), grid(c.M * c.C * prod(c.k), 2 ** 8, 28), grid(c.M, 2 ** 16, 28), (xs, ws, bs) => {
+        const { g, prog } = prepare(convModel(c, ws, bs), () => ({ model: { default: W60 } }));
+        const n = nodeOf(g, 'Conv');
+        const res = new Counter();
+        const want = refConv(c, xs.map((v) => qd(v, T(W60))), ws.map((v) => qd(v, T(W60))), bs.map((v) => qd(v, T(W60))), n.prec!.accum!, T(W60), new Counter(), res);
+        prog.resetStats();
+        const [y] = prog.run([{ shape: [c.N, c.C, ...c.sp], data: Float32Array.from(xs) }]);
+        // Output in NCHW (the model's layout): refConv lists it in that order too.
+        expect(y!.big).toEqual(want.map((v) => v.raw));
+        expect(stat(prog, n.name).result).toBe(res.n);
+      }),
+      { ...FC, numRuns: 8 },
+    );
+    const add: Model = {
+      inputs: [['a', ['N', 3]], ['b', ['N', 3]]],
+      outputs: [['y', ['N', 3]]],
+      nodes: [{ op: 'Add', inputs: ['a', 'b'], outputs: ['y'], name: 'add' }],
+    };
+    const { prog } = prepare(add, () => ({ inputs: { a: 'ap_fixed<64,40>', b: 'ap_fixed<58,10>' }, layers: { add: 'ap_fixed<62,40,AP_RND_CONV,AP_SAT>' } }));
+    const av = [2 ** 30 + 0.5, -(2 ** 35), 123.456];
+    const bv = [1 / 3, 2 ** -40, -(2 ** 8)];
+    const [y] = prog.run([{ shape: [1, 3], data: Float32Array.from(av) }, { shape: [1, 3], data: Float32Array.from(bv) }]);
+    const want = av.map((a, i) => cast(add2(qd(Math.fround(a), T('ap_fixed<64,40>')), qd(Math.fround(bv[i]!), T('ap_fixed<58,10>'))), T('ap_fixed<62,40,AP_RND_CONV,AP_SAT>')).raw);
+    expect(y!.big).toEqual(want);
+  });
+
+  it('an op without a BigInt kernel names the layer, the wide types and what is covered', () => {
+    const m: Model = {
+      inputs: [['x', ['N', 4]]],
+      outputs: [['y', ['N', 4]]],
+      nodes: [{ op: 'ThresholdedRelu', inputs: ['x'], outputs: ['y'], name: 'tr', attrs: { alpha: { float: 0.5 } } }],
+    };
+    expect(() => prepare(m, () => ({ model: { default: 'ap_fixed<64,32>' } }))).toThrow(/layer 'tr' \(ThresholdedRelu\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*AvgPool.* — not yet for ThresholdedRelu/);
+  });
+
   it('Affine (folded batch norm) with 32-bit input, scale and bias: exact results past 2^53', () => {
     const C = 3;
     fc.assert(
@@ -676,6 +750,35 @@ describe('pooling', () => {
       });
     }
   }
+
+  it('AvgPool with 64-bit values (BigInt path): exact sum · recip[count], one cast', () => {
+    const p = cases[0]![1];
+    const xT = T('ap_fixed<64,30,AP_RND_CONV,AP_SAT>');
+    fc.assert(
+      fc.property(grid(2 * p.C * prod(p.sp), 2 ** 20, 30), (xs) => {
+        const { g, prog } = prepare(poolModel('AveragePool', p, 2, { count_include_pad: 1 }), () => ({ model: { default: 'ap_fixed<64,30,AP_RND_CONV,AP_SAT>' } }));
+        const n = nodeOf(g, 'AvgPool');
+        const w = poolWindows(p);
+        const x = xs.map((v) => qd(v, xT));
+        const res = new Counter();
+        const want: FV[] = [];
+        for (let nn = 0; nn < 2; nn++) {
+          for (let c = 0; c < p.C; c++) {
+            w.taps.forEach((list, op) => {
+              let s: FV = zero(xT);
+              for (const q of list) s = add(s, x[flat([nn, c, ...q], [2, p.C, ...p.sp])]!);
+              want.push(cast(mul(s, qd(1 / w.padded[op]!, RECIP)), xT, res));
+            });
+          }
+        }
+        prog.resetStats();
+        const [y] = prog.run([{ shape: [2, p.C, ...p.sp], data: Float32Array.from(xs) }]);
+        expect(y!.big).toEqual(want.map((v) => v.raw));
+        expect(stat(prog, n.name).result).toBe(res.n);
+      }),
+      { ...FC, numRuns: 6 },
+    );
+  });
 
   it('the two count modes really differ at padded borders (the test above is not vacuous)', () => {
     const w = poolWindows(cases[0]![1]);

@@ -89,4 +89,18 @@ describe('constant overflows', () => {
     expect(io.err).toMatch(/warning: layer '_class__keras_layers_core_Dense__' \(Dense\): 53 of 1024 weight values do not fit ap_fixed<8,2> and wrap around \(largest \|value\| 3\.36964\); ap_fixed<9,3> would hold them/);
     expect(io.out).toMatch(/const ovf/);
   });
+
+  it('compile warns too, and the suggested type really holds the weights (AP_TRN never rounds a positive up)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nn2hls-co-'));
+    const cfg = join(dir, 'cfg.json');
+    writeFileSync(cfg, JSON.stringify({ model: { weight: 'ap_fixed<6,0>' } }));
+    const mlp = join(__dirname, '../../examples/digits_mlp.onnx');
+    expect(await cli('compile', mlp, '-o', join(dir, 'p'), '--config', cfg, '--samples', '2')).toBe(0);
+    expect(io.err).toMatch(/warning: layer '\/body\/body\.0\/Gemm' \(Dense\): 78 of 2048 weight values do not fit ap_fixed<6,0> and wrap around \(largest \|value\| 0\.985066\); ap_fixed<7,1> would hold them/);
+    // With the suggested types, nothing is reported any more.
+    writeFileSync(cfg, JSON.stringify({ layers: { '/body/body.0/Gemm': { weight: 'ap_fixed<7,1>' }, '/body/body.2/Gemm': { weight: 'ap_fixed<7,1>' }, '/body/body.4/Gemm': { weight: 'ap_fixed<8,2>' } } }));
+    io.err = '';
+    expect(await cli('compile', mlp, '-o', join(dir, 'p2'), '--config', cfg, '--samples', '2')).toBe(0);
+    expect(io.err).toBe('');
+  });
 });

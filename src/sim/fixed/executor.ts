@@ -5,11 +5,13 @@
  * converted from float at their entry cast point; outputs come back as raws with their types.
  * Per node it counts the elements that overflowed (saturated or wrapped) at each cast point.
  */
-import { type FixedType, fracBits } from '../../ir/fixed.js';
+import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { quantizeDouble } from './apfixed.js';
 import { checkWidth, entryQuantize } from './casts.js';
+import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
+import { mapNew } from '../sums-codegen.js';
 import type { CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { elementwiseFixedKernels } from './kernels/elementwise.js';
@@ -39,6 +41,8 @@ export interface FixedRunOptions {
 interface Step {
   node: Node;
   run: FixedRun;
+  /** BigInt path (a value wider than 52 bits): `wideRun` instead of `run`. */
+  wideRun?: WideRun;
   /** Which inputs are run-time values (constants are baked into the closure). */
   dynamic: boolean[];
 }
@@ -47,7 +51,8 @@ export class FixedProgram {
   /** Overflow counters per node name, plus one per graph input (keyed by its value name). */
   readonly stats = new Map<string, CastStats>();
   private readonly steps: Step[] = [];
-  private readonly entry: ((x: number) => number)[];
+  /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew); BigInts for wide types. */
+  private readonly entry: ((x: ArrayLike<number>) => Float64Array | bigint[])[];
 
   constructor(readonly g: Graph) {
     const cache = new Map<string, Float64Array>();
@@ -73,10 +78,18 @@ export class FixedProgram {
     }
     this.entry = g.inputs.map((io) => {
       const t = value(io.value).fixed!;
-      checkWidth(t, `input '${io.modelName}'`);
       const s: CastStats = { result: 0, accum: 0 };
       this.stats.set(io.value, s);
-      return entryQuantize(t, s);
+      if (isWideType(t)) {
+        const unbounded = fixedType(MAX_WIDTH, t.int + MAX_WIDTH - t.width, { q: t.q });
+        return (xs: ArrayLike<number>) =>
+          Array.from(xs, (x) => {
+            const r = quantizeDouble(x, t);
+            if (Number.isFinite(x) && r !== quantizeDouble(x, unbounded)) s.result++;
+            return r;
+          });
+      }
+      return mapNew(entryQuantize(t, s));
     });
     for (const node of g.nodes) {
       const kernel = FIXED_KERNELS[node.op] as FixedKernel<OpKind> | undefined;
@@ -84,7 +97,9 @@ export class FixedProgram {
       const stats: CastStats = { result: 0, accum: 0 };
       this.stats.set(node.name, stats);
       const ctx: CompileContext = { g, value, constRaws, stats };
-      this.steps.push({ node, run: kernel(node as never, ctx), dynamic: node.inputs.map((i) => i !== '' && !isConst(value(i))) });
+      const dynamic = node.inputs.map((i) => i !== '' && !isConst(value(i)));
+      if (isWideNode(node, ctx)) this.steps.push({ node, run: () => [], wideRun: wideKernel(node, ctx), dynamic });
+      else this.steps.push({ node, run: kernel(node as never, ctx), dynamic });
     }
   }
 
@@ -101,26 +116,33 @@ export class FixedProgram {
     checkInputs(g, inputs);
     const lead = runtimeLead(g, inputs);
     const n = lead.length ? lead[0]! : 1;
-    const env = new Map<string, Float64Array>();
+    const env = new Map<string, Float64Array | bigint[]>();
     g.inputs.forEach((io, i) => {
-      const q = this.entry[i]!;
-      const src = inputs[i]!.data;
-      const raw = new Float64Array(src.length);
-      for (let j = 0; j < src.length; j++) raw[j] = q(src[j]!);
-      env.set(io.value, raw);
+      env.set(io.value, this.entry[i]!(inputs[i]!.data));
     });
+    const tensor = (name: string, shape: readonly number[], type: FixedType): FxTensor => {
+      const r = env.get(name)!;
+      return Array.isArray(r) ? { shape, raw: Float64Array.from(r, (v) => Number(v)), type, big: r } : { shape, raw: r, type };
+    };
     const uses = new Map<string, number>();
     for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
     for (const o of g.outputs) uses.set(o.value, Infinity);
     for (const s of this.steps) {
       const ins = s.node.inputs.map((name, k) => (s.dynamic[k] ? env.get(name) : undefined));
-      const outs = s.run(ins, n);
+      let outs: (Float64Array | bigint[])[];
+      if (s.wideRun) {
+        const big = s.wideRun(ins.map((x) => (x === undefined || Array.isArray(x) ? x : Array.from(x, (v) => BigInt(v)))), n);
+        // Stored as BigInts exactly when the value's type is wide; narrower outputs go back to doubles.
+        outs = big.map((y, k) => (isWideType(g.values.get(s.node.outputs[k]!)?.fixed) ? y : Float64Array.from(y, (v) => Number(v))));
+      } else {
+        outs = s.run(ins as (Float64Array | undefined)[], n);
+      }
       s.node.outputs.forEach((o, k) => {
         if (!o) return;
         env.set(o, outs[k]!);
         if (opts.onValue) {
           const v = g.values.get(o)!;
-          opts.onValue(o, { shape: [...lead, ...v.shape], raw: outs[k]!, type: v.fixed! }, s.node);
+          opts.onValue(o, tensor(o, [...lead, ...v.shape], v.fixed!), s.node);
         }
       });
       for (const i of s.node.inputs) {
@@ -132,12 +154,12 @@ export class FixedProgram {
     }
     return g.outputs.map((o) => {
       const v = g.values.get(o.value)!;
-      return { shape: [...lead, ...v.shape], raw: env.get(o.value)!, type: v.fixed! };
+      return tensor(o.value, [...lead, ...v.shape], v.fixed!);
     });
   }
 }
 
-/** Values of raws as float64 (exact: widths are at most 52 bits). */
+/** Values of raws as float64 (exact up to 52-bit types; wider raws were rounded to doubles first). */
 export function fxToFloat(t: { raw: Float64Array; type: FixedType }): Float64Array {
   const s = 2 ** -fracBits(t.type);
   return t.raw.map((r) => r * s);

@@ -12,8 +12,11 @@ import type { OpKind } from '../../ir/ops.js';
 
 export interface FxTensor {
   readonly shape: readonly number[];
+  /** Raws as doubles: exact up to 52-bit types; rounded to the nearest double for wider ones. */
   readonly raw: Float64Array;
   readonly type: FixedType;
+  /** Exact raws, present when the type is wider than 52 bits (the BigInt path, wide.ts). */
+  readonly big?: readonly bigint[];
 }
 
 /** Overflow counters of one node: its output cast and (when it can overflow) its accumulator. */

@@ -1,18 +1,17 @@
 /**
  * The wide path of the weighted sums (Dense, Conv, ConvTranspose): used when the accumulator is
  * wider than the number path's 52 bits, as the derived accumulator of 32-bit operands is (a
- * product alone has 64 bits). The accumulator lives in BigInts and every per-term step is the
+ * product alone has 64 bits), and for operands wider than 52 bits (wide.ts runs the BigInt forms). The accumulator lives in BigInts and every per-term step is the
  * one the C++ performs, acc = cast(acc + x·w → A), with the output cast from A's grid at the end —
  * the same semantics as linear.ts, term for term in the same order, only slower. When A holds the
  * exact sum (the derived accumulator always does) the cast is skipped by a range test, which is
  * exactly what the cast would have returned.
  */
-import { fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
+import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
-import { castRaw, FAST_MAX_WIDTH } from '../apfixed.js';
-import { resultCastBig } from '../casts.js';
+import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../apfixed.js';
 import type { CompileContext, FixedRun } from '../kernel.js';
 
 /** True when a weighted sum's accumulator does not fit the number path. */
@@ -29,7 +28,25 @@ interface WideAccumulation {
   /** Output channels whose cast(b → A) overflows: counted for every sum that starts from it. */
   initOverflows: number;
   step: (acc: bigint, x: bigint, w: bigint) => bigint;
-  out: (acc: bigint) => number;
+  out: (acc: bigint) => bigint;
+}
+
+/** Raws of a constant in its own type, as BigInts (any width). */
+function constBigRaws(ctx: CompileContext, name: string): bigint[] {
+  const v = ctx.value(name);
+  const t = v.fixed!;
+  return Array.from(v.data!, (x) => quantizeDouble(x, t));
+}
+
+/** cast(acc on a grid of `fa` fraction bits → t), counting overflows as the node's result. */
+function outCast(fa: number, t: FixedType, ctx: CompileContext): (acc: bigint) => bigint {
+  const src = fixedType(MAX_WIDTH, MAX_WIDTH - fa);
+  const unbounded = fixedType(MAX_WIDTH, MAX_WIDTH - fracBits(t), { q: t.q });
+  return (acc) => {
+    const r = castRaw(acc, src, t);
+    if (r !== castRaw(acc, src, unbounded)) ctx.stats.result++;
+    return r;
+  };
 }
 
 function wideAccumulation(node: Node, ctx: CompileContext, outCh: number): WideAccumulation {
@@ -59,36 +76,43 @@ function wideAccumulation(node: Node, ctx: CompileContext, outCh: number): WideA
   let initOverflows = 0;
   if (bName) {
     const bT = ctx.value(bName).fixed!;
-    const br = ctx.constRaws(bName);
+    const br = constBigRaws(ctx, bName);
     const bUnbounded = fixedType(MAX_WIDTH, MAX_WIDTH - fa, { q: A.q });
     for (let m = 0; m < outCh; m++) {
-      const b = BigInt(br[m]!);
+      const b = br[m]!;
       init[m] = castRaw(b, bT, A);
       if (init[m] !== castRaw(b, bT, bUnbounded)) initOverflows++;
     }
   }
   return {
-    w: Array.from(ctx.constRaws(wName), (v) => BigInt(v)),
+    w: constBigRaws(ctx, wName),
     init,
     initOverflows,
     step: (acc, x, w) => toA((acc << sa) + ((x * w) << sp)),
-    out: resultCastBig(fa, outT, ctx.stats),
+    out: outCast(fa, outT, ctx),
   };
 }
 
-function big(x: Float64Array): bigint[] {
-  return Array.from(x, (v) => BigInt(v));
+type BigRun = (ins: readonly (bigint[] | undefined)[], n: number) => bigint[][];
+
+/** A BigInt run used by a number kernel: raws in and out as doubles (the output type is at most 52 bits). */
+function onNumbers(run: BigRun): FixedRun {
+  return (ins, n) => run(ins.map((x) => (x ? Array.from(x, (v) => BigInt(v)) : undefined)), n).map((y) => Float64Array.from(y, (v) => Number(v)));
 }
 
-export function wideDense(node: Node<'Dense'>, ctx: CompileContext): FixedRun {
+export const wideDense = (node: Node<'Dense'>, ctx: CompileContext): FixedRun => onNumbers(wideDenseBig(node, ctx));
+export const wideConv = (node: Node<'Conv'>, ctx: CompileContext): FixedRun => onNumbers(wideConvBig(node, ctx));
+export const wideConvTranspose = (node: Node<'ConvTranspose'>, ctx: CompileContext): FixedRun => onNumbers(wideConvTransposeBig(node, ctx));
+
+export function wideDenseBig(node: Node<'Dense'>, ctx: CompileContext): BigRun {
   const wv = ctx.value(node.inputs[1]!);
   const K = wv.shape[0]!;
   const M = wv.shape[1]!;
   const a = wideAccumulation(node, ctx, M);
   return (ins) => {
-    const x = big(ins[0]!);
+    const x = ins[0]!;
     const rows = x.length / K;
-    const y = new Float64Array(rows * M);
+    const y = new Array<bigint>(rows * M);
     ctx.stats.accum += rows * a.initOverflows;
     const acc = new Array<bigint>(M);
     for (let r = 0; r < rows; r++) {
@@ -122,14 +146,14 @@ function geometry(node: Node<'Conv' | 'ConvTranspose'>, ctx: CompileContext, at:
 }
 
 /** Conv in linear.ts's term order: taps, then groups, then input channels. */
-export function wideConv(node: Node<'Conv'>, ctx: CompileContext): FixedRun {
+export function wideConvBig(node: Node<'Conv'>, ctx: CompileContext): BigRun {
   const at: ConvAttrs = node.attrs;
   const G = geometry(node, ctx, at);
   const a = wideAccumulation(node, ctx, G.cout);
   return (ins) => {
-    const x = big(ins[0]!);
+    const x = ins[0]!;
     const samples = x.length / (G.inPix * G.cin);
-    const y = new Float64Array(samples * G.outPix * G.cout);
+    const y = new Array<bigint>(samples * G.outPix * G.cout);
     ctx.stats.accum += samples * G.outPix * a.initOverflows;
     const acc = new Array<bigint>(G.cout);
     for (let nn = 0; nn < samples; nn++) {
@@ -160,14 +184,14 @@ export function wideConv(node: Node<'Conv'>, ctx: CompileContext): FixedRun {
 }
 
 /** ConvTranspose in linear.ts's term order: input pixels, then taps, groups, input channels. */
-export function wideConvTranspose(node: Node<'ConvTranspose'>, ctx: CompileContext): FixedRun {
+export function wideConvTransposeBig(node: Node<'ConvTranspose'>, ctx: CompileContext): BigRun {
   const at: ConvTransposeAttrs = node.attrs;
   const G = geometry(node, ctx, at);
   const a = wideAccumulation(node, ctx, G.cout);
   return (ins) => {
-    const x = big(ins[0]!);
+    const x = ins[0]!;
     const samples = x.length / (G.inPix * G.cin);
-    const y = new Float64Array(samples * G.outPix * G.cout);
+    const y = new Array<bigint>(samples * G.outPix * G.cout);
     const acc = new Array<bigint>(G.outPix * G.cout);
     ctx.stats.accum += samples * G.outPix * a.initOverflows;
     for (let nn = 0; nn < samples; nn++) {

@@ -14,7 +14,7 @@ import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
-import { compileSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import { mapInPlace, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { blockSamples, convWindows, windowIndex } from '../../im2col.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
@@ -115,15 +115,16 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const a = accumulation(node, ctx, M);
   const { w: wd, init, out } = a;
   const acc = new Float64Array(M);
+  const castAll = mapInPlace(out);
   if (a.exact) {
-    const sums = sumsCodegen.enabled ? compileSums(K, M, wd, init, { dropZeroWeights: true }) : null;
+    const sums = sumsCodegen.enabled ? weightedSums(K, M, wd, init, { dropZeroWeights: true }) : null;
     if (sums) {
       return (ins) => {
         const x = ins[0]!;
         const rows = x.length / K;
         const y = new Float64Array(rows * M);
         sums(x, y, rows);
-        for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
+        castAll(y);
         return [y];
       };
     }
@@ -220,6 +221,7 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     const W = convWindows(G.inSp, G.outSp, at);
     const K = W.taps * cinG;
     const index = Array.from({ length: at.group }, (_, gr) => windowIndex(W, G.cin, gr * cinG, cinG));
+    const castAll = mapInPlace(out);
     return (ins) => {
       const x = ins[0]!;
       const samples = x.length / (inPix * G.cin);
@@ -233,7 +235,7 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
           groups[gr]!(patch, y.subarray(n0 * outPix * G.cout + gr * coutG), nb * outPix);
         }
       }
-      for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
+      castAll(y);
       return [y];
     };
   }

@@ -23,6 +23,10 @@ struct cfg_gemm0 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned block = 24;
+  static const unsigned kb = 6;
+  static const unsigned mb = 4;
+  static const unsigned mr = 1;
+  static const unsigned in_pack = 6;
   static const unsigned mult_limit = 24;
 };
 
@@ -40,6 +44,10 @@ struct cfg_gemm1 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned block = 24;
+  static const unsigned kb = 6;
+  static const unsigned mb = 4;
+  static const unsigned mr = 1;
+  static const unsigned in_pack = 6;
   static const unsigned mult_limit = 24;
 };
 

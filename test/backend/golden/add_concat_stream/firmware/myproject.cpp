@@ -20,26 +20,14 @@ void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y
   nn2hls::clone2<ap_fixed<16,6>, 6, 6>(x_rest0, x_cp1, x_cp2);
 
   // gemm0: Dense
-  ap_fixed<16,6> gemm0_in0[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm0_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 6>(x_cp0, gemm0_in0);
-  ap_fixed<16,6> gemm0_res[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm0_res complete dim=0)
-  nn2hls::dense<cfg_gemm0>(gemm0_in0, gemm0_res, w_gemm0, nn2hls::none);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > gemm0_out("gemm0_out");
   NN2HLS_PRAGMA(HLS STREAM variable=gemm0_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 4>(gemm0_res, gemm0_out);
+  nn2hls::dense_stream<cfg_gemm0>(x_cp0, gemm0_out, w_gemm0, nn2hls::none);
 
   // gemm1: Dense
-  ap_fixed<16,6> gemm1_in0[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm1_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 6>(x_cp1, gemm1_in0);
-  ap_fixed<16,6> gemm1_res[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm1_res complete dim=0)
-  nn2hls::dense<cfg_gemm1>(gemm1_in0, gemm1_res, w_gemm1, b_gemm1);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > gemm1_out("gemm1_out");
   NN2HLS_PRAGMA(HLS STREAM variable=gemm1_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 4>(gemm1_res, gemm1_out);
+  nn2hls::dense_stream<cfg_gemm1>(x_cp1, gemm1_out, w_gemm1, b_gemm1);
 
   // mul2: Mul
   ap_fixed<16,6> mul2_in0[4];

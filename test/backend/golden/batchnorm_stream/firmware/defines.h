@@ -7,7 +7,7 @@
 
 #include "kernels/nn2hls.h"
 
-// input 'x', shape [3, 4]
+// input 'x', shape [4, 3]
 typedef ap_fixed<16,6> x_t;
 static const unsigned x_size = 12;
 // output 'y', shape [3, 4]

@@ -4,26 +4,15 @@
 #include "myproject.h"
 #include "parameters.h"
 
-void myproject(hls::stream<nn2hls::pack<x_t, 4> >& x, hls::stream<nn2hls::pack<y_t, 4> >& y) {
+void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y_t, 4> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
-  // batchnormalization0_relayout: Transpose
-  ap_fixed<16,6> batchnormalization0_relayout_in0[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=batchnormalization0_relayout_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 12>(x, batchnormalization0_relayout_in0);
-  ap_fixed<16,6> batchnormalization0_relayout_res[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=batchnormalization0_relayout_res complete dim=0)
-  nn2hls::gather<cfg_batchnormalization0_relayout>(batchnormalization0_relayout_in0, batchnormalization0_relayout_res, batchnormalization0_relayout_map, batchnormalization0_relayout_pad);
-  hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > batchnormalization0_relayout_out("batchnormalization0_relayout_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=batchnormalization0_relayout_out depth=4)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 12>(batchnormalization0_relayout_res, batchnormalization0_relayout_out);
-
   // batchnormalization0: Affine
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > batchnormalization0_out("batchnormalization0_out");
   NN2HLS_PRAGMA(HLS STREAM variable=batchnormalization0_out depth=2)
-  nn2hls::unary_stream<cfg_batchnormalization0>(batchnormalization0_relayout_out, batchnormalization0_out, batchnormalization0_scale, batchnormalization0_bias);
+  nn2hls::unary_stream<cfg_batchnormalization0>(x, batchnormalization0_out, batchnormalization0_scale, batchnormalization0_bias);
 
   // relu1: Relu
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > relu1_out("relu1_out");

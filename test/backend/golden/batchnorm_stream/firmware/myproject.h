@@ -4,6 +4,6 @@
 
 #include "defines.h"
 
-void myproject(hls::stream<nn2hls::pack<x_t, 4> >& x, hls::stream<nn2hls::pack<y_t, 4> >& y);
+void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y_t, 4> >& y);
 
 #endif  // MYPROJECT_H_

@@ -5,21 +5,10 @@
 
 #include "defines.h"
 
-#include "weights/batchnormalization0_relayout_map.h"
-#include "weights/batchnormalization0_relayout_pad.h"
 #include "weights/batchnormalization0_scale.h"
 #include "weights/batchnormalization0_bias.h"
 #include "weights/output_y_relayout_map.h"
 #include "weights/output_y_relayout_pad.h"
-
-// batchnormalization0_relayout: Transpose
-struct cfg_batchnormalization0_relayout {
-  typedef ap_fixed<16,6> in_t;
-  typedef ap_fixed<16,6> out_t;
-  static const unsigned n_in = 12;
-  static const unsigned n = 12;
-  static const unsigned reuse = 1;
-};
 
 // batchnormalization0: Affine
 struct cfg_batchnormalization0 {

@@ -49,9 +49,16 @@ struct cfg_conv0 {
   static const unsigned cout = 3;
   static const unsigned group = 1;
   static const bool has_bias = true;
+  static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 54;
   static const unsigned lb_rows = 3;
+  static const unsigned n_in = 18;
+  static const unsigned n_out = 3;
+  static const unsigned kb = 18;
+  static const unsigned mb = 3;
+  static const unsigned mr = 1;
+  static const unsigned block = 54;
 };
 
 // maxpool1: MaxPool
@@ -79,6 +86,7 @@ struct cfg_maxpool1 {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned lb_rows = 2;
 };
 
 // flatten2_relayout: Transpose
@@ -116,6 +124,10 @@ struct cfg_gemm3 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned block = 60;
+  static const unsigned kb = 12;
+  static const unsigned mb = 5;
+  static const unsigned mr = 1;
+  static const unsigned in_pack = 2;
   static const unsigned mult_limit = 60;
 };
 

@@ -7,7 +7,7 @@
 
 #include "kernels/nn2hls.h"
 
-// input 'x', shape [2, 5, 5]
+// input 'x', shape [5, 5, 2]
 typedef ap_fixed<16,6> x_t;
 static const unsigned x_size = 50;
 // output 'y', shape [5]

@@ -4,37 +4,20 @@
 #include "myproject.h"
 #include "parameters.h"
 
-void myproject(hls::stream<nn2hls::pack<x_t, 5> >& x, hls::stream<nn2hls::pack<y_t, 5> >& y) {
+void myproject(hls::stream<nn2hls::pack<x_t, 2> >& x, hls::stream<nn2hls::pack<y_t, 5> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
-  // conv0_relayout: Transpose
-  ap_fixed<16,6> conv0_relayout_in0[50];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=conv0_relayout_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 5, 50>(x, conv0_relayout_in0);
-  ap_fixed<16,6> conv0_relayout_res[50];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=conv0_relayout_res complete dim=0)
-  nn2hls::gather<cfg_conv0_relayout>(conv0_relayout_in0, conv0_relayout_res, conv0_relayout_map, conv0_relayout_pad);
-  hls::stream<nn2hls::pack<ap_fixed<16,6>, 2> > conv0_relayout_out("conv0_relayout_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=conv0_relayout_out depth=25)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 50>(conv0_relayout_res, conv0_relayout_out);
-
   // conv0: Conv
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > conv0_out("conv0_out");
   NN2HLS_PRAGMA(HLS STREAM variable=conv0_out depth=5)
-  nn2hls::conv2d_stream<cfg_conv0>(conv0_relayout_out, conv0_out, w_conv0, b_conv0);
+  nn2hls::conv2d_stream<cfg_conv0>(x, conv0_out, w_conv0, b_conv0);
 
   // maxpool1: MaxPool
-  ap_fixed<16,6> maxpool1_in0[75];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=maxpool1_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 75>(conv0_out, maxpool1_in0);
-  ap_fixed<16,6> maxpool1_res[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=maxpool1_res complete dim=0)
-  nn2hls::pool2d<cfg_maxpool1>(maxpool1_in0, maxpool1_res, nn2hls::none);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > maxpool1_out("maxpool1_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=maxpool1_out depth=4)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 12>(maxpool1_res, maxpool1_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=maxpool1_out depth=2)
+  nn2hls::pool2d_stream<cfg_maxpool1>(conv0_out, maxpool1_out, nn2hls::none);
 
   // flatten2_relayout: Transpose
   ap_fixed<16,6> flatten2_relayout_in0[12];
@@ -54,16 +37,10 @@ void myproject(hls::stream<nn2hls::pack<x_t, 5> >& x, hls::stream<nn2hls::pack<y
   ap_fixed<16,6> flatten2_res[12];
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=flatten2_res complete dim=0)
   nn2hls::unary<cfg_flatten2>(flatten2_in0, flatten2_res, nn2hls::none, nn2hls::none);
-  hls::stream<nn2hls::pack<ap_fixed<16,6>, 12> > flatten2_out("flatten2_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=flatten2_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 12, 12>(flatten2_res, flatten2_out);
+  hls::stream<nn2hls::pack<ap_fixed<16,6>, 2> > flatten2_out("flatten2_out");
+  NN2HLS_PRAGMA(HLS STREAM variable=flatten2_out depth=6)
+  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 12>(flatten2_res, flatten2_out);
 
   // gemm3: Dense
-  ap_fixed<16,6> gemm3_in0[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm3_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 12, 12>(flatten2_out, gemm3_in0);
-  ap_fixed<16,6> gemm3_res[5];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm3_res complete dim=0)
-  nn2hls::dense<cfg_gemm3>(gemm3_in0, gemm3_res, w_gemm3, b_gemm3);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 5, 5>(gemm3_res, y);
+  nn2hls::dense_stream<cfg_gemm3>(flatten2_out, y, w_gemm3, b_gemm3);
 }

@@ -22,6 +22,10 @@ struct cfg_gemm0 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned block = 32;
+  static const unsigned kb = 8;
+  static const unsigned mb = 4;
+  static const unsigned mr = 1;
+  static const unsigned in_pack = 8;
   static const unsigned mult_limit = 32;
 };
 

@@ -10,15 +10,9 @@ void myproject(hls::stream<nn2hls::pack<x_t, 8> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // gemm0: Dense
-  ap_fixed<16,6> gemm0_in0[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm0_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 8, 8>(x, gemm0_in0);
-  ap_fixed<16,6> gemm0_res[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gemm0_res complete dim=0)
-  nn2hls::dense<cfg_gemm0>(gemm0_in0, gemm0_res, w_gemm0, b_gemm0);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > gemm0_out("gemm0_out");
   NN2HLS_PRAGMA(HLS STREAM variable=gemm0_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 4>(gemm0_res, gemm0_out);
+  nn2hls::dense_stream<cfg_gemm0>(x, gemm0_out, w_gemm0, b_gemm0);
 
   // relu1: Relu
   nn2hls::unary_stream<cfg_relu1>(gemm0_out, y, nn2hls::none, nn2hls::none);

@@ -47,9 +47,16 @@ struct cfg_conv0 {
   static const unsigned cout = 4;
   static const unsigned group = 4;
   static const bool has_bias = false;
+  static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
   static const unsigned lb_rows = 1;
+  static const unsigned n_in = 3;
+  static const unsigned n_out = 4;
+  static const unsigned kb = 3;
+  static const unsigned mb = 4;
+  static const unsigned mr = 1;
+  static const unsigned block = 12;
 };
 
 // leakyrelu1: LeakyRelu

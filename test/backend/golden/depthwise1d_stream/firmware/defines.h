@@ -7,7 +7,7 @@
 
 #include "kernels/nn2hls.h"
 
-// input 'x', shape [4, 9]
+// input 'x', shape [9, 4]
 typedef ap_fixed<16,6> x_t;
 static const unsigned x_size = 36;
 // output 'y', shape [4, 5]

@@ -4,26 +4,15 @@
 #include "myproject.h"
 #include "parameters.h"
 
-void myproject(hls::stream<nn2hls::pack<x_t, 9> >& x, hls::stream<nn2hls::pack<y_t, 5> >& y) {
+void myproject(hls::stream<nn2hls::pack<x_t, 4> >& x, hls::stream<nn2hls::pack<y_t, 5> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
-  // conv0_relayout: Transpose
-  ap_fixed<16,6> conv0_relayout_in0[36];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=conv0_relayout_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 9, 36>(x, conv0_relayout_in0);
-  ap_fixed<16,6> conv0_relayout_res[36];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=conv0_relayout_res complete dim=0)
-  nn2hls::gather<cfg_conv0_relayout>(conv0_relayout_in0, conv0_relayout_res, conv0_relayout_map, conv0_relayout_pad);
-  hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > conv0_relayout_out("conv0_relayout_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=conv0_relayout_out depth=9)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 36>(conv0_relayout_res, conv0_relayout_out);
-
   // conv0: Conv
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > conv0_out("conv0_out");
   NN2HLS_PRAGMA(HLS STREAM variable=conv0_out depth=5)
-  nn2hls::conv2d_stream<cfg_conv0>(conv0_relayout_out, conv0_out, w_conv0, nn2hls::none);
+  nn2hls::conv2d_stream<cfg_conv0>(x, conv0_out, w_conv0, nn2hls::none);
 
   // leakyrelu1: LeakyRelu
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > leakyrelu1_out("leakyrelu1_out");

@@ -5,21 +5,10 @@
 
 #include "defines.h"
 
-#include "weights/conv0_relayout_map.h"
-#include "weights/conv0_relayout_pad.h"
 #include "weights/w_conv0.h"
 #include "weights/leakyrelu1_alpha.h"
 #include "weights/output_y_relayout_map.h"
 #include "weights/output_y_relayout_pad.h"
-
-// conv0_relayout: Transpose
-struct cfg_conv0_relayout {
-  typedef ap_fixed<16,6> in_t;
-  typedef ap_fixed<16,6> out_t;
-  static const unsigned n_in = 36;
-  static const unsigned n = 36;
-  static const unsigned reuse = 1;
-};
 
 // conv0: Conv
 struct cfg_conv0 {
@@ -47,9 +36,16 @@ struct cfg_conv0 {
   static const unsigned cout = 4;
   static const unsigned group = 4;
   static const bool has_bias = false;
+  static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
   static const unsigned lb_rows = 1;
+  static const unsigned n_in = 3;
+  static const unsigned n_out = 4;
+  static const unsigned kb = 3;
+  static const unsigned mb = 4;
+  static const unsigned mr = 1;
+  static const unsigned block = 12;
 };
 
 // leakyrelu1: LeakyRelu

@@ -33,6 +33,7 @@ struct cfg_max {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned lb_rows = 1;
 };
 
 // avg: AvgPool
@@ -60,6 +61,7 @@ struct cfg_avg {
   static const bool is_max = false;
   static const bool include_pad = true;
   static const unsigned reuse = 1;
+  static const unsigned lb_rows = 1;
 };
 
 // gap: GlobalAvgPool
@@ -87,6 +89,7 @@ struct cfg_gap {
   static const bool is_max = false;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned lb_rows = 1;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

@@ -10,33 +10,15 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // max: MaxPool
-  ap_fixed<16,6> max_in0[24];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=max_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 24>(x, max_in0);
-  ap_fixed<16,6> max_res[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=max_res complete dim=0)
-  nn2hls::pool2d<cfg_max>(max_in0, max_res, nn2hls::none);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > max_out("max_out");
   NN2HLS_PRAGMA(HLS STREAM variable=max_out depth=4)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 12>(max_res, max_out);
+  nn2hls::pool2d_stream<cfg_max>(x, max_out, nn2hls::none);
 
   // avg: AvgPool
-  ap_fixed<16,6> avg_in0[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=avg_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 12>(max_out, avg_in0);
-  ap_fixed<16,6> avg_res[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=avg_res complete dim=0)
-  nn2hls::pool2d<cfg_avg>(avg_in0, avg_res, avg_recip_table);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > avg_out("avg_out");
   NN2HLS_PRAGMA(HLS STREAM variable=avg_out depth=4)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 12>(avg_res, avg_out);
+  nn2hls::pool2d_stream<cfg_avg>(max_out, avg_out, avg_recip_table);
 
   // gap: GlobalAvgPool
-  ap_fixed<16,6> gap_in0[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gap_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 12>(avg_out, gap_in0);
-  ap_fixed<16,6> gap_res[3];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gap_res complete dim=0)
-  nn2hls::pool2d<cfg_gap>(gap_in0, gap_res, gap_recip_table);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 3>(gap_res, y);
+  nn2hls::global_pool_stream<cfg_gap>(avg_out, y, gap_recip_table);
 }

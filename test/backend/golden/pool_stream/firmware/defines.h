@@ -7,7 +7,7 @@
 
 #include "kernels/nn2hls.h"
 
-// input 'x', shape [2, 6, 6]
+// input 'x', shape [6, 6, 2]
 typedef ap_fixed<16,6> x_t;
 static const unsigned x_size = 72;
 // output 'y', shape [2, 1, 1]

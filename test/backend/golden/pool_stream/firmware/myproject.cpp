@@ -4,43 +4,20 @@
 #include "myproject.h"
 #include "parameters.h"
 
-void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y_t, 1> >& y) {
+void myproject(hls::stream<nn2hls::pack<x_t, 2> >& x, hls::stream<nn2hls::pack<y_t, 1> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
-  // averagepool0_relayout: Transpose
-  ap_fixed<16,6> averagepool0_relayout_in0[72];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=averagepool0_relayout_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 72>(x, averagepool0_relayout_in0);
-  ap_fixed<16,6> averagepool0_relayout_res[72];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=averagepool0_relayout_res complete dim=0)
-  nn2hls::gather<cfg_averagepool0_relayout>(averagepool0_relayout_in0, averagepool0_relayout_res, averagepool0_relayout_map, averagepool0_relayout_pad);
-  hls::stream<nn2hls::pack<ap_fixed<16,6>, 2> > averagepool0_relayout_out("averagepool0_relayout_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=averagepool0_relayout_out depth=36)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 72>(averagepool0_relayout_res, averagepool0_relayout_out);
-
   // averagepool0: AvgPool
-  ap_fixed<16,6> averagepool0_in0[72];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=averagepool0_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 2, 72>(averagepool0_relayout_out, averagepool0_in0);
-  ap_fixed<16,6> averagepool0_res[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=averagepool0_res complete dim=0)
-  nn2hls::pool2d<cfg_averagepool0>(averagepool0_in0, averagepool0_res, averagepool0_recip_table);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 2> > averagepool0_out("averagepool0_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=averagepool0_out depth=9)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 18>(averagepool0_res, averagepool0_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=averagepool0_out depth=3)
+  nn2hls::pool2d_stream<cfg_averagepool0>(x, averagepool0_out, averagepool0_recip_table);
 
   // globalmaxpool1: GlobalMaxPool
-  ap_fixed<16,6> globalmaxpool1_in0[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=globalmaxpool1_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 2, 18>(averagepool0_out, globalmaxpool1_in0);
-  ap_fixed<16,6> globalmaxpool1_res[2];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=globalmaxpool1_res complete dim=0)
-  nn2hls::pool2d<cfg_globalmaxpool1>(globalmaxpool1_in0, globalmaxpool1_res, nn2hls::none);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 2> > globalmaxpool1_out("globalmaxpool1_out");
   NN2HLS_PRAGMA(HLS STREAM variable=globalmaxpool1_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 2>(globalmaxpool1_res, globalmaxpool1_out);
+  nn2hls::global_pool_stream<cfg_globalmaxpool1>(averagepool0_out, globalmaxpool1_out, nn2hls::none);
 
   // output_y_relayout: Transpose
   ap_fixed<16,6> output_y_relayout_in0[2];

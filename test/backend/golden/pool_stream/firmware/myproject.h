@@ -4,6 +4,6 @@
 
 #include "defines.h"
 
-void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y_t, 1> >& y);
+void myproject(hls::stream<nn2hls::pack<x_t, 2> >& x, hls::stream<nn2hls::pack<y_t, 1> >& y);
 
 #endif  // MYPROJECT_H_

@@ -5,20 +5,9 @@
 
 #include "defines.h"
 
-#include "weights/averagepool0_relayout_map.h"
-#include "weights/averagepool0_relayout_pad.h"
 #include "weights/averagepool0_recip_table.h"
 #include "weights/output_y_relayout_map.h"
 #include "weights/output_y_relayout_pad.h"
-
-// averagepool0_relayout: Transpose
-struct cfg_averagepool0_relayout {
-  typedef ap_fixed<16,6> in_t;
-  typedef ap_fixed<16,6> out_t;
-  static const unsigned n_in = 72;
-  static const unsigned n = 72;
-  static const unsigned reuse = 1;
-};
 
 // averagepool0: AvgPool
 struct cfg_averagepool0 {
@@ -45,6 +34,7 @@ struct cfg_averagepool0 {
   static const bool is_max = false;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned lb_rows = 3;
 };
 
 // globalmaxpool1: GlobalMaxPool
@@ -72,6 +62,7 @@ struct cfg_globalmaxpool1 {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned lb_rows = 1;
 };
 
 // output_y_relayout: Transpose

@@ -1,0 +1,140 @@
+/**
+ * The LayerPlan: every hardware decision the HLS backend makes about one layer, as plain data
+ * (no closures, no C++ text). One planning step (plan.ts `makePlan`, fed by the tiling pass in
+ * src/passes/tile.ts) produces it; the renderers (top.ts, headers.ts, testbench.ts), the tool
+ * limit checks (limits.ts), nn2hls.json, `compile --dump-plan` and the estimator
+ * (src/estimate) all read it and never re-derive a decision. Field names are stable: later
+ * work adds fields, it does not rename them.
+ *
+ * Units: cycles are clock cycles of the HLS design; "elements" are scalars of the value's
+ * fixed-point type; "packs" are the channel vectors an io_stream FIFO carries per write.
+ */
+
+/** latency: all products of a step unrolled and weights in registers; resource: weights in memory, multipliers reused. */
+export type Strategy = 'latency' | 'resource';
+
+/** Where a constant array lives after synthesis (what its partition/reshape pragmas imply). */
+export type WeightStorage = 'registers' | 'lutram' | 'bram' | 'uram';
+
+/**
+ * How an io_stream layer is computed: `native` kernels read and write packs as they go (line
+ * buffers, per-pixel kernels); `buffered` ones read their whole input tensor into an array,
+ * compute, and stream the result back (only where the math needs the whole tensor).
+ */
+export type StreamMode = 'native' | 'buffered';
+
+/** One constant array a layer reads (weights, biases, tables, index maps). */
+export interface WeightPlan {
+  /** C++ identifier (weights/<id>.h). */
+  readonly id: string;
+  readonly elements: number;
+  /** Width of one element in bits. */
+  readonly bits: number;
+  /** Memory words after reshaping (elements / wordElements). */
+  readonly words: number;
+  /** Elements read together in one cycle (one memory word). */
+  readonly wordElements: number;
+  readonly storage: WeightStorage;
+}
+
+/** The row buffer of a sliding-window kernel in io_stream (convolution, pooling). */
+export interface LineBufferPlan {
+  /** Input rows held. */
+  readonly rows: number;
+  /** Pixels per row. */
+  readonly width: number;
+  readonly channels: number;
+  /** rows · width · channels. */
+  readonly elements: number;
+  /** Completely partitioned (registers) or kept in a memory (BRAM/LUTRAM, one pixel per word). */
+  readonly partitioned: boolean;
+}
+
+/** An array the schedule partitions completely (checked against the partition limit). */
+export interface PartitionPlan {
+  readonly what: string;
+  readonly elements: number;
+}
+
+/** A FIFO or array joining a producer to one reader. */
+export interface EdgePlan {
+  /** IR value carried. */
+  readonly value: string;
+  /** Producing layer index, or -1 for a graph input port. */
+  readonly from: number;
+  /** Reading layer index, or -1 for a graph output port. */
+  readonly to: number;
+  /** C++ name of the stream/array the reader reads. */
+  readonly cpp: string;
+  readonly kind: 'stream' | 'array';
+  /** FIFO depth in packs (io_stream); 0 for arrays. */
+  readonly depth: number;
+  /** Elements per pack (io_stream); the value's size for arrays. */
+  readonly pack: number;
+  /** Elements of the whole value per sample. */
+  readonly elements: number;
+  /** Element width in bits. */
+  readonly bits: number;
+}
+
+/** Inputs of a pipeline-depth model: what one output element costs in sequence. */
+export interface PipelineInputs {
+  /** Products summed into one output element (an adder chain/tree of this length), 0 if none. */
+  readonly reduction: number;
+  /** Table lookups in sequence per element (activation/softmax tables). */
+  readonly tableLookups: number;
+  /** Bits of the widest operand of a multiplication (0 without multiplications). */
+  readonly multBits: number;
+  /** Bits of the accumulator (0 without one). */
+  readonly accumBits: number;
+}
+
+export interface LayerPlan {
+  /** Position in the top function (graph order). */
+  readonly index: number;
+  /** C++ layer id (sanitized, unique). */
+  readonly id: string;
+  /** IR node name (what the user writes in hls.layers). */
+  readonly name: string;
+  readonly op: string;
+  /** C++ kernel function called (e.g. nn2hls::dense, nn2hls::conv2d_stream). */
+  readonly kernel: string;
+  readonly strategy: Strategy;
+  /** Reuse factor in effect (validated: see reuse.ts). */
+  readonly reuse: number;
+  /** Reuse factor asked for (user, config or default) before validation. */
+  readonly reuseRequested: number;
+  /** Who chose strategy/reuse: the user (flag, config), the tiling pass, or the defaults. */
+  readonly chosenBy: 'user' | 'tiling' | 'default';
+  /** Why the tiling pass or the reuse validation changed something (empty when nothing changed). */
+  readonly notes: readonly string[];
+  /** Cycles between two samples entering this layer (its initiation interval). */
+  readonly ii: number;
+  /** Iterations of the layer's pipelined loop per sample (1 when the layer is one pipelined step). */
+  readonly tripCount: number;
+  /** Initiation interval of that loop. */
+  readonly stepII: number;
+  /** Multiplications per sample. */
+  readonly macs: number;
+  /** Multipliers instantiated (before constant folding by the tool). */
+  readonly multipliers: number;
+  /** Loop iterations unrolled into one pipelined step (checked against the unroll limit). */
+  readonly unrolled: number;
+  /** Products computed per step by the resource reuse loop (0 for other schedules). */
+  readonly block: number;
+  /** Arrays partitioned completely (weights in registers, buffers, line buffers). */
+  readonly partitioned: readonly PartitionPlan[];
+  /** io_stream only: how the layer is computed; null in io_parallel. */
+  readonly stream: StreamMode | null;
+  readonly lineBuffer: LineBufferPlan | null;
+  /** Largest tensor (elements) the layer holds whole at once (arrays in io_stream); 0 if none. */
+  readonly bufferedElements: number;
+  /** Depth (packs) of the FIFO this layer writes in io_stream; 0 in io_parallel. */
+  readonly outDepth: number;
+  /** Pack width (elements per FIFO write) of the layer's output stream; its size in io_parallel. */
+  readonly outPack: number;
+  readonly weights: readonly WeightPlan[];
+  readonly pipeline: PipelineInputs;
+  readonly inShapes: readonly (readonly number[])[];
+  readonly outShape: readonly number[];
+}

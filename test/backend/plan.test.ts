@@ -1,0 +1,85 @@
+/**
+ * The LayerPlan (src/backend-hls/plan.ts, layer-plan.ts): rendering is pure (the same plan
+ * printed twice gives the same bytes, and planning does not depend on earlier renders), the
+ * resource schedule's numbers are the ones the kernel uses, the io_stream decisions (native
+ * kernels, order-preserving Flatten packs, host-side relayout of channels-first inputs) show
+ * in the plan, and `--dump-plan`'s table and nn2hls.json carry it.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/backend-hls/index.js';
+import { planProject } from '../../src/backend-hls/project.js';
+import { topSource } from '../../src/backend-hls/top.js';
+import { defaultRuns } from '../../src/cli/compile.js';
+import { defaultConfig } from '../../src/ir/precision-config.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { caseGraph } from './cases.js';
+
+function setup(name: string, over: Partial<EmitOptions> = {}) {
+  const g = prepareFixed(caseGraph(name), defaultConfig()).graph;
+  const opts: EmitOptions = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), ...over };
+  return { g, opts, plan: planProject(g, opts) };
+}
+
+describe('LayerPlan', () => {
+  it('renders byte-identically twice from one plan, and equals a fresh plan', () => {
+    const { g, opts, plan } = setup('add_concat', { io: 'stream' });
+    const a = topSource(plan);
+    expect(topSource(plan)).toBe(a);
+    expect([...emitProject(g, opts, plan)]).toEqual([...emitProject(g, opts, plan)]);
+    expect([...emitProject(g, opts)]).toEqual([...emitProject(g, opts, plan)]);
+    // The clone names come from the plan, not from printing.
+    expect(a).toContain('x_cp0("x_cp0")');
+    expect(a).not.toContain('x_cp0_2');
+  });
+
+  it('records the resource schedule the kernel runs', () => {
+    const { plan } = setup('dense', { strategy: 'resource', reuse: 3 });
+    const fc = plan.plans.find((l) => l.op === 'Dense')!;
+    // 8x4 products, reuse 3 is invalid: the closest valid one is 4 (2 inputs x 4 outputs per step).
+    expect(fc).toMatchObject({ strategy: 'resource', reuse: 4, reuseRequested: 3, block: 8, multipliers: 8, tripCount: 4, stepII: 1, ii: 4, macs: 32 });
+    expect(fc.notes.join()).toMatch(/closest valid reuse 4/);
+    expect(fc.weights[0]).toMatchObject({ elements: 32, words: 4, wordElements: 8, storage: 'lutram' });
+    const latency = setup('dense').plan.plans.find((l) => l.op === 'Dense')!;
+    expect(latency).toMatchObject({ strategy: 'latency', reuse: 1, multipliers: 32, unrolled: 32, block: 0, chosenBy: 'default' });
+    expect(latency.weights[0]!.storage).toBe('registers');
+    expect(plan.pipelineTop).toBe(false);
+    expect(setup('dense').plan.pipelineTop).toBe(true);
+  });
+
+  it('plans io stream natively: line buffer, per-pixel Dense over an order-preserving Flatten, host relayout', () => {
+    const { plan } = setup('conv2d', { io: 'stream' });
+    // The NCHW input's relayout Transpose is done by the host: no layer for it.
+    // Of the two Transposes (input relayout, Flatten relayout) only the Flatten's stays.
+    expect(plan.plans.filter((l) => l.op === 'Transpose')).toHaveLength(1);
+    expect(plan.plans[0]!.op).toBe('Conv');
+    expect(plan.inputs[0]!.hostMap).not.toBeNull();
+    expect(plan.inputs[0]!.shape).toEqual([5, 5, 2]);
+    const conv = plan.plans.find((l) => l.op === 'Conv')!;
+    expect(conv.stream).toBe('native');
+    expect(conv.lineBuffer).toEqual({ rows: 3, width: 5, channels: 2, elements: 30, partitioned: true });
+    expect(conv.outDepth).toBe(5);
+    const dense = plan.plans.find((l) => l.op === 'Dense')!;
+    expect(dense).toMatchObject({ stream: 'native', kernel: 'nn2hls::dense_stream', bufferedElements: 12 });
+    // Flatten keeps its producer's pack width, so the Dense gathers 12/pack packs.
+    const flat = plan.plans.find((l) => l.op === 'Reshape')!;
+    expect(flat.outPack).toBeLessThan(12);
+    const edge = plan.edges.find((e) => e.to === dense.index)!;
+    expect(edge).toMatchObject({ kind: 'stream', elements: 12, pack: flat.outPack });
+  });
+
+  it('prints a table with one row per layer', () => {
+    const { plan } = setup('conv2d', { io: 'stream' });
+    const t = planTable(plan).split('\n');
+    expect(t[0]).toBe('top: DATAFLOW, io stream');
+    expect(t[1]).toMatch(/^layer\s+op\s+kernel\s+strategy\s+reuse\s+II/);
+    expect(t).toHaveLength(2 + plan.plans.length);
+    expect(t.find((r) => r.includes('conv2d_stream'))).toMatch(/3x5x2/);
+  });
+
+  it('records the plan in nn2hls.json', () => {
+    const { g, opts } = setup('dense', { strategy: 'resource', reuse: 2 });
+    const j = JSON.parse(emitProject(g, opts).get('nn2hls.json')!) as { layers: { plan: { reuse: number; block: number; chosen_by: string } }[]; edges: unknown[] };
+    expect(j.layers[0]!.plan).toMatchObject({ reuse: 2, block: 16, chosen_by: 'user' });
+    expect(j.edges.length).toBeGreaterThan(0);
+  });
+});
