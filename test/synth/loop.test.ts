@@ -247,3 +247,21 @@ describe('commands', () => {
     expect(io.err).toMatch(/none of the 7 projects has a synthesis report yet/);
   }, 60000);
 });
+
+describe('estimate --calibration hook', () => {
+  it('calibratedJson records the family, corrects with a file, and is the identity without one', async () => {
+    const { calibratedJson, formatCalibrated, addCalibrationOption } = await import('../../src/synth/estimate-hook.js');
+    const { Command } = await import('commander');
+    expect(addCalibrationOption(new Command()).options.map((o) => o.long)).toEqual(['--calibration']);
+    const plain = calibratedJson(EST, 'Zynq-7000', undefined);
+    expect([plain.family, plain.total.dsp, formatCalibrated(plain)]).toEqual(['Zynq-7000', 78, '']);
+    const f = join(tmp(), 'c.json');
+    const cal = fitCalibration(PAIRS);
+    writeFileSync(f, JSON.stringify(cal));
+    const j = calibratedJson(EST, 'Zynq-7000', f);
+    const e = cal.entries.find((x) => x.tool === 'vivado-2020.1' && x.family === '*')!;
+    expect(j.total.dsp).toBe(Math.round(78 * e.scale.dsp));
+    expect(formatCalibrated(j)).toMatch(/^calibrated \(vivado-2020.1 \/ \*, fitted on 16 designs\): latency 5 cycles, DSP \d+/);
+    expect(() => calibratedJson(EST, 'x', join(tmp(), 'missing.json'))).toThrow(/cannot read/);
+  });
+});
