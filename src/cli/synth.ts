@@ -84,7 +84,7 @@ function pickRow(c: Comparison, k: FitKey | 'ii'): CompareRow {
 function formatMany(ls: Loaded[]): string {
   const head = ['project', 'tool', ...QCOLS.map(([, n]) => `${n} est/rep`)];
   const rows = ls.map((l) => [
-    l.dir, l.reports.csynth?.tool ? toolId(l.reports.csynth.tool) : l.reports.synth ? 'synth only' : 'no report',
+    l.dir, l.reports.csynth ? (l.reports.csynth.tool ? toolId(l.reports.csynth.tool) : '?') : l.reports.synth ? 'synth only' : 'no report',
     ...QCOLS.map(([k]) => {
       const r = pickRow(l.comparison, k);
       return `${fmt(r.estimate)}/${fmt(r.csynth)}${r.csynth !== null && r.errorPct !== null ? ` ${fmtErr(r.errorPct)}` : ''}`;
@@ -152,7 +152,8 @@ export function register(program: Command, freshProgram: () => Command): void {
     .action((dirs: string[], o: { json?: string; calibration?: string }) => {
       const cal = o.calibration ? readCalibrationFile(o.calibration) : null;
       // `report SWEEP/*` also names the sweep's scripts and logs/: several arguments keep projects only.
-      const keep = dirs.length === 1 ? dirs : dirs.filter((d) => isProject(d));
+      // Natural order, so a sweep reads reuse1, reuse2, ..., reuse64 whatever the shell's glob order.
+      const keep = dirs.length === 1 ? dirs : dirs.filter((d) => isProject(d)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       if (!keep.length) throw new NnInputError(`none of ${dirs.join(', ')} is a project directory (with nn2hls.json or a synthesis report)`);
       const ls = keep.map((d) => load(d, cal));
       if (ls.length === 1) {

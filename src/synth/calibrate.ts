@@ -4,9 +4,9 @@
  * FF and BRAM_18K (the geometric median of reported/estimated — a median, so one wild LUT count
  * cannot move it, and each quantity is fitted on its own, so noisy LUTs never touch DSP or
  * latency) and an additive offset in cycles for latency (the median difference: the tools add
- * whole pipeline stages, they do not stretch them). A correction is kept only when it lowers the
- * median absolute error on the designs it was fitted on; otherwise the quantity stays as the
- * estimator computed it. A pooled entry per tool (family "*") serves families with too few points.
+ * whole pipeline stages, they do not stretch them). A correction is kept only when most designs
+ * of the group err in its direction (a sign test) and it lowers the median absolute error on the
+ * designs it was fitted on; otherwise the quantity stays as the estimator computed it. A pooled entry per tool (family "*") serves families with too few points.
  * The result is calibration.json; applyCalibration corrects an estimate (--json shape) with it.
  */
 import { readFileSync } from 'node:fs';
@@ -73,6 +73,17 @@ const IDENTITY = (tool: string, family: string, points: number): CalibrationEntr
 
 const round4 = (x: number) => Number(x.toPrecision(4));
 
+/**
+ * A sign test: a correction upwards (direction > 0) is made only when more than half of the
+ * designs were under-estimated, and downwards only when more than half were over-estimated.
+ * Designs the estimator already got right vote against any correction, so a group that is mostly
+ * exact stays exact even when the median of a few misses would say otherwise.
+ */
+function mostAgree(deltas: readonly number[], direction: number): boolean {
+  const agree = deltas.filter((d) => Math.sign(d) === Math.sign(direction)).length;
+  return direction !== 0 && agree * 2 > deltas.length;
+}
+
 function fitGroup(tool: string, family: string, ps: readonly Pair[]): CalibrationEntry {
   const scale: Record<RatioKey, number> = { dsp: 1, lut: 1, ff: 1, bram18k: 1 };
   for (const k of RATIO_KEYS) {
@@ -80,14 +91,14 @@ function fitGroup(tool: string, family: string, ps: readonly Pair[]): Calibratio
     if (logs.length < MIN_POINTS) continue;
     const f = round4(Math.exp(median(logs)));
     const trial = { ...IDENTITY(tool, family, ps.length), scale: { ...scale, [k]: f } };
-    if (medErr(ps, k, trial) < medErr(ps, k, null)) scale[k] = f;
+    if (mostAgree(logs, f - 1) && medErr(ps, k, trial) < medErr(ps, k, null)) scale[k] = f;
   }
   let latency_offset = 0;
   const diffs = ps.filter((p) => p.report.latency_cycles !== null).map((p) => p.report.latency_cycles! - p.estimate.latency_cycles);
   if (diffs.length >= MIN_POINTS) {
     const off = Math.round(median(diffs));
     const trial = { ...IDENTITY(tool, family, ps.length), latency_offset: off };
-    if (off !== 0 && medErr(ps, 'latency_cycles', trial) < medErr(ps, 'latency_cycles', null)) latency_offset = off;
+    if (off !== 0 && mostAgree(diffs, off) && medErr(ps, 'latency_cycles', trial) < medErr(ps, 'latency_cycles', null)) latency_offset = off;
   }
   return { tool, family, points: ps.length, scale, latency_offset };
 }
