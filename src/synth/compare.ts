@@ -2,8 +2,9 @@
  * Estimate beside report: reads the estimate of a project (`estimate.json`, the `nn2hls estimate
  * --json` shape) and lines its totals and layers up with what synthesis reported — csynth
  * latency/II/resources, post-synthesis utilisation, report_power, cosim latency — with the signed
- * error of the estimate per quantity. Layers are matched to csynth instances by their name
- * appearing in the instance or module name (the generated config structs carry the layer names).
+ * error of the estimate per quantity. Layers are matched to csynth instances by their config
+ * struct (`cfg_<id>`, ids from nn2hls.json), C id or name appearing in the instance or module name
+ * (HLS names template instances after their arguments, the config struct among them).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,18 +110,43 @@ function row(quantity: string, estimate: number | null, csynth: number | null, a
 
 const norm = (s: string) => `_${s.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_`;
 
+/** Name keys of a layer, most specific first: its config struct (cfg_<id>), its C id, its model name. */
+export function layerKeys(name: string, id?: string): string[] {
+  return [...(id ? [`cfg_${id}`, id] : []), name].map(norm).filter((k) => k.length >= 3);
+}
+
+const instKey = (i: InstanceRow) => norm(`${i.instance}_${i.module}`);
+
 /**
- * The report instance of a layer: the one whose instance or module name contains the layer name
- * as a token run. Several hits (fc1 in relu_fc1): the one naming the layer's kernel (op) first,
- * then the shortest name.
+ * Assigns csynth instances to layers: each instance goes to the layer with the longest key
+ * contained in its instance or module name (so `cfg_fc1` does not take the instance of
+ * `cfg_fc1_1`), and each layer keeps one of its instances — the one naming the layer's kernel
+ * (op), then the shortest name.
  */
+export function assignInstances(layers: readonly { name: string; op: string; id?: string }[], instances: readonly InstanceRow[]): (InstanceRow | null)[] {
+  const keys = layers.map((l) => layerKeys(l.name, l.id));
+  const owner = instances.map((i) => {
+    const k = instKey(i);
+    let best = -1;
+    let len = 0;
+    keys.forEach((ks, li) => {
+      for (const key of ks) if (k.includes(key) && key.length > len) [best, len] = [li, key.length];
+    });
+    return best;
+  });
+  return layers.map((l, li) => {
+    const mine = instances.filter((_, ii) => owner[ii] === li);
+    const kernel = l.op.toLowerCase();
+    const rank = (i: InstanceRow) => (kernel && `${i.instance}_${i.module}`.toLowerCase().includes(kernel) ? 0 : 1);
+    return mine.sort((a, b) => rank(a) - rank(b) || a.instance.length - b.instance.length)[0] ?? null;
+  });
+}
+
+/** The report instance of one layer among instances (see assignInstances). */
 export function matchInstance(layer: string, instances: readonly InstanceRow[], op = ''): InstanceRow | null {
-  const key = norm(layer);
-  if (key.length < 3) return null;
-  const kernel = op.toLowerCase();
-  const hits = instances.filter((i) => norm(`${i.instance}_${i.module}`).includes(key));
-  const rank = (i: InstanceRow) => (kernel && `${i.instance}_${i.module}`.toLowerCase().includes(kernel) ? 0 : 1);
-  return hits.sort((a, b) => rank(a) - rank(b) || a.instance.length - b.instance.length)[0] ?? null;
+  const keys = layerKeys(layer);
+  const hits = instances.filter((i) => keys.some((k) => instKey(i).includes(k)));
+  return assignInstances([{ name: layer, op }], hits)[0] ?? null;
 }
 
 export function compare(est: EstimateJson | null, rep: ProjectReports): Comparison {
@@ -150,8 +176,10 @@ export function compare(est: EstimateJson | null, rep: ProjectReports): Comparis
   const instances = c?.instances ?? [];
   const used = new Set<string>();
   const layers: LayerCompare[] = [];
-  for (const l of est?.layers ?? []) {
-    const i = matchInstance(l.name, instances.filter((x) => !used.has(x.instance)), l.op);
+  const estLayers = est?.layers ?? [];
+  const assigned = assignInstances(estLayers.map((l) => ({ name: l.name, op: l.op, ...(rep.layerIds[l.name] ? { id: rep.layerIds[l.name] } : {}) })), instances);
+  for (const [k, l] of estLayers.entries()) {
+    const i = assigned[k];
     if (!i) continue;
     used.add(i.instance);
     layers.push({

@@ -18,6 +18,8 @@ export interface ProjectReports {
   readonly dir: string;
   /** Top function name from nn2hls.json (or the report), when known. */
   readonly top: string | null;
+  /** Layer name → C identifier (its config struct is cfg_<id>), from nn2hls.json. */
+  readonly layerIds: Readonly<Record<string, string>>;
   readonly files: readonly string[];
   readonly csynth: CsynthReport | null;
   readonly synth: UtilizationReport | null;
@@ -56,14 +58,17 @@ function listFiles(dir: string, depth = 6): string[] {
   return out;
 }
 
-function projectTop(dir: string): string | null {
+function projectInfo(dir: string): { top: string | null; layerIds: Record<string, string> } {
   const p = join(dir, 'nn2hls.json');
-  if (!existsSync(p)) return null;
+  const none = { top: null, layerIds: {} };
+  if (!existsSync(p)) return none;
   try {
-    const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: unknown };
-    return typeof j.name === 'string' ? j.name : null;
+    const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: unknown; layers?: unknown };
+    const layerIds: Record<string, string> = {};
+    if (Array.isArray(j.layers)) for (const l of j.layers as { name?: unknown; id?: unknown }[]) if (typeof l.name === 'string' && typeof l.id === 'string') layerIds[l.name] = l.id;
+    return { top: typeof j.name === 'string' ? j.name : null, layerIds };
   } catch {
-    return null;
+    return none;
   }
 }
 
@@ -96,9 +101,9 @@ function hlsFailure(files: string[]): string | null {
 export function readProjectReports(dir: string): ProjectReports {
   const problems: string[] = [];
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    return { dir, top: null, files: [], csynth: null, synth: null, power: null, cosim: null, problems: [`${dir}: not a directory`] };
+    return { dir, top: null, layerIds: {}, files: [], csynth: null, synth: null, power: null, cosim: null, problems: [`${dir}: not a directory`] };
   }
-  const top = projectTop(dir);
+  const { top, layerIds } = projectInfo(dir);
   const files = listFiles(dir);
   const used: string[] = [];
   const read = (f: string) => {
@@ -141,5 +146,5 @@ export function readProjectReports(dir: string): ProjectReports {
     problems.push(`${dir}: no synthesis report found (looked for *_csynth.rpt, csynth.xml, vivado_synth.rpt, hls4ml report .json); run \`vitis_hls -f build_prj.tcl\` (or vivado_hls) in the project first`);
   }
   for (const r of [csynth, synth, power, cosim]) if (r) problems.push(...r.problems);
-  return { dir, top: top ?? csynth?.top ?? null, files: used, csynth, synth, power, cosim, problems };
+  return { dir, top: top ?? csynth?.top ?? null, layerIds, files: used, csynth, synth, power, cosim, problems };
 }

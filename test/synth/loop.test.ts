@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { applyCalibration, errorTable, fitCalibration, leaveOneOut, type Pair, parseCalibration } from '../../src/synth/calibrate.js';
-import { compare, type EstimateJson, matchInstance, readEstimate } from '../../src/synth/compare.js';
+import { assignInstances, compare, type EstimateJson, matchInstance, readEstimate } from '../../src/synth/compare.js';
 import { readProjectReports } from '../../src/synth/project.js';
 import { gridPoints, parseGrid, sweepFiles } from '../../src/synth/sweep.js';
 import { captureCli } from '../helpers/cli.js';
@@ -63,6 +63,20 @@ describe('comparison pieces', () => {
     expect(matchInstance('fc1', xs, 'Dense')?.instance).toBe('grp_dense_fc1_cfg_fu_120');
     expect(matchInstance('fc1', xs, 'Relu')?.instance).toBe('grp_relu_fc1_relu_fu_3');
     expect(matchInstance('fc3', xs)).toBeNull();
+  });
+  it('assignInstances: the longest key wins (cfg_X does not take cfg_X_1), whatever the name lengths', () => {
+    const inst = (instance: string, module: string) => ({ instance, module, latencyMin: null, latencyMax: null, iiMin: null, iiMax: null, dsp: null, lut: null, ff: null, bram18k: null, uram: null });
+    const xs = [
+      inst('grp_dense_latency_ap_fixed_16_6_cfg_core_Dense_1_s_fu_40', 'dense_latency_ap_fixed_16_6_cfg_core_Dense_1_s'),
+      inst('grp_dense_latency_ap_fixed_16_6_ap_fixed_31_11_cfg_core_Dense_s_fu_20', 'dense_latency_ap_fixed_16_6_ap_fixed_31_11_cfg_core_Dense_s'),
+      inst('call_ret_relu_ap_fixed_cfg_Relu1_s_fu_90', 'relu_ap_fixed_cfg_Relu1_s'),
+      inst('call_ret_relu_ap_fixed_cfg_Relu_s_fu_70', 'relu_ap_fixed_cfg_Relu_s'),
+    ];
+    const layers = [
+      { name: '_class__core_Dense__', op: 'Dense', id: 'core_Dense' }, { name: 'Relu', op: 'Relu', id: 'Relu' },
+      { name: '_class__core_Dense__1', op: 'Dense', id: 'core_Dense_1' }, { name: 'Relu1', op: 'Relu', id: 'Relu1' }, { name: 'Softmax', op: 'Softmax', id: 'Softmax' },
+    ];
+    expect(assignInstances(layers, xs).map((i) => i?.instance.slice(-5) ?? null)).toEqual(['_fu_20', '_fu_70', '_fu_40', '_fu_90', null].map((s) => s?.slice(-5) ?? null));
   });
   it('readEstimate: missing, broken and foreign files are sentences', () => {
     const d = tmp();
