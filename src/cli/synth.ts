@@ -76,9 +76,10 @@ function formatOne(l: Loaded): string {
 
 const QCOLS: [FitKey | 'ii', string][] = [['latency_cycles', 'latency'], ['ii', 'II'], ['dsp', 'DSP'], ['lut', 'LUT'], ['ff', 'FF'], ['bram18k', 'BRAM_18K']];
 
+const LABEL: Record<FitKey | 'ii', string> = { latency_cycles: 'latency (cycles)', ii: 'II (cycles)', dsp: 'DSP', lut: 'LUT', ff: 'FF', bram18k: 'BRAM_18K' };
+
 function pickRow(c: Comparison, k: FitKey | 'ii'): CompareRow {
-  const i = ({ latency_cycles: 0, ii: 1, dsp: 2, lut: 3, ff: 4, bram18k: 5 } as const)[k];
-  return c.rows[i]!;
+  return c.rows.find((r) => r.quantity === LABEL[k])!;
 }
 
 function formatMany(ls: Loaded[]): string {
