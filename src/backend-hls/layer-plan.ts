@@ -134,6 +134,11 @@ export interface LayerPlan {
   /** Pack width (elements per FIFO write) of the layer's output stream; its size in io_parallel. */
   readonly outPack: number;
   readonly weights: readonly WeightPlan[];
+  /**
+   * io_parallel: the layer reads and writes its arrays one pixel per step, so arrays beyond the
+   * partition limit may be partitioned cyclically by channel (EdgePlan/TopStep `cyclic`).
+   */
+  readonly pixelWise: boolean;
   readonly pipeline: PipelineInputs;
   readonly inShapes: readonly (readonly number[])[];
   readonly outShape: readonly number[];

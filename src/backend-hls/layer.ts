@@ -95,6 +95,8 @@ export interface LayerFacts {
   readonly streamUnrolled?: number;
   /** Packs written back to back by the native kernel (sizes its output FIFO). */
   readonly streamBurst?: number;
+  /** io_parallel: arrays are read and written a pixel per step (see LayerPlan.pixelWise). */
+  readonly pixelWise?: boolean;
 }
 
 /** Facts of a layer without multiplications or tables. */
@@ -112,6 +114,12 @@ export interface LowerContext {
   readonly io: 'parallel' | 'stream';
   /** Pack width of a value's io_stream FIFO (its last dim unless the plan chose otherwise). */
   packOf(value: string): number;
+  /**
+   * io_parallel: 0 when the value's array is partitioned completely, else the cyclic partition
+   * factor (its channel count) chosen for arrays beyond the partition limit.
+   */
+  partitionOf(value: string): number;
+  readonly unrollLimit: number;
 }
 
 export function where(node: Node): string {
@@ -201,6 +209,9 @@ export function constArray(ctx: LowerContext, out: ConstArray[], value: string, 
 }
 
 function romArray(id: string, type: FixedType, raws: readonly bigint[], doc: string): ConstArray {
+  if (type.width > 64) {
+    throw new NnInputError(`${doc}: type ${renderType(type)} is wider than the 64-bit ROM words the HLS backend stores constants in; give this constant a type of at most 64 bits in the precision config`);
+  }
   return { id, ctype: romWord(type), items: raws.map(rawLiteral), doc, storage: { encoding: 'raw-bits', value: type }, bits: type.width };
 }
 

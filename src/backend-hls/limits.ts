@@ -32,7 +32,9 @@ export function checkLimits(p: Plan): string[] {
     if (io === 'parallel') {
       for (const s of [...l.inShapes, l.outShape]) {
         const n = s.reduce((a, d) => a * d, 1);
-        if (n > P) mine.push(`layer '${l.name}' (${l.op}): a tensor of ${n} elements is partitioned completely in io parallel (limit ${P}); use --io stream`);
+        // Arrays beyond the limit are partitioned by channel (plan.ts cyclicArrays) when their
+        // readers take a pixel at a time; the others cannot be.
+        if (n > P && !l.pixelWise) mine.push(`layer '${l.name}' (${l.op}): a tensor of ${n} elements is partitioned completely in io parallel (limit ${P}); use --io stream`);
       }
     }
     if (!mine.length) continue;

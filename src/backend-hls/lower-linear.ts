@@ -134,6 +134,9 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
   if (resource && (!Number.isInteger(kb) || !Number.isInteger(mb))) throw new Error(`internal: invalid reuse ${reuse} for ${nIn}x${cout}`);
   const block = resource ? kb * mb : perPixel;
   const pixels = G.rows * G.outH * G.outW;
+  // An input partitioned by channel only (beyond the partition limit) gives each bank k_h*k_w
+  // reads per pixel; two ports per bank.
+  const ii = ctx.partitionOf(node.inputs[0]!) ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
   const c = geoMembers(
     new Cfg(cfg)
       .type('in_t', x.fixed!)
@@ -150,6 +153,7 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
     .u('reuse', reuse)
     .u('mult_limit', Math.ceil(perPixel / reuse))
+    .u('ii', ii)
     .u('lb_rows', Math.min(lbRows, G.inH))
     .u('n_in', nIn)
     .u('n_out', cout)
@@ -169,7 +173,7 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     facts: {
       kernel: 'nn2hls::conv2d', streamKernel: 'nn2hls::conv2d_stream',
       macs: pixels * perPixel, multipliers: resource ? block : Math.ceil(perPixel / reuse),
-      tripCount: resource ? pixels * reuse : pixels, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      tripCount: resource ? pixels * reuse : pixels, stepII: resource ? 1 : ii, block: resource ? block : 0, pixelWise: true,
       reduction: nIn, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
       wordElements: { [wId]: block, [bId]: cout },
       lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true },
@@ -214,6 +218,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     }
   }
   const lbr = Math.min((G.kH - 1) * G.dH + 1, G.inH);
+  const poolII = ctx.partitionOf(node.inputs[0]!) ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
   const consts: ConstArray[] = [];
   const spec = node.prec?.tables?.['recip'];
   let recipId = DUMMY_ARRAY;
@@ -234,6 +239,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     .b('is_max', isMax)
     .b('include_pad', includePad)
     .u('reuse', reuse)
+    .u('ii', poolII)
     .u('lb_rows', lbr);
   const global = node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool';
   const streamKernel = global ? 'nn2hls::global_pool_stream' : 'nn2hls::pool2d_stream';
@@ -246,9 +252,9 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     partitioned: [],
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::pool2d', {
-      streamKernel, streamBurst: global ? 1 : G.outW,
+      streamKernel, streamBurst: global ? 1 : G.outW, ...(global ? { streamUnrolled: G.c } : {}),
       ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true } }),
-      tripCount: G.rows * G.outH * G.outW, stepII: reuse, reduction: G.kH * G.kW,
+      tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW, pixelWise: true,
       multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
     }),
   };

@@ -19,6 +19,10 @@ import {
 } from './layer.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
   return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
@@ -128,16 +132,26 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       extra.push((c) => c.nested(tableStruct('tab', spec)));
     }
   }
-  c.i('kind', `nn2hls::${kind}`).type('p_t', pT).type('q_t', qT).u('n', n).u('c', C).u('reuse', reuse);
+  // io_parallel tensors beyond the unroll or partition limit go one pixel per cycle.
+  const perPixel = ctx.io === 'parallel' && (n > ctx.unrollLimit || ctx.partitionOf(node.inputs[0]!) > 0 || ctx.partitionOf(node.outputs[0]!) > 0) && x.shape.at(-1) === C;
+  c.i('kind', `nn2hls::${kind}`).type('p_t', pT).type('q_t', qT).u('n', n).u('c', C).u('reuse', reuse).b('per_pixel', perPixel);
   for (const e of extra) e(c);
-  const reshape = node.op === 'Reshape' && x.shape[x.shape.length - 1] !== C;
+  // Reshape keeps the element order: in io_stream only the pack width changes (repack_stream).
+  const reshape = node.op === 'Reshape';
+  const pi = ctx.packOf(node.inputs[0]!);
+  const po = ctx.packOf(node.outputs[0]!);
+  const lcm = (pi * po) / gcd(pi, po);
+  const stream = reshape
+    ? (ins: readonly string[], out: string) => `nn2hls::repack_stream<${renderType(xT)}, ${renderType(yT)}, ${pi}, ${po}, ${n}, ${lcm}>(${ins[0]}, ${out});`
+    : (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::unary<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
-    ...(reshape ? {} : { stream: (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});` }),
-    burst: 1, unrolled: n, partitioned: [], strategy, reuse, looped: false,
+    stream,
+    burst: 1, unrolled: perPixel ? C : n, partitioned: [], strategy, reuse, looped: perPixel,
     facts: plainFacts('nn2hls::unary', {
-      ...(reshape ? {} : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
+      ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
+      ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
       tableLookups: kind === 'U_TABLE' ? 1 : 0,
       multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
     }),
@@ -156,6 +170,11 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
   const ca = operand(0);
   const cb = operand(1);
   const dyn = [ca === null ? node.inputs[0]! : '', cb === null ? node.inputs[1]! : ''].filter((s) => s);
+  const sameShape = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
+  const nY = numel(Y.shape);
+  const cY = Y.shape.length ? Y.shape[Y.shape.length - 1]! : 1;
+  const pixels = ctx.io === 'parallel' && ca === null && cb === null && sameShape(A.shape) && sameShape(B.shape) &&
+    (nY > ctx.unrollLimit || [node.inputs[0]!, node.inputs[1]!, node.outputs[0]!].some((v) => ctx.partitionOf(v) > 0));
   const c = new Cfg(cfg)
     .i('op', `nn2hls::B_${node.op.toUpperCase()}`)
     .type('a_t', A.fixed!)
@@ -163,8 +182,13 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
     .type('out_t', Y.fixed!)
     .u('n', numel(Y.shape))
     .u('reuse', reuse)
+    .u('c', ctx.io === 'parallel' ? cY : ctx.packOf(node.outputs[0]!))
+    .b('per_pixel', pixels)
     .nested(bcastStruct('ab', node, A.shape, Y.shape))
     .nested(bcastStruct('bb', node, B.shape, Y.shape));
+  // Per pixel in io_stream when both operands are run-time values of the output's shape.
+  const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
+  const perPixel = dyn.length === 2 && same(A.shape) && same(B.shape) && ctx.packOf(dyn[0]!) === ctx.packOf(node.outputs[0]!) && ctx.packOf(dyn[1]!) === ctx.packOf(node.outputs[0]!);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => {
@@ -173,8 +197,9 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
       const b = cb ?? ins[k++]!;
       return `nn2hls::binary<${cfg}>(${a}, ${b}, ${out});`;
     },
-    burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts('nn2hls::binary', { multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
+    ...(perPixel ? { stream: (ins: readonly string[], out: string) => `nn2hls::binary_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out});` } : {}),
+    burst: 1, unrolled: pixels ? cY : nY, partitioned: [], strategy, reuse, looped: pixels,
+    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -268,10 +293,19 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
   let k = 0;
   const body = parts.map((pc, i) => `  nn2hls::concat_part<${pc}>(${src[i] ?? `x${k++}`}, y);`);
   cfgs.push(`inline void ${fn}(${[...params, `${renderType(Y.fixed!)} y[${numel(Y.shape)}]`].join(', ')}) {\n  NN2HLS_PRAGMA(HLS INLINE off)\n${body.join('\n')}\n}`);
+  // Channel Concat of two run-time values in io_stream: per pixel.
+  const pix = numel(Y.shape) / Y.shape[Y.shape.length - 1]!;
+  const chans = dyn.map((v) => valueOf(g, v).shape.at(-1)!);
+  const perPixel = dyn.length === 2 && node.inputs.length === 2 && ax === Y.shape.length - 1 &&
+    dyn.every((v, k) => ctx.packOf(v) === chans[k]) && ctx.packOf(node.outputs[0]!) === Y.shape.at(-1);
+  const t = (v: string) => renderType(valueOf(g, v).fixed!);
   return {
     node, id, cfg: parts[0]!, cfgText: cfgs.join('\n\n'), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => `${fn}(${[...ins, out].join(', ')});`,
+    ...(perPixel
+      ? { stream: (ins: readonly string[], out: string) => `nn2hls::concat2_stream<${t(dyn[0]!)}, ${t(dyn[1]!)}, ${renderType(Y.fixed!)}, ${chans[0]}, ${chans[1]}, ${pix}>(${ins[0]}, ${ins[1]}, ${out});` }
+      : {}),
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts(fn),
+    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)! } : {}),
   };
 }

@@ -52,7 +52,8 @@ export interface Port {
 /** One statement of the top function. */
 export type TopStep =
   | { readonly kind: 'comment'; readonly text: string }
-  | { readonly kind: 'array'; readonly id: string; readonly ctype: string; readonly size: number }
+  /** A local array; partitioned completely, or cyclically by `cyclic` banks (its channels) when beyond the partition limit. */
+  | { readonly kind: 'array'; readonly id: string; readonly ctype: string; readonly size: number; readonly cyclic: number }
   | { readonly kind: 'stream'; readonly id: string; readonly ctype: string; readonly pack: number; readonly depth: number }
   | { readonly kind: 'call'; readonly text: string }
   | { readonly kind: 'trace'; readonly layer: string; readonly id: string; readonly size: number };
@@ -156,6 +157,24 @@ export function weightStorage(elements: number, bits: number, wordElements: numb
 
 interface Facts {
   readonly decisions: ReadonlyMap<string, TileDecision>;
+  readonly cyclic: ReadonlyMap<string, number>;
+}
+
+/**
+ * io_parallel arrays beyond the partition limit are partitioned cyclically by channel (one
+ * bank per channel) instead of completely; the layers reading them take one pixel per cycle
+ * (or per ceil(window/2) cycles: two ports per bank).
+ */
+export function cyclicArrays(g: Graph, opts: EmitOptions): Map<string, number> {
+  const out = new Map<string, number>();
+  if (opts.io !== 'parallel') return out;
+  for (const [name, v] of g.values) {
+    if (isConst(v) || !v.fixed) continue;
+    const n = numel(v.shape);
+    const c = v.shape.length ? v.shape[v.shape.length - 1]! : 1;
+    if (n > opts.partitionLimit && c <= opts.partitionLimit) out.set(name, c);
+  }
+  return out;
 }
 
 export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: { inputs: Port[]; outputs: Port[] }, layers: Layer[], packs: ReadonlyMap<string, number>, f: Facts): Plan {
@@ -203,12 +222,14 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   const edges: EdgePlan[] = [];
   const readName = new Map<string, string>();
   const key = (v: string, reader: number) => `${v}#${reader}`;
-  const declArray = (ctype: string, id: string, size: number) => top.push({ kind: 'array', id, ctype, size });
+  let arrayValue = '';
+  const declArray = (ctype: string, id: string, size: number) => top.push({ kind: 'array', id, ctype, size, cyclic: f.cyclic.get(arrayValue) ?? 0 });
   const declStream = (ctype: string, pack: number, id: string, depth: number) => top.push({ kind: 'stream', id, ctype, pack, depth });
   const edgeDepth = new Map<string, number>();
 
   /** After `v` exists under `src`, gives every reader its name (copies where one reader per object is required). */
   const distribute = (v: string, src: string, depth: number) => {
+    arrayValue = v;
     const rs = readers.get(v) ?? [];
     const ctype = ctypeOf(v);
     const n = sizeOf(v);
@@ -279,6 +300,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       });
     });
     top.push({ kind: 'comment', text: `${l.id}: ${l.node.op}` });
+    arrayValue = v;
     const depth = outDepth[i]!;
     if (!stream) {
       if (!direct) declArray(ctype, outName, n);
@@ -332,7 +354,9 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     if (nat && fx.streamUnrolled !== undefined) unrolled = fx.streamUnrolled;
     const bufferedElements = !stream ? 0 : nat ? (fx.streamBuffer ?? 0) : (buffered.get(i) ?? 0);
     if (stream && nat && fx.streamBuffer) partitioned.push({ what: `row buffer of ${l.id}`, elements: fx.streamBuffer });
-    const ii = fx.tripCount * fx.stepII;
+    // A native stream kernel also takes a cycle per pack it reads or writes.
+    const packsIn = nat ? Math.max(0, ...l.dyn.map((v) => sizeOf(v) / packOf(v))) : 0;
+    const ii = Math.max(fx.tripCount * fx.stepII, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
     return {
       index: i,
       id: l.id,
@@ -358,6 +382,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),
       weights,
+      pixelWise: fx.pixelWise ?? false,
       pipeline: { reduction: fx.reduction, tableLookups: fx.tableLookups, multBits: fx.multBits, accumBits: fx.accumBits },
       inShapes: l.dyn.map((v) => valueOf(g, v).shape),
       outShape: valueOf(g, l.out).shape,

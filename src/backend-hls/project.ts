@@ -13,12 +13,12 @@ import { checkLimits } from './limits.js';
 import { lowerGraph } from './lower.js';
 import { NameTable } from './names.js';
 import { checkProjectName, DEFAULTS, type EmitOptions } from './options.js';
-import { choosePacks, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
+import { choosePacks, cyclicArrays, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 import { tileGraph } from '../passes/tile.js';
 import { planJson } from './plan-table.js';
 import { buildTcl, makefile, readme } from './scripts.js';
-import { testbenchCpp, testbenchData } from './testbench.js';
+import { TB_MAX_ELEMENTS, testbenchCpp, testbenchData } from './testbench.js';
 import { topHeader, topSource } from './top.js';
 
 export const BACKEND_VERSION = 1;
@@ -41,6 +41,7 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
   const skip = new Set(relayout.values());
   const packs = choosePacks(g, skip);
   const ports = makePorts(g, names, relayout, (n) => movementIndexMap(g, n));
+  const cyclic = cyclicArrays(g, opts);
   const ctx: LowerContext = {
     g,
     names,
@@ -49,14 +50,16 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
     strategyOf: (n) => decisions.get(n.name)!.strategy as Strategy,
     reuseOf: (n) => decisions.get(n.name)!.reuse,
     packOf: (v) => packs.get(v) ?? 1,
+    partitionOf: (v) => cyclic.get(v) ?? 0,
+    unrollLimit: opts.unrollLimit,
   };
   const layers = lowerGraph(g, ctx, skip);
-  const plan = makePlan(g, opts, names, ports, layers, packs, { decisions });
+  const plan = makePlan(g, opts, names, ports, layers, packs, { decisions, cyclic });
   const limitWarnings = checkLimits(plan);
   return { ...plan, warnings: [...plan.warnings, ...limitWarnings] };
 }
 
-function summaryJson(p: Plan, samples: number): string {
+function summaryJson(p: Plan, samples: number, offered: number): string {
   const t = (v: string) => {
     const f = valueOf(p.g, v).fixed;
     return f ? renderType(f) : null;
@@ -95,7 +98,7 @@ function summaryJson(p: Plan, samples: number): string {
       plan: planJson(p.plans[i]!),
     })),
     edges: p.edges,
-    testbench: { samples },
+    testbench: { samples, ...(offered > samples ? { capped_from: offered, cap_elements: TB_MAX_ELEMENTS } : {}) },
     weight_storage: p.layers.flatMap((l) =>
       l.consts.map((c) => ({
         array: c.id,
@@ -116,7 +119,7 @@ export function emitProject(g: Graph, opts: EmitOptions, plan?: Plan): Map<strin
   const files = new Map<string, string>();
   const tb = testbenchData(p, opts.runs);
   files.set('README.md', readme(p, tb.samples));
-  files.set('nn2hls.json', summaryJson(p, tb.samples));
+  files.set('nn2hls.json', summaryJson(p, tb.samples, tb.offered));
   files.set('build_prj.tcl', buildTcl(p));
   files.set('Makefile', makefile(p));
   files.set(`firmware/${n}.h`, topHeader(p));

@@ -40,7 +40,7 @@ function step(t: TopStep): string[] {
     case 'comment':
       return ['', `  // ${t.text}`];
     case 'array':
-      return [`  ${t.ctype} ${t.id}[${t.size}];`, `  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${t.id} complete dim=0)`];
+      return [`  ${t.ctype} ${t.id}[${t.size}];`, `  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${t.id} ${t.cyclic ? `cyclic factor=${t.cyclic} dim=1` : 'complete dim=0'})`];
     case 'stream':
       return [`  hls::stream<nn2hls::pack<${t.ctype}, ${t.pack}> > ${t.id}("${t.id}");`, `  NN2HLS_PRAGMA(HLS STREAM variable=${t.id} depth=${t.depth})`];
     case 'call':

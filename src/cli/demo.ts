@@ -13,7 +13,7 @@ import { defaultConfig, type PrecisionConfig } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { simulate } from '../sim/compare.js';
-import { DEFAULTS } from '../backend-hls/index.js';
+import { DEFAULTS, planChanges, planTable } from '../backend-hls/index.js';
 import { compileProject } from './compile.js';
 import { runFloat } from '../sim/float/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
@@ -67,7 +67,7 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
   const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
   const out = join('build', name);
   const t0 = performance.now();
-  const { files } = compileProject(
+  const { files, plan } = compileProject(
     {
       model: join(root, `${name}.onnx`),
       out,
@@ -82,6 +82,9 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
     `HLS project: ${out}/ (${files.size} files, io parallel, part ${DEFAULTS.part}, ${DEFAULTS.clockNs} ns clock) in ${ms.toFixed(0)} ms\n` +
       `  synthesize: cd ${out} && vitis_hls -f build_prj.tcl   (Vivado HLS: vivado_hls -f build_prj.tcl)\n`,
   );
+  // What the compiler chose per layer (the LayerPlan), and the layers it folded itself.
+  const lines = [...planChanges(plan), ...planTable(plan).split('\n')];
+  process.stdout.write(`${lines.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
 /** What fixed point costs this model: the default ap_fixed<16,6> and post-training auto types. */

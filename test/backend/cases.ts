@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from '../../src/ir/graph.js';
 import { parseGraph } from '../../src/ir/parse.js';
+import { cnnCaseGraph } from './cnn-cases.js';
 import { parseConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 
 export const CASES_DIR = join(__dirname, 'golden', 'cases');
@@ -48,7 +49,7 @@ export function backendCase(name: string): BackendCase {
   return { name, graph: parseGraph(text, file), config, io };
 }
 
-/** The case's float graph (as written in its .ir file). */
+/** The case's float graph: its .ir file, or one of the real-size CNN shapes (cnn-cases.ts). */
 export function caseGraph(name: string): Graph {
-  return backendCase(name).graph;
+  return cnnCaseGraph(name) ?? backendCase(name).graph;
 }

@@ -36,9 +36,10 @@ const MODELS = [
 ].sort();
 
 const root = HAVE ? mkdtempSync(join(tmpdir(), 'nn2hls-csim-')) : '';
+// Removing a hundred built projects can take longer than the default 10 s on a busy machine.
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** ap_fixed<16,6> everywhere, or post-training 8-bit types calibrated on 256 samples. */
 function precisionFor(model: string, kind: 'default' | 'auto8'): PrecisionConfig {

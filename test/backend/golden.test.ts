@@ -76,7 +76,7 @@ describe('HLS emitter golden files', () => {
   });
 
   it('holds no golden directory without a case', () => {
-    const expected = new Set(['cases', PROJECT_DIR, ...VARIANTS.map(([n, io]) => `${n}_${io}`)]);
+    const expected = new Set(['cases', 'plans', PROJECT_DIR, ...VARIANTS.map(([n, io]) => `${n}_${io}`)]);
     const stale = readdirSync(GOLDEN).filter((d) => !expected.has(d));
     if (UPDATE) for (const d of stale) rmSync(join(GOLDEN, d), { recursive: true, force: true });
     else expect(stale, 'golden directories of removed cases; run with UPDATE_GOLDEN=1').toEqual([]);

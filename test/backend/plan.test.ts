@@ -5,6 +5,9 @@
  * kernels, order-preserving Flatten packs, host-side relayout of channels-first inputs) show
  * in the plan, and `--dump-plan`'s table and nn2hls.json carry it.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/backend-hls/index.js';
 import { planProject } from '../../src/backend-hls/project.js';
@@ -82,4 +85,61 @@ describe('LayerPlan', () => {
     expect(j.layers[0]!.plan).toMatchObject({ reuse: 2, block: 16, chosen_by: 'user' });
     expect(j.edges.length).toBeGreaterThan(0);
   });
+});
+
+describe('plans of the bundled CNN shapes', () => {
+  const CNN = ['lenet', 'cifar', 'dwsep', 'pool_residual', 'conv2d', 'depthwise1d', 'pool'];
+  for (const name of CNN) {
+    for (const io of ['parallel', 'stream'] as const) {
+      it(`${name} (io ${io}) compiles with no flags; in io stream no layer buffers more than 4096 elements`, () => {
+        const { plan } = setup(name, { io });
+        for (const l of plan.plans) {
+          expect(l.unrolled, l.name).toBeLessThanOrEqual(4096);
+          for (const p of l.partitioned) expect(p.elements, `${l.name} ${p.what}`).toBeLessThanOrEqual(4096);
+          if (io === 'stream') {
+            expect(l.bufferedElements, l.name).toBeLessThanOrEqual(4096);
+            expect(l.stream).not.toBeNull();
+          }
+          if (l.strategy === 'resource') expect(l.block * l.reuse, l.name).toBe(l.macs / (l.tripCount / l.reuse));
+        }
+      });
+    }
+  }
+
+  it('streams LeNet natively except the Flatten relayout (400 elements)', () => {
+    const { plan } = setup('lenet', { io: 'stream' });
+    const buffered = plan.plans.filter((l) => l.stream === 'buffered');
+    expect(buffered.map((l) => [l.op, l.bufferedElements])).toEqual([['Transpose', 400]]);
+    const dense = plan.plans.filter((l) => l.op === 'Dense');
+    expect(dense.map((l) => [l.strategy, l.reuse, l.chosenBy])).toEqual([['resource', 16, 'tiling'], ['resource', 3, 'tiling'], ['latency', 1, 'default']]);
+    const pool = plan.plans.find((l) => l.op === 'MaxPool')!;
+    expect(pool).toMatchObject({ kernel: 'nn2hls::pool2d_stream', lineBuffer: { rows: 2, width: 28, channels: 6, elements: 336 } });
+  });
+
+  it('partitions io parallel arrays beyond the limit by channel, read a pixel per step', () => {
+    const { plan } = setup('lenet', { io: 'parallel' });
+    const conv = plan.plans.find((l) => l.op === 'Conv')!;
+    expect(conv.outShape).toEqual([28, 28, 6]);
+    expect(plan.top).toContainEqual(expect.objectContaining({ kind: 'array', size: 4704, cyclic: 6 }));
+    const relu = plan.plans.find((l) => l.op === 'Relu')!;
+    expect(relu).toMatchObject({ pixelWise: true, unrolled: 6, tripCount: 784 });
+    expect(plan.plans.find((l) => l.op === 'MaxPool')).toMatchObject({ stepII: 2, ii: 392 });
+  });
+});
+
+describe('plan golden tables', () => {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'plans');
+  for (const name of ['lenet', 'cifar', 'dwsep', 'pool_residual', 'conv2d', 'add_concat']) {
+    for (const io of ['parallel', 'stream'] as const) {
+      it(`${name} (io ${io})`, () => {
+        const text = `${planTable(setup(name, { io }).plan)}\n`;
+        const file = join(dir, `${name}_${io}.txt`);
+        if (process.env['UPDATE_GOLDEN'] === '1') {
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(file, text);
+        }
+        expect(text).toBe(readFileSync(file, 'utf8'));
+      });
+    }
+  }
 });

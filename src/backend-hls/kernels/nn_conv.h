@@ -12,6 +12,7 @@
 // strategy resource (group 1), the Dense reuse loop of nn_dense.h over the pixel's window.
 // CFG members: in_t, out_t, weight_t, bias_t, accum_t, rows (leading dims), in_h, in_w, cin,
 // out_h, out_w, cout, k_h, k_w, s_h, s_w, d_h, d_w, p_top, p_left, group, reuse, mult_limit,
+// ii (io_parallel pixel II: reuse, or more when the input is partitioned by channel only),
 // lb_rows (stream only), strategy, n_in (= k_h*k_w*cin), n_out (= cout), kb, mb, mr, block,
 // has_bias (resource).
 #ifndef NN2HLS_CONV_H_
@@ -103,7 +104,7 @@ void conv2d_latency(const typename CFG::in_t x[CFG::rows * CFG::in_h * CFG::in_w
                     const BW b[CFG::cout]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
     for (unsigned p = 0; p < CFG::out_h * CFG::out_w; p++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::ii)
 NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
       conv_pixel<CFG, CFG::in_h>(&x[r * CFG::in_h * CFG::in_w * CFG::cin], p / CFG::out_w, p % CFG::out_w,
                                  &y[(r * CFG::out_h * CFG::out_w + p) * CFG::cout], w, b);

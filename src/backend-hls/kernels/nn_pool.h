@@ -5,7 +5,7 @@
 // exactly in accum_t, multiplies by rom<typename CFG::recip_t>(recip[count]) (count = in-input taps, or taps inside the
 // padded input when count_include_pad) with an exact product, and assigns into out_t.
 // CFG members: in_t, out_t, accum_t, recip_t, rows, in_h, in_w, c, out_h, out_w, k_h, k_w,
-// s_h, s_w, d_h, d_w, p_top, p_left, p_bottom, p_right, is_max, include_pad, reuse, lb_rows.
+// s_h, s_w, d_h, d_w, p_top, p_left, p_bottom, p_right, is_max, include_pad, reuse, ii (io_parallel pixel II), lb_rows.
 // Schedules: pool2d (arrays, one output pixel per pipelined step), pool2d_stream (line buffer)
 // and global_pool_stream (running max/sum; global pools are one window over in_w = all pixels).
 #ifndef NN2HLS_POOL_H_
@@ -58,7 +58,7 @@ void pool2d(const typename CFG::in_t x[CFG::rows * CFG::in_h * CFG::in_w * CFG::
             const RW recip[CFG::k_h * CFG::k_w + 1]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
     for (unsigned p = 0; p < CFG::out_h * CFG::out_w; p++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::ii)
       pool_pixel<CFG, CFG::in_h>(&x[r * CFG::in_h * CFG::in_w * CFG::c], (int)(p / CFG::out_w), (int)(p % CFG::out_w),
                                  &y[(r * CFG::out_h * CFG::out_w + p) * CFG::c], recip);
     }

@@ -3,8 +3,9 @@
 // is used. `nn2hls csim` may build against the ap_types headers alone, which have no
 // hls_stream.h; it then defines NN2HLS_OWN_STREAM and this file supplies a minimal FIFO with
 // the same read/write/empty/size interface, for C simulation only.
-// Helpers: stream_to_array / array_to_stream (layers computed on a whole buffered tensor) and
-// clone2 (a value read by two layers: a stream has exactly one reader).
+// Helpers: stream_to_array / array_to_stream (layers computed on a whole buffered tensor),
+// clone2 (a value read by two layers: a stream has exactly one reader), repack_stream
+// (Reshape/Flatten: same order, another pack width) and concat2_stream (channel Concat).
 #ifndef NN2HLS_STREAM_H_
 #define NN2HLS_STREAM_H_
 
@@ -82,6 +83,54 @@ NN2HLS_PRAGMA(HLS PIPELINE II=1)
     const pack<T, C> v = in.read();
     a.write(v);
     b.write(v);
+  }
+}
+
+// Reshape/Flatten in io_stream: the element order is unchanged, only the pack width changes
+// from PI to PO; L = lcm(PI, PO) elements are held at a time.
+template <class TI, class TO, unsigned PI, unsigned PO, unsigned N, unsigned L>
+void repack_stream(hls::stream<pack<TI, PI> >& in, hls::stream<pack<TO, PO> >& out) {
+  for (unsigned i = 0; i < N / L; i++) {
+    TO buf[L];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=buf complete)
+    for (unsigned k = 0; k < L / PI; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+      const pack<TI, PI> a = in.read();
+      for (unsigned j = 0; j < PI; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        buf[k * PI + j] = a.v[j];
+      }
+    }
+    for (unsigned k = 0; k < L / PO; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+      pack<TO, PO> o;
+      for (unsigned j = 0; j < PO; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        o.v[j] = buf[k * PO + j];
+      }
+      out.write(o);
+    }
+  }
+}
+
+// Concat of two run-time values along the channel axis in io_stream: per pixel, C0 channels of
+// the first then C1 of the second.
+template <class T0, class T1, class TO, unsigned C0, unsigned C1, unsigned PIX>
+void concat2_stream(hls::stream<pack<T0, C0> >& a, hls::stream<pack<T1, C1> >& b, hls::stream<pack<TO, C0 + C1> >& out) {
+  for (unsigned k = 0; k < PIX; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<T0, C0> u = a.read();
+    const pack<T1, C1> v = b.read();
+    pack<TO, C0 + C1> o;
+    for (unsigned j = 0; j < C0; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      o.v[j] = u.v[j];
+    }
+    for (unsigned j = 0; j < C1; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      o.v[C0 + j] = v.v[j];
+    }
+    out.write(o);
   }
 }
 

@@ -12,7 +12,7 @@
 //   AFFINE   x * p[c] + q[c], c = i % channels   (exact product and sum)
 // and every result is assigned into out_t once (docs/fixed-point.md). Each kind is a separate
 // specialization so a layer's config only needs the members its kind reads.
-// CFG members: kind, in_t, out_t, p_t, q_t, n, c (pack width), reuse, plus per kind: pb (PRELU,
+// CFG members: kind, in_t, out_t, p_t, q_t, n, c (pack width), reuse, per_pixel, plus per kind: pb (PRELU,
 // BIPOLAR broadcast), thr, has_lo, lo, has_hi, hi (THRESH/CLIP), tab (TABLE), rel_t (RELABEL).
 #ifndef NN2HLS_UNARY_H_
 #define NN2HLS_UNARY_H_
@@ -134,9 +134,33 @@ struct unary_impl<U_AFFINE> {
 #undef NN2HLS_UNARY_ARGS
 
 template <class CFG, class PW, class QW>
-void unary(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const PW p[], const QW q[]) {
+void unary_all(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const PW p[], const QW q[]) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned i = 0; i < CFG::n; i++) unary_impl<CFG::kind>::template apply<CFG, PW, QW>(y[i], x[i], i, p, q);
+}
+
+// Tensors beyond the unroll limit (io_parallel): one pixel (c elements) per cycle, reading
+// arrays partitioned cyclically by channel.
+template <class CFG, class PW, class QW>
+void unary_pixels(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const PW p[], const QW q[]) {
+NN2HLS_PRAGMA(HLS INLINE off)
+  for (unsigned k = 0; k < CFG::n / CFG::c; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    for (unsigned j = 0; j < CFG::c; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      unary_impl<CFG::kind>::template apply<CFG, PW, QW>(y[k * CFG::c + j], x[k * CFG::c + j], k * CFG::c + j, p, q);
+    }
+  }
+}
+
+template <class CFG, class PW, class QW>
+void unary(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const PW p[], const QW q[]) {
+NN2HLS_PRAGMA(HLS INLINE)
+  if (CFG::per_pixel) {
+    unary_pixels<CFG>(x, y, p, q);
+  } else {
+    unary_all<CFG>(x, y, p, q);
+  }
 }
 
 template <class CFG, class PW, class QW>

@@ -25,18 +25,9 @@ void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y
   nn2hls::unary_stream<cfg_tanh1>(x_cp1, tanh1_out, tanh1_table, nn2hls::none);
 
   // add2: Add
-  ap_fixed<16,6> add2_in0[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=add2_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 6>(sigmoid0_out, add2_in0);
-  ap_fixed<16,6> add2_in1[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=add2_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 6>(tanh1_out, add2_in1);
-  ap_fixed<16,6> add2_res[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=add2_res complete dim=0)
-  nn2hls::binary<cfg_add2>(add2_in0, add2_in1, add2_res);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 6> > add2_out("add2_out");
   NN2HLS_PRAGMA(HLS STREAM variable=add2_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 6, 6>(add2_res, add2_out);
+  nn2hls::binary_stream<cfg_add2>(sigmoid0_out, tanh1_out, add2_out);
 
   // clip3: Clip
   nn2hls::unary_stream<cfg_clip3>(add2_out, y, clip3_bounds, nn2hls::none);

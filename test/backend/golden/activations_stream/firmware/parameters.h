@@ -19,6 +19,7 @@ struct cfg_sigmoid0 {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -8192LL;
     static const unsigned shift = 8;
@@ -37,6 +38,7 @@ struct cfg_tanh1 {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -8192LL;
     static const unsigned shift = 8;
@@ -53,6 +55,8 @@ struct cfg_add2 {
   typedef ap_fixed<16,6> out_t;
   static const unsigned n = 6;
   static const unsigned reuse = 1;
+  static const unsigned c = 6;
+  static const bool per_pixel = false;
   struct ab {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;
@@ -93,6 +97,7 @@ struct cfg_clip3 {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   static const bool has_lo = true;
   static const long long lo = -768LL;
   static const bool has_hi = true;

@@ -59,6 +59,8 @@ struct cfg_mul2 {
   typedef ap_fixed<16,6> out_t;
   static const unsigned n = 4;
   static const unsigned reuse = 1;
+  static const unsigned c = 4;
+  static const bool per_pixel = false;
   struct ab {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;

@@ -30,28 +30,10 @@ void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y
   nn2hls::dense_stream<cfg_gemm1>(x_cp1, gemm1_out, w_gemm1, b_gemm1);
 
   // mul2: Mul
-  ap_fixed<16,6> mul2_in0[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mul2_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 4>(gemm0_out, mul2_in0);
-  ap_fixed<16,6> mul2_in1[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mul2_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 4>(gemm1_out, mul2_in1);
-  ap_fixed<16,6> mul2_res[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mul2_res complete dim=0)
-  nn2hls::binary<cfg_mul2>(mul2_in0, mul2_in1, mul2_res);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > mul2_out("mul2_out");
   NN2HLS_PRAGMA(HLS STREAM variable=mul2_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 4>(mul2_res, mul2_out);
+  nn2hls::binary_stream<cfg_mul2>(gemm0_out, gemm1_out, mul2_out);
 
   // concat3: Concat
-  ap_fixed<16,6> concat3_in0[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=concat3_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 4>(mul2_out, concat3_in0);
-  ap_fixed<16,6> concat3_in1[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=concat3_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 6>(x_cp2, concat3_in1);
-  ap_fixed<16,6> concat3_res[10];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=concat3_res complete dim=0)
-  concat3_concat(concat3_in0, concat3_in1, concat3_res);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 10, 10>(concat3_res, y);
+  nn2hls::concat2_stream<ap_fixed<16,6>, ap_fixed<16,6>, ap_fixed<16,6>, 4, 6, 1>(mul2_out, x_cp2, y);
 }

@@ -20,6 +20,7 @@ struct cfg_batchnormalization0 {
   static const unsigned n = 12;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // relu1: Relu
@@ -32,6 +33,7 @@ struct cfg_relu1 {
   static const unsigned n = 12;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // output_y_relayout: Transpose

@@ -32,42 +32,15 @@ void myproject(hls::stream<nn2hls::pack<a_t, 4> >& a, hls::stream<nn2hls::pack<b
   nn2hls::array_to_stream<ap_fixed<16,6>, 4, 8>(sub_res, sub_out);
 
   // mul: Mul
-  ap_fixed<16,6> mul_in0[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mul_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(sub_out, mul_in0);
-  ap_fixed<16,6> mul_in1[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mul_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(b_cp0, mul_in1);
-  ap_fixed<16,6> mul_res[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mul_res complete dim=0)
-  nn2hls::binary<cfg_mul>(mul_in0, mul_in1, mul_res);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > mul_out("mul_out");
   NN2HLS_PRAGMA(HLS STREAM variable=mul_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 8>(mul_res, mul_out);
+  nn2hls::binary_stream<cfg_mul>(sub_out, b_cp0, mul_out);
 
   // max: Max
-  ap_fixed<16,6> max_in0[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=max_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(mul_out, max_in0);
-  ap_fixed<16,6> max_in1[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=max_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(a_cp1, max_in1);
-  ap_fixed<16,6> max_res[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=max_res complete dim=0)
-  nn2hls::binary<cfg_max>(max_in0, max_in1, max_res);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > max_out("max_out");
   NN2HLS_PRAGMA(HLS STREAM variable=max_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 8>(max_res, max_out);
+  nn2hls::binary_stream<cfg_max>(mul_out, a_cp1, max_out);
 
   // min: Min
-  ap_fixed<16,6> min_in0[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=min_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(max_out, min_in0);
-  ap_fixed<16,6> min_in1[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=min_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(b_cp1, min_in1);
-  ap_fixed<16,6> min_res[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=min_res complete dim=0)
-  nn2hls::binary<cfg_min>(min_in0, min_in1, min_res);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 8>(min_res, y);
+  nn2hls::binary_stream<cfg_min>(max_out, b_cp1, y);
 }

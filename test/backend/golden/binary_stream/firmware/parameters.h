@@ -15,6 +15,8 @@ struct cfg_sub {
   typedef ap_fixed<16,6> out_t;
   static const unsigned n = 8;
   static const unsigned reuse = 1;
+  static const unsigned c = 4;
+  static const bool per_pixel = false;
   struct ab {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;
@@ -53,6 +55,8 @@ struct cfg_mul {
   typedef ap_fixed<16,6> out_t;
   static const unsigned n = 8;
   static const unsigned reuse = 1;
+  static const unsigned c = 4;
+  static const bool per_pixel = false;
   struct ab {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;
@@ -91,6 +95,8 @@ struct cfg_max {
   typedef ap_fixed<16,6> out_t;
   static const unsigned n = 8;
   static const unsigned reuse = 1;
+  static const unsigned c = 4;
+  static const bool per_pixel = false;
   struct ab {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;
@@ -129,6 +135,8 @@ struct cfg_min {
   typedef ap_fixed<16,6> out_t;
   static const unsigned n = 8;
   static const unsigned reuse = 1;
+  static const unsigned c = 4;
+  static const bool per_pixel = false;
   struct ab {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;

@@ -52,6 +52,7 @@ struct cfg_conv0 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 54;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
   static const unsigned n_in = 18;
   static const unsigned n_out = 3;
@@ -86,6 +87,7 @@ struct cfg_maxpool1 {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
 };
 
@@ -108,6 +110,7 @@ struct cfg_flatten2 {
   static const unsigned n = 12;
   static const unsigned c = 12;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // gemm3: Dense

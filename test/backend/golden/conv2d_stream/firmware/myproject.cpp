@@ -31,15 +31,9 @@ void myproject(hls::stream<nn2hls::pack<x_t, 2> >& x, hls::stream<nn2hls::pack<y
   nn2hls::array_to_stream<ap_fixed<16,6>, 2, 12>(flatten2_relayout_res, flatten2_relayout_out);
 
   // flatten2: Reshape
-  ap_fixed<16,6> flatten2_in0[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=flatten2_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 2, 12>(flatten2_relayout_out, flatten2_in0);
-  ap_fixed<16,6> flatten2_res[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=flatten2_res complete dim=0)
-  nn2hls::unary<cfg_flatten2>(flatten2_in0, flatten2_res, nn2hls::none, nn2hls::none);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 2> > flatten2_out("flatten2_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=flatten2_out depth=6)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 12>(flatten2_res, flatten2_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=flatten2_out depth=2)
+  nn2hls::repack_stream<ap_fixed<16,6>, ap_fixed<16,6>, 2, 2, 12, 2>(flatten2_relayout_out, flatten2_out);
 
   // gemm3: Dense
   nn2hls::dense_stream<cfg_gemm3>(flatten2_out, y, w_gemm3, b_gemm3);

@@ -41,6 +41,7 @@ struct cfg_conv0 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 54;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
   static const unsigned n_in = 18;
   static const unsigned n_out = 3;
@@ -75,6 +76,7 @@ struct cfg_maxpool1 {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
 };
 
@@ -97,6 +99,7 @@ struct cfg_flatten2 {
   static const unsigned n = 12;
   static const unsigned c = 12;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // gemm3: Dense

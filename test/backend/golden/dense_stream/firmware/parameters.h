@@ -39,6 +39,7 @@ struct cfg_relu1 {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

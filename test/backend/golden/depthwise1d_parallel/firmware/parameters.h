@@ -50,6 +50,7 @@ struct cfg_conv0 {
   static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
   static const unsigned n_in = 3;
   static const unsigned n_out = 4;
@@ -69,6 +70,7 @@ struct cfg_leakyrelu1 {
   static const unsigned n = 20;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // output_y_relayout: Transpose

@@ -19,6 +19,7 @@ struct cfg_relu {
   static const unsigned n = 6;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // leaky: LeakyRelu
@@ -31,6 +32,7 @@ struct cfg_leaky {
   static const unsigned n = 6;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // thr: ThresholdedRelu
@@ -43,6 +45,7 @@ struct cfg_thr {
   static const unsigned n = 6;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   static const long long thr = 768LL;
 };
 
@@ -56,6 +59,7 @@ struct cfg_prelu {
   static const unsigned n = 6;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct pb {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;
@@ -82,6 +86,7 @@ struct cfg_clip {
   static const unsigned n = 6;
   static const unsigned c = 3;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   static const bool has_lo = true;
   static const long long lo = -1536LL;
   static const bool has_hi = false;

@@ -33,6 +33,7 @@ struct cfg_max {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
 };
 
@@ -61,6 +62,7 @@ struct cfg_avg {
   static const bool is_max = false;
   static const bool include_pad = true;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
 };
 
@@ -89,6 +91,7 @@ struct cfg_gap {
   static const bool is_max = false;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
 };
 

@@ -34,6 +34,7 @@ struct cfg_averagepool0 {
   static const bool is_max = false;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
 };
 
@@ -62,6 +63,7 @@ struct cfg_globalmaxpool1 {
   static const bool is_max = true;
   static const bool include_pad = false;
   static const unsigned reuse = 1;
+  static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
 };
 

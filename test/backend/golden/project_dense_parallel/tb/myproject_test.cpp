@@ -3,7 +3,8 @@
 // (defaults: tb_data/inputs.txt, tb_data/expected.txt, tb_data/csim_results.txt, no trace).
 // Each input line holds one sample (all inputs, in order); each expected line the raw integers
 // of every output element that nn2hls's bit-accurate simulator computed for it. Exit status 0
-// means every sample is bit-exact.
+// means every sample is bit-exact; 1 a mismatch or fewer expected lines than samples; 2 an
+// unreadable input; 3 no expected file (allowed only in a trace run).
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -41,6 +42,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::ifstream fexp(exp_path);
+  // Without expected outputs nothing is checked: that is a failure, except in trace mode
+  // (nn2hls csim re-runs one sample to trace its layers).
+  if (!fexp && !trace_path) {
+    std::fprintf(stderr, "cannot open %s: no expected outputs, nothing can be checked\n", exp_path);
+    return 3;
+  }
   std::FILE* fres = std::fopen(res_path, "w");
   if (!fres) {
     std::fprintf(stderr, "cannot write %s\n", res_path);
@@ -50,6 +57,7 @@ int main(int argc, char** argv) {
   nn2hls::trace_file() = ftrace;
   unsigned samples = 0, exact = 0, reported = 0;
   bool have_expected = fexp.good();
+  bool short_expected = false;
   std::string line;
   const std::clock_t t0 = std::clock();
   while (std::getline(fin, line)) {
@@ -73,6 +81,7 @@ int main(int argc, char** argv) {
       std::string eline;
       if (!std::getline(fexp, eline)) {
         have_expected = false;
+        short_expected = true;
       } else {
         std::istringstream es(eline);
         bool same = true;
@@ -95,8 +104,13 @@ int main(int argc, char** argv) {
   std::fclose(fres);
   if (ftrace) std::fclose(ftrace);
   std::printf("samples: %u in %.3f s\n", samples, secs);
+  if (short_expected) {
+    std::printf("%s has fewer lines than the %u samples of %s: the rest were not checked\n", exp_path, samples, in_path);
+    std::printf("bit-exact: %u/%u samples\n", exact, samples);
+    return 1;
+  }
   if (!have_expected) {
-    std::printf("no expected outputs to compare with; results in %s\n", res_path);
+    std::printf("no expected outputs to compare with (trace run); results in %s\n", res_path);
     return 0;
   }
   std::printf("bit-exact: %u/%u samples\n", exact, samples);

@@ -17,6 +17,7 @@ struct cfg_quantizelinear0 {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   typedef ap_fixed<16,8> rel_t;
 };
 
@@ -30,6 +31,7 @@ struct cfg_dequantizelinear1 {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   typedef ap_fixed<8,6> rel_t;
 };
 
@@ -43,6 +45,7 @@ struct cfg_relu2 {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

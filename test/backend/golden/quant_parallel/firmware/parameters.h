@@ -18,6 +18,7 @@ struct cfg_q {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
 };
 
 // bq: BipolarQuant
@@ -30,6 +31,7 @@ struct cfg_bq {
   static const unsigned n = 6;
   static const unsigned c = 6;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct pb {
     static const unsigned d0 = 1;
     static const unsigned d1 = 1;

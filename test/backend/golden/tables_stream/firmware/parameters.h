@@ -22,6 +22,7 @@ struct cfg_elu {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -32768LL;
     static const unsigned shift = 10;
@@ -40,6 +41,7 @@ struct cfg_selu {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -32768LL;
     static const unsigned shift = 10;
@@ -58,6 +60,7 @@ struct cfg_softplus {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -32768LL;
     static const unsigned shift = 10;
@@ -76,6 +79,7 @@ struct cfg_softsign {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -32768LL;
     static const unsigned shift = 10;
@@ -94,6 +98,7 @@ struct cfg_hsig {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -32768LL;
     static const unsigned shift = 10;
@@ -112,6 +117,7 @@ struct cfg_hswish {
   static const unsigned n = 4;
   static const unsigned c = 4;
   static const unsigned reuse = 1;
+  static const bool per_pixel = false;
   struct tab {
     static const long long base = -32768LL;
     static const unsigned shift = 10;
