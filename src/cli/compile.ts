@@ -16,6 +16,7 @@ import {
 } from '../backend-hls/index.js';
 import { loadModel, modelFile } from '../frontend/index.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
+import { estimateForProject } from '../estimate/index.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
 import { summarize } from '../ir/summary.js';
@@ -85,6 +86,8 @@ export interface CompileResult {
   graph: Graph;
   written: WriteResult;
   plan: Plan;
+  /** The estimate's headline, or why there is none. */
+  estimate: string;
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
@@ -105,9 +108,12 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   };
   const plan = planProject(graph, emitOpts);
   const files = emitProject(graph, emitOpts, plan);
+  // Estimator hook (src/estimate): estimate.json beside the project, headline for the log.
+  const est = estimateForProject(plan);
+  if ('json' in est) files.set('estimate.json', est.json);
   for (const [k, v] of req.extra ?? []) files.set(k, v);
   const written = writeProject(req.out, files, { force: req.force ?? false });
-  return { files, notes, ignored, graph, written, plan };
+  return { files, notes, ignored, graph, written, plan, estimate: 'headline' in est ? est.headline : est.skipped };
 }
 
 /** Layers whose reuse factor exceeds their multiplications per sample: reuse has no effect beyond that. */
@@ -196,6 +202,7 @@ export function register(program: Command): void {
     log(`  precision: ${resolved.describe}${extra.has('precision.json') ? ` (written to ${join(f.out, 'precision.json')}; edit it and pass it back with --config)` : ''}`);
     if (r.written.kept.length) log(`  kept (not written by nn2hls): ${r.written.kept.join(', ')}`);
     if (r.written.overwritten.length) log(`  overwritten (--force): ${r.written.overwritten.join(', ')}`);
+    log(r.estimate);
     log(`next: nn2hls csim ${f.out}   (or: cd ${f.out} && vitis_hls -f build_prj.tcl)`);
   });
 }

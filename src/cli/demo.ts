@@ -67,7 +67,7 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
   const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
   const out = join('build', name);
   const t0 = performance.now();
-  const { files, plan } = compileProject(
+  const { files, plan, estimate } = compileProject(
     {
       model: join(root, `${name}.onnx`),
       out,
@@ -80,6 +80,7 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string): void {
   const ms = performance.now() - t0;
   process.stdout.write(
     `HLS project: ${out}/ (${files.size} files, io parallel, part ${DEFAULTS.part}, ${DEFAULTS.clockNs} ns clock) in ${ms.toFixed(0)} ms\n` +
+      `  ${estimate} (assumed part ${DEFAULTS.part}; nn2hls estimate for others)\n` +
       `  synthesize: cd ${out} && vitis_hls -f build_prj.tcl   (Vivado HLS: vivado_hls -f build_prj.tcl)\n`,
   );
   // What the compiler chose per layer (the LayerPlan), and the layers it folded itself.

@@ -23,6 +23,7 @@ import { register as registerSynth } from './synth.js';
 import { usageError } from './suggest.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { register as registerEstimate } from './estimate.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerCompile(program);
   registerCsim(program);
+  registerEstimate(program);
   registerSynth(program, buildProgram);
 
   program

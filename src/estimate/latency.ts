@@ -1,0 +1,126 @@
+/**
+ * Latency and initiation interval from the plan's schedule. Each layer's step (one reuse step of
+ * a dense layer, one output pixel of a convolution, one element-wise pass) is a combinational
+ * path — multiply, an adder tree over its fan-in, a table read — that the tool cuts into
+ * pipeline stages of at most one clock period less the default 12.5 % clock uncertainty; slower
+ * speed grades and families stretch the path (DEVICE_SPEED). Then:
+ * - io_parallel, one pipelined top (every layer unrolled): latency = Σ layer latencies along the
+ *   chain, II = the largest layer II (the plan's reuse);
+ * - io_parallel with looped layers, and io_stream: DATAFLOW — the slowest stage sets the II and
+ *   latency is the sum of each stage's first-output delay, with a streaming convolution's
+ *   line-buffer fill (it reads the whole input once, one pixel per reuse step) in it.
+ */
+import type { Device } from './devices.js';
+import type { LayerView } from './plan-view.js';
+import { scheduledSteps } from './multipliers.js';
+import type { ToolProfile } from './tools.js';
+
+/**
+ * Path delays in ns on a -2 UltraScale+ part, fitted on the 19 Vivado HLS jet-tagger points (RF
+ * 1..256, four parts): a constant-operand multiply, a shared multiplier's path (shorter: its
+ * operands come registered from the reuse mux, whose 2:1 levels cost `mux` each), one adder level.
+ */
+export const DELAYS = { mul: 3.0, sharedMul: 1.6, add: 0.35, mux: 0.9, uncertainty: 0.125, perStepTree: 1 };
+/** How scheduledSteps counts products: every non-trivial one, or only those left on DSPs. */
+
+/**
+ * Path-delay multipliers relative to a -2 UltraScale+ part. grade1 (-1 parts) and ultrascale
+ * (Kintex UltraScale, from one xcku115 point) are fitted to csynth's cycle counts, which pad
+ * slower parts more than their datasheet speed ratio; series7 has no calibration point.
+ */
+export const SPEED = { ultrascale: 4, series7: 1.6, grade1: 2 };
+
+/** How much slower a path is than on a -2 UltraScale+ part, by process node and speed grade. */
+export function speedFactor(dev: Device, speedGrade?: string): number {
+  const g = Number.parseInt(speedGrade ?? '2', 10) || 2;
+  const us = dev.family.includes('UltraScale') || dev.family === 'Alveo' || dev.family === 'Versal AI Core';
+  const base = dev.family === 'Kintex UltraScale' ? SPEED.ultrascale : us ? 1.0 : SPEED.series7;
+  return base * (g <= 1 ? SPEED.grade1 : g >= 3 ? 0.9 : 1.0);
+}
+
+export interface LayerTiming {
+  /** Cycles from the layer's first input to its last output, for one inference. */
+  readonly latency: number;
+  readonly ii: number;
+  /** Pipeline stages of one step (registers the tool inserts). */
+  readonly stages: number;
+}
+
+const log2ceil = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
+
+/** `constant`: the tool builds the layer's products on constant weights (see multipliersFor). */
+export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, io: 'parallel' | 'stream', constant = l.constOperands): LayerTiming {
+  const usable = periodNs * (1 - DELAYS.uncertainty);
+  const cut = (ns: number) => Math.floor((ns * speed) / usable);
+  switch (l.kind) {
+    case 'dense':
+    case 'conv':
+    case 'recurrent': {
+      const shared = !constant;
+      // With shared multipliers only the last step's products (fan-in / reuse) remain to be summed.
+      const tree = DELAYS.add * log2ceil((shared && DELAYS.perStepTree ? Math.ceil(l.fanIn / l.reuse) : l.fanIn) + 1);
+      const stages = cut((shared ? DELAYS.sharedMul + DELAYS.mux * log2ceil(l.reuse) : DELAYS.mul) + tree) + tool.denseStages;
+      if (l.kind === 'dense' && l.strategy === 'latency') {
+        const steps = scheduledSteps(l, tool);
+        return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
+      }
+      // Looped: the plan's trip count × step II (output pixels, rows, time steps, reuse steps);
+      // a streaming window kernel also reads its whole input, one pixel per cycle at best.
+      const native = io === 'stream' && l.stream === 'native' && l.lineBuffer;
+      const inPixels = native ? l.inElems / l.lineBuffer!.channels : 0;
+      const span = Math.max(l.ii, inPixels);
+      return { latency: span + stages + 1, ii: span, stages };
+    }
+    case 'pool': {
+      const stages = cut(DELAYS.add * log2ceil(l.fanIn));
+      return { latency: l.ii + stages, ii: l.ii, stages };
+    }
+    case 'table': {
+      const stages = tool.tableStages;
+      return { latency: stages, ii: l.reuse, stages };
+    }
+    case 'softmax': {
+      const stages = 2 * tool.tableStages + 1 + cut(DELAYS.add * log2ceil(l.fanIn));
+      return { latency: stages, ii: l.reuse, stages };
+    }
+    case 'elementwise': {
+      const stages = l.multipliers > 0 ? cut(DELAYS.mul) : 0;
+      return { latency: stages, ii: l.reuse, stages };
+    }
+    case 'move':
+      return { latency: 0, ii: 1, stages: 0 };
+  }
+}
+
+export interface DesignTiming {
+  readonly latency: number;
+  readonly ii: number;
+}
+
+/**
+ * Whole design. io_parallel with one pipelined top: the layers' latencies add up along the chain.
+ * Otherwise every layer is a DATAFLOW process and they overlap: layer k starts producing once
+ * the layers before it have each delivered their first output (their pipeline depth, plus the
+ * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or the whole input
+ * of a buffered layer), and the design's last output comes from the layer for which that start
+ * plus its own span is largest. The slowest process sets the II.
+ */
+export function designTiming(layers: readonly LayerView[], timings: readonly LayerTiming[], io: 'parallel' | 'stream', pipelineTop: boolean, tool: ToolProfile): DesignTiming {
+  const ii = Math.max(1, ...timings.map((t) => t.ii));
+  if (io === 'parallel' && pipelineTop) {
+    return { latency: timings.reduce((s, t) => s + t.latency, 0) + tool.topStages, ii };
+  }
+  let offset = tool.topStages;
+  let latency = 0;
+  layers.forEach((l, i) => {
+    const t = timings[i]!;
+    latency = Math.max(latency, offset + t.latency + 1);
+    const depth = Math.max(0, t.latency - t.ii);
+    const lb = l.lineBuffer;
+    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'stream' && l.stream === 'buffered' && l.kind !== 'move' ? t.ii : io === 'parallel' ? t.ii : 0;
+    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
+    offset += depth + fill + 1;
+  });
+  // Vitis HLS schedules these small DATAFLOW regions without overlapping samples: II = latency.
+  return { latency, ii: io === 'stream' && tool.streamIIIsLatency ? Math.max(ii, latency) : ii };
+}

@@ -1,0 +1,70 @@
+/**
+ * Block memory: RAMB18 and URAM for lookup tables, weight memories (resource strategy), io_stream
+ * FIFOs and line buffers, from the RAMB18 aspect ratios (16K×1, 8K×2, 4K×4, 2K×9, 1K×18,
+ * 512×36 in simple dual port; two read ports per block) and URAM's 4K×72. Small arrays stay in
+ * LUTs/registers as the tools do: tables under 64 entries become LUT ROMs, FIFOs up to 32 deep
+ * shift registers, memories under 1 Kbit distributed RAM.
+ */
+import type { Device } from './devices.js';
+import type { LayerView } from './plan-view.js';
+
+const ASPECTS: readonly (readonly [depth: number, width: number])[] = [
+  [16384, 1], [8192, 2], [4096, 4], [2048, 9], [1024, 18], [512, 36],
+];
+
+/** RAMB18s for one depth×width memory (the cheapest aspect ratio). */
+export function ramb18For(depth: number, width: number): number {
+  if (depth <= 0 || width <= 0) return 0;
+  return Math.min(...ASPECTS.map(([d, w]) => Math.ceil(depth / d) * Math.ceil(width / w)));
+}
+
+/** URAMs (4K×72) for one depth×width memory. */
+export const uramFor = (depth: number, width: number) => Math.ceil(depth / 4096) * Math.ceil(width / 72);
+
+export interface MemoryCost {
+  readonly bram18k: number;
+  readonly uram: number;
+  /** LUTs used as ROM / distributed RAM / shift registers for the small ones. */
+  readonly lut: number;
+  readonly ff: number;
+}
+
+/**
+ * `readsPerCycle(n)`: parallel reads of a table per clock, given n lookups per initiation (the
+ * top-level II spreads them over II cycles in io_parallel).
+ */
+export function memoryCost(l: LayerView, dev: Device, readsPerCycle: (n: number) => number): MemoryCost {
+  let bram = 0;
+  let uram = 0;
+  let lut = 0;
+  let ff = 0;
+  for (const t of l.tables) {
+    const reads = readsPerCycle(t.reads);
+    if (t.entries < 64) lut += reads * t.width;
+    // Each RAMB18 serves two reads per cycle; more parallel reads need copies.
+    else bram += Math.ceil(reads / 2) * ramb18For(t.entries, t.width);
+  }
+  const wm = l.weightMemory;
+  if (wm) {
+    // The plan chose the storage (plan.ts weightStorage); a URAM part without URAM falls back to BRAM.
+    if (wm.storage === 'uram' && dev.uram > 0) uram += uramFor(wm.depth, wm.width);
+    else if (wm.storage === 'lutram') lut += Math.ceil(wm.depth / 64) * wm.width;
+    else bram += ramb18For(wm.depth, wm.width);
+  }
+  for (const f of l.fifos) {
+    // HLS builds shallow FIFOs from shift-register LUTs (SRL32), deep ones in block RAM.
+    if (f.depth <= 32 || f.depth * f.width <= 1024) lut += f.width * Math.ceil(f.depth / 32);
+    else bram += ramb18For(f.depth, f.width);
+  }
+  if (l.lineBuffer) {
+    const { rows, cols, channels, width, partitioned } = l.lineBuffer;
+    // A completely partitioned row buffer is a shift register: SRL32 LUTs plus the window's registers.
+    if (partitioned) {
+      lut += rows * Math.ceil(cols / 32) * channels * width;
+      ff += rows * channels * width;
+    }
+    else if (cols < 64) lut += rows * Math.ceil(cols / 32) * channels * width;
+    else bram += rows * ramb18For(cols, channels * width);
+  }
+  return { bram18k: bram, uram, lut, ff };
+}

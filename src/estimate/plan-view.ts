@@ -1,0 +1,229 @@
+/**
+ * The estimator's view of a design: the backend's LayerPlan (every hardware decision: reuse,
+ * II, trip count, multipliers, stream mode, line buffer, FIFO depth and pack per edge, weight
+ * storage, pipeline-depth inputs) joined with the model facts the plan does not repeat (the
+ * weight values, for constant folding and pruning; which constant arrays are lookup tables).
+ * Nothing here decides parallelism: every count is read from the plan. The plan is built with
+ * the tool limits lifted, so a design beyond them is still estimated; the limit check then runs
+ * on it and its findings become per-layer marks instead of an error.
+ */
+import { planProject } from '../backend-hls/index.js';
+import type { EmitOptions } from '../backend-hls/options.js';
+import { checkLimits } from '../backend-hls/limits.js';
+import type { Plan } from '../backend-hls/plan.js';
+import { constRaws } from '../backend-hls/literals.js';
+import type { LayerPlan, StreamMode, WeightStorage } from '../backend-hls/layer-plan.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { isConst, numel, valueOf } from '../ir/graph.js';
+import { NnInputError } from '../util/tensor.js';
+
+export type Kind = 'dense' | 'conv' | 'pool' | 'table' | 'elementwise' | 'softmax' | 'recurrent' | 'move';
+
+export interface TableUse {
+  readonly entries: number;
+  readonly width: number;
+  /** Lookups per initiation (parallel reads). */
+  readonly reads: number;
+}
+
+export interface LayerView {
+  readonly name: string;
+  readonly op: string;
+  readonly kind: Kind;
+  readonly strategy: 'latency' | 'resource';
+  readonly reuse: number;
+  /** LayerPlan.ii: cycles between two samples entering the layer. */
+  readonly ii: number;
+  /** LayerPlan.tripCount and stepII: the layer's pipelined loop. */
+  readonly iterations: number;
+  readonly stepII: number;
+  /** Multiplications per sample and multipliers instantiated (LayerPlan.macs / multipliers). */
+  readonly macs: number;
+  readonly multipliers: number;
+  /**
+   * The weight raw value of every product when the weights are constants the tool can see
+   * (latency strategy: a constant array read by unrolled code). Absent for resource strategy.
+   */
+  readonly weightRaws?: readonly number[];
+  /** Products are fully unrolled on constant operands (latency strategy, reuse 1). */
+  readonly constOperands: boolean;
+  /** Non-zero weights over all products (pruned weights cost nothing) and all products. */
+  readonly nonzeroWeights: number;
+  readonly weightCount: number;
+  readonly weightWidth: number;
+  readonly inWidth: number;
+  readonly accWidth: number;
+  readonly outWidth: number;
+  /** LayerPlan.pipeline.multBits: widest multiplication operand. */
+  readonly multBits: number;
+  readonly outElems: number;
+  readonly inElems: number;
+  /** LayerPlan.pipeline.reduction (at least 1): terms summed per output. */
+  readonly fanIn: number;
+  readonly tableLookups: number;
+  readonly weightStorage: 'none' | 'registers' | 'memory';
+  /** The weight memory when the plan keeps weights in one: words × word width and its storage. */
+  readonly weightMemory?: { readonly depth: number; readonly width: number; readonly storage: WeightStorage };
+  readonly tables: readonly TableUse[];
+  /** io_stream: native streaming kernel, or buffered (whole tensor in and out as arrays). */
+  readonly stream?: StreamMode;
+  readonly lineBuffer?: { readonly rows: number; readonly cols: number; readonly channels: number; readonly width: number; readonly partitioned: boolean };
+  /** io_stream FIFOs this layer writes: depth (packs) × pack width (bits). */
+  readonly fifos: readonly { readonly depth: number; readonly width: number }[];
+  /** Elements the layer holds whole (io_stream buffered arrays, row buffers). */
+  readonly bufferedElements: number;
+  /** Tool limits this layer exceeds (the design is still estimated). */
+  readonly beyond: readonly string[];
+}
+
+export interface PlanView {
+  readonly io: 'parallel' | 'stream';
+  /** io_parallel with every layer unrolled: one pipeline, II = slowest layer. */
+  readonly pipelineTop: boolean;
+  readonly layers: readonly LayerView[];
+  readonly inElems: number;
+  readonly inWidth: number;
+  /** Problems with tool limits that are not a single layer's. */
+  readonly beyond: readonly string[];
+}
+
+const width = (g: Graph, v: string | undefined) => (v ? (valueOf(g, v).fixed?.width ?? 0) : 0);
+
+function rawsOf(g: Graph, v: string): number[] {
+  return constRaws(g, v).raws.map((r) => Number(r));
+}
+
+function kindOf(n: Node, tableLookups: number): Kind {
+  switch (n.op) {
+    case 'Dense':
+      return 'dense';
+    case 'Conv':
+      return 'conv';
+    case 'MaxPool':
+    case 'AvgPool':
+    case 'GlobalMaxPool':
+    case 'GlobalAvgPool':
+      return 'pool';
+    case 'Softmax':
+      return 'softmax';
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return 'recurrent';
+    case 'Transpose':
+    case 'Pad':
+    case 'Resize':
+    case 'Concat':
+    case 'Reshape':
+      return 'move';
+    default:
+      return tableLookups > 0 ? 'table' : 'elementwise';
+  }
+}
+
+/** The constant weight operand of a layer's products (Dense/Conv kernel, recurrent W and R). */
+function weightValues(g: Graph, n: Node): string[] {
+  switch (n.op) {
+    case 'Dense':
+    case 'Conv':
+      return [n.inputs[1]!];
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return n.inputs.slice(1, 3).filter((v): v is string => !!v && isConst(valueOf(g, v)));
+    default:
+      return [];
+  }
+}
+
+function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
+  const g = p.g;
+  const l = p.layers[idx]!;
+  const lp: LayerPlan = p.plans[idx]!;
+  const n = l.node;
+  const io = p.opts.io;
+  const out = valueOf(g, l.out);
+  const outElems = numel(lp.outShape);
+  const inElems = lp.inShapes.length ? numel(lp.inShapes[0]!) : 0;
+  const kind = kindOf(n, lp.pipeline.tableLookups);
+  const wv = weightValues(g, n);
+  const raws = wv.flatMap((v) => rawsOf(g, v));
+  const nonzero = raws.reduce((s, r) => s + (r !== 0 ? 1 : 0), 0);
+  // Products per sample share the weight of their position: rows/pixels reuse the same weights.
+  const rows = kind === 'dense' && raws.length ? Math.max(1, Math.round(lp.macs / raws.length)) : 1;
+  const weightCount = kind === 'dense' ? raws.length * rows : raws.length;
+  const latency = lp.strategy === 'latency';
+  const wPlans = new Set(wv.map((v) => valueOf(g, v).name));
+  // Weight arrays: the plan's storage decision; the other constant arrays of a layer with
+  // table lookups are its tables (ROMs read once per element), the rest small parameters.
+  const tableSizes = Object.values(n.prec?.tables ?? {}).map((t) => t.size);
+  const perStep = Math.max(1, Math.ceil(outElems / Math.max(1, lp.tripCount)));
+  const tables: TableUse[] = [];
+  let weightMemory: { depth: number; width: number; storage: WeightStorage } | undefined;
+  const sorted = [...lp.weights].sort((a, b) => b.elements - a.elements);
+  for (const w of sorted) {
+    const k = tableSizes.indexOf(w.elements);
+    if (k >= 0 && kind !== 'dense' && kind !== 'conv') {
+      tableSizes.splice(k, 1);
+      // Softmax reads its exp table once per term and its inverse table once per row.
+      const reads = kind === 'softmax' ? (tables.length === 0 ? lp.pipeline.reduction : 1) : io === 'stream' && lp.stream === 'native' ? lp.outPack : perStep;
+      tables.push({ entries: w.elements, width: w.bits, reads });
+    } else if (!weightMemory && wPlans.size && w.storage !== 'registers') {
+      weightMemory = { depth: w.words, width: w.wordElements * w.bits, storage: w.storage };
+    }
+  }
+  const fifos = p.edges.filter((e) => e.kind === 'stream' && e.from === idx).map((e) => ({ depth: e.depth, width: e.pack * e.bits }));
+  return {
+    name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
+    ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII,
+    macs: lp.macs, multipliers: lp.multipliers,
+    ...(latency && raws.length ? { weightRaws: rows === 1 ? raws : Array.from({ length: rows }, () => raws).flat() } : {}),
+    constOperands: latency && raws.length > 0 && lp.reuse === 1 && lp.stepII === 1,
+    nonzeroWeights: nonzero * rows, weightCount,
+    weightWidth: wv.length ? width(g, wv[0]) : 0,
+    inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0,
+    accWidth: lp.pipeline.accumBits || (out.fixed?.width ?? 0), multBits: lp.pipeline.multBits,
+    outElems, inElems, fanIn: Math.max(1, lp.pipeline.reduction), tableLookups: lp.pipeline.tableLookups,
+    weightStorage: !wv.length ? 'none' : weightMemory ? 'memory' : 'registers',
+    ...(weightMemory ? { weightMemory } : {}),
+    tables,
+    ...(lp.stream ? { stream: lp.stream } : {}),
+    ...(lp.lineBuffer ? { lineBuffer: { rows: lp.lineBuffer.rows, cols: lp.lineBuffer.width, channels: lp.lineBuffer.channels, width: width(g, n.inputs[0]), partitioned: lp.lineBuffer.partitioned } } : {}),
+    fifos,
+    bufferedElements: lp.bufferedElements,
+    beyond,
+  };
+}
+
+/**
+ * The plan of `g` under `opts` — the very plan `compile` would emit — as the estimator reads it.
+ * When `compile` would refuse it (a layer the planner cannot bring under a tool limit), the design
+ * is planned with the limits lifted and estimated anyway, the violations becoming marks.
+ */
+export function planView(g: Graph, opts: EmitOptions): PlanView {
+  try {
+    return viewOfPlan(planProject(g, opts), opts);
+  } catch (e) {
+    if (!(e instanceof NnInputError) || !/tool limits/.test(e.message)) throw e;
+    return viewOfPlan(planProject(g, { ...opts, unrollLimit: Number.MAX_SAFE_INTEGER, partitionLimit: Number.MAX_SAFE_INTEGER }), opts);
+  }
+}
+
+/** The view of a plan already made (e.g. by `compile`); `limits` are the options whose limits mark layers. */
+export function viewOfPlan(p: Plan, limits: EmitOptions = p.opts): PlanView {
+  let problems: string[] = [];
+  try {
+    problems = checkLimits({ ...p, opts: limits }).map((w) => w.replace(/; kept as you set it.*$/, ''));
+  } catch (e) {
+    problems = String((e as Error).message).split('\n').slice(1).map((s) => s.trim());
+  }
+  const mine = (name: string) => problems.filter((s) => s.startsWith(`layer '${name}'`));
+  const layers = p.layers.map((_, i) => layerView(p, i, mine(p.plans[i]!.name)));
+  const claimed = new Set(layers.flatMap((l) => l.beyond));
+  const first = p.inputs[0];
+  return {
+    io: limits.io, pipelineTop: p.pipelineTop, layers,
+    inElems: first ? first.size : 0, inWidth: first ? (valueOf(p.g, first.value).fixed?.width ?? 0) : 0,
+    beyond: problems.filter((s) => !claimed.has(s)),
+  };
+}
