@@ -1,13 +1,14 @@
 /**
  * The synthesis-loop commands. `nn2hls report DIR...` reads what Vivado/Vitis HLS left in
- * projects (src/synth) and prints it beside the project's estimate with the error per quantity
- * and per layer (one project), or one row per project (several, e.g. a sweep). `nn2hls calibrate
+ * projects (src/synth) and prints it beside the project's estimate — estimate.json, or a fresh
+ * one from nn2hls.json when that is missing or was made for another tool than the report's — with
+ * the error per quantity and per layer (one project), or one row per project (several, e.g. a sweep). `nn2hls calibrate
  * DIR...` fits the estimator's corrections per tool and device family from those projects and
  * prints the errors before/after (and leave-one-out). `nn2hls sweep MODEL --grid ...` compiles one
  * project per design point (through the `compile` command itself) and writes Slurm and HTCondor
  * submit scripts that run the HLS tool in each.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { applyCalibration, type Calibration, errorTable, FIT_KEYS, type FitKey, fitCalibration, leaveOneOut, type Pair, readCalibrationFile } from '../synth/calibrate.js';
@@ -16,6 +17,11 @@ import { readProjectReports, type ProjectReports } from '../synth/project.js';
 import { toolId } from '../synth/reports.js';
 import { gridPoints, parseGrid, type SweepOptions, sweepFiles } from '../synth/sweep.js';
 import { NnInputError } from '../util/tensor.js';
+import type { LayerHlsOptions } from '../backend-hls/index.js';
+import { resolvePart } from '../estimate/devices.js';
+import { estimateGraph, estimateJson } from '../estimate/index.js';
+import { resolveTool } from '../estimate/tools.js';
+import { projectGraph, readSummary } from './csim.js';
 
 function table(rows: string[][], right: ReadonlySet<number>): string {
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -33,11 +39,43 @@ interface Loaded {
   comparison: Comparison;
 }
 
-function load(dir: string, cal: Calibration | null): Loaded {
+/**
+ * The estimate of a project for the tool that synthesised it: estimate.json when it was made for
+ * that tool (compile writes it for the default tool), else a fresh estimate from nn2hls.json (same
+ * model, precision and options) through the estimator, with a note saying so.
+ */
+async function projectEstimate(dir: string, reports: ProjectReports): Promise<{ estimate: EstimateJson | null; note: string | null }> {
+  const { estimate: saved, problem } = readEstimate(dir);
+  const reportTool = reports.csynth?.tool ? toolId(reports.csynth.tool) : null;
+  let wanted: string | null = null;
+  if (reportTool) {
+    try {
+      wanted = resolveTool(reportTool).profile.id;
+    } catch {
+      wanted = null;
+    }
+  }
+  const stale = saved && wanted && saved.tool !== wanted;
+  if ((saved && !stale) || !existsSync(join(dir, 'nn2hls.json'))) return { estimate: saved, note: problem };
+  try {
+    const s = readSummary(dir);
+    const o = (JSON.parse(readFileSync(join(dir, 'nn2hls.json'), 'utf8')) as { options: { part: string; clock_ns: number; io: 'parallel' | 'stream'; strategy: 'latency' | 'resource'; reuse: number; layers?: Record<string, LayerHlsOptions> } }).options;
+    const g = await projectGraph(s, dir);
+    const part = resolvePart(o.part);
+    const e = estimateGraph(g, { io: o.io, strategy: o.strategy, reuse: o.reuse, layers: o.layers ?? {} }, { part, clockNs: o.clock_ns, ...(wanted ? { tool: wanted } : {}) });
+    const why = stale ? `estimate.json is for ${saved!.tool}, the report for ${reportTool}` : 'no estimate.json';
+    return { estimate: { ...(estimateJson(e) as EstimateJson), family: part.device.family }, note: `${dir}: re-estimated for ${e.tool} from nn2hls.json (${why})` };
+  } catch (err) {
+    const msg = err instanceof NnInputError ? err.message : (err as Error).message;
+    return { estimate: saved, note: `${dir}: could not re-estimate from nn2hls.json (${msg})${saved ? `; using estimate.json (${saved.tool})` : ''}` };
+  }
+}
+
+async function load(dir: string, cal: Calibration | null): Promise<Loaded> {
   const reports = readProjectReports(dir);
-  const { estimate: raw, problem } = readEstimate(dir);
+  const { estimate: raw, note } = await projectEstimate(dir, reports);
   const estimate = raw && cal ? applyCalibration(cal, raw) : raw;
-  return { dir, reports, estimate, estimateProblem: problem, comparison: compare(estimate, reports) };
+  return { dir, reports, estimate, estimateProblem: note, comparison: compare(estimate, reports) };
 }
 
 function formatOne(l: Loaded): string {
@@ -150,13 +188,14 @@ export function register(program: Command, freshProgram: () => Command): void {
     .argument('<dirs...>', 'project directories (after vitis_hls/vivado_hls ran in them); several → one row each')
     .option('--json <file>', 'write the reports, estimates and comparisons as JSON')
     .option('--calibration <file>', 'correct the estimates with a calibration.json (from nn2hls calibrate) first')
-    .action((dirs: string[], o: { json?: string; calibration?: string }) => {
+    .action(async (dirs: string[], o: { json?: string; calibration?: string }) => {
       const cal = o.calibration ? readCalibrationFile(o.calibration) : null;
       // `report SWEEP/*` also names the sweep's scripts and logs/: several arguments keep projects only.
       // Natural order, so a sweep reads reuse1, reuse2, ..., reuse64 whatever the shell's glob order.
       const keep = dirs.length === 1 ? dirs : dirs.filter((d) => isProject(d)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       if (!keep.length) throw new NnInputError(`none of ${dirs.join(', ')} is a project directory (with nn2hls.json or a synthesis report)`);
-      const ls = keep.map((d) => load(d, cal));
+      const ls: Loaded[] = [];
+      for (const d of keep) ls.push(await load(d, cal));
       if (ls.length === 1) {
         const l = ls[0]!;
         if (!l.reports.csynth && !l.reports.synth && !l.estimate) throw new NnInputError(l.reports.problems.join('; '));
@@ -174,10 +213,10 @@ export function register(program: Command, freshProgram: () => Command): void {
     .description("fit the estimator's corrections (per tool release and device family) to the synthesis reports of projects")
     .argument('<dirs...>', 'synthesised project directories, each with estimate.json')
     .option('-o, --out <file>', 'write calibration.json (use it with estimate/report --calibration)')
-    .action((dirs: string[], o: { out?: string }) => {
+    .action(async (dirs: string[], o: { out?: string }) => {
       const pairs: Pair[] = [];
       for (const d of dirs) {
-        const p = projectPair(load(d, null));
+        const p = projectPair(await load(d, null));
         if (typeof p === 'string') process.stderr.write(`nn2hls: skipped: ${p}\n`);
         else pairs.push(p);
       }

@@ -3,7 +3,7 @@
  * the robust calibration fit and its leave-one-out check on the shared calibration set, sweep grids
  * and job files, and the `report` / `calibrate` / `sweep` commands end to end.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -243,6 +243,27 @@ describe('commands', () => {
     expect(await cli('report', ...dirs.slice(0, 3), '--calibration', cal)).toBe(0);
     expect(io.out).toMatch(/3\/3 projects have a csynth report/);
   });
+  it.skipIf(!existsSync(JET))('report re-estimates from nn2hls.json for the tool of the report, or when estimate.json is missing', async () => {
+    const d = join(tmp(), 'jet');
+    expect(await cli('compile', JET, '-o', d, '--samples', '2')).toBe(0);
+    const saved = JSON.parse(readFileSync(join(d, 'estimate.json'), 'utf8')) as EstimateJson;
+    expect(saved.tool).toBe('vivado-2019.2');
+    cpSync(join(FIX, 'vitis2023/jet_csynth.rpt'), join(d, 'myproject_csynth.rpt'));
+    io.out = '';
+    const out = join(d, 'r.json');
+    expect(await cli('report', d, '--json', out)).toBe(0);
+    expect(io.out).toMatch(/re-estimated for vitis-2023.1 from nn2hls.json \(estimate.json is for vivado-2019.2, the report for vitis-2023.1\)/);
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { estimate: EstimateJson };
+    expect([j.estimate.tool, j.estimate.family]).toEqual(['vitis-2023.1', 'Zynq UltraScale+']);
+    expect(j.estimate.total.latency_cycles).toBeGreaterThan(0);
+    rmSync(join(d, 'estimate.json'));
+    rmSync(join(d, 'myproject_csynth.rpt'));
+    cpSync(join(FIX, 'vivado2019/myproject_csynth.rpt'), join(d, 'myproject_csynth.rpt'));
+    io.out = '';
+    expect(await cli('report', d)).toBe(0);
+    expect(io.out).toMatch(/re-estimated for vivado-2019.2 from nn2hls.json \(no estimate.json\)/);
+    expect(io.out).toMatch(new RegExp(`DSP\\s+${saved.total.dsp.toLocaleString('en-US')}\\s`));
+  }, 60000);
   it.skipIf(!existsSync(JET))('sweep of the jet tagger over reuse 1..64: 7 projects, both submit scripts; report tabulates them', async () => {
     const d = join(tmp(), 'sweep');
     expect(await cli('sweep', JET, '--grid', 'reuse=1,2,4,8,16,32,64', '-o', d, '--compile-args', '--samples 2')).toBe(0);
