@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { applyCalibration, errorTable, fitCalibration, leaveOneOut, type Pair, parseCalibration } from '../../src/synth/calibrate.js';
 import { assignInstances, compare, type EstimateJson, matchInstance, readEstimate } from '../../src/synth/compare.js';
 import { readProjectReports } from '../../src/synth/project.js';
@@ -18,7 +18,15 @@ const FIX = join(import.meta.dirname, 'fixtures');
 const REAL = join(import.meta.dirname, '../../../shared/reference/estimator/hls4ml_test_report');
 const JET = join(import.meta.dirname, '../../../shared/models/onnx/three_layer_keras.onnx');
 const EST = JSON.parse(readFileSync(join(FIX, 'test_report_estimate.json'), 'utf8')) as EstimateJson;
-const tmp = () => mkdtempSync(join(tmpdir(), 'nn2hls-loop-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'nn2hls-loop-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 interface RawPair { id: string; tool: string; family: string; estimate: { total: Record<string, number> }; report: Record<string, number | null> }
 const PAIRS: Pair[] = (JSON.parse(readFileSync(join(FIX, 'calibration-pairs.json'), 'utf8')) as { pairs: RawPair[] }).pairs.map((p) => ({

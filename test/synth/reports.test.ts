@@ -5,10 +5,10 @@
  * latencies, SLR rows, UltraScale `CLB LUTs`, report_power, cosim; a truncated Vivado HLS 2019.2
  * report). Numbers asserted are the ones printed in the files.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readProjectReports } from '../../src/synth/project.js';
 import { cellNumber, parseCosim, parseCsynthRpt, parseCsynthXml, parsePower, parseReportDict, parseUtilization, resourceKey } from '../../src/synth/reports.js';
 
@@ -16,6 +16,15 @@ const REF = join(import.meta.dirname, '../../../shared/reference/estimator');
 const REAL = join(REF, 'hls4ml_test_report');
 const FIX = join(import.meta.dirname, 'fixtures');
 const haveShared = existsSync(REAL);
+const made: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'nn2hls-synth-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe.skipIf(!haveShared)('real Vivado HLS 2020.1 reports (../shared, absent → skipped)', () => {
   it('csynth.rpt: clock, latency, II, resources, DSP48E column, per-instance rows', () => {
@@ -138,14 +147,14 @@ describe('other tool versions (fixtures)', () => {
   it('a directory without reports says what to run', () => {
     const p = readProjectReports(join(FIX, 'vivado2019/notes.txt'));
     expect(p.problems[0]).toMatch(/not a directory/);
-    const empty = mkdtempSync(join(tmpdir(), 'nn2hls-synth-'));
+    const empty = tmp();
     const q = readProjectReports(empty);
     expect(q.csynth).toBeNull();
     expect(q.problems).toHaveLength(1);
     expect(q.problems[0]).toMatch(/no synthesis report found .* run `vitis_hls -f build_prj.tcl`/);
   });
   it('without nn2hls.json the top report is the largest module report; the Vitis summary layout is passed over', () => {
-    const d = mkdtempSync(join(tmpdir(), 'nn2hls-synth-'));
+    const d = tmp();
     const top = readFileSync(join(FIX, 'vitis2023/jet_csynth.rpt'), 'utf8');
     writeFileSync(join(d, 'jet_csynth.rpt'), top);
     writeFileSync(join(d, 'dense_fc1_cfg_s_csynth.rpt'), top.replace("Report for 'jet'", "Report for 'dense_fc1_cfg_s'").replace(/\|Total {16}\|.*\n/, '|Total                |        2|   512|    7811|    24001|    0|\n'));
@@ -155,7 +164,7 @@ describe('other tool versions (fixtures)', () => {
     expect([p.top, p.csynth?.resources.dsp]).toEqual(['jet', 650]);
   });
   it('a failed HLS run: its first ERROR line is the message', () => {
-    const d = mkdtempSync(join(tmpdir(), 'nn2hls-synth-'));
+    const d = tmp();
     writeFileSync(join(d, 'hls.log'), 'INFO: [HLS 200-10] Running vitis_hls\nERROR: [HLS 207-3776] use of undeclared identifier x\nERROR: second\n');
     const p = readProjectReports(d);
     expect(p.problems[0]).toMatch(/HLS failed — hls.log: ERROR: \[HLS 207-3776\] use of undeclared identifier x$/);
