@@ -23,7 +23,7 @@ import { readInputTensor } from './io.js';
 import { progressBar } from './progress.js';
 import { projectLoadOptions } from './cut-options.js';
 
-interface Summary {
+export interface Summary {
   name: string;
   source: string;
   source_sha256: string | null;
@@ -84,7 +84,7 @@ export function findHlsInclude(flag?: string): string {
   );
 }
 
-function readSummary(dir: string): Summary {
+export function readSummary(dir: string): Summary {
   const p = join(dir, 'nn2hls.json');
   if (!existsSync(p)) throw new NnInputError(`${dir}: not an nn2hls project (no nn2hls.json); create one with 'nn2hls compile MODEL -o ${dir}'`);
   try {
@@ -95,7 +95,7 @@ function readSummary(dir: string): Summary {
 }
 
 /** The quantized graph the project was compiled from (same model file, same precision config). */
-async function projectGraph(s: Summary, dir: string): Promise<Graph> {
+export async function projectGraph(s: Summary, dir: string): Promise<Graph> {
   if (!existsSync(s.source)) throw new NnInputError(`${dir}: the model it was compiled from (${s.source}) is gone; recompile the project`);
   if (s.source_sha256 && createHash('sha256').update(readFileSync(s.source)).digest('hex') !== s.source_sha256) {
     throw new NnInputError(`${dir}: ${s.source} changed since the project was compiled; recompile it`);

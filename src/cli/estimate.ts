@@ -16,6 +16,8 @@ import { DEFAULT_TOOL, PROFILES, resolveTool } from '../estimate/tools.js';
 import { prepareFixed } from '../passes/pipeline.js';
 import { formatClock, formatEnergy, formatPower, formatRate, formatTime, parseClockNs, parsePercent, parsePower, parseRate, parseTime } from '../util/units.js';
 import { NnInputError } from '../util/tensor.js';
+import { addCalibrationOption, calibratedJson, formatCalibrated } from '../synth/estimate-hook.js';
+import { readCalibrationFile } from '../synth/calibrate.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 
@@ -28,6 +30,7 @@ interface EstimateFlags extends PrecisionFlags, ModelFlags {
   reuse?: string;
   toggle: string;
   json?: string;
+  calibration?: string;
   maxPower?: string;
   maxLatency?: string;
   minThroughput?: string;
@@ -102,6 +105,7 @@ export function register(program: Command): void {
     .option('--max-util <pct>', 'with --fit: largest utilisation of any resource class (e.g. 80%)')
     .option('--fit', 'search per-layer reuse and strategy for the lowest-latency design that fits the part and the constraints')
     .option('--json <file>', 'write the estimate as JSON (a list of them for a --reuse sweep)');
+  addCalibrationOption(cmd);
   addModelOptions(addPrecisionOptions(cmd)).action(async (model: string, f: EstimateFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     // Validate every flag before the (slower) model load, so a typo fails fast.
@@ -116,6 +120,9 @@ export function register(program: Command): void {
     if (!f.fit && (minThroughput !== undefined || maxUtil !== undefined)) throw new NnInputError('--min-throughput and --max-util are constraints of --fit; add --fit');
     if (f.fit && f.reuse !== undefined) throw new NnInputError('--fit chooses the reuse factors itself; drop --reuse (or drop --fit to estimate a given reuse)');
     if (f.io !== 'parallel' && f.io !== 'stream') throw new NnInputError(`--io must be parallel or stream, got '${f.io}'`);
+    if (f.calibration) readCalibrationFile(f.calibration);
+    // --calibration (src/synth): the --json object corrected per tool and device family, and one line.
+    const asJson = (e: Estimate) => calibratedJson(estimateJson(e), e.device.family, f.calibration);
     const m = await loadForCommand(model, f, log);
     const g = m.graph;
     // The one config parser (precision sections and the "hls" section) every command uses.
@@ -132,8 +139,9 @@ export function register(program: Command): void {
       log(formatEstimate(r.estimate));
       log(`\nfit: ${r.steps} folding step(s) in ${(performance.now() - t0).toFixed(0)} ms; binding constraint: ${r.binding}`);
       log(`per-layer settings (put them in a config's "hls" section to compile this design):\n${JSON.stringify({ hls: { layers: r.layers } })}`);
+      if (f.calibration) log(formatCalibrated(asJson(r.estimate)));
       if (f.json) {
-        writeFileSync(f.json, `${JSON.stringify({ ...(estimateJson(r.estimate) as object), fit: { binding: r.binding, layers: r.layers } }, null, 2)}\n`);
+        writeFileSync(f.json, `${JSON.stringify({ ...asJson(r.estimate), fit: { binding: r.binding, layers: r.layers } }, null, 2)}\n`);
         log(`wrote ${f.json}`);
       }
       return;
@@ -153,8 +161,9 @@ export function register(program: Command): void {
       log(`part ${e0.part}  clock ${formatClock(clockNs)}  tool ${e0.tool}  io ${f.io}  strategy ${strategy}${e0.toolNote ? `\nnote: ${e0.toolNote}` : ''}\n`);
       log(sweepTable(points));
     }
+    if (f.calibration) for (const p of points) log(`${points.length > 1 ? `reuse ${p.reuse}: ` : ''}${formatCalibrated(asJson(p.e))}`);
     if (f.json) {
-      const json = points.length === 1 ? estimateJson(points[0]!.e) : points.map((p) => ({ reuse: p.reuse, ...(estimateJson(p.e) as object) }));
+      const json = points.length === 1 ? asJson(points[0]!.e) : points.map((p) => ({ reuse: p.reuse, ...asJson(p.e) }));
       writeFileSync(f.json, `${JSON.stringify(json, null, 2)}\n`);
       log(`wrote ${f.json}`);
     }

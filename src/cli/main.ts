@@ -21,8 +21,8 @@ import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
 import { register as registerEstimate } from './estimate.js';
 import { addModelOptions, loadOptionsOf, type ModelFlags } from './model-options.js';
+import { register as registerSynth } from './synth.js';
 import { usageError } from './suggest.js';
-
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -83,6 +83,7 @@ export function buildProgram(): Command {
   registerCompile(program);
   registerCsim(program);
   registerEstimate(program);
+  registerSynth(program, buildProgram);
 
   program
     .command('demo')

@@ -110,7 +110,7 @@ export function estimate(view: PlanView, o: EstimateOptions): Estimate {
 export function estimateJson(e: Estimate): unknown {
   const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : null);
   return {
-    part: e.part, device: e.device.name, clock_ns: e.clock_ns, tool: e.tool, toggle: e.toggle, io: e.io,
+    part: e.part, device: e.device.name, family: e.device.family, clock_ns: e.clock_ns, tool: e.tool, toggle: e.toggle, io: e.io,
     layers: e.layers.map((l) => ({
       name: l.name, op: l.op, latency_cycles: l.latency_cycles, ii: l.ii, dsp: l.dsp, lut: l.lut, ff: l.ff, bram18k: l.bram18k, uram: l.uram,
       dynamic_power_w: r6(l.dynamic_power_w), ...(l.marks.length ? { marks: l.marks } : {}),
