@@ -143,3 +143,29 @@ describe('plan golden tables', () => {
     }
   }
 });
+
+describe('line buffers beyond the partition limit', () => {
+  it('are partitioned by channel, with the pixel II the bank ports allow', async () => {
+    const { importOnnx } = await import('../../src/frontend/onnx/model.js');
+    const { buildModel } = await import('../helpers/onnx-builder.js');
+    const g0 = importOnnx(buildModel({
+      inputs: [['x', ['N', 32, 64, 64]]], outputs: [['y', ['N', 8]]],
+      inits: [['W', [8, 32, 3, 3], new Array<number>(8 * 32 * 9).fill(0.125)]],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'MaxPool', inputs: ['c'], outputs: ['m'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+        { op: 'GlobalAveragePool', inputs: ['m'], outputs: ['gp'] },
+        { op: 'Flatten', inputs: ['gp'], outputs: ['y'] },
+      ],
+    }), 'wide.onnx');
+    const g = prepareFixed(g0, defaultConfig()).graph;
+    const plan = planProject(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+    const conv = plan.plans.find((l) => l.op === 'Conv')!;
+    expect(conv.lineBuffer).toEqual({ rows: 3, width: 64, channels: 32, elements: 6144, partitioned: false });
+    expect(conv.stepII).toBe(5);
+    expect(conv.partitioned.some((p) => p.what.startsWith('line buffer'))).toBe(false);
+    const pool = plan.plans.find((l) => l.op === 'MaxPool')!;
+    expect(pool.lineBuffer).toMatchObject({ elements: 1536, partitioned: true });
+    expect(pool.stepII).toBe(1);
+  });
+});
