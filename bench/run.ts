@@ -1,27 +1,127 @@
 /**
- * `npm run bench`: throughput of the bit-accurate fixed-point simulator, the float reference
- * executor and onnxruntime-node on the same inputs, single thread, for the hls4ml jet tagger
- * (../shared/models/onnx/three_layer_keras.onnx at ap_fixed<16,6>; skipped with a note when
- * ../shared is absent) and the bundled example CNN and MLP. Prints samples per second; the
- * target for the jet tagger's fixed simulator is 100,000 samples/s on one core.
+ * `npm run bench`: simulation speed as a user sees it and in-process, side by side with
+ * onnxruntime-node on the same inputs, in one run. For each case it prints
+ *  - whole process: `nn2hls simulate` (float + fixed, default threads) started as a user starts
+ *    it, wall time and the CPU time of all its threads (so a busy machine shows as wall > CPU);
+ *  - in-process samples/s: simulate on one thread, simulateParallel on all cores, the fixed
+ *    program and the float executor alone, and onnxruntime (one intra-op thread, then default);
+ * then checks the issue #13 goals. Cases: the hls4ml jet tagger (../shared; 200,000 random
+ * normal samples), LeNet-5 on MNIST t10k (10,000 images, ap_fixed<16,6> and auto 8-bit), the
+ * CIFAR-shaped CNN and the residual CNN (MNIST, 2,000 images), and the bundled digits models.
+ * Cases that need ../shared are skipped with a note when it is absent. `--quick` divides every
+ * N by 10; `--only NAME` runs the cases whose label contains NAME; `--before DIR` times only the
+ * whole-process `simulate` of another checkout DIR (e.g. the commit before a speed change) on
+ * the same inputs, for a before/after table.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { freeBatch, randn } from '../test/helpers/ort.js';
 import { loadOnnxFile } from '../src/frontend/onnx/model.js';
-import { defaultConfig } from '../src/ir/precision-config.js';
-import { prepareFixed } from '../src/passes/pipeline.js';
+import { defaultConfig, type PrecisionConfig } from '../src/ir/precision-config.js';
+import { autoPrecision } from '../src/passes/auto-precision.js';
+import { canonicalize, prepareFixed } from '../src/passes/pipeline.js';
+import { simulate } from '../src/sim/compare.js';
+import { simulateParallel } from '../src/sim/parallel.js';
 import { FixedProgram } from '../src/sim/fixed/executor.js';
 import { runFloat } from '../src/sim/float/executor.js';
 import type { RtTensor } from '../src/sim/float/kernel.js';
+import { readNpyFile, writeNpy } from '../src/util/npy.js';
+import { toFloat32 } from '../src/util/tensor.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const SHARED = join(ROOT, '../shared/models/onnx');
+const SHARED = join(ROOT, '../shared');
+const EX = join(ROOT, 'examples');
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]! : '';
+const BEFORE = args.includes('--before') ? args[args.indexOf('--before') + 1]! : '';
+const TMP = mkdtempSync(join(tmpdir(), 'nn2hls-bench-'));
 
-/** Best of `reps` timed runs (after one warm-up), in samples per second. */
+interface Case {
+  label: string;
+  model: string;
+  x: RtTensor;
+  /** 'fixed16' = ap_fixed<16,6>; 'auto8' = --precision auto --bits 8 calibrated on `calib`. */
+  precision: 'fixed16' | 'auto8';
+  calib?: string;
+  /** Goals: whole-process samples/s or seconds. */
+  goal?: { minRate?: number; maxSeconds?: number; note: string };
+}
+
+function mnist(n: number): RtTensor | null {
+  const f = join(SHARED, 'datasets/mnist/t10k-images-idx3-ubyte.gz');
+  if (!existsSync(f)) return null;
+  const bytes = gunzipSync(readFileSync(f));
+  const data = new Float32Array(n * 784);
+  for (let i = 0; i < data.length; i++) data[i] = bytes[16 + i]! / 255;
+  return { shape: [n, 1, 28, 28], data };
+}
+
+/** MNIST [N,1,28,28] zero-padded to 32×32 and replicated into 3 channels (as cnn32_mnist was trained). */
+function to32x3(x: RtTensor): RtTensor {
+  const n = x.shape[0]!;
+  const out = new Float32Array(n * 3 * 32 * 32);
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < 3; c++) {
+      for (let r = 0; r < 28; r++) {
+        for (let q = 0; q < 28; q++) out[((s * 3 + c) * 32 + r + 2) * 32 + q + 2] = x.data[s * 784 + r * 28 + q]!;
+      }
+    }
+  }
+  return { shape: [n, 3, 32, 32], data: out };
+}
+
+function cases(): Case[] {
+  const div = QUICK ? 10 : 1;
+  const out: Case[] = [];
+  const jet = join(SHARED, 'models/onnx/three_layer_keras.onnx');
+  if (existsSync(jet)) {
+    const n = 200000 / div;
+    out.push({
+      label: 'jet tagger ap_fixed<16,6>',
+      model: jet,
+      x: { shape: [n, 16], data: randn(n * 16, 7) },
+      precision: 'fixed16',
+      goal: { minRate: 100000, note: 'whole process >= 100,000 samples/s' },
+    });
+  } else console.log(`jet tagger: skipped, ${jet} is absent`);
+  const m = mnist(10000 / div);
+  if (m) {
+    const lenet = join(EX, 'lenet5_mnist.onnx');
+    out.push({ label: 'LeNet-5 ap_fixed<16,6>', model: lenet, x: m, precision: 'fixed16', goal: { maxSeconds: 5 * (QUICK ? 0.1 : 1), note: 'whole process <= 5 s for 10,000' } });
+    out.push({
+      label: 'LeNet-5 auto 8-bit',
+      model: lenet,
+      x: m,
+      precision: 'auto8',
+      calib: join(EX, 'mnist_calib.npy'),
+      goal: { maxSeconds: 5 * (QUICK ? 0.1 : 1), note: 'whole process <= 5 s for 10,000' },
+    });
+    const m2k = { shape: [2000 / div, 1, 28, 28], data: m.data.subarray(0, (2000 / div) * 784) };
+    out.push({ label: 'CIFAR-shaped CNN ap_fixed<16,6>', model: join(EX, 'cnn32_mnist.onnx'), x: to32x3(m2k), precision: 'fixed16' });
+    out.push({ label: 'residual CNN ap_fixed<16,6>', model: join(EX, 'resnet_mnist.onnx'), x: m2k, precision: 'fixed16' });
+    out.push({ label: 'depthwise-sep. CNN ap_fixed<16,6>', model: join(EX, 'dsconv_mnist.onnx'), x: m2k, precision: 'fixed16' });
+  } else console.log(`MNIST cases: skipped, ${SHARED}/datasets/mnist is absent`);
+  const digits = readNpyFile(join(EX, 'digits_cnn_input.npy'));
+  const reps = 50 / div;
+  const rep = (t: { shape: readonly number[]; data: Float32Array }): RtTensor => {
+    const data = new Float32Array(t.data.length * reps);
+    for (let r = 0; r < reps; r++) data.set(t.data, r * t.data.length);
+    return { shape: [t.shape[0]! * reps, ...t.shape.slice(1)], data };
+  };
+  out.push({ label: 'digits_cnn ap_fixed<16,6>', model: join(EX, 'digits_cnn.onnx'), x: rep({ shape: digits.shape, data: toFloat32(digits) }), precision: 'fixed16' });
+  const dm = readNpyFile(join(EX, 'digits_mlp_input.npy'));
+  out.push({ label: 'digits_mlp ap_fixed<16,6>', model: join(EX, 'digits_mlp.onnx'), x: rep({ shape: dm.shape, data: toFloat32(dm) }), precision: 'fixed16' });
+  return out.filter((c) => c.label.includes(ONLY));
+}
+
+/** Samples per second of the best of `reps` timed runs, after one warm-up run for small N. */
 async function rate(n: number, reps: number, f: () => unknown): Promise<number> {
-  await f();
+  if (n < 5000) await f();
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
@@ -31,30 +131,115 @@ async function rate(n: number, reps: number, f: () => unknown): Promise<number> 
   return (n / best) * 1000;
 }
 
-async function bench(label: string, path: string, n: number): Promise<void> {
-  const g = loadOnnxFile(path);
-  const { graph: qg } = prepareFixed(g, defaultConfig());
-  const shape = [n, ...g.values.get(g.inputs[0]!.value)!.shape];
-  const x: RtTensor = { shape, data: randn(shape.reduce((a, b) => a * b, 1), 7) };
+interface Whole {
+  wall: number;
+  cpu: number | null;
+}
+
+/** `nn2hls simulate` as a separate process: wall seconds, and CPU seconds of all its threads. */
+function wholeProcess(c: Case, input: string, threads?: number, root = ROOT): Whole {
+  const cli = ['bin/nn2hls.js', 'simulate', c.model, '--input', input];
+  if (root === ROOT) cli.push('--quiet');
+  if (threads) cli.push('--threads', String(threads));
+  if (c.precision === 'fixed16') cli.push('--precision', 'ap_fixed<16,6>');
+  else cli.push('--precision', 'auto', '--calib', c.calib!, '--bits', '8', '--write-config', join(TMP, 'auto.json'));
+  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const t0 = performance.now();
+  const r = timeBin
+    ? spawnSync(timeBin, ['-f', 'H13TIME %U %S', process.execPath, ...cli], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1' } })
+    : spawnSync(process.execPath, cli, { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${c.label}: nn2hls simulate failed:\n${r.stderr}`);
+  const m = /H13TIME ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : null };
+}
+
+const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+
+async function bench(c: Case): Promise<string[]> {
+  const n = c.x.shape[0]!;
+  const input = join(TMP, 'input.npy');
+  writeFileSync(input, writeNpy({ dtype: 'float32', shape: c.x.shape, data: c.x.data }));
+  if (BEFORE) {
+    const b = wholeProcess(c, input, undefined, BEFORE);
+    const perCpu = b.cpu === null ? '—' : fmt(n / b.cpu);
+    return [[c.label, fmt(n), `${b.wall.toFixed(2)} s`, b.cpu === null ? '—' : `${b.cpu.toFixed(2)} s`, fmt(n / b.wall), perCpu].join(' | '), ''];
+  }
+  const whole = wholeProcess(c, input);
+
+  const g = loadOnnxFile(c.model);
+  let cfg: PrecisionConfig = defaultConfig();
+  if (c.precision === 'auto8') {
+    const cal = readNpyFile(c.calib!);
+    cfg = autoPrecision(g, [{ shape: cal.shape, data: toFloat32(cal) }], { bits: 8 });
+  }
+  const cg = canonicalize(g);
+  const { graph: qg } = prepareFixed(g, cfg);
+  const reps = n >= 5000 ? 1 : 3;
+  const sim1 = await rate(n, reps, () => simulate(cg, qg, [c.x]));
+  const simP = await rate(n, reps, () => simulateParallel(cg, qg, [c.x], { minParallelMs: 0 }));
   const program = new FixedProgram(qg);
-  const fixed = await rate(n, 5, () => program.run([x]));
-  const float = await rate(n, 5, () => runFloat(g, [x]));
-  const session = await ort.InferenceSession.create(freeBatch(readFileSync(path)), { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const feeds = { [g.inputs[0]!.modelName]: new ort.Tensor('float32', x.data, shape) };
-  const onnx = await rate(n, 5, () => session.run(feeds));
-  const f = (v: number) => Math.round(v).toLocaleString('en-US').padStart(12);
-  console.log(`${label.padEnd(34)} ${f(fixed)} ${f(float)} ${f(onnx)}`);
+  const fixed = await rate(n, reps, () => program.run([c.x]));
+  const float = await rate(n, reps, () => runFloat(cg, [c.x]));
+  const bytes = freeBatch(readFileSync(c.model));
+  const feeds = { [g.inputs[0]!.modelName]: new ort.Tensor('float32', c.x.data, [...c.x.shape]) };
+  const s1 = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const ort1 = await rate(n, 3, () => s1.run(feeds));
+  const sAll = await ort.InferenceSession.create(bytes);
+  const ortAll = await rate(n, 3, () => sAll.run(feeds));
+
+  const wholeRate = n / whole.wall;
+  const row = [
+    c.label,
+    fmt(n),
+    `${whole.wall.toFixed(2)} s`,
+    whole.cpu === null ? '—' : `${whole.cpu.toFixed(2)} s`,
+    fmt(wholeRate),
+    whole.cpu === null ? '—' : fmt(n / whole.cpu),
+    fmt(sim1),
+    fmt(simP),
+    fmt(fixed),
+    fmt(float),
+    fmt(ort1),
+    fmt(ortAll),
+  ];
+  let verdict = '';
+  if (c.goal) {
+    const ok = (c.goal.minRate === undefined || wholeRate >= c.goal.minRate) && (c.goal.maxSeconds === undefined || whole.wall <= c.goal.maxSeconds);
+    verdict = `${ok ? 'MET    ' : 'NOT MET'} ${c.label}: ${c.goal.note} — measured ${whole.wall.toFixed(2)} s wall, ${fmt(wholeRate)} samples/s`;
+  }
+  return [row.join(' | '), verdict];
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}, one thread; samples/s (best of 5 runs)`);
-  console.log(`${'model'.padEnd(34)} ${'fixed sim'.padStart(12)} ${'float exec'.padStart(12)} ${'onnxruntime'.padStart(12)}`);
-  const jet = join(SHARED, 'three_layer_keras.onnx');
-  if (existsSync(jet)) await bench('jet tagger ap_fixed<16,6>', jet, 50000);
-  else console.log(`jet tagger: skipped, ${jet} is absent`);
-  await bench('digits_mlp ap_fixed<16,6>', join(ROOT, 'examples/digits_mlp.onnx'), 50000);
-  await bench('digits_cnn ap_fixed<16,6>', join(ROOT, 'examples/digits_cnn.onnx'), 5000);
-  console.log('target: jet tagger fixed sim >= 100,000 samples/s (hls4ml C++ emulation: ~6,800/s)');
+  let cpu = '';
+  try {
+    cpu = execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).trim();
+  } catch {
+    cpu = 'unknown CPU';
+  }
+  const load = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : '?';
+  console.log(`node ${process.version}, ${cpu}, load average ${load}${QUICK ? ', --quick (N/10)' : ''}`);
+  console.log('whole = `nn2hls simulate` process (float + fixed, all cores): wall, CPU of all threads, samples per wall s and per CPU s');
+  console.log('in-process samples/s: sim 1T = simulate() on one thread, sim all = simulateParallel, fixed / float alone on one thread, ORT = onnxruntime-node float (1 thread / default)');
+  const head = BEFORE
+    ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s']
+    : ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];
+  if (BEFORE) console.log(`whole-process simulate of ${BEFORE} only`);
+  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+  const verdicts: string[] = [];
+  try {
+    for (const c of cases()) {
+      const [row, verdict] = await bench(c);
+      console.log(`| ${row} |`);
+      if (verdict) verdicts.push(verdict!);
+    }
+  } finally {
+    rmSync(TMP, { recursive: true, force: true });
+  }
+  if (BEFORE) return;
+  console.log(`\ngoals (issue #13):\n${verdicts.join('\n')}`);
+  console.log('CIFAR-shaped and residual CNN goal: >= 20x the samples/s before issue #13 (see README / the closing note for the before table)');
 }
 
 main().catch((e) => {

@@ -9,7 +9,8 @@ import { loadModel } from '../frontend/index.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
-import { type SimulationReport, simulate } from '../sim/compare.js';
+import type { SimulationReport } from '../sim/compare.js';
+import { simulateParallel } from '../sim/parallel.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readInputTensor, readTensorFile, writeOutputs } from './io.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
@@ -20,6 +21,8 @@ interface SimulateFlags extends PrecisionFlags {
   labels?: string;
   json?: string;
   saveOutputs?: string;
+  threads?: string;
+  quiet?: boolean;
 }
 
 function pct(v: number | null): string {
@@ -58,8 +61,10 @@ export function register(program: Command): void {
     .requiredOption('--input <file>', 'input tensor (.npy or .pb), once per graph input', (v: string, p: string[]) => [...p, v], [])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
-    .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy');
-  addPrecisionOptions(cmd).action((model: string, o: SimulateFlags) => {
+    .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy')
+    .option('--threads <n>', 'threads for long runs (default: all cores; 1: this thread only)')
+    .option('--quiet', 'no progress line on stderr');
+  addPrecisionOptions(cmd).action(async (model: string, o: SimulateFlags) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const g = loadModel(model);
     const inputs = o.input.map(readInputTensor);
@@ -77,14 +82,25 @@ export function register(program: Command): void {
       const n = g.batched ? inputs[0]!.shape[0]! : 1;
       if (t.shape[0] !== n) throw new NnInputError(`${o.labels}: ${t.shape[0]} labels for ${n} input samples`);
     }
-    const bar = progressBar('simulating');
+    let threads: number | undefined;
+    if (o.threads !== undefined) {
+      threads = Number(o.threads);
+      if (!Number.isInteger(threads) || threads < 1) throw new NnInputError(`--threads must be a whole number >= 1, got '${o.threads}'`);
+    }
+    const bar = progressBar('simulating', process.stderr, o.quiet === true);
     const t0 = performance.now();
-    const r = simulate(cg, qg, inputs, { labels, labelShape, onProgress: bar.update });
-    bar.done();
+    let workers = 0;
+    let r;
+    try {
+      r = await simulateParallel(cg, qg, inputs, { labels, labelShape, threads, onProgress: bar.update, onWorkers: (k) => (workers = k) });
+    } finally {
+      bar.done();
+    }
     const ms = performance.now() - t0;
     log(`precision: ${describe}`);
     log(formatReport(r.report));
-    log(`\n${r.report.samples} sample(s), float + fixed, in ${(ms / 1000).toFixed(2)} s`);
+    const on = workers ? ` on ${workers + 1} threads` : '';
+    log(`\n${r.report.samples} sample(s), float + fixed, in ${(ms / 1000).toFixed(2)} s${on} (${Math.round((r.report.samples / ms) * 1000).toLocaleString('en-US')} samples/s)`);
     if (o.json) {
       const tmp = `${o.json}.tmp-${process.pid}`;
       writeFileSync(tmp, `${JSON.stringify(r.report, null, 2)}\n`);

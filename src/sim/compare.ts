@@ -6,11 +6,12 @@
  * it measures accuracy against labels (class indices or one-hot), top-1 agreement float vs
  * fixed, and the max and mean absolute error.
  */
-import { renderType } from '../ir/fixed.js';
+import { fracBits, renderType } from '../ir/fixed.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { runFloat } from './float/executor.js';
 import type { RtTensor } from './float/kernel.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
+import { checkInputs } from './float/executor.js';
 
 export interface LayerReport {
   name: string;
@@ -97,48 +98,167 @@ function layerTypes(qg: Graph, n: Node): Record<string, string> {
   return t;
 }
 
+/** One chunk of samples run through both graphs: its outputs and its per-layer sums. */
+export interface ChunkResult {
+  start: number;
+  rows: number;
+  floatOuts: Float32Array[];
+  fixedOuts: Float32Array[];
+  /** Σ float² and Σ (fixed − float)² per layer value (ChunkRunner.values order). */
+  sig: Float64Array;
+  err: Float64Array;
+  /** Overflow counts of this chunk: [result, accum] per ChunkRunner.statKeys entry. */
+  stats: Float64Array;
+}
+
 /**
- * `cg` is the canonical float graph (canonicalize(g)) and `qg` its quantized twin; both take
- * the user's inputs in the model's layout.
+ * Runs chunks of samples through the float graph and the fixed program and returns what the
+ * report needs from each chunk. Chunks are independent, so they can run on any thread; the
+ * drivers merge them in chunk order, which makes every sum the same whatever ran where.
  */
-export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: SimulateOptions = {}): SimulationResult {
-  const program = new FixedProgram(qg);
-  const n = cg.batched ? inputs[0]!.shape[0]! : 1;
-  const chunk = opts.chunk ?? 1024;
-  const sig = new Map<string, number>();
-  const err = new Map<string, number>();
-  const floatOuts: Float32Array[] = cg.outputs.map((o) => new Float32Array((cg.batched ? n : 1) * size(cg, o.value)));
-  const fixedOuts: Float32Array[] = qg.outputs.map((o) => new Float32Array((cg.batched ? n : 1) * size(qg, o.value)));
-  for (let s = 0; s < n; s += chunk) {
-    const e = Math.min(n, s + chunk);
+export class ChunkRunner {
+  readonly program: FixedProgram;
+  /** Every value a node of the quantized graph produces, in node order. */
+  readonly values: string[];
+  readonly statKeys: string[];
+  private readonly index = new Map<string, number>();
+
+  constructor(
+    readonly cg: Graph,
+    readonly qg: Graph,
+  ) {
+    this.program = new FixedProgram(qg);
+    this.values = qg.nodes.flatMap((n) => n.outputs.filter((o) => o !== ''));
+    this.values.forEach((v, i) => this.index.set(v, i));
+    this.statKeys = [...this.program.stats.keys()];
+  }
+
+  /** Samples [start, start + rows) of `inputs` (whole batches: every input has dim 0 = N). */
+  run(inputs: readonly RtTensor[], start: number, rows: number): ChunkResult {
+    const { cg, program } = this;
     const part = cg.batched
       ? inputs.map((t) => {
           const per = t.data.length / t.shape[0]!;
-          return { shape: [e - s, ...t.shape.slice(1)], data: t.data.subarray(s * per, e * per) };
+          return { shape: [rows, ...t.shape.slice(1)], data: t.data.subarray(start * per, (start + rows) * per) };
         })
       : inputs;
+    const sig = new Float64Array(this.values.length);
+    const err = new Float64Array(this.values.length);
     const floatVals = new Map<string, Float32Array>();
+    program.resetStats();
     const fo = runFloat(cg, part, { onValue: (name, t) => floatVals.set(name, t.data) });
     const xo = program.run(part, {
       onValue: (name, t) => {
         const f = floatVals.get(name);
-        if (!f) return;
-        const q = fxToFloat(t);
+        const i = this.index.get(name);
+        if (!f || i === undefined) return;
+        const scale = 2 ** -fracBits(t.type);
+        const raw = t.raw;
         let ss = 0;
         let ee = 0;
-        for (let i = 0; i < q.length; i++) {
-          const d = q[i]! - f[i]!;
-          ss += f[i]! * f[i]!;
+        for (let j = 0; j < raw.length; j++) {
+          const d = raw[j]! * scale - f[j]!;
+          ss += f[j]! * f[j]!;
           ee += d * d;
         }
-        sig.set(name, (sig.get(name) ?? 0) + ss);
-        err.set(name, (err.get(name) ?? 0) + ee);
+        sig[i] = ss;
+        err[i] = ee;
       },
     });
-    fo.forEach((t, k) => floatOuts[k]!.set(t.data, s * (t.data.length / (e - s))));
-    xo.forEach((t, k) => fixedOuts[k]!.set(fxToFloat(t), s * (t.raw.length / (e - s))));
-    opts.onProgress?.(e, n);
+    const stats = new Float64Array(2 * this.statKeys.length);
+    this.statKeys.forEach((k, i) => {
+      const st = program.stats.get(k)!;
+      stats[2 * i] = st.result;
+      stats[2 * i + 1] = st.accum;
+    });
+    return {
+      start,
+      rows,
+      floatOuts: fo.map((t) => t.data),
+      fixedOuts: xo.map((t) => Float32Array.from(fxToFloat(t))),
+      sig,
+      err,
+      stats,
+    };
   }
+}
+
+/** Sums of the chunks merged so far, in chunk order, and the outputs put in place. */
+export class Merger {
+  readonly sig: Float64Array;
+  readonly err: Float64Array;
+  readonly stats: Float64Array;
+  readonly floatOuts: Float32Array[];
+  readonly fixedOuts: Float32Array[];
+
+  constructor(
+    readonly r: ChunkRunner,
+    n: number,
+  ) {
+    const { cg, qg } = r;
+    this.sig = new Float64Array(r.values.length);
+    this.err = new Float64Array(r.values.length);
+    this.stats = new Float64Array(2 * r.statKeys.length);
+    this.floatOuts = cg.outputs.map((o) => new Float32Array((cg.batched ? n : 1) * size(cg, o.value)));
+    this.fixedOuts = qg.outputs.map((o) => new Float32Array((cg.batched ? n : 1) * size(qg, o.value)));
+  }
+
+  add(c: ChunkResult): void {
+    for (let i = 0; i < c.sig.length; i++) {
+      this.sig[i]! += c.sig[i]!;
+      this.err[i]! += c.err[i]!;
+    }
+    for (let i = 0; i < c.stats.length; i++) this.stats[i]! += c.stats[i]!;
+    c.floatOuts.forEach((t, k) => this.floatOuts[k]!.set(t, c.start * (t.length / c.rows)));
+    c.fixedOuts.forEach((t, k) => this.fixedOuts[k]!.set(t, c.start * (t.length / c.rows)));
+  }
+}
+
+/**
+ * Samples per chunk for a graph: about 2^21 elements in its largest value (16 MiB of raws), a
+ * power of two from 64 to 8192 — big chunks for small models (fewer, larger allocations), small
+ * ones for big activations (bounded memory). It depends on the graph only, never on the thread
+ * count, so every driver cuts the same chunks.
+ */
+export function chunkFor(g: Graph): number {
+  let largest = 1;
+  for (const v of g.values.values()) if (!v.data) largest = Math.max(largest, v.shape.reduce((p, d) => p * d, 1));
+  const c = 2 ** Math.floor(Math.log2(Math.max(1, 2 ** 21 / largest)));
+  return Math.max(64, Math.min(8192, c));
+}
+
+/** Samples in a run and the chunk boundaries every driver uses. */
+export function chunking(cg: Graph, inputs: readonly RtTensor[], chunk = chunkFor(cg)): { n: number; starts: number[] } {
+  const n = cg.batched ? inputs[0]!.shape[0]! : 1;
+  const starts: number[] = [];
+  for (let s = 0; s < n; s += chunk) starts.push(s);
+  return { n, starts };
+}
+
+/**
+ * `cg` is the canonical float graph (canonicalize(g)) and `qg` its quantized twin; both take
+ * the user's inputs in the model's layout. Runs on this thread, chunk by chunk (bounded memory
+ * for any N); simulateParallel (parallel.ts) gives the same result using worker threads.
+ */
+export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: SimulateOptions = {}): SimulationResult {
+  checkInputs(cg, inputs);
+  const runner = new ChunkRunner(cg, qg);
+  const chunk = opts.chunk ?? chunkFor(cg);
+  const { n, starts } = chunking(cg, inputs, chunk);
+  const m = new Merger(runner, n);
+  for (const s of starts) {
+    const rows = cg.batched ? Math.min(n, s + chunk) - s : 1;
+    m.add(runner.run(inputs, s, rows));
+    opts.onProgress?.(s + rows, n);
+  }
+  return finishReport(runner, m, n, opts);
+}
+
+/** The report from merged chunks. */
+export function finishReport(runner: ChunkRunner, m: Merger, n: number, opts: SimulateOptions): SimulationResult {
+  const { cg, qg } = runner;
+  const floatOuts = m.floatOuts;
+  const fixedOuts = m.fixedOuts;
   const shapeOf = (g: Graph, v: string) => [...(g.batched ? [n] : []), ...g.values.get(v)!.shape];
   const floatOutputs = cg.outputs.map((o, k) => ({ shape: shapeOf(cg, o.value), data: floatOuts[k]! }));
   const fixedOutputs = qg.outputs.map((o, k) => ({ shape: shapeOf(qg, o.value), data: fixedOuts[k]! }));
@@ -173,20 +293,25 @@ export function simulate(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts
     accF = a / cls.length;
     accQ = b / cls.length;
   }
+  const valueIndex = new Map(runner.values.map((v, i) => [v, i]));
+  const statIndex = new Map(runner.statKeys.map((k, i) => [k, i]));
+  const stat = (k: string, which: 0 | 1) => {
+    const i = statIndex.get(k);
+    return i === undefined ? 0 : m.stats[2 * i + which]!;
+  };
   const layers: LayerReport[] = qg.nodes.map((node) => {
-    const o = node.outputs[0]!;
-    const s = sig.get(o) ?? 0;
-    const e = err.get(o) ?? 0;
-    const st = program.stats.get(node.name)!;
+    const i = valueIndex.get(node.outputs[0]!);
+    const s = i === undefined ? 0 : m.sig[i]!;
+    const e = i === undefined ? 0 : m.err[i]!;
     return {
       name: node.name,
       op: node.op,
       types: layerTypes(qg, node),
       snr_db: e === 0 ? null : 10 * Math.log10(s / e),
-      overflows: st.result + st.accum,
+      overflows: stat(node.name, 0) + stat(node.name, 1),
     };
   });
-  const inputOverflows = qg.inputs.reduce((acc, io) => acc + (program.stats.get(io.value)?.result ?? 0), 0);
+  const inputOverflows = qg.inputs.reduce((acc, io) => acc + stat(io.value, 0), 0);
   return {
     report: {
       samples: pf.length,

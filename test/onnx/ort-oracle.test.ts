@@ -28,6 +28,10 @@ function isStandardDomain(bytes: Uint8Array): boolean {
 const models: { path: string; sample?: string }[] = [
   { path: join(EXAMPLES, 'digits_mlp.onnx'), sample: join(EXAMPLES, 'digits_mlp_input.npy') },
   { path: join(EXAMPLES, 'digits_cnn.onnx'), sample: join(EXAMPLES, 'digits_cnn_input.npy') },
+  { path: join(EXAMPLES, 'lenet5_mnist.onnx'), sample: join(EXAMPLES, 'mnist_input.npy') },
+  { path: join(EXAMPLES, 'cnn32_mnist.onnx'), sample: join(EXAMPLES, 'cnn32_mnist_input.npy') },
+  { path: join(EXAMPLES, 'dsconv_mnist.onnx'), sample: join(EXAMPLES, 'mnist_input.npy') },
+  { path: join(EXAMPLES, 'resnet_mnist.onnx'), sample: join(EXAMPLES, 'mnist_input.npy') },
 ];
 const haveShared = existsSync(SHARED);
 if (haveShared) {

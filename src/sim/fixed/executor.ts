@@ -10,6 +10,7 @@ import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { quantizeDouble } from './apfixed.js';
 import { checkWidth, entryQuantize } from './casts.js';
+import { mapNew } from '../sums-codegen.js';
 import type { CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { elementwiseFixedKernels } from './kernels/elementwise.js';
@@ -47,7 +48,8 @@ export class FixedProgram {
   /** Overflow counters per node name, plus one per graph input (keyed by its value name). */
   readonly stats = new Map<string, CastStats>();
   private readonly steps: Step[] = [];
-  private readonly entry: ((x: number) => number)[];
+  /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew). */
+  private readonly entry: ((x: ArrayLike<number>) => Float64Array)[];
 
   constructor(readonly g: Graph) {
     const cache = new Map<string, Float64Array>();
@@ -76,7 +78,7 @@ export class FixedProgram {
       checkWidth(t, `input '${io.modelName}'`);
       const s: CastStats = { result: 0, accum: 0 };
       this.stats.set(io.value, s);
-      return entryQuantize(t, s);
+      return mapNew(entryQuantize(t, s));
     });
     for (const node of g.nodes) {
       const kernel = FIXED_KERNELS[node.op] as FixedKernel<OpKind> | undefined;
@@ -103,11 +105,7 @@ export class FixedProgram {
     const n = lead.length ? lead[0]! : 1;
     const env = new Map<string, Float64Array>();
     g.inputs.forEach((io, i) => {
-      const q = this.entry[i]!;
-      const src = inputs[i]!.data;
-      const raw = new Float64Array(src.length);
-      for (let j = 0; j < src.length; j++) raw[j] = q(src[j]!);
-      env.set(io.value, raw);
+      env.set(io.value, this.entry[i]!(inputs[i]!.data));
     });
     const uses = new Map<string, number>();
     for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);

@@ -11,6 +11,7 @@ import { NnInputError } from '../../util/tensor.js';
 import type { Kernel, KernelTable, RtTensor } from './kernel.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
+import { generatedFloatKernels } from './kernels/generated.js';
 import { layoutKernels } from './kernels/layout.js';
 import { linearKernels } from './kernels/linear.js';
 import { normalizeKernels } from './kernels/normalize.js';
@@ -31,6 +32,8 @@ export const FLOAT_KERNELS: KernelTable = {
   ...recurrentKernels,
   ...resizeKernels,
   ...padKernels,
+  // Generated Dense/Conv (same results as the loop kernels above, which they fall back to).
+  ...generatedFloatKernels,
 };
 
 export interface FloatRunOptions {

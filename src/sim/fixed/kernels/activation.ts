@@ -10,6 +10,7 @@ import type { TableSpec } from '../../../ir/precision.js';
 import { quantizeDouble } from '../apfixed.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+import { mapNew } from '../../sums-codegen.js';
 
 function types(node: Node, ctx: CompileContext): { xT: FixedType; yT: FixedType } {
   const xT = ctx.value(node.inputs[0]!).fixed!;
@@ -20,12 +21,9 @@ function types(node: Node, ctx: CompileContext): { xT: FixedType; yT: FixedType 
 
 /** Elementwise map raw -> raw, with the cast into y's type folded in. */
 function mapKernel(f: (raw: number) => number): FixedRun {
-  return (ins) => {
-    const x = ins[0]!;
-    const y = new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) y[i] = f(x[i]!);
-    return [y];
-  };
+  // A loop of its own per node (see mapNew), so the call to f is inlined.
+  const map = mapNew(f);
+  return (ins) => [map(ins[0]!)];
 }
 
 const relu: FixedKernel<'Relu'> = (node, ctx) => {

@@ -14,7 +14,8 @@ import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
-import { compileDenseSums } from './dense-codegen.js';
+import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import { convBlock, convPlan, runConvPlan } from '../../im2col.js';
 import { NnInputError } from '../../../util/tensor.js';
 
 const TWO53 = 2 ** 53;
@@ -113,15 +114,16 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const a = accumulation(node, ctx, M);
   const { w: wd, init, out } = a;
   const acc = new Float64Array(M);
+  const castAll = mapInPlace(out);
   if (a.exact) {
-    const sums = compileDenseSums(K, M, wd, init);
+    const sums = sumsCodegen.enabled ? weightedSums(K, M, wd, init, { dropZeroWeights: true }) : null;
     if (sums) {
       return (ins) => {
         const x = ins[0]!;
         const rows = x.length / K;
         const y = new Float64Array(rows * M);
         sums(x, y, rows);
-        for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
+        castAll(y);
         return [y];
       };
     }
@@ -210,36 +212,30 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     });
     plan.push(Int32Array.from(list));
   });
-  const K = G.taps.length * G.cin;
-  const sums = exact && at.group === 1 ? compileDenseSums(K, G.cout, w, init) : null;
-  if (sums) {
-    // Exact accumulation with one group: gather each output pixel's window (zeros where it hangs
-    // over the padding, which adds nothing) and run the layer as a generated dense product.
-    // Samples per gathered block, so the window buffer stays near 2^22 doubles (32 MiB).
-    const block = Math.max(1, Math.floor(2 ** 22 / (outPix * K)));
+  // Exact accumulation: every output is a plain integer sum, so run each group as generated
+  // row sums — straight from the input where the window is inside it, through a gathered patch
+  // along padded borders (zeros there add nothing).
+  if (exact && sumsCodegen.enabled) {
+    const P = convPlan(G.inSp, G.outSp, at, G.cin, G.cout);
+    const K = P.W.taps * cinG;
+    const inside: RowSums[] = [];
+    const border: RowSums[] = [];
+    for (let gr = 0; gr < at.group; gr++) {
+      const wg = new Float64Array(K * coutG);
+      for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w[k * G.cout + gr * coutG + co]!;
+      const ig = init.subarray(gr * coutG, (gr + 1) * coutG);
+      inside.push(rowSums(K, coutG, wg, ig, P.off[gr]!, { dropZeroWeights: true }));
+      border.push(rowSums(K, coutG, wg, ig, P.identity, { dropZeroWeights: true }));
+    }
+    const castAll = mapInPlace(out);
     return (ins) => {
       const x = ins[0]!;
       const samples = x.length / (inPix * G.cin);
       const y = new Float64Array(samples * outPix * G.cout);
-      const patch = new Float64Array(Math.min(block, samples) * outPix * K);
-      for (let n0 = 0; n0 < samples; n0 += block) {
-        const nb = Math.min(block, samples - n0);
-        patch.fill(0);
-        for (let nn = 0; nn < nb; nn++) {
-          const xo = (n0 + nn) * inPix * G.cin;
-          for (let op = 0; op < outPix; op++) {
-            const list = plan[op]!;
-            const po = (nn * outPix + op) * K;
-            for (let j = 0; j < list.length; j += 2) {
-              const src = xo + list[j + 1]! * G.cin;
-              const dst = po + list[j]! * G.cin;
-              for (let ci = 0; ci < G.cin; ci++) patch[dst + ci] = x[src + ci]!;
-            }
-          }
-        }
-        sums(patch, y.subarray(n0 * outPix * G.cout), nb * outPix);
-      }
-      for (let i = 0; i < y.length; i++) y[i] = out(y[i]!);
+      const block = convBlock(P, samples);
+      const patch = new Float64Array(Math.max(1, block * P.border.length * K));
+      runConvPlan(P, x, samples, y, inside, border, patch, block);
+      castAll(y);
       return [y];
     };
   }

@@ -8,7 +8,7 @@ import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { poolWindowPlan } from '../../window.js';
-import { checkWidth, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
+import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
 interface Window {
@@ -52,6 +52,8 @@ function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   const c = resultCast(fracBits(xT), yT, ctx.stats);
   const { C } = w;
   const m = new Float64Array(C);
+  // The usual case (same type in and out): no cast, and no closure call per element.
+  const same = isIdentityCast(xT, yT);
   return (ins) => {
     const x = ins[0]!;
     const samples = x.length / (w.inPix * C);
@@ -65,7 +67,9 @@ function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
           for (let ch = 0; ch < C; ch++) if (x[base + ch]! > m[ch]!) m[ch] = x[base + ch]!;
         }
         const yo = (n * w.outPix + op) * C;
-        for (let ch = 0; ch < C; ch++) y[yo + ch] = c(m[ch]!);
+        // (An all-padding window keeps -Infinity: that one still goes through the cast.)
+        if (same) for (let ch = 0; ch < C; ch++) y[yo + ch] = m[ch]! === -Infinity ? c(m[ch]!) : m[ch]!;
+        else for (let ch = 0; ch < C; ch++) y[yo + ch] = c(m[ch]!);
       }
     }
     return [y];

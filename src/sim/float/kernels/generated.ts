@@ -1,0 +1,99 @@
+/**
+ * Speed paths of the float reference for Dense and Conv: each layer is compiled once (per node
+ * and weight array) into generated weighted sums (sums-codegen.ts), and a convolution runs as
+ * its windows gathered into patch rows (im2col.ts) fed to those sums, one group at a time.
+ * Every output is still init + Σ x·w in float64 in the reference loops' term order, stored to
+ * float32 once, so the results are identical to the loop kernels in conv.ts and linear.ts,
+ * which stay the fallback for layers too large to generate and the oracle of the tests.
+ */
+import type { Node } from '../../../ir/graph.js';
+import type { ConvAttrs } from '../../../ir/ops.js';
+import { convBlock, type ConvPlan, convPlan, runConvPlan } from '../../im2col.js';
+import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
+import type { Kernel, KernelTable, RtTensor } from '../kernel.js';
+import { convKernels } from './conv.js';
+import { linearKernels } from './linear.js';
+
+interface Compiled<T> {
+  w: Float32Array;
+  b: Float32Array | undefined;
+  key: string;
+  value: T;
+}
+
+const cache = new WeakMap<Node, Compiled<unknown>>();
+
+/** The compiled form of `node` for these weights and this input geometry, made once. */
+function compiled<T>(node: Node, w: RtTensor, b: RtTensor | undefined, geometry: string, make: () => T): T {
+  const key = geometry;
+  const c = cache.get(node) as Compiled<T> | undefined;
+  if (c && c.w === w.data && c.b === b?.data && c.key === key) return c.value;
+  const value = make();
+  cache.set(node, { w: w.data, b: b?.data, key, value });
+  return value;
+}
+
+const referenceDense = linearKernels.Dense!;
+const referenceConv = convKernels.Conv!;
+
+const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
+  const x = ins[0]!;
+  const w = ins[1]!;
+  const b = ins[2];
+  const K = w.shape[0]!;
+  const M = w.shape[1]!;
+  if (!sumsCodegen.enabled) return referenceDense(node, ins, outShapes);
+  const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
+  const rows = x.data.length / K;
+  const out = new Float32Array(rows * M);
+  sums(x.data, out, rows);
+  return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
+};
+
+interface ConvProgram {
+  P: ConvPlan;
+  inside: RowSums[];
+  border: RowSums[];
+}
+
+const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
+  const a: ConvAttrs = node.attrs;
+  const x = ins[0]!;
+  const w = ins[1]!;
+  const b = ins[2];
+  const s = a.kernel.length;
+  const r = x.shape.length;
+  const outShape = outShapes[0]!;
+  const inSp = x.shape.slice(r - s - 1, r - 1);
+  const outSp = outShape.slice(r - s - 1, r - 1);
+  const cin = x.shape[r - 1]!;
+  const cout = outShape[r - 1]!;
+  const cinG = cin / a.group;
+  const coutG = cout / a.group;
+  if (!sumsCodegen.enabled) return referenceConv(node, ins, outShapes);
+  const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
+    const P = convPlan(inSp, outSp, a, cin, cout);
+    const K = P.W.taps * cinG;
+    const inside: RowSums[] = [];
+    const border: RowSums[] = [];
+    for (let gr = 0; gr < a.group; gr++) {
+      const wg = new Float64Array(K * coutG);
+      for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
+      const init = new Float64Array(coutG);
+      if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
+      inside.push(rowSums(K, coutG, wg, init, P.off[gr]!, { dropZeroWeights: false }));
+      border.push(rowSums(K, coutG, wg, init, P.identity, { dropZeroWeights: false }));
+    }
+    return { P, inside, border };
+  });
+  const { P, inside, border } = prog;
+  const samples = x.data.length / (P.W.inPix * cin);
+  const out = new Float32Array(samples * P.W.outPix * cout);
+  const block = convBlock(P, samples);
+  const patch = new Float32Array(Math.max(1, block * P.border.length * P.W.taps * cinG));
+  runConvPlan(P, x.data, samples, out, inside, border, patch, block);
+  return [{ shape: outShape, data: out }];
+};
+
+export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv };
+

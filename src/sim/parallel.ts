@@ -1,0 +1,129 @@
+/**
+ * `simulate` on worker threads: the same chunks as the single-thread driver (compare.ts), run
+ * by this thread and by workers that each hold their own compiled copy of both graphs, merged
+ * in chunk order — so the report and outputs are identical to simulate()'s, whatever ran where.
+ * Workers start only when the run is long enough to pay for them: this thread times the first
+ * chunk, and if the rest would take more than `minParallelMs` it starts up to threads−1 workers
+ * (a worker's start-up — loading the modules and compiling the graphs — costs a few hundred ms).
+ * Each worker has at most two chunks in flight; inputs are copied to it per chunk and outputs
+ * come back as transferred buffers.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Graph } from '../ir/graph.js';
+import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
+import { checkInputs } from './float/executor.js';
+import type { RtTensor } from './float/kernel.js';
+
+export interface ParallelOptions extends SimulateOptions {
+  /** Threads in all, this one included (default: the machine's available parallelism). */
+  threads?: number;
+  /** Start workers only when the remaining chunks would take longer than this on one thread. */
+  minParallelMs?: number;
+  /** Called once with how many workers were started (0: all on this thread). */
+  onWorkers?: (count: number) => void;
+}
+
+/** A message to a worker: run samples [start, start+rows) given as this chunk's own inputs. */
+export interface ChunkTask {
+  start: number;
+  rows: number;
+  inputs: { shape: number[]; data: Float32Array }[];
+}
+
+function workerUrl(): URL {
+  const self = new URL(import.meta.url);
+  return new URL(self.pathname.endsWith('.ts') ? './sim-worker.ts' : './sim-worker.js', self);
+}
+
+/** A worker running sim-worker; under tsx (TypeScript sources) it registers tsx first. */
+function startWorker(cg: Graph, qg: Graph): Worker {
+  const url = workerUrl();
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: { cg, qg } });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: { cg, qg } });
+}
+
+function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: number): ChunkTask {
+  return {
+    start,
+    rows,
+    inputs: inputs.map((t) => {
+      if (!cg.batched) return { shape: [...t.shape], data: t.data.slice() };
+      const per = t.data.length / t.shape[0]!;
+      return { shape: [rows, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + rows) * per) };
+    }),
+  };
+}
+
+export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions = {}): Promise<SimulationResult> {
+  checkInputs(cg, inputs);
+  const runner = new ChunkRunner(cg, qg);
+  const chunk = opts.chunk ?? chunkFor(cg);
+  const { n, starts } = chunking(cg, inputs, chunk);
+  const rowsOf = (s: number) => (cg.batched ? Math.min(n, s + chunk) - s : 1);
+  const results = new Array<ChunkResult | undefined>(starts.length);
+  let done = 0;
+  const finish = (i: number, r: ChunkResult) => {
+    results[i] = r;
+    done += r.rows;
+    opts.onProgress?.(done, n);
+  };
+  const t0 = performance.now();
+  finish(0, runner.run(inputs, 0, rowsOf(0)));
+  const perChunk = performance.now() - t0;
+  const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), starts.length));
+  const wanted = perChunk * (starts.length - 1) > (opts.minParallelMs ?? 1500) ? threads - 1 : 0;
+  opts.onWorkers?.(wanted);
+  let next = 1;
+  if (wanted > 0) {
+    const workers = Array.from({ length: wanted }, () => startWorker(cg, qg));
+    let failure: Error | undefined;
+    const inFlight = new Map<Worker, number>();
+    await new Promise<void>((resolve) => {
+      let live = workers.length;
+      const feed = (w: Worker) => {
+        while ((inFlight.get(w) ?? 0) < 2 && next < starts.length && !failure) {
+          const i = next++;
+          inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
+          const task = sliceTask(cg, inputs, starts[i]!, rowsOf(starts[i]!));
+          w.postMessage({ i, task }, task.inputs.map((t) => t.data.buffer as ArrayBuffer));
+        }
+        if ((inFlight.get(w) ?? 0) === 0) {
+          inFlight.delete(w);
+          void w.terminate();
+          if (--live === 0) resolve();
+        }
+      };
+      for (const w of workers) {
+        w.on('message', (m: { i: number; result?: ChunkResult; error?: string }) => {
+          inFlight.set(w, inFlight.get(w)! - 1);
+          if (m.error) failure ??= new Error(`simulation worker: ${m.error}`);
+          else finish(m.i, m.result!);
+          feed(w);
+        });
+        w.on('error', (e) => {
+          failure ??= e instanceof Error ? e : new Error(String(e));
+          inFlight.set(w, 0);
+          feed(w);
+        });
+        feed(w);
+      }
+      // This thread takes chunks too, yielding between them so worker messages are handled.
+      const local = () => {
+        if (next < starts.length && !failure) {
+          const i = next++;
+          finish(i, runner.run(inputs, starts[i]!, rowsOf(starts[i]!)));
+          setImmediate(local);
+        }
+      };
+      setImmediate(local);
+    });
+    if (failure) throw failure;
+  }
+  for (; next < starts.length; next++) finish(next, runner.run(inputs, starts[next]!, rowsOf(starts[next]!)));
+  const m = new Merger(runner, n);
+  for (const r of results) m.add(r!);
+  return finishReport(runner, m, n, opts);
+}

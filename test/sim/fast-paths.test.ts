@@ -1,0 +1,216 @@
+/**
+ * Property tests of the simulator's speed paths (issue #13): generated weighted sums, im2col
+ * convolution with groups, and the loop form for large layers must give exactly what the
+ * reference loop kernels give — every fixed-point raw and overflow counter, and every float32
+ * bit of the float executor — on random Dense/Conv graphs (shapes, strides, dilations, pads,
+ * groups, types, batch sizes). The reference is the same code with sumsCodegen.enabled off.
+ * Also: simulateParallel on worker threads returns the report and outputs simulate() does.
+ */
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Graph, Node, Value } from '../../src/ir/graph.js';
+import { parseConfig } from '../../src/ir/precision-config.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { simulate } from '../../src/sim/compare.js';
+import { FixedProgram } from '../../src/sim/fixed/executor.js';
+import { runFloat } from '../../src/sim/float/executor.js';
+import type { RtTensor } from '../../src/sim/float/kernel.js';
+import { simulateParallel } from '../../src/sim/parallel.js';
+import { MAX_GENERATED_TERMS, sumsCodegen } from '../../src/sim/sums-codegen.js';
+
+const FC = { seed: 20261130, numRuns: 40 };
+
+afterEach(() => {
+  sumsCodegen.enabled = true;
+});
+
+/** Deterministic values in [-amp, amp] with about `zeros` of them exactly 0 (ReLU-like sparsity). */
+function values(n: number, seed: number, amp: number, zeros = 0.3): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 4294967296;
+    out[i] = u < zeros ? 0 : (2 * ((u - zeros) / (1 - zeros)) - 1) * amp;
+  }
+  return out;
+}
+
+function value(name: string, shape: number[], data?: Float32Array): Value {
+  return data ? { name, shape, elem: 'float32', data } : { name, shape, elem: 'float32' };
+}
+
+function graphOf(vals: Value[], nodes: Node[], input: string, output: string): Graph {
+  const vs = new Map(vals.map((v) => [v.name, v]));
+  const io = (name: string) => ({ modelName: name, value: name, modelShape: [null, ...vs.get(name)!.shape], elem: 'float32' as const });
+  return { name: 'g', batched: true, values: vs, nodes, inputs: [io(input)], outputs: [io(output)], source: 'fast-paths test' };
+}
+
+interface ConvSpec {
+  sp: number[];
+  cinG: number;
+  coutG: number;
+  group: number;
+  k: number[];
+  strides: number[];
+  dil: number[];
+  pads: number[];
+  bias: boolean;
+  seed: number;
+}
+
+const convSpec = fc
+  .record({
+    rank: fc.constantFrom(1, 2),
+    size: fc.integer({ min: 3, max: 7 }),
+    size2: fc.integer({ min: 3, max: 6 }),
+    cinG: fc.integer({ min: 1, max: 3 }),
+    coutG: fc.integer({ min: 1, max: 4 }),
+    group: fc.constantFrom(1, 1, 2, 3),
+    k: fc.integer({ min: 1, max: 3 }),
+    stride: fc.integer({ min: 1, max: 2 }),
+    dil: fc.integer({ min: 1, max: 2 }),
+    pad: fc.integer({ min: 0, max: 2 }),
+    pad2: fc.integer({ min: 0, max: 1 }),
+    bias: fc.boolean(),
+    seed: fc.integer({ min: 1, max: 1 << 30 }),
+  })
+  .filter((r) => r.size + r.pad + r.pad2 >= (r.k - 1) * r.dil + 1 && r.size2 + r.pad + r.pad2 >= (r.k - 1) * r.dil + 1)
+  .map(
+    (r): ConvSpec => ({
+      sp: r.rank === 1 ? [r.size] : [r.size, r.size2],
+      cinG: r.cinG,
+      coutG: r.coutG,
+      group: r.group,
+      k: r.rank === 1 ? [r.k] : [r.k, Math.max(1, r.k - 1)],
+      strides: r.rank === 1 ? [r.stride] : [r.stride, 1],
+      dil: r.rank === 1 ? [r.dil] : [1, r.dil],
+      pads: r.rank === 1 ? [r.pad, r.pad2] : [r.pad, r.pad2, r.pad2, r.pad],
+      bias: r.bias,
+      seed: r.seed,
+    }),
+  );
+
+function convGraph(c: ConvSpec): Graph {
+  const s = c.sp.length;
+  const cin = c.cinG * c.group;
+  const cout = c.coutG * c.group;
+  const out = c.sp.map((d, i) => Math.floor((d + c.pads[i]! + c.pads[i + s]! - ((c.k[i]! - 1) * c.dil[i]! + 1)) / c.strides[i]!) + 1);
+  const wShape = [...c.k, c.cinG, cout];
+  const nW = wShape.reduce((a, b) => a * b, 1);
+  const vals = [
+    value('x', [...c.sp, cin]),
+    value('w', wShape, values(nW, c.seed, 1.5, 0.1)),
+    ...(c.bias ? [value('b', [cout], values(cout, c.seed + 1, 2, 0))] : []),
+    value('y', [...out, cout]),
+    value('z', [...out, cout]),
+  ];
+  const conv = {
+    name: 'conv',
+    op: 'Conv',
+    inputs: ['x', 'w', c.bias ? 'b' : ''],
+    outputs: ['y'],
+    attrs: { kernel: c.k, strides: c.strides, dilations: c.dil, pads: c.pads, group: c.group },
+  } as unknown as Node;
+  const relu = { name: 'relu', op: 'Relu', inputs: ['y'], outputs: ['z'], attrs: {} } as unknown as Node;
+  return graphOf(vals, [conv, relu], 'x', 'z');
+}
+
+function denseGraph(K: number, M: number, seed: number): Graph {
+  const vals = [value('x', [K]), value('w', [K, M], values(K * M, seed, 1, 0.1)), value('b', [M], values(M, seed + 1, 1, 0)), value('y', [M])];
+  const dense = { name: 'dense', op: 'Dense', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: {} } as unknown as Node;
+  return graphOf(vals, [dense], 'x', 'y');
+}
+
+/** Precision configs: derived (exact) accumulators, narrow exact ones, and a per-term accumulator. */
+const PRECISIONS: Record<string, unknown>[] = [
+  {},
+  { model: { default: 'ap_fixed<10,4>' } },
+  { model: { default: 'ap_fixed<8,3,AP_RND,AP_SAT>' } },
+  { model: { default: 'ap_ufixed<6,2>' } },
+  { layers: { LAYER: { accum: 'ap_fixed<12,5,AP_RND_CONV,AP_WRAP>' } } },
+];
+
+/** The config with the per-layer entry aimed at this graph's weighted layer. */
+function forLayer(cfg: Record<string, unknown>, layer: string): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(cfg).replace('LAYER', layer)) as Record<string, unknown>;
+}
+
+function input(g: Graph, n: number, seed: number, amp = 3): RtTensor {
+  const per = g.values.get(g.inputs[0]!.value)!.shape.reduce((a, b) => a * b, 1);
+  return { shape: [n, ...g.values.get(g.inputs[0]!.value)!.shape], data: values(n * per, seed, amp, 0.4) };
+}
+
+/** Runs g both ways (speed paths on / off) and expects identical float bits, raws and counters. */
+function expectSameBothWays(g: Graph, cfg: Record<string, unknown>, x: RtTensor): void {
+  const q = prepareFixed(g, parseConfig(cfg, 'test config')).graph;
+  const results = [true, false].map((on) => {
+    sumsCodegen.enabled = on;
+    const prog = new FixedProgram(q);
+    const fx = prog.run([x])[0]!;
+    const fl = runFloat(g, [x])[0]!;
+    return { raw: Array.from(fx.raw), float: Array.from(new Uint32Array(fl.data.buffer, fl.data.byteOffset, fl.data.length)), stats: JSON.stringify([...prog.stats]) };
+  });
+  sumsCodegen.enabled = true;
+  expect(results[0]!.raw).toEqual(results[1]!.raw);
+  expect(results[0]!.float).toEqual(results[1]!.float);
+  expect(results[0]!.stats).toEqual(results[1]!.stats);
+}
+
+describe('speed paths equal the reference kernels', () => {
+  it('Conv: random geometry, groups (incl. depthwise-like), types and batch', () => {
+    fc.assert(
+      fc.property(convSpec, fc.constantFrom(...PRECISIONS), fc.integer({ min: 1, max: 5 }), (c, cfg, n) => {
+        const g = convGraph(c);
+        expectSameBothWays(g, forLayer(cfg, 'conv'), input(g, n, c.seed + 7));
+      }),
+      FC,
+    );
+  });
+
+  it('Dense: generated sizes and the loop form beyond MAX_GENERATED_TERMS', () => {
+    const sizes = fc.oneof(
+      fc.record({ K: fc.integer({ min: 1, max: 40 }), M: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({ K: fc.constantFrom(70, 130), M: fc.constant(Math.ceil(MAX_GENERATED_TERMS / 64)) }),
+    );
+    fc.assert(
+      fc.property(sizes, fc.constantFrom(...PRECISIONS), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 1 << 30 }), ({ K, M }, cfg, n, seed) => {
+        const g = denseGraph(K, M, seed);
+        expectSameBothWays(g, forLayer(cfg, 'dense'), input(g, n, seed + 3));
+      }),
+      { ...FC, numRuns: 30 },
+    );
+  });
+
+  it('a large conv (K·M above the generated limit) takes the loop form and still matches', () => {
+    const c: ConvSpec = { sp: [6, 6], cinG: 40, coutG: 120, group: 1, k: [1, 1], strides: [1, 1], dil: [1, 1], pads: [0, 0, 0, 0], bias: true, seed: 5 };
+    expect(c.cinG * c.coutG).toBeGreaterThan(MAX_GENERATED_TERMS);
+    const g = convGraph(c);
+    for (const cfg of PRECISIONS.slice(0, 3)) expectSameBothWays(g, cfg, input(g, 3, 11));
+  });
+});
+
+describe('simulateParallel', () => {
+  it('gives simulate()’s report and outputs bit for bit on worker threads', async () => {
+    const c: ConvSpec = { sp: [8, 8], cinG: 2, coutG: 3, group: 2, k: [3, 3], strides: [1, 1], dil: [1, 1], pads: [1, 1, 1, 1], bias: true, seed: 99 };
+    const g = convGraph(c);
+    const q = prepareFixed(g, parseConfig({ model: { default: 'ap_fixed<8,3>' } }, 'cfg')).graph;
+    const x = input(g, 203, 5, 6);
+    const a = simulate(g, q, [x], { chunk: 16 });
+    let workers = -1;
+    const b = await simulateParallel(g, q, [x], { chunk: 16, threads: 3, minParallelMs: 0, onWorkers: (k) => (workers = k) });
+    expect(workers).toBe(2);
+    expect(b.report).toEqual(a.report);
+    expect(a.report.layers.some((l) => l.overflows > 0)).toBe(true);
+    expect(Array.from(b.fixedOutputs[0]!.data)).toEqual(Array.from(a.fixedOutputs[0]!.data));
+    expect(Array.from(b.floatOutputs[0]!.data)).toEqual(Array.from(a.floatOutputs[0]!.data));
+  }, 60000);
+
+  it('stays on this thread for short runs', async () => {
+    const g = denseGraph(4, 3, 1);
+    const q = prepareFixed(g, parseConfig({}, 'cfg')).graph;
+    let workers = -1;
+    await simulateParallel(g, q, [input(g, 10, 2)], { onWorkers: (k) => (workers = k) });
+    expect(workers).toBe(0);
+  });
+});
