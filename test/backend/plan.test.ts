@@ -5,7 +5,7 @@
  * kernels, order-preserving Flatten packs, host-side relayout of channels-first inputs) show
  * in the plan, and `--dump-plan`'s table and nn2hls.json carry it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/ba
 import { planProject } from '../../src/backend-hls/project.js';
 import { topSource } from '../../src/backend-hls/top.js';
 import { defaultRuns } from '../../src/cli/compile.js';
+import { loadModel } from '../../src/frontend/index.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { caseGraph } from './cases.js';
@@ -168,4 +169,28 @@ describe('line buffers beyond the partition limit', () => {
     expect(pool.lineBuffer).toMatchObject({ elements: 1536, partitioned: true });
     expect(pool.stepII).toBe(1);
   });
+});
+
+describe('bundled CNN examples', () => {
+  const ex = join(dirname(fileURLToPath(import.meta.url)), '../../examples');
+  const models = ['lenet5_mnist', 'cnn32_mnist', 'dsconv_mnist', 'resnet_mnist'].filter((m) => existsSync(join(ex, `${m}.onnx`)));
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'plans');
+  for (const m of models) {
+    for (const io of ['parallel', 'stream'] as const) {
+      it(`${m} (io ${io}): no flags, inside the limits, no io-stream layer buffering > 4096 elements; plan golden`, () => {
+        const g = prepareFixed(loadModel(join(ex, `${m}.onnx`)), defaultConfig()).graph;
+        const plan = planProject(g, { ...DEFAULTS, io, layers: {}, runs: [] });
+        expect(plan.warnings).toEqual([]);
+        for (const l of plan.plans) {
+          expect(l.unrolled, l.name).toBeLessThanOrEqual(4096);
+          for (const p of l.partitioned) expect(p.elements, `${l.name} ${p.what}`).toBeLessThanOrEqual(4096);
+          if (io === 'stream') expect(l.bufferedElements, l.name).toBeLessThanOrEqual(4096);
+        }
+        const text = `${planTable(plan)}\n`;
+        const file = join(dir, `example_${m}_${io}.txt`);
+        if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, text);
+        expect(text).toBe(readFileSync(file, 'utf8'));
+      });
+    }
+  }
 });
