@@ -120,6 +120,7 @@ export interface LowerContext {
    */
   partitionOf(value: string): number;
   readonly unrollLimit: number;
+  readonly partitionLimit: number;
 }
 
 export function where(node: Node): string {

@@ -136,7 +136,11 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
   const pixels = G.rows * G.outH * G.outW;
   // An input partitioned by channel only (beyond the partition limit) gives each bank k_h*k_w
   // reads per pixel; two ports per bank.
-  const ii = ctx.partitionOf(node.inputs[0]!) ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
+  // Likewise in io_stream when the line buffer is beyond the partition limit: one bank per channel.
+  const lbr0 = Math.min(lbRows, G.inH);
+  const lbElems = lbr0 * G.inW * G.c;
+  const lbSplit = ctx.io === 'stream' && lbElems > ctx.partitionLimit;
+  const ii = ctx.partitionOf(node.inputs[0]!) || lbSplit ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
   const c = geoMembers(
     new Cfg(cfg)
       .type('in_t', x.fixed!)
@@ -154,7 +158,8 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     .u('reuse', reuse)
     .u('mult_limit', Math.ceil(perPixel / reuse))
     .u('ii', ii)
-    .u('lb_rows', Math.min(lbRows, G.inH))
+    .u('lb_rows', lbr0)
+    .u('lb_banks', lbSplit ? G.c : lbElems)
     .u('n_in', nIn)
     .u('n_out', cout)
     .u('kb', kb)
@@ -176,7 +181,7 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
       tripCount: resource ? pixels * reuse : pixels, stepII: resource ? 1 : ii, block: resource ? block : 0, pixelWise: true,
       reduction: nIn, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
       wordElements: { [wId]: block, [bId]: cout },
-      lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true },
+      lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: !lbSplit },
       streamBurst: G.outW,
     },
   };
@@ -218,7 +223,8 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     }
   }
   const lbr = Math.min((G.kH - 1) * G.dH + 1, G.inH);
-  const poolII = ctx.partitionOf(node.inputs[0]!) ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
+  const lbSplit = ctx.io === 'stream' && lbr * G.inW * G.c > ctx.partitionLimit;
+  const poolII = ctx.partitionOf(node.inputs[0]!) || lbSplit ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
   const consts: ConstArray[] = [];
   const spec = node.prec?.tables?.['recip'];
   let recipId = DUMMY_ARRAY;
@@ -240,7 +246,8 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     .b('include_pad', includePad)
     .u('reuse', reuse)
     .u('ii', poolII)
-    .u('lb_rows', lbr);
+    .u('lb_rows', lbr)
+    .u('lb_banks', lbSplit ? G.c : lbr * G.inW * G.c);
   const global = node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool';
   const streamKernel = global ? 'nn2hls::global_pool_stream' : 'nn2hls::pool2d_stream';
   return {
@@ -253,7 +260,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::pool2d', {
       streamKernel, streamBurst: global ? 1 : G.outW, ...(global ? { streamUnrolled: G.c } : {}),
-      ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: true } }),
+      ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: !lbSplit } }),
       tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW, pixelWise: true,
       multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
     }),

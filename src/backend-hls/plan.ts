@@ -222,14 +222,14 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   const edges: EdgePlan[] = [];
   const readName = new Map<string, string>();
   const key = (v: string, reader: number) => `${v}#${reader}`;
-  let arrayValue = '';
-  const declArray = (ctype: string, id: string, size: number) => top.push({ kind: 'array', id, ctype, size, cyclic: f.cyclic.get(arrayValue) ?? 0 });
+  /** A local array holding (a copy of) `value`, partitioned as cyclicArrays decided. */
+  const declArray = (value: string, id: string) =>
+    top.push({ kind: 'array', id, ctype: ctypeOf(value), size: sizeOf(value), cyclic: f.cyclic.get(value) ?? 0 });
   const declStream = (ctype: string, pack: number, id: string, depth: number) => top.push({ kind: 'stream', id, ctype, pack, depth });
   const edgeDepth = new Map<string, number>();
 
   /** After `v` exists under `src`, gives every reader its name (copies where one reader per object is required). */
   const distribute = (v: string, src: string, depth: number) => {
-    arrayValue = v;
     const rs = readers.get(v) ?? [];
     const ctype = ctypeOf(v);
     const n = sizeOf(v);
@@ -271,7 +271,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       for (const [id, rr] of [[a, r], [b, last ? rs[j + 1]! : -2]] as const) {
         if (rr === -1) continue;
         if (stream) declStream(ctype, c, id, cloneDepth);
-        else declArray(ctype, id, n);
+        else declArray(v, id);
       }
       if (stream) top.push({ kind: 'call', text: `nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});` });
       else top.push({ kind: 'call', text: `nn2hls::clone_array<${ctype}, ${n}>(${cur}, ${a}, ${b});` });
@@ -300,10 +300,9 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       });
     });
     top.push({ kind: 'comment', text: `${l.id}: ${l.node.op}` });
-    arrayValue = v;
     const depth = outDepth[i]!;
     if (!stream) {
-      if (!direct) declArray(ctype, outName, n);
+      if (!direct) declArray(v, outName);
       top.push({ kind: 'call', text: l.parallel(ins, outName) });
       top.push({ kind: 'trace', layer: l.id, id: outName, size: n });
     } else if (native(l)) {
@@ -313,13 +312,13 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       let held = n;
       const bufs = l.dyn.map((d, k) => {
         const id = names.fresh(`${l.id}_in${k}`);
-        declArray(ctypeOf(d), id, sizeOf(d));
+        declArray(d, id);
         held = Math.max(held, sizeOf(d));
         top.push({ kind: 'call', text: `nn2hls::stream_to_array<${ctypeOf(d)}, ${packOf(d)}, ${sizeOf(d)}>(${ins[k]}, ${id});` });
         return id;
       });
       const res = names.fresh(`${l.id}_res`);
-      declArray(ctype, res, n);
+      declArray(v, res);
       top.push({ kind: 'call', text: l.parallel(bufs, res) });
       if (!direct) declStream(ctype, c, outName, depth);
       top.push({ kind: 'call', text: `nn2hls::array_to_stream<${ctype}, ${c}, ${n}>(${res}, ${outName});` });

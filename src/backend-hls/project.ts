@@ -52,6 +52,7 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
     packOf: (v) => packs.get(v) ?? 1,
     partitionOf: (v) => cyclic.get(v) ?? 0,
     unrollLimit: opts.unrollLimit,
+    partitionLimit: opts.partitionLimit,
   };
   const layers = lowerGraph(g, ctx, skip);
   const plan = makePlan(g, opts, names, ports, layers, packs, { decisions, cyclic });

@@ -55,6 +55,14 @@ export function runDemo(root = 'examples'): void {
     fixedPointSummary(g, x, Float32Array.from(labels), readInputTensor(join(root, `${name}_calib.npy`)));
     emitExample(name, g, x, root);
   }
+  // LeNet-5 on 28x28 MNIST (examples/README.md): its 400x120 and 120x84 layers are beyond the
+  // unroll limit, so the plan printed below shows the tiling pass folding them.
+  const lenet = join(root, 'lenet5_mnist.onnx');
+  if (existsSync(lenet) && existsSync(join(root, 'mnist_input.npy'))) {
+    const g = loadModel(lenet);
+    process.stdout.write(`\n=== lenet5_mnist ===\n${formatInspect(inspectReport(g))}\n\n`);
+    emitExample('lenet5_mnist', g, readInputTensor(join(root, 'mnist_input.npy')), root);
+  }
   tfExample(root, labels);
   process.stdout.write(
     `\nnext: C-simulate a project against the simulator with \`npx nn2hls csim build/<example>\` ` +

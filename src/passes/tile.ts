@@ -188,5 +188,3 @@ function validateFor(f: FoldShape, r: number): number {
 export function tileGraph(g: Graph, o: TileOptions): Map<string, TileDecision> {
   return new Map(g.nodes.map((n) => [n.name, decide(g, n, o)]));
 }
-
-export const tilePass = { name: 'tile', run: tileGraph };

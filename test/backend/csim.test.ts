@@ -94,10 +94,11 @@ describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => 
 
 describe.skipIf(!HAVE)('emitted C++ is warning-free', () => {
   it('g++ -std=c++14 -Wall -Wextra reports nothing in our files', { timeout: 300_000 }, () => {
-    for (const [name, io] of [['conv2d', 'stream'], ['add_concat', 'parallel'], ['activations', 'stream']] as const) {
+    for (const [name, io, strategy] of [['conv2d', 'stream', 'latency'], ['add_concat', 'parallel', 'latency'], ['activations', 'stream', 'latency'],
+      ['pool_residual', 'stream', 'latency'], ['conv2d', 'parallel', 'resource']] as const) {
       const g = prepareFixed(caseGraph(name), defaultConfig()).graph;
       const dir = join(root, `warn_${name}_${io}`);
-      writeProject(dir, emitProject(g, { ...DEFAULTS, io, layers: {}, runs: defaultRuns(g, 2) }));
+      writeProject(dir, emitProject(g, { ...DEFAULTS, io, strategy, layers: {}, runs: defaultRuns(g, 2) }));
       for (const src of ['firmware/myproject.cpp', 'tb/myproject_test.cpp']) {
         const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
           '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, src)], { encoding: 'utf8' });

@@ -5,7 +5,7 @@
  * kernels, order-preserving Flatten packs, host-side relayout of channels-first inputs) show
  * in the plan, and `--dump-plan`'s table and nn2hls.json carry it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/ba
 import { planProject } from '../../src/backend-hls/project.js';
 import { topSource } from '../../src/backend-hls/top.js';
 import { defaultRuns } from '../../src/cli/compile.js';
+import { loadModel } from '../../src/frontend/index.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { caseGraph } from './cases.js';
@@ -138,6 +139,56 @@ describe('plan golden tables', () => {
           mkdirSync(dir, { recursive: true });
           writeFileSync(file, text);
         }
+        expect(text).toBe(readFileSync(file, 'utf8'));
+      });
+    }
+  }
+});
+
+describe('line buffers beyond the partition limit', () => {
+  it('are partitioned by channel, with the pixel II the bank ports allow', async () => {
+    const { importOnnx } = await import('../../src/frontend/onnx/model.js');
+    const { buildModel } = await import('../helpers/onnx-builder.js');
+    const g0 = importOnnx(buildModel({
+      inputs: [['x', ['N', 32, 64, 64]]], outputs: [['y', ['N', 8]]],
+      inits: [['W', [8, 32, 3, 3], new Array<number>(8 * 32 * 9).fill(0.125)]],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'MaxPool', inputs: ['c'], outputs: ['m'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+        { op: 'GlobalAveragePool', inputs: ['m'], outputs: ['gp'] },
+        { op: 'Flatten', inputs: ['gp'], outputs: ['y'] },
+      ],
+    }), 'wide.onnx');
+    const g = prepareFixed(g0, defaultConfig()).graph;
+    const plan = planProject(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+    const conv = plan.plans.find((l) => l.op === 'Conv')!;
+    expect(conv.lineBuffer).toEqual({ rows: 3, width: 64, channels: 32, elements: 6144, partitioned: false });
+    expect(conv.stepII).toBe(5);
+    expect(conv.partitioned.some((p) => p.what.startsWith('line buffer'))).toBe(false);
+    const pool = plan.plans.find((l) => l.op === 'MaxPool')!;
+    expect(pool.lineBuffer).toMatchObject({ elements: 1536, partitioned: true });
+    expect(pool.stepII).toBe(1);
+  });
+});
+
+describe('bundled CNN examples', () => {
+  const ex = join(dirname(fileURLToPath(import.meta.url)), '../../examples');
+  const models = ['lenet5_mnist', 'cnn32_mnist', 'dsconv_mnist', 'resnet_mnist'].filter((m) => existsSync(join(ex, `${m}.onnx`)));
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'plans');
+  for (const m of models) {
+    for (const io of ['parallel', 'stream'] as const) {
+      it(`${m} (io ${io}): no flags, inside the limits, no io-stream layer buffering > 4096 elements; plan golden`, () => {
+        const g = prepareFixed(loadModel(join(ex, `${m}.onnx`)), defaultConfig()).graph;
+        const plan = planProject(g, { ...DEFAULTS, io, layers: {}, runs: [] });
+        expect(plan.warnings).toEqual([]);
+        for (const l of plan.plans) {
+          expect(l.unrolled, l.name).toBeLessThanOrEqual(4096);
+          for (const p of l.partitioned) expect(p.elements, `${l.name} ${p.what}`).toBeLessThanOrEqual(4096);
+          if (io === 'stream') expect(l.bufferedElements, l.name).toBeLessThanOrEqual(4096);
+        }
+        const text = `${planTable(plan)}\n`;
+        const file = join(dir, `example_${m}_${io}.txt`);
+        if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, text);
         expect(text).toBe(readFileSync(file, 'utf8'));
       });
     }

@@ -13,7 +13,8 @@
 // CFG members: in_t, out_t, weight_t, bias_t, accum_t, rows (leading dims), in_h, in_w, cin,
 // out_h, out_w, cout, k_h, k_w, s_h, s_w, d_h, d_w, p_top, p_left, group, reuse, mult_limit,
 // ii (io_parallel pixel II: reuse, or more when the input is partitioned by channel only),
-// lb_rows (stream only), strategy, n_in (= k_h*k_w*cin), n_out (= cout), kb, mb, mr, block,
+// lb_rows, lb_banks (stream only: line buffer partitioned completely when lb_banks is its size,
+// else by channel), strategy, n_in (= k_h*k_w*cin), n_out (= cout), kb, mb, mr, block,
 // has_bias (resource).
 #ifndef NN2HLS_CONV_H_
 #define NN2HLS_CONV_H_
@@ -143,7 +144,7 @@ NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=xw complete)
     }
   } else {
     for (unsigned ow = 0; ow < CFG::out_w; ow++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::ii)
 NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
       pack<typename CFG::out_t, CFG::cout> o;
       conv_pixel<CFG, CFG::lb_rows>(lb, oh, (int)ow, o.v, w, b);
@@ -166,7 +167,7 @@ void conv2d_stream(hls::stream<pack<typename CFG::in_t, CFG::cin> >& in, hls::st
                    const WW w[CFG::k_h * CFG::k_w * (CFG::cin / CFG::group) * CFG::cout],
                    const BW b[CFG::cout]) {
   typename CFG::in_t lb[CFG::lb_rows * CFG::in_w * CFG::cin];
-NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lb complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lb cyclic factor=CFG::lb_banks)
 NN2HLS_PRAGMA(HLS ARRAY_RESHAPE variable=w cyclic factor=CFG::block)
   for (unsigned r = 0; r < CFG::rows; r++) {
     int oh = 0;

@@ -5,7 +5,7 @@
 // exactly in accum_t, multiplies by rom<typename CFG::recip_t>(recip[count]) (count = in-input taps, or taps inside the
 // padded input when count_include_pad) with an exact product, and assigns into out_t.
 // CFG members: in_t, out_t, accum_t, recip_t, rows, in_h, in_w, c, out_h, out_w, k_h, k_w,
-// s_h, s_w, d_h, d_w, p_top, p_left, p_bottom, p_right, is_max, include_pad, reuse, ii (io_parallel pixel II), lb_rows.
+// s_h, s_w, d_h, d_w, p_top, p_left, p_bottom, p_right, is_max, include_pad, reuse, ii (pixel II), lb_rows, lb_banks (line buffer banks).
 // Schedules: pool2d (arrays, one output pixel per pipelined step), pool2d_stream (line buffer)
 // and global_pool_stream (running max/sum; global pools are one window over in_w = all pixels).
 #ifndef NN2HLS_POOL_H_
@@ -72,7 +72,7 @@ template <class CFG, class RW>
 void pool2d_stream(hls::stream<pack<typename CFG::in_t, CFG::c> >& in, hls::stream<pack<typename CFG::out_t, CFG::c> >& out,
                    const RW recip[CFG::k_h * CFG::k_w + 1]) {
   typename CFG::in_t lb[CFG::lb_rows * CFG::in_w * CFG::c];
-NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lb complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lb cyclic factor=CFG::lb_banks)
   for (unsigned r = 0; r < CFG::rows; r++) {
     int oh = 0;
     for (unsigned ih = 0; ih < CFG::in_h; ih++) {
@@ -87,7 +87,7 @@ NN2HLS_PRAGMA(HLS UNROLL)
       while (oh < (int)CFG::out_h && conv_ready_row<CFG>(oh) == (int)ih) {
 NN2HLS_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=CFG::out_h)
         for (unsigned ow = 0; ow < CFG::out_w; ow++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::ii)
           pack<typename CFG::out_t, CFG::c> o;
           pool_pixel<CFG, CFG::lb_rows>(lb, oh, (int)ow, o.v, recip);
           out.write(o);

@@ -43,6 +43,7 @@ struct cfg_conv0 {
   static const unsigned mult_limit = 54;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 30;
   static const unsigned n_in = 18;
   static const unsigned n_out = 3;
   static const unsigned kb = 18;
@@ -78,6 +79,7 @@ struct cfg_maxpool1 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
+  static const unsigned lb_banks = 30;
 };
 
 // flatten2_relayout: Transpose

@@ -41,6 +41,7 @@ struct cfg_conv0 {
   static const unsigned mult_limit = 12;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 36;
   static const unsigned n_in = 3;
   static const unsigned n_out = 4;
   static const unsigned kb = 3;

@@ -35,6 +35,7 @@ struct cfg_max {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 24;
 };
 
 // avg: AvgPool
@@ -64,6 +65,7 @@ struct cfg_avg {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 12;
 };
 
 // gap: GlobalAvgPool
@@ -93,6 +95,7 @@ struct cfg_gap {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 12;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

@@ -50,6 +50,7 @@ struct cfg_maxpool0 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 99;
 };
 
 // conv1: Conv
@@ -83,6 +84,7 @@ struct cfg_conv1 {
   static const unsigned mult_limit = 108;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 54;
   static const unsigned n_in = 27;
   static const unsigned n_out = 4;
   static const unsigned kb = 27;
@@ -135,6 +137,7 @@ struct cfg_conv3 {
   static const unsigned mult_limit = 144;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 72;
   static const unsigned n_in = 36;
   static const unsigned n_out = 4;
   static const unsigned kb = 36;
@@ -237,6 +240,7 @@ struct cfg_averagepool6 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
+  static const unsigned lb_banks = 96;
 };
 
 // globalaveragepool7: GlobalAvgPool
@@ -266,6 +270,7 @@ struct cfg_globalaveragepool7 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 72;
 };
 
 // output_y_relayout: Transpose

@@ -39,6 +39,7 @@ struct cfg_maxpool0 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 99;
 };
 
 // conv1: Conv
@@ -72,6 +73,7 @@ struct cfg_conv1 {
   static const unsigned mult_limit = 108;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 54;
   static const unsigned n_in = 27;
   static const unsigned n_out = 4;
   static const unsigned kb = 27;
@@ -124,6 +126,7 @@ struct cfg_conv3 {
   static const unsigned mult_limit = 144;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 72;
   static const unsigned n_in = 36;
   static const unsigned n_out = 4;
   static const unsigned kb = 36;
@@ -226,6 +229,7 @@ struct cfg_averagepool6 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
+  static const unsigned lb_banks = 96;
 };
 
 // globalaveragepool7: GlobalAvgPool
@@ -255,6 +259,7 @@ struct cfg_globalaveragepool7 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 72;
 };
 
 // output_y_relayout: Transpose

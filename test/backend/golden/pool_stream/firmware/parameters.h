@@ -36,6 +36,7 @@ struct cfg_averagepool0 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
+  static const unsigned lb_banks = 36;
 };
 
 // globalmaxpool1: GlobalMaxPool
@@ -65,6 +66,7 @@ struct cfg_globalmaxpool1 {
   static const unsigned reuse = 1;
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
+  static const unsigned lb_banks = 18;
 };
 
 // output_y_relayout: Transpose
