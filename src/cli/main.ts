@@ -23,6 +23,7 @@ import { usageError } from './suggest.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 import { register as registerEstimate } from './estimate.js';
+import { register as registerOptimize } from './optimize.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
   registerCompile(program);
   registerCsim(program);
   registerEstimate(program);
+  registerOptimize(program);
 
   program
     .command('demo')
