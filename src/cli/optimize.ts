@@ -25,6 +25,7 @@ import { readModelInputs, readTensorFile } from './io.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 import { writeAtomic } from './precision-options.js';
 import { formatSeconds } from './progress.js';
+import { warn } from './warnings.js';
 
 interface OptimizeFlags extends ModelFlags {
   input: string[];
@@ -143,8 +144,9 @@ export function register(program: Command): void {
     });
     if (tty) process.stderr.write('\r\x1b[K');
     log(`data: ${n} labelled samples, split by seed ${seed}: ${r.split.choose} to choose, ${r.split.heldOut} held out (accuracy below is on the held-out samples)`);
-    log(`float top-1: ${pct(r.float.choose)} (choose set), ${pct(r.float.heldOut)} (held out); candidates must reach ${pct(r.target)} top-1 and ${pct(r.agreement)} agreement with float on the choose set${calib ? ` and the ${calib[0]!.shape[0]} --calib samples` : ''} (a quarter of the allowed ${pct(maxDrop)} drop; the rest is margin for unseen data)`);
+    log(`float top-1: ${pct(r.float.choose)} (choose set), ${pct(r.float.heldOut)} (held out); candidates must reach ${pct(r.target)} top-1, and ${pct(r.agreement)} of samples must keep float's top-1 with the output error under half the float top-1/top-2 margin, on the choose set${calib ? ` and the ${calib[0]!.shape[0]} --calib samples` : ''} (a quarter of the allowed ${pct(maxDrop)} drop; the rest is margin for unseen data)`);
     log(`search: ${r.probes} candidates, each bit-accurately simulated and estimated, in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ` — stopped by --budget ${f.budget}; a longer budget may find a cheaper design` : ''}`);
+    for (const w of r.warnings) warn(w);
     log(`\nPareto front (choose-set accuracy vs ${objective}; designs meeting the hardware constraints):`);
     log(formatFront(r.front, objective, r.chosen?.id));
     if (f.json) {

@@ -54,6 +54,13 @@ export interface Measured {
   readonly accuracy: number;
   readonly floatAccuracy: number;
   readonly agreement: number;
+  /**
+   * Share of samples whose top-1 is the float top-1 with room to spare: the largest output error
+   * is under half the float top-1/top-2 margin, so the class could not flip at that noise level.
+   * Stricter than agreement and smoother (it degrades before samples flip), which is what lets a
+   * small choose set reject narrowings that would flip unseen samples.
+   */
+  readonly stable: number;
   readonly snr: Readonly<Record<string, number | null>>;
   readonly overflows: Readonly<Record<string, number>>;
   readonly layers: readonly LayerMeasure[];
@@ -117,9 +124,37 @@ export function hwViolations(e: Estimate, c: HwConstraints): string[] {
 }
 
 /** Accuracy of `cg` quantized with `cfg` on a labelled set, with the per-layer figures the search reads. */
+/** Samples whose fixed top-1 equals float's with the output error under half the float margin. */
+export function stableCount(float: RtTensor, fixed: RtTensor): number {
+  const cols = float.shape[float.shape.length - 1] ?? 1;
+  const rows = float.data.length / cols;
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let err = 0;
+    for (let c = 0; c < cols; c++) err = Math.max(err, Math.abs(fixed.data[o + c]! - float.data[o + c]!));
+    if (cols === 1) {
+      // One output unit: class 1 above 0.5; the margin is the distance to the threshold.
+      if (err < Math.abs(float.data[o]! - 0.5)) n++;
+      continue;
+    }
+    let a = -Infinity;
+    let b = -Infinity;
+    for (let c = 0; c < cols; c++) {
+      const v = float.data[o + c]!;
+      if (v > a) [a, b] = [v, a];
+      else if (v > b) b = v;
+    }
+    if (err < (a - b) / 2) n++;
+  }
+  return n;
+}
+
 export function measure(cg: Graph, qg: Graph, data: Labelled): Measured {
-  const r = simulate(cg, qg, data.inputs, { labels: data.labels, labelShape: data.labelShape }).report;
+  const sim = simulate(cg, qg, data.inputs, { labels: data.labels, labelShape: data.labelShape });
+  const r = sim.report;
   return {
+    stable: stableCount(sim.floatOutputs[0]!, sim.fixedOutputs[0]!) / r.samples,
     accuracy: r.fixed.accuracy ?? 0,
     floatAccuracy: r.float.accuracy ?? 0,
     agreement: r.agreement,
@@ -175,9 +210,11 @@ export class Evaluator {
     let m = measure(this.cg, qg, this.data);
     if (this.extra) {
       // Agreement pooled over the labelled choose set and the unlabelled extra samples.
-      const x = simulate(this.cg, qg, this.extra).report;
+      const xs = simulate(this.cg, qg, this.extra);
+      const x = xs.report;
       const n0 = this.data.inputs[0]!.shape[0]!;
-      m = { ...m, agreement: (m.agreement * n0 + x.agreement * x.samples) / (n0 + x.samples) };
+      const stable = stableCount(xs.floatOutputs[0]!, xs.fixedOutputs[0]!);
+      m = { ...m, agreement: (m.agreement * n0 + x.agreement * x.samples) / (n0 + x.samples), stable: (m.stable * n0 + stable) / (n0 + x.samples) };
     }
     const d = this.design(qg);
     const c: Candidate = {

@@ -34,8 +34,8 @@ export interface OptimizeRequest {
   readonly data: Labelled;
   /**
    * Calibration inputs: the start config's ranges come from them (default: the choose set's
-   * inputs), and top-1 agreement with float is measured on them as well as on the choose set
-   * (more samples than the labels alone, so a narrowing that only happens to keep the count fails).
+   * inputs), and the share of stable samples (same top-1 as float with margin) is measured on
+   * them as well as on the choose set (more samples than the labels alone).
    */
   readonly calib?: readonly RtTensor[];
   readonly est: EstimateOptions & { readonly clockNs: number };
@@ -65,7 +65,7 @@ export interface OptimizeResult {
   readonly float: { readonly choose: number; readonly heldOut: number };
   /** Choose-set accuracy every accepted candidate reaches. */
   readonly target: number;
-  /** Choose-set top-1 agreement with float every accepted candidate reaches. */
+  /** Share of stable samples (same top-1 as float, output error under half its margin) every accepted candidate reaches. */
   readonly agreement: number;
   readonly objective: Objective;
   readonly candidates: readonly Candidate[];
@@ -78,6 +78,8 @@ export interface OptimizeResult {
   readonly unmet: readonly string[];
   /** When nothing met every constraint: the nearest designs. */
   readonly closest: readonly Candidate[];
+  /** Caveats the user should read (too few samples to back the accuracy claim, ...). */
+  readonly warnings: readonly string[];
   readonly probes: number;
   readonly ms: number;
   readonly stoppedByBudget: boolean;
@@ -105,7 +107,7 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
   });
   const all = ev.history;
   const meets = all.filter((c) => c.violations.length === 0);
-  const accurate = (c: Candidate) => c.accuracy >= target && c.agreement >= agreement;
+  const accurate = (c: Candidate) => c.accuracy >= target && c.stable >= agreement;
   const good = meets.filter(accurate);
   const chosen = good.length ? [...good].sort(compareCost)[0]! : null;
   const unmet: string[] = [];
@@ -130,6 +132,15 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
     const estimate = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers, explicit: { strategy: true, reuse: true } }, req.est);
     return { label, cfg, hlsLayers: layers, estimate, heldOut: measure(cg, qg, split.heldOut) };
   };
+  // Rule of three: zero flips seen in n samples bounds the flip rate at 3/n (95 % confidence).
+  const warnings: string[] = [];
+  const nStable = split.chooseIdx.length + (req.calib ? req.calib[0]!.shape[0]! : 0);
+  if (3 / nStable > req.maxDrop) {
+    warnings.push(
+      `only ${nStable} samples to choose on: seeing no flipped sample among them bounds the flip rate on unseen data at about ${(300 / nStable).toFixed(1)}% (95% confidence), ` +
+        `more than the allowed ${(100 * req.maxDrop).toFixed(2)}% drop; the held-out accuracy below is the real check — give more labelled samples or unlabelled --calib samples (about ${Math.ceil(3 / req.maxDrop)} in all)`,
+    );
+  }
   const chosenDesign = chosen ? design(chosen.label, chosen.cfg, chosen.hlsLayers) : null;
   const reference = design('ap_fixed<16,6> default', defaultConfig(), folding);
   return {
@@ -137,7 +148,7 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
     float: { choose: floatChoose, heldOut: reference.heldOut.floatAccuracy },
     target, agreement, objective: req.objective, candidates: all,
     front: paretoFront(meets.length ? meets : all),
-    chosen, chosenDesign, reference, unmet, closest,
+    chosen, chosenDesign, reference, unmet, closest, warnings,
     probes: r.probes, ms: performance.now() - t0, stoppedByBudget: r.stoppedByBudget,
   };
 }
@@ -159,7 +170,7 @@ export function typesOf(cfg: PrecisionConfig): Record<string, string> {
 
 export function optimizeJson(r: OptimizeResult): unknown {
   const cand = (c: Candidate) => ({
-    id: c.id, change: c.label, accuracy_choose: c.accuracy, agreement_choose: c.agreement, cost: c.cost,
+    id: c.id, change: c.label, accuracy_choose: c.accuracy, agreement_choose: c.agreement, stable_choose: c.stable, cost: c.cost,
     latency_cycles: c.estimate.total.latency_cycles, ii: c.estimate.total.ii, dsp: c.estimate.total.dsp, lut: c.estimate.total.lut,
     ff: c.estimate.total.ff, bram18k: c.estimate.total.bram18k, power_w: c.estimate.power.total_w,
     ...(c.violations.length ? { violations: c.violations } : {}),
@@ -169,11 +180,12 @@ export function optimizeJson(r: OptimizeResult): unknown {
     estimate: estimateJson(d.estimate),
   });
   return {
-    objective: r.objective, split: r.split, float_accuracy: r.float, target_accuracy_choose: r.target, target_agreement_choose: r.agreement,
+    objective: r.objective, split: r.split, float_accuracy: r.float, target_accuracy_choose: r.target, target_stable_choose: r.agreement,
     probes: r.probes, search_seconds: Number((r.ms / 1000).toFixed(2)), stopped_by_budget: r.stoppedByBudget,
     chosen: r.chosenDesign ? { id: r.chosen!.id, ...design(r.chosenDesign) } : null,
     reference: design(r.reference),
     front: r.front.map(cand),
+    ...(r.warnings.length ? { warnings: r.warnings } : {}),
     ...(r.chosen ? {} : { unmet: r.unmet, closest: r.closest.map(cand) }),
   };
 }

@@ -4,7 +4,7 @@
  * tunable type — each layer's weight and result, each graph input — is visited in order of the
  * layer's SNR in the start design (highest first: a layer far above the noise floor gives bits
  * away cheaply), and its width is binary-searched down to the narrowest that keeps the choose-set
- * accuracy and top-1 agreement with float at or above their targets, integer bits fixed (fraction bits go). Then the integer bits
+ * accuracy and the share of stable samples (same top-1 as float, with margin) at or above their targets, integer bits fixed (fraction bits go). Then the integer bits
  * of results and inputs are tightened (one integer and one total bit less, same resolution) while
  * the accuracy holds: that trades the auto config's range margin for width. A second sweep
  * revisits every type with the others narrowed. Every probe is a full candidate (bit-accurate
@@ -58,7 +58,7 @@ export function tunables(cfg: PrecisionConfig, snr: Readonly<Record<string, numb
 export interface SearchOptions {
   /** Choose-set accuracy every kept change must reach. */
   readonly target: number;
-  /** Choose-set top-1 agreement with float every kept change must reach (guards against changes that only happen to keep the count). */
+  /** Share of stable samples (evaluate.ts, Measured.stable) every kept change must reach (guards against changes that only happen to keep the count). */
   readonly agreement: number;
   /** Narrowest width tried. */
   readonly minWidth?: number;
@@ -93,7 +93,7 @@ export function searchPrecision(ev: Evaluator, startCfg: PrecisionConfig, o: Sea
   };
   const start = probe(startCfg, 'auto 16-bit (start)') ?? ev.evaluate(startCfg, 'auto 16-bit (start)');
   let cur = start;
-  const ok = (c: Candidate) => c.accuracy >= o.target && c.agreement >= o.agreement && c.cost <= cur.cost;
+  const ok = (c: Candidate) => c.accuracy >= o.target && c.stable >= o.agreement && c.cost <= cur.cost;
   const order = tunables(startCfg, start.snr);
   const sweeps = o.sweeps ?? 2;
   for (let sweep = 0; sweep < sweeps && !stopped; sweep++) {

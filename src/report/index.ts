@@ -61,6 +61,7 @@ export async function optimizeReportHtml(inp: OptimizeReportInput): Promise<stri
   parts.push(r.chosen
     ? `<p class="ok">Chosen design: held-out top-1 ${pct(r.chosenDesign!.heldOut.accuracy)} (float ${pct(r.float.heldOut)}), ${esc(r.objective)} ${esc(formatObjective(r.chosen.cost, r.objective))} against ${esc(formatObjective(objectiveValue(r.reference.estimate, r.objective), r.objective))} for ap_fixed&lt;16,6&gt; at the same folding; DSP ${r.chosenDesign!.estimate.total.dsp} against ${r.reference.estimate.total.dsp}.</p>`
     : `<p class="bad">No design meets every constraint: ${esc(r.unmet.join('; '))}</p>`);
+  for (const w of r.warnings) parts.push(`<p class="bad">warning: ${esc(w)}</p>`);
   parts.push('<h2>Model and search</h2>');
   parts.push(definitionList([
     ['model', inp.model],
@@ -69,7 +70,7 @@ export async function optimizeReportHtml(inp: OptimizeReportInput): Promise<stri
     ['part / clock / tool', `${est.part} (${est.device.name}) / ${est.clock_ns} ns / ${est.tool}`],
     ['data split', `seed ${r.split.seed}: ${r.split.choose} samples to choose, ${r.split.heldOut} held out`],
     ['float top-1', `${pct(r.float.choose)} (choose), ${pct(r.float.heldOut)} (held out)`],
-    ['acceptance', `top-1 ≥ ${pct(r.target)} and agreement with float ≥ ${pct(r.agreement)} on the choose set`],
+    ['acceptance', `top-1 ≥ ${pct(r.target)} and ≥ ${pct(r.agreement)} of samples stable (float’s top-1 kept with the output error under half the float top-1/top-2 margin) on the choose set`],
     ['search', `${r.probes} candidates in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ' (stopped by the budget)' : ''}, objective ${r.objective}`],
   ]));
   parts.push('<h2>Default vs optimized (held-out samples)</h2>');
