@@ -7,7 +7,7 @@
  * accuracy and the share of stable samples (same top-1 as float, with margin) at or above their targets, integer bits fixed (fraction bits go). Then the integer bits
  * of results and inputs are tightened (one integer and one total bit less, same resolution) while
  * the accuracy holds: that trades the auto config's range margin for width. A second sweep
- * revisits every type with the others narrowed. Every probe is a full candidate (bit-accurate
+ * tries one bit less on every type, now that the others are narrowed. Every probe is a full candidate (bit-accurate
  * accuracy on the choose set, estimate), kept in the evaluator's history for the Pareto front;
  * a change is kept only when it meets the accuracy target and does not raise the objective.
  * Feasibility in width is assumed monotone (narrower never more accurate), which is what makes
@@ -102,7 +102,8 @@ export function searchPrecision(ev: Evaluator, startCfg: PrecisionConfig, o: Sea
       const ty = getType(cur.cfg, t);
       if (!ty) continue;
       // Binary search on the width, integer bits fixed: hi is known good (the current design).
-      let lo = Math.max(minW, 1 + (ty.signed ? 1 : 0));
+      // Later sweeps only try one bit less (the first sweep found each type's floor already).
+      let lo = Math.max(minW, 1 + (ty.signed ? 1 : 0), sweep === 0 ? 0 : ty.width - 1);
       let hi = ty.width;
       let best: Candidate | undefined;
       while (lo < hi) {
@@ -117,7 +118,7 @@ export function searchPrecision(ev: Evaluator, startCfg: PrecisionConfig, o: Sea
       if (best) cur = best;
       if (stopped) break;
       // Integer bits: one integer and one total bit less keeps the resolution and gives up range.
-      if (t.v !== 'weight') {
+      if (t.v !== 'weight' && sweep === 0) {
         for (let k = 0; k < 4; k++) {
           const t0 = getType(cur.cfg, t)!;
           if (t0.width - 1 < lo - 1 || t0.width - 1 < minW) break;
