@@ -106,9 +106,13 @@ export async function optimizeReportHtml(inp: OptimizeReportInput): Promise<stri
   return page(`nn2hls optimize — ${inp.model}`, parts.join('\n'));
 }
 
-export async function writeOptimizeReport(path: string, inp: OptimizeReportInput): Promise<void> {
-  const html = await optimizeReportHtml(inp);
+/** Writes a report page atomically (temp file + rename). */
+export function writeReportFile(path: string, html: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, html);
   renameSync(tmp, path);
+}
+
+export async function writeOptimizeReport(path: string, inp: OptimizeReportInput): Promise<void> {
+  writeReportFile(path, await optimizeReportHtml(inp));
 }

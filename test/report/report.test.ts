@@ -17,6 +17,7 @@ import { optimize } from '../../src/optimize/index.js';
 import { takeRows } from '../../src/optimize/split.js';
 import { writeOptimizeReport } from '../../src/report/index.js';
 import { toFloat32 } from '../../src/util/tensor.js';
+import { captureCli } from '../helpers/cli.js';
 import { REPO } from '../helpers/spawn-cli.js';
 
 const EX = join(REPO, 'examples');
@@ -38,6 +39,51 @@ async function buildReport(): Promise<{ path: string; html: string; dir: string;
   return { path, html: readFileSync(path, 'utf8'), dir, result };
 }
 
+interface PageMarks {
+  svgs: number;
+  bars: number;
+  points: number;
+  lines: number;
+  tables: number;
+  width: number;
+  errors: string[];
+  requests: string[];
+}
+
+/** Opens a report in headless Chromium, counts the rendered marks and saves a full-page screenshot. */
+async function openInChromium(path: string, shot: string): Promise<PageMarks> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
+    const count = (sel: string) => page.locator(sel).count();
+    const boxes = await Promise.all((await page.locator('svg.marks').all()).map((l) => l.boundingBox()));
+    const marks = {
+      svgs: await count('svg.marks'),
+      bars: await count('svg .mark-rect path'),
+      points: await count('svg .mark-symbol path'),
+      lines: await count('svg .mark-line path'),
+      tables: await count('table'),
+      width: Math.max(...boxes.map((b) => b?.width ?? 0)),
+      errors,
+      requests,
+    };
+    await page.screenshot({ path: shot, fullPage: true });
+    return marks;
+  } finally {
+    await browser.close();
+  }
+}
+
 const built = buildReport();
 
 describe('optimize report', () => {
@@ -56,44 +102,39 @@ describe('optimize report', () => {
 
   it.skipIf(!existsSync(CHROMIUM))(`renders in headless Chromium (${CHROMIUM}): SVG marks present, no console errors, nothing fetched`, async () => {
     const { path, dir } = await built;
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
-    });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      page.on('pageerror', (e) => errors.push(String(e)));
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-      const count = (sel: string) => page.locator(sel).count();
-      const boxes = await Promise.all((await page.locator('svg.marks').all()).map((l) => l.boundingBox()));
-      const marks = {
-        svgs: await count('svg.marks'),
-        bars: await count('svg .mark-rect path'),
-        points: await count('svg .mark-symbol path'),
-        lines: await count('svg .mark-line path'),
-        tables: await count('table'),
-        width: Math.max(...boxes.map((b) => b?.width ?? 0)),
-      };
-      expect(marks.svgs).toBe(4);
-      expect(marks.bars).toBeGreaterThan(20);
-      expect(marks.points).toBeGreaterThan(5);
-      expect(marks.lines).toBeGreaterThanOrEqual(1);
-      expect(marks.tables).toBe(3);
-      expect(marks.width).toBeGreaterThan(200);
-      expect(errors).toEqual([]);
-      expect(requests.every((u) => u.startsWith('file://'))).toBe(true);
-      const shot = join(dir, 'report.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      expect(existsSync(shot)).toBe(true);
-      process.env['NN2HLS_REPORT_SHOT'] = shot;
-      console.log(`report screenshot: ${shot}`);
-    } finally {
-      await browser.close();
-    }
+    const shot = join(dir, 'report.png');
+    const marks = await openInChromium(path, shot);
+    expect(marks.svgs).toBe(4);
+    expect(marks.bars).toBeGreaterThan(20);
+    expect(marks.points).toBeGreaterThan(5);
+    expect(marks.lines).toBeGreaterThanOrEqual(1);
+    expect(marks.tables).toBe(3);
+    expect(marks.width).toBeGreaterThan(200);
+    expect(marks.errors).toEqual([]);
+    expect(marks.requests.every((u) => u.startsWith('file://'))).toBe(true);
+    expect(existsSync(shot)).toBe(true);
+    console.log(`report screenshot: ${shot}`);
+  }, 120_000);
+});
+
+describe('simulate --report', () => {
+  const { io, cli } = captureCli();
+  it('writes a page with the per-layer table and charts; it renders in Chromium when present', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nn2hls-simreport-'));
+    const path = join(dir, 'sim.html');
+    expect(await cli('simulate', join(EX, 'digits_cnn.onnx'), '--input', join(EX, 'digits_cnn_input.npy'), '--labels', join(EX, 'digits_labels.npy'), '--report', path)).toBe(0);
+    expect(io.out).toContain(`report: ${path}`);
+    const html = readFileSync(path, 'utf8');
+    expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
+    expect((html.match(/<svg /g) ?? []).length).toBe(3);
+    const fixed = /accuracy: float [\d.]+%, fixed ([\d.]+%)/.exec(io.out)![1]!;
+    expect(html).toContain(`fixed ${fixed}`);
+    expect(html).toContain('<td>/body/body.0/Conv</td><td>Conv</td><td>[8,8,8]</td>');
+    if (!existsSync(CHROMIUM)) return;
+    const marks = await openInChromium(path, join(dir, 'sim.png'));
+    expect(marks.svgs).toBe(3);
+    expect(marks.bars).toBeGreaterThan(20);
+    expect(marks.errors).toEqual([]);
+    expect(marks.requests.every((u) => u.startsWith('file://'))).toBe(true);
   }, 120_000);
 });
