@@ -5,6 +5,7 @@
  * the reported held-out accuracy is the chosen config re-simulated on exactly the held-out rows;
  * and the CLI writes a config that `--config` reads back and compiles.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,26 @@ describe('optimize CLI', () => {
     expect(await cli('compile', join(EX, 'digits_mlp.onnx'), '--config', cfg, '-o', out, '--samples', '4')).toBe(0);
     expect(existsSync(join(out, 'nn2hls.json'))).toBe(true);
   }, 120_000);
+
+  const HEADERS = join(REPO, '../shared/vendor/xilinx-ap-types/include');
+  const haveGxx = (() => {
+    try {
+      execFileSync(process.env['CXX'] || 'g++', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!existsSync(HEADERS) || !haveGxx)('with -o compiles the chosen design, which csims bit-exact (needs g++ and ../shared ap_fixed headers)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'nn2hls-opt-o-')), 'prj');
+    expect(await cli('optimize', join(EX, 'digits_mlp.onnx'), '--input', join(EX, 'digits_mlp_input.npy'), '--labels', join(EX, 'digits_labels.npy'),
+      '--calib', join(EX, 'digits_mlp_calib.npy'), '--part', 'xczu7ev', '--clock', '200MHz', '-o', out)).toBe(0);
+    const cfg = readConfig(join(out, 'precision.json'));
+    expect(cfg.hls.clock).toBe('5ns');
+    io.out = '';
+    expect(await cli('csim', out, '--hls-include', HEADERS)).toBe(0);
+    expect(io.out).toMatch(/bit-exact: 64\/64 samples/);
+  }, 300_000);
 
   it('refuses a missing --labels and an unknown objective before loading anything', async () => {
     expect(await cli('optimize', join(EX, 'digits_mlp.onnx'), '--input', join(EX, 'digits_mlp_input.npy'))).toBe(1);
