@@ -170,6 +170,7 @@ export function measure(cg: Graph, qg: Graph, data: Labelled): Measured {
 
 export class Evaluator {
   readonly history: Candidate[] = [];
+  private lastFold: { readonly [node: string]: LayerHlsOptions } | undefined;
 
   constructor(
     readonly cg: Graph,
@@ -192,12 +193,20 @@ export class Evaluator {
     const e = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers: f.layers, explicit: { strategy: f.fixed, reuse: f.fixed } }, this.est);
     const v = hwViolations(e, this.constraints);
     if (!v.length || f.fixed) return { estimate: e, layers: f.layers, violations: v };
+    // The folding fitDesign found for an earlier candidate usually still fits a narrower one:
+    // trying it first saves a whole fold search per candidate on large models.
+    if (this.lastFold) {
+      const e2 = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers: this.lastFold, explicit: { strategy: true, reuse: true } }, this.est);
+      const v2 = hwViolations(e2, this.constraints);
+      if (!v2.length) return { estimate: e2, layers: this.lastFold, violations: v2 };
+    }
     const c = this.constraints;
     try {
       const r = fitDesign(qg, f.io, this.est, {
         ...(c.maxUtil !== undefined ? { maxUtil: c.maxUtil } : {}), ...(c.maxLatencyS !== undefined ? { maxLatencyS: c.maxLatencyS } : {}),
         ...(c.maxPowerW !== undefined ? { maxPowerW: c.maxPowerW } : {}), ...(c.minThroughput !== undefined ? { minThroughput: c.minThroughput } : {}),
       });
+      this.lastFold = r.layers;
       return { estimate: r.estimate, layers: r.layers, violations: hwViolations(r.estimate, c) };
     } catch (err) {
       if (!(err instanceof NnInputError)) throw err;
