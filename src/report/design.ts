@@ -1,5 +1,5 @@
 /**
- * The HTML report of one design, for `simulate --report`: the model, float vs fixed accuracy
+ * The HTML report of one design, for `simulate --report` and `compile --report`: the model, float vs fixed accuracy
  * and agreement, the per-layer table (op, shape, types, SNR, overflows from the simulator; latency,
  * II, DSP/LUT/FF/BRAM, power from the estimate of the same quantized graph) and the per-layer
  * charts (resources, latency breakdown, SNR) as inline SVG. Without an estimate (a part outside
@@ -19,6 +19,8 @@ export interface DesignReportInput {
   report: SimulationReport;
   precision: string;
   estimate: Estimate | { skipped: string };
+  /** The command the page reports on (default simulate). */
+  title?: 'simulate' | 'compile';
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)}%`);
@@ -32,7 +34,8 @@ export async function designReportHtml(inp: DesignReportInput): Promise<string> 
     const n = inp.qg.nodes.find((x) => x.name === name);
     return n ? `[${(inp.qg.values.get(n.outputs[0]!)?.shape ?? []).join(',')}]` : '';
   };
-  const parts: string[] = [`<h1>nn2hls simulate — ${esc(inp.model)}</h1>`, '<h2>Model and accuracy</h2>'];
+  const cmd = inp.title ?? 'simulate';
+  const parts: string[] = [`<h1>nn2hls ${cmd} — ${esc(inp.model)}</h1>`, '<h2>Model and accuracy</h2>'];
   parts.push(definitionList([
     ['model', inp.model],
     ['inputs', inp.qg.inputs.map((i) => `${i.modelName} [${i.modelShape.map((d) => d ?? 'N').join(',')}]`).join(', ')],
@@ -63,5 +66,5 @@ export async function designReportHtml(inp: DesignReportInput): Promise<string> 
     parts.push(figure('Latency breakdown', lat, 'estimated latency of each layer in clock cycles'));
   }
   parts.push(figure('SNR per layer', await renderSvg(snrSpec(rows, order)), 'signal-to-noise ratio of each layer’s fixed-point output against float (exact layers omitted)'));
-  return page(`nn2hls simulate — ${inp.model}`, parts.join('\n'));
+  return page(`nn2hls ${cmd} — ${inp.model}`, parts.join('\n'));
 }

@@ -130,6 +130,16 @@ describe('simulate --report', () => {
     const fixed = /accuracy: float [\d.]+%, fixed ([\d.]+%)/.exec(io.out)![1]!;
     expect(html).toContain(`fixed ${fixed}`);
     expect(html).toContain('<td>/body/body.0/Conv</td><td>Conv</td><td>[8,8,8]</td>');
+    // compile --report: the same page for the emitted plan and the testbench samples.
+    const cpath = join(dir, 'compile.html');
+    io.out = '';
+    expect(await cli('compile', join(EX, 'digits_cnn.onnx'), '-o', join(dir, 'prj'), '--samples', '8', '--report', cpath)).toBe(0);
+    const chtml = readFileSync(cpath, 'utf8');
+    expect(chtml).toContain('<h1>nn2hls compile — ');
+    expect(chtml).toContain('<dt>samples</dt><dd>8</dd>');
+    expect((chtml.match(/<svg /g) ?? []).length).toBe(3);
+    const plan = JSON.parse(readFileSync(join(dir, 'prj', 'estimate.json'), 'utf8')) as { total: { dsp: number } };
+    expect(chtml).toContain(`DSP ${plan.total.dsp},`);
     if (!existsSync(CHROMIUM)) return;
     const marks = await openInChromium(path, join(dir, 'sim.png'));
     expect(marks.svgs).toBe(3);
