@@ -172,6 +172,15 @@ describe('optimize CLI', () => {
     expect(io.out).toMatch(/bit-exact: 64\/64 samples/);
   }, 300_000);
 
+  it('exits 1 naming the constraint it cannot meet, with the closest designs', async () => {
+    const code = await cli('optimize', join(EX, 'digits_mlp.onnx'), '--input', join(EX, 'digits_mlp_input.npy'), '--labels', join(EX, 'digits_labels.npy'),
+      '--calib', join(EX, 'digits_mlp_calib.npy'), '--part', 'xczu7ev', '--clock', '200MHz', '--max-latency', '1ns', '--budget', '20s');
+    expect(code).toBe(1);
+    expect(io.out).toMatch(/no design meets every constraint\. Missed:\n {2}latency 40 ns exceeds --max-latency 1 ns/);
+    expect(io.out).toMatch(/closest designs:\naccuracy \(choose\)/);
+    expect(io.err).toMatch(/optimize: no design meets the constraints/);
+  }, 120_000);
+
   it('refuses a missing --labels and an unknown objective before loading anything', async () => {
     expect(await cli('optimize', join(EX, 'digits_mlp.onnx'), '--input', join(EX, 'digits_mlp_input.npy'))).toBe(1);
     expect(io.err).toMatch(/--labels FILE is required/);
