@@ -46,6 +46,7 @@ interface CompileFlags extends PrecisionFlags {
   samples: string;
   force?: boolean;
   dumpPlan?: boolean;
+  report?: string;
 }
 
 /** Deterministic test inputs: `n` samples of roughly normal data (sd 2) from a fixed seed. */
@@ -151,6 +152,7 @@ export function register(program: Command): void {
     .option('--input <file>', 'testbench inputs (.npy), once per graph input; default: 64 seeded random samples', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64')
     .option('--force', 'overwrite generated files you edited since nn2hls wrote them')
+    .option('--report <file>', 'write a self-contained HTML report of the design (testbench samples simulated float vs fixed, per-layer estimate, charts)')
     .option('--dump-plan', 'print the per-layer plan (strategy, reuse, II, multipliers, stream mode, buffers, FIFOs, weight storage) as a table');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, f: CompileFlags & ModelFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -207,6 +209,11 @@ export function register(program: Command): void {
     if (r.written.kept.length) log(`  kept (not written by nn2hls): ${r.written.kept.join(', ')}`);
     if (r.written.overwritten.length) log(`  overwritten (--force): ${r.written.overwritten.join(', ')}`);
     log(r.estimate);
+    if (f.report) {
+      const { designCompileReport } = await import('../report/compile.js');
+      await designCompileReport(f.report, { model, graph: g, qg: r.graph, plan: r.plan, inputs: (runs ?? defaultRuns(r.graph, samples))[0]!, precision: resolved.describe });
+      log(`report: ${f.report}`);
+    }
     log(`next: nn2hls csim ${f.out}   (or: cd ${f.out} && vitis_hls -f build_prj.tcl)`);
   });
 }

@@ -25,6 +25,7 @@ import { register as registerSynth } from './synth.js';
 import { usageError } from './suggest.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { register as registerOptimize } from './optimize.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -84,6 +85,7 @@ export function buildProgram(): Command {
   registerCsim(program);
   registerEstimate(program);
   registerSynth(program, buildProgram);
+  registerOptimize(program);
 
   program
     .command('demo')

@@ -6,6 +6,12 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalize } from '../passes/pipeline.js';
+import { DEFAULTS } from '../backend-hls/index.js';
+import { resolvePart } from '../estimate/devices.js';
+import { type Estimate, estimateGraph } from '../estimate/index.js';
+import type { Graph } from '../ir/graph.js';
+import type { HlsSection } from '../ir/precision-config.js';
+import { parseClockNs } from '../util/units.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
@@ -25,6 +31,7 @@ interface SimulateFlags extends PrecisionFlags, ModelFlags {
   saveOutputs?: string;
   threads?: string;
   quiet?: boolean;
+  report?: string;
 }
 
 function pct(v: number | null): string {
@@ -57,6 +64,21 @@ export function formatReport(r: SimulationReport): string {
   return lines.join('\n');
 }
 
+/** The estimate the report shows: the config's hls section, else the compile defaults. */
+function reportEstimate(qg: Graph, hls: HlsSection): Estimate | { skipped: string } {
+  let part;
+  try {
+    part = resolvePart(hls.part ?? DEFAULTS.part);
+  } catch {
+    return { skipped: `no estimate: part '${hls.part}' is not in the estimator's device database (nn2hls parts)` };
+  }
+  const clockNs = hls.clock !== undefined ? parseClockNs(hls.clock, 'hls.clock') : DEFAULTS.clockNs;
+  return estimateGraph(qg, {
+    io: hls.io ?? DEFAULTS.io, strategy: hls.strategy ?? DEFAULTS.strategy, reuse: hls.reuse ?? DEFAULTS.reuse, layers: hls.layers,
+    explicit: { strategy: hls.strategy !== undefined, reuse: hls.reuse !== undefined },
+  }, { part, clockNs });
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('simulate')
@@ -67,14 +89,15 @@ export function register(program: Command): void {
     .option('--json <file>', 'write the report as JSON')
     .option('--save-outputs <dir>', 'write fixed_output_<k>.npy and float_output_<k>.npy')
     .option('--threads <n>', 'threads for long runs (default: the cores not busy per the load average; 1: this thread only)')
-    .option('--quiet', 'no progress line on stderr');
+    .option('--quiet', 'no progress line on stderr')
+    .option('--report <file>', 'write a self-contained HTML report (per-layer types, SNR, overflows, estimate at the config\'s hls section or the defaults; charts)');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(o.dumpAfter);
     const m = await loadForCommand(model, o, log);
     const g = m.graph;
     const inputs = readModelInputs(g, o.input, '--input');
-    const { cfg, describe } = resolvePrecision(g, o, log, m.precision);
+    const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);
     const cg = canonicalize(g, hook);
     const q = quantizeGraph(cg, cfg);
     const qg = verify(q.graph);
@@ -115,6 +138,12 @@ export function register(program: Command): void {
       writeFileSync(tmp, `${JSON.stringify(r.report, null, 2)}\n`);
       renameSync(tmp, o.json);
       log(`report: ${o.json}`);
+    }
+    if (o.report) {
+      const { writeReportFile } = await import('../report/index.js');
+      const { designReportHtml } = await import('../report/design.js');
+      writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls) }));
+      log(`report: ${o.report}`);
     }
     if (o.saveOutputs) {
       writeOutputs(o.saveOutputs, r.fixedOutputs, 'fixed_output');
