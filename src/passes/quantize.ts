@@ -460,7 +460,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   }
   if (bad.size > 0) {
     const lines = [...bad].map(([op, names]) => {
-      const hint = UNSUPPORTED_HINT[op as OpKind];
+      const hint = UNSUPPORTED_HINT[op as OpKind] ?? (op in OPS ? OPS[op as OpKind].floatOnly : undefined);
       return `  ${op}: ${names.map((x) => `'${x}'`).join(', ')}${hint ? ` — ${hint}` : ''}`;
     });
     throw new NnInputError(`${g.source}: no fixed-point semantics for these ops (float 'run' still works):\n${lines.join('\n')}`);
