@@ -183,7 +183,7 @@ export interface OpInfo {
    * Set when the op has no fixed-point form: why, and what to do. Such ops run in float (`run`)
    * and are refused by name at `simulate`/`compile`; `inspect` shows them as float-only.
    */
-  readonly floatOnly?: string;
+  readonly floatOnly?: string | ((attrs: never) => string | undefined);
   /** Output shapes from input values; throws Error(message) on inconsistency. */
   infer(inputs: readonly (Value | undefined)[], attrs: never): ShapeResult[];
 }
@@ -669,7 +669,8 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
     summary: 'reduction (sum, mean, max, min, product, L1, L2, sum of squares, log-sum-exp) over axes',
     arity: [1, 1],
     outputs: [1, 1],
-    floatOnly: NO_FIXED('this reduction'),
+    floatOnly: (a: { fn: ReduceFn }) =>
+      ['Sum', 'Mean', 'Max', 'Min'].includes(a.fn) ? undefined : NO_FIXED(`Reduce${a.fn === 'SumSquare' ? 'SumSquare' : a.fn}`),
     infer: (ins, a: { axes: readonly number[]; keepdims: boolean }) => {
       const x = need(ins[0], 'input');
       return [f32(reduceShape(x.shape, a.axes, a.keepdims))];
@@ -758,6 +759,12 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
     },
   },
 };
+
+/** Why a node has no fixed-point form (the registry's floatOnly trait), or undefined when it is deployable. */
+export function floatOnlyReason(op: OpKind, attrs: object): string | undefined {
+  const f = OPS[op].floatOnly;
+  return typeof f === 'function' ? f(attrs as never) : f;
+}
 
 export function opInfo(op: OpKind): OpInfo {
   return OPS[op];

@@ -39,7 +39,7 @@ interface Range {
   max: number;
 }
 
-const KEEPS_TYPE = new Set(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool']);
+const KEEPS_TYPE = new Set(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
 /** Ops whose output range is known exactly, whatever the data. */
 const BOUNDED: Record<string, Range> = {
   Sigmoid: { min: 0, max: 1 },
