@@ -3,7 +3,7 @@
  *  - one-input element-wise ops -> nn2hls::unary (kind per op, see nn_unary.h);
  *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
  *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
- *  - Transpose/Pad/Resize -> nn2hls::gather with an index map computed by running the float
+ *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
  *    kernel on element numbers (the simulator's own method, so the orders cannot differ);
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
@@ -32,7 +32,7 @@ const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsi
 
 export function isUnary(op: string): boolean {
   return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
-    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape'].includes(op);
+    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg'].includes(op);
 }
 
 export function lowerUnary(ctx: LowerContext, node: Node): Layer {
@@ -60,6 +60,12 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       break;
     case 'Relu':
       kind = 'U_RELU';
+      break;
+    case 'Abs':
+      kind = 'U_ABS';
+      break;
+    case 'Neg':
+      kind = 'U_NEG';
       break;
     case 'LeakyRelu': {
       kind = 'U_LEAKY';

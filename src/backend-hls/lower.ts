@@ -34,6 +34,10 @@ function lowerNode(ctx: LowerContext, n: Node): Layer | null {
       return lowerBinary(ctx, n);
     case 'Transpose':
     case 'Pad':
+    case 'Slice':
+    case 'Tile':
+    case 'Expand':
+    case 'Gather':
       return lowerGather(ctx, n);
     case 'Resize':
       return n.attrs.mode === 'nearest' ? lowerGather(ctx, n) : null;

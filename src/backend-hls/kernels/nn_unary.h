@@ -22,7 +22,7 @@
 
 namespace nn2hls {
 
-enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE };
+enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE, U_ABS, U_NEG };
 
 template <int KIND>
 struct unary_impl;
@@ -46,6 +46,26 @@ struct unary_impl<U_RELU> {
     (void)i; (void)p; (void)q;
     if (x > 0) y = x;
     else y = 0;
+  }
+};
+
+// |x| and -x: ap_fixed's unary minus is one bit wider, so the only rounding is the cast into out_t.
+template <>
+struct unary_impl<U_ABS> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    if (x < 0) y = -x;
+    else y = x;
+  }
+};
+
+template <>
+struct unary_impl<U_NEG> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    y = -x;
   }
 };
 
