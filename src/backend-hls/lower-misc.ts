@@ -28,7 +28,7 @@ function common(ctx: LowerContext, node: Node) {
   return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
 }
 
-const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish']);
+const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Mish']);
 
 export function isUnary(op: string): boolean {
   return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',

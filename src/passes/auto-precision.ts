@@ -47,6 +47,7 @@ const BOUNDED: Record<string, Range> = {
   HardSigmoid: { min: 0, max: 1 },
   Tanh: { min: -1, max: 1 },
   Softsign: { min: -1, max: 1 },
+  Erf: { min: -1, max: 1 },
 };
 const ROUND_SAT = { q: 'AP_RND_CONV', o: 'AP_SAT' } as const;
 /** Ranges below this magnitude are treated as this (a dead tensor still needs a sane type). */

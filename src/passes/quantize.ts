@@ -43,6 +43,12 @@ const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
   Softsign: 'softsign',
   HardSigmoid: 'hardsigmoid',
   HardSwish: 'hardswish',
+  Exp: 'exp',
+  Log: 'log',
+  Sqrt: 'sqrt',
+  Reciprocal: 'inv',
+  Erf: 'erf',
+  Mish: 'mish',
 };
 
 const SUPPORTED = new Set<OpKind>([

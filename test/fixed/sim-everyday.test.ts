@@ -15,7 +15,9 @@ import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
-import { add, cast, cmp, Counter, type FV, mul, qd, zero } from './sim-ref.js';
+import { fracBits } from '../../src/ir/fixed.js';
+import { erf, mish } from '../../src/ir/special.js';
+import { add, cast, cmp, Counter, type FV, geometry, mul, qd, tableEntry, tableIdx, zero } from './sim-ref.js';
 
 const T = parseType;
 const FC = { seed: 20261130, numRuns: 20 };
@@ -219,10 +221,41 @@ describe('static selections keep the raws (numpy index rules written out)', () =
   });
 });
 
+describe('transcendental ops through the compiler-built tables', () => {
+  const xT = T('ap_fixed<12,6>');
+  const lsb = 2 ** -fracBits(xT);
+  const xs = Array.from({ length: 4096 }, (_, i) => (i - 2048) * lsb); // every raw once
+  const cases: { op: string; f: (x: number) => number; result: string; size: number }[] = [
+    { op: 'Exp', f: Math.exp, result: 'ap_fixed<16,8,AP_RND,AP_SAT>', size: 256 },
+    { op: 'Log', f: (x) => (x > 0 ? Math.log(x) : -Infinity), result: 'ap_fixed<12,4,AP_RND,AP_SAT>', size: 128 },
+    { op: 'Sqrt', f: (x) => (x > 0 ? Math.sqrt(x) : 0), result: 'ap_ufixed<10,4>', size: 64 },
+    { op: 'Reciprocal', f: (x) => (x === 0 ? Infinity : 1 / x), result: 'ap_fixed<14,6,AP_TRN,AP_SAT>', size: 512 },
+    { op: 'Erf', f: erf, result: 'ap_fixed<12,2>', size: 128 },
+    { op: 'Mish', f: mish, result: 'ap_fixed<14,7>', size: 128 },
+  ];
+  for (const c of cases) {
+    it(`${c.op}: entry f(bucket centre) in the result type, clamped index, over every input raw`, () => {
+      const { g, prog } = prepare(
+        { inputs: [['x', ['N', xs.length]]], outputs: [['y', ['N', xs.length]]], nodes: [{ op: c.op, inputs: ['x'], outputs: ['y'], name: 'f' }] },
+        { inputs: { x: 'ap_fixed<12,6>' }, layers: { f: { result: c.result, table_size: c.size } } },
+      );
+      const n = nodeOf(g, c.op);
+      const spec = n.prec!.tables!['f']!;
+      const geo = geometry(xT, -32, 32, c.size);
+      expect({ base: spec.base, shift: spec.shift, size: spec.size }).toEqual(geo);
+      const yT = T(c.result);
+      const res = new Counter();
+      const want = xs.map((v) => cast(tableEntry(c.f, xT, geo, tableIdx(geo, qd(v, xT).raw), yT), yT, res));
+      expect(runAll(prog, [1, xs.length], xs)[0]).toEqual(nums(want));
+      expect(prog.stats.get(n.name)!.result).toBe(res.n);
+    });
+  }
+});
+
 describe('float-only ops are refused by name at simulate/compile time', () => {
-  it('Exp names itself and the layer', () => {
-    const m: Model = { inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]], nodes: [{ op: 'Exp', inputs: ['x'], outputs: ['y'], name: 'ex' }] };
-    expect(() => prepare(m, {})).toThrow(/no fixed-point semantics for these ops[\s\S]*Exp: 'ex' — Exp has no fixed-point kernel yet/);
+  it('Floor names itself and the layer', () => {
+    const m: Model = { inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]], nodes: [{ op: 'Floor', inputs: ['x'], outputs: ['y'], name: 'fl' }] };
+    expect(() => prepare(m, {})).toThrow(/no fixed-point semantics for these ops[\s\S]*Floor: 'fl' — Floor has no fixed-point kernel yet/);
   });
 });
 

@@ -7,36 +7,8 @@
  */
 import type { Node } from '../../../ir/graph.js';
 import { type Kernel, type KernelTable, type RtTensor, tensor } from '../kernel.js';
+import { erf, mish } from '../../../ir/special.js';
 import { broadcastApply } from './elementwise.js';
-
-const SQRT_PI = Math.sqrt(Math.PI);
-
-/**
- * erf to double precision where float32 can see it: the Maclaurin series below 3 (terms
- * shrink fast enough that cancellation costs < 1e-11) and erfc's continued fraction above.
- */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const a = Math.abs(x);
-  let r: number;
-  if (a < 3) {
-    let term = a;
-    let sum = a;
-    const x2 = a * a;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-    }
-    r = (2 / SQRT_PI) * sum;
-  } else {
-    let k = a;
-    for (let n = 80; n >= 1; n--) k = a + n / 2 / k;
-    r = 1 - Math.exp(-a * a) / SQRT_PI / k;
-  }
-  return x < 0 ? -r : r;
-}
 
 /** Round half to even (ONNX Round, numpy.round). */
 export function roundHalfEven(x: number): number {
@@ -72,7 +44,7 @@ function scalar(node: Node): (x: number) => number {
     case 'Erf':
       return erf;
     case 'Mish':
-      return (x) => x * Math.tanh(x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+      return mish;
     default:
       throw new Error(`no scalar function for ${node.op}`);
   }
