@@ -5,6 +5,7 @@
  *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
  *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
  *    kernel on element numbers (the simulator's own method, so the orders cannot differ);
+ *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map;
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
@@ -18,6 +19,7 @@ import {
   plainFacts, tableStruct, unsupported,
 } from './layer.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
+import { reduceIndexMap } from '../sim/fixed/kernels/math.js';
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -261,6 +263,40 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
     parallel: (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
     facts: plainFacts('nn2hls::gather'),
+  };
+}
+
+/** Reduce Sum/Mean/Max/Min -> nn2hls::reduce with the simulator's output-position map. */
+export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | null {
+  const { g } = ctx;
+  const kinds = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+  const fn = node.attrs.fn;
+  if (!(fn in kinds)) return null;
+  const kind = kinds[fn as keyof typeof kinds];
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const yT = valueOf(g, node.outputs[0]!).fixed!;
+  const { map, outSize, count } = reduceIndexMap(x.shape, node.attrs.axes);
+  const consts: ConstArray[] = [];
+  const mId = indexArray(ctx, consts, `${id}_map`, map, `output position of each input element of ${id}`);
+  const spec = node.prec?.tables?.['recip'];
+  let pT: FixedType = yT;
+  let word = 0n;
+  if (kind === 1) {
+    if (!spec) unsupported(node, 'no reciprocal table (run the quantize pass)');
+    pT = valueOf(g, spec.value).fixed!;
+    word = BigInt(Math.round(valueOf(g, spec.value).data![count]! * 2 ** fracBits(pT)));
+  }
+  const pId = ownArray(ctx, consts, `${id}_recip`, pT, [word], kind === 1 ? `1/${count} of ${id}` : `unused word of ${id}`);
+  const accT = kind <= 1 ? node.prec?.accum : x.fixed!;
+  if (!accT) unsupported(node, 'no accumulator type (run the quantize pass)');
+  const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).type('acc_t', accT).type('p_t', pT)
+    .i('kind', String(kind)).u('n_in', map.length).u('n', outSize).u('reuse', reuse);
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::reduce<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});`,
+    burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::reduce'),
   };
 }
 
