@@ -29,8 +29,36 @@ const BIN: Record<string, [OpKind, (x: number, y: number) => number]> = {
 const binary: Converter = (c) => {
   const [op, f] = BIN[c.op]!;
   const a = c.input(0);
-  return [binaryOp(c, op, a, legacyOperandB(c, a, c.input(1)), f)];
+  const b = legacyOperandB(c, a, c.input(1));
+  if (op === 'Pow' && a.kind === 'dyn' && b.kind === 'const' && b.t.data.length === 1 && b.t.shape.length <= rankOf(a)) {
+    const p = powByExponent(c, a, b.t.data[0]!);
+    if (p) return [p];
+  }
+  return [binaryOp(c, op, a, b, f)];
 };
+
+/**
+ * x^p for the constant exponents exporters write (x·x for p = 2, √x for ½, 1/x for −1, ...) as
+ * the ops they are, so they get the fixed-point forms those ops have; the float results are
+ * the same (x·x and x^2 round alike). Other exponents stay a Pow.
+ */
+function powByExponent(c: Ctx, x: OVal, p: number): OVal | undefined {
+  const mul = (u: OVal, v: OVal) => binaryOp(c, 'Mul', u, v, (s, t) => s * t);
+  switch (p) {
+    case 1:
+      return x;
+    case 2:
+      return mul(x, x);
+    case 3:
+      return mul(mul(x, x), x);
+    case 0.5:
+      return unaryOp(c, 'Sqrt', {}, x);
+    case -1:
+      return unaryOp(c, 'Reciprocal', {}, x);
+    default:
+      return undefined;
+  }
+}
 
 /** n-ary Sum and Mean (Mean = Sum · 1/n). */
 const sumMean: Converter = (c) => {
