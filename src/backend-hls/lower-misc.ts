@@ -34,7 +34,7 @@ const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsi
 
 export function isUnary(op: string): boolean {
   return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
-    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg'].includes(op);
+    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round'].includes(op);
 }
 
 export function lowerUnary(ctx: LowerContext, node: Node): Layer {
@@ -69,6 +69,19 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     case 'Neg':
       kind = 'U_NEG';
       break;
+    case 'Sign':
+      kind = 'U_SIGN';
+      break;
+    case 'Floor':
+    case 'Ceil':
+    case 'Round': {
+      kind = node.op === 'Floor' ? 'U_FLOOR' : node.op === 'Ceil' ? 'U_CEIL' : 'U_ROUND';
+      const wT = node.prec?.types?.['whole'];
+      if (!wT) unsupported(node, 'no whole-number type (run the quantize pass)');
+      // Spelled as ap_fixed: an ap_int target would truncate toward zero, not apply wT's mode.
+      extra.push((c) => c.type('whole_t', `ap_fixed<${wT.width},${wT.int},${wT.q}>`));
+      break;
+    }
     case 'LeakyRelu': {
       kind = 'U_LEAKY';
       pT = node.prec!.types!['alpha']!;

@@ -55,7 +55,7 @@ const SUPPORTED = new Set<OpKind>([
   'Dense', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
-  'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
+  'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
   ...(Object.keys(TABLE_OPS) as OpKind[]),
 ]);
 
@@ -325,6 +325,16 @@ export class Quantizer {
       case 'PRelu':
         inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
         break;
+      case 'Floor':
+      case 'Ceil':
+      case 'Round': {
+        // The integer part through a whole-number type: truncation (AP_TRN) floors, Ceil is
+        // −floor(−x), Round is AP_RND_CONV (halves to even). Two more integer bits than x hold
+        // every result (ceil of x's maximum, −x of its minimum) exactly.
+        const I = Math.max(xT.int + 2, 2);
+        prec.types = { whole: fixedType(I, I, { signed: true, q: n.op === 'Round' ? 'AP_RND_CONV' : 'AP_TRN' }) };
+        break;
+      }
       case 'LeakyRelu': {
         const alpha = (n.attrs as { alpha: number }).alpha;
         // Only an explicit layer or op-type weight type applies: the model default is for tensors,

@@ -78,6 +78,46 @@ describe('Abs and Neg', () => {
   }
 });
 
+describe('Sign, Floor, Ceil, Round', () => {
+  const xT = T('ap_fixed<12,4>');
+  const F = 8n;
+  const xs = Array.from({ length: 4096 }, (_, i) => (i - 2048) / 256); // every raw once
+  const whole = (raw: bigint): FV => ({ raw, t: fixedType(40, 40) });
+  const ref: Record<string, (r: bigint) => FV> = {
+    Sign: (r) => whole(r > 0n ? 1n : r < 0n ? -1n : 0n),
+    Floor: (r) => whole(r >> F),
+    Ceil: (r) => whole(-(-r >> F)),
+    Round: (r) => {
+      const fl = r >> F;
+      const rem = r - (fl << F);
+      const half = 1n << (F - 1n);
+      return whole(rem > half || (rem === half && (fl & 1n) === 1n) ? fl + 1n : fl);
+    },
+  };
+  // A result type too narrow for the ends of the range, so saturation is counted too.
+  for (const [op, yS] of [['Sign', 'ap_fixed<4,2>'], ['Floor', 'ap_fixed<5,3,AP_TRN,AP_SAT>'], ['Ceil', 'ap_fixed<6,4,AP_TRN,AP_SAT>'], ['Round', 'ap_fixed<5,3,AP_TRN,AP_SAT>']] as const) {
+    it(`${op}: exact whole number, one cast into ${yS}, over every input raw`, () => {
+      const { g, prog } = prepare(
+        { inputs: [['x', ['N', xs.length]]], outputs: [['y', ['N', xs.length]]], nodes: [{ op, inputs: ['x'], outputs: ['y'], name: 'w' }] },
+        { inputs: { x: 'ap_fixed<12,4>' }, layers: { w: yS } },
+      );
+      const yT = T(yS);
+      const res = new Counter();
+      const want = xs.map((v) => cast(ref[op]!(qd(v, xT).raw), yT, res));
+      expect(runAll(prog, [1, xs.length], xs)[0]).toEqual(nums(want));
+      expect(prog.stats.get(nodeOf(g, op).name)!.result).toBe(res.n);
+      if (op !== 'Sign') expect(res.n).toBeGreaterThan(0);
+    });
+  }
+  it('Round sends halves to even: 0.5 → 0, 1.5 → 2, −2.5 → −2', () => {
+    const { prog } = prepare(
+      { inputs: [['x', ['N', 3]]], outputs: [['y', ['N', 3]]], nodes: [{ op: 'Round', inputs: ['x'], outputs: ['y'], name: 'w' }] },
+      { inputs: { x: 'ap_fixed<12,4>' }, layers: { w: 'ap_fixed<8,8>' } },
+    );
+    expect(runAll(prog, [1, 3], [0.5, 1.5, -2.5])[0]).toEqual([0, 2, -2]);
+  });
+});
+
 /** numpy-order index of [i, j, k] in a [A, B, C] tensor. */
 const at3 = (B: number, C: number) => (i: number, j: number, k: number) => (i * B + j) * C + k;
 
@@ -253,9 +293,9 @@ describe('transcendental ops through the compiler-built tables', () => {
 });
 
 describe('float-only ops are refused by name at simulate/compile time', () => {
-  it('Floor names itself and the layer', () => {
-    const m: Model = { inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]], nodes: [{ op: 'Floor', inputs: ['x'], outputs: ['y'], name: 'fl' }] };
-    expect(() => prepare(m, {})).toThrow(/no fixed-point semantics for these ops[\s\S]*Floor: 'fl' — Floor has no fixed-point kernel yet/);
+  it('Pow with a run-time exponent names itself and the layer', () => {
+    const m: Model = { inputs: [['x', ['N', 4]], ['e', ['N', 4]]], outputs: [['y', ['N', 4]]], nodes: [{ op: 'Pow', inputs: ['x', 'e'], outputs: ['y'], name: 'pw' }] };
+    expect(() => prepare(m, {})).toThrow(/no fixed-point semantics for these ops[\s\S]*Pow: 'pw' — Pow has no fixed-point kernel yet/);
   });
 });
 

@@ -72,19 +72,22 @@ describe('reductions keep the NCHW layout', () => {
     ]);
   });
 
-  it('inspect marks ops without a fixed-point form (and ReduceL2, by its attrs) float-only', () => {
+  it('inspect marks ops without a fixed-point form (a comparison; ReduceL2, by its attrs) float-only', () => {
     const m = buildModel({
       inputs: [['x', ['N', 4]]],
       outputs: [['y', ['N', 1]]],
+      inits: [['z', [4], [0, 0.1, 0.2, 0.3]]],
       opset: 13,
       nodes: [
-        { op: 'Floor', inputs: ['x'], outputs: ['f'], name: 'fl' },
+        { op: 'Erf', inputs: ['x'], outputs: ['e'], name: 'er' },
+        { op: 'Greater', inputs: ['e', 'z'], outputs: ['f'], name: 'gt' },
         { op: 'ReduceL2', inputs: ['f'], outputs: ['y'], name: 'l2', attrs: { axes: [1], keepdims: 1 } },
       ],
     });
     const r = inspectReport(importOnnx(m, 't.onnx'));
     expect(r.layers.map((l) => [l.op, l.deploy])).toEqual([
-      ['Floor', 'float-only'],
+      ['Erf', 'fixed-point'],
+      ['Greater', 'float-only'],
       ['Reduce', 'float-only'],
     ]);
   });

@@ -1,6 +1,6 @@
 /**
  * Bit-accurate kernels of the everyday ops that are exact on a fixed-point datapath: Abs and
- * Neg (y = cast(±x → Y)) and the Sum/Mean/Max/Min reductions. A sum is exact (the raws of at
+ * Neg (y = cast(±x → Y)), Sign/Floor/Ceil/Round, and the Sum/Mean/Max/Min reductions. A sum is exact (the raws of at
  * most 2^53 fit a double), Mean multiplies that exact sum by 1/K from the compiler's reciprocal
  * table (as average pooling does) and casts once; Max/Min select exactly and cast once.
  * Semantics: docs/fixed-point.md; types: the quantize pass.
@@ -24,6 +24,28 @@ const signFlip =
       return [y];
     };
   };
+
+/**
+ * Sign, Floor, Ceil, Round: Sign is cast(±1 or 0 → Y); the others go through the node's
+ * whole-number type `prec.types.whole` (truncating for Floor/Ceil, AP_RND_CONV for Round),
+ * which holds every result exactly, then cast into Y — as the C++ assigns them.
+ */
+const wholePart: FixedKernel<'Sign' | 'Floor' | 'Ceil' | 'Round'> = (node, ctx) => {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(yT, `node '${node.name}' (${node.op})`);
+  if (node.op === 'Sign') {
+    const c = resultCast(0, yT, ctx.stats);
+    return (ins) => [ins[0]!.map((r) => c(r > 0 ? 1 : r < 0 ? -1 : 0))];
+  }
+  const wT = node.prec?.types?.['whole'];
+  if (!wT) throw new Error(`node '${node.name}' (${node.op}): no whole-number type (run the quantize pass)`);
+  const scratch = { result: 0, accum: 0 };
+  const toWhole = resultCast(fracBits(xT), wT, scratch);
+  const c = resultCast(0, yT, ctx.stats);
+  const f = node.op === 'Ceil' ? (r: number) => c(-toWhole(-r)) : (r: number) => c(toWhole(r));
+  return (ins) => [ins[0]!.map(f)];
+};
 
 /** For each element of one sample of `shape`, its output position after reducing `axes` (negative). */
 export function reduceIndexMap(shape: readonly number[], axes: readonly number[]): { map: Int32Array; outSize: number; count: number } {
@@ -113,4 +135,12 @@ const reduce: FixedKernel<'Reduce'> = (node, ctx) => {
   };
 };
 
-export const mathFixedKernels: FixedKernelTable = { Abs: signFlip(true), Neg: signFlip(false), Reduce: reduce };
+export const mathFixedKernels: FixedKernelTable = {
+  Abs: signFlip(true),
+  Neg: signFlip(false),
+  Sign: wholePart,
+  Floor: wholePart,
+  Ceil: wholePart,
+  Round: wholePart,
+  Reduce: reduce,
+};
