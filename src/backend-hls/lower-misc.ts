@@ -3,8 +3,9 @@
  *  - one-input element-wise ops -> nn2hls::unary (kind per op, see nn_unary.h);
  *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
  *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
- *  - Transpose/Pad/Resize -> nn2hls::gather with an index map computed by running the float
+ *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
  *    kernel on element numbers (the simulator's own method, so the orders cannot differ);
+ *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map;
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
@@ -18,6 +19,7 @@ import {
   plainFacts, tableStruct, unsupported,
 } from './layer.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
+import { reduceIndexMap } from '../sim/fixed/kernels/math.js';
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -28,11 +30,11 @@ function common(ctx: LowerContext, node: Node) {
   return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
 }
 
-const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish']);
+const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Mish']);
 
 export function isUnary(op: string): boolean {
   return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
-    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape'].includes(op);
+    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round'].includes(op);
 }
 
 export function lowerUnary(ctx: LowerContext, node: Node): Layer {
@@ -61,6 +63,25 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     case 'Relu':
       kind = 'U_RELU';
       break;
+    case 'Abs':
+      kind = 'U_ABS';
+      break;
+    case 'Neg':
+      kind = 'U_NEG';
+      break;
+    case 'Sign':
+      kind = 'U_SIGN';
+      break;
+    case 'Floor':
+    case 'Ceil':
+    case 'Round': {
+      kind = node.op === 'Floor' ? 'U_FLOOR' : node.op === 'Ceil' ? 'U_CEIL' : 'U_ROUND';
+      const wT = node.prec?.types?.['whole'];
+      if (!wT) unsupported(node, 'no whole-number type (run the quantize pass)');
+      // Spelled as ap_fixed: an ap_int target would truncate toward zero, not apply wT's mode.
+      extra.push((c) => c.type('whole_t', `ap_fixed<${wT.width},${wT.int},${wT.q}>`));
+      break;
+    }
     case 'LeakyRelu': {
       kind = 'U_LEAKY';
       pT = node.prec!.types!['alpha']!;
@@ -255,6 +276,40 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
     parallel: (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
     facts: plainFacts('nn2hls::gather'),
+  };
+}
+
+/** Reduce Sum/Mean/Max/Min -> nn2hls::reduce with the simulator's output-position map. */
+export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | null {
+  const { g } = ctx;
+  const kinds = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+  const fn = node.attrs.fn;
+  if (!(fn in kinds)) return null;
+  const kind = kinds[fn as keyof typeof kinds];
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const x = valueOf(g, node.inputs[0]!);
+  const yT = valueOf(g, node.outputs[0]!).fixed!;
+  const { map, outSize, count } = reduceIndexMap(x.shape, node.attrs.axes);
+  const consts: ConstArray[] = [];
+  const mId = indexArray(ctx, consts, `${id}_map`, map, `output position of each input element of ${id}`);
+  const spec = node.prec?.tables?.['recip'];
+  let pT: FixedType = yT;
+  let word = 0n;
+  if (kind === 1) {
+    if (!spec) unsupported(node, 'no reciprocal table (run the quantize pass)');
+    pT = valueOf(g, spec.value).fixed!;
+    word = BigInt(Math.round(valueOf(g, spec.value).data![count]! * 2 ** fracBits(pT)));
+  }
+  const pId = ownArray(ctx, consts, `${id}_recip`, pT, [word], kind === 1 ? `1/${count} of ${id}` : `unused word of ${id}`);
+  const accT = kind <= 1 ? node.prec?.accum : x.fixed!;
+  if (!accT) unsupported(node, 'no accumulator type (run the quantize pass)');
+  const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).type('acc_t', accT).type('p_t', pT)
+    .i('kind', String(kind)).u('n_in', map.length).u('n', outSize).u('reuse', reuse);
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::reduce<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});`,
+    burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+    facts: plainFacts('nn2hls::reduce'),
   };
 }
 

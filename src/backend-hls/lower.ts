@@ -7,7 +7,7 @@ import { NnInputError } from '../util/tensor.js';
 import type { Layer, LowerContext } from './layer.js';
 import { lowerConv, lowerDense, lowerPool } from './lower-linear.js';
 import { lowerRecurrent } from './lower-recurrent.js';
-import { isUnary, lowerBinary, lowerConcat, lowerGather, lowerSoftmax, lowerUnary } from './lower-misc.js';
+import { isUnary, lowerBinary, lowerConcat, lowerGather, lowerReduce, lowerSoftmax, lowerUnary } from './lower-misc.js';
 
 const HINTS: { [op: string]: string } = {
   ConvTranspose: 'transposed convolution has no HLS kernel yet',
@@ -34,9 +34,15 @@ function lowerNode(ctx: LowerContext, n: Node): Layer | null {
       return lowerBinary(ctx, n);
     case 'Transpose':
     case 'Pad':
+    case 'Slice':
+    case 'Tile':
+    case 'Expand':
+    case 'Gather':
       return lowerGather(ctx, n);
     case 'Resize':
       return n.attrs.mode === 'nearest' ? lowerGather(ctx, n) : null;
+    case 'Reduce':
+      return lowerReduce(ctx, n);
     case 'Concat':
       return lowerConcat(ctx, n);
     case 'LSTM':

@@ -7,6 +7,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import { shapeStr } from '../ir/graph.js';
+import { floatOnlyReason, isOpKind } from '../ir/ops.js';
 import { summarize } from '../ir/summary.js';
 import { canonicalize } from '../passes/pipeline.js';
 
@@ -15,7 +16,8 @@ export interface InspectReport {
   batched: boolean;
   inputs: { name: string; shape: (number | null)[]; layout: string }[];
   outputs: { name: string; shape: (number | null)[] }[];
-  layers: { name: string; op: string; output_shape: number[]; params: number; macs: number }[];
+  /** `deploy`: 'fixed-point' when simulate/compile can take the op, else 'float-only' (the op registry's trait). */
+  layers: { name: string; op: string; output_shape: number[]; params: number; macs: number; deploy: 'fixed-point' | 'float-only' }[];
   total_params: number;
   total_macs: number;
   /** Imported layers a canonicalization pass merged into another one (the config names `into`). */
@@ -50,12 +52,20 @@ export function fusedLayers(g: Graph, cg: Graph): InspectReport['fused'] {
 export function inspectReport(g0: Graph): InspectReport {
   const g = canonicalize(g0);
   const s = summarize(g);
+  const attrsOf = new Map<string, object>(g.nodes.map((n) => [n.name, n.attrs]));
   return {
     model: g.source,
     batched: g.batched,
     inputs: g.inputs.map((io) => ({ name: io.modelName, shape: [...io.modelShape], layout: layoutOf(g, io.value) })),
     outputs: g.outputs.map((io) => ({ name: io.modelName, shape: [...io.modelShape] })),
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, output_shape: l.outputShape, params: l.params, macs: l.macs })),
+    layers: s.layers.map((l) => ({
+      name: l.name,
+      op: l.op,
+      output_shape: l.outputShape,
+      params: l.params,
+      macs: l.macs,
+      deploy: isOpKind(l.op) && floatOnlyReason(l.op, attrsOf.get(l.name) ?? {}) ? ('float-only' as const) : ('fixed-point' as const),
+    })),
     total_params: s.totalParams,
     total_macs: s.totalMacs,
     fused: fusedLayers(g0, g),
@@ -64,7 +74,7 @@ export function inspectReport(g0: Graph): InspectReport {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')).join('\n');
+  return rows.map((r) => r.map((cell, c) => (c >= 3 && c <= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
 export function formatInspect(r: InspectReport): string {
@@ -73,11 +83,15 @@ export function formatInspect(r: InspectReport): string {
   for (const i of r.inputs) lines.push(`input  '${i.name}' ${shapeStr(i.shape)}  ${i.layout}`);
   for (const o of r.outputs) lines.push(`output '${o.name}' ${shapeStr(o.shape)}`);
   lines.push('');
-  const rows = [['layer', 'op', 'output (per sample)', 'params', 'MACs']];
-  for (const l of r.layers) rows.push([l.name, l.op, shapeStr(l.output_shape), String(l.params), String(l.macs)]);
-  rows.push(['total', '', '', String(r.total_params), String(r.total_macs)]);
+  const rows = [['layer', 'op', 'output (per sample)', 'params', 'MACs', 'deploy']];
+  for (const l of r.layers) rows.push([l.name, l.op, shapeStr(l.output_shape), String(l.params), String(l.macs), l.deploy]);
+  rows.push(['total', '', '', String(r.total_params), String(r.total_macs), '']);
   lines.push(table(rows));
   lines.push('', 'layer names above are the ones the config accepts (layers, hls.layers)');
+  const floatOnly = [...new Set(r.layers.filter((l) => l.deploy === 'float-only').map((l) => l.op))];
+  if (floatOnly.length) {
+    lines.push(`float-only ops (\`run\` works; \`simulate\`/\`compile\` refuse them): ${floatOnly.join(', ')}`);
+  }
   if (r.fused.length) {
     lines.push('fused by nn2hls (configure them through the layer they went into):');
     for (const f of r.fused) lines.push(`  ${f.name} (${f.op}) -> ${f.into === null ? 'removed' : f.into}`);

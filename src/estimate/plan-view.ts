@@ -115,6 +115,10 @@ function kindOf(n: Node, tableLookups: number): Kind {
     case 'Resize':
     case 'Concat':
     case 'Reshape':
+    case 'Slice':
+    case 'Tile':
+    case 'Expand':
+    case 'Gather':
       return 'move';
     default:
       return tableLookups > 0 ? 'table' : 'elementwise';

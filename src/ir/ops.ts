@@ -126,6 +126,50 @@ export interface OpAttrs {
   Quant: { readonly signed: boolean; readonly narrow: boolean; readonly rounding: string };
   /** QONNX BipolarQuant: x >= 0 ? scale : -scale. */
   BipolarQuant: Record<string, never>;
+  Abs: Record<string, never>;
+  Neg: Record<string, never>;
+  Exp: Record<string, never>;
+  Log: Record<string, never>;
+  Sqrt: Record<string, never>;
+  Reciprocal: Record<string, never>;
+  Sign: Record<string, never>;
+  Floor: Record<string, never>;
+  Ceil: Record<string, never>;
+  /** Round half to even. */
+  Round: Record<string, never>;
+  Erf: Record<string, never>;
+  Mish: Record<string, never>;
+  /** a^b with broadcasting. */
+  Pow: Record<string, never>;
+  /** 1 where a == b (else 0), broadcasting. */
+  Equal: Record<string, never>;
+  Greater: Record<string, never>;
+  Less: Record<string, never>;
+  /** cond != 0 ? a : b, broadcasting all three. */
+  Where: Record<string, never>;
+  /** Reduction over `axes` (negative, ascending; all dims of the value when empty), keeping them as 1s when keepdims. */
+  Reduce: { readonly fn: ReduceFn; readonly axes: readonly number[]; readonly keepdims: boolean };
+  /** Index of the largest element along `axis` (negative); first occurrence unless selectLast. */
+  ArgMax: ArgAttrs;
+  ArgMin: ArgAttrs;
+  /** y[k...] = x[start + k·step ...] per own dim; `shape` is the output shape (static slice). */
+  Slice: { readonly starts: readonly number[]; readonly steps: readonly number[]; readonly shape: readonly number[] };
+  /** Repeat the value `repeats[d]` times along each own dim d. */
+  Tile: { readonly repeats: readonly number[] };
+  /** Broadcast the value to `shape` (numpy rules; the result's own dims). */
+  Expand: { readonly shape: readonly number[] };
+  /** Select along `axis` (negative) by constant indices (non-negative), numpy take. */
+  Gather: { readonly axis: number; readonly indices: readonly number[]; readonly indicesShape: readonly number[] };
+  /** table[idx] rows: integer indices (run time) into a constant table [V, ...] -> [...idx, ...]. */
+  Embedding: Record<string, never>;
+}
+
+export type ReduceFn = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod' | 'L1' | 'L2' | 'SumSquare' | 'LogSumExp';
+
+export interface ArgAttrs {
+  readonly axis: number;
+  readonly keepdims: boolean;
+  readonly selectLast: boolean;
 }
 
 export type OpKind = keyof OpAttrs;
@@ -135,6 +179,11 @@ export interface OpInfo {
   /** [min, max] number of inputs. */
   readonly arity: readonly [number, number];
   readonly outputs: readonly [number, number];
+  /**
+   * Set when the op has no fixed-point form: why, and what to do. Such ops run in float (`run`)
+   * and are refused by name at `simulate`/`compile`; `inspect` shows them as float-only.
+   */
+  readonly floatOnly?: string | ((attrs: never) => string | undefined);
   /** Output shapes from input values; throws Error(message) on inconsistency. */
   infer(inputs: readonly (Value | undefined)[], attrs: never): ShapeResult[];
 }
@@ -206,15 +255,17 @@ function poolInfer(x: Value, a: PoolAttrs): number[] {
   return [...lead, ...out, c];
 }
 
-const unary = (summary: string): OpInfo => ({
+const unary = (summary: string, floatOnly?: string): OpInfo => ({
   summary,
+  ...(floatOnly ? { floatOnly } : {}),
   arity: [1, 1],
   outputs: [1, 1],
   infer: (ins) => [f32([...need(ins[0], 'input').shape])],
 });
 
-const binary = (summary: string): OpInfo => ({
+const binary = (summary: string, floatOnly?: string): OpInfo => ({
   summary,
+  ...(floatOnly ? { floatOnly } : {}),
   arity: [2, 2],
   outputs: [1, 1],
   infer: (ins) => [f32(broadcastShapes(need(ins[0], 'A').shape, need(ins[1], 'B').shape))],
@@ -240,6 +291,25 @@ function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, 
   if (w.shape.join() !== expectW.join()) throw new Error(`W must be [${expectW}], got [${w.shape}]`);
   if (r.shape.join() !== expectR.join()) throw new Error(`R must be [${expectR}], got [${r.shape}]`);
   return [f32([...lead, t, dirs, H]), f32([...lead, dirs, H]), f32([...lead, dirs, H])];
+}
+
+const NO_FIXED = (what: string) => `${what} has no fixed-point kernel yet; keep it out of the deployed graph (float \`run\` supports it)`;
+
+/** Normalized (non-negative, ascending) axes of a reduction; empty means all dims. */
+export function reduceAxes(axes: readonly number[], rank: number): number[] {
+  if (axes.length === 0) return Array.from({ length: rank }, (_, i) => i);
+  return axes.map((a) => normAxis(a, rank)).sort((p, q) => p - q);
+}
+
+function reduceShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
+  const ax = reduceAxes(axes, shape.length);
+  return keepdims ? shape.map((d, i) => (ax.includes(i) ? 1 : d)) : shape.filter((_, i) => !ax.includes(i));
+}
+
+function argInfer(ins: readonly (Value | undefined)[], a: ArgAttrs): ShapeResult[] {
+  const x = need(ins[0], 'input');
+  const ax = normAxis(a.axis, x.shape.length);
+  return [{ shape: a.keepdims ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax), elem: 'int64' }];
 }
 
 export const OPS: { readonly [K in OpKind]: OpInfo } = {
@@ -394,6 +464,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
   },
   BatchNormTraining: {
     summary: 'training-mode batch normalization using this batch’s statistics',
+    floatOnly: 'export the model in inference mode (model.eval())',
     arity: [5, 5],
     outputs: [1, 3],
     infer: (ins) => {
@@ -443,6 +514,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
   },
   LogSoftmax: {
     summary: 'x − log(sum(exp(x))) along an axis',
+    floatOnly: 'replace it by Softmax (argmax is the same) or leave it out of the deployed graph',
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { axis: number }) => {
@@ -568,7 +640,131 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
     outputs: [1, 1],
     infer: (ins) => [f32([...need(ins[0], 'x').shape])],
   },
+  Abs: unary('|x|'),
+  Neg: unary('−x'),
+  Exp: unary('e^x (fixed point: lookup table)'),
+  Log: unary('natural logarithm (fixed point: lookup table)'),
+  Sqrt: unary('square root (fixed point: lookup table)'),
+  Reciprocal: unary('1 / x (fixed point: lookup table)'),
+  Sign: unary('−1, 0 or 1 by the sign of x'),
+  Floor: unary('largest integer ≤ x'),
+  Ceil: unary('smallest integer ≥ x'),
+  Round: unary('nearest integer, halves to even'),
+  Erf: unary('Gauss error function (fixed point: lookup table)'),
+  Mish: unary('x · tanh(softplus(x)) (fixed point: lookup table)'),
+  Pow: binary('elementwise a^b with broadcasting', NO_FIXED('Pow')),
+  Equal: binary('1 where a = b else 0, broadcasting', 'a comparison produces a boolean mask, which has no fixed-point datapath; fold it into constants'),
+  Greater: binary('1 where a > b else 0, broadcasting', 'a comparison produces a boolean mask, which has no fixed-point datapath; fold it into constants'),
+  Less: binary('1 where a < b else 0, broadcasting', 'a comparison produces a boolean mask, which has no fixed-point datapath; fold it into constants'),
+  Where: {
+    summary: 'cond ? a : b with broadcasting',
+    floatOnly: 'selection by a run-time boolean mask has no fixed-point kernel yet',
+    arity: [3, 3],
+    outputs: [1, 1],
+    infer: (ins) => [
+      f32(broadcastShapes(broadcastShapes(need(ins[0], 'cond').shape, need(ins[1], 'X').shape), need(ins[2], 'Y').shape)),
+    ],
+  },
+  Reduce: {
+    summary: 'reduction (sum, mean, max, min, product, L1, L2, sum of squares, log-sum-exp) over axes',
+    arity: [1, 1],
+    outputs: [1, 1],
+    floatOnly: (a: { fn: ReduceFn }) =>
+      ['Sum', 'Mean', 'Max', 'Min'].includes(a.fn) ? undefined : NO_FIXED(`Reduce${a.fn === 'SumSquare' ? 'SumSquare' : a.fn}`),
+    infer: (ins, a: { axes: readonly number[]; keepdims: boolean }) => {
+      const x = need(ins[0], 'input');
+      return [f32(reduceShape(x.shape, a.axes, a.keepdims))];
+    },
+  },
+  ArgMax: {
+    summary: 'index of the largest element along an axis',
+    arity: [1, 1],
+    outputs: [1, 1],
+    floatOnly: 'an index output has no fixed-point form; take the argmax of the simulated output instead',
+    infer: (ins, a: ArgAttrs) => argInfer(ins, a),
+  },
+  ArgMin: {
+    summary: 'index of the smallest element along an axis',
+    arity: [1, 1],
+    outputs: [1, 1],
+    floatOnly: 'an index output has no fixed-point form; take the argmin of the simulated output instead',
+    infer: (ins, a: ArgAttrs) => argInfer(ins, a),
+  },
+  Slice: {
+    summary: 'strided static slice of the own dims',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { starts: readonly number[]; steps: readonly number[]; shape: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      const r = x.shape.length;
+      if (a.starts.length !== r || a.steps.length !== r || a.shape.length !== r) throw new Error(`starts/steps/shape must have ${r} entries`);
+      x.shape.forEach((d, i) => {
+        const last = a.starts[i]! + (a.shape[i]! - 1) * a.steps[i]!;
+        if (a.shape[i]! > 0 && (a.starts[i]! < 0 || a.starts[i]! >= d || last < 0 || last >= d || a.steps[i] === 0)) {
+          throw new Error(`slice of dim ${i} (size ${d}) from ${a.starts[i]} by ${a.steps[i]} for ${a.shape[i]} leaves the input`);
+        }
+      });
+      return [{ shape: [...a.shape], elem: x.elem }];
+    },
+  },
+  Tile: {
+    summary: 'repeat the tensor along each dim',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { repeats: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      if (a.repeats.length !== x.shape.length || a.repeats.some((k) => !Number.isInteger(k) || k < 0)) {
+        throw new Error(`repeats [${a.repeats.join(',')}] must be ${x.shape.length} non-negative integers`);
+      }
+      return [{ shape: x.shape.map((d, i) => d * a.repeats[i]!), elem: x.elem }];
+    },
+  },
+  Expand: {
+    summary: 'broadcast the tensor to a larger shape',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { shape: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      const out = broadcastShapes(x.shape, a.shape);
+      if (out.length !== a.shape.length || out.some((d, i) => d !== a.shape[i])) {
+        throw new Error(`[${x.shape.join(',')}] does not expand to [${a.shape.join(',')}]`);
+      }
+      return [{ shape: out, elem: x.elem }];
+    },
+  },
+  Gather: {
+    summary: 'select entries along an axis by constant indices',
+    arity: [1, 1],
+    outputs: [1, 1],
+    infer: (ins, a: { axis: number; indices: readonly number[]; indicesShape: readonly number[] }) => {
+      const x = need(ins[0], 'input');
+      const ax = normAxis(a.axis, x.shape.length);
+      if (a.indices.length !== a.indicesShape.reduce((p, d) => p * d, 1)) throw new Error('indices do not fill indicesShape');
+      if (a.indices.some((i) => !Number.isInteger(i) || i < 0 || i >= x.shape[ax]!)) {
+        throw new Error(`indices must lie in [0, ${x.shape[ax]})`);
+      }
+      return [{ shape: [...x.shape.slice(0, ax), ...a.indicesShape, ...x.shape.slice(ax + 1)], elem: x.elem }];
+    },
+  },
+  Embedding: {
+    summary: 'rows of a constant table selected by run-time integer indices',
+    arity: [2, 2],
+    outputs: [1, 1],
+    floatOnly: 'a lookup by run-time indices has no fixed-point kernel yet',
+    infer: (ins) => {
+      const idx = need(ins[0], 'indices');
+      const t = need(ins[1], 'table');
+      if (t.shape.length < 1) throw new Error('table must have at least one dim');
+      return [f32([...idx.shape, ...t.shape.slice(1)])];
+    },
+  },
 };
+
+/** Why a node has no fixed-point form (the registry's floatOnly trait), or undefined when it is deployable. */
+export function floatOnlyReason(op: OpKind, attrs: object): string | undefined {
+  const f = OPS[op].floatOnly;
+  return typeof f === 'function' ? f(attrs as never) : f;
+}
 
 export function opInfo(op: OpKind): OpInfo {
   return OPS[op];

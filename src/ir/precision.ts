@@ -9,6 +9,7 @@
  * saturated into the table's type.
  */
 import { type FixedType, fixedType, fracBits } from './fixed.js';
+import { erf, mish } from './special.js';
 
 export type TableFn =
   | 'sigmoid'
@@ -20,7 +21,11 @@ export type TableFn =
   | 'softplus'
   | 'softsign'
   | 'hardsigmoid'
-  | 'hardswish';
+  | 'hardswish'
+  | 'log'
+  | 'sqrt'
+  | 'erf'
+  | 'mish';
 
 export interface TableSpec {
   readonly fn: TableFn;
@@ -67,6 +72,16 @@ export function tableFunction(fn: TableFn, p: readonly number[]): (x: number) =>
       return (x) => Math.max(0, Math.min(1, p[0]! * x + p[1]!));
     case 'hardswish':
       return (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5));
+    // log and sqrt have no real value below their domain: log saturates to the entry type's
+    // minimum (−∞), sqrt reads 0 (a datapath has no NaN).
+    case 'log':
+      return (x) => (x > 0 ? Math.log(x) : -Infinity);
+    case 'sqrt':
+      return (x) => (x > 0 ? Math.sqrt(x) : 0);
+    case 'erf':
+      return erf;
+    case 'mish':
+      return mish;
   }
 }
 

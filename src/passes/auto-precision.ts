@@ -39,7 +39,7 @@ interface Range {
   max: number;
 }
 
-const KEEPS_TYPE = new Set(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool']);
+const KEEPS_TYPE = new Set(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
 /** Ops whose output range is known exactly, whatever the data. */
 const BOUNDED: Record<string, Range> = {
   Sigmoid: { min: 0, max: 1 },
@@ -47,6 +47,7 @@ const BOUNDED: Record<string, Range> = {
   HardSigmoid: { min: 0, max: 1 },
   Tanh: { min: -1, max: 1 },
   Softsign: { min: -1, max: 1 },
+  Erf: { min: -1, max: 1 },
 };
 const ROUND_SAT = { q: 'AP_RND_CONV', o: 'AP_SAT' } as const;
 /** Ranges below this magnitude are treated as this (a dead tensor still needs a sane type). */

@@ -15,7 +15,7 @@
  */
 import { fixedType, type FixedType, fracBits, HLS_MAX_WIDTH, intType, MAX_WIDTH, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
-import { type OpKind, OPS } from '../ir/ops.js';
+import { floatOnlyReason, type OpKind, OPS } from '../ir/ops.js';
 import {
   type LevelSpec,
   type PrecisionConfig,
@@ -32,7 +32,7 @@ import { freshValueName, type Pass } from './pass.js';
 import { quantizeRecurrent } from './quantize-recurrent.js';
 
 /** Ops whose output keeps the input's type by default (pure data movement or selection). */
-const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool']);
+const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
 
 const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
   Sigmoid: 'sigmoid',
@@ -43,13 +43,19 @@ const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
   Softsign: 'softsign',
   HardSigmoid: 'hardsigmoid',
   HardSwish: 'hardswish',
+  Exp: 'exp',
+  Log: 'log',
+  Sqrt: 'sqrt',
+  Reciprocal: 'inv',
+  Erf: 'erf',
+  Mish: 'mish',
 };
 
 const SUPPORTED = new Set<OpKind>([
   'Dense', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
-  'LSTM', 'GRU', 'RNN',
+  'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
   ...(Object.keys(TABLE_OPS) as OpKind[]),
 ]);
 
@@ -204,7 +210,9 @@ export class Quantizer {
       this.cfg.layers[n.name]?.types.default ??
       this.cfg.opTypes[n.op]?.types.result ??
       this.cfg.opTypes[n.op]?.types.default;
-    if (KEEPS_TYPE.has(n.op) && !explicit) return this.type(n.inputs[0]!);
+    // Selections keep the input's type: so do the max/min reductions.
+    const selects = n.op === 'Reduce' && (n.attrs.fn === 'Max' || n.attrs.fn === 'Min');
+    if ((KEEPS_TYPE.has(n.op) || selects) && !explicit) return this.type(n.inputs[0]!);
     return resolveType(this.cfg, n.name, n.op, 'result') ?? DEFAULT_TYPE;
   }
 
@@ -317,6 +325,16 @@ export class Quantizer {
       case 'PRelu':
         inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
         break;
+      case 'Floor':
+      case 'Ceil':
+      case 'Round': {
+        // The integer part through a whole-number type: truncation (AP_TRN) floors, Ceil is
+        // −floor(−x), Round is AP_RND_CONV (halves to even). Two more integer bits than x hold
+        // every result (ceil of x's maximum, −x of its minimum) exactly.
+        const I = Math.max(xT.int + 2, 2);
+        prec.types = { whole: fixedType(I, I, { signed: true, q: n.op === 'Round' ? 'AP_RND_CONV' : 'AP_TRN' }) };
+        break;
+      }
       case 'LeakyRelu': {
         const alpha = (n.attrs as { alpha: number }).alpha;
         // Only an explicit layer or op-type weight type applies: the model default is for tensors,
@@ -335,6 +353,23 @@ export class Quantizer {
           if (isConst(v)) inputs[slot] = this.constTyped(n, slot, typeVar(n.op === 'Mul' ? 'weight' : 'bias') ?? DEFAULT_TYPE);
         }
         break;
+      case 'Reduce': {
+        if (n.attrs.fn !== 'Mean' && n.attrs.fn !== 'Sum') break;
+        const xs = this.values.get(n.inputs[0]!)!.shape;
+        const count = n.attrs.axes.reduce((p, a) => p * xs[xs.length + a]!, 1);
+        const g2 = Math.ceil(Math.log2(count));
+        // The exact sum's type (the simulator sums exactly; the emitter declares this accumulator).
+        prec.accum = fixedType(xT.width + g2, xT.int + g2, { signed: xT.signed });
+        if (n.attrs.fn === 'Sum') break;
+        // Mean = exact sum · 1/K with 1/K from the same reciprocal table average pooling uses.
+        const shape = this.values.get(n.inputs[0]!)!.shape;
+        const K = n.attrs.axes.reduce((p, a) => p * shape[shape.length + a]!, 1);
+        const countT = intType(bitsFor(K), false);
+        prec.tables = {
+          recip: this.addTable(n, 'recip', { fn: 'inv', params: [], inType: countT, base: 0, shift: 0, size: K + 1 }, RECIP_TYPE),
+        };
+        break;
+      }
       case 'AvgPool':
       case 'GlobalAvgPool': {
         const K =
@@ -449,10 +484,13 @@ function checkConfigNames(g: Graph, cfg: PrecisionConfig): void {
 export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   checkConfigNames(g, cfg);
   const bad = new Map<string, string[]>();
+  const reasons = new Map<string, string>();
   for (const n of g.nodes) {
     const constDiv = n.op === 'Div';
-    if (!SUPPORTED.has(n.op) || constDiv || (n.op === 'Resize' && (n.attrs as { mode: string }).mode !== 'nearest')) {
-      const key = n.op === 'Resize' ? 'Resize (linear)' : n.op;
+    const floatOnly = floatOnlyReason(n.op, n.attrs);
+    if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && (n.attrs as { mode: string }).mode !== 'nearest')) {
+      const key = n.op === 'Resize' ? 'Resize (linear)' : n.op === 'Reduce' ? `Reduce${n.attrs.fn}` : n.op;
+      if (floatOnly) reasons.set(key, floatOnly);
       bad.set(key, [...(bad.get(key) ?? []), n.name]);
     }
     const multi = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
@@ -460,7 +498,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   }
   if (bad.size > 0) {
     const lines = [...bad].map(([op, names]) => {
-      const hint = UNSUPPORTED_HINT[op as OpKind];
+      const hint = UNSUPPORTED_HINT[op as OpKind] ?? reasons.get(op);
       return `  ${op}: ${names.map((x) => `'${x}'`).join(', ')}${hint ? ` — ${hint}` : ''}`;
     });
     throw new NnInputError(`${g.source}: no fixed-point semantics for these ops (float 'run' still works):\n${lines.join('\n')}`);

@@ -159,16 +159,27 @@ describe('errors users see', () => {
     expect(() => importOnnx(bytes, 'new.onnx')).toThrow(/opset 22 is newer than the newest supported \(21\)/);
   });
 
-  it('reads opset-6 models but refuses legacy axis broadcasting by node name', () => {
+  it('reads opset-6 models, with legacy axis broadcasting aligned from the axis', () => {
     const ok = buildModel({ inputs: [['x', [2]]], outputs: [['y', [2]]], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], opset: 6 });
     expect(importOnnx(ok, 'old.onnx').nodes.map((n) => n.op)).toEqual(['Relu']);
+    const legacy = buildModel({
+      inputs: [['x', [1, 3, 2]]],
+      outputs: [['y', [1, 3, 2]]],
+      inits: [['b', [3], [10, 20, 30]]],
+      nodes: [{ op: 'Add', name: 'add_b', inputs: ['x', 'b'], outputs: ['y'], attrs: { broadcast: 1, axis: 1 } }],
+      opset: 6,
+    });
+    const g = importOnnx(legacy, 'old.onnx');
+    // b lines up with dim 1 (channels), not with the last dim as numpy rules would have it.
+    const [y] = runFloat(g, [{ shape: [1, 3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }]);
+    expect(Array.from(y!.data)).toEqual([11, 12, 23, 24, 35, 36]);
     const bad = buildModel({
       inputs: [['x', [2, 3]]],
       outputs: [['y', [2, 3]]],
-      inits: [['b', [2], [1, 2]]],
-      nodes: [{ op: 'Add', name: 'add_b', inputs: ['x', 'b'], outputs: ['y'], attrs: { broadcast: 1, axis: 0 } }],
+      inits: [['b', [3, 2], [1, 2, 3, 4, 5, 6]]],
+      nodes: [{ op: 'Add', name: 'add_b', inputs: ['x', 'b'], outputs: ['y'], attrs: { broadcast: 1, axis: 1 } }],
       opset: 6,
     });
-    expect(() => importOnnx(bad, 'old.onnx')).toThrow(/node 'add_b' \(Add\): opset 6 broadcasting along axis 0 is not supported/);
+    expect(() => importOnnx(bad, 'old.onnx')).toThrow(/node 'add_b' \(Add\): B of shape \[3,2\] does not fit A \[.*,3\] at axis 1/);
   });
 });

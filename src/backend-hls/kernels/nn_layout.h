@@ -5,7 +5,12 @@
 //  - concat_part: copies one input of a Concat into its slot of the output (called once per
 //    input, in order): for each of `outer` rows, `chunk` elements go to offset `offset`.
 //  - clone_array / copy_array: copies for values read by several layers under DATAFLOW.
-// CFG members: gather — in_t, out_t, n_in, n, reuse; concat_part — in_t, out_t, outer, chunk,
+//  - reduce: y[o] over the x[j] with map[j] == o (the simulator's reduceIndexMap): KIND 0 sum,
+//    1 mean (the exact sum times 1/K from the reciprocal table word p[0]), 2 max, 3 min. Sums
+//    go into acc_t, which the quantize pass derived so no partial sum overflows; the only
+//    rounding is the assignment into out_t.
+// CFG members: gather — in_t, out_t, n_in, n, reuse; reduce — in_t, out_t, acc_t, p_t, kind,
+// n_in, n, reuse; concat_part — in_t, out_t, outer, chunk,
 // out_chunk, offset, reuse.
 #ifndef NN2HLS_LAYOUT_H_
 #define NN2HLS_LAYOUT_H_
@@ -22,6 +27,29 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
     const int s = map[j];
     if (s < 0) y[j] = rom<typename CFG::out_t>(pad[0]);
     else y[j] = x[s];
+  }
+}
+
+template <class CFG, class PW>
+void reduce(const typename CFG::in_t x[CFG::n_in], typename CFG::out_t y[CFG::n], const int map[CFG::n_in],
+            const PW p[1]) {
+  typename CFG::acc_t acc[CFG::n];
+  bool seen[CFG::n];
+  for (unsigned o = 0; o < CFG::n; o++) {
+    acc[o] = 0;
+    seen[o] = false;
+  }
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+  for (unsigned j = 0; j < CFG::n_in; j++) {
+    const int o = map[j];
+    const typename CFG::in_t v = x[j];
+    if (CFG::kind <= 1) acc[o] += v;
+    else if (!seen[o] || (CFG::kind == 2 ? v > acc[o] : v < acc[o])) acc[o] = v;
+    seen[o] = true;
+  }
+  for (unsigned o = 0; o < CFG::n; o++) {
+    if (CFG::kind == 1) y[o] = acc[o] * rom<typename CFG::p_t>(p[0]);
+    else y[o] = acc[o];
   }
 }
 

@@ -22,7 +22,7 @@
 
 namespace nn2hls {
 
-enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE };
+enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE, U_ABS, U_NEG, U_SIGN, U_FLOOR, U_CEIL, U_ROUND };
 
 template <int KIND>
 struct unary_impl;
@@ -46,6 +46,69 @@ struct unary_impl<U_RELU> {
     (void)i; (void)p; (void)q;
     if (x > 0) y = x;
     else y = 0;
+  }
+};
+
+// |x| and -x: ap_fixed's unary minus is one bit wider, so the only rounding is the cast into out_t.
+template <>
+struct unary_impl<U_ABS> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    if (x < 0) y = -x;
+    else y = x;
+  }
+};
+
+template <>
+struct unary_impl<U_NEG> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    y = -x;
+  }
+};
+
+// Sign: ±1 or 0 assigned into out_t. Floor/Round: x assigned into whole_t (a type without
+// fraction bits: AP_TRN floors, AP_RND_CONV rounds halves to even); Ceil = −floor(−x).
+template <>
+struct unary_impl<U_SIGN> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    if (x > 0) y = 1;
+    else if (x < 0) y = -1;
+    else y = 0;
+  }
+};
+
+template <>
+struct unary_impl<U_FLOOR> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    const typename CFG::whole_t w = x;
+    y = w;
+  }
+};
+
+template <>
+struct unary_impl<U_ROUND> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    const typename CFG::whole_t w = x;
+    y = w;
+  }
+};
+
+template <>
+struct unary_impl<U_CEIL> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)p; (void)q;
+    const typename CFG::whole_t w = -x;
+    y = -w;
   }
 };
 

@@ -2,7 +2,7 @@
  * Converters for ONNX's elementwise and data-movement ops: arithmetic with broadcasting,
  * activations, Clip, (Log)Softmax, Identity/Dropout, Transpose, Reshape, Flatten,
  * Squeeze/Unsqueeze, Concat, Cast and the shape-arithmetic ops that only ever fold
- * (Shape, Gather, Slice, ConstantOfShape, Range, Expand, Constant). Each keeps the
+ * (Shape, ConstantOfShape, Range, Constant; Gather/Slice/Expand are in convert-math.ts). Each keeps the
  * layout of its input where the op allows, so transposes are not materialized needlessly.
  */
 import type { ElemType } from '../../ir/graph.js';
@@ -13,6 +13,7 @@ import * as K from '../common/const-eval.js';
 import { binaryOp, concatOp, rankOf, reshapeTo, resolveReshape, softmaxOp, transposeOp, unaryOp, type UnaryKind } from '../common/builders.js';
 import { BATCH, constOf, identity, type OVal } from '../common/importer.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
+import { legacyOperandB, legacySlope } from './legacy.js';
 
 export { binaryOp, reshapeTo };
 
@@ -28,7 +29,9 @@ const BIN: Record<string, [OpKind, (x: number, y: number, int: boolean) => numbe
 
 const binary: Converter = (c) => {
   const [op, f] = BIN[c.op]!;
-  return [binaryOp(c, op, c.input(0), c.input(1), f)];
+  const a = c.input(0);
+  const b = op === 'PRelu' ? legacySlope(c, a, c.input(1)) : legacyOperandB(c, a, c.input(1));
+  return [binaryOp(c, op, a, b, f)];
 };
 
 /** Variadic Max/Min (opset 8+ allows any number of inputs). */
@@ -207,35 +210,6 @@ const shapeOp: Converter = (c) => {
   return [{ kind: 'const', t: constOf([out.length], out, 'int64') }];
 };
 
-const gather: Converter = (c) => {
-  const data = c.constInput(0, 'data (Gather on computed tensors is not supported)');
-  const idx = c.constInput(1, 'indices');
-  return [{ kind: 'const', t: K.gather(data, idx, c.a.int('axis', 0)) }];
-};
-
-const sliceOp: Converter = (c) => {
-  const data = c.constInput(0, 'data (Slice on computed tensors is not supported)');
-  let starts: number[];
-  let ends: number[];
-  let axes: number[] | undefined;
-  let steps: number[] | undefined;
-  if (c.opset < 10) {
-    starts = c.a.ints('starts', []);
-    ends = c.a.ints('ends', []);
-    axes = c.a.ints('axes');
-  } else {
-    starts = Array.from(c.constInput(1, 'starts').data);
-    ends = Array.from(c.constInput(2, 'ends').data);
-    const ax = c.optConst(3, 'axes');
-    const st = c.optConst(4, 'steps');
-    axes = ax ? Array.from(ax.data) : undefined;
-    steps = st ? Array.from(st.data) : undefined;
-  }
-  axes ??= starts.map((_, i) => i);
-  steps ??= starts.map(() => 1);
-  return [{ kind: 'const', t: K.slice(data, starts, ends, axes, steps) }];
-};
-
 const constantOfShape: Converter = (c) => {
   const shape = Array.from(c.constInput(0, 'shape').data);
   if (shape.includes(BATCH)) c.imp.cross(`${c.where}: builds a per-sample constant`);
@@ -254,13 +228,6 @@ const rangeOp: Converter = (c) => {
       t: K.range(s.data[0]!, c.constInput(1, 'limit').data[0]!, c.constInput(2, 'delta').data[0]!, s.elem),
     },
   ];
-};
-
-const expand: Converter = (c) => {
-  const x = c.constInput(0, 'input (Expand of computed tensors is not supported)');
-  const shape = Array.from(c.constInput(1, 'shape').data);
-  if (shape.includes(BATCH)) c.imp.cross(`${c.where}: expands to the batch size`);
-  return [{ kind: 'const', t: K.expand(x, shape) }];
 };
 
 const constant: Converter = (c) => {
@@ -317,11 +284,8 @@ export const BASIC_CONVERTERS: Record<string, Converter> = {
   Concat: concat,
   Cast: cast,
   Shape: shapeOp,
-  Gather: gather,
-  Slice: sliceOp,
   ConstantOfShape: constantOfShape,
   Range: rangeOp,
-  Expand: expand,
   Constant: constant,
 };
 

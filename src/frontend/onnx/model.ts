@@ -12,6 +12,7 @@ import type { Graph, IoBinding } from '../../ir/graph.js';
 import { type HostTensor, NnInputError } from '../../util/tensor.js';
 import { toNum } from './attrs.js';
 import { BASIC_CONVERTERS } from './convert-basic.js';
+import { MATH_CONVERTERS } from './convert-math.js';
 import { NN_CONVERTERS, QONNX_CONVERTERS } from './convert-nn.js';
 import { refuseLegacySemantics } from './legacy.js';
 import { type Converter, elemOfOnnxType, onnxCtx } from './context.js';
@@ -40,14 +41,15 @@ const isQonnxDomain = (d: string) => d === 'onnx.brevitas' || d.startsWith('qonn
 function converterFor(node: INode): Converter | undefined {
   const domain = node.domain ?? '';
   const op = node.opType ?? '';
-  if (STANDARD_DOMAINS.has(domain)) return BASIC_CONVERTERS[op] ?? NN_CONVERTERS[op];
+  if (STANDARD_DOMAINS.has(domain)) return MATH_CONVERTERS[op] ?? BASIC_CONVERTERS[op] ?? NN_CONVERTERS[op];
   if (isQonnxDomain(domain)) return QONNX_CONVERTERS[op];
   return undefined;
 }
 
 /** Names every supported ONNX op type (for `inspect` and error messages). */
 export function supportedOnnxOps(): string[] {
-  return [...Object.keys(BASIC_CONVERTERS), ...Object.keys(NN_CONVERTERS), ...Object.keys(QONNX_CONVERTERS).map((k) => `${k} (QONNX)`)].sort();
+  const std = new Set([...Object.keys(MATH_CONVERTERS), ...Object.keys(BASIC_CONVERTERS), ...Object.keys(NN_CONVERTERS)]);
+  return [...std, ...Object.keys(QONNX_CONVERTERS).map((k) => `${k} (QONNX)`)].sort();
 }
 
 export function decodeModel(bytes: Uint8Array, source: string): IModel {
@@ -224,6 +226,19 @@ export const CONSTANT_INPUT_SLOTS: Readonly<Record<string, readonly number[]>> =
   RNN: [4],
   Quant: [1, 2, 3],
   BipolarQuant: [1],
+  ReduceSum: [1],
+  ReduceMean: [1],
+  ReduceMax: [1],
+  ReduceMin: [1],
+  ReduceProd: [1],
+  ReduceL1: [1],
+  ReduceL2: [1],
+  ReduceSumSquare: [1],
+  ReduceLogSumExp: [1],
+  Split: [1],
+  Tile: [1, 2],
+  Gather: [1],
+  InstanceNormalization: [1, 2],
 };
 
 /** Graph inputs (by name) that feed a constant-only slot of some node. */

@@ -17,6 +17,7 @@ import { activationFixedKernels } from './kernels/activation.js';
 import { elementwiseFixedKernels } from './kernels/elementwise.js';
 import { layoutFixedKernels } from './kernels/layout.js';
 import { linearFixedKernels } from './kernels/linear.js';
+import { mathFixedKernels } from './kernels/math.js';
 import { poolFixedKernels } from './kernels/pool.js';
 import { quantFixedKernels } from './kernels/quant.js';
 import { recurrentFixedKernels } from './kernels/recurrent.js';
@@ -26,6 +27,7 @@ import type { RtTensor } from '../float/kernel.js';
 export const FIXED_KERNELS: FixedKernelTable = {
   ...linearFixedKernels,
   ...activationFixedKernels,
+  ...mathFixedKernels,
   ...poolFixedKernels,
   ...elementwiseFixedKernels,
   ...layoutFixedKernels,

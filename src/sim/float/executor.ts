@@ -14,6 +14,8 @@ import { elementwiseKernels } from './kernels/elementwise.js';
 import { generatedFloatKernels } from './kernels/generated.js';
 import { layoutKernels } from './kernels/layout.js';
 import { linearKernels } from './kernels/linear.js';
+import { mathKernels } from './kernels/math.js';
+import { selectKernels } from './kernels/select.js';
 import { normalizeKernels } from './kernels/normalize.js';
 import { padKernels } from './kernels/pad.js';
 import { poolKernels } from './kernels/pool.js';
@@ -23,6 +25,8 @@ import { resizeKernels } from './kernels/resize.js';
 
 export const FLOAT_KERNELS: KernelTable = {
   ...elementwiseKernels,
+  ...mathKernels,
+  ...selectKernels,
   ...linearKernels,
   ...normalizeKernels,
   ...layoutKernels,

@@ -197,5 +197,11 @@ export const activationFixedKernels: FixedKernelTable = {
   Softsign: tableActivation,
   HardSigmoid: tableActivation,
   HardSwish: tableActivation,
+  Exp: tableActivation,
+  Log: tableActivation,
+  Sqrt: tableActivation,
+  Reciprocal: tableActivation,
+  Erf: tableActivation,
+  Mish: tableActivation,
   Softmax: softmax,
 };

@@ -1,5 +1,6 @@
 /**
- * Bit-accurate data movement: Reshape, Transpose, Pad and nearest Resize. Each is an index map
+ * Bit-accurate data movement: Reshape, Transpose, Pad, nearest Resize and the static selections
+ * Slice, Tile, Expand and Gather (constant indices). Each is an index map
  * per sample (output element <- input element, or the pad constant), obtained once by running
  * the verified float kernel on a tensor of element numbers; then every element is cast into the
  * output's type (the identity when the types agree). Pad's constant is quantized into y's type.
@@ -58,4 +59,13 @@ const movement: FixedKernel = (node, ctx) => {
   };
 };
 
-export const layoutFixedKernels: FixedKernelTable = { Reshape: movement, Transpose: movement, Pad: movement, Resize: movement };
+export const layoutFixedKernels: FixedKernelTable = {
+  Reshape: movement,
+  Transpose: movement,
+  Pad: movement,
+  Resize: movement,
+  Slice: movement,
+  Tile: movement,
+  Expand: movement,
+  Gather: movement,
+};
