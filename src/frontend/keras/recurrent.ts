@@ -118,9 +118,6 @@ function buildRecurrent(c: LayerCtx, inner: { className: string; cfg: Obj }, dir
   const retSeq = Boolean(cfg['return_sequences']);
   const retState = Boolean(cfg['return_state']);
   if (cfg['stateful']) c.fail('stateful recurrent layers are not supported');
-  if (dirs.length === 1 && goBack && retSeq) {
-    c.fail('go_backwards with return_sequences returns the sequence reversed in time, which the IR cannot express; reverse the output in the model or use Bidirectional');
-  }
   const node = c.imp.peekNode(c.name);
   const types: NodeTypes = {};
   const per = dirs.map((_, k) => directionWeights(c, cfg, kind, I, H, k * (cfg['use_bias'] === false ? 2 : 3), node, types).w);
@@ -159,18 +156,31 @@ function buildRecurrent(c: LayerCtx, inner: { className: string; cfg: Obj }, dir
         : c.emit('RNN', c.name, ins, attrs, nOut);
   if (Object.keys(types).length) c.setType(node, types);
   const lead = xs.slice(0, -2);
-  const merged = (v: string, shape: number[], tag: string): string => {
+  // Keras's go_backwards processes the input from the last step and returns the sequence in that
+  // processing order; the IR's 'reverse' direction returns it in input time order (y[t] belongs to
+  // x[t]), so a lone backwards layer's sequence is read back reversed along time. Bidirectional
+  // already realigns its backward half in time, as ONNX's bidirectional output is.
+  const timeOrdered = (v: string): string =>
+    D === 1 && goBack && retSeq
+      ? c.emit('Gather', `${c.name}_reversed`, [v], { axis: -3, indices: Array.from({ length: T }, (_, t) => T - 1 - t), indicesShape: [T] })[0]!
+      : v;
+  /** One direction d of v [..., D, H] as [..., H]. */
+  const half = (v: string, d: number, tag: string): string => c.emit('Gather', `${c.name}_${tag}_${d === 0 ? 'forward' : 'backward'}`, [v], { axis: -2, indices: [d], indicesShape: [] })[0]!;
+  const merged = (v: string, shape: number[], tag: string): string[] => {
     // v: [..., D, H] (with shape = [..., D, H]); merge the directions.
-    if (D === 1 || mergeMode === 'concat') return c.emit('Reshape', `${c.name}_${tag}`, [v], { shape: [...shape.slice(0, -2), D * H] })[0]!;
-    if (mergeMode !== 'ave' && mergeMode !== 'sum') c.fail(`Bidirectional merge_mode '${mergeMode}' is not supported (concat, ave, sum)`);
+    if (D === 1 || mergeMode === 'concat') return [c.emit('Reshape', `${c.name}_${tag}`, [v], { shape: [...shape.slice(0, -2), D * H] })[0]!];
+    if (mergeMode === 'mul') return [c.emit('Mul', `${c.name}_${tag}_mul`, [half(v, 0, tag), half(v, 1, tag)], {})[0]!];
+    // merge_mode None: Keras returns the forward and the backward outputs as two tensors.
+    if (mergeMode === 'none') return [half(v, 0, tag), half(v, 1, tag)];
+    if (mergeMode !== 'ave' && mergeMode !== 'sum') c.fail(`Bidirectional merge_mode '${mergeMode}' is not supported (concat, ave, sum, mul, None)`);
     const avg = c.emit('AvgPool', `${c.name}_${tag}_merge`, [v], { kernel: [2], strides: [1], dilations: [1], pads: [0, 0], ceilMode: false, countIncludePad: true })[0]!;
     const flat = c.emit('Reshape', `${c.name}_${tag}`, [avg], { shape: [...shape.slice(0, -2), H] })[0]!;
-    return mergeMode === 'sum' ? c.emit('Mul', `${c.name}_${tag}_sum`, [flat, c.constant([2], [1], 'two')], {})[0]! : flat;
+    return [mergeMode === 'sum' ? c.emit('Mul', `${c.name}_${tag}_sum`, [flat, c.constant([2], [1], 'two')], {})[0]! : flat];
   };
-  const y = retSeq ? merged(outs[0]!, [...lead, T, D, H], 'sequence') : merged(outs[1]!, [...lead, D, H], 'last');
-  if (!retState) return [y];
+  const y = retSeq ? merged(timeOrdered(outs[0]!), [...lead, T, D, H], 'sequence') : merged(outs[1]!, [...lead, D, H], 'last');
+  if (!retState) return y;
   const states = outs.slice(1).map((s, k) => c.emit('Reshape', `${c.name}_state${k}`, [s], { shape: [...lead, D * H] })[0]!);
-  return [y, ...states];
+  return [...y, ...states];
 }
 
 const recurrent: LayerConverter = (c) => buildRecurrent(c, { className: c.call.className, cfg: c.cfg }, ['forward'], 'concat');
@@ -183,7 +193,7 @@ const bidirectional: LayerConverter = (c) => {
     const bl = (c.cfg['backward_layer'] as Obj)['config'] as Obj;
     if (bl && !bl['go_backwards']) c.fail('a backward_layer that does not go backwards is not supported');
   }
-  return buildRecurrent(c, { className: cls, cfg: (layer!['config'] ?? {}) as Obj }, ['forward', 'backward'], String(c.cfg['merge_mode'] ?? 'concat'));
+  return buildRecurrent(c, { className: cls, cfg: (layer!['config'] ?? {}) as Obj }, ['forward', 'backward'], c.cfg['merge_mode'] === null ? 'none' : String(c.cfg['merge_mode'] ?? 'concat'));
 };
 
 const timeDistributed: LayerConverter = (c) => {

@@ -133,6 +133,27 @@ describe('Keras layers vs tfjs', () => {
     await check(model, 4, { tol: 2e-5 });
   });
 
+  it('go_backwards with return_sequences returns the sequence in processing (reversed) order', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.gru({ inputShape: [5, 3], units: 4, returnSequences: true, goBackwards: true }),
+        tf.layers.lstm({ units: 3, returnSequences: true, goBackwards: true }),
+        tf.layers.simpleRNN({ units: 2, returnSequences: true, goBackwards: true }),
+      ],
+    });
+    const err = await check(model, 7, { tol: 2e-5 });
+    expect(err).toBeLessThanOrEqual(2e-5);
+  });
+
+  it('Bidirectional merge_mode mul and None (two outputs)', async () => {
+    const x = tf.input({ shape: [5, 3] });
+    const mul = tf.layers.bidirectional({ layer: tf.layers.gru({ units: 4, returnSequences: true }) as TF.RNN, mergeMode: 'mul' }).apply(x) as TF.SymbolicTensor;
+    const last = tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 3 }) as TF.RNN, mergeMode: 'mul' }).apply(mul) as TF.SymbolicTensor;
+    const pair = tf.layers.bidirectional({ layer: tf.layers.simpleRNN({ units: 2, returnSequences: true }) as TF.RNN, mergeMode: null as unknown as 'concat' }).apply(x) as TF.SymbolicTensor[];
+    expect(pair.length).toBe(2);
+    await check(tf.model({ inputs: x, outputs: [last, ...pair] }), 8, { tol: 2e-5 });
+  });
+
   it('activations and reshaping layers', async () => {
     const x = tf.input({ shape: [4, 6] });
     const acts = ['relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'softplus', 'softsign', 'hardSigmoid', 'linear', 'relu6'] as const;
