@@ -175,9 +175,13 @@ export function activation(c: LayerCtx, x: string, spec: unknown, base: string):
       case 'relu':
         y = c.emit('Relu', base, [x], {})[0]!;
         break;
-      case 'leaky':
-        y = c.emit('LeakyRelu', base, [x], { alpha: a.alpha })[0]!;
+      case 'leaky': {
+        // QKeras bounds the negative side at −s·2^integer, inside the type's range: one more clip, same type.
+        const l = c.emit('LeakyRelu', base, [x], { alpha: a.alpha })[0]!;
+        c.setType(c.imp.nodes[c.imp.nodes.length - 1]!.name, { result: a.type });
+        y = c.emit('Clip', `${base}_floor`, [l], { min: a.floor, max: Infinity })[0]!;
         break;
+      }
       case 'hardtanh':
         y = c.emit('Clip', base, [x], { min: -1, max: 1 })[0]!;
         break;
@@ -190,8 +194,11 @@ export function activation(c: LayerCtx, x: string, spec: unknown, base: string):
       case 'sigmoid':
         y = c.emit('Sigmoid', base, [x], {})[0]!;
         break;
-      case 'sign':
-        return c.fail('sign activations are not supported');
+      case 'binary':
+        // BipolarQuant is x >= 0 ? scale : −scale, QKeras's sign with 0 counted as +1; use_01 then drops −scale to 0.
+        y = c.emit('BipolarQuant', a.use01 ? `${base}_sign` : base, [x, c.constant([a.scale], [1], 'alpha')], {})[0]!;
+        if (a.use01) y = c.emit('Relu', base, [y], {})[0]!;
+        break;
     }
     const node = c.imp.nodes[c.imp.nodes.length - 1]!.name;
     c.setType(node, { result: a.type });

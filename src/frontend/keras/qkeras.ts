@@ -7,10 +7,13 @@
  *    xq = 2^integer·clip(round(x·m/2^integer), keep_negative·(−m+symmetric), m−1)/m, times alpha;
  *    alpha "auto"/"auto_po2" picks a per-output-channel scale from the weights (symmetric);
  *  - quantized_relu(bits, integer, use_sigmoid=0, negative_slope): clip(round(x·2^(bits−integer)),
- *    0, 2^bits−1)·2^(integer−bits) (one bit less and a leaky negative side when negative_slope > 0);
+ *    0, 2^bits−1)·2^(integer−bits); with negative_slope s > 0 one bit goes to the sign, the step is
+ *    2^(integer−bits+1) and the negative side is step·round(s·x/step), clipped at −s·2^integer;
  *  - quantized_tanh / quantized_sigmoid: the hard (piecewise-linear) functions QKeras uses by
  *    default, rounded to bits−1 / bits fraction bits and clipped below 1;
- *  - binary (±1, or {0,1} with use_01), ternary (−1, 0, +1 with threshold), quantized_po2.
+ *  - binary (±1, 0 counted as +1, or {0,1} with use_01), ternary (−1, 0, +1 where |x| ≥ threshold),
+ *    quantized_po2; binary/ternary alpha "auto"/"auto_po2" on weights is QKeras's least-squares
+ *    per-channel scale mean(x·q)/(mean(q·q)+ε) (ternary: iterated number_of_unrolls times from 2·max|x|/3).
  */
 import { fixedType, type FixedType } from '../../ir/fixed.js';
 import { NnInputError } from '../../util/tensor.js';
@@ -167,6 +170,40 @@ function exactTypeOf(data: Float64Array): FixedType | null {
   return fixedType(int + frac, int, { signed: neg, ...RND_SAT });
 }
 
+/** Output channel of element i: the last axis; a 1-D tensor has one scale (QKeras reduces axis 0). */
+function channelOf(shape: readonly number[], channels: number): (i: number) => number {
+  return shape.length > 1 ? (i) => i % channels : () => 0;
+}
+
+/** QKeras's least-squares scale for alpha 'auto'/'auto_po2': per channel mean(x·q)/(mean(q·q)+ε), po2-snapped. */
+function fitScale(alpha: 'auto' | 'auto_po2', x: Float32Array, q: Float64Array, n: number, ch: (i: number) => number): Float64Array {
+  const qx = new Float64Array(n);
+  const qq = new Float64Array(n);
+  const cnt = new Float64Array(n);
+  for (let i = 0; i < x.length; i++) {
+    const c = ch(i);
+    qx[c]! += x[i]! * q[i]!;
+    qq[c]! += q[i]! * q[i]!;
+    cnt[c]! += 1;
+  }
+  const eps = 1e-7;
+  return Float64Array.from(qx, (v, c) => {
+    const s = v / cnt[c]! / (qq[c]! / cnt[c]! + eps);
+    return alpha === 'auto_po2' ? 2 ** roundHalfEven(Math.log(s + eps) / Math.LN2) : s;
+  });
+}
+
+function autoAlpha(a: string, name: string, where: string): 'auto' | 'auto_po2' {
+  if (a !== 'auto' && a !== 'auto_po2') throw new NnInputError(`${where}: ${name} alpha '${a}' is not a number, 'auto' or 'auto_po2'`);
+  return a;
+}
+
+/** Scaled values and their exact type ('auto' float scales have none). */
+function scaled(out: Float64Array, alpha: string | number, name: string): WeightQuant {
+  const t = alpha === 'auto' ? null : exactTypeOf(out);
+  return t ? { data: out, type: t } : { data: out, type: null, note: `${name} alpha=${alpha} gives scales that are not powers of two; weights are not on one fixed-point grid` };
+}
+
 /**
  * Quantizes a weight tensor (channels last) as the QKeras quantizer does at inference, and
  * returns the type that holds the result exactly.
@@ -246,23 +283,47 @@ export function quantizeWeights(q: QSpec, x: Float32Array, shape: readonly numbe
     case 'binary': {
       const use01 = bool(q, 'use_01', false);
       const a = q.args['alpha'];
-      for (let i = 0; i < x.length; i++) out[i] = x[i]! >= 0 ? 1 : use01 ? 0 : -1;
+      // tf.sign(0) = 0 is counted as +1.
+      const k = Float64Array.from(x, (v) => (v >= 0 ? 1 : use01 ? 0 : -1));
       if (typeof a === 'string') {
-        throw new NnInputError(`${where}: binary with alpha='${a}' (a scale fitted during training) is not supported; use a fixed alpha`);
+        const ch = channelOf(shape, channels);
+        const sc = fitScale(autoAlpha(a, 'binary', where), x, k, shape.length > 1 ? channels : 1, ch);
+        for (let i = 0; i < x.length; i++) out[i] = sc[ch(i)]! * k[i]!;
+        return scaled(out, a, 'binary');
       }
       const s = a === null || a === undefined ? 1 : Number(a);
-      for (let i = 0; i < out.length; i++) out[i]! *= s;
-      return { data: out, type: exactTypeOf(out) };
+      for (let i = 0; i < out.length; i++) out[i] = s * k[i]!;
+      return scaled(out, s, 'binary');
     }
     case 'ternary': {
       const a = q.args['alpha'];
       if (typeof a === 'string') {
-        throw new NnInputError(`${where}: ternary with alpha='${a}' (a scale fitted iteratively during training) is not supported; use a fixed alpha`);
+        const mode = autoAlpha(a, 'ternary', where);
+        const n = shape.length > 1 ? channels : 1;
+        const ch = channelOf(shape, channels);
+        const unrolls = num(q, 'number_of_unrolls', 5);
+        if (!(unrolls >= 1)) throw new NnInputError(`${where}: ternary number_of_unrolls ${unrolls} must be at least 1`);
+        // Start from 2·max|x|/3 per channel, then alternate threshold (scale/2) and least-squares scale.
+        const m = new Float64Array(n);
+        for (let i = 0; i < x.length; i++) m[ch(i)] = Math.max(m[ch(i)]!, Math.abs(x[i]!));
+        let sc: Float64Array = Float64Array.from(m, (v) => (2 * v) / 3);
+        if (mode === 'auto_po2') sc = Float64Array.from(sc, (v) => 2 ** roundHalfEven(Math.log(v + 1e-7) / Math.LN2));
+        let k: Float64Array = new Float64Array(x.length);
+        for (let it = 0; it < unrolls; it++) {
+          const cur = sc;
+          k = Float64Array.from(x, (v, i) => {
+            const s = cur[ch(i)]!;
+            return Math.abs(s * roundHalfEven(v / s)) >= s / 2 ? Math.sign(v) : 0;
+          });
+          sc = fitScale(mode, x, k, n, ch);
+        }
+        for (let i = 0; i < x.length; i++) out[i] = sc[ch(i)]! * k[i]!;
+        return scaled(out, a, 'ternary');
       }
       const th = num(q, 'threshold', 0.33);
       const s = a === null || a === undefined ? 1 : Number(a);
       for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]!) >= th ? s * Math.sign(x[i]!) : 0;
-      return { data: out, type: exactTypeOf(out) };
+      return scaled(out, s, 'ternary');
     }
     case 'quantized_po2': {
       const bits = num(q, 'bits', 8);
@@ -299,12 +360,12 @@ export function bitsType(bits: number, integer: number, signed: boolean, symmetr
 export type ActQuant =
   | { readonly op: 'identity'; readonly type: FixedType }
   | { readonly op: 'relu'; readonly type: FixedType }
-  | { readonly op: 'leaky'; readonly alpha: number; readonly type: FixedType }
+  | { readonly op: 'leaky'; readonly alpha: number; readonly floor: number; readonly type: FixedType }
   | { readonly op: 'hardtanh'; readonly type: FixedType }
   | { readonly op: 'tanh'; readonly type: FixedType }
   | { readonly op: 'hardsigmoid'; readonly type: FixedType }
   | { readonly op: 'sigmoid'; readonly type: FixedType }
-  | { readonly op: 'sign'; readonly type: FixedType };
+  | { readonly op: 'binary'; readonly scale: number; readonly use01: boolean; readonly type: FixedType };
 
 export function activationQuantizer(q: QSpec, where: string): ActQuant {
   refuseUnsupported(q, where);
@@ -325,8 +386,11 @@ export function activationQuantizer(q: QSpec, where: string): ActQuant {
       const integer = num(q, 'integer', 0);
       const ns = num(q, 'negative_slope', 0);
       if (ns === 0) return { op: 'relu', type: fixedType(bits, integer, { signed: false, ...RND_SAT }) };
-      if (log2Exact(ns) === null) throw new NnInputError(`${where}: quantized_relu negative_slope ${ns} must be a power of two`);
-      return { op: 'leaky', alpha: ns, type: fixedType(bits, integer + 1, { signed: true, ...RND_SAT }) };
+      const e = log2Exact(ns);
+      if (e === null || ns >= 1) throw new NnInputError(`${where}: quantized_relu negative_slope ${ns} must be a power of two below 1`);
+      // QKeras clips the negative side at −s·2^integer; below one step (s·2^(bits−1) < 1) that bound is off the grid.
+      if (e + bits - 1 < 0) throw new NnInputError(`${where}: quantized_relu negative_slope ${ns} is below one step of ${bits} bits; its negative bound is not on the output grid`);
+      return { op: 'leaky', alpha: ns, floor: -ns * 2 ** integer, type: fixedType(bits, integer + 1, { signed: true, ...RND_SAT }) };
     }
     case 'quantized_tanh': {
       const bits = num(q, 'bits', 8);
@@ -339,8 +403,18 @@ export function activationQuantizer(q: QSpec, where: string): ActQuant {
       if (num(q, 'symmetric', 0)) throw new NnInputError(`${where}: quantized_sigmoid symmetric=1 (lowest code 2^-bits) has no ap_fixed mode`);
       return { op: bool(q, 'use_real_sigmoid', false) ? 'sigmoid' : 'hardsigmoid', type: fixedType(bits, 0, { signed: false, ...RND_SAT }) };
     }
-    case 'binary':
+    case 'binary': {
+      // sign(x) with 0 counted as +1, times alpha; use_01 maps −1 to 0 (at inference stochastic rounding is off).
+      const a = q.args['alpha'];
+      if (typeof a === 'string') throw new NnInputError(`${where}: binary alpha='${a}' on activations scales by the batch; use a fixed alpha`);
+      const s = a === null || a === undefined ? 1 : Number(a);
+      const e = log2Exact(s);
+      if (e === null) throw new NnInputError(`${where}: binary alpha=${s} is not a power of two; it has no fixed-point type`);
+      const use01 = bool(q, 'use_01', false);
+      return { op: 'binary', scale: s, use01, type: use01 ? fixedType(2, e + 1, { signed: false, ...RND_SAT }) : fixedType(2, e + 2) };
+    }
     case 'ternary':
+      throw new NnInputError(`${where}: ternary as an activation is not supported (its threshold test needs a comparison the fixed-point datapath lacks); use binary or quantized_bits`);
     case 'quantized_po2':
     case 'stochastic_binary':
     case 'stochastic_ternary':

@@ -4,7 +4,8 @@
  * folders: GRU with reset_after=True, QDenseBatchnorm folding, a Keras 3 functional config
  * (keras_history inbound nodes) with Keras 3's hard_sigmoid, channels_first convolution and
  * pooling, 1-D padding/cropping/upsampling, causal convolution, ReLU(max_value,
- * negative_slope) and ELU(alpha).
+ * negative_slope) and ELU(alpha); QActivation(quantized_relu with negative_slope) and
+ * QActivation(binary) simulated bit-accurately against QKeras's definitions.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadKeras } from '../../../src/frontend/keras/index.js';
 import { runFloat } from '../../../src/sim/float/executor.js';
+import { defaultConfig } from '../../../src/ir/precision-config.js';
+import { prepareFixed } from '../../../src/passes/pipeline.js';
+import { FixedProgram, fxToFloat } from '../../../src/sim/fixed/executor.js';
+import { withModelPrecision } from '../../../src/cli/model-options.js';
 import { randomInput, relErr } from './helpers.js';
 
 const dirs: string[] = [];
@@ -243,5 +248,53 @@ describe('QKeras layers equal their Keras twins with weights quantized by the re
     expect(Object.fromEntries(Object.entries(qm.precision).map(([k, v]) => [k, Object.keys(v.types).sort()]))).toEqual(
       Object.fromEntries(Object.entries(c.typed).map(([k, v]) => [k, [...v].sort()])),
     );
+  });
+});
+
+/** tf.round (half to even). */
+const tfRound = (v: number): number => (Math.abs(v - Math.trunc(v)) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+const clip = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** QKeras quantized_relu(bits, integer, negative_slope=s) at inference, as quantizers.py writes it. */
+function qReluLeaky(x: number, bits: number, integer: number, s: number): number {
+  const m = 2 ** (bits - 1);
+  const mi = 2 ** integer;
+  const p = (x * m) / mi;
+  const pos = mi * clip(tfRound(p) / m, 0, 1 - 1 / m);
+  const negFactor = 1 / (s * m);
+  return pos + mi * s * clip(tfRound(p * s) * negFactor, -1, 0);
+}
+
+describe('QKeras activations simulated bit-accurately', () => {
+  // Inputs on a 1/256 grid within ±19.5: exact in the default input type, ties included.
+  const N = 2 * 5000 + 1;
+  const xs = Float32Array.from({ length: N }, (_, k) => (k - 5000) / 256);
+  const simulate = async (activation: string): Promise<Float64Array> => {
+    const { graph, precision } = await loadKeras(writeModel(seq([1], [{ class_name: 'QActivation', config: { name: 'a', activation } }]), []));
+    const { graph: qg } = prepareFixed(graph, withModelPrecision(defaultConfig(), precision, false));
+    let out: Float64Array | undefined;
+    new FixedProgram(qg).run([{ shape: [N, 1], data: xs }], { onValue: (name, t) => (name === qg.outputs[0]!.value ? (out = fxToFloat(t)) : undefined) });
+    return out!;
+  };
+
+  it.each([
+    [6, 2, 0.25],
+    [8, 0, 0.5],
+    [4, 1, 0.125],
+  ])('quantized_relu(%i, %i, negative_slope=%f): leaky side rounded half-even and clipped at −s·2^integer', async (bits, integer, s) => {
+    const got = await simulate(`quantized_relu(${bits},${integer},negative_slope=${s})`);
+    const want = Array.from(xs, (x) => qReluLeaky(x, bits, integer, s) + 0);
+    expect(Array.from(got, (v) => v + 0)).toEqual(want);
+    // The clip below −s·2^integer is reached (the type alone would stop at −2^integer).
+    expect(Math.min(...got)).toBe(-s * 2 ** integer);
+  });
+
+  it.each([
+    ['binary()', (x: number) => (x >= 0 ? 1 : -1)],
+    ['binary(alpha=0.5)', (x: number) => (x >= 0 ? 0.5 : -0.5)],
+    ['binary(use_01=True)', (x: number) => (x >= 0 ? 1 : 0)],
+  ])('QActivation %s: sign with 0 counted as +1', async (act, ref) => {
+    const got = await simulate(act as string);
+    expect(Array.from(got, (v) => v + 0)).toEqual(Array.from(xs, (x) => (ref as (x: number) => number)(x)));
   });
 });

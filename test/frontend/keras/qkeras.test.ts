@@ -136,7 +136,41 @@ describe('QKeras quantizers become exact ap_fixed types', () => {
     const p = quantizeWeights(parseQuantizer('quantized_po2(4, 1)', 'w')!, w, [6], 'w');
     expect(Array.from(p.data, (v) => v + 0)).toEqual([-0.5, -0.25, 0, 0.125, 0.5, 1]);
     for (const v of p.data) expect(valueIn(v, p.type!)).toBe(v);
-    expect(() => quantizeWeights(parseQuantizer("binary(alpha='auto')", 'w')!, w, [6], "layer 'd'")).toThrow(NnInputError);
+    expect(() => quantizeWeights(parseQuantizer("binary(alpha='mean')", 'w')!, w, [6], "layer 'd'")).toThrow(/alpha 'mean'/);
+  });
+
+  it("binary and ternary alpha 'auto'/'auto_po2': QKeras's least-squares scale per output channel", () => {
+    // [4, 2]: channel 0 = column 0. Reference: _get_scale = mean(x·q)/(mean(q·q)+1e-7), po2: 2^round(log2).
+    const w = Float32Array.from([0.9, -0.1, -0.3, 0.2, 0.0, -0.6, 0.5, 0.05]);
+    const col = (c: number) => [0, 1, 2, 3].map((r) => w[r * 2 + c]!);
+    const lsq = (x: number[], q: number[]) => x.reduce((a, v, i) => a + v * q[i]!, 0) / x.length / (q.reduce((a, v) => a + v * v, 0) / x.length + 1e-7);
+    const po2 = (v: number) => 2 ** tfRound(Math.log(v + 1e-7) / Math.LN2);
+    const sgn = (v: number) => (v >= 0 ? 1 : -1);
+    const bin = quantizeWeights(parseQuantizer("binary(alpha='auto')", 'w')!, w, [4, 2], 'w');
+    const s = [0, 1].map((c) => lsq(col(c), col(c).map(sgn)));
+    expect(Array.from(bin.data)).toEqual(Array.from(w, (v, i) => s[i % 2]! * sgn(v)));
+    expect(bin.type).toBeNull();
+    const binPo2 = quantizeWeights(parseQuantizer("binary(alpha='auto_po2')", 'w')!, w, [4, 2], 'w');
+    expect(Array.from(binPo2.data)).toEqual(Array.from(w, (v, i) => po2(s[i % 2]!) * sgn(v)));
+    for (const v of binPo2.data) expect(valueIn(v, binPo2.type!)).toBe(v);
+    // Ternary: from 2·max|x|/3, five rounds of (threshold scale/2, least-squares scale).
+    for (const mode of ['auto', 'auto_po2'] as const) {
+      const want = [0, 1].map((c) => {
+        const x = col(c);
+        let sc = (2 * Math.max(...x.map(Math.abs))) / 3;
+        if (mode === 'auto_po2') sc = po2(sc);
+        let q: number[] = [];
+        for (let it = 0; it < 5; it++) {
+          q = x.map((v) => (Math.abs(sc * tfRound(v / sc)) >= sc / 2 ? Math.sign(v) : 0));
+          sc = mode === 'auto_po2' ? po2(lsq(x, q)) : lsq(x, q);
+        }
+        return q.map((v) => v * sc);
+      });
+      const t = quantizeWeights(parseQuantizer(`ternary(alpha='${mode}')`, 'w')!, w, [4, 2], 'w');
+      expect(Array.from(t.data, (v) => v + 0)).toEqual(Array.from(w, (_, i) => want[i % 2]![Math.floor(i / 2)]! + 0));
+      expect(t.data.some((v) => v === 0)).toBe(true);
+      if (mode === 'auto_po2') for (const v of t.data) expect(valueIn(v, t.type!)).toBe(v);
+    }
   });
 });
 
