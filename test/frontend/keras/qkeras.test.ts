@@ -19,7 +19,6 @@ import { prepareFixed } from '../../../src/passes/pipeline.js';
 import { quantizeDouble } from '../../../src/sim/fixed/apfixed.js';
 import { FixedProgram, fxToFloat } from '../../../src/sim/fixed/executor.js';
 import { withModelPrecision } from '../../../src/cli/model-options.js';
-import { NnInputError } from '../../../src/util/tensor.js';
 
 /** tf.round: half to even. */
 function tfRound(v: number): number {
