@@ -17,7 +17,7 @@ import {
 import { loadModel, modelFile } from '../frontend/index.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
 import { estimateForProject } from '../estimate/index.js';
-import { cutOptionsOf, LOAD_FILE } from './cut-options.js';
+import { cutOptionsOf, LOAD_FILE, loadRecordJson } from './cut-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
 import { summarize } from '../ir/summary.js';
@@ -184,9 +184,10 @@ export function register(program: Command): void {
     // auto's choice is kept inside the project unless the user said where (--write-config).
     const extra = new Map<string, string>();
     if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);
-    // A graph cut (--inputs/--outputs) is recorded so csim rebuilds the same graph.
-    const cut = cutOptionsOf(f);
-    if (cut.inputs?.length || cut.outputs?.length) extra.set(LOAD_FILE, `${JSON.stringify(cut, null, 2)}\n`);
+    // A graph cut (--inputs/--outputs) and a Keras architecture's weights file are recorded so csim
+    // rebuilds the same graph from the same (unchanged) files.
+    const record = loadRecordJson(cutOptionsOf(f), m.weightsFile);
+    if (record) extra.set(LOAD_FILE, record);
     const n = runs ? (g.batched ? (runs[0]![0]?.shape[0] ?? 1) : 1) : samples;
     const status = statusLine(`compiling ${model}: quantizing, emitting, simulating ${n} testbench sample(s)`);
     let r: CompileResult;

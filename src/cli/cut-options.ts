@@ -3,10 +3,12 @@
  * (repeatable; start the graph at these tensors, with their full dims, -1 for the batch) and
  * `--outputs NAME[,NAME]` (end it there). They cut TensorFlow graphs, e.g. to start a keyword-
  * spotting model at its MFCC features after the audio front end. A compiled project records
- * the cut (nn2hls.load.json) so csim rebuilds the same graph.
+ * how its model was loaded (nn2hls.load.json: the cut, and the weights .h5 of a Keras
+ * architecture .json with its hash) so csim rebuilds the same graph from the same files.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LoadOptions } from '../frontend/index.js';
 import { NnInputError } from '../util/tensor.js';
@@ -51,15 +53,49 @@ export function cutOptionsOf(f: CutFlags): LoadOptions {
 
 export const LOAD_FILE = 'nn2hls.load.json';
 
-/** The cut a project was compiled with ({} when none). */
+/** nn2hls.load.json: the cut, and a separate weights file (absolute) with its sha256. */
+interface LoadRecord {
+  inputs?: LoadOptions['inputs'];
+  outputs?: LoadOptions['outputs'];
+  weights?: string;
+  weights_sha256?: string;
+}
+
+const sha256Of = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** What a project records of how its model was loaded, or null when there is nothing beyond the model file. */
+export function loadRecordJson(cut: LoadOptions, weightsFile: string | undefined): string | null {
+  const r: LoadRecord = {};
+  if (cut.inputs?.length) r.inputs = cut.inputs;
+  if (cut.outputs?.length) r.outputs = cut.outputs;
+  if (weightsFile) {
+    r.weights = resolve(weightsFile);
+    r.weights_sha256 = sha256Of(weightsFile);
+  }
+  return Object.keys(r).length ? `${JSON.stringify(r, null, 2)}\n` : null;
+}
+
+/** The load options a project was compiled with ({} when none); its weights file must be unchanged. */
 export function projectLoadOptions(dir: string): LoadOptions {
   const p = join(dir, LOAD_FILE);
   if (!existsSync(p)) return {};
+  let r: LoadRecord;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as LoadOptions;
+    r = JSON.parse(readFileSync(p, 'utf8')) as LoadRecord;
   } catch (e) {
     throw new NnInputError(`${p}: not valid JSON (${(e as Error).message}); recompile the project`);
   }
+  const o: { inputs?: LoadOptions['inputs']; outputs?: LoadOptions['outputs']; weights?: string } = {};
+  if (r.inputs) o.inputs = r.inputs;
+  if (r.outputs) o.outputs = r.outputs;
+  if (r.weights) {
+    if (!existsSync(r.weights)) throw new NnInputError(`${dir}: the weights file it was compiled with (${r.weights}) is gone; recompile the project`);
+    if (r.weights_sha256 && sha256Of(r.weights) !== r.weights_sha256) {
+      throw new NnInputError(`${dir}: ${r.weights} changed since the project was compiled; recompile it`);
+    }
+    o.weights = r.weights;
+  }
+  return o;
 }
 
 /** The file a project records as its source: a TF.js model directory is its model.json. */

@@ -34,6 +34,8 @@ export interface LoadedModel {
   readonly precision: Readonly<Record<string, LevelSpec>>;
   /** Approximations made on import, one line each. */
   readonly notes: readonly string[];
+  /** A separate weights file the model was read with (a Keras architecture .json's weights .h5). */
+  readonly weightsFile?: string;
 }
 
 /** What a reader sees of a file or directory when deciding whether it is its format. */
@@ -113,7 +115,7 @@ const kerasReader: Reader = {
   loadAsync: async (path, opts) => {
     if (opts.inputs?.length || opts.outputs?.length) throw new NnInputError(`${path}: --inputs/--outputs cut TensorFlow graphs, not Keras models`);
     const r = await loadKeras(path, opts.weights ? { weights: opts.weights } : {});
-    return { graph: r.graph, precision: r.precision, notes: r.notes };
+    return { graph: r.graph, precision: r.precision, notes: r.notes, ...(r.weightsFile ? { weightsFile: r.weightsFile } : {}) };
   },
 };
 

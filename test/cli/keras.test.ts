@@ -3,13 +3,14 @@
  * --weights), .keras and TF.js folders; a QKeras model's quantizer types are printed, win over
  * --precision auto calibration, are overridden by a --config layer entry, and land in the
  * written config and the project's nn2hls.json; compiled QKeras projects C-simulate bit-exact
- * with the simulator at the defaults (needs AP_TYPES_INCLUDE for g++; skips that part without).
+ * with the simulator at the defaults (needs AP_TYPES_INCLUDE for g++; skips that part without);
+ * a project compiled from a .json with --weights records that file (and its hash) for csim.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCsim } from '../../src/cli/csim.js';
+import { projectGraph, readSummary, runCsim } from '../../src/cli/csim.js';
 import { writeNpy } from '../../src/util/npy.js';
 import { captureCli } from '../helpers/cli.js';
 
@@ -47,6 +48,40 @@ describe.skipIf(!HAVE)('Keras models on the command line', () => {
     expect(await cli('run', K('KERAS_1layer.json'), '--weights', K('KERAS_3layer_weights.h5'), '--input', x, '--out', join(tmp, 'run2'))).toBe(1);
     expect(io.err).toMatch(/layer 'fc1_relu' \(Dense\): .*(missing weights|shape)/);
   });
+
+  it('a project compiled from a .json with --weights records the weights file and its hash; csim rebuilds from it', async () => {
+    const dir = mkdtempSync(join(tmp, 'wts-'));
+    // No arch_weights.h5 beside arch.json: only --weights finds the weights.
+    copyFileSync(K('KERAS_1layer.json'), join(dir, 'arch.json'));
+    copyFileSync(K('KERAS_1layer_weights.h5'), join(dir, 'w.h5'));
+    const prj = join(dir, 'prj');
+    expect(await cli('compile', join(dir, 'arch.json'), '--weights', join(dir, 'w.h5'), '-o', prj, '--samples', '4')).toBe(0);
+    const rec = JSON.parse(readFileSync(join(prj, 'nn2hls.load.json'), 'utf8'));
+    expect(rec.weights).toBe(join(dir, 'w.h5'));
+    expect(rec.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
+    const s = readSummary(prj);
+    const g = await projectGraph(s, prj);
+    expect(g.nodes.some((n) => n.op === 'Dense')).toBe(true);
+    if (HAVE_INC) {
+      const r = await runCsim(prj, { log: () => undefined });
+      expect(r.mismatches).toEqual([]);
+      expect(r.exact).toBe(4);
+    }
+    // The weights are part of the source check: changed or gone, csim refuses with a clear error.
+    appendFileSync(join(dir, 'w.h5'), Buffer.from([0]));
+    await expect(projectGraph(s, prj)).rejects.toThrow(/w\.h5 changed since the project was compiled; recompile it/);
+    rmSync(join(dir, 'w.h5'));
+    await expect(projectGraph(s, prj)).rejects.toThrow(/weights file it was compiled with .*w\.h5\) is gone/);
+    // The default <stem>_weights.h5 beside the .json is recorded too.
+    copyFileSync(K('KERAS_1layer_weights.h5'), join(dir, 'arch_weights.h5'));
+    const prj2 = join(dir, 'prj2');
+    expect(await cli('compile', join(dir, 'arch.json'), '-o', prj2, '--samples', '4')).toBe(0);
+    expect(JSON.parse(readFileSync(join(prj2, 'nn2hls.load.json'), 'utf8')).weights).toBe(join(dir, 'arch_weights.h5'));
+    // A self-contained model records nothing.
+    const prj3 = join(dir, 'prj3');
+    expect(await cli('compile', K('qkeras-v3_3layer.keras'), '-o', prj3, '--samples', '4')).toBe(0);
+    expect(existsSync(join(prj3, 'nn2hls.load.json'))).toBe(false);
+  }, 120_000);
 
   it('QKeras types win over --precision auto and are written with the config', async () => {
     const x = npy('x16.npy', [64, 16], 2);

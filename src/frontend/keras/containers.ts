@@ -39,6 +39,8 @@ export type KerasFormat = 'h5' | 'json+h5' | 'keras' | 'tfjs';
 export interface KerasContainer {
   readonly source: string;
   readonly format: KerasFormat;
+  /** The weights .h5 an architecture .json was read with (json+h5 only). */
+  readonly weightsFile?: string;
   /** `{class_name, config}` of the model. */
   readonly config: Record<string, unknown>;
   /** Major Keras version that wrote the model (2 or 3), which decides a few defaults. */
@@ -325,6 +327,7 @@ export async function openKeras(path: string, opts: OpenOptions = {}): Promise<{
   const model: KerasContainer = {
     source: file,
     format: 'json+h5',
+    weightsFile: wPath,
     config,
     kerasMajor: versionMajor(json['keras_version']),
     weights: keras2Store(h5, root),

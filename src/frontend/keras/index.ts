@@ -28,6 +28,8 @@ export interface KerasImport {
   readonly precision: Readonly<Record<string, LevelSpec>>;
   /** Approximations made on import, one line each. */
   readonly notes: readonly string[];
+  /** The weights .h5 of an architecture .json (absent for self-contained formats). */
+  readonly weightsFile?: string;
 }
 
 export type KerasImportOptions = OpenOptions;
@@ -89,7 +91,7 @@ export async function loadKeras(path: string, opts: KerasImportOptions = {}): Pr
       if (e instanceof VerifyError) throw new Error(`${source}: internal error, the imported graph is inconsistent:\n${e.message}`);
       throw e;
     }
-    return { graph: verified, precision: toLevels(types), notes };
+    return { graph: verified, precision: toLevels(types), notes, ...(model.weightsFile ? { weightsFile: model.weightsFile } : {}) };
   } finally {
     close();
   }
