@@ -387,7 +387,7 @@ export function activationQuantizer(q: QSpec, where: string): ActQuant {
       const ns = num(q, 'negative_slope', 0);
       if (ns === 0) return { op: 'relu', type: fixedType(bits, integer, { signed: false, ...RND_SAT }) };
       const e = log2Exact(ns);
-      if (e === null || ns >= 1) throw new NnInputError(`${where}: quantized_relu negative_slope ${ns} must be a power of two below 1`);
+      if (e === null || ns > 1) throw new NnInputError(`${where}: quantized_relu negative_slope ${ns} must be a power of two, at most 1`);
       // QKeras clips the negative side at −s·2^integer; below one step (s·2^(bits−1) < 1) that bound is off the grid.
       if (e + bits - 1 < 0) throw new NnInputError(`${where}: quantized_relu negative_slope ${ns} is below one step of ${bits} bits; its negative bound is not on the output grid`);
       return { op: 'leaky', alpha: ns, floor: -ns * 2 ** integer, type: fixedType(bits, integer + 1, { signed: true, ...RND_SAT }) };

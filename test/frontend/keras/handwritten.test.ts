@@ -281,10 +281,12 @@ describe('QKeras activations simulated bit-accurately', () => {
     [6, 2, 0.25],
     [8, 0, 0.5],
     [4, 1, 0.125],
+    [5, 1, 1],
   ])('quantized_relu(%i, %i, negative_slope=%f): leaky side rounded half-even and clipped at −s·2^integer', async (bits, integer, s) => {
     const got = await simulate(`quantized_relu(${bits},${integer},negative_slope=${s})`);
     const want = Array.from(xs, (x) => qReluLeaky(x, bits, integer, s) + 0);
     expect(Array.from(got, (v) => v + 0)).toEqual(want);
+    await expect(loadKeras(writeModel(seq([1], [{ class_name: 'QActivation', config: { name: 'a', activation: 'quantized_relu(6,2,negative_slope=2)' } }]), []))).rejects.toThrow(/negative_slope 2 must be a power of two, at most 1/);
     // The clip below −s·2^integer is reached (the type alone would stop at −2^integer).
     expect(Math.min(...got)).toBe(-s * 2 ** integer);
   });
