@@ -170,9 +170,9 @@ function exactTypeOf(data: Float64Array): FixedType | null {
   return fixedType(int + frac, int, { signed: neg, ...RND_SAT });
 }
 
-/** Output channel of element i: the last axis; a 1-D tensor has one scale (QKeras reduces axis 0). */
+/** Scale index of element i in QKeras's least-squares fit: the last axis; a 1-D tensor is not reduced (one scale per element). */
 function channelOf(shape: readonly number[], channels: number): (i: number) => number {
-  return shape.length > 1 ? (i) => i % channels : () => 0;
+  return shape.length > 1 ? (i) => i % channels : (i) => i;
 }
 
 /** QKeras's least-squares scale for alpha 'auto'/'auto_po2': per channel mean(x·q)/(mean(q·q)+ε), po2-snapped. */
@@ -231,26 +231,32 @@ export function quantizeWeights(q: QSpec, x: Float32Array, shape: readonly numbe
         symmetric = 1;
         const levels = (2 ** (bits - 1) - 1) * 2;
         const xs = Float64Array.from(x, (v) => v / mi);
+        // Scales are per channel (last axis); for a 1-D tensor QKeras starts from one scale (max over
+        // axis 0) and its least-squares refit is per element (no reduction), so sIdx follows the array.
+        const sIdx = (scale: Float64Array, i: number) => (shape.length > 1 ? i % channels : scale.length === 1 ? 0 : i);
         const zOf = (scale: Float64Array) => {
           const z = new Float64Array(xs.length);
           for (let i = 0; i < xs.length; i++) {
-            const s = scale[shape.length > 1 ? i % channels : i]!;
+            const s = scale[sIdx(scale, i)]!;
             const v = Math.floor(Math.abs(xs[i]!) / s + 0.5);
             z[i] = Math.sign(xs[i]!) * (v < levels / 2 ? v : levels / 2);
           }
           return z;
         };
-        const maxes = shape.length > 1 ? channelMaxAbs(xs, channels) : Float64Array.from(xs, Math.abs);
+        const maxes = shape.length > 1 ? channelMaxAbs(xs, channels) : Float64Array.of(xs.reduce((a, v) => Math.max(a, Math.abs(v)), 0));
         let scale = Float64Array.from(maxes, (v) => (v * 2) / levels);
         const eps = 1e-7;
-        let z: Float64Array;
+        // z is computed once from the current scale; in auto_po2, QKeras keeps the z of its last
+        // iteration and multiplies it by the scale refitted from it.
+        let z = zOf(scale);
         if (alpha === 'auto_po2') {
           scale = Float64Array.from(scale, (s) => 2 ** roundHalfEven(Math.log(s + eps) / Math.LN2));
+          const n = shape.length > 1 ? channels : xs.length;
           for (let it = 0; it < 5; it++) {
             z = zOf(scale);
             // Least-squares scale per channel (mean of x·z over mean of z·z), snapped to a power of two.
-            const qx = new Float64Array(scale.length);
-            const qq = new Float64Array(scale.length);
+            const qx = new Float64Array(n);
+            const qq = new Float64Array(n);
             for (let i = 0; i < xs.length; i++) {
               const c = shape.length > 1 ? i % channels : i;
               qx[c]! += xs[i]! * z[i]!;
@@ -260,10 +266,9 @@ export function quantizeWeights(q: QSpec, x: Float32Array, shape: readonly numbe
             scale = Float64Array.from(qx, (v, c) => 2 ** roundHalfEven(Math.log(v / per / (qq[c]! / per + eps) + eps) / Math.LN2));
           }
         }
-        z = zOf(scale);
         // QKeras: xq = scale·m · (2^integer · z / m).
         for (let i = 0; i < xs.length; i++) {
-          const s = scale[shape.length > 1 ? i % channels : i]!;
+          const s = scale[sIdx(scale, i)]!;
           out[i] = Math.fround(s * m) * Math.fround((mi * z[i]!) / m);
         }
         const t = alpha === 'auto_po2' ? exactTypeOf(out) : null;
@@ -287,7 +292,7 @@ export function quantizeWeights(q: QSpec, x: Float32Array, shape: readonly numbe
       const k = Float64Array.from(x, (v) => (v >= 0 ? 1 : use01 ? 0 : -1));
       if (typeof a === 'string') {
         const ch = channelOf(shape, channels);
-        const sc = fitScale(autoAlpha(a, 'binary', where), x, k, shape.length > 1 ? channels : 1, ch);
+        const sc = fitScale(autoAlpha(a, 'binary', where), x, k, shape.length > 1 ? channels : x.length, ch);
         for (let i = 0; i < x.length; i++) out[i] = sc[ch(i)]! * k[i]!;
         return scaled(out, a, 'binary');
       }
@@ -299,20 +304,20 @@ export function quantizeWeights(q: QSpec, x: Float32Array, shape: readonly numbe
       const a = q.args['alpha'];
       if (typeof a === 'string') {
         const mode = autoAlpha(a, 'ternary', where);
-        const n = shape.length > 1 ? channels : 1;
+        const n = shape.length > 1 ? channels : x.length;
         const ch = channelOf(shape, channels);
         const unrolls = num(q, 'number_of_unrolls', 5);
         if (!(unrolls >= 1)) throw new NnInputError(`${where}: ternary number_of_unrolls ${unrolls} must be at least 1`);
-        // Start from 2·max|x|/3 per channel, then alternate threshold (scale/2) and least-squares scale.
-        const m = new Float64Array(n);
-        for (let i = 0; i < x.length; i++) m[ch(i)] = Math.max(m[ch(i)]!, Math.abs(x[i]!));
+        // Start from 2·max|x|/3 per channel (one max for a 1-D tensor), then alternate threshold
+        // (scale/2) and least-squares scale.
+        const m = channelMaxAbs(x, shape.length > 1 ? channels : 1);
         let sc: Float64Array = Float64Array.from(m, (v) => (2 * v) / 3);
         if (mode === 'auto_po2') sc = Float64Array.from(sc, (v) => 2 ** roundHalfEven(Math.log(v + 1e-7) / Math.LN2));
         let k: Float64Array = new Float64Array(x.length);
         for (let it = 0; it < unrolls; it++) {
           const cur = sc;
           k = Float64Array.from(x, (v, i) => {
-            const s = cur[ch(i)]!;
+            const s = cur[cur.length === 1 ? 0 : ch(i)]!;
             return Math.abs(s * roundHalfEven(v / s)) >= s / 2 ? Math.sign(v) : 0;
           });
           sc = fitScale(mode, x, k, n, ch);

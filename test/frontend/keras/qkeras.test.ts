@@ -138,6 +138,17 @@ describe('QKeras quantizers become exact ap_fixed types', () => {
     expect(() => quantizeWeights(parseQuantizer("binary(alpha='mean')", 'w')!, w, [6], "layer 'd'")).toThrow(/alpha 'mean'/);
   });
 
+  it("quantized_bits alpha 'auto' on a 1-D tensor (a bias) uses one scale, max over axis 0", () => {
+    const b = Float32Array.from([0.8, -0.05, 0.3, -0.4]);
+    const [bits, levels, m] = [4, 14, 8];
+    const scale = (0.8 * 2) / levels;
+    const want = Array.from(b, (v) => Math.fround(scale * m) * Math.fround(Math.sign(v) * Math.min(Math.floor(Math.abs(v) / scale + 0.5), levels / 2) / m));
+    const got = quantizeWeights(parseQuantizer(`quantized_bits(${bits},0,alpha='auto')`, 'b')!, b, [4], 'b');
+    expect(Array.from(got.data)).toEqual(want);
+    // Per-element scales would put every entry at its own ±levels/2 step, i.e. return b itself.
+    expect(Math.abs(got.data[1]! - b[1]!)).toBeGreaterThan(0.01);
+  });
+
   it("binary and ternary alpha 'auto'/'auto_po2': QKeras's least-squares scale per output channel", () => {
     // [4, 2]: channel 0 = column 0. Reference: _get_scale = mean(x·q)/(mean(q·q)+1e-7), po2: 2^round(log2).
     const w = Float32Array.from([0.9, -0.1, -0.3, 0.2, 0.0, -0.6, 0.5, 0.05]);
