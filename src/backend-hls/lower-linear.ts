@@ -222,6 +222,9 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
       }
     }
   }
+  // A window whose taps × channels exceed the unroll limit is walked one tap (all channels) per
+  // pipelined step instead of one output pixel per step (nn2hls::pool_pixel_taps; same result).
+  const tapsSerial = G.kH * G.kW * G.c > ctx.unrollLimit;
   const lbr = Math.min((G.kH - 1) * G.dH + 1, G.inH);
   const lbSplit = ctx.io === 'stream' && lbr * G.inW * G.c > ctx.partitionLimit;
   const poolII = ctx.partitionOf(node.inputs[0]!) || lbSplit ? Math.max(reuse, Math.ceil((G.kH * G.kW) / 2)) : reuse;
@@ -247,7 +250,8 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     .u('reuse', reuse)
     .u('ii', poolII)
     .u('lb_rows', lbr)
-    .u('lb_banks', lbSplit ? G.c : lbr * G.inW * G.c);
+    .u('lb_banks', lbSplit ? G.c : lbr * G.inW * G.c)
+    .b('taps_serial', tapsSerial);
   const global = node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool';
   const streamKernel = global ? 'nn2hls::global_pool_stream' : 'nn2hls::pool2d_stream';
   return {
@@ -255,13 +259,16 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     parallel: (ins, out) => `nn2hls::pool2d<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
     stream: (ins, out) => `${streamKernel}<${cfg}>(${ins[0]}, ${out}, ${recipId});`,
     burst: 1,
-    unrolled: G.kH * G.kW * G.c,
+    unrolled: tapsSerial ? G.c : G.kH * G.kW * G.c,
     partitioned: [],
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::pool2d', {
       streamKernel, streamBurst: global ? 1 : G.outW, ...(global ? { streamUnrolled: G.c } : {}),
       ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: !lbSplit } }),
-      tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW, pixelWise: true,
+      ...(tapsSerial
+        ? { tripCount: G.rows * G.outH * G.outW * G.kH * G.kW, stepII: 1, reduction: 1 }
+        : { tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW }),
+      pixelWise: true,
       multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
     }),
   };

@@ -12,9 +12,12 @@ import { divToMul } from './div-to-mul.js';
 import { fuseAffine } from './fuse-affine.js';
 import { fuseBiasAdd } from './fuse-bias-add.js';
 import type { Pass } from './pass.js';
+import { recurrentFinalState } from './recurrent-final-state.js';
 import { quantizeGraph, type QuantizeResult } from './quantize.js';
 
 export const CANONICALIZE: readonly Pass[] = [
+  // A one-directional RNN's final state Y_h -> a slice of its last time step of Y.
+  recurrentFinalState,
   // MatMul + Add(bias) as exported by Keras/TF -> one Dense (or Conv) with a bias.
   fuseBiasAdd,
   // BatchNorm with constant statistics -> one per-channel multiply-add.

@@ -71,6 +71,16 @@ describe('LayerPlan', () => {
     expect(edge).toMatchObject({ kind: 'stream', elements: 12, pack: flat.outPack });
   });
 
+  it('walks a pooling window beyond the unroll limit one tap per step, in both io modes', () => {
+    for (const io of ['parallel', 'stream'] as const) {
+      const avg = setup('pool_large', { io }).plan.plans.find((l) => l.op === 'AvgPool')!;
+      // 9x9 taps x 64 channels = 5184 > 4096: 64 per step, 4x4 pixels x 81 taps steps.
+      expect(avg, io).toMatchObject({ unrolled: 64, tripCount: 16 * 81, stepII: 1 });
+    }
+    const small = setup('pool').plan.plans.find((l) => l.op === 'AvgPool')!;
+    expect(small).toMatchObject({ unrolled: 3 * 3 * 2, tripCount: 9 });
+  });
+
   it('prints a table with one row per layer', () => {
     const { plan } = setup('conv2d', { io: 'stream' });
     const t = planTable(plan).split('\n');

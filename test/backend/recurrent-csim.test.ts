@@ -29,7 +29,7 @@ if (!HAVE) {
 }
 
 type Case = RecurrentCase & {
-  /** Also output Y_h (refused by the backend). */
+  /** Also output Y_h (a slice of Y's last step when one-directional; refused when bidirectional). */
   yh?: boolean;
 };
 
@@ -82,10 +82,14 @@ describe('recurrent layers lower to nn2hls::recurrent', () => {
     expect(files.has('firmware/kernels/nn_recurrent.h')).toBe(true);
   });
 
-  it('refuses Y_h as a second output, naming the layer', () => {
+  it('lowers a one-directional Y_h to a slice of Y, and refuses a bidirectional Y_h, naming the layer', () => {
+    // recurrent-final-state (canonicalization) turns the forward Y_h into Y's last step.
     const g = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
-    expect(() => emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) })).toThrow(NnInputError);
-    expect(() => emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) })).toThrow(/gru_layer.*only the output Y/);
+    expect(g.nodes.map((n) => n.op)).toEqual(['GRU', 'Slice', 'Reshape']);
+    expect([...emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) }).keys()]).toContain('firmware/myproject.cpp');
+    const bi = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, dir: 'bidirectional', yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
+    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2) })).toThrow(NnInputError);
+    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2) })).toThrow(/gru_layer.*only the output Y/);
   });
 });
 

@@ -5,7 +5,8 @@
 // exactly in accum_t, multiplies by rom<typename CFG::recip_t>(recip[count]) (count = in-input taps, or taps inside the
 // padded input when count_include_pad) with an exact product, and assigns into out_t.
 // CFG members: in_t, out_t, accum_t, recip_t, rows, in_h, in_w, c, out_h, out_w, k_h, k_w,
-// s_h, s_w, d_h, d_w, p_top, p_left, p_bottom, p_right, is_max, include_pad, reuse, ii (pixel II), lb_rows, lb_banks (line buffer banks).
+// s_h, s_w, d_h, d_w, p_top, p_left, p_bottom, p_right, is_max, include_pad, reuse, ii (pixel II), lb_rows, lb_banks (line buffer banks),
+// taps_serial (a window too large to unroll: one tap, all channels, per pipelined step).
 // Schedules: pool2d (arrays, one output pixel per pipelined step), pool2d_stream (line buffer)
 // and global_pool_stream (running max/sum; global pools are one window over in_w = all pixels).
 #ifndef NN2HLS_POOL_H_
@@ -52,11 +53,62 @@ NN2HLS_PRAGMA(HLS INLINE)
   }
 }
 
+// The same output pixel with the window walked one tap per pipelined step (all channels of the
+// tap at once): for windows whose k_h·k_w·c would exceed the unroll limit. The sum is exact in
+// accum_t and the max is order-free, so the result equals pool_pixel's bit for bit.
+template <class CFG, unsigned X_ROWS, class RW>
+void pool_pixel_taps(const typename CFG::in_t x[X_ROWS * CFG::in_w * CFG::c], int oh, int ow, typename CFG::out_t y[CFG::c],
+                     const RW recip[CFG::k_h * CFG::k_w + 1]) {
+NN2HLS_PRAGMA(HLS INLINE)
+  typename CFG::in_t m[CFG::c];
+  typename CFG::accum_t sum[CFG::c];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=m complete)
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=sum complete)
+  for (unsigned ch = 0; ch < CFG::c; ch++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+    m[ch] = 0;
+    sum[ch] = 0;
+  }
+  bool any = false;
+  unsigned count = 0;
+  for (unsigned t = 0; t < CFG::k_h * CFG::k_w; t++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const unsigned kh = t / CFG::k_w, kw = t % CFG::k_w;
+    const int ih = oh * (int)CFG::s_h + (int)(kh * CFG::d_h) - (int)CFG::p_top;
+    const int iw = ow * (int)CFG::s_w + (int)(kw * CFG::d_w) - (int)CFG::p_left;
+    const bool inside = ih >= 0 && ih < (int)CFG::in_h && iw >= 0 && iw < (int)CFG::in_w;
+    const bool in_padded = ih >= -(int)CFG::p_top && ih < (int)(CFG::in_h + CFG::p_bottom) &&
+                           iw >= -(int)CFG::p_left && iw < (int)(CFG::in_w + CFG::p_right);
+    if (CFG::include_pad ? in_padded : inside) count++;
+    if (inside) {
+      for (unsigned ch = 0; ch < CFG::c; ch++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        const typename CFG::in_t v = x[(((unsigned)ih % X_ROWS) * CFG::in_w + (unsigned)iw) * CFG::c + ch];
+        if (!any || v > m[ch]) m[ch] = v;
+        sum[ch] = sum[ch] + v;
+      }
+      any = true;
+    }
+  }
+  for (unsigned ch = 0; ch < CFG::c; ch++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+    if (CFG::is_max) y[ch] = m[ch];
+    else y[ch] = sum[ch] * rom<typename CFG::recip_t>(recip[count]);
+  }
+}
+
 template <class CFG, class RW>
 void pool2d(const typename CFG::in_t x[CFG::rows * CFG::in_h * CFG::in_w * CFG::c],
             typename CFG::out_t y[CFG::rows * CFG::out_h * CFG::out_w * CFG::c],
             const RW recip[CFG::k_h * CFG::k_w + 1]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
+    if (CFG::taps_serial) {
+      for (unsigned p = 0; p < CFG::out_h * CFG::out_w; p++) {
+        pool_pixel_taps<CFG, CFG::in_h>(&x[r * CFG::in_h * CFG::in_w * CFG::c], (int)(p / CFG::out_w), (int)(p % CFG::out_w),
+                                        &y[(r * CFG::out_h * CFG::out_w + p) * CFG::c], recip);
+      }
+      continue;
+    }
     for (unsigned p = 0; p < CFG::out_h * CFG::out_w; p++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::ii)
       pool_pixel<CFG, CFG::in_h>(&x[r * CFG::in_h * CFG::in_w * CFG::c], (int)(p / CFG::out_w), (int)(p % CFG::out_w),
@@ -86,11 +138,19 @@ NN2HLS_PRAGMA(HLS UNROLL)
       }
       while (oh < (int)CFG::out_h && conv_ready_row<CFG>(oh) == (int)ih) {
 NN2HLS_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=CFG::out_h)
-        for (unsigned ow = 0; ow < CFG::out_w; ow++) {
+        if (CFG::taps_serial) {
+          for (unsigned ow = 0; ow < CFG::out_w; ow++) {
+            pack<typename CFG::out_t, CFG::c> o;
+            pool_pixel_taps<CFG, CFG::lb_rows>(lb, oh, (int)ow, o.v, recip);
+            out.write(o);
+          }
+        } else {
+          for (unsigned ow = 0; ow < CFG::out_w; ow++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::ii)
-          pack<typename CFG::out_t, CFG::c> o;
-          pool_pixel<CFG, CFG::lb_rows>(lb, oh, (int)ow, o.v, recip);
-          out.write(o);
+            pack<typename CFG::out_t, CFG::c> o;
+            pool_pixel<CFG, CFG::lb_rows>(lb, oh, (int)ow, o.v, recip);
+            out.write(o);
+          }
         }
         oh++;
       }

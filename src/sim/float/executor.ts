@@ -102,7 +102,8 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
     ins.forEach((t, k) => {
       if (node.inputs[k] && !t) throw new Error(`node '${node.name}' (${node.op}): input '${node.inputs[k]}' not computed`);
     });
-    const outShapes = node.outputs.map((o) => [...lead, ...g.values.get(o)!.shape]);
+    // An absent optional output (e.g. an LSTM's unread Y) has no value and gets the empty shape.
+    const outShapes = node.outputs.map((o) => (o ? [...lead, ...g.values.get(o)!.shape] : []));
     const outs = kernel(node as never, ins, outShapes);
     node.outputs.forEach((o, k) => {
       if (!o) return;

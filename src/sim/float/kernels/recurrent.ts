@@ -192,7 +192,8 @@ function runRecurrent(
     }
   }
   const all = [Y, Yh, Yc];
-  return outShapes.map((shape, i) => tensor(shape, all[i]!));
+  // An absent output (empty shape from the executor) is returned flat; nothing reads it.
+  return outShapes.map((shape, i) => tensor(shape.length ? shape : [all[i]!.length], all[i]!));
 }
 
 /**

@@ -80,6 +80,7 @@ struct cfg_maxpool1 {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
   static const unsigned lb_banks = 30;
+  static const bool taps_serial = false;
 };
 
 // flatten2_relayout: Transpose

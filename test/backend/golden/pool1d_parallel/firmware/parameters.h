@@ -36,6 +36,7 @@ struct cfg_max {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
   static const unsigned lb_banks = 24;
+  static const bool taps_serial = false;
 };
 
 // avg: AvgPool
@@ -66,6 +67,7 @@ struct cfg_avg {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
   static const unsigned lb_banks = 12;
+  static const bool taps_serial = false;
 };
 
 // gap: GlobalAvgPool
@@ -96,6 +98,7 @@ struct cfg_gap {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
   static const unsigned lb_banks = 12;
+  static const bool taps_serial = false;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

@@ -48,6 +48,7 @@ struct cfg_averagepool0 {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
   static const unsigned lb_banks = 36;
+  static const bool taps_serial = false;
 };
 
 // globalmaxpool1: GlobalMaxPool
@@ -78,6 +79,7 @@ struct cfg_globalmaxpool1 {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
   static const unsigned lb_banks = 18;
+  static const bool taps_serial = false;
 };
 
 // output_y_relayout: Transpose

@@ -40,6 +40,7 @@ struct cfg_maxpool0 {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 3;
   static const unsigned lb_banks = 99;
+  static const bool taps_serial = false;
 };
 
 // conv1: Conv
@@ -230,6 +231,7 @@ struct cfg_averagepool6 {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 2;
   static const unsigned lb_banks = 96;
+  static const bool taps_serial = false;
 };
 
 // globalaveragepool7: GlobalAvgPool
@@ -260,6 +262,7 @@ struct cfg_globalaveragepool7 {
   static const unsigned ii = 1;
   static const unsigned lb_rows = 1;
   static const unsigned lb_banks = 72;
+  static const bool taps_serial = false;
 };
 
 // output_y_relayout: Transpose
