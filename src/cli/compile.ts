@@ -177,6 +177,7 @@ export function register(program: Command): void {
       strategy: f.strategy !== undefined ? checkStrategy(f.strategy, '--strategy') : (hls.strategy ?? DEFAULTS.strategy),
       reuse: f.reuse !== undefined ? checkReuse(Number(f.reuse), '--reuse') : (hls.reuse ?? DEFAULTS.reuse),
       layers: hls.layers,
+      ...(hls.multiplier ? { multiplier: hls.multiplier } : {}),
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
       explicit: { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined },

@@ -148,7 +148,7 @@ export function register(program: Command): void {
     }
     const points = reuses.map((reuse) => {
       const explicit = { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined };
-      const e = estimateGraph(graph, { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers, explicit }, { part, clockNs, tool, toggle });
+      const e = estimateGraph(graph, { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers, explicit, ...(hls.multiplier ? { multiplier: hls.multiplier } : {}) }, { part, clockNs, tool, toggle });
       const marks = [...e.marks];
       if (maxPower !== undefined && e.power.total_w > maxPower) marks.push(`power ${formatPower(e.power.total_w)} exceeds --max-power ${formatPower(maxPower)}`);
       if (maxLatency !== undefined && e.total.latency_s > maxLatency) marks.push(`latency ${formatTime(e.total.latency_s)} exceeds --max-latency ${formatTime(maxLatency)}`);
