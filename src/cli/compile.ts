@@ -28,7 +28,7 @@ import { readModelInputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
 import { formatClock, parseClockNs, parsePercent, parsePower, parseRate, parseTime } from '../util/units.js';
 import { resolvePart } from '../estimate/devices.js';
-import { fitDesign } from '../estimate/fit.js';
+import { bindingsOf, fitDesign } from '../estimate/fit.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { writeProject, type WriteResult } from './project-files.js';
 import { statusLine } from './progress.js';
@@ -74,7 +74,7 @@ function fitLayers(g: Graph, precision: PrecisionConfig, options: Omit<EmitOptio
     ...(f.maxPower !== undefined ? { maxPowerW: parsePower(f.maxPower, '--max-power') } : {}),
     ...(f.minThroughput !== undefined ? { minThroughput: parseRate(f.minThroughput, '--min-throughput') } : {}),
   };
-  const r = fitDesign(prepareFixed(g, precision).graph, options.io, { part, clockNs: options.clockNs }, c);
+  const r = fitDesign(prepareFixed(g, precision).graph, options.io, { part, clockNs: options.clockNs }, c, undefined, bindingsOf(options));
   log(`fit (${part.part}): ${r.steps} folding step(s); binding constraint: ${r.binding}`);
   return Object.fromEntries(Object.entries(r.layers).map(([k, v]) => [k, { ...v, ...(options.layers[k]?.multiplier ? { multiplier: options.layers[k]!.multiplier } : {}) }]));
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
+import { fitDesign } from '../../src/estimate/fit.js';
 import { estimateGraph } from '../../src/estimate/index.js';
 import { parseConfigDocument } from '../../src/ir/precision-config.js';
 import { denseGraph, randomWeights } from './helpers.js';
@@ -62,5 +63,14 @@ describe('hls.multiplier', () => {
       expect(fabric.total.dsp).toBe(0);
       expect(fabric.total.lut).toBeGreaterThan(auto.total.lut);
     }
+  });
+
+  it('fitDesign keeps the binding while it folds: a fabric design is costed without DSPs', () => {
+    const g = denseGraph(randomWeights(16, 8, 0.9));
+    const plain = fitDesign(g, 'parallel', Z7, {});
+    const fabric = fitDesign(g, 'parallel', Z7, {}, undefined, { layers: { fc: 'fabric' } });
+    expect(plain.estimate.total.dsp).toBeGreaterThan(0);
+    expect(fabric.estimate.total.dsp).toBe(0);
+    expect(fabric.layers['fc']).toMatchObject({ multiplier: 'fabric' });
   });
 });
