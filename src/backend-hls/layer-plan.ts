@@ -11,6 +11,8 @@
  */
 
 /** latency: all products of a step unrolled and weights in registers; resource: weights in memory, multipliers reused. */
+import type { HlsMultiplier } from '../ir/precision-config.js';
+
 export type Strategy = 'latency' | 'resource';
 
 /** Where a constant array lives after synthesis (what its partition/reshape pragmas imply). */
@@ -102,6 +104,12 @@ export interface LayerPlan {
   readonly strategy: Strategy;
   /** Reuse factor in effect (validated: see reuse.ts). */
   readonly reuse: number;
+  /**
+   * What the layer's weight products are bound to (config hls.multiplier, per layer or model-wide):
+   * rendered as the cfg's `multiplier` (dense/conv kernels bind their products with it) and read
+   * by the estimator (fabric: LUT multipliers, no DSP).
+   */
+  readonly multiplier: HlsMultiplier;
   /** Reuse factor asked for (user, config or default) before validation. */
   readonly reuseRequested: number;
   /** Who chose strategy/reuse: the user (flag, config), the tiling pass, or the defaults. */

@@ -5,6 +5,7 @@
  * buffered fallback: stream -> array -> kernel -> stream). Lowerings (lower-*.ts) build Layers
  * from the quantized graph only; nothing here chooses a type or a rounding.
  */
+import type { HlsMultiplier } from '../ir/precision-config.js';
 import { type FixedType, renderType } from '../ir/fixed.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { numel } from '../ir/graph.js';
@@ -111,6 +112,8 @@ export interface LowerContext {
   readonly constIds: Map<string, string>;
   strategyOf(node: Node): Strategy;
   reuseOf(node: Node): number;
+  /** The layer's multiplier binding (see multiplierOf in options.ts); LayerPlan.multiplier holds the same. */
+  multiplierOf(node: Node): HlsMultiplier;
   readonly io: 'parallel' | 'stream';
   /** Pack width of a value's io_stream FIFO (its last dim unless the plan chose otherwise). */
   packOf(value: string): number;

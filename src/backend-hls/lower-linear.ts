@@ -7,16 +7,20 @@
 import type { Node } from '../ir/graph.js';
 import { numel, valueOf } from '../ir/graph.js';
 import type { ConvAttrs, PoolAttrs } from '../ir/ops.js';
+import type { HlsMultiplier } from '../ir/precision-config.js';
 import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, unsupported } from './layer.js';
+
+/** The cfg's `multiplier` (nn_common.h mult_impl_t), read by the dense/conv product helper. */
+const MULT_ENUM: Record<HlsMultiplier, string> = { auto: 'nn2hls::MULT_AUTO', dsp: 'nn2hls::MULT_DSP', fabric: 'nn2hls::MULT_FABRIC' };
 
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
-  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
+  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node), multiplier: MULT_ENUM[ctx.multiplierOf(node)] };
 }
 
 export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
   const { g } = ctx;
-  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const { id, cfg, strategy, reuse, multiplier } = common(ctx, node);
   const x = valueOf(g, node.inputs[0]!);
   const w = valueOf(g, node.inputs[1]!);
   const y = valueOf(g, node.outputs[0]!);
@@ -47,6 +51,7 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     .u('n_out', M)
     .b('has_bias', hasBias)
     .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
+    .i('multiplier', multiplier)
     .u('reuse', reuse)
     .u('block', block)
     .u('kb', kb)
@@ -111,7 +116,7 @@ function geoMembers(c: Cfg, G: Geo2): Cfg {
 
 export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
   const { g } = ctx;
-  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const { id, cfg, strategy, reuse, multiplier } = common(ctx, node);
   const x = valueOf(g, node.inputs[0]!);
   const w = valueOf(g, node.inputs[1]!);
   const y = valueOf(g, node.outputs[0]!);
@@ -155,6 +160,7 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     .u('group', group)
     .b('has_bias', hasBias)
     .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
+    .i('multiplier', multiplier)
     .u('reuse', reuse)
     .u('mult_limit', Math.ceil(perPixel / reuse))
     .u('ii', ii)

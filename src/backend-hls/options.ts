@@ -4,6 +4,7 @@
  * emitted code must respect, and the testbench samples. Defaults mirror what `nn2hls compile`
  * documents.
  */
+import type { HlsMultiplier } from '../ir/precision-config.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Strategy } from './layer.js';
@@ -11,6 +12,7 @@ import type { Strategy } from './layer.js';
 export interface LayerHlsOptions {
   readonly strategy?: Strategy;
   readonly reuse?: number;
+  readonly multiplier?: HlsMultiplier;
 }
 
 export interface EmitOptions {
@@ -23,6 +25,8 @@ export interface EmitOptions {
   readonly reuse: number;
   /** Per-layer overrides, keyed by IR node name. */
   readonly layers: { readonly [node: string]: LayerHlsOptions };
+  /** Model-wide multiplier binding (config hls.multiplier); absent: 'auto'. Per-layer entries win. */
+  readonly multiplier?: HlsMultiplier;
   /**
    * Testbench inputs: a list of runs, each the graph's inputs as the float executor takes them
    * (model layout; with a leading batch dim when the graph is batched).
@@ -39,6 +43,11 @@ export interface EmitOptions {
   readonly explicit?: { readonly strategy?: boolean; readonly reuse?: boolean };
   /** Extra facts recorded in nn2hls.json (precision config, quantize notes). */
   readonly meta?: { readonly precision?: unknown; readonly notes?: readonly string[]; readonly source?: string; readonly sha256?: string };
+}
+
+/** The multiplier binding in effect for a layer: its own, else the model's, else 'auto'. */
+export function multiplierOf(opts: Pick<EmitOptions, 'layers' | 'multiplier'>, node: string): HlsMultiplier {
+  return opts.layers[node]?.multiplier ?? opts.multiplier ?? 'auto';
 }
 
 export const DEFAULTS = {

@@ -19,6 +19,8 @@ export function planJson(l: LayerPlan): object {
     step_ii: l.stepII,
     macs: l.macs,
     multipliers: l.multipliers,
+    // Only when the config binds it, so projects without a binding keep their nn2hls.json.
+    ...(l.multiplier !== 'auto' ? { multiplier_binding: l.multiplier } : {}),
     unrolled: l.unrolled,
     block: l.block,
     partitioned: l.partitioned,

@@ -25,7 +25,7 @@ import { NnInputError } from '../util/tensor.js';
 import type { Layer } from './layer.js';
 import type { EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
 import type { NameTable } from './names.js';
-import type { EmitOptions } from './options.js';
+import { type EmitOptions, multiplierOf } from './options.js';
 import type { TileDecision } from '../passes/tile.js';
 
 export interface Port {
@@ -364,6 +364,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       kernel: nat ? (fx.streamKernel ?? fx.kernel) : fx.kernel,
       strategy: l.strategy,
       reuse: l.reuse,
+      multiplier: multiplierOf(opts, l.node.name),
       reuseRequested: d?.reuseRequested ?? l.reuse,
       chosenBy: d?.chosenBy ?? 'default',
       notes: d?.notes ?? [],

@@ -12,7 +12,7 @@ import type { LowerContext, Strategy } from './layer.js';
 import { checkLimits } from './limits.js';
 import { lowerGraph } from './lower.js';
 import { NameTable } from './names.js';
-import { checkProjectName, DEFAULTS, type EmitOptions } from './options.js';
+import { checkProjectName, DEFAULTS, type EmitOptions, multiplierOf } from './options.js';
 import { choosePacks, cyclicArrays, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
 import { tileGraph } from '../passes/tile.js';
@@ -49,6 +49,7 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
     io: opts.io,
     strategyOf: (n) => decisions.get(n.name)!.strategy as Strategy,
     reuseOf: (n) => decisions.get(n.name)!.reuse,
+    multiplierOf: (n) => multiplierOf(opts, n.name),
     packOf: (v) => packs.get(v) ?? 1,
     partitionOf: (v) => cyclic.get(v) ?? 0,
     unrollLimit: opts.unrollLimit,

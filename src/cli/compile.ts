@@ -26,7 +26,9 @@ import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
 import { readModelInputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
-import { formatClock, parseClockNs } from '../util/units.js';
+import { formatClock, parseClockNs, parsePercent, parsePower, parseRate, parseTime } from '../util/units.js';
+import { resolvePart } from '../estimate/devices.js';
+import { bindingsOf, fitDesign } from '../estimate/fit.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { writeProject, type WriteResult } from './project-files.js';
 import { statusLine } from './progress.js';
@@ -47,6 +49,34 @@ interface CompileFlags extends PrecisionFlags {
   force?: boolean;
   dumpPlan?: boolean;
   report?: string;
+  fit?: boolean;
+  maxLatency?: string;
+  maxPower?: string;
+  minThroughput?: string;
+  maxUtil?: string;
+}
+
+/**
+ * --fit: the estimator's fitDesign (as `estimate --fit`) chooses every layer's strategy and reuse
+ * for the lowest-latency design that fits the part and the constraints; the project is then
+ * compiled with exactly those per-layer settings (a layer's multiplier binding is kept). Nothing
+ * fits: fitDesign's error (closest design, what it lacks) and nothing is written.
+ */
+function fitLayers(g: Graph, precision: PrecisionConfig, options: Omit<EmitOptions, 'runs' | 'meta'>, f: CompileFlags, log: (s: string) => void): EmitOptions['layers'] {
+  const own = Object.entries(options.layers).filter(([, v]) => v.strategy !== undefined || v.reuse !== undefined).map(([k]) => k);
+  if (f.strategy !== undefined || f.reuse !== undefined || own.length) {
+    throw new NnInputError(`--fit chooses strategy and reuse itself; drop ${f.strategy !== undefined || f.reuse !== undefined ? '--strategy/--reuse' : `hls.layers strategy/reuse of ${own.join(', ')} from the config`} (or drop --fit)`);
+  }
+  const part = resolvePart(options.part);
+  const c = {
+    ...(f.maxUtil !== undefined ? { maxUtil: parsePercent(f.maxUtil, '--max-util') } : {}),
+    ...(f.maxLatency !== undefined ? { maxLatencyS: parseTime(f.maxLatency, '--max-latency') } : {}),
+    ...(f.maxPower !== undefined ? { maxPowerW: parsePower(f.maxPower, '--max-power') } : {}),
+    ...(f.minThroughput !== undefined ? { minThroughput: parseRate(f.minThroughput, '--min-throughput') } : {}),
+  };
+  const r = fitDesign(prepareFixed(g, precision).graph, options.io, { part, clockNs: options.clockNs }, c, undefined, bindingsOf(options));
+  log(`fit (${part.part}): ${r.steps} folding step(s); binding constraint: ${r.binding}`);
+  return Object.fromEntries(Object.entries(r.layers).map(([k, v]) => [k, { ...v, ...(options.layers[k]?.multiplier ? { multiplier: options.layers[k]!.multiplier } : {}) }]));
 }
 
 /** Deterministic test inputs: `n` samples of roughly normal data (sd 2) from a fixed seed. */
@@ -153,7 +183,12 @@ export function register(program: Command): void {
     .option('--samples <n>', 'number of random testbench samples when no --input is given', '64')
     .option('--force', 'overwrite generated files you edited since nn2hls wrote them')
     .option('--report <file>', 'write a self-contained HTML report of the design (testbench samples simulated float vs fixed, per-layer estimate, charts)')
-    .option('--dump-plan', 'print the per-layer plan (strategy, reuse, II, multipliers, stream mode, buffers, FIFOs, weight storage) as a table');
+    .option('--dump-plan', 'print the per-layer plan (strategy, reuse, II, multipliers, stream mode, buffers, FIFOs, weight storage) as a table')
+    .option('--fit', 'choose per-layer reuse and strategy for the lowest-latency design that fits --part and the constraints (as estimate --fit)')
+    .option('--max-latency <time>', 'with --fit: largest latency (e.g. 2us)')
+    .option('--max-power <power>', 'with --fit: largest total power (e.g. 1.5W)')
+    .option('--min-throughput <rate>', 'with --fit: required inferences per second (e.g. 1M/s)')
+    .option('--max-util <pct>', 'with --fit: largest utilisation of any resource class (e.g. 80%)');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, f: CompileFlags & ModelFlags & { dumpAfter?: string }) => {
     const log = (s: string) => process.stdout.write(`${s}\n`);
     const hook = dumpHook(f.dumpAfter);
@@ -169,7 +204,10 @@ export function register(program: Command): void {
     if (f.input.length && f.samples !== '64') throw new NnInputError('--samples only has an effect without --input (the testbench then runs the --input samples); leave one out');
     const runs = f.input.length ? [readModelInputs(g, f.input, '--input', 'testbench input')] : undefined;
     const clockNs = f.clock !== undefined ? parseClockNs(f.clock, '--clock') : hls.clock !== undefined ? parseClockNs(hls.clock, `${f.config}: hls.clock`) : DEFAULTS.clockNs;
-    const options: Omit<EmitOptions, 'runs' | 'meta'> = {
+    if (!f.fit && [f.maxLatency, f.maxPower, f.minThroughput, f.maxUtil].some((x) => x !== undefined)) {
+      throw new NnInputError('--max-latency, --max-power, --min-throughput and --max-util are constraints of --fit; add --fit');
+    }
+    let options: Omit<EmitOptions, 'runs' | 'meta'> = {
       name: checkProjectName(f.name),
       part: f.part ?? hls.part ?? DEFAULTS.part,
       clockNs,
@@ -177,10 +215,12 @@ export function register(program: Command): void {
       strategy: f.strategy !== undefined ? checkStrategy(f.strategy, '--strategy') : (hls.strategy ?? DEFAULTS.strategy),
       reuse: f.reuse !== undefined ? checkReuse(Number(f.reuse), '--reuse') : (hls.reuse ?? DEFAULTS.reuse),
       layers: hls.layers,
+      ...(hls.multiplier ? { multiplier: hls.multiplier } : {}),
       unrollLimit: DEFAULTS.unrollLimit,
       partitionLimit: DEFAULTS.partitionLimit,
       explicit: { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined },
     };
+    if (f.fit) options = { ...options, layers: fitLayers(g, precision, options, f, log) };
     // auto's choice is kept inside the project unless the user said where (--write-config).
     const extra = new Map<string, string>();
     if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkReuse, checkStrategy, DEFAULTS } from '../backend-hls/index.js';
 import { DEVICES, resolvePart } from '../estimate/devices.js';
-import { fitDesign } from '../estimate/fit.js';
+import { bindingsOf, fitDesign } from '../estimate/fit.js';
 import { DEFAULT_TOGGLE, type Estimate, estimateGraph, estimateJson } from '../estimate/index.js';
 import { DEFAULT_TOOL, PROFILES, resolveTool } from '../estimate/tools.js';
 import { prepareFixed } from '../passes/pipeline.js';
@@ -135,7 +135,7 @@ export function register(program: Command): void {
       const r = fitDesign(graph, f.io as 'parallel' | 'stream', { part, clockNs, tool, toggle }, {
         ...(maxUtil !== undefined ? { maxUtil } : {}), ...(maxLatency !== undefined ? { maxLatencyS: maxLatency } : {}),
         ...(maxPower !== undefined ? { maxPowerW: maxPower } : {}), ...(minThroughput !== undefined ? { minThroughput } : {}),
-      });
+      }, undefined, bindingsOf(hls));
       log(formatEstimate(r.estimate));
       log(`\nfit: ${r.steps} folding step(s) in ${(performance.now() - t0).toFixed(0)} ms; binding constraint: ${r.binding}`);
       log(`per-layer settings (put them in a config's "hls" section to compile this design):\n${JSON.stringify({ hls: { layers: r.layers } })}`);
@@ -148,7 +148,7 @@ export function register(program: Command): void {
     }
     const points = reuses.map((reuse) => {
       const explicit = { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined };
-      const e = estimateGraph(graph, { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers, explicit }, { part, clockNs, tool, toggle });
+      const e = estimateGraph(graph, { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers, explicit, ...(hls.multiplier ? { multiplier: hls.multiplier } : {}) }, { part, clockNs, tool, toggle });
       const marks = [...e.marks];
       if (maxPower !== undefined && e.power.total_w > maxPower) marks.push(`power ${formatPower(e.power.total_w)} exceeds --max-power ${formatPower(maxPower)}`);
       if (maxLatency !== undefined && e.total.latency_s > maxLatency) marks.push(`latency ${formatTime(e.total.latency_s)} exceeds --max-latency ${formatTime(maxLatency)}`);

@@ -75,6 +75,7 @@ function reportEstimate(qg: Graph, hls: HlsSection): Estimate | { skipped: strin
   const clockNs = hls.clock !== undefined ? parseClockNs(hls.clock, 'hls.clock') : DEFAULTS.clockNs;
   return estimateGraph(qg, {
     io: hls.io ?? DEFAULTS.io, strategy: hls.strategy ?? DEFAULTS.strategy, reuse: hls.reuse ?? DEFAULTS.reuse, layers: hls.layers,
+    ...(hls.multiplier ? { multiplier: hls.multiplier } : {}),
     explicit: { strategy: hls.strategy !== undefined, reuse: hls.reuse !== undefined },
   }, { part, clockNs });
 }

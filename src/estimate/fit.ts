@@ -24,6 +24,17 @@ export interface FitConstraints {
   readonly minThroughput?: number;
 }
 
+export interface Bindings {
+  readonly multiplier?: 'dsp' | 'fabric' | 'auto';
+  readonly layers?: { readonly [node: string]: 'dsp' | 'fabric' | 'auto' };
+}
+
+/** The multiplier bindings of an hls section or EmitOptions. */
+export function bindingsOf(h: { readonly multiplier?: Bindings['multiplier']; readonly layers: { readonly [node: string]: { readonly multiplier?: Bindings['multiplier'] } } }): Bindings {
+  const layers = Object.fromEntries(Object.entries(h.layers).flatMap(([k, v]) => (v.multiplier ? [[k, v.multiplier]] : [])));
+  return { ...(h.multiplier ? { multiplier: h.multiplier } : {}), ...(Object.keys(layers).length ? { layers } : {}) };
+}
+
 export interface FitResult {
   readonly estimate: Estimate;
   readonly layers: { readonly [node: string]: LayerHlsOptions };
@@ -64,12 +75,20 @@ function describe(v: Violation, e: Estimate, c: FitConstraints): string {
   }
 }
 
-export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps = 400): FitResult {
+/**
+ * `bindings`: the config's multiplier bindings (model-wide and per layer), held fixed while the
+ * search folds, so the fitted design is costed with the DSP/LUT split the project will have.
+ */
+export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps = 400, bindings: Bindings = {}): FitResult {
   const folds = g.nodes.map((n) => ({ n, f: foldShape(g, n, io) })).filter((x): x is { n: typeof x.n; f: NonNullable<typeof x.f> } => x.f !== null);
   const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource }]));
   const design = (): DesignOptions => ({
     io, strategy: 'latency', reuse: 1,
-    layers: Object.fromEntries([...state].map(([k, s]) => [k, { strategy: s.strategy, reuse: s.reuses[s.i]! }])),
+    ...(bindings.multiplier ? { multiplier: bindings.multiplier } : {}),
+    layers: {
+      ...Object.fromEntries(Object.entries(bindings.layers ?? {}).map(([k, m]) => [k, { multiplier: m }])),
+      ...Object.fromEntries([...state].map(([k, s]) => [k, { strategy: s.strategy, reuse: s.reuses[s.i]!, ...(bindings.layers?.[k] ? { multiplier: bindings.layers[k] } : {}) }])),
+    },
   });
   let e = estimateGraph(g, design(), o);
   let binding = 'none: the fully parallel design fits';

@@ -134,6 +134,8 @@ export interface DesignOptions {
   readonly layers?: { readonly [node: string]: LayerHlsOptions };
   /** The user gave strategy/reuse (a flag or the config): honoured beyond tool limits, and marked. */
   readonly explicit?: { readonly strategy?: boolean; readonly reuse?: boolean };
+  /** Model-wide multiplier binding (config hls.multiplier); per-layer ones are in `layers`. */
+  readonly multiplier?: 'dsp' | 'fabric' | 'auto';
 }
 
 /** Plans a quantized graph exactly as `compile` would and estimates it. */
@@ -141,7 +143,7 @@ export function estimateGraph(g: Graph, d: DesignOptions, o: EstimateOptions): E
   const part = typeof o.part === 'string' ? resolvePart(o.part) : o.part;
   const opts: EmitOptions = {
     ...DEFAULTS, name: DEFAULTS.name, part: part.part, clockNs: o.clockNs, io: d.io, strategy: d.strategy, reuse: d.reuse,
-    layers: d.layers ?? {}, runs: [], ...(d.explicit ? { explicit: d.explicit } : {}),
+    layers: d.layers ?? {}, runs: [], ...(d.explicit ? { explicit: d.explicit } : {}), ...(d.multiplier ? { multiplier: d.multiplier } : {}),
   };
   return estimate(planView(g, opts), { ...o, part });
 }

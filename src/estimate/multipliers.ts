@@ -10,6 +10,9 @@
  *   weight array), so ceil(non-zero products / reuse) shared multipliers, each a DSP when both
  *   operands are at least varDspMinWidth bits wide, else LUTs. A tool that keepsConstantDesign
  *   (Vitis HLS 2023+) keeps the constant-propagated design when that needs fewer DSPs.
+ * A layer's multiplier binding (LayerPlan.multiplier, config hls.multiplier) overrides the width
+ * rules for its real products: 'fabric' builds every one in LUTs (no DSP), 'dsp' puts every one
+ * on DSPs; zero weights and shifts stay free either way (they are not `mul` operations).
  */
 import type { DspShape } from './devices.js';
 import type { LayerView } from './plan-view.js';
@@ -64,7 +67,8 @@ function constantDesign(l: LayerView, dsp: DspShape, tool: ToolProfile, weights:
     const { bits, csd } = constShape(r);
     if (csd <= 1) continue;
     real++;
-    if (Math.abs(r) < limit || l.inWidth < tool.varDspMinWidth) {
+    const toLut = l.multiplier === 'auto' ? Math.abs(r) < limit || l.inWidth < tool.varDspMinWidth : l.multiplier === 'fabric';
+    if (toLut) {
       lutMults++;
       lut += constMultLut(l.inWidth, csd);
     } else {
@@ -90,7 +94,7 @@ export function multiplierCost(l: LayerView, dsp: DspShape, tool: ToolProfile): 
   // Shared multipliers: only non-zero products are scheduled on them.
   const perStep = Math.ceil((l.nonzeroWeights / Math.max(1, l.weightCount)) * l.multipliers);
   const shared = Math.max(l.nonzeroWeights > 0 ? 1 : 0, Math.min(l.multipliers, perStep));
-  const wide = Math.min(l.inWidth, l.weightWidth) >= tool.varDspMinWidth;
+  const wide = l.multiplier === 'auto' ? Math.min(l.inWidth, l.weightWidth) >= tool.varDspMinWidth : l.multiplier === 'dsp';
   const cost: MultiplierCost = wide
     ? { dsp: shared * dspsPerProduct(l.inWidth, l.weightWidth, dsp), lutMults: 0, lut: 0, realProducts: l.nonzeroWeights, constant: false }
     : { dsp: 0, lutMults: shared, lut: shared * varMultLut(l.inWidth, l.weightWidth), realProducts: l.nonzeroWeights, constant: false };
@@ -123,7 +127,7 @@ export function scheduledSteps(l: LayerView, tool: ToolProfile): number {
  */
 export function multipliersFor(l: LayerView, dsp: DspShape, tool: ToolProfile): MultiplierCost {
   const shared = multiplierCost(l, dsp, tool);
-  if (!l.constOperands && l.weightRaws && l.strategy === 'latency') {
+  if (!l.constOperands && l.weightRaws && l.strategy === 'latency' && l.multiplier !== 'fabric') {
     const c = constantDesign(l, dsp, tool, l.weightRaws);
     if (c.dsp < shared.dsp) return tool.keepsConstantDesign ? c : { ...shared, dsp: c.dsp };
   }

@@ -41,6 +41,11 @@ export interface LayerView {
   readonly macs: number;
   readonly multipliers: number;
   /**
+   * LayerPlan.multiplier for the layers whose kernels bind their weight products (dense, conv);
+   * 'auto' elsewhere, where no binding is emitted.
+   */
+  readonly multiplier: 'dsp' | 'fabric' | 'auto';
+  /**
    * The weight raw value of every product when the weights are constants the tool can see
    * (latency strategy: a constant array read by unrolled code). Absent for resource strategy.
    */
@@ -181,6 +186,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
     ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII,
     macs: lp.macs, multipliers: lp.multipliers,
+    multiplier: kind === 'dense' || kind === 'conv' ? lp.multiplier : 'auto',
     ...(latency && raws.length ? { weightRaws: rows === 1 ? raws : Array.from({ length: rows }, () => raws).flat() } : {}),
     constOperands: latency && raws.length > 0 && lp.reuse === 1 && lp.stepII === 1,
     nonzeroWeights: nonzero * rows, weightCount,

@@ -1,7 +1,7 @@
 /**
  * The one config schema and parser of every command. A config file is JSON or YAML and holds the
  * precision sections below plus an optional "hls" section (part, clock, io, strategy, reuse,
- * per-layer strategy/reuse) read by `compile`; an hls4ml config is accepted too and translated
+ * multiplier, per-layer strategy/reuse/multiplier) read by `compile`; an hls4ml config is accepted too and translated
  * (hls4ml-config.ts). The precision configuration is hls4ml-like in granularity: a model default, then per op
  * type, then per layer (IR node name), each optionally per variable (`weight`, `bias`, `result`,
  * `accum`, `table`, and Softmax's `exp_table`, `inv_table`). The most specific setting wins:
@@ -139,10 +139,17 @@ export function parseConfig(raw: unknown, where: string): PrecisionConfig {
 }
 
 export type HlsStrategy = 'latency' | 'resource';
+/**
+ * What the layer's weight products are bound to: DSP slices, LUT fabric, or the tool's choice.
+ * Emitted per layer as BIND_OP (Vitis HLS) / RESOURCE core (Vivado HLS) in the product helper of
+ * nn_common.h; the estimator honours it (fabric: no DSP).
+ */
+export type HlsMultiplier = 'dsp' | 'fabric' | 'auto';
 
 export interface HlsLayerSection {
   readonly strategy?: HlsStrategy;
   readonly reuse?: number;
+  readonly multiplier?: HlsMultiplier;
 }
 
 /**
@@ -156,6 +163,7 @@ export interface HlsSection {
   readonly io?: 'parallel' | 'stream';
   readonly strategy?: HlsStrategy;
   readonly reuse?: number;
+  readonly multiplier?: HlsMultiplier;
   readonly layers: { readonly [layer: string]: HlsLayerSection };
 }
 
@@ -180,6 +188,11 @@ function checkReuseValue(v: unknown, at: string): number {
   return v;
 }
 
+function checkMultiplierValue(v: unknown, at: string): HlsMultiplier {
+  if (v !== 'dsp' && v !== 'fabric' && v !== 'auto') throw new NnInputError(`${at}: multiplier must be "dsp", "fabric" or "auto", got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function parseHls(raw: unknown, where: string): HlsSection {
   if (raw === undefined) return { layers: {} };
   const o = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
@@ -189,6 +202,7 @@ function parseHls(raw: unknown, where: string): HlsSection {
     const at = `${where}: hls.${k}`;
     if (k === 'strategy') out.strategy = checkStrategyValue(v, at);
     else if (k === 'reuse') out.reuse = checkReuseValue(v, at);
+    else if (k === 'multiplier') out.multiplier = checkMultiplierValue(v, at);
     else if (k === 'part') {
       if (typeof v !== 'string' || !v.trim()) throw new NnInputError(`${at}: expected a part name such as "xczu7ev-ffvc1156-2-e"`);
       out.part = v.trim();
@@ -203,17 +217,18 @@ function parseHls(raw: unknown, where: string): HlsSection {
       const layers: Record<string, HlsLayerSection> = {};
       for (const [name, lv] of Object.entries(v as Record<string, unknown>)) {
         const la = `${at}.${name}`;
-        if (!lv || typeof lv !== 'object' || Array.isArray(lv)) throw new NnInputError(`${la}: must be an object with strategy and/or reuse`);
-        const e: { strategy?: HlsStrategy; reuse?: number } = {};
+        if (!lv || typeof lv !== 'object' || Array.isArray(lv)) throw new NnInputError(`${la}: must be an object with strategy, reuse and/or multiplier`);
+        const e: { strategy?: HlsStrategy; reuse?: number; multiplier?: HlsMultiplier } = {};
         for (const [lk, x] of Object.entries(lv as Record<string, unknown>)) {
           if (lk === 'strategy') e.strategy = checkStrategyValue(x, `${la}.strategy`);
           else if (lk === 'reuse') e.reuse = checkReuseValue(x, `${la}.reuse`);
-          else throw new NnInputError(`${la}: unknown key '${lk}'; expected strategy, reuse`);
+          else if (lk === 'multiplier') e.multiplier = checkMultiplierValue(x, `${la}.multiplier`);
+          else throw new NnInputError(`${la}: unknown key '${lk}'; expected strategy, reuse, multiplier`);
         }
         layers[name] = e;
       }
       out.layers = layers;
-    } else throw new NnInputError(`${at}: unknown key '${k}'; expected part, clock, io, strategy, reuse, layers`);
+    } else throw new NnInputError(`${at}: unknown key '${k}'; expected part, clock, io, strategy, reuse, multiplier, layers`);
   }
   return out;
 }
@@ -319,7 +334,7 @@ export function configDocumentToJson(doc: Pick<ConfigDocument, 'precision' | 'hl
   const o = configObject(doc.precision);
   const h = doc.hls;
   const hls: Record<string, unknown> = {};
-  for (const k of ['part', 'clock', 'io', 'strategy', 'reuse'] as const) if (h[k] !== undefined) hls[k] = h[k];
+  for (const k of ['part', 'clock', 'io', 'strategy', 'reuse', 'multiplier'] as const) if (h[k] !== undefined) hls[k] = h[k];
   if (Object.keys(h.layers).length) hls['layers'] = h.layers;
   if (Object.keys(hls).length) o['hls'] = hls;
   return `${JSON.stringify(o, null, 2)}\n`;

@@ -19,7 +19,7 @@ import { autoPrecision } from '../../src/passes/auto-precision.js';
 import { readNpyFile } from '../../src/util/npy.js';
 import { toFloat32 } from '../../src/util/tensor.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { backendCase, CASE_NAMES, caseGraph } from './cases.js';
+import { backendCase, CASE_NAMES, caseGraph, caseHlsOptions } from './cases.js';
 
 const INC = process.env['AP_TYPES_INCLUDE'];
 const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
@@ -83,7 +83,7 @@ describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => 
         const c = backendCase(name);
         const g = prepareFixed(c.graph, c.config).graph;
         const dir = join(root, `case_${name}_${io}`);
-        writeProject(dir, emitProject(g, { ...DEFAULTS, io, layers: {}, runs: defaultRuns(g, 16) }));
+        writeProject(dir, emitProject(g, { ...DEFAULTS, io, ...caseHlsOptions(c), runs: defaultRuns(g, 16) }));
         const r = await runCsim(dir, { hlsInclude: INC! });
         expect(r.mismatches).toEqual([]);
         expect(r.exact).toBe(16);

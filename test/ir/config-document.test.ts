@@ -58,7 +58,7 @@ describe('config documents', () => {
     writeFileSync(bad, JSON.stringify({ hls: { reuse: 0 } }));
     expect(() => readConfig(bad)).toThrow(/b\.json: hls\.reuse: reuse factor must be an integer 1\.\.65536, got 0/);
     writeFileSync(bad, JSON.stringify({ hls: { clok: '5ns' } }));
-    expect(() => readConfig(bad)).toThrow(/hls\.clok: unknown key 'clok'; expected part, clock, io, strategy, reuse, layers/);
+    expect(() => readConfig(bad)).toThrow(/hls\.clok: unknown key 'clok'; expected part, clock, io, strategy, reuse, multiplier, layers/);
     writeFileSync(bad, 'model: {default: "ap_fixed<8,3>"}\n');
     expect(() => readConfig(bad)).toThrow(/not valid JSON .*YAML configs need a \.yml or \.yaml name/);
     const y = join(dir, 'b.yml');

@@ -28,6 +28,53 @@ namespace nn2hls {
 
 enum strategy_t { STRATEGY_LATENCY = 0, STRATEGY_RESOURCE = 1 };
 
+// What a layer's weight products are bound to (cfg `multiplier`, from the config's hls.multiplier).
+// Each binding is its own specialization, so its directive applies to that layer's products only
+// (a pragma in a template body would bind every layer). The product keeps its full-precision type,
+// so the arithmetic is unchanged. Vitis HLS: BIND_OP op=mul impl=dsp|fabric on the variable the
+// product is assigned to (UG1399, "pragma HLS bind_op"); Vivado HLS, which predates BIND_OP:
+// RESOURCE core=DSP48 / Mul_LUT (UG902, "pragma HLS resource"). MULT_AUTO leaves it to the tool.
+enum mult_impl_t { MULT_AUTO = 0, MULT_DSP = 1, MULT_FABRIC = 2 };
+
+template <int IMPL>
+struct mult_bind {
+  template <class A, class B>
+  static auto run(const A& a, const B& b) -> decltype(a * b) {
+    NN2HLS_PRAGMA(HLS INLINE)
+    return a * b;
+  }
+};
+
+template <>
+struct mult_bind<MULT_DSP> {
+  template <class A, class B>
+  static auto run(const A& a, const B& b) -> decltype(a * b) {
+    NN2HLS_PRAGMA(HLS INLINE)
+    decltype(a * b) p = a * b;
+#ifdef __VITIS_HLS__
+    NN2HLS_PRAGMA(HLS BIND_OP variable=p op=mul impl=dsp)
+#else
+    NN2HLS_PRAGMA(HLS RESOURCE variable=p core=DSP48)
+#endif
+    return p;
+  }
+};
+
+template <>
+struct mult_bind<MULT_FABRIC> {
+  template <class A, class B>
+  static auto run(const A& a, const B& b) -> decltype(a * b) {
+    NN2HLS_PRAGMA(HLS INLINE)
+    decltype(a * b) p = a * b;
+#ifdef __VITIS_HLS__
+    NN2HLS_PRAGMA(HLS BIND_OP variable=p op=mul impl=fabric)
+#else
+    NN2HLS_PRAGMA(HLS RESOURCE variable=p core=Mul_LUT)
+#endif
+    return p;
+  }
+};
+
 // Passed for a kernel's parameter array that a layer does not use (e.g. no bias).
 static const int none[1] = {0};
 

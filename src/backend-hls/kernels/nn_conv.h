@@ -10,7 +10,7 @@
 //    row that completes an output row has arrived, that output row is computed and streamed.
 // Either schedule runs the latency form (a pixel's MACs unrolled, II = reuse) or, with
 // strategy resource (group 1), the Dense reuse loop of nn_dense.h over the pixel's window.
-// CFG members: in_t, out_t, weight_t, bias_t, accum_t, rows (leading dims), in_h, in_w, cin,
+// CFG members (multiplier: see mult_bind in nn_common.h): in_t, out_t, weight_t, bias_t, accum_t, rows (leading dims), in_h, in_w, cin,
 // out_h, out_w, cout, k_h, k_w, s_h, s_w, d_h, d_w, p_top, p_left, group, reuse, mult_limit,
 // ii (io_parallel pixel II: reuse, or more when the input is partitioned by channel only),
 // lb_rows, lb_banks (stream only: line buffer partitioned completely when lb_banks is its size,
@@ -45,8 +45,8 @@ NN2HLS_PRAGMA(HLS INLINE)
         if (ih >= 0 && ih < (int)CFG::in_h && iw >= 0 && iw < (int)CFG::in_w) {
           const unsigned row = (unsigned)ih % X_ROWS;
           for (unsigned ci = 0; ci < cin_g; ci++) {
-            acc = acc + x[(row * CFG::in_w + (unsigned)iw) * CFG::cin + g * cin_g + ci] *
-                            rom<typename CFG::weight_t>(w[((kh * CFG::k_w + kw) * cin_g + ci) * CFG::cout + co]);
+            acc = acc + mult_bind<CFG::multiplier>::run(x[(row * CFG::in_w + (unsigned)iw) * CFG::cin + g * cin_g + ci],
+                                                        rom<typename CFG::weight_t>(w[((kh * CFG::k_w + kw) * cin_g + ci) * CFG::cout + co]));
           }
         }
       }

@@ -8,7 +8,8 @@
 //    output still sees k ascending, and the weights stay in a memory reshaped to one
 //    `block`-wide word per step.
 // CFG members: in_t, out_t, weight_t, bias_t, accum_t, rows, n_in, n_out, has_bias, strategy,
-// reuse, block, kb, mb, mr, in_pack (io_stream input pack width), mult_limit.
+// reuse, block, kb, mb, mr, in_pack (io_stream input pack width), mult_limit, multiplier (mult_impl_t:
+// the binding of the weight products, see mult_bind in nn_common.h).
 #ifndef NN2HLS_DENSE_H_
 #define NN2HLS_DENSE_H_
 
@@ -25,7 +26,7 @@ NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
   for (unsigned m = 0; m < CFG::n_out; m++) {
     typename CFG::accum_t acc = 0;
     if (CFG::has_bias) acc = rom<typename CFG::bias_t>(b[m]);
-    for (unsigned k = 0; k < CFG::n_in; k++) acc = acc + x[k] * rom<typename CFG::weight_t>(w[k * CFG::n_out + m]);
+    for (unsigned k = 0; k < CFG::n_in; k++) acc = acc + mult_bind<CFG::multiplier>::run(x[k], rom<typename CFG::weight_t>(w[k * CFG::n_out + m]));
     y[m] = acc;
   }
 }
@@ -39,7 +40,7 @@ NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
     for (unsigned m = 0; m < CFG::n_out; m++) {
       typename CFG::accum_t acc = 0;
       if (CFG::has_bias) acc = rom<typename CFG::bias_t>(b[m]);
-      for (unsigned k = 0; k < CFG::n_in; k++) acc = acc + x[r * CFG::n_in + k] * rom<typename CFG::weight_t>(w[k * CFG::n_out + m]);
+      for (unsigned k = 0; k < CFG::n_in; k++) acc = acc + mult_bind<CFG::multiplier>::run(x[r * CFG::n_in + k], rom<typename CFG::weight_t>(w[k * CFG::n_out + m]));
       y[r * CFG::n_out + m] = acc;
     }
   }
@@ -71,7 +72,7 @@ NN2HLS_PRAGMA(HLS UNROLL)
       for (unsigned u = 0; u < CFG::mb; u++) {
 NN2HLS_PRAGMA(HLS UNROLL)
         const unsigned m = CFG::mr == 1 ? u : q * CFG::mb + u;
-        acc[m] = acc[m] + x[kbase + j] * rom<typename CFG::weight_t>(w[wbase + j * CFG::mb + u]);
+        acc[m] = acc[m] + mult_bind<CFG::multiplier>::run(x[kbase + j], rom<typename CFG::weight_t>(w[wbase + j * CFG::mb + u]));
       }
     }
     wbase += CFG::block;

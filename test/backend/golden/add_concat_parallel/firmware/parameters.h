@@ -21,6 +21,7 @@ struct cfg_gemm0 {
   static const unsigned n_out = 4;
   static const bool has_bias = false;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned block = 24;
   static const unsigned kb = 6;
@@ -42,6 +43,7 @@ struct cfg_gemm1 {
   static const unsigned n_out = 4;
   static const bool has_bias = true;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned block = 24;
   static const unsigned kb = 6;

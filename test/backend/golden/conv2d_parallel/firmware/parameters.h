@@ -50,6 +50,7 @@ struct cfg_conv0 {
   static const unsigned group = 1;
   static const bool has_bias = true;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 54;
   static const unsigned ii = 1;
@@ -128,6 +129,7 @@ struct cfg_gemm3 {
   static const unsigned n_out = 5;
   static const bool has_bias = true;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned block = 60;
   static const unsigned kb = 12;

@@ -20,6 +20,7 @@ struct cfg_gemm0 {
   static const unsigned n_out = 4;
   static const bool has_bias = true;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned block = 32;
   static const unsigned kb = 8;

@@ -37,6 +37,7 @@ struct cfg_conv0 {
   static const unsigned group = 4;
   static const bool has_bias = false;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
   static const unsigned ii = 1;

@@ -70,6 +70,7 @@ struct cfg_conv1 {
   static const unsigned group = 1;
   static const bool has_bias = false;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 108;
   static const unsigned ii = 1;
@@ -123,6 +124,7 @@ struct cfg_conv3 {
   static const unsigned group = 1;
   static const bool has_bias = false;
   static const int strategy = nn2hls::STRATEGY_LATENCY;
+  static const int multiplier = nn2hls::MULT_AUTO;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 144;
   static const unsigned ii = 1;

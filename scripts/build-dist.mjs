@@ -1,0 +1,50 @@
+/**
+ * Compiles src/ to dist/ one file per file (esbuild transpile, no bundling, no type check — `npm run
+ * typecheck` does that), copies the non-TypeScript files the code reads at run time (our C++ kernel
+ * headers), and writes dist/.stamp last. bin/nn2hls.js runs dist when the stamp is newer than every
+ * file under src/, so the CLI starts without tsx's on-the-fly transform (~1 s on a loaded machine);
+ * a stale or missing dist silently falls back to tsx. dist/ mirrors src/ at the same depth, so
+ * `new URL('../../package.json', import.meta.url)` and the kernel-header lookup resolve unchanged.
+ */
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+// An output directory may be given (the launcher test builds into a temp tree); default dist/.
+const out = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist');
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+// esbuild comes with the dev dependencies; an install without them (--omit=dev) keeps running from
+// tsx-less sources impossible anyway, so say so and leave dist absent rather than fail the install.
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  console.warn('nn2hls: esbuild not installed (dev dependency); dist/ not built, bin/nn2hls.js will use tsx');
+  process.exit(0);
+}
+rmSync(out, { recursive: true, force: true });
+const files = walk(src).sort();
+const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+await build({
+  entryPoints: ts,
+  outdir: out,
+  outbase: src,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  bundle: false,
+  logLevel: 'warning',
+});
+for (const f of files) {
+  if (f.endsWith('.ts') || f.endsWith('.md')) continue;
+  const dest = join(out, relative(src, f));
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(f, dest);
+}
+writeFileSync(join(out, '.stamp'), `${ts.length} files\n`);
