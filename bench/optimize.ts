@@ -35,7 +35,7 @@ const CASES: Case[] = [
   { name: 'digits_mlp', model: `${EX}/digits_mlp.onnx`, input: `${EX}/digits_mlp_input.npy`, labels: `${EX}/digits_labels.npy`, calib: `${EX}/digits_mlp_calib.npy` },
   { name: 'digits_cnn', model: `${EX}/digits_cnn.onnx`, input: `${EX}/digits_cnn_input.npy`, labels: `${EX}/digits_labels.npy`, calib: `${EX}/digits_cnn_calib.npy` },
   { name: 'lenet5_mnist', model: `${EX}/lenet5_mnist.onnx`, input: `${EX}/mnist_input.npy`, labels: `${EX}/mnist_labels.npy`, calib: `${EX}/mnist_calib.npy` },
-  { name: 'cnn32_mnist', model: `${EX}/cnn32_mnist.onnx`, input: `${EX}/cnn32_mnist_input.npy`, labels: `${EX}/mnist_labels.npy`, labelRows: 40, calib: `${EX}/cnn32_mnist_calib.npy` },
+  { name: 'cnn32_mnist', model: `${EX}/cnn32_mnist.onnx`, input: `${EX}/cnn32_mnist_test.npy`, labels: `${EX}/cnn32_mnist_test_labels.npy`, calib: `${EX}/cnn32_mnist_calib.npy` },
   { name: 'dsconv_mnist', model: `${EX}/dsconv_mnist.onnx`, input: `${EX}/mnist_input.npy`, labels: `${EX}/mnist_labels.npy`, calib: `${EX}/mnist_calib.npy` },
   { name: 'resnet_mnist', model: `${EX}/resnet_mnist.onnx`, input: `${EX}/mnist_input.npy`, labels: `${EX}/mnist_labels.npy`, calib: `${EX}/mnist_calib.npy` },
   { name: 'jet_tagger', model: JET, input: '', labels: '', synthetic: { features: 16, samples: 1000 } },

@@ -40,6 +40,9 @@ N_SAMPLES = 100  # bundled 28x28 test samples (float32: 314 KB)
 N_CALIB = 64  # bundled 28x28 calibration samples (200 KB)
 N_SAMPLES_32 = 40  # bundled 3x32x32 samples (480 KB)
 N_CALIB_32 = 32  # bundled 3x32x32 calibration samples (384 KB)
+# held-out 3x32x32 test set for `optimize` (enough that one image is half a point), stored as float16
+# to stay small (1.2 MB); k/255 rounded to float16 is within 2^-12 of the float32 pixel.
+N_TEST_32 = 200
 LOGIT_PENALTY = 1e-3
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -220,13 +223,23 @@ MODELS = [
 ]
 
 
+def save_cnn32_test(x_te32, y_te):
+    save("cnn32_mnist_test.npy", np.ascontiguousarray(x_te32[:N_TEST_32].astype(np.float16)))
+    save("cnn32_mnist_test_labels.npy", np.ascontiguousarray(y_te[:N_TEST_32]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mnist", default=os.path.join(ROOT, "..", "shared", "datasets", "mnist"))
+    ap.add_argument("--samples-only", action="store_true",
+                    help="write only the cnn32 held-out test set (no training, models untouched)")
     args = ap.parse_args()
     set_determinism(SEED)
     x_tr, y_tr, x_te, y_te = load_mnist(args.mnist)
     x_tr32, x_te32 = to32x3(x_tr), to32x3(x_te)
+    save_cnn32_test(x_te32, y_te)
+    if args.samples_only:
+        return
 
     save("mnist_input.npy", np.ascontiguousarray(x_te[:N_SAMPLES]))
     save("mnist_labels.npy", np.ascontiguousarray(y_te[:N_SAMPLES]))
@@ -284,6 +297,8 @@ def write_readme(rows):
         f"| `mnist_labels.npy` | int64 `[{N_SAMPLES}]`: their labels (the first {N_SAMPLES_32} also label `cnn32_mnist_input.npy`) |",
         f"| `mnist_calib.npy` | float32 `[{N_CALIB},1,28,28]`: training images 0..{N_CALIB - 1}, for calibration |",
         f"| `cnn32_mnist_input.npy` | float32 `[{N_SAMPLES_32},3,32,32]`: test images 8000..{8000 + N_SAMPLES_32 - 1}, padded and replicated |",
+        f"| `cnn32_mnist_test.npy` | float16 `[{N_TEST_32},3,32,32]`: test images 8000..{8000 + N_TEST_32 - 1}, padded and replicated (held-out set for `optimize`; float16 keeps it small) |",
+        f"| `cnn32_mnist_test_labels.npy` | int64 `[{N_TEST_32}]`: their labels |",
         f"| `cnn32_mnist_calib.npy` | float32 `[{N_CALIB_32},3,32,32]`: training images 0..{N_CALIB_32 - 1}, padded and replicated |",
         "| `<model>_expected.npy` | float32 `[n,10]`: PyTorch's softmax output on that model's sample input |",
     ]
