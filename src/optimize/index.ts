@@ -19,7 +19,8 @@ import type { RtTensor } from '../sim/float/kernel.js';
 import { type Candidate, compareCost, Evaluator, type Folding, type HwConstraints, hwViolations, measure, type Measured, type Objective } from './evaluate.js';
 import { paretoFront } from './pareto.js';
 import { searchPrecision } from './search.js';
-import { type Labelled, splitSamples } from './split.js';
+import { PROFILE_SAMPLES, profileValues, type ValueProfile } from './profile.js';
+import { type Labelled, splitSamples, takeRows } from './split.js';
 
 /**
  * Share of the allowed drop a candidate may spend on the choose set (top-1 loss and disagreement
@@ -72,6 +73,8 @@ export interface OptimizeResult {
   readonly front: readonly Candidate[];
   readonly chosen: Candidate | null;
   readonly chosenDesign: DesignSummary | null;
+  /** Weights and activations (held-out samples, at most PROFILE_SAMPLES) against the types of the chosen design (else the default). */
+  readonly profile: readonly ValueProfile[];
   /** ap_fixed<16,6> everywhere at the chosen (or the user's) folding, on the held-out set. */
   readonly reference: DesignSummary;
   /** Constraints no candidate met (empty when a design was chosen). */
@@ -143,12 +146,15 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
   }
   const chosenDesign = chosen ? design(chosen.label, chosen.cfg, chosen.hlsLayers) : null;
   const reference = design('ap_fixed<16,6> default', defaultConfig(), folding);
+  const nProf = Math.min(PROFILE_SAMPLES, split.heldOutIdx.length);
+  const profInputs = split.heldOut.inputs.map((t) => takeRows(t, [...Array(nProf).keys()]));
+  const profile = nProf ? profileValues(cg, ev.quantize((chosenDesign ?? reference).cfg), profInputs) : [];
   return {
     split: { seed: req.seed, choose: split.chooseIdx.length, heldOut: split.heldOutIdx.length },
     float: { choose: floatChoose, heldOut: reference.heldOut.floatAccuracy },
     target, agreement, objective: req.objective, candidates: all,
     front: paretoFront(meets.length ? meets : all),
-    chosen, chosenDesign, reference, unmet, closest, warnings,
+    chosen, chosenDesign, profile, reference, unmet, closest, warnings,
     probes: r.probes, ms: performance.now() - t0, stoppedByBudget: r.stoppedByBudget,
   };
 }

@@ -4,6 +4,8 @@
  * static, has no scripts and prints well. vega is loaded lazily (about half a second) and only
  * by commands that write a report. Text uses the generic sans-serif family: no font files.
  */
+import type { ValueProfile } from '../optimize/profile.js';
+
 type Spec = Record<string, unknown>;
 
 interface VegaModules {
@@ -118,6 +120,30 @@ export function paretoSpec(points: readonly ParetoPoint[], objective: string): S
           shape: { condition: { test: "datum.kind === 'chosen'", value: 'diamond' }, value: 'circle' },
         },
       },
+    ],
+  };
+}
+
+/**
+ * hls4ml-style value profile: per layer and role, a box of log2|x| (whiskers min..max, box the
+ * quartiles, tick the median) over a grey band of the magnitudes its chosen type represents.
+ */
+export function profileSpec(rows: readonly ValueProfile[], order: readonly string[]): Spec {
+  const values = rows.map((r) => ({
+    layer: r.layer, role: r.kind, type: r.type, min: r.log2[0], q1: r.log2[1], median: r.log2[2], q3: r.log2[3], max: r.log2[4], lo: r.typeLo, hi: r.typeHi,
+  }));
+  const y = { field: 'layer', type: 'nominal', sort: order, title: null, axis: { labelLimit: 200 } };
+  const yOffset = { field: 'role', sort: ['activation', 'weight', 'bias', 'const'] };
+  const x = (field: string) => ({ field, type: 'quantitative', title: 'log2 |value|' });
+  return {
+    data: { values },
+    width: 520, height: { step: 12 },
+    encoding: { y, yOffset },
+    layer: [
+      { mark: { type: 'bar', color: '#d9d9d9', opacity: 0.7 }, encoding: { x: x('lo'), x2: { field: 'hi' }, tooltip: [{ field: 'layer' }, { field: 'role' }, { field: 'type' }] } },
+      { mark: { type: 'rule' }, encoding: { x: x('min'), x2: { field: 'max' }, color: { field: 'role', type: 'nominal', title: null } } },
+      { mark: { type: 'bar', height: { band: 0.8 } }, encoding: { x: x('q1'), x2: { field: 'q3' }, color: { field: 'role', type: 'nominal', title: null } } },
+      { mark: { type: 'tick', color: 'black' }, encoding: { x: x('median') } },
     ],
   };
 }

@@ -4,14 +4,16 @@
  * (held-out accuracy, latency, resources, power), the per-layer table of the chosen design (op,
  * shape, types, SNR, overflows, latency, II, DSP/LUT/FF/BRAM, power), and charts rendered to
  * inline SVG at build time (charts.ts): per-layer resource bars, latency breakdown, per-layer
- * SNR (both designs), and the Pareto scatter of every candidate with the chosen point.
+ * SNR (both designs), the value profile (weights and activations against the chosen types, as
+ * hls4ml's profiling plot), and the Pareto scatter of every candidate with the chosen point.
  */
 import type { Graph } from '../ir/graph.js';
 import type { DesignSummary, OptimizeResult } from '../optimize/index.js';
 import { formatObjective, objectiveValue } from '../optimize/evaluate.js';
 import { paretoFront } from '../optimize/pareto.js';
+import { PROFILE_SAMPLES } from '../optimize/profile.js';
 import { formatPower, formatTime } from '../util/units.js';
-import { type LayerRow, latencySpec, type ParetoPoint, paretoSpec, renderSvg, resourceSpec, snrSpec } from './charts.js';
+import { type LayerRow, latencySpec, type ParetoPoint, paretoSpec, profileSpec, renderSvg, resourceSpec, snrSpec } from './charts.js';
 import { type Cell, definitionList, esc, figure, htmlTable, page } from './html.js';
 import { writeFileSync, renameSync } from 'node:fs';
 
@@ -88,8 +90,9 @@ export async function optimizeReportHtml(inp: OptimizeReportInput): Promise<stri
     kind: c.id === r.chosen?.id ? 'chosen' : c.violations.length ? 'misses constraints' : front.has(c.id) ? 'Pareto front' : 'candidate',
   }));
   const objTitle = r.objective === 'power' ? 'power (W)' : r.objective === 'latency' ? 'latency (s)' : r.objective === 'energy' ? 'energy per inference (J)' : r.objective.toUpperCase();
-  const [pareto, resources, latency, snr] = await Promise.all([
+  const [pareto, resources, latency, snr, profile] = await Promise.all([
     renderSvg(paretoSpec(points, objTitle)), renderSvg(resourceSpec(rows, order)), renderSvg(latencySpec(rows, order)), renderSvg(snrSpec(rows, order)),
+    r.profile.length ? renderSvg(profileSpec(r.profile, order)) : Promise.resolve(''),
   ]);
   parts.push('<h2>Pareto front</h2>');
   parts.push(figure('Accuracy vs objective', pareto, `every candidate the search measured (${r.candidates.length}); the line is the front of the designs meeting the hardware constraints, the diamond the chosen design`));
@@ -103,6 +106,10 @@ export async function optimizeReportHtml(inp: OptimizeReportInput): Promise<stri
   parts.push(figure('Resources per layer', resources, 'estimated DSP, LUT, FF and BRAM_18K of each layer, default vs optimized'));
   parts.push(figure('Latency breakdown', latency, 'estimated latency of each layer in clock cycles'));
   parts.push(figure('SNR per layer', snr, 'signal-to-noise ratio of each layer’s fixed-point output against float on the held-out samples (exact layers omitted)'));
+  if (profile) {
+    const n = Math.min(r.split.heldOut, PROFILE_SAMPLES);
+    parts.push(figure('Value profile', profile, `log2 of |weights| and |activations| per layer (float; activations on ${n} held-out samples): whiskers min–max, box the quartiles, black tick the median, over the grey band of magnitudes the ${r.chosenDesign ? 'chosen' : 'default'} design’s type represents (one LSB to its maximum) — a box right of the band overflows, left of it rounds to zero`));
+  }
   return page(`nn2hls optimize — ${inp.model}`, parts.join('\n'));
 }
 

@@ -44,6 +44,7 @@ interface PageMarks {
   bars: number;
   points: number;
   lines: number;
+  rules: number;
   tables: number;
   width: number;
   errors: string[];
@@ -72,6 +73,7 @@ async function openInChromium(path: string, shot: string): Promise<PageMarks> {
       bars: await count('svg .mark-rect path'),
       points: await count('svg .mark-symbol path'),
       lines: await count('svg .mark-line path'),
+      rules: await count('svg .mark-rule line'),
       tables: await count('table'),
       width: Math.max(...boxes.map((b) => b?.width ?? 0)),
       errors,
@@ -92,7 +94,9 @@ describe('optimize report', () => {
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(|<iframe/i);
     // The only URLs are SVG namespace declarations, which are never fetched.
     expect(html.match(/https?:\/\/[^\s"'<>]+/g)!.every((u) => /^http:\/\/www\.w3\.org\/(2000\/svg|1999\/xlink)$/.test(u))).toBe(true);
-    expect((html.match(/<svg /g) ?? []).length).toBe(4);
+    expect((html.match(/<svg /g) ?? []).length).toBe(5);
+    expect(html).toContain('<strong>Value profile</strong>');
+    expect(html).toContain(`on ${Math.min(64, result.split.heldOut)} held-out samples`);
     expect(html).toContain(`${result.split.choose} samples to choose, ${result.split.heldOut} held out`);
     const d = result.chosenDesign!;
     expect(html).toContain(`<td class="num">${(100 * d.heldOut.accuracy).toFixed(2)}%</td>`);
@@ -100,12 +104,38 @@ describe('optimize report', () => {
     for (const l of d.heldOut.layers) expect(html).toContain(`<td>${l.name}</td>`);
   }, 120_000);
 
+  it('profiles every Dense layer against the chosen types (hls4ml-style value profile)', async () => {
+    const { result } = await built;
+    const d = result.chosenDesign!;
+    const dense = d.heldOut.layers.filter((l) => l.op === 'Dense');
+    expect(dense.length).toBeGreaterThanOrEqual(2);
+    for (const l of dense) {
+      const w = result.profile.find((p) => p.layer === l.name && p.kind === 'weight')!;
+      const a = result.profile.find((p) => p.layer === l.name && p.kind === 'activation')!;
+      expect(w.type).toBe(l.types['weight']);
+      expect(a.type).toBe(l.types['result']);
+      for (const p of [w, a]) {
+        expect([...p.log2]).toEqual([...p.log2].sort((x, y) => x - y));
+        const m = /^ap_(u?)fixed<(\d+),(-?\d+)/.exec(p.type)!;
+        expect(p.typeLo).toBe(Number(m[3]) - Number(m[2]));
+        expect(p.typeHi).toBe(m[1] ? Number(m[3]) : Number(m[3]) - 1);
+      }
+      expect(a.count).toBe(Math.min(64, result.split.heldOut) * l.shape.reduce((x, y) => x * y, 1));
+    }
+    // The first Dense layer's largest |weight| is the float model's own.
+    const g = loadModel(join(EX, 'digits_mlp.onnx'));
+    const maxW = Math.max(...[...g.values.values()].filter((v) => v.data && v.shape.length === 2).map((v) => Math.max(...Array.from(v.data!, Math.abs))));
+    const wMax = Math.max(...result.profile.filter((p) => p.kind === 'weight').map((p) => p.log2[4]));
+    expect(wMax).toBeCloseTo(Math.log2(maxW), 3);
+  }, 120_000);
+
   it.skipIf(!existsSync(CHROMIUM))(`renders in headless Chromium (${CHROMIUM}): SVG marks present, no console errors, nothing fetched`, async () => {
     const { path, dir } = await built;
     const shot = join(dir, 'report.png');
     const marks = await openInChromium(path, shot);
-    expect(marks.svgs).toBe(4);
+    expect(marks.svgs).toBe(5);
     expect(marks.bars).toBeGreaterThan(20);
+    expect(marks.rules).toBeGreaterThanOrEqual(2 * 3);
     expect(marks.points).toBeGreaterThan(5);
     expect(marks.lines).toBeGreaterThanOrEqual(1);
     expect(marks.tables).toBe(3);
