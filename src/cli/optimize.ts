@@ -17,9 +17,10 @@ import { DEFAULT_TOOL, resolveTool } from '../estimate/tools.js';
 import { renderType } from '../ir/fixed.js';
 import { type Candidate, formatObjective, type Objective, OBJECTIVES } from '../optimize/evaluate.js';
 import { chosenConfigJson, optimize, optimizeJson, type OptimizeResult } from '../optimize/index.js';
+import { gridCsv, gridSweep, parseGrid } from '../optimize/grid.js';
 import { formatFront, resourceCells, table } from '../optimize/pareto.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
-import { parsePercent, parsePower, parseRate, parseTime, parseClockNs } from '../util/units.js';
+import { formatPower, formatTime, parsePercent, parsePower, parseRate, parseTime, parseClockNs } from '../util/units.js';
 import { compileProject } from './compile.js';
 import { readModelInputs, readTensorFile } from './io.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
@@ -52,6 +53,8 @@ interface OptimizeFlags extends ModelFlags {
   report?: string;
   out?: string;
   quiet?: boolean;
+  grid?: string;
+  csv?: string;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -98,6 +101,8 @@ export function register(program: Command): void {
     .option('--config-out <file>', 'write the chosen config (precision + hls sections; read it back with --config)')
     .option('--json <file>', 'write the Pareto front and the choice as JSON')
     .option('--report <file>', 'write a self-contained HTML report')
+    .option('--grid <spec>', "instead of searching, measure a grid of uniform auto-precision bits x reuse, e.g. 'bits=16,12,8;reuse=1,2,4'")
+    .option('--csv <file>', 'with --grid: write the grid table as CSV')
     .option('-o, --out <dir>', 'compile the chosen design into this HLS project directory')
     .option('--quiet', 'no progress on stderr');
   addModelOptions(cmd).action(async (model: string, f: OptimizeFlags) => {
@@ -123,6 +128,9 @@ export function register(program: Command): void {
     };
     const strategy = f.strategy !== undefined ? checkStrategy(f.strategy, '--strategy') : DEFAULTS.strategy;
     const reuse = f.reuse !== undefined ? checkReuse(Number(f.reuse), '--reuse') : DEFAULTS.reuse;
+    const grid = f.grid !== undefined ? parseGrid(f.grid) : undefined;
+    if (f.csv && !grid) throw new NnInputError('--csv is written by --grid; give --grid \'bits=16,8;reuse=1,2\' too');
+    if (grid) for (const r of grid.reuse) checkReuse(r, '--grid reuse');
     if (!f.labels) throw new NnInputError('--labels FILE is required: the true class of every --input sample (.npy, class indices [N] or one-hot [N,C])');
     const m = await loadForCommand(model, f, log);
     const g = m.graph;
@@ -135,6 +143,23 @@ export function register(program: Command): void {
     const tty = !f.quiet && Boolean(process.stderr.isTTY) && !process.env['CI'];
     const folding = { io: f.io, strategy, reuse, layers: {}, fixed: f.strategy !== undefined || f.reuse !== undefined } as const;
     const est = { part, clockNs, tool, toggle };
+    if (grid) {
+      const gs = gridSweep(
+        { graph: g, data: { inputs, labels: toFloat32(lt), labelShape: [...lt.shape] }, ...(calib ? { calib } : {}), bits: grid.bits, reuse: grid.reuse, io: f.io, strategy, est, seed, heldOutFraction },
+        tty ? (_r, k, total) => process.stderr.write(`\roptimize --grid: ${k}/${total} points\x1b[K`) : undefined,
+      );
+      if (tty) process.stderr.write('\r\x1b[K');
+      log(`data: ${n} labelled samples, split by seed ${seed}: ${gs.split.heldOut} held out (accuracy below); calibrated on ${calib ? `the ${calib[0]!.shape[0]} --calib samples` : `the other ${gs.split.choose}`}; float top-1 ${pct(gs.floatAccuracy)} (held out)`);
+      log(`grid: uniform auto-precision at each bit width x reuse factor (strategy ${strategy}, io ${f.io}):`);
+      const head = ['bits', 'reuse', 'held-out top-1', 'latency (cycles)', 'II', 'DSP', 'LUT', 'FF', 'BRAM_18K', 'power'];
+      const body = gs.rows.map((r) => [String(r.bits), String(r.reuse), pct(r.accuracy), `${r.latency_cycles} (${formatTime(r.latency_s, 3)})`, String(r.ii), String(r.dsp), String(r.lut), String(r.ff), String(r.bram18k), formatPower(r.power_w, 3)]);
+      log(table([head, ...body], new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])));
+      if (f.csv) {
+        writeAtomic(f.csv, gridCsv(gs.rows));
+        log(`wrote ${f.csv}`);
+      }
+      return;
+    }
     const r = optimize({
       graph: g, data: { inputs, labels: toFloat32(lt), labelShape: [...lt.shape] }, ...(calib ? { calib } : {}),
       est, folding, constraints, objective, maxDrop, seed, heldOutFraction, budgetMs: budgetS * 1000,
