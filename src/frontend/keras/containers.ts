@@ -136,15 +136,23 @@ function keras3Store(h5: H5Reader, layerOrder: readonly LayerRef[]): WeightStore
     weights(layer) {
       const path = byName.get(layer.name) ?? byOrder.get(layer.name);
       if (!path) return [];
-      const vars = h5.keys(`${path}/vars`) ?? [];
       const where = `${h5.source}: layer '${layer.name}' (${layer.className}, ${path.slice(1)})`;
-      return vars
-        .filter((k) => /^\d+$/.test(k))
-        .sort((a, b) => Number(a) - Number(b))
-        .map((k) => {
-          const ds = h5.dataset(`${path}/vars/${k}`, where);
-          return { name: '', shape: ds.shape, data: ds.data };
-        });
+      // A layer's own vars, then those of the objects it holds (an RNN's `cell`, a
+      // Bidirectional's forward_layer then backward_layer, a wrapper's `layer`), depth first.
+      const out: WeightTensor[] = [];
+      const collect = (p: string) => {
+        const vars = h5.keys(`${p}/vars`) ?? [];
+        for (const k of vars.filter((v) => /^\d+$/.test(v)).sort((x, y) => Number(x) - Number(y))) {
+          const ds = h5.dataset(`${p}/vars/${k}`, where);
+          out.push({ name: '', shape: ds.shape, data: ds.data });
+        }
+        const rank = (k: string) => (k === 'forward_layer' ? 0 : k === 'backward_layer' ? 1 : 2);
+        const subs = (h5.keys(p) ?? []).filter((k) => k !== 'vars' && h5.keys(`${p}/${k}`) !== null);
+        subs.sort((x, y) => rank(x) - rank(y) || (x < y ? -1 : x > y ? 1 : 0));
+        for (const k of subs) collect(`${p}/${k}`);
+      };
+      collect(path);
+      return out;
     },
   };
 }
