@@ -85,6 +85,25 @@ const leakyRelu: WideKernel = (node, ctx) => {
   return map1((r) => (r >= 0n ? pos(r) : neg(r * alpha)));
 };
 
+const prelu: WideKernel = (node, ctx) => {
+  const { xT, yT } = types(node, ctx);
+  const sV = ctx.value(node.inputs[1]!);
+  const slope = constBig(ctx, sV.name);
+  const idx = broadcastIndex(ctx.value(node.inputs[0]!).shape, sV.shape);
+  const per = idx.length;
+  const pos = resultBig(fracBits(xT), yT, ctx.stats);
+  const neg = resultBig(fracBits(xT) + fracBits(sV.fixed!), yT, ctx.stats);
+  return map1((r, i) => (r >= 0n ? pos(r) : neg(r * slope[idx[i % per]!]!)));
+};
+
+const thresholdedRelu: WideKernel = (node, ctx) => {
+  const { xT, yT } = types(node, ctx);
+  const c = resultBig(fracBits(xT), yT, ctx.stats);
+  // r > alpha·2^F ⟺ r > floor(alpha·2^F) for an integer r.
+  const t = BigInt(Math.floor((node.attrs as { alpha: number }).alpha * 2 ** fracBits(xT)));
+  return map1((r) => (r > t ? c(r) : 0n));
+};
+
 const clip: WideKernel = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const a = node.attrs as { min: number; max: number };
@@ -364,6 +383,8 @@ const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
   Affine: affine,
   Relu: relu,
   LeakyRelu: leakyRelu,
+  PRelu: prelu,
+  ThresholdedRelu: thresholdedRelu,
   Clip: clip,
   Sigmoid: tableActivation,
   Tanh: tableActivation,
