@@ -567,9 +567,13 @@ describe('wide accumulators (BigInt path, issue #7)', () => {
     const m: Model = {
       inputs: [['x', ['N', 4]]],
       outputs: [['y', ['N', 4]]],
-      nodes: [{ op: 'ThresholdedRelu', inputs: ['x'], outputs: ['y'], name: 'tr', attrs: { alpha: { float: 0.5 } } }],
+      inits: [['s', [], [0.25]]],
+      nodes: [
+        { op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['q'], name: 'ql' },
+        { op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['y'], name: 'dq' },
+      ],
     };
-    expect(() => prepare(m, () => ({ model: { default: 'ap_fixed<64,32>' } }))).toThrow(/layer 'tr' \(ThresholdedRelu\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*AvgPool.* — not yet for ThresholdedRelu/);
+    expect(() => prepare(m, () => ({ inputs: { x: 'ap_fixed<64,32>' } }))).toThrow(/layer 'ql' \(QuantizeLinear\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*AvgPool.* — not yet for QuantizeLinear/);
   });
 
   it('Affine (folded batch norm) with 32-bit input, scale and bias: exact results past 2^53', () => {
