@@ -91,6 +91,18 @@ describe('BigInt path = number path on narrow types (raws and overflow counts)',
       }),
     ],
     [
+      'QuantizeLinear → DequantizeLinear',
+      buildModel({
+        inputs: [['x', ['N', C, 4, 4]]],
+        outputs: [['y', ['N', C, 4, 4]]],
+        inits: [['s', [], [0.25]]],
+        nodes: [
+          { op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['q'], name: 'ql' },
+          { op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['y'], name: 'op' },
+        ],
+      }),
+    ],
+    [
       'Clip',
       buildModel({
         inputs: [['x', ['N', C, 4, 4]]],

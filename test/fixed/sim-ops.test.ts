@@ -18,6 +18,7 @@ import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { subType } from '../../src/sim/fixed/apfixed.js';
 import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
+import { recurrentModel } from '../helpers/recurrent-model.js';
 import {
   add,
   add as add2,
@@ -564,16 +565,12 @@ describe('wide accumulators (BigInt path, issue #7)', () => {
   });
 
   it('an op without a BigInt kernel names the layer, the wide types and what is covered', () => {
-    const m: Model = {
-      inputs: [['x', ['N', 4]]],
-      outputs: [['y', ['N', 4]]],
-      inits: [['s', [], [0.25]]],
-      nodes: [
-        { op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['q'], name: 'ql' },
-        { op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['y'], name: 'dq' },
-      ],
-    };
-    expect(() => prepare(m, () => ({ inputs: { x: 'ap_fixed<64,32>' } }))).toThrow(/layer 'ql' \(QuantizeLinear\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*AvgPool.* — not yet for QuantizeLinear/);
+    const g0 = importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, seed: 5 }), 'gru.onnx');
+    const gru = nodeOf(g0, 'GRU').name;
+    expect(() => prepareFixed(g0, parseConfig({ model: { default: 'ap_fixed<64,32>' } }, 'cfg')).graph).not.toThrow();
+    expect(() => new FixedProgram(prepareFixed(g0, parseConfig({ model: { default: 'ap_fixed<64,32>' } }, 'cfg')).graph)).toThrow(
+      new RegExp(`layer '${gru.replace(/[/.]/g, '\\$&')}' \\(GRU\\): types wider than 52 bits \\(ap_fixed<64,32>\\) are simulated for Dense, Conv, .*Quant.* — not yet for GRU`),
+    );
   });
 
   it('Affine (folded batch norm) with 32-bit input, scale and bias: exact results past 2^53', () => {

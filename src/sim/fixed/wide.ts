@@ -362,6 +362,32 @@ const concat: WideKernel = (node, ctx) => {
   };
 };
 
+/** Quantizer ops (as quant.ts): Quant casts into its type, QuantizeLinear casts x/2^e, the others relabel or pick. */
+const quant: WideKernel = (node, ctx) => {
+  const { xT, yT } = types(node, ctx);
+  const c = resultBig(fracBits(xT), yT, ctx.stats);
+  return map1((r) => c(r));
+};
+
+const quantizeLinear: WideKernel = (node, ctx) => {
+  const { yT } = types(node, ctx);
+  const scaled = node.prec?.types?.['scaled'];
+  if (!scaled) throw new Error(`node '${node.name}' (QuantizeLinear): no scaled type (run the quantize pass)`);
+  const c = resultBig(fracBits(scaled), yT, ctx.stats);
+  return map1((r) => c(r));
+};
+
+const bipolar: WideKernel = (node, ctx) => {
+  const X = ctx.value(node.inputs[0]!);
+  const S = ctx.value(node.inputs[1]!);
+  const { yT } = types(node, ctx);
+  const idx = broadcastIndex(X.shape, S.shape);
+  const pos = Array.from(idx, (i) => quantizeDouble(S.data![i]!, yT));
+  const neg = Array.from(idx, (i) => quantizeDouble(-S.data![i]!, yT));
+  const per = idx.length;
+  return map1((r, i) => (r >= 0n ? pos[i % per]! : neg[i % per]!));
+};
+
 const affine: WideKernel = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const sT = ctx.value(node.inputs[1]!).fixed!;
@@ -409,6 +435,10 @@ const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
   AvgPool: avgPool,
   GlobalAvgPool: globalAvgPool,
   Concat: concat,
+  Quant: quant,
+  BipolarQuant: bipolar,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: () => (ins) => [ins[0]!.slice()],
 };
 
 export function wideKernel(node: Node, ctx: CompileContext): WideRun {
