@@ -132,8 +132,8 @@ export function resolvePrecision(g: Graph, f: PrecisionFlags, log: (s: string) =
     }
     describe = `auto ${bits}-bit`;
   }
-  const json = configDocumentToJson(doc);
   checkFusedNames(g, doc);
+  const json = configDocumentToJson(doc);
   if (f.writeConfig) {
     writeAtomic(f.writeConfig, json);
     log(`config written to ${f.writeConfig} (edit it and pass it back with --config ${f.writeConfig})`);
