@@ -107,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
+      if (e.code === 'commander.help') return e.exitCode; // no command given: the help is the message
       process.stderr.write(`nn2hls: ${usageError(program, argv, e)}\n`);
       return 1;
     }

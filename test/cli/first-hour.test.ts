@@ -215,6 +215,13 @@ describe('meeting hls4ml users', () => {
     expect(io.err).not.toMatch(/Usage:|Options:/);
   });
 
+  it('no command: the help on stderr, exit 1, nothing else', () => {
+    const r = runBin([], tmp());
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^Usage: nn2hls \[options\] \[command\]/);
+    expect(r.err).not.toMatch(/outputHelp|nn2hls: /);
+  });
+
   it('--version prints the version (real launcher)', () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
     const r = runBin(['--version'], tmp());

@@ -18,6 +18,7 @@ import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { subType } from '../../src/sim/fixed/apfixed.js';
 import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
+import { recurrentModel } from '../helpers/recurrent-model.js';
 import {
   add,
   add as add2,
@@ -563,13 +564,23 @@ describe('wide accumulators (BigInt path, issue #7)', () => {
     expect(y!.big).toEqual(want);
   });
 
+  it('recurrent layers: ap_fixed<32,16> simulates; an accumulator configured past 52 bits is refused naming the layer', () => {
+    const g0 = importOnnx(recurrentModel({ kind: 'LSTM', T: 2, I: 2, H: 2, seed: 3 }), 'lstm.onnx');
+    const g = prepareFixed(g0, parseConfig({ model: { default: 'ap_fixed<32,16>' } }, 'cfg')).graph;
+    const [y] = new FixedProgram(g).run([{ shape: [1, 2, 2], data: Float32Array.of(0.5, -1, 2, 0.25) }]);
+    expect(y!.raw.length).toBeGreaterThan(0);
+    const lstm = nodeOf(g0, 'LSTM').name;
+    const wide = prepareFixed(g0, parseConfig({ model: { default: 'ap_fixed<32,16>' }, layers: { [lstm]: { accum: 'ap_fixed<60,20>' } } }, 'cfg')).graph;
+    expect(() => new FixedProgram(wide)).toThrow(/\(LSTM\) accumulator type: a type of width 60 is wider than the 52 bits this op is simulated with .*give this layer narrower types/);
+  });
+
   it('an op without a BigInt kernel names the layer, the wide types and what is covered', () => {
-    const m: Model = {
-      inputs: [['x', ['N', 4]]],
-      outputs: [['y', ['N', 4]]],
-      nodes: [{ op: 'ThresholdedRelu', inputs: ['x'], outputs: ['y'], name: 'tr', attrs: { alpha: { float: 0.5 } } }],
-    };
-    expect(() => prepare(m, () => ({ model: { default: 'ap_fixed<64,32>' } }))).toThrow(/layer 'tr' \(ThresholdedRelu\): types wider than 52 bits \(ap_fixed<64,32>\) are simulated for Dense, Conv, .*AvgPool.* — not yet for ThresholdedRelu/);
+    const g0 = importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, seed: 5 }), 'gru.onnx');
+    const gru = nodeOf(g0, 'GRU').name;
+    expect(() => prepareFixed(g0, parseConfig({ model: { default: 'ap_fixed<64,32>' } }, 'cfg')).graph).not.toThrow();
+    expect(() => new FixedProgram(prepareFixed(g0, parseConfig({ model: { default: 'ap_fixed<64,32>' } }, 'cfg')).graph)).toThrow(
+      new RegExp(`layer '${gru.replace(/[/.]/g, '\\$&')}' \\(GRU\\): types wider than 52 bits \\(ap_fixed<64,32>\\) are simulated for Dense, Conv, .*Quant.* — not yet for GRU`),
+    );
   });
 
   it('Affine (folded batch norm) with 32-bit input, scale and bias: exact results past 2^53', () => {

@@ -10,7 +10,8 @@ import { NnInputError } from '../../util/tensor.js';
 
 export function checkWidth(t: FixedType, what: string): void {
   if (t.width > FAST_MAX_WIDTH) {
-    throw new NnInputError(`${what}: a type of width ${t.width} exceeds the simulator's ${FAST_MAX_WIDTH}-bit limit for values; choose narrower types in the precision config`);
+    // Reached only by ops without a BigInt path for this type (recurrent layers): see wide.ts.
+    throw new NnInputError(`${what}: a type of width ${t.width} is wider than the ${FAST_MAX_WIDTH} bits this op is simulated with (wider types are simulated for feed-forward layers, not yet for this one); give this layer narrower types in the precision config`);
   }
 }
 

@@ -56,7 +56,11 @@ export class FixedProgram {
   /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew); BigInts for wide types. */
   private readonly entry: ((x: ArrayLike<number>) => Float64Array | bigint[])[];
 
-  constructor(readonly g: Graph) {
+  /** `allBigInt`: run every node on the BigInt path, as if all values were wide (tests compare the paths). */
+  constructor(
+    readonly g: Graph,
+    opts: { allBigInt?: boolean } = {},
+  ) {
     const cache = new Map<string, Float64Array>();
     const value = (name: string): Value => {
       const v = g.values.get(name);
@@ -100,7 +104,7 @@ export class FixedProgram {
       this.stats.set(node.name, stats);
       const ctx: CompileContext = { g, value, constRaws, stats };
       const dynamic = node.inputs.map((i) => i !== '' && !isConst(value(i)));
-      if (isWideNode(node, ctx)) this.steps.push({ node, run: () => [], wideRun: wideKernel(node, ctx), dynamic });
+      if (opts.allBigInt || isWideNode(node, ctx)) this.steps.push({ node, run: () => [], wideRun: wideKernel(node, ctx), dynamic });
       else this.steps.push({ node, run: kernel(node as never, ctx), dynamic });
     }
   }

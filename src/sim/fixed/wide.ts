@@ -85,6 +85,25 @@ const leakyRelu: WideKernel = (node, ctx) => {
   return map1((r) => (r >= 0n ? pos(r) : neg(r * alpha)));
 };
 
+const prelu: WideKernel = (node, ctx) => {
+  const { xT, yT } = types(node, ctx);
+  const sV = ctx.value(node.inputs[1]!);
+  const slope = constBig(ctx, sV.name);
+  const idx = broadcastIndex(ctx.value(node.inputs[0]!).shape, sV.shape);
+  const per = idx.length;
+  const pos = resultBig(fracBits(xT), yT, ctx.stats);
+  const neg = resultBig(fracBits(xT) + fracBits(sV.fixed!), yT, ctx.stats);
+  return map1((r, i) => (r >= 0n ? pos(r) : neg(r * slope[idx[i % per]!]!)));
+};
+
+const thresholdedRelu: WideKernel = (node, ctx) => {
+  const { xT, yT } = types(node, ctx);
+  const c = resultBig(fracBits(xT), yT, ctx.stats);
+  // r > alpha·2^F ⟺ r > floor(alpha·2^F) for an integer r.
+  const t = BigInt(Math.floor((node.attrs as { alpha: number }).alpha * 2 ** fracBits(xT)));
+  return map1((r) => (r > t ? c(r) : 0n));
+};
+
 const clip: WideKernel = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const a = node.attrs as { min: number; max: number };
@@ -343,6 +362,32 @@ const concat: WideKernel = (node, ctx) => {
   };
 };
 
+/** Quantizer ops (as quant.ts): Quant casts into its type, QuantizeLinear casts x/2^e, the others relabel or pick. */
+const quant: WideKernel = (node, ctx) => {
+  const { xT, yT } = types(node, ctx);
+  const c = resultBig(fracBits(xT), yT, ctx.stats);
+  return map1((r) => c(r));
+};
+
+const quantizeLinear: WideKernel = (node, ctx) => {
+  const { yT } = types(node, ctx);
+  const scaled = node.prec?.types?.['scaled'];
+  if (!scaled) throw new Error(`node '${node.name}' (QuantizeLinear): no scaled type (run the quantize pass)`);
+  const c = resultBig(fracBits(scaled), yT, ctx.stats);
+  return map1((r) => c(r));
+};
+
+const bipolar: WideKernel = (node, ctx) => {
+  const X = ctx.value(node.inputs[0]!);
+  const S = ctx.value(node.inputs[1]!);
+  const { yT } = types(node, ctx);
+  const idx = broadcastIndex(X.shape, S.shape);
+  const pos = Array.from(idx, (i) => quantizeDouble(S.data![i]!, yT));
+  const neg = Array.from(idx, (i) => quantizeDouble(-S.data![i]!, yT));
+  const per = idx.length;
+  return map1((r, i) => (r >= 0n ? pos[i % per]! : neg[i % per]!));
+};
+
 const affine: WideKernel = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const sT = ctx.value(node.inputs[1]!).fixed!;
@@ -364,6 +409,8 @@ const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
   Affine: affine,
   Relu: relu,
   LeakyRelu: leakyRelu,
+  PRelu: prelu,
+  ThresholdedRelu: thresholdedRelu,
   Clip: clip,
   Sigmoid: tableActivation,
   Tanh: tableActivation,
@@ -398,6 +445,10 @@ const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
   AvgPool: avgPool,
   GlobalAvgPool: globalAvgPool,
   Concat: concat,
+  Quant: quant,
+  BipolarQuant: bipolar,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: () => (ins) => [ins[0]!.slice()],
 };
 
 export function wideKernel(node: Node, ctx: CompileContext): WideRun {
