@@ -19,7 +19,7 @@ import {
   plainFacts, tableStruct, unsupported,
 } from './layer.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
-import { reduceIndexMap } from '../sim/fixed/kernels/math.js';
+import { reduceIndexMap } from '../ir/index-maps.js';
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);

@@ -9,6 +9,7 @@ import { fracBits } from '../../../ir/fixed.js';
 import { NnInputError } from '../../../util/tensor.js';
 import { checkWidth, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
+import { reduceIndexMap } from '../../../ir/index-maps.js';
 
 const signFlip =
   (abs: boolean): FixedKernel<'Abs' | 'Neg'> =>
@@ -46,34 +47,6 @@ const wholePart: FixedKernel<'Sign' | 'Floor' | 'Ceil' | 'Round'> = (node, ctx) 
   const f = node.op === 'Ceil' ? (r: number) => c(-toWhole(-r)) : (r: number) => c(toWhole(r));
   return (ins) => [ins[0]!.map(f)];
 };
-
-/** For each element of one sample of `shape`, its output position after reducing `axes` (negative). */
-export function reduceIndexMap(shape: readonly number[], axes: readonly number[]): { map: Int32Array; outSize: number; count: number } {
-  const r = shape.length;
-  const red = new Set(axes.map((a) => r + a));
-  const kept = shape.map((d, i) => (red.has(i) ? 1 : d));
-  const ks = new Array<number>(r).fill(0);
-  let acc = 1;
-  for (let i = r - 1; i >= 0; i--) {
-    ks[i] = red.has(i) ? 0 : acc;
-    acc *= kept[i]!;
-  }
-  const n = shape.reduce((p, d) => p * d, 1);
-  const map = new Int32Array(n);
-  const idx = new Array<number>(r).fill(0);
-  let o = 0;
-  for (let j = 0; j < n; j++) {
-    map[j] = o;
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]!++;
-      o += ks[d]!;
-      if (idx[d]! < shape[d]!) break;
-      o -= ks[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-  return { map, outSize: acc, count: n / acc };
-}
 
 const reduce: FixedKernel<'Reduce'> = (node, ctx) => {
   const where = `node '${node.name}' (Reduce${node.attrs.fn})`;
