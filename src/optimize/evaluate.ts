@@ -18,6 +18,8 @@ import { simulate } from '../sim/compare.js';
 import { formatPower, formatTime } from '../util/units.js';
 import { NnInputError } from '../util/tensor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
+import { fitFrom } from './fold.js';
+import { type Gate, Screen } from './screen.js';
 import type { Labelled } from './split.js';
 
 export type Objective = 'dsp' | 'lut' | 'power' | 'latency' | 'energy';
@@ -170,6 +172,9 @@ export function measure(cg: Graph, qg: Graph, data: Labelled): Measured {
 
 export class Evaluator {
   readonly history: Candidate[] = [];
+  /** Candidates the screen rejected before simulating every sample (not in the history). */
+  screened = 0;
+  readonly screen: Screen;
   private lastFold: { readonly [node: string]: LayerHlsOptions } | undefined;
 
   constructor(
@@ -181,7 +186,9 @@ export class Evaluator {
     readonly objective: Objective,
     /** Unlabelled inputs (the calibration set) on which top-1 agreement with float is measured too. */
     readonly extra?: readonly RtTensor[],
-  ) {}
+  ) {
+    this.screen = new Screen(cg, data, extra);
+  }
 
   quantize(cfg: PrecisionConfig): Graph {
     return verify(quantizeGraph(this.cg, cfg).graph);
@@ -193,12 +200,14 @@ export class Evaluator {
     const e = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers: f.layers, explicit: { strategy: f.fixed, reuse: f.fixed } }, this.est);
     const v = hwViolations(e, this.constraints);
     if (!v.length || f.fixed) return { estimate: e, layers: f.layers, violations: v };
-    // The folding fitDesign found for an earlier candidate usually still fits a narrower one:
-    // trying it first saves a whole fold search per candidate on large models.
+    // Folding on from the folding an earlier candidate needed: a narrower candidate usually
+    // needs no step or a few, where fitDesign would search from reuse 1 again.
     if (this.lastFold) {
-      const e2 = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers: this.lastFold, explicit: { strategy: true, reuse: true } }, this.est);
-      const v2 = hwViolations(e2, this.constraints);
-      if (!v2.length) return { estimate: e2, layers: this.lastFold, violations: v2 };
+      const r = fitFrom(this, qg, this.lastFold);
+      if (r) {
+        this.lastFold = r.layers;
+        return { estimate: r.estimate, layers: r.layers, violations: hwViolations(r.estimate, this.constraints) };
+      }
     }
     const c = this.constraints;
     try {
@@ -214,24 +223,41 @@ export class Evaluator {
     }
   }
 
-  evaluate(cfg: PrecisionConfig, label: string): Candidate {
+  /** The estimate of a quantized graph at an explicit per-layer folding. */
+  estimateAt(qg: Graph, layers: { readonly [node: string]: LayerHlsOptions }): Estimate {
+    const f = this.folding;
+    return estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers, explicit: { strategy: true, reuse: true } }, this.est);
+  }
+
+  /**
+   * Measures a precision config: accuracy, agreement and stability on the pooled samples
+   * (screen.ts), then the estimate. With a gate, a candidate that cannot reach it is rejected
+   * as soon as that is certain (null; counted in `screened`, not kept in the history).
+   * `full`: also the per-layer SNR and overflows (a full simulation of the choose set).
+   */
+  evaluate(cfg: PrecisionConfig, label: string, gate?: Gate, full = false): Candidate | null {
     const qg = this.quantize(cfg);
-    let m = measure(this.cg, qg, this.data);
-    if (this.extra) {
-      // Agreement pooled over the labelled choose set and the unlabelled extra samples.
-      const xs = simulate(this.cg, qg, this.extra);
-      const x = xs.report;
-      const n0 = this.data.inputs[0]!.shape[0]!;
-      const stable = stableCount(xs.floatOutputs[0]!, xs.fixedOutputs[0]!);
-      m = { ...m, agreement: (m.agreement * n0 + x.agreement * x.samples) / (n0 + x.samples), stable: (m.stable * n0 + stable) / (n0 + x.samples) };
+    const s = this.screen.measure(qg, gate);
+    if (!s.complete) {
+      this.screened++;
+      return null;
     }
+    const per = full ? measure(this.cg, qg, this.data) : { snr: {}, overflows: {}, layers: [] };
+    const m: Measured = { accuracy: s.accuracy, floatAccuracy: this.screen.floatAccuracy, agreement: s.agreement, stable: s.stable, snr: per.snr, overflows: per.overflows, layers: per.layers };
     const d = this.design(qg);
-    const c: Candidate = {
-      id: this.history.length, label, cfg, ...m, estimate: d.estimate, hlsLayers: d.layers, violations: d.violations,
-      cost: objectiveValue(d.estimate, this.objective),
-    };
-    this.history.push(c);
-    return c;
+    return this.record({ label, cfg, ...m, estimate: d.estimate, hlsLayers: d.layers, violations: d.violations, cost: objectiveValue(d.estimate, this.objective) });
+  }
+
+  /** The same precision as `parent` (so the same accuracy: folding does not change the arithmetic) at another folding. */
+  refold(parent: Candidate, qg: Graph, layers: { readonly [node: string]: LayerHlsOptions }, label: string): Candidate {
+    const e = this.estimateAt(qg, layers);
+    return this.record({ ...parent, label, estimate: e, hlsLayers: layers, violations: hwViolations(e, this.constraints), cost: objectiveValue(e, this.objective) });
+  }
+
+  private record(c: Omit<Candidate, 'id'>): Candidate {
+    const out: Candidate = { ...c, id: this.history.length };
+    this.history.push(out);
+    return out;
   }
 }
 

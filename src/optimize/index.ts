@@ -18,6 +18,7 @@ import { canonicalize } from '../passes/pipeline.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { type Candidate, compareCost, Evaluator, type Folding, type HwConstraints, hwViolations, measure, type Measured, type Objective } from './evaluate.js';
 import { paretoFront } from './pareto.js';
+import { searchFolding } from './fold.js';
 import { searchPrecision } from './search.js';
 import { PROFILE_SAMPLES, profileValues, type ValueProfile } from './profile.js';
 import { type Labelled, splitSamples, takeRows } from './split.js';
@@ -83,7 +84,15 @@ export interface OptimizeResult {
   readonly closest: readonly Candidate[];
   /** Caveats the user should read (too few samples to back the accuracy claim, ...). */
   readonly warnings: readonly string[];
+  /** Candidates measured: the start, the precision probes (screened ones included) and the folding probes. */
   readonly probes: number;
+  /** Precision probes rejected by the screen before every sample was simulated (not in `candidates`). */
+  readonly screened: number;
+  /** Fixed-point samples simulated over the whole search, and the pool every full measurement runs (choose + calibration). */
+  readonly simulatedSamples: number;
+  readonly poolSamples: number;
+  /** The folding search: the design it started from and the one it ended on (null when the folding is the user's or the precision search did not finish). */
+  readonly folding: { readonly from: Candidate; readonly to: Candidate; readonly probes: number } | null;
   readonly ms: number;
   readonly stoppedByBudget: boolean;
 }
@@ -100,14 +109,21 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
   const calib = req.calib ?? split.choose.inputs;
   const startCfg = autoPrecision(req.graph, calib, { bits: 16 });
   const ev = new Evaluator(cg, split.choose, req.folding, req.est, req.constraints, req.objective, req.calib);
-  // Float accuracy on the choose set comes with the first candidate (the simulator runs both).
-  const floatChoose = measure(cg, ev.quantize(startCfg), split.choose).floatAccuracy;
+  const floatChoose = ev.screen.floatAccuracy;
   const target = floatChoose - req.maxDrop * (req.dropShare ?? DROP_SHARE);
   const agreement = 1 - req.maxDrop * (req.dropShare ?? DROP_SHARE);
-  const r = searchPrecision(ev, startCfg, {
-    target, agreement, deadline: t0 + req.budgetMs,
-    ...(req.onProbe ? { onProbe: (c: Candidate, n: number) => req.onProbe!(c, n, performance.now() - t0) } : {}),
-  });
+  const deadline = t0 + req.budgetMs;
+  const onProbe = req.onProbe;
+  let probes = 0;
+  const report = onProbe ? (c: Candidate | null) => c && onProbe(c, ++probes, performance.now() - t0) : undefined;
+  const start = ev.evaluate(startCfg, 'auto 16-bit (start)', undefined, true)!;
+  report?.(start);
+  const r = searchPrecision(ev, start, { target, agreement, deadline, ...(report ? { onProbe: report } : {}) });
+  // Folding for the objective, at the precision found (the user's fixed folding is kept).
+  const meetsTarget = r.final.accuracy >= target && r.final.stable >= agreement;
+  const fold = !req.folding.fixed && meetsTarget && !r.stoppedByBudget
+    ? searchFolding(ev, r.final, ev.quantize(r.final.cfg), { deadline, ...(report ? { onProbe: report } : {}) })
+    : null;
   const all = ev.history;
   const meets = all.filter((c) => c.violations.length === 0);
   const accurate = (c: Candidate) => c.accuracy >= target && c.stable >= agreement;
@@ -155,7 +171,9 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
     target, agreement, objective: req.objective, candidates: all,
     front: paretoFront(meets.length ? meets : all),
     chosen, chosenDesign, profile, reference, unmet, closest, warnings,
-    probes: r.probes, ms: performance.now() - t0, stoppedByBudget: r.stoppedByBudget,
+    probes: 1 + r.probes + (fold?.probes ?? 0), screened: ev.screened, simulatedSamples: ev.screen.simulated, poolSamples: ev.screen.n,
+    folding: fold ? { from: fold.start, to: fold.final, probes: fold.probes } : null,
+    ms: performance.now() - t0, stoppedByBudget: r.stoppedByBudget || (fold?.stoppedByBudget ?? false),
   };
 }
 
@@ -187,7 +205,8 @@ export function optimizeJson(r: OptimizeResult): unknown {
   });
   return {
     objective: r.objective, split: r.split, float_accuracy: r.float, target_accuracy_choose: r.target, target_stable_choose: r.agreement,
-    probes: r.probes, search_seconds: Number((r.ms / 1000).toFixed(2)), stopped_by_budget: r.stoppedByBudget,
+    probes: r.probes, screened: r.screened, simulated_samples: r.simulatedSamples, search_seconds: Number((r.ms / 1000).toFixed(2)), stopped_by_budget: r.stoppedByBudget,
+    ...(r.folding ? { folding: { from: cand(r.folding.from), to: cand(r.folding.to), probes: r.folding.probes } } : {}),
     chosen: r.chosenDesign ? { id: r.chosen!.id, ...design(r.chosenDesign) } : null,
     reference: design(r.reference),
     front: r.front.map(cand),

@@ -1,24 +1,33 @@
 /**
- * The precision search of `nn2hls optimize`: coordinate descent over per-layer widths, guided
- * by sensitivity. Starting from the calibrated auto config (16-bit, ranges with margin), every
- * tunable type — each layer's weight and result, each graph input — is visited in order of the
- * layer's SNR in the start design (highest first: a layer far above the noise floor gives bits
- * away cheaply), and its width is binary-searched down to the narrowest that keeps the choose-set
- * accuracy and the share of stable samples (same top-1 as float, with margin) at or above their targets, integer bits fixed (fraction bits go). Then the integer bits
- * of results and inputs are tightened (one integer and one total bit less, same resolution) while
- * the accuracy holds: that trades the auto config's range margin for width. A second sweep
- * tries one bit less on every type, now that the others are narrowed. Every probe is a full candidate (bit-accurate
- * accuracy on the choose set, estimate), kept in the evaluator's history for the Pareto front;
- * a change is kept only when it meets the accuracy target and does not raise the objective.
- * Feasibility in width is assumed monotone (narrower never more accurate), which is what makes
- * the binary search a handful of probes per type. Deterministic: no randomness here; the budget
- * only ever cuts the search short (and the result says so).
+ * The precision search of `nn2hls optimize`: coordinate descent over per-layer types, guided by
+ * sensitivity. Starting from the calibrated auto config (16-bit, ranges with margin):
+ * 1. every weight and result type and every graph input is visited in order of the layer's SNR
+ *    in the start design (highest first: a layer far above the noise floor gives bits away
+ *    cheaply), and its width is binary-searched down to the narrowest that keeps the choose-set
+ *    accuracy and the share of stable samples at or above their targets, integer bits fixed
+ *    (fraction bits go); then the integer bits of results and inputs are tightened (one integer
+ *    and one total bit less, same resolution) while the accuracy holds;
+ * 2. then, with the layer types settled, the types the IR derives unless named: each layer's
+ *    accumulator (from the derived exact width down, then its integer bits), each lookup table's
+ *    entry type (Sigmoid/Tanh `table`, Softmax `exp_table` and `inv_table`, the same two steps) and
+ *    each table layer's table_size (halved while the accuracy holds);
+ * 3. a last sweep tries one bit less on every type, now that the others are narrowed.
+ * Every probe is screened (screen.ts): a probe that cannot reach the targets is rejected as soon
+ * as that is certain, the others are measured in full and estimated, and kept in the evaluator's
+ * history for the Pareto front. A change is kept only when it meets the accuracy targets and does
+ * not raise the objective. Feasibility in width is assumed monotone (narrower never more
+ * accurate), which is what makes the binary search a handful of probes per type. Deterministic:
+ * no randomness and no clock in any decision; the budget only ever cuts the search short (and the
+ * result says so).
  */
 import { fixedType, type FixedType } from '../ir/fixed.js';
-import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
+import type { Graph } from '../ir/graph.js';
+import { DEFAULT_TABLE_SIZE, type LevelSpec, type PrecisionConfig } from '../ir/precision-config.js';
 import type { Candidate, Evaluator } from './evaluate.js';
+import type { Gate } from './screen.js';
 
-export type TunableVar = 'weight' | 'result' | 'input';
+export type TypeVar = 'weight' | 'result' | 'input' | 'accum' | 'table' | 'exp_table' | 'inv_table';
+export type TunableVar = TypeVar | 'table_size';
 
 export interface Tunable {
   /** Layer name (IR node) or graph input model name. */
@@ -28,19 +37,57 @@ export interface Tunable {
 
 export const tunableKey = (t: Tunable) => (t.v === 'input' ? `input ${t.name}` : `${t.name}.${t.v}`);
 
-export function getType(cfg: PrecisionConfig, t: Tunable): FixedType | undefined {
-  return t.v === 'input' ? cfg.inputs[t.name] : cfg.layers[t.name]?.types[t.v];
+/** Types the quantize pass derived on a graph (accumulators, table entries) and table sizes, by tunable key. */
+export interface Derived {
+  readonly types: ReadonlyMap<string, FixedType>;
+  readonly tableSizes: ReadonlyMap<string, number>;
+}
+
+/** IR table keys (node.prec.tables) and the config variable that types each. */
+const TABLE_VARS: Readonly<Record<string, TypeVar>> = { f: 'table', exp: 'exp_table', inv: 'inv_table' };
+
+export function derivedOf(qg: Graph, cfg: PrecisionConfig): Derived {
+  const types = new Map<string, FixedType>();
+  const tableSizes = new Map<string, number>();
+  for (const n of qg.nodes) {
+    if (n.prec?.accum) types.set(`${n.name}.accum`, n.prec.accum);
+    let tables = false;
+    for (const [k, s] of Object.entries(n.prec?.tables ?? {})) {
+      const v = TABLE_VARS[k];
+      const t = qg.values.get(s.value)?.fixed;
+      if (!v || !t) continue;
+      types.set(`${n.name}.${v}`, t);
+      tables = true;
+    }
+    if (tables) tableSizes.set(n.name, cfg.layers[n.name]?.tableSize ?? cfg.opTypes[n.op]?.tableSize ?? cfg.model.tableSize ?? DEFAULT_TABLE_SIZE);
+  }
+  return { types, tableSizes };
+}
+
+export function getType(cfg: PrecisionConfig, t: Tunable, derived?: Derived): FixedType | undefined {
+  if (t.v === 'table_size') return undefined;
+  const own = t.v === 'input' ? cfg.inputs[t.name] : cfg.layers[t.name]?.types[t.v];
+  return own ?? derived?.types.get(tunableKey(t));
+}
+
+function withLevel(cfg: PrecisionConfig, name: string, f: (l: LevelSpec) => LevelSpec): PrecisionConfig {
+  return { ...cfg, layers: { ...cfg.layers, [name]: f(cfg.layers[name] ?? { types: {} }) } };
 }
 
 export function withType(cfg: PrecisionConfig, t: Tunable, ty: FixedType): PrecisionConfig {
   if (t.v === 'input') return { ...cfg, inputs: { ...cfg.inputs, [t.name]: ty } };
-  const l: LevelSpec = cfg.layers[t.name] ?? { types: {} };
-  return { ...cfg, layers: { ...cfg.layers, [t.name]: { ...l, types: { ...l.types, [t.v]: ty } } } };
+  if (t.v === 'table_size') throw new Error('withType: table_size is not a type');
+  const v = t.v;
+  return withLevel(cfg, t.name, (l) => ({ ...l, types: { ...l.types, [v]: ty } }));
+}
+
+export function withTableSize(cfg: PrecisionConfig, name: string, size: number): PrecisionConfig {
+  return withLevel(cfg, name, (l) => ({ ...l, tableSize: size }));
 }
 
 const reshape = (t: FixedType, width: number, int: number) => fixedType(width, int, { signed: t.signed, q: t.q, o: t.o, n: Math.min(t.n, width) });
 
-/** The tunable types of a config, in sensitivity order (layers by start SNR, highest first; then inputs). */
+/** The weight, result and input types of a config, in sensitivity order (layers by start SNR, highest first; then inputs). */
 export function tunables(cfg: PrecisionConfig, snr: Readonly<Record<string, number | null>>): Tunable[] {
   const layerNames = Object.keys(cfg.layers);
   const s = (n: string) => (snr[n] === null ? Infinity : (snr[n] ?? -Infinity));
@@ -55,6 +102,21 @@ export function tunables(cfg: PrecisionConfig, snr: Readonly<Record<string, numb
   return out;
 }
 
+/** The derived types (accumulators, table entries) and table sizes, in the same layer order as `tunables`. */
+export function derivedTunables(order: readonly Tunable[], derived: Derived): Tunable[] {
+  const layers = [...new Set(order.filter((t) => t.v !== 'input').map((t) => t.name))];
+  for (const k of [...derived.types.keys(), ...[...derived.tableSizes.keys()].map((n) => `${n}.table_size`)]) {
+    const name = k.slice(0, k.lastIndexOf('.'));
+    if (!layers.includes(name)) layers.push(name);
+  }
+  const out: Tunable[] = [];
+  for (const name of layers) {
+    for (const v of ['accum', 'table', 'exp_table', 'inv_table'] as const) if (derived.types.has(`${name}.${v}`)) out.push({ name, v });
+    if (derived.tableSizes.has(name)) out.push({ name, v: 'table_size' });
+  }
+  return out;
+}
+
 export interface SearchOptions {
   /** Choose-set accuracy every kept change must reach. */
   readonly target: number;
@@ -62,11 +124,13 @@ export interface SearchOptions {
   readonly agreement: number;
   /** Narrowest width tried. */
   readonly minWidth?: number;
-  /** Wall-clock deadline (performance.now() value). */
+  /** Smallest table_size tried. */
+  readonly minTableSize?: number;
+  /** Wall-clock deadline (performance.now() value): a safety limit, never part of a decision. */
   readonly deadline: number;
-  /** Sweeps over all tunables (default 2). */
-  readonly sweeps?: number;
-  readonly onProbe?: (c: Candidate, probes: number) => void;
+  /** Search accumulators, table types and table sizes too (default true). */
+  readonly derived?: boolean;
+  readonly onProbe?: (c: Candidate | null, probes: number) => void;
 }
 
 export interface SearchResult {
@@ -77,59 +141,99 @@ export interface SearchResult {
   readonly stoppedByBudget: boolean;
 }
 
-export function searchPrecision(ev: Evaluator, startCfg: PrecisionConfig, o: SearchOptions): SearchResult {
+export function searchPrecision(ev: Evaluator, start: Candidate, o: SearchOptions): SearchResult {
   let probes = 0;
   let stopped = false;
   const minW = o.minWidth ?? 2;
+  const gate: Gate = { target: o.target, agreement: o.agreement };
+  let cur = start;
+  /** A probe: null when the budget is spent (`stopped`) or when it misses the targets or raises the objective. */
   const probe = (cfg: PrecisionConfig, label: string): Candidate | null => {
-    if (performance.now() > o.deadline) {
+    if (stopped || performance.now() > o.deadline) {
       stopped = true;
       return null;
     }
-    const c = ev.evaluate(cfg, label);
+    const c = ev.evaluate(cfg, label, gate);
     probes++;
     o.onProbe?.(c, probes);
-    return c;
+    return c && c.accuracy >= o.target && c.stable >= o.agreement && c.cost <= cur.cost ? c : null;
   };
-  const start = probe(startCfg, 'auto 16-bit (start)') ?? ev.evaluate(startCfg, 'auto 16-bit (start)');
-  let cur = start;
-  const ok = (c: Candidate) => c.accuracy >= o.target && c.stable >= o.agreement && c.cost <= cur.cost;
-  const order = tunables(startCfg, start.snr);
-  const sweeps = o.sweeps ?? 2;
-  for (let sweep = 0; sweep < sweeps && !stopped; sweep++) {
-    const before = cur.id;
-    for (const t of order) {
-      const ty = getType(cur.cfg, t);
-      if (!ty) continue;
-      // Binary search on the width, integer bits fixed: hi is known good (the current design).
-      // Later sweeps only try one bit less (the first sweep found each type's floor already).
-      let lo = Math.max(minW, 1 + (ty.signed ? 1 : 0), sweep === 0 ? 0 : ty.width - 1);
-      let hi = ty.width;
-      let best: Candidate | undefined;
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        const c = probe(withType(cur.cfg, t, reshape(ty, mid, ty.int)), `${tunableKey(t)} width ${mid}`);
-        if (!c) break;
-        if (ok(c)) {
-          hi = mid;
-          best = c;
-        } else lo = mid + 1;
+
+  /**
+   * Per type, the widest width (at its integer bits) seen to miss the targets. With the others
+   * only ever narrowed since, a retry would miss again (the monotone assumption), so the last
+   * sweep skips it: no redundant probes.
+   */
+  const failed = new Map<string, { width: number; int: number }>();
+  /** Binary search of one type's width (integer bits fixed), then its integer bits unless it is a weight. */
+  const narrow = (t: Tunable, derived: Derived | undefined, onlyOneBit: boolean) => {
+    const ty = getType(cur.cfg, t, derived);
+    if (!ty) return;
+    const miss = failed.get(tunableKey(t));
+    if (onlyOneBit && miss && miss.int === ty.int && miss.width >= ty.width - 1) return;
+    const fail = (w: number, i: number) => {
+      const m = failed.get(tunableKey(t));
+      if (!m || m.int !== i || m.width < w) failed.set(tunableKey(t), { width: w, int: i });
+    };
+    // hi is known good (the current design); later sweeps only try one bit less.
+    let lo = Math.max(minW, 1 + (ty.signed ? 1 : 0), onlyOneBit ? ty.width - 1 : 0);
+    let hi = ty.width;
+    while (lo < hi && !stopped) {
+      const mid = Math.floor((lo + hi) / 2);
+      const c = probe(withType(cur.cfg, t, reshape(ty, mid, ty.int)), `${tunableKey(t)} width ${mid}`);
+      if (c) {
+        hi = mid;
+        cur = c;
+      } else {
+        if (!stopped) fail(mid, ty.int);
+        lo = mid + 1;
       }
-      if (best) cur = best;
-      if (stopped) break;
-      // Integer bits: one integer and one total bit less keeps the resolution and gives up range.
-      if (t.v !== 'weight' && sweep === 0) {
-        for (let k = 0; k < 4; k++) {
-          const t0 = getType(cur.cfg, t)!;
-          if (t0.width - 1 < lo - 1 || t0.width - 1 < minW) break;
-          const c = probe(withType(cur.cfg, t, reshape(t0, t0.width - 1, t0.int - 1)), `${tunableKey(t)} int ${t0.int - 1} width ${t0.width - 1}`);
-          if (!c || !ok(c)) break;
-          cur = c;
-        }
-      }
-      if (stopped) break;
     }
-    if (cur.id === before) break; // a sweep that changed nothing: the next would not either
+    // Integer bits: one integer and one total bit less keeps the resolution and gives up range.
+    if (t.v === 'weight' || onlyOneBit) return;
+    for (let k = 0; k < 4 && !stopped; k++) {
+      const t0 = getType(cur.cfg, t, derived)!;
+      if (t0.width - 1 < lo - 1 || t0.width - 1 < minW) break;
+      const c = probe(withType(cur.cfg, t, reshape(t0, t0.width - 1, t0.int - 1)), `${tunableKey(t)} int ${t0.int - 1} width ${t0.width - 1}`);
+      if (!c) break;
+      cur = c;
+    }
+  };
+
+  /** Binary search of a table layer's table_size over powers of two. */
+  const shrinkTable = (name: string, size: number) => {
+    let lo = Math.ceil(Math.log2(o.minTableSize ?? 32));
+    let hi = Math.floor(Math.log2(size));
+    if (2 ** hi !== size) {
+      const c = probe(withTableSize(cur.cfg, name, 2 ** hi), `${name}.table_size ${2 ** hi}`);
+      if (!c) return;
+      cur = c;
+    }
+    while (lo < hi && !stopped) {
+      const mid = Math.floor((lo + hi) / 2);
+      const c = probe(withTableSize(cur.cfg, name, 2 ** mid), `${name}.table_size ${2 ** mid}`);
+      if (c) {
+        hi = mid;
+        cur = c;
+      } else lo = mid + 1;
+    }
+  };
+
+  const order = tunables(start.cfg, start.snr);
+  for (const t of order) if (!stopped) narrow(t, undefined, false);
+  let extra: Tunable[] = [];
+  if (o.derived !== false && !stopped) {
+    // Derived from the narrowed layer types: what the accumulators and tables are now.
+    const derived = derivedOf(ev.quantize(cur.cfg), cur.cfg);
+    extra = derivedTunables(order, derived);
+    for (const t of extra) {
+      if (stopped) break;
+      if (t.v === 'table_size') shrinkTable(t.name, derived.tableSizes.get(t.name)!);
+      else narrow(t, derived, false);
+    }
   }
+  // Last sweep: one bit less on every type, now that the others are narrowed (the derived ones
+  // are named in the config by now when the search changed them; the others stay derived).
+  if (!stopped && cur.id !== start.id) for (const t of [...order, ...extra]) if (!stopped && t.v !== 'table_size' && getType(cur.cfg, t)) narrow(t, undefined, true);
   return { start, final: cur, probes, stoppedByBudget: stopped };
 }

@@ -1,0 +1,158 @@
+/**
+ * Cheap, exact accuracy measurement of an `optimize` candidate. The choose set and the extra
+ * (calibration) samples are pooled once, run once through the float graph (its outputs never
+ * change between candidates), and ordered most fragile first: by the float top-1/top-2 margin,
+ * smallest first, so the samples a narrowing flips first are simulated first. A candidate then
+ * runs only the fixed-point program, first on the 16 most fragile samples, then on the rest (each
+ * run of the program has a fixed cost, so two runs, not many small ones), and after the first the counts so far are checked against the acceptance targets: once even a perfect rest
+ * could not reach them, the candidate is rejected without simulating the rest. The rejection is
+ * exact (it never rejects a candidate the full run would accept), so the search result is the
+ * same as with full runs, only cheaper; it depends on no clock and no thread count.
+ * The per-sample rules are those of evaluate.ts: top-1 as `predictions` reads it, correct against
+ * the label (labelled samples only), agreement with float's top-1, and stable (the largest
+ * output error under half the float margin, or under the distance to 0.5 for one output unit).
+ */
+import type { Graph } from '../ir/graph.js';
+import { predictions } from '../sim/compare.js';
+import { FixedProgram, fxToFloat } from '../sim/fixed/executor.js';
+import { runFloat } from '../sim/float/executor.js';
+import type { RtTensor } from '../sim/float/kernel.js';
+import { type Labelled, takeRows } from './split.js';
+
+/** Acceptance targets a candidate is screened against (shares of samples). */
+export interface Gate {
+  /** Top-1 accuracy on the labelled samples. */
+  readonly target: number;
+  /** Share of stable samples over all pooled samples. */
+  readonly agreement: number;
+}
+
+export interface ScreenCounts {
+  /** False when the run stopped early: the counts cover `run` samples only and the candidate misses the gate. */
+  readonly complete: boolean;
+  readonly run: number;
+  readonly accuracy: number;
+  readonly agreement: number;
+  readonly stable: number;
+}
+
+/** Class index per label row: argmax of one-hot rows, else the rounded value. */
+function labelClasses(l: Labelled): Int32Array {
+  const s = l.labelShape;
+  if (s.length >= 2 && s[s.length - 1]! > 1) return predictions({ shape: s, data: l.labels });
+  return Int32Array.from(l.labels, (v) => Math.round(v));
+}
+
+export class Screen {
+  /** Samples in the pool, of which the first `labelled` (in pool order: `isLabelled`) carry labels. */
+  readonly n: number;
+  readonly nLabelled: number;
+  readonly floatAccuracy: number;
+  /** Fixed-point samples simulated so far, over all candidates (for the report). */
+  simulated = 0;
+  private readonly inputs: RtTensor[];
+  /** Label class per pool row, -1 for unlabelled rows. */
+  private readonly label: Int32Array;
+  private readonly floatOut: Float32Array;
+  private readonly floatTop: Int32Array;
+  /** Half the float top-1/top-2 margin (or the distance to 0.5 for one unit), per pool row. */
+  private readonly margin: Float64Array;
+  private readonly cols: number;
+
+  constructor(
+    readonly cg: Graph,
+    choose: Labelled,
+    extra?: readonly RtTensor[],
+  ) {
+    const nC = choose.inputs[0]!.shape[0]!;
+    const nX = extra ? extra[0]!.shape[0]! : 0;
+    const joined = choose.inputs.map((t, k) => {
+      if (!extra) return t;
+      const x = extra[k]!;
+      const data = new Float32Array(t.data.length + x.data.length);
+      data.set(t.data);
+      data.set(x.data, t.data.length);
+      return { shape: [nC + nX, ...t.shape.slice(1)], data };
+    });
+    const fo = runFloat(cg, joined)[0]!;
+    const cols = fo.shape[fo.shape.length - 1] ?? 1;
+    const n = nC + nX;
+    const margin = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const o = r * cols;
+      if (cols === 1) {
+        margin[r] = Math.abs(fo.data[o]! - 0.5);
+        continue;
+      }
+      let a = -Infinity;
+      let b = -Infinity;
+      for (let c = 0; c < cols; c++) {
+        const v = fo.data[o + c]!;
+        if (v > a) [a, b] = [v, a];
+        else if (v > b) b = v;
+      }
+      margin[r] = (a - b) / 2;
+    }
+    // Most fragile first; ties keep the pool order, so the order is the same on every machine.
+    const order = [...Array(n).keys()].sort((p, q) => margin[p]! - margin[q]! || p - q);
+    this.inputs = joined.map((t) => takeRows(t, order));
+    const labels = labelClasses(choose);
+    this.label = Int32Array.from(order, (r) => (r < nC ? labels[r]! : -1));
+    this.floatOut = takeRows(fo, order).data;
+    this.floatTop = predictions({ shape: [n, cols], data: this.floatOut });
+    this.margin = Float64Array.from(order, (r) => margin[r]!);
+    this.cols = cols;
+    this.n = n;
+    this.nLabelled = nC;
+    let correct = 0;
+    for (let r = 0; r < n; r++) if (this.label[r]! >= 0 && this.floatTop[r] === this.label[r]) correct++;
+    this.floatAccuracy = correct / nC;
+  }
+
+  /**
+   * Runs `qg` on the pool, most fragile samples first; with a gate, stops as soon as the gate
+   * cannot be met any more (then `complete` is false).
+   */
+  measure(qg: Graph, gate?: Gate): ScreenCounts {
+    const program = new FixedProgram(qg);
+    const { n, cols } = this;
+    let correct = 0;
+    let agree = 0;
+    let stable = 0;
+    let labelledSeen = 0;
+    let start = 0;
+    let chunk = 16;
+    while (start < n) {
+      const rows = Math.min(chunk, n - start);
+      const part = this.inputs.map((t) => {
+        const per = t.data.length / t.shape[0]!;
+        return { shape: [rows, ...t.shape.slice(1)], data: t.data.subarray(start * per, (start + rows) * per) };
+      });
+      const out = program.run(part)[0]!;
+      const fx = Float32Array.from(fxToFloat(out));
+      const top = predictions({ shape: [rows, cols], data: fx });
+      for (let i = 0; i < rows; i++) {
+        const r = start + i;
+        const o = r * cols;
+        let err = 0;
+        for (let c = 0; c < cols; c++) err = Math.max(err, Math.abs(fx[i * cols + c]! - this.floatOut[o + c]!));
+        if (err < this.margin[r]!) stable++;
+        if (top[i] === this.floatTop[r]) agree++;
+        if (this.label[r]! >= 0) {
+          labelledSeen++;
+          if (top[i] === this.label[r]) correct++;
+        }
+      }
+      start += rows;
+      this.simulated += rows;
+      chunk = n;
+      if (gate && start < n) {
+        const restLabelled = this.nLabelled - labelledSeen;
+        if ((stable + (n - start)) / n < gate.agreement || (correct + restLabelled) / this.nLabelled < gate.target) {
+          return { complete: false, run: start, accuracy: correct / this.nLabelled, agreement: agree / n, stable: stable / n };
+        }
+      }
+    }
+    return { complete: true, run: n, accuracy: correct / this.nLabelled, agreement: agree / n, stable: stable / n };
+  }
+}
