@@ -143,7 +143,7 @@ export function register(program: Command): void {
     if (o.report) {
       const { writeReportFile } = await import('../report/index.js');
       const { designReportHtml } = await import('../report/design.js');
-      writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls) }));
+      writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls), profile: { cg, inputs } }));
       log(`report: ${o.report}`);
     }
     if (o.saveOutputs) {

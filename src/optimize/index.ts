@@ -118,6 +118,7 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
   const report = onProbe ? (c: Candidate | null) => c && onProbe(c, ++probes, performance.now() - t0) : undefined;
   const start = ev.evaluate(startCfg, 'auto 16-bit (start)', undefined, true)!;
   report?.(start);
+  ev.screen.adoptLast();
   const r = searchPrecision(ev, start, { target, agreement, deadline, ...(report ? { onProbe: report } : {}) });
   // Folding for the objective, at the precision found (the user's fixed folding is kept).
   const meetsTarget = r.final.accuracy >= target && r.final.stable >= agreement;

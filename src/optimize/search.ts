@@ -156,7 +156,9 @@ export function searchPrecision(ev: Evaluator, start: Candidate, o: SearchOption
     const c = ev.evaluate(cfg, label, gate);
     probes++;
     o.onProbe?.(c, probes);
-    return c && c.accuracy >= o.target && c.stable >= o.agreement && c.cost <= cur.cost ? c : null;
+    if (!c || c.accuracy < o.target || c.stable < o.agreement || c.cost > cur.cost) return null;
+    ev.screen.adoptLast(); // the caller keeps it: later probes share its prefix
+    return c;
   };
 
   /**

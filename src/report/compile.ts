@@ -28,13 +28,14 @@ export interface CompileReportInput {
 
 export async function designCompileReport(path: string, inp: CompileReportInput): Promise<void> {
   const qg = inp.qg;
-  const report = simulate(canonicalize(inp.graph), qg, inp.inputs).report;
+  const cg = canonicalize(inp.graph);
+  const report = simulate(cg, qg, inp.inputs).report;
   let est: Estimate | { skipped: string };
   try {
     est = estimate(viewOfPlan(inp.plan), { part: resolvePart(inp.plan.opts.part), clockNs: inp.plan.opts.clockNs });
   } catch {
     est = { skipped: `no estimate: part '${inp.plan.opts.part}' is not in the estimator's device database (nn2hls parts)` };
   }
-  const html = await designReportHtml({ model: inp.model, qg, report, precision: inp.precision, estimate: est, title: 'compile' });
+  const html = await designReportHtml({ model: inp.model, qg, report, precision: inp.precision, estimate: est, title: 'compile', profile: { cg, inputs: inp.inputs } });
   writeReportFile(path, html);
 }

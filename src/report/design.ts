@@ -2,14 +2,18 @@
  * The HTML report of one design, for `simulate --report` and `compile --report`: the model, float vs fixed accuracy
  * and agreement, the per-layer table (op, shape, types, SNR, overflows from the simulator; latency,
  * II, DSP/LUT/FF/BRAM, power from the estimate of the same quantized graph) and the per-layer
- * charts (resources, latency breakdown, SNR) as inline SVG. Without an estimate (a part outside
+ * charts (resources, latency breakdown, SNR, and the value profile of weights and activations
+ * against the chosen types' ranges, as in optimize's report) as inline SVG. Without an estimate (a part outside
  * the device database) the hardware columns and charts are left out and the page says why.
  */
 import type { Estimate } from '../estimate/index.js';
 import type { Graph } from '../ir/graph.js';
 import type { SimulationReport } from '../sim/compare.js';
 import { formatPower, formatTime } from '../util/units.js';
-import { type LayerRow, latencySpec, renderSvg, resourceSpec, snrSpec } from './charts.js';
+import { type LayerRow, latencySpec, profileSpec, renderSvg, resourceSpec, snrSpec } from './charts.js';
+import { PROFILE_SAMPLES, profileValues } from '../optimize/profile.js';
+import type { RtTensor } from '../sim/float/kernel.js';
+import { takeRows } from '../optimize/split.js';
 import { type Cell, definitionList, esc, figure, htmlTable, page } from './html.js';
 
 export interface DesignReportInput {
@@ -19,6 +23,12 @@ export interface DesignReportInput {
   report: SimulationReport;
   precision: string;
   estimate: Estimate | { skipped: string };
+  /**
+   * The canonical float graph and the samples to profile values on (the first PROFILE_SAMPLES
+   * rows are used): with them the page has the value-profile chart (weights and activations
+   * against the chosen types' ranges), as optimize's report has.
+   */
+  profile?: { cg: Graph; inputs: readonly RtTensor[] };
   /** The command the page reports on (default simulate). */
   title?: 'simulate' | 'compile';
 }
@@ -66,5 +76,13 @@ export async function designReportHtml(inp: DesignReportInput): Promise<string> 
     parts.push(figure('Latency breakdown', lat, 'estimated latency of each layer in clock cycles'));
   }
   parts.push(figure('SNR per layer', await renderSvg(snrSpec(rows, order)), 'signal-to-noise ratio of each layer’s fixed-point output against float (exact layers omitted)'));
+  if (inp.profile) {
+    const { cg, inputs } = inp.profile;
+    const n = cg.batched ? Math.min(PROFILE_SAMPLES, inputs[0]!.shape[0]!) : 1;
+    const prof = profileValues(cg, inp.qg, cg.batched ? inputs.map((t) => takeRows(t, [...Array(n).keys()])) : inputs);
+    if (prof.length) {
+      parts.push(figure('Value profile', await renderSvg(profileSpec(prof, order)), `log2 of |weights| and |activations| per layer (float; activations on ${n} sample${n === 1 ? '' : 's'}): whiskers min–max, box the quartiles, black tick the median, over the grey band of magnitudes the layer’s type represents (one LSB to its maximum) — a box right of the band overflows, left of it rounds to zero`));
+    }
+  }
   return page(`nn2hls ${cmd} — ${inp.model}`, parts.join('\n'));
 }

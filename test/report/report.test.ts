@@ -147,19 +147,22 @@ describe('optimize report', () => {
   }, 120_000);
 });
 
-describe('simulate --report', () => {
+describe('simulate --report and compile --report', () => {
   const { io, cli } = captureCli();
-  it('writes a page with the per-layer table and charts; it renders in Chromium when present', async () => {
+  it('write pages with the per-layer table and the same charts as optimize (value profile included); they render in Chromium when present', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nn2hls-simreport-'));
     const path = join(dir, 'sim.html');
     expect(await cli('simulate', join(EX, 'digits_cnn.onnx'), '--input', join(EX, 'digits_cnn_input.npy'), '--labels', join(EX, 'digits_labels.npy'), '--report', path)).toBe(0);
     expect(io.out).toContain(`report: ${path}`);
     const html = readFileSync(path, 'utf8');
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
-    expect((html.match(/<svg /g) ?? []).length).toBe(3);
+    expect((html.match(/<svg /g) ?? []).length).toBe(4);
     const fixed = /accuracy: float [\d.]+%, fixed ([\d.]+%)/.exec(io.out)![1]!;
     expect(html).toContain(`fixed ${fixed}`);
     expect(html).toContain('<td>/body/body.0/Conv</td><td>Conv</td><td>[8,8,8]</td>');
+    // The value profile: activations on the first 64 of the 100 samples, against the chosen types.
+    expect(html).toContain('<strong>Value profile</strong>');
+    expect(html).toContain('activations on 64 samples');
     // compile --report: the same page for the emitted plan and the testbench samples.
     const cpath = join(dir, 'compile.html');
     io.out = '';
@@ -167,14 +170,24 @@ describe('simulate --report', () => {
     const chtml = readFileSync(cpath, 'utf8');
     expect(chtml).toContain('<h1>nn2hls compile — ');
     expect(chtml).toContain('<dt>samples</dt><dd>8</dd>');
-    expect((chtml.match(/<svg /g) ?? []).length).toBe(3);
+    expect((chtml.match(/<svg /g) ?? []).length).toBe(4);
+    expect(chtml).toContain('<strong>Value profile</strong>');
+    expect(chtml).toContain('activations on 8 samples');
     const plan = JSON.parse(readFileSync(join(dir, 'prj', 'estimate.json'), 'utf8')) as { total: { dsp: number } };
     expect(chtml).toContain(`DSP ${plan.total.dsp},`);
     if (!existsSync(CHROMIUM)) return;
-    const marks = await openInChromium(path, join(dir, 'sim.png'));
-    expect(marks.svgs).toBe(3);
-    expect(marks.bars).toBeGreaterThan(20);
-    expect(marks.errors).toEqual([]);
-    expect(marks.requests.every((u) => u.startsWith('file://'))).toBe(true);
-  }, 120_000);
+    for (const [page, shot] of [[path, 'sim.png'], [cpath, 'compile.png']] as const) {
+      const marks = await openInChromium(page, join(dir, shot));
+      expect(marks.svgs).toBe(4);
+      expect(marks.bars).toBeGreaterThan(20);
+      // The value profile draws one min-max rule per profiled layer and role: the 3 Conv/Dense
+      // layers have weights, biases and activations at least.
+      expect(marks.rules).toBeGreaterThanOrEqual(3 * 3);
+      expect(marks.tables).toBe(1);
+      expect(marks.errors).toEqual([]);
+      expect(marks.requests.every((u) => u.startsWith('file://'))).toBe(true);
+      expect(existsSync(join(dir, shot))).toBe(true);
+      console.log(`report screenshot: ${join(dir, shot)}`);
+    }
+  }, 180_000);
 });
