@@ -16,7 +16,10 @@ import { resolvePart } from '../../src/estimate/devices.js';
 import { loadModel } from '../../src/frontend/index.js';
 import { readConfig } from '../../src/ir/precision-config.js';
 import { verify } from '../../src/ir/verify.js';
-import type { Candidate } from '../../src/optimize/evaluate.js';
+import { type Candidate, Evaluator, stableCount } from '../../src/optimize/evaluate.js';
+import { getType, tunables, withType } from '../../src/optimize/search.js';
+import { fixedType } from '../../src/ir/fixed.js';
+import type { PrecisionConfig } from '../../src/ir/precision-config.js';
 import { chosenConfigJson, optimize, type OptimizeRequest } from '../../src/optimize/index.js';
 import { paretoFront } from '../../src/optimize/pareto.js';
 import { splitSamples, takeRows } from '../../src/optimize/split.js';
@@ -126,6 +129,87 @@ describe('optimize on digits_mlp', () => {
     expect(r.unmet.join('\n')).toMatch(/latency .* exceeds --max-latency/);
     expect(r.closest.length).toBeGreaterThan(0);
     expect(r.closest.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('optimize searches derived types and folding', () => {
+  const r = optimize(request());
+  it('searches accumulators, table entry types and table sizes, and keeps narrower ones where the accuracy holds', () => {
+    const labels = r.candidates.map((c) => c.label);
+    expect(labels.some((l) => /\.accum width \d+$/.test(l))).toBe(true);
+    expect(labels.some((l) => /Softmax\.(exp|inv)_table width \d+$/.test(l))).toBe(true);
+    const cfg = r.chosen!.cfg;
+    // Every Dense layer got an explicit accumulator narrower than the one the IR derives for the
+    // same weight and input types (the exact, never-overflowing one).
+    const cg = canonicalize(g);
+    const stripped = { ...cfg, layers: Object.fromEntries(Object.entries(cfg.layers).map(([k, l]) => [k, { ...l, types: { ...l.types, accum: undefined } }])) };
+    const derived = verify(quantizeGraph(cg, stripped).graph);
+    const chosen = verify(quantizeGraph(cg, cfg).graph);
+    const dense = chosen.nodes.filter((n) => n.op === 'Dense');
+    expect(dense.length).toBe(3);
+    for (const n of dense) {
+      expect(cfg.layers[n.name]!.types.accum).toBeDefined();
+      expect(n.prec!.accum!.width).toBeLessThan(derived.nodes.find((m) => m.name === n.name)!.prec!.accum!.width);
+    }
+  });
+
+  it('folds for the objective at the precision found: lower LUT, same accuracy, constraints kept', () => {
+    const lut = optimize(request({ objective: 'lut' }));
+    const f = lut.folding!;
+    expect(f.probes).toBeGreaterThan(0);
+    expect(f.to.cfg).toBe(f.from.cfg);
+    expect(f.to.accuracy).toBe(f.from.accuracy);
+    expect(f.to.estimate.total.lut).toBeLessThan(f.from.estimate.total.lut / 2);
+    expect(f.to.violations).toEqual([]);
+    expect(Object.values(f.to.hlsLayers).some((l) => (l.reuse ?? 1) > 1)).toBe(true);
+    expect(lut.chosen!.cost).toBeLessThanOrEqual(f.to.cost);
+    // The user's fixed folding is never searched.
+    const fixed = optimize(request({ objective: 'lut', folding: { io: 'parallel', strategy: 'latency', reuse: 1, layers: {}, fixed: true } }));
+    expect(fixed.folding).toBeNull();
+    expect(fixed.chosen!.hlsLayers).toEqual({});
+  });
+
+  it('screens exactly: the early rejections and the reused prefixes give the counts of full simulations', () => {
+    const s = splitSamples(data, 5, 0.5);
+    const cg = canonicalize(g);
+    const ev = new Evaluator(cg, s.choose, request().folding, request().est, {}, 'dsp', [calib]);
+    const full = (cfg: PrecisionConfig) => {
+      const qg = ev.quantize(cfg);
+      const a = simulate(cg, qg, s.choose.inputs, { labels: s.choose.labels, labelShape: s.choose.labelShape });
+      const b = simulate(cg, qg, [calib]);
+      const n = a.report.samples + b.report.samples;
+      return {
+        accuracy: a.report.fixed.accuracy!,
+        stable: (stableCount(a.floatOutputs[0]!, a.fixedOutputs[0]!) + stableCount(b.floatOutputs[0]!, b.fixedOutputs[0]!)) / n,
+        agreement: (a.report.agreement * a.report.samples + b.report.agreement * b.report.samples) / n,
+      };
+    };
+    const start = r.candidates[0]!.cfg;
+    ev.screen.measure(ev.quantize(start));
+    ev.screen.adoptLast();
+    const gate = { target: r.target, agreement: r.agreement };
+    let rejected = 0;
+    let reused = 0;
+    for (const t of tunables(start, {})) {
+      for (const w of [12, 7, 4]) {
+        const ty = getType(start, t)!;
+        const cfg = withType(start, t, fixedType(w, ty.int, { signed: ty.signed, q: ty.q, o: ty.o }));
+        const before = ev.screen.reusedNodes;
+        const got = ev.screen.measure(ev.quantize(cfg), gate);
+        reused += ev.screen.reusedNodes - before;
+        const want = full(cfg);
+        if (!got.complete) {
+          rejected++;
+          expect(want.accuracy < gate.target || want.stable < gate.agreement).toBe(true);
+          continue;
+        }
+        expect(got.accuracy).toBe(want.accuracy);
+        expect(got.stable).toBeCloseTo(want.stable, 12);
+        expect(got.agreement).toBeCloseTo(want.agreement, 12);
+      }
+    }
+    expect(rejected).toBeGreaterThan(0);
+    expect(reused).toBeGreaterThan(10);
   });
 });
 
