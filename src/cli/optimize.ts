@@ -1,6 +1,6 @@
 /**
  * `nn2hls optimize MODEL --input X.npy --labels Y.npy --part P --clock 200MHz ...`: searches
- * per-layer precision (and, where the constraints need it, per-layer folding) for the cheapest
+ * per-layer precision (weights, results, accumulators, tables) and per-layer folding for the cheapest
  * design per --objective whose held-out top-1 stays within --max-accuracy-drop of float
  * (src/optimize). Prints the split, the Pareto front (accuracy vs objective, with latency and
  * resources), the chosen design against the ap_fixed<16,6> default at the same folding, and the
@@ -87,15 +87,15 @@ export function register(program: Command): void {
     .option('--tool <tool>', 'HLS tool the estimate mimics (vivado-YYYY.N or vitis-YYYY.N)', DEFAULT_TOOL)
     .option('--toggle <rate>', 'signal toggle rate for dynamic power', `${DEFAULT_TOGGLE * 100}%`)
     .option('--io <style>', 'parallel or stream', DEFAULTS.io)
-    .option('--strategy <s>', 'fix the strategy (latency or resource); default: latency, folded further only where a constraint needs it')
-    .option('--reuse <n>', 'fix the reuse factor; default 1, folded further only where a constraint needs it')
+    .option('--strategy <s>', 'fix the strategy (latency or resource); default: searched per layer for the objective within the constraints')
+    .option('--reuse <n>', 'fix the reuse factor; default: searched per layer for the objective within the constraints')
     .option('--max-accuracy-drop <pct>', 'largest held-out top-1 loss against float (e.g. 1%)', '1%')
     .option('--objective <what>', `what to minimise: ${OBJECTIVES.join(', ')}`, 'dsp')
     .option('--max-latency <time>', 'constraint: latency at most this (e.g. 1us)')
     .option('--max-power <power>', 'constraint: total power at most this (e.g. 2W)')
     .option('--min-throughput <rate>', 'constraint: inferences per second at least this (e.g. 1M/s)')
     .option('--max-util <pct>', 'constraint: largest utilisation of any resource class (default 100%)')
-    .option('--budget <time>', 'wall-clock budget of the search (e.g. 30s, 2min)', '2min')
+    .option('--budget <time>', 'wall-clock safety limit of the search (e.g. 30s, 2min); the search is deterministic and normally converges well within it, and says when it was cut', '2min')
     .option('--seed <n>', 'seed of the choose/held-out split', '1')
     .option('--holdout <pct>', 'share of the labelled samples held out for the final accuracy', '50%')
     .option('--config-out <file>', 'write the chosen config (precision + hls sections; read it back with --config)')
@@ -170,7 +170,11 @@ export function register(program: Command): void {
     if (tty) process.stderr.write('\r\x1b[K');
     log(`data: ${n} labelled samples, split by seed ${seed}: ${r.split.choose} to choose, ${r.split.heldOut} held out (accuracy below is on the held-out samples)`);
     log(`float top-1: ${pct(r.float.choose)} (choose set), ${pct(r.float.heldOut)} (held out); candidates must reach ${pct(r.target)} top-1, and ${pct(r.agreement)} of samples must keep float's top-1 with the output error under half the float top-1/top-2 margin, on the choose set${calib ? ` and the ${calib[0]!.shape[0]} --calib samples` : ''} (a quarter of the allowed ${pct(maxDrop)} drop; the rest is margin for unseen data)`);
-    log(`search: ${r.probes} candidates, each bit-accurately simulated and estimated, in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ` — stopped by --budget ${f.budget}; a longer budget may find a cheaper design` : ''}`);
+    log(`search: ${r.probes} candidates, each bit-accurately simulated and estimated (${r.screened} rejected early on the most fragile samples; ${r.simulatedSamples.toLocaleString('en-US')} samples simulated in all, ${r.poolSamples} per full measurement), in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ` — stopped by --budget ${f.budget}; a longer budget may find a cheaper design` : ', converged within the budget'}`);
+    if (r.folding) {
+      const fe = (c: Candidate) => `${objective} ${formatObjective(c.cost, objective)}, latency ${c.estimate.total.latency_cycles} cycles, DSP ${c.estimate.total.dsp}, LUT ${c.estimate.total.lut}, power ${formatPower(c.estimate.power.total_w, 3)}`;
+      log(`folding searched for ${objective} (${r.folding.probes} designs estimated): ${fe(r.folding.from)} -> ${fe(r.folding.to)}`);
+    }
     for (const w of r.warnings) warn(w);
     log(`\nPareto front (choose-set accuracy vs ${objective}; designs meeting the hardware constraints):`);
     log(formatFront(r.front, objective, r.chosen?.id));

@@ -1,9 +1,10 @@
 /**
  * One candidate design of `nn2hls optimize`, measured: a precision config is quantized onto the
  * canonical graph, run through the bit-accurate simulator on a labelled set (top-1 accuracy,
- * agreement with float, per-layer SNR) and planned and estimated exactly as `compile` would
+ * agreement with float, stability; screen.ts) and planned and estimated exactly as `compile` would
  * (src/estimate). Folding (per-layer reuse/strategy) is the user's when that design meets the
- * hardware constraints; otherwise the estimator's fitDesign folds it until it does, and a
+ * hardware constraints; otherwise the estimator's fitDesign folds it until it does (later
+ * candidates fold on from the folding the last one needed, fold.ts fitFrom), and a
  * design fitDesign cannot fit is kept with the constraints it misses (the closest designs are
  * shown from those when nothing fits).
  */

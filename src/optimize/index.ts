@@ -1,8 +1,11 @@
 /**
  * `nn2hls optimize` as a function: the cheapest design (per the objective) whose accuracy on
- * the user's labelled data stays within the allowed drop of float, searched over per-layer
- * precision (search.ts) with folding resolved per candidate against the hardware constraints
- * (evaluate.ts). The labelled samples are split by seed (split.ts): candidates are chosen on one
+ * the user's labelled data stays within the allowed drop of float: per-layer precision first
+ * (search.ts: weights, results, inputs, then accumulators and tables), with folding resolved per
+ * candidate against the hardware constraints (evaluate.ts), then per-layer folding searched for
+ * the objective at the precision found (fold.ts). Candidates are measured by the screen
+ * (screen.ts: exact early rejection, shared prefixes), so the search is cheap enough to converge
+ * well within the budget, which stays a safety limit. The labelled samples are split by seed (split.ts): candidates are chosen on one
  * part, and the chosen design, the float model and the ap_fixed<16,6> default design at the same
  * folding are re-simulated on the held-out part, which is what the result reports as accuracy.
  * When nothing meets every constraint, the result says which constraints were missed and keeps

@@ -73,7 +73,8 @@ export async function optimizeReportHtml(inp: OptimizeReportInput): Promise<stri
     ['data split', `seed ${r.split.seed}: ${r.split.choose} samples to choose, ${r.split.heldOut} held out`],
     ['float top-1', `${pct(r.float.choose)} (choose), ${pct(r.float.heldOut)} (held out)`],
     ['acceptance', `top-1 ≥ ${pct(r.target)} and ≥ ${pct(r.agreement)} of samples stable (float’s top-1 kept with the output error under half the float top-1/top-2 margin) on the choose set`],
-    ['search', `${r.probes} candidates in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ' (stopped by the budget)' : ''}, objective ${r.objective}`],
+    ['search', `${r.probes} candidates in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ' (stopped by the budget)' : ' (converged within the budget)'}, objective ${r.objective}; ${r.screened} rejected early on the most fragile samples (not plotted), ${r.simulatedSamples.toLocaleString('en-US')} samples simulated in all`],
+    ...(r.folding ? [['folding', `searched for ${r.objective} at the chosen precision (${r.folding.probes} designs estimated): ${formatObjective(r.folding.from.cost, r.objective)} → ${formatObjective(r.folding.to.cost, r.objective)}, latency ${r.folding.from.estimate.total.latency_cycles} → ${r.folding.to.estimate.total.latency_cycles} cycles`] as [string, string]] : []),
   ]));
   parts.push('<h2>Default vs optimized (held-out samples)</h2>');
   const cmpRows = [designRow(r.reference.label, r.reference)];
