@@ -3,13 +3,16 @@
  * on the bundled examples with their labels, and on the jet tagger of ../shared (which has no
  * labels: they are the float model's argmax on seeded random inputs, said in the output). Prints,
  * per example, the ap_fixed<16,6> default design and the optimized one at the same folding:
- * held-out top-1, DSP, LUT, BRAM_18K, latency, power, and the search time.
+ * held-out top-1, DSP, LUT, BRAM_18K, latency, power, the search time (wall and CPU: on a
+ * shared machine the wall time depends on the load, the CPU time much less; the search itself
+ * depends on neither), and whether the 2-minute budget cut it. `--config-dir DIR` writes each
+ * chosen config to DIR/<name>.json (for `nn2hls compile --config` and csim).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { loadModel } from '../src/frontend/index.js';
 import { readInputTensor, readTensorFile } from '../src/cli/io.js';
 import { resolvePart } from '../src/estimate/devices.js';
-import { optimize, type OptimizeResult } from '../src/optimize/index.js';
+import { chosenConfigJson, optimize, type OptimizeResult } from '../src/optimize/index.js';
 import { mulberry32 } from '../src/optimize/split.js';
 import { predictions } from '../src/sim/compare.js';
 import { runFloat } from '../src/sim/float/executor.js';
@@ -63,7 +66,10 @@ function row(name: string, r: OptimizeResult): string {
   ].join('\n');
 }
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const cd = args.indexOf('--config-dir');
+const configDir = cd >= 0 ? args.splice(cd, 2)[1] : undefined;
+const only = args;
 const lines: string[] = [];
 for (const c of CASES) {
   if (only.length && !only.includes(c.name)) continue;
@@ -90,6 +96,7 @@ for (const c of CASES) {
     labelShape = [c.labelRows ?? lt.shape[0]!, ...lt.shape.slice(1)];
     calib = c.calib ? [readInputTensor(c.calib)] : undefined;
   }
+  const cpu0 = process.cpuUsage();
   const r = optimize({
     graph: g, data: { inputs, labels, labelShape }, ...(calib ? { calib } : {}),
     est: { part: resolvePart('xczu7ev'), clockNs: 5 }, folding: { io: 'parallel', strategy: 'latency', reuse: 1, layers: {}, fixed: false },
@@ -97,7 +104,13 @@ for (const c of CASES) {
   });
   const d = r.chosenDesign;
   const ok = d ? r.float.heldOut - d.heldOut.accuracy <= 0.01 + 1e-9 && d.estimate.total.dsp <= r.reference.estimate.total.dsp / 2 : false;
-  console.log(`${c.name}${note}: split ${r.split.choose}/${r.split.heldOut}, ${r.probes} candidates in ${(r.ms / 1000).toFixed(1)} s${r.stoppedByBudget ? ' (budget)' : ''}; ${ok ? 'meets' : 'MISSES'} the goal (held-out within 1 point of float, DSP <= half the default)`);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `${c.name}${note}: split ${r.split.choose}/${r.split.heldOut}, ${r.probes} candidates (${r.screened} screened out, ${r.simulatedSamples} samples simulated) in ${(r.ms / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU; ` +
+      `${r.stoppedByBudget ? 'CUT BY THE BUDGET' : 'converged within the budget'}; ${ok ? 'meets' : 'MISSES'} the goal (held-out within 1 point of float, DSP <= half the default)`,
+  );
+  if (r.folding) console.log(`  folding for dsp: DSP ${r.folding.from.estimate.total.dsp} -> ${r.folding.to.estimate.total.dsp}, latency ${r.folding.from.estimate.total.latency_cycles} -> ${r.folding.to.estimate.total.latency_cycles} cycles (${r.folding.probes} designs estimated)`);
+  if (configDir && r.chosen) writeFileSync(`${configDir}/${c.name}.json`, chosenConfigJson(r, { part: 'xczu7ev', clockNs: 5 }, { io: 'parallel', strategy: 'latency', reuse: 1, layers: {}, fixed: false })!);
   console.log(row(c.name, r));
   lines.push(row(c.name, r));
 }

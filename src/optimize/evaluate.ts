@@ -198,18 +198,20 @@ export class Evaluator {
   /** The estimate of a quantized graph at the user's folding, refolded by fitDesign when that misses a constraint. */
   design(qg: Graph): { estimate: Estimate; layers: { readonly [node: string]: LayerHlsOptions }; violations: string[] } {
     const f = this.folding;
-    const e = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers: f.layers, explicit: { strategy: f.fixed, reuse: f.fixed } }, this.est);
-    const v = hwViolations(e, this.constraints);
-    if (!v.length || f.fixed) return { estimate: e, layers: f.layers, violations: v };
-    // Folding on from the folding an earlier candidate needed: a narrower candidate usually
-    // needs no step or a few, where fitDesign would search from reuse 1 again.
-    if (this.lastFold) {
+    // Once a candidate needed folding, later ones fold on from that folding (fold.ts fitFrom):
+    // a narrower candidate usually fits it as is (one estimate), where the user's folding would
+    // cost an estimate that misses again and fitDesign a search from reuse 1. Layers this leaves
+    // folded further than needed are unfolded by the folding search when the objective gains.
+    if (this.lastFold && !f.fixed) {
       const r = fitFrom(this, qg, this.lastFold);
       if (r) {
         this.lastFold = r.layers;
         return { estimate: r.estimate, layers: r.layers, violations: hwViolations(r.estimate, this.constraints) };
       }
     }
+    const e = estimateGraph(qg, { io: f.io, strategy: f.strategy, reuse: f.reuse, layers: f.layers, explicit: { strategy: f.fixed, reuse: f.fixed } }, this.est);
+    const v = hwViolations(e, this.constraints);
+    if (!v.length || f.fixed) return { estimate: e, layers: f.layers, violations: v };
     const c = this.constraints;
     try {
       const r = fitDesign(qg, f.io, this.est, {
