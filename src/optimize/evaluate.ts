@@ -226,6 +226,20 @@ export class Evaluator {
     }
   }
 
+  /** fitDesign's folding for a quantized graph (the lowest-latency one that meets the constraints), or null when none does. */
+  freshFit(qg: Graph): { readonly [node: string]: LayerHlsOptions } | null {
+    const c = this.constraints;
+    try {
+      return fitDesign(qg, this.folding.io, this.est, {
+        ...(c.maxUtil !== undefined ? { maxUtil: c.maxUtil } : {}), ...(c.maxLatencyS !== undefined ? { maxLatencyS: c.maxLatencyS } : {}),
+        ...(c.maxPowerW !== undefined ? { maxPowerW: c.maxPowerW } : {}), ...(c.minThroughput !== undefined ? { minThroughput: c.minThroughput } : {}),
+      }).layers;
+    } catch (err) {
+      if (!(err instanceof NnInputError)) throw err;
+      return null;
+    }
+  }
+
   /** The estimate of a quantized graph at an explicit per-layer folding. */
   estimateAt(qg: Graph, layers: { readonly [node: string]: LayerHlsOptions }): Estimate {
     const f = this.folding;

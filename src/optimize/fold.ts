@@ -2,7 +2,9 @@
  * The folding search of `nn2hls optimize`: with the precision fixed (so the accuracy is fixed —
  * folding changes when products are computed, never their arithmetic), per-layer reuse factor
  * and strategy are searched for the objective, every design costed by the estimator from its
- * LayerPlan. Coordinate descent: the foldable layers (those with a reuse-folded product,
+ * LayerPlan. It starts from the better of the folding the precision search ended on and
+ * fitDesign's (the lowest-latency one meeting the constraints) at this precision. Then coordinate
+ * descent: the foldable layers (those with a reuse-folded product,
  * src/passes/tile.ts) are visited in order of their share of the objective (largest first); for
  * each, its valid reuse factors (all of them when there are few, else a log-spaced subset that
  * includes the neighbours of the current one) under both strategies are estimated and the best
@@ -72,6 +74,16 @@ export function searchFolding(ev: Evaluator, start: Candidate, qg: Graph, o: { d
   let probes = 0;
   let stopped = false;
   const maxPasses = o.maxPasses ?? 3;
+  // First candidate: fitDesign's folding at this precision (from reuse 1: the lowest-latency
+  // design that fits), which the precision search's folding-on may have left behind; a
+  // coordinate step cannot find it when unfolding one layer needs folding another.
+  const fresh = ev.freshFit(qg);
+  if (fresh) {
+    const c = ev.refold(cur, qg, fresh, 'fitDesign folding at this precision');
+    probes++;
+    o.onProbe?.(c, probes);
+    if (better(c, cur)) cur = c;
+  }
   for (let pass = 0; pass < maxPasses && !stopped; pass++) {
     const before = cur.id;
     const order = [...foldable].sort((a, b) => share(cur.estimate, b.name, ev.objective) - share(cur.estimate, a.name, ev.objective));
