@@ -206,7 +206,8 @@ export class Screen {
     // Activations of this run, to share with later candidates if the search adopts it.
     const acts = new Map<string, Float32Array>(k === 0 || !base ? [] : [...base.acts].filter(([v]) => !sub.nodes.some((x) => x.outputs.includes(v))));
     const fresh = new Map<string, Float32Array>();
-    for (const x of sub.nodes) for (const v of x.outputs) if (v) fresh.set(v, new Float32Array(n * numel(qg.values.get(v)!.shape)));
+    // Only values a later cut can pass on exactly (at most 24 bits wide) are kept.
+    for (const x of sub.nodes) for (const v of x.outputs) if (v && (qg.values.get(v)!.fixed?.width ?? 99) <= 24) fresh.set(v, new Float32Array(n * numel(qg.values.get(v)!.shape)));
     let correct = 0;
     let agree = 0;
     let stable = 0;
