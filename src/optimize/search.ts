@@ -14,8 +14,8 @@
  * 3. a last sweep tries one bit less on every type, now that the others are narrowed.
  * Every probe is screened (screen.ts): a probe that cannot reach the targets is rejected as soon
  * as that is certain, the others are measured in full and estimated, and kept in the evaluator's
- * history for the Pareto front. A change is kept only when it meets the accuracy targets and does
- * not raise the objective. Feasibility in width is assumed monotone (narrower never more
+ * history for the Pareto front. A change is kept only when it meets the accuracy targets, misses no
+ * more hardware constraints than the current design, and does not raise the objective. Feasibility in width is assumed monotone (narrower never more
  * accurate), which is what makes the binary search a handful of probes per type. Deterministic:
  * no randomness and no clock in any decision; the budget only ever cuts the search short (and the
  * result says so).
@@ -156,7 +156,10 @@ export function searchPrecision(ev: Evaluator, start: Candidate, o: SearchOption
     const c = ev.evaluate(cfg, label, gate);
     probes++;
     o.onProbe?.(c, probes);
-    if (!c || c.accuracy < o.target || c.stable < o.agreement || c.cost > cur.cost) return null;
+    if (!c || c.accuracy < o.target || c.stable < o.agreement) return null;
+    // Never trade a constraint for the objective (a design missing a resource limit can be
+    // faster): fewer misses win, then the objective must not rise.
+    if (c.violations.length > cur.violations.length || (c.violations.length === cur.violations.length && c.cost > cur.cost)) return null;
     ev.screen.adoptLast(); // the caller keeps it: later probes share its prefix
     return c;
   };
