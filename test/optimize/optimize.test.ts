@@ -169,6 +169,16 @@ describe('optimize searches derived types and folding', () => {
     expect(fixed.chosen!.hlsLayers).toEqual({});
   });
 
+  it('for latency under a utilisation limit: the precision search stays within the limit and the folding search lowers latency', () => {
+    const lat = optimize(request({ objective: 'latency', constraints: { maxUtil: 0.02 } }));
+    const f = lat.folding!;
+    expect(f.from.violations).toEqual([]);
+    expect(f.to.violations).toEqual([]);
+    expect(f.to.estimate.total.latency_cycles).toBeLessThan(f.from.estimate.total.latency_cycles);
+    for (const u of Object.values(lat.chosen!.estimate.total.utilization)) expect(u).toBeLessThanOrEqual(0.02);
+    expect(lat.chosen!.cost).toBe(f.to.cost);
+  });
+
   it('screens exactly: the early rejections and the reused prefixes give the counts of full simulations', () => {
     const s = splitSamples(data, 5, 0.5);
     const cg = canonicalize(g);
