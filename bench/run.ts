@@ -28,7 +28,7 @@ import { simulate } from '../src/sim/compare.js';
 import { simulateParallel } from '../src/sim/parallel.js';
 import { FixedProgram } from '../src/sim/fixed/executor.js';
 import { runFloat } from '../src/sim/float/executor.js';
-import type { RtTensor } from '../src/sim/float/kernel.js';
+import type { RtTensor } from '../src/ir/semantics/tensor.js';
 import { readNpyFile, writeNpy } from '../src/util/npy.js';
 import { toFloat32 } from '../src/util/tensor.js';
 

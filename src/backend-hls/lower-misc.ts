@@ -13,13 +13,13 @@
 import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
-import { quantizeDouble } from '../sim/fixed/apfixed.js';
+import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
   plainFacts, tableStruct, unsupported,
 } from './layer.js';
 import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
-import { reduceIndexMap } from '../ir/index-maps.js';
+import { reduceIndexMap } from '../ir/semantics/index-maps.js';
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);

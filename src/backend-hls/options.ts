@@ -5,7 +5,7 @@
  * documents.
  */
 import type { HlsMultiplier } from '../ir/precision-config.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Strategy } from './layer.js';
 

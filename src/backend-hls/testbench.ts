@@ -6,7 +6,7 @@
  * mismatches, and, given a trace path, every layer's output raws for `nn2hls csim` to compare.
  */
 import { FixedProgram } from '../sim/fixed/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Plan } from './plan.js';
 

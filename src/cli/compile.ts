@@ -22,7 +22,7 @@ import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
 import { summarize } from '../ir/summary.js';
 import { type PassHook, prepareFixed } from '../passes/pipeline.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { readModelInputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';

@@ -18,7 +18,7 @@ import type { Graph } from '../ir/graph.js';
 import { parseConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
 import { FixedProgram } from '../sim/fixed/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
 import { discardPch, precompiledHeader } from './csim-pch.js';

@@ -17,7 +17,7 @@ import { simulate } from '../sim/compare.js';
 import { DEFAULTS, planChanges, planTable } from '../backend-hls/index.js';
 import { compileProject } from './compile.js';
 import { runFloat } from '../sim/float/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readNpyFile } from '../util/npy.js';
 import { formatInspect, inspectReport } from './inspect.js';

@@ -17,7 +17,7 @@ import { quantizeGraph } from '../passes/quantize.js';
 import { simulate } from '../sim/compare.js';
 import { formatPower, formatTime } from '../util/units.js';
 import { NnInputError } from '../util/tensor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import type { Labelled } from './split.js';
 
 export type Objective = 'dsp' | 'lut' | 'power' | 'latency' | 'energy';

@@ -12,7 +12,7 @@ import type { Graph } from '../ir/graph.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { quantizeGraph } from '../passes/quantize.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { measure } from './evaluate.js';
 import { type Labelled, splitSamples } from './split.js';

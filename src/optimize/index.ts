@@ -15,7 +15,7 @@ import type { Graph } from '../ir/graph.js';
 import { configDocumentToJson, defaultConfig, type HlsSection, type PrecisionConfig } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize } from '../passes/pipeline.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { type Candidate, compareCost, Evaluator, type Folding, type HwConstraints, hwViolations, measure, type Measured, type Objective } from './evaluate.js';
 import { paretoFront } from './pareto.js';
 import { searchPrecision } from './search.js';

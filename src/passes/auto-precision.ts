@@ -16,7 +16,7 @@ import { fixedType, type FixedType } from '../ir/fixed.js';
 import { type Graph, isConst } from '../ir/graph.js';
 import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
 import { typeForRange } from '../ir/precision.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { runFloat } from '../sim/float/executor.js';
 import { NnInputError } from '../util/tensor.js';
 import { canonicalize } from './pipeline.js';

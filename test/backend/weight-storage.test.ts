@@ -18,7 +18,7 @@ import { parseType } from '../../src/ir/fixed.js';
 import { isConst, valueOf } from '../../src/ir/graph.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { caseGraph } from './cases.js';
 
 const KERNELS = join(__dirname, '../../src/backend-hls/kernels');

@@ -9,7 +9,7 @@ import type { ElemType } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
 import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
 import { FLOAT_KERNELS } from '../../sim/float/executor.js';
-import type { Kernel, RtTensor } from '../../sim/float/kernel.js';
+import type { Kernel, RtTensor } from '../../ir/semantics/tensor.js';
 import { NnInputError } from '../../util/tensor.js';
 import type { ConstT, Dyn, Importer, OVal } from './importer.js';
 import type { AttrReader, NodeView } from './node-view.js';

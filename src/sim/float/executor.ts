@@ -8,20 +8,20 @@
 import { type Graph, isConst, type Node, numel } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { NnInputError } from '../../util/tensor.js';
-import type { Kernel, KernelTable, RtTensor } from './kernel.js';
-import { convKernels } from './kernels/conv.js';
-import { elementwiseKernels } from './kernels/elementwise.js';
+import type { Kernel, KernelTable, RtTensor } from '../../ir/semantics/tensor.js';
+import { convKernels } from '../../ir/semantics/float/conv.js';
+import { elementwiseKernels } from '../../ir/semantics/float/elementwise.js';
 import { generatedFloatKernels } from './kernels/generated.js';
-import { layoutKernels } from './kernels/layout.js';
-import { linearKernels } from './kernels/linear.js';
-import { mathKernels } from './kernels/math.js';
-import { selectKernels } from './kernels/select.js';
-import { normalizeKernels } from './kernels/normalize.js';
-import { padKernels } from './kernels/pad.js';
-import { poolKernels } from './kernels/pool.js';
-import { quantKernels } from './kernels/quant.js';
-import { recurrentKernels } from './kernels/recurrent.js';
-import { resizeKernels } from './kernels/resize.js';
+import { layoutKernels } from '../../ir/semantics/float/layout.js';
+import { linearKernels } from '../../ir/semantics/float/linear.js';
+import { mathKernels } from '../../ir/semantics/float/math.js';
+import { selectKernels } from '../../ir/semantics/float/select.js';
+import { normalizeKernels } from '../../ir/semantics/float/normalize.js';
+import { padKernels } from '../../ir/semantics/float/pad.js';
+import { poolKernels } from '../../ir/semantics/float/pool.js';
+import { quantKernels } from '../../ir/semantics/float/quant.js';
+import { recurrentKernels } from '../../ir/semantics/float/recurrent.js';
+import { resizeKernels } from '../../ir/semantics/float/resize.js';
 
 export const FLOAT_KERNELS: KernelTable = {
   ...elementwiseKernels,

@@ -9,8 +9,8 @@ import { fracBits } from '../../../ir/fixed.js';
 import { type Graph, type Node, valueOf } from '../../../ir/graph.js';
 import { NnInputError } from '../../../util/tensor.js';
 import { FLOAT_KERNELS } from '../../float/executor.js';
-import type { Kernel } from '../../float/kernel.js';
-import { quantizeDouble } from '../apfixed.js';
+import type { Kernel } from '../../../ir/semantics/tensor.js';
+import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
 

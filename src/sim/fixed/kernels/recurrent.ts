@@ -18,7 +18,7 @@ import type { Node } from '../../../ir/graph.js';
 import type { RecurrentAttrs } from '../../../ir/ops.js';
 import { type TableFn, type TableSpec, rawRange, maxAbsRaw } from '../../../ir/precision.js';
 import { NnInputError } from '../../../util/tensor.js';
-import { quantizeDouble } from '../apfixed.js';
+import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
@@ -46,7 +46,7 @@ interface ActDef {
   readonly make: (alpha: number, beta: number) => RecurrentAct;
 }
 
-// Same names, parameter usage and defaults as the float kernels (src/sim/float/kernels/recurrent.ts);
+// Same names, parameter usage and defaults as the float kernels (src/ir/semantics/float/recurrent.ts);
 // ScaledTanh is deliberately absent: a·tanh(b·x) has no table function and would need its own.
 const ACTS: Readonly<Record<string, ActDef>> = {
   sigmoid: { uses: [false, false], dflt: [0, 0], make: () => ({ kind: 'table', fn: 'sigmoid', params: [] }) },

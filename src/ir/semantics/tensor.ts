@@ -5,8 +5,8 @@
  * inputs, allocate their outputs, and treat any dims in front of the op's own dims as
  * independent samples. Integer and boolean values travel as float32 holding exact integers.
  */
-import type { Node } from '../../ir/graph.js';
-import type { OpKind } from '../../ir/ops.js';
+import type { Node } from '../graph.js';
+import type { OpKind } from '../ops.js';
 
 export interface RtTensor {
   readonly shape: readonly number[];
