@@ -171,7 +171,7 @@ async function bench(c: Case): Promise<string[]> {
   let cfg: PrecisionConfig = defaultConfig();
   if (c.precision === 'auto8') {
     const cal = readNpyFile(c.calib!);
-    cfg = autoPrecision(g, [{ shape: cal.shape, data: toFloat32(cal) }], { bits: 8 });
+    cfg = autoPrecision(g, [{ shape: cal.shape, data: toFloat32(cal) }], { bits: 8, run: runFloat });
   }
   const cg = canonicalize(g);
   const { graph: qg } = prepareFixed(g, cfg);

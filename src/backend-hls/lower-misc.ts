@@ -18,7 +18,7 @@ import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
   plainFacts, tableStruct, unsupported,
 } from './layer.js';
-import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
+import { movementIndexMap } from '../ir/semantics/index-maps.js';
 import { reduceIndexMap } from '../ir/semantics/index-maps.js';
 
 function gcd(a: number, b: number): number {
@@ -255,7 +255,8 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
-    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, multBits: valueOf(g, expS.value).fixed!.width }),
+    // y = e[j] * r for the len terms of a slice, unrolled in the pipelined step: len multipliers.
+    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width }),
   };
 }
 

@@ -131,7 +131,7 @@ function fixedPointSummary(g: Graph, x: RtTensor, labels: Float32Array, calib: R
   const rows: string[] = [];
   const variants: [string, () => PrecisionConfig][] = [
     ['ap_fixed<16,6>', () => defaultConfig()],
-    ...[16, 10, 8].map((b): [string, () => PrecisionConfig] => [`auto ${b}-bit`, () => autoPrecision(g, [calib], { bits: b })]),
+    ...[16, 10, 8].map((b): [string, () => PrecisionConfig] => [`auto ${b}-bit`, () => autoPrecision(g, [calib], { bits: b, run: runFloat })]),
   ];
   for (const [label, make] of variants) {
     const { graph } = prepareFixed(g, make());

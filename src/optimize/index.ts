@@ -21,6 +21,7 @@ import { paretoFront } from './pareto.js';
 import { searchPrecision } from './search.js';
 import { PROFILE_SAMPLES, profileValues, type ValueProfile } from './profile.js';
 import { type Labelled, splitSamples, takeRows } from './split.js';
+import { runFloat } from '../sim/float/executor.js';
 
 /**
  * Share of the allowed drop a candidate may spend on the choose set (top-1 loss and disagreement
@@ -98,7 +99,7 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
   const cg = canonicalize(req.graph);
   const split = splitSamples(req.data, req.seed, req.heldOutFraction);
   const calib = req.calib ?? split.choose.inputs;
-  const startCfg = autoPrecision(req.graph, calib, { bits: 16 });
+  const startCfg = autoPrecision(req.graph, calib, { bits: 16, run: runFloat });
   const ev = new Evaluator(cg, split.choose, req.folding, req.est, req.constraints, req.objective, req.calib);
   // Float accuracy on the choose set comes with the first candidate (the simulator runs both).
   const floatChoose = measure(cg, ev.quantize(startCfg), split.choose).floatAccuracy;

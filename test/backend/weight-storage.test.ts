@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, emitProject, planProject, type EmitOptions } from '../../src/backend-hls/index.js';
+import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
 import { weightStorage } from '../../src/backend-hls/plan.js';
 import { topSource } from '../../src/backend-hls/top.js';
 import { rawLiteral, romWord } from '../../src/backend-hls/literals.js';
@@ -20,6 +20,7 @@ import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { caseGraph } from './cases.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 const KERNELS = join(__dirname, '../../src/backend-hls/kernels');
 const INC = process.env['AP_TYPES_INCLUDE'];
@@ -36,7 +37,7 @@ describe('raw-bit weight storage', () => {
 
   it('writes the simulator raws of each weight into weights/<id>.h and records the storage in nn2hls.json', () => {
     const g = prepareFixed(caseGraph('dense'), defaultConfig()).graph;
-    const opts: EmitOptions = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 1) };
+    const opts = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 1), simulate: simulateFixed };
     const files = emitProject(g, opts);
     const summary = JSON.parse(files.get('nn2hls.json')!) as { weight_storage: { array: string; elements: number; encoding: string; type?: string; word_bits?: number }[] };
     const dense = g.nodes.find((n) => n.op === 'Dense')!;

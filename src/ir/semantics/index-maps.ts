@@ -1,8 +1,14 @@
 /**
  * Index maps that describe data movement independently of any arithmetic, shared by the
  * fixed-point simulator and the HLS emitter so that both reduce, gather and scatter the same
- * elements: a reduction's output position for every input element.
+ * elements: a reduction's output position for every input element, and the source element of
+ * every output element of a data-movement op (obtained once by running the op's reference
+ * float kernel on a tensor of element numbers).
  */
+import { type Graph, type Node, valueOf } from '../graph.js';
+import { NnInputError } from '../../util/tensor.js';
+import { REFERENCE_FLOAT_KERNELS } from './float/index.js';
+import type { Kernel } from './tensor.js';
 
 /** For each element of one sample of `shape`, its output position after reducing `axes` (negative). */
 export function reduceIndexMap(shape: readonly number[], axes: readonly number[]): { map: Int32Array; outSize: number; count: number } {
@@ -30,4 +36,23 @@ export function reduceIndexMap(shape: readonly number[], axes: readonly number[]
     }
   }
   return { map, outSize: acc, count: n / acc };
+}
+
+/**
+ * map[j] = input element feeding output element j (per sample), or -1 for the pad constant.
+ * Shared with the HLS emitter, which writes the same map as a constant array.
+ */
+export function movementIndexMap(g: Graph, node: Node): Int32Array {
+  const x = valueOf(g, node.inputs[0]!);
+  const y = valueOf(g, node.outputs[0]!);
+  const n = x.shape.reduce((p, d) => p * d, 1);
+  if (n >= 2 ** 24) throw new NnInputError(`node '${node.name}' (${node.op}): more than 2^24 elements per sample are not supported`);
+  const iota = new Float32Array(n);
+  for (let i = 0; i < n; i++) iota[i] = i + 1;
+  const lead = g.batched ? [1] : [];
+  const probe = node.op === 'Pad' ? ({ ...node, attrs: { ...node.attrs, value: 0 } } as Node) : node;
+  const kernel = REFERENCE_FLOAT_KERNELS[node.op] as Kernel | undefined;
+  if (!kernel) throw new Error(`internal: no float kernel for ${node.op}`);
+  const [out] = kernel(probe as never, [{ shape: [...lead, ...x.shape], data: iota }], [[...lead, ...y.shape]]);
+  return Int32Array.from(out!.data, (v) => v - 1);
 }

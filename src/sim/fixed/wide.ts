@@ -16,7 +16,7 @@ import { poolWindowPlan } from '../../ir/semantics/window.js';
 import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../ir/semantics/apfixed.js';
 import type { CastStats, CompileContext } from './kernel.js';
 import { broadcastIndex } from './kernels/activation.js';
-import { movementIndexMap } from './kernels/layout.js';
+import { movementIndexMap } from '../../ir/semantics/index-maps.js';
 import { wideConvBig, wideConvTransposeBig, wideDenseBig } from './kernels/linear-wide.js';
 
 export type BigRaws = bigint[];

@@ -9,34 +9,12 @@ import { type Graph, isConst, type Node, numel } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { NnInputError } from '../../util/tensor.js';
 import type { Kernel, KernelTable, RtTensor } from '../../ir/semantics/tensor.js';
-import { convKernels } from '../../ir/semantics/float/conv.js';
-import { elementwiseKernels } from '../../ir/semantics/float/elementwise.js';
+import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
 import { generatedFloatKernels } from './kernels/generated.js';
-import { layoutKernels } from '../../ir/semantics/float/layout.js';
-import { linearKernels } from '../../ir/semantics/float/linear.js';
-import { mathKernels } from '../../ir/semantics/float/math.js';
-import { selectKernels } from '../../ir/semantics/float/select.js';
-import { normalizeKernels } from '../../ir/semantics/float/normalize.js';
-import { padKernels } from '../../ir/semantics/float/pad.js';
-import { poolKernels } from '../../ir/semantics/float/pool.js';
-import { quantKernels } from '../../ir/semantics/float/quant.js';
-import { recurrentKernels } from '../../ir/semantics/float/recurrent.js';
-import { resizeKernels } from '../../ir/semantics/float/resize.js';
 
 export const FLOAT_KERNELS: KernelTable = {
-  ...elementwiseKernels,
-  ...mathKernels,
-  ...selectKernels,
-  ...linearKernels,
-  ...normalizeKernels,
-  ...layoutKernels,
-  ...quantKernels,
-  ...convKernels,
-  ...poolKernels,
-  ...recurrentKernels,
-  ...resizeKernels,
-  ...padKernels,
-  // Generated Dense/Conv (same results as the loop kernels above, which they fall back to).
+  ...REFERENCE_FLOAT_KERNELS,
+  // Generated Dense/Conv (same results as the reference loop kernels, which they fall back to).
   ...generatedFloatKernels,
 };
 
