@@ -16,7 +16,7 @@ import { chosenConfigJson, optimize, type OptimizeResult } from '../src/optimize
 import { mulberry32 } from '../src/optimize/split.js';
 import { predictions } from '../src/sim/compare.js';
 import { runFloat } from '../src/sim/float/executor.js';
-import type { RtTensor } from '../src/sim/float/kernel.js';
+import type { RtTensor } from '../src/ir/semantics/tensor.js';
 import { toFloat32 } from '../src/util/tensor.js';
 import { formatPower, formatTime } from '../src/util/units.js';
 

@@ -28,7 +28,7 @@ import { simulate } from '../src/sim/compare.js';
 import { simulateParallel } from '../src/sim/parallel.js';
 import { FixedProgram } from '../src/sim/fixed/executor.js';
 import { runFloat } from '../src/sim/float/executor.js';
-import type { RtTensor } from '../src/sim/float/kernel.js';
+import type { RtTensor } from '../src/ir/semantics/tensor.js';
 import { readNpyFile, writeNpy } from '../src/util/npy.js';
 import { toFloat32 } from '../src/util/tensor.js';
 
@@ -171,7 +171,7 @@ async function bench(c: Case): Promise<string[]> {
   let cfg: PrecisionConfig = defaultConfig();
   if (c.precision === 'auto8') {
     const cal = readNpyFile(c.calib!);
-    cfg = autoPrecision(g, [{ shape: cal.shape, data: toFloat32(cal) }], { bits: 8 });
+    cfg = autoPrecision(g, [{ shape: cal.shape, data: toFloat32(cal) }], { bits: 8, run: runFloat });
   }
   const cg = canonicalize(g);
   const { graph: qg } = prepareFixed(g, cfg);

@@ -38,7 +38,7 @@ const calib = batch(0, 500);
 const nFixed = Number(process.env.FIXED_N ?? N);
 for (const bits of [16, 8]) {
   t0 = performance.now();
-  const { graph } = prepareFixed(g, autoPrecision(g, [calib], { bits }));
+  const { graph } = prepareFixed(g, autoPrecision(g, [calib], { bits, run: runFloat }));
   let ok = 0;
   let agree = 0;
   for (let a = 0; a < nFixed; a += 1000) {

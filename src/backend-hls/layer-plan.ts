@@ -37,6 +37,14 @@ export interface WeightPlan {
   /** Elements read together in one cycle (one memory word). */
   readonly wordElements: number;
   readonly storage: WeightStorage;
+  /**
+   * The ROM the top function binds the array to (Vitis HLS `BIND_STORAGE type=rom_1p impl=..`,
+   * Vivado HLS `RESOURCE core=ROM_1P_..`), or null when it is left to the tool: registers (no
+   * memory at all), and arrays the kernels read element by element at addresses fixed by
+   * unrolled code (tables, index maps), which the tool folds or replicates itself. Weight
+   * arrays the kernels reshape into words read one per cycle are bound, to what `storage` says.
+   */
+  readonly rom: 'bram' | 'lutram' | null;
 }
 
 /** The row buffer of a sliding-window kernel in io_stream (convolution, pooling). */

@@ -12,7 +12,7 @@
 import { type FixedType, renderType } from '../ir/fixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { type Graph, isConst, valueOf } from '../ir/graph.js';
-import { quantizeDouble } from '../sim/fixed/apfixed.js';
+import { quantizeDouble } from '../ir/semantics/apfixed.js';
 
 /** The ROM word type holding raws of type t (nn_common.h). */
 export function romWord(t: FixedType): string {

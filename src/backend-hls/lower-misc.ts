@@ -13,13 +13,13 @@
 import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
-import { quantizeDouble } from '../sim/fixed/apfixed.js';
+import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
   plainFacts, tableStruct, unsupported,
 } from './layer.js';
-import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
-import { reduceIndexMap } from '../ir/index-maps.js';
+import { movementIndexMap } from '../ir/semantics/index-maps.js';
+import { reduceIndexMap } from '../ir/semantics/index-maps.js';
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -255,7 +255,8 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
-    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, multBits: valueOf(g, expS.value).fixed!.width }),
+    // y = e[j] * r for the len terms of a slice, unrolled in the pipelined step: len multipliers.
+    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width }),
   };
 }
 

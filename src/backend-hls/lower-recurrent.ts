@@ -9,8 +9,8 @@
 import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
-import { quantizeDouble } from '../sim/fixed/apfixed.js';
-import { RECURRENT_SLOTS, recurrentActivations, type RecurrentAct } from '../sim/fixed/kernels/recurrent.js';
+import { quantizeDouble } from '../ir/semantics/apfixed.js';
+import { RECURRENT_SLOTS, recurrentActivations, type RecurrentAct } from '../ir/semantics/recurrent.js';
 import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, tableStruct, unsupported } from './layer.js';
 
 type RecNode = Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>;

@@ -5,7 +5,7 @@
  * documents.
  */
 import type { HlsMultiplier } from '../ir/precision-config.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { FixedRun, RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Strategy } from './layer.js';
 
@@ -32,6 +32,12 @@ export interface EmitOptions {
    * (model layout; with a leading batch dim when the graph is batched).
    */
   readonly runs: readonly (readonly RtTensor[])[];
+  /**
+   * The bit-accurate simulator (src/sim/fixed/simulate.ts `simulateFixed`), injected by the
+   * caller to compute the testbench's expected outputs: the backend never imports src/sim.
+   * Planning does not need it; emitProject does.
+   */
+  readonly simulate?: FixedRun;
   /** Loops unrolled beyond this many iterations make HLS give up (Vivado: 4096). */
   readonly unrollLimit: number;
   /** Completely partitioned arrays above this size are refused (config_array_partition -maximum_size). */

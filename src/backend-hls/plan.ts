@@ -143,15 +143,14 @@ export function makePorts(g: Graph, names: NameTable, relayout: ReadonlyMap<stri
 /**
  * Storage of a constant array: completely partitioned arrays are registers (folded into logic
  * when constant); reshaped ones are memories of `words` words — LUTRAM when shallow (under 64
- * words, or under one 18 Kb BRAM's worth of bits), BRAM otherwise, URAM only for memories of
- * at least 4096 words and 1 Mb (UltraRAM's 4K×72 geometry wastes less there).
+ * words, or under one 18 Kb BRAM's worth of bits), BRAM otherwise. Never URAM: UltraRAM has no
+ * initial contents at configuration (UG573), so a constant array cannot live there as a ROM.
  */
 export function weightStorage(elements: number, bits: number, wordElements: number): WeightStorage {
   const words = Math.ceil(elements / wordElements);
   if (words <= 1 || elements * bits <= 64) return 'registers';
   const total = elements * bits;
   if (words < 64 || total < 18432) return 'lutram';
-  if (words >= 4096 && total >= 1 << 20) return 'uram';
   return 'bram';
 }
 
@@ -341,10 +340,12 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     const lb = nat && fx.lineBuffer ? fx.lineBuffer : null;
     const weights: WeightPlan[] = l.consts.map((c) => {
       // Arrays not listed are read one element per access (tables, index maps): ROMs.
-      const wordElements = fx.wordElements?.[c.id] ?? 1;
+      const listed = fx.wordElements?.[c.id];
+      const wordElements = listed ?? 1;
+      const storage = weightStorage(c.items.length, c.bits, wordElements);
       return {
-        id: c.id, elements: c.items.length, bits: c.bits, words: Math.ceil(c.items.length / wordElements), wordElements,
-        storage: weightStorage(c.items.length, c.bits, wordElements),
+        id: c.id, elements: c.items.length, bits: c.bits, words: Math.ceil(c.items.length / wordElements), wordElements, storage,
+        rom: listed !== undefined && (storage === 'bram' || storage === 'lutram') ? storage : null,
       };
     });
     const partitioned: PartitionPlan[] = l.partitioned.map((p) => ({ what: p.what, elements: p.size }));

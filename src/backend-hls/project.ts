@@ -14,10 +14,11 @@ import { lowerGraph } from './lower.js';
 import { NameTable } from './names.js';
 import { checkProjectName, DEFAULTS, type EmitOptions, multiplierOf } from './options.js';
 import { choosePacks, cyclicArrays, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
-import { movementIndexMap } from '../sim/fixed/kernels/layout.js';
+import { movementIndexMap } from '../ir/semantics/index-maps.js';
 import { tileGraph } from '../passes/tile.js';
 import { planJson } from './plan-table.js';
 import { buildTcl, makefile, readme } from './scripts.js';
+import type { FixedRun } from '../ir/semantics/tensor.js';
 import { TB_MAX_ELEMENTS, testbenchCpp, testbenchData } from './testbench.js';
 import { topHeader, topSource } from './top.js';
 
@@ -115,11 +116,11 @@ function summaryJson(p: Plan, samples: number, offered: number): string {
 }
 
 /** The project's files; `plan` (from planProject with the same g and opts) avoids planning twice. */
-export function emitProject(g: Graph, opts: EmitOptions, plan?: Plan): Map<string, string> {
+export function emitProject(g: Graph, opts: EmitOptions & { readonly simulate: FixedRun }, plan?: Plan): Map<string, string> {
   const p = plan ?? planProject(g, opts);
   const n = opts.name;
   const files = new Map<string, string>();
-  const tb = testbenchData(p, opts.runs);
+  const tb = testbenchData(p, opts.runs, opts.simulate);
   files.set('README.md', readme(p, tb.samples));
   files.set('nn2hls.json', summaryJson(p, tb.samples, tb.offered));
   files.set('build_prj.tcl', buildTcl(p));

@@ -156,12 +156,30 @@ tables, constant operands) are stored as **raw bits**: each element's stored int
 times 2^F for F fraction bits), written as an integer literal of
 \`nn2hls::rom_word<W, S>::type\` (\`firmware/kernels/nn_common.h\`). For synthesis
 (\`__SYNTHESIS__\`) that is \`ap_int<W>\`/\`ap_uint<W>\`, so each array is a constant ROM of exactly
-W-bit words, mapped to BRAM, LUTs or registers by the tool and the layer's pragmas; for a C++
+W-bit words, mapped to BRAM, LUTs or registers by the layer's pragmas; for a C++
 compiler it is a plain integer of the smallest standard width, so g++ compiles the tables as
 ordinary constant data in time and memory linear in their size (an \`ap_fixed\` initializer costs
 a constructor call per element, which does not scale to millions of weights). The kernels read
 an element with \`nn2hls::rom<T>(w[i])\`, which copies the bits into the layer's type \`T\`: no
 decimal, double or rounding is involved, so C simulation stays bit-exact with nn2hls's
 simulator, and the project needs no data files.${arrays.length > raw.length ? ' Index maps (Transpose, Pad, Resize) are plain `int` arrays.' : ''}
+${romText(p)}`;
+}
+
+/** README lines on the weight arrays the top function binds to BRAM/LUTRAM ROMs (LayerPlan weights[].rom). */
+function romText(p: Plan): string {
+  const roms = p.plans.flatMap((l) => l.weights.filter((w) => w.rom !== null));
+  if (!roms.length) {
+    return `
+No weight array is read from a memory in this design (all are registers, or tables and index maps
+the tool places itself), so the top function binds none to a ROM.
+`;
+  }
+  const count = (k: 'bram' | 'lutram') => roms.filter((w) => w.rom === k).length;
+  return `
+Weight arrays read one memory word per cycle (${roms.length}: ${count('bram')} in BRAM, ${count('lutram')} in LUTRAM,
+as \`compile --dump-plan\` and nn2hls.json \`layers[].plan.weights[].rom\` show) are bound to single-port
+ROMs in the top function: \`BIND_STORAGE type=rom_1p impl=bram|lutram\` for Vitis HLS and
+\`RESOURCE core=ROM_1P_BRAM|ROM_1P_LUTRAM\` for Vivado HLS (chosen by \`__VITIS_HLS__\`).
 `;
 }

@@ -2,11 +2,11 @@
  * The C++ testbench (tb/<name>_test.cpp) and its data (tb_data/). Inputs are written as the
  * float values the simulator receives (shortest decimal that reads back as the same double, so
  * the testbench's `input_t x = double` performs the simulator's entry cast); expected outputs
- * are the simulator's raws (integers). The testbench prints `bit-exact: N/M samples`, the first
+ * are the simulator's raws (integers), computed by the `simulate` the caller passes in (the
+ * backend never imports the simulator). The testbench prints `bit-exact: N/M samples`, the first
  * mismatches, and, given a trace path, every layer's output raws for `nn2hls csim` to compare.
  */
-import { FixedProgram } from '../sim/fixed/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { FixedRun, RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Plan } from './plan.js';
 
@@ -25,9 +25,8 @@ export interface TbData {
  */
 export const TB_MAX_ELEMENTS = 400_000;
 
-/** Splits runs into per-sample float lines and simulates them. */
-export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[], maxElements = TB_MAX_ELEMENTS): TbData {
-  const prog = new FixedProgram(p.g);
+/** Splits runs into per-sample float lines and simulates them (only the runs kept). */
+export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[], simulate: FixedRun, maxElements = TB_MAX_ELEMENTS): TbData {
   const inLines: string[] = [];
   const outLines: string[] = [];
   const perSample = p.inputs.reduce((a, x) => a + x.size, 0);
@@ -37,7 +36,7 @@ export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[], m
     const n = p.g.batched ? (run[0]?.shape[0] ?? 1) : 1;
     offered += n;
     if (inLines.length >= cap) continue;
-    const outs = prog.run(run);
+    const outs = simulate(p.g, run);
     for (let s = 0; s < n && inLines.length < cap; s++) {
       const fields: string[] = [];
       p.inputs.forEach((port, k) => {
@@ -51,7 +50,7 @@ export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[], m
       const raws: string[] = [];
       p.outputs.forEach((port, k) => {
         const o = outs[k]!;
-        for (let i = 0; i < port.size; i++) raws.push(String((o.big ?? o.raw)[s * port.size + i]!));
+        for (let i = 0; i < port.size; i++) raws.push(String(o[s * port.size + i]!));
       });
       outLines.push(raws.join(' '));
     }

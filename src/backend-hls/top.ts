@@ -50,7 +50,27 @@ function step(t: TopStep): string[] {
   }
 }
 
-/** The top function: interface pragmas, then the plan's steps, printed in order. */
+/**
+ * The ROM bindings of the plan's weight arrays (LayerPlan.weights[].rom). One source serves both
+ * tools, as in nn_common.h: Vitis HLS's BIND_STORAGE (UG1399, "pragma HLS bind_storage"), and
+ * the RESOURCE core of Vivado HLS 2019/2020, which predates it (UG902, "pragma HLS resource").
+ * The arrays are globals (weights/*.h), so the pragmas sit in the top function that passes them.
+ */
+function romBindings(p: Plan): string[] {
+  const roms = [...new Map(p.plans.flatMap((l) => l.weights.filter((w) => w.rom !== null).map((w) => [w.id, w] as const))).values()];
+  if (!roms.length) return [];
+  const impl = { bram: ['bram', 'ROM_1P_BRAM'], lutram: ['lutram', 'ROM_1P_LUTRAM'] } as const;
+  return [
+    '  // Weight ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom).',
+    '#ifdef __VITIS_HLS__',
+    ...roms.map((w) => `  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=${w.id} type=rom_1p impl=${impl[w.rom!][0]})`),
+    '#else',
+    ...roms.map((w) => `  NN2HLS_PRAGMA(HLS RESOURCE variable=${w.id} core=${impl[w.rom!][1]})`),
+    '#endif',
+  ];
+}
+
+/** The top function: interface pragmas, ROM bindings, then the plan's steps, printed in order. */
 export function topSource(p: Plan): string {
   const L: string[] = [];
   const io = p.opts.io;
@@ -62,6 +82,7 @@ export function topSource(p: Plan): string {
     if (io === 'stream') L.push(`  NN2HLS_PRAGMA(HLS INTERFACE axis port=${x.id})`);
     else L.push(`  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${x.id} complete dim=0)`, `  NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=${x.id})`);
   }
+  L.push(...romBindings(p));
   L.push(p.pipelineTop ? `  NN2HLS_PRAGMA(HLS PIPELINE II=${p.topII})` : '  NN2HLS_PRAGMA(HLS DATAFLOW)');
   for (const t of p.top) L.push(...step(t));
   return `// Top function of the nn2hls project '${p.opts.name}': one call per layer into the nn2hls

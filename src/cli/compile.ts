@@ -22,7 +22,7 @@ import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
 import { summarize } from '../ir/summary.js';
 import { type PassHook, prepareFixed } from '../passes/pipeline.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { readModelInputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
@@ -33,6 +33,7 @@ import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './pr
 import { writeProject, type WriteResult } from './project-files.js';
 import { statusLine } from './progress.js';
 import { warn, warnConstantOverflows } from './warnings.js';
+import { simulateFixed } from '../sim/fixed/simulate.js';
 
 export { writeProject };
 
@@ -128,9 +129,10 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(modelFile(req.model));
-  const emitOpts: EmitOptions = {
+  const emitOpts = {
     ...req.options,
     runs,
+    simulate: simulateFixed,
     meta: {
       precision: JSON.parse(configToJson(req.precision)),
       notes,

@@ -1,8 +1,9 @@
 /**
  * `nn2hls csim DIR`: C simulation of an emitted project with g++ against Xilinx's ap_types
  * headers, checked against the TypeScript bit-accurate simulator. Builds the firmware and the
- * testbench (two g++ translation units in parallel, errors and warnings shown as g++ prints
- * them, a progress bar on a terminal), runs
+ * testbench (two g++ translation units in parallel, sharing a precompiled header of the
+ * ap_types and kernel headers cached per machine (csim-pch.ts), errors and warnings shown as
+ * g++ prints them, a progress bar on a terminal), runs
  * the testbench on the project's tb_data (or on --input files, simulated now), and reports
  * `bit-exact: N/M samples`. On mismatches it re-runs the mismatching samples with per-layer
  * traces (io parallel) and names the first layer whose output differs from the simulator's.
@@ -17,9 +18,10 @@ import type { Graph } from '../ir/graph.js';
 import { parseConfig } from '../ir/precision-config.js';
 import { prepareFixed } from '../passes/pipeline.js';
 import { FixedProgram } from '../sim/fixed/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { readInputTensor } from './io.js';
+import { discardPch, precompiledHeader } from './csim-pch.js';
 import { progressBar } from './progress.js';
 import { projectLoadOptions } from './cut-options.js';
 
@@ -42,6 +44,8 @@ export interface CsimOptions {
   cxxflags?: string[];
   /** Show a progress bar on stderr while g++ runs (only when stderr is a terminal). */
   progress?: boolean;
+  /** Use the cached precompiled header (csim-pch.ts); default: yes unless $NN2HLS_NO_PCH is set. */
+  pch?: boolean;
 }
 
 /** One g++ step of the build: a translation unit, or the link. */
@@ -59,6 +63,8 @@ export interface CsimResult {
   runMs: number;
   /** Lines describing the first mismatches (empty when bit-exact). */
   mismatches: string[];
+  /** The precompiled header: found in the cache, built by this run, off, or unavailable (cache unwritable, g++ refused it). */
+  pch: 'cached' | 'built' | 'off' | 'unavailable';
 }
 
 /** Where the ap_fixed headers are: --hls-include, $XILINX_HLS/include, $AP_TYPES_INCLUDE. */
@@ -103,9 +109,12 @@ export async function projectGraph(s: Summary, dir: string): Promise<Graph> {
   return prepareFixed((await loadModelAsync(s.source, projectLoadOptions(dir))).graph, parseConfig(s.precision, `${dir}/nn2hls.json`)).graph;
 }
 
-function gxx(args: string[], log: (s: string) => void): Promise<void> {
+/** g++'s exit status for an internal compiler error (e.g. a damaged precompiled header). */
+const ICE = 4;
+
+function gxx(cxx: string, args: string[], log: (s: string) => void): Promise<void> {
   return new Promise((resolveP, reject) => {
-    const p = spawn(process.env['CXX'] || 'g++', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cxx, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -113,48 +122,77 @@ function gxx(args: string[], log: (s: string) => void): Promise<void> {
     p.on('close', (code) => {
       if (out.trim()) log(out.trimEnd());
       if (code === 0) resolveP();
-      else reject(new NnInputError(`g++ failed (exit ${code}) compiling ${args[args.length - 1]}; its messages are above`));
+      else reject(Object.assign(new NnInputError(`g++ failed (exit ${code}) compiling ${args[args.length - 1]}; its messages are above`), { exitCode: code }));
     });
   });
 }
 
-async function build(dir: string, name: string, inc: string, o: CsimOptions, log: (s: string) => void): Promise<{ exe: string; steps: BuildStep[] }> {
+async function build(dir: string, name: string, inc: string, o: CsimOptions, log: (s: string) => void): Promise<{ exe: string; steps: BuildStep[]; pch: CsimResult['pch'] }> {
   const b = join(dir, 'build');
   mkdirSync(b, { recursive: true });
   const own = existsSync(join(inc, 'hls_stream.h')) ? [] : ['-DNN2HLS_OWN_STREAM'];
   // Every constant array is plain integer data (weights/*.h, see README "Weight storage"), so
   // g++'s time and memory grow linearly with the weights; what remains is parsing the ap_types
   // headers and instantiating the kernels: ~2 s of CPU and ~350 MB per unit even at 1M
-  // parameters (npm run bench:csim). Measured on the CNN and 1M-MLP projects, -O1 compiles
+  // parameters without the precompiled header below (npm run bench:csim). Measured on the CNN and 1M-MLP projects, -O1 compiles
   // ~10% faster than -O2 and the testbench runs as fast; -O0 compiles a little faster still
   // but simulates the 1M MLP 16x slower (19 s instead of 1.2 s for 64 samples).
+  // The parsing is done once per machine in a precompiled header (csim-pch.ts), which needs
+  // both units built with the same flags: both without exceptions (neither the firmware nor
+  // the testbench throws or catches).
   // The two uninitialized-value warnings come from inlined code of the Xilinx headers
   // (ap_private.h), not from the project, and would bury real messages.
-  const flags = ['-std=c++14', '-O1', '-Wall', '-Wextra', '-Wno-uninitialized', '-Wno-maybe-uninitialized',
-    `-I${join(dir, 'firmware')}`, '-isystem', inc, ...own, ...(o.cxxflags ?? [])];
+  const cxx = process.env['CXX'] || 'g++';
+  const common = ['-std=c++14', '-O1', '-fno-exceptions', '-Wall', '-Wextra', '-Wno-uninitialized', '-Wno-maybe-uninitialized',
+    '-isystem', inc, ...own, ...(o.cxxflags ?? [])];
   const steps: BuildStep[] = [];
+  const usePch = o.pch ?? !process.env['NN2HLS_NO_PCH'];
   const bar = o.progress ? progressBar('csim: g++') : undefined;
-  const total = 3;
-  const timed = async (what: string, args: string[]) => {
-    const t0 = performance.now();
-    // g++'s messages go on a clean line, not after the bar.
-    await gxx(args, (x) => {
-      bar?.done();
-      log(x);
-    });
-    steps.push({ what, ms: performance.now() - t0 });
-    bar?.update(steps.length, total);
-  };
+  const total = usePch ? 4 : 3;
   const tick = bar ? setInterval(() => bar.update(steps.length, total), 500) : undefined;
   try {
+    let pch: CsimResult['pch'] = 'off';
+    let pchFlags: string[] = [];
+    if (usePch) {
+      const h = await precompiledHeader(cxx, common, inc, join(dir, 'firmware', 'kernels'));
+      if (h) {
+        pch = h.built ? 'built' : 'cached';
+        pchFlags = ['-Winvalid-pch', '-include', h.header];
+        if (h.built) steps.push({ what: 'precompiled header (ap_types, kernels)', ms: h.ms });
+      } else pch = 'unavailable';
+      bar?.update(steps.length, total);
+    }
+    const timed = async (what: string, args: string[]) => {
+      const t0 = performance.now();
+      // g++'s messages go on a clean line, not after the bar.
+      const say = (x: string) => {
+        bar?.done();
+        log(x);
+      };
+      try {
+        await gxx(cxx, [...common, ...pchFlags, ...args], say);
+      } catch (e) {
+        // A crash loading the header (a damaged cache entry) must not fail the build: forget
+        // the entry and compile this unit without it.
+        if (!pchFlags.length || (e as { exitCode?: number }).exitCode !== ICE) throw e;
+        discardPch(pchFlags[pchFlags.length - 1]!);
+        say(`csim: g++ crashed with the cached precompiled header; discarded it, compiling ${what} without it`);
+        await gxx(cxx, [...common, ...args], say);
+      }
+      steps.push({ what, ms: performance.now() - t0 });
+      bar?.update(steps.length, total);
+    };
+    const fw = `-I${join(dir, 'firmware')}`;
     // The firmware and the testbench are independent units: two g++ processes for two cores.
     await Promise.all([
-      timed(`firmware/${name}.cpp`, [...flags, '-fno-exceptions', '-c', '-o', join(b, `${name}.o`), join(dir, 'firmware', `${name}.cpp`)]),
-      timed(`tb/${name}_test.cpp`, [...flags, '-c', '-o', join(b, `${name}_test.o`), join(dir, 'tb', `${name}_test.cpp`)]),
+      timed(`firmware/${name}.cpp`, [fw, '-c', '-o', join(b, `${name}.o`), join(dir, 'firmware', `${name}.cpp`)]),
+      timed(`tb/${name}_test.cpp`, [fw, '-c', '-o', join(b, `${name}_test.o`), join(dir, 'tb', `${name}_test.cpp`)]),
     ]);
     const exe = join(b, `${name}_csim`);
-    await timed('link', ['-o', exe, join(b, `${name}.o`), join(b, `${name}_test.o`)]);
-    return { exe, steps };
+    const t0 = performance.now();
+    await gxx(cxx, ['-o', exe, join(b, `${name}.o`), join(b, `${name}_test.o`)], log);
+    steps.push({ what: 'link', ms: performance.now() - t0 });
+    return { exe, steps, pch };
   } finally {
     if (tick) clearInterval(tick);
     bar?.done();
@@ -236,7 +274,7 @@ export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<Csim
     writeFileSync(expPath, `${expected.join('\n')}\n`);
   }
   const t0 = performance.now();
-  const { exe, steps } = await build(dir, s.name, inc, o, log);
+  const { exe, steps, pch } = await build(dir, s.name, inc, o, log);
   const t1 = performance.now();
   const resPath = join(dir, 'build', 'results.txt');
   runTb(exe, dir, [inPath, expPath, resPath]);
@@ -266,7 +304,7 @@ export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<Csim
     }
     mismatches.push(line);
   }
-  return { samples: want.length, exact, compileMs: t1 - t0, steps, runMs: t2 - t1, mismatches };
+  return { samples: want.length, exact, compileMs: t1 - t0, steps, runMs: t2 - t1, mismatches, pch };
 }
 
 export function register(program: Command): void {
@@ -280,7 +318,7 @@ export function register(program: Command): void {
       const log = (x: string) => process.stdout.write(`${x}\n`);
       const inputs = f.input.length ? f.input.map(readInputTensor) : undefined;
       const r = await runCsim(dir, { ...(f.hlsInclude ? { hlsInclude: f.hlsInclude } : {}), ...(inputs ? { inputs } : {}), log, progress: true });
-      log(`g++ build: ${(r.compileMs / 1000).toFixed(1)} s; csim: ${r.samples} samples in ${(r.runMs / 1000).toFixed(2)} s (${(r.samples / Math.max(r.runMs / 1000, 1e-9)).toFixed(0)} samples/s)`);
+      log(`g++ build: ${(r.compileMs / 1000).toFixed(1)} s (precompiled header: ${r.pch}); csim: ${r.samples} samples in ${(r.runMs / 1000).toFixed(2)} s (${(r.samples / Math.max(r.runMs / 1000, 1e-9)).toFixed(0)} samples/s)`);
       log(`bit-exact: ${r.exact}/${r.samples} samples`);
       for (const m of r.mismatches) log(`  ${m}`);
       if (r.exact !== r.samples) throw new NnInputError(`${dir}: C simulation differs from the bit-accurate simulator on ${r.samples - r.exact} sample(s)`);

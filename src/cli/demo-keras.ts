@@ -10,7 +10,7 @@ import { DEFAULTS } from '../backend-hls/index.js';
 import { loadModel, loadModelAsync } from '../frontend/index.js';
 import { defaultConfig } from '../ir/precision-config.js';
 import { runFloat } from '../sim/float/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { readNpyFile } from '../util/npy.js';
 import { toFloat32 } from '../util/tensor.js';
 import { compileProject } from './compile.js';

@@ -17,7 +17,7 @@ import { simulate } from '../sim/compare.js';
 import { DEFAULTS, planChanges, planTable } from '../backend-hls/index.js';
 import { compileProject } from './compile.js';
 import { runFloat } from '../sim/float/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readNpyFile } from '../util/npy.js';
 import { formatInspect, inspectReport } from './inspect.js';
@@ -131,7 +131,7 @@ function fixedPointSummary(g: Graph, x: RtTensor, labels: Float32Array, calib: R
   const rows: string[] = [];
   const variants: [string, () => PrecisionConfig][] = [
     ['ap_fixed<16,6>', () => defaultConfig()],
-    ...[16, 10, 8].map((b): [string, () => PrecisionConfig] => [`auto ${b}-bit`, () => autoPrecision(g, [calib], { bits: b })]),
+    ...[16, 10, 8].map((b): [string, () => PrecisionConfig] => [`auto ${b}-bit`, () => autoPrecision(g, [calib], { bits: b, run: runFloat })]),
   ];
   for (const [label, make] of variants) {
     const { graph } = prepareFixed(g, make());

@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { readTensorProtoFile } from '../frontend/onnx/tensor-proto.js';
 import type { Graph } from '../ir/graph.js';
 import { checkInputs } from '../sim/float/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { readNpyFile, writeNpyFile } from '../util/npy.js';
 import { type HostTensor, NnInputError, toFloat32 } from '../util/tensor.js';
 

@@ -19,6 +19,7 @@ import { NnInputError } from '../util/tensor.js';
 import { fusedLayers } from './inspect.js';
 import { readModelInputs } from './io.js';
 import { describeModelPrecision, withModelPrecision } from './model-options.js';
+import { runFloat } from '../sim/float/executor.js';
 
 export interface PrecisionFlags {
   config?: string;
@@ -132,7 +133,7 @@ export function resolvePrecision(
     const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
     const margin = Number(f.margin ?? '0.1');
     if (!Number.isFinite(margin)) throw new NnInputError(`--margin must be a number, got '${f.margin}'`);
-    const cfg = autoPrecision(g, [calib], { bits, weightBits, margin });
+    const cfg = autoPrecision(g, [calib], { bits, weightBits, margin, run: runFloat });
     doc = { precision: cfg, hls: { layers: {} }, notes: [], format: 'nn2hls' };
     const n = g.batched ? calib.shape[0] : 1;
     log(`auto precision: ${bits}-bit activations, ${weightBits}-bit weights, ${Math.round(margin * 100)}% margin, from ${n} calibration sample(s) in ${f.calib}`);

@@ -80,8 +80,9 @@ function constantDesign(l: LayerView, dsp: DspShape, tool: ToolProfile, weights:
 
 export function multiplierCost(l: LayerView, dsp: DspShape, tool: ToolProfile): MultiplierCost {
   if (l.kind === 'softmax') {
-    // Normalisation: each term's exp is multiplied by the row's inverse sum, all terms of a step in parallel.
-    const n = l.fanIn;
+    // Normalisation: each term's exp is multiplied by the row's inverse sum, all terms of a step
+    // in parallel: the plan's multipliers (one per term).
+    const n = l.multipliers;
     const wide = l.multBits >= tool.varDspMinWidth;
     return { dsp: wide ? n * dspsPerProduct(l.multBits, l.multBits, dsp) : 0, lutMults: wide ? 0 : n, lut: wide ? 0 : n * varMultLut(l.multBits, l.multBits), realProducts: n, constant: false };
   }

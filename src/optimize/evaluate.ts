@@ -18,7 +18,7 @@ import { quantizeGraph } from '../passes/quantize.js';
 import { simulate } from '../sim/compare.js';
 import { formatPower, formatTime } from '../util/units.js';
 import { NnInputError } from '../util/tensor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { fitFrom } from './fold.js';
 import { type Gate, Screen } from './screen.js';
 import type { Labelled } from './split.js';

@@ -12,10 +12,11 @@ import type { Graph } from '../ir/graph.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { quantizeGraph } from '../passes/quantize.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { measure } from './evaluate.js';
 import { type Labelled, splitSamples } from './split.js';
+import { runFloat } from '../sim/float/executor.js';
 
 export interface GridRequest {
   graph: Graph;
@@ -65,7 +66,7 @@ export function gridSweep(req: GridRequest, onRow?: (r: GridRow, k: number, n: n
   const rows: GridRow[] = [];
   let floatAccuracy = 0;
   for (const bits of req.bits) {
-    const cfg = autoPrecision(req.graph, calib, { bits });
+    const cfg = autoPrecision(req.graph, calib, { bits, run: runFloat });
     const qg = quantizeGraph(cg, cfg).graph;
     const m = measure(cg, qg, split.heldOut);
     floatAccuracy = m.floatAccuracy;

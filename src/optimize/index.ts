@@ -18,13 +18,14 @@ import type { Graph } from '../ir/graph.js';
 import { configDocumentToJson, defaultConfig, type HlsSection, type PrecisionConfig } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
 import { canonicalize } from '../passes/pipeline.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { type Candidate, compareCost, Evaluator, type Folding, type HwConstraints, hwViolations, measure, type Measured, type Objective } from './evaluate.js';
 import { paretoFront } from './pareto.js';
 import { searchFolding } from './fold.js';
 import { searchPrecision } from './search.js';
 import { PROFILE_SAMPLES, profileValues, type ValueProfile } from './profile.js';
 import { type Labelled, splitSamples, takeRows } from './split.js';
+import { runFloat } from '../sim/float/executor.js';
 
 /**
  * Share of the allowed drop a candidate may spend on the choose set (top-1 loss and disagreement
@@ -110,7 +111,7 @@ export function optimize(req: OptimizeRequest): OptimizeResult {
   const cg = canonicalize(req.graph);
   const split = splitSamples(req.data, req.seed, req.heldOutFraction);
   const calib = req.calib ?? split.choose.inputs;
-  const startCfg = autoPrecision(req.graph, calib, { bits: 16 });
+  const startCfg = autoPrecision(req.graph, calib, { bits: 16, run: runFloat });
   const ev = new Evaluator(cg, split.choose, req.folding, req.est, req.constraints, req.objective, req.calib);
   const floatChoose = ev.screen.floatAccuracy;
   const target = floatChoose - req.maxDrop * (req.dropShare ?? DROP_SHARE);

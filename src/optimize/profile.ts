@@ -11,7 +11,7 @@ import type { Graph } from '../ir/graph.js';
 import { isConst } from '../ir/graph.js';
 import { type FixedType, renderType } from '../ir/fixed.js';
 import { runFloat } from '../sim/float/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 
 /** Held-out samples `optimize` profiles activations on (float only: cheap, and quartiles settle early). */
 export const PROFILE_SAMPLES = 64;

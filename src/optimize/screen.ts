@@ -23,7 +23,7 @@ import { type Graph, isConst, type Node, numel } from '../ir/graph.js';
 import { predictions } from '../sim/compare.js';
 import { FixedProgram, fxToFloat } from '../sim/fixed/executor.js';
 import { runFloat } from '../sim/float/executor.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { type Labelled, takeRows } from './split.js';
 
 /** Acceptance targets a candidate is screened against (shares of samples). */

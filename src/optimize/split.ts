@@ -4,7 +4,7 @@
  * candidate's accuracy is measured, and a held-out set, on which only the chosen design (and the
  * references it is compared with) are re-simulated — so the reported accuracy was not used to choose.
  */
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 
 /** mulberry32: a small, fast, well-mixed 32-bit PRNG; deterministic for a seed. */

@@ -16,8 +16,7 @@ import { fixedType, type FixedType } from '../ir/fixed.js';
 import { type Graph, isConst } from '../ir/graph.js';
 import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
 import { typeForRange } from '../ir/precision.js';
-import type { RtTensor } from '../sim/float/kernel.js';
-import { runFloat } from '../sim/float/executor.js';
+import type { FloatRun, RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { canonicalize } from './pipeline.js';
 
@@ -30,6 +29,8 @@ export interface AutoPrecisionOptions {
   margin?: number;
   /** Samples per float run (memory bound); default 4096. */
   chunk?: number;
+  /** The float executor (src/sim/float/executor.ts runFloat), passed in by the caller: passes never import the simulator. */
+  run: FloatRun;
 }
 
 export const DEFAULT_MARGIN = 0.1;
@@ -54,7 +55,7 @@ const ROUND_SAT = { q: 'AP_RND_CONV', o: 'AP_SAT' } as const;
 const TINY = 2 ** -8;
 
 /** Records min/max of every value over the calibration data, in chunks. */
-export function calibrateRanges(g: Graph, calib: readonly RtTensor[], chunk = 4096): Map<string, Range> {
+export function calibrateRanges(g: Graph, calib: readonly RtTensor[], run: FloatRun, chunk = 4096): Map<string, Range> {
   const ranges = new Map<string, Range>();
   const note = (name: string, data: ArrayLike<number>) => {
     let r = ranges.get(name);
@@ -75,7 +76,7 @@ export function calibrateRanges(g: Graph, calib: readonly RtTensor[], chunk = 40
         })
       : calib;
     g.inputs.forEach((io, k) => note(io.value, part[k]!.data));
-    runFloat(g, part, { onValue: (name, t) => note(name, t.data) });
+    run(g, part, { onValue: (name, t) => note(name, t.data) });
   }
   return ranges;
 }
@@ -103,7 +104,7 @@ function constType(data: Float32Array | Float64Array, bits: number): FixedType {
 }
 
 /** Chooses a config for `g` (as imported) from calibration inputs in the model's layout. */
-export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPrecisionOptions = {}): PrecisionConfig {
+export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPrecisionOptions): PrecisionConfig {
   const bits = opts.bits ?? 16;
   const wbits = opts.weightBits ?? bits;
   const margin = opts.margin ?? DEFAULT_MARGIN;
@@ -112,7 +113,7 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
   }
   if (!(margin >= 0 && margin <= 10)) throw new NnInputError(`--margin must be between 0 and 10, got ${margin}`);
   const cg = canonicalize(g);
-  const ranges = calibrateRanges(cg, calib, opts.chunk);
+  const ranges = calibrateRanges(cg, calib, opts.run, opts.chunk);
   const layers: Record<string, LevelSpec> = {};
   for (const n of cg.nodes) {
     const types: Record<string, FixedType> = {};

@@ -13,7 +13,7 @@ import { type FixedType, fracBits } from '../ir/fixed.js';
 import { isConst, type Node } from '../ir/graph.js';
 import { type PrecisionConfig, resolveTableRange, resolveTableSize, resolveType, DEFAULT_TYPE } from '../ir/precision-config.js';
 import { rawRange, type TableSpec, tableGeometry, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
-import { RECURRENT_SLOTS, recurrentActivations } from '../sim/fixed/kernels/recurrent.js';
+import { RECURRENT_SLOTS, recurrentActivations } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Quantizer } from './quantize.js';
 

@@ -26,7 +26,7 @@ import {
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
 import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
-import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
+import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { freshValueName, type Pass } from './pass.js';
 import { quantizeRecurrent } from './quantize-recurrent.js';

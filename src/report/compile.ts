@@ -11,7 +11,7 @@ import { viewOfPlan } from '../estimate/plan-view.js';
 import type { Graph } from '../ir/graph.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { simulate } from '../sim/compare.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { designReportHtml } from './design.js';
 import { writeReportFile } from './index.js';
 

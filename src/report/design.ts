@@ -12,7 +12,7 @@ import type { SimulationReport } from '../sim/compare.js';
 import { formatPower, formatTime } from '../util/units.js';
 import { type LayerRow, latencySpec, profileSpec, renderSvg, resourceSpec, snrSpec } from './charts.js';
 import { PROFILE_SAMPLES, profileValues } from '../optimize/profile.js';
-import type { RtTensor } from '../sim/float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { takeRows } from '../optimize/split.js';
 import { type Cell, definitionList, esc, figure, htmlTable, page } from './html.js';
 

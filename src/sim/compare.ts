@@ -8,10 +8,10 @@
  */
 import { fracBits, renderType } from '../ir/fixed.js';
 import { constantOverflows } from '../ir/const-overflow.js';
-import { quantizeDouble } from './fixed/apfixed.js';
+import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { runFloat } from './float/executor.js';
-import type { RtTensor } from './float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
 import { checkInputs } from './float/executor.js';
 

@@ -5,7 +5,7 @@
  * windows into a patch matrix [samples·outPix, taps·channels] in the weights' row order
  * (tap-major, then channel). A convolution then runs as one weighted sum over the patch rows.
  */
-import { forEachIndex, stridesOf } from './float/kernels/conv.js';
+import { forEachIndex, stridesOf } from '../ir/semantics/float/conv.js';
 
 export interface ConvWindows {
   readonly inPix: number;

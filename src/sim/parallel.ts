@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { Graph } from '../ir/graph.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
-import type { RtTensor } from './float/kernel.js';
+import type { RtTensor } from '../ir/semantics/tensor.js';
 
 export interface ParallelOptions extends SimulateOptions {
   /** Threads in all, this one included (default: defaultThreads()). */

@@ -20,6 +20,8 @@ import { readNpyFile } from '../../src/util/npy.js';
 import { toFloat32 } from '../../src/util/tensor.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { backendCase, CASE_NAMES, caseGraph, caseHlsOptions } from './cases.js';
+import { runFloat } from '../../src/sim/float/executor.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 const INC = process.env['AP_TYPES_INCLUDE'];
 const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
@@ -52,7 +54,7 @@ function precisionFor(model: string, kind: 'default' | 'auto8'): PrecisionConfig
         return { shape: t.shape, data: toFloat32(t) };
       })()
     : defaultRuns(g, 256)[0]![0]!;
-  return autoPrecision(g, [calib], { bits: 8 });
+  return autoPrecision(g, [calib], { bits: 8, run: runFloat });
 }
 
 describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => {
@@ -83,7 +85,7 @@ describe.skipIf(!HAVE).concurrent('csim is bit-exact with the simulator', () => 
         const c = backendCase(name);
         const g = prepareFixed(c.graph, c.config).graph;
         const dir = join(root, `case_${name}_${io}`);
-        writeProject(dir, emitProject(g, { ...DEFAULTS, io, ...caseHlsOptions(c), runs: defaultRuns(g, 16) }));
+        writeProject(dir, emitProject(g, { ...DEFAULTS, io, ...caseHlsOptions(c), runs: defaultRuns(g, 16), simulate: simulateFixed }));
         const r = await runCsim(dir, { hlsInclude: INC! });
         expect(r.mismatches).toEqual([]);
         expect(r.exact).toBe(16);
@@ -98,7 +100,7 @@ describe.skipIf(!HAVE)('emitted C++ is warning-free', () => {
       ['pool_residual', 'stream', 'latency'], ['conv2d', 'parallel', 'resource']] as const) {
       const g = prepareFixed(caseGraph(name), defaultConfig()).graph;
       const dir = join(root, `warn_${name}_${io}`);
-      writeProject(dir, emitProject(g, { ...DEFAULTS, io, strategy, layers: {}, runs: defaultRuns(g, 2) }));
+      writeProject(dir, emitProject(g, { ...DEFAULTS, io, strategy, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed }));
       for (const src of ['firmware/myproject.cpp', 'tb/myproject_test.cpp']) {
         const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
           '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, src)], { encoding: 'utf8' });

@@ -16,7 +16,7 @@ import type { Graph, Node } from '../../src/ir/graph.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { rawRange } from '../../src/ir/precision.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { castRaw, mulType, quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { castRaw, mulType, quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { dyn, graph, node } from '../passes/ir.js';
 

@@ -12,10 +12,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, type EmitOptions, emitProject, planProject } from '../../src/backend-hls/index.js';
+import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
 import { defaultRuns } from '../../src/cli/compile.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { backendCase, CASE_NAMES, caseHlsOptions, type Io } from './cases.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 const GOLDEN = join(__dirname, 'golden');
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
@@ -30,7 +31,7 @@ const isCaseFile = (f: string) => f === 'nn2hls.json' || (f.startsWith('firmware
 function renderTwice(name: string, io: Io): Map<string, string> {
   const c = backendCase(name);
   const g = prepareFixed(c.graph, c.config).graph;
-  const opts: EmitOptions = { ...DEFAULTS, io, ...caseHlsOptions(c), runs: defaultRuns(g, 4), meta: { source: `${name}.ir` } };
+  const opts = { ...DEFAULTS, io, ...caseHlsOptions(c), runs: defaultRuns(g, 4), simulate: simulateFixed, meta: { source: `${name}.ir` } };
   const plan = planProject(g, opts);
   const first = emitProject(g, opts, plan);
   const second = emitProject(g, opts, plan);

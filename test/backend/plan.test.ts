@@ -17,10 +17,11 @@ import { loadModel } from '../../src/frontend/index.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { caseGraph } from './cases.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 function setup(name: string, over: Partial<EmitOptions> = {}) {
   const g = prepareFixed(caseGraph(name), defaultConfig()).graph;
-  const opts: EmitOptions = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), ...over };
+  const opts = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed, ...over };
   return { g, opts, plan: planProject(g, opts) };
 }
 

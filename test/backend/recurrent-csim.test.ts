@@ -20,6 +20,7 @@ import { defaultConfig, parseConfig, type PrecisionConfig } from '../../src/ir/p
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { NnInputError } from '../../src/util/tensor.js';
 import { NARROW_LAYER, type RecurrentCase, recurrentModel as buildRecurrent } from '../helpers/recurrent-model.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 
 const INC = process.env['AP_TYPES_INCLUDE'];
@@ -76,7 +77,7 @@ function modelFile(name: string, c: Case): string {
 describe('recurrent layers lower to nn2hls::recurrent', () => {
   it('emits the kernel call and its header', () => {
     const g = prepareFixed(importOnnx(recurrentModel(CASES[1]![1]), 'lstm.onnx'), defaultConfig()).graph;
-    const files = emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) });
+    const files = emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed });
     expect(files.get('firmware/myproject.cpp')).toContain('nn2hls::recurrent<');
     expect(files.get('firmware/kernels/nn2hls.h')).toContain('nn_recurrent.h');
     expect(files.has('firmware/kernels/nn_recurrent.h')).toBe(true);
@@ -86,10 +87,10 @@ describe('recurrent layers lower to nn2hls::recurrent', () => {
     // recurrent-final-state (canonicalization) turns the forward Y_h into Y's last step.
     const g = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
     expect(g.nodes.map((n) => n.op)).toEqual(['GRU', 'Slice', 'Reshape']);
-    expect([...emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) }).keys()]).toContain('firmware/myproject.cpp');
+    expect([...emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed }).keys()]).toContain('firmware/myproject.cpp');
     const bi = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, dir: 'bidirectional', yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
-    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2) })).toThrow(NnInputError);
-    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2) })).toThrow(/gru_layer.*only the output Y/);
+    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2), simulate: simulateFixed })).toThrow(NnInputError);
+    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2), simulate: simulateFixed })).toThrow(/gru_layer.*only the output Y/);
   });
 });
 
@@ -116,7 +117,7 @@ describe.skipIf(!HAVE)('recurrent C++ is warning-free', () => {
     for (const [name, c] of CASES.filter(([n]) => ['lstm_bidir_peep_clip_init', 'gru_lbr_bidir_init_clip', 'lstm_exact_acts', 'rnn_relu_reverse'].includes(n))) {
       const g = prepareFixed(importOnnx(recurrentModel(c), `${name}.onnx`), defaultConfig()).graph;
       const dir = join(root, `warn_${name}`);
-      writeProject(dir, emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2) }));
+      writeProject(dir, emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed }));
       const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
         '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, 'firmware/myproject.cpp')], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);

@@ -16,6 +16,7 @@ import { runCsim } from '../../src/cli/csim.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { caseGraph } from './cases.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 const INC = process.env['AP_TYPES_INCLUDE'];
 const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
@@ -25,8 +26,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('tb_data size cap', () => {
   it('keeps at most the capped number of input elements and records what it dropped', () => {
     const g = prepareFixed(caseGraph('lenet'), defaultConfig()).graph;
-    const opts = { ...DEFAULTS, io: 'stream' as const, layers: {}, runs: defaultRuns(g, 9) };
-    const tb = testbenchData(planProject(g, opts), opts.runs, 784 * 3 + 5);
+    const opts = { ...DEFAULTS, io: 'stream' as const, layers: {}, runs: defaultRuns(g, 9), simulate: simulateFixed };
+    const tb = testbenchData(planProject(g, opts), opts.runs, simulateFixed, 784 * 3 + 5);
     expect(tb.inputs.trim().split('\n')).toHaveLength(3);
     expect(tb.expected.trim().split('\n')).toHaveLength(3);
     expect(tb).toMatchObject({ samples: 3, offered: 9 });
@@ -39,7 +40,7 @@ describe.skipIf(!HAVE)('testbench exit status', () => {
   it('fails on a short or missing expected file', { timeout: 300_000 }, async () => {
     const g = prepareFixed(caseGraph('dense'), defaultConfig()).graph;
     const dir = join(root, 'dense');
-    writeProject(dir, emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 8) }));
+    writeProject(dir, emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 8), simulate: simulateFixed }));
     const r = await runCsim(dir, { hlsInclude: INC! });
     expect(r.exact).toBe(8);
     const exe = join(dir, 'build', 'myproject_csim');

@@ -9,15 +9,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, emitProject, type EmitOptions } from '../../src/backend-hls/index.js';
+import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
+import { weightStorage } from '../../src/backend-hls/plan.js';
+import { topSource } from '../../src/backend-hls/top.js';
 import { rawLiteral, romWord } from '../../src/backend-hls/literals.js';
 import { defaultRuns } from '../../src/cli/compile.js';
 import { parseType } from '../../src/ir/fixed.js';
 import { isConst, valueOf } from '../../src/ir/graph.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { caseGraph } from './cases.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
 const KERNELS = join(__dirname, '../../src/backend-hls/kernels');
 const INC = process.env['AP_TYPES_INCLUDE'];
@@ -34,7 +37,7 @@ describe('raw-bit weight storage', () => {
 
   it('writes the simulator raws of each weight into weights/<id>.h and records the storage in nn2hls.json', () => {
     const g = prepareFixed(caseGraph('dense'), defaultConfig()).graph;
-    const opts: EmitOptions = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 1) };
+    const opts = { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 1), simulate: simulateFixed };
     const files = emitProject(g, opts);
     const summary = JSON.parse(files.get('nn2hls.json')!) as { weight_storage: { array: string; elements: number; encoding: string; type?: string; word_bits?: number }[] };
     const dense = g.nodes.find((n) => n.op === 'Dense')!;
@@ -72,5 +75,40 @@ describe('raw-bit weight storage', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('weight ROM bindings (BIND_STORAGE / RESOURCE)', () => {
+  const bound = (src: string, re: RegExp) => [...src.matchAll(re)].map((m) => `${m[1]} ${m[2]}`).sort();
+
+  it('binds exactly the weight arrays the plan puts in BRAM/LUTRAM, for Vitis and Vivado HLS', () => {
+    const g = prepareFixed(caseGraph('conv2d'), defaultConfig()).graph;
+    const plan = planProject(g, { ...DEFAULTS, strategy: 'resource', reuse: 4, layers: {}, runs: defaultRuns(g, 1) });
+    const roms = plan.plans.flatMap((l) => l.weights.filter((w) => w.rom !== null).map((w) => `${w.id} ${w.rom}`)).sort();
+    expect(roms.length).toBeGreaterThan(0);
+    // Only arrays the kernels reshape into words, and only memories.
+    for (const l of plan.plans) for (const w of l.weights) if (w.rom) expect([w.storage, w.words > 1]).toEqual([w.rom, true]);
+    const src = topSource(plan);
+    const vitis = src.slice(src.indexOf('#ifdef __VITIS_HLS__'), src.indexOf('#else'));
+    const vivado = src.slice(src.indexOf('#else'), src.indexOf('#endif'));
+    expect(bound(vitis, /HLS BIND_STORAGE variable=(\w+) type=rom_1p impl=(bram|lutram)\)/g)).toEqual(roms);
+    const core = { ROM_1P_BRAM: 'bram', ROM_1P_LUTRAM: 'lutram' } as Record<string, string>;
+    expect(bound(vivado, /HLS RESOURCE variable=(\w+) core=(ROM_1P_BRAM|ROM_1P_LUTRAM)\)/g).map((s) => s.replace(/\S+$/, (c) => core[c]!)).sort()).toEqual(roms);
+    // The binding sits before DATAFLOW, inside the top function.
+    expect(src.indexOf('BIND_STORAGE')).toBeLessThan(src.indexOf('HLS DATAFLOW'));
+  });
+
+  it('binds nothing when every weight is in registers (latency strategy)', () => {
+    const g = prepareFixed(caseGraph('conv2d'), defaultConfig()).graph;
+    const plan = planProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 1) });
+    expect(plan.plans.flatMap((l) => l.weights).filter((w) => w.rom !== null)).toEqual([]);
+    expect(topSource(plan)).not.toMatch(/BIND_STORAGE|RESOURCE variable/);
+  });
+
+  it('never plans a constant array into URAM (UltraRAM has no initial contents)', () => {
+    expect(weightStorage(1 << 20, 16, 16)).toBe('bram');
+    expect(weightStorage(4096, 72, 1)).toBe('bram');
+    expect(weightStorage(1000, 16, 1)).toBe('lutram');
+    expect(weightStorage(64, 16, 64)).toBe('registers');
   });
 });

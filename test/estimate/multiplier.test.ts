@@ -7,8 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
 import { fitDesign } from '../../src/estimate/fit.js';
 import { estimateGraph } from '../../src/estimate/index.js';
-import { parseConfigDocument } from '../../src/ir/precision-config.js';
+import { defaultConfig, parseConfigDocument } from '../../src/ir/precision-config.js';
 import { denseGraph, randomWeights } from './helpers.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
+import { DSP_SHAPES } from '../../src/estimate/devices.js';
+import { multiplierCost } from '../../src/estimate/multipliers.js';
+import { planView } from '../../src/estimate/plan-view.js';
+import { resolveTool } from '../../src/estimate/tools.js';
+import { valueOf } from '../../src/ir/graph.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { caseGraph } from '../backend/cases.js';
 
 const r = (raw: number) => raw / 1024; // ap_fixed<16,6>
 // 0 and ±2^k (512, -1, 64) are no multiplication at all; the other 8 are real products, of which
@@ -32,7 +40,7 @@ describe('hls.multiplier', () => {
 
   it('the plan carries it per layer (own, else model-wide, else auto) and the cfg renders it', () => {
     const g = denseGraph(W, 'Relu');
-    const opts = { ...DEFAULTS, io: 'parallel' as const, layers: { fc: { multiplier: 'fabric' as const } }, multiplier: 'dsp' as const, runs: [] };
+    const opts = { ...DEFAULTS, io: 'parallel' as const, layers: { fc: { multiplier: 'fabric' as const } }, multiplier: 'dsp' as const, runs: [], simulate: simulateFixed };
     const plan = planProject(g, opts);
     expect(plan.plans.map((p) => [p.name, p.multiplier])).toEqual([['fc', 'fabric'], ['act', 'dsp']]);
     const params = emitProject(g, opts, plan).get('firmware/parameters.h')!;
@@ -72,5 +80,21 @@ describe('hls.multiplier', () => {
     expect(plain.estimate.total.dsp).toBeGreaterThan(0);
     expect(fabric.estimate.total.dsp).toBe(0);
     expect(fabric.layers['fc']).toMatchObject({ multiplier: 'fabric' });
+  });
+});
+
+describe('Softmax normalisation products', () => {
+  it('are counted in the plan (one multiplier per term) and the estimator reads them from there', () => {
+    const g = prepareFixed(caseGraph('softmax'), defaultConfig()).graph;
+    const opts = { ...DEFAULTS, layers: {}, runs: [] };
+    const sm = planProject(g, opts).plans.find((p) => p.op === 'Softmax')!;
+    const len = valueOf(g, g.nodes.find((n) => n.op === 'Softmax')!.inputs[0]!).shape.at(-1)!;
+    expect([sm.multipliers, sm.macs]).toEqual([len, len]);
+    const view = planView(g, opts).layers.find((l) => l.kind === 'softmax')!;
+    expect(view.multipliers).toBe(len);
+    const tool = resolveTool().profile;
+    // The count comes from the plan: a view claiming other multipliers is costed by them.
+    expect(multiplierCost(view, DSP_SHAPES.DSP48E2, tool).realProducts).toBe(len);
+    expect(multiplierCost({ ...view, multipliers: 3 }, DSP_SHAPES.DSP48E2, tool).realProducts).toBe(3);
   });
 });

@@ -15,7 +15,7 @@ import { type FixedType, type OMode, type QMode, fixedType, fracBits, intType, s
 import {
   type BinOp, FAST_MAX_WIDTH, addRaw, binopRaw, castRaw, castRawNum, compoundRaw, intBinop, mulRaw, mulType,
   prepareCast, prepareQuantize, quantizeDouble, quantizeDoubleNum, toDouble, wrapInt,
-} from '../../src/sim/fixed/apfixed.js';
+} from '../../src/ir/semantics/apfixed.js';
 
 interface JType { w: number; i: number; s: boolean; q: QMode; o: OMode; n: number }
 interface JVal { t: JType; raw: string; val?: number }

@@ -14,7 +14,7 @@ import type { Graph } from '../../src/ir/graph.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
-import type { RtTensor } from '../../src/sim/float/kernel.js';
+import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
 
 const EX = join(__dirname, '../../examples');

@@ -15,7 +15,7 @@ import {
 import {
   FAST_MAX_WIDTH, addType, castRaw, castRawNum, mulType, prepareCast, prepareQuantize, quantizeDouble,
   quantizeDoubleNum, subType, toDouble,
-} from '../../src/sim/fixed/apfixed.js';
+} from '../../src/ir/semantics/apfixed.js';
 
 describe('renderType', () => {
   const cases: [FixedType, string][] = [

@@ -17,10 +17,10 @@ import { type FixedType, fixedType, fracBits, parseType } from '../../src/ir/fix
 import type { Graph, Node } from '../../src/ir/graph.js';
 import { parseConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { addType, castRaw, mulType, quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { addType, castRaw, mulType, quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { FixedProgram, fxToFloat } from '../../src/sim/fixed/executor.js';
 import { runFloat } from '../../src/sim/float/executor.js';
-import type { RtTensor } from '../../src/sim/float/kernel.js';
+import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { NnInputError } from '../../src/util/tensor.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { GATES, NARROW_LAYER, type RecurrentCase, recurrentModel, rng } from '../helpers/recurrent-model.js';

@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/ir/precision-config.js';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
-import { subType } from '../../src/sim/fixed/apfixed.js';
+import { subType } from '../../src/ir/semantics/apfixed.js';
 import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
 import { recurrentModel } from '../helpers/recurrent-model.js';
 import {

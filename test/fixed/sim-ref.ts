@@ -7,7 +7,7 @@
  * simulator's kernels or casts.
  */
 import { type FixedType, fixedType, fracBits } from '../../src/ir/fixed.js';
-import { addType, castRaw, mulType, quantizeDouble, subType } from '../../src/sim/fixed/apfixed.js';
+import { addType, castRaw, mulType, quantizeDouble, subType } from '../../src/ir/semantics/apfixed.js';
 
 export interface FV {
   readonly raw: bigint;

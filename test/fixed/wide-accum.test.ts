@@ -8,7 +8,7 @@ import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { fixedType, fracBits, parseType } from '../../src/ir/fixed.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { castRaw, quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { castRaw, quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 

@@ -12,7 +12,7 @@ import { constantOverflows, formatConstOverflow } from '../../src/ir/const-overf
 import { renderType } from '../../src/ir/fixed.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { parseType } from '../../src/ir/fixed.js';
 import { writeNpyFile } from '../../src/util/npy.js';
 import { captureCli } from '../helpers/cli.js';

@@ -20,6 +20,7 @@ import { simulate } from '../../src/sim/compare.js';
 import { toFloat32 } from '../../src/util/tensor.js';
 import { captureCli } from '../helpers/cli.js';
 import { REPO } from '../helpers/spawn-cli.js';
+import { runFloat } from '../../src/sim/float/executor.js';
 
 const EX = join(REPO, 'examples');
 
@@ -49,7 +50,7 @@ describe('optimize --grid', () => {
     const x = readInputTensor(join(EX, 'digits_mlp_input.npy'));
     const lt = readTensorFile(join(EX, 'digits_labels.npy'));
     const split = splitSamples({ inputs: [x], labels: toFloat32(lt), labelShape: [...lt.shape] }, 1, 0.5);
-    const cfg = autoPrecision(g, split.choose.inputs, { bits: 6 });
+    const cfg = autoPrecision(g, split.choose.inputs, { bits: 6, run: runFloat });
     const cg = canonicalize(g);
     const qg = quantizeGraph(cg, cfg).graph;
     const sim = simulate(cg, qg, split.heldOut.inputs, { labels: split.heldOut.labels, labelShape: split.heldOut.labelShape });

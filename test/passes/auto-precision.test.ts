@@ -16,6 +16,7 @@ import { readNpyFile } from '../../src/util/npy.js';
 import { toFloat32 } from '../../src/util/tensor.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
+import { runFloat } from '../../src/sim/float/executor.js';
 
 const EX = join(__dirname, '../../examples');
 const npy = (f: string) => {
@@ -40,7 +41,7 @@ describe('autoPrecision', () => {
     );
     // x in [-5, 7]; h = x·W + b.
     const calib = { shape: [3, 2], data: Float32Array.from([7, 1, -5, 0, 1, 1]) };
-    const cfg = autoPrecision(g, [calib], { bits: 8, margin: 0.1 });
+    const cfg = autoPrecision(g, [calib], { bits: 8, margin: 0.1, run: runFloat });
     // |x| <= 7·1.1 = 7.7 needs 3 integer bits plus sign: ap_fixed<8,4>.
     expect(renderType(cfg.inputs['x']!)).toBe('ap_fixed<8,4,AP_RND_CONV,AP_SAT>');
     // max|W| = 3 -> 2 integer bits + sign; bias max 0.2 -> -2 integer bits + sign = -1.
@@ -73,7 +74,7 @@ describe('autoPrecision', () => {
   for (const [name, bits, drop] of CASES) {
     it(`${name} at ${bits} bits: no overflow, accuracy within ${drop * 100} point(s), SNR above the stated floor`, () => {
       const g = loadOnnxFile(join(EX, `${name}.onnx`));
-      const cfg = autoPrecision(g, [npy(`${name}_calib.npy`)], { bits });
+      const cfg = autoPrecision(g, [npy(`${name}_calib.npy`)], { bits, run: runFloat });
       const { graph } = prepareFixed(g, cfg);
       const r = simulate(canonicalize(g), graph, [npy(`${name}_input.npy`)], { labels }).report;
       expect(r.float.accuracy! - r.fixed.accuracy!).toBeLessThanOrEqual(drop + 1e-9);

@@ -16,7 +16,7 @@ import { type Graph, isConst, type Node } from '../../src/ir/graph.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
-import { quantizeDouble } from '../../src/sim/fixed/apfixed.js';
+import { quantizeDouble } from '../../src/ir/semantics/apfixed.js';
 import { expectSameFloat } from './ir.js';
 import { buildGraph, configArb, recipeArb } from './random-graphs.js';
 

@@ -14,7 +14,7 @@ import { prepareFixed } from '../../src/passes/pipeline.js';
 import { simulate } from '../../src/sim/compare.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { runFloat } from '../../src/sim/float/executor.js';
-import type { RtTensor } from '../../src/sim/float/kernel.js';
+import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { simulateParallel } from '../../src/sim/parallel.js';
 import { MAX_GENERATED_TERMS, sumsCodegen } from '../../src/sim/sums-codegen.js';
 

@@ -15,8 +15,8 @@ import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../src/ir/graph.js';
 import type { RecurrentAttrs } from '../../src/ir/ops.js';
-import type { RtTensor } from '../../src/sim/float/kernel.js';
-import { recurrentKernels } from '../../src/sim/float/kernels/recurrent.js';
+import type { RtTensor } from '../../src/ir/semantics/tensor.js';
+import { recurrentKernels } from '../../src/ir/semantics/float/recurrent.js';
 
 // ---------------------------------------------------------------- helpers
 

@@ -14,9 +14,9 @@ import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../src/ir/graph.js';
 import type { OpAttrs, ResizeCoordMode, ResizeNearestMode } from '../../src/ir/ops.js';
-import type { RtTensor } from '../../src/sim/float/kernel.js';
-import { padKernels, padSourceIndex } from '../../src/sim/float/kernels/pad.js';
-import { resizeKernels, resizeNearestIndex, resizeSourceCoord } from '../../src/sim/float/kernels/resize.js';
+import type { RtTensor } from '../../src/ir/semantics/tensor.js';
+import { padKernels, padSourceIndex } from '../../src/ir/semantics/float/pad.js';
+import { resizeKernels, resizeNearestIndex, resizeSourceCoord } from '../../src/ir/semantics/float/resize.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

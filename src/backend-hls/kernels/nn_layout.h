@@ -5,7 +5,7 @@
 //  - concat_part: copies one input of a Concat into its slot of the output (called once per
 //    input, in order): for each of `outer` rows, `chunk` elements go to offset `offset`.
 //  - clone_array / copy_array: copies for values read by several layers under DATAFLOW.
-//  - reduce: y[o] over the x[j] with map[j] == o (reduceIndexMap, src/ir/index-maps.ts): KIND 0 sum,
+//  - reduce: y[o] over the x[j] with map[j] == o (reduceIndexMap, src/ir/semantics/index-maps.ts): KIND 0 sum,
 //    1 mean (the exact sum times 1/K from the reciprocal table word p[0]), 2 max, 3 min. Sums
 //    go into acc_t, which the quantize pass derived so no partial sum overflows; the only
 //    rounding is the assignment into out_t.

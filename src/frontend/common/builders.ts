@@ -12,7 +12,7 @@
  */
 import { numel } from '../../ir/graph.js';
 import type { OpKind, ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
-import { transposeData } from '../../sim/float/kernels/layout.js';
+import { transposeData } from '../../ir/semantics/float/layout.js';
 import * as K from './const-eval.js';
 import type { Ctx } from './context.js';
 import { BATCH, type ConstT, type Dyn, identity, isIdentity, type OVal } from './importer.js';

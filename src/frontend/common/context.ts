@@ -8,8 +8,8 @@
 import type { ElemType } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
 import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
-import { FLOAT_KERNELS } from '../../sim/float/executor.js';
-import type { Kernel, RtTensor } from '../../sim/float/kernel.js';
+import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
+import type { Kernel, RtTensor } from '../../ir/semantics/tensor.js';
 import { NnInputError } from '../../util/tensor.js';
 import type { ConstT, Dyn, Importer, OVal } from './importer.js';
 import type { AttrReader, NodeView } from './node-view.js';
@@ -92,7 +92,7 @@ export class Ctx<A extends AttrReader = AttrReader> {
       this.fail((e as Error).message);
     }
     const rts: (RtTensor | undefined)[] = vals.map((v) => (v ? { shape: v.shape, data: v.data } : undefined));
-    const kernel = FLOAT_KERNELS[op] as Kernel<OpKind>;
+    const kernel = REFERENCE_FLOAT_KERNELS[op] as Kernel<OpKind>;
     const node = { name: this.name, op, inputs: [], outputs: shapes.map((_, k) => `o${k}`), attrs } as never;
     const outs = kernel(node, rts, shapes.map((s) => s.shape));
     return outs.map((o, k) => ({

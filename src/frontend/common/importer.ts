@@ -12,7 +12,7 @@
 import type { ElemType, Node, Value } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
 import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
-import { transposeData } from '../../sim/float/kernels/layout.js';
+import { transposeData } from '../../ir/semantics/float/layout.js';
 import { NnInputError } from '../../util/tensor.js';
 
 /** Stands for the symbolic batch size inside constant shape tensors (from Shape of a batched value). */

@@ -4,7 +4,7 @@
  * conversions are the ones in apfixed.ts, checked against Xilinx's headers.
  */
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../ir/fixed.js';
-import { castRaw, FAST_MAX_WIDTH, type NumCast, prepareCast, prepareQuantize } from './apfixed.js';
+import { castRaw, FAST_MAX_WIDTH, type NumCast, prepareCast, prepareQuantize } from '../../ir/semantics/apfixed.js';
 import type { CastStats } from './kernel.js';
 import { NnInputError } from '../../util/tensor.js';
 

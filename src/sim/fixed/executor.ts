@@ -8,7 +8,7 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
-import { quantizeDouble } from './apfixed.js';
+import { quantizeDouble } from '../../ir/semantics/apfixed.js';
 import { checkWidth, entryQuantize } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
 import { mapNew } from '../sums-codegen.js';
@@ -22,7 +22,7 @@ import { poolFixedKernels } from './kernels/pool.js';
 import { quantFixedKernels } from './kernels/quant.js';
 import { recurrentFixedKernels } from './kernels/recurrent.js';
 import { checkInputs, runtimeLead } from '../float/executor.js';
-import type { RtTensor } from '../float/kernel.js';
+import type { RtTensor } from '../../ir/semantics/tensor.js';
 
 export const FIXED_KERNELS: FixedKernelTable = {
   ...linearFixedKernels,

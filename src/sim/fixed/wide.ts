@@ -12,11 +12,11 @@ import { isConst, type Node } from '../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs, OpKind, PoolAttrs } from '../../ir/ops.js';
 import type { TableSpec } from '../../ir/precision.js';
 import { NnInputError } from '../../util/tensor.js';
-import { poolWindowPlan } from '../window.js';
-import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from './apfixed.js';
+import { poolWindowPlan } from '../../ir/semantics/window.js';
+import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../ir/semantics/apfixed.js';
 import type { CastStats, CompileContext } from './kernel.js';
 import { broadcastIndex } from './kernels/activation.js';
-import { movementIndexMap } from './kernels/layout.js';
+import { movementIndexMap } from '../../ir/semantics/index-maps.js';
 import { wideConvBig, wideConvTransposeBig, wideDenseBig } from './kernels/linear-wide.js';
 
 export type BigRaws = bigint[];

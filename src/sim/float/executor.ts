@@ -8,35 +8,13 @@
 import { type Graph, isConst, type Node, numel } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { NnInputError } from '../../util/tensor.js';
-import type { Kernel, KernelTable, RtTensor } from './kernel.js';
-import { convKernels } from './kernels/conv.js';
-import { elementwiseKernels } from './kernels/elementwise.js';
+import type { Kernel, KernelTable, RtTensor } from '../../ir/semantics/tensor.js';
+import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
 import { generatedFloatKernels } from './kernels/generated.js';
-import { layoutKernels } from './kernels/layout.js';
-import { linearKernels } from './kernels/linear.js';
-import { mathKernels } from './kernels/math.js';
-import { selectKernels } from './kernels/select.js';
-import { normalizeKernels } from './kernels/normalize.js';
-import { padKernels } from './kernels/pad.js';
-import { poolKernels } from './kernels/pool.js';
-import { quantKernels } from './kernels/quant.js';
-import { recurrentKernels } from './kernels/recurrent.js';
-import { resizeKernels } from './kernels/resize.js';
 
 export const FLOAT_KERNELS: KernelTable = {
-  ...elementwiseKernels,
-  ...mathKernels,
-  ...selectKernels,
-  ...linearKernels,
-  ...normalizeKernels,
-  ...layoutKernels,
-  ...quantKernels,
-  ...convKernels,
-  ...poolKernels,
-  ...recurrentKernels,
-  ...resizeKernels,
-  ...padKernels,
-  // Generated Dense/Conv (same results as the loop kernels above, which they fall back to).
+  ...REFERENCE_FLOAT_KERNELS,
+  // Generated Dense/Conv (same results as the reference loop kernels, which they fall back to).
   ...generatedFloatKernels,
 };
 

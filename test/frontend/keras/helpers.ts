@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { RtTensor } from '../../../src/sim/float/kernel.js';
+import type { RtTensor } from '../../../src/ir/semantics/tensor.js';
 
 let ready: Promise<unknown> | null = null;
 export async function tfjs(): Promise<typeof tf> {

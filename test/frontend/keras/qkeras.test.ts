@@ -16,7 +16,7 @@ import { activationQuantizer, parseQuantizer, quantizeWeights } from '../../../s
 import { fracBits, parseType, type FixedType } from '../../../src/ir/fixed.js';
 import { defaultConfig, type PrecisionConfig } from '../../../src/ir/precision-config.js';
 import { prepareFixed } from '../../../src/passes/pipeline.js';
-import { quantizeDouble } from '../../../src/sim/fixed/apfixed.js';
+import { quantizeDouble } from '../../../src/ir/semantics/apfixed.js';
 import { FixedProgram, fxToFloat } from '../../../src/sim/fixed/executor.js';
 import { withModelPrecision } from '../../../src/cli/model-options.js';
 

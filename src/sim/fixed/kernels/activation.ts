@@ -7,7 +7,7 @@
 import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { TableSpec } from '../../../ir/precision.js';
-import { quantizeDouble } from '../apfixed.js';
+import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { mapNew } from '../../sums-codegen.js';

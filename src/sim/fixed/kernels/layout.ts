@@ -1,37 +1,15 @@
 /**
  * Bit-accurate data movement: Reshape, Transpose, Pad, nearest Resize and the static selections
  * Slice, Tile, Expand and Gather (constant indices). Each is an index map
- * per sample (output element <- input element, or the pad constant), obtained once by running
- * the verified float kernel on a tensor of element numbers; then every element is cast into the
- * output's type (the identity when the types agree). Pad's constant is quantized into y's type.
+ * per sample (output element <- input element, or the pad constant; movementIndexMap in
+ * src/ir/semantics/index-maps.ts, shared with the HLS emitter); then every element is cast into
+ * the output's type (the identity when the types agree). Pad's constant is quantized into y's type.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import { type Graph, type Node, valueOf } from '../../../ir/graph.js';
-import { NnInputError } from '../../../util/tensor.js';
-import { FLOAT_KERNELS } from '../../float/executor.js';
-import type { Kernel } from '../../float/kernel.js';
-import { quantizeDouble } from '../apfixed.js';
+import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
+import { movementIndexMap } from '../../../ir/semantics/index-maps.js';
 import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
-
-/**
- * map[j] = input element feeding output element j (per sample), or -1 for the pad constant.
- * Shared with the HLS emitter, which writes the same map as a constant array.
- */
-export function movementIndexMap(g: Graph, node: Node): Int32Array {
-  const x = valueOf(g, node.inputs[0]!);
-  const y = valueOf(g, node.outputs[0]!);
-  const n = x.shape.reduce((p, d) => p * d, 1);
-  if (n >= 2 ** 24) throw new NnInputError(`node '${node.name}' (${node.op}): more than 2^24 elements per sample are not supported`);
-  const iota = new Float32Array(n);
-  for (let i = 0; i < n; i++) iota[i] = i + 1;
-  const lead = g.batched ? [1] : [];
-  const probe = node.op === 'Pad' ? ({ ...node, attrs: { ...node.attrs, value: 0 } } as Node) : node;
-  const kernel = FLOAT_KERNELS[node.op] as Kernel | undefined;
-  if (!kernel) throw new Error(`internal: no float kernel for ${node.op}`);
-  const [out] = kernel(probe as never, [{ shape: [...lead, ...x.shape], data: iota }], [[...lead, ...y.shape]]);
-  return Int32Array.from(out!.data, (v) => v - 1);
-}
 
 const movement: FixedKernel = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;

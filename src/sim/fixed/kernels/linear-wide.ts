@@ -10,8 +10,8 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
-import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
-import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../apfixed.js';
+import { forEachIndex, stridesOf } from '../../../ir/semantics/float/conv.js';
+import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import type { CompileContext, FixedRun } from '../kernel.js';
 
 /** True when a weighted sum's accumulator does not fit the number path. */

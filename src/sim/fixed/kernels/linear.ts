@@ -10,8 +10,8 @@ import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixe
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
 import { rawRange, maxAbsRaw } from '../../../ir/precision.js';
-import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
-import { castRaw, prepareCast } from '../apfixed.js';
+import { forEachIndex, stridesOf } from '../../../ir/semantics/float/conv.js';
+import { castRaw, prepareCast } from '../../../ir/semantics/apfixed.js';
 import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';

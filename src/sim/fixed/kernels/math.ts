@@ -9,7 +9,7 @@ import { fracBits } from '../../../ir/fixed.js';
 import { NnInputError } from '../../../util/tensor.js';
 import { checkWidth, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
-import { reduceIndexMap } from '../../../ir/index-maps.js';
+import { reduceIndexMap } from '../../../ir/semantics/index-maps.js';
 
 const signFlip =
   (abs: boolean): FixedKernel<'Abs' | 'Neg'> =>

@@ -7,7 +7,7 @@
 import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
-import { poolWindowPlan } from '../../window.js';
+import { poolWindowPlan } from '../../../ir/semantics/window.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 

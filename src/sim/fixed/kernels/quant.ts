@@ -5,7 +5,7 @@
  * saturation; DequantizeLinear keeps the raw and relabels it onto the scale's grid.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import { quantizeDouble } from '../apfixed.js';
+import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
 import { broadcastIndex } from './activation.js';

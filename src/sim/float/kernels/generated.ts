@@ -10,9 +10,9 @@ import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, runConvPlan } from '../../im2col.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
-import type { Kernel, KernelTable, RtTensor } from '../kernel.js';
-import { convKernels } from './conv.js';
-import { linearKernels } from './linear.js';
+import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
+import { convKernels } from '../../../ir/semantics/float/conv.js';
+import { linearKernels } from '../../../ir/semantics/float/linear.js';
 
 interface Compiled<T> {
   w: Float32Array;

@@ -5,8 +5,8 @@
  * count_include_pad the taps inside the padded input (a ceil-mode window hanging past the end
  * padding counts only up to the padded edge, as onnxruntime and PyTorch do).
  */
-import type { PoolAttrs } from '../ir/ops.js';
-import { forEachIndex, stridesOf } from './float/kernels/conv.js';
+import type { PoolAttrs } from '../ops.js';
+import { forEachIndex, stridesOf } from './float/conv.js';
 
 export interface WindowPlan {
   /** Per output pixel (row-major): input pixel offsets (row-major over the input's spatial dims). */

@@ -10,7 +10,7 @@
  * Library quirks kept on purpose: AP_SAT_SYM maps the most negative code to -max even when it
  * is representable; unsigned AP_WRAP with N > 0 sets the top N bits to 1 on negative overflow too.
  */
-import { type FixedType, type QMode, fixedType, fracBits, intType } from '../../ir/fixed.js';
+import { type FixedType, type QMode, fixedType, fracBits, intType } from '../fixed.js';
 
 // ---------------------------------------------------------------------------------------------
 // Result types of full-precision arithmetic (always default modes, like the library's).

@@ -5,8 +5,8 @@
  * inputs, allocate their outputs, and treat any dims in front of the op's own dims as
  * independent samples. Integer and boolean values travel as float32 holding exact integers.
  */
-import type { Node } from '../../ir/graph.js';
-import type { OpKind } from '../../ir/ops.js';
+import type { Graph, Node } from '../graph.js';
+import type { OpKind } from '../ops.js';
 
 export interface RtTensor {
   readonly shape: readonly number[];
@@ -31,3 +31,23 @@ export function tensor(shape: readonly number[], data?: Float32Array): RtTensor 
   if (data && data.length !== n) throw new Error(`tensor data has ${data.length} elements, shape [${shape}] needs ${n}`);
   return { shape, data: data ?? new Float32Array(n) };
 }
+
+/**
+ * Runs a graph in float32 on a batch and returns its outputs, calling onValue with every value
+ * it computes. The executor is src/sim/float/executor.ts `runFloat`; passes that need a float
+ * run (calibration) take one as an argument from the application layer instead of importing
+ * the simulator.
+ */
+export type FloatRun = (
+  g: Graph,
+  inputs: readonly RtTensor[],
+  opts: { onValue?: (name: string, t: RtTensor, node: Node) => void },
+) => RtTensor[];
+
+/**
+ * Runs the bit-accurate simulator on a quantized graph and returns, per graph output, the raw
+ * integers of every element of the batch (BigInts where wider than 53 bits). The simulator is
+ * src/sim/fixed/executor.ts (`simulateFixed`); the HLS emitter takes one as an argument to write
+ * the testbench's expected outputs instead of importing the simulator.
+ */
+export type FixedRun = (g: Graph, inputs: readonly RtTensor[]) => readonly (ArrayLike<number> | readonly bigint[])[];

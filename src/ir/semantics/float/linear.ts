@@ -3,7 +3,7 @@
  * run-time tensors (batched matrix products with broadcast leading dims). Sums accumulate in
  * float64 so the reference is at least as accurate as onnxruntime's float32 GEMM.
  */
-import { type Kernel, type KernelTable, type RtTensor, tensor } from '../kernel.js';
+import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
 
 const dense: Kernel<'Dense'> = (_node, ins) => {
   const x = ins[0]!;

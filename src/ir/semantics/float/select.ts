@@ -6,7 +6,7 @@
  * the HLS emitter reuse the first four as index maps (movementIndexMap).
  */
 import { NnInputError } from '../../../util/tensor.js';
-import { type Kernel, type KernelTable, type RtTensor, tensor } from '../kernel.js';
+import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
 
 /** out[j] = x[src(j's multi-index)], walking the output with an odometer. */
 function pick(x: RtTensor, outShape: readonly number[], src: (d: number, k: number) => number): RtTensor {

@@ -10,8 +10,8 @@
  * Both modes are separable, so the kernel resamples one dim at a time (N-linear interpolation is
  * the product of the 1-D weights), in float64, skipping dims whose size and scale are unchanged.
  */
-import type { OpAttrs, ResizeCoordMode, ResizeNearestMode } from '../../../ir/ops.js';
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import type { OpAttrs, ResizeCoordMode, ResizeNearestMode } from '../../ops.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
 
 /**
  * Input coordinate of output index `o` along one dim, evaluated in float32 like onnxruntime and

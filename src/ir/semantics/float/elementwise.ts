@@ -3,9 +3,9 @@
  * each, applied over the whole tensor) and the broadcasting binary ops (numpy rules over the
  * full run-time shapes, which is correct because the IR forbids broadcasting over the batch).
  */
-import type { Node } from '../../../ir/graph.js';
-import type { OpKind } from '../../../ir/ops.js';
-import { type Kernel, type KernelTable, type RtTensor, tensor } from '../kernel.js';
+import type { Node } from '../../graph.js';
+import type { OpKind } from '../../ops.js';
+import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
 
 type Scalar = (x: number) => number;
 

@@ -3,7 +3,7 @@
  * same row-major data), Transpose of the value's own dims (leading run-time dims stay first),
  * and Concat along a (negative) axis.
  */
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
 
 const reshape: Kernel<'Reshape'> = (_node, ins, outShapes) => [tensor(outShapes[0]!, ins[0]!.data)];
 

@@ -8,9 +8,9 @@
  * every gate pre-activation, as onnxruntime does (the cell state itself is not clipped).
  * Arithmetic and the carried states are float64; only the outputs are rounded to float32.
  */
-import type { Node } from '../../../ir/graph.js';
-import type { RecurrentAttrs } from '../../../ir/ops.js';
-import { type Kernel, type KernelTable, type RtTensor, tensor } from '../kernel.js';
+import type { Node } from '../../graph.js';
+import type { RecurrentAttrs } from '../../ops.js';
+import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
 
 type Act = (x: number) => number;
 

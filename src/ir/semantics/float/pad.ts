@@ -8,8 +8,8 @@
  * would refuse. Each output index maps to one source index per dim, so the kernel builds those
  * maps once and gathers.
  */
-import { numel, strides } from '../../../ir/graph.js';
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import { numel, strides } from '../../graph.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
 
 /** Source index of padded position i (may be out of range) along a dim of length len; −1 = fill. */
 export function padSourceIndex(i: number, len: number, mode: 'constant' | 'edge' | 'reflect'): number {

@@ -6,9 +6,9 @@
  * in ceil mode a window that hangs past the end padding counts only up to the padded edge,
  * matching onnxruntime and PyTorch.
  */
-import type { PoolAttrs } from '../../../ir/ops.js';
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
-import { poolWindowPlan } from '../../window.js';
+import type { PoolAttrs } from '../../ops.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
+import { poolWindowPlan } from '../window.js';
 
 function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
   return (node, ins, outShapes) => {

@@ -5,8 +5,8 @@
  * strides, dilations, asymmetric pads and groups (depthwise is group = Cin), and accumulate in
  * float64. Dims in front of the spatial dims are independent samples.
  */
-import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import type { ConvAttrs, ConvTransposeAttrs } from '../../ops.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
 
 /** Row-major strides of a shape. */
 function stridesOf(shape: readonly number[]): number[] {

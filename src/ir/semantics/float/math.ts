@@ -5,9 +5,9 @@
  * ArgMax/ArgMin. Axes are negative, so they address the value's own dims whatever run-time
  * dims (the batch) lead the tensor.
  */
-import type { Node } from '../../../ir/graph.js';
-import { type Kernel, type KernelTable, type RtTensor, tensor } from '../kernel.js';
-import { erf, mish } from '../../../ir/special.js';
+import type { Node } from '../../graph.js';
+import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
+import { erf, mish } from '../../special.js';
 import { broadcastApply } from './elementwise.js';
 
 /** Round half to even (ONNX Round, numpy.round). */

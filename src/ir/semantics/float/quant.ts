@@ -3,8 +3,8 @@
  * tensor or per axis) and QONNX Quant / BipolarQuant (scale and zero point broadcast to x).
  * Values stay float32; quantized integers are held exactly.
  */
-import type { RtTensor } from '../kernel.js';
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import type { RtTensor } from '../tensor.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
 import { broadcastApply } from './elementwise.js';
 
 /** Round half to even, as ONNX and numpy do. */

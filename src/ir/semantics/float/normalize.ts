@@ -3,7 +3,7 @@
  * and training mode) over the last, channel, axis, and (log-)softmax along one axis or, for the
  * pre-opset-13 ONNX form, over every dim from the axis to the end.
  */
-import { type Kernel, type KernelTable, tensor } from '../kernel.js';
+import { type Kernel, type KernelTable, tensor } from '../tensor.js';
 
 const batchNorm: Kernel<'BatchNorm'> = (node, ins) => {
   const [x, scale, bias, mean, variance] = ins as [any, any, any, any, any];
