@@ -24,6 +24,7 @@ import {
   transposeConst,
 } from '../common/builders.js';
 import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from '../common/importer.js';
+import { perSample } from '../common/batch-const.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
 
 export { clPerm };
@@ -281,6 +282,13 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
     }
     const statePerm = layout === 0 ? [1, 0, 2] : [0, 1, 2];
     const state = (i: number, base: string): string => {
+      const any = c.anyInput(i);
+      if (any?.kind === 'batchConst') {
+        // PyTorch's initial state built from the batch size: one sample's [D, H] for every sample.
+        if (any.axis !== (layout === 0 ? 1 : 0)) c.imp.cross(`${c.where}: ${base} has the batch size on its wrong axis`);
+        if (any.t.data.every((x) => x === 0)) return ''; // ONNX's default state is zero
+        return c.irConst(perSample(any), base);
+      }
       const v = c.opt(i);
       if (!v) return '';
       if (v.kind === 'const') {
