@@ -8,6 +8,7 @@ import { extname, join } from 'node:path';
 import { readTensorProtoFile } from '../frontend/onnx/tensor-proto.js';
 import type { Graph } from '../ir/graph.js';
 import { checkInputs } from '../sim/float/executor.js';
+import { transposeData } from '../sim/float/kernels/layout.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { readNpyFile, writeNpyFile } from '../util/npy.js';
 import { type HostTensor, NnInputError, toFloat32 } from '../util/tensor.js';
@@ -49,7 +50,7 @@ export function readModelInputs(g: Graph, files: readonly string[], flag: string
   if (files.length !== g.inputs.length) {
     throw new NnInputError(`${flag}: the model has ${g.inputs.length} input(s) (${expectedShapes(g)}), but ${files.length} file(s) were given`);
   }
-  const ts = files.map(readInputTensor);
+  const ts = files.map(readInputTensor).map((t, k) => moveAxis(t, g.inputs[k]!.batchAxis ?? 0, 0));
   try {
     checkInputs(g, ts);
   } catch (e) {
@@ -58,6 +59,22 @@ export function readModelInputs(g: Graph, files: readonly string[], flag: string
     throw new NnInputError(`${flag} ${files[k] ?? files[0]}: the ${what} file does not fit the model: ${e.message}`);
   }
   return ts;
+}
+
+/**
+ * Moves dim `from` of a tensor to position `to` (the batch of a sequence-first model's input
+ * [T, N, F] to the front, where the IR and the simulators hold it, and back for its outputs).
+ */
+export function moveAxis(t: RtTensor, from: number, to: number): RtTensor {
+  if (from === to || t.shape.length <= Math.max(from, to)) return t;
+  const order = t.shape.map((_, i) => i).filter((i) => i !== from);
+  order.splice(to, 0, from);
+  return { shape: order.map((i) => t.shape[i]!), data: transposeData(t.data, t.shape, order) };
+}
+
+/** The graph's outputs (batch-first, as every executor returns them) in the model's own layout. */
+export function toModelLayout(g: Graph, outs: readonly RtTensor[]): RtTensor[] {
+  return outs.map((t, k) => (g.batched ? moveAxis(t, 0, g.outputs[k]?.batchAxis ?? 0) : t));
 }
 
 /** Writes float32 tensors as DIR/output_<k>.npy through a temp dir renamed into place file by file. */

@@ -15,7 +15,7 @@ import { addDumpOption, dumpHook } from './dump.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { defaultConfig } from '../ir/precision-config.js';
 import { formatInspect, inspectReport } from './inspect.js';
-import { readModelInputs, writeOutputs } from './io.js';
+import { readModelInputs, toModelLayout, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
@@ -74,7 +74,7 @@ export function buildProgram(): Command {
       const t0 = performance.now();
       const outs = runFloat(g, inputs);
       const ms = performance.now() - t0;
-      const files = writeOutputs(o.out, outs);
+      const files = writeOutputs(o.out, toModelLayout(g, outs));
       const n = g.batched ? (inputs[0]?.shape[0] ?? 1) : 1;
       for (const [k, f] of files.entries()) process.stdout.write(`${f}  [${outs[k]!.shape.join(',')}]\n`);
       process.stdout.write(`${n} sample(s) in ${ms.toFixed(1)} ms\n`);
