@@ -278,7 +278,7 @@ export function register(program: Command): void {
     .option('--input <file>', 'inputs (.npy) to run instead of tb_data, once per graph input', (v: string, p: string[]) => [...p, v], [] as string[])
     .action(async (dir: string, f: { hlsInclude?: string; input: string[] }) => {
       const log = (x: string) => process.stdout.write(`${x}\n`);
-      const inputs = f.input.length ? f.input.map(readInputTensor) : undefined;
+      const inputs = f.input.length ? f.input.map((p) => readInputTensor(p)) : undefined;
       const r = await runCsim(dir, { ...(f.hlsInclude ? { hlsInclude: f.hlsInclude } : {}), ...(inputs ? { inputs } : {}), log, progress: true });
       log(`g++ build: ${(r.compileMs / 1000).toFixed(1)} s; csim: ${r.samples} samples in ${(r.runMs / 1000).toFixed(2)} s (${(r.samples / Math.max(r.runMs / 1000, 1e-9)).toFixed(0)} samples/s)`);
       log(`bit-exact: ${r.exact}/${r.samples} samples`);

@@ -20,10 +20,13 @@ export function readTensorFile(path: string): HostTensor {
   throw new NnInputError(`${path}: unsupported input file type '${ext || '(none)'}'; give a .npy file or an ONNX TensorProto .pb file`);
 }
 
-/** Reads an input as float32, refusing NaN (it would silently poison every later number). */
-export function readInputTensor(path: string): RtTensor {
+/**
+ * Reads an input as float32 (booleans as 0/1 where the model declares a bool input, e.g. a
+ * Where's condition), refusing NaN (it would silently poison every later number).
+ */
+export function readInputTensor(path: string, boolOk = false): RtTensor {
   const h = readTensorFile(path);
-  if (h.dtype === 'bool') throw new NnInputError(`${path}: boolean data cannot be a model input`);
+  if (h.dtype === 'bool' && !boolOk) throw new NnInputError(`${path}: boolean data cannot be this model input (it is not declared bool)`);
   const data = toFloat32(h);
   const bad = data.findIndex((v) => Number.isNaN(v));
   if (bad >= 0) throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
@@ -50,7 +53,7 @@ export function readModelInputs(g: Graph, files: readonly string[], flag: string
   if (files.length !== g.inputs.length) {
     throw new NnInputError(`${flag}: the model has ${g.inputs.length} input(s) (${expectedShapes(g)}), but ${files.length} file(s) were given`);
   }
-  const ts = files.map(readInputTensor).map((t, k) => moveAxis(t, g.inputs[k]!.batchAxis ?? 0, 0));
+  const ts = files.map((f, k) => moveAxis(readInputTensor(f, g.inputs[k]!.elem === 'bool'), g.inputs[k]!.batchAxis ?? 0, 0));
   try {
     checkInputs(g, ts);
   } catch (e) {

@@ -256,6 +256,19 @@ export const CONSTANT_INPUT_SLOTS: Readonly<Record<string, readonly number[]>> =
   InstanceNormalization: [1, 2],
 };
 
+/**
+ * The model's graph inputs in order (initializers excluded: they are not given on the command
+ * line) and those among them that feed a constant-only slot, so a command holding a file for
+ * every graph input can fold the latter for one run.
+ */
+export function onnxParameterInputs(bytes: Uint8Array, source: string): { inputs: string[]; constant: string[] } {
+  const model = decodeModel(bytes, source);
+  const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name ?? ''));
+  const inputs = (model.graph!.input ?? []).map((i) => i.name ?? '').filter((n) => !inits.has(n));
+  const needed = new Set(inputsNeedingFreeze(bytes, source));
+  return { inputs, constant: inputs.filter((n) => needed.has(n)) };
+}
+
 /** Graph inputs (by name) that feed a constant-only slot of some node. */
 export function inputsNeedingFreeze(bytes: Uint8Array, source: string): string[] {
   const model = decodeModel(bytes, source);
