@@ -12,7 +12,7 @@ import { decodeTensorProto } from './tensor-proto.js';
 import * as K from '../common/const-eval.js';
 import { binaryOp, concatOp, rankOf, reshapeTo, resolveReshape, softmaxOp, transposeOp, unaryOp, type UnaryKind } from '../common/builders.js';
 import { batchConstShape, batchEntry, constantOfBatchShape, reshapeBatchConst } from '../common/batch-const.js';
-import { BATCH, constOf, identity, type MVal } from '../common/importer.js';
+import { BATCH, constOf, identity, type MVal, type OVal } from '../common/importer.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
 import { legacyOperandB, legacySlope } from './legacy.js';
 
@@ -30,10 +30,24 @@ const BIN: Record<string, [OpKind, (x: number, y: number, int: boolean) => numbe
 
 const binary: Converter = (c) => {
   const [op, f] = BIN[c.op]!;
-  const a = c.input(0);
-  const b = op === 'PRelu' ? legacySlope(c, a, c.input(1)) : legacyOperandB(c, a, c.input(1));
+  const a = withBatchConst(c, 0, 1);
+  const b0 = withBatchConst(c, 1, 0);
+  const b = op === 'PRelu' ? legacySlope(c, a, b0) : legacyOperandB(c, a, b0);
   return [binaryOp(c, op, a, b, f)];
 };
+
+/**
+ * Input `i` of an elementwise op; a BatchConst is as good as its one sample (size 1 on the batch
+ * axis broadcasts) when the other operand is a computed tensor with its batch on the same axis.
+ */
+function withBatchConst(c: Ctx, i: number, other: number): OVal {
+  const v = c.anyInput(i);
+  const o = c.anyInput(other);
+  if (v?.kind !== 'batchConst' || o?.kind !== 'dyn') return c.input(i);
+  const R = o.perm.length;
+  if (v.t.shape.length > R || v.axis + R - v.t.shape.length !== c.imp.batchPos(o)) return c.input(i);
+  return { kind: 'const', t: v.t };
+}
 
 /** Variadic Max/Min (opset 8+ allows any number of inputs). */
 const variadic: Converter = (c) => {
