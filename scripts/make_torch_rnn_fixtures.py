@@ -16,7 +16,8 @@ Concat -> ConstantOfShape). Each model reads its recurrent output with a differe
 
 Writes test/fixtures/torch_rnn/<name>.onnx plus the held-out test set (never trained on):
 digits_seq_bf.npy [N, 8, 8] (batch first), digits_seq_sf.npy [8, N, 8] (sequence first),
-digits_seq_labels.npy [N] (int64) and accuracy.json (float top-1 of each model in PyTorch).
+digits_seq_labels.npy [N] (int64), calibration inputs digits_seq_calib_{bf,sf}.npy (the
+first 64 training samples) and accuracy.json (float top-1 of each model in PyTorch).
 
 Run from the repository root with the Debian Python (python3-torch, python3-sklearn):
 
@@ -37,6 +38,7 @@ from sklearn.datasets import load_digits
 SEED = 0
 OPSET = 13
 N_TEST = 300
+N_CALIB = 64
 HIDDEN = 16
 HIDDEN_BIDIR = 12
 EPOCHS = 40
@@ -102,6 +104,10 @@ def main():
     np.save(os.path.join(OUT_DIR, "digits_seq_bf.npy"), xte)
     np.save(os.path.join(OUT_DIR, "digits_seq_sf.npy"), np.ascontiguousarray(xte.transpose(1, 0, 2)))
     np.save(os.path.join(OUT_DIR, "digits_seq_labels.npy"), yte)
+    # calibration inputs for --precision auto: the first training samples
+    xca = x[train[:N_CALIB]]
+    np.save(os.path.join(OUT_DIR, "digits_seq_calib_bf.npy"), xca)
+    np.save(os.path.join(OUT_DIR, "digits_seq_calib_sf.npy"), np.ascontiguousarray(xca.transpose(1, 0, 2)))
 
     acc = {}
     for name, cell, bf, head, layers, bidir in MODELS:
