@@ -19,7 +19,7 @@ import { prepareFixed } from '../passes/pipeline.js';
 import { FixedProgram } from '../sim/fixed/executor.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { NnInputError } from '../util/tensor.js';
-import { readInputTensor } from './io.js';
+import { moveAxis, readInputTensor } from './io.js';
 import { progressBar } from './progress.js';
 import { projectLoadOptions } from './cut-options.js';
 
@@ -228,7 +228,10 @@ export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<Csim
   let g: Graph | undefined;
   if (o.inputs) {
     g = await projectGraph(s, dir);
-    const { input, expected } = simulateInputs(g, s, o.inputs);
+    // Inputs arrive in the model's layout; the simulator and the testbench take the batch first.
+    const graph = g;
+    const firsts = o.inputs.map((t, k) => (graph.batched ? moveAxis(t, graph.inputs[k]?.batchAxis ?? 0, 0) : t));
+    const { input, expected } = simulateInputs(g, s, firsts);
     mkdirSync(join(dir, 'build'), { recursive: true });
     inPath = join(dir, 'build', 'inputs.txt');
     expPath = join(dir, 'build', 'expected.txt');
