@@ -77,6 +77,42 @@ describe('batch-symbolic shape arithmetic', () => {
     expect(() => importOnnx(bytes, 'bad.onnx')).toThrow(/symbolic dim 0[\s\S]*cannot run per sample because .*'z' is a constant whose shape \[1,N,3\] includes the batch size/);
   });
 
+  it('feeds an LSTM the zero state and sequence_lens built from the batch size: same as leaving them out', () => {
+    // Sequence-first x [T, N, I] (layout 0): initial_h/c = ConstantOfShape([1, N, H]) from Shape(x)[1],
+    // sequence_lens = Expand(T, [N]). Y [T, 1, N, H] has its batch on axis 2.
+    const T = 3;
+    const I = 2;
+    const H = 2;
+    const w = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + k) * 0.5);
+    const zs = zeroState('x', 1, 1, H, 'h0');
+    const common = {
+      inputs: [['x', [T, 'N', I]]] as [string, (number | string)[]][],
+      outputs: [['y', [T, 1, 'N', H]]] as [string, (number | string)[]][],
+      inits: [['W', [1, 4 * H, I], w(4 * H * I, 1)], ['R', [1, 4 * H, H], w(4 * H * H, 2)], ['B', [1, 8 * H], w(8 * H, 3)]] as [string, number[], number[]][],
+    };
+    const withState = buildModel({
+      ...common,
+      nodes: [
+        ...zs.nodes,
+        { op: 'Unsqueeze', inputs: ['n', 'zero'], outputs: ['nn'] },
+        { op: 'Expand', inputs: ['tt', 'nn'], outputs: ['lens'] },
+        { op: 'LSTM', inputs: ['x', 'W', 'R', 'B', 'lens', 'h0', 'h0'], outputs: ['y'], attrs: { hidden_size: H } },
+      ],
+      intInits: [...zs.ints, ['tt', [], [T]]],
+    });
+    const plain = buildModel({ ...common, nodes: [{ op: 'LSTM', inputs: ['x', 'W', 'R', 'B'], outputs: ['y'], attrs: { hidden_size: H } }] });
+    const g = importOnnx(withState, 'state.onnx');
+    const ref = importOnnx(plain, 'plain.onnx');
+    expect(g.batched).toBe(true);
+    expect(g.outputs[0]!.batchAxis).toBe(2);
+    expect(g.nodes.find((n) => n.op === 'LSTM')!.inputs.length).toBe(4);
+    const x = { shape: [5, T, I], data: Float32Array.from(w(5 * T * I, 4)) };
+    const [a] = runFloat(g, [x]);
+    const [b] = runFloat(ref, [x]);
+    expect(a!.shape).toEqual([5, T, 1, H]);
+    expect(Array.from(a!.data)).toEqual(Array.from(b!.data));
+  });
+
   it('imports a sequence-first input [T, N, F] with its batch axis, through print/parse, and runs it', () => {
     // y[n] = sum over t of x[t, n, :] — ReduceSum over the time axis 0 of a [T, N, F] input.
     const bytes = buildModel({

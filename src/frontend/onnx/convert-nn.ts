@@ -276,7 +276,9 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
     const T = layout === 0 ? xShape[0]! : xShape[1]!;
     // With layout 0 the leading dim is time, not the batch: such models run unbatched.
     if (T === BATCH) c.imp.cross(`${c.where}: the leading dim of X is the sequence, not the batch`);
-    const seqLens = c.optConst(4, 'sequence_lens');
+    // sequence_lens may be built from the batch size (every sample's length): check its one sample.
+    const lens = c.anyInput(4);
+    const seqLens = lens?.kind === 'batchConst' ? lens.t : c.optConst(4, 'sequence_lens');
     if (seqLens && Array.from(seqLens.data).some((v) => v !== T)) {
       return c.fail(`sequence_lens other than the full length ${T} is not supported (padded batches)`);
     }
