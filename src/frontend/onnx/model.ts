@@ -181,6 +181,8 @@ function build(
     } else {
       // An output whose batch is not its dim 0 (a sequence-first RNN's Y) keeps it first in the IR.
       axis = imp.batchPos(v);
+      // Only a symbolic batch may end up elsewhere; a declared size there is just a dim (run unbatched).
+      if (axis > 0 && declared !== null) imp.cross(`graph output '${name}' has the batch dim at axis ${axis}`);
       ir = axis > 0 ? imp.sampleMajor(v, `output_${name}`).ir : imp.plain(v, `output_${name}`);
     }
     const shape = imp.values.get(ir)!.shape;
@@ -273,8 +275,14 @@ export function onnxParameterInputs(bytes: Uint8Array, source: string): { inputs
 export function inputsNeedingFreeze(bytes: Uint8Array, source: string): string[] {
   const model = decodeModel(bytes, source);
   const graphInputs = new Set((model.graph!.input ?? []).map((i) => i.name ?? ''));
+  const constants = new Set([
+    ...(model.graph!.initializer ?? []).map((t) => t.name ?? ''),
+    ...(model.graph!.node ?? []).filter((n) => n.opType === 'Constant').flatMap((n) => n.output ?? []),
+  ]);
   const out = new Set<string>();
   for (const n of model.graph!.node ?? []) {
+    // A Gather from a constant table takes run-time indices (an embedding lookup).
+    if (n.opType === 'Gather' && constants.has(n.input?.[0] ?? '')) continue;
     for (const slot of CONSTANT_INPUT_SLOTS[n.opType ?? ''] ?? []) {
       const name = n.input?.[slot];
       if (name && graphInputs.has(name)) out.add(name);
