@@ -15,14 +15,14 @@ export type DeclaredDim = number | string | null;
 
 /**
  * A shared leading dim (all symbolic, or all the same number) marks a batch dim. So does one
- * symbolic dim per input with the same name elsewhere (a sequence-first RNN's [T, 'batch', F]):
+ * symbolic (or unknown) dim per input with the same name elsewhere (a sequence-first RNN's [T, 'batch', F]):
  * then `axes` gives each input's batch axis.
  */
 export function detectBatch(inputDims: readonly (readonly DeclaredDim[])[]): { batched: boolean; declared: number | null; axes?: number[] } {
   if (inputDims.length === 0 || inputDims.some((d) => d.length === 0)) return { batched: false, declared: null };
   const firsts = inputDims.map((d) => d[0]);
   if (firsts.every((f) => typeof f !== 'number')) return { batched: true, declared: null };
-  const symbolic = inputDims.map((d) => d.flatMap((x, i) => (typeof x === 'string' ? [i] : [])));
+  const symbolic = inputDims.map((d) => d.flatMap((x, i) => (typeof x !== 'number' ? [i] : [])));
   if (symbolic.every((s) => s.length === 1) && inputDims.every((d, k) => d[symbolic[k]![0]!] === inputDims[0]![symbolic[0]![0]!])) {
     return { batched: true, declared: null, axes: symbolic.map((s) => s[0]!) };
   }
