@@ -92,7 +92,8 @@ export function defaultRuns(g: Graph, n: number): RtTensor[][] {
   const gauss = () => (rnd() + rnd() + rnd() + rnd() - 2) * Math.sqrt(3) * 2;
   const tensor = (batch: number): RtTensor[] =>
     g.inputs.map((io) => {
-      const shape = io.modelShape.map((d, i) => (g.batched && i === 0 ? batch : (d ?? 1)));
+      // Batch first, as the simulators and the testbench hold it (whatever the model's batch axis).
+      const shape = g.batched ? [batch, ...g.values.get(io.value)!.shape] : io.modelShape.map((d) => d ?? 1);
       const size = shape.reduce((p, d) => p * d, 1);
       return { shape, data: Float32Array.from({ length: size }, gauss) };
     });

@@ -20,7 +20,7 @@ import { prepareFixed } from '../passes/pipeline.js';
 import { FixedProgram } from '../sim/fixed/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
-import { readInputTensor } from './io.js';
+import { moveAxis, readInputTensor } from './io.js';
 import { discardPch, precompiledHeader } from './csim-pch.js';
 import { progressBar } from './progress.js';
 import { projectLoadOptions } from './cut-options.js';
@@ -266,7 +266,10 @@ export async function runCsim(dirArg: string, o: CsimOptions = {}): Promise<Csim
   let g: Graph | undefined;
   if (o.inputs) {
     g = await projectGraph(s, dir);
-    const { input, expected } = simulateInputs(g, s, o.inputs);
+    // Inputs arrive in the model's layout; the simulator and the testbench take the batch first.
+    const graph = g;
+    const firsts = o.inputs.map((t, k) => (graph.batched ? moveAxis(t, graph.inputs[k]?.batchAxis ?? 0, 0) : t));
+    const { input, expected } = simulateInputs(g, s, firsts);
     mkdirSync(join(dir, 'build'), { recursive: true });
     inPath = join(dir, 'build', 'inputs.txt');
     expPath = join(dir, 'build', 'expected.txt');
@@ -316,7 +319,7 @@ export function register(program: Command): void {
     .option('--input <file>', 'inputs (.npy) to run instead of tb_data, once per graph input', (v: string, p: string[]) => [...p, v], [] as string[])
     .action(async (dir: string, f: { hlsInclude?: string; input: string[] }) => {
       const log = (x: string) => process.stdout.write(`${x}\n`);
-      const inputs = f.input.length ? f.input.map(readInputTensor) : undefined;
+      const inputs = f.input.length ? f.input.map((p) => readInputTensor(p)) : undefined;
       const r = await runCsim(dir, { ...(f.hlsInclude ? { hlsInclude: f.hlsInclude } : {}), ...(inputs ? { inputs } : {}), log, progress: true });
       log(`g++ build: ${(r.compileMs / 1000).toFixed(1)} s (precompiled header: ${r.pch}); csim: ${r.samples} samples in ${(r.runMs / 1000).toFixed(2)} s (${(r.samples / Math.max(r.runMs / 1000, 1e-9)).toFixed(0)} samples/s)`);
       log(`bit-exact: ${r.exact}/${r.samples} samples`);

@@ -8,6 +8,7 @@ import { extname, join } from 'node:path';
 import { readTensorProtoFile } from '../frontend/onnx/tensor-proto.js';
 import type { Graph } from '../ir/graph.js';
 import { checkInputs } from '../sim/float/executor.js';
+import { transposeData } from '../ir/semantics/float/layout.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { readNpyFile, writeNpyFile } from '../util/npy.js';
 import { type HostTensor, NnInputError, toFloat32 } from '../util/tensor.js';
@@ -19,10 +20,13 @@ export function readTensorFile(path: string): HostTensor {
   throw new NnInputError(`${path}: unsupported input file type '${ext || '(none)'}'; give a .npy file or an ONNX TensorProto .pb file`);
 }
 
-/** Reads an input as float32, refusing NaN (it would silently poison every later number). */
-export function readInputTensor(path: string): RtTensor {
+/**
+ * Reads an input as float32 (booleans as 0/1 where the model declares a bool input, e.g. a
+ * Where's condition), refusing NaN (it would silently poison every later number).
+ */
+export function readInputTensor(path: string, boolOk = false): RtTensor {
   const h = readTensorFile(path);
-  if (h.dtype === 'bool') throw new NnInputError(`${path}: boolean data cannot be a model input`);
+  if (h.dtype === 'bool' && !boolOk) throw new NnInputError(`${path}: boolean data cannot be this model input (it is not declared bool)`);
   const data = toFloat32(h);
   const bad = data.findIndex((v) => Number.isNaN(v));
   if (bad >= 0) throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
@@ -49,7 +53,7 @@ export function readModelInputs(g: Graph, files: readonly string[], flag: string
   if (files.length !== g.inputs.length) {
     throw new NnInputError(`${flag}: the model has ${g.inputs.length} input(s) (${expectedShapes(g)}), but ${files.length} file(s) were given`);
   }
-  const ts = files.map(readInputTensor);
+  const ts = files.map((f, k) => moveAxis(readInputTensor(f, g.inputs[k]!.elem === 'bool'), g.inputs[k]!.batchAxis ?? 0, 0));
   try {
     checkInputs(g, ts);
   } catch (e) {
@@ -58,6 +62,22 @@ export function readModelInputs(g: Graph, files: readonly string[], flag: string
     throw new NnInputError(`${flag} ${files[k] ?? files[0]}: the ${what} file does not fit the model: ${e.message}`);
   }
   return ts;
+}
+
+/**
+ * Moves dim `from` of a tensor to position `to` (the batch of a sequence-first model's input
+ * [T, N, F] to the front, where the IR and the simulators hold it, and back for its outputs).
+ */
+export function moveAxis(t: RtTensor, from: number, to: number): RtTensor {
+  if (from === to || t.shape.length <= Math.max(from, to)) return t;
+  const order = t.shape.map((_, i) => i).filter((i) => i !== from);
+  order.splice(to, 0, from);
+  return { shape: order.map((i) => t.shape[i]!), data: transposeData(t.data, t.shape, order) };
+}
+
+/** The graph's outputs (batch-first, as every executor returns them) in the model's own layout. */
+export function toModelLayout(g: Graph, outs: readonly RtTensor[]): RtTensor[] {
+  return outs.map((t, k) => (g.batched ? moveAxis(t, 0, g.outputs[k]?.batchAxis ?? 0) : t));
 }
 
 /** Writes float32 tensors as DIR/output_<k>.npy through a temp dir renamed into place file by file. */

@@ -6,16 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { loadModelAsync } from '../frontend/index.js';
+import { loadModelAsync, parameterInputs } from '../frontend/index.js';
 import { runFloat } from '../sim/float/executor.js';
-import { NnInputError } from '../util/tensor.js';
+import { type HostTensor, NnInputError } from '../util/tensor.js';
 import { runDemo } from './demo.js';
 import { runKerasDemo } from './demo-keras.js';
 import { addDumpOption, dumpHook } from './dump.js';
 import { canonicalize, prepareFixed } from '../passes/pipeline.js';
 import { defaultConfig } from '../ir/precision-config.js';
 import { formatInspect, inspectReport } from './inspect.js';
-import { readModelInputs, writeOutputs } from './io.js';
+import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
 import { register as registerCompile } from './compile.js';
 import { register as registerCsim } from './csim.js';
 import { register as registerSimulate } from './simulate.js';
@@ -69,12 +69,13 @@ export function buildProgram(): Command {
       .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
       .requiredOption('--out <dir>', 'output directory'),
   ).action(async (model: string, o: { input: string[]; out: string } & ModelFlags) => {
-      const g = (await loadModelAsync(model, loadOptionsOf(o))).graph;
-      const inputs = readModelInputs(g, o.input, '--input');
+      const { freeze, files: dataFiles } = foldParameterInputs(model, o.input);
+      const g = (await loadModelAsync(model, { ...loadOptionsOf(o), ...(freeze ? { freeze } : {}) })).graph;
+      const inputs = readModelInputs(g, dataFiles, '--input');
       const t0 = performance.now();
       const outs = runFloat(g, inputs);
       const ms = performance.now() - t0;
-      const files = writeOutputs(o.out, outs);
+      const files = writeOutputs(o.out, toModelLayout(g, outs));
       const n = g.batched ? (inputs[0]?.shape[0] ?? 1) : 1;
       for (const [k, f] of files.entries()) process.stdout.write(`${f}  [${outs[k]!.shape.join(',')}]\n`);
       process.stdout.write(`${n} sample(s) in ${ms.toFixed(1)} ms\n`);
@@ -128,4 +129,22 @@ if (/(^|[\\/])main\.ts$/.test(invoked) || process.env.NN2HLS_MAIN === '1') {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
+}
+
+/**
+ * `run` with a file for every graph input of a model whose inputs include operands that must be
+ * constant (a Reshape's shape, a Pad's pads, a Resize's scales): those files are folded into the
+ * model as constants for this run, with a one-line note each; the others stay data inputs.
+ */
+function foldParameterInputs(model: string, files: readonly string[]): { freeze?: Map<string, HostTensor>; files: string[] } {
+  const p = parameterInputs(model);
+  if (!p || files.length !== p.inputs.length) return { files: [...files] };
+  const freeze = new Map<string, HostTensor>();
+  const data: string[] = [];
+  p.inputs.forEach((name, k) => {
+    if (!p.constant.includes(name)) return void data.push(files[k]!);
+    freeze.set(name, readTensorFile(files[k]!));
+    process.stderr.write(`note: input '${name}' sets a constant operand (shape, axes, pads or scales); folded from ${files[k]} for this run\n`);
+  });
+  return { freeze, files: data };
 }

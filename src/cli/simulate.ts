@@ -17,7 +17,7 @@ import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
 import { simulateParallel } from '../sim/parallel.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
-import { readModelInputs, readTensorFile, writeOutputs } from './io.js';
+import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { progressBar } from './progress.js';
@@ -147,8 +147,8 @@ export function register(program: Command): void {
       log(`report: ${o.report}`);
     }
     if (o.saveOutputs) {
-      writeOutputs(o.saveOutputs, r.fixedOutputs, 'fixed_output');
-      writeOutputs(o.saveOutputs, r.floatOutputs, 'float_output');
+      writeOutputs(o.saveOutputs, toModelLayout(qg, r.fixedOutputs), 'fixed_output');
+      writeOutputs(o.saveOutputs, toModelLayout(qg, r.floatOutputs), 'float_output');
       log(`outputs: ${o.saveOutputs}/fixed_output_<k>.npy, float_output_<k>.npy`);
     }
   });

@@ -7,13 +7,13 @@
  * asynchronously and may also return per-layer precision the model fixes (QKeras), so the
  * general entry is loadModelAsync; loadModel serves the synchronous readers.
  */
-import { openSync, readSync, closeSync, statSync, existsSync } from 'node:fs';
+import { openSync, readSync, closeSync, statSync, existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import type { LevelSpec } from '../ir/precision-config.js';
-import { NnInputError } from '../util/tensor.js';
+import { type HostTensor, NnInputError } from '../util/tensor.js';
 import { loadKeras } from './keras/index.js';
-import { loadOnnxFile } from './onnx/model.js';
+import { loadOnnxFile, onnxParameterInputs } from './onnx/model.js';
 import { loadTfFile } from './tf/model.js';
 
 /** Options every reader honours (readers without the concept ignore the field). */
@@ -26,6 +26,8 @@ export interface LoadOptions {
   outputs?: readonly string[];
   /** Keras: weights .h5 of an architecture .json (default: <stem>_weights.h5 beside it). */
   weights?: string;
+  /** ONNX: graph inputs to fold as constants with these values (shape/axes/pads given as files). */
+  freeze?: ReadonlyMap<string, HostTensor>;
 }
 
 export interface LoadedModel {
@@ -73,9 +75,26 @@ const onnxReader: Reader = {
     if (opts.inputs?.length || opts.outputs?.length) {
       throw new NnInputError(`${path}: --inputs/--outputs cut TensorFlow graphs; for ONNX cut the model with onnx.utils.extract_model`);
     }
-    return loadOnnxFile(path, { batch: opts.batch });
+    return loadOnnxFile(path, { batch: opts.batch, ...(opts.freeze ? { freeze: opts.freeze } : {}) });
   },
 };
+
+/**
+ * For a model whose graph inputs feed operands that must be constant (ONNX Reshape's shape,
+ * Pad's pads, Resize's scales...): all its graph inputs in order and those constant ones, or
+ * null when the format has no such inputs or the model has none.
+ */
+export function parameterInputs(path: string): { inputs: string[]; constant: string[] } | null {
+  if (readerFor(path) !== onnxReader) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return null; // the loader reports the unreadable file
+  }
+  const r = onnxParameterInputs(bytes, path);
+  return r.constant.length > 0 ? r : null;
+}
 
 const tfGraphReader: Reader = {
   name: 'TensorFlow frozen GraphDef',

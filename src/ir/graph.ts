@@ -55,6 +55,11 @@ export interface IoBinding {
   /** Full shape as the model declares it; batch entry is the declared one (null when symbolic). */
   readonly modelShape: readonly (number | null)[];
   readonly elem: ElemType;
+  /**
+   * Model axis of the batch dim when it is not 0 (a sequence-first RNN's input [T, N, F]). The IR,
+   * the simulators and the emitted design hold every batch first; the CLI moves it at its edges.
+   */
+  readonly batchAxis?: number;
 }
 
 export interface Graph {

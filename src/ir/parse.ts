@@ -260,7 +260,16 @@ class Parser {
         if (!Array.isArray(shape) || shape.some((d) => d !== null && !Number.isInteger(d))) {
           this.fail('expected the model shape as a list of integers or null', shapeTok);
         }
-        (t.text === 'input' ? inputs : outputs).push({ modelName, value, modelShape: shape as (number | null)[], elem: this.elem() });
+        const elem = this.elem();
+        let batchAxis: number | undefined;
+        if (this.is('batch_axis')) {
+          this.k++;
+          const at = this.peek();
+          const v = this.literal();
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) this.fail('expected the batch axis as a positive integer', at);
+          batchAxis = v as number;
+        }
+        (t.text === 'input' ? inputs : outputs).push({ modelName, value, modelShape: shape as (number | null)[], elem, ...(batchAxis ? { batchAxis } : {}) });
       } else if (this.is('%')) {
         const name = this.ref(false);
         if (values.has(name)) this.fail(`value '%${name}' declared twice`, t);

@@ -130,7 +130,7 @@ export function printNode(n: Node): string {
 
 export function printGraph(g: Graph, opts: PrintOptions = {}): string {
   const io = (kind: string, b: Graph['inputs'][number]) =>
-    `${kind} ${JSON.stringify(b.modelName)} ${ref(b.value)} ${printLiteral(b.modelShape)} ${b.elem}`;
+    `${kind} ${JSON.stringify(b.modelName)} ${ref(b.value)} ${printLiteral(b.modelShape)} ${b.elem}${b.batchAxis ? ` batch_axis ${b.batchAxis}` : ''}`;
   const lines = [
     `graph ${JSON.stringify(g.name)} ${g.batched ? 'batched' : 'unbatched'} source ${JSON.stringify(g.source)}`,
     ...g.inputs.map((b) => io('input', b)),

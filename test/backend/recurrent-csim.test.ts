@@ -18,7 +18,6 @@ import { runCsim } from '../../src/cli/csim.js';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { defaultConfig, parseConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
-import { NnInputError } from '../../src/util/tensor.js';
 import { NARROW_LAYER, type RecurrentCase, recurrentModel as buildRecurrent } from '../helpers/recurrent-model.js';
 import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 
@@ -30,7 +29,7 @@ if (!HAVE) {
 }
 
 type Case = RecurrentCase & {
-  /** Also output Y_h (a slice of Y's last step when one-directional; refused when bidirectional). */
+  /** Also output Y_h (slices of Y: the last step, or both directions' final steps joined). */
   yh?: boolean;
 };
 
@@ -58,6 +57,7 @@ const CASES: [string, Case][] = [
   ],
   ['gru_relu_thresh', { kind: 'GRU', T: 4, I: 2, H: 3, acts: ['Sigmoid', 'ThresholdedRelu'], alpha: [0, 0.3], seed: 8 }],
   ['rnn_relu_reverse', { kind: 'RNN', T: 4, I: 3, H: 3, dir: 'reverse', acts: ['Relu'], seed: 9 }],
+  ['gru_bidir_yh', { kind: 'GRU', T: 4, I: 3, H: 3, dir: 'bidirectional', yh: true, seed: 10 }],
 ];
 
 const PRECISIONS: [string, () => PrecisionConfig][] = [
@@ -83,14 +83,14 @@ describe('recurrent layers lower to nn2hls::recurrent', () => {
     expect(files.has('firmware/kernels/nn_recurrent.h')).toBe(true);
   });
 
-  it('lowers a one-directional Y_h to a slice of Y, and refuses a bidirectional Y_h, naming the layer', () => {
+  it('lowers Y_h to slices of Y: the last step one-directional, both directions joined when bidirectional', () => {
     // recurrent-final-state (canonicalization) turns the forward Y_h into Y's last step.
     const g = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
     expect(g.nodes.map((n) => n.op)).toEqual(['GRU', 'Slice', 'Reshape']);
     expect([...emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed }).keys()]).toContain('firmware/myproject.cpp');
     const bi = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, dir: 'bidirectional', yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
-    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2), simulate: simulateFixed })).toThrow(NnInputError);
-    expect(() => emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2), simulate: simulateFixed })).toThrow(/gru_layer.*only the output Y/);
+    expect(bi.nodes.map((n) => n.op)).toEqual(['GRU', 'Slice', 'Slice', 'Concat', 'Reshape']);
+    expect([...emitProject(bi, { ...DEFAULTS, layers: {}, runs: defaultRuns(bi, 2), simulate: simulateFixed }).keys()]).toContain('firmware/myproject.cpp');
   });
 });
 

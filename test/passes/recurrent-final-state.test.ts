@@ -1,8 +1,8 @@
 /**
  * Tests of recurrent-final-state: a one-directional LSTM/GRU/RNN's final hidden state Y_h
  * becomes Slice(Y, last step — first for reverse) + Reshape, with the same float results
- * (float executor as oracle); it must not fire for a bidirectional layer, when the LSTM's Y_c
- * is read, or when Y_h is not read. The C simulation of the rewritten graph is the golden case
+ * (float executor as oracle); a bidirectional layer's Y_h joins both directions' final steps;
+ * unread final states are dropped; it must not fire when the LSTM's Y_c is read. The C simulation of the rewritten graph is the golden case
  * test/backend/golden/cases/lstm_final.ir.
  */
 import { describe, expect, it } from 'vitest';
@@ -63,8 +63,29 @@ describe('recurrent-final-state', () => {
     }
   });
 
-  it('must not fire for a bidirectional layer, a read Y_c, or an unread Y_h', () => {
-    for (const g of [rnnGraph('LSTM', 'bidirectional'), rnnGraph('LSTM', 'forward', { c: true })]) {
+  it('joins both directions of a bidirectional layer: forward step T-1, reverse step 0, same floats', () => {
+    const g = rnnGraph('LSTM', 'bidirectional');
+    const out = verify(recurrentFinalState.run(g));
+    expect(ops(out)).toEqual(['LSTM', 'Slice', 'Slice', 'Concat', 'Reshape']);
+    expect(out.nodes[1]!.attrs).toEqual({ starts: [T - 1, 0, 0], steps: [1, 1, 1], shape: [1, 1, H] });
+    expect(out.nodes[2]!.attrs).toEqual({ starts: [0, 1, 0], steps: [1, 1, 1], shape: [1, 1, H] });
+    expect(out.values.get('h')!.shape).toEqual([2, H]);
+    expectSameFloat(g, out, xs, 2);
+  });
+
+  it('drops final-state outputs nobody reads (PyTorch lists all three LSTM outputs)', () => {
+    const g = verify(graph(
+      [dyn('x', [T, I]), konst('w', [2, 4 * H, I], rand(8 * H * I, 1)), konst('r', [2, 4 * H, H], rand(8 * H * H, 2)), dyn('y', [T, 2, H]), dyn('h', [2, H]), dyn('c', [2, H])],
+      [node('rnn', 'LSTM', ['x', 'w', 'r'], ['y', 'h', 'c'], { ...attrs('bidirectional', 4), inputForget: false })], ['x'], ['y'],
+    ));
+    const out = verify(recurrentFinalState.run(g));
+    expect(out.nodes.map((n) => n.outputs)).toEqual([['y']]);
+    expect(out.values.has('h')).toBe(false);
+    expectSameFloat(g, out, xs, 1);
+  });
+
+  it('must not fire for a read Y_c, or a layer with only Y', () => {
+    for (const g of [rnnGraph('LSTM', 'forward', { c: true }), rnnGraph('LSTM', 'bidirectional', { c: true })]) {
       expect(recurrentFinalState.run(g)).toBe(g);
     }
     const yOnly = verify(graph(

@@ -15,7 +15,7 @@ import type { OpKind, ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js
 import { transposeData } from '../../ir/semantics/float/layout.js';
 import * as K from './const-eval.js';
 import type { Ctx } from './context.js';
-import { BATCH, type ConstT, type Dyn, identity, isIdentity, type OVal } from './importer.js';
+import { BATCH, batchFirstPerm, type ConstT, type Dyn, identity, type OVal } from './importer.js';
 
 /** Channels-first [N, C, S...] model tensor = channels-last IR [N, S..., C] transposed by this perm. */
 export const clPerm = (R: number): number[] => [0, R - 1, ...identity(R - 2).map((i) => i + 1)];
@@ -216,7 +216,12 @@ export function transposeOp(x: OVal, perm: readonly number[]): OVal {
   return { kind: 'dyn', ir: x.ir, perm: perm.map((p) => x.perm[p]!) };
 }
 
-/** Reshapes a value to a full model target shape (-1 already resolved; BATCH first when batched). */
+/**
+ * Reshapes a value to a full model target shape (-1 already resolved; BATCH once when batched).
+ * The batch may sit anywhere in the input and the target (a sequence-first RNN's [T, N, H]); the
+ * reshape is per sample when the dims in front of the batch keep their product, and then runs
+ * on the sample-major layout (batch first in the IR, other dims in model order).
+ */
 export function reshapeTo(c: Ctx, x: OVal, target: number[]): OVal {
   if (x.kind === 'const') {
     if (numel(target) !== numel(x.t.shape)) return c.fail(`cannot reshape [${x.t.shape}] to [${target}]`);
@@ -225,36 +230,49 @@ export function reshapeTo(c: Ctx, x: OVal, target: number[]): OVal {
   const imp = c.imp;
   const cur = imp.irShape(x.ir);
   let sample = target;
+  let q = -1;
   if (imp.batched) {
-    if (target[0] !== BATCH) imp.cross(`${c.where}: reshape to [${target.join(',')}] does not keep the batch dim first`);
-    sample = target.slice(1);
+    const p = imp.batchPos(x);
+    const shape = imp.modelShape(x);
+    q = target.indexOf(BATCH);
+    if (q < 0 || target.lastIndexOf(BATCH) !== q || numel(shape.slice(0, p)) !== numel(target.slice(0, q))) {
+      imp.cross(`${c.where}: reshape to [${target.join(',')}] does not keep the batch dim`);
+    }
+    sample = target.filter((_, i) => i !== q);
   }
   if (numel(sample) !== numel(cur)) return c.fail(`cannot reshape [${imp.modelShape(x).join(',')}] to [${target.join(',')}]`);
-  if (isIdentity(x.perm) && sample.length === cur.length && sample.every((d, i) => d === cur[i])) return x;
-  const [o] = imp.emit('Reshape', c.name, [imp.plain(x, c.name)], { shape: sample });
-  return imp.dyn(o!);
+  const outPerm = batchFirstPerm(target.length, q);
+  if (x.perm.length === target.length && x.perm.every((v, i) => v === outPerm[i]) && sample.every((d, i) => d === cur[i])) return x;
+  const { ir } = imp.sampleMajor(x, c.name);
+  const [o] = imp.emit('Reshape', c.name, [ir], { shape: sample });
+  return imp.dyn(o!, outPerm);
 }
 
 /**
  * Resolves a reshape target with at most one -1 against the input's full shape. In a batched
  * import a leading -1 (or the declared batch size) that leaves the sample size intact is the
- * batch dim; any other target mixes samples (BatchCrossing).
+ * batch dim, as is an entry copied from the input's batch dim (ONNX 0); any other target mixes
+ * samples (BatchCrossing).
  */
 export function resolveReshape(c: Ctx, inShape: readonly number[], spec: readonly number[]): number[] {
   const imp = c.imp;
   const out = [...spec];
   if (imp.batched) {
-    if (out[0] !== BATCH) {
+    if (!out.includes(BATCH)) {
       const rest = out.slice(1);
-      const sampleSize = numel(inShape.slice(1));
+      const sampleSize = numel(inShape.filter((d) => d !== BATCH));
       if (out[0] === -1 && !rest.includes(-1) && numel(rest) === sampleSize) out[0] = BATCH;
       else if (imp.declaredBatch !== null && out[0] === imp.declaredBatch) out[0] = BATCH;
     }
-    if (out[0] === BATCH) {
-      const rest = out.slice(1);
-      const known = rest.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-      const total = numel(inShape.slice(1));
-      return [BATCH, ...rest.map((d) => (d === -1 ? total / known : d))];
+    const q = out.indexOf(BATCH);
+    if (q >= 0 && out.lastIndexOf(BATCH) === q) {
+      const known = out.filter((d, i) => i !== q && d !== -1).reduce((p, d) => p * d, 1);
+      const total = numel(inShape.filter((d) => d !== BATCH));
+      const res = out.map((d, i) => (i === q ? BATCH : d === -1 ? total / known : d));
+      if (out.filter((d) => d === -1).length > 1 || res.some((d, i) => i !== q && (!Number.isInteger(d) || d < 0))) {
+        return c.fail(`cannot reshape [${inShape.map((d) => (d === BATCH ? 'N' : d)).join(',')}] to [${spec.join(',')}]`);
+      }
+      return res;
     }
     imp.cross(`${c.where}: reshape target [${spec.join(',')}] mixes the batch dim`);
   }

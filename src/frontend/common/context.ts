@@ -11,7 +11,7 @@ import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
 import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
 import type { Kernel, RtTensor } from '../../ir/semantics/tensor.js';
 import { NnInputError } from '../../util/tensor.js';
-import type { ConstT, Dyn, Importer, OVal } from './importer.js';
+import type { ConstT, Dyn, Importer, MVal, OVal } from './importer.js';
 import type { AttrReader, NodeView } from './node-view.js';
 
 export class Ctx<A extends AttrReader = AttrReader> {
@@ -55,6 +55,12 @@ export class Ctx<A extends AttrReader = AttrReader> {
 
   opt(i: number): OVal | undefined {
     return this.imp.opt(this.node, i, this.where);
+  }
+
+  /** Input `i` as stored, batch-sized constants included (see BatchConst); undefined when absent. */
+  anyInput(i: number): MVal | undefined {
+    const name = this.node.inputs[i];
+    return name ? this.imp.getAny(name, this.where) : undefined;
   }
 
   constInput(i: number, what: string): ConstT {
@@ -109,7 +115,7 @@ export class Ctx<A extends AttrReader = AttrReader> {
 }
 
 /** One entry of a format's converter table: model node → one OVal per model output (undefined = unsupported output). */
-export type Converter<A extends AttrReader = AttrReader> = (c: Ctx<A>) => (OVal | undefined)[];
+export type Converter<A extends AttrReader = AttrReader> = (c: Ctx<A>) => (MVal | undefined)[];
 
 /** The single value of a scalar constant, or `dflt` when absent. */
 export function constScalar(t: ConstT | undefined, dflt: number): number {

@@ -13,11 +13,19 @@ import { BatchCrossing } from './importer.js';
 /** A declared input dim: a number, a symbolic name, or null for unknown (-1 / None / '?'). */
 export type DeclaredDim = number | string | null;
 
-/** A shared leading dim (all symbolic, or all the same number) marks a batch dim. */
-export function detectBatch(inputDims: readonly (readonly DeclaredDim[])[]): { batched: boolean; declared: number | null } {
+/**
+ * A shared leading dim (all symbolic, or all the same number) marks a batch dim. So does one
+ * symbolic (or unknown) dim per input with the same name elsewhere (a sequence-first RNN's [T, 'batch', F]):
+ * then `axes` gives each input's batch axis.
+ */
+export function detectBatch(inputDims: readonly (readonly DeclaredDim[])[]): { batched: boolean; declared: number | null; axes?: number[] } {
   if (inputDims.length === 0 || inputDims.some((d) => d.length === 0)) return { batched: false, declared: null };
   const firsts = inputDims.map((d) => d[0]);
   if (firsts.every((f) => typeof f !== 'number')) return { batched: true, declared: null };
+  const symbolic = inputDims.map((d) => d.flatMap((x, i) => (typeof x !== 'number' ? [i] : [])));
+  if (symbolic.every((s) => s.length === 1) && inputDims.every((d, k) => d[symbolic[k]![0]!] === inputDims[0]![symbolic[0]![0]!])) {
+    return { batched: true, declared: null, axes: symbolic.map((s) => s[0]!) };
+  }
   if (firsts.every((f) => f === firsts[0])) return { batched: true, declared: firsts[0] as number };
   return { batched: false, declared: null };
 }
@@ -37,7 +45,16 @@ export function importWithBatchRetry(
     graph = build(batch.batched, batch.declared);
   } catch (e) {
     if (!(e instanceof BatchCrossing) || !batch.batched) throw e;
-    graph = build(false, null);
+    try {
+      graph = build(false, null);
+    } catch (e2) {
+      // A symbolic batch cannot be imported whole: say which op kept it from running per sample.
+      if (e2 instanceof NnInputError && /symbolic dim/.test(e2.message)) {
+        throw new NnInputError(`${e2.message}
+  it cannot run per sample because ${e.message}`);
+      }
+      throw e2;
+    }
   }
   try {
     return verify(graph);

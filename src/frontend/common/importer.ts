@@ -37,6 +37,36 @@ export type OVal =
 
 export type Dyn = Extract<OVal, { kind: 'dyn' }>;
 
+/**
+ * A constant whose model shape has the symbolic batch size at `axis`, the same for every
+ * sample: what exporters build from the batch size (PyTorch's zero initial state of an RNN,
+ * ConstantOfShape(Concat(c, Shape(x)[0], c)); Expand of a constant to the batch). `t` holds one
+ * sample, with size 1 at `axis`. Only the converters that know how to keep it per sample
+ * (shape-preserving selections, recurrent initial states) read it; any other op that meets it
+ * refuses the batched import (BatchCrossing) with a message naming the tensor.
+ */
+export interface BatchConst {
+  readonly kind: 'batchConst';
+  readonly t: ConstT;
+  readonly axis: number;
+}
+
+/** What a model tensor name maps to: an ordinary value or a batch-sized constant. */
+export type MVal = OVal | BatchConst;
+
+/** The model shape of a batch-sized constant with the batch shown as N. */
+export function batchShapeText(v: BatchConst): string {
+  return `[${v.t.shape.map((d, i) => (i === v.axis ? 'N' : String(d))).join(',')}]`;
+}
+
+/**
+ * The layout of a model tensor whose batch dim sits at model position `p` while the IR holds it
+ * first and the other dims in model order (identity when p <= 0).
+ */
+export function batchFirstPerm(rank: number, p: number): number[] {
+  return Array.from({ length: rank }, (_, i) => (p < 0 || i > p ? i : i === p ? 0 : i + 1));
+}
+
 export const identity = (r: number): number[] => Array.from({ length: r }, (_, i) => i);
 export const isIdentity = (p: readonly number[]): boolean => p.every((v, i) => v === i);
 export function invert(p: readonly number[]): number[] {
@@ -52,7 +82,7 @@ export function constOf(shape: readonly number[], data: ArrayLike<number>, elem:
 export class Importer {
   readonly values = new Map<string, Value>();
   readonly nodes: Node[] = [];
-  private readonly modelVals = new Map<string, OVal>();
+  private readonly modelVals = new Map<string, MVal>();
   private readonly names = new Set<string>();
   private readonly nodeNames = new Set<string>();
 
@@ -92,13 +122,24 @@ export class Importer {
 
   // ---- model-side values (by the model's tensor names) ---------------------------------------------------------------------
 
-  set(name: string, v: OVal): void {
+  set(name: string, v: MVal): void {
     this.modelVals.set(name, v);
   }
 
-  get(name: string, where: string): OVal {
+  /** Any value, batch-sized constants included (for the converters that handle them). */
+  getAny(name: string, where: string): MVal {
     const v = this.modelVals.get(name);
     if (!v) throw new NnInputError(`${where}: input '${name}' is not produced by any earlier node, initializer or graph input`);
+    return v;
+  }
+
+  get(name: string, where: string): OVal {
+    const v = this.getAny(name, where);
+    if (v.kind === 'batchConst') {
+      throw new BatchCrossing(
+        `${where}: input '${name}' is a constant whose shape ${batchShapeText(v)} includes the batch size (built from Shape of a batched input), and this op cannot use it per sample`,
+      );
+    }
     return v;
   }
 
@@ -185,6 +226,21 @@ export class Importer {
       own = r.slice(1).map((x) => x - 1);
     }
     return this.emit('Transpose', `${nodeName}_relayout`, [v.ir], { perm: own })[0]!;
+  }
+
+  /** Model position of the batch dim of `v` (-1 in an unbatched import). */
+  batchPos(v: Dyn): number {
+    return this.batched ? v.perm.indexOf(0) : -1;
+  }
+
+  /**
+   * The IR value holding `v` in the model's own dim order apart from the batch dim, which the IR
+   * keeps first; with `batchFirstPerm(rank, batchPos)` as its layout. This is the model's plain
+   * layout when the batch is the model's dim 0 (or the import is unbatched).
+   */
+  sampleMajor(v: Dyn, nodeName: string): { ir: string; perm: number[] } {
+    const perm = batchFirstPerm(v.perm.length, this.batchPos(v));
+    return { ir: this.relayout(v, perm, nodeName), perm };
   }
 
   /** The IR value holding `v` in the model's own layout. */

@@ -10,7 +10,7 @@ import { numel } from '../../ir/graph.js';
 import type { ReduceFn } from '../../ir/ops.js';
 import * as K from './const-eval.js';
 import type { Ctx } from './context.js';
-import { BATCH, type ConstT, type Dyn, type OVal } from './importer.js';
+import { BATCH, batchFirstPerm, type ConstT, type Dyn, type OVal } from './importer.js';
 
 /** Normalized non-negative model axes (sorted, unique); fails on out-of-range ones. */
 export function modelAxes(c: Ctx, axes: readonly number[], rank: number): number[] {
@@ -78,11 +78,13 @@ export function sliceOp(c: Ctx, x: OVal, starts: readonly number[], ends: readon
     spec[a] = [s, st, count];
   });
   if (spec.some(([, , n]) => n === 0)) c.fail('the slice is empty; nn2hls needs non-empty tensors');
-  const { ir } = plainOwn(c, x);
-  const own = c.imp.batched ? spec.slice(1) : spec;
-  if (own.every(([s, st, n], i) => s === 0 && st === 1 && n === c.imp.irShape(ir)[i])) return c.imp.dyn(ir);
-  const [o] = c.imp.emit('Slice', c.name, [ir], { starts: own.map((p) => p[0]), steps: own.map((p) => p[1]), shape: own.map((p) => p[2]) });
-  return c.imp.dyn(o!);
+  // Work batch-first with the other dims in model order, wherever the model has its batch.
+  const p = c.imp.batchPos(x);
+  const { ir, perm } = c.imp.sampleMajor(x, c.name);
+  const own = p >= 0 ? spec.filter((_, i) => i !== p) : spec;
+  if (own.every(([s, st, n], i) => s === 0 && st === 1 && n === c.imp.irShape(ir)[i])) return c.imp.dyn(ir, perm);
+  const [o] = c.imp.emit('Slice', c.name, [ir], { starts: own.map((q) => q[0]), steps: own.map((q) => q[1]), shape: own.map((q) => q[2]) });
+  return c.imp.dyn(o!, perm);
 }
 
 /** numpy take along model `axis` (>= 0) by constant indices; a constant table with run-time indices on axis 0 is an Embedding. */
@@ -102,9 +104,12 @@ export function gatherOp(c: Ctx, data: OVal, indices: OVal, axis: number): OVal 
   const len = shape[axis]!;
   const idx = Array.from(indices.t.data, (v) => (v < 0 ? v + len : v));
   if (idx.some((v) => v < 0 || v >= len || !Number.isInteger(v))) c.fail(`indices must lie in [${-len}, ${len})`);
-  const { ir } = plainOwn(c, x);
-  const [o] = c.imp.emit('Gather', c.name, [ir], { axis: axis - R, indices: idx, indicesShape: [...indices.t.shape] });
-  return c.imp.dyn(o!);
+  // Batch-first with the other dims in model order; the batch moves by the indices' rank - 1 when it follows the axis.
+  const p = c.imp.batchPos(x);
+  const { ir, perm } = c.imp.sampleMajor(x, c.name);
+  const [o] = c.imp.emit('Gather', c.name, [ir], { axis: perm[axis]! - R, indices: idx, indicesShape: [...indices.t.shape] });
+  const q = p < 0 || p < axis ? p : p + indices.t.shape.length - 1;
+  return c.imp.dyn(o!, batchFirstPerm(R - 1 + indices.t.shape.length, q));
 }
 
 export function tileOp(c: Ctx, x: OVal, repeats: readonly number[]): OVal {

@@ -11,7 +11,8 @@ import type { OpKind } from '../../ir/ops.js';
 import { decodeTensorProto } from './tensor-proto.js';
 import * as K from '../common/const-eval.js';
 import { binaryOp, concatOp, rankOf, reshapeTo, resolveReshape, softmaxOp, transposeOp, unaryOp, type UnaryKind } from '../common/builders.js';
-import { BATCH, constOf, identity, type OVal } from '../common/importer.js';
+import { batchConstShape, batchEntry, constantOfBatchShape, reshapeBatchConst } from '../common/batch-const.js';
+import { BATCH, constOf, identity, type MVal, type OVal } from '../common/importer.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
 import { legacyOperandB, legacySlope } from './legacy.js';
 
@@ -29,10 +30,24 @@ const BIN: Record<string, [OpKind, (x: number, y: number, int: boolean) => numbe
 
 const binary: Converter = (c) => {
   const [op, f] = BIN[c.op]!;
-  const a = c.input(0);
-  const b = op === 'PRelu' ? legacySlope(c, a, c.input(1)) : legacyOperandB(c, a, c.input(1));
+  const a = withBatchConst(c, 0, 1);
+  const b0 = withBatchConst(c, 1, 0);
+  const b = op === 'PRelu' ? legacySlope(c, a, b0) : legacyOperandB(c, a, b0);
   return [binaryOp(c, op, a, b, f)];
 };
+
+/**
+ * Input `i` of an elementwise op; a BatchConst is as good as its one sample (size 1 on the batch
+ * axis broadcasts) when the other operand is a computed tensor with its batch on the same axis.
+ */
+function withBatchConst(c: Ctx, i: number, other: number): OVal {
+  const v = c.anyInput(i);
+  const o = c.anyInput(other);
+  if (v?.kind !== 'batchConst' || o?.kind !== 'dyn') return c.input(i);
+  const R = o.perm.length;
+  if (v.t.shape.length > R || v.axis + R - v.t.shape.length !== c.imp.batchPos(o)) return c.input(i);
+  return { kind: 'const', t: v.t };
+}
 
 /** Variadic Max/Min (opset 8+ allows any number of inputs). */
 const variadic: Converter = (c) => {
@@ -86,7 +101,7 @@ function softmax(op: 'Softmax' | 'LogSoftmax'): Converter {
   };
 }
 
-const identityOp: Converter = (c) => [c.input(0)];
+const identityOp: Converter = (c) => [c.anyInput(0)];
 
 const dropout: Converter = (c) => {
   const x = c.input(0);
@@ -117,8 +132,14 @@ function resolveTarget(c: Ctx, inShape: readonly number[], spec: readonly number
   return resolveReshape(c, inShape, spec.map((t, i) => (t === 0 && !allowZero ? inShape[i]! : t)));
 }
 
-function fullShape(c: Ctx, x: OVal): number[] {
+function fullShape(c: Ctx, x: MVal): number[] {
+  if (x.kind === 'batchConst') return batchConstShape(x);
   return x.kind === 'dyn' ? c.imp.modelShape(x) : [...x.t.shape];
+}
+
+/** Input 0 as stored: a BatchConst too (the converters calling this handle it). */
+function anyValue(c: Ctx): MVal {
+  return c.anyInput(0) ?? c.input(0);
 }
 
 const reshape: Converter = (c) => {
@@ -154,21 +175,24 @@ function axesOf(c: Ctx, inputIdx: number): number[] | undefined {
 }
 
 const squeeze: Converter = (c) => {
-  const x = c.input(0);
+  const x = anyValue(c);
   const shape = fullShape(c, x);
   const R = shape.length;
   const given = axesOf(c, 1);
   const axes = (given ?? shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => (a < 0 ? a + R : a));
-  if (shape[0] === BATCH) {
+  const b = shape.indexOf(BATCH);
+  if (b >= 0) {
     // A declared batch of 1 is squeezed by an axis-less Squeeze; either way the batch dim goes.
-    if (axes.includes(0) || (!given && c.imp.declaredBatch === 1)) c.imp.cross(`${c.where}: squeezes the batch dim`);
+    if (axes.includes(b) || (!given && c.imp.declaredBatch === 1)) c.imp.cross(`${c.where}: squeezes the batch dim`);
   }
   for (const a of axes) if (shape[a] !== 1) c.fail(`cannot squeeze axis ${a} of size ${shape[a]}`);
-  return [reshapeTo(c, x, shape.filter((_, i) => !axes.includes(i)))];
+  const target = shape.filter((_, i) => !axes.includes(i));
+  if (x.kind === 'batchConst') return [reshapeBatchConst(c, x, target)];
+  return [reshapeTo(c, x, target)];
 };
 
 const unsqueeze: Converter = (c) => {
-  const x = c.input(0);
+  const x = anyValue(c);
   const shape = fullShape(c, x);
   const axes = axesOf(c, 1);
   if (!axes) return c.fail('axes are required');
@@ -176,7 +200,8 @@ const unsqueeze: Converter = (c) => {
   const norm = axes.map((a) => (a < 0 ? a + R : a)).sort((p, q) => p - q);
   const out = [...shape];
   for (const a of norm) out.splice(a, 0, 1);
-  if (norm.includes(0) && x.kind === 'dyn') c.imp.cross(`${c.where}: inserts a dim before the batch dim`);
+  // Dims of size 1 in front of the batch keep every sample's data in place (reshapeTo checks).
+  if (x.kind === 'batchConst') return [reshapeBatchConst(c, x, out)];
   return [reshapeTo(c, x, out)];
 };
 
@@ -189,10 +214,12 @@ const concat: Converter = (c) => {
 };
 
 const cast: Converter = (c) => {
-  const x = c.input(0);
   const to = elemOfOnnxType(c.a.int('to', 1));
   const dt = c.a.int('to', 1);
   if (dt === 8) return c.fail('casting to STRING is not supported');
+  const any = anyValue(c);
+  if (any.kind === 'batchConst') return [{ ...any, t: K.cast(any.t, to) }];
+  const x = c.input(0);
   if (x.kind === 'const') return [{ kind: 'const', t: K.cast(x.t, to) }];
   const fromElem = c.imp.irShape(x.ir) && (c.imp.values.get(x.ir)!.elem as ElemType);
   if (to === 'float32' || to === fromElem) return [x];
@@ -200,7 +227,7 @@ const cast: Converter = (c) => {
 };
 
 const shapeOp: Converter = (c) => {
-  const x = c.input(0);
+  const x = anyValue(c);
   const shape = fullShape(c, x);
   const R = shape.length;
   const clampIdx = (v: number) => Math.min(R, Math.max(0, v < 0 ? v + R : v));
@@ -212,11 +239,13 @@ const shapeOp: Converter = (c) => {
 
 const constantOfShape: Converter = (c) => {
   const shape = Array.from(c.constInput(0, 'shape').data);
-  if (shape.includes(BATCH)) c.imp.cross(`${c.where}: builds a per-sample constant`);
   const vt = c.a.tensor('value');
   const v = vt ? decodeTensorProto(vt, c.where) : undefined;
   const fill = v ? Number(v.data[0] ?? 0) : 0;
   const elem = vt ? elemOfOnnxType(vt.dataType ?? 1) : 'float32';
+  // A shape built from the batch size (PyTorch's zero RNN state) stays symbolic in the batch.
+  const b = batchEntry(c, shape, 'shape');
+  if (b >= 0) return [constantOfBatchShape(shape, b, fill, elem)];
   return [{ kind: 'const', t: constOf(shape, new Float64Array(numel(shape)).fill(fill), elem) }];
 };
 

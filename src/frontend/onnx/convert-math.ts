@@ -9,6 +9,7 @@
 import type { OpKind, ReduceFn } from '../../ir/ops.js';
 import { binaryOp, rankOf, reshapeTo, shapeOf, transposeOp, unaryOp, type UnaryKind } from '../common/builders.js';
 import { BATCH, constOf, type OVal } from '../common/importer.js';
+import { batchEntry, expandToBatch, gatherBatchConst, sliceBatchConst } from '../common/batch-const.js';
 import { argOp, expandOp, gatherOp, reduceOp, sliceOp, tileOp } from '../common/select-builders.js';
 import type { Converter, Ctx } from './context.js';
 import { legacyOperandB } from './legacy.js';
@@ -122,7 +123,7 @@ const arg: Converter = (c) => {
 const BIG = 2 ** 62;
 
 const slice: Converter = (c) => {
-  const x = c.input(0);
+  const x = c.anyInput(0) ?? c.input(0);
   let starts: number[];
   let ends: number[];
   let axes: number[] | undefined;
@@ -141,6 +142,7 @@ const slice: Converter = (c) => {
   }
   axes ??= starts.map((_, i) => i);
   steps ??= starts.map(() => 1);
+  if (x.kind === 'batchConst') return [sliceBatchConst(c, x, starts, ends.map((e) => (e > BIG ? BIG : e)), axes, steps)];
   return [sliceOp(c, x, starts, ends.map((e) => (e > BIG ? BIG : e)), axes, steps)];
 };
 
@@ -176,8 +178,13 @@ const split: Converter = (c) => {
 };
 
 const gather: Converter = (c) => {
-  const data = c.input(0);
+  const any = c.anyInput(0) ?? c.input(0);
   let axis = c.a.int('axis', 0);
+  if (any.kind === 'batchConst') {
+    if (axis < 0) axis += any.t.shape.length;
+    return [gatherBatchConst(c, any, c.constInput(1, 'indices'), axis)];
+  }
+  const data = c.input(0);
   if (axis < 0) axis += rankOf(data);
   return [gatherOp(c, data, c.input(1), axis)];
 };
@@ -193,7 +200,14 @@ const tile: Converter = (c) => {
   return [tileOp(c, x, Array.from(c.constInput(1, 'repeats').data))];
 };
 
-const expand: Converter = (c) => [expandOp(c, c.input(0), Array.from(c.constInput(1, 'shape').data))];
+const expand: Converter = (c) => {
+  const x = c.input(0);
+  const target = Array.from(c.constInput(1, 'shape').data);
+  // A constant expanded to the batch size stays one sample's constant, symbolic in the batch.
+  const b = batchEntry(c, target, 'shape');
+  if (x.kind === 'const' && b >= 0) return [expandToBatch(c, x.t, target, b)];
+  return [expandOp(c, x, target)];
+};
 
 /** DepthToSpace / SpaceToDepth as reshape → transpose → reshape of the NCHW tensor. */
 const depthSpace: Converter = (c) => {

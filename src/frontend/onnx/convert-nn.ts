@@ -24,6 +24,7 @@ import {
   transposeConst,
 } from '../common/builders.js';
 import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from '../common/importer.js';
+import { perSample } from '../common/batch-const.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
 
 export { clPerm };
@@ -275,12 +276,21 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
     const T = layout === 0 ? xShape[0]! : xShape[1]!;
     // With layout 0 the leading dim is time, not the batch: such models run unbatched.
     if (T === BATCH) c.imp.cross(`${c.where}: the leading dim of X is the sequence, not the batch`);
-    const seqLens = c.optConst(4, 'sequence_lens');
+    // sequence_lens may be built from the batch size (every sample's length): check its one sample.
+    const lens = c.anyInput(4);
+    const seqLens = lens?.kind === 'batchConst' ? lens.t : c.optConst(4, 'sequence_lens');
     if (seqLens && Array.from(seqLens.data).some((v) => v !== T)) {
       return c.fail(`sequence_lens other than the full length ${T} is not supported (padded batches)`);
     }
     const statePerm = layout === 0 ? [1, 0, 2] : [0, 1, 2];
     const state = (i: number, base: string): string => {
+      const any = c.anyInput(i);
+      if (any?.kind === 'batchConst') {
+        // PyTorch's initial state built from the batch size: one sample's [D, H] for every sample.
+        if (any.axis !== (layout === 0 ? 1 : 0)) c.imp.cross(`${c.where}: ${base} has the batch size on its wrong axis`);
+        if (any.t.data.every((x) => x === 0)) return ''; // ONNX's default state is zero
+        return c.irConst(perSample(any), base);
+      }
       const v = c.opt(i);
       if (!v) return '';
       if (v.kind === 'const') {

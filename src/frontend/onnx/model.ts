@@ -17,7 +17,7 @@ import { NN_CONVERTERS, QONNX_CONVERTERS } from './convert-nn.js';
 import { refuseLegacySemantics } from './legacy.js';
 import { type Converter, elemOfOnnxType, onnxCtx } from './context.js';
 import { detectBatch, importWithBatchRetry, refuseUnsupported } from '../common/import.js';
-import { constOf, Importer, type OVal } from '../common/importer.js';
+import { batchFirstPerm, constOf, Importer, type OVal } from '../common/importer.js';
 import { decodeTensorProto } from './tensor-proto.js';
 
 const { onnx } = onnxProto;
@@ -121,7 +121,15 @@ function declaredInputs(model: IModel, frozen: ReadonlySet<string>, source: stri
     });
 }
 
-function build(model: IModel, source: string, opset: number, batched: boolean, declared: number | null, opts: OnnxImportOptions): Graph {
+function build(
+  model: IModel,
+  source: string,
+  opset: number,
+  batched: boolean,
+  declared: number | null,
+  opts: OnnxImportOptions,
+  batchAxes: readonly number[] | undefined,
+): Graph {
   const g = model.graph!;
   const frozen = opts.freeze ?? new Map<string, HostTensor>();
   const imp = new Importer(source, batched, declared, opset);
@@ -131,18 +139,21 @@ function build(model: IModel, source: string, opset: number, batched: boolean, d
   }
   for (const [name, h] of frozen) imp.set(name, hostToConst(h));
   const decls = declaredInputs(model, new Set(frozen.keys()), source);
-  const inputs: IoBinding[] = decls.map((d) => {
-    const sampleDims = batched ? d.dims.slice(1) : d.dims;
-    sampleDims.forEach((dim, k) => {
-      if (typeof dim !== 'number') {
+  const inputs: IoBinding[] = decls.map((d, j) => {
+    // The batch is dim 0, or (a sequence-first RNN's [T, N, F]) the one symbolic dim.
+    const axis = batched ? (batchAxes?.[j] ?? 0) : -1;
+    d.dims.forEach((dim, k) => {
+      if (k !== axis && typeof dim !== 'number') {
         throw new NnInputError(
-          `${source}: graph input '${d.name}' has symbolic dim ${batched ? k + 1 : k} ('${dim ?? '?'}'); nn2hls needs static shapes apart from a leading batch dim`,
+          `${source}: graph input '${d.name}' has symbolic dim ${k} ('${dim ?? '?'}'); nn2hls needs static shapes apart from one batch dim`,
         );
       }
     });
-    const ir = imp.addInput(d.name, sampleDims as number[], d.elem);
-    imp.set(d.name, imp.dyn(ir));
-    return { modelName: d.name, value: ir, modelShape: d.dims.map((x) => (typeof x === 'number' ? x : null)), elem: d.elem };
+    const sampleDims = d.dims.filter((_, k) => k !== axis) as number[];
+    const ir = imp.addInput(d.name, sampleDims, d.elem);
+    imp.set(d.name, imp.dyn(ir, batchFirstPerm(d.dims.length, axis)));
+    const modelShape = d.dims.map((x) => (typeof x === 'number' ? x : null));
+    return { modelName: d.name, value: ir, modelShape, elem: d.elem, ...(axis > 0 ? { batchAxis: axis } : {}) };
   });
 
   (g.node ?? []).forEach((node, idx) => {
@@ -163,14 +174,20 @@ function build(model: IModel, source: string, opset: number, batched: boolean, d
     const v = imp.get(name, `${source}: graph output '${name}'`);
     const elem = elemOfOnnxType(o.type?.tensorType?.elemType ?? 1);
     let ir: string;
+    let axis = batched ? 0 : -1;
     if (v.kind === 'const') {
       imp.cross(`graph output '${name}' is a constant`);
       ir = imp.addConst({ shape: v.t.shape, data: v.t.data, elem }, name);
     } else {
-      ir = imp.plain(v, `output_${name}`);
+      // An output whose batch is not its dim 0 (a sequence-first RNN's Y) keeps it first in the IR.
+      axis = imp.batchPos(v);
+      // Only a symbolic batch may end up elsewhere; a declared size there is just a dim (run unbatched).
+      if (axis > 0 && declared !== null) imp.cross(`graph output '${name}' has the batch dim at axis ${axis}`);
+      ir = axis > 0 ? imp.sampleMajor(v, `output_${name}`).ir : imp.plain(v, `output_${name}`);
     }
     const shape = imp.values.get(ir)!.shape;
-    return { modelName: name, value: ir, modelShape: batched ? [declared, ...shape] : [...shape], elem };
+    const modelShape = batched ? [...shape.slice(0, axis), declared, ...shape.slice(axis)] : [...shape];
+    return { modelName: name, value: ir, modelShape, elem, ...(axis > 0 ? { batchAxis: axis } : {}) };
   });
 
   return {
@@ -190,7 +207,7 @@ export function importOnnx(bytes: Uint8Array, source: string, opts: OnnxImportOp
   checkSupported(model, source);
   const decls = declaredInputs(model, new Set(opts.freeze?.keys() ?? []), source);
   const batch = opts.batch === false ? { batched: false, declared: null } : detectBatch(decls.map((d) => d.dims));
-  return importWithBatchRetry(source, batch, (batched, declared) => build(model, source, opset, batched, declared, opts));
+  return importWithBatchRetry(source, batch, (batched, declared) => build(model, source, opset, batched, declared, opts, batched ? batch.axes : undefined));
 }
 
 export function loadOnnxFile(path: string, opts: OnnxImportOptions = {}): Graph {
@@ -241,12 +258,31 @@ export const CONSTANT_INPUT_SLOTS: Readonly<Record<string, readonly number[]>> =
   InstanceNormalization: [1, 2],
 };
 
+/**
+ * The model's graph inputs in order (initializers excluded: they are not given on the command
+ * line) and those among them that feed a constant-only slot, so a command holding a file for
+ * every graph input can fold the latter for one run.
+ */
+export function onnxParameterInputs(bytes: Uint8Array, source: string): { inputs: string[]; constant: string[] } {
+  const model = decodeModel(bytes, source);
+  const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name ?? ''));
+  const inputs = (model.graph!.input ?? []).map((i) => i.name ?? '').filter((n) => !inits.has(n));
+  const needed = new Set(inputsNeedingFreeze(bytes, source));
+  return { inputs, constant: inputs.filter((n) => needed.has(n)) };
+}
+
 /** Graph inputs (by name) that feed a constant-only slot of some node. */
 export function inputsNeedingFreeze(bytes: Uint8Array, source: string): string[] {
   const model = decodeModel(bytes, source);
   const graphInputs = new Set((model.graph!.input ?? []).map((i) => i.name ?? ''));
+  const constants = new Set([
+    ...(model.graph!.initializer ?? []).map((t) => t.name ?? ''),
+    ...(model.graph!.node ?? []).filter((n) => n.opType === 'Constant').flatMap((n) => n.output ?? []),
+  ]);
   const out = new Set<string>();
   for (const n of model.graph!.node ?? []) {
+    // A Gather from a constant table takes run-time indices (an embedding lookup).
+    if (n.opType === 'Gather' && constants.has(n.input?.[0] ?? '')) continue;
     for (const slot of CONSTANT_INPUT_SLOTS[n.opType ?? ''] ?? []) {
       const name = n.input?.[slot];
       if (name && graphInputs.has(name)) out.add(name);
