@@ -13,7 +13,9 @@ standard spatial op remains, and QONNX `Quant` nodes (qonnx.custom_op.general) o
   sepconv_cl    depthwise-separable CNN, NCHW input [1,3,32,32] + Transpose, 10 logits
   branched_cl   two conv branches added, two more concatenated, NHWC input [1,32,32,3]
   unet_cl       tiny U-Net: encoder conv+maxpool x2, decoder Resize x2 + concat skips,
-                NHWC input [1,32,32,3], NHWC output [1,32,32,2]
+                NHWC input [1,16,16,3], NHWC output [1,16,16,2] (16x16 keeps every
+                tensor within io parallel's 4096-element partition limit and io stream's
+                whole-tensor Resize buffer)
 
 For each, NAME_standard.onnx is the same network in standard ONNX (opset 13) that
 onnxruntime runs: every channels-last op becomes Transpose -> standard op -> Transpose (the
@@ -172,23 +174,23 @@ def branched():
 def unet():
     b = Builder(3)
     x = b.quant("input", np.float32(2.0**-5), 8)
-    e1 = b.relu(b.bn(b.conv(x, 3, 8, bits=6, per_channel=True), 8))  # 32x32x8
-    e2 = b.relu(b.conv(b.maxpool(e1), 8, 16, bits=6, per_channel=True))  # 16x16x16
-    m = b.relu(b.conv(b.maxpool(e2), 16, 16, bits=6))  # 8x8x16
+    e1 = b.relu(b.bn(b.conv(x, 3, 8, bits=6, per_channel=True), 8))  # 16x16x8
+    e2 = b.relu(b.conv(b.maxpool(e1), 8, 16, bits=6, per_channel=True))  # 8x8x16
+    m = b.relu(b.conv(b.maxpool(e2), 16, 16, bits=6))  # 4x4x16
     m = b.quant(m, np.float32(2.0**-4), 8, signed=0)
     # Upsample as a standard Resize between Transposes (what ConvertToChannelsLast leaves) ...
     roi = b.init("roi", np.zeros(0, np.float32))
     up = b.transpose(m, TO_CF)
     up = b.node("Resize", [up, roi, b.init("scales", [1, 1, 2, 2])], "resize", mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
-    up = b.transpose(up, TO_CL)  # 16x16x16
-    d2 = b.node("Concat", [up, e2], "concat", axis=3)  # 16x16x32
+    up = b.transpose(up, TO_CL)  # 8x8x16
+    d2 = b.node("Concat", [up, e2], "concat", axis=3)  # 8x8x32
     d2 = b.relu(b.bn(b.conv(d2, 32, 8, bits=6, per_channel=True), 8))
     # ... and as the fork's channels-last Resize and Concat (channels-first attributes and scales).
     up = b.node("Resize", [d2, roi, b.init("scales", [1, 1, 2, 2])], "resize", CL, mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
-    d1 = b.node("Concat", [up, e1], "concat", CL, axis=1)  # 32x32x16
+    d1 = b.node("Concat", [up, e1], "concat", CL, axis=1)  # 16x16x16
     d1 = b.relu(b.conv(d1, 16, 8, bits=6))
     y = b.conv(d1, 8, 2, k=1, pad=0, bits=8, per_channel=True)
-    return b.model("unet_cl", "input", [1, 32, 32, 3], y, [1, 32, 32, 2])
+    return b.model("unet_cl", "input", [1, 16, 16, 3], y, [1, 16, 16, 2])
 
 
 def standard(model):

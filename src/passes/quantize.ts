@@ -28,6 +28,7 @@ import {
 import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
+import { bipolarType, log2Exact, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
 import { quantizeRecurrent } from './quantize-recurrent.js';
 
@@ -143,11 +144,6 @@ function withModes(t: FixedType, m: { q: QMode; o: FixedType['o'] }): FixedType 
   return fixedType(t.width, t.int, { signed: t.signed, q: m.q, o: m.o });
 }
 
-function log2Exact(v: number): number | null {
-  if (!(v > 0)) return null;
-  const e = Math.round(Math.log2(v));
-  return 2 ** e === v ? e : null;
-}
 
 export class Quantizer {
   readonly values = new Map<string, Value>();
@@ -185,6 +181,17 @@ export class Quantizer {
     this.values.set(clone, { ...this.values.get(name)!, name: clone, fixed: t });
     this.constUse.set(clone, t);
     return clone;
+  }
+
+  /**
+   * Type of constant operand `slot` read as `v`: the layer's or op type's configured type, else the
+   * type of the model quantizer it was folded from (Value.quantized), else the model default.
+   */
+  constType(n: Node, slot: number, v: 'weight' | 'bias'): FixedType {
+    const l = this.cfg.layers[n.name]?.types;
+    const o = this.cfg.opTypes[n.op]?.types;
+    const explicit = l?.[v] ?? l?.default ?? o?.[v] ?? o?.default;
+    return explicit ?? this.values.get(n.inputs[slot]!)?.quantized ?? resolveType(this.cfg, n.name, n.op, v) ?? DEFAULT_TYPE;
   }
 
   raws(name: string): number[] {
@@ -241,43 +248,24 @@ export class Quantizer {
     const uniform = (d: Float32Array | Float64Array | undefined) => (d && d.every((v) => v === d[0]) ? d[0]! : null);
     const where = `node '${n.name}' (${n.op})`;
     if (n.op === 'BipolarQuant') {
-      const s = uniform(c(1));
-      const e = s === null ? null : log2Exact(s);
-      if (e === null) {
+      const t = bipolarType(c(1) ?? [1]);
+      if (t === null) {
         const approx = 2 ** Math.ceil(Math.log2(Math.max(...Array.from(c(1) ?? [1], Math.abs))));
         this.notes.push(`${where}: scale is not a single power of two; its output ±scale is held in ap_fixed<18,${Math.log2(approx) + 2}> (values rounded to 16 fraction bits)`);
         return fixedType(18, Math.log2(approx) + 2);
       }
-      return fixedType(2, e + 2);
+      return t;
     }
     if (n.op === 'Quant') {
       const a = n.attrs as { signed: boolean; narrow: boolean; rounding: string };
-      const s = uniform(c(1));
-      const z = uniform(c(2));
-      const bits = uniform(c(3)) ?? 8;
-      const e = s === null ? null : log2Exact(s);
-      const qOf: Record<string, QMode> = {
-        ROUND: 'AP_RND_CONV', HALF_EVEN: 'AP_RND_CONV', FLOOR: 'AP_TRN', ROUND_TO_ZERO: 'AP_TRN_ZERO',
-        HALF_UP: 'AP_RND_INF', HALF_DOWN: 'AP_RND_ZERO',
-      };
-      let q = qOf[a.rounding.toUpperCase()];
-      if (!q) {
-        this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
-        q = 'AP_RND_CONV';
-      }
-      let o: FixedType['o'] = a.narrow && a.signed ? 'AP_SAT_SYM' : 'AP_SAT';
+      const params = { scale: c(1) ?? [1], zeroPoint: c(2) ?? [0], bits: uniform(c(3)) ?? 8, signed: a.signed, narrow: a.narrow, rounding: a.rounding };
+      if (!qModeOf(a.rounding)) this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
       if (a.narrow && !a.signed) this.notes.push(`${where}: unsigned narrow range has no ap_fixed mode; AP_SAT keeps the top code 2^bits−1`);
-      if (e === null || z !== 0) {
-        const big = Math.max(...Array.from(c(1) ?? [1], Math.abs));
-        const e2 = Math.ceil(Math.log2(big));
-        this.notes.push(
-          `${where}: scale ${s === null ? '(per channel)' : s} / zero point ${z ?? '(per channel)'} is not a power of two with zero point 0; ` +
-            `approximated by ap_${a.signed ? '' : 'u'}fixed<${bits + 8},${bits + e2}> (8 extra fraction bits)`,
-        );
-        o = 'AP_SAT';
-        return fixedType(bits + 8, bits + e2, { signed: a.signed, q, o });
-      }
-      return fixedType(bits, bits + e, { signed: a.signed, q, o });
+      // Per-channel power-of-two scales are exact for folded weights (the importer types those), but a
+      // run-time cast into one type rounds and saturates every channel alike: approximated here.
+      const t = quantTyping(params, false);
+      if (t.kind === 'approx') this.notes.push(`${where}: ${t.note}`);
+      return t.type;
     }
     // QuantizeLinear (int8/uint8 of x/scale) and DequantizeLinear ((q - zp)·scale)
     const s = uniform(c(1));
@@ -310,20 +298,20 @@ export class Quantizer {
       case 'Dense':
       case 'Conv':
       case 'ConvTranspose': {
-        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
-        if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+        inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
+        if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
         const w = this.values.get(inputs[1]!)!;
         const outCh = w.shape[w.shape.length - 1]!;
         prec.accum = typeVar('accum') ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
         break;
       }
       case 'Affine': {
-        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
-        inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+        inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
+        inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
         break;
       }
       case 'PRelu':
-        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
+        inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
         break;
       case 'Floor':
       case 'Ceil':
@@ -350,7 +338,7 @@ export class Quantizer {
       case 'Min':
         for (const slot of [0, 1]) {
           const v = this.values.get(n.inputs[slot]!)!;
-          if (isConst(v)) inputs[slot] = this.constTyped(n, slot, typeVar(n.op === 'Mul' ? 'weight' : 'bias') ?? DEFAULT_TYPE);
+          if (isConst(v)) inputs[slot] = this.constTyped(n, slot, this.constType(n, slot, n.op === 'Mul' ? 'weight' : 'bias'));
         }
         break;
       case 'Reduce': {
