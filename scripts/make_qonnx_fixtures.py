@@ -8,7 +8,8 @@ ConvertToChannelsLast / to_channels_last): data tensors [N, H, W, C] between ops
 AveragePool, BatchNormalization; Concat and Resize as a fork of that domain adds them),
 standard elementwise ops and Concat working on NHWC tensors directly, Transposes where a
 standard spatial op remains, and QONNX `Quant` nodes (qonnx.custom_op.general) on weights
-(per tensor and per output channel, power-of-two scales) and on activations.
+(per tensor and per output channel, power-of-two scales) and on activations (per tensor,
+and per channel in branched_cl).
 
   sepconv_cl    depthwise-separable CNN, NCHW input [1,3,32,32] + Transpose, 10 logits
   branched_cl   two conv branches added, two more concatenated, NHWC input [1,32,32,3]
@@ -159,7 +160,8 @@ def branched():
     a = b.relu(b.bn(b.conv(x, 8, 8, bits=6), 8))
     c = b.conv(x, 8, 8, k=1, pad=0, bits=6, per_channel=True)
     x = b.node("Add", [a, c], "add")
-    x = b.quant(x, np.float32(2.0**-4), 8)
+    # Activation Quant with per-channel power-of-two scales (NHWC: the channel axis is last).
+    x = b.quant(x, (2.0 ** -np.array([3, 4, 5, 4, 3, 5, 4, 4])).astype(np.float32).reshape(1, 1, 1, 8), 8)
     x = b.maxpool(x)  # 16x16
     d = b.relu(b.conv(x, 8, 4, bits=5))
     e = b.conv(b.maxpool(x, k=3, s=1, pad=1), 8, 4, k=1, pad=0, bits=5, per_channel=True)

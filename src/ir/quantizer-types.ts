@@ -113,3 +113,23 @@ export function foldedQuantType(p: QuantParams | { readonly bipolar: ArrayLike<n
   const t = quantTyping(p, true);
   return t.kind === 'exact' ? fixedType(t.type.width, t.type.int, { signed: t.type.signed }) : null;
 }
+
+/**
+ * A run-time Quant whose scales are distinct powers of two per channel (zero point 0) is exact as
+ * a per-channel cast: channel c's x·2^-e_c is cast into `grid` (the b-bit integer type with the
+ * quantizer's rounding and saturation) and the integer is placed on the output type's grid 2^eMin,
+ * i.e. shifted left by e_c − eMin. The quantize pass records `grid` (prec.types.grid); the
+ * simulator and the emitter read the exponents from the scale constant through this function.
+ */
+export function channelExponents(scale: ArrayLike<number>): { exps: number[]; eMin: number; eMax: number } {
+  const exps = pow2Exponents(scale);
+  if (!exps) throw new Error('internal: per-channel Quant scales are not all powers of two');
+  return { exps, eMin: Math.min(...exps), eMax: Math.max(...exps) };
+}
+
+/** The per-channel grid type of an exact per-channel Quant, or null when one cast into its output type is the op. */
+export function perChannelGrid(p: QuantParams): FixedType | null {
+  const t = quantTyping(p, true);
+  if (t.kind !== 'exact' || !t.perChannel) return null;
+  return fixedType(p.bits, p.bits, { signed: p.signed, q: t.type.q, o: t.type.o });
+}

@@ -28,7 +28,7 @@ import {
 import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../sim/fixed/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
-import { bipolarType, log2Exact, qModeOf, quantTyping } from '../ir/quantizer-types.js';
+import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
 import { quantizeRecurrent } from './quantize-recurrent.js';
 
@@ -261,9 +261,9 @@ export class Quantizer {
       const params = { scale: c(1) ?? [1], zeroPoint: c(2) ?? [0], bits: uniform(c(3)) ?? 8, signed: a.signed, narrow: a.narrow, rounding: a.rounding };
       if (!qModeOf(a.rounding)) this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
       if (a.narrow && !a.signed) this.notes.push(`${where}: unsigned narrow range has no ap_fixed mode; AP_SAT keeps the top code 2^bits−1`);
-      // Per-channel power-of-two scales are exact for folded weights (the importer types those), but a
-      // run-time cast into one type rounds and saturates every channel alike: approximated here.
-      const t = quantTyping(params, false);
+      // Per-channel powers of two: one type as wide as the widest channel needs; the node's kernels
+      // cast channel by channel through prec.types.grid (see node()).
+      const t = quantTyping(params, true);
       if (t.kind === 'approx') this.notes.push(`${where}: ${t.note}`);
       return t.type;
     }
@@ -401,6 +401,11 @@ export class Quantizer {
       case 'QuantizeLinear':
       case 'DequantizeLinear':
         outT = this.quantOp(n);
+        if (n.op === 'Quant') {
+          const d = (slot: number) => this.values.get(n.inputs[slot]!)!.data!;
+          const grid = perChannelGrid({ scale: d(1), zeroPoint: d(2), bits: d(3)[0]!, ...n.attrs });
+          if (grid) prec.types = { grid };
+        }
         if (n.op === 'QuantizeLinear') {
           // x / 2^e: x's raw read on a grid e bits finer, the value the cast into y starts from.
           const e = Math.log2(this.values.get(n.inputs[1]!)!.data![0]!);

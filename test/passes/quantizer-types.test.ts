@@ -17,7 +17,8 @@ import { parseGraph } from '../../src/ir/parse.js';
 import { defaultConfig, parseConfig } from '../../src/ir/precision-config.js';
 import { printGraph } from '../../src/ir/print.js';
 import { foldedQuantType, quantTyping } from '../../src/ir/quantizer-types.js';
-import { prepareFixed } from '../../src/passes/pipeline.js';
+import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
+import { simulate } from '../../src/sim/compare.js';
 import { estimateGraph } from '../../src/estimate/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 
@@ -118,16 +119,36 @@ describe('binary and ternary weights keep their quantizer width', () => {
     expect(renderType(w.fixed!)).toBe('ap_fixed<16,6>');
   });
 
-  it('a run-time Quant with per-channel powers of two keeps the printed approximation note', () => {
-    const m = buildModel({
+  /** x[1,4,2,2] → Quant(scale per channel [1,4,1,1], 4 bits) → y. */
+  const pcQuant = (scale: number[], narrow = 0) =>
+    buildModel({
       inputs: [['x', [1, 4, 2, 2]]],
       outputs: [['y', [1, 4, 2, 2]]],
-      nodes: [{ op: 'Quant', name: 'q', domain: QG, inputs: ['x', 's', 'z', 'b'], outputs: ['y'], attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' } }],
-      inits: [['s', [1, 4, 1, 1], [0.5, 0.25, 0.125, 0.5]], ['z', [], [0]], ['b', [], [4]]],
+      nodes: [{ op: 'Quant', name: 'q', domain: QG, inputs: ['x', 's', 'z', 'b'], outputs: ['y'], attrs: { signed: 1, narrow, rounding_mode: 'ROUND' } }],
+      inits: [['s', [1, 4, 1, 1], scale], ['z', [], [0]], ['b', [], [4]]],
       extraOpsets: [{ domain: QG, version: 1 }],
     });
-    const r = prepareFixed(importOnnx(m, 'q.onnx'), defaultConfig());
-    expect(r.notes.join('\n')).toMatch(/node 'q' \(Quant\): scale \(per channel\) \/ zero point 0 has per-channel powers of two.*approximated by ap_fixed<12,3>/);
+
+  it('a run-time Quant with per-channel powers of two casts channel by channel, exactly as the float quantizer', () => {
+    const g = importOnnx(pcQuant([0.5, 0.25, 0.125, 0.5], 1), 'q.onnx');
+    const r = prepareFixed(g, defaultConfig());
+    expect(r.notes).toEqual([]);
+    const q = r.graph.nodes[0]!;
+    expect(typeOf(r.graph, q.outputs[0]!)).toBe('ap_fixed<6,3,AP_RND_CONV,AP_SAT_SYM>');
+    expect(renderType(q.prec!.types!['grid']!)).toBe('ap_fixed<4,4,AP_RND_CONV,AP_SAT_SYM>');
+    // Halves (ties to even), saturation at ±7 steps (narrow), both signs, every channel; x on ap_fixed<16,6>'s grid.
+    const N = 6;
+    const data = Float32Array.from({ length: N * 16 }, (_, i) => ((i * 37) % 97) / 16 - 3 + (i % 3) / 32);
+    const sim = simulate(canonicalize(g), r.graph, [{ shape: [N, 4, 2, 2], data }]);
+    expect(Array.from(sim.fixedOutputs[0]!.data)).toEqual(Array.from(sim.floatOutputs[0]!.data));
+    const y = Array.from(sim.floatOutputs[0]!.data);
+    expect(Math.max(...y.filter((_, i) => Math.floor(i / 4) % 4 === 2))).toBe(0.875);
+    expect(new Set(y).size).toBeGreaterThan(12);
+  });
+
+  it('a run-time Quant whose per-channel scales are not powers of two keeps the printed approximation note', () => {
+    const r = prepareFixed(importOnnx(pcQuant([0.5, 0.3, 0.125, 0.5]), 'q.onnx'), defaultConfig());
+    expect(r.notes.join('\n')).toMatch(/node 'q' \(Quant\): scale \(per channel\) \/ zero point 0 is not a power of two with zero point 0; approximated by ap_fixed<12,3>/);
   });
 });
 
