@@ -20,6 +20,8 @@ import { foldedQuantType, quantTyping } from '../../src/ir/quantizer-types.js';
 import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { simulate } from '../../src/sim/compare.js';
 import { estimateGraph } from '../../src/estimate/index.js';
+import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
+import { defaultRuns } from '../../src/cli/compile.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 
 const QG = 'qonnx.custom_op.general';
@@ -176,5 +178,10 @@ describe('the estimator costs binary products in LUTs', () => {
       expect(e.total.dsp).toBe(0);
       for (const tool of ['vitis-2024.1', 'vivado-2020.1']) expect(estimateGraph(q, d, { ...Z7, tool }).total.dsp).toBe(0);
     }
+    // The kernel leaves the binding to the tool (no DSP pragma) and multiplies 2-bit by 2-bit operands.
+    const params = emitProject(q, { ...DEFAULTS, layers: {}, runs: defaultRuns(q, 1) }).get('firmware/parameters.h')!;
+    expect(params).toContain('nn2hls::MULT_AUTO');
+    expect(params).not.toMatch(/MULT_DSP/);
+    expect(params).toMatch(/struct cfg_linear_Gemm \{\n  typedef ap_int<2> in_t;\n  typedef ap_fixed<16,6> out_t;\n  typedef ap_int<2> weight_t;/);
   });
 });
