@@ -17,6 +17,8 @@ and per channel in branched_cl).
                 NHWC input [1,16,16,3], NHWC output [1,16,16,2] (16x16 keeps every
                 tensor within io parallel's 4096-element partition limit and io stream's
                 whole-tensor Resize buffer)
+  bnn_cl        binarized CNN: BipolarQuant weights (channels-last convs and the Gemm) and
+                BipolarQuant activations after channels-last batch norms, NHWC input [1,16,16,3]
 
 For each, NAME_standard.onnx is the same network in standard ONNX (opset 13) that
 onnxruntime runs: every channels-last op becomes Transpose -> standard op -> Transpose (the
@@ -76,6 +78,9 @@ class Builder:
         self.nodes.append(helper.make_node(op, ins, [out], name=out + "_node", domain=domain, **attrs))
         return out
 
+    def bipolar(self, x, scale=1.0):
+        return self.node("BipolarQuant", [x, self.init("scale", np.float32(scale))], "bipolar", QG)
+
     def quant(self, x, scale, bits, signed=1, narrow=0):
         s = self.init("scale", scale)
         z = self.init("zeropt", np.zeros_like(np.asarray(scale, dtype=np.float32)))
@@ -83,20 +88,24 @@ class Builder:
         return self.node("Quant", [x, s, z, b], "quant", QG, signed=signed, narrow=narrow, rounding_mode="ROUND")
 
     def conv(self, x, cin, cout, k=3, pad=1, stride=1, group=1, bits=6, per_channel=False, bias=True):
-        """Channels-last Conv; weights [O, kH, kW, I/group] through a Quant with power-of-two scale(s)."""
+        """Channels-last Conv; weights [O, kH, kW, I/group] through a Quant with power-of-two scale(s) (bits 1: BipolarQuant)."""
         m = torch.nn.Conv2d(cin, cout, k, stride, pad, groups=group, bias=bias)
         w = m.weight.detach().numpy().transpose(0, 2, 3, 1).copy()  # OIHW -> OHWI
-        wq = self.quant(self.init("w", w), pow2_scales(w, bits, per_channel), bits, narrow=1)
+        if bits == 1:
+            wq = self.bipolar(self.init("w", w))
+        else:
+            wq = self.quant(self.init("w", w), pow2_scales(w, bits, per_channel), bits, narrow=1)
         ins = [x, wq]
         if bias:
             ins.append(self.init("b", m.bias.detach().numpy()))
         return self.node("Conv", ins, "conv", CL, kernel_shape=[k, k], strides=[stride, stride], dilations=[1, 1], pads=[pad] * 4, group=group)
 
-    def bn(self, x, c):
+    def bn(self, x, c, spread=1.0):
+        """Batch norm with statistics of an input of standard deviation about `spread` (as training would leave them)."""
         g = self.rng.uniform(0.5, 1.5, c)
         b = self.rng.uniform(-0.3, 0.3, c)
-        mu = self.rng.uniform(-0.2, 0.2, c)
-        var = self.rng.uniform(0.5, 2.0, c)
+        mu = self.rng.uniform(-0.2, 0.2, c) * spread
+        var = self.rng.uniform(0.5, 2.0, c) * spread**2
         ins = [x] + [self.init(n, v) for n, v in (("bn_scale", g), ("bn_bias", b), ("bn_mean", mu), ("bn_var", var))]
         return self.node("BatchNormalization", ins, "bn", CL, epsilon=1e-5)
 
@@ -112,13 +121,16 @@ class Builder:
     def transpose(self, x, perm):
         return self.node("Transpose", [x], "transpose", perm=perm)
 
-    def dense_head(self, x_cl, c, hw, classes):
+    def dense_head(self, x_cl, c, hw, classes, binary=False):
         """Transpose back to NCHW (where the channels-last ops end), flatten, Gemm."""
         x = self.transpose(x_cl, TO_CF)
         x = self.node("Flatten", [x], "flatten", axis=1)
         m = torch.nn.Linear(c * hw, classes)
         w = m.weight.detach().numpy()
-        wq = self.quant(self.init("fc_w", w), pow2_scales(w, 8, False), 8, narrow=1)
+        if binary:
+            wq = self.bipolar(self.init("fc_w", w))
+        else:
+            wq = self.quant(self.init("fc_w", w), pow2_scales(w, 8, False), 8, narrow=1)
         return self.node("Gemm", [x, wq, self.init("fc_b", m.bias.detach().numpy())], "gemm", transB=1)
 
     def model(self, name, x_name, x_shape, y, y_shape):
@@ -195,6 +207,19 @@ def unet():
     return b.model("unet_cl", "input", [1, 16, 16, 3], y, [1, 16, 16, 2])
 
 
+def bnn():
+    b = Builder(4)
+    x = b.quant("input", np.float32(2.0**-5), 8)
+    # A binary conv's output is a sum of K = 3*3*C_in terms of random sign: spread about sqrt(K).
+    x = b.bipolar(b.bn(b.conv(x, 3, 16, bits=1, bias=False), 16, spread=27**0.5))
+    x = b.bipolar(b.bn(b.conv(x, 16, 16, bits=1, bias=False), 16, spread=12.0))
+    x = b.maxpool(x)  # 8x8
+    x = b.bipolar(b.bn(b.conv(x, 16, 16, bits=1, bias=False), 16, spread=12.0))
+    x = b.maxpool(x)  # 4x4
+    y = b.dense_head(x, 16, 16, 10, binary=True)
+    return b.model("bnn_cl", "input", [1, 16, 16, 3], y, [1, 10])
+
+
 def standard(model):
     """The same network in standard ONNX: channels-last ops wrapped in Transposes, Quant spelled out."""
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
@@ -226,6 +251,12 @@ def standard(model):
             nodes.append(helper.make_node("Clip", [t + "_round", const(lo), const(hi)], [t + "_clip"]))
             nodes.append(helper.make_node("Sub", [t + "_clip", z], [t + "_sub"]))
             nodes.append(helper.make_node("Mul", [t + "_sub", s], [n.output[0]]))
+        elif n.domain == QG and n.op_type == "BipolarQuant":
+            x, s = n.input
+            t = fresh("bq")
+            nodes.append(helper.make_node("GreaterOrEqual", [x, const(0.0)], [t + "_ge"]))
+            nodes.append(helper.make_node("Neg", [s], [t + "_neg"]))
+            nodes.append(helper.make_node("Where", [t + "_ge", s, t + "_neg"], [n.output[0]]))
         elif n.domain == CL:
             ins = []
             for i, name in enumerate(n.input):
@@ -251,7 +282,7 @@ def standard(model):
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for make in (sepconv, branched, unet):
+    for make in (sepconv, branched, unet, bnn):
         m = make()
         name = m.graph.name
         for mm, path in ((m, f"{name}.onnx"), (standard(m), f"{name}_standard.onnx")):

@@ -150,6 +150,12 @@ export class Quantizer {
   readonly nodes: Node[] = [];
   readonly notes: string[] = [];
   private readonly constUse = new Map<string, FixedType>();
+  /**
+   * Values holding exactly a model quantizer's output (Quant/BipolarQuant with an exact type), or
+   * data movement of one, or the exact result of a layer below: a Dense/Conv reading one with
+   * quantizer-typed weights (binary × binary, ...) keeps its derived accumulator as its result.
+   */
+  private readonly quantizerExact = new Set<string>();
 
   constructor(
     readonly g: Graph,
@@ -209,6 +215,13 @@ export class Quantizer {
     const name = freshValueName({ ...this.g, values: this.values }, `${n.name}_${role}_table`);
     this.values.set(name, { name, shape: [spec.size], elem: 'float32', data, fixed: type });
     return { ...spec, value: name };
+  }
+
+  /** The layer or op type names a result type (or a default) itself. */
+  explicitResult(n: Node): boolean {
+    const l = this.cfg.layers[n.name]?.types;
+    const o = this.cfg.opTypes[n.op]?.types;
+    return !!(l?.result ?? l?.default ?? o?.result ?? o?.default);
   }
 
   resultType(n: Node): FixedType {
@@ -302,7 +315,15 @@ export class Quantizer {
         if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
         const w = this.values.get(inputs[1]!)!;
         const outCh = w.shape[w.shape.length - 1]!;
-        prec.accum = typeVar('accum') ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
+        const configured = typeVar('accum');
+        prec.accum = configured ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
+        // Quantizer-typed input and weights (a binarized or few-bit layer): the exact sum, as the
+        // model computes it, is the result — popcount-sized, and no default type to overflow.
+        const exact = !configured && !this.explicitResult(n) && this.quantizerExact.has(first) && !!this.values.get(n.inputs[1]!)?.quantized && sameType(w.fixed!, w.quantized!);
+        if (exact) {
+          outT = prec.accum;
+          this.quantizerExact.add(n.outputs[0]!);
+        }
         break;
       }
       case 'Affine': {
@@ -399,8 +420,10 @@ export class Quantizer {
       case 'Quant':
       case 'BipolarQuant':
       case 'QuantizeLinear':
-      case 'DequantizeLinear':
+      case 'DequantizeLinear': {
+        const notes = this.notes.length;
         outT = this.quantOp(n);
+        if ((n.op === 'Quant' || n.op === 'BipolarQuant') && this.notes.length === notes) this.quantizerExact.add(n.outputs[0]!);
         if (n.op === 'Quant') {
           const d = (slot: number) => this.values.get(n.inputs[slot]!)!.data!;
           const grid = perChannelGrid({ scale: d(1), zeroPoint: d(2), bits: d(3)[0]!, ...n.attrs });
@@ -412,6 +435,7 @@ export class Quantizer {
           prec.types = { scaled: fixedType(xT.width, xT.int - e, { signed: xT.signed }) };
         }
         break;
+      }
       default: {
         const fn = TABLE_OPS[n.op];
         if (fn) {
@@ -428,6 +452,8 @@ export class Quantizer {
     n.outputs.forEach((o, k) => {
       if (o) this.setFixed(o, outTs?.[k] ?? outT);
     });
+    // Data movement of a quantizer's exact values (type inherited) is still exactly them.
+    if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
     const hasPrec = prec.accum || prec.tables || prec.types;
     this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
   }

@@ -22,7 +22,7 @@ const BNN = join(__dirname, '../../../shared/models/onnx/bnn_model_fc_1layer.onn
 if (!existsSync(BNN)) console.log(`test/backend/qonnx-csim: bnn_model_fc_1layer skipped — ${BNN} is absent (a fresh clone has no ../shared)`);
 
 const MODELS: [string, string][] = [
-  ...['sepconv_cl', 'branched_cl', 'unet_cl'].map((n): [string, string] => [n, join(__dirname, `../fixtures/qonnx/${n}.onnx`)]),
+  ...['sepconv_cl', 'branched_cl', 'unet_cl', 'bnn_cl'].map((n): [string, string] => [n, join(__dirname, `../fixtures/qonnx/${n}.onnx`)]),
   ...(existsSync(BNN) ? [['bnn_model_fc_1layer', BNN] as [string, string]] : []),
 ];
 

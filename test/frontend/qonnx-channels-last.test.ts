@@ -23,12 +23,16 @@ import { buildModel, type NodeSpec } from '../helpers/onnx-builder.js';
 import { randn } from '../helpers/ort.js';
 
 const DIR = join(__dirname, '../fixtures/qonnx');
-export const QONNX_FIXTURES = ['sepconv_cl', 'branched_cl', 'unet_cl'] as const;
+export const QONNX_FIXTURES = ['sepconv_cl', 'branched_cl', 'unet_cl', 'bnn_cl'] as const;
 const report: string[] = [];
 
-/** Inputs in [-3, 3): inside the input Quant's range (8 bits, scale 2^-5). */
+/**
+ * Inputs in [-3, 3) on the input Quant's grid (8 bits, scale 2^-5), as data already quantized for
+ * the model: the fixed-point input type holds them exactly, so the simulation's differences come
+ * from the layers (a binarized network flips signs on any input rounding).
+ */
 function inputsFor(shape: number[], seed: number): Float32Array {
-  return randn(shape.reduce((a, b) => a * b, 1), seed).map((v) => Math.max(-3, Math.min(2.96, v)));
+  return randn(shape.reduce((a, b) => a * b, 1), seed).map((v) => Math.round(Math.max(-3, Math.min(2.96, v)) * 32) / 32);
 }
 
 afterAll(() => console.log(`qonnx channels-last fixtures (float: max |nn2hls − ORT| / max |ORT|):\n${report.join('\n')}`));
@@ -67,7 +71,7 @@ describe('QONNX channels-last fixtures: import and fixed point', () => {
   it('chains of channels-last ops need no IR Transpose (only an NCHW input and the Flatten back to NCHW do)', () => {
     const count = (name: string) => importOnnx(readFileSync(join(DIR, `${name}.onnx`)), name).nodes.filter((n) => n.op === 'Transpose').length;
     // sepconv: NCHW input → NHWC, and NHWC → NCHW before Flatten; branched: the Flatten one; U-Net: none.
-    expect(QONNX_FIXTURES.map(count)).toEqual([2, 1, 0]);
+    expect(QONNX_FIXTURES.map(count)).toEqual([2, 1, 0, 1]);
   });
 
   for (const name of QONNX_FIXTURES) {
@@ -78,7 +82,9 @@ describe('QONNX channels-last fixtures: import and fixed point', () => {
       const range = Math.max(...Array.from(runFloat(g, [{ shape, data: inputsFor(shape, 11) }])[0]!.data, Math.abs));
       report.push(`  ${name.padEnd(12)} simulate: agreement ${(100 * r.agreement).toFixed(1)} %, max |fixed − float| ${r.max_abs_error.toExponential(2)} (output range ${range.toFixed(3)})`);
       expect(r.agreement).toBeGreaterThanOrEqual(0.9);
-      expect(r.max_abs_error).toBeLessThan(0.05 * range);
+      // The binarized net: a batch norm's output rounded across 0 flips a ±1 activation, which moves
+      // logits by whole steps of 2 (BN folded into integer thresholds would make it exact).
+      expect(r.max_abs_error).toBeLessThan((name === 'bnn_cl' ? 0.25 : 0.05) * range);
     });
   }
 });

@@ -99,26 +99,44 @@ describe('binary and ternary weights keep their quantizer width', () => {
     expect(typeOf(pc, weightOf(pc, 'fc'))).toBe('ap_fixed<7,3>');
   });
 
-  it('survives the IR text round trip; a batch-norm folded into the weights drops it', () => {
+  it('survives the IR text round trip', () => {
     const g = importOnnx(fcModel(4, 2, 'bipolar'), 'fc.onnx');
     const text = printGraph(g);
     expect(text).toMatch(/quantized ap_int<2> = /);
     expect(printGraph(parseGraph(text))).toBe(text);
-    const conv = buildModel({
+  });
+
+  /** Conv 1x1 with weights through `q` (BipolarQuant, or a 4-bit Quant with scale 1/8), then BatchNormalization. */
+  const convBn = (q: 'bipolar' | 'quant4') =>
+    buildModel({
       inputs: [['x', [1, 2, 4, 4]]],
       outputs: [['y', [1, 2, 4, 4]]],
       nodes: [
-        { op: 'BipolarQuant', domain: QG, inputs: ['W', 's'], outputs: ['Wq'] },
+        q === 'bipolar'
+          ? { op: 'BipolarQuant', domain: QG, inputs: ['W', 's'], outputs: ['Wq'] }
+          : { op: 'Quant', domain: QG, inputs: ['W', 's', 'z', 'b'], outputs: ['Wq'], attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' } },
         { op: 'Conv', name: 'conv', inputs: ['x', 'Wq'], outputs: ['c'], attrs: { kernel_shape: [1, 1] } },
-        { op: 'BatchNormalization', inputs: ['c', 'g', 'b', 'm', 'v'], outputs: ['y'] },
+        { op: 'BatchNormalization', name: 'bn', inputs: ['c', 'g', 'bb', 'm', 'v'], outputs: ['y'] },
       ],
-      inits: [['W', [2, 2, 1, 1], [1, -1, -1, 1]], ['s', [], [1]], ['g', [2], [0.7, 1.3]], ['b', [2], [0.1, 0]], ['m', [2], [0, 0.2]], ['v', [2], [1, 2]]],
+      inits: [
+        ['W', [2, 2, 1, 1], [0.3, -0.6, -0.2, 0.9]], ['s', [], [q === 'bipolar' ? 1 : 0.125]], ['z', [], [0]], ['b', [], [4]],
+        ['g', [2], [0.7, 1.3]], ['bb', [2], [0.1, 0]], ['m', [2], [0, 0.2]], ['v', [2], [1, 2]],
+      ],
       extraOpsets: [{ domain: QG, version: 1 }],
     });
-    const q = prepareFixed(importOnnx(conv, 'conv.onnx'), defaultConfig()).graph;
-    const w = q.values.get(weightOf(q, 'conv'))!;
+
+  it('a batch norm after binary weights stays a per-channel Affine; after 4-bit weights it folds and the type goes', () => {
+    const bin = prepareFixed(importOnnx(convBn('bipolar'), 'conv.onnx'), defaultConfig()).graph;
+    expect(bin.nodes.map((n) => n.op).filter((op) => op !== 'Transpose')).toEqual(['Conv', 'Affine']);
+    expect(typeOf(bin, weightOf(bin, 'conv'))).toBe('ap_int<2>');
+    const four = prepareFixed(importOnnx(convBn('quant4'), 'conv.onnx'), defaultConfig()).graph;
+    expect(four.nodes.map((n) => n.op).filter((op) => op !== 'Transpose')).toEqual(['Conv']);
+    const w = four.values.get(weightOf(four, 'conv'))!;
     expect(w.quantized).toBeUndefined();
     expect(renderType(w.fixed!)).toBe('ap_fixed<16,6>');
+    // Before folding the 4-bit weights had their quantizer's type.
+    const raw = importOnnx(convBn('quant4'), 'conv.onnx');
+    expect(renderType(raw.values.get(weightOf(raw, 'conv'))!.quantized!)).toBe('ap_fixed<4,1>');
   });
 
   /** x[1,4,2,2] → Quant(scale per channel [1,4,1,1], 4 bits) → y. */
@@ -182,6 +200,6 @@ describe('the estimator costs binary products in LUTs', () => {
     const params = emitProject(q, { ...DEFAULTS, layers: {}, runs: defaultRuns(q, 1) }).get('firmware/parameters.h')!;
     expect(params).toContain('nn2hls::MULT_AUTO');
     expect(params).not.toMatch(/MULT_DSP/);
-    expect(params).toMatch(/struct cfg_linear_Gemm \{\n  typedef ap_int<2> in_t;\n  typedef ap_fixed<16,6> out_t;\n  typedef ap_int<2> weight_t;/);
+    expect(params).toMatch(/struct cfg_linear_Gemm \{\n  typedef ap_int<2> in_t;\n  typedef ap_fixed<15,5> out_t;\n  typedef ap_int<2> weight_t;/);
   });
 });
