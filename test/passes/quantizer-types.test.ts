@@ -184,6 +184,21 @@ describe('the estimator costs binary products in LUTs', () => {
     expect(fc(wide).dsp).toBeGreaterThan(0);
   });
 
+  it('bnn_cl (binary channels-last CNN): no DSP in either io mode; a streamed element-wise layer costs a pixel of operators', () => {
+    const q = prepareFixed(importOnnx(readFileSync(join(__dirname, '../fixtures/qonnx/bnn_cl.onnx')), 'bnn_cl.onnx'), defaultConfig()).graph;
+    expect(q.nodes.filter((n) => n.op === 'Conv' || n.op === 'Dense').map((n) => typeOf(q, n.inputs[1]!))).toEqual(['ap_int<2>', 'ap_int<2>', 'ap_int<2>', 'ap_int<2>']);
+    const par = estimateGraph(q, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
+    const str = estimateGraph(q, { io: 'stream', strategy: 'latency', reuse: 1 }, Z7);
+    expect(par.total.dsp).toBe(0);
+    expect(str.total.dsp).toBe(0);
+    // The first BipolarQuant (16x16x16): an operator per element in io parallel, per element of a pixel in io stream.
+    const bq = (e: typeof par) => e.layers.find((l) => l.op === 'BipolarQuant')!.lut;
+    // (its ±scale constants add a few LUTs in io stream, read per element of the pack).
+    expect(bq(par)).toBe(16 * 16 * 16 * 16);
+    expect(bq(str)).toBeGreaterThanOrEqual(16 * 16);
+    expect(bq(str)).toBeLessThan(2 * 16 * 16);
+  });
+
   it.skipIf(!existsSync(BNN))('bnn_model_fc_1layer: weights ap_int<2>, DSP 0 in every io mode and strategy', () => {
     const q = prepareFixed(importOnnx(readFileSync(BNN), BNN), defaultConfig()).graph;
     expect(typeOf(q, weightOf(q, '/linear/Gemm'))).toBe('ap_int<2>');
