@@ -19,6 +19,7 @@ import { printGraph } from '../../src/ir/print.js';
 import { foldedQuantType, quantTyping } from '../../src/ir/quantizer-types.js';
 import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { simulate } from '../../src/sim/compare.js';
+import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { estimateGraph } from '../../src/estimate/index.js';
 import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
 import { defaultRuns } from '../../src/cli/compile.js';
@@ -164,6 +165,14 @@ describe('binary and ternary weights keep their quantizer width', () => {
     const y = Array.from(sim.floatOutputs[0]!.data);
     expect(Math.max(...y.filter((_, i) => Math.floor(i / 4) % 4 === 2))).toBe(0.875);
     expect(new Set(y).size).toBeGreaterThan(12);
+    // The BigInt path (src/sim/fixed/wide.ts) gives the same raws and saturation counts.
+    const fast = new FixedProgram(r.graph);
+    const big = new FixedProgram(r.graph, { allBigInt: true });
+    const a = fast.run([{ shape: [N, 4, 2, 2], data }]);
+    const b = big.run([{ shape: [N, 4, 2, 2], data }]);
+    expect(Array.from(b[0]!.raw)).toEqual(Array.from(a[0]!.raw));
+    expect(Object.fromEntries(big.stats)).toEqual(Object.fromEntries(fast.stats));
+    expect([...fast.stats.values()].reduce((n, s) => n + s.result, 0)).toBeGreaterThan(0);
   });
 
   it('a run-time Quant whose per-channel scales are not powers of two keeps the printed approximation note', () => {
