@@ -329,6 +329,16 @@ export class Quantizer {
       case 'Affine': {
         inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
         inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
+        // A threshold (bipolar-threshold) on an exact input: its exact value is the result, so the sign is float's.
+        const sV = this.values.get(inputs[1]!)!;
+        const tV = this.values.get(inputs[2]!)!;
+        const typed = (v: Value) => !!v.quantized && sameType(v.fixed!, v.quantized);
+        if (!this.explicitResult(n) && this.quantizerExact.has(first) && typed(sV) && typed(tV)) {
+          const [fx, fs, ft] = [fracBits(xT), fracBits(sV.fixed!), fracBits(tV.fixed!)];
+          const fa = Math.max(fx + fs, ft);
+          const maxRaw = (name: string) => Math.max(0, ...this.raws(name).map(Math.abs));
+          outT = typeHolding(maxAbsRaw(xT) * maxRaw(inputs[1]!) * 2 ** (fa - fx - fs) + maxRaw(inputs[2]!) * 2 ** (fa - ft), fa);
+        }
         break;
       }
       case 'PRelu':
