@@ -10,7 +10,8 @@
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
  */
-import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
+import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
+import { channelExponents } from '../ir/quantizer-types.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../ir/semantics/apfixed.js';
@@ -58,8 +59,22 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
   const F = fracBits(xT);
   switch (node.op) {
     case 'Reshape':
-    case 'Quant':
       break;
+    case 'Quant': {
+      const grid = node.prec?.types?.['grid'];
+      if (!grid) break;
+      // Per-channel powers of two (nn_unary.h QUANT_PC): shift amounts from the same exponents the simulator reads.
+      kind = 'U_QUANT_PC';
+      const s = valueOf(g, node.inputs[1]!);
+      const { exps, eMin, eMax } = channelExponents(s.data!);
+      const D = eMax - eMin;
+      pT = fixedType(Math.max(1, Math.ceil(Math.log2(D + 1))), Math.max(1, Math.ceil(Math.log2(D + 1))), { signed: false });
+      p = ownArray(ctx, consts, `${id}_shift`, pT, exps.map((e) => BigInt(e - eMin)), `per-channel exponents of ${id} (e - e_min)`);
+      const sT = fixedType(xT.width + D, xT.int - eMin, { signed: xT.signed });
+      const wT = fixedType(grid.width + D, grid.width + D, { signed: grid.signed });
+      extra.push((c) => c.nested(bcastStruct('pb', node, s.shape, x.shape)).type('s_t', sT).type('grid_t', grid).type('w_t', wT).i('d', String(D)));
+      break;
+    }
     case 'Relu':
       kind = 'U_RELU';
       break;

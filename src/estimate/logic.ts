@@ -52,10 +52,14 @@ export function logicCost(l: LayerView, m: MultiplierCost, stages: number, tool:
       lut += l.outElems * (l.inWidth + 8);
       ff += stages * l.outElems * l.outWidth;
       break;
-    case 'elementwise':
-      lut += l.outElems * Math.max(l.outWidth, l.inWidth) * (l.multipliers > 0 ? 0 : 1);
-      ff += stages * l.outElems * l.outWidth;
+    case 'elementwise': {
+      // One operator per element handled in a step: the whole tensor when unrolled, a pixel's
+      // elements when the layer streams (io stream) or loops over pixels.
+      const lanes = Math.min(l.outElems, Math.max(1, l.unrolled));
+      lut += lanes * Math.max(l.outWidth, l.inWidth) * (l.multipliers > 0 ? 0 : 1);
+      ff += stages * lanes * l.outWidth;
       break;
+    }
     case 'move':
       break;
   }

@@ -62,6 +62,8 @@ export interface LayerView {
   /** LayerPlan.pipeline.multBits: widest multiplication operand. */
   readonly multBits: number;
   readonly outElems: number;
+  /** LayerPlan.unrolled: elements one pipelined step handles (io stream: a pixel's pack; per-pixel io parallel: a pixel). */
+  readonly unrolled: number;
   readonly inElems: number;
   /** LayerPlan.pipeline.reduction (at least 1): terms summed per output. */
   readonly fanIn: number;
@@ -193,7 +195,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     weightWidth: wv.length ? width(g, wv[0]) : 0,
     inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0,
     accWidth: lp.pipeline.accumBits || (out.fixed?.width ?? 0), multBits: lp.pipeline.multBits,
-    outElems, inElems, fanIn: Math.max(1, lp.pipeline.reduction), tableLookups: lp.pipeline.tableLookups,
+    outElems, unrolled: lp.unrolled, inElems, fanIn: Math.max(1, lp.pipeline.reduction), tableLookups: lp.pipeline.tableLookups,
     weightStorage: !wv.length ? 'none' : weightMemory ? 'memory' : 'registers',
     ...(weightMemory ? { weightMemory } : {}),
     tables,

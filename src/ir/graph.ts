@@ -31,6 +31,14 @@ export interface Value {
    * the type user data is converted to on entry.
    */
   readonly fixed?: FixedType;
+  /**
+   * A constant the importer folded from a model quantizer (QONNX Quant/BipolarQuant over weights):
+   * the type that holds exactly the quantizer's values (src/ir/quantizer-types.ts). The quantize
+   * pass gives the constant this type unless the precision config names one for its layer or op
+   * type, so binary, ternary and few-bit weights stay 1–8 bits wide. Values derived from the
+   * constant (batch-norm folding, scaling) are new constants without it.
+   */
+  readonly quantized?: FixedType;
 }
 
 export type Node<K extends OpKind = OpKind> = K extends OpKind

@@ -283,6 +283,10 @@ class Parser {
         }
         this.k++;
         let v: Value = { name, shape, elem };
+        if (this.is('quantized')) {
+          this.k++;
+          v = { ...v, quantized: this.literal() as Value['quantized'] };
+        }
         if (this.peek().kind === 'type') v = { ...v, fixed: this.literal() as Value['fixed'] };
         if (this.is('=')) {
           this.k++;

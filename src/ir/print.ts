@@ -116,6 +116,7 @@ function printData(d: Float32Array | Float64Array, maxData: number): string {
 
 export function printValue(v: Value, opts: PrintOptions = {}): string {
   let s = `%${printName(v.name)} : ${v.elem}[${v.shape.join(',')}]`;
+  if (v.quantized) s += ` quantized ${renderType(v.quantized)}`;
   if (v.fixed) s += ` ${renderType(v.fixed)}`;
   if (v.data) s += ` = ${printData(v.data, opts.maxData ?? Infinity)}`;
   return s;

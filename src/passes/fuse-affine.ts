@@ -3,7 +3,10 @@
  * Dense or Conv that feeds it: W'[..., m] = W[..., m]·s[m], b'[m] = b[m]·s[m] + t[m]. This is
  * what hls4ml does too and it removes a layer, a cast point and its rounding.
  * Preconditions: the Dense/Conv output is used only by the Affine and is not a graph output;
- * weight and bias constants are used by no other node. Invariant: float results equal up to
+ * weight and bias constants are used by no other node; the weights are not binary or ternary
+ * (a model quantizer of at most 2 bits, Value.quantized): folding would turn them into
+ * full-width values and their XNOR/popcount-sized products into multipliers, so that batch norm
+ * stays a per-channel Affine. Invariant: float results equal up to
  * float32 rounding of the folded weights.
  */
 import type { Node } from '../ir/graph.js';
@@ -21,6 +24,7 @@ const fold: Rule = (n, i, ctx) => {
   const w = ctx.constOf(src.inputs[1]!);
   const b = src.inputs[2] ? ctx.constOf(src.inputs[2]) : undefined;
   if (!s || !t || !w || (src.inputs[2] && !b)) return null;
+  if (w.quantized && w.quantized.width <= 2) return null;
   if ((ctx.uses.get(w.name)?.length ?? 0) !== 1 || (b && (ctx.uses.get(b.name)?.length ?? 0) !== 1)) return null;
   const M = s.data.length;
   if (w.shape[w.shape.length - 1] !== M) return null;

@@ -8,6 +8,7 @@ import type { Graph } from '../ir/graph.js';
 import type { PrecisionConfig } from '../ir/precision-config.js';
 import { verify } from '../ir/verify.js';
 import { batchnormToAffine } from './batchnorm-to-affine.js';
+import { bipolarThreshold } from './bipolar-threshold.js';
 import { divToMul } from './div-to-mul.js';
 import { fuseAffine } from './fuse-affine.js';
 import { fuseBiasAdd } from './fuse-bias-add.js';
@@ -22,8 +23,10 @@ export const CANONICALIZE: readonly Pass[] = [
   fuseBiasAdd,
   // BatchNorm with constant statistics -> one per-channel multiply-add.
   batchnormToAffine,
-  // ...which folds into the Dense/Conv before it when nothing else reads that layer's output.
+  // ...which folds into the Dense/Conv before it when nothing else reads that layer's output;
   fuseAffine,
+  // ...or, before a BipolarQuant on an exact binarized layer, becomes an exact threshold.
+  bipolarThreshold,
   // Division by a constant -> multiplication by its reciprocal.
   divToMul,
 ];

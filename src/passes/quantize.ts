@@ -28,6 +28,7 @@ import {
 import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
+import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
 import { quantizeRecurrent } from './quantize-recurrent.js';
 
@@ -143,17 +144,18 @@ function withModes(t: FixedType, m: { q: QMode; o: FixedType['o'] }): FixedType 
   return fixedType(t.width, t.int, { signed: t.signed, q: m.q, o: m.o });
 }
 
-function log2Exact(v: number): number | null {
-  if (!(v > 0)) return null;
-  const e = Math.round(Math.log2(v));
-  return 2 ** e === v ? e : null;
-}
 
 export class Quantizer {
   readonly values = new Map<string, Value>();
   readonly nodes: Node[] = [];
   readonly notes: string[] = [];
   private readonly constUse = new Map<string, FixedType>();
+  /**
+   * Values holding exactly a model quantizer's output (Quant/BipolarQuant with an exact type), or
+   * data movement of one, or the exact result of a layer below: a Dense/Conv reading one with
+   * quantizer-typed weights (binary × binary, ...) keeps its derived accumulator as its result.
+   */
+  private readonly quantizerExact = new Set<string>();
 
   constructor(
     readonly g: Graph,
@@ -187,6 +189,17 @@ export class Quantizer {
     return clone;
   }
 
+  /**
+   * Type of constant operand `slot` read as `v`: the layer's or op type's configured type, else the
+   * type of the model quantizer it was folded from (Value.quantized), else the model default.
+   */
+  constType(n: Node, slot: number, v: 'weight' | 'bias'): FixedType {
+    const l = this.cfg.layers[n.name]?.types;
+    const o = this.cfg.opTypes[n.op]?.types;
+    const explicit = l?.[v] ?? l?.default ?? o?.[v] ?? o?.default;
+    return explicit ?? this.values.get(n.inputs[slot]!)?.quantized ?? resolveType(this.cfg, n.name, n.op, v) ?? DEFAULT_TYPE;
+  }
+
   raws(name: string): number[] {
     const v = this.values.get(name)!;
     const t = v.fixed!;
@@ -202,6 +215,13 @@ export class Quantizer {
     const name = freshValueName({ ...this.g, values: this.values }, `${n.name}_${role}_table`);
     this.values.set(name, { name, shape: [spec.size], elem: 'float32', data, fixed: type });
     return { ...spec, value: name };
+  }
+
+  /** The layer or op type names a result type (or a default) itself. */
+  explicitResult(n: Node): boolean {
+    const l = this.cfg.layers[n.name]?.types;
+    const o = this.cfg.opTypes[n.op]?.types;
+    return !!(l?.result ?? l?.default ?? o?.result ?? o?.default);
   }
 
   resultType(n: Node): FixedType {
@@ -241,43 +261,24 @@ export class Quantizer {
     const uniform = (d: Float32Array | Float64Array | undefined) => (d && d.every((v) => v === d[0]) ? d[0]! : null);
     const where = `node '${n.name}' (${n.op})`;
     if (n.op === 'BipolarQuant') {
-      const s = uniform(c(1));
-      const e = s === null ? null : log2Exact(s);
-      if (e === null) {
+      const t = bipolarType(c(1) ?? [1]);
+      if (t === null) {
         const approx = 2 ** Math.ceil(Math.log2(Math.max(...Array.from(c(1) ?? [1], Math.abs))));
         this.notes.push(`${where}: scale is not a single power of two; its output ±scale is held in ap_fixed<18,${Math.log2(approx) + 2}> (values rounded to 16 fraction bits)`);
         return fixedType(18, Math.log2(approx) + 2);
       }
-      return fixedType(2, e + 2);
+      return t;
     }
     if (n.op === 'Quant') {
       const a = n.attrs as { signed: boolean; narrow: boolean; rounding: string };
-      const s = uniform(c(1));
-      const z = uniform(c(2));
-      const bits = uniform(c(3)) ?? 8;
-      const e = s === null ? null : log2Exact(s);
-      const qOf: Record<string, QMode> = {
-        ROUND: 'AP_RND_CONV', HALF_EVEN: 'AP_RND_CONV', FLOOR: 'AP_TRN', ROUND_TO_ZERO: 'AP_TRN_ZERO',
-        HALF_UP: 'AP_RND_INF', HALF_DOWN: 'AP_RND_ZERO',
-      };
-      let q = qOf[a.rounding.toUpperCase()];
-      if (!q) {
-        this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
-        q = 'AP_RND_CONV';
-      }
-      let o: FixedType['o'] = a.narrow && a.signed ? 'AP_SAT_SYM' : 'AP_SAT';
+      const params = { scale: c(1) ?? [1], zeroPoint: c(2) ?? [0], bits: uniform(c(3)) ?? 8, signed: a.signed, narrow: a.narrow, rounding: a.rounding };
+      if (!qModeOf(a.rounding)) this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
       if (a.narrow && !a.signed) this.notes.push(`${where}: unsigned narrow range has no ap_fixed mode; AP_SAT keeps the top code 2^bits−1`);
-      if (e === null || z !== 0) {
-        const big = Math.max(...Array.from(c(1) ?? [1], Math.abs));
-        const e2 = Math.ceil(Math.log2(big));
-        this.notes.push(
-          `${where}: scale ${s === null ? '(per channel)' : s} / zero point ${z ?? '(per channel)'} is not a power of two with zero point 0; ` +
-            `approximated by ap_${a.signed ? '' : 'u'}fixed<${bits + 8},${bits + e2}> (8 extra fraction bits)`,
-        );
-        o = 'AP_SAT';
-        return fixedType(bits + 8, bits + e2, { signed: a.signed, q, o });
-      }
-      return fixedType(bits, bits + e, { signed: a.signed, q, o });
+      // Per-channel powers of two: one type as wide as the widest channel needs; the node's kernels
+      // cast channel by channel through prec.types.grid (see node()).
+      const t = quantTyping(params, true);
+      if (t.kind === 'approx') this.notes.push(`${where}: ${t.note}`);
+      return t.type;
     }
     // QuantizeLinear (int8/uint8 of x/scale) and DequantizeLinear ((q - zp)·scale)
     const s = uniform(c(1));
@@ -310,20 +311,38 @@ export class Quantizer {
       case 'Dense':
       case 'Conv':
       case 'ConvTranspose': {
-        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
-        if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+        inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
+        if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
         const w = this.values.get(inputs[1]!)!;
         const outCh = w.shape[w.shape.length - 1]!;
-        prec.accum = typeVar('accum') ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
+        const configured = typeVar('accum');
+        prec.accum = configured ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
+        // Quantizer-typed input and weights (a binarized or few-bit layer): the exact sum, as the
+        // model computes it, is the result — popcount-sized, and no default type to overflow.
+        const exact = !configured && !this.explicitResult(n) && this.quantizerExact.has(first) && !!this.values.get(n.inputs[1]!)?.quantized && sameType(w.fixed!, w.quantized!);
+        if (exact) {
+          outT = prec.accum;
+          this.quantizerExact.add(n.outputs[0]!);
+        }
         break;
       }
       case 'Affine': {
-        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
-        inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+        inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
+        inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
+        // A threshold (bipolar-threshold) on an exact input: its exact value is the result, so the sign is float's.
+        const sV = this.values.get(inputs[1]!)!;
+        const tV = this.values.get(inputs[2]!)!;
+        const typed = (v: Value) => !!v.quantized && sameType(v.fixed!, v.quantized);
+        if (!this.explicitResult(n) && this.quantizerExact.has(first) && typed(sV) && typed(tV)) {
+          const [fx, fs, ft] = [fracBits(xT), fracBits(sV.fixed!), fracBits(tV.fixed!)];
+          const fa = Math.max(fx + fs, ft);
+          const maxRaw = (name: string) => Math.max(0, ...this.raws(name).map(Math.abs));
+          outT = typeHolding(maxAbsRaw(xT) * maxRaw(inputs[1]!) * 2 ** (fa - fx - fs) + maxRaw(inputs[2]!) * 2 ** (fa - ft), fa);
+        }
         break;
       }
       case 'PRelu':
-        inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
+        inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
         break;
       case 'Floor':
       case 'Ceil':
@@ -350,7 +369,7 @@ export class Quantizer {
       case 'Min':
         for (const slot of [0, 1]) {
           const v = this.values.get(n.inputs[slot]!)!;
-          if (isConst(v)) inputs[slot] = this.constTyped(n, slot, typeVar(n.op === 'Mul' ? 'weight' : 'bias') ?? DEFAULT_TYPE);
+          if (isConst(v)) inputs[slot] = this.constTyped(n, slot, this.constType(n, slot, n.op === 'Mul' ? 'weight' : 'bias'));
         }
         break;
       case 'Reduce': {
@@ -411,14 +430,22 @@ export class Quantizer {
       case 'Quant':
       case 'BipolarQuant':
       case 'QuantizeLinear':
-      case 'DequantizeLinear':
+      case 'DequantizeLinear': {
+        const notes = this.notes.length;
         outT = this.quantOp(n);
+        if ((n.op === 'Quant' || n.op === 'BipolarQuant') && this.notes.length === notes) this.quantizerExact.add(n.outputs[0]!);
+        if (n.op === 'Quant') {
+          const d = (slot: number) => this.values.get(n.inputs[slot]!)!.data!;
+          const grid = perChannelGrid({ scale: d(1), zeroPoint: d(2), bits: d(3)[0]!, ...n.attrs });
+          if (grid) prec.types = { grid };
+        }
         if (n.op === 'QuantizeLinear') {
           // x / 2^e: x's raw read on a grid e bits finer, the value the cast into y starts from.
           const e = Math.log2(this.values.get(n.inputs[1]!)!.data![0]!);
           prec.types = { scaled: fixedType(xT.width, xT.int - e, { signed: xT.signed }) };
         }
         break;
+      }
       default: {
         const fn = TABLE_OPS[n.op];
         if (fn) {
@@ -435,6 +462,8 @@ export class Quantizer {
     n.outputs.forEach((o, k) => {
       if (o) this.setFixed(o, outTs?.[k] ?? outT);
     });
+    // Data movement of a quantizer's exact values (type inherited) is still exactly them.
+    if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
     const hasPrec = prec.accum || prec.tables || prec.types;
     this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
   }

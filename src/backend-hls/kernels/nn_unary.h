@@ -10,10 +10,15 @@
 //   RELABEL  x's raw read as rel_t, then assigned (QuantizeLinear / DequantizeLinear)
 //   BIPOLAR  x >= 0 ? p[bcast(i)] : q[bcast(i)]
 //   AFFINE   x * p[c] + q[c], c = i % channels   (exact product and sum)
+//   QUANT_PC QONNX Quant with per-channel power-of-two scales 2^e_c: k = p[bcast(i)] = e_c - e_min;
+//            x's raw read as s_t (= x·2^-e_max), shifted left by d - k (= x·2^-e_c, exact in s_t),
+//            cast into grid_t (the b-bit integer with the quantizer's rounding and saturation),
+//            shifted left by k in w_t and its raw placed in out_t (grid 2^e_min)
 // and every result is assigned into out_t once (docs/fixed-point.md). Each kind is a separate
 // specialization so a layer's config only needs the members its kind reads.
 // CFG members: kind, in_t, out_t, p_t, q_t, n, c (pack width), reuse, per_pixel, plus per kind: pb (PRELU,
-// BIPOLAR broadcast), thr, has_lo, lo, has_hi, hi (THRESH/CLIP), tab (TABLE), rel_t (RELABEL).
+// BIPOLAR/QUANT_PC broadcast), thr, has_lo, lo, has_hi, hi (THRESH/CLIP), tab (TABLE), rel_t (RELABEL),
+// s_t, grid_t, w_t, d (QUANT_PC).
 #ifndef NN2HLS_UNARY_H_
 #define NN2HLS_UNARY_H_
 
@@ -22,7 +27,7 @@
 
 namespace nn2hls {
 
-enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE, U_ABS, U_NEG, U_SIGN, U_FLOOR, U_CEIL, U_ROUND };
+enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE, U_ABS, U_NEG, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_QUANT_PC };
 
 template <int KIND>
 struct unary_impl;
@@ -191,6 +196,22 @@ struct unary_impl<U_AFFINE> {
   static void apply(NN2HLS_UNARY_ARGS) {
     const unsigned c = i % CFG::c;
     y = x * rom<typename CFG::p_t>(p[c]) + rom<typename CFG::q_t>(q[c]);
+  }
+};
+
+template <>
+struct unary_impl<U_QUANT_PC> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)q;
+    const int k = rom<typename CFG::p_t>(p[bcast_index<typename CFG::pb>(i)]).to_int();
+    typename CFG::s_t s;
+    set_raw(s, raw(x));
+    s <<= (CFG::d - k);
+    const typename CFG::grid_t g = s;
+    typename CFG::w_t w = g;
+    w <<= k;
+    set_raw(y, w);
   }
 };
 

@@ -21,7 +21,7 @@ import { BATCH, batchFirstPerm, type ConstT, type Dyn, identity, type OVal } fro
 export const clPerm = (R: number): number[] => [0, R - 1, ...identity(R - 2).map((i) => i + 1)];
 
 export function transposeConst(t: ConstT, perm: readonly number[]): ConstT {
-  return { shape: perm.map((p) => t.shape[p]!), data: transposeData(t.data, t.shape, [...perm]), elem: t.elem };
+  return { shape: perm.map((p) => t.shape[p]!), data: transposeData(t.data, t.shape, [...perm]), elem: t.elem, ...(t.quantized ? { quantized: t.quantized } : {}) };
 }
 
 /** Full model-side shape of a value (batch dim as BATCH when dynamic and batched). */

@@ -110,7 +110,7 @@ export class Ctx<A extends AttrReader = AttrReader> {
 
   /** Adds a model constant to the IR as-is (full shape). */
   irConst(t: ConstT, base: string): string {
-    return this.imp.addConst({ shape: t.shape, data: t.data, elem: t.elem }, `${this.name}_${base}`);
+    return this.imp.addConst({ shape: t.shape, data: t.data, elem: t.elem, ...(t.quantized ? { quantized: t.quantized } : {}) }, `${this.name}_${base}`);
   }
 }
 

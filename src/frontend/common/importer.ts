@@ -9,6 +9,7 @@
  * contract or broadcast over the batch dim throws BatchCrossing and the whole import is retried
  * without a batch dim (see `importWithBatchRetry` in import.ts).
  */
+import type { FixedType } from '../../ir/fixed.js';
 import type { ElemType, Node, Value } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
 import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
@@ -29,6 +30,8 @@ export interface ConstT {
   readonly shape: readonly number[];
   readonly data: Float64Array;
   readonly elem: ElemType;
+  /** Set when the values come from a model quantizer folded at import: the type holding them exactly (Value.quantized). */
+  readonly quantized?: FixedType;
 }
 
 export type OVal =
@@ -158,9 +161,12 @@ export class Importer {
   }
 
   /** Stores a constant in the IR as float32 (weights) and returns its IR name. */
-  addConst(t: { shape: readonly number[]; data: ArrayLike<number>; elem?: ElemType }, base: string): string {
+  addConst(t: { shape: readonly number[]; data: ArrayLike<number>; elem?: ElemType; quantized?: FixedType }, base: string): string {
     const ir = this.fresh(base);
-    this.values.set(ir, { name: ir, shape: [...t.shape], elem: t.elem ?? 'float32', data: Float32Array.from(t.data) });
+    const data = Float32Array.from(t.data);
+    // A quantizer's type is kept only while float32 holds its values exactly (up to 24 significant bits).
+    const exact = t.quantized && t.quantized.width <= 24 && Array.from(t.data).every((v, i) => v === data[i]);
+    this.values.set(ir, { name: ir, shape: [...t.shape], elem: t.elem ?? 'float32', data, ...(exact ? { quantized: t.quantized } : {}) });
     return ir;
   }
 

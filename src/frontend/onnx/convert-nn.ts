@@ -6,6 +6,7 @@
  * the other shape-deciding attributes are resolved here into explicit static attributes.
  */
 import { numel } from '../../ir/graph.js';
+import { foldedQuantType } from '../../ir/quantizer-types.js';
 import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
 import {
   batchNormLayer,
@@ -158,7 +159,7 @@ const gemm: Converter = (c) => {
   const cIn = c.opt(2);
   if (a.kind === 'dyn' && b.kind === 'const') {
     // Dense: fold alpha into the weights and beta·C into the bias when C is a row vector.
-    const w = alpha === 1 ? b.t : { ...b.t, data: b.t.data.map((v) => v * alpha) };
+    const w = alpha === 1 ? b.t : { shape: b.t.shape, data: b.t.data.map((v) => v * alpha), elem: b.t.elem };
     const M = w.shape[1]!;
     const rowBias = cIn?.kind === 'const' && numel(cIn.t.shape) <= M && cIn.t.shape.every((d, i, s) => i === s.length - 1 ? d === M || d === 1 : d === 1);
     const ins = [c.imp.plain(a, c.name), c.irConst(w, 'weight')];
@@ -380,7 +381,12 @@ const quant: Converter = (c) => {
     narrow: c.a.int('narrow', 0) === 1,
     rounding: c.a.string('rounding_mode', 'ROUND'),
   };
-  if (x.kind === 'const') return [{ kind: 'const', t: c.fold('Quant', attrs, [x.t, scale, zp, bits])[0]! }];
+  if (x.kind === 'const') {
+    // Folded weights keep the type their quantizer defines (per-channel powers of two included).
+    const folded = c.fold('Quant', attrs, [x.t, scale, zp, bits])[0]!;
+    const t = foldedQuantType({ scale: scale.data, zeroPoint: zp.data, bits: bits.data[0]!, ...attrs });
+    return [{ kind: 'const', t: t ? { ...folded, quantized: t } : folded }];
+  }
   const ins = [x.ir, placedParam(c, x, scale, 'scale'), placedParam(c, x, zp, 'zeropt'), c.irConst(bits, 'bitwidth')];
   const [o] = c.imp.emit('Quant', c.name, ins, attrs);
   return [c.imp.dyn(o!, x.perm)];
@@ -389,7 +395,11 @@ const quant: Converter = (c) => {
 const bipolarQuant: Converter = (c) => {
   const x = c.input(0);
   const scale = c.constInput(1, 'scale');
-  if (x.kind === 'const') return [{ kind: 'const', t: c.fold('BipolarQuant', {}, [x.t, scale])[0]! }];
+  if (x.kind === 'const') {
+    const folded = c.fold('BipolarQuant', {}, [x.t, scale])[0]!;
+    const t = foldedQuantType({ bipolar: scale.data });
+    return [{ kind: 'const', t: t ? { ...folded, quantized: t } : folded }];
+  }
   const [o] = c.imp.emit('BipolarQuant', c.name, [x.ir, placedParam(c, x, scale, 'scale')], {});
   return [c.imp.dyn(o!, x.perm)];
 };

@@ -14,6 +14,7 @@ import { toNum } from './attrs.js';
 import { BASIC_CONVERTERS } from './convert-basic.js';
 import { MATH_CONVERTERS } from './convert-math.js';
 import { NN_CONVERTERS, QONNX_CONVERTERS } from './convert-nn.js';
+import { CHANNELS_LAST_CONVERTERS, CHANNELS_LAST_DOMAINS } from './convert-channels-last.js';
 import { refuseLegacySemantics } from './legacy.js';
 import { type Converter, elemOfOnnxType, onnxCtx } from './context.js';
 import { detectBatch, importWithBatchRetry, refuseUnsupported } from '../common/import.js';
@@ -42,6 +43,7 @@ function converterFor(node: INode): Converter | undefined {
   const domain = node.domain ?? '';
   const op = node.opType ?? '';
   if (STANDARD_DOMAINS.has(domain)) return MATH_CONVERTERS[op] ?? BASIC_CONVERTERS[op] ?? NN_CONVERTERS[op];
+  if (CHANNELS_LAST_DOMAINS.has(domain)) return CHANNELS_LAST_CONVERTERS[op];
   if (isQonnxDomain(domain)) return QONNX_CONVERTERS[op];
   return undefined;
 }
@@ -49,7 +51,9 @@ function converterFor(node: INode): Converter | undefined {
 /** Names every supported ONNX op type (for `inspect` and error messages). */
 export function supportedOnnxOps(): string[] {
   const std = new Set([...Object.keys(MATH_CONVERTERS), ...Object.keys(BASIC_CONVERTERS), ...Object.keys(NN_CONVERTERS)]);
-  return [...std, ...Object.keys(QONNX_CONVERTERS).map((k) => `${k} (QONNX)`)].sort();
+  const qonnx = Object.keys(QONNX_CONVERTERS).map((k) => `${k} (QONNX)`);
+  const channelsLast = Object.keys(CHANNELS_LAST_CONVERTERS).map((k) => `${k} (QONNX channels-last)`);
+  return [...std, ...qonnx, ...channelsLast].sort();
 }
 
 export function decodeModel(bytes: Uint8Array, source: string): IModel {

@@ -11,6 +11,7 @@ import { type FixedType, fixedType, fracBits, MAX_WIDTH, renderType } from '../.
 import { isConst, type Node } from '../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs, OpKind, PoolAttrs } from '../../ir/ops.js';
 import type { TableSpec } from '../../ir/precision.js';
+import { channelExponents } from '../../ir/quantizer-types.js';
 import { NnInputError } from '../../util/tensor.js';
 import { poolWindowPlan } from '../../ir/semantics/window.js';
 import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../ir/semantics/apfixed.js';
@@ -365,8 +366,22 @@ const concat: WideKernel = (node, ctx) => {
 /** Quantizer ops (as quant.ts): Quant casts into its type, QuantizeLinear casts x/2^e, the others relabel or pick. */
 const quant: WideKernel = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const c = resultBig(fracBits(xT), yT, ctx.stats);
-  return map1((r) => c(r));
+  const grid = node.prec?.types?.['grid'];
+  if (!grid) {
+    const c = resultBig(fracBits(xT), yT, ctx.stats);
+    return map1((r) => c(r));
+  }
+  // Per-channel powers of two, as quant.ts: cast x·2^-e_c into the grid, shift onto y's grid.
+  const X = ctx.value(node.inputs[0]!);
+  const S = ctx.value(node.inputs[1]!);
+  const { exps, eMin } = channelExponents(S.data!);
+  const casts = exps.map((e) => resultBig(fracBits(xT) + e, grid, ctx.stats));
+  const idx = broadcastIndex(X.shape, S.shape);
+  const per = idx.length;
+  return map1((r, i) => {
+    const k = idx[i % per]!;
+    return casts[k]!(r) << BigInt(exps[k]! - eMin);
+  });
 };
 
 const quantizeLinear: WideKernel = (node, ctx) => {

@@ -5,6 +5,7 @@
  * saturation; DequantizeLinear keeps the raw and relabels it onto the scale's grid.
  */
 import { fracBits } from '../../../ir/fixed.js';
+import { channelExponents } from '../../../ir/quantizer-types.js';
 import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
@@ -14,8 +15,29 @@ const quant: FixedKernel<'Quant'> = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const yT = ctx.value(node.outputs[0]!).fixed!;
   checkWidth(yT, `node '${node.name}' (Quant)`);
-  const c = resultCast(fracBits(xT), yT, ctx.stats);
-  return (ins) => [ins[0]!.map(c)];
+  const grid = node.prec?.types?.['grid'];
+  if (!grid) {
+    const c = resultCast(fracBits(xT), yT, ctx.stats);
+    return (ins) => [ins[0]!.map(c)];
+  }
+  // Per-channel powers of two: x·2^-e_c (x's raw read e_c bits finer) cast into the integer grid,
+  // then placed on y's grid 2^eMin (src/ir/quantizer-types.ts).
+  const X = ctx.value(node.inputs[0]!);
+  const S = ctx.value(node.inputs[1]!);
+  const { exps, eMin } = channelExponents(S.data!);
+  const casts = exps.map((e) => resultCast(fracBits(xT) + e, grid, ctx.stats));
+  const mult = exps.map((e) => 2 ** (e - eMin));
+  const idx = broadcastIndex(X.shape, S.shape);
+  const per = idx.length;
+  return (ins) => {
+    const x = ins[0]!;
+    const y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const k = idx[i % per]!;
+      y[i] = casts[k]!(x[i]!) * mult[k]!;
+    }
+    return [y];
+  };
 };
 
 const bipolar: FixedKernel<'BipolarQuant'> = (node, ctx) => {
