@@ -52,7 +52,7 @@ const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
 };
 
 const SUPPORTED = new Set<OpKind>([
-  'Dense', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
+  'Dense', 'MatMul', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
   'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
@@ -61,7 +61,6 @@ const SUPPORTED = new Set<OpKind>([
 
 const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
   Div: 'only division by a constant is supported (it becomes a multiply)',
-  MatMul: 'a product of two run-time tensors has no fixed-point kernel; export weights as constants',
   LogSoftmax: 'replace it by Softmax (argmax is the same) or leave it out of the deployed graph',
   BatchNorm: 'non-constant batch-norm parameters are not supported',
   BatchNormTraining: 'export the model in inference mode (model.eval())',
@@ -317,6 +316,20 @@ export class Quantizer {
         prec.accum = typeVar('accum') ?? this.derivedAccum(n, xT, inputs[1]!, inputs[2] || undefined, outCh);
         break;
       }
+      case 'MatMul': {
+        // A product of two tensors (run-time or one constant typed as a weight): exact products
+        // on the sum of the grids; the derived accumulator holds K of them at the operands'
+        // extremes, so no partial sum overflows.
+        for (const slot of [0, 1]) {
+          if (isConst(this.values.get(n.inputs[slot]!)!)) inputs[slot] = this.constTyped(n, slot, typeVar('weight') ?? DEFAULT_TYPE);
+        }
+        const aT = this.type(inputs[0]!);
+        const bT = this.type(inputs[1]!);
+        const as = this.values.get(n.inputs[0]!)!.shape;
+        const K = as[as.length - 1]!;
+        prec.accum = typeVar('accum') ?? typeHolding(K * maxAbsRaw(aT) * maxAbsRaw(bT), fracBits(aT) + fracBits(bT));
+        break;
+      }
       case 'Affine': {
         inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
         inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
@@ -453,6 +466,11 @@ function checkDerivedWidths(q: Quantizer, n: Node): void {
     const x = q.type(n.inputs[0]!);
     const w = q.type(n.inputs[1]!);
     named.push(['product of input and weight', fixedType(Math.min(x.width + w.width, MAX_WIDTH), x.int)]);
+  }
+  if (n.op === 'MatMul') {
+    const a = q.type(n.inputs[0]!);
+    const b = q.type(n.inputs[1]!);
+    named.push(['product of its operands', fixedType(Math.min(a.width + b.width, MAX_WIDTH), a.int)]);
   }
   for (const [what, t] of named) {
     if (t.width > HLS_MAX_WIDTH) {
