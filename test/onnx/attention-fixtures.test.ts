@@ -35,6 +35,7 @@ if (!HAVE) console.log(`test/onnx/attention-fixtures csim: skipped — set AP_TY
 /** Fixture model -> its input file (the same digits for the opset variants). */
 export const ATTENTION_FIXTURES: readonly [model: string, input: string][] = [
   ['attn_digits', 'attn_digits'],
+  ['mha_digits', 'mha_digits'],
 ];
 
 const labels = Array.from(toFloat32(readNpyFile(join(DIR, 'digits_attention_labels.npy'))));
