@@ -7,7 +7,8 @@
  */
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { matmulMap } from '../ir/index-maps.js';
-import { Cfg, type ConstArray, constArray, indexArray, type Layer, type LowerContext, plainFacts } from './layer.js';
+import { renderType } from '../ir/fixed.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, plainFacts, unsupported } from './layer.js';
 
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
@@ -57,6 +58,58 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
     facts: plainFacts('nn2hls::matmul', {
       macs: rows * perRow, multipliers: multLimit, tripCount: rows, stepII: reuse,
       reduction: K, multBits: Math.max(A.fixed!.width, B.fixed!.width), accumBits: node.prec!.accum!.width,
+    }),
+  };
+}
+
+export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const X = valueOf(g, node.inputs[0]!);
+  const Y = valueOf(g, node.outputs[0]!);
+  const p = node.prec;
+  const spec = p?.tables?.['rsqrt'];
+  const t = p?.types;
+  const ints = p?.ints;
+  if (!spec || !t || !ints) unsupported(node, 'no 1/sqrt table or derived constants (run the quantize pass)');
+  const N = numel(X.shape.slice(X.shape.length + node.attrs.axis));
+  const rows = numel(X.shape) / N;
+  const consts: ConstArray[] = [];
+  const gId = constArray(ctx, consts, node.inputs[1]!, `${id}_gamma`, `scale of ${id}`);
+  const hasBeta = !!node.inputs[2];
+  const bId = hasBeta ? constArray(ctx, consts, node.inputs[2]!, `${id}_beta`, `bias of ${id}`) : DUMMY_ARRAY;
+  const tId = constArray(ctx, consts, spec.value, `${id}_rsqrt_table`, `1/sqrt table of ${id}`);
+  const rstdT = t['rstd']!;
+  const c = new Cfg(cfg)
+    .type('in_t', X.fixed!)
+    .type('out_t', Y.fixed!)
+    .type('sum_t', t['sum']!)
+    .type('diff_t', t['diff']!)
+    .type('norm_t', t['norm']!)
+    .type('rstd_t', rstdT)
+    .type('tab_t', valueOf(g, spec.value).fixed!)
+    .type('gamma_t', valueOf(g, node.inputs[1]!).fixed!)
+    .type('beta_t', hasBeta ? renderType(valueOf(g, node.inputs[2]!).fixed!) : DUMMY_T)
+    .u('rows', rows)
+    .u('n', N)
+    .b('has_beta', hasBeta)
+    .i('v_bits', String(ints['vbits']!))
+    .i('d_bits', String(t['diff']!.width))
+    .i('r_bits', String(rstdT.width))
+    .ll('eps_raw', ints['eps']!)
+    .i('t_bits', String(ints['mant']!))
+    .u('tab_size', spec.size)
+    .i('h_max', String(ints['hmax']!))
+    .u('reuse', reuse);
+  // Per row: N squares of d, N products d·rstd, N products z·gamma — all of run-time values.
+  const perRow = 3 * N;
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::layernorm<${cfg}>(${ins[0]}, ${out}, ${gId}, ${bId}, ${tId});`,
+    burst: 1, unrolled: perRow, partitioned: [], strategy, reuse, looped: rows > 1,
+    facts: plainFacts('nn2hls::layernorm', {
+      macs: rows * perRow, multipliers: Math.ceil(perRow / reuse), tripCount: rows, stepII: reuse,
+      reduction: N, tableLookups: 1, multBits: Math.max(t['diff']!.width, rstdT.width), accumBits: ints['vbits']!,
     }),
   };
 }

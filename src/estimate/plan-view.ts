@@ -111,6 +111,11 @@ function kindOf(n: Node, tableLookups: number): Kind {
       return 'pool';
     case 'Softmax':
       return 'softmax';
+    // Products of two run-time values: the plan's multiplier count, each as wide as its operands.
+    case 'MatMul':
+    case 'LayerNorm':
+    case 'Gelu':
+      return 'elementwise';
     case 'LSTM':
     case 'GRU':
     case 'RNN':

@@ -11,6 +11,7 @@ import { batchnormToAffine } from './batchnorm-to-affine.js';
 import { divToMul } from './div-to-mul.js';
 import { fuseAffine } from './fuse-affine.js';
 import { fuseBiasAdd } from './fuse-bias-add.js';
+import { fuseLayerNorm } from './fuse-layernorm.js';
 import type { Pass } from './pass.js';
 import { recurrentFinalState } from './recurrent-final-state.js';
 import { quantizeGraph, type QuantizeResult } from './quantize.js';
@@ -24,6 +25,8 @@ export const CANONICALIZE: readonly Pass[] = [
   batchnormToAffine,
   // ...which folds into the Dense/Conv before it when nothing else reads that layer's output.
   fuseAffine,
+  // Layer normalization written as mean/sub/square/mean/sqrt/div arithmetic -> one LayerNorm.
+  fuseLayerNorm,
   // Division by a constant -> multiplication by its reciprocal.
   divToMul,
 ];

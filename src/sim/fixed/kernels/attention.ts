@@ -5,14 +5,14 @@
  * product; y = cast(acc → Y). The derived accumulator holds every partial sum, so its per-term
  * casts are identities and the kernel sums integers; any other accumulator takes the per-term
  * path. Batch dims broadcast through matmulMap (src/ir/index-maps.ts), which the HLS emitter
- * reads too. LayerNorm's steps are documented at its kernel below.
+ * reads too. LayerNorm's steps are documented at its kernel below; Gelu is x times a table of Φ.
  */
 import { fracBits } from '../../../ir/fixed.js';
 import { isConst } from '../../../ir/graph.js';
 import { matmulMap } from '../../../ir/index-maps.js';
 import { rawRange } from '../../../ir/precision.js';
 import { NnInputError } from '../../../util/tensor.js';
-import { accumCast, checkWidth, maxAbsRaw, resultCast } from '../casts.js';
+import { accumCast, checkWidth, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
 
 const TWO53 = 2 ** 53;
@@ -75,6 +75,98 @@ const matmul: FixedKernel<'MatMul'> = (node, ctx) => {
   };
 };
 
+/** The even shift s with v = m·2^s, m in [2^(t−2), 2^t) (v >= 1): s = (bitlen(v) − t) rounded up to even. */
+export function normShift(v: number, t: number): number {
+  let p = 0;
+  while (2 ** p <= v) p++;
+  const s = p - t;
+  return s % 2 === 0 ? s : s + 1;
+}
+
+/**
+ * LayerNorm per row of N elements (docs/fixed-point.md, "LayerNorm"; types and integers from
+ * the quantize pass): sum exact; d = N·x − sum exact; v = Σ raw(d)² + eps exact; v = m·2^s
+ * (m = v >> s, or v << −s) indexes the 1/sqrt table at m − 2^(t−2); rstd = entry·2^(−s/2)
+ * exactly (raw entry << (h_max − s/2)); z = cast(raw(d)·rstd → norm); y = cast(z·gamma + beta → Y).
+ */
+const layerNorm: FixedKernel<'LayerNorm'> = (node, ctx) => {
+  const where = `node '${node.name}' (LayerNorm)`;
+  const X = ctx.value(node.inputs[0]!);
+  const xT = X.fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(yT, `${where} result`);
+  const p = node.prec;
+  const spec = p?.tables?.['rsqrt'];
+  const ints = p?.ints;
+  const normT = p?.types?.['norm'];
+  const rstdT = p?.types?.['rstd'];
+  if (!spec || !ints || !normT || !rstdT) throw new Error(`${where}: no 1/sqrt table or derived constants (run the quantize pass)`);
+  const N = X.shape.slice(X.shape.length + node.attrs.axis).reduce((q, d) => q * d, 1);
+  const gT = ctx.value(node.inputs[1]!).fixed!;
+  const g = ctx.constRaws(node.inputs[1]!);
+  const bT = node.inputs[2] ? ctx.value(node.inputs[2]).fixed! : undefined;
+  const b = node.inputs[2] ? ctx.constRaws(node.inputs[2]) : undefined;
+  const tab = ctx.constRaws(spec.value);
+  const tabT = ctx.value(spec.value).fixed!;
+  const { eps, mant: t, hmax } = ints as { eps: number; mant: number; hmax: number };
+  const base = 2 ** (t - 2);
+  // z = raw(d)·rstd: d's raw (an integer) times rstd = sqrt(N)/sqrt(v), the standardized value.
+  const toNorm = productCast(fracBits(rstdT), normT, ctx.stats, N * 2 ** xT.width, maxAbsRaw(tabT) * 2 ** (fracBits(rstdT) - fracBits(tabT)));
+  const fp = fracBits(normT) + fracBits(gT);
+  const f = bT ? Math.max(fp, fracBits(bT)) : fp;
+  const sp = 2 ** (f - fp);
+  const sb = bT ? 2 ** (f - fracBits(bT)) : 0;
+  const out = resultCast(f, yT, ctx.stats);
+  if (maxAbsRaw(normT) * maxAbsRaw(gT) * sp + (bT ? maxAbsRaw(bT) * sb : 0) >= TWO53) {
+    throw new NnInputError(`${where}: its scale and bias types are too wide for an exact sum below 2^53; give this layer narrower weight/bias types`);
+  }
+  const d = new Float64Array(N);
+  return (ins) => {
+    const x = ins[0]!;
+    const y = new Float64Array(x.length);
+    for (let o = 0; o < x.length; o += N) {
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += x[o + i]!;
+      let v = eps;
+      for (let i = 0; i < N; i++) {
+        d[i] = N * x[o + i]! - sum;
+        v += d[i]! * d[i]!;
+      }
+      const s = normShift(v, t);
+      const m = s >= 0 ? Math.floor(v / 2 ** s) : v * 2 ** -s;
+      const idx = Math.min(spec.size - 1, Math.max(0, m - base));
+      const r = tab[idx]! * 2 ** (hmax - s / 2);
+      for (let i = 0; i < N; i++) {
+        const z = toNorm(d[i]!, r);
+        y[o + i] = out(z * g[i]! * sp + (b ? b[i]! * sb : 0));
+      }
+    }
+    return [y];
+  };
+};
+
+/** Gelu: y = cast(x · Φ[idx(x)] → Y), the exact product of x and its table entry. */
+const gelu: FixedKernel<'Gelu'> = (node, ctx) => {
+  const xT = ctx.value(node.inputs[0]!).fixed!;
+  const yT = ctx.value(node.outputs[0]!).fixed!;
+  checkWidth(yT, `node '${node.name}' (Gelu)`);
+  const spec = node.prec?.tables?.['cdf'];
+  if (!spec) throw new Error(`node '${node.name}' (Gelu): no lookup table (run the quantize pass)`);
+  const tT = ctx.value(spec.value).fixed!;
+  const tab = ctx.constRaws(spec.value);
+  const c = productCast(fracBits(xT) + fracBits(tT), yT, ctx.stats, maxAbsRaw(xT), maxAbsRaw(tT));
+  const div = 2 ** spec.shift;
+  return (ins) => [
+    ins[0]!.map((r) => {
+      let i = Math.floor((r - spec.base) / div);
+      i = i < 0 ? 0 : i >= spec.size ? spec.size - 1 : i;
+      return c(r, tab[i]!);
+    }),
+  ];
+};
+
 export const attentionFixedKernels: FixedKernelTable = {
   MatMul: matmul,
+  LayerNorm: layerNorm,
+  Gelu: gelu,
 };
