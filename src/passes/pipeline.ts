@@ -11,6 +11,7 @@ import { batchnormToAffine } from './batchnorm-to-affine.js';
 import { divToMul } from './div-to-mul.js';
 import { fuseAffine } from './fuse-affine.js';
 import { fuseBiasAdd } from './fuse-bias-add.js';
+import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
 import type { Pass } from './pass.js';
 import { recurrentFinalState } from './recurrent-final-state.js';
@@ -27,6 +28,8 @@ export const CANONICALIZE: readonly Pass[] = [
   fuseAffine,
   // Layer normalization written as mean/sub/square/mean/sqrt/div arithmetic -> one LayerNorm.
   fuseLayerNorm,
+  // GELU written as x·0.5·(1 + erf(x/√2)) -> one Gelu.
+  fuseGelu,
   // Division by a constant -> multiplication by its reciprocal.
   divToMul,
 ];

@@ -36,6 +36,8 @@ if (!HAVE) console.log(`test/onnx/attention-fixtures csim: skipped — set AP_TY
 export const ATTENTION_FIXTURES: readonly [model: string, input: string][] = [
   ['attn_digits', 'attn_digits'],
   ['mha_digits', 'mha_digits'],
+  ['transformer_digits', 'transformer_digits'],
+  ['transformer_digits_opset13', 'transformer_digits'],
 ];
 
 const labels = Array.from(toFloat32(readNpyFile(join(DIR, 'digits_attention_labels.npy'))));
