@@ -17,7 +17,8 @@ test/fixtures/attention/ with their inputs and labels:
 
 Exported with a fixed batch of 1 (the IR describes one sample; batch-symbolic folding is a
 separate piece of work), eval mode, enable_nested_tensor=False so the exporter writes plain
-ops. Files: NAME.onnx, NAME_input.npy (all 360 held-out samples, [64, T, F]), and
+ops. Files: NAME.onnx, NAME_input.npy (all 360 held-out samples, [360, T, F]),
+NAME_calib.npy (the first 64 training samples, for --precision auto), and
 digits_attention_labels.npy (their labels).
 
 Run from the repository root with the Debian Python (python3-torch, python3-sklearn, python3-onnx):
@@ -39,6 +40,7 @@ from sklearn.model_selection import train_test_split
 SEED = 0
 N_SAMPLES = 360
 LOGIT_PENALTY = 1e-3
+N_CALIB = 64  # training samples for post-training calibration
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "attention")
 
@@ -142,6 +144,8 @@ def main():
             export(model, (1, tokens, feat), os.path.join(OUT_DIR, f"{name}{suffix}.onnx"), opset)
         inp = xte[:N_SAMPLES].reshape(N_SAMPLES, tokens, feat).astype(np.float32)
         np.save(os.path.join(OUT_DIR, f"{name}_input.npy"), inp)
+        calib = xtr[:N_CALIB].reshape(N_CALIB, tokens, feat).astype(np.float32)
+        np.save(os.path.join(OUT_DIR, f"{name}_calib.npy"), calib)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import { compileProject } from '../../src/cli/compile.js';
 import { runCsim } from '../../src/cli/csim.js';
 import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import type { Graph } from '../../src/ir/graph.js';
-import { defaultConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
+import type { FixedType } from '../../src/ir/fixed.js';
+import { defaultConfig, type LevelSpec, type PrecisionConfig } from '../../src/ir/precision-config.js';
 import { autoPrecision } from '../../src/passes/auto-precision.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram, fxToFloat } from '../../src/sim/fixed/executor.js';
@@ -70,6 +71,42 @@ function runAll(g: Graph, name: string, fixed?: PrecisionConfig): { float: Float
   return { float: Float32Array.from(fl), ...(prog ? { fx: Float64Array.from(fx) } : {}), classes: fl.length / x.n };
 }
 
+/** The wider-ranged of two types of one width (larger integer part). */
+function widest(a: FixedType | undefined, b: FixedType): FixedType {
+  return a && a.int >= b.int ? a : b;
+}
+
+/**
+ * `--precision auto --bits 8` calibrated on the 64 training samples of NAME_calib.npy. A graph
+ * without a batch dim takes one sample per run, so it is calibrated one sample at a time and
+ * each layer keeps the widest range any sample needed (what one batched calibration chooses).
+ */
+function auto8(g: Graph, name: string): PrecisionConfig {
+  const t = readNpyFile(join(DIR, `${name}_calib.npy`));
+  const data = toFloat32(t);
+  if (g.batched) return autoPrecision(g, [{ shape: [...t.shape], data }], { bits: 8 });
+  const per = data.length / t.shape[0]!;
+  const shape = g.inputs[0]!.modelShape.map((d) => d ?? 1);
+  let cfg: PrecisionConfig | undefined;
+  for (let i = 0; i < t.shape[0]!; i++) {
+    const c = autoPrecision(g, [{ shape, data: data.subarray(i * per, (i + 1) * per) }], { bits: 8 });
+    if (!cfg) {
+      cfg = c;
+      continue;
+    }
+    const layers: Record<string, LevelSpec> = { ...cfg.layers };
+    for (const [k, spec] of Object.entries(c.layers)) {
+      const types: Record<string, FixedType> = { ...(layers[k]?.types ?? {}) };
+      for (const [role, ty] of Object.entries(spec.types)) types[role] = widest(types[role], ty);
+      layers[k] = { ...spec, types };
+    }
+    const ins: Record<string, FixedType> = { ...cfg.inputs };
+    for (const [k, ty] of Object.entries(c.inputs)) ins[k] = widest(ins[k], ty);
+    cfg = { ...cfg, layers, inputs: ins };
+  }
+  return cfg!;
+}
+
 function accuracy(out: ArrayLike<number>, classes: number): number {
   let ok = 0;
   labels.forEach((l, i) => {
@@ -105,20 +142,17 @@ describe('attention fixtures: float equals onnxruntime', () => {
 
 describe('attention fixtures: fixed point holds top-1', () => {
   for (const [model, inp] of ATTENTION_FIXTURES) {
-    it(`${model}: ap_fixed<16,6> within 1 point of float top-1 (auto 8-bit measured)`, () => {
+    it(`${model}: ap_fixed<16,6> within 1 point of float top-1; auto 8-bit measured`, () => {
       const g = loadOnnxFile(join(DIR, `${model}.onnx`));
       const r = runAll(g, inp, defaultConfig());
       const fl = accuracy(r.float, r.classes);
       const fx = accuracy(r.fx!, r.classes);
-      let auto8 = 'n/a (no batch dim: one calibration sample only)';
-      if (g.batched) {
-        const x = inputs(inp);
-        const a = runAll(g, inp, autoPrecision(g, [{ shape: x.shape, data: x.data }], { bits: 8 }));
-        auto8 = `${accuracy(a.fx!, a.classes).toFixed(2)}%`;
-      }
-      console.log(`${model}: float ${fl.toFixed(2)}%, ap_fixed<16,6> ${fx.toFixed(2)}%, auto 8-bit ${auto8}`);
+      const a = runAll(g, inp, auto8(g, inp));
+      const a8 = accuracy(a.fx!, a.classes);
+      console.log(`${model}: float ${fl.toFixed(2)}%, ap_fixed<16,6> ${fx.toFixed(2)}%, auto 8-bit ${a8.toFixed(2)}%`);
       expect(fl).toBeGreaterThan(85);
       expect(Math.abs(fl - fx)).toBeLessThanOrEqual(1);
+      expect(Math.abs(fl - a8)).toBeLessThanOrEqual(2);
     });
   }
 });
@@ -129,13 +163,20 @@ afterAll(() => {
 }, 120_000);
 
 describe.skipIf(!HAVE)('attention fixtures: csim bit-exact with the simulator, no flags', () => {
-  for (const [model] of ATTENTION_FIXTURES) {
-    for (const io of ['parallel', 'stream'] as const) {
-      it(`${model} (io ${io})`, { timeout: 600_000 }, async () => {
-        const dir = join(root, `${model}_${io}`);
-        const res = compileProject({ model: join(DIR, `${model}.onnx`), out: dir, precision: defaultConfig(), samples: 16, options: { ...DEFAULTS, io, layers: {} } });
+  const runs = ATTENTION_FIXTURES.flatMap(([model, inp]) => [
+    ...(['parallel', 'stream'] as const).map((io) => [model, inp, io, 'default'] as const),
+    // 8-bit post-training types too, for the two main fixtures.
+    ...(model === 'attn_digits' || model === 'transformer_digits' ? (['parallel', 'stream'] as const).map((io) => [model, inp, io, 'auto8'] as const) : []),
+  ]);
+  for (const [model, inp, io, kind] of runs) {
+    {
+      it(`${model} (io ${io}, ${kind})`, { timeout: 600_000 }, async () => {
+        const dir = join(root, `${model}_${io}_${kind}`);
+        const file = join(DIR, `${model}.onnx`);
+        const precision = kind === 'default' ? defaultConfig() : auto8(loadOnnxFile(file), inp);
+        const res = compileProject({ model: file, out: dir, precision, samples: 16, options: { ...DEFAULTS, io, layers: {} } });
         const r = await runCsim(dir, { hlsInclude: INC! });
-        console.log(`${model} io ${io}: csim bit-exact ${r.exact}/${r.samples}; estimate: ${res.estimate}`);
+        console.log(`${model} io ${io} ${kind}: csim bit-exact ${r.exact}/${r.samples}; estimate: ${res.estimate}`);
         expect(r.mismatches).toEqual([]);
         expect(r.exact).toBe(16);
       });
