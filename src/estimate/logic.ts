@@ -52,6 +52,11 @@ export function logicCost(l: LayerView, m: MultiplierCost, stages: number, tool:
       lut += l.outElems * (l.inWidth + 8);
       ff += stages * l.outElems * l.outWidth;
       break;
+    case 'product':
+      // One adder of the accumulator's width per shared multiplier; a row of results registered per stage.
+      lut += l.multipliers * acc;
+      ff += stages * parallelOut * acc;
+      break;
     case 'elementwise':
       lut += l.outElems * Math.max(l.outWidth, l.inWidth) * (l.multipliers > 0 ? 0 : 1);
       ff += stages * l.outElems * l.outWidth;

@@ -2,7 +2,7 @@
  * The estimator sees the attention kernels' products (MatMul of two run-time tensors, LayerNorm,
  * Gelu) through the LayerPlan's multiplier count: a layer's DSPs follow `multipliers` (each
  * 16×16-bit product of run-time values is one DSP) and change with the reuse factor the plan records,
- * without the estimator deriving anything from the op itself.
+ * and their II is the plan's loop (rows × step II), without the estimator deriving anything from the op.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, planProject } from '../../src/backend-hls/index.js';
@@ -28,6 +28,11 @@ describe('estimator: attention kernels', () => {
     const dsp = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.dsp);
     expect(dsp(e1)).toEqual([12, 12]);
     expect(dsp(e2)).toEqual([6, 6]);
+    // Timing: the plan's loop (8 rows at II = reuse) is the layer's II; latency adds the row's pipeline.
+    const ii = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.ii);
+    expect(ii(e1)).toEqual([8, 8]);
+    expect(ii(e2)).toEqual([16, 16]);
+    for (const l of e1.layers.filter((x) => x.op === 'MatMul')) expect(l.latency_cycles).toBeGreaterThan(8);
   });
 
   it('LayerNorm: 3·N run-time products per row (squares, d·rstd, z·gamma); Gelu: one per element', () => {
