@@ -86,6 +86,17 @@ describe('fuse-layernorm', () => {
     expect(close(runFloat(f, [x])[0]!.data, runFloat(g, [x])[0]!.data)).toBe(true);
   });
 
+  it('LayerNormalization asking for its Mean/InvStdDev outputs is refused, naming the node and why', () => {
+    const bytes = buildModel({
+      opset: 17,
+      inputs: [['x', ['N', 3, 4]]],
+      outputs: [['y', ['N', 3, 4]], ['mu', ['N', 3, 1]]],
+      inits: [['g', [4], [1, 1, 1, 1]]],
+      nodes: [{ op: 'LayerNormalization', name: 'ln', inputs: ['x', 'g'], outputs: ['y', 'mu'] }],
+    });
+    expect(() => importOnnx(bytes, 'ln.onnx')).toThrow(/ln.*Mean and InvStdDev outputs are not supported/);
+  });
+
   it('must not fire when the two means reduce different axes', () => {
     expect(ops(fuseLayerNorm.run(lnPattern({ axes2: [-2, -1] })))).not.toContain('LayerNorm');
   });
