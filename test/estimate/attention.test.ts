@@ -18,20 +18,22 @@ describe('estimator: attention kernels', () => {
     const g = prepareFixed(c.graph, c.config).graph;
     const plan = planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] });
     const mm = plan.plans.filter((p) => p.op === 'MatMul');
-    // scores: [2,4,3]x[2,3,4] -> 4·3 products per row, 8 rows; context: [2,4,4]x[2,4,3] -> 3·4 per row.
+    // scores: [2,4,3]x[2,3,4] -> 4·3 products per row, 8 rows; context: [2,4,4]x[2,4,3] -> 3·4 per
+    // row; mix: constant [4,4] x [2,4,3] broadcast over the heads -> 3·4 per row, 8 rows.
     expect(mm.map((p) => [p.kernel, p.multipliers, p.macs, p.tripCount, p.ii])).toEqual([
+      ['nn2hls::matmul', 12, 96, 8, 8],
       ['nn2hls::matmul', 12, 96, 8, 8],
       ['nn2hls::matmul', 12, 96, 8, 8],
     ]);
     const e1 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
     const e2 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 2 }, Z7);
     const dsp = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.dsp);
-    expect(dsp(e1)).toEqual([12, 12]);
-    expect(dsp(e2)).toEqual([6, 6]);
+    expect(dsp(e1)).toEqual([12, 12, 12]);
+    expect(dsp(e2)).toEqual([6, 6, 6]);
     // Timing: the plan's loop (8 rows at II = reuse) is the layer's II; latency adds the row's pipeline.
     const ii = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.ii);
-    expect(ii(e1)).toEqual([8, 8]);
-    expect(ii(e2)).toEqual([16, 16]);
+    expect(ii(e1)).toEqual([8, 8, 8]);
+    expect(ii(e2)).toEqual([16, 16, 16]);
     for (const l of e1.layers.filter((x) => x.op === 'MatMul')) expect(l.latency_cycles).toBeGreaterThan(8);
   });
 

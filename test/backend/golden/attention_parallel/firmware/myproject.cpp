@@ -40,6 +40,12 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   NN2HLS_TRACE("softmax0", softmax0_out, 32);
 
   // context: MatMul
-  nn2hls::matmul<cfg_context>(softmax0_out, x_cp2, y, context_a_off, context_b_off);
-  NN2HLS_TRACE("context", y, 24);
+  ap_fixed<16,6> context_out[24];
+  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=context_out complete dim=0)
+  nn2hls::matmul<cfg_context>(softmax0_out, x_cp2, context_out, context_a_off, context_b_off);
+  NN2HLS_TRACE("context", context_out, 24);
+
+  // mix: MatMul
+  nn2hls::matmul<cfg_mix>(mix_a, context_out, y, mix_a_off, mix_b_off);
+  NN2HLS_TRACE("mix", y, 24);
 }

@@ -13,6 +13,9 @@
 #include "weights/softmax0_inv_table.h"
 #include "weights/context_a_off.h"
 #include "weights/context_b_off.h"
+#include "weights/mix_a.h"
+#include "weights/mix_a_off.h"
+#include "weights/mix_b_off.h"
 
 // xt: Transpose
 struct cfg_xt {
@@ -76,6 +79,22 @@ struct cfg_context {
   static const unsigned k = 4;
   static const unsigned n = 3;
   static const unsigned a_n = 32;
+  static const unsigned b_n = 24;
+  static const unsigned reuse = 1;
+  static const unsigned mult_limit = 12;
+};
+
+// mix: MatMul
+struct cfg_mix {
+  typedef ap_fixed<16,6> a_t;
+  typedef ap_fixed<16,6> b_t;
+  typedef ap_fixed<16,6> out_t;
+  typedef ap_fixed<34,14> accum_t;
+  static const unsigned batch = 2;
+  static const unsigned m = 4;
+  static const unsigned k = 4;
+  static const unsigned n = 3;
+  static const unsigned a_n = 16;
   static const unsigned b_n = 24;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;

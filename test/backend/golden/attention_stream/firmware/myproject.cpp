@@ -65,5 +65,16 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   ap_fixed<16,6> context_res[24];
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=context_res complete dim=0)
   nn2hls::matmul<cfg_context>(context_in0, context_in1, context_res, context_a_off, context_b_off);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 24>(context_res, y);
+  hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > context_out("context_out");
+  NN2HLS_PRAGMA(HLS STREAM variable=context_out depth=8)
+  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 24>(context_res, context_out);
+
+  // mix: MatMul
+  ap_fixed<16,6> mix_in0[24];
+  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mix_in0 complete dim=0)
+  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 24>(context_out, mix_in0);
+  ap_fixed<16,6> mix_res[24];
+  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mix_res complete dim=0)
+  nn2hls::matmul<cfg_mix>(mix_a, mix_in0, mix_res, mix_a_off, mix_b_off);
+  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 24>(mix_res, y);
 }
