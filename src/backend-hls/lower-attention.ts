@@ -30,8 +30,9 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
   const dyn = [ca === null ? node.inputs[0]! : '', cb === null ? node.inputs[1]! : ''].filter((s) => s);
   const aMap = indexArray(ctx, consts, `${id}_a_off`, aOff, `offset of each product's left matrix in ${id}`);
   const bMap = indexArray(ctx, consts, `${id}_b_off`, bOff, `offset of each product's right matrix in ${id}`);
-  const perRow = N * K;
-  const multLimit = Math.ceil(perRow / reuse);
+  // A row of N outputs in `reuse` steps of nb outputs each (nn_attention.h).
+  const nb = Math.ceil(N / reuse);
+  const perStep = nb * K;
   const c = new Cfg(cfg)
     .type('a_t', A.fixed!)
     .type('b_t', B.fixed!)
@@ -41,10 +42,11 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
     .u('m', m)
     .u('k', K)
     .u('n', N)
+    .u('nb', nb)
     .u('a_n', numel(A.shape))
     .u('b_n', numel(B.shape))
     .u('reuse', reuse)
-    .u('mult_limit', multLimit);
+    .u('mult_limit', perStep);
   const rows = batch * m;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
@@ -54,9 +56,9 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
       const b = cb ?? ins[i++]!;
       return `nn2hls::matmul<${cfg}>(${a}, ${b}, ${out}, ${aMap}, ${bMap});`;
     },
-    burst: 1, unrolled: perRow, partitioned: [], strategy, reuse, looped: rows > 1,
+    burst: 1, unrolled: perStep, partitioned: [], strategy, reuse, looped: rows * reuse > 1,
     facts: plainFacts('nn2hls::matmul', {
-      macs: rows * perRow, multipliers: multLimit, tripCount: rows, stepII: reuse,
+      macs: rows * N * K, multipliers: perStep, tripCount: rows * reuse, stepII: 1,
       reduction: K, multBits: Math.max(A.fixed!.width, B.fixed!.width), accumBits: node.prec!.accum!.width,
     }),
   };

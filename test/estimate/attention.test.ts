@@ -13,7 +13,7 @@ import { backendCase } from '../backend/cases.js';
 const Z7 = { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' };
 
 describe('estimator: attention kernels', () => {
-  it('MatMul layers: DSPs = plan multipliers (one row of n·k products per step), halved by reuse 2', () => {
+  it('MatMul layers: DSPs = plan multipliers (a step of ⌈n/reuse⌉·k products), fewer with reuse 2', () => {
     const c = backendCase('attention');
     const g = prepareFixed(c.graph, c.config).graph;
     const plan = planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] });
@@ -29,8 +29,8 @@ describe('estimator: attention kernels', () => {
     const e2 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 2 }, Z7);
     const dsp = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.dsp);
     expect(dsp(e1)).toEqual([12, 12, 12]);
-    expect(dsp(e2)).toEqual([6, 6, 6]);
-    // Timing: the plan's loop (8 rows at II = reuse) is the layer's II; latency adds the row's pipeline.
+    expect(dsp(e2)).toEqual([6, 8, 8]); // ⌈n/2⌉·k: 2·3, 2·4, 2·4
+    // Timing: the plan's loop (8 rows × reuse steps) is the layer's II; latency adds a step's pipeline.
     const ii = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.ii);
     expect(ii(e1)).toEqual([8, 8, 8]);
     expect(ii(e2)).toEqual([16, 16, 16]);

@@ -4,9 +4,9 @@
 // matmul: y[b][i][j] = sum_k a[b][i][k] * b[b][k][j] (numpy matmul, batch dims broadcast through
 // the emitter's offset maps a_off/b_off, the simulator's matmulMap). Semantics as Dense
 // (docs/fixed-point.md): acc = 0 in accum_t; for k ascending acc = acc + a*b (exact product,
-// exact sum, one assignment into accum_t per term); y = acc assigned into out_t. One output row
-// (n outputs, n*k products) per pipelined step at II = reuse, at most mult_limit multipliers.
-// CFG members: a_t, b_t, out_t, accum_t, batch, m, k, n, a_n, b_n, reuse, mult_limit.
+// exact sum, one assignment into accum_t per term); y = acc assigned into out_t. A row of n
+// outputs takes `reuse` steps of nb = ceil(n/reuse) outputs (nb*k products, mult_limit multipliers).
+// CFG members: a_t, b_t, out_t, accum_t, batch, m, k, n, nb, a_n, b_n, reuse, mult_limit.
 //
 // layernorm: per row of n elements (docs/fixed-point.md, "LayerNorm"): sum = exact sum of x;
 // d_i = n*x_i - sum exact in diff_t; v = sum of raw(d_i)^2 + eps_raw exact (an integer); v's bit
@@ -25,21 +25,28 @@
 namespace nn2hls {
 
 // Constant operands are ROM words (nn_common.h), re-typed by rom<T>; run-time ones pass as they are.
+// Each row of n outputs takes `reuse` pipelined steps (II 1) of nb = ceil(n/reuse) outputs, so a
+// step unrolls nb*k products whatever the row length; every output still sums k in ascending order.
 template <class CFG, class AW, class BW>
 void matmul(const AW a[CFG::a_n], const BW b[CFG::b_n], typename CFG::out_t y[CFG::batch * CFG::m * CFG::n],
             const int a_off[CFG::batch], const int b_off[CFG::batch]) {
   for (unsigned r = 0; r < CFG::batch * CFG::m; r++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
-NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
     const unsigned bi = r / CFG::m;
     const unsigned ao = a_off[bi] + (r % CFG::m) * CFG::k;
     const unsigned bo = b_off[bi];
-    for (unsigned j = 0; j < CFG::n; j++) {
-      typename CFG::accum_t acc = 0;
-      for (unsigned k = 0; k < CFG::k; k++) {
-        acc = acc + rom<typename CFG::a_t>(a[ao + k]) * rom<typename CFG::b_t>(b[bo + k * CFG::n + j]);
+    for (unsigned t = 0; t < CFG::reuse; t++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
+      for (unsigned u = 0; u < CFG::nb; u++) {
+        const unsigned j = t * CFG::nb + u;
+        if (j < CFG::n) {
+          typename CFG::accum_t acc = 0;
+          for (unsigned k = 0; k < CFG::k; k++) {
+            acc = acc + rom<typename CFG::a_t>(a[ao + k]) * rom<typename CFG::b_t>(b[bo + k * CFG::n + j]);
+          }
+          y[r * CFG::n + j] = acc;
+        }
       }
-      y[r * CFG::n + j] = acc;
     }
   }
 }

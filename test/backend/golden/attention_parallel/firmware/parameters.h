@@ -36,6 +36,7 @@ struct cfg_scores {
   static const unsigned m = 4;
   static const unsigned k = 3;
   static const unsigned n = 4;
+  static const unsigned nb = 4;
   static const unsigned a_n = 24;
   static const unsigned b_n = 24;
   static const unsigned reuse = 1;
@@ -78,10 +79,11 @@ struct cfg_context {
   static const unsigned m = 4;
   static const unsigned k = 4;
   static const unsigned n = 3;
+  static const unsigned nb = 2;
   static const unsigned a_n = 32;
   static const unsigned b_n = 24;
-  static const unsigned reuse = 1;
-  static const unsigned mult_limit = 12;
+  static const unsigned reuse = 2;
+  static const unsigned mult_limit = 8;
 };
 
 // mix: MatMul
@@ -94,6 +96,7 @@ struct cfg_mix {
   static const unsigned m = 4;
   static const unsigned k = 4;
   static const unsigned n = 3;
+  static const unsigned nb = 3;
   static const unsigned a_n = 16;
   static const unsigned b_n = 24;
   static const unsigned reuse = 1;
