@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 export const KERNEL_FILES = [
   'nn2hls.h',
+  'nn_attention.h',
   'nn_binary.h',
   'nn_common.h',
   'nn_conv.h',

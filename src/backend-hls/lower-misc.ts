@@ -35,7 +35,7 @@ const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsi
 
 export function isUnary(op: string): boolean {
   return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
-    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round'].includes(op);
+    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Gelu'].includes(op);
 }
 
 export function lowerUnary(ctx: LowerContext, node: Node): Layer {
@@ -151,6 +151,15 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       extra.push((c) => c.type('rel_t', rel));
       break;
     }
+    case 'Gelu': {
+      kind = 'U_XTABLE';
+      const spec = node.prec?.tables?.['cdf'];
+      if (!spec) unsupported(node, 'no normal-CDF table (run the quantize pass)');
+      pT = valueOf(g, spec.value).fixed!;
+      p = constArray(ctx, consts, spec.value, `${id}_table`, `normal CDF table of ${id}`);
+      extra.push((c) => c.nested(tableStruct('tab', spec)));
+      break;
+    }
     case 'Affine': {
       kind = 'U_AFFINE';
       pT = valueOf(g, node.inputs[1]!).fixed!;
@@ -188,8 +197,10 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     facts: plainFacts('nn2hls::unary', {
       ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
       ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
-      tableLookups: kind === 'U_TABLE' ? 1 : 0,
-      multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
+      tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
+      multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' || kind === 'U_XTABLE' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
+      // Gelu multiplies every element by its table entry: one run-time product per element of a step.
+      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel ? C : n } : {}),
     }),
   };
 }

@@ -5,6 +5,7 @@
 import type { Graph, Node } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Layer, LowerContext } from './layer.js';
+import { lowerLayerNorm, lowerMatMul } from './lower-attention.js';
 import { lowerConv, lowerDense, lowerPool } from './lower-linear.js';
 import { lowerRecurrent } from './lower-recurrent.js';
 import { isUnary, lowerBinary, lowerConcat, lowerGather, lowerReduce, lowerSoftmax, lowerUnary } from './lower-misc.js';
@@ -24,6 +25,10 @@ function lowerNode(ctx: LowerContext, n: Node): Layer | null {
     case 'GlobalMaxPool':
     case 'GlobalAvgPool':
       return lowerPool(ctx, n);
+    case 'MatMul':
+      return lowerMatMul(ctx, n);
+    case 'LayerNorm':
+      return lowerLayerNorm(ctx, n);
     case 'Softmax':
       return lowerSoftmax(ctx, n);
     case 'Add':

@@ -83,6 +83,11 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       const stages = 2 * tool.tableStages + 1 + cut(DELAYS.add * log2ceil(l.fanIn));
       return { latency: stages, ii: l.reuse, stages };
     }
+    case 'product': {
+      // One row per step: products, then a sum over the row's fan-in; the plan's loop sets the span.
+      const stages = cut(DELAYS.mul + DELAYS.add * log2ceil(l.fanIn + 1));
+      return { latency: l.ii + stages + 1, ii: l.ii, stages };
+    }
     case 'elementwise': {
       const stages = l.multipliers > 0 ? cut(DELAYS.mul) : 0;
       return { latency: stages, ii: l.reuse, stages };

@@ -52,6 +52,11 @@ export function logicCost(l: LayerView, m: MultiplierCost, stages: number, tool:
       lut += l.outElems * (l.inWidth + 8);
       ff += stages * l.outElems * l.outWidth;
       break;
+    case 'product':
+      // One adder of the accumulator's width per shared multiplier; a row of results registered per stage.
+      lut += l.multipliers * acc;
+      ff += stages * parallelOut * acc;
+      break;
     case 'elementwise': {
       // One operator per element handled in a step: the whole tensor when unrolled, a pixel's
       // elements when the layer streams (io stream) or loops over pixels.

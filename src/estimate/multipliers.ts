@@ -88,7 +88,7 @@ export function multiplierCost(l: LayerView, dsp: DspShape, tool: ToolProfile): 
   }
   if (l.multipliers === 0) return { dsp: 0, lutMults: 0, lut: 0, realProducts: 0, constant: false };
   if (l.constOperands && l.weightRaws) return constantDesign(l, dsp, tool, l.weightRaws);
-  if (l.kind === 'elementwise') {
+  if (l.kind === 'elementwise' || l.kind === 'product') {
     const wide = l.inWidth >= tool.varDspMinWidth;
     return { dsp: wide ? l.multipliers * dspsPerProduct(l.inWidth, l.inWidth, dsp) : 0, lutMults: wide ? 0 : l.multipliers, lut: wide ? 0 : l.multipliers * varMultLut(l.inWidth, l.inWidth), realProducts: l.macs, constant: false };
   }

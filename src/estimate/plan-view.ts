@@ -17,7 +17,8 @@ import type { Graph, Node } from '../ir/graph.js';
 import { isConst, numel, valueOf } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 
-export type Kind = 'dense' | 'conv' | 'pool' | 'table' | 'elementwise' | 'softmax' | 'recurrent' | 'move';
+/** `product`: a pipelined loop of products of two run-time values (MatMul, LayerNorm), one row per step. */
+export type Kind = 'dense' | 'conv' | 'pool' | 'table' | 'elementwise' | 'product' | 'softmax' | 'recurrent' | 'move';
 
 export interface TableUse {
   readonly entries: number;
@@ -113,6 +114,13 @@ function kindOf(n: Node, tableLookups: number): Kind {
       return 'pool';
     case 'Softmax':
       return 'softmax';
+    // Products of two run-time values: the plan's multiplier count, each as wide as its operands;
+    // MatMul and LayerNorm compute a row per step of a pipelined loop (the plan's trip count and II).
+    case 'MatMul':
+    case 'LayerNorm':
+      return 'product';
+    case 'Gelu':
+      return 'elementwise';
     case 'LSTM':
     case 'GRU':
     case 'RNN':

@@ -93,6 +93,13 @@ export interface OpAttrs {
   Min: Record<string, never>;
   /** x < 0 ? slope * x : x, slope broadcast to x. */
   PRelu: Record<string, never>;
+  /**
+   * Layer normalization over the dims from `axis` (negative) to the end:
+   * y = (x − mean) / sqrt(var + epsilon) · scale + bias; scale (and bias) constant, of those dims' shape.
+   */
+  LayerNorm: { readonly axis: number; readonly epsilon: number };
+  /** x · Φ(x), Φ the normal CDF (`approximate: 'tanh'`: its tanh approximation). */
+  Gelu: { readonly approximate: 'none' | 'tanh' };
   /** Softmax over `axis` (negative), or over all dims from axis to the end when toEnd (opset < 13). */
   Softmax: { readonly axis: number; readonly toEnd: boolean };
   LogSoftmax: { readonly axis: number; readonly toEnd: boolean };
@@ -502,6 +509,25 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
       return [f32(out)];
     },
   },
+  LayerNorm: {
+    summary: 'layer normalization over the trailing dims: (x − mean)/sqrt(var + eps)·scale + bias (fixed point: 1/sqrt table)',
+    arity: [2, 3],
+    outputs: [1, 1],
+    infer: (ins, a: { axis: number }) => {
+      const x = need(ins[0], 'input');
+      const ax = normAxis(a.axis, x.shape.length);
+      const norm = x.shape.slice(ax);
+      for (let i = 1; i < ins.length; i++) {
+        const p = ins[i];
+        if (!p) continue;
+        if (p.shape.reduce((q, d) => q * d, 1) !== norm.reduce((q, d) => q * d, 1) || broadcastShapes(p.shape, norm).join() !== norm.join()) {
+          throw new Error(`${i === 1 ? 'scale' : 'bias'} [${p.shape.join(',')}] must have the normalized dims' shape [${norm.join(',')}]`);
+        }
+      }
+      return [f32([...x.shape])];
+    },
+  },
+  Gelu: unary('x·Φ(x), Φ the normal CDF (fixed point: x times a Φ lookup table)'),
   Softmax: {
     summary: 'exp(x) / sum(exp(x)) along an axis',
     arity: [1, 1],

@@ -9,7 +9,7 @@
  * saturated into the table's type.
  */
 import { type FixedType, fixedType, fracBits } from './fixed.js';
-import { erf, mish } from './special.js';
+import { erf, mish, normalCdf } from './special.js';
 
 export type TableFn =
   | 'sigmoid'
@@ -25,11 +25,13 @@ export type TableFn =
   | 'log'
   | 'sqrt'
   | 'erf'
-  | 'mish';
+  | 'mish'
+  | 'rsqrt'
+  | 'normcdf';
 
 export interface TableSpec {
   readonly fn: TableFn;
-  /** Function parameters (elu: alpha; selu: alpha, gamma; hardsigmoid: alpha, beta). */
+  /** Function parameters (elu: alpha; selu: alpha, gamma; hardsigmoid: alpha, beta; rsqrt: c, giving sqrt(c)/sqrt(x); normcdf: 1 for GELU's tanh form). */
   readonly params: readonly number[];
   /** Constant value holding the entries; its `fixed` is the entry type. */
   readonly value: string;
@@ -48,6 +50,8 @@ export interface NodePrecision {
   readonly tables?: { readonly [role: string]: TableSpec };
   /** Other internal types by role (Softmax 'sum', AvgPool 'recip', ...). */
   readonly types?: { readonly [role: string]: FixedType };
+  /** Derived integer constants by role (LayerNorm's eps raw, mantissa bits, shift range). */
+  readonly ints?: { readonly [role: string]: number };
 }
 
 export function tableFunction(fn: TableFn, p: readonly number[]): (x: number) => number {
@@ -82,6 +86,10 @@ export function tableFunction(fn: TableFn, p: readonly number[]): (x: number) =>
       return erf;
     case 'mish':
       return mish;
+    case 'rsqrt':
+      return (x) => (x > 0 ? Math.sqrt(p[0]!) / Math.sqrt(x) : Infinity);
+    case 'normcdf':
+      return (x) => normalCdf(x, p[0] === 1);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Special functions shared by the float kernels and the compiler's lookup tables (which live
- * below the simulator, so the function is defined once here): erf and Mish.
+ * below the simulator, so the function is defined once here): erf, Mish and the normal CDF of GELU.
  */
 const SQRT_PI = Math.sqrt(Math.PI);
 
@@ -34,4 +34,10 @@ export function erf(x: number): number {
 /** x · tanh(softplus(x)), softplus without overflow. */
 export function mish(x: number): number {
   return x * Math.tanh(x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+}
+
+/** The standard normal CDF Φ(x) = (1 + erf(x/√2))/2, or with `tanh` its tanh approximation (GELU's). */
+export function normalCdf(x: number, tanh = false): number {
+  if (tanh) return 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+  return 0.5 * (1 + erf(x / Math.SQRT2));
 }

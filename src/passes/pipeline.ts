@@ -12,6 +12,8 @@ import { bipolarThreshold } from './bipolar-threshold.js';
 import { divToMul } from './div-to-mul.js';
 import { fuseAffine } from './fuse-affine.js';
 import { fuseBiasAdd } from './fuse-bias-add.js';
+import { fuseGelu } from './fuse-gelu.js';
+import { fuseLayerNorm } from './fuse-layernorm.js';
 import type { Pass } from './pass.js';
 import { recurrentFinalState } from './recurrent-final-state.js';
 import { quantizeGraph, type QuantizeResult } from './quantize.js';
@@ -27,6 +29,10 @@ export const CANONICALIZE: readonly Pass[] = [
   fuseAffine,
   // ...or, before a BipolarQuant on an exact binarized layer, becomes an exact threshold.
   bipolarThreshold,
+  // Layer normalization written as mean/sub/square/mean/sqrt/div arithmetic -> one LayerNorm.
+  fuseLayerNorm,
+  // GELU written as x·0.5·(1 + erf(x/√2)) -> one Gelu.
+  fuseGelu,
   // Division by a constant -> multiplication by its reciprocal.
   divToMul,
 ];

@@ -25,7 +25,7 @@ import {
   resolveType,
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
-import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
+import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
@@ -53,7 +53,7 @@ const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
 };
 
 const SUPPORTED = new Set<OpKind>([
-  'Dense', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
+  'Dense', 'MatMul', 'LayerNorm', 'Gelu', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
   'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
@@ -62,7 +62,6 @@ const SUPPORTED = new Set<OpKind>([
 
 const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
   Div: 'only division by a constant is supported (it becomes a multiply)',
-  MatMul: 'a product of two run-time tensors has no fixed-point kernel; export weights as constants',
   LogSoftmax: 'replace it by Softmax (argmax is the same) or leave it out of the deployed graph',
   BatchNorm: 'non-constant batch-norm parameters are not supported',
   BatchNormTraining: 'export the model in inference mode (model.eval())',
@@ -296,8 +295,55 @@ export class Quantizer {
     return fixedType(inT.width, inT.int + e, { signed: inT.signed });
   }
 
+  /**
+   * LayerNorm's types, 1/sqrt table and derived integers (docs/fixed-point.md, "LayerNorm"):
+   * sum of the row exact; d = N·x − sum exact; v = Σ raw(d)² + eps_raw exact below 2^52;
+   * v = m·2^s with m in [2^(t−2), 2^t) indexes a table of sqrt(N)/sqrt(m); rstd = entry·2^(−s/2)
+   * exactly in a type spanning every s the row can have; z = cast(raw(d)·rstd → norm), raw(d) the
+   * integer behind d (so rstd·raw(d) = d/N / sqrt(var + eps));
+   * y = cast(z·gamma + beta → Y).
+   */
+  layerNorm(n: Node<'LayerNorm'>, xT: FixedType, R: FixedType, inputs: string[], prec: { tables?: Record<string, TableSpec>; types?: Record<string, FixedType>; ints?: Record<string, number> }): void {
+    const typeVar = (v: 'weight' | 'bias' | 'table') => resolveType(this.cfg, n.name, n.op, v);
+    inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
+    if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
+    const xs = this.values.get(n.inputs[0]!)!.shape;
+    const N = xs.slice(xs.length + n.attrs.axis).reduce((p, d) => p * d, 1);
+    const lg = Math.ceil(Math.log2(N));
+    const Fx = fracBits(xT);
+    const sumT = fixedType(xT.width + lg, xT.int + lg, { signed: xT.signed });
+    // |N·x − sum| < N·2^w: w + lg + 1 signed bits hold it.
+    const dT = fixedType(xT.width + lg + 1, xT.int + lg + 1);
+    const dBound = N * 2 ** xT.width;
+    const eps = Math.max(1, Math.round(n.attrs.epsilon * N ** 3 * 2 ** (2 * Fx)));
+    const vMax = N * dBound * dBound + eps;
+    if (!(vMax < 2 ** 52)) {
+      throw new NnInputError(
+        `layer '${n.name}' (LayerNorm): the variance sum of ${N} values of a ${xT.width}-bit input (${Math.ceil(Math.log2(vMax))} bits) exceeds the 52 bits this kernel computes exactly, or epsilon ${n.attrs.epsilon} is too large for its grid; give this layer's input a narrower type`,
+      );
+    }
+    const bitlen = (v: number) => {
+      let p = 0;
+      while (2 ** p <= v) p++;
+      return p;
+    };
+    const size = resolveTableSize(this.cfg, n.name, n.op);
+    if (size < 3) throw new NnInputError(`layer '${n.name}' (LayerNorm): table_size ${size} is below the 3 entries its 1/sqrt table needs`);
+    const t = Math.floor(Math.log2(size / 3)) + 2;
+    const half = (p: number) => (p - t + (((p - t) % 2) + 2) % 2) / 2;
+    const hMin = half(bitlen(eps));
+    const hMax = half(bitlen(vMax));
+    const tabT = typeVar('table') ?? typeForRange(0, Math.sqrt(N) / Math.sqrt(2 ** (t - 2)), 18);
+    const spec = { fn: 'rsqrt' as const, params: [N], inType: intType(t, false), base: 2 ** (t - 2), shift: 0, size: 3 * 2 ** (t - 2) };
+    prec.tables = { rsqrt: this.addTable(n, 'rsqrt', spec, tabT) };
+    const rstdT = fixedType(tabT.width + hMax - hMin, tabT.int - hMin, { signed: false });
+    const normT = fixedType(Math.max(18, R.width + 2), Math.ceil(Math.log2(Math.sqrt(N))) + 2, { q: 'AP_RND_CONV', o: 'AP_SAT' });
+    prec.types = { sum: sumT, diff: dT, rstd: rstdT, norm: normT };
+    prec.ints = { eps, mant: t, hmin: hMin, hmax: hMax, vbits: bitlen(vMax) };
+  }
+
   node(n: Node): void {
-    const prec: { accum?: FixedType; tables?: Record<string, TableSpec>; types?: Record<string, FixedType> } = {};
+    const prec: { accum?: FixedType; tables?: Record<string, TableSpec>; types?: Record<string, FixedType>; ints?: Record<string, number> } = {};
     const inputs = [...n.inputs];
     // The first run-time input (a constant may come first, as in `1 - x`).
     const first = n.inputs.find((i) => i && !isConst(this.values.get(i)!)) ?? n.inputs[0]!;
@@ -324,6 +370,31 @@ export class Quantizer {
           outT = prec.accum;
           this.quantizerExact.add(n.outputs[0]!);
         }
+        break;
+      }
+      case 'MatMul': {
+        // A product of two tensors (run-time or one constant typed as a weight): exact products
+        // on the sum of the grids; the derived accumulator holds K of them at the operands'
+        // extremes, so no partial sum overflows.
+        for (const slot of [0, 1]) {
+          if (isConst(this.values.get(n.inputs[slot]!)!)) inputs[slot] = this.constTyped(n, slot, typeVar('weight') ?? DEFAULT_TYPE);
+        }
+        const aT = this.type(inputs[0]!);
+        const bT = this.type(inputs[1]!);
+        const as = this.values.get(n.inputs[0]!)!.shape;
+        const K = as[as.length - 1]!;
+        prec.accum = typeVar('accum') ?? typeHolding(K * maxAbsRaw(aT) * maxAbsRaw(bT), fracBits(aT) + fracBits(bT));
+        break;
+      }
+      case 'LayerNorm':
+        this.layerNorm(n as Node<'LayerNorm'>, xT, R, inputs, prec);
+        break;
+      case 'Gelu': {
+        // y = cast(x · Φ(x)): Φ from a table over [−8, 8) (0 and 1 beyond, where x·Φ is 0 or x).
+        const range = resolveTableRange(this.cfg, n.name, n.op) ?? [-8, 8];
+        const geo = tableGeometry(xT, range[0], range[1], resolveTableSize(this.cfg, n.name, n.op));
+        const params = [(n as Node<'Gelu'>).attrs.approximate === 'tanh' ? 1 : 0];
+        prec.tables = { cdf: this.addTable(n, 'cdf', { fn: 'normcdf', params, inType: xT, ...geo }, typeVar('table') ?? fixedType(18, 1, { signed: false })) };
         break;
       }
       case 'Affine': {
@@ -464,7 +535,7 @@ export class Quantizer {
     });
     // Data movement of a quantizer's exact values (type inherited) is still exactly them.
     if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
-    const hasPrec = prec.accum || prec.tables || prec.types;
+    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints;
     this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
   }
 }
@@ -482,6 +553,11 @@ function checkDerivedWidths(q: Quantizer, n: Node): void {
     const x = q.type(n.inputs[0]!);
     const w = q.type(n.inputs[1]!);
     named.push(['product of input and weight', fixedType(Math.min(x.width + w.width, MAX_WIDTH), x.int)]);
+  }
+  if (n.op === 'MatMul') {
+    const a = q.type(n.inputs[0]!);
+    const b = q.type(n.inputs[1]!);
+    named.push(['product of its operands', fixedType(Math.min(a.width + b.width, MAX_WIDTH), a.int)]);
   }
   for (const [what, t] of named) {
     if (t.width > HLS_MAX_WIDTH) {

@@ -12,5 +12,6 @@
 #include "nn_softmax.h"
 #include "nn_layout.h"
 #include "nn_recurrent.h"
+#include "nn_attention.h"
 
 #endif  // NN2HLS_H_

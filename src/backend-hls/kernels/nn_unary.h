@@ -7,6 +7,7 @@
 //   THRESH   raw(x) > thr ? x : 0                (thr = floor(alpha * 2^F), exact comparison)
 //   CLIP     raw(x) < lo ? p[0] : raw(x) > hi ? p[1] : x   (lo = ceil(min*2^F), hi = floor(max*2^F))
 //   TABLE    p[table_index(x)]                   (Sigmoid, Tanh, Elu, ... tables)
+//   XTABLE   x * p[table_index(x)]               (Gelu: x times the normal-CDF table; exact product)
 //   RELABEL  x's raw read as rel_t, then assigned (QuantizeLinear / DequantizeLinear)
 //   BIPOLAR  x >= 0 ? p[bcast(i)] : q[bcast(i)]
 //   AFFINE   x * p[c] + q[c], c = i % channels   (exact product and sum)
@@ -27,7 +28,7 @@
 
 namespace nn2hls {
 
-enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE, U_ABS, U_NEG, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_QUANT_PC };
+enum unary_kind { U_COPY, U_RELU, U_LEAKY, U_PRELU, U_THRESH, U_CLIP, U_TABLE, U_RELABEL, U_BIPOLAR, U_AFFINE, U_ABS, U_NEG, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_QUANT_PC, U_XTABLE };
 
 template <int KIND>
 struct unary_impl;
@@ -166,6 +167,15 @@ struct unary_impl<U_TABLE> {
   static void apply(NN2HLS_UNARY_ARGS) {
     (void)i; (void)q;
     y = rom<typename CFG::p_t>(p[table_index<typename CFG::tab>(x)]);
+  }
+};
+
+template <>
+struct unary_impl<U_XTABLE> {
+  template <class CFG, class PW, class QW>
+  static void apply(NN2HLS_UNARY_ARGS) {
+    (void)i; (void)q;
+    y = x * rom<typename CFG::p_t>(p[table_index<typename CFG::tab>(x)]);
   }
 };
 

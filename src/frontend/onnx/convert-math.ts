@@ -253,6 +253,35 @@ const instanceNorm: Converter = (c) => {
   return [binaryOp(c, 'Add', scaled, channelConst(c, c.input(2), R, 'B'), add)];
 };
 
+/**
+ * LayerNormalization (opset 17): built from Reduce and arithmetic exactly as older exporters
+ * write it (mean, x − mean, its square, mean, + eps, sqrt, divide, scale, bias); the
+ * fuse-layernorm pass turns either form into one LayerNorm node.
+ */
+const layerNorm: Converter = (c) => {
+  if (c.wants(1) || c.wants(2)) return c.fail('the Mean and InvStdDev outputs are not supported (only Y)');
+  const x = c.input(0);
+  const R = rankOf(x);
+  let axis = c.a.int('axis', -1);
+  if (axis < 0) axis += R;
+  if (axis <= 0 || axis >= R) return c.fail(`axis ${c.a.int('axis', -1)} must select trailing dims of a rank-${R} input, not the batch dim`);
+  const dims = Array.from({ length: R - axis }, (_, i) => axis + i);
+  const mean = reduceOp(c, 'Mean', x, dims, true);
+  const d = binaryOp(c, 'Sub', x, mean, (p, q) => p - q);
+  const v = reduceOp(c, 'Mean', binaryOp(c, 'Mul', d, d, mul), dims, true);
+  const eps = c.a.float('epsilon', 1e-5);
+  const sd = unaryOp(c, 'Sqrt', {}, binaryOp(c, 'Add', v, { kind: 'const', t: constOf([], [eps]) }, add));
+  const y = binaryOp(c, 'Mul', binaryOp(c, 'Div', d, sd, (p, q) => p / q), c.input(1), mul);
+  const b = c.opt(2);
+  return [b ? binaryOp(c, 'Add', y, b, add) : y];
+};
+
+const gelu: Converter = (c) => {
+  const approximate = c.a.string('approximate', 'none');
+  if (approximate !== 'none' && approximate !== 'tanh') return c.fail(`approximate = '${approximate}' is not 'none' or 'tanh'`);
+  return [unaryOp(c, 'Gelu', { approximate })];
+};
+
 const lpNorm: Converter = (c) => {
   const x = c.input(0);
   const R = rankOf(x);
@@ -277,6 +306,8 @@ export const MATH_CONVERTERS: Record<string, Converter> = {
   Round: unary('Round'),
   Erf: unary('Erf'),
   Mish: unary('Mish'),
+  Gelu: gelu,
+  LayerNormalization: layerNorm,
   Pow: binary,
   Equal: binary,
   Greater: binary,

@@ -260,6 +260,7 @@ export const CONSTANT_INPUT_SLOTS: Readonly<Record<string, readonly number[]>> =
   Tile: [1, 2],
   Gather: [1],
   InstanceNormalization: [1, 2],
+  LayerNormalization: [1, 2],
 };
 
 /**

@@ -56,3 +56,53 @@ export function movementIndexMap(g: Graph, node: Node): Int32Array {
   const [out] = kernel(probe as never, [{ shape: [...lead, ...x.shape], data: iota }], [[...lead, ...y.shape]]);
   return Int32Array.from(out!.data, (v) => v - 1);
 }
+
+/**
+ * The batched matrix product of two values (numpy matmul, 1-D operands promoted): M, K, N, the
+ * number of output matrices, and for each output matrix the element offset of its A and B
+ * matrices within one sample (broadcast batch dims repeat an operand's matrix).
+ */
+export interface MatMulMap {
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly batch: number;
+  readonly aOff: Int32Array;
+  readonly bOff: Int32Array;
+}
+
+export function matmulMap(aShape0: readonly number[], bShape0: readonly number[]): MatMulMap {
+  const a = aShape0.length === 1 ? [1, aShape0[0]!] : [...aShape0];
+  const b = bShape0.length === 1 ? [bShape0[0]!, 1] : [...bShape0];
+  const m = a[a.length - 2]!;
+  const k = a[a.length - 1]!;
+  const n = b[b.length - 1]!;
+  const ab = a.slice(0, -2);
+  const bb = b.slice(0, -2);
+  const r = Math.max(ab.length, bb.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = ab[ab.length - r + i] ?? 1;
+    const db = bb[bb.length - r + i] ?? 1;
+    out.push(da === 1 ? db : da);
+  }
+  const batch = out.reduce((p, d) => p * d, 1);
+  const offsets = (dims: number[], per: number): Int32Array => {
+    const res = new Int32Array(batch);
+    const idx = new Array<number>(r).fill(0);
+    for (let bi = 0; bi < batch; bi++) {
+      let o = 0;
+      for (let i = 0; i < dims.length; i++) {
+        const d = dims[i]!;
+        o = o * d + (d === 1 ? 0 : idx[r - dims.length + i]!);
+      }
+      res[bi] = o * per;
+      for (let i = r - 1; i >= 0; i--) {
+        if (++idx[i]! < out[i]!) break;
+        idx[i] = 0;
+      }
+    }
+    return res;
+  };
+  return { m, k, n, batch, aOff: offsets(ab, m * k), bOff: offsets(bb, k * n) };
+}

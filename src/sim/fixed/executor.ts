@@ -14,6 +14,7 @@ import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
 import { mapNew } from '../sums-codegen.js';
 import type { CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
+import { attentionFixedKernels } from './kernels/attention.js';
 import { elementwiseFixedKernels } from './kernels/elementwise.js';
 import { layoutFixedKernels } from './kernels/layout.js';
 import { linearFixedKernels } from './kernels/linear.js';
@@ -33,6 +34,7 @@ export const FIXED_KERNELS: FixedKernelTable = {
   ...layoutFixedKernels,
   ...quantFixedKernels,
   ...recurrentFixedKernels,
+  ...attentionFixedKernels,
 };
 
 export interface FixedRunOptions {

@@ -7,7 +7,7 @@
  */
 import type { Node } from '../../graph.js';
 import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
-import { erf, mish } from '../../special.js';
+import { erf, mish, normalCdf } from '../../special.js';
 import { broadcastApply } from './elementwise.js';
 
 /** Round half to even (ONNX Round, numpy.round). */
@@ -45,6 +45,10 @@ function scalar(node: Node): (x: number) => number {
       return erf;
     case 'Mish':
       return mish;
+    case 'Gelu': {
+      const t = node.attrs.approximate === 'tanh';
+      return (x) => x * normalCdf(x, t);
+    }
     default:
       throw new Error(`no scalar function for ${node.op}`);
   }
@@ -189,6 +193,7 @@ export const mathKernels: KernelTable = {
   Round: unary,
   Erf: unary,
   Mish: unary,
+  Gelu: unary,
   Pow: binary,
   Equal: binary,
   Greater: binary,

@@ -94,7 +94,27 @@ function softmaxLike(log: boolean): Kernel<'Softmax' | 'LogSoftmax'> {
   };
 }
 
+/** Layer normalization over the dims from `axis` to the end, in float64 per row. */
+const layerNorm: Kernel<'LayerNorm'> = (node, ins) => {
+  const x = ins[0]!;
+  const scale = ins[1]!;
+  const bias = ins[2];
+  const n = x.shape.slice(x.shape.length + node.attrs.axis).reduce((p, d) => p * d, 1);
+  const out = new Float32Array(x.data.length);
+  for (let o = 0; o < x.data.length; o += n) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x.data[o + i]!;
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x.data[o + i]! - mean) ** 2;
+    const r = 1 / Math.sqrt(v / n + node.attrs.epsilon);
+    for (let i = 0; i < n; i++) out[o + i] = (x.data[o + i]! - mean) * r * scale.data[i]! + (bias ? bias.data[i]! : 0);
+  }
+  return [tensor(x.shape, out)];
+};
+
 export const normalizeKernels: KernelTable = {
+  LayerNorm: layerNorm,
   BatchNorm: batchNorm,
   Affine: affine,
   BatchNormTraining: batchNormTraining,

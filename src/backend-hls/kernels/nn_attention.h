@@ -1,0 +1,95 @@
+// nn2hls kernel library: the attention kernels — the matrix product of two tensors (run-time
+// values, or one constant) and layer normalization.
+//
+// matmul: y[b][i][j] = sum_k a[b][i][k] * b[b][k][j] (numpy matmul, batch dims broadcast through
+// the emitter's offset maps a_off/b_off, the simulator's matmulMap). Semantics as Dense
+// (docs/fixed-point.md): acc = 0 in accum_t; for k ascending acc = acc + a*b (exact product,
+// exact sum, one assignment into accum_t per term); y = acc assigned into out_t. A row of n
+// outputs takes `reuse` steps of nb = ceil(n/reuse) outputs (nb*k products, mult_limit multipliers).
+// CFG members: a_t, b_t, out_t, accum_t, batch, m, k, n, nb, a_n, b_n, reuse, mult_limit.
+//
+// layernorm: per row of n elements (docs/fixed-point.md, "LayerNorm"): sum = exact sum of x;
+// d_i = n*x_i - sum exact in diff_t; v = sum of raw(d_i)^2 + eps_raw exact (an integer); v's bit
+// length p gives the even shift s = (p - t) rounded up to even, the mantissa m = v >> s (or
+// << -s) in [2^(t-2), 2^t) and the table entry e = rsqrt_table[m - 2^(t-2)] (sqrt(n)/sqrt(m));
+// rstd = e * 2^-(s/2) exactly in rstd_t (raw e shifted left by h_max - s/2); z_i = raw(d_i) * rstd
+// (the integer behind d_i: raw(d_i)*rstd = (x_i - mean)/sqrt(var + eps)) assigned into norm_t;
+// y_i = z_i * gamma_i + beta_i (exact) assigned into out_t. One row per pipelined step.
+// CFG members: in_t, out_t, sum_t, diff_t, norm_t, rstd_t, tab_t, gamma_t, beta_t, rows, n,
+// has_beta, v_bits, d_bits, r_bits (rstd_t's width), eps_raw, t_bits, tab_size, h_max, reuse.
+#ifndef NN2HLS_ATTENTION_H_
+#define NN2HLS_ATTENTION_H_
+
+#include "nn_common.h"
+
+namespace nn2hls {
+
+// Constant operands are ROM words (nn_common.h), re-typed by rom<T>; run-time ones pass as they are.
+// Each row of n outputs takes `reuse` pipelined steps (II 1) of nb = ceil(n/reuse) outputs, so a
+// step unrolls nb*k products whatever the row length; every output still sums k in ascending order.
+template <class CFG, class AW, class BW>
+void matmul(const AW a[CFG::a_n], const BW b[CFG::b_n], typename CFG::out_t y[CFG::batch * CFG::m * CFG::n],
+            const int a_off[CFG::batch], const int b_off[CFG::batch]) {
+  for (unsigned r = 0; r < CFG::batch * CFG::m; r++) {
+    const unsigned bi = r / CFG::m;
+    const unsigned ao = a_off[bi] + (r % CFG::m) * CFG::k;
+    const unsigned bo = b_off[bi];
+    for (unsigned t = 0; t < CFG::reuse; t++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
+      for (unsigned u = 0; u < CFG::nb; u++) {
+        const unsigned j = t * CFG::nb + u;
+        if (j < CFG::n) {
+          typename CFG::accum_t acc = 0;
+          for (unsigned k = 0; k < CFG::k; k++) {
+            acc = acc + rom<typename CFG::a_t>(a[ao + k]) * rom<typename CFG::b_t>(b[bo + k * CFG::n + j]);
+          }
+          y[r * CFG::n + j] = acc;
+        }
+      }
+    }
+  }
+}
+
+template <class CFG, class GW, class BW, class TW>
+void layernorm(const typename CFG::in_t x[CFG::rows * CFG::n], typename CFG::out_t y[CFG::rows * CFG::n],
+               const GW gamma[CFG::n], const BW beta[CFG::n], const TW table[CFG::tab_size]) {
+  for (unsigned r = 0; r < CFG::rows; r++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+    typename CFG::sum_t sum = 0;
+    for (unsigned i = 0; i < CFG::n; i++) sum = sum + x[r * CFG::n + i];
+    typename CFG::diff_t d[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=d complete)
+    ap_uint<CFG::v_bits> v = CFG::eps_raw;
+    for (unsigned i = 0; i < CFG::n; i++) {
+      d[i] = x[r * CFG::n + i] * CFG::n - sum;
+      const ap_int<CFG::d_bits> dr = raw(d[i]);
+      v = v + dr * dr;
+    }
+    int p = 0;
+    for (int b = 0; b < CFG::v_bits; b++) {
+      if (v[b]) p = b + 1;
+    }
+    int s = p - CFG::t_bits;
+    if (s & 1) s++;
+    const unsigned long long vv = v.to_uint64();
+    const unsigned long long m = s >= 0 ? (vv >> s) : (vv << -s);
+    const unsigned long long lo = 1ULL << (CFG::t_bits - 2);
+    unsigned idx = m < lo ? 0 : (unsigned)(m - lo);
+    if (idx > CFG::tab_size - 1) idx = CFG::tab_size - 1;
+    const typename CFG::tab_t e = rom<typename CFG::tab_t>(table[idx]);
+    ap_uint<CFG::r_bits> rr = raw(e);
+    rr = rr << (CFG::h_max - s / 2);
+    typename CFG::rstd_t rstd;
+    set_raw(rstd, rr);
+    for (unsigned i = 0; i < CFG::n; i++) {
+      const typename CFG::norm_t z = ap_int<CFG::d_bits>(raw(d[i])) * rstd;
+      if (CFG::has_beta) y[r * CFG::n + i] = z * rom<typename CFG::gamma_t>(gamma[i]) + rom<typename CFG::beta_t>(beta[i]);
+      else y[r * CFG::n + i] = z * rom<typename CFG::gamma_t>(gamma[i]);
+    }
+  }
+}
+
+}  // namespace nn2hls
+
+#endif  // NN2HLS_ATTENTION_H_

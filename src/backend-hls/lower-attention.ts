@@ -1,0 +1,117 @@
+/**
+ * Lowerings of the attention ops to nn_attention.h: MatMul of two tensors -> nn2hls::matmul
+ * (batch offsets from matmulMap, the simulator's own map) and LayerNorm -> nn2hls::layernorm
+ * (its types, rsqrt table and derived integers read from the node's prec). Their products
+ * multiply two run-time values, so the LayerPlan records one multiplier per product of a step
+ * and the estimator reads that count (src/estimate).
+ */
+import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
+import { matmulMap } from '../ir/semantics/index-maps.js';
+import { renderType } from '../ir/fixed.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, plainFacts, unsupported } from './layer.js';
+
+function common(ctx: LowerContext, node: Node) {
+  const id = ctx.names.fresh(node.name, 'layer');
+  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
+}
+
+export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const A = valueOf(g, node.inputs[0]!);
+  const B = valueOf(g, node.inputs[1]!);
+  const Y = valueOf(g, node.outputs[0]!);
+  const { m, k: K, n: N, batch, aOff, bOff } = matmulMap(A.shape, B.shape);
+  const consts: ConstArray[] = [];
+  const operand = (slot: number): string | null =>
+    isConst(slot === 0 ? A : B) ? constArray(ctx, consts, node.inputs[slot]!, `${id}_${slot === 0 ? 'a' : 'b'}`, `constant operand of ${id}`) : null;
+  const ca = operand(0);
+  const cb = operand(1);
+  const dyn = [ca === null ? node.inputs[0]! : '', cb === null ? node.inputs[1]! : ''].filter((s) => s);
+  const aMap = indexArray(ctx, consts, `${id}_a_off`, aOff, `offset of each product's left matrix in ${id}`);
+  const bMap = indexArray(ctx, consts, `${id}_b_off`, bOff, `offset of each product's right matrix in ${id}`);
+  // A row of N outputs in `reuse` steps of nb outputs each (nn_attention.h).
+  const nb = Math.ceil(N / reuse);
+  const perStep = nb * K;
+  const c = new Cfg(cfg)
+    .type('a_t', A.fixed!)
+    .type('b_t', B.fixed!)
+    .type('out_t', Y.fixed!)
+    .type('accum_t', node.prec!.accum!)
+    .u('batch', batch)
+    .u('m', m)
+    .u('k', K)
+    .u('n', N)
+    .u('nb', nb)
+    .u('a_n', numel(A.shape))
+    .u('b_n', numel(B.shape))
+    .u('reuse', reuse)
+    .u('mult_limit', perStep);
+  const rows = batch * m;
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
+    parallel: (ins, out) => {
+      let i = 0;
+      const a = ca ?? ins[i++]!;
+      const b = cb ?? ins[i++]!;
+      return `nn2hls::matmul<${cfg}>(${a}, ${b}, ${out}, ${aMap}, ${bMap});`;
+    },
+    burst: 1, unrolled: perStep, partitioned: [], strategy, reuse, looped: rows * reuse > 1,
+    facts: plainFacts('nn2hls::matmul', {
+      macs: rows * N * K, multipliers: perStep, tripCount: rows * reuse, stepII: 1,
+      reduction: K, multBits: Math.max(A.fixed!.width, B.fixed!.width), accumBits: node.prec!.accum!.width,
+    }),
+  };
+}
+
+export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Layer {
+  const { g } = ctx;
+  const { id, cfg, strategy, reuse } = common(ctx, node);
+  const X = valueOf(g, node.inputs[0]!);
+  const Y = valueOf(g, node.outputs[0]!);
+  const p = node.prec;
+  const spec = p?.tables?.['rsqrt'];
+  const t = p?.types;
+  const ints = p?.ints;
+  if (!spec || !t || !ints) unsupported(node, 'no 1/sqrt table or derived constants (run the quantize pass)');
+  const N = numel(X.shape.slice(X.shape.length + node.attrs.axis));
+  const rows = numel(X.shape) / N;
+  const consts: ConstArray[] = [];
+  const gId = constArray(ctx, consts, node.inputs[1]!, `${id}_gamma`, `scale of ${id}`);
+  const hasBeta = !!node.inputs[2];
+  const bId = hasBeta ? constArray(ctx, consts, node.inputs[2]!, `${id}_beta`, `bias of ${id}`) : DUMMY_ARRAY;
+  const tId = constArray(ctx, consts, spec.value, `${id}_rsqrt_table`, `1/sqrt table of ${id}`);
+  const rstdT = t['rstd']!;
+  const c = new Cfg(cfg)
+    .type('in_t', X.fixed!)
+    .type('out_t', Y.fixed!)
+    .type('sum_t', t['sum']!)
+    .type('diff_t', t['diff']!)
+    .type('norm_t', t['norm']!)
+    .type('rstd_t', rstdT)
+    .type('tab_t', valueOf(g, spec.value).fixed!)
+    .type('gamma_t', valueOf(g, node.inputs[1]!).fixed!)
+    .type('beta_t', hasBeta ? renderType(valueOf(g, node.inputs[2]!).fixed!) : DUMMY_T)
+    .u('rows', rows)
+    .u('n', N)
+    .b('has_beta', hasBeta)
+    .i('v_bits', String(ints['vbits']!))
+    .i('d_bits', String(t['diff']!.width))
+    .i('r_bits', String(rstdT.width))
+    .ll('eps_raw', ints['eps']!)
+    .i('t_bits', String(ints['mant']!))
+    .u('tab_size', spec.size)
+    .i('h_max', String(ints['hmax']!))
+    .u('reuse', reuse);
+  // Per row: N squares of d, N products d·rstd, N products z·gamma — all of run-time values.
+  const perRow = 3 * N;
+  return {
+    node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+    parallel: (ins, out) => `nn2hls::layernorm<${cfg}>(${ins[0]}, ${out}, ${gId}, ${bId}, ${tId});`,
+    burst: 1, unrolled: perRow, partitioned: [], strategy, reuse, looped: rows > 1,
+    facts: plainFacts('nn2hls::layernorm', {
+      macs: rows * perRow, multipliers: Math.ceil(perRow / reuse), tripCount: rows, stepII: reuse,
+      reduction: N, tableLookups: 1, multBits: Math.max(t['diff']!.width, rstdT.width), accumBits: ints['vbits']!,
+    }),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The estimator sees the attention kernels' products (MatMul of two run-time tensors, LayerNorm,
+ * Gelu) through the LayerPlan's multiplier count: a layer's DSPs follow `multipliers` (each
+ * 16×16-bit product of run-time values is one DSP) and change with the reuse factor the plan records,
+ * and their II is the plan's loop (rows × step II), without the estimator deriving anything from the op.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, planProject } from '../../src/backend-hls/index.js';
+import { estimateGraph } from '../../src/estimate/index.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { backendCase } from '../backend/cases.js';
+
+const Z7 = { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' };
+
+describe('estimator: attention kernels', () => {
+  it('MatMul layers: DSPs = plan multipliers (a step of ⌈n/reuse⌉·k products), fewer with reuse 2', () => {
+    const c = backendCase('attention');
+    const g = prepareFixed(c.graph, c.config).graph;
+    const plan = planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] });
+    const mm = plan.plans.filter((p) => p.op === 'MatMul');
+    // scores: [2,4,3]x[2,3,4] -> 4·3 products per row, 8 rows; context: [2,4,4]x[2,4,3] -> 3·4 per
+    // row; mix: constant [4,4] x [2,4,3] broadcast over the heads -> 3·4 per row, 8 rows.
+    expect(mm.map((p) => [p.kernel, p.multipliers, p.macs, p.tripCount, p.ii])).toEqual([
+      ['nn2hls::matmul', 12, 96, 8, 8],
+      ['nn2hls::matmul', 12, 96, 8, 8],
+      ['nn2hls::matmul', 12, 96, 8, 8],
+    ]);
+    const e1 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
+    const e2 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 2 }, Z7);
+    const dsp = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.dsp);
+    expect(dsp(e1)).toEqual([12, 12, 12]);
+    expect(dsp(e2)).toEqual([6, 8, 8]); // ⌈n/2⌉·k: 2·3, 2·4, 2·4
+    // Timing: the plan's loop (8 rows × reuse steps) is the layer's II; latency adds a step's pipeline.
+    const ii = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.ii);
+    expect(ii(e1)).toEqual([8, 8, 8]);
+    expect(ii(e2)).toEqual([16, 16, 16]);
+    for (const l of e1.layers.filter((x) => x.op === 'MatMul')) expect(l.latency_cycles).toBeGreaterThan(8);
+  });
+
+  it('LayerNorm: 3·N run-time products per row (squares, d·rstd, z·gamma); Gelu: one per element', () => {
+    const c = backendCase('layernorm');
+    const g = prepareFixed(c.graph, c.config).graph;
+    const plan = planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] });
+    expect(plan.plans.map((p) => [p.op, p.multipliers])).toEqual([
+      ['LayerNorm', 18],
+      ['Gelu', 18],
+      ['LayerNorm', 54],
+    ]);
+    const e = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
+    // Every product of the plan is estimated (on DSPs or LUTs): none is dropped.
+    for (const l of e.layers) expect(l.dsp + l.lut).toBeGreaterThan(0);
+    expect(e.layers.find((l) => l.name === 'ln1')!.dsp).toBeGreaterThan(0);
+  });
+});
