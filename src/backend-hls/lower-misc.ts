@@ -284,18 +284,23 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const yT = y.fixed!;
   const map = movementIndexMap(ctx.g, node);
   const consts: ConstArray[] = [];
-  const mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
-  const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
-  const padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).u('n_in', numel(x.shape)).u('n', map.length).u('reuse', reuse);
   // io_stream: a map keeping whole input packs in ascending order streams natively. io_parallel:
   // such a map over pixels (last dim) of arrays beyond the partition limit (partitioned by
-  // channel) goes a pixel per cycle.
+  // channel) goes a pixel per cycle. Otherwise the element map (and pad value) is emitted.
   const stream = ctx.io === 'stream';
   const P = stream ? ctx.packOf(node.outputs[0]!) : (y.shape.at(-1) ?? 1);
   const keep = keptPacks(map, stream ? ctx.packOf(node.inputs[0]!) : (x.shape.at(-1) ?? 1), P);
   const pixels = !stream && !!keep && (ctx.partitionOf(node.inputs[0]!) > 0 || ctx.partitionOf(node.outputs[0]!) > 0);
-  const kId = keep && (stream || pixels) ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;
+  const byPack = !!keep && (stream || pixels);
+  const kId = byPack ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;
+  let mId = DUMMY_ARRAY;
+  let padId = DUMMY_ARRAY;
+  if (!byPack) {
+    mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
+    const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
+    padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
+  }
   const nIn = numel(x.shape);
   const tI = renderType(x.fixed!);
   const tO = renderType(yT);
