@@ -18,6 +18,7 @@ import { randn } from '../helpers/ort.js';
 import { readTfContainer } from '../../src/frontend/tf/container.js';
 import { decodeTfTensor } from '../../src/frontend/tf/tensor.js';
 import { graphDefAsTfjs, runTfjs } from '../helpers/tfjs.js';
+import { NnInputError } from '../../src/util/tensor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn2hls-tfloops-'));
 const T = 5;
@@ -27,9 +28,16 @@ let seed = 5;
 const rnd = (n: number, s = 0.5) => Array.from(randn(n, seed++), (v) => v * s);
 
 type Cell = (b: GraphDefBuilder, xt: string, h: string, inv: (name: string) => string) => string;
+/** A cell over several states (LSTM: m then c): each state's next value by name. */
+type MultiCell = (b: GraphDefBuilder, xt: string, st: Record<string, string>, inv: (name: string) => string) => Record<string, string>;
 
 /** x [-1, T, I] → dynamic_rnn(cell) → final h [-1, H] → Relu. */
 function rnnGraph(cell: Cell): GraphDefBuilder {
+  return stateGraph((b, xt, st, inv) => ({ h: cell(b, xt, st['h']!, inv) }), [['h', H]]);
+}
+
+/** x [-1, T, I] → dynamic_rnn over the states (zeros at the start) → Relu(final first state). */
+function stateGraph(cell: MultiCell, states: [string, number][], exitState = states[0]![0]): GraphDefBuilder {
   const b = new GraphDefBuilder();
   const F = 'rnn/while/while_context';
   const fr = (constant: boolean) => ({ frame_name: { s: F }, is_constant: { b: constant }, parallel_iterations: { i: 32 }, T: { type: 'float32' as const } });
@@ -38,7 +46,6 @@ function rnnGraph(cell: Cell): GraphDefBuilder {
   const size = b.const('rnn/T', [], [T], 'int32');
   b.node('rnn/TensorArray', 'TensorArrayV3', [size], { dtype: { type: 'float32' }, element_shape: { shape: [-1, I] }, dynamic_size: { b: false }, clear_after_read: { b: true }, identical_element_shapes: { b: true } });
   const scatter = b.node('rnn/Scatter', 'TensorArrayScatterV3', ['rnn/TensorArray', b.const('rnn/range', [T], [0, 1, 2, 3, 4], 'int32'), xt, 'rnn/TensorArray:1'], { T: { type: 'float32' } });
-  const zeros = b.node('rnn/zeros', 'Fill', [b.const('rnn/zeros/dims', [2], [1, H], 'int32'), b.const('rnn/zeros/v', [], [0])], { T: { type: 'float32' } });
   const W = 'rnn/while/';
   // counter
   b.node(`${W}Enter`, 'Enter', [b.const('rnn/time', [], [0], 'int32')], { ...fr(false), T: { type: 'int32' } });
@@ -51,27 +58,33 @@ function rnnGraph(cell: Cell): GraphDefBuilder {
   b.node(`${W}add`, 'AddV2', [`${W}Identity`, b.const(`${W}one`, [], [1], 'int32')], { T: { type: 'int32' } });
   b.node(`${W}NextIteration`, 'NextIteration', [`${W}add`], { T: { type: 'int32' } });
   b.node(`${W}Exit`, 'Exit', [`${W}Switch`], { T: { type: 'int32' } });
-  // state h
-  b.node(`${W}Enter_h`, 'Enter', [zeros], fr(false));
-  b.node(`${W}Merge_h`, 'Merge', [`${W}Enter_h`, `${W}NextIteration_h`], { T: { type: 'float32' }, N: { i: 2 } });
-  b.node(`${W}Switch_h`, 'Switch', [`${W}Merge_h`, `${W}LoopCond`], { T: { type: 'float32' } });
-  const h = b.node(`${W}Identity_h`, 'Identity', [`${W}Switch_h:1`], { T: { type: 'float32' } });
+  // states (zero_state: a Fill of 0 each)
+  const st: Record<string, string> = {};
+  for (const [s, n] of states) {
+    const zeros = b.node(`rnn/zeros_${s}`, 'Fill', [b.const(`rnn/zeros_${s}/dims`, [2], [1, n], 'int32'), b.const(`rnn/zeros_${s}/v`, [], [0])], { T: { type: 'float32' } });
+    b.node(`${W}Enter_${s}`, 'Enter', [zeros], fr(false));
+    b.node(`${W}Merge_${s}`, 'Merge', [`${W}Enter_${s}`, `${W}NextIteration_${s}`], { T: { type: 'float32' }, N: { i: 2 } });
+    b.node(`${W}Switch_${s}`, 'Switch', [`${W}Merge_${s}`, `${W}LoopCond`], { T: { type: 'float32' } });
+    st[s] = b.node(`${W}Identity_${s}`, 'Identity', [`${W}Switch_${s}:1`], { T: { type: 'float32' } });
+  }
   // x_t
   b.node(`${W}Read/Enter`, 'Enter', ['rnn/TensorArray'], { ...fr(true), T: { type: 'resource' as never } });
   b.node(`${W}Read/Enter_1`, 'Enter', [scatter], fr(true));
   const xr = b.node(`${W}Read`, 'TensorArrayReadV3', [`${W}Read/Enter`, `${W}Identity`, `${W}Read/Enter_1`], { dtype: { type: 'float32' } });
   const inv = (name: string) => b.node(`${W}${name}/Enter`, 'Enter', [name], fr(true));
-  const hNew = cell(b, xr, h, inv);
-  b.node(`${W}NextIteration_h`, 'NextIteration', [hNew], { T: { type: 'float32' } });
-  const exit = b.node(`${W}Exit_h`, 'Exit', [`${W}Switch_h`], { T: { type: 'float32' } });
-  b.node('out', 'Relu', [exit]);
+  const next = cell(b, xr, st, inv);
+  for (const [s] of states) {
+    b.node(`${W}NextIteration_${s}`, 'NextIteration', [next[s]!], { T: { type: 'float32' } });
+    b.node(`${W}Exit_${s}`, 'Exit', [`${W}Switch_${s}`], { T: { type: 'float32' } });
+  }
+  b.node('out', 'Relu', [`${W}Exit_${exitState}`]);
   return b;
 }
 
 const f32 = { T: { type: 'float32' as const } };
-const dense = (b: GraphDefBuilder, name: string, a: string, h: string, inv: (n: string) => string, cols: number) => {
+const dense = (b: GraphDefBuilder, name: string, a: string, h: string, inv: (n: string) => string, cols: number, hRows = H) => {
   const cc = b.node(`${name}/concat`, 'ConcatV2', [a, h, b.const(`${name}/axis`, [], [1], 'int32')], { N: { i: 2 }, ...f32 });
-  const k = inv(b.const(`${name}/kernel`, [I + H, cols], rnd((I + H) * cols)));
+  const k = inv(b.const(`${name}/kernel`, [I + hRows, cols], rnd((I + hRows) * cols)));
   const bb = inv(b.const(`${name}/bias`, [cols], rnd(cols)));
   return b.node(`${name}/BiasAdd`, 'BiasAdd', [b.node(`${name}/MatMul`, 'MatMul', [cc, k], { transpose_a: { b: false }, transpose_b: { b: false }, ...f32 }), bb], f32);
 };
@@ -138,4 +151,103 @@ describe('TF1 dynamic_rnn loops', () => {
       tfjs.forEach((r, i) => expect(Math.abs(r - ours.data[i]!)).toBeLessThanOrEqual(1e-4 * mx));
     }, 30_000);
   }
+});
+
+/** TF1 LSTMCell (rnn_cell_impl.LSTMCell.call) with the options under test, states m then c. */
+function lstmCell(o: { peep: boolean; P?: number; cellClip?: boolean; projClip?: boolean }): MultiCell {
+  return (b, xt, st, inv) => {
+    const P = o.P ?? H;
+    const z = dense(b, 'lstm', xt, st['m']!, inv, 4 * H, P);
+    b.node('lstm/split', 'Split', [b.const('lstm/split_dim', [], [1], 'int32'), z], { num_split: { i: 4 }, ...f32 });
+    const [gi, gj, gf, go] = ['lstm/split', 'lstm/split:1', 'lstm/split:2', 'lstm/split:3'];
+    const c = st['c']!;
+    const diag = (n: string) => inv(b.const(`lstm/w_${n}_diag`, [H], rnd(H)));
+    const op = (name: string, kind: string, ins: string[]) => b.node(`lstm/${name}`, kind, ins, f32);
+    // sigmoid(f + forget_bias [+ w_f_diag * c_prev]) * c_prev + sigmoid(i [+ w_i_diag * c_prev]) * tanh(j)
+    let fa = op('add', 'AddV2', [gf, inv(b.const('lstm/forget_bias', [], [1]))]);
+    let ia = gi;
+    if (o.peep) {
+      fa = op('add_1', 'AddV2', [fa, op('mul', 'Mul', [diag('f'), c])]);
+      ia = op('add_2', 'AddV2', [gi, op('mul_1', 'Mul', [diag('i'), c])]);
+    }
+    let cNew = op('add_3', 'AddV2', [op('mul_2', 'Mul', [op('Sigmoid', 'Sigmoid', [fa]), c]), op('mul_3', 'Mul', [op('Sigmoid_1', 'Sigmoid', [ia]), op('Tanh', 'Tanh', [gj])])]);
+    if (o.cellClip) cNew = op('clip', 'ClipByValue', [cNew, b.const('lstm/clip/lo', [], [-3]), b.const('lstm/clip/hi', [], [3])]);
+    // m = sigmoid(o [+ w_o_diag * c]) * tanh(c) [· proj_kernel]
+    const oa = o.peep ? op('add_4', 'AddV2', [go, op('mul_4', 'Mul', [diag('o'), cNew])]) : go;
+    let m = op('mul_5', 'Mul', [op('Sigmoid_2', 'Sigmoid', [oa]), op('Tanh_1', 'Tanh', [cNew])]);
+    if (o.P) {
+      const k = inv(b.const('lstm/projection/kernel', [H, o.P], rnd(H * o.P)));
+      m = b.node('lstm/projection/MatMul', 'MatMul', [m, k], { transpose_a: { b: false }, transpose_b: { b: false }, ...f32 });
+    }
+    if (o.projClip) m = op('clip_1', 'ClipByValue', [m, b.const('lstm/clip_1/lo', [], [-1]), b.const('lstm/clip_1/hi', [], [1])]);
+    return { m, c: cNew };
+  };
+}
+
+/** Final Relu(m) of TF's LSTMCell over the T steps, from x [T, I] (batch 1), evaluated independently. */
+function lstmRef(o: { peep: boolean; P?: number }, get: (name: string) => Float64Array, x: Float32Array): number[] {
+  const P = o.P ?? H;
+  const K = get('lstm/kernel');
+  const bias = get('lstm/bias');
+  const zero = new Float64Array(H);
+  const [wi, wf, wo] = o.peep ? ['i', 'f', 'o'].map((n) => get(`lstm/w_${n}_diag`)) : [zero, zero, zero];
+  let m = new Array<number>(P).fill(0);
+  let c = new Array<number>(H).fill(0);
+  for (let t = 0; t < T; t++) {
+    const z = matvec([...Array.from(x.slice(t * I, (t + 1) * I)), ...m], K, 4 * H, 0, 4 * H).map((v, k) => v + bias[k]!);
+    const cN = c.map((cp, k) => sigmoid(z[2 * H + k]! + 1 + wf![k]! * cp) * cp + sigmoid(z[k]! + wi![k]! * cp) * Math.tanh(z[H + k]!));
+    const h = cN.map((cn, k) => sigmoid(z[3 * H + k]! + wo![k]! * cn) * Math.tanh(cn));
+    m = o.P ? matvec(h, get('lstm/projection/kernel'), o.P, 0, o.P) : h;
+    c = cN;
+  }
+  return m.map((v) => Math.max(0, v));
+}
+
+describe('TF1 LSTMCell loops: peepholes and projection', () => {
+  const CASES: [string, { peep: boolean; P?: number }, string[]][] = [
+    ['peepholes', { peep: true }, ['LSTM', 'Reshape', 'Relu']],
+    ['projection (num_proj 3)', { peep: false, P: 3 }, ['LSTM', 'Reshape', 'Dense', 'Relu']],
+    ['peepholes and projection (num_proj 2)', { peep: true, P: 2 }, ['LSTM', 'Reshape', 'Dense', 'Relu']],
+  ];
+  for (const [name, o, ops] of CASES) {
+    it(`LSTMCell with ${name} becomes the IR's LSTM${o.P ? ' and a Dense' : ''}, equal to TF's cell and to tfjs`, async () => {
+      const bytes = stateGraph(lstmCell(o), [['m', o.P ?? H], ['c', H]]).encode();
+      const path = join(dir, `lstm_${o.peep}_${o.P ?? 0}.pb`);
+      writeFileSync(path, bytes);
+      // The final c leaves the loop too (an unread Exit, a sink): the graph ends at `out`.
+      const g = loadModel(path, { outputs: ['out'] });
+      expect(g.nodes.map((n) => n.op)).toEqual(ops);
+      const lstm = g.nodes.find((n) => n.op === 'LSTM')!;
+      expect(!!lstm.inputs[6]).toBe(o.peep); // X, W, R, B, h0, c0, P
+      const x = Float32Array.from(rnd(T * I, 1));
+      const ours = runFloat(g, [{ shape: [1, T, I], data: x }])[0]!;
+      expect(ours.shape).toEqual([1, o.P ?? H]);
+      const nodes = readTfContainer(path).graph.node!;
+      const get = (n: string) => decodeTfTensor(nodes.find((q) => q.name === n)!.attr!['value']!.tensor!, n).data;
+      const ref = lstmRef(o, get, x);
+      let err = 0;
+      let mx = 0;
+      ref.forEach((r, i) => {
+        err = Math.max(err, Math.abs(r - ours.data[i]!));
+        mx = Math.max(mx, Math.abs(r));
+      });
+      console.log(`LSTMCell ${name}: max |err| vs the JS cell ${err.toExponential(2)} (max |ref| ${mx.toFixed(3)})`);
+      expect(mx).toBeGreaterThan(0.05);
+      expect(err).toBeLessThanOrEqual(1e-4 * mx);
+      const tfjs = await runTfjs(await graphDefAsTfjs(bytes, { x: [-1, T, I] }, ['out']), { x: { shape: [1, T, I], data: x } }, 'out');
+      let errT = 0;
+      tfjs.forEach((r, i) => (errT = Math.max(errT, Math.abs(r - ours.data[i]!))));
+      console.log(`LSTMCell ${name}: max |err| vs tfjs ${errT.toExponential(2)}`);
+      expect(errT).toBeLessThanOrEqual(1e-4 * mx);
+    }, 30_000);
+  }
+
+  it('refuses a cell clip and a projection clip, naming the loop and the option', () => {
+    for (const [o, what] of [[{ peep: true, cellClip: true }, 'cell_clip'], [{ peep: false, P: 3, projClip: true }, 'proj_clip']] as const) {
+      const path = join(dir, `lstm_clip_${what}.pb`);
+      writeFileSync(path, stateGraph(lstmCell(o), [['m', 'P' in o ? o.P : H], ['c', H]]).encode());
+      expect(() => loadModel(path)).toThrow(NnInputError);
+      expect(() => loadModel(path)).toThrow(new RegExp(`while loop 'rnn/while/while_context'.*${what}`));
+    }
+  });
 });

@@ -1,23 +1,26 @@
 /**
- * Recognises TF1 `dynamic_rnn` while loops around a BasicLSTMCell / LSTMCell (no peepholes or
- * projection), a GRUCell or a BasicRNNCell, and replaces each by one node (`_TfLoopLSTM`,
+ * Recognises TF1 `dynamic_rnn` while loops around a BasicLSTMCell / LSTMCell (with or without
+ * peepholes and projection), a GRUCell or a BasicRNNCell, and replaces each by one node (`_TfLoopLSTM`,
  * `_TfLoopGRU`, `_TfLoopRNN`) which the op table turns into the IR's LSTM / GRU / RNN. The
  * frame is read structurally, not by names: the loop's Merge nodes (counter and states), the
  * TensorArray the inputs are scattered into (time-major), zero initial states, the trip count
  * from Less, and the cell body:
  *  - LSTM: ConcatV2([x_t, h]) → MatMul(kernel) → BiasAdd → Split(4) in TF's gate order i, j, f,
- *    o, forget bias added to f, c' = c·σ(f+fb) + σ(i)·tanh(j), h' = tanh(c')·σ(o);
+ *    o, forget bias added to f, c' = c·σ(f+fb) + σ(i)·tanh(j), h' = tanh(c')·σ(o); LSTMCell's
+ *    peepholes add w·c to i, f (previous c) and o (new c), its projection multiplies h' by
+ *    proj_kernel (see matchLstm);
  *  - GRU: σ(ConcatV2([x_t, h])·Wg + bg) → Split(2) = r, u; c = tanh(ConcatV2([x_t, r·h])·Wc +
  *    bc); h' = u·h + (1 − u)·c;
  *  - RNN: h' = tanh(ConcatV2([x_t, h])·W + b).
  * Each Exit becomes a node of the same name (so its consumers are unchanged) giving the final
- * h (or the LSTM's c). Anything else — another cell, a loop that writes every step's output,
- * peepholes — is left in place, and the reader then refuses the frame, naming it and its ops.
+ * h (or the LSTM's c). Anything else — another cell, a loop that writes every step's output —
+ * is left in place, and the reader then refuses the frame, naming it and its ops.
  */
 import type { TNode } from './schema.js';
 import { parseRefSimple as parseRef } from './refs.js';
 import { TfAttrs } from './attrs.js';
 import { decodeTfTensor } from './tensor.js';
+import { NnInputError } from '../../util/tensor.js';
 
 /** The first value of a Const node (any storage form), or null. */
 function constFirst(n: TNode | undefined): number | null {
@@ -67,7 +70,7 @@ function frames(nodes: readonly TNode[], consumers: ReadonlyMap<string, string[]
  * Returns the node list with every recognised LSTM frame replaced (and the TensorArray nodes
  * feeding it dropped), or the list unchanged.
  */
-export function rewriteLstmLoops(nodes: readonly TNode[]): TNode[] {
+export function rewriteLstmLoops(nodes: readonly TNode[], source = 'model'): TNode[] {
   const byName = new Map(nodes.map((n) => [n.name ?? '', n]));
   const consumers = new Map<string, string[]>();
   for (const n of nodes) {
@@ -78,7 +81,7 @@ export function rewriteLstmLoops(nodes: readonly TNode[]): TNode[] {
   }
   let result = [...nodes];
   for (const f of frames(nodes, consumers)) {
-    const m = matchLstm(f, byName) ?? matchGru(f, byName) ?? matchRnn(f, byName);
+    const m = matchLstm(f, byName, source) ?? matchGru(f, byName) ?? matchRnn(f, byName);
     if (!m) continue;
     const drop = new Set([...f.nodes, ...m.outside]);
     const repl: TNode[] = m.exits.map(({ exit, which }) => ({
@@ -90,6 +93,8 @@ export function rewriteLstmLoops(nodes: readonly TNode[]): TNode[] {
         output: { value: 's', s: new TextEncoder().encode(which) },
         steps: { value: 'i', i: m.steps },
         frame_name: { value: 's', s: new TextEncoder().encode(f.name) },
+        peephole: { value: 'b', b: !!m.peephole },
+        projection: { value: 'b', b: !!m.projection },
       },
     }));
     const firstExit = result.findIndex((n) => n.name === m.exits[0]!.exit);
@@ -103,8 +108,15 @@ export function rewriteLstmLoops(nodes: readonly TNode[]): TNode[] {
 interface LstmMatch {
   op: '_TfLoopLSTM' | '_TfLoopGRU' | '_TfLoopRNN';
   x: string;
-  /** Weight tensors: LSTM/RNN kernel, bias; GRU gates kernel, gates bias, candidate kernel, candidate bias. */
+  /**
+   * Weight tensors: LSTM/RNN kernel, bias (LSTM then w_i_diag, w_f_diag, w_o_diag with
+   * peepholes, then the projection kernel); GRU gates kernel, gates bias, candidate kernel,
+   * candidate bias.
+   */
   params: string[];
+  /** LSTMCell(use_peepholes=True) / LSTMCell(num_proj=...). */
+  peephole?: boolean;
+  projection?: boolean;
   forgetBias: number;
   /** The trip count as a tensor reference (checked against the sequence length at import). */
   steps: string;
@@ -113,98 +125,114 @@ interface LstmMatch {
   outside: string[];
 }
 
-function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | null {
-  const inFrame = [...f.nodes].map((n) => byName.get(n)!).filter(Boolean);
-  const only = (op: string) => {
-    const l = inFrame.filter((n) => n.op === op);
-    return l.length === 1 ? l[0]! : null;
-  };
-  const node = (ref: string | undefined) => (ref ? byName.get(parseRef(ref)[0]) : undefined);
-  const through = (ref: string | undefined): TNode | undefined => {
-    // Skips Identity and Enter (loop-invariant inputs enter the frame through Enter).
-    let n = node(ref);
-    while (n && (n.op === 'Identity' || n.op === 'Enter')) n = node(n.input?.[0]);
-    return n;
-  };
-  const read = only('TensorArrayReadV3');
-  const concat = only('ConcatV2');
-  const mm = only('MatMul');
-  const ba = only('BiasAdd');
-  const split = only('Split');
-  if (!read || !concat || !mm || !ba || !split) return null;
-  if (inFrame.some((n) => n.op?.startsWith('TensorArrayWrite'))) return null;
-  if (split.attr?.['num_split']?.i === undefined || Number(split.attr['num_split'].i) !== 4) return null;
-  if (node(concat.input?.[0]) !== read) return null;
-  if (node(mm.input?.[0]) !== concat || node(ba.input?.[0]) !== mm || node(split.input?.[1]) !== ba) return null;
-  const kernel = through(mm.input?.[1]);
-  const bias = through(ba.input?.[1]);
-  if (!kernel || !bias) return null;
-  // The state merges: h feeds the concat (through Switch → Identity), c feeds the forget Mul.
-  const hIdentity = node(concat.input?.[1]);
-  const mergeOf = (id: TNode | undefined) => (id?.op === 'Identity' ? node(node(id.input?.[0])?.input?.[0]) : undefined);
-  const hMerge = mergeOf(hIdentity);
-  if (hMerge?.op !== 'Merge') return null;
-  // Split outputs in TF's order i, j, f, o.
-  const uses = (ref: string) => inFrame.filter((n) => (n.input ?? []).some((i) => i === ref || (ref.endsWith(':0') && i === ref.slice(0, -2))));
-  const sp = split.name!;
-  const [iU, jU, fU, oU] = [0, 1, 2, 3].map((k) => uses(`${sp}:${k}`));
-  if ([iU, jU, fU, oU].some((u) => u.length !== 1)) return null;
-  const sigI = iU[0]!;
-  const tanhJ = jU[0]!;
-  const addF = fU[0]!;
-  const sigO = oU[0]!;
-  if (sigI.op !== 'Sigmoid' || tanhJ.op !== 'Tanh' || sigO.op !== 'Sigmoid' || (addF.op !== 'Add' && addF.op !== 'AddV2')) return null;
-  const fbNode = through(addF.input?.[1]);
-  const fb = constFirst(fbNode);
-  if (fb === null) return null;
-  const sigF = uses(addF.name!)[0];
-  if (sigF?.op !== 'Sigmoid') return null;
-  const mulF = uses(sigF.name!)[0];
-  const mulIJ = uses(sigI.name!)[0];
-  if (mulF?.op !== 'Mul' || mulIJ?.op !== 'Mul' || !mulIJ.input?.some((r) => node(r) === tanhJ)) return null;
-  const cNew = uses(mulF.name!)[0];
-  if (!cNew || (cNew.op !== 'Add' && cNew.op !== 'AddV2') || !cNew.input?.some((r) => node(r) === mulIJ)) return null;
-  const cMerge = mergeOf(node(mulF.input?.find((r) => node(r) !== sigF)));
-  if (cMerge?.op !== 'Merge') return null;
-  const tanhC = uses(cNew.name!).find((n) => n.op === 'Tanh');
-  const hNew = tanhC ? uses(tanhC.name!)[0] : undefined;
-  if (hNew?.op !== 'Mul' || !hNew.input?.some((r) => node(r) === sigO)) return null;
-  // The merges loop back from the new states.
-  const back = (m: TNode) => node(m.input?.[1]);
-  if (node(back(hMerge)?.input?.[0]) !== hNew || node(back(cMerge)?.input?.[0]) !== cNew) return null;
-  // The initial states must be zeros (BasicLSTMCell.zero_state): their Enter takes a Fill of 0.
-  for (const m of [hMerge, cMerge]) {
-    const init = through(m.input?.[0]);
-    const val = init?.op === 'Fill' ? through(init.input?.[1]) : undefined;
-    if (constFirst(val) !== 0) return null;
+/** The addends met walking from a gate's Split output, through single-use Adds, to its activation. */
+interface GateChain {
+  act: TNode;
+  /** Sum of the constant addends (the forget bias). */
+  constant: number;
+  /** Peephole terms diag·state: the diagonal weights and the state Identity/Add they multiply. */
+  peep: { diag: TNode; state: TNode | undefined }[];
+}
+
+function gateChain(p: FrameParts, ref: string): GateChain | null {
+  let cur = ref;
+  let constant = 0;
+  const peep: GateChain['peep'] = [];
+  for (;;) {
+    const us = p.uses(cur);
+    if (us.length !== 1) return null;
+    const n = us[0]!;
+    if (n.op === 'Sigmoid' || n.op === 'Tanh') return { act: n, constant, peep };
+    if (!isAdd(n)) return null;
+    const other = (n.input ?? []).find((r) => r !== cur && !(cur.endsWith(':0') && r === cur.slice(0, -2)));
+    const o = p.through(other);
+    const k = constFirst(o);
+    if (k !== null && o?.op === 'Const') constant += k;
+    else if (p.node(other)?.op === 'Mul') {
+      const mul = p.node(other)!;
+      const [a, b] = (mul.input ?? []).map((r) => p.through(r));
+      const diag = a?.op === 'Const' ? a : b?.op === 'Const' ? b : undefined;
+      if (!diag) return null;
+      peep.push({ diag, state: p.node(mul.input?.find((r) => p.through(r) !== diag)) });
+    } else return null;
+    cur = `${n.name}:0`;
   }
-  // Inputs: the value scattered into the TensorArray read here; the trip count from Less.
-  const scatter = through(read.input?.[2]);
-  if (scatter?.op !== 'TensorArrayScatterV3') return null;
-  const ta = node(scatter.input?.[0]);
-  const less = only('Less');
-  if (!less || !ta) return null;
-  const steps = through(less.input?.[1]);
-  if (!steps) return null;
-  // Exits: which merge each one leaves through (Exit ← Switch ← Merge).
+}
+
+const clipOps = new Set(['ClipByValue', 'Minimum', 'Maximum']);
+
+/**
+ * BasicLSTMCell, and LSTMCell with or without peepholes (w_i_diag, w_f_diag, w_o_diag) and a
+ * projection (num_proj: m = (o·tanh(c))·proj_kernel fed back in place of h):
+ *   [i, j, f, o] = [x_t, m]·kernel + bias; c' = σ(f + fb [+ w_f·c])·c + σ(i [+ w_i·c])·tanh(j);
+ *   m' = σ(o [+ w_o·c'])·tanh(c') [· proj_kernel].
+ * A cell clip or projection clip (clip_by_value on c or m) is refused by name: the IR's LSTM
+ * clips gate inputs, not the state.
+ */
+function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string): LstmMatch | null {
+  const p = frameParts(f, byName);
+  if (!p) return null;
+  const splits = p.inFrame.filter((n) => n.op === 'Split');
+  if (splits.length !== 1 || Number(splits[0]!.attr?.['num_split']?.i ?? 0) !== 4) return null;
+  const split = splits[0]!;
+  const d = denseStep(p, p.node(split.input?.[1]));
+  if (!d) return null;
+  const hId = p.node(d.concat.input?.[1]);
+  const hMerge = mergeOfIdentity(p, hId);
+  if (!hMerge) return null;
+  const sp = split.name!;
+  const [gi, gj, gf, go] = [0, 1, 2, 3].map((k) => gateChain(p, `${sp}:${k}`));
+  if (!gi || !gj || !gf || !go) return null;
+  if (gi.act.op !== 'Sigmoid' || gj.act.op !== 'Tanh' || gf.act.op !== 'Sigmoid' || go.act.op !== 'Sigmoid') return null;
+  if (gj.peep.length || gj.constant || gi.constant || go.constant) return null;
+  // c' = σ(f)·c + σ(i)·tanh(j), either operand order.
+  const other = (n: TNode, x: TNode) => p.node(n.input?.find((r) => p.node(r) !== x));
+  const mulIJ = p.uses(`${gi.act.name}:0`).find((n) => n.op === 'Mul' && other(n, gi.act) === gj.act);
+  const mulF = p.uses(`${gf.act.name}:0`).find((n) => n.op === 'Mul');
+  if (!mulIJ || !mulF) return null;
+  const cNew = p.uses(`${mulIJ.name}:0`).find((n) => isAdd(n) && (n.input ?? []).some((r) => p.node(r) === mulF));
+  const cId = other(mulF, gf.act);
+  const cMerge = mergeOfIdentity(p, cId);
+  if (!cNew || !cMerge) return null;
+  const fail = (what: string): never => {
+    throw new NnInputError(`${source}: while loop '${f.name}': an LSTMCell with ${what} is not supported (the IR's LSTM clips gate inputs, not the state); rebuild the cell without it`);
+  };
+  if (p.uses(`${cNew.name}:0`).some((n) => clipOps.has(n.op ?? ''))) fail('a cell clip (cell_clip)');
+  // Peepholes: i and f read the previous c, o the new one; all three or none.
+  const peeps = [gi.peep, gf.peep, go.peep];
+  const peephole = peeps.every((q) => q.length === 1);
+  if (!peephole && peeps.some((q) => q.length)) return null;
+  if (peephole && (gi.peep[0]!.state !== cId || gf.peep[0]!.state !== cId || go.peep[0]!.state !== cNew)) return null;
+  const tanhC = p.uses(`${cNew.name}:0`).find((n) => n.op === 'Tanh');
+  const m = tanhC ? p.uses(`${tanhC.name}:0`).find((n) => n.op === 'Mul' && other(n, tanhC) === go.act) : undefined;
+  if (!m) return null;
+  // Projection: m·proj_kernel is the state fed back.
+  const proj = p.uses(`${m.name}:0`).find((n) => n.op === 'MatMul' && p.node(n.input?.[0]) === m);
+  const projKernel = proj ? p.through(proj.input?.[1]) : undefined;
+  if (proj && projKernel?.op !== 'Const') return null;
+  if (proj && p.uses(`${proj.name}:0`).some((n) => clipOps.has(n.op ?? ''))) fail('a projection clip (proj_clip)');
+  if (proj && (proj.attr?.['transpose_a']?.b || proj.attr?.['transpose_b']?.b)) return null;
+  if (!stateLoop(p, hMerge, proj ?? m) || !stateLoop(p, cMerge, cNew)) return null;
   const exits: LstmMatch['exits'] = [];
-  for (const n of inFrame) {
+  for (const n of p.inFrame) {
     if (n.op !== 'Exit') continue;
-    const m = node(node(n.input?.[0])?.input?.[0]);
-    if (m === node(less.input?.[0])) continue;
-    if (m === hMerge) exits.push({ exit: n.name!, which: 'h' });
-    else if (m === cMerge) exits.push({ exit: n.name!, which: 'c' });
+    const mg = p.node(p.node(n.input?.[0])?.input?.[0]);
+    if (mg === p.counter) continue;
+    if (mg === hMerge) exits.push({ exit: n.name!, which: 'h' });
+    else if (mg === cMerge) exits.push({ exit: n.name!, which: 'c' });
     else return null;
   }
   if (exits.length === 0) return null;
   return {
     op: '_TfLoopLSTM',
-    x: scatter.input![2]!,
-    params: [kernel.name!, bias.name!],
-    forgetBias: fb,
-    steps: steps.name!,
+    x: p.scatter.input![2]!,
+    params: [d.kernel.name!, d.bias.name!, ...(peephole ? [gi.peep[0]!.diag.name!, gf.peep[0]!.diag.name!, go.peep[0]!.diag.name!] : []), ...(projKernel ? [projKernel.name!] : [])],
+    forgetBias: gf.constant,
+    steps: p.steps.name!,
     exits,
-    outside: [scatter.name!, ta.name!],
+    outside: [p.scatter.name!, p.ta.name!],
+    peephole,
+    projection: !!proj,
   };
 }
 

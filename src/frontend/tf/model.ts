@@ -77,7 +77,7 @@ function refuseLoops(source: string, nodes: readonly TNode[], byName: ReadonlyMa
 }
 
 export function importTf(ct: TfContainer, source: string, opts: TfImportOptions = {}): Graph {
-  const nodes = rewriteLstmLoops(ct.graph.node ?? []);
+  const nodes = rewriteLstmLoops(ct.graph.node ?? [], source);
   const byName = new Map<string, TNode>();
   for (const n of nodes) byName.set(n.name ?? '', n);
   // Sinks are judged on the graph as written: a recognised loop's leftovers (its zero state,
