@@ -36,8 +36,12 @@ function rnnGraph(cell: Cell): GraphDefBuilder {
   return stateGraph((b, xt, st, inv) => ({ h: cell(b, xt, st['h']!, inv) }), [['h', H]]);
 }
 
-/** x [-1, T, I] → dynamic_rnn over the states (zeros at the start) → Relu(final first state). */
-function stateGraph(cell: MultiCell, states: [string, number][], exitState = states[0]![0]): GraphDefBuilder {
+/**
+ * x [-1, T, I] → dynamic_rnn over the states (zeros at the start) → Relu(final first state), or
+ * with `everyStep` Relu(outputs): dynamic_rnn's output TensorArray written every step (its flow
+ * a loop variable), gathered after the loop ([T, N, out]) and transposed back to batch-major.
+ */
+function stateGraph(cell: MultiCell, states: [string, number][], exitState = states[0]![0], everyStep = false): GraphDefBuilder {
   const b = new GraphDefBuilder();
   const F = 'rnn/while/while_context';
   const fr = (constant: boolean) => ({ frame_name: { s: F }, is_constant: { b: constant }, parallel_iterations: { i: 32 }, T: { type: 'float32' as const } });
@@ -77,7 +81,25 @@ function stateGraph(cell: MultiCell, states: [string, number][], exitState = sta
     b.node(`${W}NextIteration_${s}`, 'NextIteration', [next[s]!], { T: { type: 'float32' } });
     b.node(`${W}Exit_${s}`, 'Exit', [`${W}Switch_${s}`], { T: { type: 'float32' } });
   }
-  b.node('out', 'Relu', [`${W}Exit_${exitState}`]);
+  if (!everyStep) {
+    b.node('out', 'Relu', [`${W}Exit_${exitState}`]);
+    return b;
+  }
+  const outN = states[0]![1];
+  const ta = b.node('rnn/TensorArray_1', 'TensorArrayV3', [size], { dtype: { type: 'float32' }, element_shape: { shape: [-1, outN] }, dynamic_size: { b: false }, clear_after_read: { b: true }, identical_element_shapes: { b: true } });
+  b.node(`${W}Enter_out`, 'Enter', [`${ta}:1`], fr(false));
+  b.node(`${W}Merge_out`, 'Merge', [`${W}Enter_out`, `${W}NextIteration_out`], { T: { type: 'float32' }, N: { i: 2 } });
+  b.node(`${W}Switch_out`, 'Switch', [`${W}Merge_out`, `${W}LoopCond`], { T: { type: 'float32' } });
+  b.node(`${W}Identity_out`, 'Identity', [`${W}Switch_out:1`], { T: { type: 'float32' } });
+  b.node(`${W}Write/Enter`, 'Enter', [ta], { ...fr(true), T: { type: 'resource' as never } });
+  b.node(`${W}Write`, 'TensorArrayWriteV3', [`${W}Write/Enter`, `${W}Identity`, next[states[0]![0]]!, `${W}Identity_out`], { T: { type: 'float32' } });
+  b.node(`${W}NextIteration_out`, 'NextIteration', [`${W}Write`], { T: { type: 'float32' } });
+  b.node(`${W}Exit_out`, 'Exit', [`${W}Switch_out`], { T: { type: 'float32' } });
+  const sz = b.node('rnn/TensorArrayStack/TensorArraySizeV3', 'TensorArraySizeV3', [ta, `${W}Exit_out`]);
+  const range = b.node('rnn/TensorArrayStack/range', 'Range', [b.const('rnn/TensorArrayStack/range/start', [], [0], 'int32'), sz, b.const('rnn/TensorArrayStack/range/delta', [], [1], 'int32')], { Tidx: { type: 'int32' } });
+  const gather = b.node('rnn/TensorArrayStack/TensorArrayGatherV3', 'TensorArrayGatherV3', [ta, range, `${W}Exit_out`], { dtype: { type: 'float32' }, element_shape: { shape: [-1, outN] } });
+  const bm = b.node('rnn/transpose_1', 'Transpose', [gather, b.const('rnn/perm_1', [3], [1, 0, 2], 'int32')], f32);
+  b.node('out', 'Relu', [bm]);
   return b;
 }
 
@@ -250,4 +272,64 @@ describe('TF1 LSTMCell loops: peepholes and projection', () => {
       expect(() => loadModel(path)).toThrow(new RegExp(`while loop 'rnn/while/while_context'.*${what}`));
     }
   });
+});
+
+describe('TF1 dynamic_rnn loops that output every step (TensorArray written per step, gathered)', () => {
+  const seqRef = (step: (xt: number[], st: number[][]) => number[][], x: Float32Array, init: number[][]): number[] => {
+    const out: number[] = [];
+    let st = init;
+    for (let t = 0; t < T; t++) {
+      st = step(Array.from(x.slice(t * I, (t + 1) * I)), st);
+      out.push(...st[0]!.map((v) => Math.max(0, v)));
+    }
+    return out;
+  };
+  const CASES: [string, () => GraphDefBuilder, string[], number, (get: (n: string) => Float64Array, x: Float32Array) => number[]][] = [
+    ['BasicRNNCell', () => stateGraph((b, xt, st, inv) => ({ h: b.node('rnn/while/cell/Tanh', 'Tanh', [dense(b, 'cell', xt, st['h']!, inv, H)], f32) }), [['h', H]], 'h', true), ['RNN', 'Reshape', 'Relu'], H,
+      (get, x) => seqRef((xt, [h]) => [matvec([...xt, ...h!], get('cell/kernel'), H, 0, H).map((v, j) => Math.tanh(v + get('cell/bias')[j]!))], x, [new Array<number>(H).fill(0)])],
+    ['LSTMCell with peepholes and projection (num_proj 2)', () => stateGraph(lstmCell({ peep: true, P: 2 }), [['m', 2], ['c', H]], 'm', true), ['LSTM', 'Reshape', 'Dense', 'Relu'], 2,
+      (get, x) => {
+        const K = get('lstm/kernel');
+        const bias = get('lstm/bias');
+        const [wi, wf, wo] = ['i', 'f', 'o'].map((n) => get(`lstm/w_${n}_diag`));
+        return seqRef((xt, [m, c]) => {
+          const z = matvec([...xt, ...m!], K, 4 * H, 0, 4 * H).map((v, k) => v + bias[k]!);
+          const cN = c!.map((cp, k) => sigmoid(z[2 * H + k]! + 1 + wf![k]! * cp) * cp + sigmoid(z[k]! + wi![k]! * cp) * Math.tanh(z[H + k]!));
+          const h = cN.map((cn, k) => sigmoid(z[3 * H + k]! + wo![k]! * cn) * Math.tanh(cn));
+          return [matvec(h, get('lstm/projection/kernel'), 2, 0, 2), cN];
+        }, x, [[0, 0], new Array<number>(H).fill(0)]);
+      }],
+  ];
+  for (const [name, build, ops, outN, ref] of CASES) {
+    it(`${name}: the gathered outputs become the IR's Y (viewed time-major), equal to TF's cell and to tfjs`, async () => {
+      const bytes = build().encode();
+      const path = join(dir, `seq_${name.replace(/\W+/g, '_')}.pb`);
+      writeFileSync(path, bytes);
+      const g = loadModel(path, { outputs: ['out'] });
+      expect(g.nodes.map((n) => n.op)).toEqual(ops);
+      const x = Float32Array.from(rnd(2 * T * I, 1));
+      const ours = runFloat(g, [{ shape: [2, T, I], data: x }])[0]!;
+      expect(ours.shape).toEqual([2, T, outN]);
+      const nodes = readTfContainer(path).graph.node!;
+      const get = (n: string) => decodeTfTensor(nodes.find((q) => q.name === n)!.attr!['value']!.tensor!, n).data;
+      const want = [...ref(get, x.subarray(0, T * I)), ...ref(get, x.subarray(T * I))];
+      let err = 0;
+      let mx = 0;
+      want.forEach((r, i) => {
+        err = Math.max(err, Math.abs(r - ours.data[i]!));
+        mx = Math.max(mx, Math.abs(r));
+      });
+      expect(mx).toBeGreaterThan(0.05);
+      expect(err).toBeLessThanOrEqual(1e-4 * mx);
+      // tfjs runs the loop itself; its zero state is built for batch 1, so one sample at a time.
+      const model = await graphDefAsTfjs(bytes, { x: [-1, T, I] }, ['out']);
+      let errT = 0;
+      for (let k = 0; k < 2; k++) {
+        const t = await runTfjs(model, { x: { shape: [1, T, I], data: x.slice(k * T * I, (k + 1) * T * I) } }, 'out');
+        t.forEach((r, i) => (errT = Math.max(errT, Math.abs(r - ours.data[k * T * outN + i]!))));
+      }
+      console.log(`every step, ${name}: max |err| vs the JS cell ${err.toExponential(2)}, vs tfjs ${errT.toExponential(2)} (max |ref| ${mx.toFixed(3)})`);
+      expect(errT).toBeLessThanOrEqual(1e-4 * mx);
+    }, 30_000);
+  }
 });

@@ -13,7 +13,7 @@ import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
 import * as B from '../common/builders.js';
 import * as K from '../common/const-eval.js';
 import { type Converter as CommonConverter, type Ctx as CommonCtx } from '../common/context.js';
-import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from '../common/importer.js';
+import { BATCH, type ConstT, constOf, type Dyn, identity, isIdentity, type OVal } from '../common/importer.js';
 import type { TfAttrs } from './attrs.js';
 import { decodeTfTensor, elemOfTfType } from './tensor.js';
 
@@ -560,10 +560,18 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
         : kind === 'GRU'
           ? c.imp.emit('GRU', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh'], linearBeforeReset: false }, 2)
           : c.imp.emit('RNN', c.name, ins, { ...base, activations: ['Tanh'] }, 2);
-    const isC = kind === 'LSTM' && c.a.string('output', 'h') === 'c';
-    const which = isC ? outs[2]! : outs[1]!;
+    const output = c.a.string('output', 'h');
     const n = c.imp.batched ? BATCH : c.imp.modelShape(x)[1]!;
-    const y = B.reshapeTo(c, c.imp.dyn(which), [n, H]);
+    if (output === 'y') {
+      // Every step's output (the loop's TensorArray gathered): TF's [T, N, H] is the IR's Y
+      // [N, T, 1, H] viewed time-major (a free permutation), projected per step when the cell has one.
+      let y = B.reshapeTo(c, c.imp.dyn(outs[0]!), [n, T, H]);
+      if (Wp) y = B.matmulOp(c, y, cnst(Wp));
+      if (y.kind !== 'dyn' || !isIdentity(y.perm)) return c.fail('internal: the sequence output is not a plain IR value');
+      return [c.imp.dyn(y.ir, [1, 0, 2])];
+    }
+    const isC = kind === 'LSTM' && output === 'c';
+    const y = B.reshapeTo(c, c.imp.dyn(isC ? outs[2]! : outs[1]!), [n, H]);
     // The projected output m = h·Wp (the final state a projected cell returns).
     return [Wp && !isC ? B.matmulOp(c, y, cnst(Wp)) : y];
   };

@@ -13,8 +13,10 @@
  *    bc); h' = u·h + (1 − u)·c;
  *  - RNN: h' = tanh(ConcatV2([x_t, h])·W + b).
  * Each Exit becomes a node of the same name (so its consumers are unchanged) giving the final
- * h (or the LSTM's c). Anything else — another cell, a loop that writes every step's output —
- * is left in place, and the reader then refuses the frame, naming it and its ops.
+ * h (or the LSTM's c); a loop that also writes each step's output to a TensorArray gathered after
+ * the loop (dynamic_rnn's outputs) gives that gather's place to a node returning the IR's Y
+ * (see stepOutputs). Anything else — another cell, other writes — is left in place, and the
+ * reader then refuses the frame, naming it and its ops.
  */
 import type { TNode } from './schema.js';
 import { parseRefSimple as parseRef } from './refs.js';
@@ -97,10 +99,11 @@ export function rewriteLstmLoops(nodes: readonly TNode[], source = 'model'): TNo
         projection: { value: 'b', b: !!m.projection },
       },
     }));
-    const firstExit = result.findIndex((n) => n.name === m.exits[0]!.exit);
-    result = result.filter((n, i) => i === firstExit || !drop.has(n.name ?? ''));
-    const at = result.findIndex((n) => n.name === m.exits[0]!.exit);
-    result.splice(at, 1, ...repl);
+    // The replacements go where the frame's first Exit was (their inputs all come before the loop).
+    const anchor = result.findIndex((n) => n.op === 'Exit' && f.nodes.has(n.name ?? ''));
+    const before = result.slice(0, anchor).filter((n) => !drop.has(n.name ?? ''));
+    const after = result.slice(anchor).filter((n) => !drop.has(n.name ?? '') && !repl.some((r) => r.name === n.name));
+    result = [...before, ...repl, ...after];
   }
   return result;
 }
@@ -120,7 +123,8 @@ interface LstmMatch {
   forgetBias: number;
   /** The trip count as a tensor reference (checked against the sequence length at import). */
   steps: string;
-  exits: { exit: string; which: 'h' | 'c' }[];
+  /** The replaced results: final h (or m), final c, and 'y' every step's output (the gather's name). */
+  exits: { exit: string; which: 'h' | 'c' | 'y' }[];
   /** Nodes outside the frame that only feed it (TensorArray, its scatter). */
   outside: string[];
 }
@@ -213,24 +217,15 @@ function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string)
   if (proj && p.uses(`${proj.name}:0`).some((n) => clipOps.has(n.op ?? ''))) fail('a projection clip (proj_clip)');
   if (proj && (proj.attr?.['transpose_a']?.b || proj.attr?.['transpose_b']?.b)) return null;
   if (!stateLoop(p, hMerge, proj ?? m) || !stateLoop(p, cMerge, cNew)) return null;
-  const exits: LstmMatch['exits'] = [];
-  for (const n of p.inFrame) {
-    if (n.op !== 'Exit') continue;
-    const mg = p.node(p.node(n.input?.[0])?.input?.[0]);
-    if (mg === p.counter) continue;
-    if (mg === hMerge) exits.push({ exit: n.name!, which: 'h' });
-    else if (mg === cMerge) exits.push({ exit: n.name!, which: 'c' });
-    else return null;
-  }
-  if (exits.length === 0) return null;
+  const ex = exitsOf(p, new Map([[hMerge, 'h'], [cMerge, 'c']]), proj ?? m);
+  if (!ex) return null;
   return {
     op: '_TfLoopLSTM',
     x: p.scatter.input![2]!,
     params: [d.kernel.name!, d.bias.name!, ...(peephole ? [gi.peep[0]!.diag.name!, gf.peep[0]!.diag.name!, go.peep[0]!.diag.name!] : []), ...(projKernel ? [projKernel.name!] : [])],
     forgetBias: gf.constant,
     steps: p.steps.name!,
-    exits,
-    outside: [p.scatter.name!, p.ta.name!],
+    ...ex,
     peephole,
     projection: !!proj,
   };
@@ -248,6 +243,9 @@ interface FrameParts {
   steps: TNode;
   /** The loop counter's Merge (compared with the trip count by Less). */
   counter: TNode | undefined;
+  /** The TensorArrayWriteV3 storing each step's output (dynamic_rnn's outputs), if any. */
+  write: TNode | undefined;
+  byName: ReadonlyMap<string, TNode>;
 }
 
 function frameParts(f: Frame, byName: ReadonlyMap<string, TNode>): FrameParts | null {
@@ -261,14 +259,44 @@ function frameParts(f: Frame, byName: ReadonlyMap<string, TNode>): FrameParts | 
   const uses = (ref: string) => inFrame.filter((n) => (n.input ?? []).some((i) => i === ref || (ref.endsWith(':0') && i === ref.slice(0, -2))));
   const reads = inFrame.filter((n) => n.op === 'TensorArrayReadV3');
   const less = inFrame.filter((n) => n.op === 'Less');
-  if (reads.length !== 1 || less.length !== 1 || inFrame.some((n) => n.op?.startsWith('TensorArrayWrite'))) return null;
+  const writes = inFrame.filter((n) => n.op?.startsWith('TensorArrayWrite'));
+  if (reads.length !== 1 || less.length !== 1 || writes.length > 1 || (writes[0] && writes[0].op !== 'TensorArrayWriteV3')) return null;
   const read = reads[0]!;
   const scatter = through(read.input?.[2]);
   if (scatter?.op !== 'TensorArrayScatterV3') return null;
   const ta = node(scatter.input?.[0]);
   const steps = through(less[0]!.input?.[1]);
   if (!ta || !steps) return null;
-  return { inFrame, node, through, uses, read, scatter, ta, steps, counter: node(less[0]!.input?.[0]) };
+  return { inFrame, node, through, uses, read, scatter, ta, steps, counter: node(less[0]!.input?.[0]), write: writes[0], byName };
+}
+
+/**
+ * dynamic_rnn's per-step outputs: a TensorArrayWriteV3 of `state` at the loop counter, its flow
+ * looping through a Merge and leaving by an Exit, and after the loop a TensorArrayGatherV3 of
+ * every step ([T, N, H], time-major). Returns that flow Merge, the gather (which the loop's
+ * replacement takes the place of) and the nodes outside the frame that only serve it; `none`
+ * when the loop writes nothing; null when it writes something else.
+ */
+function stepOutputs(p: FrameParts, state: TNode): { merge: TNode; gather: TNode; outside: string[] } | 'none' | null {
+  const w = p.write;
+  if (!w) return 'none';
+  if (p.node(w.input?.[2]) !== state) return null;
+  const idx = p.node(w.input?.[1]);
+  if (idx?.op !== 'Identity' || p.node(p.node(idx.input?.[0])?.input?.[0]) !== p.counter) return null;
+  const merge = mergeOfIdentity(p, p.node(w.input?.[3]));
+  if (!merge || p.node(p.node(merge.input?.[1])?.input?.[0]) !== w) return null;
+  const handle = p.through(w.input?.[0]);
+  const exit = p.inFrame.find((n) => n.op === 'Exit' && p.node(p.node(n.input?.[0])?.input?.[0]) === merge);
+  if (handle?.op !== 'TensorArrayV3' || !exit) return null;
+  const gathers = [...p.byName.values()].filter((n) => n.op === 'TensorArrayGatherV3' && p.node(n.input?.[2]) === exit);
+  if (gathers.length !== 1 || p.through(gathers[0]!.input?.[0]) !== handle) return null;
+  const gather = gathers[0]!;
+  // indices: Range(0, TensorArraySizeV3(handle, flow), 1) — every step, in order.
+  const range = p.node(gather.input?.[1]);
+  const size = range?.op === 'Range' ? p.node(range.input?.[1]) : undefined;
+  if (range?.op !== 'Range' || constFirst(p.through(range.input?.[0])) !== 0 || constFirst(p.through(range.input?.[2])) !== 1) return null;
+  if (size?.op !== 'TensorArraySizeV3') return null;
+  return { merge, gather, outside: [handle.name!, range.name!, size.name!, gather.name!] };
 }
 
 /** The Merge a state Identity (Merge → Switch:1 → Identity) comes from. */
@@ -287,16 +315,27 @@ function stateLoop(p: FrameParts, m: TNode, next: TNode): boolean {
   return !t?.tensorContent?.some((b) => b !== 0) && !(t?.floatVal ?? []).some((v) => v !== 0);
 }
 
-function exitsOf(p: FrameParts, h: TNode): { exit: string; which: 'h' | 'c' }[] | null {
-  const exits: { exit: string; which: 'h' | 'c' }[] = [];
+type Exits = LstmMatch['exits'];
+
+/**
+ * The loop's results: an Exit per state Merge read (`states`: merge → which), and with per-step
+ * outputs (stepOutputs) the gather of every step as 'y'. Null when an Exit leaves through
+ * another Merge.
+ */
+function exitsOf(p: FrameParts, states: ReadonlyMap<TNode, 'h' | 'c'>, out: TNode): { exits: Exits; outside: string[] } | null {
+  const y = stepOutputs(p, out);
+  if (y === null) return null;
+  const exits: Exits = [];
   for (const n of p.inFrame) {
     if (n.op !== 'Exit') continue;
     const m = p.node(p.node(n.input?.[0])?.input?.[0]);
-    if (m === p.counter) continue;
-    if (m !== h) return null;
-    exits.push({ exit: n.name!, which: 'h' });
+    if (m === p.counter || (y !== 'none' && m === y.merge)) continue;
+    const which = m ? states.get(m) : undefined;
+    if (!which) return null;
+    exits.push({ exit: n.name!, which });
   }
-  return exits.length ? exits : null;
+  if (y !== 'none') exits.push({ exit: y.gather.name!, which: 'y' });
+  return exits.length ? { exits, outside: [p.scatter.name!, p.ta.name!, ...(y === 'none' ? [] : y.outside)] } : null;
 }
 
 const isAdd = (n: TNode | undefined) => n?.op === 'Add' || n?.op === 'AddV2';
@@ -321,9 +360,9 @@ function matchRnn(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | nul
   const d = denseStep(p, p.node(tanh.input?.[0]))!;
   const h = mergeOfIdentity(p, p.node(d.concat.input?.[1]));
   if (!h || !stateLoop(p, h, tanh)) return null;
-  const exits = exitsOf(p, h);
-  if (!exits) return null;
-  return { op: '_TfLoopRNN', x: p.scatter.input![2]!, params: [d.kernel.name!, d.bias.name!], forgetBias: 0, steps: p.steps.name!, exits, outside: [p.scatter.name!, p.ta.name!] };
+  const ex = exitsOf(p, new Map([[h, 'h']]), tanh);
+  if (!ex) return null;
+  return { op: '_TfLoopRNN', x: p.scatter.input![2]!, params: [d.kernel.name!, d.bias.name!], forgetBias: 0, steps: p.steps.name!, ...ex };
 }
 
 function matchGru(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | null {
@@ -360,15 +399,14 @@ function matchGru(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | nul
   if (!uh || !oneMinusC || constFirst(one) !== 1) return null;
   const hNew = p.uses(uh.name!).find((n) => isAdd(n) && n.input?.some((r) => p.node(r) === oneMinusC));
   if (!hNew || !stateLoop(p, h, hNew)) return null;
-  const exits = exitsOf(p, h);
-  if (!exits) return null;
+  const ex = exitsOf(p, new Map([[h, 'h']]), hNew);
+  if (!ex) return null;
   return {
     op: '_TfLoopGRU',
     x: p.scatter.input![2]!,
     params: [gates.kernel.name!, gates.bias.name!, cand.kernel.name!, cand.bias.name!],
     forgetBias: 0,
     steps: p.steps.name!,
-    exits,
-    outside: [p.scatter.name!, p.ta.name!],
+    ...ex,
   };
 }
