@@ -138,7 +138,7 @@ interface GateChain {
   peep: { diag: TNode; state: TNode | undefined }[];
 }
 
-function gateChain(p: FrameParts, ref: string): GateChain | null {
+function gateChain(p: BodyCtx, ref: string): GateChain | null {
   let cur = ref;
   let constant = 0;
   const peep: GateChain['peep'] = [];
@@ -173,17 +173,41 @@ const clipOps = new Set(['ClipByValue', 'Minimum', 'Maximum']);
  * A cell clip or projection clip (clip_by_value on c or m) is refused by name: the IR's LSTM
  * clips gate inputs, not the state.
  */
-function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string): LstmMatch | null {
-  const p = frameParts(f, byName);
-  if (!p) return null;
-  const splits = p.inFrame.filter((n) => n.op === 'Split');
-  if (splits.length !== 1 || Number(splits[0]!.attr?.['num_split']?.i ?? 0) !== 4) return null;
-  const split = splits[0]!;
+/** Lookups a cell body is matched with: a loop frame's nodes, or the whole graph for static_rnn. */
+interface BodyCtx {
+  node: (ref: string | undefined) => TNode | undefined;
+  through: (ref: string | undefined) => TNode | undefined;
+  uses: (ref: string) => TNode[];
+}
+
+/** One LSTM step found from its Split: what it reads (x, previous h/m and c) and what it gives. */
+interface LstmBody {
+  concat: TNode;
+  kernel: TNode;
+  bias: TNode;
+  /** The previous h (m with a projection) and c, as the nodes that feed the step. */
+  hPrev: TNode | undefined;
+  cPrev: TNode | undefined;
+  cNew: TNode;
+  /** The new h, or the projected m: the state fed back and the step's output. */
+  out: TNode;
+  diags: TNode[];
+  projKernel: TNode | undefined;
+  forgetBias: number;
+}
+
+/**
+ * BasicLSTMCell, and LSTMCell with or without peepholes (w_i_diag, w_f_diag, w_o_diag) and a
+ * projection (num_proj: m = (o·tanh(c))·proj_kernel fed back in place of h):
+ *   [i, j, f, o] = [x_t, m]·kernel + bias; c' = σ(f + fb [+ w_f·c])·c + σ(i [+ w_i·c])·tanh(j);
+ *   m' = σ(o [+ w_o·c'])·tanh(c') [· proj_kernel].
+ * A cell clip or projection clip (clip_by_value on c or m) is refused by name (`fail`): the IR's
+ * LSTM clips gate inputs, not the state.
+ */
+function lstmBody(p: BodyCtx, split: TNode, fail: (what: string) => never): LstmBody | null {
+  if (split.op !== 'Split' || Number(split.attr?.['num_split']?.i ?? 0) !== 4) return null;
   const d = denseStep(p, p.node(split.input?.[1]));
   if (!d) return null;
-  const hId = p.node(d.concat.input?.[1]);
-  const hMerge = mergeOfIdentity(p, hId);
-  if (!hMerge) return null;
   const sp = split.name!;
   const [gi, gj, gf, go] = [0, 1, 2, 3].map((k) => gateChain(p, `${sp}:${k}`));
   if (!gi || !gj || !gf || !go) return null;
@@ -195,18 +219,14 @@ function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string)
   const mulF = p.uses(`${gf.act.name}:0`).find((n) => n.op === 'Mul');
   if (!mulIJ || !mulF) return null;
   const cNew = p.uses(`${mulIJ.name}:0`).find((n) => isAdd(n) && (n.input ?? []).some((r) => p.node(r) === mulF));
-  const cId = other(mulF, gf.act);
-  const cMerge = mergeOfIdentity(p, cId);
-  if (!cNew || !cMerge) return null;
-  const fail = (what: string): never => {
-    throw new NnInputError(`${source}: while loop '${f.name}': an LSTMCell with ${what} is not supported (the IR's LSTM clips gate inputs, not the state); rebuild the cell without it`);
-  };
+  const cPrev = other(mulF, gf.act);
+  if (!cNew) return null;
   if (p.uses(`${cNew.name}:0`).some((n) => clipOps.has(n.op ?? ''))) fail('a cell clip (cell_clip)');
   // Peepholes: i and f read the previous c, o the new one; all three or none.
   const peeps = [gi.peep, gf.peep, go.peep];
   const peephole = peeps.every((q) => q.length === 1);
   if (!peephole && peeps.some((q) => q.length)) return null;
-  if (peephole && (gi.peep[0]!.state !== cId || gf.peep[0]!.state !== cId || go.peep[0]!.state !== cNew)) return null;
+  if (peephole && (gi.peep[0]!.state !== cPrev || gf.peep[0]!.state !== cPrev || go.peep[0]!.state !== cNew)) return null;
   const tanhC = p.uses(`${cNew.name}:0`).find((n) => n.op === 'Tanh');
   const m = tanhC ? p.uses(`${tanhC.name}:0`).find((n) => n.op === 'Mul' && other(n, tanhC) === go.act) : undefined;
   if (!m) return null;
@@ -216,20 +236,43 @@ function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string)
   if (proj && projKernel?.op !== 'Const') return null;
   if (proj && p.uses(`${proj.name}:0`).some((n) => clipOps.has(n.op ?? ''))) fail('a projection clip (proj_clip)');
   if (proj && (proj.attr?.['transpose_a']?.b || proj.attr?.['transpose_b']?.b)) return null;
-  if (!stateLoop(p, hMerge, proj ?? m) || !stateLoop(p, cMerge, cNew)) return null;
-  const ex = exitsOf(p, new Map([[hMerge, 'h'], [cMerge, 'c']]), proj ?? m);
+  return {
+    ...d, hPrev: p.node(d.concat.input?.[1]), cPrev, cNew, out: proj ?? m,
+    diags: peephole ? [gi.peep[0]!.diag, gf.peep[0]!.diag, go.peep[0]!.diag] : [], projKernel, forgetBias: gf.constant,
+  };
+}
+
+function unsupportedLstm(source: string, where: string): (what: string) => never {
+  return (what) => {
+    throw new NnInputError(`${source}: ${where}: an LSTMCell with ${what} is not supported (the IR's LSTM clips gate inputs, not the state); rebuild the cell without it`);
+  };
+}
+
+function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string): LstmMatch | null {
+  const p = frameParts(f, byName);
+  if (!p) return null;
+  const splits = p.inFrame.filter((n) => n.op === 'Split');
+  if (splits.length !== 1) return null;
+  const b = lstmBody(p, splits[0]!, unsupportedLstm(source, `while loop '${f.name}'`));
+  if (!b || p.node(b.concat.input?.[0]) !== p.read) return null;
+  const hMerge = mergeOfIdentity(p, b.hPrev);
+  const cMerge = mergeOfIdentity(p, b.cPrev);
+  if (!hMerge || !cMerge || !stateLoop(p, hMerge, b.out) || !stateLoop(p, cMerge, b.cNew)) return null;
+  const ex = exitsOf(p, new Map([[hMerge, 'h'], [cMerge, 'c']]), b.out);
   if (!ex) return null;
   return {
     op: '_TfLoopLSTM',
     x: p.scatter.input![2]!,
-    params: [d.kernel.name!, d.bias.name!, ...(peephole ? [gi.peep[0]!.diag.name!, gf.peep[0]!.diag.name!, go.peep[0]!.diag.name!] : []), ...(projKernel ? [projKernel.name!] : [])],
-    forgetBias: gf.constant,
+    params: lstmParams(b),
+    forgetBias: b.forgetBias,
     steps: p.steps.name!,
     ...ex,
-    peephole,
-    projection: !!proj,
+    peephole: b.diags.length > 0,
+    projection: !!b.projKernel,
   };
 }
+
+const lstmParams = (b: LstmBody) => [b.kernel.name!, b.bias.name!, ...b.diags.map((d) => d.name!), ...(b.projKernel ? [b.projKernel.name!] : [])];
 
 /** What every dynamic_rnn frame has: input TensorArray read, trip count, a state's Merge. */
 interface FrameParts {
@@ -341,21 +384,21 @@ function exitsOf(p: FrameParts, states: ReadonlyMap<TNode, 'h' | 'c'>, out: TNod
 const isAdd = (n: TNode | undefined) => n?.op === 'Add' || n?.op === 'AddV2';
 
 /** MatMul(ConcatV2([x_t or r·h, ...]), kernel) + bias: the dense step of a cell. */
-function denseStep(p: FrameParts, ba: TNode | undefined): { concat: TNode; kernel: TNode; bias: TNode } | null {
+function denseStep(p: BodyCtx, ba: TNode | undefined): { concat: TNode; kernel: TNode; bias: TNode } | null {
   if (ba?.op !== 'BiasAdd') return null;
   const mm = p.node(ba.input?.[0]);
   const concat = p.node(mm?.input?.[0]);
   const kernel = p.through(mm?.input?.[1]);
   const bias = p.through(ba.input?.[1]);
   if (mm?.op !== 'MatMul' || concat?.op !== 'ConcatV2' || kernel?.op !== 'Const' && kernel?.op !== 'Identity' || !bias) return null;
-  if (p.node(concat.input?.[0]) !== p.read) return null;
   return { concat, kernel: kernel!, bias };
 }
 
 function matchRnn(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | null {
   const p = frameParts(f, byName);
   if (!p || p.inFrame.filter((n) => n.op === 'MatMul').length !== 1 || p.inFrame.some((n) => n.op === 'Split')) return null;
-  const tanh = p.inFrame.find((n) => n.op === 'Tanh' && denseStep(p, p.node(n.input?.[0])));
+  const reads = (d: { concat: TNode } | null) => !!d && p.node(d.concat.input?.[0]) === p.read;
+  const tanh = p.inFrame.find((n) => n.op === 'Tanh' && reads(denseStep(p, p.node(n.input?.[0]))));
   if (!tanh) return null;
   const d = denseStep(p, p.node(tanh.input?.[0]))!;
   const h = mergeOfIdentity(p, p.node(d.concat.input?.[1]));
@@ -374,7 +417,7 @@ function matchGru(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | nul
   const sig = p.node(split.input?.[1]);
   if (sig?.op !== 'Sigmoid') return null;
   const gates = denseStep(p, p.node(sig.input?.[0]));
-  if (!gates) return null;
+  if (!gates || p.node(gates.concat.input?.[0]) !== p.read) return null;
   const h = mergeOfIdentity(p, p.node(gates.concat.input?.[1]));
   if (!h) return null;
   const hId = p.node(gates.concat.input?.[1])!;
@@ -386,7 +429,7 @@ function matchGru(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | nul
   const candMm = candConcat ? p.uses(candConcat.name!).find((n) => n.op === 'MatMul') : undefined;
   const candBa = candMm ? p.uses(candMm.name!).find((n) => n.op === 'BiasAdd') : undefined;
   const cand = denseStep(p, candBa);
-  if (!cand || cand.concat !== candConcat) return null;
+  if (!cand || cand.concat !== candConcat || p.node(cand.concat.input?.[0]) !== p.read) return null;
   const tanh = p.uses(candBa!.name!).find((n) => n.op === 'Tanh');
   if (!tanh) return null;
   // h' = u·h + (1 − u)·c: an Add of a Mul using u and h and a Mul using (1 − u) and c.
