@@ -333,3 +333,107 @@ describe('TF1 dynamic_rnn loops that output every step (TensorArray written per 
     }, 30_000);
   }
 });
+
+/** TF1 static_rnn: the LSTMCell unrolled over Unpack(x, axis 1), weights shared (one Const read per tensor). */
+function staticLstmGraph(o: { peep: boolean; P?: number }, out: 'last' | 'sequence'): GraphDefBuilder {
+  const b = new GraphDefBuilder();
+  const P = o.P ?? H;
+  const x = b.placeholder('x', [-1, T, I]);
+  b.node('rnn/unstack', 'Unpack', [x], { num: { i: T }, axis: { i: 1 }, ...f32 });
+  const read = (name: string, shape: number[], data: number[]) => b.node(`${name}/read`, 'Identity', [b.const(name, shape, data)], f32);
+  const kernel = read('lstm/kernel', [I + P, 4 * H], rnd((I + P) * 4 * H));
+  const bias = read('lstm/bias', [4 * H], rnd(4 * H));
+  const diag = Object.fromEntries(['i', 'f', 'o'].map((n) => [n, o.peep ? read(`lstm/w_${n}_diag`, [H], rnd(H)) : '']));
+  const proj = o.P ? read('lstm/projection/kernel', [H, o.P], rnd(H * o.P)) : '';
+  const fb = b.const('rnn/forget_bias', [], [1]);
+  let m = b.node('rnn/zeros_m', 'Fill', [b.const('rnn/zeros_m/dims', [2], [1, P], 'int32'), b.const('rnn/zeros_m/v', [], [0])], f32);
+  let c = b.node('rnn/zeros_c', 'Fill', [b.const('rnn/zeros_c/dims', [2], [1, H], 'int32'), b.const('rnn/zeros_c/v', [], [0])], f32);
+  const outs: string[] = [];
+  for (let t = 0; t < T; t++) {
+    const s = t === 0 ? '' : `_${t}`;
+    const op = (name: string, kind: string, ins: string[], extra = {}) => b.node(`rnn/lstm_cell${s}/${name}`, kind, ins, { ...f32, ...extra });
+    const cc = op('concat', 'ConcatV2', [`rnn/unstack:${t}`, m, b.const(`rnn/lstm_cell${s}/axis`, [], [1], 'int32')], { N: { i: 2 } });
+    const z = op('BiasAdd', 'BiasAdd', [op('MatMul', 'MatMul', [cc, kernel], { transpose_a: { b: false }, transpose_b: { b: false } }), bias]);
+    const split = op('split', 'Split', [b.const(`rnn/lstm_cell${s}/split_dim`, [], [1], 'int32'), z], { num_split: { i: 4 } });
+    let fa = op('add', 'AddV2', [`${split}:2`, fb]);
+    let ia = split;
+    if (o.peep) {
+      fa = op('add_1', 'AddV2', [fa, op('mul', 'Mul', [diag['f']!, c])]);
+      ia = op('add_2', 'AddV2', [split, op('mul_1', 'Mul', [diag['i']!, c])]);
+    }
+    const cN = op('add_3', 'AddV2', [op('mul_2', 'Mul', [op('Sigmoid', 'Sigmoid', [fa]), c]), op('mul_3', 'Mul', [op('Sigmoid_1', 'Sigmoid', [ia]), op('Tanh', 'Tanh', [`${split}:1`])])]);
+    const oa = o.peep ? op('add_4', 'AddV2', [`${split}:3`, op('mul_4', 'Mul', [diag['o']!, cN])]) : `${split}:3`;
+    let mN = op('mul_5', 'Mul', [op('Sigmoid_2', 'Sigmoid', [oa]), op('Tanh_1', 'Tanh', [cN])]);
+    if (proj) mN = op('projection/MatMul', 'MatMul', [mN, proj], { transpose_a: { b: false }, transpose_b: { b: false } });
+    outs.push(mN);
+    m = mN;
+    c = cN;
+  }
+  if (out === 'last') b.node('out', 'Relu', [m]);
+  else b.node('out', 'Relu', [b.node('rnn/stack', 'Pack', outs, { N: { i: T }, axis: { i: 1 }, ...f32 })]);
+  return b;
+}
+
+/** Every step's m of TF's LSTMCell, from x [T, I] (batch 1), evaluated independently. */
+function lstmSteps(o: { peep: boolean; P?: number }, get: (name: string) => Float64Array, x: Float32Array): number[][] {
+  const P = o.P ?? H;
+  const K = get('lstm/kernel');
+  const bias = get('lstm/bias');
+  const zero = new Float64Array(H);
+  const [wi, wf, wo] = o.peep ? ['i', 'f', 'o'].map((n) => get(`lstm/w_${n}_diag`)) : [zero, zero, zero];
+  let m = new Array<number>(P).fill(0);
+  let c = new Array<number>(H).fill(0);
+  const all: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    const z = matvec([...Array.from(x.slice(t * I, (t + 1) * I)), ...m], K, 4 * H, 0, 4 * H).map((v, k) => v + bias[k]!);
+    const cN = c.map((cp, k) => sigmoid(z[2 * H + k]! + 1 + wf![k]! * cp) * cp + sigmoid(z[k]! + wi![k]! * cp) * Math.tanh(z[H + k]!));
+    const h = cN.map((cn, k) => sigmoid(z[3 * H + k]! + wo![k]! * cn) * Math.tanh(cn));
+    m = o.P ? matvec(h, get('lstm/projection/kernel'), o.P, 0, o.P) : h;
+    c = cN;
+    all.push(m);
+  }
+  return all;
+}
+
+describe('TF1 static_rnn: an LSTM cell unrolled per time step with shared weights', () => {
+  const CASES: [string, { peep: boolean; P?: number }, 'last' | 'sequence', string[]][] = [
+    ['BasicLSTMCell-shaped, final h', { peep: false }, 'last', ['LSTM', 'Reshape', 'Relu']],
+    ['LSTMCell with peepholes and projection (num_proj 3), every step stacked', { peep: true, P: 3 }, 'sequence', ['LSTM', 'Reshape', 'Dense', 'Relu']],
+  ];
+  for (const [name, o, out, ops] of CASES) {
+    it(`${name}: the chain becomes one IR LSTM, equal to TF's cell and to tfjs`, async () => {
+      const bytes = staticLstmGraph(o, out).encode();
+      const path = join(dir, `static_${out}_${o.P ?? 0}.pb`);
+      writeFileSync(path, bytes);
+      const g = loadModel(path);
+      expect(g.nodes.map((n) => n.op)).toEqual(ops);
+      const x = Float32Array.from(rnd(2 * T * I, 1));
+      const ours = runFloat(g, [{ shape: [2, T, I], data: x }])[0]!;
+      const P = o.P ?? H;
+      expect(ours.shape).toEqual(out === 'last' ? [2, P] : [2, T, P]);
+      const nodes = readTfContainer(path).graph.node!;
+      const get = (n: string) => decodeTfTensor(nodes.find((q) => q.name === n)!.attr!['value']!.tensor!, n).data;
+      const want = [0, 1].flatMap((k) => {
+        const st = lstmSteps(o, get, x.subarray(k * T * I, (k + 1) * T * I));
+        return (out === 'last' ? st[T - 1]! : st.flat()).map((v) => Math.max(0, v));
+      });
+      let err = 0;
+      let mx = 0;
+      want.forEach((r, i) => {
+        err = Math.max(err, Math.abs(r - ours.data[i]!));
+        mx = Math.max(mx, Math.abs(r));
+      });
+      expect(mx).toBeGreaterThan(0.05);
+      expect(err).toBeLessThanOrEqual(1e-4 * mx);
+      const model = await graphDefAsTfjs(bytes, { x: [-1, T, I] }, ['out']);
+      const per = want.length / 2;
+      let errT = 0;
+      for (let k = 0; k < 2; k++) {
+        const t = await runTfjs(model, { x: { shape: [1, T, I], data: x.slice(k * T * I, (k + 1) * T * I) } }, 'out');
+        t.forEach((r, i) => (errT = Math.max(errT, Math.abs(r - ours.data[k * per + i]!))));
+      }
+      console.log(`static_rnn ${name}: max |err| vs the JS cell ${err.toExponential(2)}, vs tfjs ${errT.toExponential(2)} (max |ref| ${mx.toFixed(3)})`);
+      expect(errT).toBeLessThanOrEqual(1e-4 * mx);
+    }, 30_000);
+  }
+});

@@ -499,15 +499,20 @@ const prod: Converter = (c) => {
 function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
   return (c) => {
     const x = c.dynInput(0, 'inputs');
-    if (x.perm.length !== 3) return c.fail(`expected time-major inputs [T, N, I], got rank ${x.perm.length}`);
-    const [T, , I] = c.imp.modelShape(x) as [number, number, number];
+    // A while loop reads its TensorArray time-major; a static_rnn chain (static-rnn.ts) its Unpack's input along axis 0 or 1.
+    const xTimeMajor = c.a.bool('x_time_major', true);
+    if (x.perm.length !== 3) return c.fail(`expected ${xTimeMajor ? 'time-major inputs [T, N, I]' : 'inputs [N, T, I]'}, got rank ${x.perm.length}`);
+    const xs = c.imp.modelShape(x) as [number, number, number];
+    const [T, I] = xTimeMajor ? [xs[0], xs[2]] : [xs[1], xs[2]];
     // LSTMCell extras (loops.ts): peepholes w_i, w_f, w_o after kernel and bias, then the projection kernel.
     const peep = kind === 'LSTM' && c.a.bool('peephole', false);
     const proj = kind === 'LSTM' && c.a.bool('projection', false);
     const nParams = kind === 'GRU' ? 4 : 2 + (peep ? 3 : 0) + (proj ? 1 : 0);
     const ps = Array.from({ length: nParams }, (_, i) => c.constInput(i + 1, 'cell weights'));
-    const steps = c.constInput(nParams + 1, 'trip count').data[0]!;
-    if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
+    if (!c.a.bool('unrolled', false)) {
+      const steps = c.constInput(nParams + 1, 'trip count').data[0]!;
+      if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
+    }
     const gates = { LSTM: 4, GRU: 3, RNN: 1 }[kind];
     const H = kind === 'GRU' ? ps[2]!.shape[1]! : ps[0]!.shape[1]! / gates;
     const Wp = proj ? ps[nParams - 1]! : undefined;
@@ -542,7 +547,7 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
       }
     });
     const ins = [
-      c.imp.relayout(x, [1, 0, 2], c.name),
+      c.imp.relayout(x, xTimeMajor ? [1, 0, 2] : [0, 1, 2], c.name),
       c.irConst(constOf([1, gates * H, I], W), 'W'),
       c.irConst(constOf([1, gates * H, H], R), 'R'),
       c.irConst(constOf([1, 2 * gates * H], bias), 'B'),
@@ -561,14 +566,14 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
           ? c.imp.emit('GRU', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh'], linearBeforeReset: false }, 2)
           : c.imp.emit('RNN', c.name, ins, { ...base, activations: ['Tanh'] }, 2);
     const output = c.a.string('output', 'h');
-    const n = c.imp.batched ? BATCH : c.imp.modelShape(x)[1]!;
+    const n = c.imp.batched ? BATCH : xs[xTimeMajor ? 1 : 0];
     if (output === 'y') {
       // Every step's output (the loop's TensorArray gathered): TF's [T, N, H] is the IR's Y
       // [N, T, 1, H] viewed time-major (a free permutation), projected per step when the cell has one.
       let y = B.reshapeTo(c, c.imp.dyn(outs[0]!), [n, T, H]);
       if (Wp) y = B.matmulOp(c, y, cnst(Wp));
       if (y.kind !== 'dyn' || !isIdentity(y.perm)) return c.fail('internal: the sequence output is not a plain IR value');
-      return [c.imp.dyn(y.ir, [1, 0, 2])];
+      return [c.a.bool('y_time_major', true) ? c.imp.dyn(y.ir, [1, 0, 2]) : y];
     }
     const isC = kind === 'LSTM' && output === 'c';
     const y = B.reshapeTo(c, c.imp.dyn(isC ? outs[2]! : outs[1]!), [n, H]);

@@ -25,7 +25,7 @@ import { decodeTfTensor } from './tensor.js';
 import { NnInputError } from '../../util/tensor.js';
 
 /** The first value of a Const node (any storage form), or null. */
-function constFirst(n: TNode | undefined): number | null {
+export function constFirst(n: TNode | undefined): number | null {
   const t = n?.op === 'Const' ? n.attr?.['value']?.tensor : undefined;
   if (!t) return null;
   try {
@@ -174,14 +174,14 @@ const clipOps = new Set(['ClipByValue', 'Minimum', 'Maximum']);
  * clips gate inputs, not the state.
  */
 /** Lookups a cell body is matched with: a loop frame's nodes, or the whole graph for static_rnn. */
-interface BodyCtx {
+export interface BodyCtx {
   node: (ref: string | undefined) => TNode | undefined;
   through: (ref: string | undefined) => TNode | undefined;
   uses: (ref: string) => TNode[];
 }
 
 /** One LSTM step found from its Split: what it reads (x, previous h/m and c) and what it gives. */
-interface LstmBody {
+export interface LstmBody {
   concat: TNode;
   kernel: TNode;
   bias: TNode;
@@ -204,7 +204,7 @@ interface LstmBody {
  * A cell clip or projection clip (clip_by_value on c or m) is refused by name (`fail`): the IR's
  * LSTM clips gate inputs, not the state.
  */
-function lstmBody(p: BodyCtx, split: TNode, fail: (what: string) => never): LstmBody | null {
+export function lstmBody(p: BodyCtx, split: TNode, fail: (what: string) => never): LstmBody | null {
   if (split.op !== 'Split' || Number(split.attr?.['num_split']?.i ?? 0) !== 4) return null;
   const d = denseStep(p, p.node(split.input?.[1]));
   if (!d) return null;
@@ -242,7 +242,7 @@ function lstmBody(p: BodyCtx, split: TNode, fail: (what: string) => never): Lstm
   };
 }
 
-function unsupportedLstm(source: string, where: string): (what: string) => never {
+export function unsupportedLstm(source: string, where: string): (what: string) => never {
   return (what) => {
     throw new NnInputError(`${source}: ${where}: an LSTMCell with ${what} is not supported (the IR's LSTM clips gate inputs, not the state); rebuild the cell without it`);
   };
@@ -272,7 +272,7 @@ function matchLstm(f: Frame, byName: ReadonlyMap<string, TNode>, source: string)
   };
 }
 
-const lstmParams = (b: LstmBody) => [b.kernel.name!, b.bias.name!, ...b.diags.map((d) => d.name!), ...(b.projKernel ? [b.projKernel.name!] : [])];
+export const lstmParams = (b: LstmBody) => [b.kernel.name!, b.bias.name!, ...b.diags.map((d) => d.name!), ...(b.projKernel ? [b.projKernel.name!] : [])];
 
 /** What every dynamic_rnn frame has: input TensorArray read, trip count, a state's Merge. */
 interface FrameParts {
