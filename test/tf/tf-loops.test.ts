@@ -437,3 +437,84 @@ describe('TF1 static_rnn: an LSTM cell unrolled per time step with shared weight
     }, 30_000);
   }
 });
+
+/** static_rnn of a GRUCell or BasicRNNCell over Unpack(x, axis 1), weights shared (Const reads). */
+function staticOneStateGraph(kind: 'GRU' | 'RNN', out: 'last' | 'sequence'): GraphDefBuilder {
+  const b = new GraphDefBuilder();
+  const x = b.placeholder('x', [-1, T, I]);
+  b.node('rnn/unstack', 'Unpack', [x], { num: { i: T }, axis: { i: 1 }, ...f32 });
+  const read = (name: string, shape: number[]) => b.node(`${name}/read`, 'Identity', [b.const(name, shape, rnd(shape.reduce((a, d) => a * d, 1)))], f32);
+  const w = kind === 'GRU'
+    ? { gk: read('gru/gates/kernel', [I + H, 2 * H]), gb: read('gru/gates/bias', [2 * H]), ck: read('gru/candidate/kernel', [I + H, H]), cb: read('gru/candidate/bias', [H]), one: b.const('gru/one', [], [1]) }
+    : { k: read('cell/kernel', [I + H, H]), b: read('cell/bias', [H]) };
+  let h = b.node('rnn/zeros', 'Fill', [b.const('rnn/zeros/dims', [2], [1, H], 'int32'), b.const('rnn/zeros/v', [], [0])], f32);
+  const outs: string[] = [];
+  for (let t = 0; t < T; t++) {
+    const s = t === 0 ? '' : `_${t}`;
+    const op = (name: string, k: string, ins: string[], extra = {}) => b.node(`rnn/cell${s}/${name}`, k, ins, { ...f32, ...extra });
+    const dn = (name: string, a: string, kk: string, bb: string) => {
+      const cc = op(`${name}/concat`, 'ConcatV2', [`rnn/unstack:${t}`, a, b.const(`rnn/cell${s}/${name}/axis`, [], [1], 'int32')], { N: { i: 2 } });
+      return op(`${name}/BiasAdd`, 'BiasAdd', [op(`${name}/MatMul`, 'MatMul', [cc, kk], { transpose_a: { b: false }, transpose_b: { b: false } }), bb]);
+    };
+    if ('gk' in w) {
+      const split = op('split', 'Split', [b.const(`rnn/cell${s}/split_dim`, [], [1], 'int32'), op('Sigmoid', 'Sigmoid', [dn('gates', h, w.gk, w.gb)])], { num_split: { i: 2 } });
+      const c = op('Tanh', 'Tanh', [dn('candidate', op('mul', 'Mul', [split, h]), w.ck, w.cb)]);
+      h = op('add', 'AddV2', [op('mul_1', 'Mul', [`${split}:1`, h]), op('mul_2', 'Mul', [op('sub', 'Sub', [w.one, `${split}:1`]), c])]);
+    } else {
+      h = op('Tanh', 'Tanh', [dn('dense', h, w.k, w.b)]);
+    }
+    outs.push(h);
+  }
+  if (out === 'last') b.node('out', 'Relu', [h]);
+  else b.node('out', 'Relu', [b.node('rnn/stack', 'Pack', outs, { N: { i: T }, axis: { i: 1 }, ...f32 })]);
+  return b;
+}
+
+describe('TF1 static_rnn: GRUCell and BasicRNNCell chains', () => {
+  const CASES: ['GRU' | 'RNN', 'last' | 'sequence'][] = [['GRU', 'last'], ['RNN', 'sequence']];
+  for (const [kind, out] of CASES) {
+    it(`${kind} (${out === 'last' ? 'final h' : 'every step stacked'}): the chain becomes one IR ${kind}, equal to TF's cell and to tfjs`, async () => {
+      const bytes = staticOneStateGraph(kind, out).encode();
+      const path = join(dir, `static_${kind}_${out}.pb`);
+      writeFileSync(path, bytes);
+      const g = loadModel(path);
+      expect(g.nodes.map((n) => n.op)).toEqual([kind, 'Reshape', 'Relu']);
+      const x = Float32Array.from(rnd(2 * T * I, 1));
+      const ours = runFloat(g, [{ shape: [2, T, I], data: x }])[0]!;
+      expect(ours.shape).toEqual(out === 'last' ? [2, H] : [2, T, H]);
+      const nodes = readTfContainer(path).graph.node!;
+      const get = (n: string) => decodeTfTensor(nodes.find((q) => q.name === n)!.attr!['value']!.tensor!, n).data;
+      // Every step of BasicRNNCell from x [T, I]: h' = tanh([x, h]·W + b).
+      const rnnSeq = (xs: Float32Array) => {
+        let h = new Array<number>(H).fill(0);
+        const all: number[] = [];
+        for (let t = 0; t < T; t++) {
+          h = matvec([...Array.from(xs.slice(t * I, (t + 1) * I)), ...h], get('cell/kernel'), H, 0, H).map((v, j) => Math.tanh(v + get('cell/bias')[j]!));
+          all.push(...h.map((v) => Math.max(0, v)));
+        }
+        return all;
+      };
+      const want = [0, 1].flatMap((k) => {
+        const xs = x.subarray(k * T * I, (k + 1) * T * I);
+        return kind === 'GRU' ? REFS['GRU']!(get, xs) : rnnSeq(xs);
+      });
+      let err = 0;
+      let mx = 0;
+      want.forEach((r, i) => {
+        err = Math.max(err, Math.abs(r - ours.data[i]!));
+        mx = Math.max(mx, Math.abs(r));
+      });
+      expect(mx).toBeGreaterThan(0.05);
+      expect(err).toBeLessThanOrEqual(1e-4 * mx);
+      const model = await graphDefAsTfjs(bytes, { x: [-1, T, I] }, ['out']);
+      const per = want.length / 2;
+      let errT = 0;
+      for (let k = 0; k < 2; k++) {
+        const t = await runTfjs(model, { x: { shape: [1, T, I], data: x.slice(k * T * I, (k + 1) * T * I) } }, 'out');
+        t.forEach((r, i) => (errT = Math.max(errT, Math.abs(r - ours.data[k * per + i]!))));
+      }
+      console.log(`static_rnn ${kind} ${out}: max |err| vs the JS cell ${err.toExponential(2)}, vs tfjs ${errT.toExponential(2)} (max |ref| ${mx.toFixed(3)})`);
+      expect(errT).toBeLessThanOrEqual(1e-4 * mx);
+    }, 30_000);
+  }
+});

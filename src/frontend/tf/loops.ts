@@ -394,62 +394,100 @@ function denseStep(p: BodyCtx, ba: TNode | undefined): { concat: TNode; kernel: 
   return { concat, kernel: kernel!, bias };
 }
 
+/** One step of any recognised cell: what it reads and gives (see lstmBody, gruBody, rnnBody). */
+export interface StepBody {
+  op: LstmMatch['op'];
+  /** The step's input x_t (the first operand of its ConcatV2s). */
+  x: TNode | undefined;
+  xRef: string | undefined;
+  hPrev: TNode | undefined;
+  /** The new h (or projected m): the state fed back and the step's output. */
+  out: TNode;
+  /** LSTM only: the previous and new c. */
+  cPrev?: TNode | undefined;
+  cNew?: TNode;
+  params: string[];
+  forgetBias: number;
+  peephole: boolean;
+  projection: boolean;
+}
+
+export function lstmStep(p: BodyCtx, split: TNode, fail: (what: string) => never): StepBody | null {
+  const b = lstmBody(p, split, fail);
+  if (!b) return null;
+  return {
+    op: '_TfLoopLSTM', x: p.node(b.concat.input?.[0]), xRef: b.concat.input?.[0], hPrev: b.hPrev, out: b.out, cPrev: b.cPrev, cNew: b.cNew,
+    params: lstmParams(b), forgetBias: b.forgetBias, peephole: b.diags.length > 0, projection: !!b.projKernel,
+  };
+}
+
+/** BasicRNNCell: h' = tanh([x_t, h]·W + b), found from its Tanh. */
+export function rnnStep(p: BodyCtx, tanh: TNode): StepBody | null {
+  if (tanh.op !== 'Tanh') return null;
+  const d = denseStep(p, p.node(tanh.input?.[0]));
+  if (!d) return null;
+  return {
+    op: '_TfLoopRNN', x: p.node(d.concat.input?.[0]), xRef: d.concat.input?.[0], hPrev: p.node(d.concat.input?.[1]), out: tanh,
+    params: [d.kernel.name!, d.bias.name!], forgetBias: 0, peephole: false, projection: false,
+  };
+}
+
+/** GRUCell: r, u = split(σ([x_t, h]·Wg + bg)); c = tanh([x_t, r·h]·Wc + bc); h' = u·h + (1 − u)·c, found from its Split. */
+export function gruStep(p: BodyCtx, split: TNode): StepBody | null {
+  if (split.op !== 'Split' || Number(split.attr?.['num_split']?.i ?? 0) !== 2) return null;
+  const sig = p.node(split.input?.[1]);
+  if (sig?.op !== 'Sigmoid') return null;
+  const gates = denseStep(p, p.node(sig.input?.[0]));
+  if (!gates) return null;
+  const hId = p.node(gates.concat.input?.[1]);
+  if (!hId) return null;
+  // r·h feeds the candidate's concat.
+  const rh = p.uses(`${split.name}:0`).find((n) => n.op === 'Mul' && n.input?.some((r) => p.node(r) === hId));
+  if (!rh) return null;
+  const candConcat = p.uses(`${rh.name}:0`).find((n) => n.op === 'ConcatV2');
+  const candMm = candConcat ? p.uses(`${candConcat.name}:0`).find((n) => n.op === 'MatMul') : undefined;
+  const candBa = candMm ? p.uses(`${candMm.name}:0`).find((n) => n.op === 'BiasAdd') : undefined;
+  const cand = denseStep(p, candBa);
+  const x = p.node(gates.concat.input?.[0]);
+  if (!cand || cand.concat !== candConcat || p.node(cand.concat.input?.[0]) !== x) return null;
+  const tanh = p.uses(`${candBa!.name}:0`).find((n) => n.op === 'Tanh');
+  if (!tanh) return null;
+  // h' = u·h + (1 − u)·c: an Add of a Mul using u and h and a Mul using (1 − u) and c.
+  const uUses = p.uses(`${split.name}:1`);
+  const uh = uUses.find((n) => n.op === 'Mul' && n.input?.some((r) => p.node(r) === hId));
+  const oneMinus = uUses.find((n) => n.op === 'Sub');
+  const oneMinusC = oneMinus ? p.uses(`${oneMinus.name}:0`).find((n) => n.op === 'Mul' && n.input?.some((r) => p.node(r) === tanh)) : undefined;
+  const one = oneMinus ? p.through(oneMinus.input?.[0]) : undefined;
+  if (!uh || !oneMinusC || constFirst(one) !== 1) return null;
+  const hNew = p.uses(`${uh.name}:0`).find((n) => isAdd(n) && n.input?.some((r) => p.node(r) === oneMinusC));
+  if (!hNew) return null;
+  return {
+    op: '_TfLoopGRU', x, xRef: gates.concat.input?.[0], hPrev: hId, out: hNew,
+    params: [gates.kernel.name!, gates.bias.name!, cand.kernel.name!, cand.bias.name!], forgetBias: 0, peephole: false, projection: false,
+  };
+}
+
+/** A one-state cell's while loop: its step reads the TensorArray and loops h back. */
+function matchOneState(p: FrameParts | null, body: StepBody | null): LstmMatch | null {
+  if (!p || !body || body.x !== p.read) return null;
+  const h = mergeOfIdentity(p, body.hPrev);
+  if (!h || !stateLoop(p, h, body.out)) return null;
+  const ex = exitsOf(p, new Map([[h, 'h']]), body.out);
+  if (!ex) return null;
+  return { op: body.op, x: p.scatter.input![2]!, params: body.params, forgetBias: 0, steps: p.steps.name!, ...ex };
+}
+
 function matchRnn(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | null {
   const p = frameParts(f, byName);
   if (!p || p.inFrame.filter((n) => n.op === 'MatMul').length !== 1 || p.inFrame.some((n) => n.op === 'Split')) return null;
-  const reads = (d: { concat: TNode } | null) => !!d && p.node(d.concat.input?.[0]) === p.read;
-  const tanh = p.inFrame.find((n) => n.op === 'Tanh' && reads(denseStep(p, p.node(n.input?.[0]))));
-  if (!tanh) return null;
-  const d = denseStep(p, p.node(tanh.input?.[0]))!;
-  const h = mergeOfIdentity(p, p.node(d.concat.input?.[1]));
-  if (!h || !stateLoop(p, h, tanh)) return null;
-  const ex = exitsOf(p, new Map([[h, 'h']]), tanh);
-  if (!ex) return null;
-  return { op: '_TfLoopRNN', x: p.scatter.input![2]!, params: [d.kernel.name!, d.bias.name!], forgetBias: 0, steps: p.steps.name!, ...ex };
+  const tanh = p.inFrame.find((n) => n.op === 'Tanh' && rnnStep(p, n)?.x === p.read);
+  return tanh ? matchOneState(p, rnnStep(p, tanh)) : null;
 }
 
 function matchGru(f: Frame, byName: ReadonlyMap<string, TNode>): LstmMatch | null {
   const p = frameParts(f, byName);
   if (!p || p.inFrame.filter((n) => n.op === 'MatMul').length !== 2) return null;
   const splits = p.inFrame.filter((n) => n.op === 'Split');
-  if (splits.length !== 1 || Number(splits[0]!.attr?.['num_split']?.i ?? 0) !== 2) return null;
-  const split = splits[0]!;
-  const sig = p.node(split.input?.[1]);
-  if (sig?.op !== 'Sigmoid') return null;
-  const gates = denseStep(p, p.node(sig.input?.[0]));
-  if (!gates || p.node(gates.concat.input?.[0]) !== p.read) return null;
-  const h = mergeOfIdentity(p, p.node(gates.concat.input?.[1]));
-  if (!h) return null;
-  const hId = p.node(gates.concat.input?.[1])!;
-  // r·h feeds the candidate's concat.
-  const rUse = p.uses(`${split.name}:0`);
-  const rh = rUse.find((n) => n.op === 'Mul' && n.input?.some((r) => p.node(r) === hId));
-  if (!rh) return null;
-  const candConcat = p.uses(rh.name!).find((n) => n.op === 'ConcatV2');
-  const candMm = candConcat ? p.uses(candConcat.name!).find((n) => n.op === 'MatMul') : undefined;
-  const candBa = candMm ? p.uses(candMm.name!).find((n) => n.op === 'BiasAdd') : undefined;
-  const cand = denseStep(p, candBa);
-  if (!cand || cand.concat !== candConcat || p.node(cand.concat.input?.[0]) !== p.read) return null;
-  const tanh = p.uses(candBa!.name!).find((n) => n.op === 'Tanh');
-  if (!tanh) return null;
-  // h' = u·h + (1 − u)·c: an Add of a Mul using u and h and a Mul using (1 − u) and c.
-  const u = `${split.name}:1`;
-  const uUses = p.uses(u);
-  const uh = uUses.find((n) => n.op === 'Mul' && n.input?.some((r) => p.node(r) === hId));
-  const oneMinus = uUses.find((n) => n.op === 'Sub');
-  const oneMinusC = oneMinus ? p.uses(oneMinus.name!).find((n) => n.op === 'Mul' && n.input?.some((r) => p.node(r) === tanh)) : undefined;
-  const one = oneMinus ? p.through(oneMinus.input?.[0]) : undefined;
-  if (!uh || !oneMinusC || constFirst(one) !== 1) return null;
-  const hNew = p.uses(uh.name!).find((n) => isAdd(n) && n.input?.some((r) => p.node(r) === oneMinusC));
-  if (!hNew || !stateLoop(p, h, hNew)) return null;
-  const ex = exitsOf(p, new Map([[h, 'h']]), hNew);
-  if (!ex) return null;
-  return {
-    op: '_TfLoopGRU',
-    x: p.scatter.input![2]!,
-    params: [gates.kernel.name!, gates.bias.name!, cand.kernel.name!, cand.bias.name!],
-    forgetBias: 0,
-    steps: p.steps.name!,
-    ...ex,
-  };
+  if (splits.length !== 1) return null;
+  return matchOneState(p, gruStep(p, splits[0]!));
 }

@@ -1,16 +1,17 @@
 /**
- * Recognises TF1 `static_rnn` LSTMs: the cell unrolled once per time step with shared weights
- * (the same kernel, bias, peepholes and projection in every step), each step reading one
- * output of an Unpack of the input sequence and the previous step's h (or m) and c, the first
- * step zeros. The chain becomes one `_TfLoopLSTM` node per result the rest of the graph reads —
- * the last step's h (or projected m), its c, or a Pack of every step's output (the sequence) —
+ * Recognises TF1 `static_rnn` cells (BasicLSTMCell/LSTMCell, GRUCell, BasicRNNCell): the cell
+ * unrolled once per time step with shared weights (the same kernel, bias, peepholes and
+ * projection in every step), each step reading one output of an Unpack of the input sequence
+ * and the previous step's h (or m) and c, the first step zeros. The chain becomes one
+ * `_TfLoop*` node per result the rest of the graph reads — the last step's h (or projected m),
+ * the LSTM's last c, or a Pack of every step's output (the sequence) —
  * each named after the node it replaces, so consumers are unchanged; the loop converter
  * (convert.ts loopCell) turns them into the IR's LSTM. A chain whose intermediate values are
  * read elsewhere is left as it is (its ops are imported one by one, which is still exact).
  * Preconditions: while-loop frames were already rewritten (loops.ts).
  */
 import { parseRefSimple as parseRef } from './refs.js';
-import { constFirst, type BodyCtx, lstmBody, type LstmBody, lstmParams, unsupportedLstm } from './loops.js';
+import { constFirst, type BodyCtx, gruStep, lstmStep, rnnStep, type StepBody, unsupportedLstm } from './loops.js';
 import type { TNode } from './schema.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -48,17 +49,13 @@ export function rewriteStaticRnn(nodes: readonly TNode[], source = 'model'): TNo
     },
     uses: (ref) => byRef.get(norm(ref)) ?? [],
   };
-  // Every LSTM step whose input is an Unpack output, grouped by its weights.
-  const groups = new Map<string, { body: LstmBody; t: number; unpack: TNode }[]>();
+  // Every cell step whose input is an Unpack output, grouped by its weights.
+  const groups = new Map<string, { body: StepBody; t: number; unpack: TNode }[]>();
   for (const n of nodes) {
-    if (n.op !== 'Split') continue;
-    const b = lstmBody(p, n, unsupportedLstm(source, `static_rnn LSTM step '${n.name}'`));
-    if (!b) continue;
-    const xRef = b.concat.input?.[0];
-    const unpack = node(xRef);
-    if (unpack?.op !== 'Unpack' || !xRef) continue;
-    const key = lstmParams(b).join('|');
-    groups.set(key, [...(groups.get(key) ?? []), { body: b, t: parseRef(xRef)[1], unpack }]);
+    const b = n.op === 'Split' ? (lstmStep(p, n, unsupportedLstm(source, `static_rnn LSTM step '${n.name}'`)) ?? gruStep(p, n)) : n.op === 'Tanh' ? rnnStep(p, n) : null;
+    if (!b || b.x?.op !== 'Unpack' || !b.xRef) continue;
+    const key = [b.op, ...b.params].join('|');
+    groups.set(key, [...(groups.get(key) ?? []), { body: b, t: parseRef(b.xRef)[1], unpack: b.x }]);
   }
   let result = [...nodes];
   for (const steps of groups.values()) {
@@ -68,15 +65,18 @@ export function rewriteStaticRnn(nodes: readonly TNode[], source = 'model'): TNo
     if (steps.length !== T || T < 2 || (axis !== 0 && axis !== 1) || steps.some((s) => s.unpack !== unpack)) continue;
     steps.sort((a, b) => a.t - b.t);
     if (steps.some((s, t) => s.t !== t)) continue;
+    const lstm = steps[0]!.body.op === '_TfLoopLSTM';
     // The chain: zeros into step 0, each step's h/m and c into the next.
     const chained = steps.every(({ body }, t) =>
-      t === 0 ? isZeros(p, p.through(body.hPrev?.name)) && isZeros(p, p.through(body.cPrev?.name)) : p.through(body.hPrev?.name) === steps[t - 1]!.body.out && p.through(body.cPrev?.name) === steps[t - 1]!.body.cNew);
+      t === 0
+        ? isZeros(p, p.through(body.hPrev?.name)) && (!lstm || isZeros(p, p.through(body.cPrev?.name)))
+        : p.through(body.hPrev?.name) === steps[t - 1]!.body.out && (!lstm || p.through(body.cPrev?.name) === steps[t - 1]!.body.cNew));
     if (!chained) continue;
     const last = steps[T - 1]!.body;
     // The chain's own nodes: everything the last step's results depend on, back to the Unpack,
     // the weights (Const reads), and the zero states.
     const chain = new Set<string>();
-    const stack: TNode[] = [last.out, last.cNew];
+    const stack: TNode[] = [last.out, ...(last.cNew ? [last.cNew] : [])];
     while (stack.length) {
       const n = stack.pop()!;
       if (chain.has(n.name!) || n === unpack || n.op === 'Fill' || n.op === 'Const' || p.through(n.name) ?.op === 'Const') continue;
@@ -100,7 +100,7 @@ export function rewriteStaticRnn(nodes: readonly TNode[], source = 'model'): TNo
           let which: 'h' | 'c' | 'y' | null = null;
           if (pack) which = 'y';
           else if (n === last.out) which = 'h';
-          else if (n === last.cNew) which = 'c';
+          else if (lstm && n === last.cNew) which = 'c';
           if (!which) ok = false;
           else {
             const rname = which === 'y' ? u.name! : name;
@@ -115,14 +115,14 @@ export function rewriteStaticRnn(nodes: readonly TNode[], source = 'model'): TNo
     const drop = new Set([...chain, ...results.filter((r) => r.which === 'y').map((r) => r.name)]);
     const repl: TNode[] = results.map((r) => ({
       name: r.name,
-      op: '_TfLoopLSTM',
-      input: [unpack.input![0]!, ...lstmParams(last)],
+      op: last.op,
+      input: [unpack.input![0]!, ...last.params],
       attr: {
         forget_bias: { value: 'f', f: last.forgetBias },
         output: { value: 's', s: enc(r.which) },
-        frame_name: { value: 's', s: enc(`static_rnn ${last.kernel.name}`) },
-        peephole: { value: 'b', b: last.diags.length > 0 },
-        projection: { value: 'b', b: !!last.projKernel },
+        frame_name: { value: 's', s: enc(`static_rnn ${last.params[0]}`) },
+        peephole: { value: 'b', b: last.peephole },
+        projection: { value: 'b', b: last.projection },
         unrolled: { value: 'b', b: true },
         x_time_major: { value: 'b', b: axis === 0 },
         y_time_major: { value: 'b', b: r.yTimeMajor },
