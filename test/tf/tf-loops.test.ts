@@ -444,9 +444,10 @@ function staticOneStateGraph(kind: 'GRU' | 'RNN', out: 'last' | 'sequence'): Gra
   const x = b.placeholder('x', [-1, T, I]);
   b.node('rnn/unstack', 'Unpack', [x], { num: { i: T }, axis: { i: 1 }, ...f32 });
   const read = (name: string, shape: number[]) => b.node(`${name}/read`, 'Identity', [b.const(name, shape, rnd(shape.reduce((a, d) => a * d, 1)))], f32);
-  const w = kind === 'GRU'
+  const gru = kind === 'GRU'
     ? { gk: read('gru/gates/kernel', [I + H, 2 * H]), gb: read('gru/gates/bias', [2 * H]), ck: read('gru/candidate/kernel', [I + H, H]), cb: read('gru/candidate/bias', [H]), one: b.const('gru/one', [], [1]) }
-    : { k: read('cell/kernel', [I + H, H]), b: read('cell/bias', [H]) };
+    : null;
+  const rnn = kind === 'RNN' ? { k: read('cell/kernel', [I + H, H]), b: read('cell/bias', [H]) } : null;
   let h = b.node('rnn/zeros', 'Fill', [b.const('rnn/zeros/dims', [2], [1, H], 'int32'), b.const('rnn/zeros/v', [], [0])], f32);
   const outs: string[] = [];
   for (let t = 0; t < T; t++) {
@@ -456,12 +457,12 @@ function staticOneStateGraph(kind: 'GRU' | 'RNN', out: 'last' | 'sequence'): Gra
       const cc = op(`${name}/concat`, 'ConcatV2', [`rnn/unstack:${t}`, a, b.const(`rnn/cell${s}/${name}/axis`, [], [1], 'int32')], { N: { i: 2 } });
       return op(`${name}/BiasAdd`, 'BiasAdd', [op(`${name}/MatMul`, 'MatMul', [cc, kk], { transpose_a: { b: false }, transpose_b: { b: false } }), bb]);
     };
-    if ('gk' in w) {
-      const split = op('split', 'Split', [b.const(`rnn/cell${s}/split_dim`, [], [1], 'int32'), op('Sigmoid', 'Sigmoid', [dn('gates', h, w.gk, w.gb)])], { num_split: { i: 2 } });
-      const c = op('Tanh', 'Tanh', [dn('candidate', op('mul', 'Mul', [split, h]), w.ck, w.cb)]);
-      h = op('add', 'AddV2', [op('mul_1', 'Mul', [`${split}:1`, h]), op('mul_2', 'Mul', [op('sub', 'Sub', [w.one, `${split}:1`]), c])]);
+    if (gru) {
+      const split = op('split', 'Split', [b.const(`rnn/cell${s}/split_dim`, [], [1], 'int32'), op('Sigmoid', 'Sigmoid', [dn('gates', h, gru.gk, gru.gb)])], { num_split: { i: 2 } });
+      const c = op('Tanh', 'Tanh', [dn('candidate', op('mul', 'Mul', [split, h]), gru.ck, gru.cb)]);
+      h = op('add', 'AddV2', [op('mul_1', 'Mul', [`${split}:1`, h]), op('mul_2', 'Mul', [op('sub', 'Sub', [gru.one, `${split}:1`]), c])]);
     } else {
-      h = op('Tanh', 'Tanh', [dn('dense', h, w.k, w.b)]);
+      h = op('Tanh', 'Tanh', [dn('dense', h, rnn!.k, rnn!.b)]);
     }
     outs.push(h);
   }
