@@ -7,7 +7,11 @@
  * constants, and tfjs executing the while loop itself. (The BasicLSTMCell loop is checked
  * against tfjs on the shared Basic_LSTM_S.pb graph.)
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { DEFAULTS } from '../../src/backend-hls/index.js';
+import { compileProject } from '../../src/cli/compile.js';
+import { runCsim } from '../../src/cli/csim.js';
+import { defaultConfig } from '../../src/ir/precision-config.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -517,5 +521,23 @@ describe('TF1 static_rnn: GRUCell and BasicRNNCell chains', () => {
       console.log(`static_rnn ${kind} ${out}: max |err| vs the JS cell ${err.toExponential(2)}, vs tfjs ${errT.toExponential(2)} (max |ref| ${mx.toFixed(3)})`);
       expect(errT).toBeLessThanOrEqual(1e-4 * mx);
     }, 30_000);
+  }
+});
+
+const INC = process.env['AP_TYPES_INCLUDE'];
+const HAVE_CC = !!INC && existsSync(join(INC, 'ap_fixed.h'));
+describe.skipIf(!HAVE_CC)('a converted LSTMCell loop compiles and C-simulates bit-exactly (default flags)', () => {
+  for (const io of ['parallel', 'stream'] as const) {
+    it(`peepholes + projection, every step's output (io ${io})`, { timeout: 600_000 }, async () => {
+      const path = join(dir, `csim_lstm_${io}.pb`);
+      writeFileSync(path, stateGraph(lstmCell({ peep: true, P: 2 }), [['m', 2], ['c', H]], 'm', true).encode());
+      const g = loadModel(path, { outputs: ['out'] });
+      const out = join(dir, `csim_lstm_${io}`);
+      compileProject({ model: path, out, precision: defaultConfig(), samples: 16, options: { ...DEFAULTS, io, layers: {} } }, g);
+      const r = await runCsim(out, { hlsInclude: INC! });
+      console.log(`LSTMCell loop io ${io}: bit-exact ${r.exact}/${r.samples}`);
+      expect(r.mismatches).toEqual([]);
+      expect(r.exact).toBe(16);
+    });
   }
 });
