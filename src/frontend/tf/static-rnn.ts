@@ -79,7 +79,7 @@ export function rewriteStaticRnn(nodes: readonly TNode[], source = 'model'): TNo
     const stack: TNode[] = [last.out, ...(last.cNew ? [last.cNew] : [])];
     while (stack.length) {
       const n = stack.pop()!;
-      if (chain.has(n.name!) || n === unpack || n.op === 'Fill' || n.op === 'Const' || p.through(n.name) ?.op === 'Const') continue;
+      if (chain.has(n.name!) || n === unpack || n.op === 'Fill' || n.op === 'Const' || p.through(n.name)?.op === 'Const') continue;
       chain.add(n.name!);
       for (const i of n.input ?? []) {
         const m = node(i.replace(/^\^/, ''));
