@@ -130,6 +130,12 @@ export interface LayerPlan {
   readonly tripCount: number;
   /** Initiation interval of that loop. */
   readonly stepII: number;
+  /**
+   * Groups of those iterations that run one after another because each needs the previous
+   * one's result (a recurrent layer's time steps need the previous hidden state): the pipeline
+   * drains between them. 0 when the iterations overlap freely.
+   */
+  readonly serialSteps: number;
   /** Multiplications per sample. */
   readonly macs: number;
   /** Multipliers instantiated (before constant folding by the tool). */

@@ -81,6 +81,8 @@ export interface LayerFacts {
   /** Pipelined-loop iterations per sample and their II. */
   readonly tripCount: number;
   readonly stepII: number;
+  /** Iterations that wait for the previous one to finish (see LayerPlan.serialSteps); 0 when none. */
+  readonly serialSteps?: number;
   readonly block: number;
   readonly reduction: number;
   readonly tableLookups: number;

@@ -286,6 +286,23 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
   };
 }
 
+/**
+ * The input packs a movement map keeps, when it keeps whole packs (same width P in and out,
+ * element e of output pack q is element e of one input pack) in strictly ascending order;
+ * null otherwise (the map reorders, pads or splits packs).
+ */
+function keptPacks(map: Int32Array, pIn: number, pOut: number): number[] | null {
+  if (pIn !== pOut || map.length % pOut !== 0) return null;
+  const keep: number[] = [];
+  for (let q = 0; q < map.length / pOut; q++) {
+    const s = map[q * pOut]!;
+    if (s < 0 || s % pIn !== 0 || (keep.length && s / pIn <= keep[keep.length - 1]!)) return null;
+    for (let e = 1; e < pOut; e++) if (map[q * pOut + e] !== s + e) return null;
+    keep.push(s / pIn);
+  }
+  return keep;
+}
+
 export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const { g } = ctx;
   const { id, cfg, strategy, reuse } = common(ctx, node);
@@ -294,15 +311,37 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const yT = y.fixed!;
   const map = movementIndexMap(ctx.g, node);
   const consts: ConstArray[] = [];
-  const mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
-  const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
-  const padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).u('n_in', numel(x.shape)).u('n', map.length).u('reuse', reuse);
+  // io_stream: a map keeping whole input packs in ascending order streams natively. io_parallel:
+  // such a map over pixels (last dim) of arrays beyond the partition limit (partitioned by
+  // channel) goes a pixel per cycle. Otherwise the element map (and pad value) is emitted.
+  const stream = ctx.io === 'stream';
+  const P = stream ? ctx.packOf(node.outputs[0]!) : (y.shape.at(-1) ?? 1);
+  const keep = keptPacks(map, stream ? ctx.packOf(node.inputs[0]!) : (x.shape.at(-1) ?? 1), P);
+  const pixels = !stream && !!keep && (ctx.partitionOf(node.inputs[0]!) > 0 || ctx.partitionOf(node.outputs[0]!) > 0);
+  const byPack = !!keep && (stream || pixels);
+  const kId = byPack ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;
+  let mId = DUMMY_ARRAY;
+  let padId = DUMMY_ARRAY;
+  if (!byPack) {
+    mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
+    const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
+    padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
+  }
+  const nIn = numel(x.shape);
+  const tI = renderType(x.fixed!);
+  const tO = renderType(yT);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
-    parallel: (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
-    burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts('nn2hls::gather'),
+    parallel: pixels
+      ? (ins, out) => `nn2hls::gather_pixels<${tI}, ${tO}, ${P}, ${nIn / P}, ${keep!.length}>(${ins[0]}, ${out}, ${kId});`
+      : (ins, out) => `nn2hls::gather<${cfg}>(${ins[0]}, ${out}, ${mId}, ${padId});`,
+    ...(stream && keep ? { stream: (ins: readonly string[], out: string) => `nn2hls::select_stream<${tI}, ${tO}, ${P}, ${nIn / P}, ${keep.length}>(${ins[0]}, ${out}, ${kId});` } : {}),
+    burst: 1, unrolled: pixels ? P : map.length, partitioned: [], strategy, reuse, looped: pixels,
+    facts: plainFacts(pixels ? 'nn2hls::gather_pixels' : 'nn2hls::gather', {
+      ...(stream && keep ? { streamKernel: 'nn2hls::select_stream', streamUnrolled: P } : {}),
+      ...(pixels ? { pixelWise: true, tripCount: keep!.length } : {}),
+    }),
   };
 }
 

@@ -4,14 +4,22 @@
  * activations' alpha/beta, tables per role `<slot><direction>`); every constant the kernel
  * compares or multiplies with (clip thresholds and results, thresholds, α, β) is derived here
  * exactly as src/sim/fixed/kernels/recurrent.ts derives it. Only the output Y is supported
- * (a layer has one output array); io_stream buffers the whole tensor (the generic fallback).
+ * (a layer has one output array).
+ * Schedules (the tiling pass's strategy/reuse, src/passes/tile.ts): latency unrolls every
+ * product of a time step with W and R in registers; resource folds them by the reuse factor
+ * with the weights in ROMs laid out as the kernel's reuse loop reads them (one ROM per pass,
+ * [D][I+H][rows of the pass], W's and R's raws re-expressed in one type that holds both
+ * exactly, so the products are the same numbers). In io_stream a forward one-directional
+ * layer whose initial states are constants streams natively (a time step in, a hidden state
+ * out); reverse and bidirectional layers buffer their tensors (they read x backwards).
  */
-import { type FixedType, fracBits, renderType } from '../ir/fixed.js';
+import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import { RECURRENT_SLOTS, recurrentActivations, type RecurrentAct } from '../ir/semantics/recurrent.js';
-import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, tableStruct, unsupported } from './layer.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, ownArray, plainFacts, tableStruct, unsupported } from './layer.js';
+import { constRaws } from './literals.js';
 
 type RecNode = Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>;
 
@@ -23,6 +31,33 @@ function rawThreshold(x: number, inT: FixedType): bigint {
   const [lo, hi] = rawRange(inT);
   const v = Math.floor(x * 2 ** fracBits(inT));
   return BigInt(Math.min(hi + 1, Math.max(lo - 1, v)));
+}
+
+/** A type representing every value of `a` and of `b` exactly (default modes: nothing is cast into it inexactly). */
+function covering(a: FixedType, b: FixedType): FixedType {
+  const signed = a.signed || b.signed;
+  const f = Math.max(fracBits(a), fracBits(b));
+  const intOf = (t: FixedType) => (signed && !t.signed ? t.int + 1 : t.int);
+  const int = Math.max(intOf(a), intOf(b));
+  return fixedType(Math.max(1, int + f), int, { signed });
+}
+
+/**
+ * The resource schedule's ROM of one pass: rows [row0, row0+nr) of every direction, laid out
+ * [D][I+H][nr] (input-major, as the reuse loop reads them), W's and R's raws in `wrT`.
+ */
+function passRaws(w: { raws: bigint[]; type: FixedType }, r: { raws: bigint[]; type: FixedType }, wrT: FixedType, D: number, GH: number, I: number, H: number, row0: number, nr: number): bigint[] {
+  const up = (raw: bigint, t: FixedType) => raw << BigInt(fracBits(wrT) - fracBits(t));
+  const out: bigint[] = [];
+  for (let d = 0; d < D; d++) {
+    for (let i = 0; i < I + H; i++) {
+      for (let m = 0; m < nr; m++) {
+        const k = row0 + m;
+        out.push(i < I ? up(w.raws[(d * GH + k) * I + i]!, w.type) : up(r.raws[(d * GH + k) * H + (i - I)]!, r.type));
+      }
+    }
+  }
+  return out;
 }
 
 export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
@@ -38,10 +73,10 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const types = prec?.types ?? {};
   const [G, S, Hy, Ta] = [types['gate'], types['state'], types['hidden'], types['act']];
   if (!A || !G || !S || !Hy || !Ta) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
-  if (strategy === 'resource') unsupported(node, `recurrent layers have no resource strategy yet; set {"hls": {"layers": {${JSON.stringify(node.name)}: {"strategy": "latency"}}}}`);
-  // The recurrent kernel computes one time step per iteration with every product unrolled; it
-  // has no reuse loop, so a reuse factor is refused rather than silently ignored.
-  if (reuse !== 1) unsupported(node, `recurrent layers run one time step per cycle and cannot share multipliers (reuse ${reuse} asked); set {"hls": {"layers": {${JSON.stringify(node.name)}: {"reuse": 1}}}}`);
+  const resource = strategy === 'resource';
+  // The latency schedule has no reuse loop (the tiling pass turns a latency reuse > 1 into the
+  // resource schedule), so a reuse factor reaching it is an internal error, not ignored.
+  if (!resource && reuse !== 1) throw new Error(`internal: ${node.name} has the latency schedule with reuse ${reuse}`);
   if (!node.outputs[0]) unsupported(node, 'only the output Y is supported (not Y_h/Y_c); take its last time step instead');
   const x = valueOf(g, node.inputs[0]!);
   const y = valueOf(g, node.outputs[0]!);
@@ -57,8 +92,36 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const dyn: string[] = [node.inputs[0]!];
   const typeOf = (slot: number) => valueOf(g, node.inputs[slot]!).fixed!;
 
-  const wId = constArray(ctx, consts, node.inputs[1]!, `w_${id}`, `input weights [${D}][${GH}][${I}] of ${id}`);
-  const rId = constArray(ctx, consts, node.inputs[2]!, `r_${id}`, `recurrent weights [${D}][${GH}][${H}] of ${id}`);
+  const nXh = I + H;
+  // Resource: valid reuse (tile.ts) folds each block of H rows evenly over n_xh = I + H terms.
+  const kb = resource ? (reuse <= nXh ? nXh / reuse : 1) : nXh;
+  const mr = resource && reuse > nXh ? reuse / nXh : 1;
+  if (resource && (!Number.isInteger(kb) || H % mr !== 0)) throw new Error(`internal: invalid reuse ${reuse} for ${node.name} (${nXh} terms, ${H} hidden)`);
+  // GRU without linear_before_reset: r gates the candidate rows' h terms, so they are a second pass.
+  const twoPass = op === 'GRU' && !(node as Node<'GRU'>).attrs.linearBeforeReset;
+  const rows0 = twoPass ? 2 * H : GH;
+  const rows1 = twoPass ? H : 0;
+  const block0 = resource ? (kb * rows0) / mr : 1;
+  const block1 = resource && twoPass ? (kb * rows1) / mr : 1;
+  const wT = typeOf(1);
+  const rT = typeOf(2);
+  const wrT = resource ? covering(wT, rT) : null;
+  const xhT = resource ? covering(x.fixed!, Hy) : null;
+  let wId: string;
+  let rId: string;
+  if (wrT) {
+    const wRaws = constRaws(g, node.inputs[1]!);
+    const rRaws = constRaws(g, node.inputs[2]!);
+    const what = twoPass ? 'z and r rows' : 'all gate rows';
+    wId = ownArray(ctx, consts, `wr_${id}`, wrT, passRaws(wRaws, rRaws, wrT, D, GH, I, H, 0, rows0), `input and recurrent weights [${D}][${nXh}][${rows0}] (${what}) of ${id}, one reuse step per ${block0} elements`);
+    rId = twoPass
+      ? ownArray(ctx, consts, `wr1_${id}`, wrT, passRaws(wRaws, rRaws, wrT, D, GH, I, H, 2 * H, rows1), `input and recurrent weights [${D}][${nXh}][${rows1}] (candidate rows) of ${id}, one reuse step per ${block1} elements`)
+      : DUMMY_ARRAY;
+  } else {
+    wId = constArray(ctx, consts, node.inputs[1]!, `w_${id}`, `input weights [${D}][${GH}][${I}] of ${id}`);
+    rId = constArray(ctx, consts, node.inputs[2]!, `r_${id}`, `recurrent weights [${D}][${GH}][${H}] of ${id}`);
+  }
+  const sizeOf = (arr: string) => (arr === DUMMY_ARRAY ? 1 : consts.find((k) => k.id === arr)?.items.length ?? 1);
   const hasBias = !!node.inputs[3];
   const bId = hasBias ? constArray(ctx, consts, node.inputs[3]!, `b_${id}`, `biases [${D}][${2 * GH}] of ${id}`) : DUMMY_ARRAY;
   const hasPeep = op === 'LSTM' && !!node.inputs[6];
@@ -168,8 +231,8 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const c = new Cfg(cfg)
     .type('x_t', x.fixed!)
     .type('out_t', Hy)
-    .type('weight_t', typeOf(1))
-    .type('rweight_t', typeOf(2))
+    .type('weight_t', wT)
+    .type('rweight_t', rT)
     .type('bias_t', hasBias ? typeOf(3) : DUMMY_T)
     .type('peep_t', hasPeep ? typeOf(6) : DUMMY_T)
     .type('h0_t', h0.t)
@@ -196,9 +259,31 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
     .ll('clip_thr', clipThr)
     .ll('clip_hi', clip > 0 ? quantizeDouble(clip, G) : 0n)
     .ll('clip_lo', clip > 0 ? quantizeDouble(-clip, G) : 0n)
-    .u('reuse', reuse);
+    .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
+    .u('reuse', reuse)
+    .type('xh_t', xhT ?? DUMMY_FIXED)
+    .type('wr_t', wrT ?? DUMMY_FIXED)
+    .u('n_xh', nXh)
+    .u('kb', kb)
+    .u('mr', mr)
+    .u('rows0', rows0)
+    .u('rows1', rows1)
+    .u('block0', block0)
+    .u('block1', block1)
+    .u('w_size', sizeOf(wId))
+    .u('r_size', sizeOf(rId));
   for (const s of dirStructs) c.nested(s);
   const tabs = [...tableIds[0]!, ...tableIds[1]!];
+  // Native io_stream: one forward direction, x arriving a time step per pack, constant or no
+  // initial states (run-time ones would be streams of their own).
+  const native = D === 1 && a.direction === 'forward' && dyn.length === 1 && ctx.packOf(node.inputs[0]!) === I;
+  const products = D * GH * nXh;
+  const perStep = GH * nXh;
+  // Time steps wait for the previous one's h (and GRU's candidate pass for r): the pipelined
+  // loop drains between them.
+  const passes = resource && twoPass ? 2 : 1;
+  const serial = rows * D * T * passes;
+  const biasIds = consts.filter((k) => !tabs.includes(k.id) && k.id !== wId && k.id !== rId).map((k) => k.id);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => {
@@ -207,15 +292,25 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
       const cArr = c0.arr ?? ins[k++]!;
       return `nn2hls::recurrent<${cfg}>(${[ins[0]!, out, wId, rId, bId, pId, hArr, cArr, ...tabs].join(', ')});`;
     },
+    ...(native ? { stream: (ins: readonly string[], out: string) => `nn2hls::recurrent_stream<${cfg}>(${[ins[0]!, out, wId, rId, bId, pId, h0.arr!, c0.arr!, ...tableIds[0]!].join(', ')});` } : {}),
     burst: 1,
-    unrolled: GH * (I + H),
-    partitioned: [{ what: `weights of ${id}`, size: D * GH * (I + H) }],
+    unrolled: resource ? perStep / reuse : perStep,
+    partitioned: resource ? [{ what: `accumulators of ${id}`, size: GH }] : [{ what: `weights of ${id}`, size: products }],
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::recurrent', {
-      macs: rows * T * D * GH * (I + H), multipliers: D * GH * (I + H), tripCount: rows * T, stepII: 1, reduction: I + H,
-      tableLookups: 2, multBits: Math.max(x.fixed!.width, typeOf(1).width), accumBits: A.width,
-      // Weights and biases are read whole every step (registers); tables one entry at a time.
-      wordElements: Object.fromEntries(consts.filter((c) => !tabs.includes(c.id)).map((c) => [c.id, c.items.length])),
+      streamKernel: 'nn2hls::recurrent_stream',
+      macs: rows * T * products, multipliers: resource ? products / reuse : products,
+      tripCount: resource ? serial * reuse : serial, stepII: 1, serialSteps: serial, reduction: nXh,
+      tableLookups: 2, multBits: resource ? Math.max(xhT!.width, wrT!.width) : Math.max(x.fixed!.width, wT.width), accumBits: A.width,
+      // Latency: weights and biases read whole every step (registers). Resource: a pass's ROM
+      // gives one reuse step's weights per word; biases are read whole. Tables: one entry at a time.
+      wordElements: Object.fromEntries([
+        ...(resource ? [[wId, block0], ...(twoPass ? [[rId, block1]] : [])] : [[wId, sizeOf(wId)], [rId, sizeOf(rId)]]),
+        ...biasIds.map((b) => [b, sizeOf(b)]),
+      ]),
+      streamUnrolled: resource ? perStep / reuse : perStep,
+      // io_parallel: x is read and y written a time step (a pixel of I / H values) at a time.
+      pixelWise: true,
     }),
   };
 }

@@ -17,6 +17,8 @@ export function planJson(l: LayerPlan): object {
     ii: l.ii,
     trip_count: l.tripCount,
     step_ii: l.stepII,
+    // Only for recurrences, so other projects keep their nn2hls.json.
+    ...(l.serialSteps ? { serial_steps: l.serialSteps } : {}),
     macs: l.macs,
     multipliers: l.multipliers,
     // Only when the config binds it, so projects without a binding keep their nn2hls.json.

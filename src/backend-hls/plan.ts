@@ -372,6 +372,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       ii: Math.max(1, ii),
       tripCount: fx.tripCount,
       stepII: fx.stepII,
+      serialSteps: fx.serialSteps ?? 0,
       macs: fx.macs,
       multipliers: fx.multipliers,
       unrolled,

@@ -81,13 +81,14 @@ function describe(v: Violation, e: Estimate, c: FitConstraints): string {
  */
 export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps = 400, bindings: Bindings = {}): FitResult {
   const folds = g.nodes.map((n) => ({ n, f: foldShape(g, n, io) })).filter((x): x is { n: typeof x.n; f: NonNullable<typeof x.f> } => x.f !== null);
-  const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource }]));
+  const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource, resourceOnly: f.resourceOnlyReuse }]));
   const design = (): DesignOptions => ({
     io, strategy: 'latency', reuse: 1,
     ...(bindings.multiplier ? { multiplier: bindings.multiplier } : {}),
     layers: {
       ...Object.fromEntries(Object.entries(bindings.layers ?? {}).map(([k, m]) => [k, { multiplier: m }])),
-      ...Object.fromEntries([...state].map(([k, s]) => [k, { strategy: s.strategy, reuse: s.reuses[s.i]!, ...(bindings.layers?.[k] ? { multiplier: bindings.layers[k] } : {}) }])),
+      // Layers that share multipliers only in the resource schedule (recurrent) say so when folded.
+      ...Object.fromEntries([...state].map(([k, s]) => [k, { strategy: s.resourceOnly && s.i > 0 ? 'resource' as const : s.strategy, reuse: s.reuses[s.i]!, ...(bindings.layers?.[k] ? { multiplier: bindings.layers[k] } : {}) }])),
     },
   });
   let e = estimateGraph(g, design(), o);

@@ -65,10 +65,12 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
         return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
       }
       // Looped: the plan's trip count × step II (output pixels, rows, time steps, reuse steps);
-      // a streaming window kernel also reads its whole input, one pixel per cycle at best.
+      // a streaming window kernel also reads its whole input, one pixel per cycle at best. A
+      // recurrence (the plan's serial steps: time steps needing the previous hidden state)
+      // drains the step's pipeline before the next one starts.
       const native = io === 'stream' && l.stream === 'native' && l.lineBuffer;
       const inPixels = native ? l.inElems / l.lineBuffer!.channels : 0;
-      const span = Math.max(l.ii, inPixels);
+      const span = Math.max(l.ii + l.serialSteps * stages, inPixels);
       return { latency: span + stages + 1, ii: span, stages };
     }
     case 'pool': {

@@ -38,6 +38,8 @@ export interface LayerView {
   /** LayerPlan.tripCount and stepII: the layer's pipelined loop. */
   readonly iterations: number;
   readonly stepII: number;
+  /** LayerPlan.serialSteps: groups of iterations that wait for the previous group (a recurrence). */
+  readonly serialSteps: number;
   /** Multiplications per sample and multipliers instantiated (LayerPlan.macs / multipliers). */
   readonly macs: number;
   readonly multipliers: number;
@@ -194,7 +196,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   const fifos = p.edges.filter((e) => e.kind === 'stream' && e.from === idx).map((e) => ({ depth: e.depth, width: e.pack * e.bits }));
   return {
     name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
-    ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII,
+    ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII, serialSteps: lp.serialSteps,
     macs: lp.macs, multipliers: lp.multipliers,
     multiplier: kind === 'dense' || kind === 'conv' ? lp.multiplier : 'auto',
     ...(latency && raws.length ? { weightRaws: rows === 1 ? raws : Array.from({ length: rows }, () => raws).flat() } : {}),

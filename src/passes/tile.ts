@@ -1,5 +1,5 @@
 /**
- * Tiling pass: decides how each weighted layer (Dense, Conv) is folded onto the FPGA — its
+ * Tiling pass: decides how each weighted layer (Dense, Conv, LSTM/GRU/RNN) is folded onto the FPGA — its
  * strategy and reuse factor — so that the HLS design stays inside the tool limits, with the
  * lowest latency those limits allow. It reads the quantized graph and the user's settings and
  * returns one decision per node; it does not rewrite the graph (the decisions become the
@@ -57,8 +57,17 @@ export interface FoldShape {
   readonly nOut: number;
   /** Independent repetitions unrolled with it in one step (rows of a per-row Dense in io_parallel). */
   readonly copies: number;
+  /**
+   * Grids of n_in × n_out folded together by the same reuse factor in one step, each with its
+   * own weights (a recurrent layer's gate blocks: n_out = hidden, blocks = gates); 1 otherwise.
+   */
+  readonly blocks: number;
+  /** Weight sets held but computed one after another (a bidirectional layer's directions); 1 otherwise. */
+  readonly sets: number;
   /** Supports the resource schedule (weights in memory, reuse loop). */
   readonly resource: boolean;
+  /** Shares multipliers only through the resource schedule (no latency schedule with reuse > 1). */
+  readonly resourceOnlyReuse: boolean;
 }
 
 /**
@@ -99,13 +108,25 @@ export function foldShape(g: Graph, n: Node, io: 'parallel' | 'stream'): FoldSha
       const w = valueOf(g, n.inputs[1]!).shape;
       const x = valueOf(g, n.inputs[0]!).shape;
       const rows = numel(x) / w[0]!;
-      return { nIn: w[0]!, nOut: w[1]!, copies: io === 'parallel' ? rows : 1, resource: true };
+      return { nIn: w[0]!, nOut: w[1]!, copies: io === 'parallel' ? rows : 1, blocks: 1, sets: 1, resource: true, resourceOnlyReuse: false };
     }
     case 'Conv': {
       const w = valueOf(g, n.inputs[1]!).shape;
       const cout = w[w.length - 1]!;
       const perOut = numel(w) / cout;
-      return { nIn: perOut, nOut: cout, copies: 1, resource: n.attrs.group === 1 };
+      return { nIn: perOut, nOut: cout, copies: 1, blocks: 1, sets: 1, resource: n.attrs.group === 1, resourceOnlyReuse: false };
+    }
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN': {
+      // One time step: every gate row sums the inputs and the previous hidden state, [x ; h]
+      // (n_in + hidden terms). The rows come in blocks of `hidden` (GRU's candidate rows may
+      // be a pass of their own), so a valid reuse factor folds each block evenly.
+      const x = valueOf(g, n.inputs[0]!).shape;
+      const H = n.attrs.hidden;
+      const gates = n.op === 'LSTM' ? 4 : n.op === 'GRU' ? 3 : 1;
+      const sets = n.attrs.direction === 'bidirectional' ? 2 : 1;
+      return { nIn: x[x.length - 1]! + H, nOut: H, copies: 1, blocks: gates, sets, resource: true, resourceOnlyReuse: true };
     }
     default:
       return null;
@@ -115,8 +136,8 @@ export function foldShape(g: Graph, n: Node, io: 'parallel' | 'stream'): FoldSha
 /** Multiplications unrolled into one step and weights partitioned, for a fold choice. */
 export function foldCost(f: FoldShape, strategy: TileStrategy, reuse: number): { unrolled: number; partitioned: number } {
   const products = f.nIn * f.nOut;
-  if (strategy === 'resource' && f.resource) return { unrolled: f.copies * Math.ceil(products / reuse), partitioned: f.nOut };
-  return { unrolled: f.copies * products, partitioned: products };
+  if (strategy === 'resource' && f.resource) return { unrolled: f.copies * f.blocks * Math.ceil(products / reuse), partitioned: f.blocks * f.nOut };
+  return { unrolled: f.copies * f.blocks * products, partitioned: f.sets * f.blocks * products };
 }
 
 function fits(f: FoldShape, s: TileStrategy, r: number, o: TileOptions): boolean {
@@ -132,16 +153,6 @@ function decide(g: Graph, n: Node, o: TileOptions): TileDecision {
   const reuse0 = own.reuse ?? o.reuse;
   const f = foldShape(g, n, o.io);
   const chosen0 = userS || userR ? 'user' : 'default';
-  if (n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN') {
-    // The recurrent kernel has one schedule; a global setting meant for the other layers does
-    // not apply (a per-layer one is refused by name when the layer is lowered).
-    const notes: string[] = [];
-    const strategy = own.strategy ?? 'latency';
-    const reuse = own.reuse ?? 1;
-    if (own.strategy === undefined && o.strategy !== 'latency') notes.push(`recurrent layers have only the latency schedule; global strategy ${o.strategy} not applied`);
-    if (own.reuse === undefined && o.reuse !== 1) notes.push(`recurrent layers run one time step per cycle; global reuse ${o.reuse} not applied`);
-    return { strategy, reuse, reuseRequested: own.reuse ?? o.reuse, chosenBy: own.strategy !== undefined || own.reuse !== undefined ? 'user' : 'default', notes, warnings: [] };
-  }
   if (!f) return { strategy: strategy0, reuse: reuse0, reuseRequested: reuse0, chosenBy: chosen0, notes: [], warnings: [] };
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -149,6 +160,10 @@ function decide(g: Graph, n: Node, o: TileOptions): TileDecision {
   if (strategy === 'resource' && !f.resource) {
     notes.push(`resource strategy needs one group; grouped convolution keeps the latency schedule with reuse ${reuse0} (multipliers shared by ALLOCATION)`);
     strategy = 'latency';
+  }
+  if (strategy === 'latency' && reuse0 > 1 && f.resourceOnlyReuse) {
+    notes.push(`${n.op} layers share multipliers only with the resource schedule (weights in memory); reuse ${reuse0} asked, so strategy resource`);
+    strategy = 'resource';
   }
   const validate = (r: number): number => {
     if (strategy !== 'resource' || isValidReuse(f.nIn, f.nOut, r)) return r;
@@ -176,7 +191,7 @@ function decide(g: Graph, n: Node, o: TileOptions): TileDecision {
   const pick = userR && !userS && fits(f, 'resource', validateFor(f, reuse0), o) ? validateFor(f, reuse0) : options[0]!;
   strategy = 'resource';
   reuse = pick;
-  notes.push(`${what.replace(/ \(limit.*\)/, '')} would exceed the tool limits; chose strategy resource, reuse ${reuse} (${Math.ceil((f.nIn * f.nOut) / reuse) * f.copies} multipliers)`);
+  notes.push(`${what.replace(/ \(limit.*\)/, '')} would exceed the tool limits; chose strategy resource, reuse ${reuse} (${foldCost(f, 'resource', reuse).unrolled} multipliers)`);
   return { strategy, reuse, reuseRequested: reuse0, chosenBy: 'tiling', notes, warnings };
 }
 

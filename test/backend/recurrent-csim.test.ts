@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
+import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
 import { compileProject, defaultRuns, writeProject } from '../../src/cli/compile.js';
 import { runCsim } from '../../src/cli/csim.js';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
@@ -31,7 +31,12 @@ if (!HAVE) {
 type Case = RecurrentCase & {
   /** Also output Y_h (slices of Y: the last step, or both directions' final steps joined). */
   yh?: boolean;
+  /** The layer's schedule (hls.layers): the resource strategy folds each step's products by `reuse`. */
+  fold?: { strategy: 'latency' | 'resource'; reuse: number };
 };
+
+const layerName = (c: Case) => `${c.kind.toLowerCase()}_layer`;
+const layersOf = (c: Case) => (c.fold ? { [layerName(c)]: c.fold } : {});
 
 /** The case's model with Y (and Y_h when asked) as graph outputs. */
 function recurrentModel(c: Case): Uint8Array {
@@ -58,6 +63,15 @@ const CASES: [string, Case][] = [
   ['gru_relu_thresh', { kind: 'GRU', T: 4, I: 2, H: 3, acts: ['Sigmoid', 'ThresholdedRelu'], alpha: [0, 0.3], seed: 8 }],
   ['rnn_relu_reverse', { kind: 'RNN', T: 4, I: 3, H: 3, dir: 'reverse', acts: ['Relu'], seed: 9 }],
   ['gru_bidir_yh', { kind: 'GRU', T: 4, I: 3, H: 3, dir: 'bidirectional', yh: true, seed: 10 }],
+  // Resource schedule (folded products, weights in per-pass ROMs). n_xh = I + H terms per row:
+  // reuse dividing it (kb > 1, blocks straddling x and h), reuse = n_xh (one term per step),
+  // reuse beyond it (mr > 1: a term for part of the rows per step).
+  ['lstm_fold', { kind: 'LSTM', T: 5, I: 3, H: 5, seed: 11, fold: { strategy: 'resource', reuse: 2 } }],
+  ['lstm_fold_bidir_peep_clip_init', { kind: 'LSTM', T: 4, I: 3, H: 3, dir: 'bidirectional', peep: true, clip: 1.25, init: true, seed: 12, fold: { strategy: 'resource', reuse: 3 } }],
+  ['lstm_fold_mr_coupled', { kind: 'LSTM', T: 4, I: 2, H: 4, inputForget: true, seed: 13, fold: { strategy: 'resource', reuse: 12 } }],
+  ['gru_fold', { kind: 'GRU', T: 5, I: 3, H: 3, seed: 14, fold: { strategy: 'resource', reuse: 3 } }],
+  ['gru_fold_lbr_bidir_init_clip', { kind: 'GRU', T: 4, I: 3, H: 3, lbr: true, dir: 'bidirectional', init: true, clip: 1.1, seed: 15, fold: { strategy: 'resource', reuse: 2 } }],
+  ['rnn_fold_reverse', { kind: 'RNN', T: 4, I: 3, H: 3, dir: 'reverse', seed: 16, fold: { strategy: 'resource', reuse: 6 } }],
 ];
 
 const PRECISIONS: [string, () => PrecisionConfig][] = [
@@ -83,7 +97,31 @@ describe('recurrent layers lower to nn2hls::recurrent', () => {
     expect(files.has('firmware/kernels/nn_recurrent.h')).toBe(true);
   });
 
-  it('lowers Y_h to slices of Y: the last step one-directional, both directions joined when bidirectional', () => {
+  it('plans the resource schedule: multipliers = products / reuse, one reuse step per ROM word, time steps serial', () => {
+    // GRU I 3, H 3 (n_xh 6), reuse 3: pass 0 (z, r rows: 6 rows x 2 terms per step), pass 1
+    // (candidate rows: 3 x 2) — 54 products per step on 18 multipliers.
+    const g = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 5, I: 3, H: 3, seed: 14 }), 'gru.onnx'), defaultConfig()).graph;
+    const layers = { gru_layer: { strategy: 'resource' as const, reuse: 3 } };
+    for (const io of ['parallel', 'stream'] as const) {
+      const plan = planProject(g, { ...DEFAULTS, io, layers, runs: [] });
+      const l = plan.plans.find((p) => p.op === 'GRU')!;
+      expect(l).toMatchObject({ strategy: 'resource', reuse: 3, macs: 5 * 54, multipliers: 18, unrolled: 18, tripCount: 5 * 2 * 3, stepII: 1, serialSteps: 10 });
+      expect(l.kernel).toBe(io === 'stream' ? 'nn2hls::recurrent_stream' : 'nn2hls::recurrent');
+      expect(l.stream).toBe(io === 'stream' ? 'native' : null);
+      expect(l.bufferedElements).toBe(0);
+      const roms = l.weights.filter((w) => w.id.startsWith('wr'));
+      expect(roms.map((w) => [w.elements, w.wordElements, w.words])).toEqual([[36, 12, 3], [18, 6, 3]]);
+    }
+    const files = emitProject(g, { ...DEFAULTS, layers, runs: defaultRuns(g, 2), simulate: simulateFixed });
+    const params = files.get('firmware/parameters.h')!;
+    expect(params).toContain('static const int strategy = nn2hls::STRATEGY_RESOURCE;');
+    expect(params).toMatch(/static const unsigned kb = 2;[\s\S]*static const unsigned rows0 = 6;[\s\S]*static const unsigned rows1 = 3;/);
+    // The latency schedule of the same layer: every product unrolled, nothing serial beyond the steps.
+    const lat = planProject(g, { ...DEFAULTS, layers: {}, runs: [] }).plans.find((p) => p.op === 'GRU')!;
+    expect(lat).toMatchObject({ strategy: 'latency', reuse: 1, multipliers: 54, unrolled: 54, tripCount: 5, serialSteps: 5 });
+  });
+
+    it('lowers Y_h to slices of Y: the last step one-directional, both directions joined when bidirectional', () => {
     // recurrent-final-state (canonicalization) turns the forward Y_h into Y's last step.
     const g = prepareFixed(importOnnx(recurrentModel({ kind: 'GRU', T: 3, I: 2, H: 2, yh: true, seed: 1 }), 'gru.onnx'), defaultConfig()).graph;
     expect(g.nodes.map((n) => n.op)).toEqual(['GRU', 'Slice', 'Reshape']);
@@ -100,7 +138,7 @@ describe.skipIf(!HAVE).concurrent('recurrent csim is bit-exact with the simulato
       for (const io of ['parallel', 'stream'] as const) {
         it(`${name} (${pname}, io ${io})`, { timeout: 600_000 }, async () => {
           const dir = join(root, `${name}_${pname}_${io}`);
-          compileProject({ model: modelFile(name, c), out: dir, precision: precision(), samples: 24, options: { ...DEFAULTS, io, layers: {} } });
+          compileProject({ model: modelFile(name, c), out: dir, precision: precision(), samples: 24, options: { ...DEFAULTS, io, layers: layersOf(c) } });
           const r = await runCsim(dir, { hlsInclude: INC! });
           console.log(`recurrent ${name} ${pname} io ${io}: bit-exact ${r.exact}/${r.samples}, g++ ${(r.compileMs / 1000).toFixed(1)} s`);
           expect(r.mismatches).toEqual([]);
@@ -113,16 +151,19 @@ describe.skipIf(!HAVE).concurrent('recurrent csim is bit-exact with the simulato
 });
 
 describe.skipIf(!HAVE)('recurrent C++ is warning-free', () => {
-  it('g++ -std=c++14 -Wall -Wextra reports nothing in our files', { timeout: 300_000 }, () => {
-    for (const [name, c] of CASES.filter(([n]) => ['lstm_bidir_peep_clip_init', 'gru_lbr_bidir_init_clip', 'lstm_exact_acts', 'rnn_relu_reverse'].includes(n))) {
+  it('g++ -std=c++14 -Wall -Wextra reports nothing in our files (both schedules, both io modes)', { timeout: 600_000 }, () => {
+    const names = ['lstm_bidir_peep_clip_init', 'gru_lbr_bidir_init_clip', 'lstm_exact_acts', 'rnn_relu_reverse', 'lstm_fold_mr_coupled', 'gru_fold', 'gru_fold_lbr_bidir_init_clip'];
+    for (const [name, c] of CASES.filter(([n]) => names.includes(n))) {
       const g = prepareFixed(importOnnx(recurrentModel(c), `${name}.onnx`), defaultConfig()).graph;
-      const dir = join(root, `warn_${name}`);
-      writeProject(dir, emitProject(g, { ...DEFAULTS, layers: {}, runs: defaultRuns(g, 2), simulate: simulateFixed }));
-      const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
-        '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, 'firmware/myproject.cpp')], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const ours = r.stderr.split('\n').filter((l) => l.includes(dir) && /warning/.test(l));
-      expect(ours, r.stderr).toEqual([]);
+      for (const io of ['parallel', 'stream'] as const) {
+        const dir = join(root, `warn_${name}_${io}`);
+        writeProject(dir, emitProject(g, { ...DEFAULTS, io, layers: layersOf(c), runs: defaultRuns(g, 2), simulate: simulateFixed }));
+        const r = spawnSync('g++', ['-std=c++14', '-Wall', '-Wextra', '-fsyntax-only', `-I${join(dir, 'firmware')}`,
+          '-isystem', INC!, '-DNN2HLS_OWN_STREAM', join(dir, 'firmware/myproject.cpp')], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        const ours = r.stderr.split('\n').filter((l) => l.includes(dir) && /warning/.test(l));
+        expect(ours, r.stderr).toEqual([]);
+      }
     }
   });
 });

@@ -181,3 +181,33 @@ describe('estimate output', () => {
     expect(e.marks.join('\n')).toMatch(/dsp \d+ exceeds the 66 of xc7z007s/);
   });
 });
+
+describe('recurrent layers read their schedule from the plan', () => {
+  it('LSTM at the resource strategy: shared multipliers = plan multipliers, each time step drains the pipeline', async () => {
+    const { importOnnx } = await import('../../src/frontend/onnx/model.js');
+    const { recurrentModel } = await import('../helpers/recurrent-model.js');
+    const { prepareFixed } = await import('../../src/passes/pipeline.js');
+    const { defaultConfig } = await import('../../src/ir/precision-config.js');
+    const { planProject } = await import('../../src/backend-hls/index.js');
+    // I 4, H 4: n_xh 8, 4 gates — 128 products per step, T 6.
+    const g = prepareFixed(importOnnx(recurrentModel({ kind: 'LSTM', T: 6, I: 4, H: 4, seed: 3, outputs: 'Y' }), 'lstm.onnx'), defaultConfig()).graph;
+    const dsp = resolvePart('xczu7ev').device.dspShape;
+    let last = { latency: 0, dsp: Infinity };
+    for (const reuse of [2, 4, 8]) {
+      const layers = { lstm_layer: { strategy: 'resource' as const, reuse } };
+      const plan = planProject(g, { ...DEFAULTS, layers, runs: [] }).plans[0]!;
+      expect(plan).toMatchObject({ multipliers: 128 / reuse, tripCount: 6 * reuse, serialSteps: 6 });
+      const view = planView(g, { ...DEFAULTS, layers, runs: [] }).layers[0]!;
+      expect(view).toMatchObject({ kind: 'recurrent', multipliers: 128 / reuse, iterations: 6 * reuse, serialSteps: 6, constOperands: false });
+      const e = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1, layers }, Z7).layers[0]!;
+      // 16-bit operands on shared multipliers: one DSP each.
+      expect(e.dsp).toBe((128 / reuse) * dspsPerProduct(16, 16, dsp));
+      const t = layerTiming(view, resolveTool('vivado-2019.2').profile, 5, 1, 'parallel', false);
+      expect(t.ii).toBe(6 * reuse + 6 * t.stages);
+      expect(e.latency_cycles).toBe(t.latency);
+      expect(e.latency_cycles).toBeGreaterThan(last.latency);
+      expect(e.dsp).toBeLessThan(last.dsp);
+      last = { latency: e.latency_cycles, dsp: e.dsp };
+    }
+  });
+});

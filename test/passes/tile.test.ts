@@ -10,6 +10,7 @@ import type { Graph } from '../../src/ir/graph.js';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { closestValidReuse, foldCost, foldShape, isValidReuse, tileGraph, type TileOptions, validReuses } from '../../src/passes/tile.js';
 import { buildModel } from '../helpers/onnx-builder.js';
+import { recurrentModel } from '../helpers/recurrent-model.js';
 
 const BASE: TileOptions = { io: 'parallel', strategy: 'latency', reuse: 1, layers: {}, unrollLimit: 4096, partitionLimit: 4096, userStrategy: false, userReuse: false };
 
@@ -105,5 +106,36 @@ describe('tiling pass', () => {
       }),
       { numRuns: 40, seed: 9 },
     );
+  });
+});
+
+describe('tiling pass on recurrent layers (LSTM/GRU/RNN)', () => {
+  const lstm = (I: number, H: number, dir?: 'bidirectional') =>
+    importOnnx(recurrentModel({ kind: 'LSTM', T: 3, I, H, seed: 1, outputs: 'Y', ...(dir ? { dir } : {}) }), 'lstm.onnx');
+  it('folds one time step: n_xh = I + H terms per row, gate blocks of H rows, directions held apart', () => {
+    const g = lstm(10, 118, 'bidirectional');
+    const f = foldShape(g, g.nodes[0]!, 'parallel')!;
+    expect(f).toMatchObject({ nIn: 128, nOut: 118, blocks: 4, sets: 2, resource: true });
+    expect(foldCost(f, 'latency', 1)).toEqual({ unrolled: 60416, partitioned: 120832 });
+    expect(foldCost(f, 'resource', 16)).toEqual({ unrolled: 3776, partitioned: 472 });
+  });
+  it('must not fire on a recurrent layer inside the limits', () => {
+    const d = tileGraph(lstm(3, 4), BASE).get('lstm_layer')!;
+    expect(d).toMatchObject({ strategy: 'latency', reuse: 1, chosenBy: 'default', notes: [] });
+  });
+  it("fires on Basic_LSTM_S's size (I 10, H 118): the smallest valid reuse that fits, resource", () => {
+    const d = tileGraph(lstm(10, 118), BASE).get('lstm_layer')!;
+    // 60,416 products per step: reuse 16 leaves 3,776 (reuse 8 would leave 7,552 > 4,096).
+    expect(d).toMatchObject({ strategy: 'resource', reuse: 16, chosenBy: 'tiling' });
+    expect(d.notes.join()).toMatch(/60416 multiplications.*resource, reuse 16 \(3776 multipliers\)/);
+  });
+  it('turns a latency reuse > 1 into the resource schedule and corrects an invalid reuse (n_xh 7, H 4)', () => {
+    const d = tileGraph(lstm(3, 4), { ...BASE, layers: { lstm_layer: { reuse: 3 } } }).get('lstm_layer')!;
+    expect(d.strategy).toBe('resource');
+    expect(d.reuse).toBe(closestValidReuse(7, 4, 3));
+    expect(d.reuse).toBe(1);
+    expect(d.notes.join('\n')).toMatch(/resource schedule[\s\S]*closest valid reuse 1/);
+    const e = tileGraph(lstm(3, 4), { ...BASE, layers: { lstm_layer: { strategy: 'resource', reuse: 14 } } }).get('lstm_layer')!;
+    expect(e).toMatchObject({ strategy: 'resource', reuse: 14, notes: [] });
   });
 });

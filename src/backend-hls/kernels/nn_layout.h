@@ -2,6 +2,8 @@
 //  - gather: y[j] = map[j] < 0 ? pad : x[map[j]] — Transpose, Pad (constant, edge, reflect) and
 //    nearest Resize, whose index maps the emitter computes with the simulator's own index map,
 //    so the C++ cannot order elements differently. Each element is assigned into out_t.
+//  - gather_pixels: a gather keeping whole pixels, one per cycle (io_parallel arrays beyond the
+//    partition limit, partitioned by channel).
 //  - concat_part: copies one input of a Concat into its slot of the output (called once per
 //    input, in order): for each of `outer` rows, `chunk` elements go to offset `offset`.
 //  - clone_array / copy_array: copies for values read by several layers under DATAFLOW.
@@ -27,6 +29,21 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
     const int s = map[j];
     if (s < 0) y[j] = rom<typename CFG::out_t>(pad[0]);
     else y[j] = x[s];
+  }
+}
+
+// gather keeping whole pixels (the last dim, C elements) in io_parallel, one output pixel per
+// cycle — for arrays beyond the partition limit, partitioned cyclically by channel (a bank per
+// channel): pixel q of y is pixel keep[q] of x, each element assigned into TO.
+template <class TI, class TO, unsigned C, unsigned NI, unsigned NK>
+void gather_pixels(const TI x[NI * C], TO y[NK * C], const int keep[NK]) {
+  for (unsigned q = 0; q < NK; q++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const unsigned s = keep[q];
+    for (unsigned j = 0; j < C; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      y[q * C + j] = x[s * C + j];
+    }
   }
 }
 

@@ -5,7 +5,8 @@
 // the same read/write/empty/size interface, for C simulation only.
 // Helpers: stream_to_array / array_to_stream (layers computed on a whole buffered tensor),
 // clone2 (a value read by two layers: a stream has exactly one reader), repack_stream
-// (Reshape/Flatten: same order, another pack width) and concat2_stream (channel Concat).
+// (Reshape/Flatten: same order, another pack width), select_stream (a Slice keeping whole
+// packs in order) and concat2_stream (channel Concat).
 #ifndef NN2HLS_STREAM_H_
 #define NN2HLS_STREAM_H_
 
@@ -109,6 +110,27 @@ NN2HLS_PRAGMA(HLS UNROLL)
         o.v[j] = buf[k * PO + j];
       }
       out.write(o);
+    }
+  }
+}
+
+// A data movement that keeps whole packs, in order (a Slice of the leading dims, e.g. an RNN's
+// last time step): every one of the NI input packs is read, those numbered keep[0] < keep[1] <
+// ... (NK of them) are written, element by element assigned into TO. Nothing is held whole.
+template <class TI, class TO, unsigned P, unsigned NI, unsigned NK>
+void select_stream(hls::stream<pack<TI, P> >& in, hls::stream<pack<TO, P> >& out, const int keep[NK]) {
+  unsigned k = 0;
+  for (unsigned q = 0; q < NI; q++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<TI, P> a = in.read();
+    if (k < NK && keep[k] == (int)q) {
+      pack<TO, P> o;
+      for (unsigned j = 0; j < P; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        o.v[j] = a.v[j];
+      }
+      out.write(o);
+      k++;
     }
   }
 }

@@ -9,7 +9,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { NnInputError } from '../../util/tensor.js';
 import type { ConstT } from '../common/importer.js';
-import { tfType, type TGraph } from './schema.js';
+import { bundlePrefix, readBundle } from './bundle.js';
+import { tfType, type TGraph, type TNode, type TTensor } from './schema.js';
 import { decodeTfjsWeight, type TfjsWeightSpec, tfjsWeightBytes } from './tensor.js';
 
 export interface TfContainer {
@@ -63,9 +64,60 @@ function readSavedModel(path: string): TfContainer {
   const vars = graph.node.filter((n) => VARIABLE_OPS.has(n.op ?? ''));
   if (vars.length > 0) {
     const ops = [...new Set(vars.map((n) => n.op))].join(', ');
-    throw new NnInputError(`${path}: this SavedModel keeps its weights in variables (${ops}), which nn2hls does not read; ${FREEZE_HINT}`);
+    const prefix = bundlePrefix(dirname(path));
+    const calls = vars.some((n) => n.op === 'StatefulPartitionedCall' || n.op === 'PartitionedCall');
+    if (calls || !existsSync(`${prefix}.index`)) {
+      const why = calls ? 'its computation lives in functions (StatefulPartitionedCall), which nn2hls does not inline' : `its variables bundle ${prefix}.index is missing`;
+      throw new NnInputError(`${path}: this SavedModel keeps its weights in variables (${ops}) and ${why}; ${FREEZE_HINT}`);
+    }
+    return { kind: 'SavedModel', graph: { ...graph, node: withVariables(graph.node, readBundle(prefix), path) }, weights: new Map() };
   }
   return { kind: 'SavedModel', graph, weights: new Map() };
+}
+
+/** Ops of the checkpoint saver and the variable initialisers: not part of the model. */
+const SAVER_OPS = new Set(['RestoreV2', 'SaveV2', 'Assign', 'AssignVariableOp', 'MergeV2Checkpoints', 'VarIsInitializedOp', 'IsVariableInitialized']);
+
+/**
+ * The graph with its variables read from the bundle: each VariableV2/VarHandleOp becomes a
+ * Const of its checkpoint tensor (key: shared_name, else the node name), ReadVariableOp an
+ * Identity, and the saver/initialiser subgraph (what the saver ops feed, and what only fed it) is dropped.
+ */
+function withVariables(nodes: readonly TNode[], bundle: ReadonlyMap<string, TTensor>, path: string): TNode[] {
+  const src = (ref: string) => ref.replace(/^\^/, '').split(':')[0]!;
+  const consumers = new Map<string, string[]>();
+  for (const n of nodes) for (const i of n.input ?? []) consumers.set(src(i), [...(consumers.get(src(i)) ?? []), n.name ?? '']);
+  const drop = new Set<string>();
+  const stack = nodes.filter((n) => SAVER_OPS.has(n.op ?? '')).map((n) => n.name ?? '');
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (drop.has(n)) continue;
+    drop.add(n);
+    stack.push(...(consumers.get(n) ?? []));
+  }
+  // What only fed the dropped nodes (file names, restore specs, initial values) goes too.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const n of nodes) {
+      const name = n.name ?? '';
+      const users = consumers.get(name) ?? [];
+      if (!drop.has(name) && users.length > 0 && users.every((u) => drop.has(u))) {
+        drop.add(name);
+        changed = true;
+      }
+    }
+  }
+  return nodes.filter((n) => !drop.has(n.name ?? '')).map((n) => {
+    if (n.op === 'VariableV2' || n.op === 'Variable' || n.op === 'VarHandleOp') {
+      const shared = n.attr?.['shared_name']?.s;
+      const key = shared?.length ? new TextDecoder().decode(shared) : (n.name ?? '');
+      const t = bundle.get(key);
+      if (!t) throw new NnInputError(`${path}: variable '${n.name}' (${n.op}) has no tensor '${key}' in the variables bundle (it holds ${[...bundle.keys()].slice(0, 8).join(', ')})`);
+      return { name: n.name, op: 'Const', input: [], attr: { dtype: { value: 'type', type: t.dtype }, value: { value: 'tensor', tensor: t } } };
+    }
+    if (n.op === 'ReadVariableOp') return { name: n.name, op: 'Identity', input: (n.input ?? []).slice(0, 1), attr: { T: { value: 'type', type: n.attr?.['dtype']?.type ?? 1 } } };
+    return n;
+  });
 }
 
 interface ModelJson {

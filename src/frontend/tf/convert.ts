@@ -13,7 +13,7 @@ import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
 import * as B from '../common/builders.js';
 import * as K from '../common/const-eval.js';
 import { type Converter as CommonConverter, type Ctx as CommonCtx } from '../common/context.js';
-import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from '../common/importer.js';
+import { BATCH, type ConstT, constOf, type Dyn, identity, isIdentity, type OVal } from '../common/importer.js';
 import type { TfAttrs } from './attrs.js';
 import { decodeTfTensor, elemOfTfType } from './tensor.js';
 
@@ -499,21 +499,33 @@ const prod: Converter = (c) => {
 function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
   return (c) => {
     const x = c.dynInput(0, 'inputs');
-    if (x.perm.length !== 3) return c.fail(`expected time-major inputs [T, N, I], got rank ${x.perm.length}`);
-    const [T, , I] = c.imp.modelShape(x) as [number, number, number];
-    const nParams = kind === 'GRU' ? 4 : 2;
+    // A while loop reads its TensorArray time-major; a static_rnn chain (static-rnn.ts) its Unpack's input along axis 0 or 1.
+    const xTimeMajor = c.a.bool('x_time_major', true);
+    if (x.perm.length !== 3) return c.fail(`expected ${xTimeMajor ? 'time-major inputs [T, N, I]' : 'inputs [N, T, I]'}, got rank ${x.perm.length}`);
+    const xs = c.imp.modelShape(x) as [number, number, number];
+    const [T, I] = xTimeMajor ? [xs[0], xs[2]] : [xs[1], xs[2]];
+    // LSTMCell extras (loops.ts): peepholes w_i, w_f, w_o after kernel and bias, then the projection kernel.
+    const peep = kind === 'LSTM' && c.a.bool('peephole', false);
+    const proj = kind === 'LSTM' && c.a.bool('projection', false);
+    const nParams = kind === 'GRU' ? 4 : 2 + (peep ? 3 : 0) + (proj ? 1 : 0);
     const ps = Array.from({ length: nParams }, (_, i) => c.constInput(i + 1, 'cell weights'));
-    const steps = c.constInput(nParams + 1, 'trip count').data[0]!;
-    if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
+    if (!c.a.bool('unrolled', false)) {
+      const steps = c.constInput(nParams + 1, 'trip count').data[0]!;
+      if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
+    }
     const gates = { LSTM: 4, GRU: 3, RNN: 1 }[kind];
     const H = kind === 'GRU' ? ps[2]!.shape[1]! : ps[0]!.shape[1]! / gates;
+    const Wp = proj ? ps[nParams - 1]! : undefined;
+    // The state fed back: h, or with a projection m = h·Wp (P values).
+    const P = Wp ? Wp.shape[1]! : H;
+    if (Wp && (Wp.shape.length !== 2 || Wp.shape[0] !== H)) return c.fail(`projection kernel [${Wp.shape}] does not fit hidden size ${H}`);
     // Per ONNX gate: [kernel, bias, column offset] in TF's tensors.
     const src: [ConstT, ConstT, number][] =
       kind === 'LSTM' ? [0, 3, 2, 1].map((tb) => [ps[0]!, ps[1]!, tb * H]) :
       kind === 'GRU' ? [[ps[0]!, ps[1]!, H], [ps[0]!, ps[1]!, 0], [ps[2]!, ps[3]!, 0]] :
       [[ps[0]!, ps[1]!, 0]];
     for (const [k] of src) {
-      if (k.shape.length !== 2 || k.shape[0] !== I + H || !Number.isInteger(H)) return c.fail(`kernel [${k.shape}] does not fit input size ${I} and hidden size ${H}`);
+      if (k.shape.length !== 2 || k.shape[0] !== I + P || !Number.isInteger(H)) return c.fail(`kernel [${k.shape}] does not fit input size ${I} and ${proj ? `projection size ${P}` : `hidden size ${H}`}`);
     }
     const fb = kind === 'LSTM' ? c.a.float('forget_bias', 1) : 0;
     const W = new Float64Array(gates * H * I);
@@ -524,16 +536,28 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
       for (let h = 0; h < H; h++) {
         const col = off + h;
         for (let i = 0; i < I; i++) W[(g * H + h) * I + i] = k.data[i * cols + col]!;
-        for (let j = 0; j < H; j++) R[(g * H + h) * H + j] = k.data[(I + j) * cols + col]!;
+        // With a projection the gates see m·K_m = h·(Wp·K_m): the recurrent weights are that product.
+        for (let j = 0; j < H; j++) {
+          let r = 0;
+          if (Wp) for (let q = 0; q < P; q++) r += Wp.data[j * P + q]! * k.data[(I + q) * cols + col]!;
+          else r = k.data[(I + j) * cols + col]!;
+          R[(g * H + h) * H + j] = r;
+        }
         bias[g * H + h] = b.data[col]! + (kind === 'LSTM' && g === 2 ? fb : 0);
       }
     });
     const ins = [
-      c.imp.relayout(x, [1, 0, 2], c.name),
+      c.imp.relayout(x, xTimeMajor ? [1, 0, 2] : [0, 1, 2], c.name),
       c.irConst(constOf([1, gates * H, I], W), 'W'),
       c.irConst(constOf([1, gates * H, H], R), 'R'),
       c.irConst(constOf([1, 2 * gates * H], bias), 'B'),
     ];
+    if (peep) {
+      // The IR's P (input 6, after h0 and c0) is [i, o, f]; TF gives w_i_diag, w_f_diag, w_o_diag.
+      const [wi, wf, wo] = [ps[2]!, ps[3]!, ps[4]!];
+      if ([wi, wf, wo].some((d) => d.data.length !== H)) return c.fail(`peephole weights do not have ${H} values`);
+      ins.push('', '', c.irConst(constOf([1, 3 * H], Float64Array.from([...wi.data, ...wo.data, ...wf.data])), 'P'));
+    }
     const base = { hidden: H, direction: 'forward' as const, activationAlpha: [], activationBeta: [], clip: 0 };
     const outs =
       kind === 'LSTM'
@@ -541,9 +565,20 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
         : kind === 'GRU'
           ? c.imp.emit('GRU', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh'], linearBeforeReset: false }, 2)
           : c.imp.emit('RNN', c.name, ins, { ...base, activations: ['Tanh'] }, 2);
-    const which = kind === 'LSTM' && c.a.string('output', 'h') === 'c' ? outs[2]! : outs[1]!;
-    const n = c.imp.batched ? BATCH : c.imp.modelShape(x)[1]!;
-    return [B.reshapeTo(c, c.imp.dyn(which), [n, H])];
+    const output = c.a.string('output', 'h');
+    const n = c.imp.batched ? BATCH : xs[xTimeMajor ? 1 : 0];
+    if (output === 'y') {
+      // Every step's output (the loop's TensorArray gathered): TF's [T, N, H] is the IR's Y
+      // [N, T, 1, H] viewed time-major (a free permutation), projected per step when the cell has one.
+      let y = B.reshapeTo(c, c.imp.dyn(outs[0]!), [n, T, H]);
+      if (Wp) y = B.matmulOp(c, y, cnst(Wp));
+      if (y.kind !== 'dyn' || !isIdentity(y.perm)) return c.fail('internal: the sequence output is not a plain IR value');
+      return [c.a.bool('y_time_major', true) ? c.imp.dyn(y.ir, [1, 0, 2]) : y];
+    }
+    const isC = kind === 'LSTM' && output === 'c';
+    const y = B.reshapeTo(c, c.imp.dyn(isC ? outs[2]! : outs[1]!), [n, H]);
+    // The projected output m = h·Wp (the final state a projected cell returns).
+    return [Wp && !isC ? B.matmulOp(c, y, cnst(Wp)) : y];
   };
 }
 

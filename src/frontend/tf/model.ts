@@ -15,6 +15,7 @@ import type { NodeView } from '../common/node-view.js';
 import { TfAttrs } from './attrs.js';
 import { readTfContainer, type TfContainer } from './container.js';
 import { rewriteLstmLoops } from './loops.js';
+import { rewriteStaticRnn } from './static-rnn.js';
 import { parseRefSimple } from './refs.js';
 import { supportedTfOps, TF_CONVERTERS } from './convert.js';
 import type { TNode } from './schema.js';
@@ -77,7 +78,7 @@ function refuseLoops(source: string, nodes: readonly TNode[], byName: ReadonlyMa
 }
 
 export function importTf(ct: TfContainer, source: string, opts: TfImportOptions = {}): Graph {
-  const nodes = rewriteLstmLoops(ct.graph.node ?? []);
+  const nodes = rewriteStaticRnn(rewriteLstmLoops(ct.graph.node ?? [], source), source);
   const byName = new Map<string, TNode>();
   for (const n of nodes) byName.set(n.name ?? '', n);
   // Sinks are judged on the graph as written: a recognised loop's leftovers (its zero state,

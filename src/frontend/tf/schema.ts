@@ -72,6 +72,10 @@ message FunctionDefLibrary { repeated FunctionDef function = 1; }
 message GraphDef { repeated NodeDef node = 1; FunctionDefLibrary library = 2; int32 version = 3; VersionDef versions = 4; }
 message MetaGraphDef { GraphDef graph_def = 2; }
 message SavedModel { int64 saved_model_schema_version = 1; repeated MetaGraphDef meta_graphs = 2; }
+message BundleHeaderProto { int32 num_shards = 1; int32 endianness = 2; }
+message BundleEntryProto {
+  DataType dtype = 1; TensorShapeProto shape = 2; int32 shard_id = 3; int64 offset = 4; int64 size = 5; fixed32 crc32c = 6;
+}
 `;
 
 let root: protobuf.Root | undefined;
@@ -82,7 +86,7 @@ export function tfRoot(): protobuf.Root {
   return root;
 }
 
-export const tfType = (name: 'GraphDef' | 'SavedModel' | 'NodeDef' | 'TensorProto' | 'AttrValue'): protobuf.Type => tfRoot().lookupType(`tensorflow.${name}`);
+export const tfType = (name: 'GraphDef' | 'SavedModel' | 'NodeDef' | 'TensorProto' | 'AttrValue' | 'BundleHeaderProto' | 'BundleEntryProto'): protobuf.Type => tfRoot().lookupType(`tensorflow.${name}`);
 
 // Plain shapes of decoded messages (protobufjs objects; int64 as Long or number).
 export interface TShape {

@@ -10,26 +10,14 @@ void myproject(hls::stream<nn2hls::pack<X_t, 2> >& X, hls::stream<nn2hls::pack<Y
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // lstm_layer: LSTM
-  ap_fixed<16,6> lstm_layer_in0[6];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lstm_layer_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 2, 6>(X, lstm_layer_in0);
-  ap_fixed<16,6> lstm_layer_res[9];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lstm_layer_res complete dim=0)
-  nn2hls::recurrent<cfg_lstm_layer>(lstm_layer_in0, lstm_layer_res, w_lstm_layer, r_lstm_layer, b_lstm_layer, p_lstm_layer, nn2hls::none, nn2hls::none, lstm_layer_f0_table, lstm_layer_g0_table, lstm_layer_g0_table, lstm_layer_f0_table, lstm_layer_g0_table, lstm_layer_g0_table);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > lstm_layer_out("lstm_layer_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=lstm_layer_out depth=3)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 9>(lstm_layer_res, lstm_layer_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=lstm_layer_out depth=2)
+  nn2hls::recurrent_stream<cfg_lstm_layer>(X, lstm_layer_out, w_lstm_layer, r_lstm_layer, b_lstm_layer, p_lstm_layer, nn2hls::none, nn2hls::none, lstm_layer_f0_table, lstm_layer_g0_table, lstm_layer_g0_table);
 
   // lstm_layer_final_step: Slice
-  ap_fixed<16,6> lstm_layer_final_step_in0[9];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lstm_layer_final_step_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 9>(lstm_layer_out, lstm_layer_final_step_in0);
-  ap_fixed<16,6> lstm_layer_final_step_res[3];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=lstm_layer_final_step_res complete dim=0)
-  nn2hls::gather<cfg_lstm_layer_final_step>(lstm_layer_final_step_in0, lstm_layer_final_step_res, lstm_layer_final_step_map, lstm_layer_final_step_pad);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > lstm_layer_final_step_out("lstm_layer_final_step_out");
   NN2HLS_PRAGMA(HLS STREAM variable=lstm_layer_final_step_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 3>(lstm_layer_final_step_res, lstm_layer_final_step_out);
+  nn2hls::select_stream<ap_fixed<16,6>, ap_fixed<16,6>, 3, 3, 1>(lstm_layer_out, lstm_layer_final_step_out, lstm_layer_final_step_keep);
 
   // lstm_layer_final_state: Reshape
   nn2hls::repack_stream<ap_fixed<16,6>, ap_fixed<16,6>, 3, 3, 3, 3>(lstm_layer_final_step_out, Y_h);

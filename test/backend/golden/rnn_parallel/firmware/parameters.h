@@ -41,7 +41,19 @@ struct cfg_rnn_layer {
   static const long long clip_thr = 0LL;
   static const long long clip_hi = 0LL;
   static const long long clip_lo = 0LL;
+  static const int strategy = nn2hls::STRATEGY_LATENCY;
   static const unsigned reuse = 1;
+  typedef ap_fixed<2,2> xh_t;
+  typedef ap_fixed<2,2> wr_t;
+  static const unsigned n_xh = 5;
+  static const unsigned kb = 5;
+  static const unsigned mr = 1;
+  static const unsigned rows0 = 3;
+  static const unsigned rows1 = 0;
+  static const unsigned block0 = 1;
+  static const unsigned block1 = 1;
+  static const unsigned w_size = 6;
+  static const unsigned r_size = 9;
   struct d0 {
     struct f {
       static const int kind = nn2hls::RA_RELU;

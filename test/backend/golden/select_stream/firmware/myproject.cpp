@@ -89,15 +89,9 @@ void myproject(hls::stream<nn2hls::pack<x_t, 4> >& x, hls::stream<nn2hls::pack<y
   nn2hls::repack_stream<ap_fixed<8,3,AP_RND_CONV,AP_SAT>, ap_fixed<8,3,AP_RND_CONV,AP_SAT>, 8, 16, 32, 16>(ex_out, exr_out);
 
   // ab2: Slice
-  ap_fixed<8,3,AP_RND_CONV,AP_SAT> ab2_in0[12];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=ab2_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<8,3,AP_RND_CONV,AP_SAT>, 4, 12>(abs_out_cp1, ab2_in0);
-  ap_fixed<8,3,AP_RND_CONV,AP_SAT> ab2_res[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=ab2_res complete dim=0)
-  nn2hls::gather<cfg_ab2>(ab2_in0, ab2_res, ab2_map, ab2_pad);
   hls::stream<nn2hls::pack<ap_fixed<8,3,AP_RND_CONV,AP_SAT>, 4> > ab2_out("ab2_out");
   NN2HLS_PRAGMA(HLS STREAM variable=ab2_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<8,3,AP_RND_CONV,AP_SAT>, 4, 8>(ab2_res, ab2_out);
+  nn2hls::select_stream<ap_fixed<8,3,AP_RND_CONV,AP_SAT>, ap_fixed<8,3,AP_RND_CONV,AP_SAT>, 4, 3, 2>(abs_out_cp1, ab2_out, ab2_keep);
 
   // ng2: Gather
   ap_fixed<8,3,AP_RND,AP_SAT> ng2_in0[8];

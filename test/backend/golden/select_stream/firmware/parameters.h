@@ -13,8 +13,7 @@
 #include "weights/ti_pad.h"
 #include "weights/ex_map.h"
 #include "weights/ex_pad.h"
-#include "weights/ab2_map.h"
-#include "weights/ab2_pad.h"
+#include "weights/ab2_keep.h"
 #include "weights/ng2_map.h"
 #include "weights/ng2_pad.h"
 
