@@ -9,6 +9,14 @@ void myproject(const X_t X[X_size], Y_t Y[Y_size]) {
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=X)
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=Y complete dim=0)
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=Y)
+  // Weight ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=wr_gru_layer type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=wr1_gru_layer type=rom_1p impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=wr_gru_layer core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=wr1_gru_layer core=ROM_1P_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // gru_layer: GRU

@@ -9,6 +9,12 @@ void myproject(const X_t X[X_size], Y_h_t Y_h[Y_h_size]) {
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=X)
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=Y_h complete dim=0)
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=Y_h)
+  // Weight ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=wr_lstm_layer type=rom_1p impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=wr_lstm_layer core=ROM_1P_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // lstm_layer: LSTM
