@@ -7,13 +7,14 @@
  *    outliers graceful), unsigned when the tensor never goes negative. Its integer bits come from
  *    the calibration method: `max` holds max|v|·(1 + margin); `percentile` holds the p-th
  *    percentile of |v|; `mse` (the default) picks the integer bits with the least squared cast
- *    error on the calibration values. With `percentile` and `mse`, a tensor read only by Relu
- *    layers is calibrated on max(v, 0): its negative values all become 0 after the Relu, so its
- *    type is unsigned and the cast's saturation at 0 does the Relu's work — the sign bit and the
- *    negative range, which no later layer sees, are spent on resolution instead.
+ *    error on the calibration values. With `percentile` and `mse`, a tensor whose only reader is
+ *    a Relu or a max pool is calibrated on that reader's output (followed down the chain): a
+ *    Conv read only by a Relu gets an unsigned type whose saturation at 0 does the Relu's work —
+ *    the sign bit and the negative range, which no later layer sees, go to resolution instead.
  *    Bounded activations (Sigmoid, Softmax, Tanh, HardSigmoid) use their exact range instead;
  *  - weight: `weightBits` wide, from the constant's own values (its max with `max`, least squared
- *    error with the other methods); bias: from its own max (a clipped bias shifts a whole channel);
+ *    error with the other methods); bias: integer bits from its own max (a clipped bias shifts a
+ *    whole channel), fraction bits those of the layer's products (with `max`: `weightBits` wide);
  *  - bias correction (default on, not with `max`): the mean shift that rounding a Dense/Conv
  *    layer's weights causes in its output, E[x·(Wq − W)] per output channel over the float
  *    calibration activations, is subtracted from the layer's bias (`bias_correction` in the
@@ -23,9 +24,8 @@
  * The result is a plain config: printed, written to a file, editable, and read back as is.
  * Deterministic: statistics are strided samples in run order, ties keep the wider range.
  */
-import { type FixedType } from '../ir/fixed.js';
+import { fixedType, type FixedType, fracBits } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, numel, type Value } from '../ir/graph.js';
-import { fixedType } from '../ir/fixed.js';
 import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
 import type { RtTensor } from '../sim/float/kernel.js';
 import { runFloat } from '../sim/float/executor.js';
@@ -67,6 +67,8 @@ const BOUNDED: Record<string, { min: number; max: number }> = {
   Erf: { min: -1, max: 1 },
 };
 const WEIGHTED = new Set(['Dense', 'Conv', 'ConvTranspose']);
+/** Readers that pass on a monotone selection of their input: max(x, 0) and window maxima. */
+const SURVIVES = new Set(['Relu', 'MaxPool', 'GlobalMaxPool']);
 
 /** A weighted layer's output-mean shift from weight rounding, accumulated over the calibration runs. */
 interface Shift {
@@ -195,17 +197,39 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
   const corrections = new Map<string, number[]>();
   for (const s of shifts) if (s.count > 0) corrections.set(s.node.name, Array.from(s.sums, (v) => tidy(-v / s.count)));
 
-  // Tensors read only by Relu layers (and not a graph output) need only their positive part.
-  const readers = new Map<string, string[]>();
-  for (const n of cg.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n.op]);
+  // A tensor whose one reader is a Relu or a max pool is typed from what that reader passes on:
+  // the cast (round, saturate) is monotone, so it commutes with max(·, 0) and with taking maxima,
+  // and only the values that survive the chain matter. Through a Relu that is the positive part
+  // (an unsigned type whose saturation at 0 does the Relu's work); through a max pool, the
+  // window maxima (the large values the least-squared-error rule must not clip for the many
+  // small ones a pool discards).
+  const readers = new Map<string, Node[]>();
+  for (const n of cg.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
   const outputs = new Set(cg.outputs.map((o) => o.value));
-  const onlyRelu = (v: string) => method !== 'max' && !outputs.has(v) && (readers.get(v) ?? []).every((op) => op === 'Relu') && !!readers.get(v)?.length;
+  const representative = (v: string): string => {
+    let cur = v;
+    for (;;) {
+      const rs = readers.get(cur) ?? [];
+      if (method === 'max' || outputs.has(cur) || rs.length !== 1 || !SURVIVES.has(rs[0]!.op) || rs[0]!.inputs[0] !== cur) return cur;
+      cur = rs[0]!.outputs[0]!;
+    }
+  };
   const activation = (name: string): FixedType | undefined => {
-    const st = stats.get(name);
+    const st = stats.get(representative(name));
     if (!st) return undefined;
-    return chooseType(onlyRelu(name) ? st.mapped((v) => Math.max(v, 0)) : st, bits, { method, margin, percentile });
+    return chooseType(st, bits, { method, margin, percentile });
   };
 
+  const inputs: Record<string, FixedType> = {};
+  // The type every run-time value will have (graph inputs, results, and what data movement keeps).
+  const valueType = new Map<string, FixedType>();
+  for (const io of cg.inputs) {
+    const t = activation(io.value);
+    if (t) {
+      inputs[io.modelName] = t;
+      valueType.set(io.value, t);
+    }
+  }
   const layers: Record<string, LevelSpec> = {};
   for (const n of cg.nodes) {
     const types: Record<string, FixedType> = {};
@@ -215,6 +239,8 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
       const t = activation(out);
       if (t) types['result'] = t;
     }
+    const kept = KEEPS_TYPE.has(n.op) ? valueType.get(n.inputs[0]!) : undefined;
+    if (types['result'] ?? kept) valueType.set(out, (types['result'] ?? kept)!);
     const roles: Record<number, 'weight' | 'bias'> =
       WEIGHTED.has(n.op) || n.op === 'Affine'
         ? { 1: 'weight', 2: 'bias' }
@@ -227,19 +253,27 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
     for (const [slot, role] of Object.entries(roles)) {
       const v = constOf(n.inputs[Number(slot)]);
       if (!v) continue;
-      if (role === 'weight') types[role] = weightTypes.get(n.name) ?? chooseType(constStats(v.data), wbits, { method: weightMethod });
-      else {
-        // The bias as the quantize pass will hold it: corrected, when a correction applies.
-        const data = corr ? Array.from(v.data, (b, c) => b + corr[c % corr.length]!) : v.data;
-        types[role] = chooseType(constStats(data), wbits, { method: 'max' });
+      if (role === 'weight') {
+        types[role] = weightTypes.get(n.name) ?? chooseType(constStats(v.data), wbits, { method: weightMethod });
+        continue;
       }
+      // The bias as the quantize pass will hold it: corrected, when a correction applies.
+      const data = corr ? Array.from(v.data, (b, c) => b + corr[c % corr.length]!) : v.data;
+      const byMax = chooseType(constStats(data), wbits, { method: 'max' });
+      const xT = valueType.get(n.inputs[0]!);
+      const wT = weightTypes.get(n.name);
+      if (method === 'max' || !xT || !wT) {
+        types[role] = byMax;
+        continue;
+      }
+      // A weighted layer's bias on the grid of its products (x's plus w's fraction bits): it is
+      // added once per output, so its bits cost no multiplier and no accumulator width, and a
+      // bias correction smaller than a weight-width LSB still takes effect.
+      const frac = fracBits(xT) + fracBits(wT);
+      const width = Math.min(32, Math.max(2, byMax.int + frac));
+      types[role] = fixedType(width, width - frac, { signed: byMax.signed, ...ROUND_SAT });
     }
     if (Object.keys(types).length || corr) layers[n.name] = { types, ...(corr ? { biasCorrection: corr } : {}) };
-  }
-  const inputs: Record<string, FixedType> = {};
-  for (const io of cg.inputs) {
-    const t = activation(io.value);
-    if (t) inputs[io.modelName] = t;
   }
   const defaultInt = Math.max(1, Math.round(bits * 0.375));
   return {
