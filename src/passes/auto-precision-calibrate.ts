@@ -69,23 +69,35 @@ export function statsFor(total: number, cap = SAMPLE_CAP): TensorStats {
   return new TensorStats(Math.max(1, Math.ceil(total / cap)));
 }
 
-/** The value `v` takes in `t` with AP_RND_CONV (ties to even) and AP_SAT. */
-export function castRoundSat(v: number, t: FixedType): number {
-  const f = fracBits(t);
-  const s = v * 2 ** f;
+/** The raw bounds and scale of an AP_RND_CONV + AP_SAT cast into `t`. */
+function castParams(t: FixedType): { scale: number; lo: number; hi: number } {
+  return {
+    scale: 2 ** fracBits(t),
+    lo: t.signed ? -(2 ** (t.width - 1)) : 0,
+    hi: t.signed ? 2 ** (t.width - 1) - 1 : 2 ** t.width - 1,
+  };
+}
+
+function castRaw(s: number, lo: number, hi: number): number {
   let r = Math.round(s);
   // Math.round takes ties up; AP_RND_CONV takes them to the even raw.
   if (r - s === 0.5 && r % 2 !== 0) r -= 1;
-  const lo = t.signed ? -(2 ** (t.width - 1)) : 0;
-  const hi = t.signed ? 2 ** (t.width - 1) - 1 : 2 ** t.width - 1;
-  return Math.min(hi, Math.max(lo, r)) * 2 ** -f;
+  return r < lo ? lo : r > hi ? hi : r;
+}
+
+/** The value `v` takes in `t` with AP_RND_CONV (ties to even) and AP_SAT. */
+export function castRoundSat(v: number, t: FixedType): number {
+  const { scale, lo, hi } = castParams(t);
+  return castRaw(v * scale, lo, hi) / scale;
 }
 
 /** Sum of squared cast errors of `values` in `t`. */
 export function castError(values: readonly number[] | ArrayLike<number>, t: FixedType): number {
+  const { scale, lo, hi } = castParams(t);
   let e = 0;
   for (let i = 0; i < values.length; i++) {
-    const d = values[i]! - castRoundSat(values[i]!, t);
+    const v = values[i]!;
+    const d = v - castRaw(v * scale, lo, hi) / scale;
     e += d * d;
   }
   return e;
