@@ -2,7 +2,7 @@
  * The config flags shared by `simulate` and `compile`, resolved through the one config parser
  * (src/ir/precision-config.ts): --config FILE (JSON or YAML; nn2hls's sections or an hls4ml
  * config, translated with a note per key it cannot honour), --precision TYPE, or --precision
- * auto with --calib FILE (post-training quantization, --bits / --weight-bits / --calibration
+ * auto with --calib FILE (post-training quantization, --bits / --weight-bits / --calib-method
  * max|percentile|mse with --margin or --percentile / --no-bias-correction).
  * Options that would have no effect are refused rather than ignored. The chosen config is
  * written only where asked: --write-config FILE (or, for `compile`, inside the project).
@@ -29,7 +29,7 @@ export interface PrecisionFlags {
   bits?: string;
   weightBits?: string;
   margin?: string;
-  calibration?: string;
+  calibMethod?: string;
   percentile?: string;
   /** false with --no-bias-correction. */
   biasCorrection?: boolean;
@@ -43,10 +43,10 @@ export function addPrecisionOptions(cmd: Command): Command {
     .option('--calib <file>', 'calibration inputs (.npy) for --precision auto')
     .option('--bits <n>', 'with --precision auto: width of activations (default 16)')
     .option('--weight-bits <n>', 'with --precision auto: width of weights and biases (default: --bits)')
-    .option('--calibration <method>', `with --precision auto: how each tensor's integer bits are chosen: max (hold the calibrated max plus --margin), percentile (hold the --percentile of |v|), mse (least squared error; default)`)
-    .option('--margin <fraction>', 'with --calibration max: headroom over calibrated ranges (default 0.1)')
-    .option('--percentile <p>', `with --calibration percentile: percentile of |v| each type holds (default ${DEFAULT_PERCENTILE})`)
-    .option('--no-bias-correction', 'with --precision auto: do not fold the mean shift of weight rounding into the biases (on by default, off with --calibration max)')
+    .option('--calib-method <method>', `with --precision auto: how each tensor's integer bits are chosen: max (hold the calibrated max plus --margin), percentile (hold the --percentile of |v|), mse (least squared error; default)`)
+    .option('--margin <fraction>', 'with --calib-method max: headroom over calibrated ranges (default 0.1)')
+    .option('--percentile <p>', `with --calib-method percentile: percentile of |v| each type holds (default ${DEFAULT_PERCENTILE})`)
+    .option('--no-bias-correction', 'with --precision auto: do not fold the mean shift of weight rounding into the biases (on by default, off with --calib-method max)')
     .option('--write-config <file>', 'write the precision config used (auto\'s choice, a translated hls4ml config) to FILE');
 }
 
@@ -117,7 +117,7 @@ export function resolvePrecision(
   const auto = f.precision === 'auto';
   if (!auto) {
     const given = [
-      ['--calib', f.calib], ['--bits', f.bits], ['--weight-bits', f.weightBits], ['--margin', f.margin], ['--calibration', f.calibration],
+      ['--calib', f.calib], ['--bits', f.bits], ['--weight-bits', f.weightBits], ['--margin', f.margin], ['--calib-method', f.calibMethod],
       ['--percentile', f.percentile], ['--no-bias-correction', f.biasCorrection === false ? 'off' : undefined],
     ] as const;
     for (const [flag, v] of given) {
@@ -143,13 +143,13 @@ export function resolvePrecision(
     const calib = readModelInputs(g, [f.calib], '--calib', 'calibration data')[0]!;
     const bits = intFlag(f.bits, '--bits') ?? 16;
     const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
-    const calibration = (f.calibration ?? DEFAULT_CALIBRATION) as Calibration;
-    if (!CALIBRATIONS.includes(calibration)) throw new NnInputError(`--calibration must be one of ${CALIBRATIONS.join(', ')}, got '${f.calibration}'`);
+    const calibration = (f.calibMethod ?? DEFAULT_CALIBRATION) as Calibration;
+    if (!CALIBRATIONS.includes(calibration)) throw new NnInputError(`--calib-method must be one of ${CALIBRATIONS.join(', ')}, got '${f.calibMethod}'`);
     if (f.margin !== undefined && calibration !== 'max') {
-      throw new NnInputError(`--margin only has an effect with --calibration max (the ${calibration} calibration clips by its own rule); add --calibration max or leave --margin out`);
+      throw new NnInputError(`--margin only has an effect with --calib-method max (the ${calibration} calibration clips by its own rule); add --calib-method max or leave --margin out`);
     }
     if (f.percentile !== undefined && calibration !== 'percentile') {
-      throw new NnInputError(`--percentile only has an effect with --calibration percentile; add --calibration percentile or leave --percentile out`);
+      throw new NnInputError(`--percentile only has an effect with --calib-method percentile; add --calib-method percentile or leave --percentile out`);
     }
     const margin = Number(f.margin ?? '0.1');
     if (!Number.isFinite(margin)) throw new NnInputError(`--margin must be a number, got '${f.margin}'`);

@@ -171,7 +171,7 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
   for (const [what, b] of [['--bits', bits], ['--weight-bits', wbits]] as const) {
     if (!Number.isInteger(b) || b < 2 || b > 32) throw new NnInputError(`${what} must be an integer 2..32, got ${b}`);
   }
-  if (!CALIBRATIONS.includes(method)) throw new NnInputError(`--calibration must be one of ${CALIBRATIONS.join(', ')}, got '${method}'`);
+  if (!CALIBRATIONS.includes(method)) throw new NnInputError(`--calib-method must be one of ${CALIBRATIONS.join(', ')}, got '${method}'`);
   if (!(margin >= 0 && margin <= 10)) throw new NnInputError(`--margin must be between 0 and 10, got ${margin}`);
   if (!(percentile > 50 && percentile <= 100)) throw new NnInputError(`--percentile must be above 50 and at most 100, got ${percentile}`);
   const cg = canonicalize(g);

@@ -180,14 +180,14 @@ describe('resolvePrecision flags', () => {
   const calib = join(EX, 'digits_mlp_calib.npy');
   const quiet = () => {};
   it('refuses an unknown method, --margin without max, --percentile without percentile', () => {
-    expect(() => resolvePrecision(g, { precision: 'auto', calib, calibration: 'kl' }, quiet)).toThrow(/--calibration must be one of max, percentile, mse, got 'kl'/);
-    expect(() => resolvePrecision(g, { precision: 'auto', calib, margin: '0.2' }, quiet)).toThrow(/--margin only has an effect with --calibration max/);
-    expect(() => resolvePrecision(g, { precision: 'auto', calib, percentile: '99' }, quiet)).toThrow(/--percentile only has an effect with --calibration percentile/);
-    expect(() => resolvePrecision(g, { precision: 'ap_fixed<8,3>', calibration: 'mse' }, quiet)).toThrow(/--calibration only has an effect with --precision auto/);
+    expect(() => resolvePrecision(g, { precision: 'auto', calib, calibMethod: 'kl' }, quiet)).toThrow(/--calib-method must be one of max, percentile, mse, got 'kl'/);
+    expect(() => resolvePrecision(g, { precision: 'auto', calib, margin: '0.2' }, quiet)).toThrow(/--margin only has an effect with --calib-method max/);
+    expect(() => resolvePrecision(g, { precision: 'auto', calib, percentile: '99' }, quiet)).toThrow(/--percentile only has an effect with --calib-method percentile/);
+    expect(() => resolvePrecision(g, { precision: 'ap_fixed<8,3>', calibMethod: 'mse' }, quiet)).toThrow(/--calib-method only has an effect with --precision auto/);
   });
   it('says which rule chose the ranges and how many layers were bias-corrected', () => {
     const lines: string[] = [];
-    resolvePrecision(g, { precision: 'auto', calib, bits: '8', calibration: 'percentile', percentile: '99.9' }, (s) => lines.push(s));
+    resolvePrecision(g, { precision: 'auto', calib, bits: '8', calibMethod: 'percentile', percentile: '99.9' }, (s) => lines.push(s));
     expect(lines[0]).toMatch(/^auto precision: 8-bit activations, 8-bit weights, ranges by 99\.9th percentile, bias correction on 3 layer\(s\), from 256 calibration sample/);
   });
 });
