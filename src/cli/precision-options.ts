@@ -42,7 +42,7 @@ export function addPrecisionOptions(cmd: Command): Command {
     .option('--precision <type|auto>', "one type for everything (e.g. 'ap_fixed<16,6>'), or 'auto' with --calib")
     .option('--calib <file>', 'calibration inputs (.npy) for --precision auto')
     .option('--bits <n>', 'with --precision auto: width of activations (default 16)')
-    .option('--weight-bits <n>', 'with --precision auto: width of weights and biases (default: --bits)')
+    .option('--weight-bits <n>', 'with --precision auto: width of weights (and, with --calib-method max, of biases; otherwise biases take their products\' fraction bits) (default: --bits)')
     .option('--calib-method <method>', `with --precision auto: how each tensor's integer bits are chosen: max (hold the calibrated max plus --margin), percentile (hold the --percentile of |v|), mse (least squared error; default)`)
     .option('--margin <fraction>', 'with --calib-method max: headroom over calibrated ranges (default 0.1)')
     .option('--percentile <p>', `with --calib-method percentile: percentile of |v| each type holds (default ${DEFAULT_PERCENTILE})`)
