@@ -15,6 +15,7 @@ import { autoPrecision } from '../../src/passes/auto-precision.js';
 import { absPercentile, castError, castRoundSat, chooseType, statsFor, TensorStats } from '../../src/passes/auto-precision-calibrate.js';
 import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { resolvePrecision } from '../../src/cli/precision-options.js';
+import { lossRanking } from '../../src/cli/simulate.js';
 import { simulate } from '../../src/sim/compare.js';
 import { readNpyFile } from '../../src/util/npy.js';
 import { toFloat32 } from '../../src/util/tensor.js';
@@ -211,5 +212,34 @@ describe('accuracy of the depthwise-separable models', () => {
     const r = simulate(canonicalize(g), prepareFixed(g, cfg).graph, [x], { labels }).report;
     expect(r.float.accuracy!).toBeCloseTo(350 / 360, 6);
     expect(r.fixed.accuracy!).toBeGreaterThanOrEqual(r.float.accuracy! - 0.02);
+  });
+});
+
+describe('layers that lost most', () => {
+  it('ranks by the noise each layer adds over its inputs, and ranks a layer read only by a Relu with the Relu', () => {
+    const g = importOnnx(
+      buildModel({
+        inputs: [['x', ['N', 2]]],
+        outputs: [['y', ['N', 2]]],
+        inits: [['W', [2, 2], [1, 0, 0, 1]], ['V', [2, 2], [1, 0, 0, 1]]],
+        nodes: [
+          { op: 'Gemm', name: 'fc1', inputs: ['x', 'W'], outputs: ['h'] },
+          { op: 'Relu', name: 'act', inputs: ['h'], outputs: ['r'] },
+          { op: 'Gemm', name: 'fc2', inputs: ['r', 'V'], outputs: ['y'] },
+        ],
+      }),
+      'chain.onnx',
+    );
+    const qg = prepareFixed(g, parseConfig({}, 'c.json')).graph;
+    const layer = (name: string, op: string, snr: number) => ({ name, op, types: {}, snr_db: snr, overflows: 0, constant_overflows: 0, weight_error: null });
+    const report = {
+      samples: 1, float: { accuracy: null }, fixed: { accuracy: null }, agreement: 1, max_abs_error: 0, mean_abs_error: 0, input_overflows: 0,
+      layers: [layer('fc1', 'Dense', 5), layer('act', 'Relu', 30), layer('fc2', 'Dense', 20)],
+    };
+    // fc1's own 5 dB is the Relu's clipping; fc1 + act adds 10^-3 (−30 dB); fc2 adds 10^-2 − 10^-3.
+    const r = lossRanking(qg, report);
+    expect(r.map((l) => [l.name, l.op])).toEqual([['fc2', 'Dense'], ['fc1 + act', 'layer + Relu']]);
+    expect(r[0]!.added_db).toBeCloseTo(10 * Math.log10(0.01 - 0.001), 9);
+    expect(r[1]!.added_db).toBeCloseTo(-30, 9);
   });
 });
