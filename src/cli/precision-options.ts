@@ -2,7 +2,8 @@
  * The config flags shared by `simulate` and `compile`, resolved through the one config parser
  * (src/ir/precision-config.ts): --config FILE (JSON or YAML; nn2hls's sections or an hls4ml
  * config, translated with a note per key it cannot honour), --precision TYPE, or --precision
- * auto with --calib FILE (post-training quantization, --bits / --weight-bits / --margin).
+ * auto with --calib FILE (post-training quantization, --bits / --weight-bits / --calib-method
+ * max|percentile|mse with --margin or --percentile / --no-bias-correction).
  * Options that would have no effect are refused rather than ignored. The chosen config is
  * written only where asked: --write-config FILE (or, for `compile`, inside the project).
  */
@@ -14,6 +15,7 @@ import {
   type ConfigDocument, configDocumentToJson, defaultConfig, type HlsSection, type LevelSpec, parseUserType, type PrecisionConfig, readConfig,
 } from '../ir/precision-config.js';
 import { autoPrecision } from '../passes/auto-precision.js';
+import { type Calibration, CALIBRATIONS, DEFAULT_CALIBRATION, DEFAULT_PERCENTILE } from '../passes/auto-precision-calibrate.js';
 import { canonicalize } from '../passes/pipeline.js';
 import { NnInputError } from '../util/tensor.js';
 import { fusedLayers } from './inspect.js';
@@ -28,6 +30,10 @@ export interface PrecisionFlags {
   bits?: string;
   weightBits?: string;
   margin?: string;
+  calibMethod?: string;
+  percentile?: string;
+  /** false with --no-bias-correction. */
+  biasCorrection?: boolean;
   writeConfig?: string;
 }
 
@@ -37,8 +43,11 @@ export function addPrecisionOptions(cmd: Command): Command {
     .option('--precision <type|auto>', "one type for everything (e.g. 'ap_fixed<16,6>'), or 'auto' with --calib")
     .option('--calib <file>', 'calibration inputs (.npy) for --precision auto')
     .option('--bits <n>', 'with --precision auto: width of activations (default 16)')
-    .option('--weight-bits <n>', 'with --precision auto: width of weights and biases (default: --bits)')
-    .option('--margin <fraction>', 'with --precision auto: headroom over calibrated ranges (default 0.1)')
+    .option('--weight-bits <n>', 'with --precision auto: width of weights (and, with --calib-method max, of biases; otherwise biases take their products\' fraction bits) (default: --bits)')
+    .option('--calib-method <method>', `with --precision auto: how each tensor's integer bits are chosen: max (hold the calibrated max plus --margin), percentile (hold the --percentile of |v|), mse (least squared error; default)`)
+    .option('--margin <fraction>', 'with --calib-method max: headroom over calibrated ranges (default 0.1)')
+    .option('--percentile <p>', `with --calib-method percentile: percentile of |v| each type holds (default ${DEFAULT_PERCENTILE})`)
+    .option('--no-bias-correction', 'with --precision auto: do not fold the mean shift of weight rounding into the biases (on by default, off with --calib-method max)')
     .option('--write-config <file>', 'write the precision config used (auto\'s choice, a translated hls4ml config) to FILE');
 }
 
@@ -108,7 +117,11 @@ export function resolvePrecision(
 ): ResolvedConfig {
   const auto = f.precision === 'auto';
   if (!auto) {
-    for (const [flag, v] of [['--calib', f.calib], ['--bits', f.bits], ['--weight-bits', f.weightBits], ['--margin', f.margin]] as const) {
+    const given = [
+      ['--calib', f.calib], ['--bits', f.bits], ['--weight-bits', f.weightBits], ['--margin', f.margin], ['--calib-method', f.calibMethod],
+      ['--percentile', f.percentile], ['--no-bias-correction', f.biasCorrection === false ? 'off' : undefined],
+    ] as const;
+    for (const [flag, v] of given) {
       if (v !== undefined) throw new NnInputError(`${flag} only has an effect with --precision auto; add --precision auto --calib FILE, or leave ${flag} out`);
     }
   }
@@ -131,15 +144,32 @@ export function resolvePrecision(
     const calib = readModelInputs(g, [f.calib], '--calib', 'calibration data')[0]!;
     const bits = intFlag(f.bits, '--bits') ?? 16;
     const weightBits = intFlag(f.weightBits, '--weight-bits') ?? bits;
+    const calibration = (f.calibMethod ?? DEFAULT_CALIBRATION) as Calibration;
+    if (!CALIBRATIONS.includes(calibration)) throw new NnInputError(`--calib-method must be one of ${CALIBRATIONS.join(', ')}, got '${f.calibMethod}'`);
+    if (f.margin !== undefined && calibration !== 'max') {
+      throw new NnInputError(`--margin only has an effect with --calib-method max (the ${calibration} calibration clips by its own rule); add --calib-method max or leave --margin out`);
+    }
+    if (f.percentile !== undefined && calibration !== 'percentile') {
+      throw new NnInputError(`--percentile only has an effect with --calib-method percentile; add --calib-method percentile or leave --percentile out`);
+    }
     const margin = Number(f.margin ?? '0.1');
     if (!Number.isFinite(margin)) throw new NnInputError(`--margin must be a number, got '${f.margin}'`);
-    const cfg = autoPrecision(g, [calib], { bits, weightBits, margin, run: runFloat });
+    const percentile = Number(f.percentile ?? String(DEFAULT_PERCENTILE));
+    if (!Number.isFinite(percentile)) throw new NnInputError(`--percentile must be a number, got '${f.percentile}'`);
+    const biasCorrection = f.biasCorrection !== false && calibration !== 'max';
+    const cfg = autoPrecision(g, [calib], { bits, weightBits, calibration, margin, percentile, biasCorrection, run: runFloat });
     doc = { precision: cfg, hls: { layers: {} }, notes: [], format: 'nn2hls' };
     const n = g.batched ? calib.shape[0] : 1;
-    log(`auto precision: ${bits}-bit activations, ${weightBits}-bit weights, ${Math.round(margin * 100)}% margin, from ${n} calibration sample(s) in ${f.calib}`);
+    const rule = calibration === 'max' ? `max + ${Math.round(margin * 100)}% margin` : calibration === 'percentile' ? `${percentile}th percentile` : 'least squared error';
+    const corrected = Object.values(cfg.layers).filter((l) => l.biasCorrection).length;
+    log(
+      `auto precision: ${bits}-bit activations, ${weightBits}-bit weights, ranges by ${rule}, ` +
+        `bias correction ${biasCorrection ? `on ${corrected} layer(s)` : 'off'}, from ${n} calibration sample(s) in ${f.calib}`,
+    );
     for (const [name, t] of Object.entries(cfg.inputs)) log(`  input ${name.padEnd(30)} ${renderType(t)}`);
     for (const [name, l] of Object.entries(cfg.layers)) {
       const parts = Object.entries(l.types).map(([k, t]) => `${k} ${renderType(t!)}`);
+      if (l.biasCorrection) parts.push('bias corrected');
       log(`  ${name.padEnd(36)} ${parts.join('  ')}`);
     }
     describe = `auto ${bits}-bit`;

@@ -38,7 +38,64 @@ function pct(v: number | null): string {
   return v === null ? '—' : `${(100 * v).toFixed(2)}%`;
 }
 
-export function formatReport(r: SimulationReport): string {
+/**
+ * The layers that lost most: for each layer, the noise it adds relative to its output's signal,
+ * 10^(−SNR_out/10) − 10^(−SNR_in/10) with SNR_in the worst SNR of the layers feeding it (graph
+ * inputs count as exact), largest first. An estimate from the per-layer SNRs (a layer also scales
+ * the noise it receives), but it names where precision went: a narrow type, a clipped range, a
+ * coarse weight grid. A layer read only by a Relu is ranked together with it (as 'layer + Relu'):
+ * an unsigned type may clip its negative outputs on purpose, which only the Relu's SNR judges.
+ */
+export function lossRanking(qg: Graph, r: SimulationReport, top = 3): { name: string; op: string; added_db: number; snr_db: number }[] {
+  const snrOf = new Map<string, number>();
+  const byName = new Map(r.layers.map((l) => [l.name, l]));
+  const out: { name: string; op: string; added_db: number; snr_db: number }[] = [];
+  const readers = new Map<string, string[]>();
+  for (const n of qg.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n.op]);
+  const graphOut = new Set(qg.outputs.map((o) => o.value));
+  /** Output value → the layer a Relu reading it is ranked with, and that layer's input SNR. */
+  const fused = new Map<string, { name: string; snrIn: number }>();
+  for (const n of qg.nodes) {
+    const l = byName.get(n.name);
+    const snr = l?.snr_db ?? Infinity;
+    let snrIn = Infinity;
+    for (const i of n.inputs) {
+      const s = snrOf.get(i);
+      if (s !== undefined) snrIn = Math.min(snrIn, s);
+    }
+    const o = n.outputs[0];
+    const rs = o ? (readers.get(o) ?? []) : [];
+    if (o && n.op !== 'Relu' && rs.length && rs.every((op) => op === 'Relu') && !graphOut.has(o)) {
+      fused.set(o, { name: n.name, snrIn });
+      snrOf.set(o, snrIn);
+      continue;
+    }
+    const with_ = n.op === 'Relu' ? fused.get(n.inputs[0]!) : undefined;
+    if (with_) snrIn = with_.snrIn;
+    for (const v of n.outputs) if (v) snrOf.set(v, snr);
+    const added = 10 ** (-snr / 10) - 10 ** (-snrIn / 10);
+    if (l && added > 0 && Number.isFinite(snr)) {
+      out.push({ name: with_ ? `${with_.name} + ${n.name}` : n.name, op: with_ ? 'layer + Relu' : n.op, added_db: 10 * Math.log10(added), snr_db: snr });
+    }
+  }
+  return out.sort((a, b) => b.added_db - a.added_db || a.name.localeCompare(b.name)).slice(0, top);
+}
+
+/** Layers with an unsigned result read only by Relu layers, that the report counts overflows on. */
+function reluSaturations(qg: Graph, r: SimulationReport): string[] {
+  const readers = new Map<string, string[]>();
+  for (const n of qg.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n.op]);
+  const over = new Map(r.layers.map((l) => [l.name, l.overflows]));
+  return qg.nodes
+    .filter((n) => {
+      const o = n.outputs[0];
+      const rs = o ? (readers.get(o) ?? []) : [];
+      return o && n.op !== 'Relu' && rs.length > 0 && rs.every((op) => op === 'Relu') && qg.values.get(o)?.fixed?.signed === false && (over.get(n.name) ?? 0) > 0;
+    })
+    .map((n) => `'${n.name}'`);
+}
+
+export function formatReport(r: SimulationReport, qg?: Graph): string {
   const lines: string[] = [];
   lines.push(`samples: ${r.samples}`);
   lines.push(`accuracy: float ${pct(r.float.accuracy)}, fixed ${pct(r.fixed.accuracy)}`);
@@ -61,6 +118,19 @@ export function formatReport(r: SimulationReport): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => (i >= 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
+  const reluSat = qg ? reluSaturations(qg, r) : [];
+  if (reluSat.length) {
+    lines.push(
+      '',
+      `note: ${reluSat.join(', ')} ${reluSat.length === 1 ? 'is' : 'are'} read only by a Relu and ${reluSat.length === 1 ? 'has' : 'have'} an unsigned type: ` +
+        'their overflows count negative values saturating to 0, the Relu\'s own work, not an error',
+    );
+  }
+  const lost = qg ? lossRanking(qg, r) : [];
+  if (lost.length) {
+    lines.push('', 'layers that lost most (noise each adds, relative to its output signal; from the SNR drop):');
+    for (const l of lost) lines.push(`  ${l.name} (${l.op}): ${l.added_db.toFixed(1)} dB, output SNR ${l.snr_db.toFixed(1)} dB`);
+  }
   return lines.join('\n');
 }
 
@@ -131,7 +201,7 @@ export function register(program: Command): void {
     }
     const ms = performance.now() - t0;
     log(`precision: ${describe}`);
-    log(formatReport(r.report));
+    log(formatReport(r.report, qg));
     const on = workers ? ` on ${workers + 1} threads` : '';
     log(`\n${r.report.samples} sample(s), float + fixed, in ${(ms / 1000).toFixed(2)} s${on} (${Math.round((r.report.samples / ms) * 1000).toLocaleString('en-US')} samples/s)`);
     if (o.json) {

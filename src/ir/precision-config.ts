@@ -33,6 +33,11 @@ export interface LevelSpec {
   readonly tableRange?: readonly [number, number];
   /** `accum: "auto"`: derive the accumulator here, whatever a less specific level names. */
   readonly autoAccum?: boolean;
+  /**
+   * `bias_correction` (a layer's own entry only): per output channel, added to a Dense/Conv
+   * layer's bias before it is quantized (post-training bias correction; see auto-precision.ts).
+   */
+  readonly biasCorrection?: readonly number[];
 }
 
 export interface PrecisionConfig {
@@ -59,9 +64,15 @@ function parseLevel(raw: unknown, where: string): LevelSpec {
   let tableSize: number | undefined;
   let tableRange: [number, number] | undefined;
   let autoAccum = false;
+  let biasCorrection: number[] | undefined;
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const at = `${where}.${k}`;
-    if (k === 'table_size') {
+    if (k === 'bias_correction') {
+      if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+        throw new NnInputError(`${at}: expected a non-empty list of numbers (one per output channel), got ${JSON.stringify(v)}`);
+      }
+      biasCorrection = v;
+    } else if (k === 'table_size') {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 65536) {
         throw new NnInputError(`${at}: expected an integer 2..65536, got ${JSON.stringify(v)}`);
       }
@@ -79,10 +90,16 @@ function parseLevel(raw: unknown, where: string): LevelSpec {
       if (typeof v !== 'string') throw new NnInputError(`${at}: expected a type string such as "ap_fixed<16,6>", got ${JSON.stringify(v)}`);
       types[k] = parseAt(v, at);
     } else {
-      throw new NnInputError(`${at}: unknown key '${k}'; expected one of ${VARIABLES.join(', ')}, table_size, table_range`);
+      throw new NnInputError(`${at}: unknown key '${k}'; expected one of ${VARIABLES.join(', ')}, table_size, table_range, bias_correction`);
     }
   }
-  return { types, ...(tableSize !== undefined ? { tableSize } : {}), ...(tableRange ? { tableRange } : {}), ...(autoAccum ? { autoAccum } : {}) };
+  return {
+    types,
+    ...(tableSize !== undefined ? { tableSize } : {}),
+    ...(tableRange ? { tableRange } : {}),
+    ...(autoAccum ? { autoAccum } : {}),
+    ...(biasCorrection ? { biasCorrection } : {}),
+  };
 }
 
 /**
@@ -311,6 +328,7 @@ function levelJson(l: LevelSpec): Record<string, unknown> {
   }
   if (l.tableSize !== undefined) o['table_size'] = l.tableSize;
   if (l.tableRange) o['table_range'] = [...l.tableRange];
+  if (l.biasCorrection) o['bias_correction'] = [...l.biasCorrection];
   return o;
 }
 

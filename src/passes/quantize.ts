@@ -81,7 +81,7 @@ export interface QuantizeResult {
   ignored: string[];
 }
 
-const SPEC_KEYS: Record<string, string> = { tableSize: 'table_size', tableRange: 'table_range', autoAccum: 'accum' };
+const SPEC_KEYS: Record<string, string> = { tableSize: 'table_size', tableRange: 'table_range', autoAccum: 'accum', biasCorrection: 'bias_correction' };
 
 /**
  * The config with every `layers` and `op_types` entry wrapped so that reading a key records it:
@@ -123,9 +123,12 @@ function ignoredKeys(g: Graph, cfg: PrecisionConfig, read: Map<string, Set<strin
       ...(spec.tableSize !== undefined ? ['table_size'] : []),
       ...(spec.tableRange ? ['table_range'] : []),
       ...(spec.autoAccum ? ['accum'] : []),
+      ...(spec.biasCorrection ? ['bias_correction'] : []),
     ];
     const r = read.get(at) ?? new Set<string>();
-    const uses = [...r].filter((k) => k !== 'default' && k in { ...Object.fromEntries(VARIABLES.map((v) => [v, 1])), table_size: 1, table_range: 1 });
+    const uses = [...r].filter(
+      (k) => k !== 'default' && k in { ...Object.fromEntries(VARIABLES.map((v) => [v, 1])), table_size: 1, table_range: 1, bias_correction: 1 },
+    );
     for (const k of set) {
       if (!r.has(k)) out.push(`${at}.${k} has no effect: ${what} has no ${k} (what it uses: ${uses.length ? uses.sort().join(', ') : 'result only'})`);
     }
@@ -197,6 +200,23 @@ export class Quantizer {
     const o = this.cfg.opTypes[n.op]?.types;
     const explicit = l?.[v] ?? l?.default ?? o?.[v] ?? o?.default;
     return explicit ?? this.values.get(n.inputs[slot]!)?.quantized ?? resolveType(this.cfg, n.name, n.op, v) ?? DEFAULT_TYPE;
+  }
+
+  /**
+   * The bias of weighted layer `n` plus the config's per-channel correction, as a new constant of
+   * type `t` (the model's bias is left as it is for the float reference and for other readers).
+   */
+  correctedBias(n: Node, corr: readonly number[], t: FixedType): string {
+    const b = this.values.get(n.inputs[2]!)!;
+    if (corr.length !== b.data!.length) {
+      throw new NnInputError(
+        `layers.${n.name}.bias_correction has ${corr.length} value(s), but layer '${n.name}' (${n.op}) has ${b.data!.length} output channel(s)`,
+      );
+    }
+    const data = Float64Array.from(b.data!, (v, c) => v + corr[c]!);
+    const name = freshValueName({ ...this.g, values: this.values }, `${b.name}_corrected`);
+    this.values.set(name, { ...b, name, data, fixed: t });
+    return name;
   }
 
   raws(name: string): number[] {
@@ -358,7 +378,13 @@ export class Quantizer {
       case 'Conv':
       case 'ConvTranspose': {
         inputs[1] = this.constTyped(n, 1, this.constType(n, 1, 'weight'));
-        if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, this.constType(n, 2, 'bias'));
+        const corr = this.cfg.layers[n.name]?.biasCorrection;
+        if (n.inputs[2]) {
+          const bT = this.constType(n, 2, 'bias');
+          inputs[2] = corr && isConst(this.values.get(n.inputs[2])!) ? this.correctedBias(n, corr, bT) : this.constTyped(n, 2, bT);
+        } else if (corr) {
+          throw new NnInputError(`layers.${n.name}.bias_correction: layer '${n.name}' (${n.op}) has no bias to correct; remove the entry`);
+        }
         const w = this.values.get(inputs[1]!)!;
         const outCh = w.shape[w.shape.length - 1]!;
         const configured = typeVar('accum');
