@@ -28,6 +28,7 @@ import { fixedType, type FixedType, fracBits } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, numel, type Value } from '../ir/graph.js';
 import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
 import type { FloatRun, RtTensor } from '../ir/semantics/tensor.js';
+import { RECURRENT_SLOTS } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import {
   type Calibration, CALIBRATIONS, castRoundSat, chooseType, DEFAULT_CALIBRATION, DEFAULT_PERCENTILE, ROUND_SAT, statsFor, TensorStats,
@@ -236,7 +237,17 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
     const types: Record<string, FixedType> = {};
     const out = n.outputs[0]!;
     if (BOUNDED[n.op]) types['result'] = boundedType(BOUNDED[n.op]!, bits);
-    else if (!KEEPS_TYPE.has(n.op) && !['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear'].includes(n.op)) {
+    else if (n.op in RECURRENT_SLOTS) {
+      // A recurrent layer feeds its result back every step, so clipping it compounds over time:
+      // its hidden type holds the whole calibrated range (max rule). Its gate pre-activations and
+      // LSTM cell state are not graph values the float run reports; they default to the result
+      // type, whose range (about ±1 for tanh outputs) would clip them, so they get ±8 — where
+      // sigmoid and tanh have saturated to within 4e-4 of their limits.
+      const st = stats.get(out);
+      if (st) types['result'] = chooseType(st, bits, { method: 'max', margin, percentile });
+      types['gate'] = fixedType(bits, Math.min(bits, 4), ROUND_SAT);
+      if (n.op === 'LSTM') types['state'] = fixedType(bits, Math.min(bits, 4), ROUND_SAT);
+    } else if (!KEEPS_TYPE.has(n.op) && !['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear'].includes(n.op)) {
       const t = activation(out);
       if (t) types['result'] = t;
     }
