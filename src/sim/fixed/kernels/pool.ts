@@ -51,25 +51,29 @@ function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   checkWidth(yT, `node '${node.name}' (${node.op})`);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
   const { C } = w;
-  const m = new Float64Array(C);
-  // The usual case (same type in and out): no cast, and no closure call per element.
+  // The same usual case (same type in and out): no cast, and no closure call per element.
   const same = isIdentityCast(xT, yT);
+  // Window offsets in elements (taps · C), per output pixel.
+  const offs = w.taps.map((l) => l.map((v) => v * C));
   return (ins) => {
     const x = ins[0]!;
     const samples = x.length / (w.inPix * C);
     const y = new Float64Array(samples * w.outPix * C);
     for (let n = 0; n < samples; n++) {
+      const xb = n * w.inPix * C;
       for (let op = 0; op < w.outPix; op++) {
-        m.fill(-Infinity);
-        const list = w.taps[op]!;
-        for (let j = 0; j < list.length; j++) {
-          const base = (n * w.inPix + list[j]!) * C;
-          for (let ch = 0; ch < C; ch++) if (x[base + ch]! > m[ch]!) m[ch] = x[base + ch]!;
-        }
+        const list = offs[op]!;
+        const L = list.length;
         const yo = (n * w.outPix + op) * C;
-        // (An all-padding window keeps -Infinity: that one still goes through the cast.)
-        if (same) for (let ch = 0; ch < C; ch++) y[yo + ch] = m[ch]! === -Infinity ? c(m[ch]!) : m[ch]!;
-        else for (let ch = 0; ch < C; ch++) y[yo + ch] = c(m[ch]!);
+        for (let ch = 0; ch < C; ch++) {
+          let m = -Infinity;
+          for (let j = 0; j < L; j++) {
+            const v = x[xb + list[j]! + ch]!;
+            if (v > m) m = v;
+          }
+          // (An all-padding window keeps -Infinity: that one still goes through the cast.)
+          y[yo + ch] = same && m !== -Infinity ? m : c(m);
+        }
       }
     }
     return [y];

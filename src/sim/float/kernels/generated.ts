@@ -8,7 +8,8 @@
  */
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
-import { convBlock, type ConvPlan, convPlan, runConvPlan } from '../../im2col.js';
+import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
+import { emitFloat, GemmF64, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../kernel.js';
 import { convKernels } from './conv.js';
@@ -43,6 +44,13 @@ const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
   const K = w.shape[0]!;
   const M = w.shape[1]!;
   if (!sumsCodegen.enabled) return referenceDense(node, ins, outShapes);
+  if (wasmAvailable()) {
+    const g = compiled<GemmF64>(node, w, b, 'wasm', () => new GemmF64({ K, M, rowsPerSample: 1 }, w.data, b ? b.data : new Float32Array(M), identityIndex(K)));
+    const rows = x.data.length / K;
+    const out = new Float32Array(rows * M);
+    g.run(x.data, rows, K, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, M, 0, M));
+    return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
+  }
   const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const rows = x.data.length / K;
   const out = new Float32Array(rows * M);
@@ -71,6 +79,25 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
   const cinG = cin / a.group;
   const coutG = cout / a.group;
   if (!sumsCodegen.enabled) return referenceConv(node, ins, outShapes);
+  if (wasmAvailable() && coutG >= 4) {
+    const gemms = compiled<GemmF64[]>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
+      const W = convWindows(inSp, outSp, a);
+      const K = W.taps * cinG;
+      return Array.from({ length: a.group }, (_, gr) => {
+        const wg = new Float64Array(K * coutG);
+        for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
+        const init = new Float64Array(coutG);
+        if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
+        return new GemmF64({ K, M: coutG, rowsPerSample: W.outPix }, wg, init, windowIndex(W, cin, gr * cinG, cinG));
+      });
+    });
+    const inPix = inSp.reduce((p, d) => p * d, 1);
+    const outPix = outSp.reduce((p, d) => p * d, 1);
+    const samples = x.data.length / (inPix * cin);
+    const out = new Float32Array(samples * outPix * cout);
+    gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
+    return [{ shape: outShape, data: out }];
+  }
   const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
     const P = convPlan(inSp, outSp, a, cin, cout);
     const K = P.W.taps * cinG;
