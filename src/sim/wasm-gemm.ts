@@ -1,19 +1,19 @@
 /**
  * WebAssembly SIMD weighted sums for the simulator's Dense and Conv layers (issue #13): a small
  * module emitted as bytes from this file (no toolchain), compiled once per thread, holding
- *  - gather_f64_i16 / gather_f32_f64: rows gathered through an index map (im2col.ts's
+ *  - gather_f64_i16 / gather_f32: rows gathered through an index map (im2col.ts's
  *    windowIndex; -1 = padding, 0), converting integer raws held as doubles to int16, or
- *    float32 activations to float64;
+ *    copying float32 activations;
  *  - gemm_i16: y[r][m] = Σ_k x[r][k]·w[k][m] with i32x4.dot_i16x8_s — 8 products per
  *    instruction, pairs of k at a time, skipping a pair of inputs that are both 0. Used for
  *    integer raws only when the int32 sums are exact: every raw fits int16 and
  *    Σ_k |w[k][m]|·max|x| < 2^31 for every m (so no partial sum, in any order, overflows);
- *  - gemm_f64: y[r][m] = init[m] + Σ_k x[r][k]·w[k][m] in float64, two outputs per f64x2, k
+ *  - gemm_f64: y[r][m] = init[m] + Σ_k x[r][k]·w[k][m] in float64 (x float32, promoted exactly), two outputs per f64x2, k
  *    ascending, skipping x = 0 — exactly the operation order of the generated JavaScript sums
  *    (sums-codegen.ts), so float results are bit-identical to them, and exact integer sums are
  *    identical in any order anyway.
  * Outputs are processed in quads of 4 vectors (weights interleaved [quad][k][4][lanes]) so one
- * input load feeds 4 vectors, then single vectors ([blk][k][lanes]). Each call copies its
+ * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
  * inputs, index map and packed weights into one scratch memory (reset per call, grown when
  * needed), so nothing lives in WebAssembly memory between calls and compiling many programs
  * leaks nothing. `wasmGemm.enabled = false` turns the path off (the tests' reference).
@@ -48,6 +48,7 @@ const s = (n: number): number[] => {
   }
 };
 const I32 = 0x7f;
+const F32 = 0x7d;
 const F64 = 0x7c;
 const V128 = 0x7b;
 const get = (l: number) => [0x20, ...u(l)];
@@ -62,7 +63,7 @@ const i32load = (off = 0) => [0x28, ...mem(2, off)];
 const f32load = (off = 0) => [0x2a, ...mem(2, off)];
 const f64load = (off = 0) => [0x2b, ...mem(3, off)];
 const i32store16 = (off = 0) => [0x3b, ...mem(1, off)];
-const f64store = (off = 0) => [0x39, ...mem(3, off)];
+const f32store = (off = 0) => [0x38, ...mem(2, off)];
 const simd = (op: number) => [0xfd, ...u(op)];
 const v128load = (off = 0) => [...simd(0x00), ...mem(4, off)];
 const v128store = (off = 0) => [...simd(0x0b), ...mem(4, off)];
@@ -88,7 +89,7 @@ const whileLt = (i: number, limit: number[], ...body: number[][]) =>
  * gather(src, step, nb, idx, L, dst): for s < nb, i < L:
  * dst[s·L + i] = idx[i] < 0 ? 0 : convert(src[s·step + idx[i]]). Locals: src step nb idx L dst | si ip iend j.
  */
-function gatherBody(srcBytes: 4 | 8, load: number[], convert: number[], storeOp: number[], dstBytes: 2 | 8, zero: number[]): number[] {
+function gatherBody(srcBytes: 4 | 8, load: number[], convert: number[], storeOp: number[], dstBytes: 2 | 4, zero: number[]): number[] {
   const [src, step, nb, idx, L, dst, si, ip, iend, j] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const inner = whileLt(
     ip,
@@ -97,7 +98,7 @@ function gatherBody(srcBytes: 4 | 8, load: number[], convert: number[], storeOp:
     get(dst),
     [...get(j), ...i32c(0), ...ltS],
     // if/else with a result: 0 for padding, else the converted element.
-    [0x04, dstBytes === 2 ? I32 : F64, ...zero, 0x05, ...get(src), ...get(j), ...i32c(srcBytes), ...mul, ...add, ...load, ...convert, 0x0b],
+    [0x04, dstBytes === 2 ? I32 : F32, ...zero, 0x05, ...get(src), ...get(j), ...i32c(srcBytes), ...mul, ...add, ...load, ...convert, 0x0b],
     storeOp,
     inc(dst, i32c(dstBytes)),
     inc(ip, i32c(4)),
@@ -139,13 +140,13 @@ function gemmI16Body(): number[] {
       inc(xp, i32c(4)),
       inc(wp, i32c(16 * nv)),
     );
-  const pass = (count: number, nv: number) =>
+  const pass = (limit: number[], nv: number) =>
     [
       ...i32c(0),
       ...set(q),
       ...whileLt(
         q,
-        get(count),
+        limit,
         accs.slice(0, nv).flatMap((a) => [...v128zero, ...set(a)]),
         [...get(x), ...get(r), ...get(K2), ...mul, ...i32c(4), ...mul, ...add, ...set(xp)],
         [...get(xp), ...get(K2), ...i32c(4), ...mul, ...add, ...set(xend)],
@@ -158,12 +159,17 @@ function gemmI16Body(): number[] {
   return [
     ...i32c(0),
     ...set(r),
-    ...whileLt(r, get(rows), [...get(w), ...set(wp)], pass(nquad, 4), pass(ntail, 1), inc(r, i32c(1))),
+    ...whileLt(r, get(rows), [...get(w), ...set(wp)], pass(get(nquad), 4), tail(ntail, pass), inc(r, i32c(1))),
   ];
 }
 
+/** The 1–3 vectors after the quads as one pass (one read of the row): `pass` specialised for ntail. */
+function tail(ntail: number, pass: (limit: number[], nv: number) => number[]): number[] {
+  return [1, 2, 3].flatMap((nv) => [...get(ntail), ...i32c(nv), 0x46 /* i32.eq */, ...ifThen(pass(i32c(1), nv))]);
+}
+
 /**
- * gemm_f64(x, rows, K, nquad, ntail, w, init, y): x rows of K doubles, y rows of
+ * gemm_f64(x, rows, K, nquad, ntail, w, init, y): x rows of K floats, y rows of
  * 2·(4·nquad + ntail) doubles starting from init. Locals: x rows K nquad ntail w init y |
  * r xp xend wp q ip v sv a0 a1 a2 a3.
  */
@@ -176,23 +182,23 @@ function gemmF64Body(): number[] {
     whileLt(
       xp,
       get(xend),
-      [...get(xp), ...f64load(), 0x22, ...u(v) /* local.tee v */, 0x44, 0, 0, 0, 0, 0, 0, 0, 0 /* f64.const 0 */, 0x62 /* f64.ne */],
+      [...get(xp), ...f32load(), 0xbb /* f64.promote_f32 */, 0x22, ...u(v) /* local.tee v */, 0x44, 0, 0, 0, 0, 0, 0, 0, 0 /* f64.const 0 */, 0x62 /* f64.ne */],
       ifThen(
         [...get(v), ...f64x2splat, ...set(sv)],
         ...accs.slice(0, nv).map((a, i) => [...get(a), ...get(sv), ...get(wp), ...v128load(16 * i), ...f64x2mul, ...f64x2add, ...set(a)]),
       ),
-      inc(xp, i32c(8)),
+      inc(xp, i32c(4)),
       inc(wp, i32c(16 * nv)),
     );
-  const pass = (count: number, nv: number) => [
+  const pass = (limit: number[], nv: number) => [
     ...i32c(0),
     ...set(q),
     ...whileLt(
       q,
-      get(count),
+      limit,
       accs.slice(0, nv).flatMap((a, i) => [...get(ip), ...v128load(16 * i), ...set(a)]),
-      [...get(x), ...get(r), ...get(K), ...mul, ...i32c(8), ...mul, ...add, ...set(xp)],
-      [...get(xp), ...get(K), ...i32c(8), ...mul, ...add, ...set(xend)],
+      [...get(x), ...get(r), ...get(K), ...mul, ...i32c(4), ...mul, ...add, ...set(xp)],
+      [...get(xp), ...get(K), ...i32c(4), ...mul, ...add, ...set(xend)],
       kLoop(nv),
       accs.slice(0, nv).flatMap((a, i) => [...get(y), ...get(a), ...v128store(16 * i)]),
       inc(y, i32c(16 * nv)),
@@ -203,7 +209,7 @@ function gemmF64Body(): number[] {
   return [
     ...i32c(0),
     ...set(r),
-    ...whileLt(r, get(rows), [...get(w), ...set(wp)], [...get(init), ...set(ip)], pass(nquad, 4), pass(ntail, 1), inc(r, i32c(1))),
+    ...whileLt(r, get(rows), [...get(w), ...set(wp)], [...get(init), ...set(ip)], pass(get(nquad), 4), tail(ntail, pass), inc(r, i32c(1))),
   ];
 }
 
@@ -227,12 +233,7 @@ export function moduleBytes(): Uint8Array {
   const types = [fn(6), fn(7), fn(8)];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
-    {
-      name: 'gather_f32_f64',
-      type: 0,
-      locals: [[4, I32]],
-      code: gatherBody(4, f32load(), [0xbb /* f64.promote_f32 */], f64store(), 8, [0x44, 0, 0, 0, 0, 0, 0, 0, 0]),
-    },
+    { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
     { name: 'gemm_i16', type: 1, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
     { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
   ];
@@ -258,7 +259,7 @@ const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 interface Exports {
   mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   gather_f64_i16(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
-  gather_f32_f64(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
+  gather_f32(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
 }
@@ -342,7 +343,7 @@ export class GemmI16 {
     this.Mp = 4 * nb;
     const Kp = 2 * this.K2;
     const wp = new Int16Array(this.K2 * this.Mp * 2);
-    // Quads: [quad][kpair][4 vectors][4 outputs][2 k]; tail vectors: [vec][kpair][4 outputs][2 k].
+    // Quads: [quad][kpair][4 vectors][4 outputs][2 k]; the 0–3 tail vectors: [kpair][vec][4 outputs][2 k].
     const wAt = (k: number, m: number) => (k < K && m < M ? w[k * M + m]! : 0);
     let o = 0;
     for (let q = 0; q < this.nquad; q++) {
@@ -356,8 +357,8 @@ export class GemmI16 {
         }
       }
     }
-    for (let t = 0; t < this.ntail; t++) {
-      for (let kp = 0; kp < this.K2; kp++) {
+    for (let kp = 0; kp < this.K2; kp++) {
+      for (let t = 0; t < this.ntail; t++) {
         for (let lane = 0; lane < 4; lane++) {
           const m = (4 * this.nquad + t) * 4 + lane;
           wp[o++] = wAt(2 * kp, m);
@@ -422,7 +423,7 @@ export class GemmF64 {
     const wAt = (k: number, m: number) => (m < M ? w[k * M + m]! : 0);
     let o = 0;
     for (let q = 0; q < this.nquad; q++) for (let k = 0; k < K; k++) for (let j = 0; j < 8; j++) wp[o++] = wAt(k, 8 * q + j);
-    for (let t = 0; t < this.ntail; t++) for (let k = 0; k < K; k++) for (let j = 0; j < 2; j++) wp[o++] = wAt(k, 8 * this.nquad + 2 * t + j);
+    for (let k = 0; k < K; k++) for (let j = 0; j < 2 * this.ntail; j++) wp[o++] = wAt(k, 8 * this.nquad + j);
     this.wPacked = wp;
     this.initP = new Float64Array(this.Mp);
     for (let m = 0; m < M; m++) this.initP[m] = init[m]!;
@@ -431,8 +432,8 @@ export class GemmF64 {
   run(x: Float32Array, samples: number, sampleStride: number, emit: (sums: Float64Array, Mp: number, row0: number, rows: number) => void): void {
     const ex = wasm()!;
     const { K, rowsPerSample: R } = this.L;
-    const bs = blockOf(R * (K + this.Mp) * 8 + sampleStride * 4, samples);
-    const [xo, io, po, wo, ino, yo] = layout(ex, [bs * sampleStride * 4, this.idx.length * 4, bs * R * K * 8, this.wPacked.length * 8, this.Mp * 8, bs * R * this.Mp * 8]);
+    const bs = blockOf(R * (K * 4 + this.Mp * 8) + sampleStride * 4, samples);
+    const [xo, io, po, wo, ino, yo] = layout(ex, [bs * sampleStride * 4, this.idx.length * 4, bs * R * K * 4, this.wPacked.length * 8, this.Mp * 8, bs * R * this.Mp * 8]);
     const buf = ex.mem.buffer;
     new Int32Array(buf, io!, this.idx.length).set(this.idx);
     new Float64Array(buf, wo!, this.wPacked.length).set(this.wPacked);
@@ -442,7 +443,7 @@ export class GemmF64 {
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
       xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-      ex.gather_f32_f64(xo!, sampleStride, nb, io!, R * K, po!);
+      ex.gather_f32(xo!, sampleStride, nb, io!, R * K, po!);
       ex.gemm_f64(po!, nb * R, K, this.nquad, this.ntail, wo!, ino!, yo!);
       emit(yv, this.Mp, s0 * R, nb * R);
     }
