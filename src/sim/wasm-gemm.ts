@@ -7,7 +7,8 @@
  *  - gemm_i16: y[r][m] = Σ_k x[r][k]·w[k][m] with i32x4.dot_i16x8_s — 8 products per
  *    instruction, pairs of k at a time, skipping a pair of inputs that are both 0. Used for
  *    integer raws only when the int32 sums are exact: every raw fits int16 and
- *    Σ_k |w[k][m]|·max|x| < 2^31 for every m (so no partial sum, in any order, overflows);
+ *    Σ_k |w[k][m]|·max|x| < 2^31 for every m, so no partial sum, in any order, overflows
+ *    (int16SumsExact in src/ir/precision.ts, from the same bound the quantize pass uses);
  *  - gemm_f64: y[r][m] = init[m] + Σ_k x[r][k]·w[k][m] in float64 (x float32, promoted exactly), two outputs per f64x2, k
  *    ascending, skipping x = 0 — exactly the operation order of the generated JavaScript sums
  *    (sums-codegen.ts), so float results are bit-identical to them, and exact integer sums are
@@ -448,24 +449,6 @@ export class GemmF64 {
       emit(yv, this.Mp, s0 * R, nb * R);
     }
   }
-}
-
-/**
- * True when gemm_i16 computes these sums exactly: raws of x lie in [xLo, xHi], the weights are
- * integers that fit int16 as well, and for every output Σ_k |w[k][m]|·max|x| < 2^31 — then no
- * partial sum, in any order (the dot instruction adds products pairwise), leaves int32.
- */
-export function int16Exact(xLo: number, xHi: number, w: ArrayLike<number>, K: number, M: number): boolean {
-  if (xLo < -32768 || xHi > 32767) return false;
-  const xMax = Math.max(-xLo, xHi);
-  const sums = new Float64Array(M);
-  for (let i = 0; i < K * M; i++) {
-    const v = w[i]!;
-    if (!Number.isInteger(v) || v < -32768 || v > 32767) return false;
-    sums[i % M]! += Math.abs(v);
-  }
-  for (let m = 0; m < M; m++) if (sums[m]! * xMax >= 2 ** 31) return false;
-  return true;
 }
 
 export type EmitCast = (sums: Int32Array, Mp: number, row0: number, rows: number, y: Float64Array, yStride: number, c0: number, M: number, scale: number, init: Float64Array) => void;

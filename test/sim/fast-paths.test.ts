@@ -8,7 +8,9 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixedType } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
+import { int16SumsExact } from '../../src/ir/precision.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { simulate } from '../../src/sim/compare.js';
@@ -17,7 +19,7 @@ import { runFloat } from '../../src/sim/float/executor.js';
 import type { RtTensor } from '../../src/sim/float/kernel.js';
 import { simulateParallel } from '../../src/sim/parallel.js';
 import { MAX_GENERATED_TERMS, sumsCodegen } from '../../src/sim/sums-codegen.js';
-import { GemmI16, int16Exact, moduleBytes, wasmGemm } from '../../src/sim/wasm-gemm.js';
+import { GemmI16, moduleBytes, wasmGemm } from '../../src/sim/wasm-gemm.js';
 
 const FC = { seed: 20261130, numRuns: 40 };
 
@@ -222,16 +224,20 @@ describe('WebAssembly int16 sums', () => {
     expect(wasmGemm.compiled - before).toBe(2);
   });
 
-  it('int16Exact refuses raws beyond int16 and sums that can reach 2^31', () => {
-    expect(int16Exact(-32768, 32767, [1, 2, 3], 3, 1)).toBe(true);
-    expect(int16Exact(-32769, 32767, [1], 1, 1)).toBe(false);
-    expect(int16Exact(-8, 7, [32768], 1, 1)).toBe(false);
-    expect(int16Exact(-8, 7, [0.5], 1, 1)).toBe(false);
+  it('int16SumsExact refuses raws beyond int16 and sums that can reach 2^31', () => {
+    const x16 = fixedType(16, 6);
+    expect(int16SumsExact(x16, [1, 2, 3], 1)).toBe(true);
+    expect(int16SumsExact(fixedType(17, 6), [1], 1)).toBe(false);
+    expect(int16SumsExact(fixedType(16, 6, { signed: false }), [1], 1)).toBe(false);
+    expect(int16SumsExact(fixedType(15, 6, { signed: false }), [1], 1)).toBe(true);
+    expect(int16SumsExact(fixedType(4, 2), [32768], 1)).toBe(false);
+    expect(int16SumsExact(fixedType(4, 2), [0.5], 1)).toBe(false);
     // Σ|w|·max|x| = 2·32768·32768 = 2^31: one pair of the dot instruction could overflow.
-    expect(int16Exact(-32768, 32767, [-32768, -32768], 2, 1)).toBe(false);
-    expect(int16Exact(-32768, 32767, [-32768, -32767], 2, 1)).toBe(true);
-    // The bound is per output column: [k][m] layout.
-    expect(int16Exact(-32768, 32767, [32767, 1, 32767, 1], 2, 2)).toBe(true);
+    expect(int16SumsExact(x16, [-32768, -32768], 1)).toBe(false);
+    expect(int16SumsExact(x16, [-32768, -32767], 1)).toBe(true);
+    // The bound is per output column ([k][m] layout): each column alone stays below 2^31.
+    expect(int16SumsExact(x16, [32767, 1, 32767, 1], 2)).toBe(true);
+    expect(int16SumsExact(x16, [32767, 1, 32767, 1], 1)).toBe(false);
   });
 
   it('sums the extreme raws exactly (pairs of -32768·-32767, odd K, tail and quad blocks)', () => {
@@ -244,7 +250,7 @@ describe('WebAssembly int16 sums', () => {
       return k === 0 ? -32767 : k === 1 ? (m % 2 ? 32767 : -32767) : (m % 3) - 1;
     });
     const x = Float64Array.from({ length: 2 * K }, (_, i) => (i % 2 ? -32768 : 32767));
-    expect(int16Exact(-32768, 32767, w, K, M)).toBe(true);
+    expect(int16SumsExact(fixedType(16, 6), w, M)).toBe(true);
     const g = new GemmI16({ K, M, rowsPerSample: 1 }, w, Int32Array.from({ length: K }, (_, k) => k));
     const got: number[] = [];
     g.run(x, 2, K, (sums, Mp, row0, n) => {

@@ -9,14 +9,14 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
-import { rawRange, maxAbsRaw } from '../../../ir/precision.js';
+import { int16SumsExact, maxAbsRaw, productSumBounds, rawRange } from '../../../ir/precision.js';
 import { forEachIndex, stridesOf } from '../../float/kernels/conv.js';
 import { castRaw, prepareCast } from '../apfixed.js';
 import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { convBlock, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { emitCast, GemmI16, identityIndex, int16Exact, wasmAvailable } from '../../wasm-gemm.js';
+import { emitCast, GemmI16, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
@@ -60,12 +60,10 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   const fb = bT ? fracBits(bT) : fa;
   const [aLo, aHi] = rawRange(A);
   // Largest partial sum on A's grid, whatever the inputs (x at its type's extreme).
-  const sums = new Float64Array(outCh);
-  for (let i = 0; i < wr.length; i++) sums[i % outCh]! += Math.abs(wr[i]!);
+  const sums = productSumBounds(wr, outCh, xT);
   let bound = 0;
-  const xMax = maxAbsRaw(xT);
   for (let m = 0; m < outCh; m++) {
-    bound = Math.max(bound, sums[m]! * xMax * 2 ** (fa - fp) + (br ? Math.abs(br[m]!) * 2 ** (fa - fb) : 0));
+    bound = Math.max(bound, sums[m]! * 2 ** (fa - fp) + (br ? Math.abs(br[m]!) * 2 ** (fa - fb) : 0));
   }
   const out = resultCast(fa, outT, ctx.stats);
   const exact = fa >= fp && fa >= fb && bound <= Math.min(aHi, -aLo) && bound < TWO53;
@@ -121,8 +119,7 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const acc = new Float64Array(M);
   const castAll = mapInPlace(out);
   if (a.exact && wasmAvailable()) {
-    const [xLo, xHi] = rawRange(ctx.value(node.inputs[0]!).fixed!);
-    if (int16Exact(xLo, xHi, a.raw, K, M)) {
+    if (int16SumsExact(ctx.value(node.inputs[0]!).fixed!, a.raw, M)) {
       const g = new GemmI16({ K, M, rowsPerSample: 1 }, a.raw, identityIndex(K));
       const emit = emitCast(out);
       return (ins) => {
@@ -238,12 +235,12 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
   if (exact && wasmAvailable() && coutG >= 4) {
     const W = convWindows(G.inSp, G.outSp, at);
     const K = W.taps * cinG;
-    const [xLo, xHi] = rawRange(ctx.value(node.inputs[0]!).fixed!);
+    const xT = ctx.value(node.inputs[0]!).fixed!;
     const gemms: GemmI16[] = [];
     for (let gr = 0; gr < at.group; gr++) {
       const wg = new Float64Array(K * coutG);
       for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = acc.raw[k * G.cout + gr * coutG + co]!;
-      if (!int16Exact(xLo, xHi, wg, K, coutG)) break;
+      if (!int16SumsExact(xT, wg, coutG)) break;
       gemms.push(new GemmI16({ K, M: coutG, rowsPerSample: outPix }, wg, windowIndex(W, G.cin, gr * cinG, cinG)));
     }
     if (gemms.length === at.group) {
