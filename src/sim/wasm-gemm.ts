@@ -214,6 +214,23 @@ function gemmF64Body(): number[] {
   ];
 }
 
+/** pack_f32(src, rows, Mp, M, dst): dst[r·M + m] = (float) src[r·Mp + m] for m < M. Locals: src rows Mp M dst | r m sp. */
+function packF32Body(): number[] {
+  const [src, rows, Mp, M, dst, r, m, sp] = [0, 1, 2, 3, 4, 5, 6, 7];
+  return [
+    ...i32c(0),
+    ...set(r),
+    ...whileLt(
+      r,
+      get(rows),
+      [...get(src), ...get(r), ...get(Mp), ...mul, ...i32c(8), ...mul, ...add, ...set(sp)],
+      [...i32c(0), ...set(m)],
+      whileLt(m, get(M), [...get(dst), ...get(sp), ...f64load(), 0xb6 /* f32.demote_f64 */, ...f32store()], inc(sp, i32c(8)), inc(dst, i32c(4)), inc(m, i32c(1))),
+      inc(r, i32c(1)),
+    ),
+  ];
+}
+
 function vec(items: number[][]): number[] {
   return [...u(items.length), ...items.flat()];
 }
@@ -231,12 +248,13 @@ function funcBody(locals: [number, number][], code: number[]): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
-  const types = [fn(6), fn(7), fn(8)];
+  const types = [fn(6), fn(7), fn(8), fn(5)];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
     { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
     { name: 'gemm_i16', type: 1, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
     { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
+    { name: 'pack_f32', type: 3, locals: [[3, I32]], code: packF32Body() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -263,6 +281,7 @@ interface Exports {
   gather_f32(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
+  pack_f32(src: number, rows: number, Mp: number, M: number, dst: number): void;
 }
 
 let instance: Exports | null | undefined;
@@ -430,11 +449,23 @@ export class GemmF64 {
     for (let m = 0; m < M; m++) this.initP[m] = init[m]!;
   }
 
-  run(x: Float32Array, samples: number, sampleStride: number, emit: (sums: Float64Array, Mp: number, row0: number, rows: number) => void): void {
+  /**
+   * Sums for `samples` samples of x (sampleStride elements apart): into `out` (rows of exactly M,
+   * rounded to float32 in the module) or through `emit(sums, Mp, row0, rows)` per block.
+   */
+  run(x: Float32Array, samples: number, sampleStride: number, emit: Float32Array | ((sums: Float64Array, Mp: number, row0: number, rows: number) => void)): void {
     const ex = wasm()!;
-    const { K, rowsPerSample: R } = this.L;
-    const bs = blockOf(R * (K * 4 + this.Mp * 8) + sampleStride * 4, samples);
-    const [xo, io, po, wo, ino, yo] = layout(ex, [bs * sampleStride * 4, this.idx.length * 4, bs * R * K * 4, this.wPacked.length * 8, this.Mp * 8, bs * R * this.Mp * 8]);
+    const { K, M, rowsPerSample: R } = this.L;
+    const bs = blockOf(R * (K * 4 + this.Mp * 8 + M * 4) + sampleStride * 4, samples);
+    const [xo, io, po, wo, ino, yo, fo] = layout(ex, [
+      bs * sampleStride * 4,
+      this.idx.length * 4,
+      bs * R * K * 4,
+      this.wPacked.length * 8,
+      this.Mp * 8,
+      bs * R * this.Mp * 8,
+      typeof emit === 'function' ? 0 : bs * R * M * 4,
+    ]);
     const buf = ex.mem.buffer;
     new Int32Array(buf, io!, this.idx.length).set(this.idx);
     new Float64Array(buf, wo!, this.wPacked.length).set(this.wPacked);
@@ -446,7 +477,11 @@ export class GemmF64 {
       xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
       ex.gather_f32(xo!, sampleStride, nb, io!, R * K, po!);
       ex.gemm_f64(po!, nb * R, K, this.nquad, this.ntail, wo!, ino!, yo!);
-      emit(yv, this.Mp, s0 * R, nb * R);
+      if (typeof emit === 'function') emit(yv, this.Mp, s0 * R, nb * R);
+      else {
+        ex.pack_f32(yo!, nb * R, this.Mp, M, fo!);
+        emit.set(new Float32Array(buf, fo!, nb * R * M), s0 * R * M);
+      }
     }
   }
 }

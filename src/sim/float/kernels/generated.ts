@@ -48,7 +48,7 @@ const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
     const g = compiled<GemmF64>(node, w, b, 'wasm', () => new GemmF64({ K, M, rowsPerSample: 1 }, w.data, b ? b.data : new Float32Array(M), identityIndex(K)));
     const rows = x.data.length / K;
     const out = new Float32Array(rows * M);
-    g.run(x.data, rows, K, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, M, 0, M));
+    g.run(x.data, rows, K, out);
     return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
   }
   const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
@@ -95,7 +95,8 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
     const outPix = outSp.reduce((p, d) => p * d, 1);
     const samples = x.data.length / (inPix * cin);
     const out = new Float32Array(samples * outPix * cout);
-    gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
+    if (a.group === 1) gemms[0]!.run(x.data, samples, inPix * cin, out);
+    else gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
     return [{ shape: outShape, data: out }];
   }
   const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
