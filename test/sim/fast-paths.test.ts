@@ -212,6 +212,38 @@ describe('speed paths equal the reference kernels', () => {
   });
 });
 
+describe('generated max pools', () => {
+  it('equal the reference loops: random windows, strides, pads (uniform windows generated, others not), types', () => {
+    const spec = fc.record({
+      H: fc.integer({ min: 2, max: 7 }),
+      W: fc.integer({ min: 2, max: 7 }),
+      C: fc.integer({ min: 1, max: 5 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      s: fc.integer({ min: 1, max: 3 }),
+      pad: fc.integer({ min: 0, max: 1 }),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+    });
+    fc.assert(
+      fc.property(spec, fc.constantFrom(...PRECISIONS.slice(0, 8)), fc.integer({ min: 1, max: 4 }), (p, cfg, n) => {
+        fc.pre(p.H + 2 * p.pad >= p.k && p.W + 2 * p.pad >= p.k && p.pad < p.k);
+        const oh = Math.floor((p.H + 2 * p.pad - p.k) / p.s) + 1;
+        const ow = Math.floor((p.W + 2 * p.pad - p.k) / p.s) + 1;
+        const vals = [value('x', [p.H, p.W, p.C]), value('y', [oh, ow, p.C])];
+        const pool = {
+          name: 'pool',
+          op: 'MaxPool',
+          inputs: ['x'],
+          outputs: ['y'],
+          attrs: { kernel: [p.k, p.k], strides: [p.s, p.s], dilations: [1, 1], pads: [p.pad, p.pad, p.pad, p.pad], ceilMode: false },
+        } as unknown as Node;
+        const g = graphOf(vals, [pool], 'x', 'y');
+        expectSameBothWays(g, forLayer(cfg, 'pool'), input(g, n, p.seed));
+      }),
+      { ...FC, numRuns: 30 },
+    );
+  });
+});
+
 describe('WebAssembly int16 sums', () => {
   it('the module validates, and 16-bit layers take it', () => {
     const wa = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;

@@ -7,7 +7,7 @@
 import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
-import { poolWindowPlan } from '../../window.js';
+import { poolWindowPlan, uniformMaxPool, type WindowPlan } from '../../window.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
@@ -21,15 +21,17 @@ interface Window {
   C: number;
 }
 
-function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: boolean): Window {
+function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: boolean): Window & { plan: WindowPlan } {
   const x = ctx.value(node.inputs[0]!);
   const y = ctx.value(node.outputs[0]!);
   const s = a.kernel.length;
   const r = x.shape.length;
   const inSp = x.shape.slice(r - s - 1, r - 1);
   const outSp = y.shape.slice(r - s - 1, r - 1);
-  const { taps, counts } = poolWindowPlan(inSp, outSp, a, includePad);
+  const plan = poolWindowPlan(inSp, outSp, a, includePad);
+  const { taps, counts } = plan;
   return {
+    plan,
     taps,
     counts,
     inPix: inSp.reduce((p, d) => p * d, 1),
@@ -45,7 +47,7 @@ function globalWindow(node: Node, ctx: CompileContext, spatialRank: number): Win
   return { taps: [Int32Array.from({ length: inPix }, (_, i) => i)], counts: Int32Array.of(inPix), inPix, outPix: 1, C: x.shape[r - 1]! };
 }
 
-function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
+function maxRun(node: Node, ctx: CompileContext, w: Window, plan?: WindowPlan): FixedRun {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const yT = ctx.value(node.outputs[0]!).fixed!;
   checkWidth(yT, `node '${node.name}' (${node.op})`);
@@ -53,6 +55,17 @@ function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   const { C } = w;
   // The same usual case (same type in and out): no cast, and no closure call per element.
   const same = isIdentityCast(xT, yT);
+  // Uniform windows inside the input: generated code (the same comparisons; raws are never -Infinity there).
+  const gen = plan ? uniformMaxPool(plan, w.inPix, C, same ? undefined : c) : null;
+  if (gen) {
+    return (ins) => {
+      const x = ins[0]!;
+      const samples = x.length / (w.inPix * C);
+      const y = new Float64Array(samples * w.outPix * C);
+      gen(x, y, samples);
+      return [y];
+    };
+  }
   // Window offsets in elements (taps · C), per output pixel.
   const offs = w.taps.map((l) => l.map((v) => v * C));
   return (ins) => {
@@ -137,7 +150,10 @@ function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   };
 }
 
-const maxPool: FixedKernel<'MaxPool'> = (node, ctx) => maxRun(node, ctx, windows(node, ctx, node.attrs, false));
+const maxPool: FixedKernel<'MaxPool'> = (node, ctx) => {
+  const w = windows(node, ctx, node.attrs, false);
+  return maxRun(node, ctx, w, w.plan);
+};
 const avgPool: FixedKernel<'AvgPool'> = (node, ctx) => avgRun(node, ctx, windows(node, ctx, node.attrs, node.attrs.countIncludePad));
 const globalMax: FixedKernel<'GlobalMaxPool'> = (node, ctx) => maxRun(node, ctx, globalWindow(node, ctx, node.attrs.spatialRank));
 const globalAvg: FixedKernel<'GlobalAvgPool'> = (node, ctx) => avgRun(node, ctx, globalWindow(node, ctx, node.attrs.spatialRank));
