@@ -140,16 +140,21 @@ function cases(): Case[] {
   return out.filter((c) => c.label.includes(ONLY));
 }
 
-/** Samples per second of the best of `reps` timed runs, after one warm-up run for small N. */
+/**
+ * Samples per CPU-second (this process's user + system time, all its threads — onnxruntime's
+ * too) of the best of `reps` timed runs, after one warm-up run for small N. CPU time, not wall:
+ * on a shared machine wall time mostly measures the other processes.
+ */
 async function rate(n: number, reps: number, f: () => unknown): Promise<number> {
   if (n < 5000) await f();
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await f();
-    best = Math.min(best, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1000);
   }
-  return (n / best) * 1000;
+  return (n / Math.max(best, 0.001)) * 1000;
 }
 
 interface Whole {
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, ['scripts/build-dist.mjs'], { cwd: ROOT, stdio: 'inherit' });
   }
   console.log('whole = `nn2hls simulate` process (float + fixed, default threads: the idle cores by load average): wall, CPU of all threads, samples per wall s and per CPU s');
-  console.log('in-process samples/s: sim 1T = simulate() on one thread, sim all = simulateParallel, fixed / float alone on one thread, ORT = onnxruntime-node float (1 thread / default)');
+  console.log('in-process samples per CPU-second (best of runs): sim 1T = simulate() on one thread, sim all = simulateParallel on all cores (CPU of all threads, workers included), fixed / float alone on one thread, ORT = onnxruntime-node float (1 thread / default)');
   const head = BEFORE
     ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s']
     : ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', 'main /CPU-s', 'x main', 'x orig', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];
