@@ -7,7 +7,8 @@
 import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
-import { poolWindowPlan, uniformMaxPool, type WindowPlan } from '../../window.js';
+import { poolWindowPlan, type WindowPlan } from '../../window.js';
+import { uniformMaxPool } from '../../pool-codegen.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 

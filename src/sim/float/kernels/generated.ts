@@ -14,6 +14,10 @@ import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../
 import type { Kernel, KernelTable, RtTensor } from '../kernel.js';
 import { convKernels } from './conv.js';
 import { linearKernels } from './linear.js';
+import { poolKernels } from './pool.js';
+import type { PoolAttrs } from '../../../ir/ops.js';
+import { type MaxPoolRun, uniformMaxPool } from '../../pool-codegen.js';
+import { poolWindowPlan } from '../../window.js';
 
 interface Compiled<T> {
   w: Float32Array;
@@ -123,5 +127,26 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
   return [{ shape: outShape, data: out }];
 };
 
-export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv };
+const referenceMaxPool = poolKernels.MaxPool!;
+
+/** MaxPool with uniform in-input windows as generated code (pool-codegen.ts); others the reference loops. */
+const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes) => {
+  const a: PoolAttrs = node.attrs;
+  const x = ins[0]!;
+  const s = a.kernel.length;
+  const r = x.shape.length;
+  const inSp = x.shape.slice(r - s - 1, r - 1);
+  const outSp = outShapes[0]!.slice(r - s - 1, r - 1);
+  const C = x.shape[r - 1]!;
+  const inPix = inSp.reduce((p, d) => p * d, 1);
+  if (!sumsCodegen.enabled) return referenceMaxPool(node, ins, outShapes);
+  const run = compiled<MaxPoolRun | null>(node, EMPTY, undefined, `pool|${inSp}|${outSp}|${C}`, () => uniformMaxPool(poolWindowPlan(inSp, outSp, a, false), inPix, C));
+  if (!run) return referenceMaxPool(node, ins, outShapes);
+  const out = new Float32Array(outShapes[0]!.reduce((p, d) => p * d, 1));
+  run(x.data, out, x.data.length / (inPix * C));
+  return [{ shape: outShapes[0]!, data: out }];
+};
+const EMPTY: RtTensor = { shape: [0], data: new Float32Array(0) };
+
+export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv, MaxPool: maxPool };
 

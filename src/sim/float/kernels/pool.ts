@@ -8,20 +8,7 @@
  */
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { type Kernel, type KernelTable, tensor } from '../kernel.js';
-import { type MaxPoolRun, poolWindowPlan, uniformMaxPool, type WindowPlan } from '../../window.js';
-import type { Node } from '../../../ir/graph.js';
-import { sumsCodegen } from '../../sums-codegen.js';
-
-/** Generated max pools per node and input geometry (made once). */
-const pools = new WeakMap<Node, { key: string; run: MaxPoolRun | null }>();
-function generatedPool(node: Node, plan: WindowPlan, inPix: number, C: number): MaxPoolRun | null {
-  const key = `${inPix}|${C}|${plan.taps.length}|${sumsCodegen.enabled}`;
-  const c = pools.get(node);
-  if (c && c.key === key) return c.run;
-  const run = uniformMaxPool(plan, inPix, C);
-  pools.set(node, { key, run });
-  return run;
-}
+import { poolWindowPlan } from '../../window.js';
 
 function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
   return (node, ins, outShapes) => {
@@ -37,15 +24,9 @@ function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
     const samples = x.shape.slice(0, r - s - 1).reduce((p, d) => p * d, 1);
     const inPix = inSp.reduce((p, d) => p * d, 1);
     const outPix = outSp.reduce((p, d) => p * d, 1);
-    const plan = poolWindowPlan(inSp, outSp, a, includePad);
-    const { taps, counts } = plan;
+    const { taps, counts } = poolWindowPlan(inSp, outSp, a, includePad);
     const out = tensor(outShape);
     const maxFast: boolean = mode === 'max';
-    const gen = maxFast ? generatedPool(node, plan, inPix, C) : null;
-    if (gen) {
-      gen(x.data, out.data, samples);
-      return [out];
-    }
     if (maxFast) {
       // Per channel the same max as below (from -Infinity, NaN never wins), without the
       // accumulator array: the common case, written out.
