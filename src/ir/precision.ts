@@ -105,6 +105,36 @@ export function maxAbsRaw(t: FixedType): number {
   return Math.max(-lo, hi);
 }
 
+/**
+ * Bound on the exact partial sums of a weighted sum y[m] = Σ_k x[k]·w[k][m] (weights as raws
+ * [k][m], x raws of type xT), per output m: Σ_k |w[k][m]|·max|x| on the product grid. Any subset
+ * of the terms, added in any order, stays within it. The quantize pass derives accumulators from
+ * it; the simulator reads it to prove which integer arithmetic is exact (doubles below 2^53,
+ * int32 sums below 2^31) — one computation of the bound for both.
+ */
+export function productSumBounds(wRaws: ArrayLike<number>, outCh: number, xT: FixedType): Float64Array {
+  const sums = new Float64Array(outCh);
+  for (let i = 0; i < wRaws.length; i++) sums[i % outCh]! += Math.abs(wRaws[i]!);
+  const xMax = maxAbsRaw(xT);
+  for (let m = 0; m < outCh; m++) sums[m] = sums[m]! * xMax;
+  return sums;
+}
+
+/**
+ * True when the weighted sum runs exactly as int16 × int16 products added in int32, in any order
+ * and pairwise (the simulator's SIMD path): x's raws and the weight raws fit int16 and every
+ * per-output bound (productSumBounds) is below 2^31.
+ */
+export function int16SumsExact(xT: FixedType, wRaws: ArrayLike<number>, outCh: number): boolean {
+  const [lo, hi] = rawRange(xT);
+  if (lo < -32768 || hi > 32767) return false;
+  for (let i = 0; i < wRaws.length; i++) {
+    const v = wRaws[i]!;
+    if (!Number.isInteger(v) || v < -32768 || v > 32767) return false;
+  }
+  return productSumBounds(wRaws, outCh, xT).every((b) => b < 2 ** 31);
+}
+
 /** Smallest signed type with `frac` fraction bits whose range holds ±boundRaw (raws at that frac). */
 export function typeHolding(boundRaw: number, frac: number): FixedType {
   let w = 2;

@@ -25,7 +25,7 @@ import {
   resolveType,
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
-import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
+import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
@@ -262,14 +262,12 @@ export class Quantizer {
     const fp = fracBits(xT) + fracBits(wT);
     const bT = bName ? this.type(bName) : undefined;
     const fa = Math.max(fp, bT ? fracBits(bT) : -Infinity);
-    const sums = new Float64Array(outCh);
-    for (let i = 0; i < wr.length; i++) sums[i % outCh]! += Math.abs(wr[i]!);
+    const sums = productSumBounds(wr, outCh, xT);
     const br = bName ? this.raws(bName) : undefined;
     let bound = 0;
-    const xMax = maxAbsRaw(xT);
     for (let m = 0; m < outCh; m++) {
       const b = br ? Math.abs(br[m]!) * 2 ** (fa - fracBits(bT!)) : 0;
-      bound = Math.max(bound, sums[m]! * xMax * 2 ** (fa - fp) + b);
+      bound = Math.max(bound, sums[m]! * 2 ** (fa - fp) + b);
     }
     void n;
     return typeHolding(bound, fa);

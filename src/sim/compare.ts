@@ -240,15 +240,16 @@ export class Merger {
 }
 
 /**
- * Samples per chunk for a graph: about 2^21 elements in its largest value (16 MiB of raws), a
- * power of two from 64 to 8192 — big chunks for small models (fewer, larger allocations), small
- * ones for big activations (bounded memory). It depends on the graph only, never on the thread
- * count, so every driver cuts the same chunks.
+ * Samples per chunk for a graph: about 2^16 elements in its largest value (512 KiB of raws), a
+ * power of two from 64 to 8192 — small enough that each layer's fresh output arrays come from
+ * recycled memory and stay in cache (4 MiB outputs cost twice as much per element to allocate
+ * and fill on this machine), large enough to amortise per-chunk work; bounded memory for any N.
+ * It depends on the graph only, never on the thread count, so every driver cuts the same chunks.
  */
 export function chunkFor(g: Graph): number {
   let largest = 1;
   for (const v of g.values.values()) if (!v.data) largest = Math.max(largest, v.shape.reduce((p, d) => p * d, 1));
-  const c = 2 ** Math.floor(Math.log2(Math.max(1, 2 ** 21 / largest)));
+  const c = 2 ** Math.floor(Math.log2(Math.max(1, 2 ** 16 / largest)));
   return Math.max(64, Math.min(8192, c));
 }
 

@@ -8,7 +8,9 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixedType } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
+import { int16SumsExact } from '../../src/ir/precision.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { simulate } from '../../src/sim/compare.js';
@@ -17,11 +19,13 @@ import { runFloat } from '../../src/sim/float/executor.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { simulateParallel } from '../../src/sim/parallel.js';
 import { MAX_GENERATED_TERMS, sumsCodegen } from '../../src/sim/sums-codegen.js';
+import { GemmI16, moduleBytes, wasmGemm } from '../../src/sim/wasm-gemm.js';
 
 const FC = { seed: 20261130, numRuns: 40 };
 
 afterEach(() => {
   sumsCodegen.enabled = true;
+  wasmGemm.enabled = true;
 });
 
 /** Deterministic values in [-amp, amp] with about `zeros` of them exactly 0 (ReLU-like sparsity). */
@@ -129,6 +133,13 @@ const PRECISIONS: Record<string, unknown>[] = [
   { model: { default: 'ap_fixed<8,3,AP_RND,AP_SAT>' } },
   { model: { default: 'ap_ufixed<6,2>' } },
   { layers: { LAYER: { accum: 'ap_fixed<12,5,AP_RND_CONV,AP_WRAP>' } } },
+  // int16 raws: the WebAssembly int16 sums (when the int32 bound holds), with each rounding/overflow mode on the casts.
+  { model: { default: 'ap_fixed<16,6>' } },
+  { model: { default: 'ap_fixed<16,4,AP_RND_CONV,AP_SAT_SYM>' } },
+  { model: { default: 'ap_fixed<14,6,AP_RND_INF,AP_WRAP>' } },
+  // Raws too wide for int16 (float64 sums in JavaScript), and wider than a double (BigInt path).
+  { model: { default: 'ap_fixed<24,8,AP_RND,AP_SAT>' } },
+  { model: { default: 'ap_fixed<60,20>' } },
 ];
 
 /** The config with the per-layer entry aimed at this graph's weighted layer. */
@@ -141,20 +152,31 @@ function input(g: Graph, n: number, seed: number, amp = 3): RtTensor {
   return { shape: [n, ...g.values.get(g.inputs[0]!.value)!.shape], data: values(n * per, seed, amp, 0.4) };
 }
 
-/** Runs g both ways (speed paths on / off) and expects identical float bits, raws and counters. */
+/**
+ * Runs g three ways — all speed paths (WebAssembly sums), the generated JavaScript sums alone,
+ * and the reference loops — and expects identical float bits, raws and counters.
+ */
 function expectSameBothWays(g: Graph, cfg: Record<string, unknown>, x: RtTensor): void {
   const q = prepareFixed(g, parseConfig(cfg, 'test config')).graph;
-  const results = [true, false].map((on) => {
-    sumsCodegen.enabled = on;
+  const results = [
+    [true, true],
+    [true, false],
+    [false, false],
+  ].map(([on, wasm]) => {
+    sumsCodegen.enabled = on!;
+    wasmGemm.enabled = wasm!;
     const prog = new FixedProgram(q);
     const fx = prog.run([x])[0]!;
     const fl = runFloat(g, [x])[0]!;
     return { raw: Array.from(fx.raw), float: Array.from(new Uint32Array(fl.data.buffer, fl.data.byteOffset, fl.data.length)), stats: JSON.stringify([...prog.stats]) };
   });
   sumsCodegen.enabled = true;
-  expect(results[0]!.raw).toEqual(results[1]!.raw);
-  expect(results[0]!.float).toEqual(results[1]!.float);
-  expect(results[0]!.stats).toEqual(results[1]!.stats);
+  wasmGemm.enabled = true;
+  for (const r of results.slice(1)) {
+    expect(results[0]!.raw).toEqual(r.raw);
+    expect(results[0]!.float).toEqual(r.float);
+    expect(results[0]!.stats).toEqual(r.stats);
+  }
 }
 
 describe('speed paths equal the reference kernels', () => {
@@ -187,6 +209,88 @@ describe('speed paths equal the reference kernels', () => {
     expect(c.cinG * c.coutG).toBeGreaterThan(MAX_GENERATED_TERMS);
     const g = convGraph(c);
     for (const cfg of PRECISIONS.slice(0, 3)) expectSameBothWays(g, cfg, input(g, 3, 11));
+  });
+});
+
+describe('generated max pools', () => {
+  it('equal the reference loops: random windows, strides, pads (uniform windows generated, others not), types', () => {
+    const spec = fc.record({
+      H: fc.integer({ min: 2, max: 7 }),
+      W: fc.integer({ min: 2, max: 7 }),
+      C: fc.integer({ min: 1, max: 5 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      s: fc.integer({ min: 1, max: 3 }),
+      pad: fc.integer({ min: 0, max: 1 }),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+    });
+    fc.assert(
+      fc.property(spec, fc.constantFrom(...PRECISIONS.slice(0, 8)), fc.integer({ min: 1, max: 4 }), (p, cfg, n) => {
+        fc.pre(p.H + 2 * p.pad >= p.k && p.W + 2 * p.pad >= p.k && p.pad < p.k);
+        const oh = Math.floor((p.H + 2 * p.pad - p.k) / p.s) + 1;
+        const ow = Math.floor((p.W + 2 * p.pad - p.k) / p.s) + 1;
+        const vals = [value('x', [p.H, p.W, p.C]), value('y', [oh, ow, p.C])];
+        const pool = {
+          name: 'pool',
+          op: 'MaxPool',
+          inputs: ['x'],
+          outputs: ['y'],
+          attrs: { kernel: [p.k, p.k], strides: [p.s, p.s], dilations: [1, 1], pads: [p.pad, p.pad, p.pad, p.pad], ceilMode: false },
+        } as unknown as Node;
+        const g = graphOf(vals, [pool], 'x', 'y');
+        expectSameBothWays(g, forLayer(cfg, 'pool'), input(g, n, p.seed));
+      }),
+      { ...FC, numRuns: 30 },
+    );
+  });
+});
+
+describe('WebAssembly int16 sums', () => {
+  it('the module validates, and 16-bit layers take it', () => {
+    const wa = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    expect(wa.validate(moduleBytes())).toBe(true);
+    const c: ConvSpec = { sp: [6, 5], cinG: 3, coutG: 9, group: 1, k: [3, 2], strides: [1, 1], dil: [1, 1], pads: [1, 0, 1, 0], bias: true, seed: 3 };
+    const g = convGraph(c);
+    const before = wasmGemm.compiled;
+    expectSameBothWays(g, { model: { default: 'ap_fixed<16,6>' } }, input(g, 4, 9));
+    // One int16 conv in the fixed program, one float64 conv in the float executor.
+    expect(wasmGemm.compiled - before).toBe(2);
+  });
+
+  it('int16SumsExact refuses raws beyond int16 and sums that can reach 2^31', () => {
+    const x16 = fixedType(16, 6);
+    expect(int16SumsExact(x16, [1, 2, 3], 1)).toBe(true);
+    expect(int16SumsExact(fixedType(17, 6), [1], 1)).toBe(false);
+    expect(int16SumsExact(fixedType(16, 6, { signed: false }), [1], 1)).toBe(false);
+    expect(int16SumsExact(fixedType(15, 6, { signed: false }), [1], 1)).toBe(true);
+    expect(int16SumsExact(fixedType(4, 2), [32768], 1)).toBe(false);
+    expect(int16SumsExact(fixedType(4, 2), [0.5], 1)).toBe(false);
+    // Σ|w|·max|x| = 2·32768·32768 = 2^31: one pair of the dot instruction could overflow.
+    expect(int16SumsExact(x16, [-32768, -32768], 1)).toBe(false);
+    expect(int16SumsExact(x16, [-32768, -32767], 1)).toBe(true);
+    // The bound is per output column ([k][m] layout): each column alone stays below 2^31.
+    expect(int16SumsExact(x16, [32767, 1, 32767, 1], 2)).toBe(true);
+    expect(int16SumsExact(x16, [32767, 1, 32767, 1], 1)).toBe(false);
+  });
+
+  it('sums the extreme raws exactly (pairs of -32768·-32767, odd K, tail and quad blocks)', () => {
+    const K = 3;
+    const M = 21;
+    // Per column Σ|w| = 65535 at most: the largest sums int16Exact accepts with x at -32768.
+    const w = Array.from({ length: K * M }, (_, i) => {
+      const k = Math.floor(i / M);
+      const m = i % M;
+      return k === 0 ? -32767 : k === 1 ? (m % 2 ? 32767 : -32767) : (m % 3) - 1;
+    });
+    const x = Float64Array.from({ length: 2 * K }, (_, i) => (i % 2 ? -32768 : 32767));
+    expect(int16SumsExact(fixedType(16, 6), w, M)).toBe(true);
+    const g = new GemmI16({ K, M, rowsPerSample: 1 }, w, Int32Array.from({ length: K }, (_, k) => k));
+    const got: number[] = [];
+    g.run(x, 2, K, (sums, Mp, row0, n) => {
+      for (let r = 0; r < n; r++) for (let m = 0; m < M; m++) got[(row0 + r) * M + m] = sums[r * Mp + m]!;
+    });
+    const want: number[] = [];
+    for (let r = 0; r < 2; r++) for (let m = 0; m < M; m++) want.push([0, 1, 2].reduce((s, k) => s + x[r * K + k]! * w[k * M + m]!, 0));
+    expect(got).toEqual(want);
   });
 });
 

@@ -21,21 +21,27 @@ export function transposeData<T extends Float32Array | Float64Array>(data: T, sh
   }
   const outShape = perm.map((p) => own[p]!);
   const srcStr = perm.map((p) => inStr[p]!);
+  // Dims of size 1 moving around change no element's place (NCHW -> NHWC with one channel).
+  const moved = perm.filter((p) => own[p]! !== 1);
+  if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return data.slice() as T;
   const out = (data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length)) as T;
+  // The source offset of every output element of one block, once; then a gather per block.
+  const map = new Int32Array(blk);
   const idx = new Array<number>(r).fill(0);
+  let src = 0;
+  for (let o = 0; o < blk; o++) {
+    map[o] = src;
+    for (let d = r - 1; d >= 0; d--) {
+      idx[d]!++;
+      src += srcStr[d]!;
+      if (idx[d]! < outShape[d]!) break;
+      src -= srcStr[d]! * outShape[d]!;
+      idx[d] = 0;
+    }
+  }
   for (let b = 0; b < nb; b++) {
     const base = b * blk;
-    let src = 0;
-    for (let o = 0; o < blk; o++) {
-      out[base + o] = data[base + src]!;
-      for (let d = r - 1; d >= 0; d--) {
-        idx[d]!++;
-        src += srcStr[d]!;
-        if (idx[d]! < outShape[d]!) break;
-        src -= srcStr[d]! * outShape[d]!;
-        idx[d] = 0;
-      }
-    }
+    for (let o = 0; o < blk; o++) out[base + o] = data[base + map[o]!]!;
   }
   return out;
 }

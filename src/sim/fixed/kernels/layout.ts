@@ -23,6 +23,20 @@ const movement: FixedKernel = (node, ctx) => {
   const same = isIdentityCast(xT, yT);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
   if (node.op === 'Reshape' && same) return (ins) => [ins[0]!.slice()];
+  // A map that moves nothing (a transpose of size-1 dims) is a copy; one without padding or cast a plain gather.
+  if (same && per === inSize && map.every((v, j) => v === j)) return (ins) => [ins[0]!.slice()];
+  if (same && map.every((v) => v >= 0)) {
+    return (ins, n) => {
+      const x = ins[0]!;
+      const y = new Float64Array(n * per);
+      for (let s = 0; s < n; s++) {
+        const xo = s * inSize;
+        const yo = s * per;
+        for (let j = 0; j < per; j++) y[yo + j] = x[xo + map[j]!]!;
+      }
+      return [y];
+    };
+  }
   return (ins, n) => {
     const x = ins[0]!;
     const y = new Float64Array(n * per);

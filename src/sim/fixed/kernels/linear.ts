@@ -9,13 +9,14 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../ir/ops.js';
-import { rawRange, maxAbsRaw } from '../../../ir/precision.js';
+import { int16SumsExact, maxAbsRaw, productSumBounds, rawRange } from '../../../ir/precision.js';
 import { forEachIndex, stridesOf } from '../../../ir/semantics/float/conv.js';
 import { castRaw, prepareCast } from '../../../ir/semantics/apfixed.js';
 import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
-import { convBlock, convPlan, runConvPlan } from '../../im2col.js';
+import { convBlock, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
+import { emitCast, GemmI16, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
@@ -35,6 +36,9 @@ interface Accumulation {
   initOverflows: number;
   /** Raw (on A's grid) -> output raw. */
   out: (acc: number) => number;
+  /** Weights as raws (products on the grid of x·w) and 2^(fa − fp), the step from that grid to A's. */
+  raw: Float64Array;
+  scale: number;
 }
 
 function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulation {
@@ -56,12 +60,10 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   const fb = bT ? fracBits(bT) : fa;
   const [aLo, aHi] = rawRange(A);
   // Largest partial sum on A's grid, whatever the inputs (x at its type's extreme).
-  const sums = new Float64Array(outCh);
-  for (let i = 0; i < wr.length; i++) sums[i % outCh]! += Math.abs(wr[i]!);
+  const sums = productSumBounds(wr, outCh, xT);
   let bound = 0;
-  const xMax = maxAbsRaw(xT);
   for (let m = 0; m < outCh; m++) {
-    bound = Math.max(bound, sums[m]! * xMax * 2 ** (fa - fp) + (br ? Math.abs(br[m]!) * 2 ** (fa - fb) : 0));
+    bound = Math.max(bound, sums[m]! * 2 ** (fa - fp) + (br ? Math.abs(br[m]!) * 2 ** (fa - fb) : 0));
   }
   const out = resultCast(fa, outT, ctx.stats);
   const exact = fa >= fp && fa >= fb && bound <= Math.min(aHi, -aLo) && bound < TWO53;
@@ -69,7 +71,7 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   if (exact) {
     const w = wr.map((v) => v * 2 ** (fa - fp));
     if (br) for (let m = 0; m < outCh; m++) init[m] = br[m]! * 2 ** (fa - fb);
-    return { exact, w, init, step: () => 0, initOverflows: 0, out };
+    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp) };
   }
   // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
   const f = Math.max(fa, fp);
@@ -89,10 +91,10 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
     const big = wideAccumCast(f, A, ctx);
     const SA = BigInt(sa);
     const SP = BigInt(sp);
-    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out };
+    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1 };
   }
   const toA = accumCast(f, A, ctx.stats);
-  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out };
+  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1 };
 }
 
 /** cast(s → A) of an exact BigInt sum on a grid of `f` fraction bits, counting overflows. */
@@ -116,6 +118,19 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   const { w: wd, init, out } = a;
   const acc = new Float64Array(M);
   const castAll = mapInPlace(out);
+  if (a.exact && wasmAvailable()) {
+    if (int16SumsExact(ctx.value(node.inputs[0]!).fixed!, a.raw, M)) {
+      const g = new GemmI16({ K, M, rowsPerSample: 1 }, a.raw, identityIndex(K));
+      const emit = emitCast(out);
+      return (ins) => {
+        const x = ins[0]!;
+        const rows = x.length / K;
+        const y = new Float64Array(rows * M);
+        g.run(x, rows, K, (sums, Mp, row0, n) => emit(sums, Mp, row0, n, y, M, 0, M, a.scale, init));
+        return [y];
+      };
+    }
+  }
   if (a.exact) {
     const sums = sumsCodegen.enabled ? weightedSums(K, M, wd, init, { dropZeroWeights: true }) : null;
     if (sums) {
@@ -217,6 +232,29 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
   // Exact accumulation: every output is a plain integer sum, so run each group as generated
   // row sums — straight from the input where the window is inside it, through a gathered patch
   // along padded borders (zeros there add nothing).
+  if (exact && wasmAvailable() && coutG >= 4) {
+    const W = convWindows(G.inSp, G.outSp, at);
+    const K = W.taps * cinG;
+    const xT = ctx.value(node.inputs[0]!).fixed!;
+    const gemms: GemmI16[] = [];
+    for (let gr = 0; gr < at.group; gr++) {
+      const wg = new Float64Array(K * coutG);
+      for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = acc.raw[k * G.cout + gr * coutG + co]!;
+      if (!int16SumsExact(xT, wg, coutG)) break;
+      gemms.push(new GemmI16({ K, M: coutG, rowsPerSample: outPix }, wg, windowIndex(W, G.cin, gr * cinG, cinG)));
+    }
+    if (gemms.length === at.group) {
+      const emit = emitCast(out);
+      const inits = gemms.map((_, gr) => init.subarray(gr * coutG, (gr + 1) * coutG));
+      return (ins) => {
+        const x = ins[0]!;
+        const samples = x.length / (inPix * G.cin);
+        const y = new Float64Array(samples * outPix * G.cout);
+        gemms.forEach((g, gr) => g.run(x, samples, inPix * G.cin, (sums, Mp, row0, n) => emit(sums, Mp, row0, n, y, G.cout, gr * coutG, coutG, acc.scale, inits[gr]!)));
+        return [y];
+      };
+    }
+  }
   if (exact && sumsCodegen.enabled) {
     const P = convPlan(G.inSp, G.outSp, at, G.cin, G.cout);
     const K = P.W.taps * cinG;

@@ -7,7 +7,8 @@
 import { fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
-import { poolWindowPlan } from '../../../ir/semantics/window.js';
+import { poolWindowPlan, type WindowPlan } from '../../../ir/semantics/window.js';
+import { uniformMaxPool } from '../../pool-codegen.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
 
@@ -21,15 +22,17 @@ interface Window {
   C: number;
 }
 
-function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: boolean): Window {
+function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: boolean): Window & { plan: WindowPlan } {
   const x = ctx.value(node.inputs[0]!);
   const y = ctx.value(node.outputs[0]!);
   const s = a.kernel.length;
   const r = x.shape.length;
   const inSp = x.shape.slice(r - s - 1, r - 1);
   const outSp = y.shape.slice(r - s - 1, r - 1);
-  const { taps, counts } = poolWindowPlan(inSp, outSp, a, includePad);
+  const plan = poolWindowPlan(inSp, outSp, a, includePad);
+  const { taps, counts } = plan;
   return {
+    plan,
     taps,
     counts,
     inPix: inSp.reduce((p, d) => p * d, 1),
@@ -45,31 +48,46 @@ function globalWindow(node: Node, ctx: CompileContext, spatialRank: number): Win
   return { taps: [Int32Array.from({ length: inPix }, (_, i) => i)], counts: Int32Array.of(inPix), inPix, outPix: 1, C: x.shape[r - 1]! };
 }
 
-function maxRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
+function maxRun(node: Node, ctx: CompileContext, w: Window, plan?: WindowPlan): FixedRun {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const yT = ctx.value(node.outputs[0]!).fixed!;
   checkWidth(yT, `node '${node.name}' (${node.op})`);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
   const { C } = w;
-  const m = new Float64Array(C);
-  // The usual case (same type in and out): no cast, and no closure call per element.
+  // The same usual case (same type in and out): no cast, and no closure call per element.
   const same = isIdentityCast(xT, yT);
+  // Uniform windows inside the input: generated code (the same comparisons; raws are never -Infinity there).
+  const gen = plan ? uniformMaxPool(plan, w.inPix, C, same ? undefined : c) : null;
+  if (gen) {
+    return (ins) => {
+      const x = ins[0]!;
+      const samples = x.length / (w.inPix * C);
+      const y = new Float64Array(samples * w.outPix * C);
+      gen(x, y, samples);
+      return [y];
+    };
+  }
+  // Window offsets in elements (taps · C), per output pixel.
+  const offs = w.taps.map((l) => l.map((v) => v * C));
   return (ins) => {
     const x = ins[0]!;
     const samples = x.length / (w.inPix * C);
     const y = new Float64Array(samples * w.outPix * C);
     for (let n = 0; n < samples; n++) {
+      const xb = n * w.inPix * C;
       for (let op = 0; op < w.outPix; op++) {
-        m.fill(-Infinity);
-        const list = w.taps[op]!;
-        for (let j = 0; j < list.length; j++) {
-          const base = (n * w.inPix + list[j]!) * C;
-          for (let ch = 0; ch < C; ch++) if (x[base + ch]! > m[ch]!) m[ch] = x[base + ch]!;
-        }
+        const list = offs[op]!;
+        const L = list.length;
         const yo = (n * w.outPix + op) * C;
-        // (An all-padding window keeps -Infinity: that one still goes through the cast.)
-        if (same) for (let ch = 0; ch < C; ch++) y[yo + ch] = m[ch]! === -Infinity ? c(m[ch]!) : m[ch]!;
-        else for (let ch = 0; ch < C; ch++) y[yo + ch] = c(m[ch]!);
+        for (let ch = 0; ch < C; ch++) {
+          let m = -Infinity;
+          for (let j = 0; j < L; j++) {
+            const v = x[xb + list[j]! + ch]!;
+            if (v > m) m = v;
+          }
+          // (An all-padding window keeps -Infinity: that one still goes through the cast.)
+          y[yo + ch] = same && m !== -Infinity ? m : c(m);
+        }
       }
     }
     return [y];
@@ -133,7 +151,10 @@ function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
   };
 }
 
-const maxPool: FixedKernel<'MaxPool'> = (node, ctx) => maxRun(node, ctx, windows(node, ctx, node.attrs, false));
+const maxPool: FixedKernel<'MaxPool'> = (node, ctx) => {
+  const w = windows(node, ctx, node.attrs, false);
+  return maxRun(node, ctx, w, w.plan);
+};
 const avgPool: FixedKernel<'AvgPool'> = (node, ctx) => avgRun(node, ctx, windows(node, ctx, node.attrs, node.attrs.countIncludePad));
 const globalMax: FixedKernel<'GlobalMaxPool'> = (node, ctx) => maxRun(node, ctx, globalWindow(node, ctx, node.attrs.spatialRank));
 const globalAvg: FixedKernel<'GlobalAvgPool'> = (node, ctx) => avgRun(node, ctx, globalWindow(node, ctx, node.attrs.spatialRank));

@@ -8,11 +8,16 @@
  */
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
-import { convBlock, type ConvPlan, convPlan, runConvPlan } from '../../im2col.js';
+import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
+import { emitFloat, GemmF64, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
 import { linearKernels } from '../../../ir/semantics/float/linear.js';
+import { poolKernels } from '../../../ir/semantics/float/pool.js';
+import type { PoolAttrs } from '../../../ir/ops.js';
+import { type MaxPoolRun, uniformMaxPool } from '../../pool-codegen.js';
+import { poolWindowPlan } from '../../../ir/semantics/window.js';
 
 interface Compiled<T> {
   w: Float32Array;
@@ -43,6 +48,13 @@ const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
   const K = w.shape[0]!;
   const M = w.shape[1]!;
   if (!sumsCodegen.enabled) return referenceDense(node, ins, outShapes);
+  if (wasmAvailable()) {
+    const g = compiled<GemmF64>(node, w, b, 'wasm', () => new GemmF64({ K, M, rowsPerSample: 1 }, w.data, b ? b.data : new Float32Array(M), identityIndex(K)));
+    const rows = x.data.length / K;
+    const out = new Float32Array(rows * M);
+    g.run(x.data, rows, K, out);
+    return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
+  }
   const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const rows = x.data.length / K;
   const out = new Float32Array(rows * M);
@@ -71,6 +83,26 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
   const cinG = cin / a.group;
   const coutG = cout / a.group;
   if (!sumsCodegen.enabled) return referenceConv(node, ins, outShapes);
+  if (wasmAvailable() && coutG >= 4) {
+    const gemms = compiled<GemmF64[]>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
+      const W = convWindows(inSp, outSp, a);
+      const K = W.taps * cinG;
+      return Array.from({ length: a.group }, (_, gr) => {
+        const wg = new Float64Array(K * coutG);
+        for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
+        const init = new Float64Array(coutG);
+        if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
+        return new GemmF64({ K, M: coutG, rowsPerSample: W.outPix }, wg, init, windowIndex(W, cin, gr * cinG, cinG));
+      });
+    });
+    const inPix = inSp.reduce((p, d) => p * d, 1);
+    const outPix = outSp.reduce((p, d) => p * d, 1);
+    const samples = x.data.length / (inPix * cin);
+    const out = new Float32Array(samples * outPix * cout);
+    if (a.group === 1) gemms[0]!.run(x.data, samples, inPix * cin, out);
+    else gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
+    return [{ shape: outShape, data: out }];
+  }
   const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
     const P = convPlan(inSp, outSp, a, cin, cout);
     const K = P.W.taps * cinG;
@@ -95,5 +127,26 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
   return [{ shape: outShape, data: out }];
 };
 
-export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv };
+const referenceMaxPool = poolKernels.MaxPool!;
+
+/** MaxPool with uniform in-input windows as generated code (pool-codegen.ts); others the reference loops. */
+const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes) => {
+  const a: PoolAttrs = node.attrs;
+  const x = ins[0]!;
+  const s = a.kernel.length;
+  const r = x.shape.length;
+  const inSp = x.shape.slice(r - s - 1, r - 1);
+  const outSp = outShapes[0]!.slice(r - s - 1, r - 1);
+  const C = x.shape[r - 1]!;
+  const inPix = inSp.reduce((p, d) => p * d, 1);
+  if (!sumsCodegen.enabled) return referenceMaxPool(node, ins, outShapes);
+  const run = compiled<MaxPoolRun | null>(node, EMPTY, undefined, `pool|${inSp}|${outSp}|${C}`, () => uniformMaxPool(poolWindowPlan(inSp, outSp, a, false), inPix, C));
+  if (!run) return referenceMaxPool(node, ins, outShapes);
+  const out = new Float32Array(outShapes[0]!.reduce((p, d) => p * d, 1));
+  run(x.data, out, x.data.length / (inPix * C));
+  return [{ shape: outShapes[0]!, data: out }];
+};
+const EMPTY: RtTensor = { shape: [0], data: new Float32Array(0) };
+
+export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv, MaxPool: maxPool };
 
