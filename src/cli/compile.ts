@@ -174,7 +174,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('compile')
     .description('emit a Vivado/Vitis HLS project (C++ kernels, testbench, build scripts) for a model')
-    .argument('<model>', 'model file (.onnx, .pb, Keras .h5/.keras/.json, TF.js model.json)')
+    .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
     .option('-o, --out <dir>', 'project directory (created, or updated keeping every file nn2hls did not write); required')
     .option('--part <part>', `FPGA part (default ${DEFAULTS.part})`)
     .option('--clock <clock>', `clock period (5ns) or frequency (200MHz); a unit is required (default ${DEFAULTS.clockNs}ns)`)

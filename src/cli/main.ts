@@ -46,7 +46,7 @@ export function buildProgram(): Command {
     addModelOptions(program
       .command('inspect')
       .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
-      .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
+      .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
       .option('--json', 'print JSON instead of a table')),
   ).action(async (model: string, o: { json?: boolean; dumpAfter?: string } & ModelFlags) => {
     const hook = dumpHook(o.dumpAfter);
@@ -65,7 +65,7 @@ export function buildProgram(): Command {
     program
       .command('run')
       .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
-      .argument('<model>', 'model file (.onnx, .pb, Keras .h5/.keras/.json, TF.js model.json)')
+      .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
       .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
       .requiredOption('--out <dir>', 'output directory'),
   ).action(async (model: string, o: { input: string[]; out: string } & ModelFlags) => {

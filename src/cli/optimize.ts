@@ -78,7 +78,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('optimize')
     .description('search per-layer precision and folding for the cheapest design that keeps the accuracy on your labelled data (bit-accurate simulator + estimator, no synthesis)')
-    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
+    .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
     .option('--input <file>', 'labelled inputs (.npy), once per graph input (required)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C] (required)')
     .option('--calib <file>', 'calibration inputs (.npy): ranges of the start config, and more samples on which candidates must agree with float (default: the choose set only)')

@@ -154,7 +154,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('simulate')
     .description('float vs bit-accurate fixed point: accuracy, agreement, per-layer SNR and overflows')
-    .argument('<model>', 'model file (.onnx, Keras .h5/.keras/.json, TF.js model.json)')
+    .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
     .option('--input <file>', 'input tensor (.npy or .pb), once per graph input (required)', (v: string, p: string[]) => [...p, v], [])
     .option('--labels <file>', 'labels (.npy): class indices [N] or one-hot [N,C]')
     .option('--json <file>', 'write the report as JSON')
