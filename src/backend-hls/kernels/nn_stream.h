@@ -172,8 +172,15 @@ void upsample_stream(hls::stream<pack<typename CFG::in_t, CFG::n_chan> >& in,
     unsigned w = 0, k = 0, rep = 0;
     for (unsigned i = 0; i < CFG::fh * CFG::in_w * CFG::fw; i++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=1)
-      if (rep == 0 && k == 0) row[w] = in.read();
-      const pack<typename CFG::in_t, CFG::n_chan> a = row[w];
+      // The first copy of each pixel comes straight from the input (and is kept); the buffer is
+      // only read for later copies, so no iteration writes and reads the same word.
+      pack<typename CFG::in_t, CFG::n_chan> a;
+      if (rep == 0 && k == 0) {
+        a = in.read();
+        row[w] = a;
+      } else {
+        a = row[w];
+      }
       pack<typename CFG::out_t, CFG::n_chan> o;
       for (unsigned j = 0; j < CFG::n_chan; j++) {
 NN2HLS_PRAGMA(HLS UNROLL)
