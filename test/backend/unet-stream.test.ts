@@ -6,9 +6,10 @@
  * whole tensor (which at 256x256 would be 262144 and 524288 elements) — the project is inside
  * the tool limits, and its C simulation is bit-exact with the fixed-point simulator: the
  * testbench's own samples plus samples on the input Quant's grid run through `csim --input`.
+ * The 64x64 model's float run also equals onnxruntime on its standard-ONNX twin.
  * The C simulations need AP_TYPES_INCLUDE (a directory holding ap_fixed.h) and skip without it.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,9 @@ import { DEFAULTS } from '../../src/backend-hls/index.js';
 import { compileProject } from '../../src/cli/compile.js';
 import { runCsim } from '../../src/cli/csim.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
+import { importOnnx } from '../../src/frontend/onnx/model.js';
+import { runFloat } from '../../src/sim/float/executor.js';
+import * as ort from 'onnxruntime-node';
 import { randn } from '../helpers/ort.js';
 
 const INC = process.env['AP_TYPES_INCLUDE'];
@@ -31,6 +35,33 @@ function compile(size: number) {
   const r = compileProject({ model: join(DIR, `unet_cl_${size}.onnx`), out, precision: defaultConfig(), samples: 2, options: { ...DEFAULTS, io: 'stream', layers: {} } });
   return { out, ...r };
 }
+
+/** Samples in [-3, 3) on the input Quant's grid (8 bits, scale 2^-5). */
+function gridInputs(shape: number[], seed: number): Float32Array {
+  return randn(shape.reduce((a, b) => a * b, 1), seed).map((v) => Math.round(Math.max(-3, Math.min(2.96, v)) * 32) / 32);
+}
+
+describe('tiny U-Net 64x64x3 in float', () => {
+  it('equals onnxruntime on the standard twin (relative 1e-4)', async () => {
+    const g = importOnnx(readFileSync(join(DIR, 'unet_cl_64.onnx')), 'unet_cl_64.onnx');
+    const shape = [1, ...g.values.get(g.inputs[0]!.value)!.shape];
+    const x = gridInputs(shape, 5);
+    const ours = runFloat(g, [{ shape, data: x }])[0]!;
+    const session = await ort.InferenceSession.create(readFileSync(join(DIR, 'unet_cl_64_standard.onnx')));
+    const r = (await session.run({ [g.inputs[0]!.modelName]: new ort.Tensor('float32', x, shape) }))[g.outputs[0]!.modelName]!;
+    const want = r.data as Float32Array;
+    expect(r.dims.map(Number)).toEqual([1, 64, 64, 2]);
+    expect([...ours.shape]).toEqual([1, 64, 64, 2]);
+    let maxRef = 0;
+    let maxErr = 0;
+    want.forEach((v, k) => {
+      maxRef = Math.max(maxRef, Math.abs(v));
+      maxErr = Math.max(maxErr, Math.abs(v - ours.data[k]!));
+    });
+    expect(maxRef).toBeGreaterThan(0.1);
+    expect(maxErr).toBeLessThanOrEqual(1e-4 * maxRef);
+  });
+});
 
 describe('tiny U-Net in io stream, no flags', () => {
   for (const size of [64, 256]) {
@@ -61,7 +92,7 @@ describe.skipIf(!HAVE)('tiny U-Net in io stream: csim is bit-exact with the simu
       // Two more samples in [-3, 3) on the input Quant's grid (8 bits, scale 2^-5).
       const n = 2;
       const shape = [n, ...plan.inputs[0]!.shape];
-      const data = randn(shape.reduce((a, b) => a * b, 1), 11).map((v) => Math.round(Math.max(-3, Math.min(2.96, v)) * 32) / 32);
+      const data = gridInputs(shape, 11);
       const r = await runCsim(out, { hlsInclude: INC!, inputs: [{ shape, data }] });
       console.log(`unet ${size}x${size} io stream: bit-exact ${tb.exact}/${tb.samples} (testbench) + ${r.exact}/${r.samples} (grid inputs), g++ ${(tb.compileMs / 1000).toFixed(1)} s, run ${(r.runMs / 1000).toFixed(1)} s`);
       expect(r.mismatches).toEqual([]);
