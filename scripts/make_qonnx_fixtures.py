@@ -15,8 +15,10 @@ and per channel in branched_cl).
   branched_cl   two conv branches added, two more concatenated, NHWC input [1,32,32,3]
   unet_cl       tiny U-Net: encoder conv+maxpool x2, decoder Resize x2 + concat skips,
                 NHWC input [1,16,16,3], NHWC output [1,16,16,2] (16x16 keeps every
-                tensor within io parallel's 4096-element partition limit and io stream's
-                whole-tensor Resize buffer)
+                tensor within io parallel's 4096-element partition limit)
+  unet_cl_64, unet_cl_256
+                the same U-Net (same weights) on 64x64x3 and 256x256x3 inputs (hls4ml's
+                tiny U-Net size), for io stream: its Resizes stream with a one-row buffer
   bnn_cl        binarized CNN: BipolarQuant weights (channels-last convs and the Gemm) and
                 BipolarQuant activations after channels-last batch norms, NHWC input [1,16,16,3]
 
@@ -185,7 +187,7 @@ def branched():
     return b.model("branched_cl", "input", [1, 32, 32, 3], y, [1, 10])
 
 
-def unet():
+def unet(size=16):
     b = Builder(3)
     x = b.quant("input", np.float32(2.0**-5), 8)
     e1 = b.relu(b.bn(b.conv(x, 3, 8, bits=6, per_channel=True), 8))  # 16x16x8
@@ -204,7 +206,8 @@ def unet():
     d1 = b.node("Concat", [up, e1], "concat", CL, axis=1)  # 16x16x16
     d1 = b.relu(b.conv(d1, 16, 8, bits=6))
     y = b.conv(d1, 8, 2, k=1, pad=0, bits=8, per_channel=True)
-    return b.model("unet_cl", "input", [1, 16, 16, 3], y, [1, 16, 16, 2])
+    name = "unet_cl" if size == 16 else f"unet_cl_{size}"
+    return b.model(name, "input", [1, size, size, 3], y, [1, size, size, 2])
 
 
 def bnn():
@@ -282,7 +285,7 @@ def standard(model):
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for make in (sepconv, branched, unet, bnn):
+    for make in (sepconv, branched, unet, bnn, lambda: unet(64), lambda: unet(256)):
         m = make()
         name = m.graph.name
         for mm, path in ((m, f"{name}.onnx"), (standard(m), f"{name}_standard.onnx")):

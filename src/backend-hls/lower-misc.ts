@@ -4,7 +4,9 @@
  *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
  *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
  *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
- *    kernel on element numbers (the simulator's own method, so the orders cannot differ);
+ *    kernel on element numbers (the simulator's own method, so the orders cannot differ); in
+ *    io_stream a map that repeats pixels by integer factors (nearest upsampling) streams
+ *    through nn2hls::upsample_stream with a one-row buffer instead;
  *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map;
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
@@ -303,6 +305,49 @@ function keptPacks(map: Int32Array, pIn: number, pOut: number): number[] | null 
   return keep;
 }
 
+/** Geometry of a nearest upsampling by integer factors over [..., H, W, C] (leading dims: images). */
+interface Upsample {
+  readonly imgs: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly fh: number;
+  readonly fw: number;
+}
+
+/**
+ * The upsampling a movement map performs, when output pixel (oh, ow) of every image is input
+ * pixel (oh / fh, ow / fw) (integer division) with its channels in order, for integer fh, fw;
+ * null otherwise. Decided from the map itself (the simulator's semantics, whatever coordinate
+ * and rounding modes produced it), so the kernel cannot disagree with the simulator.
+ */
+export function upsampleOf(map: Int32Array, xShape: readonly number[], yShape: readonly number[]): Upsample | null {
+  const r = xShape.length;
+  if (r < 2 || yShape.length !== r) return null;
+  const c = xShape[r - 1]!;
+  const w = xShape[r - 2]!;
+  const h = r >= 3 ? xShape[r - 3]! : 1;
+  const lead = xShape.slice(0, Math.max(0, r - 3));
+  if (yShape[r - 1] !== c || lead.some((d, i) => yShape[i] !== d)) return null;
+  const ow = yShape[r - 2]!;
+  const oh = r >= 3 ? yShape[r - 3]! : 1;
+  if (ow % w !== 0 || oh % h !== 0) return null;
+  const fh = oh / h;
+  const fw = ow / w;
+  const imgs = lead.reduce((a, d) => a * d, 1);
+  if (map.length !== imgs * oh * ow * c) return null;
+  let j = 0;
+  for (let b = 0; b < imgs; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const src = ((b * h + Math.floor(y / fh)) * w + Math.floor(x / fw)) * c;
+        for (let e = 0; e < c; e++) if (map[j++] !== src + e) return null;
+      }
+    }
+  }
+  return { imgs, h, w, c, fh, fw };
+}
+
 export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const { g } = ctx;
   const { id, cfg, strategy, reuse } = common(ctx, node);
@@ -320,10 +365,14 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const keep = keptPacks(map, stream ? ctx.packOf(node.inputs[0]!) : (x.shape.at(-1) ?? 1), P);
   const pixels = !stream && !!keep && (ctx.partitionOf(node.inputs[0]!) > 0 || ctx.partitionOf(node.outputs[0]!) > 0);
   const byPack = !!keep && (stream || pixels);
+  // io_stream nearest upsampling (pixels repeated by integer factors, one pixel per pack):
+  // streams with one input row held, instead of the whole tensor the buffered gather holds.
+  const up0 = stream && !keep && node.op === 'Resize' ? upsampleOf(map, x.shape, y.shape) : null;
+  const up = up0 && ctx.packOf(node.inputs[0]!) === up0.c && P === up0.c ? up0 : null;
   const kId = byPack ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;
   let mId = DUMMY_ARRAY;
   let padId = DUMMY_ARRAY;
-  if (!byPack) {
+  if (!byPack && !up) {
     mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
     const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
     padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
@@ -331,6 +380,21 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   const nIn = numel(x.shape);
   const tI = renderType(x.fixed!);
   const tO = renderType(yT);
+  if (up) {
+    c.u('n_chan', up.c).u('n_img', up.imgs).u('in_h', up.h).u('in_w', up.w).u('fh', up.fh).u('fw', up.fw);
+    return {
+      node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+      parallel: () => {
+        throw new Error(`internal: ${id} streams natively and has no array form`);
+      },
+      stream: (ins, out) => `nn2hls::upsample_stream<${cfg}>(${ins[0]}, ${out});`,
+      burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+      facts: plainFacts('nn2hls::gather', {
+        streamKernel: 'nn2hls::upsample_stream', streamUnrolled: up.c, tripCount: map.length / up.c,
+        lineBuffer: { rows: 1, width: up.w, channels: up.c, elements: up.w * up.c, partitioned: false },
+      }),
+    };
+  }
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: pixels

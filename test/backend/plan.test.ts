@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/backend-hls/index.js';
 import { planProject } from '../../src/backend-hls/project.js';
 import { topSource } from '../../src/backend-hls/top.js';
+import { upsampleOf } from '../../src/backend-hls/lower-misc.js';
 import { defaultRuns } from '../../src/cli/compile.js';
 import { loadModel } from '../../src/frontend/index.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
@@ -70,6 +71,33 @@ describe('LayerPlan', () => {
     expect(flat.outPack).toBeLessThan(12);
     const edge = plan.edges.find((e) => e.to === dense.index)!;
     expect(edge).toMatchObject({ kind: 'stream', elements: 12, pack: flat.outPack });
+  });
+
+  it('streams a nearest upsampling by integer factors with one input row; other Resizes stay buffered', () => {
+    const { plan } = setup('resize_upsample', { io: 'stream' });
+    const [up, widen] = plan.plans;
+    // [2,3,4] -> [6,6,4]: rows x3, columns x2; 36 output pixels, one pack per cycle.
+    expect(up).toMatchObject({ name: 'up', stream: 'native', kernel: 'nn2hls::upsample_stream', bufferedElements: 0, tripCount: 36, ii: 36, unrolled: 4, weights: [] });
+    expect(up!.lineBuffer).toEqual({ rows: 1, width: 3, channels: 4, elements: 12, partitioned: false });
+    expect(up!.partitioned).toEqual([]);
+    // 6 -> 9 columns is not a replication by an integer factor: the whole 6x9x4 output is held.
+    expect(widen).toMatchObject({ name: 'widen', stream: 'buffered', kernel: 'nn2hls::gather', bufferedElements: 216, lineBuffer: null });
+    // io parallel keeps the gather with its index map.
+    const par = setup('resize_upsample', { io: 'parallel' }).plan.plans[0]!;
+    expect(par).toMatchObject({ kernel: 'nn2hls::gather', stream: null, bufferedElements: 0 });
+    expect(par.weights.map((w) => w.elements)).toEqual([144, 1]);
+  });
+
+  it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
+    const id = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+    // [1,2,1] -> [2,4,1]: each of the 2 pixels twice, each row twice.
+    expect(upsampleOf(Int32Array.from([0, 0, 1, 1, 0, 0, 1, 1]), [1, 2, 1], [2, 4, 1])).toEqual({ imgs: 1, h: 1, w: 2, c: 1, fh: 2, fw: 2 });
+    expect(upsampleOf(Int32Array.from([0, 0, 1, 1, 0, 1, 1, 1]), [1, 2, 1], [2, 4, 1])).toBeNull();
+    // Leading dims are images; channels must stay in order.
+    expect(upsampleOf(Int32Array.from([0, 1, 0, 1, 2, 3, 2, 3]), [2, 1, 1, 2], [2, 1, 2, 2])).toEqual({ imgs: 2, h: 1, w: 1, c: 2, fh: 1, fw: 2 });
+    expect(upsampleOf(Int32Array.from([1, 0, 1, 0]), [1, 1, 2], [1, 2, 2])).toBeNull();
+    expect(upsampleOf(id(6), [1, 3, 2], [1, 3, 2])).toEqual({ imgs: 1, h: 1, w: 3, c: 2, fh: 1, fw: 1 });
+    expect(upsampleOf(id(6), [1, 2, 3], [1, 3, 2])).toBeNull();
   });
 
   it('walks a pooling window beyond the unroll limit one tap per step, in both io modes', () => {

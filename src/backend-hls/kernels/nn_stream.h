@@ -6,7 +6,8 @@
 // Helpers: stream_to_array / array_to_stream (layers computed on a whole buffered tensor),
 // clone2 (a value read by two layers: a stream has exactly one reader), repack_stream
 // (Reshape/Flatten: same order, another pack width), select_stream (a Slice keeping whole
-// packs in order) and concat2_stream (channel Concat).
+// packs in order), concat2_stream (channel Concat) and upsample_stream (nearest Resize by
+// integer factors, holding one input row).
 #ifndef NN2HLS_STREAM_H_
 #define NN2HLS_STREAM_H_
 
@@ -153,6 +154,47 @@ NN2HLS_PRAGMA(HLS UNROLL)
       o.v[C0 + j] = v.v[j];
     }
     out.write(o);
+  }
+}
+
+// Nearest upsampling by integer factors in io_stream (a Resize whose index map repeats every
+// input pixel CFG::fw times along its row and every row CFG::fh times; lower-misc.ts checks the
+// map element by element before choosing this kernel). Per image (n_img of them) and input row
+// (in_h), the in_w pixels of the row are read once into a one-row buffer while its first copy
+// is written; the other fh - 1 copies are written from the buffer. Only that row (in_w packs
+// of n_chan elements) is held. Each element is assigned into out_t; nothing is computed.
+// CFG members: in_t, out_t, n_chan, n_img, in_h, in_w, fh, fw.
+template <class CFG>
+void upsample_stream(hls::stream<pack<typename CFG::in_t, CFG::n_chan> >& in,
+                     hls::stream<pack<typename CFG::out_t, CFG::n_chan> >& out) {
+  pack<typename CFG::in_t, CFG::n_chan> row[CFG::in_w];
+  for (unsigned r = 0; r < CFG::n_img * CFG::in_h; r++) {
+    unsigned w = 0, k = 0, rep = 0;
+    for (unsigned i = 0; i < CFG::fh * CFG::in_w * CFG::fw; i++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+      // The first copy of each pixel comes straight from the input (and is kept); the buffer is
+      // only read for later copies, so no iteration writes and reads the same word.
+      pack<typename CFG::in_t, CFG::n_chan> a;
+      if (rep == 0 && k == 0) {
+        a = in.read();
+        row[w] = a;
+      } else {
+        a = row[w];
+      }
+      pack<typename CFG::out_t, CFG::n_chan> o;
+      for (unsigned j = 0; j < CFG::n_chan; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        o.v[j] = a.v[j];
+      }
+      out.write(o);
+      if (++k == CFG::fw) {
+        k = 0;
+        if (++w == CFG::in_w) {
+          w = 0;
+          rep++;
+        }
+      }
+    }
   }
 }
 

@@ -10,11 +10,5 @@ void myproject(hls::stream<nn2hls::pack<x_t, 2> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // up: Resize
-  ap_fixed<16,6> up_in0[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=up_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 2, 18>(x, up_in0);
-  ap_fixed<16,6> up_res[72];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=up_res complete dim=0)
-  nn2hls::gather<cfg_up>(up_in0, up_res, up_map, up_pad);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 2, 72>(up_res, y);
+  nn2hls::upsample_stream<cfg_up>(x, y);
 }

@@ -5,8 +5,7 @@
 
 #include "defines.h"
 
-#include "weights/up_map.h"
-#include "weights/up_pad.h"
+
 
 // up: Resize
 struct cfg_up {
@@ -15,6 +14,12 @@ struct cfg_up {
   static const unsigned n_in = 18;
   static const unsigned n = 72;
   static const unsigned reuse = 1;
+  static const unsigned n_chan = 2;
+  static const unsigned n_img = 1;
+  static const unsigned in_h = 3;
+  static const unsigned in_w = 3;
+  static const unsigned fh = 2;
+  static const unsigned fw = 2;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_
