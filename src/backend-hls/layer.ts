@@ -11,7 +11,7 @@ import type { Graph, Node } from '../ir/graph.js';
 import { numel } from '../ir/graph.js';
 import { rawRange } from '../ir/precision.js';
 import { NnInputError } from '../util/tensor.js';
-import { constRaws, rawLiteral, romWord } from './literals.js';
+import { constRaws, rawLiterals, romWord } from './literals.js';
 import type { NameTable } from './names.js';
 
 import type { LineBufferPlan, Strategy } from './layer-plan.js';
@@ -218,7 +218,7 @@ function romArray(id: string, type: FixedType, raws: readonly bigint[], doc: str
   if (type.width > 64) {
     throw new NnInputError(`${doc}: type ${renderType(type)} is wider than the 64-bit ROM words the HLS backend stores constants in; give this constant a type of at most 64 bits in the precision config`);
   }
-  return { id, ctype: romWord(type), items: raws.map(rawLiteral), doc, storage: { encoding: 'raw-bits', value: type }, bits: type.width };
+  return { id, ctype: romWord(type), items: rawLiterals(raws), doc, storage: { encoding: 'raw-bits', value: type }, bits: type.width };
 }
 
 /** A fixed-point constant array the backend derives itself (clip bounds, bipolar levels, pad value...), given by its raws. */

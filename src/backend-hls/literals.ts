@@ -12,7 +12,7 @@
 import { type FixedType, renderType } from '../ir/fixed.js';
 import { NnInputError } from '../util/tensor.js';
 import { type Graph, isConst, valueOf } from '../ir/graph.js';
-import { quantizeDouble } from '../ir/semantics/apfixed.js';
+import { rawBigints } from '../ir/semantics/const-raws.js';
 
 /** The ROM word type holding raws of type t (nn_common.h). */
 export function romWord(t: FixedType): string {
@@ -28,11 +28,23 @@ export function rawLiteral(raw: bigint): string {
 }
 
 /** Raws of a typed constant of the quantized graph, exactly as the simulator computes them. */
-export function constRaws(g: Graph, name: string): { raws: bigint[]; type: FixedType } {
+export function constRaws(g: Graph, name: string): { raws: readonly bigint[]; type: FixedType } {
   const v = valueOf(g, name);
   if (!isConst(v) || !v.fixed) throw new Error(`internal: '${name}' is not a typed constant`);
-  const t = v.fixed;
-  return { raws: Array.from(v.data, (x) => quantizeDouble(x, t)), type: t };
+  // Memoized per (data, type): `optimize` plans hundreds of candidates that share most constants.
+  return { raws: rawBigints(v.data, v.fixed), type: v.fixed };
+}
+
+const literalCache = new WeakMap<readonly bigint[], readonly string[]>();
+
+/**
+ * rawLiteral of every raw (read-only, shared): memoized per raws array, so the memoized raws of
+ * an unchanged constant are printed once however many designs are planned.
+ */
+export function rawLiterals(raws: readonly bigint[]): readonly string[] {
+  let r = literalCache.get(raws);
+  if (!r) literalCache.set(raws, (r = raws.map(rawLiteral)));
+  return r;
 }
 
 /** Body of a C++ brace initializer, `perLine` items per line. */

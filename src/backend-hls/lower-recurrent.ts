@@ -46,7 +46,7 @@ function covering(a: FixedType, b: FixedType): FixedType {
  * The resource schedule's ROM of one pass: rows [row0, row0+nr) of every direction, laid out
  * [D][I+H][nr] (input-major, as the reuse loop reads them), W's and R's raws in `wrT`.
  */
-function passRaws(w: { raws: bigint[]; type: FixedType }, r: { raws: bigint[]; type: FixedType }, wrT: FixedType, D: number, GH: number, I: number, H: number, row0: number, nr: number): bigint[] {
+function passRaws(w: { raws: readonly bigint[]; type: FixedType }, r: { raws: readonly bigint[]; type: FixedType }, wrT: FixedType, D: number, GH: number, I: number, H: number, row0: number, nr: number): bigint[] {
   const up = (raw: bigint, t: FixedType) => raw << BigInt(fracBits(wrT) - fracBits(t));
   const out: bigint[] = [];
   for (let d = 0; d < D; d++) {

@@ -56,7 +56,7 @@ const constMultLut = (inWidth: number, csd: number) => Math.max(0, csd - 1) * (i
 /** LUTs of a run-time a×b product built in fabric (FINN's 1.1·a·b). */
 const varMultLut = (wa: number, wb: number) => Math.ceil(1.1 * wa * wb);
 
-function constantDesign(l: LayerView, dsp: DspShape, tool: ToolProfile, weights: readonly number[]): MultiplierCost {
+function constantDesign(l: LayerView, dsp: DspShape, tool: ToolProfile, weights: Float64Array): MultiplierCost {
   let dsps = 0;
   let lutMults = 0;
   let lut = 0;

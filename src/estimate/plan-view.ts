@@ -11,7 +11,7 @@ import { planProject } from '../backend-hls/index.js';
 import type { EmitOptions } from '../backend-hls/options.js';
 import { checkLimits } from '../backend-hls/limits.js';
 import type { Plan } from '../backend-hls/plan.js';
-import { constRaws } from '../backend-hls/literals.js';
+import { rawNumbers } from '../ir/semantics/const-raws.js';
 import type { LayerPlan, StreamMode, WeightStorage } from '../backend-hls/layer-plan.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { isConst, numel, valueOf } from '../ir/graph.js';
@@ -52,7 +52,7 @@ export interface LayerView {
    * The weight raw value of every product when the weights are constants the tool can see
    * (latency strategy: a constant array read by unrolled code). Absent for resource strategy.
    */
-  readonly weightRaws?: readonly number[];
+  readonly weightRaws?: Float64Array;
   /** Products are fully unrolled on constant operands (latency strategy, reuse 1). */
   readonly constOperands: boolean;
   /** Non-zero weights over all products (pruned weights cost nothing) and all products. */
@@ -99,8 +99,29 @@ export interface PlanView {
 
 const width = (g: Graph, v: string | undefined) => (v ? (valueOf(g, v).fixed?.width ?? 0) : 0);
 
-function rawsOf(g: Graph, v: string): number[] {
-  return constRaws(g, v).raws.map((r) => Number(r));
+/** The raws of a layer's weight constants, in order (memoized per data and type: nothing is re-quantized). */
+function rawsOf(g: Graph, vs: readonly string[]): Float64Array {
+  const parts = vs.map((name) => {
+    const v = valueOf(g, name);
+    if (!isConst(v) || !v.fixed) throw new Error(`internal: '${name}' is not a typed constant`);
+    return rawNumbers(v.data, v.fixed);
+  });
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The raws repeated `rows` times (dense layers applied to every row of their input). */
+function repeated(raws: Float64Array, rows: number): Float64Array {
+  if (rows === 1) return raws;
+  const out = new Float64Array(raws.length * rows);
+  for (let r = 0; r < rows; r++) out.set(raws, r * raws.length);
+  return out;
 }
 
 function kindOf(n: Node, tableLookups: number): Kind {
@@ -168,8 +189,9 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   const inElems = lp.inShapes.length ? numel(lp.inShapes[0]!) : 0;
   const kind = kindOf(n, lp.pipeline.tableLookups);
   const wv = weightValues(g, n);
-  const raws = wv.flatMap((v) => rawsOf(g, v));
-  const nonzero = raws.reduce((s, r) => s + (r !== 0 ? 1 : 0), 0);
+  const raws = rawsOf(g, wv);
+  let nonzero = 0;
+  for (let i = 0; i < raws.length; i++) if (raws[i] !== 0) nonzero++;
   // Products per sample share the weight of their position: rows/pixels reuse the same weights.
   const rows = kind === 'dense' && raws.length ? Math.max(1, Math.round(lp.macs / raws.length)) : 1;
   const weightCount = kind === 'dense' ? raws.length * rows : raws.length;
@@ -199,7 +221,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII, serialSteps: lp.serialSteps,
     macs: lp.macs, multipliers: lp.multipliers,
     multiplier: kind === 'dense' || kind === 'conv' ? lp.multiplier : 'auto',
-    ...(latency && raws.length ? { weightRaws: rows === 1 ? raws : Array.from({ length: rows }, () => raws).flat() } : {}),
+    ...(latency && raws.length ? { weightRaws: repeated(raws, rows) } : {}),
     constOperands: latency && raws.length > 0 && lp.reuse === 1 && lp.stepII === 1,
     nonzeroWeights: nonzero * rows, weightCount,
     weightWidth: wv.length ? width(g, wv[0]) : 0,

@@ -27,6 +27,7 @@ import {
 } from '../ir/precision-config.js';
 import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
+import { rawNumbers } from '../ir/semantics/const-raws.js';
 import { NnInputError } from '../util/tensor.js';
 import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
@@ -219,10 +220,10 @@ export class Quantizer {
     return name;
   }
 
-  raws(name: string): number[] {
+  /** The constant's raws under its type (memoized per data and type, shared: read only). */
+  raws(name: string): Float64Array {
     const v = this.values.get(name)!;
-    const t = v.fixed!;
-    return Array.from(v.data!, (x) => Number(quantizeDouble(x, t)));
+    return rawNumbers(v.data!, v.fixed!);
   }
 
   addTable(n: Node, role: string, spec: Omit<TableSpec, 'value'>, type: FixedType): TableSpec {
@@ -431,7 +432,7 @@ export class Quantizer {
         if (!this.explicitResult(n) && this.quantizerExact.has(first) && typed(sV) && typed(tV)) {
           const [fx, fs, ft] = [fracBits(xT), fracBits(sV.fixed!), fracBits(tV.fixed!)];
           const fa = Math.max(fx + fs, ft);
-          const maxRaw = (name: string) => Math.max(0, ...this.raws(name).map(Math.abs));
+          const maxRaw = (name: string) => this.raws(name).reduce((m, r) => Math.max(m, Math.abs(r)), 0);
           outT = typeHolding(maxAbsRaw(xT) * maxRaw(inputs[1]!) * 2 ** (fa - fx - fs) + maxRaw(inputs[2]!) * 2 ** (fa - ft), fa);
         }
         break;

@@ -9,6 +9,7 @@ import { type FixedType, fixedType, fracBits, MAX_WIDTH } from '../../ir/fixed.j
 import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { quantizeDouble } from '../../ir/semantics/apfixed.js';
+import { rawNumbers } from '../../ir/semantics/const-raws.js';
 import { checkWidth, entryQuantize } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
 import { mapNew } from '../sums-codegen.js';
@@ -76,7 +77,7 @@ export class FixedProgram {
         if (!isConst(v) || !v.fixed) throw new Error(`value '${name}' is not a typed constant (run the quantize pass)`);
         checkWidth(v.fixed, `constant '${name}'`);
         const t = v.fixed;
-        r = Float64Array.from(v.data, (x) => Number(quantizeDouble(x, t)));
+        r = rawNumbers(v.data, t); // memoized per (data, type) across programs: read only
         cache.set(name, r);
       }
       return r;
