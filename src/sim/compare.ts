@@ -173,6 +173,7 @@ export class ChunkRunner {
     program.resetStats();
     const fo = runFloat(cg, part, { onValue: (name, t) => floatVals.set(name, t.data) });
     const xo = program.run(part, {
+      reuseBuffers: true,
       onValue: (name, t) => {
         const f = floatVals.get(name);
         const i = this.index.get(name);
