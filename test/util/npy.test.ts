@@ -57,11 +57,17 @@ describe('npy', () => {
       const body = new Uint8Array(vals.length * 4 + 3);
       const dv = new DataView(body.buffer);
       vals.forEach((v, k) => dv.setFloat32(4 * k, v, little));
-      const t = readNpy(npyBytes(`{'descr': '${little ? '<' : '>'}f4', 'fortran_order': False, 'shape': (5,), }`, body));
-      expect(t.data).toBeInstanceOf(Float32Array);
-      expect(t.data.length).toBe(5);
-      expect([...t.data]).toEqual([...Float32Array.from(vals)]);
-      expect(Object.is(t.data[1], -0)).toBe(true);
+      const file = npyBytes(`{'descr': '${little ? '<' : '>'}f4', 'fortran_order': False, 'shape': (5,), }`, body);
+      // Also as a Buffer inside a larger allocation (what readFileSync gives): its slice() is a view.
+      const pooled = Buffer.alloc(file.length + 16);
+      pooled.set(file, 8);
+      for (const bytes of [file, pooled.subarray(8, 8 + file.length)]) {
+        const t = readNpy(bytes);
+        expect(t.data).toBeInstanceOf(Float32Array);
+        expect(t.data.length).toBe(5);
+        expect([...t.data]).toEqual([...Float32Array.from(vals)]);
+        expect(Object.is(t.data[1], -0)).toBe(true);
+      }
     }
   });
 
