@@ -54,9 +54,9 @@ function activation(node: Node): Scalar {
   }
 }
 
-const unaryKernel: Kernel = (node, ins) => {
+const unaryKernel: Kernel = (node, ins, _shapes, alloc) => {
   const x = ins[0]!;
-  const out = new Float32Array(x.data.length);
+  const out = alloc ? alloc(x.data.length) : new Float32Array(x.data.length);
   const d = x.data;
   if (node.op === 'Relu') {
     // The common case written out: the shared loop below calls a different f per op.
