@@ -268,10 +268,10 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
       border.push(rowSums(K, coutG, wg, ig, P.identity, { dropZeroWeights: true }));
     }
     const castAll = mapInPlace(out);
-    return (ins) => {
+    return (ins, _n, alloc = freshAlloc) => {
       const x = ins[0]!;
       const samples = x.length / (inPix * G.cin);
-      const y = new Float64Array(samples * outPix * G.cout);
+      const y = alloc(samples * outPix * G.cout);
       const block = convBlock(P, samples);
       const patch = new Float64Array(Math.max(1, block * P.border.length * K));
       runConvPlan(P, x, samples, y, inside, border, patch, block);
