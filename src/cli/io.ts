@@ -28,7 +28,13 @@ export function readInputTensor(path: string, boolOk = false): RtTensor {
   const h = readTensorFile(path);
   if (h.dtype === 'bool' && !boolOk) throw new NnInputError(`${path}: boolean data cannot be this model input (it is not declared bool)`);
   const data = toFloat32(h);
-  const bad = data.findIndex((v) => Number.isNaN(v));
+  let bad = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] !== data[i]) {
+      bad = i;
+      break;
+    }
+  }
   if (bad >= 0) throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
   return { shape: h.shape, data };
 }

@@ -147,6 +147,8 @@ export class ChunkRunner {
   readonly values: string[];
   readonly statKeys: string[];
   private readonly index = new Map<string, number>();
+  /** The float executor's per-node output arrays, reused chunk after chunk. */
+  private readonly floatBuffers = new Map<Node, Float32Array[]>();
 
   constructor(
     readonly cg: Graph,
@@ -171,8 +173,9 @@ export class ChunkRunner {
     const err = new Float64Array(this.values.length);
     const floatVals = new Map<string, Float32Array>();
     program.resetStats();
-    const fo = runFloat(cg, part, { onValue: (name, t) => floatVals.set(name, t.data) });
+    const fo = runFloat(cg, part, { buffers: this.floatBuffers, onValue: (name, t) => floatVals.set(name, t.data) });
     const xo = program.run(part, {
+      reuseBuffers: true,
       onValue: (name, t) => {
         const f = floatVals.get(name);
         const i = this.index.get(name);
@@ -199,7 +202,9 @@ export class ChunkRunner {
     return {
       start,
       rows,
-      floatOuts: fo.map((t) => t.data),
+      // Copies: an output may share an array with a node whose arrays the next chunk reuses
+      // (e.g. a trailing Reshape), and the worker transfers these buffers.
+      floatOuts: fo.map((t) => t.data.slice()),
       fixedOuts: xo.map((t) => Float32Array.from(fxToFloat(t))),
       sig,
       err,

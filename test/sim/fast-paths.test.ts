@@ -7,12 +7,14 @@
  * Also: simulateParallel on worker threads returns the report and outputs simulate() does.
  */
 import fc from 'fast-check';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import { fixedType } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { int16SumsExact } from '../../src/ir/precision.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
-import { prepareFixed } from '../../src/passes/pipeline.js';
+import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { simulate } from '../../src/sim/compare.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { runFloat } from '../../src/sim/float/executor.js';
@@ -172,6 +174,19 @@ function expectSameBothWays(g: Graph, cfg: Record<string, unknown>, x: RtTensor)
   });
   sumsCodegen.enabled = true;
   wasmGemm.enabled = true;
+  // All speed paths again, with reused output arrays left dirty by a longer run on other inputs.
+  const prog = new FixedProgram(q);
+  const n = x.shape[0]!;
+  const per = x.data.length / n;
+  const dirty = { shape: [n + 2, ...x.shape.slice(1)], data: values((n + 2) * per, per + 99, 5, 0.1) };
+  const buffers = new Map<Node, Float32Array[]>();
+  prog.run([dirty], { reuseBuffers: true });
+  runFloat(g, [dirty], { buffers });
+  prog.resetStats();
+  const fx = prog.run([x], { reuseBuffers: true })[0]!;
+  // The graph output's node never reuses; every node before it writes into dirty arrays.
+  const fl = runFloat(g, [x], { buffers })[0]!;
+  results.push({ raw: Array.from(fx.raw), float: Array.from(new Uint32Array(fl.data.buffer, fl.data.byteOffset, fl.data.length)), stats: JSON.stringify([...prog.stats]) });
   for (const r of results.slice(1)) {
     expect(results[0]!.raw).toEqual(r.raw);
     expect(results[0]!.float).toEqual(r.float);
@@ -252,8 +267,10 @@ describe('WebAssembly int16 sums', () => {
     const g = convGraph(c);
     const before = wasmGemm.compiled;
     expectSameBothWays(g, { model: { default: 'ap_fixed<16,6>' } }, input(g, 4, 9));
-    // One int16 conv in the fixed program, one float64 conv in the float executor.
-    expect(wasmGemm.compiled - before).toBe(2);
+    // One int16 conv in each of the two fixed programs on the speed paths (fresh and reused
+    // arrays); one float64 conv in the float executor, compiled again for the reused-arrays
+    // run (its per-node cache was replaced by the JavaScript-sums variant in between).
+    expect(wasmGemm.compiled - before).toBe(4);
   });
 
   it('int16SumsExact refuses raws beyond int16 and sums that can reach 2^31', () => {
@@ -316,5 +333,31 @@ describe('simulateParallel', () => {
     let workers = -1;
     await simulateParallel(g, q, [input(g, 10, 2)], { onWorkers: (k) => (workers = k) });
     expect(workers).toBe(0);
+  });
+});
+
+describe('reused output arrays (FixedRunOptions.reuseBuffers)', () => {
+  it('LeNet-5: every value of a run on reused, dirty arrays equals a fresh program’s (conv, relu, pool, transposes, dense)', () => {
+    const g = loadOnnxFile(join(import.meta.dirname, '../../examples/lenet5_mnist.onnx'));
+    const q = prepareFixed(g, parseConfig({ model: { default: 'ap_fixed<16,6>' } }, 'test config')).graph;
+    const x = (n: number, seed: number): RtTensor => ({ shape: [n, 1, 28, 28], data: values(n * 784, seed, 1, 0.5).map(Math.abs) });
+    const cg = canonicalize(g);
+    const floatBuffers = new Map<Node, Float32Array[]>();
+    const collect = (prog: FixedProgram, t: RtTensor, reuseBuffers: boolean) => {
+      const seen = new Map<string, number[]>();
+      prog.resetStats();
+      const out = prog.run([t], { reuseBuffers, onValue: (name, v) => seen.set(name, Array.from(v.raw)) });
+      runFloat(cg, [t], { buffers: reuseBuffers ? floatBuffers : undefined, onValue: (name, v) => seen.set(`float ${name}`, Array.from(v.data)) });
+      return { seen, out: Array.from(out[0]!.raw), stats: JSON.stringify([...prog.stats]) };
+    };
+    const reused = new FixedProgram(q);
+    collect(reused, x(7, 1), true);
+    const a = collect(reused, x(5, 2), true);
+    const b = collect(new FixedProgram(q), x(5, 2), false);
+    expect(a.seen.size).toBeGreaterThan(20);
+    expect(floatBuffers.size).toBeGreaterThan(5);
+    for (const [name, raws] of b.seen) expect(a.seen.get(name), name).toEqual(raws);
+    expect(a.out).toEqual(b.out);
+    expect(a.stats).toEqual(b.stats);
   });
 });

@@ -51,6 +51,26 @@ describe('npy', () => {
     expect([...t.data]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('reads float32 in either byte order, with trailing bytes after the data (the host-order copy and the DataView loop)', () => {
+    for (const little of [true, false]) {
+      const vals = [1.5, -0, 3.4028234663852886e38, -1e-45, 0.1];
+      const body = new Uint8Array(vals.length * 4 + 3);
+      const dv = new DataView(body.buffer);
+      vals.forEach((v, k) => dv.setFloat32(4 * k, v, little));
+      const file = npyBytes(`{'descr': '${little ? '<' : '>'}f4', 'fortran_order': False, 'shape': (5,), }`, body);
+      // Also as a Buffer inside a larger allocation (what readFileSync gives): its slice() is a view.
+      const pooled = Buffer.alloc(file.length + 16);
+      pooled.set(file, 8);
+      for (const bytes of [file, pooled.subarray(8, 8 + file.length)]) {
+        const t = readNpy(bytes);
+        expect(t.data).toBeInstanceOf(Float32Array);
+        expect(t.data.length).toBe(5);
+        expect([...t.data]).toEqual([...Float32Array.from(vals)]);
+        expect(Object.is(t.data[1], -0)).toBe(true);
+      }
+    }
+  });
+
   it('decodes float16 to float32 and bool to bytes', () => {
     const body = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00]); // 1.0, -2.0, smallest subnormal
     const t = readNpy(npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", body));

@@ -16,11 +16,14 @@ export interface RtTensor {
 /**
  * A kernel receives the node, its inputs (undefined for omitted optional inputs) and the full
  * run-time shapes its outputs must have (already computed from the IR), and returns outputs.
+ * `alloc`, when given, hands out output arrays that may be this node's arrays of a previous
+ * run (arbitrary contents): a kernel that takes its outputs from it writes every element.
  */
 export type Kernel<K extends OpKind = OpKind> = (
   node: Node<K>,
   inputs: readonly (RtTensor | undefined)[],
   outShapes: readonly (readonly number[])[],
+  alloc?: (len: number) => Float32Array,
 ) => RtTensor[];
 
 export type KernelTable = { readonly [K in OpKind]?: Kernel<K> };

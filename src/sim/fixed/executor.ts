@@ -13,7 +13,7 @@ import { rawNumbers } from '../../ir/semantics/const-raws.js';
 import { checkWidth, entryQuantize } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
 import { mapNew } from '../sums-codegen.js';
-import type { CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
+import type { Alloc, CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { attentionFixedKernels } from './kernels/attention.js';
 import { elementwiseFixedKernels } from './kernels/elementwise.js';
@@ -41,6 +41,12 @@ export const FIXED_KERNELS: FixedKernelTable = {
 export interface FixedRunOptions {
   /** Called with every node output as it is computed (for per-layer reports). */
   onValue?: (name: string, t: FxTensor, node: Node) => void;
+  /**
+   * Let kernels write into the arrays this program handed out on its previous run (outputs of
+   * values that are not graph outputs): no allocation and no garbage per chunk. Only for a
+   * caller that keeps no raws from `onValue` past the run (the report's per-chunk sums).
+   */
+  reuseBuffers?: boolean;
 }
 
 interface Step {
@@ -56,6 +62,8 @@ export class FixedProgram {
   /** Overflow counters per node name, plus one per graph input (keyed by its value name). */
   readonly stats = new Map<string, CastStats>();
   private readonly steps: Step[] = [];
+  /** Per step, the output arrays of its last run with reuseBuffers (see FixedRunOptions). */
+  private readonly buffers: Float64Array[][] = [];
   /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew); BigInts for wide types. */
   private readonly entry: ((x: ArrayLike<number>) => Float64Array | bigint[])[];
 
@@ -119,6 +127,20 @@ export class FixedProgram {
     }
   }
 
+  /** An allocator handing step `si` the arrays of its previous run, in the order it asks for them. */
+  private allocFor(si: number): Alloc {
+    const kept = (this.buffers[si] ??= []);
+    let next = 0;
+    return (len) => {
+      const k = next++;
+      const b = kept[k];
+      if (b && b.length === len) return b;
+      // A shorter run (the last chunk) gets a view; the full array stays for the next run.
+      if (b && b.length > len) return b.subarray(0, len);
+      return (kept[k] = new Float64Array(len));
+    };
+  }
+
   /** Runs float inputs (the model's own layout) through the fixed-point graph. */
   run(inputs: readonly RtTensor[], opts: FixedRunOptions = {}): FxTensor[] {
     const g = this.g;
@@ -136,7 +158,8 @@ export class FixedProgram {
     const uses = new Map<string, number>();
     for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
     for (const o of g.outputs) uses.set(o.value, Infinity);
-    for (const s of this.steps) {
+    const graphOutputs = new Set(g.outputs.map((o) => o.value));
+    for (const [si, s] of this.steps.entries()) {
       const ins = s.node.inputs.map((name, k) => (s.dynamic[k] ? env.get(name) : undefined));
       let outs: (Float64Array | bigint[])[];
       if (s.wideRun) {
@@ -144,7 +167,8 @@ export class FixedProgram {
         // Stored as BigInts exactly when the value's type is wide; narrower outputs go back to doubles.
         outs = big.map((y, k) => (isWideType(g.values.get(s.node.outputs[k]!)?.fixed) ? y : Float64Array.from(y, (v) => Number(v))));
       } else {
-        outs = s.run(ins as (Float64Array | undefined)[], n);
+        const alloc = opts.reuseBuffers && !s.node.outputs.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
+        outs = s.run(ins as (Float64Array | undefined)[], n, alloc);
       }
       s.node.outputs.forEach((o, k) => {
         if (!o) return;

@@ -33,8 +33,20 @@ export interface CompileContext {
   readonly stats: CastStats;
 }
 
-/** Runs one node on `n` samples: inputs are per-sample-major raws (constants excluded). */
-export type FixedRun = (ins: readonly (Float64Array | undefined)[], n: number) => Float64Array[];
+/**
+ * Where a kernel gets an output array of `len` raws. The executor may hand back the same
+ * node's array from the previous run (no allocation, no garbage per chunk), so its contents are
+ * arbitrary: a kernel that takes its outputs from here writes every element.
+ */
+export type Alloc = (len: number) => Float64Array;
+
+export const freshAlloc: Alloc = (len) => new Float64Array(len);
+
+/**
+ * Runs one node on `n` samples: inputs are per-sample-major raws (constants excluded). Kernels
+ * that write every output element may take their outputs from `alloc`; others ignore it.
+ */
+export type FixedRun = (ins: readonly (Float64Array | undefined)[], n: number, alloc?: Alloc) => Float64Array[];
 
 export type FixedKernel<K extends OpKind = OpKind> = (node: Node<K>, ctx: CompileContext) => FixedRun;
 

@@ -21,6 +21,28 @@ export const FLOAT_KERNELS: KernelTable = {
 export interface FloatRunOptions {
   /** Called with every node output as it is computed (for per-layer reports). */
   onValue?: (name: string, t: RtTensor, node: Node) => void;
+  /**
+   * Output arrays kept per node across runs: kernels write into the arrays of the previous run
+   * (no allocation per chunk) for every node that produces no graph output. Only for a caller
+   * that keeps no value past the next run (the report's chunk runner).
+   */
+  buffers?: Map<Node, Float32Array[]>;
+}
+
+/** An allocator handing `node` its arrays of the previous run, in the order it asks for them. */
+function reusing(buffers: Map<Node, Float32Array[]>, node: Node): (len: number) => Float32Array {
+  let kept = buffers.get(node);
+  if (!kept) buffers.set(node, (kept = []));
+  const k0 = kept;
+  let next = 0;
+  return (len) => {
+    const k = next++;
+    const b = k0[k];
+    if (b && b.length === len) return b;
+    // A shorter run (the last chunk) gets a view; the full array stays for the next run.
+    if (b && b.length > len) return b.subarray(0, len);
+    return (k0[k] = new Float32Array(len));
+  };
 }
 
 /** Leading run-time dims of a batch: [N] for a batched graph, [] otherwise. */
@@ -72,6 +94,7 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
   const uses = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   for (const o of g.outputs) uses.set(o.value, Infinity);
+  const graphOutputs = new Set(g.outputs.map((o) => o.value));
 
   for (const node of g.nodes) {
     const kernel = FLOAT_KERNELS[node.op] as Kernel<OpKind> | undefined;
@@ -82,7 +105,8 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
     });
     // An absent optional output (e.g. an LSTM's unread Y) has no value and gets the empty shape.
     const outShapes = node.outputs.map((o) => (o ? [...lead, ...g.values.get(o)!.shape] : []));
-    const outs = kernel(node as never, ins, outShapes);
+    const alloc = opts.buffers && !node.outputs.some((o) => graphOutputs.has(o)) ? reusing(opts.buffers, node) : undefined;
+    const outs = kernel(node as never, ins, outShapes, alloc);
     node.outputs.forEach((o, k) => {
       if (!o) return;
       const t = outs[k];

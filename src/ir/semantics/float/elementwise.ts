@@ -54,13 +54,20 @@ function activation(node: Node): Scalar {
   }
 }
 
-const unaryKernel: Kernel = (node, ins) => {
+const unaryKernel: Kernel = (node, ins, _shapes, alloc) => {
   const x = ins[0]!;
-  const out = new Float32Array(x.data.length);
+  const out = alloc ? alloc(x.data.length) : new Float32Array(x.data.length);
   const d = x.data;
   if (node.op === 'Relu') {
     // The common case written out: the shared loop below calls a different f per op.
-    for (let i = 0; i < out.length; i++) out[i] = d[i]! > 0 ? d[i]! : 0;
+    // Branch-free (the sign of a ReLU input is a coin flip the branch predictor loses, which
+    // costs more than the arithmetic): v·(v>0) is v or ±0, +0 makes it +0; it is NaN only for
+    // v = NaN or −Inf, both of which give 0 like (v > 0 ? v : 0).
+    for (let i = 0; i < out.length; i++) {
+      const v = d[i]!;
+      const r = v * +(v > 0) + 0;
+      out[i] = r === r ? r : 0;
+    }
     return [tensor(x.shape, out)];
   }
   const f = activation(node);

@@ -9,7 +9,7 @@ import type { Node } from '../../../ir/graph.js';
 import type { TableSpec } from '../../../ir/precision.js';
 import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast } from '../casts.js';
-import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 import { mapNew } from '../../sums-codegen.js';
 
 function types(node: Node, ctx: CompileContext): { xT: FixedType; yT: FixedType } {
@@ -30,10 +30,15 @@ const relu: FixedKernel<'Relu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   if (isIdentityCast(xT, yT)) {
     // The common case, written out: a closure call per element would dominate the run time.
-    return (ins) => {
+    return (ins, _n, alloc = freshAlloc) => {
       const x = ins[0]!;
-      const y = new Float64Array(x.length);
-      for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
+      const y = alloc(x.length);
+      // Branch-free (a ReLU's sign is a coin flip the branch predictor loses): v·(v>0) is v or
+      // ±0, +0 makes it +0; raws are finite integers, so r is never NaN here.
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        y[i] = v * +(v > 0) + 0;
+      }
       return [y];
     };
   }

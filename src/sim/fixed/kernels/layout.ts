@@ -9,7 +9,7 @@ import { fracBits } from '../../../ir/fixed.js';
 import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { movementIndexMap } from '../../../ir/semantics/index-maps.js';
 import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
-import type { FixedKernel, FixedKernelTable } from '../kernel.js';
+import { type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 
 const movement: FixedKernel = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;
@@ -22,13 +22,19 @@ const movement: FixedKernel = (node, ctx) => {
   const padRaw = node.op === 'Pad' ? Number(quantizeDouble((node.attrs as { value: number }).value, yT)) : 0;
   const same = isIdentityCast(xT, yT);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
-  if (node.op === 'Reshape' && same) return (ins) => [ins[0]!.slice()];
+  const copy: FixedRun = (ins, _n, alloc = freshAlloc) => {
+    const x = ins[0]!;
+    const y = alloc(x.length);
+    y.set(x);
+    return [y];
+  };
+  if (node.op === 'Reshape' && same) return copy;
   // A map that moves nothing (a transpose of size-1 dims) is a copy; one without padding or cast a plain gather.
-  if (same && per === inSize && map.every((v, j) => v === j)) return (ins) => [ins[0]!.slice()];
+  if (same && per === inSize && map.every((v, j) => v === j)) return copy;
   if (same && map.every((v) => v >= 0)) {
-    return (ins, n) => {
+    return (ins, n, alloc = freshAlloc) => {
       const x = ins[0]!;
-      const y = new Float64Array(n * per);
+      const y = alloc(n * per);
       for (let s = 0; s < n; s++) {
         const xo = s * inSize;
         const yo = s * per;
@@ -37,9 +43,9 @@ const movement: FixedKernel = (node, ctx) => {
       return [y];
     };
   }
-  return (ins, n) => {
+  return (ins, n, alloc = freshAlloc) => {
     const x = ins[0]!;
-    const y = new Float64Array(n * per);
+    const y = alloc(n * per);
     for (let s = 0; s < n; s++) {
       const xo = s * inSize;
       for (let j = 0; j < per; j++) {

@@ -13,7 +13,7 @@ import { int16SumsExact, maxAbsRaw, productSumBounds, rawRange } from '../../../
 import { forEachIndex, stridesOf } from '../../../ir/semantics/float/conv.js';
 import { castRaw, prepareCast } from '../../../ir/semantics/apfixed.js';
 import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
-import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { convBlock, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
 import { emitCast, GemmI16, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
@@ -122,10 +122,10 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
     if (int16SumsExact(ctx.value(node.inputs[0]!).fixed!, a.raw, M)) {
       const g = new GemmI16({ K, M, rowsPerSample: 1 }, a.raw, identityIndex(K));
       const emit = emitCast(out);
-      return (ins) => {
+      return (ins, _n, alloc = freshAlloc) => {
         const x = ins[0]!;
         const rows = x.length / K;
-        const y = new Float64Array(rows * M);
+        const y = alloc(rows * M);
         g.run(x, rows, K, (sums, Mp, row0, n) => emit(sums, Mp, row0, n, y, M, 0, M, a.scale, init));
         return [y];
       };
@@ -134,10 +134,10 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   if (a.exact) {
     const sums = sumsCodegen.enabled ? weightedSums(K, M, wd, init, { dropZeroWeights: true }) : null;
     if (sums) {
-      return (ins) => {
+      return (ins, _n, alloc = freshAlloc) => {
         const x = ins[0]!;
         const rows = x.length / K;
-        const y = new Float64Array(rows * M);
+        const y = alloc(rows * M);
         sums(x, y, rows);
         castAll(y);
         return [y];
@@ -246,10 +246,10 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     if (gemms.length === at.group) {
       const emit = emitCast(out);
       const inits = gemms.map((_, gr) => init.subarray(gr * coutG, (gr + 1) * coutG));
-      return (ins) => {
+      return (ins, _n, alloc = freshAlloc) => {
         const x = ins[0]!;
         const samples = x.length / (inPix * G.cin);
-        const y = new Float64Array(samples * outPix * G.cout);
+        const y = alloc(samples * outPix * G.cout);
         gemms.forEach((g, gr) => g.run(x, samples, inPix * G.cin, (sums, Mp, row0, n) => emit(sums, Mp, row0, n, y, G.cout, gr * coutG, coutG, acc.scale, inits[gr]!)));
         return [y];
       };
@@ -268,10 +268,10 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
       border.push(rowSums(K, coutG, wg, ig, P.identity, { dropZeroWeights: true }));
     }
     const castAll = mapInPlace(out);
-    return (ins) => {
+    return (ins, _n, alloc = freshAlloc) => {
       const x = ins[0]!;
       const samples = x.length / (inPix * G.cin);
-      const y = new Float64Array(samples * outPix * G.cout);
+      const y = alloc(samples * outPix * G.cout);
       const block = convBlock(P, samples);
       const patch = new Float64Array(Math.max(1, block * P.border.length * K));
       runConvPlan(P, x, samples, y, inside, border, patch, block);

@@ -10,7 +10,7 @@ import type { PoolAttrs } from '../../../ir/ops.js';
 import { poolWindowPlan, type WindowPlan } from '../../../ir/semantics/window.js';
 import { uniformMaxPool } from '../../pool-codegen.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
-import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
+import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 
 interface Window {
   /** Per output pixel: input pixel offsets inside the input. */
@@ -59,10 +59,10 @@ function maxRun(node: Node, ctx: CompileContext, w: Window, plan?: WindowPlan): 
   // Uniform windows inside the input: generated code (the same comparisons; raws are never -Infinity there).
   const gen = plan ? uniformMaxPool(plan, w.inPix, C, same ? undefined : c) : null;
   if (gen) {
-    return (ins) => {
+    return (ins, _n, alloc = freshAlloc) => {
       const x = ins[0]!;
       const samples = x.length / (w.inPix * C);
-      const y = new Float64Array(samples * w.outPix * C);
+      const y = alloc(samples * w.outPix * C);
       gen(x, y, samples);
       return [y];
     };

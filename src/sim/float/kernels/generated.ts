@@ -41,7 +41,7 @@ function compiled<T>(node: Node, w: RtTensor, b: RtTensor | undefined, geometry:
 const referenceDense = linearKernels.Dense!;
 const referenceConv = convKernels.Conv!;
 
-const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
+const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => {
   const x = ins[0]!;
   const w = ins[1]!;
   const b = ins[2];
@@ -51,13 +51,13 @@ const dense: Kernel<'Dense'> = (node, ins, outShapes) => {
   if (wasmAvailable()) {
     const g = compiled<GemmF64>(node, w, b, 'wasm', () => new GemmF64({ K, M, rowsPerSample: 1 }, w.data, b ? b.data : new Float32Array(M), identityIndex(K)));
     const rows = x.data.length / K;
-    const out = new Float32Array(rows * M);
+    const out = alloc(rows * M);
     g.run(x.data, rows, K, out);
     return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
   }
   const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const rows = x.data.length / K;
-  const out = new Float32Array(rows * M);
+  const out = alloc(rows * M);
   sums(x.data, out, rows);
   return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
 };
@@ -68,7 +68,7 @@ interface ConvProgram {
   border: RowSums[];
 }
 
-const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
+const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
   const a: ConvAttrs = node.attrs;
   const x = ins[0]!;
   const w = ins[1]!;
@@ -98,7 +98,7 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
     const inPix = inSp.reduce((p, d) => p * d, 1);
     const outPix = outSp.reduce((p, d) => p * d, 1);
     const samples = x.data.length / (inPix * cin);
-    const out = new Float32Array(samples * outPix * cout);
+    const out = alloc(samples * outPix * cout);
     if (a.group === 1) gemms[0]!.run(x.data, samples, inPix * cin, out);
     else gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
     return [{ shape: outShape, data: out }];
@@ -130,7 +130,7 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes) => {
 const referenceMaxPool = poolKernels.MaxPool!;
 
 /** MaxPool with uniform in-input windows as generated code (pool-codegen.ts); others the reference loops. */
-const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes) => {
+const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
   const a: PoolAttrs = node.attrs;
   const x = ins[0]!;
   const s = a.kernel.length;
@@ -142,11 +142,15 @@ const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes) => {
   if (!sumsCodegen.enabled) return referenceMaxPool(node, ins, outShapes);
   const run = compiled<MaxPoolRun | null>(node, EMPTY, undefined, `pool|${inSp}|${outSp}|${C}`, () => uniformMaxPool(poolWindowPlan(inSp, outSp, a, false), inPix, C));
   if (!run) return referenceMaxPool(node, ins, outShapes);
-  const out = new Float32Array(outShapes[0]!.reduce((p, d) => p * d, 1));
+  const out = alloc(outShapes[0]!.reduce((p, d) => p * d, 1));
   run(x.data, out, x.data.length / (inPix * C));
   return [{ shape: outShapes[0]!, data: out }];
 };
 const EMPTY: RtTensor = { shape: [0], data: new Float32Array(0) };
+
+function fresh32(len: number): Float32Array {
+  return new Float32Array(len);
+}
 
 export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv, MaxPool: maxPool };
 
