@@ -95,7 +95,9 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       return { latency: stages, ii: l.reuse, stages };
     }
     case 'move':
-      return { latency: 0, ii: 1, stages: 0 };
+      // Wires when unrolled (the plan's II 1); a streaming movement kernel (select, upsample,
+      // buffered relayout) takes the plan's II, one pack per cycle, and passes a pack on a cycle later.
+      return l.ii > 1 ? { latency: l.ii + 1, ii: l.ii, stages: 1 } : { latency: 0, ii: 1, stages: 0 };
   }
 }
 
