@@ -1,7 +1,8 @@
 /**
  * The closed op registry of the nn2hls IR. For every op: a one-line summary, the input arity,
  * shape inference and, where it has no fixed-point form, why; its typed attributes (OpAttrs,
- * the discriminated union of nodes) are declared in op-attrs.ts and re-exported here. Conventions shared by all ops:
+ * the discriminated union of nodes) are declared in op-attrs.ts and re-exported here.
+ * Conventions shared by all ops:
  *  - spatial ops are channels-last: activations are [...lead, spatial..., C]; any leading dims
  *    (the run-time batch, or explicit dims of an unbatched graph) pass through untouched;
  *  - axes in attributes are negative (counted from the end) so they mean the same thing with or
