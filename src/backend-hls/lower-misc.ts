@@ -102,7 +102,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     case 'LeakyRelu': {
       kind = 'U_LEAKY';
       pT = node.prec!.types!['alpha']!;
-      const alpha = quantizeDouble((node.attrs as { alpha: number }).alpha, pT);
+      const alpha = quantizeDouble(node.attrs.alpha, pT);
       p = ownArray(ctx, consts, `${id}_alpha`, pT, [alpha], `negative slope of ${id}`);
       break;
     }
@@ -116,7 +116,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     }
     case 'ThresholdedRelu': {
       kind = 'U_THRESH';
-      const a = (node.attrs as { alpha: number }).alpha * 2 ** F;
+      const a = node.attrs.alpha * 2 ** F;
       const thr = Math.min(rmax, Math.max(rmin - 1, Math.floor(a)));
       extra.push((c) => c.ll('thr', thr));
       break;
@@ -374,7 +374,7 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   let padId = DUMMY_ARRAY;
   if (!byPack && !up) {
     mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
-    const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
+    const padRaw = node.op === 'Pad' ? quantizeDouble(node.attrs.value, yT) : 0n;
     padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
   }
   const nIn = numel(x.shape);

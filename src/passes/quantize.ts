@@ -451,7 +451,7 @@ export class Quantizer {
         break;
       }
       case 'LeakyRelu': {
-        const alpha = (n.attrs as { alpha: number }).alpha;
+        const alpha = n.attrs.alpha;
         // Only an explicit layer or op-type weight type applies: the model default is for tensors,
         // and a slope like 0.1 deserves its own 18 bits (docs/fixed-point.md).
         const base = this.cfg.layers[n.name]?.types.weight ?? this.cfg.opTypes[n.op]?.types.weight;
@@ -618,7 +618,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   for (const n of g.nodes) {
     const constDiv = n.op === 'Div';
     const floatOnly = floatOnlyReason(n.op, n.attrs);
-    if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && (n.attrs as { mode: string }).mode !== 'nearest')) {
+    if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
       const key = n.op === 'Resize' ? 'Resize (linear)' : n.op === 'Reduce' ? `Reduce${n.attrs.fn}` : n.op;
       if (floatOnly) reasons.set(key, floatOnly);
       bad.set(key, [...(bad.get(key) ?? []), n.name]);

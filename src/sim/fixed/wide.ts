@@ -78,9 +78,10 @@ const relu: WideKernel = (node, ctx) => {
 };
 
 const leakyRelu: WideKernel = (node, ctx) => {
+  if (node.op !== 'LeakyRelu') throw new Error(`internal: leakyRelu kernel on ${node.op}`);
   const { xT, yT } = types(node, ctx);
   const aT = node.prec!.types!['alpha']!;
-  const alpha = quantizeDouble((node.attrs as { alpha: number }).alpha, aT);
+  const alpha = quantizeDouble(node.attrs.alpha, aT);
   const pos = resultBig(fracBits(xT), yT, ctx.stats);
   const neg = resultBig(fracBits(xT) + fracBits(aT), yT, ctx.stats);
   return map1((r) => (r >= 0n ? pos(r) : neg(r * alpha)));
@@ -98,10 +99,11 @@ const prelu: WideKernel = (node, ctx) => {
 };
 
 const thresholdedRelu: WideKernel = (node, ctx) => {
+  if (node.op !== 'ThresholdedRelu') throw new Error(`internal: thresholdedRelu kernel on ${node.op}`);
   const { xT, yT } = types(node, ctx);
   const c = resultBig(fracBits(xT), yT, ctx.stats);
   // r > alpha·2^F ⟺ r > floor(alpha·2^F) for an integer r.
-  const t = BigInt(Math.floor((node.attrs as { alpha: number }).alpha * 2 ** fracBits(xT)));
+  const t = BigInt(Math.floor(node.attrs.alpha * 2 ** fracBits(xT)));
   return map1((r) => (r > t ? c(r) : 0n));
 };
 
@@ -182,7 +184,7 @@ const movement: WideKernel = (node, ctx) => {
   const map = movementIndexMap(ctx.g, node);
   const inSize = ctx.value(node.inputs[0]!).shape.reduce((p, d) => p * d, 1);
   const per = map.length;
-  const padRaw = node.op === 'Pad' ? quantizeDouble((node.attrs as { value: number }).value, yT) : 0n;
+  const padRaw = node.op === 'Pad' ? quantizeDouble(node.attrs.value, yT) : 0n;
   const c = resultBig(fracBits(xT), yT, ctx.stats);
   return (ins, n) => {
     const x = ins[0]!;

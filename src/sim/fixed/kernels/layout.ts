@@ -19,7 +19,7 @@ const movement: FixedKernel = (node, ctx) => {
   const map = movementIndexMap(ctx.g, node);
   const inSize = ctx.value(node.inputs[0]!).shape.reduce((p, d) => p * d, 1);
   const per = map.length;
-  const padRaw = node.op === 'Pad' ? Number(quantizeDouble((node.attrs as { value: number }).value, yT)) : 0;
+  const padRaw = node.op === 'Pad' ? Number(quantizeDouble(node.attrs.value, yT)) : 0;
   const same = isIdentityCast(xT, yT);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
   const copy: FixedRun = (ins, _n, alloc = freshAlloc) => {
