@@ -21,70 +21,10 @@
  */
 
 import { sumsCodegen } from './sums-codegen.js';
+import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, i32store16, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
 export const wasmGemm = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
-
-// ---------- a tiny assembler ----------
-const u = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
-const s = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const I32 = 0x7f;
-const F32 = 0x7d;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const get = (l: number) => [0x20, ...u(l)];
-const set = (l: number) => [0x21, ...u(l)];
-const i32c = (v: number) => [0x41, ...s(v)];
-const add = [0x6a];
-const mul = [0x6c];
-const ltS = [0x48];
-/** memarg: alignment exponent, then offset. */
-const mem = (align: number, off = 0) => [...u(align), ...u(off)];
-const i32load = (off = 0) => [0x28, ...mem(2, off)];
-const f32load = (off = 0) => [0x2a, ...mem(2, off)];
-const f64load = (off = 0) => [0x2b, ...mem(3, off)];
-const i32store16 = (off = 0) => [0x3b, ...mem(1, off)];
-const f32store = (off = 0) => [0x38, ...mem(2, off)];
-const simd = (op: number) => [0xfd, ...u(op)];
-const v128load = (off = 0) => [...simd(0x00), ...mem(4, off)];
-const v128store = (off = 0) => [...simd(0x0b), ...mem(4, off)];
-const v128zero = [...simd(0x0c), ...new Array<number>(16).fill(0)];
-const i32x4splat = simd(0x11);
-const f64x2splat = simd(0x14);
-const i32x4add = simd(0xae);
-const dot = simd(0xba);
-const f64x2add = simd(0xf0);
-const f64x2mul = simd(0xf2);
-const block = (...body: number[][]) => [0x02, 0x40, ...body.flat(), 0x0b];
-const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
-const ifThen = (...body: number[][]) => [0x04, 0x40, ...body.flat(), 0x0b];
-const br = (d: number) => [0x0c, ...u(d)];
-const brIf = (d: number) => [0x0d, ...u(d)];
-/** `l += v` for an i32 local. */
-const inc = (l: number, v: number[]) => [...get(l), ...v, ...add, ...set(l)];
-/** while (get(i) < limit) { body; } with i tested before each pass (limit: i32 code). */
-const whileLt = (i: number, limit: number[], ...body: number[][]) =>
-  block(loop([...get(i), ...limit, 0x4f /* i32.ge_u */, ...brIf(1)], ...body, br(0)));
 
 /**
  * gather(src, step, nb, idx, L, dst): for s < nb, i < L:
@@ -229,20 +169,6 @@ function packF32Body(): number[] {
       inc(r, i32c(1)),
     ),
   ];
-}
-
-function vec(items: number[][]): number[] {
-  return [...u(items.length), ...items.flat()];
-}
-function section(id: number, body: number[]): number[] {
-  return [id, ...u(body.length), ...body];
-}
-function str(t: string): number[] {
-  return vec([...t].map((c) => [c.charCodeAt(0)]));
-}
-function funcBody(locals: [number, number][], code: number[]): number[] {
-  const b = [...vec(locals.map(([n, t]) => [...u(n), t])), ...code, 0x0b];
-  return [...u(b.length), ...b];
 }
 
 /** The module's bytes (exported for the test that validates them). */

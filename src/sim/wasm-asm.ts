@@ -1,0 +1,81 @@
+/**
+ * A tiny WebAssembly assembler for the simulator's generated kernels (issue #13): LEB128
+ * integers, the opcodes the kernels use (scalar, memory and SIMD), structured control flow
+ * (block/loop/if, a `whileLt` counting loop) and the section/vector/function-body encoders that
+ * put a module together. No toolchain: kernels are written as arrays of bytes in TypeScript and
+ * compiled by the engine at run time, so nothing binary is committed.
+ */
+export const u = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+export const s = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+};
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+export const get = (l: number) => [0x20, ...u(l)];
+export const set = (l: number) => [0x21, ...u(l)];
+export const i32c = (v: number) => [0x41, ...s(v)];
+export const add = [0x6a];
+export const mul = [0x6c];
+export const ltS = [0x48];
+/** memarg: alignment exponent, then offset. */
+export const mem = (align: number, off = 0) => [...u(align), ...u(off)];
+export const i32load = (off = 0) => [0x28, ...mem(2, off)];
+export const f32load = (off = 0) => [0x2a, ...mem(2, off)];
+export const f64load = (off = 0) => [0x2b, ...mem(3, off)];
+export const i32store16 = (off = 0) => [0x3b, ...mem(1, off)];
+export const f32store = (off = 0) => [0x38, ...mem(2, off)];
+export const simd = (op: number) => [0xfd, ...u(op)];
+export const v128load = (off = 0) => [...simd(0x00), ...mem(4, off)];
+export const v128store = (off = 0) => [...simd(0x0b), ...mem(4, off)];
+export const v128zero = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+export const i32x4splat = simd(0x11);
+export const f64x2splat = simd(0x14);
+export const i32x4add = simd(0xae);
+export const dot = simd(0xba);
+export const f64x2add = simd(0xf0);
+export const f64x2mul = simd(0xf2);
+export const block = (...body: number[][]) => [0x02, 0x40, ...body.flat(), 0x0b];
+export const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
+export const ifThen = (...body: number[][]) => [0x04, 0x40, ...body.flat(), 0x0b];
+export const br = (d: number) => [0x0c, ...u(d)];
+export const brIf = (d: number) => [0x0d, ...u(d)];
+/** `l += v` for an i32 local. */
+export const inc = (l: number, v: number[]) => [...get(l), ...v, ...add, ...set(l)];
+/** while (get(i) < limit) { body; } with i tested before each pass (limit: i32 code). */
+export const whileLt = (i: number, limit: number[], ...body: number[][]) =>
+  block(loop([...get(i), ...limit, 0x4f /* i32.ge_u */, ...brIf(1)], ...body, br(0)));
+
+export function vec(items: number[][]): number[] {
+  return [...u(items.length), ...items.flat()];
+}
+export function section(id: number, body: number[]): number[] {
+  return [id, ...u(body.length), ...body];
+}
+export function str(t: string): number[] {
+  return vec([...t].map((c) => [c.charCodeAt(0)]));
+}
+export function funcBody(locals: [number, number][], code: number[]): number[] {
+  const b = [...vec(locals.map(([n, t]) => [...u(n), t])), ...code, 0x0b];
+  return [...u(b.length), ...b];
+}
+
