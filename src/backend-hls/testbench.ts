@@ -25,6 +25,18 @@ export interface TbData {
  */
 export const TB_MAX_ELEMENTS = 400_000;
 
+/** Standard headers the testbench includes (also precompiled with ap_types and the kernels: precompiledIncludes). */
+export const TESTBENCH_STD_HEADERS = ['cstdio', 'cstdlib', 'ctime', 'fstream', 'sstream', 'string', 'vector'] as const;
+
+/**
+ * The #include lines of the precompiled header of C-simulation builds (the project Makefile's
+ * build/nn2hls_pch.h and nn2hls csim's cached one, src/cli/csim-pch.ts): what every unit parses
+ * before its own code — the testbench's standard headers, ap_types and the kernel library.
+ */
+export function precompiledIncludes(): string[] {
+  return [...TESTBENCH_STD_HEADERS.map((h) => `#include <${h}>`), '#include <ap_fixed.h>', '#include <ap_int.h>', '#include "kernels/nn2hls.h"'];
+}
+
 /** Splits runs into per-sample float lines and simulates them (only the runs kept). */
 export function testbenchData(p: Plan, runs: readonly (readonly RtTensor[])[], simulate: FixedRun, maxElements = TB_MAX_ELEMENTS): TbData {
   const inLines: string[] = [];
@@ -89,13 +101,7 @@ export function testbenchCpp(p: Plan): string {
 // of every output element that nn2hls's bit-accurate simulator computed for it. Exit status 0
 // means every sample is bit-exact; 1 a mismatch or fewer expected lines than samples; 2 an
 // unreadable input; 3 no expected file (allowed only in a trace run).
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <sstream>
-#include <string>
-#include <vector>
+${TESTBENCH_STD_HEADERS.map((h) => `#include <${h}>`).join('\n')}
 
 #include "../firmware/${p.opts.name}.h"
 

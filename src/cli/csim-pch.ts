@@ -25,6 +25,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { precompiledIncludes } from '../backend-hls/testbench.js';
 
 /** Bump when the header's text or the manifest's format changes. */
 const FORMAT = 1;
@@ -32,8 +33,6 @@ const FORMAT = 1;
 const MAX_ENTRIES = 4;
 /** Entries beyond MAX_ENTRIES are deleted only after this long unused. */
 const PRUNE_AFTER_MS = 15 * 60 * 1000;
-/** Standard headers of the generated testbench (backend-hls/testbench.ts); any it adds later are simply parsed. */
-const STD_HEADERS = ['cstdio', 'cstdlib', 'ctime', 'fstream', 'sstream', 'string', 'vector'];
 
 export interface Pch {
   /** Pass as `-include <header>`; g++ picks up `<header>.gch` beside it. */
@@ -68,10 +67,7 @@ function fileSha(p: string): string | null {
 export function pchSource(): string {
   return [
     '// Precompiled header of nn2hls csim builds (src/cli/csim-pch.ts); generated, do not edit.',
-    ...STD_HEADERS.map((h) => `#include <${h}>`),
-    '#include <ap_fixed.h>',
-    '#include <ap_int.h>',
-    '#include "kernels/nn2hls.h"',
+    ...precompiledIncludes(),
     '',
   ].join('\n');
 }
