@@ -29,6 +29,13 @@ export type StreamMode = 'native' | 'buffered';
 export interface WeightPlan {
   /** C++ identifier (weights/<id>.h). */
   readonly id: string;
+  /**
+   * `table`: a lookup table read at data-dependent addresses (activation, softmax exp and 1/x,
+   * LayerNorm 1/sqrt, average pooling 1/count); `index`: an index map the backend computed
+   * (Transpose/Pad/Resize/Slice maps, kept pixels, MatMul offsets); `data`: weights, biases and
+   * the other constant operands.
+   */
+  readonly kind: 'data' | 'table' | 'index';
   readonly elements: number;
   /** Width of one element in bits. */
   readonly bits: number;
@@ -36,15 +43,28 @@ export interface WeightPlan {
   readonly words: number;
   /** Elements read together in one cycle (one memory word). */
   readonly wordElements: number;
+  /**
+   * Where the array lives (plan.ts weightStorage: registers up to 64 bits, LUTRAM when shallow,
+   * else BRAM; never URAM). An index map read only at addresses fixed by unrolled code is
+   * `registers`: the tool folds it into wiring.
+   */
   readonly storage: WeightStorage;
   /**
-   * The ROM the top function binds the array to (Vitis HLS `BIND_STORAGE type=rom_1p impl=..`,
-   * Vivado HLS `RESOURCE core=ROM_1P_..`), or null when it is left to the tool: registers (no
-   * memory at all), and arrays the kernels read element by element at addresses fixed by
-   * unrolled code (tables, index maps), which the tool folds or replicates itself. Weight
-   * arrays the kernels reshape into words read one per cycle are bound, to what `storage` says.
+   * The ROM the top function binds the array to (Vitis HLS `BIND_STORAGE type=rom_1p|rom_2p|rom_np
+   * impl=..`, Vivado HLS `RESOURCE core=ROM_1P_..|ROM_2P_..|ROM_nP_..`), what `storage` says, or
+   * null when the array is no memory: registers, and data arrays the kernels read element by
+   * element at addresses fixed by unrolled code (biases, per-channel parameters), which the tool
+   * folds. Weight arrays the kernels reshape into words read one per cycle are bound, and so
+   * are tables and index maps read at run-time addresses.
    */
   readonly rom: 'bram' | 'lutram' | null;
+  /**
+   * Reads per clock cycle (all layers reading the array together) of a table or index map read
+   * at run-time addresses, or of a bound weight ROM; 0 for the other arrays. A bound ROM read
+   * once per cycle is single-port, twice dual-port, more often multi-port (the tool keeps a copy
+   * per two reads in BRAM, per read in LUTRAM).
+   */
+  readonly ports: number;
 }
 
 /** The row buffer of a sliding-window kernel in io_stream (convolution, pooling). */

@@ -70,6 +70,23 @@ export interface Layer {
   readonly facts: LayerFacts;
 }
 
+/**
+ * How a kernel reads one lookup table (activation, softmax, 1/sqrt, 1/count) or index map:
+ * plan.ts decides from it where the array lives and which ROM the top function binds it to.
+ */
+export interface LookupFacts {
+  readonly kind: 'table' | 'index';
+  /** Reads of the array in one initiation of the pipelined step that reads it. */
+  readonly reads: number;
+  /** That step's initiation interval: its reads spread over this many cycles. */
+  readonly ii: number;
+  /**
+   * Every address is a constant of fully unrolled code (an index map read at j for every j of
+   * an unrolled loop): the tool folds the array into wiring, so it is no memory.
+   */
+  readonly fixed?: boolean;
+}
+
 /** What a lowering knows about its own schedule; plan.ts turns it into the LayerPlan. */
 export interface LayerFacts {
   /** C++ kernel of io_parallel (and of the buffered io_stream fallback). */
@@ -100,6 +117,13 @@ export interface LayerFacts {
   readonly streamBurst?: number;
   /** io_parallel: arrays are read and written a pixel per step (see LayerPlan.pixelWise). */
   readonly pixelWise?: boolean;
+  /**
+   * The lookup tables and index maps the kernel reads, by array id (also ids another layer
+   * emitted first: a shared table). `streamLookups` replaces it when the native io_stream
+   * kernel runs (it reads them differently).
+   */
+  readonly lookups?: { readonly [constId: string]: LookupFacts };
+  readonly streamLookups?: { readonly [constId: string]: LookupFacts };
 }
 
 /** Facts of a layer without multiplications or tables. */

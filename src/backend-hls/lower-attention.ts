@@ -60,6 +60,8 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
     facts: plainFacts('nn2hls::matmul', {
       macs: rows * N * K, multipliers: perStep, tripCount: rows * reuse, stepII: 1,
       reduction: K, multBits: Math.max(A.fixed!.width, B.fixed!.width), accumBits: node.prec!.accum!.width,
+      // One offset of each map per row (of `reuse` cycles); a single step reads them at constants.
+      lookups: Object.fromEntries([aMap, bMap].map((m) => [m, { kind: 'index', reads: 1, ii: reuse, fixed: rows * reuse === 1 }])),
     }),
   };
 }
@@ -112,6 +114,8 @@ export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Laye
     facts: plainFacts('nn2hls::layernorm', {
       macs: rows * perRow, multipliers: Math.ceil(perRow / reuse), tripCount: rows, stepII: reuse,
       reduction: N, tableLookups: 1, multBits: Math.max(t['diff']!.width, rstdT.width), accumBits: ints['vbits']!,
+      // One 1/sqrt entry per row.
+      lookups: { [tId]: { kind: 'table', reads: 1, ii: reuse } },
     }),
   };
 }

@@ -200,6 +200,11 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
       ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
       tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
+      // The table is read at every element's own address: all n in one initiation of II reuse,
+      // a pixel (c elements) per cycle per pixel or per io_stream pack.
+      ...(kind === 'U_TABLE' || kind === 'U_XTABLE'
+        ? { lookups: { [p]: perPixel ? { kind: 'table', reads: C, ii: 1 } : { kind: 'table', reads: n, ii: reuse } }, streamLookups: { [p]: { kind: 'table', reads: C, ii: 1 } } }
+        : {}),
       multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' || kind === 'U_XTABLE' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
       // Gelu multiplies every element by its table entry: one run-time product per element of a step.
       ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel ? C : n } : {}),
@@ -284,7 +289,11 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
     // y = e[j] * r for the len terms of a slice, unrolled in the pipelined step: len multipliers.
-    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width }),
+    facts: plainFacts('nn2hls::softmax', {
+      tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width,
+      // A slice's step reads the exp table once per term and the 1/x table once.
+      lookups: { [eId]: { kind: 'table', reads: len, ii: reuse }, [iId]: { kind: 'table', reads: 1, ii: reuse } },
+    }),
   };
 }
 
@@ -405,6 +414,10 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
     facts: plainFacts(pixels ? 'nn2hls::gather_pixels' : 'nn2hls::gather', {
       ...(stream && keep ? { streamKernel: 'nn2hls::select_stream', streamUnrolled: P } : {}),
       ...(pixels ? { pixelWise: true, tripCount: keep!.length } : {}),
+      // gather reads the element map at the constants of its unrolled loop (folded into
+      // wiring); gather_pixels and select_stream read one kept pixel/pack index per cycle.
+      lookups: kId ? { [kId]: { kind: 'index', reads: 1, ii: 1 } } : { [mId]: { kind: 'index', reads: map.length, ii: reuse, fixed: true } },
+      ...(kId ? { streamLookups: { [kId]: { kind: 'index', reads: 1, ii: 1 } } } : {}),
     }),
   };
 }
@@ -439,7 +452,8 @@ export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | nu
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::reduce<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});`,
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts('nn2hls::reduce'),
+    // The map is read at the constants of the unrolled loop: folded into wiring.
+    facts: plainFacts('nn2hls::reduce', { lookups: { [mId]: { kind: 'index', reads: map.length, ii: reuse, fixed: true } } }),
   };
 }
 

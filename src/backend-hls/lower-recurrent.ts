@@ -223,6 +223,20 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
     dirStructs.push('typedef d0 d1;');
     tableIds.push(tableIds[0]!);
   }
+  // A time step applies every gate's activation at once (rec_step): slot f serves LSTM's three
+  // gates (GRU's two, RNN's one), g and h one each, H values per gate. Roles with the same
+  // function share one table; the directions run one after the other.
+  const gateReads = { f: op === 'LSTM' ? 3 * H : op === 'GRU' ? 2 * H : H, g: H, h: H } as const;
+  const tableReads = new Map<string, number>();
+  for (const ids of tableIds.slice(0, D)) {
+    const per = new Map<string, number>();
+    (['f', 'g', 'h'] as const).forEach((slot, k) => {
+      const t = ids[k]!;
+      if (t !== DUMMY_ARRAY) per.set(t, (per.get(t) ?? 0) + gateReads[slot]);
+    });
+    for (const [t, r] of per) tableReads.set(t, Math.max(tableReads.get(t) ?? 0, r));
+  }
+  const lookups = Object.fromEntries([...tableReads].map(([t, r]) => [t, { kind: 'table' as const, reads: r, ii: 1 }]));
 
   // Clip: raw(v) > floor(clip·2^F_G) <=> v > clip exactly (raws are integers).
   const clip = a.clip;
@@ -311,6 +325,7 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
       streamUnrolled: resource ? perStep / reuse : perStep,
       // io_parallel: x is read and y written a time step (a pixel of I / H values) at a time.
       pixelWise: true,
+      lookups,
     }),
   };
 }

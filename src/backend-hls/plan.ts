@@ -332,21 +332,46 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     });
   }
 
+  const topII = Math.max(1, ...layers.map((l) => l.reuse));
+  const lookupsOf = (l: Layer) => (native(l) && l.facts.streamLookups) || l.facts.lookups || {};
+  // Reads per cycle of each table and index map, summed over the layers reading it (a shared
+  // table serves them at once): a step's reads spread over its II, or over the top's II when
+  // the whole design is one pipeline.
+  const readsPerCycle = new Map<string, number>();
+  for (const l of layers) {
+    for (const [id, lk] of Object.entries(lookupsOf(l))) {
+      if (lk.fixed) continue;
+      readsPerCycle.set(id, (readsPerCycle.get(id) ?? 0) + Math.ceil(lk.reads / (pipelineTop ? topII : lk.ii)));
+    }
+  }
+
   const plans: LayerPlan[] = layers.map((l, i) => {
     const d = f.decisions.get(l.node.name);
     const fx = l.facts;
     const nat = native(l);
     const mode = stream ? (nat ? 'native' : 'buffered') : null;
     const lb = nat && fx.lineBuffer ? fx.lineBuffer : null;
+    const lookups = lookupsOf(l);
     const weights: WeightPlan[] = l.consts.map((c) => {
-      // Arrays not listed are read one element per access (tables, index maps): ROMs.
       const listed = fx.wordElements?.[c.id];
+      const lk = lookups[c.id];
+      if (lk && listed !== undefined) throw new Error(`internal: ${l.id} reshapes its lookup array ${c.id}`);
+      if (!lk && c.storage.encoding === 'index') throw new Error(`internal: ${l.id} does not say how it reads its index map ${c.id}`);
+      const words = (we: number) => Math.ceil(c.items.length / we);
+      const base = { id: c.id, elements: c.items.length, bits: c.bits };
+      if (lk) {
+        // Tables and index maps: one element per read, stored by the weights' rule; a memory
+        // when read at run-time addresses, with as many ports as reads per cycle.
+        const storage = lk.fixed ? 'registers' : weightStorage(c.items.length, c.bits, 1);
+        const rom = storage === 'bram' || storage === 'lutram' ? storage : null;
+        return { ...base, kind: lk.kind, words: words(1), wordElements: 1, storage, rom, ports: lk.fixed ? 0 : Math.max(1, readsPerCycle.get(c.id) ?? 1) };
+      }
+      // Other arrays not listed are read one element per access at fixed addresses; listed
+      // ones are reshaped into words read one per cycle: single-port ROMs.
       const wordElements = listed ?? 1;
       const storage = weightStorage(c.items.length, c.bits, wordElements);
-      return {
-        id: c.id, elements: c.items.length, bits: c.bits, words: Math.ceil(c.items.length / wordElements), wordElements, storage,
-        rom: listed !== undefined && (storage === 'bram' || storage === 'lutram') ? storage : null,
-      };
+      const rom = listed !== undefined && (storage === 'bram' || storage === 'lutram') ? storage : null;
+      return { ...base, kind: 'data', words: words(wordElements), wordElements, storage, rom, ports: rom ? 1 : 0 };
     });
     const partitioned: PartitionPlan[] = l.partitioned.map((p) => ({ what: p.what, elements: p.size }));
     if (lb && lb.partitioned) partitioned.push({ what: `line buffer of ${l.id}`, elements: lb.elements });
@@ -391,6 +416,5 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     };
   });
   const warnings = [...f.decisions.values()].flatMap((d) => d.warnings);
-  const topII = Math.max(1, ...layers.map((l) => l.reuse));
   return { g, opts, ...ports, layers, plans, edges, top, pipelineTop, topII, packs, warnings };
 }

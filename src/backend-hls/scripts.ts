@@ -210,20 +210,31 @@ simulator, and the project needs no data files.${arrays.length > raw.length ? ' 
 ${romText(p)}`;
 }
 
-/** README lines on the weight arrays the top function binds to BRAM/LUTRAM ROMs (LayerPlan weights[].rom). */
+/** README lines on the constant arrays the top function binds to BRAM/LUTRAM ROMs (LayerPlan weights[].rom, .ports). */
 function romText(p: Plan): string {
-  const roms = p.plans.flatMap((l) => l.weights.filter((w) => w.rom !== null));
+  const roms = [...new Map(p.plans.flatMap((l) => l.weights.filter((w) => w.rom !== null).map((w) => [w.id, w] as const))).values()];
   if (!roms.length) {
     return `
-No weight array is read from a memory in this design (all are registers, or tables and index maps
-the tool places itself), so the top function binds none to a ROM.
+No constant array is read from a memory in this design (all are registers, or arrays read at
+addresses fixed by unrolled code, which the tool folds into logic), so the top function binds
+none to a ROM.
 `;
   }
-  const count = (k: 'bram' | 'lutram') => roms.filter((w) => w.rom === k).length;
+  const count = (kind: 'data' | 'table' | 'index', k: 'bram' | 'lutram') => roms.filter((w) => w.kind === kind && w.rom === k).length;
+  const line = (kind: 'data' | 'table' | 'index', what: string) => {
+    const n = roms.filter((w) => w.kind === kind).length;
+    return n ? [`${n} ${what} (${count(kind, 'bram')} in BRAM, ${count(kind, 'lutram')} in LUTRAM)`] : [];
+  };
+  const parts = [...line('data', 'weight array(s) read a word per cycle'), ...line('table', 'lookup table(s)'), ...line('index', 'index map(s) read at run-time addresses')];
   return `
-Weight arrays read one memory word per cycle (${roms.length}: ${count('bram')} in BRAM, ${count('lutram')} in LUTRAM,
-as \`compile --dump-plan\` and nn2hls.json \`layers[].plan.weights[].rom\` show) are bound to single-port
-ROMs in the top function: \`BIND_STORAGE type=rom_1p impl=bram|lutram\` for Vitis HLS and
-\`RESOURCE core=ROM_1P_BRAM|ROM_1P_LUTRAM\` for Vivado HLS (chosen by \`__VITIS_HLS__\`).
+Constant arrays read from a memory — ${parts.join('; ')} — are bound to ROMs in the top function,
+where the plan put them (\`compile --dump-plan\`, nn2hls.json \`layers[].plan.weights[].rom\` and
+\`.ports\`): \`BIND_STORAGE type=rom_1p|rom_2p|rom_np impl=bram|lutram\` for Vitis HLS and
+\`RESOURCE core=ROM_1P_*|ROM_2P_*|ROM_nP_*\` (BRAM or LUTRAM) for Vivado HLS (chosen by
+\`__VITIS_HLS__\`). A ROM read once per cycle is single-port, twice dual-port, more often
+multi-port (the tool keeps a copy for every two reads in BRAM, every read in LUTRAM). The
+storage follows one rule for every array: registers up to 64 bits, LUTRAM under 64 words or
+under one 18 Kb BRAM's worth of bits, BRAM otherwise; an index map read only at addresses
+fixed by unrolled code is folded into wiring.
 `;
 }

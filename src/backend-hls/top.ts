@@ -9,6 +9,7 @@
  *    joined by hls::stream FIFOs (native streaming kernels, or buffered ones; see plan.ts).
  * In C simulation the parallel top also traces every layer's output (NN2HLS_TRACE).
  */
+import type { WeightPlan } from './layer-plan.js';
 import type { Plan, TopStep } from './plan.js';
 
 export function topSignature(p: Plan): string {
@@ -51,21 +52,27 @@ function step(t: TopStep): string[] {
 }
 
 /**
- * The ROM bindings of the plan's weight arrays (LayerPlan.weights[].rom). One source serves both
+ * The ROM bindings of the plan's constant arrays (LayerPlan.weights[].rom and .ports): weight
+ * memories, lookup tables and index maps read at run-time addresses. One source serves both
  * tools, as in nn_common.h: Vitis HLS's BIND_STORAGE (UG1399, "pragma HLS bind_storage"), and
  * the RESOURCE core of Vivado HLS 2019/2020, which predates it (UG902, "pragma HLS resource").
- * The arrays are globals (weights/*.h), so the pragmas sit in the top function that passes them.
+ * A ROM read once per cycle is single-port, twice dual-port, more often multi-port (rom_np /
+ * ROM_nP_*, which the tool builds from copies). No array bound here is partitioned or reshaped
+ * by a kernel pragma other than the weights' ARRAY_RESHAPE into words, which the binding then
+ * applies to. The arrays are globals (weights/*.h), so the pragmas sit in the top function that
+ * passes them.
  */
 function romBindings(p: Plan): string[] {
   const roms = [...new Map(p.plans.flatMap((l) => l.weights.filter((w) => w.rom !== null).map((w) => [w.id, w] as const))).values()];
   if (!roms.length) return [];
-  const impl = { bram: ['bram', 'ROM_1P_BRAM'], lutram: ['lutram', 'ROM_1P_LUTRAM'] } as const;
+  const vitis = (w: WeightPlan) => (w.ports <= 1 ? 'rom_1p' : w.ports === 2 ? 'rom_2p' : 'rom_np');
+  const vivado = (w: WeightPlan) => `${w.ports <= 1 ? 'ROM_1P' : w.ports === 2 ? 'ROM_2P' : 'ROM_nP'}_${w.rom === 'bram' ? 'BRAM' : 'LUTRAM'}`;
   return [
-    '  // Weight ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom).',
+    '  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).',
     '#ifdef __VITIS_HLS__',
-    ...roms.map((w) => `  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=${w.id} type=rom_1p impl=${impl[w.rom!][0]})`),
+    ...roms.map((w) => `  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=${w.id} type=${vitis(w)} impl=${w.rom})`),
     '#else',
-    ...roms.map((w) => `  NN2HLS_PRAGMA(HLS RESOURCE variable=${w.id} core=${impl[w.rom!][1]})`),
+    ...roms.map((w) => `  NN2HLS_PRAGMA(HLS RESOURCE variable=${w.id} core=${vivado(w)})`),
     '#endif',
   ];
 }

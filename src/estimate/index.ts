@@ -71,12 +71,10 @@ export function estimate(view: PlanView, o: EstimateOptions): Estimate {
   const mults = view.layers.map((l) => multipliersFor(l, dev.dspShape, prof));
   const timings = view.layers.map((l, i) => layerTiming(l, prof, o.clockNs, speed, view.io, mults[i]!.constant));
   const design = designTiming(view.layers, timings, view.io, view.pipelineTop, prof);
-  // In one pipelined top, table reads of one inference spread over the design's II cycles.
-  const readsPerCycle = (n: number) => (view.io === 'parallel' && view.pipelineTop ? Math.ceil(n / design.ii) : n);
   const layers: LayerEstimate[] = view.layers.map((l, i) => {
     const t = timings[i]!;
     const m = mults[i]!;
-    const mem = memoryCost(l, dev, readsPerCycle);
+    const mem = memoryCost(l, dev);
     const logic = logicCost(l, m, t.stages, prof);
     const r: Resources = { dsp: m.dsp, lut: logic.lut + mem.lut, ff: logic.ff + mem.ff, bram18k: mem.bram18k, uram: mem.uram };
     return {

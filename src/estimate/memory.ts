@@ -2,8 +2,9 @@
  * Block memory: RAMB18 and URAM for lookup tables, weight memories (resource strategy), io_stream
  * FIFOs and line buffers, from the RAMB18 aspect ratios (16K×1, 8K×2, 4K×4, 2K×9, 1K×18,
  * 512×36 in simple dual port; two read ports per block) and URAM's 4K×72. Small arrays stay in
- * LUTs/registers as the tools do: tables under 64 entries become LUT ROMs, FIFOs up to 32 deep
- * shift registers, memories under 1 Kbit distributed RAM.
+ * LUTs/registers as the tools do: FIFOs up to 32 deep become shift registers, line buffers under
+ * 64 pixels distributed RAM. Constant arrays (weights, tables, index maps) are costed where the
+ * LayerPlan stores them (plan.ts weightStorage), which is what the top function binds them to.
  */
 import type { Device } from './devices.js';
 import type { LayerView } from './plan-view.js';
@@ -30,19 +31,19 @@ export interface MemoryCost {
 }
 
 /**
- * `readsPerCycle(n)`: parallel reads of a table per clock, given n lookups per initiation (the
- * top-level II spreads them over II cycles in io_parallel).
+ * Tables and index maps are stored where the plan put them (WeightPlan storage and ports, the
+ * fields the top function's ROM bindings are rendered from): in BRAM every RAMB18 serves two
+ * reads per cycle, so more parallel reads need copies; in LUTRAM (and the few-bit arrays kept in
+ * registers, which become LUT ROMs) a 64-entry LUT ROM per bit per read.
  */
-export function memoryCost(l: LayerView, dev: Device, readsPerCycle: (n: number) => number): MemoryCost {
+export function memoryCost(l: LayerView, dev: Device): MemoryCost {
   let bram = 0;
   let uram = 0;
   let lut = 0;
   let ff = 0;
   for (const t of l.tables) {
-    const reads = readsPerCycle(t.reads);
-    if (t.entries < 64) lut += reads * t.width;
-    // Each RAMB18 serves two reads per cycle; more parallel reads need copies.
-    else bram += Math.ceil(reads / 2) * ramb18For(t.entries, t.width);
+    if (t.storage === 'bram') bram += Math.ceil(t.reads / 2) * ramb18For(t.entries, t.width);
+    else lut += t.reads * Math.ceil(t.entries / 64) * t.width;
   }
   const wm = l.weightMemory;
   if (wm) {

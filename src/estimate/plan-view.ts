@@ -20,11 +20,14 @@ import { NnInputError } from '../util/tensor.js';
 /** `product`: a pipelined loop of products of two run-time values (MatMul, LayerNorm), one row per step. */
 export type Kind = 'dense' | 'conv' | 'pool' | 'table' | 'elementwise' | 'product' | 'softmax' | 'recurrent' | 'move';
 
+/** A lookup table or index map the layer reads from a memory or LUT ROM (LayerPlan.weights[], kind table/index). */
 export interface TableUse {
   readonly entries: number;
   readonly width: number;
-  /** Lookups per initiation (parallel reads). */
+  /** LayerPlan ports: reads per clock cycle. */
   readonly reads: number;
+  /** LayerPlan storage: BRAM, LUTRAM, or registers (a LUT ROM per bit per read). */
+  readonly storage: WeightStorage;
 }
 
 export interface LayerView {
@@ -183,7 +186,6 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   const l = p.layers[idx]!;
   const lp: LayerPlan = p.plans[idx]!;
   const n = l.node;
-  const io = p.opts.io;
   const out = valueOf(g, l.out);
   const outElems = numel(lp.outShape);
   const inElems = lp.inShapes.length ? numel(lp.inShapes[0]!) : 0;
@@ -197,20 +199,15 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   const weightCount = kind === 'dense' ? raws.length * rows : raws.length;
   const latency = lp.strategy === 'latency';
   const wPlans = new Set(wv.map((v) => valueOf(g, v).name));
-  // Weight arrays: the plan's storage decision; the other constant arrays of a layer with
-  // table lookups are its tables (ROMs read once per element), the rest small parameters.
-  const tableSizes = Object.values(n.prec?.tables ?? {}).map((t) => t.size);
-  const perStep = Math.max(1, Math.ceil(outElems / Math.max(1, lp.tripCount)));
+  // Constant arrays as the plan stores them: lookup tables and index maps read at run-time
+  // addresses (ports > 0) are ROMs (those read at fixed addresses fold into wiring), the
+  // weight arrays the layer's weight memory, if any.
   const tables: TableUse[] = [];
   let weightMemory: { depth: number; width: number; storage: WeightStorage } | undefined;
   const sorted = [...lp.weights].sort((a, b) => b.elements - a.elements);
   for (const w of sorted) {
-    const k = tableSizes.indexOf(w.elements);
-    if (k >= 0 && kind !== 'dense' && kind !== 'conv') {
-      tableSizes.splice(k, 1);
-      // Softmax reads its exp table once per term and its inverse table once per row.
-      const reads = kind === 'softmax' ? (tables.length === 0 ? lp.pipeline.reduction : 1) : io === 'stream' && lp.stream === 'native' ? lp.outPack : perStep;
-      tables.push({ entries: w.elements, width: w.bits, reads });
+    if (w.kind !== 'data') {
+      if (w.ports > 0) tables.push({ entries: w.elements, width: w.bits, reads: w.ports, storage: w.storage });
     } else if (!weightMemory && wPlans.size && w.storage !== 'registers') {
       weightMemory = { depth: w.words, width: w.wordElements * w.bits, storage: w.storage };
     }

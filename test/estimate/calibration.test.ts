@@ -1,7 +1,8 @@
 /**
  * The estimator against the published csynth results in ../shared/reference (skipped when absent):
  * the loader reads every row, and the jet tagger's reuse sweep (xczu7ev, Vivado HLS 2019.2) is
- * inside the acceptance bands at every published point (DSP ±15 %, latency ±10 %).
+ * inside the acceptance bands at every published point (DSP ±15 %, latency ±10 %); its BRAM
+ * differs by design (see there).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,12 @@ describe('calibration data', () => {
       const e = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: s.reuse }, { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' });
       expect(Math.abs(e.total.dsp - s.dsp) / s.dsp, `DSP at RF ${s.reuse}: ${e.total.dsp} vs ${s.dsp}`).toBeLessThanOrEqual(0.15);
       expect(Math.abs(e.total.latency_cycles - s.latency) / s.latency, `latency at RF ${s.reuse}: ${e.total.latency_cycles} vs ${s.latency}`).toBeLessThanOrEqual(0.1);
-      expect(e.total.bram18k).toBe(s.bram18k);
+      // The published BRAMs are the tool's own placement of hls4ml's 1024x18 softmax tables,
+      // a RAMB18 per two reads a cycle (the copies model models.test checks). nn2hls's tables
+      // for this model are 513x18 (9 Kb, half a RAMB18), which the plan binds to LUTRAM by
+      // the weights' storage rule, so this design has no BRAM at any reuse.
+      expect(s.bram18k, `published BRAM at RF ${s.reuse}`).toBeGreaterThan(0);
+      expect(e.total.bram18k, `BRAM at RF ${s.reuse}`).toBe(0);
     }
   });
 });

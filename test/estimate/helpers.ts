@@ -4,10 +4,10 @@
  */
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { parseType } from '../../src/ir/fixed.js';
-import { defaultConfig } from '../../src/ir/precision-config.js';
+import { defaultConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 
-export function denseGraph(weights: number[][], act?: 'Relu' | 'Sigmoid'): Graph {
+export function denseGraph(weights: number[][], act?: 'Relu' | 'Sigmoid', cfg: PrecisionConfig = defaultConfig(parseType('ap_fixed<16,6>'))): Graph {
   const K = weights.length;
   const M = weights[0]!.length;
   const values: Value[] = [
@@ -23,7 +23,7 @@ export function denseGraph(weights: number[][], act?: 'Relu' | 'Sigmoid'): Graph
   const vs = new Map(values.map((v) => [v.name, v]));
   const io = (v: string) => ({ modelName: v, value: v, modelShape: [null, ...vs.get(v)!.shape], elem: 'float32' as const });
   const g: Graph = { name: 'g', batched: true, values: vs, nodes, inputs: [io('x')], outputs: [io(act ? 'y' : 'h')], source: 'test' };
-  return prepareFixed(g, defaultConfig(parseType('ap_fixed<16,6>'))).graph;
+  return prepareFixed(g, cfg).graph;
 }
 
 /** Seeded weights in [-a, a]. */

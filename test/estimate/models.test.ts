@@ -15,6 +15,7 @@ import { planView } from '../../src/estimate/plan-view.js';
 import { dynamicPower } from '../../src/estimate/power.js';
 import { resolveTool } from '../../src/estimate/tools.js';
 import { denseGraph, randomWeights } from './helpers.js';
+import { parseConfig } from '../../src/ir/precision-config.js';
 
 const r = (raw: number) => raw / 1024; // ap_fixed<16,6>: 10 fractional bits
 // Hand-picked raws: 0 (vanishes), ±2^k (shifts: 512, -1, 64), small (|raw| < 2^4.5: 10, 3, 21 -> LUT adders),
@@ -83,9 +84,22 @@ describe('a Dense layer worked out by hand', () => {
     // A -1 speed grade stretches the path twice (fitted): 8.1 ns -> one stage at 5 ns.
     expect(est(g, 1, { ...Z7, part: 'xczu3eg-sbva484-1-e' }).total.latency_cycles).toBe(1);
   });
-  it('a 64-way table activation reads its 1024x18 table through two ports per RAMB18: 32 BRAMs', () => {
-    const e = est(denseGraph(randomWeights(1, 64, 1.7), 'Sigmoid'), 1, { ...Z7, tool: 'vivado-2020.1' });
+  it('a 64-way table activation reads its 1024x18 table (18 Kb: BRAM by the plan) through two ports per RAMB18: 32 BRAMs', () => {
+    const cfg = parseConfig({ model: { default: 'ap_fixed<16,6>', table: 'ap_fixed<18,8>' } }, 'test');
+    const g = denseGraph(randomWeights(1, 64, 1.7), 'Sigmoid', cfg);
+    const t = planView(g, { ...DEFAULTS, layers: {}, runs: [] }).layers[1]!.tables;
+    expect(t).toEqual([{ entries: 1024, width: 18, reads: 64, storage: 'bram' }]);
+    const e = est(g, 1, { ...Z7, tool: 'vivado-2020.1' });
     expect(e.layers[1]).toMatchObject({ op: 'Sigmoid', bram18k: 32, latency_cycles: 2 });
+  });
+  it('a 1024x16 table (16 Kb, under one RAMB18) is LUTRAM by the plan: a LUT ROM per 64 entries, bit and read', () => {
+    const g = denseGraph(randomWeights(1, 64, 1.7), 'Sigmoid');
+    expect(planView(g, { ...DEFAULTS, layers: {}, runs: [] }).layers[1]!.tables).toEqual([{ entries: 1024, width: 16, reads: 64, storage: 'lutram' }]);
+    // At reuse 4 the 64 lookups spread over the top's II of 4: 16 reads per cycle.
+    expect(planView(g, { ...DEFAULTS, layers: {}, runs: [], reuse: 4 }).layers[1]!.tables[0]!.reads).toBe(16);
+    const e = est(g, 1, { ...Z7, tool: 'vivado-2020.1' });
+    expect(e.layers[1]!.bram18k).toBe(0);
+    expect(e.layers[1]!.lut).toBeGreaterThanOrEqual(64 * 16 * 16);
   });
   it('the timing model reads the plan: II and trip count of a looped layer', () => {
     const view = planView(g, { ...DEFAULTS, layers: {}, runs: [], strategy: 'resource', reuse: 4 });

@@ -7,6 +7,14 @@
 void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y_t, 6> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=sigmoid0_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=tanh1_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=sigmoid0_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=tanh1_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 6> > x_cp0("x_cp0");
   NN2HLS_PRAGMA(HLS STREAM variable=x_cp0 depth=2)

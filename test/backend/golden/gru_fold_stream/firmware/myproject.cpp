@@ -7,13 +7,17 @@
 void myproject(hls::stream<nn2hls::pack<X_t, 2> >& X, hls::stream<nn2hls::pack<Y_t, 3> >& Y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=X)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=Y)
-  // Weight ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom).
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
 #ifdef __VITIS_HLS__
   NN2HLS_PRAGMA(HLS BIND_STORAGE variable=wr_gru_layer type=rom_1p impl=lutram)
   NN2HLS_PRAGMA(HLS BIND_STORAGE variable=wr1_gru_layer type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gru_layer_f0_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gru_layer_g0_table type=rom_np impl=lutram)
 #else
   NN2HLS_PRAGMA(HLS RESOURCE variable=wr_gru_layer core=ROM_1P_LUTRAM)
   NN2HLS_PRAGMA(HLS RESOURCE variable=wr1_gru_layer core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=gru_layer_f0_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=gru_layer_g0_table core=ROM_nP_LUTRAM)
 #endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 

@@ -7,6 +7,16 @@
 void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y_t, 6> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=ln1_rsqrt_table type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gelu1_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=ln2_rsqrt_table type=rom_1p impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=ln1_rsqrt_table core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=gelu1_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=ln2_rsqrt_table core=ROM_1P_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // ln1: LayerNorm

@@ -7,6 +7,14 @@
 void myproject(hls::stream<nn2hls::pack<X_t, 2> >& X, hls::stream<nn2hls::pack<Y_h_t, 3> >& Y_h) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=X)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=Y_h)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=lstm_layer_f0_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=lstm_layer_g0_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=lstm_layer_f0_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=lstm_layer_g0_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // lstm_layer: LSTM

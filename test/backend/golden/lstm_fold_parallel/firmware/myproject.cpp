@@ -9,11 +9,15 @@ void myproject(const X_t X[X_size], Y_h_t Y_h[Y_h_size]) {
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=X)
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=Y_h complete dim=0)
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=Y_h)
-  // Weight ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom).
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
 #ifdef __VITIS_HLS__
   NN2HLS_PRAGMA(HLS BIND_STORAGE variable=wr_lstm_layer type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=lstm_layer_f0_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=lstm_layer_g0_table type=rom_np impl=lutram)
 #else
   NN2HLS_PRAGMA(HLS RESOURCE variable=wr_lstm_layer core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=lstm_layer_f0_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=lstm_layer_g0_table core=ROM_nP_LUTRAM)
 #endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 

@@ -7,6 +7,12 @@
 void myproject(hls::stream<nn2hls::pack<x_t, 64> >& x, hls::stream<nn2hls::pack<y_t, 64> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=avg_recip_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=avg_recip_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // avg: AvgPool

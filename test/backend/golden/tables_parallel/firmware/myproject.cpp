@@ -9,6 +9,22 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=x)
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=y complete dim=0)
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=elu_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=selu_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=softplus_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=softsign_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=hsig_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=hswish_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=elu_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=selu_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=softplus_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=softsign_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=hsig_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=hswish_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS PIPELINE II=1)
 
   // elu: Elu

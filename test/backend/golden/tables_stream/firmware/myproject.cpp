@@ -7,6 +7,22 @@
 void myproject(hls::stream<nn2hls::pack<x_t, 4> >& x, hls::stream<nn2hls::pack<y_t, 24> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=elu_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=selu_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=softplus_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=softsign_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=hsig_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=hswish_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=elu_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=selu_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=softplus_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=softsign_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=hsig_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=hswish_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > x_cp0("x_cp0");
   NN2HLS_PRAGMA(HLS STREAM variable=x_cp0 depth=2)

@@ -9,6 +9,22 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=x)
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=y complete dim=0)
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=exp_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=log_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=sqrt_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rcp_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=erf_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=mish_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=exp_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=log_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=sqrt_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=rcp_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=erf_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=mish_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS PIPELINE II=1)
 
   // exp: Exp

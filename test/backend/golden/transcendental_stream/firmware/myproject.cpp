@@ -7,6 +7,22 @@
 void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y_t, 18> >& y) {
   NN2HLS_PRAGMA(HLS INTERFACE axis port=x)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=exp_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=log_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=sqrt_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rcp_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=erf_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=mish_table type=rom_np impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=exp_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=log_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=sqrt_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=rcp_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=erf_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=mish_table core=ROM_nP_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > x_cp0("x_cp0");
   NN2HLS_PRAGMA(HLS STREAM variable=x_cp0 depth=2)
