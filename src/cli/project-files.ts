@@ -82,12 +82,18 @@ export function writeProject(dir: string, filesIn: ReadonlyMap<string, string>, 
     const generated = new Set([...Object.keys(old ?? {}), ...files.keys()]);
     generated.delete(MANIFEST);
     const edited: string[] = [];
+    // Files that already hold their new content stay as they are, time stamp included, so the
+    // project Makefile rebuilds only what changed (its precompiled header depends on the kernels).
+    const unchanged = new Set<string>();
     for (const rel of [...generated].sort()) {
       const p = join(target, rel);
       if (!existsSync(p) || !statSync(p).isFile()) continue;
       const h = sha256(readFileSync(p));
       const next = files.get(rel);
-      if (next !== undefined && h === sha256(next)) continue;
+      if (next !== undefined && h === sha256(next)) {
+        unchanged.add(rel);
+        continue;
+      }
       if (old === undefined) {
         // A project from before hashes were recorded: any generated path that would change counts.
         if (next !== undefined) edited.push(rel);
@@ -104,7 +110,7 @@ export function writeProject(dir: string, filesIn: ReadonlyMap<string, string>, 
     const journal = JSON.parse(files.get(MANIFEST) ?? '{}') as { files?: Record<string, string> };
     writeFileSync(join(target, JOURNAL), JSON.stringify({ files: journal.files ?? {} }));
     for (const rel of [...files.keys()].sort()) {
-      if (rel === MANIFEST) continue;
+      if (rel === MANIFEST || unchanged.has(rel)) continue;
       try {
         mkdirSync(dirname(join(target, rel)), { recursive: true });
         renameSync(join(tmp, rel), join(target, rel));

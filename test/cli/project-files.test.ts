@@ -1,10 +1,11 @@
 /**
  * writeProject (src/cli/project-files.ts): hashes recorded in nn2hls.json, user files kept,
  * edited generated files protected unless forced, stale generated files removed, and a run
- * interrupted while moving files in (its journal left behind) recognised as nn2hls's own work.
+ * interrupted while moving files in (its journal left behind) recognised as nn2hls's own work,
+ * and files whose content does not change left alone.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +26,17 @@ describe('writeProject', () => {
     expect(existsSync(join(dir, 'old.h'))).toBe(false);
     expect(readFileSync(join(dir, 'firmware/a.cpp'), 'utf8')).toBe('v2\n');
     expect(r.kept).toEqual(['mine.txt']);
+  });
+
+  it('leaves files whose content does not change untouched, time stamps included (make rebuilds only what changed)', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'nn2hls-pf-')), 'p');
+    writeProject(dir, project('v1\n'));
+    const old = new Date(Date.now() - 3_600_000);
+    for (const f of ['firmware/a.cpp', 'b.tcl']) utimesSync(join(dir, f), old, old);
+    writeProject(dir, project('v2\n'));
+    expect(readFileSync(join(dir, 'firmware/a.cpp'), 'utf8')).toBe('v2\n');
+    expect(statSync(join(dir, 'firmware/a.cpp')).mtimeMs).toBeGreaterThan(old.getTime() + 1000);
+    expect(Math.abs(statSync(join(dir, 'b.tcl')).mtimeMs - old.getTime())).toBeLessThan(2);
   });
 
   it('an edited generated file blocks the write (nothing changes) unless forced; deleting a stale edited file needs force too', () => {
