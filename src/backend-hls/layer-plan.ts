@@ -45,8 +45,9 @@ export interface WeightPlan {
   readonly wordElements: number;
   /**
    * Where the array lives (plan.ts weightStorage: registers up to 64 bits, LUTRAM when shallow,
-   * else BRAM; never URAM). An index map read only at addresses fixed by unrolled code is
-   * `registers`: the tool folds it into wiring.
+   * else BRAM; never URAM). Tables and index maps read several times per cycle take the same
+   * rule on the LUTRAM their reads need, a copy per read (plan.ts lookupStorage). An index map
+   * read only at addresses fixed by unrolled code is `registers`: the tool folds it into wiring.
    */
   readonly storage: WeightStorage;
   /**

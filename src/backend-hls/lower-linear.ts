@@ -275,8 +275,9 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
         ? { tripCount: G.rows * G.outH * G.outW * G.kH * G.kW, stepII: 1, reduction: 1 }
         : { tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW }),
       pixelWise: true,
-      // Average pooling reads 1/count once per channel of an output pixel, at the pixel's step.
-      ...(isMax ? {} : { lookups: { [recipId]: { kind: 'table', reads: G.c, ii: tapsSerial ? 1 : poolII } } }),
+      // Average pooling reads 1/count per output pixel: the count depends on the pixel's
+      // position only, so every channel reads the same entry (one read, shared).
+      ...(isMax ? {} : { lookups: { [recipId]: { kind: 'table', reads: 1, ii: tapsSerial ? 1 : poolII } } }),
       multBits: isMax ? 0 : Math.max(node.prec!.accum!.width, valueOf(g, spec!.value).fixed!.width), accumBits: isMax ? 0 : node.prec!.accum!.width,
     }),
   };

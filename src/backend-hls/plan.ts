@@ -154,6 +154,20 @@ export function weightStorage(elements: number, bits: number, wordElements: numb
   return 'bram';
 }
 
+/**
+ * Storage of a lookup table or index map read `ports` times per cycle: the weights' rule
+ * (weightStorage) applied to the memory those reads need. Registers by one copy's bits (they
+ * serve any number of reads); otherwise LUTRAM or BRAM by the bits of the LUTRAM it would take,
+ * a copy per read (a LUT ROM has one read port), against the same one-BRAM threshold. For a
+ * single read it is weightStorage's answer.
+ */
+export function lookupStorage(elements: number, bits: number, ports: number): WeightStorage {
+  const one = weightStorage(elements, bits, 1);
+  if (one !== 'lutram' || ports <= 1) return one;
+  // elements·ports elements in words of `ports`: `elements` words, elements·bits·ports bits.
+  return weightStorage(elements * ports, bits, ports) === 'bram' ? 'bram' : 'lutram';
+}
+
 interface Facts {
   readonly decisions: ReadonlyMap<string, TileDecision>;
   readonly cyclic: ReadonlyMap<string, number>;
@@ -360,11 +374,12 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const words = (we: number) => Math.ceil(c.items.length / we);
       const base = { id: c.id, elements: c.items.length, bits: c.bits };
       if (lk) {
-        // Tables and index maps: one element per read, stored by the weights' rule; a memory
-        // when read at run-time addresses, with as many ports as reads per cycle.
-        const storage = lk.fixed ? 'registers' : weightStorage(c.items.length, c.bits, 1);
+        // Tables and index maps: one element per read; a memory when read at run-time
+        // addresses, with as many ports as reads per cycle, stored by the weights' rule.
+        const ports = lk.fixed ? 0 : Math.max(1, readsPerCycle.get(c.id) ?? 1);
+        const storage = lk.fixed ? 'registers' : lookupStorage(c.items.length, c.bits, ports);
         const rom = storage === 'bram' || storage === 'lutram' ? storage : null;
-        return { ...base, kind: lk.kind, words: words(1), wordElements: 1, storage, rom, ports: lk.fixed ? 0 : Math.max(1, readsPerCycle.get(c.id) ?? 1) };
+        return { ...base, kind: lk.kind, words: words(1), wordElements: 1, storage, rom, ports };
       }
       // Other arrays not listed are read one element per access at fixed addresses; listed
       // ones are reshaped into words read one per cycle: single-port ROMs.

@@ -234,7 +234,8 @@ where the plan put them (\`compile --dump-plan\`, nn2hls.json \`layers[].plan.we
 \`__VITIS_HLS__\`). A ROM read once per cycle is single-port, twice dual-port, more often
 multi-port (the tool keeps a copy for every two reads in BRAM, every read in LUTRAM). The
 storage follows one rule for every array: registers up to 64 bits, LUTRAM under 64 words or
-under one 18 Kb BRAM's worth of bits, BRAM otherwise; an index map read only at addresses
-fixed by unrolled code is folded into wiring.
+under one 18 Kb BRAM's worth of bits (for a table read several times per cycle, the bits of
+its LUTRAM copies), BRAM otherwise; an index map read only at addresses fixed by unrolled code
+is folded into wiring.
 `;
 }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, planProject } from '../../src/backend-hls/index.js';
 import type { WeightPlan } from '../../src/backend-hls/layer-plan.js';
-import { weightStorage } from '../../src/backend-hls/plan.js';
+import { lookupStorage, weightStorage } from '../../src/backend-hls/plan.js';
 import { topSource } from '../../src/backend-hls/top.js';
 import { defaultRuns } from '../../src/cli/compile.js';
 import { planView } from '../../src/estimate/plan-view.js';
@@ -59,7 +59,7 @@ describe('table and index-map storage', () => {
             // Read only at constants of unrolled code: folded, no memory.
             expect([w.kind, w.storage, w.rom]).toEqual(['index', 'registers', null]);
           } else {
-            expect(w.storage).toBe(weightStorage(w.elements, w.bits, 1));
+            expect(w.storage).toBe(lookupStorage(w.elements, w.bits, w.ports));
             expect(w.rom).toBe(w.storage === 'bram' || w.storage === 'lutram' ? w.storage : null);
           }
         }
@@ -77,6 +77,16 @@ describe('table and index-map storage', () => {
     });
   }
 
+  it('stores a lookup by the weights\' rule on the LUTRAM copies its reads need', () => {
+    // One read: exactly the weights' rule.
+    for (const [e, b] of [[2, 16], [513, 18], [1024, 16], [1024, 18], [40, 32], [4096, 18]] as const) expect(lookupStorage(e, b, 1)).toBe(weightStorage(e, b, 1));
+    // 513x18 (9 Kb): LUTRAM for one or two reads (18.5 Kb of copies is a BRAM's worth at two).
+    expect([1, 2, 5].map((r) => lookupStorage(513, 18, r))).toEqual(['lutram', 'bram', 'bram']);
+    // Shallow (under 64 words) stays LUTRAM however often it is read; up to 64 bits registers.
+    expect(lookupStorage(40, 32, 100)).toBe('lutram');
+    expect(lookupStorage(4, 16, 100)).toBe('registers');
+  });
+
   it('a table read by every element of an unrolled layer is multi-port; reuse spreads its reads over the II', () => {
     const g = prepareFixed(caseGraph('activations'), defaultConfig()).graph;
     const sig = g.nodes.find((n) => n.op === 'Sigmoid')!;
@@ -87,14 +97,16 @@ describe('table and index-map storage', () => {
       return { w: p.plans[i]!.weights.find((w) => w.kind === 'table')!, p, pack: p.plans[i]!.outPack };
     };
     expect(n).toBeGreaterThan(2);
+    // 1024x16 (16 Kb): read n times a cycle, its LUTRAM copies would exceed a BRAM's worth.
     const a = table(1, 'parallel');
-    expect([a.w.ports, a.w.storage, a.w.rom]).toEqual([n, 'lutram', 'lutram']);
-    expect(topSource(a.p)).toContain(`HLS BIND_STORAGE variable=${a.w.id} type=rom_np impl=lutram`);
-    expect(topSource(a.p)).toContain(`HLS RESOURCE variable=${a.w.id} core=ROM_nP_LUTRAM`);
-    // Reuse n: one lookup per cycle, a single-port ROM.
+    expect([a.w.elements, a.w.bits, a.w.ports, a.w.storage, a.w.rom]).toEqual([1024, 16, n, 'bram', 'bram']);
+    expect(topSource(a.p)).toContain(`HLS BIND_STORAGE variable=${a.w.id} type=rom_np impl=bram`);
+    expect(topSource(a.p)).toContain(`HLS RESOURCE variable=${a.w.id} core=ROM_nP_BRAM`);
+    // Reuse n: one lookup per cycle, a single-port ROM in LUTRAM (the weights' rule).
     const b = table(n, 'parallel');
-    expect(b.w.ports).toBe(1);
+    expect([b.w.ports, b.w.storage]).toEqual([1, 'lutram']);
     expect(topSource(b.p)).toContain(`HLS BIND_STORAGE variable=${b.w.id} type=rom_1p impl=lutram`);
+    expect(topSource(b.p)).toContain(`HLS RESOURCE variable=${b.w.id} core=ROM_1P_LUTRAM`);
     // io stream: one pack per cycle.
     const s = table(1, 'stream');
     expect(s.w.ports).toBe(s.pack);

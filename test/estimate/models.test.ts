@@ -92,14 +92,17 @@ describe('a Dense layer worked out by hand', () => {
     const e = est(g, 1, { ...Z7, tool: 'vivado-2020.1' });
     expect(e.layers[1]).toMatchObject({ op: 'Sigmoid', bram18k: 32, latency_cycles: 2 });
   });
-  it('a 1024x16 table (16 Kb, under one RAMB18) is LUTRAM by the plan: a LUT ROM per 64 entries, bit and read', () => {
+  it('a 1024x16 table (16 Kb) read once a cycle is LUTRAM by the plan (a LUT ROM per 64 entries and bit); read 64 times, BRAM', () => {
     const g = denseGraph(randomWeights(1, 64, 1.7), 'Sigmoid');
-    expect(planView(g, { ...DEFAULTS, layers: {}, runs: [] }).layers[1]!.tables).toEqual([{ entries: 1024, width: 16, reads: 64, storage: 'lutram' }]);
-    // At reuse 4 the 64 lookups spread over the top's II of 4: 16 reads per cycle.
-    expect(planView(g, { ...DEFAULTS, layers: {}, runs: [], reuse: 4 }).layers[1]!.tables[0]!.reads).toBe(16);
-    const e = est(g, 1, { ...Z7, tool: 'vivado-2020.1' });
-    expect(e.layers[1]!.bram18k).toBe(0);
-    expect(e.layers[1]!.lut).toBeGreaterThanOrEqual(64 * 16 * 16);
+    // Reuse 64: the 64 lookups spread over the top's II of 64, one read per cycle.
+    const once = planView(g, { ...DEFAULTS, layers: {}, runs: [], reuse: 64 }).layers[1]!.tables;
+    expect(once).toEqual([{ entries: 1024, width: 16, reads: 1, storage: 'lutram' }]);
+    const e1 = est(g, 64, { ...Z7, tool: 'vivado-2020.1' });
+    expect(e1.layers[1]!.bram18k).toBe(0);
+    expect(e1.layers[1]!.lut).toBeGreaterThanOrEqual(16 * 16);
+    // Reuse 1: 64 LUTRAM copies would be 1 Mb, so BRAM: 32 dual-port RAMB18.
+    expect(planView(g, { ...DEFAULTS, layers: {}, runs: [] }).layers[1]!.tables).toEqual([{ entries: 1024, width: 16, reads: 64, storage: 'bram' }]);
+    expect(est(g, 1, { ...Z7, tool: 'vivado-2020.1' }).layers[1]!.bram18k).toBe(32);
   });
   it('the timing model reads the plan: II and trip count of a looped layer', () => {
     const view = planView(g, { ...DEFAULTS, layers: {}, runs: [], strategy: 'resource', reuse: 4 });

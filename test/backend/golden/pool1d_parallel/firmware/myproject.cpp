@@ -11,11 +11,11 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   NN2HLS_PRAGMA(HLS INTERFACE ap_vld port=y)
   // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
 #ifdef __VITIS_HLS__
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=avg_recip_table type=rom_np impl=lutram)
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gap_recip_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=avg_recip_table type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gap_recip_table type=rom_1p impl=lutram)
 #else
-  NN2HLS_PRAGMA(HLS RESOURCE variable=avg_recip_table core=ROM_nP_LUTRAM)
-  NN2HLS_PRAGMA(HLS RESOURCE variable=gap_recip_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=avg_recip_table core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=gap_recip_table core=ROM_1P_LUTRAM)
 #endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 

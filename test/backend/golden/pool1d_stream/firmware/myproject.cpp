@@ -9,11 +9,11 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
 #ifdef __VITIS_HLS__
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=avg_recip_table type=rom_np impl=lutram)
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gap_recip_table type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=avg_recip_table type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gap_recip_table type=rom_1p impl=lutram)
 #else
-  NN2HLS_PRAGMA(HLS RESOURCE variable=avg_recip_table core=ROM_nP_LUTRAM)
-  NN2HLS_PRAGMA(HLS RESOURCE variable=gap_recip_table core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=avg_recip_table core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=gap_recip_table core=ROM_1P_LUTRAM)
 #endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
