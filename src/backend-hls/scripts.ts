@@ -1,6 +1,7 @@
 /**
  * Build scripts and documentation of a project: build_prj.tcl (Vivado HLS and Vitis HLS, with
- * csim/synth/cosim/export switches), a Makefile for C simulation with g++, and README.md.
+ * csim/synth/cosim/export switches), a Makefile for C simulation with g++ (through a precompiled
+ * header it builds in build/), and README.md.
  */
 import type { Plan } from './plan.js';
 import { precompiledIncludes } from './testbench.js';
