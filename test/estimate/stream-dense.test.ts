@@ -5,7 +5,7 @@
  * reuse), and the rows are a loop (II = rows × reuse). io parallel unrolls every row.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
+import { DEFAULTS, planProject } from '../../src/backend-hls/index.js';
 import { estimateGraph } from '../../src/estimate/index.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { parseType } from '../../src/ir/fixed.js';
@@ -37,10 +37,10 @@ describe('io stream Dense over rows', () => {
 
   it('plan and cfg: a row of products per step in io stream, every row in io parallel', () => {
     for (const reuse of [1, 2]) {
-      const s = planProject(g, opts('stream', reuse)).plans[0]!;
+      const sp = planProject(g, opts('stream', reuse));
+      const s = sp.plans[0]!;
       expect([s.kernel, s.multipliers, s.macs, s.tripCount, s.stepII, s.ii]).toEqual(['nn2hls::dense_stream', (K * M) / reuse, ROWS * K * M, ROWS, reuse, ROWS * reuse]);
-      const files = emitProject(g, { ...opts('stream', reuse), runs: [] });
-      expect(files.get('firmware/parameters.h')).toContain(`static const unsigned mult_limit = ${(K * M) / reuse};`);
+      expect(sp.layers[0]!.cfgText).toContain(`static const unsigned mult_limit = ${(K * M) / reuse};`);
       const p = planProject(g, opts('parallel', reuse)).plans[0]!;
       expect([p.multipliers, p.tripCount]).toEqual([(ROWS * K * M) / reuse, 1]);
     }
