@@ -201,8 +201,9 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
       tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
       multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' || kind === 'U_XTABLE' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
-      // Gelu multiplies every element by its table entry: one run-time product per element of a step.
-      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel ? C : n } : {}),
+      // Gelu multiplies every element by its table entry: one run-time product per element of a
+      // step (io stream: unary_stream's step is one pack of C elements).
+      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel || ctx.io === 'stream' ? C : n } : {}),
     }),
   };
 }

@@ -12,6 +12,7 @@ import { parseType } from '../../src/ir/fixed.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { randomWeights } from './helpers.js';
+import { backendCase } from '../backend/cases.js';
 
 const Z7 = { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' };
 const ROWS = 16;
@@ -59,5 +60,18 @@ describe('io stream Dense over rows', () => {
     const s2 = est('stream', 2).layers[0]!;
     expect(s2.dsp).toBeLessThanOrEqual((K * M) / 2);
     expect(s2.ii).toBe(2 * ROWS);
+  });
+});
+
+describe('io stream Gelu', () => {
+  it("unary_stream multiplies one pack per step: the plan's multipliers are the pack, not the tensor", () => {
+    const c = backendCase('layernorm');
+    const g = prepareFixed(c.graph, c.config).graph;
+    const par = planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] }).plans.find((p) => p.op === 'Gelu')!;
+    const str = planProject(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] }).plans.find((p) => p.op === 'Gelu')!;
+    const C = str.outShape.at(-1)!;
+    expect(par.multipliers).toBe(18);
+    expect(C).toBeLessThan(18);
+    expect([str.kernel, str.multipliers, str.outPack]).toEqual(['nn2hls::unary_stream', C, C]);
   });
 });
