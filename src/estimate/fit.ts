@@ -75,11 +75,34 @@ function describe(v: Violation, e: Estimate, c: FitConstraints): string {
   }
 }
 
+/** Where the search ended without a design that meets the constraints. */
+interface Stuck {
+  readonly estimate: Estimate;
+  readonly layers: { readonly [node: string]: LayerHlsOptions };
+  readonly why: string;
+  readonly lacks: readonly string[];
+  readonly steps: number;
+}
+
+/** Folding steps without relief of the constraint furthest over its limit before the search gives up (a reuse step can leave the DSP count on a plateau once). */
+const PATIENCE = 4;
+
 /**
  * `bindings`: the config's multiplier bindings (model-wide and per layer), held fixed while the
  * search folds, so the fitted design is costed with the DSP/LUT split the project will have.
  */
 export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps = 400, bindings: Bindings = {}): FitResult {
+  const r = searchFit(g, io, o, c, maxSteps, bindings);
+  if (!('why' in r)) return r;
+  const { estimate: e, why, lacks } = r;
+  throw new NnInputError(
+    `--fit: no design fits ${e.device.name}${c.maxUtil !== undefined ? ` at ${(100 * c.maxUtil).toFixed(0)}% utilisation` : ''} with these constraints (${why}).\n` +
+      `  closest: latency ${e.total.latency_cycles} cycles, II ${e.total.ii}, DSP ${e.total.dsp}, LUT ${e.total.lut}, FF ${e.total.ff}, BRAM_18K ${e.total.bram18k}, power ${e.power.total_w.toPrecision(3)} W\n` +
+      `  it lacks: ${lacks.join('; ')}`,
+  );
+}
+
+function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps: number, bindings: Bindings): FitResult | Stuck {
   const folds = g.nodes.map((n) => ({ n, f: foldShape(g, n, io) })).filter((x): x is { n: typeof x.n; f: NonNullable<typeof x.f> } => x.f !== null);
   const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource, resourceOnly: f.resourceOnlyReuse }]));
   const design = (): DesignOptions => ({
@@ -93,19 +116,25 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
   });
   let e = estimateGraph(g, design(), o);
   let binding = 'none: the fully parallel design fits';
+  // The lowest excess seen per constraint, and the steps since the worst one last went down:
+  // folding that relieves nothing (BRAM held by FIFOs, DSPs of layers that do not fold) stops early.
+  const lowest = new Map<string, number>();
+  let stall = 0;
   for (let step = 0; ; step++) {
     const v = violations(e, c);
     if (!v.length) return { estimate: e, layers: design().layers!, binding, steps: step };
     const worst = v[0]!;
-    const stuck = (why: string): never => {
-      throw new NnInputError(
-        `--fit: no design fits ${e.device.name}${c.maxUtil !== undefined ? ` at ${(100 * c.maxUtil).toFixed(0)}% utilisation` : ''} with these constraints (${why}).\n` +
-          `  closest: latency ${e.total.latency_cycles} cycles, II ${e.total.ii}, DSP ${e.total.dsp}, LUT ${e.total.lut}, FF ${e.total.ff}, BRAM_18K ${e.total.bram18k}, power ${e.power.total_w.toPrecision(3)} W\n` +
-          `  it lacks: ${v.map((x) => describe(x, e, c)).join('; ')}`,
-      );
-    };
-    if (worst.kind === 'latency' || worst.kind === 'throughput') stuck(`folding further only makes ${worst.kind} worse`);
-    if (step >= maxSteps) stuck(`gave up after ${maxSteps} folding steps`);
+    const stuck = (why: string): Stuck => ({ estimate: e, layers: design().layers!, why, lacks: v.map((x) => describe(x, e, c)), steps: step });
+    if (worst.kind === 'latency' || worst.kind === 'throughput') return stuck(`folding further only makes ${worst.kind} worse`);
+    if (step >= maxSteps) return stuck(`gave up after ${maxSteps} folding steps`);
+    const what = worst.kind === 'resource' ? worst.res.toUpperCase() : worst.kind;
+    if (worst.kind !== 'limits') {
+      const seen = lowest.get(what);
+      if (seen === undefined || worst.over < seen - 1e-9) {
+        lowest.set(what, worst.over);
+        stall = 0;
+      } else if (++stall >= PATIENCE) return stuck(`${PATIENCE} folding steps did not reduce ${what}`);
+    }
     // The layer that uses most of the binding resource and can still fold.
     const key = (l: Estimate['layers'][number]) =>
       worst.kind === 'resource' ? l[worst.res] : worst.kind === 'power' ? l.dynamic_power_w : l.marks.length ? l.dsp + l.lut + 1 : 0;
@@ -114,10 +143,10 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
       return s && (s.i < s.reuses.length - 1 || (s.strategy === 'latency' && s.resource));
     });
     const pick = [...movable].sort((a, b) => key(b) - key(a))[0];
-    if (!pick || key(pick) === 0) stuck(`every layer that uses ${worst.kind === 'resource' ? worst.res.toUpperCase() : worst.kind} is already folded as far as it goes`);
+    if (!pick || key(pick) === 0) return stuck(`every layer that uses ${what} is already folded as far as it goes`);
     // Two ways to fold it: its next valid reuse factor, or the resource strategy (weights to
     // memory); take the one that relieves the binding constraint most (fewer cycles on a tie).
-    const s = state.get(pick!.name)!;
+    const s = state.get(pick.name)!;
     const metric = (x: Estimate) => (worst.kind === 'resource' ? x.total[worst.res] : worst.kind === 'power' ? x.power.total_w : x.marks.length);
     const tries: { apply: () => void; undo: () => void }[] = [];
     if (s.i < s.reuses.length - 1) tries.push({ apply: () => s.i++, undo: () => s.i-- });
@@ -134,4 +163,58 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
     binding = describe(worst, e, c);
     e = best!.e;
   }
+}
+
+/** What `compile` and `estimate` do by default (no strategy/reuse given): fold the design to the part. */
+export interface PartFit {
+  /** fits: the default design fits (nothing changes); folded: fitDesign's design fits; closest: nothing fits. */
+  readonly outcome: 'fits' | 'folded' | 'closest';
+  /** Per-layer settings of the design to emit; null: the default design as it is. */
+  readonly layers: { readonly [node: string]: LayerHlsOptions } | null;
+  /** The default design's estimate and the emitted design's. */
+  readonly before: Estimate;
+  readonly after: Estimate;
+  readonly steps: number;
+  /** One line: what was folded and why (before → after), or what is over and by how much. */
+  readonly message: string;
+}
+
+const RESOURCES = ['dsp', 'lut', 'ff', 'bram18k', 'uram'] as const;
+const LABEL: Record<(typeof RESOURCES)[number], string> = { dsp: 'DSP', lut: 'LUT', ff: 'FF', bram18k: 'BRAM_18K', uram: 'URAM' };
+const worstUtil = (e: Estimate) => Math.max(...RESOURCES.map((k) => e.total.utilization[k]));
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/**
+ * The default fold to the part: `base` is the design the user's settings give (no strategy or
+ * reuse of their own: the tiling pass's defaults). When its estimate fits the part it is kept
+ * unchanged; otherwise fitDesign's lowest-latency design that fits replaces it. When nothing
+ * fits, the closer of the two (lower worst utilisation; the default on a tie) is kept and the
+ * message names every resource over the part and by how much. `estimated`: the base design's
+ * estimate when the caller has it (compile estimates the plan it made).
+ */
+export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bindings: Bindings = {}, estimated?: Estimate): PartFit {
+  const before = estimated ?? estimateGraph(g, base, o);
+  const dev = before.device.name;
+  if (before.total.fits) return { outcome: 'fits', layers: null, before, after: before, steps: 0, message: `fits ${dev} as it is` };
+  const r = searchFit(g, base.io, o, {}, 400, bindings);
+  const folded = (ls: { readonly [node: string]: LayerHlsOptions }) => Object.values(ls).filter((s) => (s.reuse ?? 1) > 1 || s.strategy === 'resource').length;
+  const over = (e: Estimate) => RESOURCES.filter((k) => before.total.utilization[k] > 1 || e.total.utilization[k] > 1);
+  const change = (e: Estimate, ks: readonly (typeof RESOURCES)[number][]) => ks.map((k) => `${LABEL[k]} ${pct(before.total.utilization[k])} → ${pct(e.total.utilization[k])}`).join(', ');
+  const cycles = (e: Estimate) => e.total.latency_cycles.toLocaleString('en-US');
+  if (!('why' in r)) {
+    return {
+      outcome: 'folded', layers: r.layers, before, after: r.estimate, steps: r.steps,
+      message: `folded ${folded(r.layers)} layer(s) to fit ${dev}: ${change(r.estimate, over(r.estimate))}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
+    };
+  }
+  const useFit = worstUtil(r.estimate) < worstUtil(before);
+  const after = useFit ? r.estimate : before;
+  const lacking = RESOURCES.filter((k) => after.total.utilization[k] > 1)
+    .map((k) => `${LABEL[k]} ${pct(after.total.utilization[k])} (${after.total[k].toLocaleString('en-US')} of ${after.device[k].toLocaleString('en-US')}, ${(after.total[k] - after.device[k]).toLocaleString('en-US')} over)`);
+  const limits = after.marks.filter((m) => m.startsWith('layer '));
+  const what = [...lacking, ...(limits.length ? [`HLS tool limits: ${limits.join('; ')}`] : [])].join('; ');
+  return {
+    outcome: 'closest', layers: useFit ? r.layers : null, before, after, steps: r.steps,
+    message: `no design fits ${dev} (${r.why}): ${what}; ${useFit ? `emitted the closest design found, ${folded(r.layers)} layer(s) folded (${change(after, over(after))})` : 'folding does not bring it closer, so the default design is emitted'}`,
+  };
 }
