@@ -45,12 +45,20 @@ export interface FitResult {
 
 type Violation = { kind: 'resource'; res: keyof Resources; over: number } | { kind: 'power'; over: number } | { kind: 'latency' | 'throughput' | 'limits'; over: number };
 
-function violations(e: Estimate, c: FitConstraints): Violation[] {
+const RESOURCES = ['dsp', 'lut', 'ff', 'bram18k', 'uram'] as const;
+const LABEL: Record<(typeof RESOURCES)[number], string> = { dsp: 'DSP', lut: 'LUT', ff: 'FF', bram18k: 'BRAM_18K', uram: 'URAM' };
+
+/**
+ * `floors`: utilisations no folding gets below (see searchFit); a class whose floor is over the
+ * limit is folded down to its floor, not to the limit.
+ */
+function violations(e: Estimate, c: FitConstraints, floors: Partial<Resources> = {}): Violation[] {
   const maxU = c.maxUtil ?? 1;
   const out: Violation[] = [];
   for (const k of ['dsp', 'lut', 'ff', 'bram18k', 'uram'] as const) {
     const u = e.total.utilization[k];
-    if (u > maxU) out.push({ kind: 'resource', res: k, over: u / maxU });
+    const limit = Math.max(maxU, (floors[k] ?? 0) * (1 + 1e-9));
+    if (u > limit) out.push({ kind: 'resource', res: k, over: u / limit });
   }
   if (c.maxPowerW !== undefined && e.power.total_w > c.maxPowerW) out.push({ kind: 'power', over: e.power.total_w / c.maxPowerW });
   if (c.maxLatencyS !== undefined && e.total.latency_s > c.maxLatencyS) out.push({ kind: 'latency', over: e.total.latency_s / c.maxLatencyS });
@@ -84,8 +92,6 @@ interface Stuck {
   readonly steps: number;
 }
 
-/** Folding steps without relief of the constraint furthest over its limit before the search gives up (a reuse step can leave the DSP count on a plateau once). */
-const PATIENCE = 4;
 
 /**
  * `bindings`: the config's multiplier bindings (model-wide and per layer), held fixed while the
@@ -116,25 +122,38 @@ function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: F
   });
   let e = estimateGraph(g, design(), o);
   let binding = 'none: the fully parallel design fits';
-  // The lowest excess seen per constraint, and the steps since the worst one last went down:
-  // folding that relieves nothing (BRAM held by FIFOs, DSPs of layers that do not fold) stops early.
-  const lowest = new Map<string, number>();
-  let stall = 0;
+  // Floors: the least of each resource class over the two designs folded as far as they go
+  // (every layer at its largest reuse, latency or resource strategy). A class whose floor is
+  // over the limit cannot fit; it is folded down to its floor (not walked layer by layer
+  // through folds that relieve nothing: BRAM held by FIFOs, DSPs of layers that do not fold)
+  // and the result is the closest design, not a fit.
+  const maxU = c.maxUtil ?? 1;
+  let floors: Partial<Resources> = {};
+  if (violations(e, c).some((x) => x.kind === 'resource')) {
+    const saved = [...state.values()].map((s) => ({ s, i: s.i, strategy: s.strategy }));
+    const extreme = (resource: boolean) => {
+      for (const s of state.values()) {
+        s.i = s.reuses.length - 1;
+        s.strategy = resource && s.resource ? 'resource' : 'latency';
+      }
+      return estimateGraph(g, design(), o);
+    };
+    const ends = [extreme(false), extreme(true)];
+    for (const x of saved) Object.assign(x.s, { i: x.i, strategy: x.strategy });
+    floors = Object.fromEntries(RESOURCES.map((k) => [k, Math.min(...ends.map((x) => x.total.utilization[k]))]));
+  }
+  const unfit = RESOURCES.filter((k) => (floors[k] ?? 0) > maxU);
   for (let step = 0; ; step++) {
-    const v = violations(e, c);
-    if (!v.length) return { estimate: e, layers: design().layers!, binding, steps: step };
+    const v = violations(e, c, floors);
+    const stuck = (why: string): Stuck => ({ estimate: e, layers: design().layers!, why, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: step });
+    if (!v.length) {
+      if (unfit.length) return stuck(`folded as far as it goes, ${unfit.map((k) => `${LABEL[k]} stays at ${(100 * floors[k]!).toFixed(1)}%`).join(', ')}`);
+      return { estimate: e, layers: design().layers!, binding, steps: step };
+    }
     const worst = v[0]!;
-    const stuck = (why: string): Stuck => ({ estimate: e, layers: design().layers!, why, lacks: v.map((x) => describe(x, e, c)), steps: step });
     if (worst.kind === 'latency' || worst.kind === 'throughput') return stuck(`folding further only makes ${worst.kind} worse`);
     if (step >= maxSteps) return stuck(`gave up after ${maxSteps} folding steps`);
     const what = worst.kind === 'resource' ? worst.res.toUpperCase() : worst.kind;
-    if (worst.kind !== 'limits') {
-      const seen = lowest.get(what);
-      if (seen === undefined || worst.over < seen - 1e-9) {
-        lowest.set(what, worst.over);
-        stall = 0;
-      } else if (++stall >= PATIENCE) return stuck(`${PATIENCE} folding steps did not reduce ${what}`);
-    }
     // The layer that uses most of the binding resource and can still fold.
     const key = (l: Estimate['layers'][number]) =>
       worst.kind === 'resource' ? l[worst.res] : worst.kind === 'power' ? l.dynamic_power_w : l.marks.length ? l.dsp + l.lut + 1 : 0;
@@ -179,16 +198,15 @@ export interface PartFit {
   readonly message: string;
 }
 
-const RESOURCES = ['dsp', 'lut', 'ff', 'bram18k', 'uram'] as const;
-const LABEL: Record<(typeof RESOURCES)[number], string> = { dsp: 'DSP', lut: 'LUT', ff: 'FF', bram18k: 'BRAM_18K', uram: 'URAM' };
-const worstUtil = (e: Estimate) => Math.max(...RESOURCES.map((k) => e.total.utilization[k]));
+/** How far a design is from fitting: its utilisation over 100 %, summed over the resource classes. */
+const excess = (e: Estimate) => RESOURCES.reduce((s, k) => s + Math.max(0, e.total.utilization[k] - 1), 0);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /**
  * The default fold to the part: `base` is the design the user's settings give (no strategy or
  * reuse of their own: the tiling pass's defaults). When its estimate fits the part it is kept
  * unchanged; otherwise fitDesign's lowest-latency design that fits replaces it. When nothing
- * fits, the closer of the two (lower worst utilisation; the default on a tie) is kept and the
+ * fits, the closer of the two (less utilisation over 100 %; the default on a tie) is kept and the
  * message names every resource over the part and by how much. `estimated`: the base design's
  * estimate when the caller has it (compile estimates the plan it made).
  */
@@ -207,7 +225,7 @@ export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bin
       message: `folded ${folded(r.layers)} layer(s) to fit ${dev}: ${change(r.estimate, over(r.estimate))}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
     };
   }
-  const useFit = worstUtil(r.estimate) < worstUtil(before);
+  const useFit = excess(r.estimate) < excess(before);
   const after = useFit ? r.estimate : before;
   const lacking = RESOURCES.filter((k) => after.total.utilization[k] > 1)
     .map((k) => `${LABEL[k]} ${pct(after.total.utilization[k])} (${after.total[k].toLocaleString('en-US')} of ${after.device[k].toLocaleString('en-US')}, ${(after.total[k] - after.device[k]).toLocaleString('en-US')} over)`);
