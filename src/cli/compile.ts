@@ -189,7 +189,7 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   }
   const files = emitProject(graph, emitOpts, plan);
   // Estimator hook (src/estimate): estimate.json beside the project, headline for the log.
-  const est = estimateForProject(plan);
+  const est = estimateForProject(plan, undefined, fit !== undefined && fit.outcome === 'closest');
   if ('json' in est) files.set('estimate.json', est.json);
   for (const [k, v] of req.extra ?? []) files.set(k, v);
   const written = writeProject(req.out, files, { force: req.force ?? false });

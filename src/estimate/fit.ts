@@ -108,7 +108,13 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
   );
 }
 
-function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps: number, bindings: Bindings): FitResult | Stuck {
+/**
+ * `worthIt`: when some class cannot fit, search only if folding as far as it goes removes more
+ * than this share of the utilisation over the limits (the default fit: a 256x256 U-Net in io
+ * parallel is over the part by element-wise layers that do not fold, and each of its estimates
+ * is slow); 0 always searches.
+ */
+function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps: number, bindings: Bindings, worthIt = 0): FitResult | Stuck {
   const folds = g.nodes.map((n) => ({ n, f: foldShape(g, n, io) })).filter((x): x is { n: typeof x.n; f: NonNullable<typeof x.f> } => x.f !== null);
   const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource, resourceOnly: f.resourceOnlyReuse }]));
   const design = (): DesignOptions => ({
@@ -143,6 +149,13 @@ function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: F
     floors = Object.fromEntries(RESOURCES.map((k) => [k, Math.min(...ends.map((x) => x.total.utilization[k]))]));
   }
   const unfit = RESOURCES.filter((k) => (floors[k] ?? 0) > maxU);
+  if (unfit.length && worthIt > 0) {
+    const over = (u: (k: (typeof RESOURCES)[number]) => number) => RESOURCES.reduce((s, k) => s + Math.max(0, u(k) - maxU), 0);
+    const now = over((k) => e.total.utilization[k]);
+    if (over((k) => Math.min(floors[k]!, e.total.utilization[k])) > (1 - worthIt) * now) {
+      return { estimate: e, layers: design().layers!, why: `folded as far as it goes, ${unfit.map((k) => `${LABEL[k]} stays at ${(100 * floors[k]!).toFixed(1)}%`).join(', ')}`, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: 0 };
+    }
+  }
   for (let step = 0; ; step++) {
     const v = violations(e, c, floors);
     const stuck = (why: string): Stuck => ({ estimate: e, layers: design().layers!, why, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: step });
@@ -168,7 +181,12 @@ function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: F
     const s = state.get(pick.name)!;
     const metric = (x: Estimate) => (worst.kind === 'resource' ? x.total[worst.res] : worst.kind === 'power' ? x.power.total_w : x.marks.length);
     const tries: { apply: () => void; undo: () => void }[] = [];
-    if (s.i < s.reuses.length - 1) tries.push({ apply: () => s.i++, undo: () => s.i-- });
+    // Far over the limit (more than twice), a step at least doubles the reuse factor: a layer
+    // with many valid factors (a 5x5 convolution's divisors) is not walked one divisor at a time.
+    const from = s.i;
+    let to = s.i + 1;
+    if (worst.kind !== 'limits' && worst.over > 2) while (to < s.reuses.length - 1 && s.reuses[to]! < 2 * s.reuses[from]!) to++;
+    if (s.i < s.reuses.length - 1) tries.push({ apply: () => (s.i = to), undo: () => (s.i = from) });
     if (s.strategy === 'latency' && s.resource) tries.push({ apply: () => (s.strategy = 'resource'), undo: () => (s.strategy = 'latency') });
     let best: { t: (typeof tries)[number]; e: Estimate } | undefined;
     for (const t of tries) {
@@ -183,6 +201,12 @@ function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: F
     e = best!.e;
   }
 }
+
+/**
+ * Folding steps the default fit takes at most (it runs in every compile of a design over the
+ * part; explicit --fit takes up to 400). Past it, the closest design found so far is emitted.
+ */
+export const DEFAULT_FIT_STEPS = 60;
 
 /** What `compile` and `estimate` do by default (no strategy/reuse given): fold the design to the part. */
 export interface PartFit {
@@ -214,7 +238,7 @@ export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bin
   const before = estimated ?? estimateGraph(g, base, o);
   const dev = before.device.name;
   if (before.total.fits) return { outcome: 'fits', layers: null, before, after: before, steps: 0, message: `fits ${dev} as it is` };
-  const r = searchFit(g, base.io, o, {}, 400, bindings);
+  const r = searchFit(g, base.io, o, {}, DEFAULT_FIT_STEPS, bindings, 0.1);
   const folded = (ls: { readonly [node: string]: LayerHlsOptions }) => Object.values(ls).filter((s) => (s.reuse ?? 1) > 1 || s.strategy === 'resource').length;
   const over = (e: Estimate) => RESOURCES.filter((k) => before.total.utilization[k] > 1 || e.total.utilization[k] > 1);
   const change = (e: Estimate, ks: readonly (typeof RESOURCES)[number][]) => ks.map((k) => `${LABEL[k]} ${pct(before.total.utilization[k])} → ${pct(e.total.utilization[k])}`).join(', ');
