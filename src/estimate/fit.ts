@@ -149,23 +149,24 @@ function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: F
     floors = Object.fromEntries(RESOURCES.map((k) => [k, Math.min(...ends.map((x) => x.total.utilization[k]))]));
   }
   const unfit = RESOURCES.filter((k) => (floors[k] ?? 0) > maxU);
+  const floorNote = `folded as far as it goes, ${unfit.map((k) => `${LABEL[k]} stays at ${(100 * floors[k]!).toFixed(1)}%`).join(', ')}`;
   if (unfit.length && worthIt > 0) {
     const over = (u: (k: (typeof RESOURCES)[number]) => number) => RESOURCES.reduce((s, k) => s + Math.max(0, u(k) - maxU), 0);
     const now = over((k) => e.total.utilization[k]);
     if (over((k) => Math.min(floors[k]!, e.total.utilization[k])) > (1 - worthIt) * now) {
-      return { estimate: e, layers: design().layers!, why: `folded as far as it goes, ${unfit.map((k) => `${LABEL[k]} stays at ${(100 * floors[k]!).toFixed(1)}%`).join(', ')}`, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: 0 };
+      return { estimate: e, layers: design().layers!, why: floorNote, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: 0 };
     }
   }
   for (let step = 0; ; step++) {
     const v = violations(e, c, floors);
     const stuck = (why: string): Stuck => ({ estimate: e, layers: design().layers!, why, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: step });
     if (!v.length) {
-      if (unfit.length) return stuck(`folded as far as it goes, ${unfit.map((k) => `${LABEL[k]} stays at ${(100 * floors[k]!).toFixed(1)}%`).join(', ')}`);
+      if (unfit.length) return stuck(floorNote);
       return { estimate: e, layers: design().layers!, binding, steps: step };
     }
     const worst = v[0]!;
     if (worst.kind === 'latency' || worst.kind === 'throughput') return stuck(`folding further only makes ${worst.kind} worse`);
-    if (step >= maxSteps) return stuck(`gave up after ${maxSteps} folding steps`);
+    if (step >= maxSteps) return stuck(`${unfit.length ? `${floorNote}; ` : ''}gave up after ${maxSteps} folding steps`);
     const what = worst.kind === 'resource' ? worst.res.toUpperCase() : worst.kind;
     // The layer that uses most of the binding resource and can still fold.
     const key = (l: Estimate['layers'][number]) =>

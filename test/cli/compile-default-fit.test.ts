@@ -96,7 +96,7 @@ describe.skipIf(!existsSync(MLP))('compile folds to the part by default', () => 
     const out = join(tmp(), 'p');
     expect(await cli('compile', LENET, '-o', out, '--part', 'xc7z007s', '--samples', '1')).toBe(0);
     expect(io.out).toMatch(/^estimate \(xc7z007s, [^)]*\): .* — does not fit xc7z007s$/m);
-    expect(io.err).toMatch(/warning: no design fits xc7z007s \(folded as far as it goes, LUT stays at [\d.]+%\): LUT [\d.]+% \([\d,]+ of 14,400, [\d,]+ over\); emitted the closest design found, \d+ layer\(s\) folded \(DSP [\d.]+% → [\d.]+%/);
+    expect(io.err).toMatch(/warning: no design fits xc7z007s \(folded as far as it goes, LUT stays at [\d.]+%[^)]*\): LUT [\d.]+% \([\d,]+ of 14,400, [\d,]+ over\); emitted the closest design found, \d+ layer\(s\) folded \(DSP [\d.]+% → [\d.]+%/);
     const s = summary(out);
     expect(s.options.fit).toMatchObject({ by: 'default', outcome: 'closest' });
     const e = est(out);
