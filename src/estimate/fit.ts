@@ -250,7 +250,9 @@ export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bin
       message: `folded ${folded(r.layers)} layer(s) to fit ${dev}: ${change(r.estimate, over(r.estimate))}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
     };
   }
-  const useFit = excess(r.estimate) < excess(before);
+  // The closest design must not break a tool limit the default design keeps (compile would refuse it).
+  const limitMarks = (e: Estimate) => e.marks.filter((m) => m.startsWith('layer ')).length;
+  const useFit = excess(r.estimate) < excess(before) && limitMarks(r.estimate) <= limitMarks(before);
   const after = useFit ? r.estimate : before;
   const lacking = RESOURCES.filter((k) => after.total.utilization[k] > 1)
     .map((k) => `${LABEL[k]} ${pct(after.total.utilization[k])} (${after.total[k].toLocaleString('en-US')} of ${after.device[k].toLocaleString('en-US')}, ${(after.total[k] - after.device[k]).toLocaleString('en-US')} over)`);
