@@ -241,13 +241,14 @@ export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bin
   if (before.total.fits) return { outcome: 'fits', layers: null, before, after: before, steps: 0, message: `fits ${dev} as it is` };
   const r = searchFit(g, base.io, o, {}, DEFAULT_FIT_STEPS, bindings, 0.1);
   const folded = (ls: { readonly [node: string]: LayerHlsOptions }) => Object.values(ls).filter((s) => (s.reuse ?? 1) > 1 || s.strategy === 'resource').length;
-  const over = (e: Estimate) => RESOURCES.filter((k) => before.total.utilization[k] > 1 || e.total.utilization[k] > 1);
+  // The classes over the part before or after, the most over (the binding one) first.
+  const over = (e: Estimate) => RESOURCES.filter((k) => before.total.utilization[k] > 1 || e.total.utilization[k] > 1).sort((a, b) => before.total.utilization[b] - before.total.utilization[a]);
   const change = (e: Estimate, ks: readonly (typeof RESOURCES)[number][]) => ks.map((k) => `${LABEL[k]} ${pct(before.total.utilization[k])} → ${pct(e.total.utilization[k])}`).join(', ');
   const cycles = (e: Estimate) => e.total.latency_cycles.toLocaleString('en-US');
   if (!('why' in r)) {
     return {
       outcome: 'folded', layers: r.layers, before, after: r.estimate, steps: r.steps,
-      message: `folded ${folded(r.layers)} layer(s) to fit ${dev}: ${change(r.estimate, over(r.estimate))}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
+      message: `folded ${folded(r.layers)} layer(s) to fit ${dev}, binding ${over(r.estimate).length ? `${LABEL[over(r.estimate)[0]!]}: ${change(r.estimate, over(r.estimate))}` : 'HLS tool limits'}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
     };
   }
   // The closest design must not break a tool limit the default design keeps (compile would refuse it).

@@ -33,7 +33,7 @@ describe.skipIf(!existsSync(MLP))('compile folds to the part by default', () => 
     const d = tmp();
     const out = join(d, 'p');
     expect(await cli('compile', MLP, '-o', out, '--part', 'xc7z007s', '--samples', '2')).toBe(0);
-    expect(io.out).toMatch(/^fit: folded \d+ layer\(s\) to fit xc7z007s: DSP [\d.]+% → [\d.]+%.*; latency \d+ → [\d,]+ cycles/m);
+    expect(io.out).toMatch(/^fit: folded \d+ layer\(s\) to fit xc7z007s, binding DSP: DSP [\d.]+% → [\d.]+%.*; latency \d+ → [\d,]+ cycles/m);
     const s = summary(out);
     expect(s.options.fit).toMatchObject({ by: 'default', outcome: 'folded' });
     const plans = dense(s);
