@@ -5,7 +5,8 @@
  * estimated/published latency, II, DSP, LUT, FF and BRAM_18K, the median absolute % error per
  * quantity, and the share of io_parallel points inside the acceptance bands (DSP ±15 %, latency
  * ±10 %; a reference under 10 cycles / 7 DSPs is given ±1, since 10 % of it is under one unit).
- * Also times `estimate` on the jet tagger and a 10-point reuse sweep.
+ * Also times `estimate` on the jet tagger and a 10-point reuse sweep, and the fold to the part
+ * that `compile` runs by default (fitToPart) on bundled models in both io modes (`-- --fit`: only that).
  * Points whose nn2hls design is not the published one's shape are printed but flagged `≠` and
  * left out of the band counts (say why in DIFFERS).
  */
@@ -16,6 +17,8 @@ import { defaultConfig } from '../src/ir/precision-config.js';
 import { prepareFixed } from '../src/passes/pipeline.js';
 import { loadCalibration, loadJetSweep, type PublishedPoint } from '../src/estimate/calibration.js';
 import { type Estimate, estimateGraph } from '../src/estimate/index.js';
+import { fitToPart } from '../src/estimate/fit.js';
+import { loadModel } from '../src/frontend/index.js';
 import { designFor } from './estimate-designs.js';
 import type { Graph } from '../src/ir/graph.js';
 
@@ -127,6 +130,29 @@ function main(): void {
   for (let r = 1; r <= 512; r *= 2) estimateGraph(g1, { io: 'parallel', strategy: 'latency', reuse: r }, { part: 'xczu7ev', clockNs: 5 });
   const t2 = performance.now();
   process.stdout.write(`\ntiming: jet tagger quantize + estimate ${(t1 - t0).toFixed(0)} ms; 10-point reuse sweep ${(t2 - t1).toFixed(0)} ms\n`);
+  fitTiming();
 }
 
-main();
+/** CPU time of the default fold to xczu7ev (graph loaded and quantized once, as compile does). */
+function fitTiming(): void {
+  const models: [string, string][] = [
+    ['LeNet-5', 'examples/lenet5_mnist.onnx'], ['cnn32', 'examples/cnn32_mnist.onnx'],
+    ['transformer', 'test/fixtures/attention/transformer_digits.onnx'], ['U-Net 256x256', 'test/fixtures/qonnx/unet_cl_256.onnx'],
+  ];
+  process.stdout.write('\nfold to the part (compile default, xczu7ev, 5 ns), CPU time:\n');
+  for (const [name, file] of models) {
+    if (!existsSync(join(ROOT, file))) continue;
+    const g = prepareFixed(loadModel(join(ROOT, file)), defaultConfig()).graph;
+    for (const io of ['parallel', 'stream'] as const) {
+      const c0 = process.cpuUsage();
+      const r = fitToPart(g, { io, strategy: 'latency', reuse: 1 }, { part: 'xczu7ev', clockNs: 5 });
+      const c = process.cpuUsage(c0);
+      const u = (x: number) => `${(100 * x).toFixed(1)}%`;
+      const dsp = `DSP ${u(r.before.total.utilization.dsp)} -> ${u(r.after.total.utilization.dsp)}`;
+      process.stdout.write(`  ${name.padEnd(14)} io ${io.padEnd(8)} ${r.outcome.padEnd(7)} ${String(r.steps).padStart(3)} steps  ${dsp.padEnd(26)} ${((c.user + c.system) / 1000).toFixed(0).padStart(6)} ms\n`);
+    }
+  }
+}
+
+if (process.argv.includes('--fit')) fitTiming();
+else main();

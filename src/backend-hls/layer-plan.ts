@@ -141,8 +141,8 @@ export interface LayerPlan {
   readonly multiplier: HlsMultiplier;
   /** Reuse factor asked for (user, config or default) before validation. */
   readonly reuseRequested: number;
-  /** Who chose strategy/reuse: the user (flag, config), the tiling pass, or the defaults. */
-  readonly chosenBy: 'user' | 'tiling' | 'default';
+  /** Who chose strategy/reuse: the user (flag, config), the tiling pass, the estimator's fold to the part (compile's default, --fit), or the defaults. */
+  readonly chosenBy: 'user' | 'tiling' | 'default' | 'fit';
   /** Why the tiling pass or the reuse validation changed something (empty when nothing changed). */
   readonly notes: readonly string[];
   /** Cycles between two samples entering this layer (its initiation interval). */

@@ -40,6 +40,12 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
   if (resource && (!Number.isInteger(kb) || !Number.isInteger(mb))) throw new Error(`internal: invalid reuse ${reuse} for ${K}x${M}`);
   const block = resource ? kb * mb : Math.ceil(mults / reuse);
   const inPack = ctx.packOf(node.inputs[0]!);
+  // io stream (dense_stream): the rows (pixels) arrive one after another and each is computed by
+  // one instance of the row schedule, so multipliers, the ALLOCATION limit and the unrolled
+  // products are a row's; io parallel unrolls every row into one pipelined step.
+  const perPixel = ctx.io === 'stream';
+  const unrolledRows = perPixel ? 1 : rows;
+  const multLimit = Math.ceil((unrolledRows * mults) / reuse);
   const c = new Cfg(cfg)
     .type('in_t', x.fixed!)
     .type('out_t', y.fixed!)
@@ -58,7 +64,7 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     .u('mb', mb)
     .u('mr', mr)
     .u('in_pack', inPack)
-    .u('mult_limit', Math.ceil((rows * mults) / reuse));
+    .u('mult_limit', multLimit);
   const perRow = resource ? block : mults;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
@@ -70,8 +76,8 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     strategy, reuse, looped: resource,
     facts: {
       kernel: 'nn2hls::dense', streamKernel: 'nn2hls::dense_stream',
-      macs: rows * mults, multipliers: resource ? block : Math.ceil((rows * mults) / reuse),
-      tripCount: resource ? rows * reuse : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      macs: rows * mults, multipliers: resource ? block : multLimit,
+      tripCount: resource ? rows * reuse : perPixel ? rows : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
       reduction: K, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
       wordElements: { [wId]: resource ? block : K * M, [bId]: M },
       streamBuffer: K, streamUnrolled: perRow,

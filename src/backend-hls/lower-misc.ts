@@ -206,8 +206,9 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
         ? { lookups: { [p]: perPixel ? { kind: 'table', reads: C, ii: 1 } : { kind: 'table', reads: n, ii: reuse } }, streamLookups: { [p]: { kind: 'table', reads: C, ii: 1 } } }
         : {}),
       multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' || kind === 'U_XTABLE' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
-      // Gelu multiplies every element by its table entry: one run-time product per element of a step.
-      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel ? C : n } : {}),
+      // Gelu multiplies every element by its table entry: one run-time product per element of a
+      // step (io stream: unary_stream's step is one pack of C elements).
+      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel || ctx.io === 'stream' ? C : n } : {}),
     }),
   };
 }

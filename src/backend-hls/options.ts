@@ -47,6 +47,11 @@ export interface EmitOptions {
    * tiling pass never overrides those. Absent: a setting differing from DEFAULTS counts as given.
    */
   readonly explicit?: { readonly strategy?: boolean; readonly reuse?: boolean };
+  /**
+   * The estimator folded the design to the part (compile's default, or --fit): its per-layer
+   * settings are in `layers` (those layers' plans say chosen_by 'fit'); recorded in nn2hls.json.
+   */
+  readonly fit?: { readonly by: 'default' | '--fit'; readonly outcome: 'folded' | 'closest'; readonly message: string; readonly layers: readonly string[] };
   /** Extra facts recorded in nn2hls.json (precision config, quantize notes). */
   readonly meta?: { readonly precision?: unknown; readonly notes?: readonly string[]; readonly source?: string; readonly sha256?: string };
 }

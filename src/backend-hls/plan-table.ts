@@ -45,7 +45,7 @@ function storage(l: LayerPlan): string {
 export function planTable(p: Plan): string {
   const head = ['layer', 'op', 'kernel', 'strategy', 'reuse', 'II', 'trips', 'mults', 'unrolled', 'stream', 'buffer', 'lb', 'fifo', 'pack', 'weights'];
   const rows = p.plans.map((l) => [
-    l.name, l.op, l.kernel.replace(/^nn2hls::/, ''), l.strategy, l.chosenBy === 'tiling' ? `${l.reuse} (tiled)` : l.reuseRequested !== l.reuse ? `${l.reuse} (asked ${l.reuseRequested})` : String(l.reuse),
+    l.name, l.op, l.kernel.replace(/^nn2hls::/, ''), l.strategy, l.chosenBy === 'tiling' ? `${l.reuse} (tiled)` : l.chosenBy === 'fit' ? `${l.reuse} (fit)` : l.reuseRequested !== l.reuse ? `${l.reuse} (asked ${l.reuseRequested})` : String(l.reuse),
     String(l.ii), String(l.tripCount), String(l.multipliers), String(l.unrolled), l.stream ?? '-', String(l.bufferedElements),
     l.lineBuffer ? `${l.lineBuffer.rows}x${l.lineBuffer.width}x${l.lineBuffer.channels}` : '-', l.stream ? String(l.outDepth) : '-', String(l.outPack), storage(l),
   ]);

@@ -407,7 +407,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       reuse: l.reuse,
       multiplier: multiplierOf(opts, l.node.name),
       reuseRequested: d?.reuseRequested ?? l.reuse,
-      chosenBy: d?.chosenBy ?? 'default',
+      chosenBy: opts.fit?.layers.includes(l.node.name) ? 'fit' : (d?.chosenBy ?? 'default'),
       notes: d?.notes ?? [],
       ii: Math.max(1, ii),
       tripCount: fx.tripCount,

@@ -6,6 +6,11 @@
  * else the config's "hls" section ({"hls": {"part", "clock", "io", "strategy", "reuse",
  * "layers": {"<layer>": {"strategy", "reuse"}}}}), else the defaults; the summary echoes what was
  * used, and options that change nothing (a reuse factor beyond a layer's multiplications) warn.
+ * When the user gave no strategy or reuse (flags or config), the design is folded to the part:
+ * if the estimate of the default design does not fit --part, the estimator's fitDesign chooses
+ * per-layer strategy/reuse (as --fit) and that design is emitted, with one line saying what was
+ * folded and why; when nothing fits, the closest design is emitted with a warning naming what is
+ * over. --no-fit emits the default design as it is.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,7 +21,8 @@ import {
 } from '../backend-hls/index.js';
 import { loadModel, modelFile } from '../frontend/index.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
-import { estimateForProject } from '../estimate/index.js';
+import { estimate, estimateForProject } from '../estimate/index.js';
+import { viewOfPlan } from '../estimate/plan-view.js';
 import { cutOptionsOf, LOAD_FILE, loadRecordJson } from './cut-options.js';
 import type { Graph } from '../ir/graph.js';
 import { configToJson, type PrecisionConfig } from '../ir/precision-config.js';
@@ -27,8 +33,8 @@ import { NnInputError } from '../util/tensor.js';
 import { readModelInputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
 import { formatClock, parseClockNs, parsePercent, parsePower, parseRate, parseTime } from '../util/units.js';
-import { resolvePart } from '../estimate/devices.js';
-import { bindingsOf, fitDesign } from '../estimate/fit.js';
+import { resolvePart, type ResolvedPart } from '../estimate/devices.js';
+import { bindingsOf, fitDesign, fitToPart, type PartFit } from '../estimate/fit.js';
 import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './precision-options.js';
 import { writeProject, type WriteResult } from './project-files.js';
 import { statusLine } from './progress.js';
@@ -63,7 +69,7 @@ interface CompileFlags extends PrecisionFlags {
  * compiled with exactly those per-layer settings (a layer's multiplier binding is kept). Nothing
  * fits: fitDesign's error (closest design, what it lacks) and nothing is written.
  */
-function fitLayers(g: Graph, precision: PrecisionConfig, options: Omit<EmitOptions, 'runs' | 'meta'>, f: CompileFlags, log: (s: string) => void): EmitOptions['layers'] {
+function fitLayers(g: Graph, precision: PrecisionConfig, options: Omit<EmitOptions, 'runs' | 'meta'>, f: CompileFlags, log: (s: string) => void): Omit<EmitOptions, 'runs' | 'meta'> {
   const own = Object.entries(options.layers).filter(([, v]) => v.strategy !== undefined || v.reuse !== undefined).map(([k]) => k);
   if (f.strategy !== undefined || f.reuse !== undefined || own.length) {
     throw new NnInputError(`--fit chooses strategy and reuse itself; drop ${f.strategy !== undefined || f.reuse !== undefined ? '--strategy/--reuse' : `hls.layers strategy/reuse of ${own.join(', ')} from the config`} (or drop --fit)`);
@@ -76,8 +82,26 @@ function fitLayers(g: Graph, precision: PrecisionConfig, options: Omit<EmitOptio
     ...(f.minThroughput !== undefined ? { minThroughput: parseRate(f.minThroughput, '--min-throughput') } : {}),
   };
   const r = fitDesign(prepareFixed(g, precision).graph, options.io, { part, clockNs: options.clockNs }, c, undefined, bindingsOf(options));
-  log(`fit (${part.part}): ${r.steps} folding step(s); binding constraint: ${r.binding}`);
-  return Object.fromEntries(Object.entries(r.layers).map(([k, v]) => [k, { ...v, ...(options.layers[k]?.multiplier ? { multiplier: options.layers[k]!.multiplier } : {}) }]));
+  const message = `${r.steps} folding step(s); binding constraint: ${r.binding}`;
+  log(`fit (${part.part}): ${message}`);
+  return withFit(options, r.layers, { by: '--fit', outcome: 'folded', message });
+}
+
+/** The options with a fitted design's per-layer settings (a layer's own multiplier binding is kept) and its record. */
+function withFit(options: Omit<EmitOptions, 'runs' | 'meta'>, layers: EmitOptions['layers'], rec: Omit<NonNullable<EmitOptions['fit']>, 'layers'>): Omit<EmitOptions, 'runs' | 'meta'> {
+  const merged = { ...options.layers };
+  for (const [k, v] of Object.entries(layers)) merged[k] = { ...merged[k], ...v, ...(options.layers[k]?.multiplier ? { multiplier: options.layers[k]!.multiplier } : {}) };
+  const fitted = Object.entries(layers).filter(([, v]) => v.strategy !== undefined || v.reuse !== undefined).map(([k]) => k).sort();
+  return { ...options, layers: merged, fit: { ...rec, layers: fitted } };
+}
+
+/** The part as the estimator knows it, or null (compile still works for parts it does not know). */
+function knownPart(part: string): ResolvedPart | null {
+  try {
+    return resolvePart(part);
+  } catch {
+    return null;
+  }
 }
 
 /** Deterministic test inputs: `n` samples of roughly normal data (sd 2) from a fixed seed. */
@@ -111,6 +135,11 @@ export interface CompileRequest {
   force?: boolean;
   /** Extra files written into the project (and hashed) next to the emitted ones. */
   extra?: ReadonlyMap<string, string>;
+  /**
+   * Fold to the part (compile's default when the user gave no strategy/reuse): when the emitted
+   * design's estimate does not fit options.part, emit fitToPart's design instead.
+   */
+  fitToPart?: boolean;
 }
 
 export interface CompileResult {
@@ -122,6 +151,10 @@ export interface CompileResult {
   plan: Plan;
   /** The estimate's headline, or why there is none. */
   estimate: string;
+  /** The options the project was emitted with (the fitted per-layer settings included). */
+  options: Omit<EmitOptions, 'runs' | 'meta'>;
+  /** The fold to the part, when asked for and the part is known. */
+  fit?: PartFit;
 }
 
 /** Loads, quantizes, emits and writes; returns the emitted files and the quantize notes. */
@@ -130,25 +163,37 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(modelFile(req.model));
-  const emitOpts = {
-    ...req.options,
-    runs,
-    simulate: simulateFixed,
-    meta: {
-      precision: JSON.parse(configToJson(req.precision)),
-      notes,
-      source: resolve(modelFile(req.model)),
-      sha256: createHash('sha256').update(modelBytes).digest('hex'),
-    },
+  let options = req.options;
+  const meta = {
+    precision: JSON.parse(configToJson(req.precision)),
+    notes,
+    source: resolve(modelFile(req.model)),
+    sha256: createHash('sha256').update(modelBytes).digest('hex'),
   };
-  const plan = planProject(graph, emitOpts);
+  const emitOf = (o: Omit<EmitOptions, 'runs' | 'meta'>) => ({ ...o, runs, simulate: simulateFixed, meta });
+  let emitOpts = emitOf(options);
+  let plan = planProject(graph, emitOpts);
+  // The default design's estimate is the plan's; only a design that does not fit is refolded.
+  const part = req.fitToPart ? knownPart(options.part) : null;
+  let fit: PartFit | undefined;
+  if (part) {
+    const eo = { part, clockNs: options.clockNs };
+    const before = estimate(viewOfPlan(plan), eo);
+    const design = { io: options.io, strategy: options.strategy, reuse: options.reuse, layers: options.layers, ...(options.explicit ? { explicit: options.explicit } : {}), ...(options.multiplier ? { multiplier: options.multiplier } : {}) };
+    fit = fitToPart(graph, design, eo, bindingsOf(options), before);
+    if (fit.layers && fit.outcome !== 'fits') {
+      options = withFit(options, fit.layers, { by: 'default', outcome: fit.outcome, message: fit.message });
+      emitOpts = emitOf(options);
+      plan = planProject(graph, emitOpts);
+    }
+  }
   const files = emitProject(graph, emitOpts, plan);
   // Estimator hook (src/estimate): estimate.json beside the project, headline for the log.
-  const est = estimateForProject(plan);
+  const est = estimateForProject(plan, undefined, fit !== undefined && fit.outcome === 'closest');
   if ('json' in est) files.set('estimate.json', est.json);
   for (const [k, v] of req.extra ?? []) files.set(k, v);
   const written = writeProject(req.out, files, { force: req.force ?? false });
-  return { files, notes, ignored, graph, written, plan, estimate: 'headline' in est ? est.headline : est.skipped };
+  return { files, notes, ignored, graph, written, plan, estimate: 'headline' in est ? est.headline : est.skipped, options, ...(fit ? { fit } : {}) };
 }
 
 /** Layers whose reuse factor exceeds their multiplications per sample: reuse has no effect beyond that. */
@@ -187,7 +232,8 @@ export function register(program: Command): void {
     .option('--force', 'overwrite generated files you edited since nn2hls wrote them')
     .option('--report <file>', 'write a self-contained HTML report of the design (testbench samples simulated float vs fixed, per-layer estimate, charts)')
     .option('--dump-plan', 'print the per-layer plan (strategy, reuse, II, multipliers, stream mode, buffers, FIFOs, weight storage) as a table')
-    .option('--fit', 'choose per-layer reuse and strategy for the lowest-latency design that fits --part and the constraints (as estimate --fit)')
+    .option('--fit', 'choose per-layer reuse and strategy for the lowest-latency design that fits --part and the constraints (as estimate --fit); an error when nothing fits')
+    .option('--no-fit', 'emit the default design even when it does not fit --part (by default, without --strategy/--reuse, a design over the part is folded to it)')
     .option('--max-latency <time>', 'with --fit: largest latency (e.g. 2us)')
     .option('--max-power <power>', 'with --fit: largest total power (e.g. 1.5W)')
     .option('--min-throughput <rate>', 'with --fit: required inferences per second (e.g. 1M/s)')
@@ -223,7 +269,10 @@ export function register(program: Command): void {
       partitionLimit: DEFAULTS.partitionLimit,
       explicit: { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined },
     };
-    if (f.fit) options = { ...options, layers: fitLayers(g, precision, options, f, log) };
+    if (f.fit) options = fitLayers(g, precision, options, f, log);
+    // Folding to the part is the default unless the user chose the folding (flags or config).
+    const ownFold = Object.values(hls.layers).some((v) => v.strategy !== undefined || v.reuse !== undefined);
+    const fitToPart = f.fit === undefined && !ownFold && !options.explicit!.strategy && !options.explicit!.reuse;
     // auto's choice is kept inside the project unless the user said where (--write-config).
     const extra = new Map<string, string>();
     if (resolved.chosen && !f.writeConfig) extra.set('precision.json', resolved.json);
@@ -235,11 +284,14 @@ export function register(program: Command): void {
     const status = statusLine(`compiling ${model}: quantizing, emitting, simulating ${n} testbench sample(s)`);
     let r: CompileResult;
     try {
-      r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, ...(runs ? { runs } : { samples }) }, g, hook);
+      r = compileProject({ model, out: f.out, precision, options, force: f.force ?? false, extra, fitToPart, ...(runs ? { runs } : { samples }) }, g, hook);
     } finally {
       status.done();
     }
     for (const n of r.notes) log(`note: ${n}`);
+    if (r.fit?.outcome === 'folded') log(`fit: ${r.fit.message}`);
+    if (r.fit?.outcome === 'closest') warn(r.fit.message);
+    options = r.options;
     for (const line of planChanges(r.plan)) log(line);
     if (f.dumpPlan) log(planTable(r.plan));
     for (const w of r.ignored) warn(w);

@@ -4,13 +4,15 @@
  * emitter renders (src/estimate), in well under a second and without synthesis. A list of reuse
  * factors prints one row per design point. Designs beyond a tool limit or the part are estimated
  * and marked, never refused. `--json FILE` writes the machine-readable result (a list for a sweep).
+ * Without --strategy/--reuse (flags or config) the design is the one `compile` emits: folded to
+ * the part when the default design does not fit (fitToPart), unless --no-fit.
  * Also `nn2hls parts`: the device database.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkReuse, checkStrategy, DEFAULTS } from '../backend-hls/index.js';
 import { DEVICES, resolvePart } from '../estimate/devices.js';
-import { bindingsOf, fitDesign } from '../estimate/fit.js';
+import { bindingsOf, fitDesign, fitToPart } from '../estimate/fit.js';
 import { DEFAULT_TOGGLE, type Estimate, estimateGraph, estimateJson } from '../estimate/index.js';
 import { DEFAULT_TOOL, PROFILES, resolveTool } from '../estimate/tools.js';
 import { prepareFixed } from '../passes/pipeline.js';
@@ -104,6 +106,7 @@ export function register(program: Command): void {
     .option('--min-throughput <rate>', 'with --fit: required inferences per second (e.g. 1M/s)')
     .option('--max-util <pct>', 'with --fit: largest utilisation of any resource class (e.g. 80%)')
     .option('--fit', 'search per-layer reuse and strategy for the lowest-latency design that fits the part and the constraints')
+    .option('--no-fit', 'estimate the default design as it is (by default, without --strategy/--reuse, a design over the part is folded to it, as compile does)')
     .option('--json <file>', 'write the estimate as JSON (a list of them for a --reuse sweep)');
   addCalibrationOption(cmd);
   addModelOptions(addPrecisionOptions(cmd)).action(async (model: string, f: EstimateFlags) => {
@@ -146,9 +149,20 @@ export function register(program: Command): void {
       }
       return;
     }
+    const explicit = { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined };
+    // compile's default: fold to the part unless the user chose the folding (flags or config).
+    const ownFold = explicit.strategy || explicit.reuse || Object.values(hls.layers).some((v) => v.strategy !== undefined || v.reuse !== undefined);
+    const toPart = f.fit === undefined && !ownFold;
+    let foldNote: string | undefined;
     const points = reuses.map((reuse) => {
-      const explicit = { strategy: f.strategy !== undefined || hls.strategy !== undefined, reuse: f.reuse !== undefined || hls.reuse !== undefined };
-      const e = estimateGraph(graph, { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers, explicit, ...(hls.multiplier ? { multiplier: hls.multiplier } : {}) }, { part, clockNs, tool, toggle });
+      const d = { io: f.io as 'parallel' | 'stream', strategy, reuse, layers: hls.layers, explicit, ...(hls.multiplier ? { multiplier: hls.multiplier } : {}) };
+      const eo = { part, clockNs, tool, toggle };
+      let e = estimateGraph(graph, d, eo);
+      if (toPart) {
+        const r = fitToPart(graph, d, eo, bindingsOf(hls), e);
+        e = r.after;
+        if (r.outcome !== 'fits') foldNote = `${r.outcome === 'folded' ? 'fit' : 'warning'}: ${r.message}${r.layers ? `\nper-layer settings (compile emits them; in a config's "hls" section they fix this design):\n${JSON.stringify({ hls: { layers: r.layers } })}` : ''}`;
+      }
       const marks = [...e.marks];
       if (maxPower !== undefined && e.power.total_w > maxPower) marks.push(`power ${formatPower(e.power.total_w)} exceeds --max-power ${formatPower(maxPower)}`);
       if (maxLatency !== undefined && e.total.latency_s > maxLatency) marks.push(`latency ${formatTime(e.total.latency_s)} exceeds --max-latency ${formatTime(maxLatency)}`);
@@ -156,6 +170,7 @@ export function register(program: Command): void {
       return { reuse, e: out };
     });
     if (points.length === 1) log(formatEstimate(points[0]!.e));
+    if (foldNote) log(`\n${foldNote}`);
     else {
       const e0 = points[0]!.e;
       log(`part ${e0.part}  clock ${formatClock(clockNs)}  tool ${e0.tool}  io ${f.io}  strategy ${strategy}${e0.toolNote ? `\nnote: ${e0.toolNote}` : ''}\n`);

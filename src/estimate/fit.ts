@@ -45,12 +45,20 @@ export interface FitResult {
 
 type Violation = { kind: 'resource'; res: keyof Resources; over: number } | { kind: 'power'; over: number } | { kind: 'latency' | 'throughput' | 'limits'; over: number };
 
-function violations(e: Estimate, c: FitConstraints): Violation[] {
+const RESOURCES = ['dsp', 'lut', 'ff', 'bram18k', 'uram'] as const;
+const LABEL: Record<(typeof RESOURCES)[number], string> = { dsp: 'DSP', lut: 'LUT', ff: 'FF', bram18k: 'BRAM_18K', uram: 'URAM' };
+
+/**
+ * `floors`: utilisations no folding gets below (see searchFit); a class whose floor is over the
+ * limit is folded down to its floor, not to the limit.
+ */
+function violations(e: Estimate, c: FitConstraints, floors: Partial<Resources> = {}): Violation[] {
   const maxU = c.maxUtil ?? 1;
   const out: Violation[] = [];
   for (const k of ['dsp', 'lut', 'ff', 'bram18k', 'uram'] as const) {
     const u = e.total.utilization[k];
-    if (u > maxU) out.push({ kind: 'resource', res: k, over: u / maxU });
+    const limit = Math.max(maxU, (floors[k] ?? 0) * (1 + 1e-9));
+    if (u > limit) out.push({ kind: 'resource', res: k, over: u / limit });
   }
   if (c.maxPowerW !== undefined && e.power.total_w > c.maxPowerW) out.push({ kind: 'power', over: e.power.total_w / c.maxPowerW });
   if (c.maxLatencyS !== undefined && e.total.latency_s > c.maxLatencyS) out.push({ kind: 'latency', over: e.total.latency_s / c.maxLatencyS });
@@ -75,11 +83,38 @@ function describe(v: Violation, e: Estimate, c: FitConstraints): string {
   }
 }
 
+/** Where the search ended without a design that meets the constraints. */
+interface Stuck {
+  readonly estimate: Estimate;
+  readonly layers: { readonly [node: string]: LayerHlsOptions };
+  readonly why: string;
+  readonly lacks: readonly string[];
+  readonly steps: number;
+}
+
+
 /**
  * `bindings`: the config's multiplier bindings (model-wide and per layer), held fixed while the
  * search folds, so the fitted design is costed with the DSP/LUT split the project will have.
  */
 export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps = 400, bindings: Bindings = {}): FitResult {
+  const r = searchFit(g, io, o, c, maxSteps, bindings);
+  if (!('why' in r)) return r;
+  const { estimate: e, why, lacks } = r;
+  throw new NnInputError(
+    `--fit: no design fits ${e.device.name}${c.maxUtil !== undefined ? ` at ${(100 * c.maxUtil).toFixed(0)}% utilisation` : ''} with these constraints (${why}).\n` +
+      `  closest: latency ${e.total.latency_cycles} cycles, II ${e.total.ii}, DSP ${e.total.dsp}, LUT ${e.total.lut}, FF ${e.total.ff}, BRAM_18K ${e.total.bram18k}, power ${e.power.total_w.toPrecision(3)} W\n` +
+      `  it lacks: ${lacks.join('; ')}`,
+  );
+}
+
+/**
+ * `worthIt`: when some class cannot fit, search only if folding as far as it goes removes more
+ * than this share of the utilisation over the limits (the default fit: a 256x256 U-Net in io
+ * parallel is over the part by element-wise layers that do not fold, and each of its estimates
+ * is slow); 0 always searches.
+ */
+function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps: number, bindings: Bindings, worthIt = 0): FitResult | Stuck {
   const folds = g.nodes.map((n) => ({ n, f: foldShape(g, n, io) })).filter((x): x is { n: typeof x.n; f: NonNullable<typeof x.f> } => x.f !== null);
   const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource, resourceOnly: f.resourceOnlyReuse }]));
   const design = (): DesignOptions => ({
@@ -93,19 +128,46 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
   });
   let e = estimateGraph(g, design(), o);
   let binding = 'none: the fully parallel design fits';
-  for (let step = 0; ; step++) {
-    const v = violations(e, c);
-    if (!v.length) return { estimate: e, layers: design().layers!, binding, steps: step };
-    const worst = v[0]!;
-    const stuck = (why: string): never => {
-      throw new NnInputError(
-        `--fit: no design fits ${e.device.name}${c.maxUtil !== undefined ? ` at ${(100 * c.maxUtil).toFixed(0)}% utilisation` : ''} with these constraints (${why}).\n` +
-          `  closest: latency ${e.total.latency_cycles} cycles, II ${e.total.ii}, DSP ${e.total.dsp}, LUT ${e.total.lut}, FF ${e.total.ff}, BRAM_18K ${e.total.bram18k}, power ${e.power.total_w.toPrecision(3)} W\n` +
-          `  it lacks: ${v.map((x) => describe(x, e, c)).join('; ')}`,
-      );
+  // Floors: the least of each resource class over the two designs folded as far as they go
+  // (every layer at its largest reuse, latency or resource strategy). A class whose floor is
+  // over the limit cannot fit; it is folded down to its floor (not walked layer by layer
+  // through folds that relieve nothing: BRAM held by FIFOs, DSPs of layers that do not fold)
+  // and the result is the closest design, not a fit.
+  const maxU = c.maxUtil ?? 1;
+  let floors: Partial<Resources> = {};
+  if (violations(e, c).some((x) => x.kind === 'resource')) {
+    const saved = [...state.values()].map((s) => ({ s, i: s.i, strategy: s.strategy }));
+    const extreme = (resource: boolean) => {
+      for (const s of state.values()) {
+        s.i = s.reuses.length - 1;
+        s.strategy = resource && s.resource ? 'resource' : 'latency';
+      }
+      return estimateGraph(g, design(), o);
     };
-    if (worst.kind === 'latency' || worst.kind === 'throughput') stuck(`folding further only makes ${worst.kind} worse`);
-    if (step >= maxSteps) stuck(`gave up after ${maxSteps} folding steps`);
+    const ends = [extreme(false), extreme(true)];
+    for (const x of saved) Object.assign(x.s, { i: x.i, strategy: x.strategy });
+    floors = Object.fromEntries(RESOURCES.map((k) => [k, Math.min(...ends.map((x) => x.total.utilization[k]))]));
+  }
+  const unfit = RESOURCES.filter((k) => (floors[k] ?? 0) > maxU);
+  const floorNote = `folded as far as it goes, ${unfit.map((k) => `${LABEL[k]} stays at ${(100 * floors[k]!).toFixed(1)}%`).join(', ')}`;
+  if (unfit.length && worthIt > 0) {
+    const over = (u: (k: (typeof RESOURCES)[number]) => number) => RESOURCES.reduce((s, k) => s + Math.max(0, u(k) - maxU), 0);
+    const now = over((k) => e.total.utilization[k]);
+    if (over((k) => Math.min(floors[k]!, e.total.utilization[k])) > (1 - worthIt) * now) {
+      return { estimate: e, layers: design().layers!, why: floorNote, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: 0 };
+    }
+  }
+  for (let step = 0; ; step++) {
+    const v = violations(e, c, floors);
+    const stuck = (why: string): Stuck => ({ estimate: e, layers: design().layers!, why, lacks: violations(e, c).map((x) => describe(x, e, c)), steps: step });
+    if (!v.length) {
+      if (unfit.length) return stuck(floorNote);
+      return { estimate: e, layers: design().layers!, binding, steps: step };
+    }
+    const worst = v[0]!;
+    if (worst.kind === 'latency' || worst.kind === 'throughput') return stuck(`folding further only makes ${worst.kind} worse`);
+    if (step >= maxSteps) return stuck(`${unfit.length ? `${floorNote}; ` : ''}gave up after ${maxSteps} folding steps`);
+    const what = worst.kind === 'resource' ? worst.res.toUpperCase() : worst.kind;
     // The layer that uses most of the binding resource and can still fold.
     const key = (l: Estimate['layers'][number]) =>
       worst.kind === 'resource' ? l[worst.res] : worst.kind === 'power' ? l.dynamic_power_w : l.marks.length ? l.dsp + l.lut + 1 : 0;
@@ -114,13 +176,18 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
       return s && (s.i < s.reuses.length - 1 || (s.strategy === 'latency' && s.resource));
     });
     const pick = [...movable].sort((a, b) => key(b) - key(a))[0];
-    if (!pick || key(pick) === 0) stuck(`every layer that uses ${worst.kind === 'resource' ? worst.res.toUpperCase() : worst.kind} is already folded as far as it goes`);
+    if (!pick || key(pick) === 0) return stuck(`every layer that uses ${what} is already folded as far as it goes`);
     // Two ways to fold it: its next valid reuse factor, or the resource strategy (weights to
     // memory); take the one that relieves the binding constraint most (fewer cycles on a tie).
-    const s = state.get(pick!.name)!;
+    const s = state.get(pick.name)!;
     const metric = (x: Estimate) => (worst.kind === 'resource' ? x.total[worst.res] : worst.kind === 'power' ? x.power.total_w : x.marks.length);
     const tries: { apply: () => void; undo: () => void }[] = [];
-    if (s.i < s.reuses.length - 1) tries.push({ apply: () => s.i++, undo: () => s.i-- });
+    // Far over the limit (more than twice), a step at least doubles the reuse factor: a layer
+    // with many valid factors (a 5x5 convolution's divisors) is not walked one divisor at a time.
+    const from = s.i;
+    let to = s.i + 1;
+    if (worst.kind !== 'limits' && worst.over > 2) while (to < s.reuses.length - 1 && s.reuses[to]! < 2 * s.reuses[from]!) to++;
+    if (s.i < s.reuses.length - 1) tries.push({ apply: () => (s.i = to), undo: () => (s.i = from) });
     if (s.strategy === 'latency' && s.resource) tries.push({ apply: () => (s.strategy = 'resource'), undo: () => (s.strategy = 'latency') });
     let best: { t: (typeof tries)[number]; e: Estimate } | undefined;
     for (const t of tries) {
@@ -134,4 +201,66 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
     binding = describe(worst, e, c);
     e = best!.e;
   }
+}
+
+/**
+ * Folding steps the default fit takes at most (it runs in every compile of a design over the
+ * part; explicit --fit takes up to 400). Past it, the closest design found so far is emitted.
+ */
+export const DEFAULT_FIT_STEPS = 60;
+
+/** What `compile` and `estimate` do by default (no strategy/reuse given): fold the design to the part. */
+export interface PartFit {
+  /** fits: the default design fits (nothing changes); folded: fitDesign's design fits; closest: nothing fits. */
+  readonly outcome: 'fits' | 'folded' | 'closest';
+  /** Per-layer settings of the design to emit; null: the default design as it is. */
+  readonly layers: { readonly [node: string]: LayerHlsOptions } | null;
+  /** The default design's estimate and the emitted design's. */
+  readonly before: Estimate;
+  readonly after: Estimate;
+  readonly steps: number;
+  /** One line: what was folded and why (before → after), or what is over and by how much. */
+  readonly message: string;
+}
+
+/** How far a design is from fitting: its utilisation over 100 %, summed over the resource classes. */
+const excess = (e: Estimate) => RESOURCES.reduce((s, k) => s + Math.max(0, e.total.utilization[k] - 1), 0);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/**
+ * The default fold to the part: `base` is the design the user's settings give (no strategy or
+ * reuse of their own: the tiling pass's defaults). When its estimate fits the part it is kept
+ * unchanged; otherwise fitDesign's lowest-latency design that fits replaces it. When nothing
+ * fits, the closer of the two (less utilisation over 100 %; the default on a tie) is kept and the
+ * message names every resource over the part and by how much. `estimated`: the base design's
+ * estimate when the caller has it (compile estimates the plan it made).
+ */
+export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bindings: Bindings = {}, estimated?: Estimate): PartFit {
+  const before = estimated ?? estimateGraph(g, base, o);
+  const dev = before.device.name;
+  if (before.total.fits) return { outcome: 'fits', layers: null, before, after: before, steps: 0, message: `fits ${dev} as it is` };
+  const r = searchFit(g, base.io, o, {}, DEFAULT_FIT_STEPS, bindings, 0.1);
+  const folded = (ls: { readonly [node: string]: LayerHlsOptions }) => Object.values(ls).filter((s) => (s.reuse ?? 1) > 1 || s.strategy === 'resource').length;
+  // The classes over the part before or after, the most over (the binding one) first.
+  const over = (e: Estimate) => RESOURCES.filter((k) => before.total.utilization[k] > 1 || e.total.utilization[k] > 1).sort((a, b) => before.total.utilization[b] - before.total.utilization[a]);
+  const change = (e: Estimate, ks: readonly (typeof RESOURCES)[number][]) => ks.map((k) => `${LABEL[k]} ${pct(before.total.utilization[k])} → ${pct(e.total.utilization[k])}`).join(', ');
+  const cycles = (e: Estimate) => e.total.latency_cycles.toLocaleString('en-US');
+  if (!('why' in r)) {
+    return {
+      outcome: 'folded', layers: r.layers, before, after: r.estimate, steps: r.steps,
+      message: `folded ${folded(r.layers)} layer(s) to fit ${dev}, binding ${over(r.estimate).length ? `${LABEL[over(r.estimate)[0]!]}: ${change(r.estimate, over(r.estimate))}` : 'HLS tool limits'}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
+    };
+  }
+  // The closest design must not break a tool limit the default design keeps (compile would refuse it).
+  const limitMarks = (e: Estimate) => e.marks.filter((m) => m.startsWith('layer ')).length;
+  const useFit = excess(r.estimate) < excess(before) && limitMarks(r.estimate) <= limitMarks(before);
+  const after = useFit ? r.estimate : before;
+  const lacking = RESOURCES.filter((k) => after.total.utilization[k] > 1)
+    .map((k) => `${LABEL[k]} ${pct(after.total.utilization[k])} (${after.total[k].toLocaleString('en-US')} of ${after.device[k].toLocaleString('en-US')}, ${(after.total[k] - after.device[k]).toLocaleString('en-US')} over)`);
+  const limits = after.marks.filter((m) => m.startsWith('layer '));
+  const what = [...lacking, ...(limits.length ? [`HLS tool limits: ${limits.join('; ')}`] : [])].join('; ');
+  return {
+    outcome: 'closest', layers: useFit ? r.layers : null, before, after, steps: r.steps,
+    message: `no design fits ${dev} (${r.why}): ${what}; ${useFit ? `emitted the closest design found, ${folded(r.layers)} layer(s) folded (${change(after, over(after))})` : 'folding does not bring it closer, so the default design is emitted'}`,
+  };
 }

@@ -149,9 +149,10 @@ export function estimateGraph(g: Graph, d: DesignOptions, o: EstimateOptions): E
 /**
  * The estimate `compile` records next to a project: estimate.json (the --json shape) and a
  * one-line headline, for the plan it just emitted; null with a reason when the part is not in
- * the device database (compile still succeeds).
+ * the device database (compile still succeeds). `searched`: the fold to the part already
+ * searched for a design that fits (the headline then does not suggest --fit).
  */
-export function estimateForProject(p: Plan, tool?: string): { json: string; headline: string } | { skipped: string } {
+export function estimateForProject(p: Plan, tool?: string, searched = false): { json: string; headline: string } | { skipped: string } {
   let part: ResolvedPart;
   try {
     part = resolvePart(p.opts.part);
@@ -159,16 +160,16 @@ export function estimateForProject(p: Plan, tool?: string): { json: string; head
     return { skipped: `no estimate: part '${p.opts.part}' is not in the estimator's device database (nn2hls parts)` };
   }
   const e = estimate(viewOfPlan(p), { part, clockNs: p.opts.clockNs, ...(tool ? { tool } : {}) });
-  return { json: `${JSON.stringify(estimateJson(e), null, 2)}\n`, headline: headline(e) };
+  return { json: `${JSON.stringify(estimateJson(e), null, 2)}\n`, headline: headline(e, !searched) };
 }
 
 /** "estimate (xczu7ev, vivado-2019.2): latency 9 cycles (45 ns), II 1, DSP 222.7% LUT 57.7% ... power 5.06 W". */
-export function headline(e: Estimate): string {
+export function headline(e: Estimate, hint = true): string {
   const u = e.total.utilization;
   const p = (x: number) => `${(100 * x).toFixed(1)}%`;
   const ns = e.total.latency_s * 1e9;
   return (
     `estimate (${e.device.name}, ${e.tool}): latency ${e.total.latency_cycles} cycles (${Number(ns.toPrecision(4))} ns), II ${e.total.ii}, ` +
-    `DSP ${p(u.dsp)} LUT ${p(u.lut)} FF ${p(u.ff)} BRAM ${p(u.bram18k)}, power ${Number(e.power.total_w.toPrecision(3))} W${e.total.fits ? '' : ' — does not fit (nn2hls estimate MODEL --part P --fit finds per-layer reuse factors that do)'}`
+    `DSP ${p(u.dsp)} LUT ${p(u.lut)} FF ${p(u.ff)} BRAM ${p(u.bram18k)}, power ${Number(e.power.total_w.toPrecision(3))} W${e.total.fits ? '' : hint ? ' — does not fit (nn2hls estimate MODEL --part P --fit finds per-layer reuse factors that do)' : ` — does not fit ${e.device.name}`}`
   );
 }

@@ -60,7 +60,8 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       // With shared multipliers only the last step's products (fan-in / reuse) remain to be summed.
       const tree = DELAYS.add * log2ceil((shared && DELAYS.perStepTree ? Math.ceil(l.fanIn / l.reuse) : l.fanIn) + 1);
       const stages = cut((shared ? DELAYS.sharedMul + DELAYS.mux * log2ceil(l.reuse) : DELAYS.mul) + tree) + tool.denseStages;
-      if (l.kind === 'dense' && l.strategy === 'latency') {
+      // (io stream: dense_stream repeats the row schedule once per row, a loop like the others.)
+      if (l.kind === 'dense' && l.strategy === 'latency' && l.iterations <= 1) {
         const steps = scheduledSteps(l, tool);
         return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
       }

@@ -194,8 +194,11 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
   const raws = rawsOf(g, wv);
   let nonzero = 0;
   for (let i = 0; i < raws.length; i++) if (raws[i] !== 0) nonzero++;
-  // Products per sample share the weight of their position: rows/pixels reuse the same weights.
-  const rows = kind === 'dense' && raws.length ? Math.max(1, Math.round(lp.macs / raws.length)) : 1;
+  // Rows (pixels) of a Dense share the weights. The rows built side by side in hardware are the
+  // plan's products of one step over the weights (io parallel unrolls every row, io stream's
+  // dense_stream one row at a time); under the resource schedule only the density matters.
+  const latencyStep = lp.strategy === 'latency' ? lp.unrolled : lp.macs;
+  const rows = kind === 'dense' && raws.length ? Math.max(1, Math.round(latencyStep / raws.length)) : 1;
   const weightCount = kind === 'dense' ? raws.length * rows : raws.length;
   const latency = lp.strategy === 'latency';
   const wPlans = new Set(wv.map((v) => valueOf(g, v).name));

@@ -93,7 +93,7 @@ describe('nn2hls compile', () => {
 
   it.skipIf(!existsSync(SHARED))('plans layers beyond the unroll limit itself, and honours an explicit setting with a warning', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'nn2hls-c-')), 'big');
-    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--dump-plan')).toBe(0);
+    expect(await cli('compile', join(SHARED, 'dense_big_keras.onnx'), '-o', dir, '--dump-plan', '--no-fit')).toBe(0);
     // 100x100 products: reuse 4 is the smallest valid factor leaving <= 4096 per step (2500).
     expect(io.out).toMatch(/plan: layer '_class__keras_layers_core_Dense__1' \(Dense\): .*chose strategy resource, reuse 4 \(2500 multipliers\)/);
     expect(io.out).toMatch(/^layer\s+op\s+kernel/m);
