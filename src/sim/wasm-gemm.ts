@@ -21,6 +21,7 @@
  */
 
 import { sumsCodegen } from './sums-codegen.js';
+import { CAST_LOCALS, CAST_PARAMS, castBody, type CastPlan } from './wasm-cast.js';
 import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, i32store16, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
@@ -174,13 +175,14 @@ function packF32Body(): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
-  const types = [fn(6), fn(7), fn(8), fn(5)];
+  const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
     { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
     { name: 'gemm_i16', type: 1, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
     { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
     { name: 'pack_f32', type: 3, locals: [[3, I32]], code: packF32Body() },
+    { name: 'cast_i32', type: 4, locals: CAST_LOCALS, code: castBody() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -208,6 +210,10 @@ interface Exports {
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
   pack_f32(src: number, rows: number, Mp: number, M: number, dst: number): void;
+  cast_i32(
+    sums: number, rows: number, Mp: number, M: number, init: number, y: number, z: number, up: number, rm: number, om: number, W: number,
+    sh: bigint, add: bigint, h: bigint, mask: bigint, min: bigint, max: bigint,
+  ): number;
 }
 
 let instance: Exports | null | undefined;
@@ -267,12 +273,13 @@ function blockOf(perSample: number, samples: number): number {
  * integer weights. `fits` reports whether every raw fits int16 and the sums cannot overflow.
  */
 export class GemmI16 {
-  private readonly K2: number;
-  private readonly nquad: number;
-  private readonly ntail: number;
-  private readonly Mp: number;
-  private readonly wPacked: Int16Array;
-  private readonly idx: Int32Array;
+  /** Packed form (read by gemmCastRun too): pairs of k, quads and tail of 4-output vectors. */
+  readonly K2: number;
+  readonly nquad: number;
+  readonly ntail: number;
+  readonly Mp: number;
+  readonly wPacked: Int16Array;
+  readonly idx: Int32Array;
 
   /** `idx`: per-sample index map of rowsPerSample·K entries into the sample (see windowIndex). */
   constructor(
@@ -343,6 +350,59 @@ export class GemmI16 {
       emit(yv, this.Mp, s0 * R, nb * R);
     }
   }
+}
+
+/**
+ * The layer's output cast done in the module (wasm-cast.ts) after the sums of each block:
+ * sums·2^up + init[m] cast by `plan` into y (rows yStride apart from column c0) and, when `z` is
+ * given, its ReLU into z at the same places. Returns the number of elements that overflowed.
+ */
+export function gemmCastRun(
+  g: GemmI16,
+  x: Float64Array,
+  samples: number,
+  sampleStride: number,
+  plan: CastPlan,
+  init: BigInt64Array,
+  y: Float64Array,
+  yStride: number,
+  c0: number,
+  z?: Float64Array,
+): number {
+  const ex = wasm()!;
+  const { M, rowsPerSample: R } = g.L;
+  const Kp = 2 * g.K2;
+  const outB = M * 8 * (z ? 2 : 1);
+  const bs = blockOf(R * (Kp * 2 + g.Mp * 4 + outB) + sampleStride * 8, samples);
+  const [xo, io, po, wo, so, ino, yo, zo] = layout(ex, [bs * sampleStride * 8, g.idx.length * 4, bs * R * Kp * 2, g.wPacked.length * 2, bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0]);
+  const buf = ex.mem.buffer;
+  new Int32Array(buf, io!, g.idx.length).set(g.idx);
+  new Int16Array(buf, wo!, g.wPacked.length).set(g.wPacked);
+  new BigInt64Array(buf, ino!, M).set(init);
+  const xv = new Float64Array(buf, xo!, bs * sampleStride);
+  const yv = new Float64Array(buf, yo!, bs * R * M);
+  const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
+  let overflows = 0;
+  for (let s0 = 0; s0 < samples; s0 += bs) {
+    const nb = Math.min(bs, samples - s0);
+    const rows = nb * R;
+    xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+    ex.gather_f64_i16(xo!, sampleStride, nb, io!, R * Kp, po!);
+    ex.gemm_i16(po!, rows, g.K2, g.nquad, g.ntail, wo!, so!);
+    overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yo!, z ? zo! : 0, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
+    const r0 = s0 * R;
+    if (yStride === M) {
+      y.set(yv.subarray(0, rows * M), r0 * M);
+      if (z) z.set(zv!.subarray(0, rows * M), r0 * M);
+    } else {
+      for (let r = 0; r < rows; r++) {
+        const at = (r0 + r) * yStride + c0;
+        y.set(yv.subarray(r * M, (r + 1) * M), at);
+        if (z) z.set(zv!.subarray(r * M, (r + 1) * M), at);
+      }
+    }
+  }
+  return overflows;
 }
 
 /** Float64 sums init[m] + Σ_k x·w in ascending k (skipping x = 0) from float32 inputs. */

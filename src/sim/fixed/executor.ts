@@ -10,7 +10,7 @@ import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { quantizeDouble } from '../../ir/semantics/apfixed.js';
 import { rawNumbers } from '../../ir/semantics/const-raws.js';
-import { checkWidth, entryQuantize } from './casts.js';
+import { checkWidth, entryQuantize, isIdentityCast } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
 import { mapNew } from '../sums-codegen.js';
 import type { Alloc, CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
@@ -56,6 +56,10 @@ interface Step {
   wideRun?: WideRun;
   /** Which inputs are run-time values (constants are baked into the closure). */
   dynamic: boolean[];
+  /** A following Relu's output this step's run also returns, after its own (CompileContext.fuse). */
+  fusedOut?: string;
+  /** A Relu computed by an earlier step: its output is already in the environment. */
+  fusedIn?: boolean;
 }
 
 export class FixedProgram {
@@ -108,15 +112,29 @@ export class FixedProgram {
       }
       return mapNew(entryQuantize(t, s));
     });
-    for (const node of g.nodes) {
+    const fusedRelus = new Set<Node>();
+    for (const [ni, node] of g.nodes.entries()) {
       const kernel = FIXED_KERNELS[node.op] as FixedKernel<OpKind> | undefined;
       if (!kernel) throw new Error(`node '${node.name}' (${node.op}): no fixed-point kernel`);
       const stats: CastStats = { result: 0, accum: 0 };
       this.stats.set(node.name, stats);
-      const ctx: CompileContext = { g, value, constRaws, stats };
       const dynamic = node.inputs.map((i) => i !== '' && !isConst(value(i)));
+      if (fusedRelus.has(node)) {
+        this.steps.push({ node, run: () => [], dynamic, fusedIn: true });
+        continue;
+      }
+      const relu = opts.allBigInt ? undefined : reluAfter(g, ni);
+      const fuse = { relu: relu !== undefined, taken: false };
+      const ctx: CompileContext = { g, value, constRaws, stats, fuse };
       if (opts.allBigInt || isWideNode(node, ctx)) this.steps.push({ node, run: () => [], wideRun: wideKernel(node, ctx), dynamic });
-      else this.steps.push({ node, run: kernel(node as never, ctx), dynamic });
+      else {
+        const step: Step = { node, run: kernel(node as never, ctx), dynamic };
+        if (fuse.taken && relu) {
+          step.fusedOut = relu.outputs[0]!;
+          fusedRelus.add(relu);
+        }
+        this.steps.push(step);
+      }
     }
   }
 
@@ -162,13 +180,17 @@ export class FixedProgram {
     for (const [si, s] of this.steps.entries()) {
       const ins = s.node.inputs.map((name, k) => (s.dynamic[k] ? env.get(name) : undefined));
       let outs: (Float64Array | bigint[])[];
-      if (s.wideRun) {
+      if (s.fusedIn) {
+        outs = [env.get(s.node.outputs[0]!)!];
+      } else if (s.wideRun) {
         const big = s.wideRun(ins.map((x) => (x === undefined || Array.isArray(x) ? x : Array.from(x, (v) => BigInt(v)))), n);
         // Stored as BigInts exactly when the value's type is wide; narrower outputs go back to doubles.
         outs = big.map((y, k) => (isWideType(g.values.get(s.node.outputs[k]!)?.fixed) ? y : Float64Array.from(y, (v) => Number(v))));
       } else {
-        const alloc = opts.reuseBuffers && !s.node.outputs.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
+        const mine = s.fusedOut ? [...s.node.outputs, s.fusedOut] : s.node.outputs;
+        const alloc = opts.reuseBuffers && !mine.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
         outs = s.run(ins as (Float64Array | undefined)[], n, alloc);
+        if (s.fusedOut) env.set(s.fusedOut, outs[s.node.outputs.length]!);
       }
       s.node.outputs.forEach((o, k) => {
         if (!o) return;
@@ -190,6 +212,23 @@ export class FixedProgram {
       return tensor(o.value, [...lead, ...v.shape], v.fixed!);
     });
   }
+}
+
+/**
+ * A Relu reading node `ni`'s output that can be computed in the same pass: the output is the
+ * node's only one, the Relu's cast is the identity, and neither value is wide (BigInt path).
+ * Other readers of the output still get it (the node delivers both).
+ */
+function reluAfter(g: Graph, ni: number): Node | undefined {
+  const node = g.nodes[ni]!;
+  if (node.outputs.length !== 1 || !node.outputs[0]) return undefined;
+  const y = node.outputs[0];
+  const relu = g.nodes.slice(ni + 1).find((m) => m.op === 'Relu' && m.inputs[0] === y);
+  if (!relu || !relu.outputs[0]) return undefined;
+  const xT = g.values.get(y)?.fixed;
+  const zT = g.values.get(relu.outputs[0])?.fixed;
+  if (!xT || !zT || isWideType(xT) || isWideType(zT) || !isIdentityCast(xT, zT)) return undefined;
+  return relu;
 }
 
 /** Values of raws as float64 (exact up to 52-bit types; wider raws were rounded to doubles first). */

@@ -10,7 +10,8 @@ import { fracBits } from '../../../ir/fixed.js';
 import { isConst } from '../../../ir/graph.js';
 import { maxAbsRaw } from '../../../ir/precision.js';
 import { checkWidth, resultCast, resultCastBig } from '../casts.js';
-import type { CompileContext, FixedKernel, FixedKernelTable } from '../kernel.js';
+import { type CompileContext, type FixedKernel, type FixedKernelTable, freshAlloc } from '../kernel.js';
+import { sumsCodegen } from '../../sums-codegen.js';
 import { broadcastIndex } from './activation.js';
 
 type Combine = (a: number, b: number) => number;
@@ -64,6 +65,20 @@ function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
           const bo = bConst ? 0 : s * bSize;
           for (let i = 0; i < per; i++) y[s * per + i] = cb(opB(a[ao + ia[i]!]!, b[bo + ib[i]!]!));
         }
+        return [y];
+      };
+    }
+    const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
+    if (sumsCodegen.enabled && !aConst && !bConst && same(A.shape) && same(B.shape)) {
+      // Two run-time operands of the output's shape (a residual Add): one loop of its own per
+      // node, the cast inlined, no index maps — the same expression on the same raws.
+      const expr = { Add: `a[i] * ${sa} + b[i] * ${sb}`, Sub: `a[i] * ${sa} - b[i] * ${sb}`, Mul: 'a[i] * b[i]', Max: `Math.max(a[i] * ${sa}, b[i] * ${sb})`, Min: `Math.min(a[i] * ${sa}, b[i] * ${sb})` }[kind];
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const loop = new Function('c', `return function (a, b, y) { for (let i = 0; i < y.length; i++) y[i] = c(${expr}); };`)(c) as (a: Float64Array, b: Float64Array, y: Float64Array) => void;
+      return (ins, _n, alloc = freshAlloc) => {
+        const a = ins[0]!;
+        const y = alloc(a.length);
+        loop(a, ins[1]!, y);
         return [y];
       };
     }

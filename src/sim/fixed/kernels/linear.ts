@@ -16,7 +16,8 @@ import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { convBlock, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { emitCast, GemmI16, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
+import { emitCast, GemmI16, gemmCastRun, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
+import { type CastPlan, castPlan } from '../../wasm-cast.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
@@ -39,6 +40,8 @@ interface Accumulation {
   /** Weights as raws (products on the grid of x·w) and 2^(fa − fp), the step from that grid to A's. */
   raw: Float64Array;
   scale: number;
+  /** Exact mode: the output cast as the module's epilogue (null: not covered, cast in JavaScript). */
+  plan: CastPlan | null;
 }
 
 function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulation {
@@ -71,7 +74,7 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   if (exact) {
     const w = wr.map((v) => v * 2 ** (fa - fp));
     if (br) for (let m = 0; m < outCh; m++) init[m] = br[m]! * 2 ** (fa - fb);
-    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp) };
+    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp), plan: castPlan(fp, fa, outT, bound) };
   }
   // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
   const f = Math.max(fa, fp);
@@ -91,10 +94,10 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
     const big = wideAccumCast(f, A, ctx);
     const SA = BigInt(sa);
     const SP = BigInt(sp);
-    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1 };
+    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1, plan: null };
   }
   const toA = accumCast(f, A, ctx.stats);
-  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1 };
+  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1, plan: null };
 }
 
 /** cast(s → A) of an exact BigInt sum on a grid of `f` fraction bits, counting overflows. */
@@ -109,6 +112,16 @@ function wideAccumCast(f: number, A: FixedType, ctx: CompileContext): (s: bigint
   };
 }
 
+/**
+ * Accepts the executor's offer to compute the following Relu too (CompileContext.fuse): the run
+ * then returns that Relu's output after its own.
+ */
+function takeRelu(ctx: CompileContext): boolean {
+  if (!ctx.fuse?.relu) return false;
+  ctx.fuse.taken = true;
+  return true;
+}
+
 const dense: FixedKernel<'Dense'> = (node, ctx) => {
   if (needsWideAccum(node, ctx)) return wideDense(node, ctx);
   const w = ctx.value(node.inputs[1]!);
@@ -121,6 +134,19 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   if (a.exact && wasmAvailable()) {
     if (int16SumsExact(ctx.value(node.inputs[0]!).fixed!, a.raw, M)) {
       const g = new GemmI16({ K, M, rowsPerSample: 1 }, a.raw, identityIndex(K));
+      const plan = a.plan;
+      if (plan) {
+        const init64 = BigInt64Array.from(init, (v) => BigInt(v));
+        const relu = takeRelu(ctx);
+        return (ins, _n, alloc = freshAlloc) => {
+          const x = ins[0]!;
+          const rows = x.length / K;
+          const y = alloc(rows * M);
+          const z = relu ? alloc(rows * M) : undefined;
+          ctx.stats.result += gemmCastRun(g, x, rows, K, plan, init64, y, M, 0, z);
+          return z ? [y, z] : [y];
+        };
+      }
       const emit = emitCast(out);
       return (ins, _n, alloc = freshAlloc) => {
         const x = ins[0]!;
@@ -242,6 +268,21 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
       for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = acc.raw[k * G.cout + gr * coutG + co]!;
       if (!int16SumsExact(xT, wg, coutG)) break;
       gemms.push(new GemmI16({ K, M: coutG, rowsPerSample: outPix }, wg, windowIndex(W, G.cin, gr * cinG, cinG)));
+    }
+    if (gemms.length === at.group && acc.plan) {
+      const plan = acc.plan;
+      const inits = gemms.map((_, gr) => BigInt64Array.from(init.subarray(gr * coutG, (gr + 1) * coutG), (v) => BigInt(v)));
+      const relu = takeRelu(ctx);
+      return (ins, _n, alloc = freshAlloc) => {
+        const x = ins[0]!;
+        const samples = x.length / (inPix * G.cin);
+        const y = alloc(samples * outPix * G.cout);
+        const z = relu ? alloc(samples * outPix * G.cout) : undefined;
+        gemms.forEach((g, gr) => {
+          ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, inits[gr]!, y, G.cout, gr * coutG, z);
+        });
+        return z ? [y, z] : [y];
+      };
     }
     if (gemms.length === at.group) {
       const emit = emitCast(out);
