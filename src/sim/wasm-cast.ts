@@ -228,3 +228,130 @@ export function castBody(): number[] {
     ...get(cnt),
   ];
 }
+
+/**
+ * The same cast four lanes at a time in int32 (cast_i32x4), for the usual case: a rounding of
+ * the form (v + add) >> sh (AP_TRN, AP_RND, AP_RND_MIN_INF; sh >= 1), every v + add inside
+ * int32, output width <= 31, rows of M = 4·M4 outputs (no padding columns). The overflow mode
+ * is applied branch-free to every lane (it changes nothing inside [min, max]); overflowed
+ * lanes are counted. Null when the plan does not qualify.
+ */
+export function simdCast(plan: CastPlan, bound: number, M: number): { om: number; ws: number; min: number; max: number; add: number; sh: number } | null {
+  if (plan.rm !== 0 || M % 4 !== 0 || plan.W > 31) return null;
+  if (bound + Number(plan.add) >= 2 ** 31) return null;
+  return { om: plan.om, ws: 32 - plan.W, min: Number(plan.min), max: Number(plan.max), add: Number(plan.add), sh: Number(plan.sh) };
+}
+
+const simd = (op: number) => [0xfd, ...u(op)];
+const v = {
+  load: [...simd(0x00), 4, 0],
+  store: (off: number) => [...simd(0x0b), 4, ...u(off)],
+  splat: simd(0x11),
+  shl: simd(0xab),
+  shrS: simd(0xac),
+  shrU: simd(0xad),
+  add: simd(0xae),
+  sub: simd(0xb1),
+  gtS: simd(0x3b),
+  ltS: simd(0x39),
+  or: simd(0x50),
+  andnot: simd(0x4f),
+  minS: simd(0xb6),
+  maxS: simd(0xb8),
+  cvtLow: simd(0xfe),
+  // lanes 2,3 moved to 0,1 (both operands the same vector)
+  high: [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
+  zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  lane: (i: number) => [...simd(0x1b), i],
+};
+export const CAST4_PARAMS = new Array<number>(13).fill(I32);
+export const CAST4_LOCALS: [number, number][] = [
+  [4, I32],
+  [6, 0x7b /* v128 */],
+];
+
+/**
+ * cast_i32x4(sums, rows, M4, init, y, z, up, sh, add, min, max, ws, om) -> overflows: as
+ * cast_i32 with rm 0 in int32 lanes; init int32. Locals: r q sp ip | K MIN MAX ADD CNT t.
+ */
+export function castSimdBody(): number[] {
+  const [sums, rows, M4, init, y, z, up, sh, addp, minp, maxp, ws, om] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [r, q, sp, ip] = [13, 14, 15, 16];
+  const [K, MIN, MAX, ADD, CNT, T] = [17, 18, 19, 20, 21, 22];
+  const storeF64 = (ptr: number, src: number[]) => [...get(ptr), ...src, ...v.cvtLow, ...v.store(0), ...get(ptr), ...src, ...src, ...v.high, ...v.cvtLow, ...v.store(16)];
+  const nest = (omode: number, withZ: boolean) => {
+    const wrap = (shr: number[]) => [...get(K), ...get(ws), ...v.shl, ...get(ws), ...shr, ...set(K)];
+    const apply =
+      omode === 0 ? [...get(K), ...get(MAX), ...v.minS, ...get(MIN), ...v.maxS, ...set(K)]
+      : omode === 1 ? [...get(K), ...get(T), ...v.andnot, ...set(K)]
+      : omode === 2 ? wrap(v.shrS)
+      : wrap(v.shrU);
+    const element = [
+      ...get(sp),
+      ...v.load,
+      ...get(up),
+      ...v.shl,
+      ...get(ip),
+      ...v.load,
+      ...v.add,
+      ...get(ADD),
+      ...v.add,
+      ...get(sh),
+      ...v.shrS,
+      ...set(K),
+      ...get(CNT),
+      ...get(K),
+      ...get(MAX),
+      ...v.gtS,
+      ...get(K),
+      ...get(MIN),
+      ...v.ltS,
+      ...v.or,
+      0x22, ...u(T),
+      ...v.sub,
+      ...set(CNT),
+      ...apply,
+      ...storeF64(y, get(K)),
+      ...inc(y, i32c(32)),
+      ...(withZ ? [...storeF64(z, [...get(K), ...v.zero, ...v.maxS]), ...inc(z, i32c(32))] : []),
+      ...inc(sp, i32c(16)),
+      ...inc(ip, i32c(16)),
+    ];
+    return [
+      ...i32c(0),
+      ...set(r),
+      ...whileLt(r, get(rows), [...get(init), ...set(ip)], [...i32c(0), ...set(q)], whileLt(q, get(M4), element, inc(q, i32c(1))), inc(r, i32c(1))),
+    ];
+  };
+  const byZ = (omode: number) => [...get(z), ...ifElse(nest(omode, true), nest(omode, false))];
+  const omIs = (c: number) => [...get(om), ...i32c(c), ...i32eq];
+  return [
+    ...get(minp),
+    ...v.splat,
+    ...set(MIN),
+    ...get(maxp),
+    ...v.splat,
+    ...set(MAX),
+    ...get(addp),
+    ...v.splat,
+    ...set(ADD),
+    ...v.zero,
+    ...set(CNT),
+    ...get(sums),
+    ...set(sp),
+    ...omIs(0),
+    ...ifElse(byZ(0), [...omIs(1), ...ifElse(byZ(1), [...omIs(2), ...ifElse(byZ(2), byZ(3))])]),
+    // the overflow count: the sum of the lanes' counts
+    ...get(CNT),
+    ...v.lane(0),
+    ...get(CNT),
+    ...v.lane(1),
+    0x6a,
+    ...get(CNT),
+    ...v.lane(2),
+    0x6a,
+    ...get(CNT),
+    ...v.lane(3),
+    0x6a,
+  ];
+}

@@ -21,7 +21,8 @@
  */
 
 import { sumsCodegen } from './sums-codegen.js';
-import { CAST_LOCALS, CAST_PARAMS, castBody, type CastPlan } from './wasm-cast.js';
+import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
+import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
 import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, i32store16, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
@@ -175,7 +176,7 @@ function packF32Body(): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
-  const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])]];
+  const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
     { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
@@ -183,6 +184,9 @@ export function moduleBytes(): Uint8Array {
     { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
     { name: 'pack_f32', type: 3, locals: [[3, I32]], code: packF32Body() },
     { name: 'cast_i32', type: 4, locals: CAST_LOCALS, code: castBody() },
+    { name: 'cvt_f64_i16', type: 5, locals: CVT_LOCALS, code: cvtBody() },
+    { name: 'gather_seg', type: 1, locals: GATHER_SEG_LOCALS, code: gatherSegBody() },
+    { name: 'cast_i32x4', type: 6, locals: CAST4_LOCALS, code: castSimdBody() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -210,6 +214,9 @@ interface Exports {
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
   pack_f32(src: number, rows: number, Mp: number, M: number, dst: number): void;
+  cvt_f64_i16(src: number, n: number, dst: number): void;
+  cast_i32x4(sums: number, rows: number, M4: number, init: number, y: number, z: number, up: number, sh: number, add: number, min: number, max: number, ws: number, om: number): number;
+  gather_seg(src: number, step: number, nb: number, segs: number, nseg: number, dst: number, dstStep: number): void;
   cast_i32(
     sums: number, rows: number, Mp: number, M: number, init: number, y: number, z: number, up: number, rm: number, om: number, W: number,
     sh: bigint, add: bigint, h: bigint, mask: bigint, min: bigint, max: bigint,
@@ -279,7 +286,8 @@ export class GemmI16 {
   readonly ntail: number;
   readonly Mp: number;
   readonly wPacked: Int16Array;
-  readonly idx: Int32Array;
+  /** The patch gather as segments (wasm-gather.ts) of the per-sample index map. */
+  readonly segs: Int32Array;
 
   /** `idx`: per-sample index map of rowsPerSample·K entries into the sample (see windowIndex). */
   constructor(
@@ -324,7 +332,7 @@ export class GemmI16 {
     const R = L.rowsPerSample;
     const pi = new Int32Array(R * Kp).fill(-1);
     for (let r = 0; r < R; r++) pi.set(idx.subarray(r * K, (r + 1) * K), r * Kp);
-    this.idx = pi;
+    this.segs = segments(pi);
   }
 
   /**
@@ -334,21 +342,49 @@ export class GemmI16 {
   run(x: Float64Array, samples: number, sampleStride: number, emit: (sums: Int32Array, Mp: number, row0: number, rows: number) => void): void {
     const ex = wasm()!;
     const R = this.L.rowsPerSample;
-    const Kp = 2 * this.K2;
-    const bs = blockOf(R * (Kp * 2 + this.Mp * 4) + sampleStride * 8, samples);
-    const [xo, io, po, wo, yo] = layout(ex, [bs * sampleStride * 8, this.idx.length * 4, bs * R * Kp * 2, this.wPacked.length * 2, bs * R * this.Mp * 4]);
-    const buf = ex.mem.buffer;
-    new Int32Array(buf, io!, this.idx.length).set(this.idx);
-    new Int16Array(buf, wo!, this.wPacked.length).set(this.wPacked);
-    const xv = new Float64Array(buf, xo!, bs * sampleStride);
-    const yv = new Int32Array(buf, yo!, bs * R * this.Mp);
+    const bs = blockOf(R * (2 * this.K2 * 2 + this.Mp * 4) + sampleStride * 10, samples);
+    const [yo] = this.layoutCall(bs, sampleStride, [bs * R * this.Mp * 4]);
+    const yv = new Int32Array(ex.mem.buffer, yo!, bs * R * this.Mp);
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-      ex.gather_f64_i16(xo!, sampleStride, nb, io!, R * Kp, po!);
-      ex.gemm_i16(po!, nb * R, this.K2, this.nquad, this.ntail, wo!, yo!);
+      this.sums(ex, x, s0, nb, sampleStride, yo!);
       emit(yv, this.Mp, s0 * R, nb * R);
     }
+  }
+
+  /** Scratch of the gather and sums, the first four regions of every call: x, x as int16, segments, patch, weights. */
+  gatherSizes(bs: number, sampleStride: number): number[] {
+    return [bs * sampleStride * 8 + 16, bs * sampleStride * 2 + 16, this.segs.length * 4, bs * this.L.rowsPerSample * this.K2 * 4 + 16, this.wPacked.length * 2];
+  }
+
+  /**
+   * Samples [s0, s0 + nb) of x into int32 sums at `so`: copy, convert, gather, multiply. The
+   * regions are the ones gatherSizes() laid out first (offsets recomputed: layout is deterministic).
+   */
+  sums(ex: Exports, x: Float64Array, s0: number, nb: number, sampleStride: number, so: number): void {
+    const R = this.L.rowsPerSample;
+    const [xo, x16, sg, po, wo] = this.offs!;
+    new Float64Array(ex.mem.buffer, xo!, nb * sampleStride).set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+    ex.cvt_f64_i16(xo!, nb * sampleStride, x16!);
+    ex.gather_seg(x16!, sampleStride * 2, nb, sg!, this.segs.length / 3, po!, R * this.K2 * 4);
+    ex.gemm_i16(po!, nb * R, this.K2, this.nquad, this.ntail, wo!, so);
+  }
+
+  /** Offsets of the gather regions of the current call (set by layoutCall). */
+  private offs?: number[];
+
+  /**
+   * Lays out this call's scratch — the gather regions, then `more` — and copies the segment
+   * table and the packed weights in (scratch is shared by every layer, so once per call).
+   * Returns the offsets of `more`.
+   */
+  layoutCall(bs: number, sampleStride: number, more: number[]): number[] {
+    const ex = wasm()!;
+    const all = layout(ex, [...this.gatherSizes(bs, sampleStride), ...more]);
+    const [, , sg, , wo] = (this.offs = all.slice(0, 5));
+    new Int32Array(ex.mem.buffer, sg!, this.segs.length).set(this.segs);
+    new Int16Array(ex.mem.buffer, wo!, this.wPacked.length).set(this.wPacked);
+    return all.slice(5);
   }
 }
 
@@ -364,6 +400,7 @@ export function gemmCastRun(
   sampleStride: number,
   plan: CastPlan,
   init: BigInt64Array,
+  bound: number,
   y: Float64Array,
   yStride: number,
   c0: number,
@@ -371,25 +408,22 @@ export function gemmCastRun(
 ): number {
   const ex = wasm()!;
   const { M, rowsPerSample: R } = g.L;
-  const Kp = 2 * g.K2;
   const outB = M * 8 * (z ? 2 : 1);
-  const bs = blockOf(R * (Kp * 2 + g.Mp * 4 + outB) + sampleStride * 8, samples);
-  const [xo, io, po, wo, so, ino, yo, zo] = layout(ex, [bs * sampleStride * 8, g.idx.length * 4, bs * R * Kp * 2, g.wPacked.length * 2, bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0]);
+  const bs = blockOf(R * (g.K2 * 4 + g.Mp * 4 + outB) + sampleStride * 10, samples);
+  const [so, ino, yo, zo] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0]);
   const buf = ex.mem.buffer;
-  new Int32Array(buf, io!, g.idx.length).set(g.idx);
-  new Int16Array(buf, wo!, g.wPacked.length).set(g.wPacked);
-  new BigInt64Array(buf, ino!, M).set(init);
-  const xv = new Float64Array(buf, xo!, bs * sampleStride);
+  const s4 = simdCast(plan, bound, M);
+  if (s4) new Int32Array(buf, ino!, M).set(Array.from(init, Number));
+  else new BigInt64Array(buf, ino!, M).set(init);
   const yv = new Float64Array(buf, yo!, bs * R * M);
   const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
   let overflows = 0;
   for (let s0 = 0; s0 < samples; s0 += bs) {
     const nb = Math.min(bs, samples - s0);
     const rows = nb * R;
-    xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-    ex.gather_f64_i16(xo!, sampleStride, nb, io!, R * Kp, po!);
-    ex.gemm_i16(po!, rows, g.K2, g.nquad, g.ntail, wo!, so!);
-    overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yo!, z ? zo! : 0, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
+    g.sums(ex, x, s0, nb, sampleStride, so!);
+    if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yo!, z ? zo! : 0, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
+    else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yo!, z ? zo! : 0, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
     const r0 = s0 * R;
     if (yStride === M) {
       y.set(yv.subarray(0, rows * M), r0 * M);

@@ -42,6 +42,8 @@ interface Accumulation {
   scale: number;
   /** Exact mode: the output cast as the module's epilogue (null: not covered, cast in JavaScript). */
   plan: CastPlan | null;
+  /** Largest |sum| on A's grid, bias included (exact mode). */
+  bound: number;
 }
 
 function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulation {
@@ -74,7 +76,7 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   if (exact) {
     const w = wr.map((v) => v * 2 ** (fa - fp));
     if (br) for (let m = 0; m < outCh; m++) init[m] = br[m]! * 2 ** (fa - fb);
-    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp), plan: castPlan(fp, fa, outT, bound) };
+    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp), plan: castPlan(fp, fa, outT, bound), bound };
   }
   // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
   const f = Math.max(fa, fp);
@@ -94,10 +96,10 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
     const big = wideAccumCast(f, A, ctx);
     const SA = BigInt(sa);
     const SP = BigInt(sp);
-    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1, plan: null };
+    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1, plan: null, bound };
   }
   const toA = accumCast(f, A, ctx.stats);
-  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1, plan: null };
+  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1, plan: null, bound };
 }
 
 /** cast(s → A) of an exact BigInt sum on a grid of `f` fraction bits, counting overflows. */
@@ -143,7 +145,7 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
           const rows = x.length / K;
           const y = alloc(rows * M);
           const z = relu ? alloc(rows * M) : undefined;
-          ctx.stats.result += gemmCastRun(g, x, rows, K, plan, init64, y, M, 0, z);
+          ctx.stats.result += gemmCastRun(g, x, rows, K, plan, init64, a.bound, y, M, 0, z);
           return z ? [y, z] : [y];
         };
       }
@@ -279,7 +281,7 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
         const y = alloc(samples * outPix * G.cout);
         const z = relu ? alloc(samples * outPix * G.cout) : undefined;
         gemms.forEach((g, gr) => {
-          ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, inits[gr]!, y, G.cout, gr * coutG, z);
+          ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, inits[gr]!, acc.bound, y, G.cout, gr * coutG, z);
         });
         return z ? [y, z] : [y];
       };
