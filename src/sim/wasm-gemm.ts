@@ -271,9 +271,16 @@ export interface GemmLayer {
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
 /** Rows per call so scratch stays near 32 MB. */
-function blockOf(perSample: number, samples: number): number {
-  return Math.max(1, Math.min(samples, Math.floor((32 << 20) / Math.max(1, perSample))));
+function blockOf(perSample: number, samples: number, budget = 32 << 20): number {
+  return Math.max(1, Math.min(samples, Math.floor(budget / Math.max(1, perSample))));
 }
+
+/**
+ * Scratch per block of the integer sums: small enough that the block's input, patch, sums and
+ * outputs stay in the core's L2 cache from one pass to the next (copy in, convert, gather,
+ * multiply, cast, copy out); larger blocks made every pass stream through main memory.
+ */
+export const INT_BLOCK_BYTES = { value: 256 << 10 };
 
 /**
  * Exact integer sums: S[r][m] = Σ_k x·w in int32, given raws x (doubles holding integers) and
@@ -342,7 +349,7 @@ export class GemmI16 {
   run(x: Float64Array, samples: number, sampleStride: number, emit: (sums: Int32Array, Mp: number, row0: number, rows: number) => void): void {
     const ex = wasm()!;
     const R = this.L.rowsPerSample;
-    const bs = blockOf(R * (2 * this.K2 * 2 + this.Mp * 4) + sampleStride * 10, samples);
+    const bs = blockOf(R * (2 * this.K2 * 2 + this.Mp * 4) + sampleStride * 10, samples, INT_BLOCK_BYTES.value);
     const [yo] = this.layoutCall(bs, sampleStride, [bs * R * this.Mp * 4]);
     const yv = new Int32Array(ex.mem.buffer, yo!, bs * R * this.Mp);
     for (let s0 = 0; s0 < samples; s0 += bs) {
@@ -409,7 +416,7 @@ export function gemmCastRun(
   const ex = wasm()!;
   const { M, rowsPerSample: R } = g.L;
   const outB = M * 8 * (z ? 2 : 1);
-  const bs = blockOf(R * (g.K2 * 4 + g.Mp * 4 + outB) + sampleStride * 10, samples);
+  const bs = blockOf(R * (g.K2 * 4 + g.Mp * 4 + outB) + sampleStride * 10, samples, INT_BLOCK_BYTES.value);
   const [so, ino, yo, zo] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0]);
   const buf = ex.mem.buffer;
   const s4 = simdCast(plan, bound, M);
