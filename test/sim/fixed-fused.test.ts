@@ -119,8 +119,8 @@ function value(name: string, shape: number[], data?: Float32Array): Value {
 }
 
 /**
- * x → layer → y → Relu → z, and (`shared`) y also into an Add with z, so y has a second reader;
- * `reluOut`: z is the graph output itself.
+ * x → layer → y → Relu → z, and (`shared`) y also into an Add with z (a second reader of y),
+ * itself followed by a Relu (fused into the Add's loop); `reluOut`: z is a graph output itself.
  */
 function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean): Graph {
   const conv = kind === 'Conv';
@@ -144,11 +144,12 @@ function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, 
   } as unknown as Node;
   const relu = { name: 'relu', op: 'Relu', inputs: ['y'], outputs: ['z'], attrs: {} } as unknown as Node;
   const addN = { name: 'add', op: 'Add', inputs: ['z', 'y'], outputs: ['s'], attrs: {} } as unknown as Node;
-  const nodes = shared ? [layer, relu, addN] : [layer, relu];
-  const out = shared && !reluOut ? 's' : 'z';
+  const relu2 = { name: 'relu2', op: 'Relu', inputs: ['s'], outputs: ['u'], attrs: {} } as unknown as Node;
+  vals.push(value('u', ys));
+  const nodes = shared ? [layer, relu, addN, relu2] : [layer, relu];
   const vs = new Map(vals.map((v) => [v.name, v]));
   const io = (name: string) => ({ modelName: name, value: name, modelShape: [null, ...vs.get(name)!.shape], elem: 'float32' as const });
-  const outputs = shared && reluOut ? [io('s'), io('z')] : [io(out)];
+  const outputs = shared ? (reluOut ? [io('u'), io('z')] : [io('u')]) : [io('z')];
   return { name: 'g', batched: true, values: vs, nodes, inputs: [io('x')], outputs, source: 'fixed-fused test' };
 }
 
@@ -179,7 +180,7 @@ function runAll(prog: FixedProgram, x: RtTensor, reuse: boolean): Seen {
 }
 
 describe('a layer and its Relu in one pass', () => {
-  it('delivers every value, output and counter of the reference kernels (Conv and Dense, shared readers, graph outputs, dirty arrays)', () => {
+  it('delivers every value, output and counter of the reference kernels (Conv, Dense and Add; shared readers, graph outputs, dirty arrays)', () => {
     const spec = fc.record({
       kind: fc.constantFrom<'Conv' | 'Dense'>('Conv', 'Dense'),
       cin: fc.integer({ min: 1, max: 6 }),
@@ -228,5 +229,14 @@ describe('a layer and its Relu in one pass', () => {
       ['relu', '', true],
     ]);
     expect(fracBits(q.values.get('z')!.fixed!)).toBe(10);
+    const g2 = graph('Dense', 3, 8, 7, true, false);
+    const q2 = prepareFixed(g2, parseConfig({ model: { default: 'ap_fixed<16,6>' } }, 'cfg')).graph;
+    const steps2 = (new FixedProgram(q2) as unknown as { steps: { node: Node; fusedOut?: string; fusedIn?: boolean }[] }).steps;
+    expect(steps2.map((s) => [s.node.name, s.fusedOut ?? '', s.fusedIn ?? false])).toEqual([
+      ['layer', 'z', false],
+      ['relu', '', true],
+      ['add', 'u', false],
+      ['relu2', '', true],
+    ]);
   });
 });

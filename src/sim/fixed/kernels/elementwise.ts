@@ -73,13 +73,18 @@ function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
       // Two run-time operands of the output's shape (a residual Add): one loop of its own per
       // node, the cast inlined, no index maps — the same expression on the same raws.
       const expr = { Add: `a[i] * ${sa} + b[i] * ${sb}`, Sub: `a[i] * ${sa} - b[i] * ${sb}`, Mul: 'a[i] * b[i]', Max: `Math.max(a[i] * ${sa}, b[i] * ${sb})`, Min: `Math.min(a[i] * ${sa}, b[i] * ${sb})` }[kind];
+      // A following identity-cast Relu (CompileContext.fuse) in the same loop: z = y·(y > 0) + 0, its kernel's expression.
+      const relu = ctx.fuse?.relu === true;
+      if (relu) ctx.fuse!.taken = true;
+      const body = relu ? `const v = c(${expr}); y[i] = v; z[i] = v * +(v > 0) + 0;` : `y[i] = c(${expr});`;
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
-      const loop = new Function('c', `return function (a, b, y) { for (let i = 0; i < y.length; i++) y[i] = c(${expr}); };`)(c) as (a: Float64Array, b: Float64Array, y: Float64Array) => void;
+      const loop = new Function('c', `return function (a, b, y, z) { for (let i = 0; i < y.length; i++) { ${body} } };`)(c) as (a: Float64Array, b: Float64Array, y: Float64Array, z?: Float64Array) => void;
       return (ins, _n, alloc = freshAlloc) => {
         const a = ins[0]!;
         const y = alloc(a.length);
-        loop(a, ins[1]!, y);
-        return [y];
+        const z = relu ? alloc(a.length) : undefined;
+        loop(a, ins[1]!, y, z);
+        return z ? [y, z] : [y];
       };
     }
     return (ins, n) => {
