@@ -22,6 +22,7 @@
 
 import { sumsCodegen } from './sums-codegen.js';
 import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
+import { type FusedPool, MAXPOOL_LOCALS, MAXPOOL_PARAMS, maxPoolBody } from './wasm-pool.js';
 import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
 import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, i32store16, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
@@ -176,7 +177,7 @@ function packF32Body(): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
-  const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])]];
+  const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(MAXPOOL_PARAMS.length)];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
     { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
@@ -187,6 +188,7 @@ export function moduleBytes(): Uint8Array {
     { name: 'cvt_f64_i16', type: 5, locals: CVT_LOCALS, code: cvtBody() },
     { name: 'gather_seg', type: 1, locals: GATHER_SEG_LOCALS, code: gatherSegBody() },
     { name: 'cast_i32x4', type: 6, locals: CAST4_LOCALS, code: castSimdBody() },
+    { name: 'maxpool_f64', type: 7, locals: MAXPOOL_LOCALS, code: maxPoolBody() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -215,6 +217,7 @@ interface Exports {
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
   pack_f32(src: number, rows: number, Mp: number, M: number, dst: number): void;
   cvt_f64_i16(src: number, n: number, dst: number): void;
+  maxpool_f64(src: number, nb: number, inStride: number, orig: number, nOut: number, rel: number, nTaps: number, cBytes: number, dst: number): void;
   cast_i32x4(sums: number, rows: number, M4: number, init: number, y: number, z: number, up: number, sh: number, add: number, min: number, max: number, ws: number, om: number): number;
   gather_seg(src: number, step: number, nb: number, segs: number, nseg: number, dst: number, dstStep: number): void;
   cast_i32(
@@ -412,13 +415,22 @@ export function gemmCastRun(
   yStride: number,
   c0: number,
   z?: Float64Array,
+  pool?: { spec: FusedPool; p: Float64Array },
 ): number {
   const ex = wasm()!;
   const { M, rowsPerSample: R } = g.L;
   const outB = M * 8 * (z ? 2 : 1);
   const bs = blockOf(R * (g.K2 * 4 + g.Mp * 4 + outB) + sampleStride * 10, samples, INT_BLOCK_BYTES.value);
-  const [so, ino, yo, zo] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0]);
+  const nOut = pool ? pool.spec.origins.length : 0;
+  const nTaps = pool ? pool.spec.rel.length : 0;
+  const [so, ino, yo, zo, oo, ro, po] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0, nOut * 4, nTaps * 4, bs * nOut * M * 8]);
   const buf = ex.mem.buffer;
+  if (pool) {
+    // Origins and taps in bytes of the ReLU block (pixels of M channels).
+    new Int32Array(buf, oo!, nOut).set(pool.spec.origins.map((o) => o * M * 8));
+    new Int32Array(buf, ro!, nTaps).set(pool.spec.rel.map((o) => o * M * 8));
+  }
+  const pv = pool ? new Float64Array(buf, po!, bs * nOut * M) : undefined;
   const s4 = simdCast(plan, bound, M);
   if (s4) new Int32Array(buf, ino!, M).set(Array.from(init, Number));
   else new BigInt64Array(buf, ino!, M).set(init);
@@ -432,6 +444,10 @@ export function gemmCastRun(
     if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yo!, z ? zo! : 0, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
     else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yo!, z ? zo! : 0, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
     const r0 = s0 * R;
+    if (pool) {
+      ex.maxpool_f64(zo!, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, po!);
+      pool.p.set(pv!.subarray(0, nb * nOut * M), s0 * nOut * M);
+    }
     if (yStride === M) {
       y.set(yv.subarray(0, rows * M), r0 * M);
       if (z) z.set(zv!.subarray(0, rows * M), r0 * M);

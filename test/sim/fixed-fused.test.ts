@@ -120,9 +120,10 @@ function value(name: string, shape: number[], data?: Float32Array): Value {
 
 /**
  * x → layer → y → Relu → z, and (`shared`) y also into an Add with z (a second reader of y),
- * itself followed by a Relu (fused into the Add's loop); `reluOut`: z is a graph output itself.
+ * itself followed by a Relu (fused into the Add's loop); `reluOut`: z is a graph output itself;
+ * `pool`: a MaxPool reads z (Conv only).
  */
-function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean): Graph {
+function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean, pool?: { k: number; s: number }): Graph {
   const conv = kind === 'Conv';
   const xs = conv ? [5, 4, cin] : [cin];
   const ys = conv ? [5, 4, cout] : [cout];
@@ -150,6 +151,19 @@ function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, 
   const vs = new Map(vals.map((v) => [v.name, v]));
   const io = (name: string) => ({ modelName: name, value: name, modelShape: [null, ...vs.get(name)!.shape], elem: 'float32' as const });
   const outputs = shared ? (reluOut ? [io('u'), io('z')] : [io('u')]) : [io('z')];
+  if (pool && conv) {
+    // z → MaxPool → p (fused into the conv's pass when the channel count is even).
+    const ps = [Math.floor((5 - pool.k) / pool.s) + 1, Math.floor((4 - pool.k) / pool.s) + 1, cout];
+    vs.set('p', value('p', ps));
+    nodes.push({
+      name: 'pool',
+      op: 'MaxPool',
+      inputs: ['z'],
+      outputs: ['p'],
+      attrs: { kernel: [pool.k, pool.k], strides: [pool.s, pool.s], dilations: [1, 1], pads: [0, 0, 0, 0], ceilMode: false },
+    } as unknown as Node);
+    outputs.push(io('p'));
+  }
   return { name: 'g', batched: true, values: vs, nodes, inputs: [io('x')], outputs, source: 'fixed-fused test' };
 }
 
@@ -179,7 +193,7 @@ function runAll(prog: FixedProgram, x: RtTensor, reuse: boolean): Seen {
   return { values: seen, outs: outs.map((o) => bits(o.raw)), stats: JSON.stringify([...prog.stats]) };
 }
 
-describe('a layer and its Relu in one pass', () => {
+describe('a layer, its Relu and a max pool in one pass', () => {
   it('delivers every value, output and counter of the reference kernels (Conv, Dense and Add; shared readers, graph outputs, dirty arrays)', () => {
     const spec = fc.record({
       kind: fc.constantFrom<'Conv' | 'Dense'>('Conv', 'Dense'),
@@ -187,13 +201,15 @@ describe('a layer and its Relu in one pass', () => {
       cout: fc.integer({ min: 4, max: 13 }),
       shared: fc.boolean(),
       reluOut: fc.boolean(),
+      pool: fc.option(fc.record({ k: fc.constantFrom(2, 3), s: fc.constantFrom(1, 2) }), { nil: undefined }),
       n: fc.integer({ min: 1, max: 5 }),
       seed: fc.integer({ min: 1, max: 1 << 30 }),
     });
     let fused = 0;
+    let pooled = 0;
     fc.assert(
       fc.property(spec, fc.constantFrom(...PRECISIONS), (p, cfg) => {
-        const g = graph(p.kind, p.cin, p.cout, p.seed, p.shared, p.reluOut);
+        const g = graph(p.kind, p.cin, p.cout, p.seed, p.shared, p.reluOut, p.pool);
         const q = prepareFixed(g, parseConfig(cfg, 'test config')).graph;
         const per = g.values.get('x')!.shape.reduce((a, b) => a * b, 1);
         const x: RtTensor = { shape: [p.n, ...g.values.get('x')!.shape], data: values(p.n * per, p.seed + 5, 6, 0.2) };
@@ -203,7 +219,9 @@ describe('a layer and its Relu in one pass', () => {
         sumsCodegen.enabled = true;
         wasmGemm.enabled = true;
         const fast = new FixedProgram(q);
-        if ((fast as unknown as { steps: { fusedOut?: string }[] }).steps[0]!.fusedOut) fused++;
+        const fusedOut = (fast as unknown as { steps: { fusedOut?: string[] }[] }).steps[0]!.fusedOut;
+        if (fusedOut) fused++;
+        if (fusedOut?.includes('p')) pooled++;
         const dirty: RtTensor = { shape: [p.n + 2, ...x.shape.slice(1)], data: values((p.n + 2) * per, p.seed + 9, 9, 0.05) };
         runAll(fast, dirty, true);
         for (const got of [runAll(fast, x, true), runAll(new FixedProgram(q), x, false)]) {
@@ -217,26 +235,28 @@ describe('a layer and its Relu in one pass', () => {
     );
     // Layers whose int32 sums are not provably exact keep the JavaScript sums (no fusion).
     expect(fused).toBeGreaterThan(FC.numRuns / 3);
+    expect(pooled).toBeGreaterThan(5);
   });
 
   it('the fused path is taken: the Relu runs no kernel of its own', () => {
-    const g = graph('Conv', 3, 8, 7, false, true);
+    const g = graph('Conv', 3, 8, 7, false, true, { k: 2, s: 2 });
     const q = prepareFixed(g, parseConfig({ model: { default: 'ap_fixed<16,6>' } }, 'cfg')).graph;
     const prog = new FixedProgram(q);
-    const steps = (prog as unknown as { steps: { node: Node; fusedOut?: string; fusedIn?: boolean }[] }).steps;
-    expect(steps.map((s) => [s.node.name, s.fusedOut ?? '', s.fusedIn ?? false])).toEqual([
-      ['layer', 'z', false],
-      ['relu', '', true],
+    const steps = (prog as unknown as { steps: { node: Node; fusedOut?: string[]; fusedIn?: boolean }[] }).steps;
+    expect(steps.map((s) => [s.node.name, s.fusedOut ?? [], s.fusedIn ?? false])).toEqual([
+      ['layer', ['z', 'p'], false],
+      ['relu', [], true],
+      ['pool', [], true],
     ]);
     expect(fracBits(q.values.get('z')!.fixed!)).toBe(10);
     const g2 = graph('Dense', 3, 8, 7, true, false);
     const q2 = prepareFixed(g2, parseConfig({ model: { default: 'ap_fixed<16,6>' } }, 'cfg')).graph;
-    const steps2 = (new FixedProgram(q2) as unknown as { steps: { node: Node; fusedOut?: string; fusedIn?: boolean }[] }).steps;
-    expect(steps2.map((s) => [s.node.name, s.fusedOut ?? '', s.fusedIn ?? false])).toEqual([
-      ['layer', 'z', false],
-      ['relu', '', true],
-      ['add', 'u', false],
-      ['relu2', '', true],
+    const steps2 = (new FixedProgram(q2) as unknown as { steps: { node: Node; fusedOut?: string[]; fusedIn?: boolean }[] }).steps;
+    expect(steps2.map((s) => [s.node.name, s.fusedOut ?? [], s.fusedIn ?? false])).toEqual([
+      ['layer', ['z'], false],
+      ['relu', [], true],
+      ['add', ['u'], false],
+      ['relu2', [], true],
     ]);
   });
 });

@@ -56,8 +56,8 @@ interface Step {
   wideRun?: WideRun;
   /** Which inputs are run-time values (constants are baked into the closure). */
   dynamic: boolean[];
-  /** A following Relu's output this step's run also returns, after its own (CompileContext.fuse). */
-  fusedOut?: string;
+  /** Outputs of following nodes (a Relu, then maybe a MaxPool) this step's run also returns, after its own (CompileContext.fuse). */
+  fusedOut?: string[];
   /** A Relu computed by an earlier step: its output is already in the environment. */
   fusedIn?: boolean;
 }
@@ -124,14 +124,19 @@ export class FixedProgram {
         continue;
       }
       const relu = opts.allBigInt ? undefined : reluAfter(g, ni);
-      const fuse = { relu: relu !== undefined, taken: false };
+      const pool = relu ? poolAfter(g, relu) : undefined;
+      const fuse = { relu: relu !== undefined, taken: false, pool, poolTaken: false };
       const ctx: CompileContext = { g, value, constRaws, stats, fuse };
       if (opts.allBigInt || isWideNode(node, ctx)) this.steps.push({ node, run: () => [], wideRun: wideKernel(node, ctx), dynamic });
       else {
         const step: Step = { node, run: kernel(node as never, ctx), dynamic };
         if (fuse.taken && relu) {
-          step.fusedOut = relu.outputs[0]!;
+          step.fusedOut = [relu.outputs[0]!];
           fusedRelus.add(relu);
+          if (fuse.poolTaken && pool) {
+            step.fusedOut.push(pool.outputs[0]!);
+            fusedRelus.add(pool);
+          }
         }
         this.steps.push(step);
       }
@@ -187,10 +192,10 @@ export class FixedProgram {
         // Stored as BigInts exactly when the value's type is wide; narrower outputs go back to doubles.
         outs = big.map((y, k) => (isWideType(g.values.get(s.node.outputs[k]!)?.fixed) ? y : Float64Array.from(y, (v) => Number(v))));
       } else {
-        const mine = s.fusedOut ? [...s.node.outputs, s.fusedOut] : s.node.outputs;
+        const mine = s.fusedOut ? [...s.node.outputs, ...s.fusedOut] : s.node.outputs;
         const alloc = opts.reuseBuffers && !mine.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
         outs = s.run(ins as (Float64Array | undefined)[], n, alloc);
-        if (s.fusedOut) env.set(s.fusedOut, outs[s.node.outputs.length]!);
+        s.fusedOut?.forEach((o, k) => env.set(o, outs[s.node.outputs.length + k]!));
       }
       s.node.outputs.forEach((o, k) => {
         if (!o) return;
@@ -229,6 +234,18 @@ function reluAfter(g: Graph, ni: number): Node | undefined {
   const zT = g.values.get(relu.outputs[0])?.fixed;
   if (!xT || !zT || isWideType(xT) || isWideType(zT) || !isIdentityCast(xT, zT)) return undefined;
   return relu;
+}
+
+/** A MaxPool reading the Relu's output whose cast is the identity (fused after the Relu when the kernel can). */
+function poolAfter(g: Graph, relu: Node): Node | undefined {
+  const z = relu.outputs[0]!;
+  const i = g.nodes.indexOf(relu);
+  const pool = g.nodes.slice(i + 1).find((m) => m.op === 'MaxPool' && m.inputs[0] === z);
+  if (!pool || pool.outputs.length !== 1 || !pool.outputs[0]) return undefined;
+  const zT = g.values.get(z)?.fixed;
+  const pT = g.values.get(pool.outputs[0])?.fixed;
+  if (!zT || !pT || isWideType(pT) || !isIdentityCast(zT, pT)) return undefined;
+  return pool;
 }
 
 /** Values of raws as float64 (exact up to 52-bit types; wider raws were rounded to doubles first). */

@@ -36,7 +36,13 @@ export interface CompileContext {
    * output: a kernel that computes that ReLU in the same pass sets `taken` and its run returns
    * the Relu's output after its own (the Relu node then runs no kernel of its own).
    */
-  readonly fuse?: { readonly relu: boolean; taken: boolean };
+  readonly fuse?: {
+    readonly relu: boolean;
+    taken: boolean;
+    /** A MaxPool reading that Relu's output, offered the same way (`poolTaken`: its output comes after the Relu's). */
+    readonly pool?: Node;
+    poolTaken?: boolean;
+  };
 }
 
 /**

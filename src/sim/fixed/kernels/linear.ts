@@ -18,6 +18,7 @@ import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '..
 import { convBlock, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
 import { emitCast, GemmI16, gemmCastRun, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
 import { type CastPlan, castPlan } from '../../wasm-cast.js';
+import { fusedPoolWindows } from './pool.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
@@ -275,15 +276,20 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
       const plan = acc.plan;
       const inits = gemms.map((_, gr) => BigInt64Array.from(init.subarray(gr * coutG, (gr + 1) * coutG), (v) => BigInt(v)));
       const relu = takeRelu(ctx);
+      // Conv → Relu → MaxPool: the pool too, on each block of the ReLU output still in scratch.
+      const pool = relu && at.group === 1 && G.cout % 2 === 0 && ctx.fuse?.pool ? fusedPoolWindows(ctx.fuse.pool, ctx) : null;
+      if (pool) ctx.fuse!.poolTaken = true;
+      const poolLen = pool ? pool.origins.length * G.cout : 0;
       return (ins, _n, alloc = freshAlloc) => {
         const x = ins[0]!;
         const samples = x.length / (inPix * G.cin);
         const y = alloc(samples * outPix * G.cout);
         const z = relu ? alloc(samples * outPix * G.cout) : undefined;
+        const p = pool ? alloc(samples * poolLen) : undefined;
         gemms.forEach((g, gr) => {
-          ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, inits[gr]!, acc.bound, y, G.cout, gr * coutG, z);
+          ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, inits[gr]!, acc.bound, y, G.cout, gr * coutG, z, pool ? { spec: pool, p: p! } : undefined);
         });
-        return z ? [y, z] : [y];
+        return p ? [y, z!, p] : z ? [y, z] : [y];
       };
     }
     if (gemms.length === at.group) {
