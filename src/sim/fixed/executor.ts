@@ -12,7 +12,7 @@ import { quantizeDouble } from '../../ir/semantics/apfixed.js';
 import { rawNumbers } from '../../ir/semantics/const-raws.js';
 import { checkWidth, entryQuantize, isIdentityCast } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
-import { mapNew } from '../sums-codegen.js';
+import { mapNew, mapTo } from '../sums-codegen.js';
 import type { Alloc, CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { attentionFixedKernels } from './kernels/attention.js';
@@ -69,7 +69,9 @@ export class FixedProgram {
   /** Per step, the output arrays of its last run with reuseBuffers (see FixedRunOptions). */
   private readonly buffers: Float64Array[][] = [];
   /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew); BigInts for wide types. */
-  private readonly entry: ((x: ArrayLike<number>) => Float64Array | bigint[])[];
+  private readonly entry: ((x: ArrayLike<number>, into?: Float64Array) => Float64Array | bigint[])[];
+  /** Per graph input, its raws array of the last run with reuseBuffers. */
+  private readonly entryBuffers: (Float64Array | undefined)[] = [];
 
   /** `allBigInt`: run every node on the BigInt path, as if all values were wide (tests compare the paths). */
   constructor(
@@ -110,7 +112,10 @@ export class FixedProgram {
             return r;
           });
       }
-      return mapNew(entryQuantize(t, s));
+      const q = entryQuantize(t, s);
+      const fresh = mapNew(q);
+      const into = mapTo(q);
+      return (x: ArrayLike<number>, y?: Float64Array) => (y ? into(x, y) : fresh(x));
     });
     const fusedRelus = new Set<Node>();
     for (const [ni, node] of g.nodes.entries()) {
@@ -171,8 +176,17 @@ export class FixedProgram {
     const lead = runtimeLead(g, inputs);
     const n = lead.length ? lead[0]! : 1;
     const env = new Map<string, Float64Array | bigint[]>();
+    const graphOutputs = new Set(g.outputs.map((o) => o.value));
     g.inputs.forEach((io, i) => {
-      env.set(io.value, this.entry[i]!(inputs[i]!.data));
+      const x = inputs[i]!.data;
+      let into: Float64Array | undefined;
+      if (opts.reuseBuffers && !graphOutputs.has(io.value) && !isWideType(g.values.get(io.value)?.fixed)) {
+        // The previous run's array (the caller keeps no raws past a run with reuseBuffers).
+        let b = this.entryBuffers[i];
+        if (!b || b.length < x.length) b = this.entryBuffers[i] = new Float64Array(x.length);
+        into = b.length === x.length ? b : b.subarray(0, x.length);
+      }
+      env.set(io.value, this.entry[i]!(x, into));
     });
     const tensor = (name: string, shape: readonly number[], type: FixedType): FxTensor => {
       const r = env.get(name)!;
@@ -181,7 +195,6 @@ export class FixedProgram {
     const uses = new Map<string, number>();
     for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
     for (const o of g.outputs) uses.set(o.value, Infinity);
-    const graphOutputs = new Set(g.outputs.map((o) => o.value));
     for (const [si, s] of this.steps.entries()) {
       const ins = s.node.inputs.map((name, k) => (s.dynamic[k] ? env.get(name) : undefined));
       let outs: (Float64Array | bigint[])[];
