@@ -19,7 +19,7 @@ import { sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { castPlan, simdCast } from '../../src/sim/wasm-cast.js';
 import { GemmI16, gemmCastRun, wasmGemm } from '../../src/sim/wasm-gemm.js';
 
-const FC = { seed: 20261130, numRuns: 60 };
+const FC = { seed: 20261130, numRuns: 80 };
 
 afterEach(() => {
   sumsCodegen.enabled = true;
@@ -121,13 +121,14 @@ function value(name: string, shape: number[], data?: Float32Array): Value {
 /**
  * x → layer → y → Relu → z, and (`shared`) y also into an Add with z (a second reader of y),
  * itself followed by a Relu (fused into the Add's loop); `reluOut`: z is a graph output itself;
- * `pool`: a MaxPool reads z (Conv only).
+ * `pool`: a MaxPool reads z (Conv only); `group`: a grouped Conv (narrow groups run as one
+ * block-diagonal sum).
  */
-function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean, pool?: { k: number; s: number }): Graph {
+function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean, pool?: { k: number; s: number }, group = 1): Graph {
   const conv = kind === 'Conv';
   const xs = conv ? [5, 4, cin] : [cin];
   const ys = conv ? [5, 4, cout] : [cout];
-  const wShape = conv ? [3, 3, cin, cout] : [cin, cout];
+  const wShape = conv ? [3, 3, cin / group, cout] : [cin, cout];
   const vals: Value[] = [
     value('x', xs),
     value('w', wShape, values(wShape.reduce((a, b) => a * b, 1), seed, 1.5, 0.1)),
@@ -141,7 +142,7 @@ function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, 
     op: kind,
     inputs: ['x', 'w', 'b'],
     outputs: ['y'],
-    attrs: conv ? { kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 1 } : {},
+    attrs: conv ? { kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group } : {},
   } as unknown as Node;
   const relu = { name: 'relu', op: 'Relu', inputs: ['y'], outputs: ['z'], attrs: {} } as unknown as Node;
   const addN = { name: 'add', op: 'Add', inputs: ['z', 'y'], outputs: ['s'], attrs: {} } as unknown as Node;
@@ -202,14 +203,18 @@ describe('a layer, its Relu and a max pool in one pass', () => {
       shared: fc.boolean(),
       reluOut: fc.boolean(),
       pool: fc.option(fc.record({ k: fc.constantFrom(2, 3), s: fc.constantFrom(1, 2) }), { nil: undefined }),
+      // Depthwise-like: group = cin, 1 or 2 outputs per group.
+      depthwise: fc.constantFrom(0, 0, 1, 2),
       n: fc.integer({ min: 1, max: 5 }),
       seed: fc.integer({ min: 1, max: 1 << 30 }),
     });
     let fused = 0;
     let pooled = 0;
+    let grouped = 0;
     fc.assert(
       fc.property(spec, fc.constantFrom(...PRECISIONS), (p, cfg) => {
-        const g = graph(p.kind, p.cin, p.cout, p.seed, p.shared, p.reluOut, p.pool);
+        const dw = p.kind === 'Conv' && p.depthwise > 0;
+        const g = dw ? graph('Conv', p.cin + 1, (p.cin + 1) * p.depthwise, p.seed, p.shared, p.reluOut, p.pool, p.cin + 1) : graph(p.kind, p.cin, p.cout, p.seed, p.shared, p.reluOut, p.pool);
         const q = prepareFixed(g, parseConfig(cfg, 'test config')).graph;
         const per = g.values.get('x')!.shape.reduce((a, b) => a * b, 1);
         const x: RtTensor = { shape: [p.n, ...g.values.get('x')!.shape], data: values(p.n * per, p.seed + 5, 6, 0.2) };
@@ -221,6 +226,7 @@ describe('a layer, its Relu and a max pool in one pass', () => {
         const fast = new FixedProgram(q);
         const fusedOut = (fast as unknown as { steps: { fusedOut?: string[] }[] }).steps[0]!.fusedOut;
         if (fusedOut) fused++;
+        if (fusedOut && dw) grouped++;
         if (fusedOut?.includes('p')) pooled++;
         const dirty: RtTensor = { shape: [p.n + 2, ...x.shape.slice(1)], data: values((p.n + 2) * per, p.seed + 9, 9, 0.05) };
         runAll(fast, dirty, true);
@@ -236,6 +242,7 @@ describe('a layer, its Relu and a max pool in one pass', () => {
     // Layers whose int32 sums are not provably exact keep the JavaScript sums (no fusion).
     expect(fused).toBeGreaterThan(FC.numRuns / 3);
     expect(pooled).toBeGreaterThan(5);
+    expect(grouped).toBeGreaterThan(3);
   });
 
   it('the fused path is taken: the Relu runs no kernel of its own', () => {

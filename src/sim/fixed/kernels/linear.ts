@@ -261,6 +261,12 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
   // Exact accumulation: every output is a plain integer sum, so run each group as generated
   // row sums — straight from the input where the window is inside it, through a gathered patch
   // along padded borders (zeros there add nothing).
+  if (exact && wasmAvailable() && at.group > 1 && coutG < 4 && acc.plan) {
+    // Narrow groups (depthwise): one int16 sum over all channels with block-diagonal weights —
+    // the other groups' weights are 0 and add nothing to the exact integer sums.
+    const run = expandedGroups(node, ctx, G, at, acc, outPix, inPix);
+    if (run) return run;
+  }
   if (exact && wasmAvailable() && coutG >= 4) {
     const W = convWindows(G.inSp, G.outSp, at);
     const K = W.taps * cinG;
@@ -364,6 +370,39 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     return [y];
   };
 };
+
+/** A grouped conv as one int16 sum over all input channels (block-diagonal weights); null when not exact in int32 or too large. */
+function expandedGroups(node: Node, ctx: CompileContext, G: ConvGeometry, at: ConvAttrs, acc: Accumulation, outPix: number, inPix: number): FixedRun | null {
+  const W = convWindows(G.inSp, G.outSp, at);
+  const cinG = G.cin / at.group;
+  const coutG = G.cout / at.group;
+  const K = W.taps * G.cin;
+  if (K * G.cout > 1 << 16) return null;
+  const wx = new Float64Array(K * G.cout);
+  for (let t = 0; t < W.taps; t++) {
+    for (let co = 0; co < G.cout; co++) {
+      const gr = Math.floor(co / coutG);
+      for (let c = 0; c < cinG; c++) wx[(t * G.cin + gr * cinG + c) * G.cout + co] = acc.raw[(t * cinG + c) * G.cout + co]!;
+    }
+  }
+  if (!int16SumsExact(ctx.value(node.inputs[0]!).fixed!, wx, G.cout)) return null;
+  const g = new GemmI16({ K, M: G.cout, rowsPerSample: outPix }, wx, windowIndex(W, G.cin, 0, G.cin));
+  const plan = acc.plan!;
+  const init64 = BigInt64Array.from(acc.init, (v) => BigInt(v));
+  const relu = takeRelu(ctx);
+  const pool = relu && G.cout % 2 === 0 && ctx.fuse?.pool ? fusedPoolWindows(ctx.fuse.pool, ctx) : null;
+  if (pool) ctx.fuse!.poolTaken = true;
+  const poolLen = pool ? pool.origins.length * G.cout : 0;
+  return (ins, _n, alloc = freshAlloc) => {
+    const x = ins[0]!;
+    const samples = x.length / (inPix * G.cin);
+    const y = alloc(samples * outPix * G.cout);
+    const z = relu ? alloc(samples * outPix * G.cout) : undefined;
+    const p = pool ? alloc(samples * poolLen) : undefined;
+    ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, init64, acc.bound, y, G.cout, 0, z, pool ? { spec: pool, p: p! } : undefined);
+    return p ? [y, z!, p] : z ? [y, z] : [y];
+  };
+}
 
 const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
   if (needsWideAccum(node, ctx)) return wideConvTranspose(node, ctx);
