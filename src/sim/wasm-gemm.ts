@@ -1,14 +1,16 @@
 /**
  * WebAssembly SIMD weighted sums for the simulator's Dense and Conv layers (issue #13): a small
  * module emitted as bytes from this file (no toolchain), compiled once per thread, holding
- *  - gather_f64_i16 / gather_f32: rows gathered through an index map (im2col.ts's
- *    windowIndex; -1 = padding, 0), converting integer raws held as doubles to int16, or
- *    copying float32 activations;
+ *  - gather_f32: float32 rows gathered through an index map (im2col.ts's windowIndex; -1 =
+ *    padding, 0); for integer raws, cvt_f64_i16 + gather_seg (wasm-gather.ts): the input
+ *    converted to int16 once, then the patch copied as runs of 16 bytes;
  *  - gemm_i16: y[r][m] = Σ_k x[r][k]·w[k][m] with i32x4.dot_i16x8_s — 8 products per
  *    instruction, pairs of k at a time, skipping a pair of inputs that are both 0. Used for
  *    integer raws only when the int32 sums are exact: every raw fits int16 and
  *    Σ_k |w[k][m]|·max|x| < 2^31 for every m, so no partial sum, in any order, overflows
  *    (int16SumsExact in src/ir/precision.ts, from the same bound the quantize pass uses);
+ *  - cast_i32 / cast_i32x4 (wasm-cast.ts): the layer's output cast of those sums, in integers,
+ *    with an optional ReLU output; maxpool_f64 (wasm-pool.ts): a max pool fused after that ReLU;
  *  - gemm_f64: y[r][m] = init[m] + Σ_k x[r][k]·w[k][m] in float64 (x float32, promoted exactly), two outputs per f64x2, k
  *    ascending, skipping x = 0 — exactly the operation order of the generated JavaScript sums
  *    (sums-codegen.ts), so float results are bit-identical to them, and exact integer sums are
@@ -17,14 +19,15 @@
  * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
  * inputs, index map and packed weights into one scratch memory (reset per call, grown when
  * needed), so nothing lives in WebAssembly memory between calls and compiling many programs
- * leaks nothing. `wasmGemm.enabled = false` turns the path off (the tests' reference).
+ * leaks nothing; the integer path works through it in blocks small enough to stay in L2
+ * (INT_BLOCK_BYTES). `wasmGemm.enabled = false` turns the path off (the tests' reference).
  */
 
 import { sumsCodegen } from './sums-codegen.js';
 import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
 import { type FusedPool, MAXPOOL_LOCALS, MAXPOOL_PARAMS, maxPoolBody } from './wasm-pool.js';
 import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
-import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, i32store16, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
+import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
 export const wasmGemm = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
@@ -179,7 +182,6 @@ export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
   const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(MAXPOOL_PARAMS.length)];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
-    { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
     { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
     { name: 'gemm_i16', type: 1, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
     { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
@@ -211,7 +213,6 @@ const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Exports {
   mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  gather_f64_i16(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gather_f32(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
