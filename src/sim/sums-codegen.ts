@@ -161,6 +161,12 @@ export function mapNew(f: (v: number) => number): (x: ArrayLike<number>) => Floa
   ) => Float64Array;
 }
 
+/** `y[i] = f(x[i])` into a given array of x's length, specialised per call like mapInPlace. */
+export function mapTo(f: (v: number) => number): (x: ArrayLike<number>, y: Float64Array) => Float64Array {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('f', 'return function (x, y) { for (let i = 0; i < x.length; i++) y[i] = f(x[i]); return y; };')(f) as (x: ArrayLike<number>, y: Float64Array) => Float64Array;
+}
+
 /**
  * The same sums over rows found anywhere: row r reads x[xb[r] + off[k]] and writes
  * y[yb[r] + m]. A convolution uses it on the input itself for output pixels whose window lies

@@ -1,14 +1,16 @@
 /**
  * WebAssembly SIMD weighted sums for the simulator's Dense and Conv layers (issue #13): a small
  * module emitted as bytes from this file (no toolchain), compiled once per thread, holding
- *  - gather_f64_i16 / gather_f32: rows gathered through an index map (im2col.ts's
- *    windowIndex; -1 = padding, 0), converting integer raws held as doubles to int16, or
- *    copying float32 activations;
+ *  - gather_f32: float32 rows gathered through an index map (im2col.ts's windowIndex; -1 =
+ *    padding, 0); for integer raws, cvt_f64_i16 + gather_seg (wasm-gather.ts): the input
+ *    converted to int16 once, then the patch copied as runs of 16 bytes;
  *  - gemm_i16: y[r][m] = Σ_k x[r][k]·w[k][m] with i32x4.dot_i16x8_s — 8 products per
  *    instruction, pairs of k at a time, skipping a pair of inputs that are both 0. Used for
  *    integer raws only when the int32 sums are exact: every raw fits int16 and
  *    Σ_k |w[k][m]|·max|x| < 2^31 for every m, so no partial sum, in any order, overflows
  *    (int16SumsExact in src/ir/precision.ts, from the same bound the quantize pass uses);
+ *  - cast_i32 / cast_i32x4 (wasm-cast.ts): the layer's output cast of those sums, in integers,
+ *    with an optional ReLU output; maxpool_f64 (wasm-pool.ts): a max pool fused after that ReLU;
  *  - gemm_f64: y[r][m] = init[m] + Σ_k x[r][k]·w[k][m] in float64 (x float32, promoted exactly), two outputs per f64x2, k
  *    ascending, skipping x = 0 — exactly the operation order of the generated JavaScript sums
  *    (sums-codegen.ts), so float results are bit-identical to them, and exact integer sums are
@@ -17,11 +19,15 @@
  * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
  * inputs, index map and packed weights into one scratch memory (reset per call, grown when
  * needed), so nothing lives in WebAssembly memory between calls and compiling many programs
- * leaks nothing. `wasmGemm.enabled = false` turns the path off (the tests' reference).
+ * leaks nothing; the integer path works through it in blocks small enough to stay in L2
+ * (INT_BLOCK_BYTES). `wasmGemm.enabled = false` turns the path off (the tests' reference).
  */
 
 import { sumsCodegen } from './sums-codegen.js';
-import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, i32store16, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
+import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
+import { type FusedPool, MAXPOOL_LOCALS, MAXPOOL_PARAMS, maxPoolBody } from './wasm-pool.js';
+import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
+import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
 export const wasmGemm = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
@@ -174,13 +180,17 @@ function packF32Body(): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
-  const types = [fn(6), fn(7), fn(8), fn(5)];
+  const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(MAXPOOL_PARAMS.length)];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
-    { name: 'gather_f64_i16', type: 0, locals: [[4, I32]], code: gatherBody(8, f64load(), [0xaa /* i32.trunc_f64_s */], i32store16(), 2, i32c(0)) },
     { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
     { name: 'gemm_i16', type: 1, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
     { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
     { name: 'pack_f32', type: 3, locals: [[3, I32]], code: packF32Body() },
+    { name: 'cast_i32', type: 4, locals: CAST_LOCALS, code: castBody() },
+    { name: 'cvt_f64_i16', type: 5, locals: CVT_LOCALS, code: cvtBody() },
+    { name: 'gather_seg', type: 1, locals: GATHER_SEG_LOCALS, code: gatherSegBody() },
+    { name: 'cast_i32x4', type: 6, locals: CAST4_LOCALS, code: castSimdBody() },
+    { name: 'maxpool_f64', type: 7, locals: MAXPOOL_LOCALS, code: maxPoolBody() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -203,11 +213,18 @@ const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Exports {
   mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  gather_f64_i16(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gather_f32(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
   pack_f32(src: number, rows: number, Mp: number, M: number, dst: number): void;
+  cvt_f64_i16(src: number, n: number, dst: number): void;
+  maxpool_f64(src: number, nb: number, inStride: number, orig: number, nOut: number, rel: number, nTaps: number, cBytes: number, dst: number): void;
+  cast_i32x4(sums: number, rows: number, M4: number, init: number, y: number, z: number, up: number, sh: number, add: number, min: number, max: number, ws: number, om: number): number;
+  gather_seg(src: number, step: number, nb: number, segs: number, nseg: number, dst: number, dstStep: number): void;
+  cast_i32(
+    sums: number, rows: number, Mp: number, M: number, init: number, y: number, z: number, up: number, rm: number, om: number, W: number,
+    sh: bigint, add: bigint, h: bigint, mask: bigint, min: bigint, max: bigint,
+  ): number;
 }
 
 let instance: Exports | null | undefined;
@@ -258,21 +275,30 @@ export interface GemmLayer {
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
 /** Rows per call so scratch stays near 32 MB. */
-function blockOf(perSample: number, samples: number): number {
-  return Math.max(1, Math.min(samples, Math.floor((32 << 20) / Math.max(1, perSample))));
+function blockOf(perSample: number, samples: number, budget = 32 << 20): number {
+  return Math.max(1, Math.min(samples, Math.floor(budget / Math.max(1, perSample))));
 }
+
+/**
+ * Scratch per block of the integer sums: small enough that the block's input, patch, sums and
+ * outputs stay in the core's L2 cache from one pass to the next (copy in, convert, gather,
+ * multiply, cast, copy out); larger blocks made every pass stream through main memory.
+ */
+export const INT_BLOCK_BYTES = { value: 256 << 10 };
 
 /**
  * Exact integer sums: S[r][m] = Σ_k x·w in int32, given raws x (doubles holding integers) and
  * integer weights. `fits` reports whether every raw fits int16 and the sums cannot overflow.
  */
 export class GemmI16 {
-  private readonly K2: number;
-  private readonly nquad: number;
-  private readonly ntail: number;
-  private readonly Mp: number;
-  private readonly wPacked: Int16Array;
-  private readonly idx: Int32Array;
+  /** Packed form (read by gemmCastRun too): pairs of k, quads and tail of 4-output vectors. */
+  readonly K2: number;
+  readonly nquad: number;
+  readonly ntail: number;
+  readonly Mp: number;
+  readonly wPacked: Int16Array;
+  /** The patch gather as segments (wasm-gather.ts) of the per-sample index map. */
+  readonly segs: Int32Array;
 
   /** `idx`: per-sample index map of rowsPerSample·K entries into the sample (see windowIndex). */
   constructor(
@@ -317,7 +343,7 @@ export class GemmI16 {
     const R = L.rowsPerSample;
     const pi = new Int32Array(R * Kp).fill(-1);
     for (let r = 0; r < R; r++) pi.set(idx.subarray(r * K, (r + 1) * K), r * Kp);
-    this.idx = pi;
+    this.segs = segments(pi);
   }
 
   /**
@@ -327,22 +353,114 @@ export class GemmI16 {
   run(x: Float64Array, samples: number, sampleStride: number, emit: (sums: Int32Array, Mp: number, row0: number, rows: number) => void): void {
     const ex = wasm()!;
     const R = this.L.rowsPerSample;
-    const Kp = 2 * this.K2;
-    const bs = blockOf(R * (Kp * 2 + this.Mp * 4) + sampleStride * 8, samples);
-    const [xo, io, po, wo, yo] = layout(ex, [bs * sampleStride * 8, this.idx.length * 4, bs * R * Kp * 2, this.wPacked.length * 2, bs * R * this.Mp * 4]);
-    const buf = ex.mem.buffer;
-    new Int32Array(buf, io!, this.idx.length).set(this.idx);
-    new Int16Array(buf, wo!, this.wPacked.length).set(this.wPacked);
-    const xv = new Float64Array(buf, xo!, bs * sampleStride);
-    const yv = new Int32Array(buf, yo!, bs * R * this.Mp);
+    const bs = blockOf(R * (2 * this.K2 * 2 + this.Mp * 4) + sampleStride * 10, samples, INT_BLOCK_BYTES.value);
+    const [yo] = this.layoutCall(bs, sampleStride, [bs * R * this.Mp * 4]);
+    const yv = new Int32Array(ex.mem.buffer, yo!, bs * R * this.Mp);
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-      ex.gather_f64_i16(xo!, sampleStride, nb, io!, R * Kp, po!);
-      ex.gemm_i16(po!, nb * R, this.K2, this.nquad, this.ntail, wo!, yo!);
+      this.sums(ex, x, s0, nb, sampleStride, yo!);
       emit(yv, this.Mp, s0 * R, nb * R);
     }
   }
+
+  /** Scratch of the gather and sums, the first four regions of every call: x, x as int16, segments, patch, weights. */
+  gatherSizes(bs: number, sampleStride: number): number[] {
+    return [bs * sampleStride * 8 + 16, bs * sampleStride * 2 + 16, this.segs.length * 4, bs * this.L.rowsPerSample * this.K2 * 4 + 16, this.wPacked.length * 2];
+  }
+
+  /**
+   * Samples [s0, s0 + nb) of x into int32 sums at `so`: copy, convert, gather, multiply. The
+   * regions are the ones gatherSizes() laid out first (offsets recomputed: layout is deterministic).
+   */
+  sums(ex: Exports, x: Float64Array, s0: number, nb: number, sampleStride: number, so: number): void {
+    const R = this.L.rowsPerSample;
+    const [xo, x16, sg, po, wo] = this.offs!;
+    new Float64Array(ex.mem.buffer, xo!, nb * sampleStride).set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+    ex.cvt_f64_i16(xo!, nb * sampleStride, x16!);
+    ex.gather_seg(x16!, sampleStride * 2, nb, sg!, this.segs.length / 3, po!, R * this.K2 * 4);
+    ex.gemm_i16(po!, nb * R, this.K2, this.nquad, this.ntail, wo!, so);
+  }
+
+  /** Offsets of the gather regions of the current call (set by layoutCall). */
+  private offs?: number[];
+
+  /**
+   * Lays out this call's scratch — the gather regions, then `more` — and copies the segment
+   * table and the packed weights in (scratch is shared by every layer, so once per call).
+   * Returns the offsets of `more`.
+   */
+  layoutCall(bs: number, sampleStride: number, more: number[]): number[] {
+    const ex = wasm()!;
+    const all = layout(ex, [...this.gatherSizes(bs, sampleStride), ...more]);
+    const [, , sg, , wo] = (this.offs = all.slice(0, 5));
+    new Int32Array(ex.mem.buffer, sg!, this.segs.length).set(this.segs);
+    new Int16Array(ex.mem.buffer, wo!, this.wPacked.length).set(this.wPacked);
+    return all.slice(5);
+  }
+}
+
+/**
+ * The layer's output cast done in the module (wasm-cast.ts) after the sums of each block:
+ * sums·2^up + init[m] cast by `plan` into y (rows yStride apart from column c0) and, when `z` is
+ * given, its ReLU into z at the same places. Returns the number of elements that overflowed.
+ */
+export function gemmCastRun(
+  g: GemmI16,
+  x: Float64Array,
+  samples: number,
+  sampleStride: number,
+  plan: CastPlan,
+  init: BigInt64Array,
+  bound: number,
+  y: Float64Array,
+  yStride: number,
+  c0: number,
+  z?: Float64Array,
+  pool?: { spec: FusedPool; p: Float64Array },
+): number {
+  const ex = wasm()!;
+  const { M, rowsPerSample: R } = g.L;
+  const outB = M * 8 * (z ? 2 : 1);
+  const bs = blockOf(R * (g.K2 * 4 + g.Mp * 4 + outB) + sampleStride * 10, samples, INT_BLOCK_BYTES.value);
+  const nOut = pool ? pool.spec.origins.length : 0;
+  const nTaps = pool ? pool.spec.rel.length : 0;
+  const [so, ino, yo, zo, oo, ro, po] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0, nOut * 4, nTaps * 4, bs * nOut * M * 8]);
+  const buf = ex.mem.buffer;
+  if (pool) {
+    // Origins and taps in bytes of the ReLU block (pixels of M channels).
+    new Int32Array(buf, oo!, nOut).set(pool.spec.origins.map((o) => o * M * 8));
+    new Int32Array(buf, ro!, nTaps).set(pool.spec.rel.map((o) => o * M * 8));
+  }
+  const pv = pool ? new Float64Array(buf, po!, bs * nOut * M) : undefined;
+  const s4 = simdCast(plan, bound, M);
+  if (s4) new Int32Array(buf, ino!, M).set(Array.from(init, Number));
+  else new BigInt64Array(buf, ino!, M).set(init);
+  const yv = new Float64Array(buf, yo!, bs * R * M);
+  const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
+  let overflows = 0;
+  for (let s0 = 0; s0 < samples; s0 += bs) {
+    const nb = Math.min(bs, samples - s0);
+    const rows = nb * R;
+    g.sums(ex, x, s0, nb, sampleStride, so!);
+    if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yo!, z ? zo! : 0, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
+    else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yo!, z ? zo! : 0, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
+    const r0 = s0 * R;
+    if (pool) {
+      ex.maxpool_f64(zo!, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, po!);
+      pool.p.set(pv!.subarray(0, nb * nOut * M), s0 * nOut * M);
+    }
+    if (yStride === M) {
+      y.set(yv.subarray(0, rows * M), r0 * M);
+      if (z) z.set(zv!.subarray(0, rows * M), r0 * M);
+    } else {
+      for (let r = 0; r < rows; r++) {
+        const at = (r0 + r) * yStride + c0;
+        y.set(yv.subarray(r * M, (r + 1) * M), at);
+        if (z) z.set(zv!.subarray(r * M, (r + 1) * M), at);
+      }
+    }
+  }
+  return overflows;
 }
 
 /** Float64 sums init[m] + Σ_k x·w in ascending k (skipping x = 0) from float32 inputs. */

@@ -10,9 +10,9 @@ import { type Graph, isConst, type Node, type Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { quantizeDouble } from '../../ir/semantics/apfixed.js';
 import { rawNumbers } from '../../ir/semantics/const-raws.js';
-import { checkWidth, entryQuantize } from './casts.js';
+import { checkWidth, entryQuantize, isIdentityCast } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
-import { mapNew } from '../sums-codegen.js';
+import { mapNew, mapTo } from '../sums-codegen.js';
 import type { Alloc, CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { attentionFixedKernels } from './kernels/attention.js';
@@ -56,6 +56,10 @@ interface Step {
   wideRun?: WideRun;
   /** Which inputs are run-time values (constants are baked into the closure). */
   dynamic: boolean[];
+  /** Outputs of following nodes (a Relu, then maybe a MaxPool) this step's run also returns, after its own (CompileContext.fuse). */
+  fusedOut?: string[];
+  /** A Relu computed by an earlier step: its output is already in the environment. */
+  fusedIn?: boolean;
 }
 
 export class FixedProgram {
@@ -65,7 +69,9 @@ export class FixedProgram {
   /** Per step, the output arrays of its last run with reuseBuffers (see FixedRunOptions). */
   private readonly buffers: Float64Array[][] = [];
   /** Per graph input: float data -> raws of its type (one specialised loop each, see mapNew); BigInts for wide types. */
-  private readonly entry: ((x: ArrayLike<number>) => Float64Array | bigint[])[];
+  private readonly entry: ((x: ArrayLike<number>, into?: Float64Array) => Float64Array | bigint[])[];
+  /** Per graph input, its raws array of the last run with reuseBuffers. */
+  private readonly entryBuffers: (Float64Array | undefined)[] = [];
 
   /** `allBigInt`: run every node on the BigInt path, as if all values were wide (tests compare the paths). */
   constructor(
@@ -106,17 +112,39 @@ export class FixedProgram {
             return r;
           });
       }
-      return mapNew(entryQuantize(t, s));
+      const q = entryQuantize(t, s);
+      const fresh = mapNew(q);
+      const into = mapTo(q);
+      return (x: ArrayLike<number>, y?: Float64Array) => (y ? into(x, y) : fresh(x));
     });
-    for (const node of g.nodes) {
+    const fusedRelus = new Set<Node>();
+    for (const [ni, node] of g.nodes.entries()) {
       const kernel = FIXED_KERNELS[node.op] as FixedKernel<OpKind> | undefined;
       if (!kernel) throw new Error(`node '${node.name}' (${node.op}): no fixed-point kernel`);
       const stats: CastStats = { result: 0, accum: 0 };
       this.stats.set(node.name, stats);
-      const ctx: CompileContext = { g, value, constRaws, stats };
       const dynamic = node.inputs.map((i) => i !== '' && !isConst(value(i)));
+      if (fusedRelus.has(node)) {
+        this.steps.push({ node, run: () => [], dynamic, fusedIn: true });
+        continue;
+      }
+      const relu = opts.allBigInt ? undefined : reluAfter(g, ni);
+      const pool = relu ? poolAfter(g, relu) : undefined;
+      const fuse = { relu: relu !== undefined, taken: false, pool, poolTaken: false };
+      const ctx: CompileContext = { g, value, constRaws, stats, fuse };
       if (opts.allBigInt || isWideNode(node, ctx)) this.steps.push({ node, run: () => [], wideRun: wideKernel(node, ctx), dynamic });
-      else this.steps.push({ node, run: kernel(node as never, ctx), dynamic });
+      else {
+        const step: Step = { node, run: kernel(node as never, ctx), dynamic };
+        if (fuse.taken && relu) {
+          step.fusedOut = [relu.outputs[0]!];
+          fusedRelus.add(relu);
+          if (fuse.poolTaken && pool) {
+            step.fusedOut.push(pool.outputs[0]!);
+            fusedRelus.add(pool);
+          }
+        }
+        this.steps.push(step);
+      }
     }
   }
 
@@ -148,8 +176,17 @@ export class FixedProgram {
     const lead = runtimeLead(g, inputs);
     const n = lead.length ? lead[0]! : 1;
     const env = new Map<string, Float64Array | bigint[]>();
+    const graphOutputs = new Set(g.outputs.map((o) => o.value));
     g.inputs.forEach((io, i) => {
-      env.set(io.value, this.entry[i]!(inputs[i]!.data));
+      const x = inputs[i]!.data;
+      let into: Float64Array | undefined;
+      if (opts.reuseBuffers && !graphOutputs.has(io.value) && !isWideType(g.values.get(io.value)?.fixed)) {
+        // The previous run's array (the caller keeps no raws past a run with reuseBuffers).
+        let b = this.entryBuffers[i];
+        if (!b || b.length < x.length) b = this.entryBuffers[i] = new Float64Array(x.length);
+        into = b.length === x.length ? b : b.subarray(0, x.length);
+      }
+      env.set(io.value, this.entry[i]!(x, into));
     });
     const tensor = (name: string, shape: readonly number[], type: FixedType): FxTensor => {
       const r = env.get(name)!;
@@ -158,17 +195,20 @@ export class FixedProgram {
     const uses = new Map<string, number>();
     for (const s of this.steps) for (const i of s.node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
     for (const o of g.outputs) uses.set(o.value, Infinity);
-    const graphOutputs = new Set(g.outputs.map((o) => o.value));
     for (const [si, s] of this.steps.entries()) {
       const ins = s.node.inputs.map((name, k) => (s.dynamic[k] ? env.get(name) : undefined));
       let outs: (Float64Array | bigint[])[];
-      if (s.wideRun) {
+      if (s.fusedIn) {
+        outs = [env.get(s.node.outputs[0]!)!];
+      } else if (s.wideRun) {
         const big = s.wideRun(ins.map((x) => (x === undefined || Array.isArray(x) ? x : Array.from(x, (v) => BigInt(v)))), n);
         // Stored as BigInts exactly when the value's type is wide; narrower outputs go back to doubles.
         outs = big.map((y, k) => (isWideType(g.values.get(s.node.outputs[k]!)?.fixed) ? y : Float64Array.from(y, (v) => Number(v))));
       } else {
-        const alloc = opts.reuseBuffers && !s.node.outputs.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
+        const mine = s.fusedOut ? [...s.node.outputs, ...s.fusedOut] : s.node.outputs;
+        const alloc = opts.reuseBuffers && !mine.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
         outs = s.run(ins as (Float64Array | undefined)[], n, alloc);
+        s.fusedOut?.forEach((o, k) => env.set(o, outs[s.node.outputs.length + k]!));
       }
       s.node.outputs.forEach((o, k) => {
         if (!o) return;
@@ -190,6 +230,35 @@ export class FixedProgram {
       return tensor(o.value, [...lead, ...v.shape], v.fixed!);
     });
   }
+}
+
+/**
+ * A Relu reading node `ni`'s output that can be computed in the same pass: the output is the
+ * node's only one, the Relu's cast is the identity, and neither value is wide (BigInt path).
+ * Other readers of the output still get it (the node delivers both).
+ */
+function reluAfter(g: Graph, ni: number): Node | undefined {
+  const node = g.nodes[ni]!;
+  if (node.outputs.length !== 1 || !node.outputs[0]) return undefined;
+  const y = node.outputs[0];
+  const relu = g.nodes.slice(ni + 1).find((m) => m.op === 'Relu' && m.inputs[0] === y);
+  if (!relu || !relu.outputs[0]) return undefined;
+  const xT = g.values.get(y)?.fixed;
+  const zT = g.values.get(relu.outputs[0])?.fixed;
+  if (!xT || !zT || isWideType(xT) || isWideType(zT) || !isIdentityCast(xT, zT)) return undefined;
+  return relu;
+}
+
+/** A MaxPool reading the Relu's output whose cast is the identity (fused after the Relu when the kernel can). */
+function poolAfter(g: Graph, relu: Node): Node | undefined {
+  const z = relu.outputs[0]!;
+  const i = g.nodes.indexOf(relu);
+  const pool = g.nodes.slice(i + 1).find((m) => m.op === 'MaxPool' && m.inputs[0] === z);
+  if (!pool || pool.outputs.length !== 1 || !pool.outputs[0]) return undefined;
+  const zT = g.values.get(z)?.fixed;
+  const pT = g.values.get(pool.outputs[0])?.fixed;
+  if (!zT || !pT || isWideType(pT) || !isIdentityCast(zT, pT)) return undefined;
+  return pool;
 }
 
 /** Values of raws as float64 (exact up to 52-bit types; wider raws were rounded to doubles first). */

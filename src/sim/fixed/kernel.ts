@@ -31,6 +31,18 @@ export interface CompileContext {
   /** Raws of a constant quantized into its own fixed type (cached). */
   constRaws(name: string): Float64Array;
   readonly stats: CastStats;
+  /**
+   * Offered by the executor when a Relu whose cast is the identity reads this node's only
+   * output: a kernel that computes that ReLU in the same pass sets `taken` and its run returns
+   * the Relu's output after its own (the Relu node then runs no kernel of its own).
+   */
+  readonly fuse?: {
+    readonly relu: boolean;
+    taken: boolean;
+    /** A MaxPool reading that Relu's output, offered the same way (`poolTaken`: its output comes after the Relu's). */
+    readonly pool?: Node;
+    poolTaken?: boolean;
+  };
 }
 
 /**

@@ -10,7 +10,8 @@ import { fracBits } from '../../../ir/fixed.js';
 import { isConst } from '../../../ir/graph.js';
 import { maxAbsRaw } from '../../../ir/precision.js';
 import { checkWidth, resultCast, resultCastBig } from '../casts.js';
-import type { CompileContext, FixedKernel, FixedKernelTable } from '../kernel.js';
+import { type CompileContext, type FixedKernel, type FixedKernelTable, freshAlloc } from '../kernel.js';
+import { sumsCodegen } from '../../sums-codegen.js';
 import { broadcastIndex } from './activation.js';
 
 type Combine = (a: number, b: number) => number;
@@ -65,6 +66,25 @@ function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
           for (let i = 0; i < per; i++) y[s * per + i] = cb(opB(a[ao + ia[i]!]!, b[bo + ib[i]!]!));
         }
         return [y];
+      };
+    }
+    const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
+    if (sumsCodegen.enabled && !aConst && !bConst && same(A.shape) && same(B.shape)) {
+      // Two run-time operands of the output's shape (a residual Add): one loop of its own per
+      // node, the cast inlined, no index maps — the same expression on the same raws.
+      const expr = { Add: `a[i] * ${sa} + b[i] * ${sb}`, Sub: `a[i] * ${sa} - b[i] * ${sb}`, Mul: 'a[i] * b[i]', Max: `Math.max(a[i] * ${sa}, b[i] * ${sb})`, Min: `Math.min(a[i] * ${sa}, b[i] * ${sb})` }[kind];
+      // A following identity-cast Relu (CompileContext.fuse) in the same loop: z = y·(y > 0) + 0, its kernel's expression.
+      const relu = ctx.fuse?.relu === true;
+      if (relu) ctx.fuse!.taken = true;
+      const body = relu ? `const v = c(${expr}); y[i] = v; z[i] = v * +(v > 0) + 0;` : `y[i] = c(${expr});`;
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const loop = new Function('c', `return function (a, b, y, z) { for (let i = 0; i < y.length; i++) { ${body} } };`)(c) as (a: Float64Array, b: Float64Array, y: Float64Array, z?: Float64Array) => void;
+      return (ins, _n, alloc = freshAlloc) => {
+        const a = ins[0]!;
+        const y = alloc(a.length);
+        const z = relu ? alloc(a.length) : undefined;
+        loop(a, ins[1]!, y, z);
+        return z ? [y, z] : [y];
       };
     }
     return (ins, n) => {

@@ -16,7 +16,9 @@ import { accumCast, checkWidth, resultCast, resultCastBig } from '../casts.js';
 import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 import { mapInPlace, type RowSums, rowSums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import { convBlock, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { emitCast, GemmI16, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
+import { emitCast, GemmI16, gemmCastRun, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
+import { type CastPlan, castPlan } from '../../wasm-cast.js';
+import { fusedPoolWindows } from './pool.js';
 import { needsWideAccum, wideConv, wideConvTranspose, wideDense } from './linear-wide.js';
 
 const TWO53 = 2 ** 53;
@@ -39,6 +41,10 @@ interface Accumulation {
   /** Weights as raws (products on the grid of x·w) and 2^(fa − fp), the step from that grid to A's. */
   raw: Float64Array;
   scale: number;
+  /** Exact mode: the output cast as the module's epilogue (null: not covered, cast in JavaScript). */
+  plan: CastPlan | null;
+  /** Largest |sum| on A's grid, bias included (exact mode). */
+  bound: number;
 }
 
 function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulation {
@@ -71,7 +77,7 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
   if (exact) {
     const w = wr.map((v) => v * 2 ** (fa - fp));
     if (br) for (let m = 0; m < outCh; m++) init[m] = br[m]! * 2 ** (fa - fb);
-    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp) };
+    return { exact, w, init, step: () => 0, initOverflows: 0, out, raw: wr, scale: 2 ** (fa - fp), plan: castPlan(fp, fa, outT, bound), bound };
   }
   // Per-term path: the exact sum lives on the finer of the two grids before each cast into A.
   const f = Math.max(fa, fp);
@@ -91,10 +97,10 @@ function accumulation(node: Node, ctx: CompileContext, outCh: number): Accumulat
     const big = wideAccumCast(f, A, ctx);
     const SA = BigInt(sa);
     const SP = BigInt(sp);
-    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1 };
+    return { exact, w: wr, init, step: (acc, x, w) => big(BigInt(acc) * SA + BigInt(x) * BigInt(w) * SP), initOverflows, out, raw: wr, scale: 1, plan: null, bound };
   }
   const toA = accumCast(f, A, ctx.stats);
-  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1 };
+  return { exact, w: wr, init, step: (acc, x, w) => toA(acc * sa + x * w * sp), initOverflows, out, raw: wr, scale: 1, plan: null, bound };
 }
 
 /** cast(s → A) of an exact BigInt sum on a grid of `f` fraction bits, counting overflows. */
@@ -109,6 +115,16 @@ function wideAccumCast(f: number, A: FixedType, ctx: CompileContext): (s: bigint
   };
 }
 
+/**
+ * Accepts the executor's offer to compute the following Relu too (CompileContext.fuse): the run
+ * then returns that Relu's output after its own.
+ */
+function takeRelu(ctx: CompileContext): boolean {
+  if (!ctx.fuse?.relu) return false;
+  ctx.fuse.taken = true;
+  return true;
+}
+
 const dense: FixedKernel<'Dense'> = (node, ctx) => {
   if (needsWideAccum(node, ctx)) return wideDense(node, ctx);
   const w = ctx.value(node.inputs[1]!);
@@ -121,6 +137,19 @@ const dense: FixedKernel<'Dense'> = (node, ctx) => {
   if (a.exact && wasmAvailable()) {
     if (int16SumsExact(ctx.value(node.inputs[0]!).fixed!, a.raw, M)) {
       const g = new GemmI16({ K, M, rowsPerSample: 1 }, a.raw, identityIndex(K));
+      const plan = a.plan;
+      if (plan) {
+        const init64 = BigInt64Array.from(init, (v) => BigInt(v));
+        const relu = takeRelu(ctx);
+        return (ins, _n, alloc = freshAlloc) => {
+          const x = ins[0]!;
+          const rows = x.length / K;
+          const y = alloc(rows * M);
+          const z = relu ? alloc(rows * M) : undefined;
+          ctx.stats.result += gemmCastRun(g, x, rows, K, plan, init64, a.bound, y, M, 0, z);
+          return z ? [y, z] : [y];
+        };
+      }
       const emit = emitCast(out);
       return (ins, _n, alloc = freshAlloc) => {
         const x = ins[0]!;
@@ -232,6 +261,12 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
   // Exact accumulation: every output is a plain integer sum, so run each group as generated
   // row sums — straight from the input where the window is inside it, through a gathered patch
   // along padded borders (zeros there add nothing).
+  if (exact && wasmAvailable() && at.group > 1 && coutG < 4 && acc.plan) {
+    // Narrow groups (depthwise): one int16 sum over all channels with block-diagonal weights —
+    // the other groups' weights are 0 and add nothing to the exact integer sums.
+    const run = expandedGroups(node, ctx, G, at, acc, outPix, inPix);
+    if (run) return run;
+  }
   if (exact && wasmAvailable() && coutG >= 4) {
     const W = convWindows(G.inSp, G.outSp, at);
     const K = W.taps * cinG;
@@ -242,6 +277,26 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
       for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = acc.raw[k * G.cout + gr * coutG + co]!;
       if (!int16SumsExact(xT, wg, coutG)) break;
       gemms.push(new GemmI16({ K, M: coutG, rowsPerSample: outPix }, wg, windowIndex(W, G.cin, gr * cinG, cinG)));
+    }
+    if (gemms.length === at.group && acc.plan) {
+      const plan = acc.plan;
+      const inits = gemms.map((_, gr) => BigInt64Array.from(init.subarray(gr * coutG, (gr + 1) * coutG), (v) => BigInt(v)));
+      const relu = takeRelu(ctx);
+      // Conv → Relu → MaxPool: the pool too, on each block of the ReLU output still in scratch.
+      const pool = relu && at.group === 1 && G.cout % 2 === 0 && ctx.fuse?.pool ? fusedPoolWindows(ctx.fuse.pool, ctx) : null;
+      if (pool) ctx.fuse!.poolTaken = true;
+      const poolLen = pool ? pool.origins.length * G.cout : 0;
+      return (ins, _n, alloc = freshAlloc) => {
+        const x = ins[0]!;
+        const samples = x.length / (inPix * G.cin);
+        const y = alloc(samples * outPix * G.cout);
+        const z = relu ? alloc(samples * outPix * G.cout) : undefined;
+        const p = pool ? alloc(samples * poolLen) : undefined;
+        gemms.forEach((g, gr) => {
+          ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, inits[gr]!, acc.bound, y, G.cout, gr * coutG, z, pool ? { spec: pool, p: p! } : undefined);
+        });
+        return p ? [y, z!, p] : z ? [y, z] : [y];
+      };
     }
     if (gemms.length === at.group) {
       const emit = emitCast(out);
@@ -315,6 +370,39 @@ const conv: FixedKernel<'Conv'> = (node, ctx) => {
     return [y];
   };
 };
+
+/** A grouped conv as one int16 sum over all input channels (block-diagonal weights); null when not exact in int32 or too large. */
+function expandedGroups(node: Node, ctx: CompileContext, G: ConvGeometry, at: ConvAttrs, acc: Accumulation, outPix: number, inPix: number): FixedRun | null {
+  const W = convWindows(G.inSp, G.outSp, at);
+  const cinG = G.cin / at.group;
+  const coutG = G.cout / at.group;
+  const K = W.taps * G.cin;
+  if (K * G.cout > 1 << 16) return null;
+  const wx = new Float64Array(K * G.cout);
+  for (let t = 0; t < W.taps; t++) {
+    for (let co = 0; co < G.cout; co++) {
+      const gr = Math.floor(co / coutG);
+      for (let c = 0; c < cinG; c++) wx[(t * G.cin + gr * cinG + c) * G.cout + co] = acc.raw[(t * cinG + c) * G.cout + co]!;
+    }
+  }
+  if (!int16SumsExact(ctx.value(node.inputs[0]!).fixed!, wx, G.cout)) return null;
+  const g = new GemmI16({ K, M: G.cout, rowsPerSample: outPix }, wx, windowIndex(W, G.cin, 0, G.cin));
+  const plan = acc.plan!;
+  const init64 = BigInt64Array.from(acc.init, (v) => BigInt(v));
+  const relu = takeRelu(ctx);
+  const pool = relu && G.cout % 2 === 0 && ctx.fuse?.pool ? fusedPoolWindows(ctx.fuse.pool, ctx) : null;
+  if (pool) ctx.fuse!.poolTaken = true;
+  const poolLen = pool ? pool.origins.length * G.cout : 0;
+  return (ins, _n, alloc = freshAlloc) => {
+    const x = ins[0]!;
+    const samples = x.length / (inPix * G.cin);
+    const y = alloc(samples * outPix * G.cout);
+    const z = relu ? alloc(samples * outPix * G.cout) : undefined;
+    const p = pool ? alloc(samples * poolLen) : undefined;
+    ctx.stats.result += gemmCastRun(g, x, samples, inPix * G.cin, plan, init64, acc.bound, y, G.cout, 0, z, pool ? { spec: pool, p: p! } : undefined);
+    return p ? [y, z!, p] : z ? [y, z] : [y];
+  };
+}
 
 const convTranspose: FixedKernel<'ConvTranspose'> = (node, ctx) => {
   if (needsWideAccum(node, ctx)) return wideConvTranspose(node, ctx);

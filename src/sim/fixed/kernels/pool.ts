@@ -9,6 +9,7 @@ import type { Node } from '../../../ir/graph.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { poolWindowPlan, type WindowPlan } from '../../../ir/semantics/window.js';
 import { uniformMaxPool } from '../../pool-codegen.js';
+import type { FusedPool } from '../../wasm-pool.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast, resultCastBig } from '../casts.js';
 import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 
@@ -39,6 +40,29 @@ function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: bool
     outPix: outSp.reduce((p, d) => p * d, 1),
     C: x.shape[r - 1]!,
   };
+}
+
+/**
+ * The windows of a MaxPool (node) as a pool fused after the layer that computes its input
+ * (wasm-pool.ts): null unless every window lies inside the input with the same shape and at
+ * most 64 taps — the cases where the module's pass equals the reference loop trivially.
+ */
+export function fusedPoolWindows(node: Node, ctx: CompileContext): FusedPool | null {
+  if (node.op !== 'MaxPool') return null;
+  const a: PoolAttrs = (node as Node<'MaxPool'>).attrs;
+  const { plan } = windows(node, ctx, a, false);
+  const full = a.kernel.reduce((p, d) => p * d, 1);
+  const first = plan.taps[0];
+  if (!first || first.length !== full || full > 64) return null;
+  const rel = Int32Array.from(first, (t) => t - first[0]!);
+  const origins = new Int32Array(plan.taps.length);
+  for (let op = 0; op < plan.taps.length; op++) {
+    const l = plan.taps[op]!;
+    if (l.length !== full) return null;
+    for (let j = 0; j < full; j++) if (l[j]! - l[0]! !== rel[j]) return null;
+    origins[op] = l[0]!;
+  }
+  return { origins, rel };
 }
 
 function globalWindow(node: Node, ctx: CompileContext, spatialRank: number): Window {
