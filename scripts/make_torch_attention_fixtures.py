@@ -42,7 +42,7 @@ N_SAMPLES = 360
 LOGIT_PENALTY = 1e-3
 N_CALIB = 64  # training samples for post-training calibration
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "test", "fixtures", "attention")
+OUT_DIR = os.environ.get("NN2HLS_FIXTURE_DIR") or os.path.join(ROOT, "test", "fixtures", "attention")
 
 
 def set_determinism(seed):
@@ -116,6 +116,7 @@ def export(model, shape, path, opset):
     torch.onnx.export(
         model, torch.zeros(shape), path, opset_version=opset, do_constant_folding=True,
         input_names=["input"], output_names=["output"],
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
     )
 
 

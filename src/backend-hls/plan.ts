@@ -356,7 +356,13 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     if (stream && nat && fx.streamBuffer) partitioned.push({ what: `row buffer of ${l.id}`, elements: fx.streamBuffer });
     // A native stream kernel also takes a cycle per pack it reads or writes.
     const packsIn = nat ? Math.max(0, ...l.dyn.map((v) => sizeOf(v) / packOf(v))) : 0;
-    const ii = Math.max(fx.tripCount * fx.stepII, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
+    const tripCount = nat && fx.streamTripCount !== undefined ? fx.streamTripCount : fx.tripCount;
+    const stepII = nat && fx.streamStepII !== undefined ? fx.streamStepII : fx.stepII;
+    const held = nat && fx.streamHeld ? fx.streamHeld : null;
+    const heldV = held ? l.dyn[held.input]! : '';
+    // An input held whole is read before the loop starts.
+    const heldPacks = held ? held.elements / packOf(heldV) : 0;
+    const ii = Math.max(tripCount * stepII + heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
     return {
       index: i,
       id: l.id,
@@ -370,8 +376,8 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       chosenBy: d?.chosenBy ?? 'default',
       notes: d?.notes ?? [],
       ii: Math.max(1, ii),
-      tripCount: fx.tripCount,
-      stepII: fx.stepII,
+      tripCount,
+      stepII,
       serialSteps: fx.serialSteps ?? 0,
       macs: fx.macs,
       multipliers: fx.multipliers,
@@ -381,6 +387,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       stream: mode,
       lineBuffer: lb,
       bufferedElements,
+      heldInput: held ? { input: held.input, value: heldV, elements: held.elements, packs: heldPacks } : null,
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),
       weights,

@@ -88,6 +88,48 @@ describe('LayerPlan', () => {
     expect(par.weights.map((w) => w.elements)).toEqual([144, 1]);
   });
 
+  it('streams LayerNorm a row at a time (one row held), in io stream only', () => {
+    const { plan } = setup('layernorm', { io: 'stream' });
+    const [ln1, gelu, ln2] = plan.plans;
+    // ln1 normalizes [3,6] over its last axis: 3 rows of one 6-wide pack each.
+    expect(ln1).toMatchObject({ stream: 'native', kernel: 'nn2hls::layernorm_stream', bufferedElements: 6, heldInput: null, tripCount: 3, stepII: 1, ii: 3, outDepth: 2 });
+    expect(gelu).toMatchObject({ stream: 'native', kernel: 'nn2hls::unary_stream', bufferedElements: 0 });
+    // ln2 normalizes over the last two axes: one row of 18 elements, 3 packs in and 3 out per step.
+    expect(ln2).toMatchObject({ stream: 'native', kernel: 'nn2hls::layernorm_stream', bufferedElements: 18, tripCount: 1, stepII: 3, ii: 3, outDepth: 3 });
+    expect(ln2!.partitioned).toEqual([{ what: 'row buffer of ln2', elements: 18 }]);
+    expect(plan.plans.every((l) => l.stream === 'native')).toBe(true);
+    expect(topSource(plan)).not.toContain('stream_to_array');
+    const par = setup('layernorm', { io: 'parallel' }).plan.plans[0]!;
+    expect(par).toMatchObject({ kernel: 'nn2hls::layernorm', stream: null, bufferedElements: 0, tripCount: 3 });
+  });
+
+  it('streams MatMul row by row against its right operand (held whole, or a ROM); a constant left operand stays buffered', () => {
+    const hls = caseHlsOptions(backendCase('attention'));
+    const { g, opts, plan } = setup('attention', { io: 'stream', ...hls });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    // scores = x·xt: x [2,4,3] streams 8 rows of one 3-wide pack; xt [2,3,4] (24 elements, 6
+    // packs of 4) is read whole first; the II is its 6 packs plus 8 rows of one step each.
+    expect(by('scores')).toMatchObject({
+      stream: 'native', kernel: 'nn2hls::matmul_stream', bufferedElements: 24, tripCount: 8, stepII: 1, ii: 14, outDepth: 2,
+      heldInput: { input: 1, elements: 24, packs: 6 },
+    });
+    expect(by('scores').heldInput!.value).toBe(plan.layers[by('scores').index]!.dyn[1]);
+    // context at reuse 2: a row of 3 outputs in 2 steps, so one row per 2 cycles; x held (24 elements, 8 packs of 3).
+    expect(by('context')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream', tripCount: 8, stepII: 2, ii: 24, heldInput: { input: 1, elements: 24, packs: 8 } });
+    // w·context: the constant left operand would be re-read per head, so it is buffered.
+    expect(by('mix')).toMatchObject({ stream: 'buffered', kernel: 'nn2hls::matmul', bufferedElements: 24, heldInput: null });
+    // mixed·v with v a ROM: nothing held but a row of 3.
+    expect(by('proj')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream_rom', bufferedElements: 3, heldInput: null, tripCount: 8, ii: 8 });
+    const json = JSON.parse(emitProject(g, opts, plan).get('nn2hls.json')!);
+    const scores = json.layers.find((l: { name: string }) => l.name === 'scores');
+    expect(scores.plan.held_input).toMatchObject({ input: 1, elements: 24, packs: 6 });
+    expect(planTable(plan)).toMatch(/scores\s+MatMul\s+matmul_stream\s.*24 \(input 1\)/);
+    // io parallel: the array kernel everywhere.
+    expect(setup('attention', { io: 'parallel', ...hls }).plan.plans.filter((l) => l.op === 'MatMul').map((l) => [l.kernel, l.heldInput])).toEqual(
+      Array.from({ length: 4 }, () => ['nn2hls::matmul', null]),
+    );
+  });
+
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
     const id = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     // [1,2,1] -> [2,4,1]: each of the 2 pixels twice, each row twice.
