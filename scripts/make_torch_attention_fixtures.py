@@ -15,9 +15,11 @@ test/fixtures/attention/ with their inputs and labels:
   mha_digits          nn.MultiheadAttention (embed 16, 2 heads, batch_first) on 8 tokens of 8
                       pixels projected to 16, residual, flattened, Linear(128,10)
 
-Exported with a fixed batch of 1 (the IR describes one sample; batch-symbolic folding is a
-separate piece of work), eval mode, enable_nested_tensor=False so the exporter writes plain
-ops. Files: NAME.onnx, NAME_input.npy (all 360 held-out samples, [360, T, F]),
+Exported with a dynamic batch dim (dynamic_axes on input and output), so the models take
+any batch; nn.MultiheadAttention's graph then builds its [T, N*heads, d] and [T*N, E] reshapes
+from Shape(x), which the importer keeps per sample (src/frontend/common/merged.ts). Eval mode,
+enable_nested_tensor=False so the exporter writes plain ops. NN2HLS_FIXTURE_DIR overrides the
+output directory (to compare a fresh export with the committed files). Files: NAME.onnx, NAME_input.npy (all 360 held-out samples, [360, T, F]),
 NAME_calib.npy (the first 64 training samples, for --precision auto), and
 digits_attention_labels.npy (their labels).
 

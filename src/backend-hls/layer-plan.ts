@@ -165,7 +165,10 @@ export interface LayerPlan {
   /**
    * io_stream native kernel that reads one run-time input whole before it writes anything (the
    * right operand of a streamed MatMul): which input (its position in inShapes), its value, its
-   * elements and the packs read to fill it (cycles before the first output). null otherwise.
+   * elements and the packs read to fill it (cycles before the first output). The buffer is a
+   * ping-pong channel between two DATAFLOW processes (load, then rows), so the fill delays the
+   * first output but the next sample's operand loads during this sample's rows: the II is the
+   * larger of the two, not their sum. null otherwise.
    */
   readonly heldInput: HeldInputPlan | null;
   /** Depth (packs) of the FIFO this layer writes in io_stream; 0 in io_parallel. */

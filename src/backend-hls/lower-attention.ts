@@ -86,8 +86,8 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
       ...(streamable
         ? {
             streamKernel: cb === null ? 'nn2hls::matmul_stream' : 'nn2hls::matmul_stream_rom',
-            // One row per pipelined step (its packs in, its reuse steps, its packs out), after
-            // a run-time b's packs are read into the buffer (LayerPlan.heldInput; plan.ts adds them to the II).
+            // One row per pipelined step (its packs in, its reuse steps, its packs out); a
+            // run-time b is loaded by its own process (LayerPlan.heldInput).
             streamTripCount: rows,
             streamStepII: stepII,
             streamUnrolled: N * K,

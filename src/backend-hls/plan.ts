@@ -360,9 +360,10 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     const stepII = nat && fx.streamStepII !== undefined ? fx.streamStepII : fx.stepII;
     const held = nat && fx.streamHeld ? fx.streamHeld : null;
     const heldV = held ? l.dyn[held.input]! : '';
-    // An input held whole is read before the loop starts.
+    // An input held whole is read by its own process into a ping-pong buffer: it delays the
+    // first output (heldInput.packs, the estimator's fill) but overlaps the previous sample's loop.
     const heldPacks = held ? held.elements / packOf(heldV) : 0;
-    const ii = Math.max(tripCount * stepII + heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
+    const ii = Math.max(tripCount * stepII, heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
     return {
       index: i,
       id: l.id,

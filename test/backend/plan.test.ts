@@ -108,14 +108,15 @@ describe('LayerPlan', () => {
     const { g, opts, plan } = setup('attention', { io: 'stream', ...hls });
     const by = (n: string) => plan.plans.find((l) => l.name === n)!;
     // scores = x·xt: x [2,4,3] streams 8 rows of one 3-wide pack; xt [2,3,4] (24 elements, 6
-    // packs of 4) is read whole first; the II is its 6 packs plus 8 rows of one step each.
+    // packs of 4) is read whole by its own process (ping-pong): the II is the larger of its 6
+    // packs and the 8 rows of one step each.
     expect(by('scores')).toMatchObject({
-      stream: 'native', kernel: 'nn2hls::matmul_stream', bufferedElements: 24, tripCount: 8, stepII: 1, ii: 14, outDepth: 2,
+      stream: 'native', kernel: 'nn2hls::matmul_stream', bufferedElements: 24, tripCount: 8, stepII: 1, ii: 8, outDepth: 2,
       heldInput: { input: 1, elements: 24, packs: 6 },
     });
     expect(by('scores').heldInput!.value).toBe(plan.layers[by('scores').index]!.dyn[1]);
     // context at reuse 2: a row of 3 outputs in 2 steps, so one row per 2 cycles; x held (24 elements, 8 packs of 3).
-    expect(by('context')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream', tripCount: 8, stepII: 2, ii: 24, heldInput: { input: 1, elements: 24, packs: 8 } });
+    expect(by('context')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream', tripCount: 8, stepII: 2, ii: 16, heldInput: { input: 1, elements: 24, packs: 8 } });
     // w·context: the constant left operand would be re-read per head, so it is buffered.
     expect(by('mix')).toMatchObject({ stream: 'buffered', kernel: 'nn2hls::matmul', bufferedElements: 24, heldInput: null });
     // mixed·v with v a ROM: nothing held but a row of 3.

@@ -39,15 +39,16 @@ describe('estimator: attention kernels', () => {
     for (const l of e1.layers.filter((x) => x.op === 'MatMul')) expect(l.latency_cycles).toBeGreaterThan(8);
   });
 
-  it('io stream: a streamed MatMul reads its held right operand before its rows (the plan\'s II and heldInput)', () => {
+  it('io stream: a streamed MatMul loads its held right operand in its own process (the plan\'s II and heldInput)', () => {
     const c = backendCase('attention');
     const g = prepareFixed(c.graph, c.config).graph;
     const plan = planProject(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
     const e = estimateGraph(g, { io: 'stream', strategy: 'latency', reuse: 1 }, Z7);
     const mm = (name: string) => [plan.plans.find((p) => p.name === name)!, e.layers.find((l) => l.name === name)!] as const;
-    // scores: xt's 6 packs, then 8 rows of one step; context: x's 8 packs, then 8 rows.
+    // scores: xt's 6 packs load while the previous sample's 8 rows stream (II 8); context at
+    // the case's default reuse 1 here: 8 packs of x, 8 rows.
     expect(mm('scores')[0].heldInput).toMatchObject({ packs: 6 });
-    expect([mm('scores')[1].ii, mm('context')[1].ii, mm('mix')[1].ii, mm('proj')[1].ii]).toEqual([14, 16, 8, 8]);
+    expect([mm('scores')[1].ii, mm('context')[1].ii, mm('mix')[1].ii, mm('proj')[1].ii]).toEqual([8, 8, 8, 8]);
     // proj streams against a ROM and holds nothing: one row per cycle, as in io parallel.
     const par = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
     expect(e.layers.find((l) => l.name === 'proj')!.ii).toBe(par.layers.find((l) => l.name === 'proj')!.ii);

@@ -21,7 +21,8 @@
 // io_stream (native, nothing buffered whole): layernorm_stream reads one row of n elements
 // (n/pin packs), runs the same layernorm_row as the array kernel and writes the row (n/pout
 // packs); it holds one row. matmul_stream reads the right operand b whole into a buffer
-// (b_n elements, b_n/pb packs) once per sample, then streams the left operand row by row
+// (b_n elements, b_n/pb packs; a ping-pong channel between two DATAFLOW processes, so loading
+// overlaps the previous sample's rows) once per sample, then streams the left operand row by row
 // (k/pa packs per row) and writes each row of n outputs (n/pout packs) through the same
 // matmul_row as the array kernel; matmul_stream_rom does the same with a constant b (a ROM,
 // nothing buffered). The left operand is never broadcast over the batch (lower-attention.ts
@@ -93,12 +94,9 @@ NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=yr complete)
   }
 }
 
-// Both operands run-time values: b (b_n elements) is read whole first, then a streams.
+// Reads the right operand whole into its buffer.
 template <class CFG>
-void matmul_stream(hls::stream<pack<typename CFG::a_t, CFG::pa> >& a, hls::stream<pack<typename CFG::b_t, CFG::pb> >& b,
-                   hls::stream<pack<typename CFG::out_t, CFG::pout> >& y, const int b_off[CFG::batch]) {
-  typename CFG::b_t bb[CFG::b_n];
-NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=bb complete)
+void matmul_load_b(hls::stream<pack<typename CFG::b_t, CFG::pb> >& b, typename CFG::b_t bb[CFG::b_n]) {
   for (unsigned q = 0; q < CFG::b_n / CFG::pb; q++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=1)
     const pack<typename CFG::b_t, CFG::pb> p = b.read();
@@ -107,6 +105,18 @@ NN2HLS_PRAGMA(HLS UNROLL)
       bb[q * CFG::pb + j] = p.v[j];
     }
   }
+}
+
+// Both operands run-time values: b (b_n elements) is read whole into a buffer, then a streams
+// against it. The two are DATAFLOW processes joined by the buffer (a ping-pong channel), so the
+// next sample's b loads while this sample's rows stream.
+template <class CFG>
+void matmul_stream(hls::stream<pack<typename CFG::a_t, CFG::pa> >& a, hls::stream<pack<typename CFG::b_t, CFG::pb> >& b,
+                   hls::stream<pack<typename CFG::out_t, CFG::pout> >& y, const int b_off[CFG::batch]) {
+NN2HLS_PRAGMA(HLS DATAFLOW)
+  typename CFG::b_t bb[CFG::b_n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=bb complete)
+  matmul_load_b<CFG>(b, bb);
   matmul_rows_stream<CFG>(a, bb, y, b_off);
 }
 

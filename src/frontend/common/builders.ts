@@ -15,7 +15,7 @@ import type { OpKind, ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js
 import { transposeData } from '../../ir/semantics/float/layout.js';
 import * as K from './const-eval.js';
 import type { Ctx } from './context.js';
-import { BATCH, batchFirstPerm, type ConstT, type Dyn, identity, isIdentity, type OVal } from './importer.js';
+import { BATCH, batchFirstPerm, type ConstT, type Dyn, identity, type OVal } from './importer.js';
 import { batchFactor, dimText } from './merged.js';
 
 /** Channels-first [N, C, S...] model tensor = channels-last IR [N, S..., C] transposed by this perm. */
@@ -140,9 +140,10 @@ export function matmulOp(c: Ctx, a: OVal, b: OVal, bias?: ConstT): OVal {
   if (a.kind === 'dyn' && b.kind === 'const' && b.t.shape.length === 2) {
     const R = a.perm.length;
     if (R === 1) imp.cross(`${c.where}: contracts over the batch dim`);
-    // Dense contracts the IR's last dim: when that is the model's last dim the layout is kept
-    // (a [T, N, E] projection in PyTorch attention needs no relayout of its batch dim).
-    const keep = R > 1 && a.perm[R - 1] === R - 1 && !isIdentity(a.perm);
+    // Dense contracts the IR's last dim: when that is the model's last dim and the batch is not
+    // in front, the layout is kept (a [T, N, E] projection in PyTorch attention; moving the batch
+    // would refuse the batched import).
+    const keep = imp.batched && R > 1 && a.perm[R - 1] === R - 1 && a.perm[0] !== 0;
     const ins = [keep ? a.ir : imp.plain(a, c.name), c.irConst(b.t, 'weight')];
     if (bias) ins.push(c.irConst(bias, 'bias'));
     const [o] = imp.emit('Dense', c.name, ins, {});
