@@ -2,7 +2,8 @@
  * Lowerings of the element-wise, softmax and data-movement ops:
  *  - one-input element-wise ops -> nn2hls::unary (kind per op, see nn_unary.h);
  *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
- *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
+ *  - Softmax -> nn2hls::softmax with its exp and 1/x tables (in io_stream over the last axis,
+ *    nn2hls::softmax_stream: a slice at a time);
  *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
  *    kernel on element numbers (the simulator's own method, so the orders cannot differ); in
  *    io_stream a map that repeats pixels by integer factors (nearest upsampling) streams
@@ -279,12 +280,21 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     .u('reuse', reuse)
     .nested(tableStruct('exp_tab', expS))
     .nested(tableStruct('inv_tab', invS));
+  // io_stream over the last axis: a slice is len / pin packs in and len / pout out, one slice held.
+  const pin = ctx.packOf(node.inputs[0]!);
+  const pout = ctx.packOf(node.outputs[0]!);
+  const streamable = ctx.io === 'stream' && inner === 1 && len % pin === 0 && len % pout === 0;
+  if (streamable) c.u('pin', pin).u('pout', pout);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
+    ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::softmax_stream<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});` } : {}),
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
     // y = e[j] * r for the len terms of a slice, unrolled in the pipelined step: len multipliers.
-    facts: plainFacts('nn2hls::softmax', { tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width }),
+    facts: plainFacts('nn2hls::softmax', {
+      tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width,
+      ...(streamable ? { streamKernel: 'nn2hls::softmax_stream', streamStepII: Math.max(reuse, len / pin, len / pout), streamBuffer: len, streamBurst: len / pout } : {}),
+    }),
   };
 }
 

@@ -117,6 +117,8 @@ describe('LayerPlan', () => {
     expect(by('scores').heldInput!.value).toBe(plan.layers[by('scores').index]!.dyn[1]);
     // context at reuse 2: a row of 3 outputs in 2 steps, so one row per 2 cycles; x held (24 elements, 8 packs of 3).
     expect(by('context')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream', tripCount: 8, stepII: 2, ii: 16, heldInput: { input: 1, elements: 24, packs: 8 } });
+    // The scores' Softmax over the last axis streams a row of 4 at a time too.
+    expect(by('softmax0')).toMatchObject({ stream: 'native', kernel: 'nn2hls::softmax_stream', bufferedElements: 4, tripCount: 8, ii: 8 });
     // w·context: the constant left operand would be re-read per head, so it is buffered.
     expect(by('mix')).toMatchObject({ stream: 'buffered', kernel: 'nn2hls::matmul', bufferedElements: 24, heldInput: null });
     // mixed·v with v a ROM: nothing held but a row of 3.

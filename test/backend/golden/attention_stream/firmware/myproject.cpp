@@ -36,15 +36,9 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   nn2hls::matmul_stream<cfg_scores>(x_cp1, xt_out, scores_out, scores_b_off);
 
   // softmax0: Softmax
-  ap_fixed<16,6> softmax0_in0[32];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=softmax0_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 32>(scores_out, softmax0_in0);
-  ap_fixed<16,6> softmax0_res[32];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=softmax0_res complete dim=0)
-  nn2hls::softmax<cfg_softmax0>(softmax0_in0, softmax0_res, softmax0_exp_table, softmax0_inv_table);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > softmax0_out("softmax0_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=softmax0_out depth=8)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 32>(softmax0_res, softmax0_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=softmax0_out depth=2)
+  nn2hls::softmax_stream<cfg_softmax0>(scores_out, softmax0_out, softmax0_exp_table, softmax0_inv_table);
 
   // context: MatMul
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > context_out("context_out");

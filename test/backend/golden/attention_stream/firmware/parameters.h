@@ -74,6 +74,8 @@ struct cfg_softmax0 {
     static const unsigned size = 49;
     static const int iw = 21;
   };
+  static const unsigned pin = 4;
+  static const unsigned pout = 4;
 };
 
 // context: MatMul
