@@ -353,7 +353,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     let unrolled = l.unrolled;
     if (nat && fx.streamUnrolled !== undefined) unrolled = fx.streamUnrolled;
     const bufferedElements = !stream ? 0 : nat ? (fx.streamBuffer ?? 0) : (buffered.get(i) ?? 0);
-    if (stream && nat && fx.streamBuffer) partitioned.push({ what: `row buffer of ${l.id}`, elements: fx.streamBuffer });
+    if (stream && nat && fx.streamBuffer) partitioned.push({ what: `${nat && fx.streamHeld ? `buffer of input ${fx.streamHeld.input}` : 'row buffer'} of ${l.id}`, elements: fx.streamBuffer });
     // A native stream kernel also takes a cycle per pack it reads or writes.
     const packsIn = nat ? Math.max(0, ...l.dyn.map((v) => sizeOf(v) / packOf(v))) : 0;
     const tripCount = nat && fx.streamTripCount !== undefined ? fx.streamTripCount : fx.tripCount;

@@ -115,6 +115,7 @@ describe('LayerPlan', () => {
       heldInput: { input: 1, elements: 24, packs: 6 },
     });
     expect(by('scores').heldInput!.value).toBe(plan.layers[by('scores').index]!.dyn[1]);
+    expect(by('scores').partitioned).toEqual([{ what: 'buffer of input 1 of scores', elements: 24 }]);
     // context at reuse 2: a row of 3 outputs in 2 steps, so one row per 2 cycles; x held (24 elements, 8 packs of 3).
     expect(by('context')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream', tripCount: 8, stepII: 2, ii: 16, heldInput: { input: 1, elements: 24, packs: 8 } });
     // The scores' Softmax over the last axis streams a row of 4 at a time too.
