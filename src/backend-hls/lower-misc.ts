@@ -7,7 +7,8 @@
  *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
  *    kernel on element numbers (the simulator's own method, so the orders cannot differ); in
  *    io_stream a map that repeats pixels by integer factors (nearest upsampling) streams
- *    through nn2hls::upsample_stream with a one-row buffer instead;
+ *    through nn2hls::upsample_stream with a one-row buffer instead, and one that keeps the
+ *    same elements of ascending packs (a Slice of the last dim) through nn2hls::slice_stream;
  *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map;
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
@@ -315,6 +316,26 @@ function keptPacks(map: Int32Array, pIn: number, pOut: number): number[] | null 
   return keep;
 }
 
+/**
+ * The input packs a movement map reads and the offset it reads them at, when every output pack
+ * q (width pOut) is elements off..off+pOut-1 of one input pack (width pIn), the same off for all,
+ * those input packs strictly ascending (a Slice of the last dim, e.g. attention's Q, K, V out of
+ * one projection, possibly of leading dims too); null otherwise.
+ */
+export function slicedPacks(map: Int32Array, pIn: number, pOut: number): { keep: number[]; off: number } | null {
+  if (pOut >= pIn || map.length % pOut !== 0 || map.length === 0) return null;
+  const off = map[0]! % pIn;
+  if (map[0]! < 0 || off + pOut > pIn) return null;
+  const keep: number[] = [];
+  for (let q = 0; q < map.length / pOut; q++) {
+    const s = map[q * pOut]!;
+    if (s < 0 || s % pIn !== off || (keep.length && Math.floor(s / pIn) <= keep[keep.length - 1]!)) return null;
+    for (let e = 1; e < pOut; e++) if (map[q * pOut + e] !== s + e) return null;
+    keep.push(Math.floor(s / pIn));
+  }
+  return { keep, off };
+}
+
 /** Geometry of a nearest upsampling by integer factors over [..., H, W, C] (leading dims: images). */
 interface Upsample {
   readonly imgs: number;
@@ -379,6 +400,21 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   // streams with one input row held, instead of the whole tensor the buffered gather holds.
   const up0 = stream && !keep && node.op === 'Resize' ? upsampleOf(map, x.shape, y.shape) : null;
   const up = up0 && ctx.packOf(node.inputs[0]!) === up0.c && P === up0.c ? up0 : null;
+  // io_stream: a slice within each pack (the same elements of ascending input packs) streams too.
+  const pIn = ctx.packOf(node.inputs[0]!);
+  const sl = stream && !keep && !up ? slicedPacks(map, pIn, P) : null;
+  if (sl) {
+    const sId = indexArray(ctx, consts, `${id}_keep`, sl.keep, `input packs ${id} reads, ascending`);
+    return {
+      node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+      parallel: () => {
+        throw new Error(`internal: ${id} streams natively and has no array form`);
+      },
+      stream: (ins, out) => `nn2hls::slice_stream<${renderType(x.fixed!)}, ${renderType(yT)}, ${pIn}, ${P}, ${sl.off}, ${numel(x.shape) / pIn}, ${sl.keep.length}>(${ins[0]}, ${out}, ${sId});`,
+      burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+      facts: plainFacts('nn2hls::gather', { streamKernel: 'nn2hls::slice_stream', streamUnrolled: pIn }),
+    };
+  }
   const kId = byPack ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;
   let mId = DUMMY_ARRAY;
   let padId = DUMMY_ARRAY;

@@ -134,6 +134,19 @@ describe('LayerPlan', () => {
     );
   });
 
+  it('streams a Slice of the last dim within each pack; a reversed one stays buffered', () => {
+    const { plan } = setup('slice_pack', { io: 'stream' });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    // [4,6] -> [4,3]: 4 packs of 6 read, elements 2..4 of each written.
+    expect(by('cols')).toMatchObject({ stream: 'native', kernel: 'nn2hls::slice_stream', bufferedElements: 0, ii: 4, unrolled: 6 });
+    expect(by('corner')).toMatchObject({ stream: 'native', kernel: 'nn2hls::slice_stream', bufferedElements: 0 });
+    expect(by('rev')).toMatchObject({ stream: 'buffered', kernel: 'nn2hls::gather', bufferedElements: 24 });
+    const top = topSource(plan);
+    // <TI, TO, PI, PO, OFF, NI, NK>
+    expect(top).toContain('ap_fixed<16,6>, 6, 3, 2, 4, 4>(x_cp0, y, cols_keep);');
+    expect(top).toContain('ap_fixed<16,6>, 6, 2, 0, 4, 2>(x_cp1, z, corner_keep);');
+  });
+
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
     const id = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     // [1,2,1] -> [2,4,1]: each of the 2 pixels twice, each row twice.
