@@ -1,7 +1,8 @@
 /**
  * Lowerings of the element-wise, softmax and data-movement ops:
  *  - one-input element-wise ops -> nn2hls::unary (kind per op, see nn_unary.h);
- *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
+ *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps (in io_stream per pixel when
+ *    both operands have the output's shape, or one is a constant read through its map);
  *  - Softmax -> nn2hls::softmax with its exp and 1/x tables (in io_stream over the last axis,
  *    nn2hls::softmax_stream: a slice at a time);
  *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
@@ -240,6 +241,11 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
   // Per pixel in io_stream when both operands are run-time values of the output's shape.
   const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
   const perPixel = dyn.length === 2 && same(A.shape) && same(B.shape) && ctx.packOf(dyn[0]!) === ctx.packOf(node.outputs[0]!) && ctx.packOf(dyn[1]!) === ctx.packOf(node.outputs[0]!);
+  // ... or when one is a constant (read through its broadcast map) and the other has the output's shape.
+  const withConst = ctx.io === 'stream' && dyn.length === 1 && same(valueOf(g, dyn[0]!).shape) && ctx.packOf(dyn[0]!) === ctx.packOf(node.outputs[0]!);
+  const constStream = withConst
+    ? (ins: readonly string[], out: string) => (cb !== null ? `nn2hls::binary_stream_kb<${cfg}>(${ins[0]}, ${cb}, ${out});` : `nn2hls::binary_stream_ka<${cfg}>(${ca}, ${ins[0]}, ${out});`)
+    : undefined;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => {
@@ -249,8 +255,9 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
       return `nn2hls::binary<${cfg}>(${a}, ${b}, ${out});`;
     },
     ...(perPixel ? { stream: (ins: readonly string[], out: string) => `nn2hls::binary_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out});` } : {}),
+    ...(constStream ? { stream: constStream } : {}),
     burst: 1, unrolled: pixels ? cY : nY, partitioned: [], strategy, reuse, looped: pixels,
-    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
+    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 

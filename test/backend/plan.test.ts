@@ -147,6 +147,15 @@ describe('LayerPlan', () => {
     expect(top).toContain('ap_fixed<16,6>, 6, 2, 0, 4, 2>(x_cp1, z, corner_keep);');
   });
 
+  it('streams a binary op with a constant operand per pixel, on either side', () => {
+    const { plan } = setup('binary', { io: 'stream' });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    expect(by('sub')).toMatchObject({ stream: 'native', kernel: 'nn2hls::binary_stream_kb', bufferedElements: 0, ii: 2, unrolled: 4 });
+    expect(by('rsub')).toMatchObject({ stream: 'native', kernel: 'nn2hls::binary_stream_ka', bufferedElements: 0, ii: 2 });
+    expect(plan.plans.every((l) => l.stream === 'native')).toBe(true);
+    expect(setup('binary', { io: 'parallel' }).plan.plans.map((l) => l.kernel)).toEqual(Array.from({ length: 5 }, () => 'nn2hls::binary'));
+  });
+
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
     const id = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     // [1,2,1] -> [2,4,1]: each of the 2 pixels twice, each row twice.
