@@ -10,7 +10,8 @@
  *    io_stream a map that repeats pixels by integer factors (nearest upsampling) streams
  *    through nn2hls::upsample_stream with a one-row buffer instead, and one that keeps the
  *    same elements of ascending packs (a Slice of the last dim) through nn2hls::slice_stream;
- *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map;
+ *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map
+ *    (in io_stream nn2hls::reduce_stream, a pack at a time into the output's accumulators);
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
@@ -488,11 +489,20 @@ export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | nu
   if (!accT) unsupported(node, 'no accumulator type (run the quantize pass)');
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).type('acc_t', accT).type('p_t', pT)
     .i('kind', String(kind)).u('n_in', map.length).u('n', outSize).u('reuse', reuse);
+  // io_stream: a pack at a time into the outSize accumulators (e.g. a mean over the tokens).
+  const pin = ctx.packOf(node.inputs[0]!);
+  const pout = ctx.packOf(node.outputs[0]!);
+  const streamable = ctx.io === 'stream' && map.length % pin === 0 && outSize % pout === 0;
+  if (streamable) c.u('pin', pin).u('pout', pout);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::reduce<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});`,
+    ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::reduce_stream<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});` } : {}),
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts('nn2hls::reduce'),
+    facts: plainFacts('nn2hls::reduce', {
+      // The input's packs, then the output's (written once every input is in).
+      ...(streamable ? { streamKernel: 'nn2hls::reduce_stream', streamTripCount: map.length / pin + outSize / pout, streamStepII: reuse, streamUnrolled: pin, streamBuffer: outSize, streamBurst: outSize / pout } : {}),
+    }),
   };
 }
 

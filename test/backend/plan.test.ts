@@ -156,6 +156,15 @@ describe('LayerPlan', () => {
     expect(setup('binary', { io: 'parallel' }).plan.plans.map((l) => l.kernel)).toEqual(Array.from({ length: 5 }, () => 'nn2hls::binary'));
   });
 
+  it('streams a reduction a pack at a time, holding only its outputs', () => {
+    const { plan } = setup('reduce', { io: 'stream' });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    // [3,4,5] in 12 packs of 5; rsum keeps 4 sums: 12 input packs + 1 output pack.
+    expect(by('rsum')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 4, tripCount: 13, ii: 13 });
+    expect(by('rmean')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 3 });
+    expect(by('rmax')).toMatchObject({ stream: 'native', bufferedElements: 5 });
+  });
+
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
     const id = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     // [1,2,1] -> [2,4,1]: each of the 2 pixels twice, each row twice.
