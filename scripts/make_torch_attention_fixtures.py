@@ -15,9 +15,11 @@ test/fixtures/attention/ with their inputs and labels:
   mha_digits          nn.MultiheadAttention (embed 16, 2 heads, batch_first) on 8 tokens of 8
                       pixels projected to 16, residual, flattened, Linear(128,10)
 
-Exported with a fixed batch of 1 (the IR describes one sample; batch-symbolic folding is a
-separate piece of work), eval mode, enable_nested_tensor=False so the exporter writes plain
-ops. Files: NAME.onnx, NAME_input.npy (all 360 held-out samples, [360, T, F]),
+Exported with a dynamic batch dim (dynamic_axes on input and output), so the models take
+any batch; nn.MultiheadAttention's graph then builds its [T, N*heads, d] and [T*N, E] reshapes
+from Shape(x), which the importer keeps per sample (src/frontend/common/merged.ts). Eval mode,
+enable_nested_tensor=False so the exporter writes plain ops. NN2HLS_FIXTURE_DIR overrides the
+output directory (to compare a fresh export with the committed files). Files: NAME.onnx, NAME_input.npy (all 360 held-out samples, [360, T, F]),
 NAME_calib.npy (the first 64 training samples, for --precision auto), and
 digits_attention_labels.npy (their labels).
 
@@ -42,7 +44,7 @@ N_SAMPLES = 360
 LOGIT_PENALTY = 1e-3
 N_CALIB = 64  # training samples for post-training calibration
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "test", "fixtures", "attention")
+OUT_DIR = os.environ.get("NN2HLS_FIXTURE_DIR") or os.path.join(ROOT, "test", "fixtures", "attention")
 
 
 def set_determinism(seed):
@@ -116,6 +118,7 @@ def export(model, shape, path, opset):
     torch.onnx.export(
         model, torch.zeros(shape), path, opset_version=opset, do_constant_folding=True,
         input_names=["input"], output_names=["output"],
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
     )
 
 

@@ -81,6 +81,17 @@ export interface LineBufferPlan {
   readonly partitioned: boolean;
 }
 
+/** A run-time input a native io_stream kernel holds whole (LayerPlan.heldInput). */
+export interface HeldInputPlan {
+  /** Position among the layer's run-time inputs (inShapes). */
+  readonly input: number;
+  /** IR value held. */
+  readonly value: string;
+  readonly elements: number;
+  /** FIFO packs read to fill the buffer. */
+  readonly packs: number;
+}
+
 /** An array the schedule partitions completely (checked against the partition limit). */
 export interface PartitionPlan {
   readonly what: string;
@@ -172,6 +183,15 @@ export interface LayerPlan {
   readonly lineBuffer: LineBufferPlan | null;
   /** Largest tensor (elements) the layer holds whole at once (arrays in io_stream); 0 if none. */
   readonly bufferedElements: number;
+  /**
+   * io_stream native kernel that reads one run-time input whole before it writes anything (the
+   * right operand of a streamed MatMul): which input (its position in inShapes), its value, its
+   * elements and the packs read to fill it (cycles before the first output). The buffer is a
+   * ping-pong channel between two DATAFLOW processes (load, then rows), so the fill delays the
+   * first output but the next sample's operand loads during this sample's rows: the II is the
+   * larger of the two, not their sum. null otherwise.
+   */
+  readonly heldInput: HeldInputPlan | null;
   /** Depth (packs) of the FIFO this layer writes in io_stream; 0 in io_parallel. */
   readonly outDepth: number;
   /** Pack width (elements per FIFO write) of the layer's output stream; its size in io_parallel. */

@@ -115,6 +115,11 @@ export interface LayerFacts {
   readonly streamUnrolled?: number;
   /** Packs written back to back by the native kernel (sizes its output FIFO). */
   readonly streamBurst?: number;
+  /** io_stream native kernel: pipelined-loop iterations per sample and their II, when they differ from io_parallel's. */
+  readonly streamTripCount?: number;
+  readonly streamStepII?: number;
+  /** io_stream native kernel: the run-time input it reads whole before it writes anything (see LayerPlan.heldInput). */
+  readonly streamHeld?: { readonly input: number; readonly elements: number };
   /** io_parallel: arrays are read and written a pixel per step (see LayerPlan.pixelWise). */
   readonly pixelWise?: boolean;
   /**

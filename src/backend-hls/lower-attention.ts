@@ -4,6 +4,13 @@
  * (its types, rsqrt table and derived integers read from the node's prec). Their products
  * multiply two run-time values, so the LayerPlan records one multiplier per product of a step
  * and the estimator reads that count (src/estimate).
+ *
+ * io_stream runs both natively where the shapes allow: LayerNorm reads a row of the normalized
+ * axes, computes it with the array kernel's row function and writes it (holding one row);
+ * MatMul streams its left operand row by row against its right operand, which is read whole
+ * into a buffer first (a run-time value; LayerPlan.heldInput says which and how big) or is a
+ * ROM (a constant). A left operand that is a constant or is broadcast over the batch dims (its
+ * rows would be read more than once) keeps the buffered fallback.
  */
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { matmulMap } from '../ir/semantics/index-maps.js';
@@ -48,6 +55,14 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
     .u('reuse', reuse)
     .u('mult_limit', perStep);
   const rows = batch * m;
+  // io_stream natively: a run-time left operand whose rows are each read once, in product order.
+  const pa = ca === null ? ctx.packOf(node.inputs[0]!) : 0;
+  const pb = cb === null ? ctx.packOf(node.inputs[1]!) : 0;
+  const pout = ctx.packOf(node.outputs[0]!);
+  const aInOrder = Array.from(aOff).every((o, bi) => o === bi * m * K);
+  const streamable = ctx.io === 'stream' && ca === null && aInOrder && K % pa === 0 && N % pout === 0 && (cb !== null || numel(B.shape) % pb === 0);
+  const stepII = streamable ? Math.max(reuse, K / pa, N / pout) : 0;
+  if (streamable) c.u('pa', pa).u('pb', cb === null ? pb : 1).u('pout', pout).u('step_ii', stepII);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => {
@@ -56,12 +71,36 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
       const b = cb ?? ins[i++]!;
       return `nn2hls::matmul<${cfg}>(${a}, ${b}, ${out}, ${aMap}, ${bMap});`;
     },
+    ...(streamable
+      ? {
+          stream: (ins: readonly string[], out: string) =>
+            cb === null
+              ? `nn2hls::matmul_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out}, ${bMap});`
+              : `nn2hls::matmul_stream_rom<${cfg}>(${ins[0]}, ${cb}, ${out}, ${bMap});`,
+        }
+      : {}),
     burst: 1, unrolled: perStep, partitioned: [], strategy, reuse, looped: rows * reuse > 1,
     facts: plainFacts('nn2hls::matmul', {
       macs: rows * N * K, multipliers: perStep, tripCount: rows * reuse, stepII: 1,
       reduction: K, multBits: Math.max(A.fixed!.width, B.fixed!.width), accumBits: node.prec!.accum!.width,
       // One offset of each map per row (of `reuse` cycles); a single step reads them at constants.
       lookups: Object.fromEntries([aMap, bMap].map((m) => [m, { kind: 'index', reads: 1, ii: reuse, fixed: rows * reuse === 1 }])),
+      ...(streamable
+        ? {
+            streamKernel: cb === null ? 'nn2hls::matmul_stream' : 'nn2hls::matmul_stream_rom',
+            // One row per pipelined step (its packs in, its reuse steps, its packs out); a
+            // run-time b is loaded by its own process (LayerPlan.heldInput).
+            streamTripCount: rows,
+            streamStepII: stepII,
+            streamUnrolled: N * K,
+            // A row of a and of y, plus the whole of a run-time b.
+            streamBuffer: cb === null ? numel(B.shape) : Math.max(K, N),
+            ...(cb === null ? { streamHeld: { input: 1, elements: numel(B.shape) } } : {}),
+            streamBurst: N / pout,
+            // The stream kernels read only b's offset, once per row.
+            streamLookups: { [bMap]: { kind: 'index', reads: 1, ii: stepII } },
+          }
+        : {}),
     }),
   };
 }
@@ -107,15 +146,23 @@ export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Laye
     .u('reuse', reuse);
   // Per row: N squares of d, N products d·rstd, N products z·gamma — all of run-time values.
   const perRow = 3 * N;
+  // io_stream: a row is N / pin packs in and N / pout out (the packs divide the row: they are the last dim).
+  const pin = ctx.packOf(node.inputs[0]!);
+  const pout = ctx.packOf(node.outputs[0]!);
+  const streamable = ctx.io === 'stream' && N % pin === 0 && N % pout === 0;
+  if (streamable) c.u('pin', pin).u('pout', pout);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::layernorm<${cfg}>(${ins[0]}, ${out}, ${gId}, ${bId}, ${tId});`,
+    ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::layernorm_stream<${cfg}>(${ins[0]}, ${out}, ${gId}, ${bId}, ${tId});` } : {}),
     burst: 1, unrolled: perRow, partitioned: [], strategy, reuse, looped: rows > 1,
     facts: plainFacts('nn2hls::layernorm', {
       macs: rows * perRow, multipliers: Math.ceil(perRow / reuse), tripCount: rows, stepII: reuse,
       reduction: N, tableLookups: 1, multBits: Math.max(t['diff']!.width, rstdT.width), accumBits: ints['vbits']!,
       // One 1/sqrt entry per row.
       lookups: { [tId]: { kind: 'table', reads: 1, ii: reuse } },
+      // One row per pipelined step, which also reads N / pin packs and writes N / pout.
+      ...(streamable ? { streamKernel: 'nn2hls::layernorm_stream', streamStepII: Math.max(reuse, N / pin, N / pout), streamBuffer: N, streamBurst: N / pout, streamLookups: { [tId]: { kind: 'table', reads: 1, ii: Math.max(reuse, N / pin, N / pout) } } } : {}),
     }),
   };
 }

@@ -1,13 +1,17 @@
 /**
  * Lowerings of the element-wise, softmax and data-movement ops:
  *  - one-input element-wise ops -> nn2hls::unary (kind per op, see nn_unary.h);
- *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps;
- *  - Softmax -> nn2hls::softmax with its exp and 1/x tables;
+ *  - Add/Sub/Mul/Max/Min -> nn2hls::binary with broadcast maps (in io_stream per pixel when
+ *    both operands have the output's shape, or one is a constant read through its map);
+ *  - Softmax -> nn2hls::softmax with its exp and 1/x tables (in io_stream over the last axis,
+ *    nn2hls::softmax_stream: a slice at a time);
  *  - Transpose/Pad/Resize/Slice/Tile/Expand/Gather -> nn2hls::gather with an index map computed by running the float
  *    kernel on element numbers (the simulator's own method, so the orders cannot differ); in
  *    io_stream a map that repeats pixels by integer factors (nearest upsampling) streams
- *    through nn2hls::upsample_stream with a one-row buffer instead;
- *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map;
+ *    through nn2hls::upsample_stream with a one-row buffer instead, and one that keeps the
+ *    same elements of ascending packs (a Slice of the last dim) through nn2hls::slice_stream;
+ *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map
+ *    (in io_stream nn2hls::reduce_stream, a pack at a time into the output's accumulators);
  *  - Concat -> one nn2hls::concat_part per input.
  * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
@@ -244,6 +248,11 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
   // Per pixel in io_stream when both operands are run-time values of the output's shape.
   const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
   const perPixel = dyn.length === 2 && same(A.shape) && same(B.shape) && ctx.packOf(dyn[0]!) === ctx.packOf(node.outputs[0]!) && ctx.packOf(dyn[1]!) === ctx.packOf(node.outputs[0]!);
+  // ... or when one is a constant (read through its broadcast map) and the other has the output's shape.
+  const withConst = ctx.io === 'stream' && dyn.length === 1 && same(valueOf(g, dyn[0]!).shape) && ctx.packOf(dyn[0]!) === ctx.packOf(node.outputs[0]!);
+  const constStream = withConst
+    ? (ins: readonly string[], out: string) => (cb !== null ? `nn2hls::binary_stream_kb<${cfg}>(${ins[0]}, ${cb}, ${out});` : `nn2hls::binary_stream_ka<${cfg}>(${ca}, ${ins[0]}, ${out});`)
+    : undefined;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => {
@@ -253,8 +262,9 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
       return `nn2hls::binary<${cfg}>(${a}, ${b}, ${out});`;
     },
     ...(perPixel ? { stream: (ins: readonly string[], out: string) => `nn2hls::binary_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out});` } : {}),
+    ...(constStream ? { stream: constStream } : {}),
     burst: 1, unrolled: pixels ? cY : nY, partitioned: [], strategy, reuse, looped: pixels,
-    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
+    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -285,15 +295,22 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
     .u('reuse', reuse)
     .nested(tableStruct('exp_tab', expS))
     .nested(tableStruct('inv_tab', invS));
+  // io_stream over the last axis: a slice is len / pin packs in and len / pout out, one slice held.
+  const pin = ctx.packOf(node.inputs[0]!);
+  const pout = ctx.packOf(node.outputs[0]!);
+  const streamable = ctx.io === 'stream' && inner === 1 && len % pin === 0 && len % pout === 0;
+  if (streamable) c.u('pin', pin).u('pout', pout);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::softmax<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});`,
+    ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::softmax_stream<${cfg}>(${ins[0]}, ${out}, ${eId}, ${iId});` } : {}),
     burst: 1, unrolled: len, partitioned: [], strategy, reuse, looped: outer * inner > 1,
     // y = e[j] * r for the len terms of a slice, unrolled in the pipelined step: len multipliers.
     facts: plainFacts('nn2hls::softmax', {
       tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width,
       // A slice's step reads the exp table once per term and the 1/x table once.
       lookups: { [eId]: { kind: 'table', reads: len, ii: reuse }, [iId]: { kind: 'table', reads: 1, ii: reuse } },
+      ...(streamable ? { streamKernel: 'nn2hls::softmax_stream', streamStepII: Math.max(reuse, len / pin, len / pout), streamBuffer: len, streamBurst: len / pout, streamLookups: { [eId]: { kind: 'table', reads: len, ii: Math.max(reuse, len / pin, len / pout) }, [iId]: { kind: 'table', reads: 1, ii: Math.max(reuse, len / pin, len / pout) } } } : {}),
     }),
   };
 }
@@ -313,6 +330,26 @@ function keptPacks(map: Int32Array, pIn: number, pOut: number): number[] | null 
     keep.push(s / pIn);
   }
   return keep;
+}
+
+/**
+ * The input packs a movement map reads and the offset it reads them at, when every output pack
+ * q (width pOut) is elements off..off+pOut-1 of one input pack (width pIn), the same off for all,
+ * those input packs strictly ascending (a Slice of the last dim, e.g. attention's Q, K, V out of
+ * one projection, possibly of leading dims too); null otherwise.
+ */
+export function slicedPacks(map: Int32Array, pIn: number, pOut: number): { keep: number[]; off: number } | null {
+  if (pOut >= pIn || map.length % pOut !== 0 || map.length === 0) return null;
+  const off = map[0]! % pIn;
+  if (map[0]! < 0 || off + pOut > pIn) return null;
+  const keep: number[] = [];
+  for (let q = 0; q < map.length / pOut; q++) {
+    const s = map[q * pOut]!;
+    if (s < 0 || s % pIn !== off || (keep.length && Math.floor(s / pIn) <= keep[keep.length - 1]!)) return null;
+    for (let e = 1; e < pOut; e++) if (map[q * pOut + e] !== s + e) return null;
+    keep.push(Math.floor(s / pIn));
+  }
+  return { keep, off };
 }
 
 /** Geometry of a nearest upsampling by integer factors over [..., H, W, C] (leading dims: images). */
@@ -379,6 +416,21 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   // streams with one input row held, instead of the whole tensor the buffered gather holds.
   const up0 = stream && !keep && node.op === 'Resize' ? upsampleOf(map, x.shape, y.shape) : null;
   const up = up0 && ctx.packOf(node.inputs[0]!) === up0.c && P === up0.c ? up0 : null;
+  // io_stream: a slice within each pack (the same elements of ascending input packs) streams too.
+  const pIn = ctx.packOf(node.inputs[0]!);
+  const sl = stream && !keep && !up ? slicedPacks(map, pIn, P) : null;
+  if (sl) {
+    const sId = indexArray(ctx, consts, `${id}_keep`, sl.keep, `input packs ${id} reads, ascending`);
+    return {
+      node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
+      parallel: () => {
+        throw new Error(`internal: ${id} streams natively and has no array form`);
+      },
+      stream: (ins, out) => `nn2hls::slice_stream<${renderType(x.fixed!)}, ${renderType(yT)}, ${pIn}, ${P}, ${sl.off}, ${numel(x.shape) / pIn}, ${sl.keep.length}>(${ins[0]}, ${out}, ${sId});`,
+      burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
+      facts: plainFacts('nn2hls::gather', { streamKernel: 'nn2hls::slice_stream', streamUnrolled: pIn }),
+    };
+  }
   const kId = byPack ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;
   let mId = DUMMY_ARRAY;
   let padId = DUMMY_ARRAY;
@@ -449,12 +501,25 @@ export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | nu
   if (!accT) unsupported(node, 'no accumulator type (run the quantize pass)');
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).type('acc_t', accT).type('p_t', pT)
     .i('kind', String(kind)).u('n_in', map.length).u('n', outSize).u('reuse', reuse);
+  // io_stream: a pack at a time into the outSize accumulators (e.g. a mean over the tokens).
+  const pin = ctx.packOf(node.inputs[0]!);
+  const pout = ctx.packOf(node.outputs[0]!);
+  const streamable = ctx.io === 'stream' && map.length % pin === 0 && outSize % pout === 0;
+  if (streamable) c.u('pin', pin).u('pout', pout);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::reduce<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});`,
+    ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::reduce_stream<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});` } : {}),
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
-    // The map is read at the constants of the unrolled loop: folded into wiring.
-    facts: plainFacts('nn2hls::reduce', { lookups: { [mId]: { kind: 'index', reads: map.length, ii: reuse, fixed: true } } }),
+    facts: plainFacts('nn2hls::reduce', {
+      // The map is read at the constants of the unrolled loop: folded into wiring.
+      lookups: { [mId]: { kind: 'index', reads: map.length, ii: reuse, fixed: true } },
+      // The input's packs, then the output's (written once every input is in); the stream kernel
+      // reads a pack's map entries at run-time addresses.
+      ...(streamable
+        ? { streamKernel: 'nn2hls::reduce_stream', streamTripCount: map.length / pin + outSize / pout, streamStepII: reuse, streamUnrolled: pin, streamBuffer: outSize, streamBurst: outSize / pout, streamLookups: { [mId]: { kind: 'index', reads: pin, ii: reuse } } }
+        : {}),
+    }),
   };
 }
 

@@ -29,6 +29,8 @@ export function planJson(l: LayerPlan): object {
     stream: l.stream,
     line_buffer: l.lineBuffer,
     buffered_elements: l.bufferedElements,
+    // Only for native kernels holding an input whole, so other projects keep their nn2hls.json.
+    ...(l.heldInput ? { held_input: l.heldInput } : {}),
     out_fifo_depth: l.outDepth,
     out_pack: l.outPack,
     weights: l.weights,
@@ -46,7 +48,7 @@ export function planTable(p: Plan): string {
   const head = ['layer', 'op', 'kernel', 'strategy', 'reuse', 'II', 'trips', 'mults', 'unrolled', 'stream', 'buffer', 'lb', 'fifo', 'pack', 'weights'];
   const rows = p.plans.map((l) => [
     l.name, l.op, l.kernel.replace(/^nn2hls::/, ''), l.strategy, l.chosenBy === 'tiling' ? `${l.reuse} (tiled)` : l.chosenBy === 'fit' ? `${l.reuse} (fit)` : l.reuseRequested !== l.reuse ? `${l.reuse} (asked ${l.reuseRequested})` : String(l.reuse),
-    String(l.ii), String(l.tripCount), String(l.multipliers), String(l.unrolled), l.stream ?? '-', String(l.bufferedElements),
+    String(l.ii), String(l.tripCount), String(l.multipliers), String(l.unrolled), l.stream ?? '-', l.heldInput ? `${l.bufferedElements} (input ${l.heldInput.input})` : String(l.bufferedElements),
     l.lineBuffer ? `${l.lineBuffer.rows}x${l.lineBuffer.width}x${l.lineBuffer.channels}` : '-', l.stream ? String(l.outDepth) : '-', String(l.outPack), storage(l),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

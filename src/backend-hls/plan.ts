@@ -393,10 +393,17 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     let unrolled = l.unrolled;
     if (nat && fx.streamUnrolled !== undefined) unrolled = fx.streamUnrolled;
     const bufferedElements = !stream ? 0 : nat ? (fx.streamBuffer ?? 0) : (buffered.get(i) ?? 0);
-    if (stream && nat && fx.streamBuffer) partitioned.push({ what: `row buffer of ${l.id}`, elements: fx.streamBuffer });
+    if (stream && nat && fx.streamBuffer) partitioned.push({ what: `${nat && fx.streamHeld ? `buffer of input ${fx.streamHeld.input}` : 'row buffer'} of ${l.id}`, elements: fx.streamBuffer });
     // A native stream kernel also takes a cycle per pack it reads or writes.
     const packsIn = nat ? Math.max(0, ...l.dyn.map((v) => sizeOf(v) / packOf(v))) : 0;
-    const ii = Math.max(fx.tripCount * fx.stepII, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
+    const tripCount = nat && fx.streamTripCount !== undefined ? fx.streamTripCount : fx.tripCount;
+    const stepII = nat && fx.streamStepII !== undefined ? fx.streamStepII : fx.stepII;
+    const held = nat && fx.streamHeld ? fx.streamHeld : null;
+    const heldV = held ? l.dyn[held.input]! : '';
+    // An input held whole is read by its own process into a ping-pong buffer: it delays the
+    // first output (heldInput.packs, the estimator's fill) but overlaps the previous sample's loop.
+    const heldPacks = held ? held.elements / packOf(heldV) : 0;
+    const ii = Math.max(tripCount * stepII, heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
     return {
       index: i,
       id: l.id,
@@ -410,8 +417,8 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       chosenBy: opts.fit?.layers.includes(l.node.name) ? 'fit' : (d?.chosenBy ?? 'default'),
       notes: d?.notes ?? [],
       ii: Math.max(1, ii),
-      tripCount: fx.tripCount,
-      stepII: fx.stepII,
+      tripCount,
+      stepII,
       serialSteps: fx.serialSteps ?? 0,
       macs: fx.macs,
       multipliers: fx.multipliers,
@@ -421,6 +428,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       stream: mode,
       lineBuffer: lb,
       bufferedElements,
+      heldInput: held ? { input: held.input, value: heldV, elements: held.elements, packs: heldPacks } : null,
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),
       weights,

@@ -127,7 +127,8 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
     latency = Math.max(latency, offset + t.latency + 1);
     const depth = Math.max(0, t.latency - t.ii);
     const lb = l.lineBuffer;
-    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'stream' && l.stream === 'buffered' && l.kind !== 'move' ? t.ii : io === 'parallel' ? t.ii : 0;
+    // A native kernel holding an input whole (a streamed MatMul's right operand) reads it first.
+    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'stream' && l.stream === 'buffered' && l.kind !== 'move' ? t.ii : io === 'parallel' ? t.ii : (l.heldPacks ?? 0);
     // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     offset += depth + fill + 1;
   });

@@ -85,6 +85,8 @@ export interface LayerView {
   readonly fifos: readonly { readonly depth: number; readonly width: number }[];
   /** Elements the layer holds whole (io_stream buffered arrays, row buffers). */
   readonly bufferedElements: number;
+  /** io_stream native kernel: packs of the input it reads whole before its first output (LayerPlan.heldInput), else 0. */
+  readonly heldPacks?: number;
   /** Tool limits this layer exceeds (the design is still estimated). */
   readonly beyond: readonly string[];
 }
@@ -235,6 +237,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     ...(lp.lineBuffer ? { lineBuffer: { rows: lp.lineBuffer.rows, cols: lp.lineBuffer.width, channels: lp.lineBuffer.channels, width: width(g, n.inputs[0]), partitioned: lp.lineBuffer.partitioned } } : {}),
     fifos,
     bufferedElements: lp.bufferedElements,
+    heldPacks: lp.heldInput?.packs ?? 0,
     beyond,
   };
 }

@@ -88,6 +88,83 @@ describe('LayerPlan', () => {
     expect(par.weights.map((w) => w.elements)).toEqual([144, 1]);
   });
 
+  it('streams LayerNorm a row at a time (one row held), in io stream only', () => {
+    const { plan } = setup('layernorm', { io: 'stream' });
+    const [ln1, gelu, ln2] = plan.plans;
+    // ln1 normalizes [3,6] over its last axis: 3 rows of one 6-wide pack each.
+    expect(ln1).toMatchObject({ stream: 'native', kernel: 'nn2hls::layernorm_stream', bufferedElements: 6, heldInput: null, tripCount: 3, stepII: 1, ii: 3, outDepth: 2 });
+    expect(gelu).toMatchObject({ stream: 'native', kernel: 'nn2hls::unary_stream', bufferedElements: 0 });
+    // ln2 normalizes over the last two axes: one row of 18 elements, 3 packs in and 3 out per step.
+    expect(ln2).toMatchObject({ stream: 'native', kernel: 'nn2hls::layernorm_stream', bufferedElements: 18, tripCount: 1, stepII: 3, ii: 3, outDepth: 3 });
+    expect(ln2!.partitioned).toEqual([{ what: 'row buffer of ln2', elements: 18 }]);
+    expect(plan.plans.every((l) => l.stream === 'native')).toBe(true);
+    expect(topSource(plan)).not.toContain('stream_to_array');
+    const par = setup('layernorm', { io: 'parallel' }).plan.plans[0]!;
+    expect(par).toMatchObject({ kernel: 'nn2hls::layernorm', stream: null, bufferedElements: 0, tripCount: 3 });
+  });
+
+  it('streams MatMul row by row against its right operand (held whole, or a ROM); a constant left operand stays buffered', () => {
+    const hls = caseHlsOptions(backendCase('attention'));
+    const { g, opts, plan } = setup('attention', { io: 'stream', ...hls });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    // scores = x·xt: x [2,4,3] streams 8 rows of one 3-wide pack; xt [2,3,4] (24 elements, 6
+    // packs of 4) is read whole by its own process (ping-pong): the II is the larger of its 6
+    // packs and the 8 rows of one step each.
+    expect(by('scores')).toMatchObject({
+      stream: 'native', kernel: 'nn2hls::matmul_stream', bufferedElements: 24, tripCount: 8, stepII: 1, ii: 8, outDepth: 2,
+      heldInput: { input: 1, elements: 24, packs: 6 },
+    });
+    expect(by('scores').heldInput!.value).toBe(plan.layers[by('scores').index]!.dyn[1]);
+    expect(by('scores').partitioned).toEqual([{ what: 'buffer of input 1 of scores', elements: 24 }]);
+    // context at reuse 2: a row of 3 outputs in 2 steps, so one row per 2 cycles; x held (24 elements, 8 packs of 3).
+    expect(by('context')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream', tripCount: 8, stepII: 2, ii: 16, heldInput: { input: 1, elements: 24, packs: 8 } });
+    // The scores' Softmax over the last axis streams a row of 4 at a time too.
+    expect(by('softmax0')).toMatchObject({ stream: 'native', kernel: 'nn2hls::softmax_stream', bufferedElements: 4, tripCount: 8, ii: 8 });
+    // w·context: the constant left operand would be re-read per head, so it is buffered.
+    expect(by('mix')).toMatchObject({ stream: 'buffered', kernel: 'nn2hls::matmul', bufferedElements: 24, heldInput: null });
+    // mixed·v with v a ROM: nothing held but a row of 3.
+    expect(by('proj')).toMatchObject({ stream: 'native', kernel: 'nn2hls::matmul_stream_rom', bufferedElements: 3, heldInput: null, tripCount: 8, ii: 8 });
+    const json = JSON.parse(emitProject(g, opts, plan).get('nn2hls.json')!);
+    const scores = json.layers.find((l: { name: string }) => l.name === 'scores');
+    expect(scores.plan.held_input).toMatchObject({ input: 1, elements: 24, packs: 6 });
+    expect(planTable(plan)).toMatch(/scores\s+MatMul\s+matmul_stream\s.*24 \(input 1\)/);
+    // io parallel: the array kernel everywhere.
+    expect(setup('attention', { io: 'parallel', ...hls }).plan.plans.filter((l) => l.op === 'MatMul').map((l) => [l.kernel, l.heldInput])).toEqual(
+      Array.from({ length: 4 }, () => ['nn2hls::matmul', null]),
+    );
+  });
+
+  it('streams a Slice of the last dim within each pack; a reversed one stays buffered', () => {
+    const { plan } = setup('slice_pack', { io: 'stream' });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    // [4,6] -> [4,3]: 4 packs of 6 read, elements 2..4 of each written.
+    expect(by('cols')).toMatchObject({ stream: 'native', kernel: 'nn2hls::slice_stream', bufferedElements: 0, ii: 4, unrolled: 6 });
+    expect(by('corner')).toMatchObject({ stream: 'native', kernel: 'nn2hls::slice_stream', bufferedElements: 0 });
+    expect(by('rev')).toMatchObject({ stream: 'buffered', kernel: 'nn2hls::gather', bufferedElements: 24 });
+    const top = topSource(plan);
+    // <TI, TO, PI, PO, OFF, NI, NK>
+    expect(top).toContain('ap_fixed<16,6>, 6, 3, 2, 4, 4>(x_cp0, y, cols_keep);');
+    expect(top).toContain('ap_fixed<16,6>, 6, 2, 0, 4, 2>(x_cp1, z, corner_keep);');
+  });
+
+  it('streams a binary op with a constant operand per pixel, on either side', () => {
+    const { plan } = setup('binary', { io: 'stream' });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    expect(by('sub')).toMatchObject({ stream: 'native', kernel: 'nn2hls::binary_stream_kb', bufferedElements: 0, ii: 2, unrolled: 4 });
+    expect(by('rsub')).toMatchObject({ stream: 'native', kernel: 'nn2hls::binary_stream_ka', bufferedElements: 0, ii: 2 });
+    expect(plan.plans.every((l) => l.stream === 'native')).toBe(true);
+    expect(setup('binary', { io: 'parallel' }).plan.plans.map((l) => l.kernel)).toEqual(Array.from({ length: 5 }, () => 'nn2hls::binary'));
+  });
+
+  it('streams a reduction a pack at a time, holding only its outputs', () => {
+    const { plan } = setup('reduce', { io: 'stream' });
+    const by = (n: string) => plan.plans.find((l) => l.name === n)!;
+    // [3,4,5] in 12 packs of 5; rsum keeps 4 sums: 12 input packs + 1 output pack.
+    expect(by('rsum')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 4, tripCount: 13, ii: 13 });
+    expect(by('rmean')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 3 });
+    expect(by('rmax')).toMatchObject({ stream: 'native', bufferedElements: 5 });
+  });
+
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
     const id = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     // [1,2,1] -> [2,4,1]: each of the 2 pixels twice, each row twice.

@@ -19,22 +19,39 @@ describe('estimator: attention kernels', () => {
     const plan = planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] });
     const mm = plan.plans.filter((p) => p.op === 'MatMul');
     // scores: [2,4,3]x[2,3,4] -> 4·3 products per row, 8 rows; context: [2,4,4]x[2,4,3] -> 3·4 per
-    // row; mix: constant [4,4] x [2,4,3] broadcast over the heads -> 3·4 per row, 8 rows.
+    // row; mix: constant [4,4] x [2,4,3] broadcast over the heads -> 3·4 per row, 8 rows; proj:
+    // [2,4,3] x constant [3,3] -> 3·3 per row, 8 rows.
     expect(mm.map((p) => [p.kernel, p.multipliers, p.macs, p.tripCount, p.ii])).toEqual([
       ['nn2hls::matmul', 12, 96, 8, 8],
       ['nn2hls::matmul', 12, 96, 8, 8],
       ['nn2hls::matmul', 12, 96, 8, 8],
+      ['nn2hls::matmul', 9, 72, 8, 8],
     ]);
     const e1 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
     const e2 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 2 }, Z7);
     const dsp = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.dsp);
-    expect(dsp(e1)).toEqual([12, 12, 12]);
-    expect(dsp(e2)).toEqual([6, 8, 8]); // ⌈n/2⌉·k: 2·3, 2·4, 2·4
+    expect(dsp(e1)).toEqual([12, 12, 12, 9]);
+    expect(dsp(e2)).toEqual([6, 8, 8, 6]); // ⌈n/2⌉·k: 2·3, 2·4, 2·4, 2·3
     // Timing: the plan's loop (8 rows × reuse steps) is the layer's II; latency adds a step's pipeline.
     const ii = (e: typeof e1) => e.layers.filter((l) => l.op === 'MatMul').map((l) => l.ii);
-    expect(ii(e1)).toEqual([8, 8, 8]);
-    expect(ii(e2)).toEqual([16, 16, 16]);
+    expect(ii(e1)).toEqual([8, 8, 8, 8]);
+    expect(ii(e2)).toEqual([16, 16, 16, 16]);
     for (const l of e1.layers.filter((x) => x.op === 'MatMul')) expect(l.latency_cycles).toBeGreaterThan(8);
+  });
+
+  it('io stream: a streamed MatMul loads its held right operand in its own process (the plan\'s II and heldInput)', () => {
+    const c = backendCase('attention');
+    const g = prepareFixed(c.graph, c.config).graph;
+    const plan = planProject(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+    const e = estimateGraph(g, { io: 'stream', strategy: 'latency', reuse: 1 }, Z7);
+    const mm = (name: string) => [plan.plans.find((p) => p.name === name)!, e.layers.find((l) => l.name === name)!] as const;
+    // scores: xt's 6 packs load while the previous sample's 8 rows stream (II 8); context at
+    // the case's default reuse 1 here: 8 packs of x, 8 rows.
+    expect(mm('scores')[0].heldInput).toMatchObject({ packs: 6 });
+    expect([mm('scores')[1].ii, mm('context')[1].ii, mm('mix')[1].ii, mm('proj')[1].ii]).toEqual([8, 8, 8, 8]);
+    // proj streams against a ROM and holds nothing: one row per cycle, as in io parallel.
+    const par = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
+    expect(e.layers.find((l) => l.name === 'proj')!.ii).toBe(par.layers.find((l) => l.name === 'proj')!.ii);
   });
 
   it('LayerNorm: 3·N run-time products per row (squares, d·rstd, z·gamma); Gelu: one per element', () => {

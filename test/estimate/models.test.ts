@@ -124,6 +124,13 @@ describe('dataflow timing (io_stream)', () => {
     // offsets: 0, 3+0+1 = 4, 4 + 3+23+1 = 31; last outputs at 104, 108, 31+2+1 = 34 -> 108
     expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 108, ii: 100 });
   });
+  it('a native layer holding an input whole (a streamed MatMul) waits for that input\'s packs', () => {
+    const layers = [lv({ kind: 'product', heldPacks: 32 }), lv({})];
+    const t = [{ latency: 40, ii: 32, stages: 8 }, { latency: 5, ii: 1, stages: 5 }];
+    // offsets: 0, 8+32+1 = 41; outputs at 41 and 41+5+1 = 47; without the held input 15.
+    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 47, ii: 32 });
+    expect(designTiming([lv({ kind: 'product' }), lv({})], t, 'stream', false, prof)).toEqual({ latency: 41, ii: 32 });
+  });
   it('a buffered layer waits for its whole input', () => {
     const layers = [lv({ stream: 'buffered', kind: 'softmax' }), lv({})];
     const t = [{ latency: 12, ii: 10, stages: 2 }, { latency: 51, ii: 50, stages: 1 }];

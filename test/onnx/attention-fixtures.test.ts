@@ -1,12 +1,13 @@
 /**
  * The PyTorch attention fixtures of test/fixtures/attention (scripts/make_torch_attention_fixtures.py:
- * a self-attention classifier, nn.MultiheadAttention, one nn.TransformerEncoderLayer block) end
- * to end: the float executor equals onnxruntime-node (≤ 1e-4 relative), the simulator at the
- * default ap_fixed<16,6> stays within 1 point of float top-1 on the 360 held-out digits, and each
- * compiles with no flags in both io modes with a C simulation bit-exact with the simulator
- * (needs AP_TYPES_INCLUDE; skipped, saying why, without it). Models exported with a fixed batch
- * of 1 whose exporter moves the batch dim (MultiheadAttention's [T, B, E]) import without a
- * batch dim, so they run one sample at a time.
+ * a self-attention classifier, nn.MultiheadAttention, one nn.TransformerEncoderLayer block, all
+ * exported with a dynamic batch dim) end to end, in batches: each imports with batch N (the
+ * MultiheadAttention layouts that merge the batch with the heads, [T, N·heads, d] and [T·N, E],
+ * are kept per sample), the float executor equals onnxruntime-node on all 360 held-out digits at
+ * once (≤ 1e-4 relative), the simulator at the default ap_fixed<16,6> stays within 1 point of
+ * float top-1 and post-training auto 8-bit (calibrated on a batch of 64 training digits) within
+ * 2, and each compiles with no flags in both io modes with a C simulation bit-exact with the
+ * simulator on a batch of 16 (needs AP_TYPES_INCLUDE; skipped, saying why, without it).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,15 +19,13 @@ import { compileProject } from '../../src/cli/compile.js';
 import { runCsim } from '../../src/cli/csim.js';
 import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import type { Graph } from '../../src/ir/graph.js';
-import type { FixedType } from '../../src/ir/fixed.js';
-import { defaultConfig, type LevelSpec, type PrecisionConfig } from '../../src/ir/precision-config.js';
+import { defaultConfig, type PrecisionConfig } from '../../src/ir/precision-config.js';
 import { autoPrecision } from '../../src/passes/auto-precision.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { FixedProgram, fxToFloat } from '../../src/sim/fixed/executor.js';
 import { runFloat } from '../../src/sim/float/executor.js';
 import { readNpyFile } from '../../src/util/npy.js';
 import { toFloat32 } from '../../src/util/tensor.js';
-import { freeBatch } from '../helpers/ort.js';
 
 const DIR = join(__dirname, '../fixtures/attention');
 const INC = process.env['AP_TYPES_INCLUDE'];
@@ -55,56 +54,19 @@ const argmax = (v: ArrayLike<number>, o: number, n: number) => {
   return b;
 };
 
-/** Sample-major outputs of the float and fixed-point runs (one sample at a time without a batch dim). */
+/** Float and fixed-point outputs of the whole held-out batch, sample-major. */
 function runAll(g: Graph, name: string, fixed?: PrecisionConfig): { float: Float32Array; fx?: Float64Array; classes: number } {
   const x = inputs(name);
-  const shape1 = g.batched ? x.shape : g.inputs[0]!.modelShape.map((d) => d ?? 1);
-  const chunks = g.batched ? [x.data] : Array.from({ length: x.n }, (_, i) => x.data.subarray(i * x.per, (i + 1) * x.per));
+  const t = { shape: x.shape, data: x.data };
+  const float = runFloat(g, [t])[0]!.data;
   const prog = fixed ? new FixedProgram(prepareFixed(g, fixed).graph) : undefined;
-  const fl: number[] = [];
-  const fx: number[] = [];
-  for (const c of chunks) {
-    const t = { shape: g.batched ? shape1 : shape1, data: c };
-    fl.push(...runFloat(g, [t])[0]!.data);
-    if (prog) fx.push(...fxToFloat(prog.run([t])[0]!));
-  }
-  return { float: Float32Array.from(fl), ...(prog ? { fx: Float64Array.from(fx) } : {}), classes: fl.length / x.n };
+  return { float: Float32Array.from(float), ...(prog ? { fx: Float64Array.from(fxToFloat(prog.run([t])[0]!)) } : {}), classes: float.length / x.n };
 }
 
-/** The wider-ranged of two types of one width (larger integer part). */
-function widest(a: FixedType | undefined, b: FixedType): FixedType {
-  return a && a.int >= b.int ? a : b;
-}
-
-/**
- * `--precision auto --bits 8` calibrated on the 64 training samples of NAME_calib.npy. A graph
- * without a batch dim takes one sample per run, so it is calibrated one sample at a time and
- * each layer keeps the widest range any sample needed (what one batched calibration chooses).
- */
+/** `--precision auto --bits 8` calibrated on the batch of 64 training samples in NAME_calib.npy. */
 function auto8(g: Graph, name: string, bits = 8): PrecisionConfig {
   const t = readNpyFile(join(DIR, `${name}_calib.npy`));
-  const data = toFloat32(t);
-  if (g.batched) return autoPrecision(g, [{ shape: [...t.shape], data }], { bits, run: runFloat });
-  const per = data.length / t.shape[0]!;
-  const shape = g.inputs[0]!.modelShape.map((d) => d ?? 1);
-  let cfg: PrecisionConfig | undefined;
-  for (let i = 0; i < t.shape[0]!; i++) {
-    const c = autoPrecision(g, [{ shape, data: data.subarray(i * per, (i + 1) * per) }], { bits, run: runFloat });
-    if (!cfg) {
-      cfg = c;
-      continue;
-    }
-    const layers: Record<string, LevelSpec> = { ...cfg.layers };
-    for (const [k, spec] of Object.entries(c.layers)) {
-      const types: Record<string, FixedType> = { ...(layers[k]?.types ?? {}) };
-      for (const [role, ty] of Object.entries(spec.types)) types[role] = widest(types[role], ty);
-      layers[k] = { ...spec, types };
-    }
-    const ins: Record<string, FixedType> = { ...cfg.inputs };
-    for (const [k, ty] of Object.entries(c.inputs)) ins[k] = widest(ins[k], ty);
-    cfg = { ...cfg, layers, inputs: ins };
-  }
-  return cfg!;
+  return autoPrecision(g, [{ shape: [...t.shape], data: toFloat32(t) }], { bits, run: runFloat });
 }
 
 function accuracy(out: ArrayLike<number>, classes: number): number {
@@ -115,22 +77,19 @@ function accuracy(out: ArrayLike<number>, classes: number): number {
   return (100 * ok) / labels.length;
 }
 
-describe('attention fixtures: float equals onnxruntime', () => {
+describe('attention fixtures: batch dim and float equal to onnxruntime', () => {
   for (const [model, inp] of ATTENTION_FIXTURES) {
-    it(`${model}: every logit of the 360 digits within 1e-4 relative (absolute below 1)`, async () => {
+    it(`${model}: imports with batch N; every logit of the 360 digits, run as one batch, within 1e-4 relative (absolute below 1)`, async () => {
       const file = join(DIR, `${model}.onnx`);
       const g = loadOnnxFile(file);
+      expect(g.batched).toBe(true);
+      expect(g.inputs[0]!.modelShape[0]).toBeNull();
       const x = inputs(inp);
       const ours = runAll(g, inp).float;
-      const bytes = new Uint8Array(readFileSync(file));
-      const session = await ort.InferenceSession.create(g.batched ? freeBatch(bytes) : bytes);
-      const theirs: number[] = [];
-      const per = g.batched ? [x.data] : Array.from({ length: x.n }, (_, i) => x.data.subarray(i * x.per, (i + 1) * x.per));
-      for (const c of per) {
-        const shape = g.batched ? x.shape : [1, ...x.shape.slice(1)];
-        const r = await session.run({ input: new ort.Tensor('float32', Float32Array.from(c), shape) });
-        theirs.push(...(r['output']!.data as Float32Array));
-      }
+      expect(ours.length).toBe(x.n * 10);
+      const session = await ort.InferenceSession.create(readFileSync(file));
+      const r = await session.run({ input: new ort.Tensor('float32', x.data, x.shape) });
+      const theirs = r['output']!.data as Float32Array;
       expect(theirs.length).toBe(ours.length);
       let worst = 0;
       for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - theirs[i]!) / Math.max(1, Math.abs(theirs[i]!)));
@@ -175,7 +134,14 @@ describe.skipIf(!HAVE)('attention fixtures: csim bit-exact with the simulator, n
         const dir = join(root, `${model}_${io}_${kind}`);
         const file = join(DIR, `${model}.onnx`);
         const precision = kind === 'default' ? defaultConfig() : auto8(loadOnnxFile(file), inp);
-        const res = compileProject({ model: file, out: dir, precision, samples: 16, options: { ...DEFAULTS, io, layers: {} } });
+        // The testbench runs the first 16 held-out digits as one batch.
+        const x = inputs(inp);
+        const runs = [[{ shape: [16, ...x.shape.slice(1)], data: x.data.slice(0, 16 * x.per) }]];
+        const res = compileProject({ model: file, out: dir, precision, runs, options: { ...DEFAULTS, io, layers: {} } });
+        // io stream computes MatMul, LayerNorm and Gelu natively: none buffers a whole tensor.
+        const attn = res.plan.plans.filter((l) => l.op === 'MatMul' || l.op === 'LayerNorm' || l.op === 'Gelu');
+        expect(attn.length).toBeGreaterThan(0);
+        for (const l of attn) expect(l.stream, l.name).toBe(io === 'stream' ? 'native' : null);
         const r = await runCsim(dir, { hlsInclude: INC! });
         console.log(`${model} io ${io} ${kind}: csim bit-exact ${r.exact}/${r.samples}; estimate: ${res.estimate}`);
         expect(r.mismatches).toEqual([]);

@@ -4,6 +4,7 @@
 // the winner) is assigned into out_t once. Either operand may be a constant array.
 // CFG members: op, a_t, b_t, out_t, n, ab and bb (broadcast maps of a and b to the output,
 // see bcast_index), reuse, c (pack width), per_pixel (same-shape operands, one pixel per cycle).
+// io_stream: binary_stream (two run-time operands), binary_stream_kb / _ka (one constant).
 #ifndef NN2HLS_BINARY_H_
 #define NN2HLS_BINARY_H_
 
@@ -76,6 +77,36 @@ NN2HLS_PRAGMA(HLS PIPELINE II=1)
     for (unsigned j = 0; j < CFG::c; j++) {
 NN2HLS_PRAGMA(HLS UNROLL)
       binary_apply<CFG>(u.v[j], v.v[j], o.v[j]);
+    }
+    out.write(o);
+  }
+}
+
+// io_stream, a run-time operand of the output's shape and a constant (a ROM, broadcast by its
+// map from the element number): one pack per pixel. _kb: b is the constant; _ka: a is.
+template <class CFG, class BW>
+void binary_stream_kb(hls::stream<pack<typename CFG::a_t, CFG::c> >& a, const BW b[], hls::stream<pack<typename CFG::out_t, CFG::c> >& out) {
+  for (unsigned k = 0; k < CFG::n / CFG::c; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<typename CFG::a_t, CFG::c> u = a.read();
+    pack<typename CFG::out_t, CFG::c> o;
+    for (unsigned j = 0; j < CFG::c; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      binary_apply<CFG>(u.v[j], rom<typename CFG::b_t>(b[bcast_index<typename CFG::bb>(k * CFG::c + j)]), o.v[j]);
+    }
+    out.write(o);
+  }
+}
+
+template <class CFG, class AW>
+void binary_stream_ka(const AW a[], hls::stream<pack<typename CFG::b_t, CFG::c> >& b, hls::stream<pack<typename CFG::out_t, CFG::c> >& out) {
+  for (unsigned k = 0; k < CFG::n / CFG::c; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<typename CFG::b_t, CFG::c> v = b.read();
+    pack<typename CFG::out_t, CFG::c> o;
+    for (unsigned j = 0; j < CFG::c; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      binary_apply<CFG>(rom<typename CFG::a_t>(a[bcast_index<typename CFG::ab>(k * CFG::c + j)]), v.v[j], o.v[j]);
     }
     out.write(o);
   }

@@ -7,7 +7,7 @@
 //  - concat_part: copies one input of a Concat into its slot of the output (called once per
 //    input, in order): for each of `outer` rows, `chunk` elements go to offset `offset`.
 //  - clone_array / copy_array: copies for values read by several layers under DATAFLOW.
-//  - reduce: y[o] over the x[j] with map[j] == o (reduceIndexMap, src/ir/semantics/index-maps.ts): KIND 0 sum,
+//  - reduce (reduce_stream in io_stream, a pack at a time): y[o] over the x[j] with map[j] == o (reduceIndexMap, src/ir/semantics/index-maps.ts): KIND 0 sum,
 //    1 mean (the exact sum times 1/K from the reciprocal table word p[0]), 2 max, 3 min. Sums
 //    go into acc_t, which the quantize pass derived so no partial sum overflows; the only
 //    rounding is the assignment into out_t.
@@ -18,6 +18,7 @@
 #define NN2HLS_LAYOUT_H_
 
 #include "nn_common.h"
+#include "nn_stream.h"
 
 namespace nn2hls {
 
@@ -67,6 +68,42 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned o = 0; o < CFG::n; o++) {
     if (CFG::kind == 1) y[o] = acc[o] * rom<typename CFG::p_t>(p[0]);
     else y[o] = acc[o];
+  }
+}
+
+// io_stream: the same reduction reading x a pack (pin elements) at a time, in the same element
+// order, into the n accumulators it holds; then n/pout packs out. Nothing else is held.
+template <class CFG, class PW>
+void reduce_stream(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, hls::stream<pack<typename CFG::out_t, CFG::pout> >& out,
+                   const int map[CFG::n_in], const PW p[1]) {
+  typename CFG::acc_t acc[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
+  bool seen[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=seen complete)
+  for (unsigned o = 0; o < CFG::n; o++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+    acc[o] = 0;
+    seen[o] = false;
+  }
+  for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+    const pack<typename CFG::in_t, CFG::pin> a = in.read();
+    for (unsigned j = 0; j < CFG::pin; j++) {
+      const int o = map[k * CFG::pin + j];
+      const typename CFG::in_t v = a.v[j];
+      if (CFG::kind <= 1) acc[o] += v;
+      else if (!seen[o] || (CFG::kind == 2 ? v > acc[o] : v < acc[o])) acc[o] = v;
+      seen[o] = true;
+    }
+  }
+  for (unsigned q = 0; q < CFG::n / CFG::pout; q++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    pack<typename CFG::out_t, CFG::pout> y;
+    for (unsigned j = 0; j < CFG::pout; j++) {
+      if (CFG::kind == 1) y.v[j] = acc[q * CFG::pout + j] * rom<typename CFG::p_t>(p[0]);
+      else y.v[j] = acc[q * CFG::pout + j];
+    }
+    out.write(y);
   }
 }
 

@@ -6,7 +6,7 @@
 // Helpers: stream_to_array / array_to_stream (layers computed on a whole buffered tensor),
 // clone2 (a value read by two layers: a stream has exactly one reader), repack_stream
 // (Reshape/Flatten: same order, another pack width), select_stream (a Slice keeping whole
-// packs in order), concat2_stream (channel Concat) and upsample_stream (nearest Resize by
+// packs in order), slice_stream (a Slice of the elements within packs), concat2_stream (channel Concat) and upsample_stream (nearest Resize by
 // integer factors, holding one input row).
 #ifndef NN2HLS_STREAM_H_
 #define NN2HLS_STREAM_H_
@@ -129,6 +129,28 @@ NN2HLS_PRAGMA(HLS PIPELINE II=1)
       for (unsigned j = 0; j < P; j++) {
 NN2HLS_PRAGMA(HLS UNROLL)
         o.v[j] = a.v[j];
+      }
+      out.write(o);
+      k++;
+    }
+  }
+}
+
+// A data movement that keeps elements OFF..OFF+PO-1 of whole input packs, in order (a Slice of the
+// last dim, e.g. attention's Q, K and V out of one projection): every one of the NI input packs is
+// read, those numbered keep[0] < keep[1] < ... (NK of them) give one output pack each, element by
+// element assigned into TO. Nothing is held whole.
+template <class TI, class TO, unsigned PI, unsigned PO, unsigned OFF, unsigned NI, unsigned NK>
+void slice_stream(hls::stream<pack<TI, PI> >& in, hls::stream<pack<TO, PO> >& out, const int keep[NK]) {
+  unsigned k = 0;
+  for (unsigned q = 0; q < NI; q++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<TI, PI> a = in.read();
+    if (k < NK && keep[k] == (int)q) {
+      pack<TO, PO> o;
+      for (unsigned j = 0; j < PO; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+        o.v[j] = a.v[OFF + j];
       }
       out.write(o);
       k++;

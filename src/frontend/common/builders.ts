@@ -16,6 +16,7 @@ import { transposeData } from '../../ir/semantics/float/layout.js';
 import * as K from './const-eval.js';
 import type { Ctx } from './context.js';
 import { BATCH, batchFirstPerm, type ConstT, type Dyn, identity, type OVal } from './importer.js';
+import { batchFactor, dimText } from './merged.js';
 
 /** Channels-first [N, C, S...] model tensor = channels-last IR [N, S..., C] transposed by this perm. */
 export const clPerm = (R: number): number[] => [0, R - 1, ...identity(R - 2).map((i) => i + 1)];
@@ -137,11 +138,16 @@ export function matmulOp(c: Ctx, a: OVal, b: OVal, bias?: ConstT): OVal {
     return { kind: 'const', t: bias ? K.broadcast2(p, bias, (x, y) => x + y, p.elem) : p };
   }
   if (a.kind === 'dyn' && b.kind === 'const' && b.t.shape.length === 2) {
-    if (a.perm.length === 1) imp.cross(`${c.where}: contracts over the batch dim`);
-    const ins = [imp.plain(a, c.name), c.irConst(b.t, 'weight')];
+    const R = a.perm.length;
+    if (R === 1) imp.cross(`${c.where}: contracts over the batch dim`);
+    // Dense contracts the IR's last dim: when that is the model's last dim and the batch is not
+    // in front, the layout is kept (a [T, N, E] projection in PyTorch attention; moving the batch
+    // would refuse the batched import).
+    const keep = imp.batched && R > 1 && a.perm[R - 1] === R - 1 && a.perm[0] !== 0;
+    const ins = [keep ? a.ir : imp.plain(a, c.name), c.irConst(b.t, 'weight')];
     if (bias) ins.push(c.irConst(bias, 'bias'));
     const [o] = imp.emit('Dense', c.name, ins, {});
-    return imp.dyn(o!);
+    return imp.dyn(o!, keep ? a.perm : undefined);
   }
   const ra = rankOf(a);
   const rb = rankOf(b);
@@ -258,19 +264,20 @@ export function resolveReshape(c: Ctx, inShape: readonly number[], spec: readonl
   const imp = c.imp;
   const out = [...spec];
   if (imp.batched) {
-    if (!out.includes(BATCH)) {
+    // A dim holding the batch may merge it with others (k·BATCH, see merged.ts): k counts per sample.
+    const total = inShape.reduce((p, d) => p * (batchFactor(d) || d), 1);
+    if (!out.some((d) => batchFactor(d) > 0)) {
       const rest = out.slice(1);
-      const sampleSize = numel(inShape.filter((d) => d !== BATCH));
-      if (out[0] === -1 && !rest.includes(-1) && numel(rest) === sampleSize) out[0] = BATCH;
+      if (out[0] === -1 && !rest.includes(-1) && numel(rest) === total) out[0] = BATCH;
       else if (imp.declaredBatch !== null && out[0] === imp.declaredBatch) out[0] = BATCH;
     }
-    const q = out.indexOf(BATCH);
-    if (q >= 0 && out.lastIndexOf(BATCH) === q) {
-      const known = out.filter((d, i) => i !== q && d !== -1).reduce((p, d) => p * d, 1);
-      const total = numel(inShape.filter((d) => d !== BATCH));
-      const res = out.map((d, i) => (i === q ? BATCH : d === -1 ? total / known : d));
+    const qs = out.flatMap((d, i) => (batchFactor(d) > 0 ? [i] : []));
+    if (qs.length === 1) {
+      const q = qs[0]!;
+      const known = out.reduce((p, d, i) => p * (i === q ? batchFactor(d) : d === -1 ? 1 : d), 1);
+      const res = out.map((d, i) => (i === q ? d : d === -1 ? total / known : d));
       if (out.filter((d) => d === -1).length > 1 || res.some((d, i) => i !== q && (!Number.isInteger(d) || d < 0))) {
-        return c.fail(`cannot reshape [${inShape.map((d) => (d === BATCH ? 'N' : d)).join(',')}] to [${spec.join(',')}]`);
+        return c.fail(`cannot reshape [${inShape.map(dimText).join(',')}] to [${spec.map(dimText).join(',')}]`);
       }
       return res;
     }

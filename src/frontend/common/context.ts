@@ -11,7 +11,7 @@ import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
 import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
 import type { Kernel, RtTensor } from '../../ir/semantics/tensor.js';
 import { NnInputError } from '../../util/tensor.js';
-import type { ConstT, Dyn, Importer, MVal, OVal } from './importer.js';
+import type { BatchConst, ConstT, Dyn, Importer, MVal, OVal } from './importer.js';
 import type { AttrReader, NodeView } from './node-view.js';
 
 export class Ctx<A extends AttrReader = AttrReader> {
@@ -58,7 +58,13 @@ export class Ctx<A extends AttrReader = AttrReader> {
   }
 
   /** Input `i` as stored, batch-sized constants included (see BatchConst); undefined when absent. */
-  anyInput(i: number): MVal | undefined {
+  anyInput(i: number): OVal | BatchConst | undefined {
+    const v = this.laidInput(i);
+    return v?.kind === 'merged' ? this.input(i) : v;
+  }
+
+  /** Input `i` as stored, batch-merged tensors too (see Merged; merged.ts); undefined when absent. */
+  laidInput(i: number): MVal | undefined {
     const name = this.node.inputs[i];
     return name ? this.imp.getAny(name, this.where) : undefined;
   }

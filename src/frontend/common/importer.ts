@@ -54,8 +54,24 @@ export interface BatchConst {
   readonly axis: number;
 }
 
-/** What a model tensor name maps to: an ordinary value or a batch-sized constant. */
-export type MVal = OVal | BatchConst;
+/**
+ * A computed tensor some of whose model dims merge the batch dim with other dims (PyTorch's
+ * multi-head attention reshapes [T, N, E] to [T, N·heads, d] and [T·N, E]): the model tensor
+ * is transpose(IR value with its batch dim in front, `perm`) reshaped so that model dim i is
+ * the product of `groups[i]` consecutive dims of that transpose. Only the converters that know
+ * how to keep it per sample (Reshape, Transpose, batched MatMul, Dense over the last dim,
+ * Softmax over the last dim, arithmetic with a scalar, Shape) read it (see merged.ts); any
+ * other op that meets it refuses the batched import (BatchCrossing).
+ */
+export interface Merged {
+  readonly kind: 'merged';
+  readonly ir: string;
+  readonly perm: readonly number[];
+  readonly groups: readonly number[];
+}
+
+/** What a model tensor name maps to: an ordinary value, a batch-sized constant or a batch-merged tensor. */
+export type MVal = OVal | BatchConst | Merged;
 
 /** The model shape of a batch-sized constant with the batch shown as N. */
 export function batchShapeText(v: BatchConst): string {
@@ -138,6 +154,9 @@ export class Importer {
 
   get(name: string, where: string): OVal {
     const v = this.getAny(name, where);
+    if (v.kind === 'merged') {
+      throw new BatchCrossing(`${where}: input '${name}' merges the batch dim with other dims, and this op cannot use it per sample`);
+    }
     if (v.kind === 'batchConst') {
       throw new BatchCrossing(
         `${where}: input '${name}' is a constant whose shape ${batchShapeText(v)} includes the batch size (built from Shape of a batched input), and this op cannot use it per sample`,

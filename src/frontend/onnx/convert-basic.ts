@@ -12,7 +12,8 @@ import { decodeTensorProto } from './tensor-proto.js';
 import * as K from '../common/const-eval.js';
 import { binaryOp, concatOp, rankOf, reshapeTo, resolveReshape, softmaxOp, transposeOp, unaryOp, type UnaryKind } from '../common/builders.js';
 import { batchConstShape, batchEntry, constantOfBatchShape, reshapeBatchConst } from '../common/batch-const.js';
-import { BATCH, constOf, identity, type MVal, type OVal } from '../common/importer.js';
+import { BATCH, type BatchConst, constOf, identity, type MVal, type OVal } from '../common/importer.js';
+import { batchFactor, dimText, irAxisOf, laidOut, mergedShape, regroup, sameLayout, scalarOf, transposeMerged } from '../common/merged.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
 import { legacyOperandB, legacySlope } from './legacy.js';
 
@@ -30,11 +31,40 @@ const BIN: Record<string, [OpKind, (x: number, y: number, int: boolean) => numbe
 
 const binary: Converter = (c) => {
   const [op, f] = BIN[c.op]!;
+  const merged = mergedBinary(c, op);
+  if (merged) return [merged];
   const a = withBatchConst(c, 0, 1);
   const b0 = withBatchConst(c, 1, 0);
   const b = op === 'PRelu' ? legacySlope(c, a, b0) : legacyOperandB(c, a, b0);
   return [binaryOp(c, op, a, b, f)];
 };
+
+/**
+ * An elementwise op on a batch-merged tensor (merged.ts): with a scalar constant (attention's
+ * 1/sqrt(d) scale), or with a tensor of the very same layout; null when no input is merged.
+ */
+function mergedBinary(c: Ctx, op: OpKind): MVal | null {
+  const a = c.laidInput(0);
+  const b = c.laidInput(1);
+  if (a?.kind !== 'merged' && b?.kind !== 'merged') return null;
+  const m = (a?.kind === 'merged' ? a : b) as Extract<MVal, { kind: 'merged' }>;
+  const other = m === a ? b : a;
+  let ins: string[];
+  if (other?.kind === 'merged' && other.perm.join() === m.perm.join() && other.groups.join() === m.groups.join() &&
+    c.imp.irShape(other.ir).join() === c.imp.irShape(m.ir).join()) {
+    ins = [a!.kind === 'merged' ? a!.ir : '', b!.kind === 'merged' ? b!.ir : ''];
+  } else {
+    const k = scalarOf(other);
+    if (k === null || other?.kind !== 'const') {
+      c.imp.cross(`${c.where}: operand merging the batch dim with other dims meets a tensor of another layout`);
+      return null;
+    }
+    const kc = c.irConst(constOf([], [k], other.t.elem), `${c.name}_${m === a ? 'b' : 'a'}`);
+    ins = m === a ? [m.ir, kc] : [kc, m.ir];
+  }
+  const [o] = c.imp.emit(op as 'Add', c.name, ins, {});
+  return sameLayout(m, o!);
+}
 
 /**
  * Input `i` of an elementwise op; a BatchConst is as good as its one sample (size 1 on the batch
@@ -81,6 +111,8 @@ const clip: Converter = (c) => {
 
 function softmax(op: 'Softmax' | 'LogSoftmax'): Converter {
   return (c) => {
+    const merged = mergedSoftmax(c, op);
+    if (merged) return [merged];
     const x = c.input(0);
     const legacy = c.opset < 13;
     const R = x.kind === 'dyn' ? x.perm.length : x.t.shape.length;
@@ -101,6 +133,22 @@ function softmax(op: 'Softmax' | 'LogSoftmax'): Converter {
   };
 }
 
+/** Softmax over the last dim of a batch-merged tensor (attention scores [N·heads, T, T]), per sample. */
+function mergedSoftmax(c: Ctx, op: 'Softmax' | 'LogSoftmax'): MVal | null {
+  const x = c.laidInput(0);
+  if (x?.kind !== 'merged') return null;
+  const R = x.groups.length;
+  let axis = c.a.int('axis', c.opset < 13 ? 1 : -1);
+  if (axis < 0) axis += R;
+  const ir = c.opset >= 13 ? irAxisOf(c, x, axis) : null;
+  if (ir === null) {
+    c.imp.cross(`${c.where}: normalizes a tensor merging the batch dim over a dim other than a plain last one`);
+    return null;
+  }
+  const [o] = c.imp.emit(op, c.name, [x.ir], { axis: ir, toEnd: false });
+  return sameLayout(x, o!);
+}
+
 const identityOp: Converter = (c) => [c.anyInput(0)];
 
 const dropout: Converter = (c) => {
@@ -118,13 +166,14 @@ const dropout: Converter = (c) => {
 };
 
 const transpose: Converter = (c) => {
-  const x = c.input(0);
-  const R = x.kind === 'dyn' ? x.perm.length : x.t.shape.length;
+  const any = c.laidInput(0);
+  const x = any?.kind === 'merged' ? any : c.input(0);
+  const R = x.kind === 'merged' ? x.groups.length : x.kind === 'dyn' ? x.perm.length : x.t.shape.length;
   const tp = c.a.ints('perm', identity(R).reverse());
   if (tp.length !== R || [...tp].sort((p, q) => p - q).some((p, i) => p !== i)) {
     return c.fail(`perm [${tp.join(',')}] is not a permutation of ${R} dims`);
   }
-  return [transposeOp(x, tp)];
+  return [x.kind === 'merged' ? transposeMerged(x, tp) : transposeOp(x, tp)];
 };
 
 /** Resolves an ONNX Reshape target (0 = copy, -1 = infer) against the input's full shape. */
@@ -134,19 +183,28 @@ function resolveTarget(c: Ctx, inShape: readonly number[], spec: readonly number
 
 function fullShape(c: Ctx, x: MVal): number[] {
   if (x.kind === 'batchConst') return batchConstShape(x);
+  if (x.kind === 'merged') return mergedShape(c, x);
   return x.kind === 'dyn' ? c.imp.modelShape(x) : [...x.t.shape];
 }
 
 /** Input 0 as stored: a BatchConst too (the converters calling this handle it). */
-function anyValue(c: Ctx): MVal {
+function anyValue(c: Ctx): OVal | BatchConst {
   return c.anyInput(0) ?? c.input(0);
 }
 
 const reshape: Converter = (c) => {
-  const x = c.input(0);
+  const laid = laidOut(c.laidInput(0));
+  const x = laid ?? c.input(0);
   const spec = c.opset < 5 ? c.a.ints('shape', []) : Array.from(c.constInput(1, 'shape').data);
   const target = resolveTarget(c, fullShape(c, x), spec, c.a.int('allowzero', 0) === 1);
-  return [reshapeTo(c, x, target)];
+  // A batch merged with other dims, in the input or in the target (multi-head attention's
+  // [T, N·heads, d]): regrouped per sample (merged.ts).
+  if (c.imp.batched && laid && (laid.kind === 'merged' || target.some((d) => batchFactor(d) > 1))) {
+    const y = regroup(c, laid, target);
+    if (y) return [y];
+    c.imp.cross(`${c.where}: reshape of [${fullShape(c, laid).map(dimText).join(',')}] to [${target.map(dimText).join(',')}] does not keep each sample's elements together`);
+  }
+  return [reshapeTo(c, c.input(0), target)];
 };
 
 const flatten: Converter = (c) => {
@@ -227,7 +285,7 @@ const cast: Converter = (c) => {
 };
 
 const shapeOp: Converter = (c) => {
-  const x = anyValue(c);
+  const x = c.laidInput(0) ?? c.input(0);
   const shape = fullShape(c, x);
   const R = shape.length;
   const clampIdx = (v: number) => Math.min(R, Math.max(0, v < 0 ? v + R : v));

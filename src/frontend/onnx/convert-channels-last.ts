@@ -78,6 +78,10 @@ function wrapped(op: string, transposes: (i: number) => boolean, params?: (c: Ct
     const outs = std(inner);
     const out = outs[0];
     if (out?.kind === 'batchConst') return c.fail('a channels-last op on a batch-sized constant cannot run per sample');
+    if (out?.kind === 'merged') {
+      c.imp.cross(`${c.where}: a channels-last op on a tensor merging the batch dim cannot run per sample`);
+      return c.fail('internal: a batch-merged tensor in an unbatched import');
+    }
     return [out ? toLast(out) : undefined];
   };
 }

@@ -24,7 +24,8 @@ import {
   shapeOf,
   transposeConst,
 } from '../common/builders.js';
-import { BATCH, type ConstT, constOf, type Dyn, identity, type OVal } from '../common/importer.js';
+import { BATCH, type ConstT, constOf, type Dyn, identity, type MVal, type OVal } from '../common/importer.js';
+import { lastDimLast, laidOut, matmulMerged, sameLayout } from '../common/merged.js';
 import { perSample } from '../common/batch-const.js';
 import { type Converter, type Ctx, elemOfOnnxType } from './context.js';
 
@@ -142,7 +143,38 @@ const batchNorm: Converter = (c) => {
   return [c.imp.dyn(outs[0]!, clPerm(R)), c.imp.dyn(outs[1]!), c.imp.dyn(outs[2]!)];
 };
 
-const matmul: Converter = (c) => [matmulOp(c, c.input(0), c.input(1))];
+const matmul: Converter = (c) => {
+  const merged = mergedMatmul(c, c.laidInput(0), c.laidInput(1));
+  if (merged) return [merged];
+  return [matmulOp(c, c.input(0), c.input(1))];
+};
+
+/**
+ * MatMul/Gemm with a batch-merged operand (merged.ts): two computed tensors multiplied per
+ * sample, or a Dense over the last dim with a constant matrix (and Gemm's row bias); null when
+ * no operand is merged.
+ */
+function mergedMatmul(c: Ctx, a0: MVal | undefined, b0: MVal | undefined, gemmBias?: OVal): MVal | null {
+  if (a0?.kind !== 'merged' && b0?.kind !== 'merged') return null;
+  const a = laidOut(a0);
+  const b = laidOut(b0);
+  if (a && b) {
+    const y = matmulMerged(c, a, b);
+    if (y) return y;
+  } else if (a && b0?.kind === 'const' && b0.t.shape.length === 2) {
+    const x = lastDimLast(c, a);
+    const M = b0.t.shape[1]!;
+    const bias = gemmBias?.kind === 'const' && numel(gemmBias.t.shape) === M ? gemmBias.t : undefined;
+    if (x && (!gemmBias || bias)) {
+      const ins = [x.ir, c.irConst(b0.t, 'weight')];
+      if (bias) ins.push(c.irConst(constOf([M], bias.data), 'bias'));
+      const [o] = c.imp.emit('Dense', c.name, ins, {});
+      return sameLayout(x, o!);
+    }
+  }
+  c.imp.cross(`${c.where}: a product with a tensor merging the batch dim that cannot run per sample`);
+  return null;
+}
 
 function transposed(c: Ctx, v: OVal): OVal {
   if (v.kind === 'const') return { kind: 'const', t: transposeConst(v.t, [1, 0]) };
@@ -152,6 +184,13 @@ function transposed(c: Ctx, v: OVal): OVal {
 const gemm: Converter = (c) => {
   const alpha = c.a.float('alpha', 1);
   const beta = c.a.float('beta', 1);
+  if (c.laidInput(0)?.kind === 'merged' && alpha === 1 && beta === 1 && !c.a.int('transA', 0)) {
+    // PyTorch's attention output projection on [T·N, E]: B is its weight, transposed.
+    const b = c.input(1);
+    const w = b.kind === 'const' && c.a.int('transB', 0) ? transposeConst(b.t, [1, 0]) : null;
+    const merged = w ? mergedMatmul(c, c.laidInput(0), { kind: 'const', t: w }, c.opt(2)) : null;
+    if (merged) return [merged];
+  }
   let a = c.input(0);
   let b = c.input(1);
   if (c.a.int('transA', 0)) a = transposed(c, a);

@@ -54,6 +54,12 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   NN2HLS_TRACE("context", context_out, 24);
 
   // mix: MatMul
-  nn2hls::matmul<cfg_mix>(mix_a, context_out, y, mix_a_off, mix_b_off);
-  NN2HLS_TRACE("mix", y, 24);
+  ap_fixed<16,6> mix_out[24];
+  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mix_out complete dim=0)
+  nn2hls::matmul<cfg_mix>(mix_a, context_out, mix_out, mix_a_off, mix_b_off);
+  NN2HLS_TRACE("mix", mix_out, 24);
+
+  // proj: MatMul
+  nn2hls::matmul<cfg_proj>(mix_out, proj_b, y, proj_a_off, proj_b_off);
+  NN2HLS_TRACE("proj", y, 24);
 }

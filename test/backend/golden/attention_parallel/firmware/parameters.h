@@ -16,6 +16,9 @@
 #include "weights/mix_a.h"
 #include "weights/mix_a_off.h"
 #include "weights/mix_b_off.h"
+#include "weights/proj_b.h"
+#include "weights/proj_a_off.h"
+#include "weights/proj_b_off.h"
 
 // xt: Transpose
 struct cfg_xt {
@@ -101,6 +104,23 @@ struct cfg_mix {
   static const unsigned b_n = 24;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
+};
+
+// proj: MatMul
+struct cfg_proj {
+  typedef ap_fixed<16,6> a_t;
+  typedef ap_fixed<16,6> b_t;
+  typedef ap_fixed<16,6> out_t;
+  typedef ap_fixed<33,13> accum_t;
+  static const unsigned batch = 2;
+  static const unsigned m = 4;
+  static const unsigned k = 3;
+  static const unsigned n = 3;
+  static const unsigned nb = 3;
+  static const unsigned a_n = 24;
+  static const unsigned b_n = 9;
+  static const unsigned reuse = 1;
+  static const unsigned mult_limit = 9;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

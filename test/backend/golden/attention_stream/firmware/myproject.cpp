@@ -39,43 +39,19 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   nn2hls::array_to_stream<ap_fixed<16,6>, 4, 24>(xt_res, xt_out);
 
   // scores: MatMul
-  ap_fixed<16,6> scores_in0[24];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=scores_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 24>(x_cp1, scores_in0);
-  ap_fixed<16,6> scores_in1[24];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=scores_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 24>(xt_out, scores_in1);
-  ap_fixed<16,6> scores_res[32];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=scores_res complete dim=0)
-  nn2hls::matmul<cfg_scores>(scores_in0, scores_in1, scores_res, scores_a_off, scores_b_off);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > scores_out("scores_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=scores_out depth=8)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 32>(scores_res, scores_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=scores_out depth=2)
+  nn2hls::matmul_stream<cfg_scores>(x_cp1, xt_out, scores_out, scores_b_off);
 
   // softmax0: Softmax
-  ap_fixed<16,6> softmax0_in0[32];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=softmax0_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 32>(scores_out, softmax0_in0);
-  ap_fixed<16,6> softmax0_res[32];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=softmax0_res complete dim=0)
-  nn2hls::softmax<cfg_softmax0>(softmax0_in0, softmax0_res, softmax0_exp_table, softmax0_inv_table);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > softmax0_out("softmax0_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=softmax0_out depth=8)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 32>(softmax0_res, softmax0_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=softmax0_out depth=2)
+  nn2hls::softmax_stream<cfg_softmax0>(scores_out, softmax0_out, softmax0_exp_table, softmax0_inv_table);
 
   // context: MatMul
-  ap_fixed<16,6> context_in0[32];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=context_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 32>(softmax0_out, context_in0);
-  ap_fixed<16,6> context_in1[24];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=context_in1 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 3, 24>(x_cp2, context_in1);
-  ap_fixed<16,6> context_res[24];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=context_res complete dim=0)
-  nn2hls::matmul<cfg_context>(context_in0, context_in1, context_res, context_a_off, context_b_off);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > context_out("context_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=context_out depth=8)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 24>(context_res, context_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=context_out depth=2)
+  nn2hls::matmul_stream<cfg_context>(softmax0_out, x_cp2, context_out, context_b_off);
 
   // mix: MatMul
   ap_fixed<16,6> mix_in0[24];
@@ -84,5 +60,10 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   ap_fixed<16,6> mix_res[24];
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=mix_res complete dim=0)
   nn2hls::matmul<cfg_mix>(mix_a, mix_in0, mix_res, mix_a_off, mix_b_off);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 24>(mix_res, y);
+  hls::stream<nn2hls::pack<ap_fixed<16,6>, 3> > mix_out("mix_out");
+  NN2HLS_PRAGMA(HLS STREAM variable=mix_out depth=8)
+  nn2hls::array_to_stream<ap_fixed<16,6>, 3, 24>(mix_res, mix_out);
+
+  // proj: MatMul
+  nn2hls::matmul_stream_rom<cfg_proj>(mix_out, proj_b, y, proj_b_off);
 }

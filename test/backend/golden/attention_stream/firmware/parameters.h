@@ -16,6 +16,9 @@
 #include "weights/mix_a.h"
 #include "weights/mix_a_off.h"
 #include "weights/mix_b_off.h"
+#include "weights/proj_b.h"
+#include "weights/proj_a_off.h"
+#include "weights/proj_b_off.h"
 
 // xt: Transpose
 struct cfg_xt {
@@ -41,6 +44,10 @@ struct cfg_scores {
   static const unsigned b_n = 24;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
+  static const unsigned pa = 3;
+  static const unsigned pb = 4;
+  static const unsigned pout = 4;
+  static const unsigned step_ii = 1;
 };
 
 // softmax0: Softmax
@@ -67,6 +74,8 @@ struct cfg_softmax0 {
     static const unsigned size = 49;
     static const int iw = 21;
   };
+  static const unsigned pin = 4;
+  static const unsigned pout = 4;
 };
 
 // context: MatMul
@@ -84,6 +93,10 @@ struct cfg_context {
   static const unsigned b_n = 24;
   static const unsigned reuse = 2;
   static const unsigned mult_limit = 8;
+  static const unsigned pa = 4;
+  static const unsigned pb = 3;
+  static const unsigned pout = 3;
+  static const unsigned step_ii = 2;
 };
 
 // mix: MatMul
@@ -101,6 +114,27 @@ struct cfg_mix {
   static const unsigned b_n = 24;
   static const unsigned reuse = 1;
   static const unsigned mult_limit = 12;
+};
+
+// proj: MatMul
+struct cfg_proj {
+  typedef ap_fixed<16,6> a_t;
+  typedef ap_fixed<16,6> b_t;
+  typedef ap_fixed<16,6> out_t;
+  typedef ap_fixed<33,13> accum_t;
+  static const unsigned batch = 2;
+  static const unsigned m = 4;
+  static const unsigned k = 3;
+  static const unsigned n = 3;
+  static const unsigned nb = 3;
+  static const unsigned a_n = 24;
+  static const unsigned b_n = 9;
+  static const unsigned reuse = 1;
+  static const unsigned mult_limit = 9;
+  static const unsigned pa = 3;
+  static const unsigned pb = 1;
+  static const unsigned pout = 3;
+  static const unsigned step_ii = 1;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

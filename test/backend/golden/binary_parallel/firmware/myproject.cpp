@@ -32,6 +32,12 @@ void myproject(const a_t a[a_size], const b_t b[b_size], y_t y[y_size]) {
   NN2HLS_TRACE("max", max_out, 8);
 
   // min: Min
-  nn2hls::binary<cfg_min>(max_out, b, y);
-  NN2HLS_TRACE("min", y, 8);
+  ap_fixed<16,6> min_out[8];
+  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=min_out complete dim=0)
+  nn2hls::binary<cfg_min>(max_out, b, min_out);
+  NN2HLS_TRACE("min", min_out, 8);
+
+  // rsub: Sub
+  nn2hls::binary<cfg_rsub>(sub_b, min_out, y);
+  NN2HLS_TRACE("rsub", y, 8);
 }

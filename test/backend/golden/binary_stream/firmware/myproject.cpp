@@ -21,15 +21,9 @@ void myproject(hls::stream<nn2hls::pack<a_t, 4> >& a, hls::stream<nn2hls::pack<b
   nn2hls::clone2<ap_fixed<16,6>, 4, 8>(b, b_cp0, b_cp1);
 
   // sub: Sub
-  ap_fixed<16,6> sub_in0[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=sub_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 4, 8>(a_cp0, sub_in0);
-  ap_fixed<16,6> sub_res[8];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=sub_res complete dim=0)
-  nn2hls::binary<cfg_sub>(sub_in0, sub_b, sub_res);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > sub_out("sub_out");
   NN2HLS_PRAGMA(HLS STREAM variable=sub_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 4, 8>(sub_res, sub_out);
+  nn2hls::binary_stream_kb<cfg_sub>(a_cp0, sub_b, sub_out);
 
   // mul: Mul
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > mul_out("mul_out");
@@ -42,5 +36,10 @@ void myproject(hls::stream<nn2hls::pack<a_t, 4> >& a, hls::stream<nn2hls::pack<b
   nn2hls::binary_stream<cfg_max>(mul_out, a_cp1, max_out);
 
   // min: Min
-  nn2hls::binary_stream<cfg_min>(max_out, b_cp1, y);
+  hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > min_out("min_out");
+  NN2HLS_PRAGMA(HLS STREAM variable=min_out depth=2)
+  nn2hls::binary_stream<cfg_min>(max_out, b_cp1, min_out);
+
+  // rsub: Sub
+  nn2hls::binary_stream_ka<cfg_rsub>(sub_b, min_out, y);
 }

@@ -167,4 +167,44 @@ struct cfg_min {
   };
 };
 
+// rsub: Sub
+struct cfg_rsub {
+  static const int op = nn2hls::B_SUB;
+  typedef ap_fixed<16,6> a_t;
+  typedef ap_fixed<16,6> b_t;
+  typedef ap_fixed<16,6> out_t;
+  static const unsigned n = 8;
+  static const unsigned reuse = 1;
+  static const unsigned c = 4;
+  static const bool per_pixel = false;
+  struct ab {
+    static const unsigned d0 = 1;
+    static const unsigned d1 = 1;
+    static const unsigned d2 = 1;
+    static const unsigned d3 = 1;
+    static const unsigned d4 = 2;
+    static const unsigned d5 = 4;
+    static const unsigned s0 = 0;
+    static const unsigned s1 = 0;
+    static const unsigned s2 = 0;
+    static const unsigned s3 = 0;
+    static const unsigned s4 = 0;
+    static const unsigned s5 = 1;
+  };
+  struct bb {
+    static const unsigned d0 = 1;
+    static const unsigned d1 = 1;
+    static const unsigned d2 = 1;
+    static const unsigned d3 = 1;
+    static const unsigned d4 = 2;
+    static const unsigned d5 = 4;
+    static const unsigned s0 = 0;
+    static const unsigned s1 = 0;
+    static const unsigned s2 = 0;
+    static const unsigned s3 = 0;
+    static const unsigned s4 = 4;
+    static const unsigned s5 = 1;
+  };
+};
+
 #endif  // NN2HLS_PARAMETERS_H_

@@ -20,15 +20,9 @@ void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // ln1: LayerNorm
-  ap_fixed<16,6> ln1_in0[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=ln1_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 18>(x, ln1_in0);
-  ap_fixed<16,6> ln1_res[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=ln1_res complete dim=0)
-  nn2hls::layernorm<cfg_ln1>(ln1_in0, ln1_res, ln1_gamma, ln1_beta, ln1_rsqrt_table);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 6> > ln1_out("ln1_out");
-  NN2HLS_PRAGMA(HLS STREAM variable=ln1_out depth=3)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 6, 18>(ln1_res, ln1_out);
+  NN2HLS_PRAGMA(HLS STREAM variable=ln1_out depth=2)
+  nn2hls::layernorm_stream<cfg_ln1>(x, ln1_out, ln1_gamma, ln1_beta, ln1_rsqrt_table);
 
   // gelu1: Gelu
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 6> > gelu1_out("gelu1_out");
@@ -36,11 +30,5 @@ void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y
   nn2hls::unary_stream<cfg_gelu1>(ln1_out, gelu1_out, gelu1_table, nn2hls::none);
 
   // ln2: LayerNorm
-  ap_fixed<16,6> ln2_in0[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=ln2_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 6, 18>(gelu1_out, ln2_in0);
-  ap_fixed<14,4,AP_RND_CONV,AP_SAT> ln2_res[18];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=ln2_res complete dim=0)
-  nn2hls::layernorm<cfg_ln2>(ln2_in0, ln2_res, ln2_gamma, nn2hls::none, ln2_rsqrt_table);
-  nn2hls::array_to_stream<ap_fixed<14,4,AP_RND_CONV,AP_SAT>, 6, 18>(ln2_res, y);
+  nn2hls::layernorm_stream<cfg_ln2>(gelu1_out, y, ln2_gamma, nn2hls::none, ln2_rsqrt_table);
 }

@@ -34,6 +34,8 @@ struct cfg_ln1 {
   static const unsigned tab_size = 48;
   static const int h_max = 17;
   static const unsigned reuse = 1;
+  static const unsigned pin = 6;
+  static const unsigned pout = 6;
 };
 
 // gelu1: Gelu
@@ -77,6 +79,8 @@ struct cfg_ln2 {
   static const unsigned tab_size = 48;
   static const int h_max = 20;
   static const unsigned reuse = 1;
+  static const unsigned pin = 6;
+  static const unsigned pout = 6;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

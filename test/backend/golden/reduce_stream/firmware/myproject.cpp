@@ -25,48 +25,24 @@ void myproject(hls::stream<nn2hls::pack<x_t, 5> >& x, hls::stream<nn2hls::pack<y
   nn2hls::clone2<ap_fixed<16,6>, 5, 60>(x_rest1, x_cp2, x_cp3);
 
   // rsum: Reduce
-  ap_fixed<16,6> rsum_in0[60];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rsum_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 5, 60>(x_cp0, rsum_in0);
-  ap_fixed<10,5,AP_RND,AP_SAT> rsum_res[4];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rsum_res complete dim=0)
-  nn2hls::reduce<cfg_rsum>(rsum_in0, rsum_res, rsum_map, rsum_recip);
   hls::stream<nn2hls::pack<ap_fixed<10,5,AP_RND,AP_SAT>, 4> > rsum_out("rsum_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rsum_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<10,5,AP_RND,AP_SAT>, 4, 4>(rsum_res, rsum_out);
+  nn2hls::reduce_stream<cfg_rsum>(x_cp0, rsum_out, rsum_map, rsum_recip);
 
   // rmean: Reduce
-  ap_fixed<16,6> rmean_in0[60];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rmean_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 5, 60>(x_cp1, rmean_in0);
-  ap_fixed<12,4,AP_RND_CONV,AP_SAT> rmean_res[3];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rmean_res complete dim=0)
-  nn2hls::reduce<cfg_rmean>(rmean_in0, rmean_res, rmean_map, rmean_recip);
   hls::stream<nn2hls::pack<ap_fixed<12,4,AP_RND_CONV,AP_SAT>, 3> > rmean_out("rmean_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rmean_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<12,4,AP_RND_CONV,AP_SAT>, 3, 3>(rmean_res, rmean_out);
+  nn2hls::reduce_stream<cfg_rmean>(x_cp1, rmean_out, rmean_map, rmean_recip);
 
   // rmax: Reduce
-  ap_fixed<16,6> rmax_in0[60];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rmax_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 5, 60>(x_cp2, rmax_in0);
-  ap_fixed<16,6> rmax_res[5];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rmax_res complete dim=0)
-  nn2hls::reduce<cfg_rmax>(rmax_in0, rmax_res, rmax_map, rmax_recip);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 5> > rmax_out("rmax_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rmax_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 5, 5>(rmax_res, rmax_out);
+  nn2hls::reduce_stream<cfg_rmax>(x_cp2, rmax_out, rmax_map, rmax_recip);
 
   // rmin: Reduce
-  ap_fixed<16,6> rmin_in0[60];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rmin_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 5, 60>(x_cp3, rmin_in0);
-  ap_fixed<16,6> rmin_res[5];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=rmin_res complete dim=0)
-  nn2hls::reduce<cfg_rmin>(rmin_in0, rmin_res, rmin_map, rmin_recip);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 5> > rmin_out("rmin_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rmin_out depth=2)
-  nn2hls::array_to_stream<ap_fixed<16,6>, 5, 5>(rmin_res, rmin_out);
+  nn2hls::reduce_stream<cfg_rmin>(x_cp3, rmin_out, rmin_map, rmin_recip);
 
   // cat: Concat
   ap_fixed<10,5,AP_RND,AP_SAT> cat_in0[4];

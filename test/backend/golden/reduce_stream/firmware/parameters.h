@@ -24,6 +24,8 @@ struct cfg_rsum {
   static const unsigned n_in = 60;
   static const unsigned n = 4;
   static const unsigned reuse = 1;
+  static const unsigned pin = 5;
+  static const unsigned pout = 4;
 };
 
 // rmean: Reduce
@@ -36,6 +38,8 @@ struct cfg_rmean {
   static const unsigned n_in = 60;
   static const unsigned n = 3;
   static const unsigned reuse = 1;
+  static const unsigned pin = 5;
+  static const unsigned pout = 3;
 };
 
 // rmax: Reduce
@@ -48,6 +52,8 @@ struct cfg_rmax {
   static const unsigned n_in = 60;
   static const unsigned n = 5;
   static const unsigned reuse = 1;
+  static const unsigned pin = 5;
+  static const unsigned pout = 5;
 };
 
 // rmin: Reduce
@@ -60,6 +66,8 @@ struct cfg_rmin {
   static const unsigned n_in = 60;
   static const unsigned n = 5;
   static const unsigned reuse = 1;
+  static const unsigned pin = 5;
+  static const unsigned pout = 5;
 };
 
 // cat: Concat

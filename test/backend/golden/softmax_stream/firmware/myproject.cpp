@@ -18,11 +18,5 @@ void myproject(hls::stream<nn2hls::pack<x_t, 7> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS DATAFLOW)
 
   // softmax0: Softmax
-  ap_fixed<16,6> softmax0_in0[7];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=softmax0_in0 complete dim=0)
-  nn2hls::stream_to_array<ap_fixed<16,6>, 7, 7>(x, softmax0_in0);
-  ap_fixed<16,6> softmax0_res[7];
-  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=softmax0_res complete dim=0)
-  nn2hls::softmax<cfg_softmax0>(softmax0_in0, softmax0_res, softmax0_exp_table, softmax0_inv_table);
-  nn2hls::array_to_stream<ap_fixed<16,6>, 7, 7>(softmax0_res, y);
+  nn2hls::softmax_stream<cfg_softmax0>(x, y, softmax0_exp_table, softmax0_inv_table);
 }

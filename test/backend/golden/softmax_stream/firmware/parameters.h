@@ -32,6 +32,8 @@ struct cfg_softmax0 {
     static const unsigned size = 49;
     static const int iw = 22;
   };
+  static const unsigned pin = 7;
+  static const unsigned pout = 7;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_
