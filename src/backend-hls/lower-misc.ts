@@ -123,7 +123,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     }
     case 'Clip': {
       kind = 'U_CLIP';
-      const { min, max } = node.attrs as { min: number; max: number };
+      const { min, max } = node.attrs;
       const lo = Math.min(rmax + 1, Math.max(rmin, Math.ceil(min * 2 ** F)));
       const hi = Math.min(rmax, Math.max(rmin - 1, Math.floor(max * 2 ** F)));
       const loY = Number.isFinite(min) ? quantizeDouble(min, yT) : 0n;

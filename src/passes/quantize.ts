@@ -288,7 +288,7 @@ export class Quantizer {
       return t;
     }
     if (n.op === 'Quant') {
-      const a = n.attrs as { signed: boolean; narrow: boolean; rounding: string };
+      const a = n.attrs;
       const params = { scale: c(1) ?? [1], zeroPoint: c(2) ?? [0], bits: uniform(c(3)) ?? 8, signed: a.signed, narrow: a.narrow, rounding: a.rounding };
       if (!qModeOf(a.rounding)) this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
       if (a.narrow && !a.signed) this.notes.push(`${where}: unsigned narrow range has no ap_fixed mode; AP_SAT keeps the top code 2^bits−1`);
@@ -301,7 +301,7 @@ export class Quantizer {
     // QuantizeLinear (int8/uint8 of x/scale) and DequantizeLinear ((q - zp)·scale)
     const s = uniform(c(1));
     const z = n.inputs[2] ? uniform(c(2)) : 0;
-    const signed = n.op === 'QuantizeLinear' ? (n.attrs as { elem: string }).elem === 'int8' : this.type(n.inputs[0]!).signed;
+    const signed = n.op === 'QuantizeLinear' ? n.attrs.elem === 'int8' : this.type(n.inputs[0]!).signed;
     const e = s === null ? null : log2Exact(s);
     if (e === null || z !== 0) {
       throw new NnInputError(
@@ -412,13 +412,13 @@ export class Quantizer {
         break;
       }
       case 'LayerNorm':
-        this.layerNorm(n as Node<'LayerNorm'>, xT, R, inputs, prec);
+        this.layerNorm(n, xT, R, inputs, prec);
         break;
       case 'Gelu': {
         // y = cast(x · Φ(x)): Φ from a table over [−8, 8) (0 and 1 beyond, where x·Φ is 0 or x).
         const range = resolveTableRange(this.cfg, n.name, n.op) ?? [-8, 8];
         const geo = tableGeometry(xT, range[0], range[1], resolveTableSize(this.cfg, n.name, n.op));
-        const params = [(n as Node<'Gelu'>).attrs.approximate === 'tanh' ? 1 : 0];
+        const params = [n.attrs.approximate === 'tanh' ? 1 : 0];
         prec.tables = { cdf: this.addTable(n, 'cdf', { fn: 'normcdf', params, inType: xT, ...geo }, typeVar('table') ?? fixedType(18, 1, { signed: false })) };
         break;
       }
@@ -489,8 +489,8 @@ export class Quantizer {
       case 'GlobalAvgPool': {
         const K =
           n.op === 'AvgPool'
-            ? (n.attrs as { kernel: readonly number[] }).kernel.reduce((p, d) => p * d, 1)
-            : this.values.get(n.inputs[0]!)!.shape.slice(-1 - (n.attrs as { spatialRank: number }).spatialRank, -1).reduce((p, d) => p * d, 1);
+            ? n.attrs.kernel.reduce((p, d) => p * d, 1)
+            : this.values.get(n.inputs[0]!)!.shape.slice(-1 - n.attrs.spatialRank, -1).reduce((p, d) => p * d, 1);
         const grow = Math.ceil(Math.log2(K));
         prec.accum = fixedType(xT.width + grow, xT.int + grow, { signed: xT.signed });
         const countT = intType(bitsFor(K), false);
@@ -501,7 +501,7 @@ export class Quantizer {
       }
       case 'Softmax': {
         const shape = this.values.get(n.inputs[0]!)!.shape;
-        const a = n.attrs as { axis: number; toEnd: boolean };
+        const a = n.attrs;
         const ax = shape.length + a.axis;
         const len = a.toEnd ? shape.slice(ax).reduce((p, d) => p * d, 1) : shape[ax]!;
         const size = resolveTableSize(this.cfg, n.name, n.op);
@@ -545,9 +545,8 @@ export class Quantizer {
       default: {
         const fn = TABLE_OPS[n.op];
         if (fn) {
-          const attrs = n.attrs as { alpha?: number; beta?: number; gamma?: number };
           const params =
-            fn === 'elu' ? [attrs.alpha!] : fn === 'selu' ? [attrs.alpha!, attrs.gamma!] : fn === 'hardsigmoid' ? [attrs.alpha!, attrs.beta!] : [];
+            n.op === 'Elu' ? [n.attrs.alpha] : n.op === 'Selu' ? [n.attrs.alpha, n.attrs.gamma] : n.op === 'HardSigmoid' ? [n.attrs.alpha, n.attrs.beta] : [];
           const [tlo, thi] = rawRange(xT).map((r) => r * 2 ** -fracBits(xT)) as [number, number];
           const range = resolveTableRange(this.cfg, n.name, n.op) ?? (fn === 'sigmoid' || fn === 'tanh' ? [-8, 8] : [tlo, thi + 2 ** -fracBits(xT)]);
           const geo = tableGeometry(xT, range[0], range[1], resolveTableSize(this.cfg, n.name, n.op));

@@ -118,17 +118,17 @@ function recurrentProjection(s: StepCtx, h: Float64Array, out: Float64Array, k0:
 /** One time step of a cell: updates h (and c for LSTM) in place from the projections. */
 type Step = (s: StepCtx, d: number, h: Float64Array, c: Float64Array) => void;
 
-interface CellSpec {
+interface CellSpec<K extends 'LSTM' | 'GRU' | 'RNN'> {
   readonly gates: number;
   readonly actsPerDir: number;
   readonly hasCell: boolean;
   /** Builds the step function once per kernel call (reads kind-specific attrs and P). */
-  readonly step: (node: Node, ins: readonly (RtTensor | undefined)[]) => Step;
+  readonly step: (node: Node<K>, ins: readonly (RtTensor | undefined)[]) => Step;
 }
 
-function runRecurrent(
-  spec: CellSpec,
-  node: Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>,
+function runRecurrent<K extends 'LSTM' | 'GRU' | 'RNN'>(
+  spec: CellSpec<K>,
+  node: Node<K>,
   ins: readonly (RtTensor | undefined)[],
   outShapes: readonly (readonly number[])[],
 ): RtTensor[] {
@@ -201,12 +201,12 @@ function runRecurrent(
  *   i = f(x·Wiᵀ + h·Riᵀ + Pi⊙c + Wbi + Rbi), f = f(... + Pf⊙c ...) (or 1 − i when coupled),
  *   g = g(x·Wcᵀ + h·Rcᵀ + Wbc + Rbc), C = f⊙c + i⊙g, o = f(... + Po⊙C ...), H = o⊙h(C).
  */
-const LSTM_SPEC: CellSpec = {
+const LSTM_SPEC: CellSpec<'LSTM'> = {
   gates: 4,
   actsPerDir: 3,
   hasCell: true,
   step: (node, ins) => {
-    const coupled = (node as Node<'LSTM'>).attrs.inputForget;
+    const coupled = node.attrs.inputForget;
     const P = ins[6]?.data;
     return (s, d, h, c) => {
       const { H, xw, hr, clip } = s;
@@ -238,12 +238,12 @@ const LSTM_SPEC: CellSpec = {
  *   n = g(x·Whᵀ + r⊙(h·Rhᵀ + Rbh) + Wbh)      (linear_before_reset = 1),
  *   H = (1 − z)⊙n + z⊙h.
  */
-const GRU_SPEC: CellSpec = {
+const GRU_SPEC: CellSpec<'GRU'> = {
   gates: 3,
   actsPerDir: 2,
   hasCell: false,
   step: (node) => {
-    const lbr = (node as Node<'GRU'>).attrs.linearBeforeReset;
+    const lbr = node.attrs.linearBeforeReset;
     let z = new Float64Array(0);
     let rh = new Float64Array(0);
     return (s, _d, h) => {
@@ -274,7 +274,7 @@ const GRU_SPEC: CellSpec = {
 };
 
 /** RNN: H = f(x·Wᵀ + h·Rᵀ + Wb + Rb). */
-const RNN_SPEC: CellSpec = {
+const RNN_SPEC: CellSpec<'RNN'> = {
   gates: 1,
   actsPerDir: 1,
   hasCell: false,
