@@ -7,7 +7,7 @@
  * `node 'fc1' (Dense): expected ...` and are collected, not thrown one at a time.
  */
 import { type Graph, isConst, numel, type Value } from './graph.js';
-import { OPS } from './ops.js';
+import { inferNode, OPS } from './ops.js';
 
 export class VerifyError extends Error {
   constructor(readonly problems: string[]) {
@@ -94,7 +94,7 @@ export function verifyProblems(g: Graph): string[] {
     }
     if (!ok) continue;
     try {
-      const inferred = info.infer(ins, n.attrs as never);
+      const inferred = inferNode(n, ins);
       const [olo, ohi] = info.outputs;
       if (n.outputs.length < olo || n.outputs.length > ohi) {
         problems.push(`${where}: expected ${olo}..${ohi} outputs, got ${n.outputs.length}`);

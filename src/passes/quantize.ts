@@ -616,7 +616,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   const reasons = new Map<string, string>();
   for (const n of g.nodes) {
     const constDiv = n.op === 'Div';
-    const floatOnly = floatOnlyReason(n.op, n.attrs);
+    const floatOnly = floatOnlyReason(n);
     if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
       const key = n.op === 'Resize' ? 'Resize (linear)' : n.op === 'Reduce' ? `Reduce${n.attrs.fn}` : n.op;
       if (floatOnly) reasons.set(key, floatOnly);
