@@ -70,9 +70,9 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const a = node.attrs;
   const prec = node.prec;
   const A = prec?.accum;
-  const types = prec?.types ?? {};
-  const [G, S, Hy, Ta] = [types['gate'], types['state'], types['hidden'], types['act']];
-  if (!A || !G || !S || !Hy || !Ta) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
+  const types = prec?.types;
+  if (!A || !types) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
+  const { gate: G, state: S, hidden: Hy, act: Ta } = types;
   const resource = strategy === 'resource';
   // The latency schedule has no reuse loop (the tiling pass turns a latency reuse > 1 into the
   // resource schedule), so a reuse factor reaching it is an internal error, not ignored.

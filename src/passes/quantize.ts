@@ -25,40 +25,23 @@ import {
   resolveType,
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
-import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
+import { isTableOp, TABLE_FN, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { rawNumbers } from '../ir/semantics/const-raws.js';
 import { NnInputError } from '../util/tensor.js';
-import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
+import { bipolarType, channelExponents, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
-import { quantizeRecurrent } from './quantize-recurrent.js';
+import { type PrecDraft, quantizeRecurrent } from './quantize-recurrent.js';
 
 /** Ops whose output keeps the input's type by default (pure data movement or selection). */
 const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
-
-const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
-  Sigmoid: 'sigmoid',
-  Tanh: 'tanh',
-  Elu: 'elu',
-  Selu: 'selu',
-  Softplus: 'softplus',
-  Softsign: 'softsign',
-  HardSigmoid: 'hardsigmoid',
-  HardSwish: 'hardswish',
-  Exp: 'exp',
-  Log: 'log',
-  Sqrt: 'sqrt',
-  Reciprocal: 'inv',
-  Erf: 'erf',
-  Mish: 'mish',
-};
 
 const SUPPORTED = new Set<OpKind>([
   'Dense', 'MatMul', 'LayerNorm', 'Gelu', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
   'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
-  ...(Object.keys(TABLE_OPS) as OpKind[]),
+  ...(Object.keys(TABLE_FN) as OpKind[]),
 ]);
 
 const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
@@ -322,7 +305,7 @@ export class Quantizer {
    * integer behind d (so rstd·raw(d) = d/N / sqrt(var + eps));
    * y = cast(z·gamma + beta → Y).
    */
-  layerNorm(n: Node<'LayerNorm'>, xT: FixedType, R: FixedType, inputs: string[], prec: { tables?: Record<string, TableSpec>; types?: Record<string, FixedType>; ints?: Record<string, number> }): void {
+  layerNorm(n: Node<'LayerNorm'>, xT: FixedType, R: FixedType, inputs: string[], prec: PrecDraft): void {
     const typeVar = (v: 'weight' | 'bias' | 'table') => resolveType(this.cfg, n.name, n.op, v);
     inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
     if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
@@ -362,7 +345,7 @@ export class Quantizer {
   }
 
   node(n: Node): void {
-    const prec: { accum?: FixedType; tables?: Record<string, TableSpec>; types?: Record<string, FixedType>; ints?: Record<string, number> } = {};
+    const prec: PrecDraft = {};
     const inputs = [...n.inputs];
     // The first run-time input (a constant may come first, as in `1 - x`).
     const first = n.inputs.find((i) => i && !isConst(this.values.get(i)!)) ?? n.inputs[0]!;
@@ -533,7 +516,10 @@ export class Quantizer {
         if (n.op === 'Quant') {
           const d = (slot: number) => this.values.get(n.inputs[slot]!)!.data!;
           const grid = perChannelGrid({ scale: d(1), zeroPoint: d(2), bits: d(3)[0]!, ...n.attrs });
-          if (grid) prec.types = { grid };
+          if (grid) {
+            prec.types = { grid };
+            prec.channels = channelExponents(d(1));
+          }
         }
         if (n.op === 'QuantizeLinear') {
           // x / 2^e: x's raw read on a grid e bits finer, the value the cast into y starts from.
@@ -543,8 +529,8 @@ export class Quantizer {
         break;
       }
       default: {
-        const fn = TABLE_OPS[n.op];
-        if (fn) {
+        if (isTableOp(n.op)) {
+          const fn = TABLE_FN[n.op];
           const params =
             n.op === 'Elu' ? [n.attrs.alpha] : n.op === 'Selu' ? [n.attrs.alpha, n.attrs.gamma] : n.op === 'HardSigmoid' ? [n.attrs.alpha, n.attrs.beta] : [];
           const [tlo, thi] = rawRange(xT).map((r) => r * 2 ** -fracBits(xT)) as [number, number];
@@ -559,8 +545,9 @@ export class Quantizer {
     });
     // Data movement of a quantizer's exact values (type inherited) is still exactly them.
     if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
-    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints;
-    this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
+    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints || prec.channels;
+    // The record is built per op above; verify() checks it against OpPrecision's shape for the op.
+    this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec } : {}) } as Node);
   }
 }
 

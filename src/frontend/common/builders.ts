@@ -196,7 +196,7 @@ export type UnaryKind = Exclude<OpKind, 'Dense' | 'MatMul' | 'Conv' | 'ConvTrans
 
 /**
  * An elementwise op on `x` (folded when constant), keeping x's layout. The converters' tables
- * pass `op` and its attrs as separate values, so their pairing is not visible to the type
+ * pass `op` and its attributes as separate values, so their pairing is not visible to the type
  * checker here; the registry's shape inference (run by emit/fold) is what checks the attrs.
  */
 export function unaryOp(c: Ctx, op: UnaryKind, attrs: object, x: OVal = c.input(0)): OVal {

@@ -10,8 +10,7 @@
 import { type FixedType, fixedType, fracBits, MAX_WIDTH, renderType } from '../../ir/fixed.js';
 import { isConst, type Node } from '../../ir/graph.js';
 import type { ConvAttrs, ConvTransposeAttrs, OpKind } from '../../ir/ops.js';
-import type { TableSpec } from '../../ir/precision.js';
-import { channelExponents } from '../../ir/quantizer-types.js';
+import type { TableOp, TableSpec } from '../../ir/precision.js';
 import { NnInputError } from '../../util/tensor.js';
 import { poolWindowPlan } from '../../ir/semantics/window.js';
 import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../ir/semantics/apfixed.js';
@@ -79,7 +78,8 @@ const relu: WideKernel = (node, ctx) => {
 
 const leakyRelu: WideKernel<'LeakyRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const aT = node.prec!.types!['alpha']!;
+  const aT = node.prec?.types.alpha;
+  if (!aT) throw new Error(`node '${node.name}' (LeakyRelu): no alpha type (run the quantize pass)`);
   const alpha = quantizeDouble(node.attrs.alpha, aT);
   const pos = resultBig(fracBits(xT), yT, ctx.stats);
   const neg = resultBig(fracBits(xT) + fracBits(aT), yT, ctx.stats);
@@ -127,9 +127,9 @@ function tableIndexBig(spec: TableSpec): (raw: bigint) => number {
   };
 }
 
-const tableActivation: WideKernel = (node, ctx) => {
+const tableActivation: WideKernel<TableOp> = (node, ctx) => {
   const { yT } = types(node, ctx);
-  const spec = node.prec?.tables?.['f'];
+  const spec = node.prec?.tables.f;
   if (!spec) throw new Error(`node '${node.name}' (${node.op}): no lookup table (run the quantize pass)`);
   const tT = ctx.value(spec.value).fixed!;
   const t = constBig(ctx, spec.value);
@@ -145,8 +145,9 @@ const softmax: WideKernel<'Softmax'> = (node, ctx) => {
   const ax = x.shape.length + a.axis;
   const inner = a.toEnd ? 1 : x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
   const len = a.toEnd ? x.shape.slice(ax).reduce((p, d) => p * d, 1) : x.shape[ax]!;
-  const expS = node.prec!.tables!['exp']!;
-  const invS = node.prec!.tables!['inv']!;
+  const tabs = node.prec?.tables;
+  if (!tabs) throw new Error(`node '${node.name}' (Softmax): no exp/inv tables (run the quantize pass)`);
+  const { exp: expS, inv: invS } = tabs;
   const expT = ctx.value(expS.value).fixed!;
   const invT = ctx.value(invS.value).fixed!;
   const expR = constBig(ctx, expS.value);
@@ -283,11 +284,11 @@ const globalMaxPool: WideKernel<'GlobalMaxPool'> = (node, ctx) => {
 };
 
 /** Average pooling: exact window sum times the reciprocal-of-count entry, one cast (as pool.ts). */
-function avgPoolOver(node: Node, ctx: CompileContext, taps: readonly Int32Array[], counts: Int32Array, inPix: number, outPix: number): WideRun {
+function avgPoolOver(node: Node<'AvgPool' | 'GlobalAvgPool'>, ctx: CompileContext, taps: readonly Int32Array[], counts: Int32Array, inPix: number, outPix: number): WideRun {
   const { xT, yT } = types(node, ctx);
   const x = ctx.value(node.inputs[0]!);
   const C = x.shape[x.shape.length - 1]!;
-  const spec = node.prec?.tables?.['recip'];
+  const spec = node.prec?.tables.recip;
   if (!spec) throw new Error(`node '${node.name}' (${node.op}): no reciprocal table (run the quantize pass)`);
   const recipT = ctx.value(spec.value).fixed!;
   const recip = constBig(ctx, spec.value);
@@ -364,17 +365,18 @@ const concat: WideKernel<'Concat'> = (node, ctx) => {
 };
 
 /** Quantizer ops (as quant.ts): Quant casts into its type, QuantizeLinear casts x/2^e, the others relabel or pick. */
-const quant: WideKernel = (node, ctx) => {
+const quant: WideKernel<'Quant'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const grid = node.prec?.types?.['grid'];
-  if (!grid) {
+  const pc = node.prec;
+  if (!pc) {
     const c = resultBig(fracBits(xT), yT, ctx.stats);
     return map1((r) => c(r));
   }
   // Per-channel powers of two, as quant.ts: cast x·2^-e_c into the grid, shift onto y's grid.
+  const grid = pc.types.grid;
   const X = ctx.value(node.inputs[0]!);
   const S = ctx.value(node.inputs[1]!);
-  const { exps, eMin } = channelExponents(S.data!);
+  const { exps, eMin } = pc.channels;
   const casts = exps.map((e) => resultBig(fracBits(xT) + e, grid, ctx.stats));
   const idx = broadcastIndex(X.shape, S.shape);
   const per = idx.length;
@@ -384,9 +386,9 @@ const quant: WideKernel = (node, ctx) => {
   });
 };
 
-const quantizeLinear: WideKernel = (node, ctx) => {
+const quantizeLinear: WideKernel<'QuantizeLinear'> = (node, ctx) => {
   const { yT } = types(node, ctx);
-  const scaled = node.prec?.types?.['scaled'];
+  const scaled = node.prec?.types.scaled;
   if (!scaled) throw new Error(`node '${node.name}' (QuantizeLinear): no scaled type (run the quantize pass)`);
   const c = resultBig(fracBits(scaled), yT, ctx.stats);
   return map1((r) => c(r));
