@@ -11,8 +11,9 @@
  * The verifier (verify.ts) and both executors dispatch on this table; nothing else lists ops.
  */
 import type { ElemType, Node, Value } from './graph.js';
+import { type RecOp, recurrentActivationsProblem } from './semantics/recurrent.js';
 
-export type { ConvAttrs, ConvTransposeAttrs, PoolAttrs, RecurrentAttrs, ResizeCoordMode, ResizeNearestMode, OpAttrs, ReduceFn, ArgAttrs, OpKind } from './op-attrs.js';
+export type { ConvAttrs, ConvTransposeAttrs, PoolAttrs, RecurrentActivation, RecurrentAttrs, ResizeCoordMode, ResizeNearestMode, OpAttrs, ReduceFn, ArgAttrs, OpKind } from './op-attrs.js';
 import type { ArgAttrs, ConvAttrs, ConvTransposeAttrs, OpAttrs, OpKind, PoolAttrs, RecurrentAttrs, ReduceFn } from './op-attrs.js';
 
 export interface OpInfo<K extends OpKind = OpKind> {
@@ -117,11 +118,14 @@ function normAxis(axis: number, rank: number): number {
   return rank + axis;
 }
 
-function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, gates: number): ShapeResult[] {
+function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, op: RecOp): ShapeResult[] {
+  const gates = op === 'LSTM' ? 4 : op === 'GRU' ? 3 : 1;
   const x = need(ins[0], 'X');
   const w = need(ins[1], 'W');
   const r = need(ins[2], 'R');
   const dirs = a.direction === 'bidirectional' ? 2 : 1;
+  const bad = recurrentActivationsProblem(op, dirs, a.activations);
+  if (bad) throw new Error(bad);
   if (x.shape.length < 2) throw new Error(`X must be [..., seq, input], got [${x.shape.join(',')}]`);
   const t = x.shape[x.shape.length - 2]!;
   const inSize = x.shape[x.shape.length - 1]!;
@@ -462,19 +466,19 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
     summary: 'long short-term memory layer (ONNX gate order i, o, f, c)',
     arity: [3, 8],
     outputs: [1, 3],
-    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 4),
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'LSTM'),
   },
   GRU: {
     summary: 'gated recurrent unit layer (ONNX gate order z, r, h)',
     arity: [3, 6],
     outputs: [1, 2],
-    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 3).slice(0, 2),
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'GRU').slice(0, 2),
   },
   RNN: {
     summary: 'simple recurrent layer h = f(x·Wᵀ + h·Rᵀ + b)',
     arity: [3, 6],
     outputs: [1, 2],
-    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 1).slice(0, 2),
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'RNN').slice(0, 2),
   },
   QuantizeLinear: {
     summary: 'float to int8/uint8 with scale and zero point (round half to even, saturate)',
