@@ -208,7 +208,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
   let G: Geo2;
   let includePad = false;
   if (node.op === 'GlobalMaxPool' || node.op === 'GlobalAvgPool') {
-    const sr = (node.attrs as { spatialRank: number }).spatialRank;
+    const sr = node.attrs.spatialRank;
     const r = x.shape.length;
     const pix = numel(x.shape.slice(r - sr - 1, r - 1));
     G = {
@@ -216,9 +216,8 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
       kH: 1, kW: pix, sH: 1, sW: 1, dH: 1, dW: 1, pT: 0, pL: 0, pB: 0, pR: 0,
     };
   } else {
-    const a = node.attrs as PoolAttrs & { countIncludePad?: boolean };
-    G = geometry(node, x.shape, y.shape, a);
-    includePad = a.countIncludePad ?? false;
+    G = geometry(node, x.shape, y.shape, node.attrs);
+    includePad = node.op === 'AvgPool' && node.attrs.countIncludePad;
     // A window entirely outside the input has no value to keep (the simulator's -inf).
     for (let oh = 0; oh < G.outH; oh++) {
       for (let ow = 0; ow < G.outW; ow++) {

@@ -17,9 +17,9 @@
  * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
  */
 import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
-import { channelExponents } from '../ir/quantizer-types.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
-import { rawRange } from '../ir/precision.js';
+import { isOpKind } from '../ir/ops.js';
+import { isTableNode, isTableOp, rawRange } from '../ir/precision.js';
 import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
@@ -37,10 +37,8 @@ function common(ctx: LowerContext, node: Node) {
   return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
 }
 
-const TABLE_OPS = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Mish']);
-
 export function isUnary(op: string): boolean {
-  return TABLE_OPS.has(op) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
+  return (isOpKind(op) && isTableOp(op)) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
     'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Gelu'].includes(op);
 }
 
@@ -67,12 +65,13 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     case 'Reshape':
       break;
     case 'Quant': {
-      const grid = node.prec?.types?.['grid'];
-      if (!grid) break;
+      const pc = node.prec;
+      if (!pc) break;
       // Per-channel powers of two (nn_unary.h QUANT_PC): shift amounts from the same exponents the simulator reads.
       kind = 'U_QUANT_PC';
+      const grid = pc.types.grid;
       const s = valueOf(g, node.inputs[1]!);
-      const { exps, eMin, eMax } = channelExponents(s.data!);
+      const { exps, eMin, eMax } = pc.channels;
       const D = eMax - eMin;
       pT = fixedType(Math.max(1, Math.ceil(Math.log2(D + 1))), Math.max(1, Math.ceil(Math.log2(D + 1))), { signed: false });
       p = ownArray(ctx, consts, `${id}_shift`, pT, exps.map((e) => BigInt(e - eMin)), `per-channel exponents of ${id} (e - e_min)`);
@@ -127,7 +126,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     }
     case 'Clip': {
       kind = 'U_CLIP';
-      const { min, max } = node.attrs as { min: number; max: number };
+      const { min, max } = node.attrs;
       const lo = Math.min(rmax + 1, Math.max(rmin, Math.ceil(min * 2 ** F)));
       const hi = Math.min(rmax, Math.max(rmin - 1, Math.floor(max * 2 ** F)));
       const loY = Number.isFinite(min) ? quantizeDouble(min, yT) : 0n;
@@ -175,9 +174,10 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       break;
     }
     default: {
-      if (!TABLE_OPS.has(node.op)) throw new Error(`internal: ${node.op} is not unary`);
+      if (!isTableNode(node)) throw new Error(`internal: ${node.op} is not unary`);
       kind = 'U_TABLE';
-      const spec = node.prec!.tables!['f']!;
+      const spec = node.prec?.tables.f;
+      if (!spec) unsupported(node, 'no lookup table (run the quantize pass)');
       pT = valueOf(g, spec.value).fixed!;
       p = constArray(ctx, consts, spec.value, `${id}_table`, `${spec.fn} table of ${id}`);
       extra.push((c) => c.nested(tableStruct('tab', spec)));

@@ -70,9 +70,9 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const a = node.attrs;
   const prec = node.prec;
   const A = prec?.accum;
-  const types = prec?.types ?? {};
-  const [G, S, Hy, Ta] = [types['gate'], types['state'], types['hidden'], types['act']];
-  if (!A || !G || !S || !Hy || !Ta) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
+  const types = prec?.types;
+  if (!A || !types) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
+  const { gate: G, state: S, hidden: Hy, act: Ta } = types;
   const resource = strategy === 'resource';
   // The latency schedule has no reuse loop (the tiling pass turns a latency reuse > 1 into the
   // resource schedule), so a reuse factor reaching it is an internal error, not ignored.
@@ -98,7 +98,7 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const mr = resource && reuse > nXh ? reuse / nXh : 1;
   if (resource && (!Number.isInteger(kb) || H % mr !== 0)) throw new Error(`internal: invalid reuse ${reuse} for ${node.name} (${nXh} terms, ${H} hidden)`);
   // GRU without linear_before_reset: r gates the candidate rows' h terms, so they are a second pass.
-  const twoPass = op === 'GRU' && !(node as Node<'GRU'>).attrs.linearBeforeReset;
+  const twoPass = node.op === 'GRU' && !node.attrs.linearBeforeReset;
   const rows0 = twoPass ? 2 * H : GH;
   const rows1 = twoPass ? H : 0;
   const block0 = resource ? (kb * rows0) / mr : 1;
@@ -267,8 +267,8 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
     .b('has_peep', hasPeep)
     .b('has_h0', h0.has)
     .b('has_c0', c0.has)
-    .b('input_forget', op === 'LSTM' && (node as Node<'LSTM'>).attrs.inputForget)
-    .b('lbr', op === 'GRU' && (node as Node<'GRU'>).attrs.linearBeforeReset)
+    .b('input_forget', node.op === 'LSTM' && node.attrs.inputForget)
+    .b('lbr', node.op === 'GRU' && node.attrs.linearBeforeReset)
     .b('has_clip', clip > 0)
     .ll('clip_thr', clipThr)
     .ll('clip_hi', clip > 0 ? quantizeDouble(clip, G) : 0n)

@@ -7,7 +7,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import { shapeStr } from '../ir/graph.js';
-import { floatOnlyReason, isOpKind } from '../ir/ops.js';
+import { floatOnlyReason } from '../ir/ops.js';
 import { summarize } from '../ir/summary.js';
 import { canonicalize } from '../passes/pipeline.js';
 
@@ -52,7 +52,7 @@ export function fusedLayers(g: Graph, cg: Graph): InspectReport['fused'] {
 export function inspectReport(g0: Graph): InspectReport {
   const g = canonicalize(g0);
   const s = summarize(g);
-  const attrsOf = new Map<string, object>(g.nodes.map((n) => [n.name, n.attrs]));
+  const nodeOf = new Map(g.nodes.map((n) => [n.name, n]));
   return {
     model: g.source,
     batched: g.batched,
@@ -64,7 +64,7 @@ export function inspectReport(g0: Graph): InspectReport {
       output_shape: l.outputShape,
       params: l.params,
       macs: l.macs,
-      deploy: isOpKind(l.op) && floatOnlyReason(l.op, attrsOf.get(l.name) ?? {}) ? ('float-only' as const) : ('fixed-point' as const),
+      deploy: nodeOf.has(l.name) && floatOnlyReason(nodeOf.get(l.name)!) ? ('float-only' as const) : ('fixed-point' as const),
     })),
     total_params: s.totalParams,
     total_macs: s.totalMacs,

@@ -160,3 +160,17 @@ export function parseType(s: string): FixedType {
 export function sameType(a: FixedType, b: FixedType): boolean {
   return a.width === b.width && a.int === b.int && a.signed === b.signed && a.q === b.q && a.o === b.o && a.n === b.n;
 }
+
+/** Whether a plain object (from the IR text, say) is a complete FixedType record. */
+export function isFixedType(v: object): v is FixedType {
+  const o = v as Record<string, unknown>;
+  return (
+    Object.keys(o).length === 6 &&
+    typeof o['width'] === 'number' &&
+    typeof o['int'] === 'number' &&
+    typeof o['signed'] === 'boolean' &&
+    Q_MODES.includes(o['q'] as never) &&
+    O_MODES.includes(o['o'] as never) &&
+    typeof o['n'] === 'number'
+  );
+}

@@ -8,7 +8,7 @@
  */
 import type { FixedType } from './fixed.js';
 import type { OpAttrs, OpKind } from './ops.js';
-import type { NodePrecision } from './precision.js';
+import type { PrecOf } from './precision.js';
 
 /** Element type of a value. The float executor computes in float32; int/bool tags matter at the edges. */
 export type ElemType = 'float32' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
@@ -50,7 +50,7 @@ export type Node<K extends OpKind = OpKind> = K extends OpKind
       readonly outputs: readonly string[];
       readonly attrs: OpAttrs[K];
       /** Internal fixed-point types and lookup tables of the node (set by the quantize pass). */
-      readonly prec?: NodePrecision;
+      readonly prec?: PrecOf<K>;
     }
   : never;
 

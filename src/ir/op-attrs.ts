@@ -30,13 +30,23 @@ export interface PoolAttrs {
 export interface RecurrentAttrs {
   readonly hidden: number;
   readonly direction: 'forward' | 'reverse' | 'bidirectional';
-  /** Activation names per ONNX (e.g. ['Sigmoid','Tanh','Tanh'] for LSTM), repeated per direction. */
-  readonly activations: readonly string[];
-  readonly activationAlpha: readonly number[];
-  readonly activationBeta: readonly number[];
+  /**
+   * The cell's activations per direction (forward first), one per slot in ONNX's order: LSTM
+   * f (gates), g (candidate), h (output); GRU f, g; RNN f. Parsed once at import from the model's
+   * names and parameters (src/ir/semantics/recurrent.ts), with every default filled in.
+   */
+  readonly activations: readonly (readonly RecurrentActivation[])[];
   /** Cell clip threshold, 0 = none. */
   readonly clip: number;
 }
+
+/** One activation function of a recurrent cell, as ONNX names them, with its parameters. */
+export type RecurrentActivation =
+  | { readonly fn: 'Sigmoid' | 'Tanh' | 'Relu' | 'Softsign' | 'Softplus' }
+  /** LeakyRelu: x ≥ 0 ? x : αx; ThresholdedRelu: x > α ? x : 0; Elu: x ≥ 0 ? x : α(e^x − 1). */
+  | { readonly fn: 'LeakyRelu' | 'ThresholdedRelu' | 'Elu'; readonly alpha: number }
+  /** HardSigmoid: clamp(αx + β, 0, 1); Affine: αx + β; ScaledTanh: α·tanh(βx). */
+  | { readonly fn: 'HardSigmoid' | 'Affine' | 'ScaledTanh'; readonly alpha: number; readonly beta: number };
 
 export type ResizeCoordMode =
   | 'half_pixel'

@@ -10,12 +10,13 @@
  *  - everything shape-like is static and resolved by the frontend (no dynamic shapes).
  * The verifier (verify.ts) and both executors dispatch on this table; nothing else lists ops.
  */
-import type { ElemType, Value } from './graph.js';
+import type { ElemType, Node, Value } from './graph.js';
+import { type RecOp, recurrentActivationsProblem } from './semantics/recurrent.js';
 
-export type { ConvAttrs, ConvTransposeAttrs, PoolAttrs, RecurrentAttrs, ResizeCoordMode, ResizeNearestMode, OpAttrs, ReduceFn, ArgAttrs, OpKind } from './op-attrs.js';
-import type { ArgAttrs, ConvAttrs, ConvTransposeAttrs, OpKind, PoolAttrs, RecurrentAttrs, ReduceFn } from './op-attrs.js';
+export type { ConvAttrs, ConvTransposeAttrs, PoolAttrs, RecurrentActivation, RecurrentAttrs, ResizeCoordMode, ResizeNearestMode, OpAttrs, ReduceFn, ArgAttrs, OpKind } from './op-attrs.js';
+import type { ArgAttrs, ConvAttrs, ConvTransposeAttrs, OpAttrs, OpKind, PoolAttrs, RecurrentAttrs, ReduceFn } from './op-attrs.js';
 
-export interface OpInfo {
+export interface OpInfo<K extends OpKind = OpKind> {
   readonly summary: string;
   /** [min, max] number of inputs. */
   readonly arity: readonly [number, number];
@@ -24,9 +25,9 @@ export interface OpInfo {
    * Set when the op has no fixed-point form: why, and what to do. Such ops run in float (`run`)
    * and are refused by name at `simulate`/`compile`; `inspect` shows them as float-only.
    */
-  readonly floatOnly?: string | ((attrs: never) => string | undefined);
+  readonly floatOnly?: string | ((attrs: OpAttrs[K]) => string | undefined);
   /** Output shapes from input values; throws Error(message) on inconsistency. */
-  infer(inputs: readonly (Value | undefined)[], attrs: never): ShapeResult[];
+  infer(inputs: readonly (Value | undefined)[], attrs: OpAttrs[K]): ShapeResult[];
 }
 
 export interface ShapeResult {
@@ -96,7 +97,7 @@ function poolInfer(x: Value, a: PoolAttrs): number[] {
   return [...lead, ...out, c];
 }
 
-const unary = (summary: string, floatOnly?: string): OpInfo => ({
+const unary = <K extends OpKind>(summary: string, floatOnly?: string): OpInfo<K> => ({
   summary,
   ...(floatOnly ? { floatOnly } : {}),
   arity: [1, 1],
@@ -104,7 +105,7 @@ const unary = (summary: string, floatOnly?: string): OpInfo => ({
   infer: (ins) => [f32([...need(ins[0], 'input').shape])],
 });
 
-const binary = (summary: string, floatOnly?: string): OpInfo => ({
+const binary = <K extends OpKind>(summary: string, floatOnly?: string): OpInfo<K> => ({
   summary,
   ...(floatOnly ? { floatOnly } : {}),
   arity: [2, 2],
@@ -117,11 +118,14 @@ function normAxis(axis: number, rank: number): number {
   return rank + axis;
 }
 
-function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, gates: number): ShapeResult[] {
+function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, op: RecOp): ShapeResult[] {
+  const gates = op === 'LSTM' ? 4 : op === 'GRU' ? 3 : 1;
   const x = need(ins[0], 'X');
   const w = need(ins[1], 'W');
   const r = need(ins[2], 'R');
   const dirs = a.direction === 'bidirectional' ? 2 : 1;
+  const bad = recurrentActivationsProblem(op, dirs, a.activations);
+  if (bad) throw new Error(bad);
   if (x.shape.length < 2) throw new Error(`X must be [..., seq, input], got [${x.shape.join(',')}]`);
   const t = x.shape[x.shape.length - 2]!;
   const inSize = x.shape[x.shape.length - 1]!;
@@ -153,7 +157,7 @@ function argInfer(ins: readonly (Value | undefined)[], a: ArgAttrs): ShapeResult
   return [{ shape: a.keepdims ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax), elem: 'int64' }];
 }
 
-export const OPS: { readonly [K in OpKind]: OpInfo } = {
+export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   Dense: {
     summary: 'fully connected layer x·W + b with constant weights',
     arity: [2, 3],
@@ -462,19 +466,19 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
     summary: 'long short-term memory layer (ONNX gate order i, o, f, c)',
     arity: [3, 8],
     outputs: [1, 3],
-    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 4),
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'LSTM'),
   },
   GRU: {
     summary: 'gated recurrent unit layer (ONNX gate order z, r, h)',
     arity: [3, 6],
     outputs: [1, 2],
-    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 3).slice(0, 2),
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'GRU').slice(0, 2),
   },
   RNN: {
     summary: 'simple recurrent layer h = f(x·Wᵀ + h·Rᵀ + b)',
     arity: [3, 6],
     outputs: [1, 2],
-    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 1).slice(0, 2),
+    infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'RNN').slice(0, 2),
   },
   QuantizeLinear: {
     summary: 'float to int8/uint8 with scale and zero point (round half to even, saturate)',
@@ -621,13 +625,37 @@ export const OPS: { readonly [K in OpKind]: OpInfo } = {
 };
 
 /** Why a node has no fixed-point form (the registry's floatOnly trait), or undefined when it is deployable. */
-export function floatOnlyReason(op: OpKind, attrs: object): string | undefined {
-  const f = OPS[op].floatOnly;
-  return typeof f === 'function' ? f(attrs as never) : f;
+export function floatOnlyReason(n: Node): string | undefined {
+  return nodeInfo(n).floatOnly(n.attrs);
 }
 
-export function opInfo(op: OpKind): OpInfo {
+export function opInfo<K extends OpKind>(op: K): OpInfo<K> {
   return OPS[op];
+}
+
+/** Output shapes of `op` over `inputs` (the registry's shape inference). */
+export function inferShapes<K extends OpKind>(op: K, inputs: readonly (Value | undefined)[], attrs: OpAttrs[K]): ShapeResult[] {
+  const info: OpInfo<K> = OPS[op];
+  return info.infer(inputs, attrs);
+}
+
+export function inferNode(n: Node, inputs: readonly (Value | undefined)[]): ShapeResult[] {
+  return nodeInfo(n).infer(inputs, n.attrs);
+}
+
+/**
+ * The registry's entry for a node, typed for that node's attrs. The one cast of the registry's
+ * dispatch: `Node` is a union over ops, and TypeScript cannot correlate `OPS[n.op]` with `n.attrs`
+ * of the same member (the "correlated union" limitation), so the pairing that the table
+ * guarantees by construction is asserted here once.
+ */
+function nodeInfo(n: Node): { floatOnly(attrs: Node['attrs']): string | undefined; infer(inputs: readonly (Value | undefined)[], attrs: Node['attrs']): ShapeResult[] } {
+  const info = OPS[n.op] as OpInfo<OpKind>;
+  const f = info.floatOnly;
+  return {
+    floatOnly: (a) => (typeof f === 'function' ? f(a) : f),
+    infer: (ins, a) => info.infer(ins, a),
+  };
 }
 
 export function isOpKind(s: string): s is OpKind {

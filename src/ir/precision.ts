@@ -9,6 +9,8 @@
  * saturated into the table's type.
  */
 import { type FixedType, fixedType, fracBits } from './fixed.js';
+import type { Node } from './graph.js';
+import type { OpKind } from './op-attrs.js';
 import { erf, mish, normalCdf } from './special.js';
 
 export type TableFn =
@@ -43,6 +45,10 @@ export interface TableSpec {
   readonly size: number;
 }
 
+/**
+ * Any node's precision record, as generic readers (the IR printer, reports, searches) walk it.
+ * What a given op holds is OpPrecision[op] below, which is what Node<K>.prec is typed as.
+ */
 export interface NodePrecision {
   /** Accumulator of Dense/Conv/ConvTranspose/pool sums; every partial sum is assigned into it. */
   readonly accum?: FixedType;
@@ -52,6 +58,137 @@ export interface NodePrecision {
   readonly types?: { readonly [role: string]: FixedType };
   /** Derived integer constants by role (LayerNorm's eps raw, mantissa bits, shift range). */
   readonly ints?: { readonly [role: string]: number };
+  /** Per-channel power-of-two exponents (an exact per-channel Quant). */
+  readonly channels?: ChannelExponents;
+}
+
+/**
+ * The exponents of an exact per-channel power-of-two Quant, scale_c = 2^exps[c] (exps in the
+ * order of the scale constant's elements), and their extremes: the output grid is 2^eMin and
+ * channel c's integer is shifted left by exps[c] − eMin (src/ir/quantizer-types.ts). Written by
+ * the quantize pass, checked against the scale constant by the verifier, read by the simulator
+ * and the emitter.
+ */
+export interface ChannelExponents {
+  readonly exps: readonly number[];
+  readonly eMin: number;
+  readonly eMax: number;
+}
+
+/** A precision record holding exactly the fields of T (the others absent). */
+type Only<T> = T & { readonly [F in Exclude<keyof NodePrecision, keyof T>]?: undefined };
+
+type AccumPrec = Only<{ readonly accum: FixedType }>;
+type TablePrec = Only<{ readonly tables: { readonly f: TableSpec } }>;
+type MeanPrec = Only<{ readonly accum: FixedType; readonly tables: { readonly recip: TableSpec } }>;
+type WholePrec = Only<{ readonly types: { readonly whole: FixedType } }>;
+
+/** LayerNorm's derived integers (docs/fixed-point.md, "LayerNorm"). */
+export type LayerNormInts = {
+  /** eps on the grid of v = Σ raw(d)². */
+  readonly eps: number;
+  /** Mantissa bits t of v = m·2^s, m in [2^(t−2), 2^t). */
+  readonly mant: number;
+  /** Range of the even shift s the row's v can need. */
+  readonly hmin: number;
+  readonly hmax: number;
+  /** Bits of the largest v. */
+  readonly vbits: number;
+};
+
+/** A recurrent layer's internal types; `<slot><dir>_alpha`/`_beta` type an exact activation's parameters. */
+export type RecurrentTypes = {
+  readonly gate: FixedType;
+  readonly state: FixedType;
+  readonly hidden: FixedType;
+  readonly act: FixedType;
+} & { readonly [param: `${string}_alpha` | `${string}_beta`]: FixedType };
+
+/**
+ * What the quantize pass records per op (absent ops have no precision record). Tables are keyed
+ * by role; a recurrent layer's by `<slot><dir>` (f0, g0, h0, f1, ...) for the activations that
+ * need one.
+ */
+export interface OpPrecision {
+  Dense: AccumPrec;
+  Conv: AccumPrec;
+  ConvTranspose: AccumPrec;
+  MatMul: AccumPrec;
+  AvgPool: MeanPrec;
+  GlobalAvgPool: MeanPrec;
+  /** Sum: the exact sum's type; Mean also the reciprocal-of-count table. */
+  Reduce: Only<{ readonly accum: FixedType; readonly tables?: { readonly recip: TableSpec } }>;
+  Softmax: Only<{ readonly types: { readonly diff: FixedType; readonly sum: FixedType }; readonly tables: { readonly exp: TableSpec; readonly inv: TableSpec } }>;
+  LayerNorm: Only<{
+    readonly tables: { readonly rsqrt: TableSpec };
+    readonly types: { readonly sum: FixedType; readonly diff: FixedType; readonly rstd: FixedType; readonly norm: FixedType };
+    readonly ints: LayerNormInts;
+  }>;
+  Gelu: Only<{ readonly tables: { readonly cdf: TableSpec } }>;
+  Floor: WholePrec;
+  Ceil: WholePrec;
+  Round: WholePrec;
+  LeakyRelu: Only<{ readonly types: { readonly alpha: FixedType } }>;
+  LSTM: RecurrentPrec;
+  GRU: RecurrentPrec;
+  RNN: RecurrentPrec;
+  /** Only an exact per-channel Quant has one: the integer grid each channel is cast into, and the exponents. */
+  Quant: Only<{ readonly types: { readonly grid: FixedType }; readonly channels: ChannelExponents }>;
+  /** x/2^e: x's raw read on a grid e bits finer. */
+  QuantizeLinear: Only<{ readonly types: { readonly scaled: FixedType } }>;
+  Sigmoid: TablePrec;
+  Tanh: TablePrec;
+  Elu: TablePrec;
+  Selu: TablePrec;
+  Softplus: TablePrec;
+  Softsign: TablePrec;
+  HardSigmoid: TablePrec;
+  HardSwish: TablePrec;
+  Exp: TablePrec;
+  Log: TablePrec;
+  Sqrt: TablePrec;
+  Reciprocal: TablePrec;
+  Erf: TablePrec;
+  Mish: TablePrec;
+}
+
+export type RecurrentPrec = Only<{ readonly accum: FixedType; readonly types: RecurrentTypes; readonly tables?: { readonly [role: string]: TableSpec } }>;
+
+/** The precision record of op K (never: the op has none). */
+export type PrecOf<K extends OpKind> = K extends keyof OpPrecision ? OpPrecision[K] : never;
+
+/** The ops evaluated through one lookup table 'f'. */
+export type TableOp = { [K in keyof OpPrecision]: OpPrecision[K] extends TablePrec ? K : never }[keyof OpPrecision];
+
+/** The function each table op's table 'f' evaluates (typed so it lists exactly the TableOps). */
+export const TABLE_FN: { readonly [K in TableOp]: TableFn } = {
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
+  Elu: 'elu',
+  Selu: 'selu',
+  Softplus: 'softplus',
+  Softsign: 'softsign',
+  HardSigmoid: 'hardsigmoid',
+  HardSwish: 'hardswish',
+  Exp: 'exp',
+  Log: 'log',
+  Sqrt: 'sqrt',
+  Reciprocal: 'inv',
+  Erf: 'erf',
+  Mish: 'mish',
+};
+
+export function isTableOp(op: OpKind): op is TableOp {
+  return Object.prototype.hasOwnProperty.call(TABLE_FN, op);
+}
+
+export function isTableNode(n: Node): n is Node<TableOp> {
+  return isTableOp(n.op);
+}
+
+/** A node's precision record as the generic view (printing, reports, searches over every role). */
+export function precisionOf(n: Node): NodePrecision | undefined {
+  return n.prec;
 }
 
 export function tableFunction(fn: TableFn, p: readonly number[]): (x: number) => number {

@@ -20,7 +20,7 @@
  * {key: value} records. float32 constants print the shortest decimal that rounds back to the
  * same float32, float64 ones the shortest that reads back exactly, so the round trip is exact.
  */
-import { type FixedType, O_MODES, Q_MODES, renderType } from './fixed.js';
+import { isFixedType, renderType } from './fixed.js';
 import type { Graph, Node, Value } from './graph.js';
 
 export interface PrintOptions {
@@ -36,19 +36,6 @@ const BARE = /^[A-Za-z0-9_./][A-Za-z0-9_./-]*$/;
 /** A name as the text writes it: bare when unambiguous, else a JSON string. */
 export function printName(s: string): string {
   return BARE.test(s) && !s.includes('->') ? s : JSON.stringify(s);
-}
-
-function isFixedType(v: object): v is FixedType {
-  const o = v as Record<string, unknown>;
-  return (
-    Object.keys(o).length === 6 &&
-    typeof o['width'] === 'number' &&
-    typeof o['int'] === 'number' &&
-    typeof o['signed'] === 'boolean' &&
-    Q_MODES.includes(o['q'] as never) &&
-    O_MODES.includes(o['o'] as never) &&
-    typeof o['n'] === 'number'
-  );
 }
 
 /** Shortest decimal text of a double that reads back to the same double (-0, inf, nan spelled out). */

@@ -118,8 +118,8 @@ export function foldedQuantType(p: QuantParams | { readonly bipolar: ArrayLike<n
  * A run-time Quant whose scales are distinct powers of two per channel (zero point 0) is exact as
  * a per-channel cast: channel c's x·2^-e_c is cast into `grid` (the b-bit integer type with the
  * quantizer's rounding and saturation) and the integer is placed on the output type's grid 2^eMin,
- * i.e. shifted left by e_c − eMin. The quantize pass records `grid` (prec.types.grid); the
- * simulator and the emitter read the exponents from the scale constant through this function.
+ * i.e. shifted left by e_c − eMin. The quantize pass records `grid` (prec.types.grid) and the
+ * exponents this function computes (prec.channels); the simulator and the emitter read both.
  */
 export function channelExponents(scale: ArrayLike<number>): { exps: number[]; eMin: number; eMax: number } {
   const exps = pow2Exponents(scale);

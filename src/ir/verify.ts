@@ -3,11 +3,13 @@
  * frontend before handing a graph on. It checks that nodes are in topological order and refer
  * to existing values, that every op's arity and attributes fit the registry, that stored shapes
  * equal what shape inference computes, that constants hold exactly as many elements as their
- * shape says, and that in a batched graph no op could mix samples. Errors read
+ * shape says, that in a batched graph no op could mix samples, and that precision records have
+ * their op's shape (verify-prec.ts). Errors read
  * `node 'fc1' (Dense): expected ...` and are collected, not thrown one at a time.
  */
 import { type Graph, isConst, numel, type Value } from './graph.js';
-import { OPS } from './ops.js';
+import { inferNode, OPS } from './ops.js';
+import { precProblems } from './verify-prec.js';
 
 export class VerifyError extends Error {
   constructor(readonly problems: string[]) {
@@ -93,8 +95,9 @@ export function verifyProblems(g: Graph): string[] {
       }
     }
     if (!ok) continue;
+    problems.push(...precProblems(g, n));
     try {
-      const inferred = info.infer(ins, n.attrs as never);
+      const inferred = inferNode(n, ins);
       const [olo, ohi] = info.outputs;
       if (n.outputs.length < olo || n.outputs.length > ohi) {
         problems.push(`${where}: expected ${olo}..${ohi} outputs, got ${n.outputs.length}`);

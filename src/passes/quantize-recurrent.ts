@@ -12,19 +12,15 @@
 import { type FixedType, fracBits } from '../ir/fixed.js';
 import { isConst, type Node } from '../ir/graph.js';
 import { type PrecisionConfig, resolveTableRange, resolveTableSize, resolveType, DEFAULT_TYPE } from '../ir/precision-config.js';
-import { rawRange, type TableSpec, tableGeometry, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
+import { type NodePrecision, rawRange, type TableSpec, tableGeometry, maxAbsRaw, typeHolding, actParamType } from '../ir/precision.js';
 import { RECURRENT_SLOTS, recurrentActivations } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Quantizer } from './quantize.js';
 
 type RecNode = Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>;
 
-/** Mutable internal-precision record the Quantizer fills for a node. */
-export interface PrecDraft {
-  accum?: FixedType;
-  tables?: Record<string, TableSpec>;
-  types?: Record<string, FixedType>;
-}
+/** Mutable internal-precision record the Quantizer fills for a node (NodePrecision's fields, writable). */
+export type PrecDraft = { -readonly [F in keyof NodePrecision]: NodePrecision[F] };
 
 function setting(cfg: PrecisionConfig, n: RecNode, v: 'weight' | 'bias' | 'accum' | 'table' | 'gate' | 'state' | 'recurrent_weight'): FixedType | undefined {
   return resolveType(cfg, n.name, n.op, v);

@@ -25,40 +25,23 @@ import {
   resolveType,
   DEFAULT_TYPE,
 } from '../ir/precision-config.js';
-import { type NodePrecision, type TableFn, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
+import { isTableOp, TABLE_FN, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { rawNumbers } from '../ir/semantics/const-raws.js';
 import { NnInputError } from '../util/tensor.js';
-import { bipolarType, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
+import { bipolarType, channelExponents, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
-import { quantizeRecurrent } from './quantize-recurrent.js';
+import { type PrecDraft, quantizeRecurrent } from './quantize-recurrent.js';
 
 /** Ops whose output keeps the input's type by default (pure data movement or selection). */
 const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
-
-const TABLE_OPS: Partial<Record<OpKind, TableFn>> = {
-  Sigmoid: 'sigmoid',
-  Tanh: 'tanh',
-  Elu: 'elu',
-  Selu: 'selu',
-  Softplus: 'softplus',
-  Softsign: 'softsign',
-  HardSigmoid: 'hardsigmoid',
-  HardSwish: 'hardswish',
-  Exp: 'exp',
-  Log: 'log',
-  Sqrt: 'sqrt',
-  Reciprocal: 'inv',
-  Erf: 'erf',
-  Mish: 'mish',
-};
 
 const SUPPORTED = new Set<OpKind>([
   'Dense', 'MatMul', 'LayerNorm', 'Gelu', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
   'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
   'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
   'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
-  ...(Object.keys(TABLE_OPS) as OpKind[]),
+  ...(Object.keys(TABLE_FN) as OpKind[]),
 ]);
 
 const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
@@ -288,7 +271,7 @@ export class Quantizer {
       return t;
     }
     if (n.op === 'Quant') {
-      const a = n.attrs as { signed: boolean; narrow: boolean; rounding: string };
+      const a = n.attrs;
       const params = { scale: c(1) ?? [1], zeroPoint: c(2) ?? [0], bits: uniform(c(3)) ?? 8, signed: a.signed, narrow: a.narrow, rounding: a.rounding };
       if (!qModeOf(a.rounding)) this.notes.push(`${where}: rounding mode ${a.rounding} has no ap_fixed equivalent; AP_RND_CONV is used`);
       if (a.narrow && !a.signed) this.notes.push(`${where}: unsigned narrow range has no ap_fixed mode; AP_SAT keeps the top code 2^bits−1`);
@@ -301,7 +284,7 @@ export class Quantizer {
     // QuantizeLinear (int8/uint8 of x/scale) and DequantizeLinear ((q - zp)·scale)
     const s = uniform(c(1));
     const z = n.inputs[2] ? uniform(c(2)) : 0;
-    const signed = n.op === 'QuantizeLinear' ? (n.attrs as { elem: string }).elem === 'int8' : this.type(n.inputs[0]!).signed;
+    const signed = n.op === 'QuantizeLinear' ? n.attrs.elem === 'int8' : this.type(n.inputs[0]!).signed;
     const e = s === null ? null : log2Exact(s);
     if (e === null || z !== 0) {
       throw new NnInputError(
@@ -322,7 +305,7 @@ export class Quantizer {
    * integer behind d (so rstd·raw(d) = d/N / sqrt(var + eps));
    * y = cast(z·gamma + beta → Y).
    */
-  layerNorm(n: Node<'LayerNorm'>, xT: FixedType, R: FixedType, inputs: string[], prec: { tables?: Record<string, TableSpec>; types?: Record<string, FixedType>; ints?: Record<string, number> }): void {
+  layerNorm(n: Node<'LayerNorm'>, xT: FixedType, R: FixedType, inputs: string[], prec: PrecDraft): void {
     const typeVar = (v: 'weight' | 'bias' | 'table') => resolveType(this.cfg, n.name, n.op, v);
     inputs[1] = this.constTyped(n, 1, typeVar('weight') ?? DEFAULT_TYPE);
     if (n.inputs[2]) inputs[2] = this.constTyped(n, 2, typeVar('bias') ?? DEFAULT_TYPE);
@@ -362,7 +345,7 @@ export class Quantizer {
   }
 
   node(n: Node): void {
-    const prec: { accum?: FixedType; tables?: Record<string, TableSpec>; types?: Record<string, FixedType>; ints?: Record<string, number> } = {};
+    const prec: PrecDraft = {};
     const inputs = [...n.inputs];
     // The first run-time input (a constant may come first, as in `1 - x`).
     const first = n.inputs.find((i) => i && !isConst(this.values.get(i)!)) ?? n.inputs[0]!;
@@ -412,13 +395,13 @@ export class Quantizer {
         break;
       }
       case 'LayerNorm':
-        this.layerNorm(n as Node<'LayerNorm'>, xT, R, inputs, prec);
+        this.layerNorm(n, xT, R, inputs, prec);
         break;
       case 'Gelu': {
         // y = cast(x · Φ(x)): Φ from a table over [−8, 8) (0 and 1 beyond, where x·Φ is 0 or x).
         const range = resolveTableRange(this.cfg, n.name, n.op) ?? [-8, 8];
         const geo = tableGeometry(xT, range[0], range[1], resolveTableSize(this.cfg, n.name, n.op));
-        const params = [(n as Node<'Gelu'>).attrs.approximate === 'tanh' ? 1 : 0];
+        const params = [n.attrs.approximate === 'tanh' ? 1 : 0];
         prec.tables = { cdf: this.addTable(n, 'cdf', { fn: 'normcdf', params, inType: xT, ...geo }, typeVar('table') ?? fixedType(18, 1, { signed: false })) };
         break;
       }
@@ -489,8 +472,8 @@ export class Quantizer {
       case 'GlobalAvgPool': {
         const K =
           n.op === 'AvgPool'
-            ? (n.attrs as { kernel: readonly number[] }).kernel.reduce((p, d) => p * d, 1)
-            : this.values.get(n.inputs[0]!)!.shape.slice(-1 - (n.attrs as { spatialRank: number }).spatialRank, -1).reduce((p, d) => p * d, 1);
+            ? n.attrs.kernel.reduce((p, d) => p * d, 1)
+            : this.values.get(n.inputs[0]!)!.shape.slice(-1 - n.attrs.spatialRank, -1).reduce((p, d) => p * d, 1);
         const grow = Math.ceil(Math.log2(K));
         prec.accum = fixedType(xT.width + grow, xT.int + grow, { signed: xT.signed });
         const countT = intType(bitsFor(K), false);
@@ -501,7 +484,7 @@ export class Quantizer {
       }
       case 'Softmax': {
         const shape = this.values.get(n.inputs[0]!)!.shape;
-        const a = n.attrs as { axis: number; toEnd: boolean };
+        const a = n.attrs;
         const ax = shape.length + a.axis;
         const len = a.toEnd ? shape.slice(ax).reduce((p, d) => p * d, 1) : shape[ax]!;
         const size = resolveTableSize(this.cfg, n.name, n.op);
@@ -533,7 +516,10 @@ export class Quantizer {
         if (n.op === 'Quant') {
           const d = (slot: number) => this.values.get(n.inputs[slot]!)!.data!;
           const grid = perChannelGrid({ scale: d(1), zeroPoint: d(2), bits: d(3)[0]!, ...n.attrs });
-          if (grid) prec.types = { grid };
+          if (grid) {
+            prec.types = { grid };
+            prec.channels = channelExponents(d(1));
+          }
         }
         if (n.op === 'QuantizeLinear') {
           // x / 2^e: x's raw read on a grid e bits finer, the value the cast into y starts from.
@@ -543,11 +529,10 @@ export class Quantizer {
         break;
       }
       default: {
-        const fn = TABLE_OPS[n.op];
-        if (fn) {
-          const attrs = n.attrs as { alpha?: number; beta?: number; gamma?: number };
+        if (isTableOp(n.op)) {
+          const fn = TABLE_FN[n.op];
           const params =
-            fn === 'elu' ? [attrs.alpha!] : fn === 'selu' ? [attrs.alpha!, attrs.gamma!] : fn === 'hardsigmoid' ? [attrs.alpha!, attrs.beta!] : [];
+            n.op === 'Elu' ? [n.attrs.alpha] : n.op === 'Selu' ? [n.attrs.alpha, n.attrs.gamma] : n.op === 'HardSigmoid' ? [n.attrs.alpha, n.attrs.beta] : [];
           const [tlo, thi] = rawRange(xT).map((r) => r * 2 ** -fracBits(xT)) as [number, number];
           const range = resolveTableRange(this.cfg, n.name, n.op) ?? (fn === 'sigmoid' || fn === 'tanh' ? [-8, 8] : [tlo, thi + 2 ** -fracBits(xT)]);
           const geo = tableGeometry(xT, range[0], range[1], resolveTableSize(this.cfg, n.name, n.op));
@@ -560,8 +545,9 @@ export class Quantizer {
     });
     // Data movement of a quantizer's exact values (type inherited) is still exactly them.
     if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
-    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints;
-    this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec: prec as NodePrecision } : {}) } as Node);
+    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints || prec.channels;
+    // The record is built per op above; verify() checks it against OpPrecision's shape for the op.
+    this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec } : {}) } as Node);
   }
 }
 
@@ -617,7 +603,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   const reasons = new Map<string, string>();
   for (const n of g.nodes) {
     const constDiv = n.op === 'Div';
-    const floatOnly = floatOnlyReason(n.op, n.attrs);
+    const floatOnly = floatOnlyReason(n);
     if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
       const key = n.op === 'Resize' ? 'Resize (linear)' : n.op === 'Reduce' ? `Reduce${n.attrs.fn}` : n.op;
       if (floatOnly) reasons.set(key, floatOnly);

@@ -4,6 +4,7 @@
  * every output raw and overflow counter compared with the independent BigInt reference of
  * sim-ref.ts, which follows docs/fixed-point.md step by step in the model's own layout.
  */
+import { precisionOf } from '../../src/ir/precision.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FixedType, fracBits, intType, parseType } from '../../src/ir/fixed.js';
@@ -189,12 +190,12 @@ describe('LayerNorm', () => {
       };
       const { g, prog } = prepare(m, () => ({ inputs: { x: c.xT }, layers: { ln: { result: c.y, table_size: c.size } } }));
       const n = nodeOf(g, 'LayerNorm');
-      const tab = g.values.get(n.prec!.tables!['rsqrt']!.value)!.fixed!;
-      const { hmin, hmax } = n.prec!.ints as { hmin: number; hmax: number };
+      const tab = g.values.get(precisionOf(n)!.tables!['rsqrt']!.value)!.fixed!;
+      const { hmin, hmax } = precisionOf(n)!.ints!;
       // rstd spans every shift exactly: the entry's bits plus the shift range, the entry's grid moved by hmax.
-      const rstd = n.prec!.types!['rstd']!;
+      const rstd = precisionOf(n)!.types!['rstd']!;
       expect([rstd.width, fracBits(rstd), rstd.signed]).toEqual([tab.width + hmax - hmin, fracBits(tab) + hmax, false]);
-      const types = { tab, rstd, norm: n.prec!.types!['norm']!, hmax };
+      const types = { tab, rstd, norm: precisionOf(n)!.types!['norm']!, hmax };
       let saturated = 0;
       fc.assert(
         fc.property(grid(3 * c.n, 2 ** (xT.int - 1) - 1, fracBits(xT)), fc.integer({ min: 0, max: 2 }), (xs, flat) => {
@@ -227,7 +228,7 @@ describe('Gelu', () => {
     const { g, prog } = prepare(m, () => ({ inputs: { x: 'ap_fixed<11,5>' }, layers: { g: { result: 'ap_fixed<10,4,AP_RND_CONV,AP_SAT>', table_size: 256 } } }));
     const n = nodeOf(g, 'Gelu');
     const tT = T('ap_ufixed<18,1>');
-    expect(g.values.get(n.prec!.tables!['cdf']!.value)!.fixed).toEqual(tT);
+    expect(g.values.get(precisionOf(n)!.tables!['cdf']!.value)!.fixed).toEqual(tT);
     const geo = geometry(xT, -8, 8, 256);
     const res = new Counter();
     const want = xs.map((v) => {

@@ -11,6 +11,7 @@
  *  (c) the errors users see for what has no fixed-point semantics.
  * Models are built as ONNX files and imported, so the whole path (import, quantize, simulate) runs.
  */
+import { precisionOf } from '../../src/ir/precision.js';
 import { describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { type FixedType, fixedType, fracBits, parseType } from '../../src/ir/fixed.js';
@@ -204,7 +205,7 @@ function constFx(g: Graph, name: string): Fx[] {
  * cast into the gate type, clip, table, and the cell's own cast points.
  */
 function reference(g: Graph, node: Node, x: number[][], c: Case): { Y: Fx[][]; h: Fx[]; c: Fx[] } {
-  const p = node.prec!;
+  const p = precisionOf(node)!;
   const A = p.accum!;
   const G = p.types!['gate']!;
   const S = p.types!['state']!;

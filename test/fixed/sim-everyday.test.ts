@@ -6,6 +6,7 @@
  * which follows docs/fixed-point.md and numpy's index rules written out here. Ops with no
  * fixed-point form are refused by name.
  */
+import { precisionOf } from '../../src/ir/precision.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fixedType, parseType } from '../../src/ir/fixed.js';
@@ -280,7 +281,7 @@ describe('transcendental ops through the compiler-built tables', () => {
         { inputs: { x: 'ap_fixed<12,6>' }, layers: { f: { result: c.result, table_size: c.size } } },
       );
       const n = nodeOf(g, c.op);
-      const spec = n.prec!.tables!['f']!;
+      const spec = precisionOf(n)!.tables!['f']!;
       const geo = geometry(xT, -32, 32, c.size);
       expect({ base: spec.base, shift: spec.shift, size: spec.size }).toEqual(geo);
       const yT = T(c.result);

@@ -8,6 +8,7 @@
  * straight from the ONNX arrays, so it also checks the importer's channels-last relayout of
  * weights and activations. Random inputs and weights come from fast-check with fixed seeds.
  */
+import { precisionOf } from '../../src/ir/precision.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FixedType, fixedType, fracBits, parseType } from '../../src/ir/fixed.js';
@@ -867,7 +868,7 @@ describe('piecewise-linear activations', () => {
       const yT = T('ap_fixed<10,5,AP_RND,AP_SAT>');
       const { g, prog } = prepare(unaryModel('LeakyRelu', [xs.length], { alpha: { float: alpha } }), () => ({ ...cfgIn, op_types: { LeakyRelu: { result: 'ap_fixed<10,5,AP_RND,AP_SAT>' } } }));
       const n = nodeOf(g, 'LeakyRelu');
-      const aT = n.prec!.types!['alpha']!;
+      const aT = precisionOf(n)!.types!['alpha']!;
       const a = qd(alpha, aT);
       const res = new Counter();
       const want = xs.map((v) => {
@@ -883,7 +884,7 @@ describe('piecewise-linear activations', () => {
   it('LeakyRelu: with nothing configured, alpha gets the documented ap_fixed<18, ...> type', () => {
     for (const alpha of [0.1, 0.3, -0.5, 1.75]) {
       const { g } = prepare(unaryModel('LeakyRelu', [4], { alpha: { float: alpha } }));
-      const aT = nodeOf(g, 'LeakyRelu').prec!.types!['alpha']!;
+      const aT = precisionOf(nodeOf(g, 'LeakyRelu'))!.types!['alpha']!;
       expect(aT.width).toBe(18);
       expect(aT.signed).toBe(true);
       expect(Math.abs(Math.fround(alpha))).toBeLessThan(2 ** (aT.int - 1));
@@ -977,7 +978,7 @@ describe('table activations', () => {
         layers: { [nodeOf(g0, c.op).name]: { result: c.result, table_size: c.size, ...(c.table ? { table: c.table } : {}), ...(c.cfg ?? {}) } },
       }));
       const n = nodeOf(g, c.op);
-      const spec = n.prec!.tables!['f']!;
+      const spec = precisionOf(n)!.tables!['f']!;
       const lsb = 2 ** -fracBits(xT);
       const [lo, hi] = c.range ?? [-32, 32 - lsb + lsb];
       const geo = geometry(xT, lo, hi, c.size);
@@ -1008,7 +1009,7 @@ describe('wide table entries', () => {
     const xT = T('ap_fixed<12,6>');
     const xs = allValues(xT);
     const { g, prog } = prepare(unaryModel('Sigmoid', [xs.length]), (g0) => ({ inputs: { x: 'ap_fixed<12,6>' }, layers: { [nodeOf(g0, 'Sigmoid').name]: 'ap_fixed<32,2>' } }));
-    const spec = nodeOf(g, 'Sigmoid').prec!.tables!['f']!;
+    const spec = precisionOf(nodeOf(g, 'Sigmoid'))!.tables!['f']!;
     const want = xs.map((v) => tableEntry((x) => 1 / (1 + Math.exp(-x)), xT, spec, tableIdx(spec, qd(v, xT).raw), T('ap_fixed<32,2>')));
     expect(run(prog, [1, xs.length], xs)).toEqual(nums(want));
   });

@@ -93,7 +93,7 @@ output "out" %y [null, 2] float32
 %W : float32[2,2] ap_fixed<8,2,AP_RND_CONV,AP_SAT> = f32[0.5, -1, 0.25, 2]
 %y : float32[2] ap_fixed<12,4>
 node fc = Dense(%x, %W) -> (%y)
-  prec {accum: ap_fixed<20,8>, types: {"odd role": ap_int<4>}}
+  prec {accum: ap_fixed<20,8>}
 `;
     const g = parseGraph(text, 't.ir');
     expect(g.inputs).toEqual([{ modelName: 'in:0', value: 'x', modelShape: [null, 2], elem: 'float32' }]);
@@ -102,7 +102,7 @@ node fc = Dense(%x, %W) -> (%y)
     expect(Array.from(g.values.get('W')!.data!)).toEqual([0.5, -1, 0.25, 2]);
     expect(g.values.get('W')!.data).toBeInstanceOf(Float32Array);
     expect(g.nodes).toEqual([
-      { name: 'fc', op: 'Dense', inputs: ['x', 'W'], outputs: ['y'], attrs: {}, prec: { accum: fixedType(20, 8), types: { 'odd role': fixedType(4, 4) } } },
+      { name: 'fc', op: 'Dense', inputs: ['x', 'W'], outputs: ['y'], attrs: {}, prec: { accum: fixedType(20, 8) } },
     ]);
   });
 
@@ -115,6 +115,13 @@ node fc = Dense(%x, %W) -> (%y)
     expect(() => parseGraph(`${head}%k : float32[300] = f32 elided(300)\n`, 'bad.ir')).toThrow(/contents of constant '%k' were elided/);
     expect(() => parseGraph(`${head}node r = Relu(%x) -> (%nope)\n`, 'bad.ir')).toThrow(/node 'r' \(Relu\): output 'nope' has no value/);
     expect(() => parseGraph('%x : float32[2]\n', 'bad.ir')).toThrow(/bad\.ir: no 'graph' header/);
+    // Precision records must have their op's shape (src/ir/verify-prec.ts).
+    const fc = `${head}%W : float32[2,2] = f32[1, 2, 3, 4]\nnode fc = Dense(%x, %W) -> (%y)\n  prec `;
+    expect(() => parseGraph(`${fc}{accum: ap_fixed<20,8>, types: {"odd role": ap_int<4>}}\n`, 'bad.ir')).toThrow(
+      /node 'fc' \(Dense\): precision field 'types' is not one Dense has\n.*precision types role 'odd role' is not one Dense has/,
+    );
+    expect(() => parseGraph(`${fc}{types: {alpha: ap_int<4>}}\n`, 'bad.ir')).toThrow(/node 'fc' \(Dense\): precision field 'accum' is missing/);
+    expect(() => parseGraph(`${head}node r = Relu(%x) -> (%y)\n  prec {accum: ap_int<4>}\n`, 'bad.ir')).toThrow(/node 'r' \(Relu\): has a precision record, but Relu has none/);
   });
 });
 

@@ -7,6 +7,7 @@
  * binary/ternary products in LUTs (no DSP), on the ../shared binarized model and on in-memory ones.
  * Run-time Quant with per-channel powers of two keeps its printed approximation note.
  */
+import { precisionOf } from '../../src/ir/precision.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -157,7 +158,7 @@ describe('binary and ternary weights keep their quantizer width', () => {
     expect(r.notes).toEqual([]);
     const q = r.graph.nodes[0]!;
     expect(typeOf(r.graph, q.outputs[0]!)).toBe('ap_fixed<6,3,AP_RND_CONV,AP_SAT_SYM>');
-    expect(renderType(q.prec!.types!['grid']!)).toBe('ap_fixed<4,4,AP_RND_CONV,AP_SAT_SYM>');
+    expect(renderType(precisionOf(q)!.types!['grid']!)).toBe('ap_fixed<4,4,AP_RND_CONV,AP_SAT_SYM>');
     // Halves (ties to even), saturation at ±7 steps (narrow), both signs, every channel; x on ap_fixed<16,6>'s grid.
     const N = 6;
     const data = Float32Array.from({ length: N * 16 }, (_, i) => ((i * 37) % 97) / 16 - 3 + (i % 3) / 32);

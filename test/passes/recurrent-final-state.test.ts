@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { RecurrentAttrs } from '../../src/ir/ops.js';
 import { verify } from '../../src/ir/verify.js';
 import { recurrentFinalState } from '../../src/passes/recurrent-final-state.js';
+import { parseRecurrentActivations } from '../../src/ir/semantics/recurrent.js';
 import { dyn, expectSameFloat, graph, konst, node, ops } from './ir.js';
 
 const T = 4;
@@ -16,8 +17,9 @@ const I = 2;
 const H = 3;
 const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 13.7 + i * 2.3) * 0.6);
 const attrs = (direction: RecurrentAttrs['direction'], gates: number): RecurrentAttrs => ({
-  hidden: H, direction, activations: gates === 4 ? ['Sigmoid', 'Tanh', 'Tanh'] : gates === 3 ? ['Sigmoid', 'Tanh'] : ['Tanh'],
-  activationAlpha: [], activationBeta: [], clip: 0,
+  hidden: H, direction,
+  activations: parseRecurrentActivations(gates === 4 ? 'LSTM' : gates === 3 ? 'GRU' : 'RNN', direction === 'bidirectional' ? 2 : 1, gates === 4 ? ['Sigmoid', 'Tanh', 'Tanh'] : gates === 3 ? ['Sigmoid', 'Tanh'] : ['Tanh']),
+  clip: 0,
 });
 
 function rnnGraph(op: 'LSTM' | 'GRU' | 'RNN', direction: RecurrentAttrs['direction'], outs: { y?: boolean; c?: boolean } = {}) {

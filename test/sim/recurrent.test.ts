@@ -17,6 +17,7 @@ import type { Node } from '../../src/ir/graph.js';
 import type { RecurrentAttrs } from '../../src/ir/ops.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { recurrentKernels } from '../../src/ir/semantics/float/recurrent.js';
+import { parseRecurrentActivations } from '../../src/ir/semantics/recurrent.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -234,9 +235,13 @@ function run(c: Case, seed: number): { got: RtTensor[]; want: RefOut; D: number 
   const base: RecurrentAttrs = {
     hidden: H,
     direction: c.dir ?? 'forward',
-    activations: Array.from({ length: D }, () => acts.names).flat(),
-    activationAlpha: acts.alpha.length ? Array.from({ length: D }, () => acts.alpha).flat() : [],
-    activationBeta: acts.beta.length ? Array.from({ length: D }, () => acts.beta).flat() : [],
+    activations: parseRecurrentActivations(
+      c.kind,
+      D,
+      Array.from({ length: D }, () => acts.names).flat(),
+      acts.alpha.length ? Array.from({ length: D }, () => acts.alpha).flat() : [],
+      acts.beta.length ? Array.from({ length: D }, () => acts.beta).flat() : [],
+    ),
     clip: c.clip ?? 0,
   };
   const ins: (RtTensor | undefined)[] = [
@@ -319,7 +324,7 @@ describe('LSTM kernel', () => {
       op: 'LSTM',
       inputs: [],
       outputs: ['y', 'h', 'c'],
-      attrs: { hidden: 1, direction: 'forward', activations: ['Sigmoid', 'Tanh', 'Tanh'], activationAlpha: [], activationBeta: [], clip: 0, inputForget: false },
+      attrs: { hidden: 1, direction: 'forward', activations: [[{ fn: 'Sigmoid' }, { fn: 'Tanh' }, { fn: 'Tanh' }]], clip: 0, inputForget: false },
     };
     const out = recurrentKernels.LSTM!(node, [rt([1, 1, 1], [1]), rt([1, 4, 1], [1, 1, 1, 1]), rt([1, 4, 1], [0, 0, 0, 0])], [
       [1, 1, 1, 1],
@@ -443,9 +448,7 @@ describe.skipIf(typeof reader === 'string')(`ONNX node tests (recurrent)${typeof
       const base: RecurrentAttrs = {
         hidden: H,
         direction: dir,
-        activations: Array.from({ length: D }, () => DEFAULT_ACTS[kind]).flat(),
-        activationAlpha: [],
-        activationBeta: [],
+        activations: parseRecurrentActivations(kind, D, DEFAULT_ACTS[kind]),
         clip: 0,
       };
       const n = { name, inputs: [], outputs: [...outNames] };

@@ -200,7 +200,11 @@ export function binaryOp(c: Ctx, op: OpKind, a: OVal, b: OVal, f: (x: number, y:
 /** IR ops taking one tensor and keeping its shape (activations and the like). */
 export type UnaryKind = Exclude<OpKind, 'Dense' | 'MatMul' | 'Conv' | 'ConvTranspose' | 'MaxPool' | 'AvgPool' | 'GlobalAvgPool' | 'GlobalMaxPool'>;
 
-/** An elementwise op on `x` (folded when constant), keeping x's layout. */
+/**
+ * An elementwise op on `x` (folded when constant), keeping x's layout. The converters' tables
+ * pass `op` and its attributes as separate values, so their pairing is not visible to the type
+ * checker here; the registry's shape inference (run by emit/fold) is what checks the attrs.
+ */
 export function unaryOp(c: Ctx, op: UnaryKind, attrs: object, x: OVal = c.input(0)): OVal {
   if (x.kind === 'const') return { kind: 'const', t: c.fold(op, attrs as never, [x.t])[0]! };
   const [o] = c.imp.emit(op, c.name, [x.ir], attrs as never);

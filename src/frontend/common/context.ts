@@ -7,7 +7,7 @@
  */
 import type { ElemType } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
-import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
+import { inferShapes, type OpAttrs, type OpKind } from '../../ir/ops.js';
 import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
 import type { Kernel, RtTensor } from '../../ir/semantics/tensor.js';
 import { NnInputError } from '../../util/tensor.js';
@@ -99,7 +99,7 @@ export class Ctx<A extends AttrReader = AttrReader> {
     );
     let shapes;
     try {
-      shapes = OPS[op].infer(vals, attrs as never);
+      shapes = inferShapes(op, vals, attrs);
     } catch (e) {
       this.fail((e as Error).message);
     }

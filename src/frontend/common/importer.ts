@@ -12,7 +12,7 @@
 import type { FixedType } from '../../ir/fixed.js';
 import type { ElemType, Node, Value } from '../../ir/graph.js';
 import { numel } from '../../ir/graph.js';
-import { type OpAttrs, type OpKind, OPS } from '../../ir/ops.js';
+import { inferShapes, type OpAttrs, type OpKind } from '../../ir/ops.js';
 import { transposeData } from '../../ir/semantics/float/layout.js';
 import { NnInputError } from '../../util/tensor.js';
 
@@ -195,7 +195,7 @@ export class Importer {
     const name = this.freshNode(nodeName);
     let inferred;
     try {
-      inferred = OPS[op].infer(ins, attrs as never);
+      inferred = inferShapes(op, ins, attrs);
     } catch (e) {
       throw new NnInputError(`${this.source}: node '${nodeName}' (${op}): ${(e as Error).message}`);
     }

@@ -6,7 +6,7 @@
  * separate recurrent bias. Keras 2 before 2.3 defaulted recurrent_activation to hard_sigmoid,
  * Keras 3 defines hard_sigmoid as relu6(x+3)/6 — both are honoured.
  */
-import type { RecurrentAttrs } from '../../ir/ops.js';
+import type { RecurrentActivation, RecurrentAttrs } from '../../ir/ops.js';
 import { KERAS_CONVERTERS, type LayerConverter, LayerCtx, type NodeTypes } from './convert.js';
 import { quantizeWeights } from './qkeras.js';
 import type { WeightTensor } from './containers.js';
@@ -18,24 +18,24 @@ const GATES: Record<Kind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 /** ONNX gate block k takes Keras gate block ORDER[k]. */
 const ORDER: Record<Kind, number[]> = { RNN: [0], LSTM: [0, 3, 1, 2], GRU: [0, 1, 2] };
 
-function onnxAct(c: LayerCtx, name: string): { name: string; alpha: number; beta: number } {
+function onnxAct(c: LayerCtx, name: string): RecurrentActivation {
   switch (name) {
     case 'sigmoid':
-      return { name: 'Sigmoid', alpha: 0, beta: 0 };
+      return { fn: 'Sigmoid' };
     case 'tanh':
-      return { name: 'Tanh', alpha: 0, beta: 0 };
+      return { fn: 'Tanh' };
     case 'relu':
-      return { name: 'Relu', alpha: 0, beta: 0 };
+      return { fn: 'Relu' };
     case 'hard_sigmoid':
-      return c.kerasMajor >= 3 ? { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 } : { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 };
+      return c.kerasMajor >= 3 ? { fn: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 } : { fn: 'HardSigmoid', alpha: 0.2, beta: 0.5 };
     case 'linear':
-      return { name: 'Affine', alpha: 1, beta: 0 };
+      return { fn: 'Affine', alpha: 1, beta: 0 };
     case 'softsign':
-      return { name: 'Softsign', alpha: 0, beta: 0 };
+      return { fn: 'Softsign' };
     case 'softplus':
-      return { name: 'Softplus', alpha: 0, beta: 0 };
+      return { fn: 'Softplus' };
     case 'elu':
-      return { name: 'Elu', alpha: 1, beta: 0 };
+      return { fn: 'Elu', alpha: 1 };
     default:
       return c.fail(`recurrent activation '${name}' is not supported (sigmoid, hard_sigmoid, tanh, relu, linear, softsign, softplus, elu)`);
   }
@@ -136,13 +136,10 @@ function buildRecurrent(c: LayerCtx, inner: { className: string; cfg: Obj }, dir
   const act = String(cfg['activation'] ?? 'tanh');
   const recAct = String(cfg['recurrent_activation'] ?? (c.kerasMajor >= 3 ? 'sigmoid' : 'hard_sigmoid'));
   const acts = (kind === 'LSTM' ? [recAct, act, act] : kind === 'GRU' ? [recAct, act] : [act]).map((a) => onnxAct(c, a));
-  const all = Array.from({ length: D }, () => acts).flat();
   const attrs: RecurrentAttrs = {
     hidden: H,
     direction: D === 2 ? 'bidirectional' : goBack ? 'reverse' : 'forward',
-    activations: all.map((a) => a.name),
-    activationAlpha: all.map((a) => a.alpha),
-    activationBeta: all.map((a) => a.beta),
+    activations: Array.from({ length: D }, () => acts),
     clip: 0,
   };
   const ins = [x, c.constant(cat((d) => d.W), [D, G * H, I], 'W'), c.constant(cat((d) => d.R), [D, G * H, H], 'R'), c.constant(cat((d) => d.B), [D, 2 * G * H], 'B')];

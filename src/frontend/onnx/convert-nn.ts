@@ -8,6 +8,7 @@
 import { numel } from '../../ir/graph.js';
 import { foldedQuantType } from '../../ir/quantizer-types.js';
 import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
+import { DEFAULT_RECURRENT_ACTIVATIONS, parseRecurrentActivations } from '../../ir/semantics/recurrent.js';
 import {
   batchNormLayer,
   binaryOp,
@@ -302,7 +303,6 @@ const resize: Converter = (c) => {
 };
 
 function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
-  const defaults = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'], RNN: ['Tanh'] }[kind];
   return (c) => {
     const x = c.input(0);
     if (x.kind !== 'dyn') return c.fail('constant input is not supported');
@@ -348,14 +348,14 @@ function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
     ];
     if (kind === 'LSTM') ins.push(state(6, 'initial_c'), c.opt(7) ? paramInput(c, c.input(7), 'P') : '');
     while (ins[ins.length - 1] === '') ins.pop();
-    const base = {
-      hidden,
-      direction: direction as 'forward',
-      activations: c.a.strings('activations') ?? Array.from({ length: D }, () => defaults).flat(),
-      activationAlpha: c.a.floats('activation_alpha', []),
-      activationBeta: c.a.floats('activation_beta', []),
-      clip: c.a.float('clip', 0),
-    };
+    let activations;
+    try {
+      const names = c.a.strings('activations') ?? DEFAULT_RECURRENT_ACTIVATIONS[kind];
+      activations = parseRecurrentActivations(kind, D, names, c.a.floats('activation_alpha', []), c.a.floats('activation_beta', []));
+    } catch (e) {
+      return c.fail((e as Error).message);
+    }
+    const base = { hidden, direction: direction as 'forward', activations, clip: c.a.float('clip', 0) };
     const nOut = Math.max(1, ...c.node.outputs.map((o, i) => (o ? i + 1 : 0)));
     const outs =
       kind === 'LSTM'

@@ -10,6 +10,7 @@
  */
 import { numel } from '../../ir/graph.js';
 import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
+import { DEFAULT_RECURRENT_ACTIVATIONS, parseRecurrentActivations } from '../../ir/semantics/recurrent.js';
 import * as B from '../common/builders.js';
 import * as K from '../common/const-eval.js';
 import { type Converter as CommonConverter, type Ctx as CommonCtx } from '../common/context.js';
@@ -558,13 +559,14 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
       if ([wi, wf, wo].some((d) => d.data.length !== H)) return c.fail(`peephole weights do not have ${H} values`);
       ins.push('', '', c.irConst(constOf([1, 3 * H], Float64Array.from([...wi.data, ...wo.data, ...wf.data])), 'P'));
     }
-    const base = { hidden: H, direction: 'forward' as const, activationAlpha: [], activationBeta: [], clip: 0 };
+    // TF's fused cells use ONNX's defaults (sigmoid gates, tanh candidate and output).
+    const base = { hidden: H, direction: 'forward' as const, activations: parseRecurrentActivations(kind, 1, DEFAULT_RECURRENT_ACTIVATIONS[kind]), clip: 0 };
     const outs =
       kind === 'LSTM'
-        ? c.imp.emit('LSTM', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh', 'Tanh'], inputForget: false }, 3)
+        ? c.imp.emit('LSTM', c.name, ins, { ...base, inputForget: false }, 3)
         : kind === 'GRU'
-          ? c.imp.emit('GRU', c.name, ins, { ...base, activations: ['Sigmoid', 'Tanh'], linearBeforeReset: false }, 2)
-          : c.imp.emit('RNN', c.name, ins, { ...base, activations: ['Tanh'] }, 2);
+          ? c.imp.emit('GRU', c.name, ins, { ...base, linearBeforeReset: false }, 2)
+          : c.imp.emit('RNN', c.name, ins, base, 2);
     const output = c.a.string('output', 'h');
     const n = c.imp.batched ? BATCH : xs[xTimeMajor ? 1 : 0];
     if (output === 'y') {

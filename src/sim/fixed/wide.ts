@@ -9,9 +9,8 @@
  */
 import { type FixedType, fixedType, fracBits, MAX_WIDTH, renderType } from '../../ir/fixed.js';
 import { isConst, type Node } from '../../ir/graph.js';
-import type { ConvAttrs, ConvTransposeAttrs, OpKind, PoolAttrs } from '../../ir/ops.js';
-import type { TableSpec } from '../../ir/precision.js';
-import { channelExponents } from '../../ir/quantizer-types.js';
+import type { ConvAttrs, ConvTransposeAttrs, OpKind } from '../../ir/ops.js';
+import type { TableOp, TableSpec } from '../../ir/precision.js';
 import { NnInputError } from '../../util/tensor.js';
 import { poolWindowPlan } from '../../ir/semantics/window.js';
 import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../ir/semantics/apfixed.js';
@@ -23,7 +22,7 @@ import { wideConvBig, wideConvTransposeBig, wideDenseBig } from './kernels/linea
 export type BigRaws = bigint[];
 /** Runs one node on `n` samples of BigInt raws (constants excluded from `ins`). */
 export type WideRun = (ins: readonly (BigRaws | undefined)[], n: number) => BigRaws[];
-type WideKernel = (node: Node, ctx: CompileContext) => WideRun;
+type WideKernel<K extends OpKind = OpKind> = (node: Node<K>, ctx: CompileContext) => WideRun;
 
 export function isWideType(t: FixedType | undefined): boolean {
   return (t?.width ?? 0) > FAST_MAX_WIDTH;
@@ -77,10 +76,10 @@ const relu: WideKernel = (node, ctx) => {
   return map1((r) => c(r > 0n ? r : 0n));
 };
 
-const leakyRelu: WideKernel = (node, ctx) => {
-  if (node.op !== 'LeakyRelu') throw new Error(`internal: leakyRelu kernel on ${node.op}`);
+const leakyRelu: WideKernel<'LeakyRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const aT = node.prec!.types!['alpha']!;
+  const aT = node.prec?.types.alpha;
+  if (!aT) throw new Error(`node '${node.name}' (LeakyRelu): no alpha type (run the quantize pass)`);
   const alpha = quantizeDouble(node.attrs.alpha, aT);
   const pos = resultBig(fracBits(xT), yT, ctx.stats);
   const neg = resultBig(fracBits(xT) + fracBits(aT), yT, ctx.stats);
@@ -98,8 +97,7 @@ const prelu: WideKernel = (node, ctx) => {
   return map1((r, i) => (r >= 0n ? pos(r) : neg(r * slope[idx[i % per]!]!)));
 };
 
-const thresholdedRelu: WideKernel = (node, ctx) => {
-  if (node.op !== 'ThresholdedRelu') throw new Error(`internal: thresholdedRelu kernel on ${node.op}`);
+const thresholdedRelu: WideKernel<'ThresholdedRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const c = resultBig(fracBits(xT), yT, ctx.stats);
   // r > alpha·2^F ⟺ r > floor(alpha·2^F) for an integer r.
@@ -107,9 +105,9 @@ const thresholdedRelu: WideKernel = (node, ctx) => {
   return map1((r) => (r > t ? c(r) : 0n));
 };
 
-const clip: WideKernel = (node, ctx) => {
+const clip: WideKernel<'Clip'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const a = node.attrs as { min: number; max: number };
+  const a = node.attrs;
   const c = resultBig(fracBits(xT), yT, ctx.stats);
   // r < min·2^F ⟺ r < ceil(min·2^F) for an integer r (the scaling is exact; a huge product is an integer).
   const lo = Number.isFinite(a.min) ? BigInt(Math.ceil(a.min * 2 ** fracBits(xT))) : undefined;
@@ -129,9 +127,9 @@ function tableIndexBig(spec: TableSpec): (raw: bigint) => number {
   };
 }
 
-const tableActivation: WideKernel = (node, ctx) => {
+const tableActivation: WideKernel<TableOp> = (node, ctx) => {
   const { yT } = types(node, ctx);
-  const spec = node.prec?.tables?.['f'];
+  const spec = node.prec?.tables.f;
   if (!spec) throw new Error(`node '${node.name}' (${node.op}): no lookup table (run the quantize pass)`);
   const tT = ctx.value(spec.value).fixed!;
   const t = constBig(ctx, spec.value);
@@ -140,15 +138,16 @@ const tableActivation: WideKernel = (node, ctx) => {
   return map1((r) => c(t[idx(r)]!));
 };
 
-const softmax: WideKernel = (node, ctx) => {
+const softmax: WideKernel<'Softmax'> = (node, ctx) => {
   const { yT } = types(node, ctx);
   const x = ctx.value(node.inputs[0]!);
-  const a = node.attrs as { axis: number; toEnd: boolean };
+  const a = node.attrs;
   const ax = x.shape.length + a.axis;
   const inner = a.toEnd ? 1 : x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
   const len = a.toEnd ? x.shape.slice(ax).reduce((p, d) => p * d, 1) : x.shape[ax]!;
-  const expS = node.prec!.tables!['exp']!;
-  const invS = node.prec!.tables!['inv']!;
+  const tabs = node.prec?.tables;
+  if (!tabs) throw new Error(`node '${node.name}' (Softmax): no exp/inv tables (run the quantize pass)`);
+  const { exp: expS, inv: invS } = tabs;
   const expT = ctx.value(expS.value).fixed!;
   const invT = ctx.value(invS.value).fixed!;
   const expR = constBig(ctx, expS.value);
@@ -264,8 +263,8 @@ function maxPoolOver(node: Node, ctx: CompileContext, taps: readonly Int32Array[
   };
 }
 
-const maxPool: WideKernel = (node, ctx) => {
-  const a = node.attrs as PoolAttrs;
+const maxPool: WideKernel<'MaxPool'> = (node, ctx) => {
+  const a = node.attrs;
   const x = ctx.value(node.inputs[0]!);
   const y = ctx.value(node.outputs[0]!);
   const s = a.kernel.length;
@@ -276,20 +275,20 @@ const maxPool: WideKernel = (node, ctx) => {
   return maxPoolOver(node, ctx, taps, inSp.reduce((p, d) => p * d, 1), outSp.reduce((p, d) => p * d, 1));
 };
 
-const globalMaxPool: WideKernel = (node, ctx) => {
+const globalMaxPool: WideKernel<'GlobalMaxPool'> = (node, ctx) => {
   const x = ctx.value(node.inputs[0]!);
   const r = x.shape.length;
-  const rank = (node.attrs as { spatialRank: number }).spatialRank;
+  const rank = node.attrs.spatialRank;
   const inPix = x.shape.slice(r - rank - 1, r - 1).reduce((p, d) => p * d, 1);
   return maxPoolOver(node, ctx, [Int32Array.from({ length: inPix }, (_, i) => i)], inPix, 1);
 };
 
 /** Average pooling: exact window sum times the reciprocal-of-count entry, one cast (as pool.ts). */
-function avgPoolOver(node: Node, ctx: CompileContext, taps: readonly Int32Array[], counts: Int32Array, inPix: number, outPix: number): WideRun {
+function avgPoolOver(node: Node<'AvgPool' | 'GlobalAvgPool'>, ctx: CompileContext, taps: readonly Int32Array[], counts: Int32Array, inPix: number, outPix: number): WideRun {
   const { xT, yT } = types(node, ctx);
   const x = ctx.value(node.inputs[0]!);
   const C = x.shape[x.shape.length - 1]!;
-  const spec = node.prec?.tables?.['recip'];
+  const spec = node.prec?.tables.recip;
   if (!spec) throw new Error(`node '${node.name}' (${node.op}): no reciprocal table (run the quantize pass)`);
   const recipT = ctx.value(spec.value).fixed!;
   const recip = constBig(ctx, spec.value);
@@ -313,8 +312,8 @@ function avgPoolOver(node: Node, ctx: CompileContext, taps: readonly Int32Array[
   };
 }
 
-const avgPool: WideKernel = (node, ctx) => {
-  const a = node.attrs as PoolAttrs & { countIncludePad: boolean };
+const avgPool: WideKernel<'AvgPool'> = (node, ctx) => {
+  const a = node.attrs;
   const x = ctx.value(node.inputs[0]!);
   const y = ctx.value(node.outputs[0]!);
   const s = a.kernel.length;
@@ -325,19 +324,19 @@ const avgPool: WideKernel = (node, ctx) => {
   return avgPoolOver(node, ctx, taps, counts, inSp.reduce((p, d) => p * d, 1), outSp.reduce((p, d) => p * d, 1));
 };
 
-const globalAvgPool: WideKernel = (node, ctx) => {
+const globalAvgPool: WideKernel<'GlobalAvgPool'> = (node, ctx) => {
   const x = ctx.value(node.inputs[0]!);
   const r = x.shape.length;
-  const rank = (node.attrs as { spatialRank: number }).spatialRank;
+  const rank = node.attrs.spatialRank;
   const inPix = x.shape.slice(r - rank - 1, r - 1).reduce((p, d) => p * d, 1);
   return avgPoolOver(node, ctx, [Int32Array.from({ length: inPix }, (_, i) => i)], Int32Array.of(inPix), inPix, 1);
 };
 
 /** Concat: each part cast into the output type, parts interleaved per outer index (as elementwise.ts). */
-const concat: WideKernel = (node, ctx) => {
+const concat: WideKernel<'Concat'> = (node, ctx) => {
   const Y = ctx.value(node.outputs[0]!);
   const yT = Y.fixed!;
-  const ax = Y.shape.length + (node.attrs as { axis: number }).axis;
+  const ax = Y.shape.length + node.attrs.axis;
   const outer = Y.shape.slice(0, ax).reduce((p, d) => p * d, 1);
   const parts = node.inputs.map((name) => {
     const v = ctx.value(name);
@@ -366,17 +365,18 @@ const concat: WideKernel = (node, ctx) => {
 };
 
 /** Quantizer ops (as quant.ts): Quant casts into its type, QuantizeLinear casts x/2^e, the others relabel or pick. */
-const quant: WideKernel = (node, ctx) => {
+const quant: WideKernel<'Quant'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const grid = node.prec?.types?.['grid'];
-  if (!grid) {
+  const pc = node.prec;
+  if (!pc) {
     const c = resultBig(fracBits(xT), yT, ctx.stats);
     return map1((r) => c(r));
   }
   // Per-channel powers of two, as quant.ts: cast x·2^-e_c into the grid, shift onto y's grid.
+  const grid = pc.types.grid;
   const X = ctx.value(node.inputs[0]!);
   const S = ctx.value(node.inputs[1]!);
-  const { exps, eMin } = channelExponents(S.data!);
+  const { exps, eMin } = pc.channels;
   const casts = exps.map((e) => resultBig(fracBits(xT) + e, grid, ctx.stats));
   const idx = broadcastIndex(X.shape, S.shape);
   const per = idx.length;
@@ -386,9 +386,9 @@ const quant: WideKernel = (node, ctx) => {
   });
 };
 
-const quantizeLinear: WideKernel = (node, ctx) => {
+const quantizeLinear: WideKernel<'QuantizeLinear'> = (node, ctx) => {
   const { yT } = types(node, ctx);
-  const scaled = node.prec?.types?.['scaled'];
+  const scaled = node.prec?.types.scaled;
   if (!scaled) throw new Error(`node '${node.name}' (QuantizeLinear): no scaled type (run the quantize pass)`);
   const c = resultBig(fracBits(scaled), yT, ctx.stats);
   return map1((r) => c(r));
@@ -419,10 +419,10 @@ const affine: WideKernel = (node, ctx) => {
   return map1((r, i) => c(r * s[i % C]! + b[i % C]!));
 };
 
-const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
-  Dense: (node, ctx) => wideDenseBig(node as Node<'Dense'>, ctx),
-  Conv: (node, ctx) => wideConvBig(node as Node<'Conv'>, ctx),
-  ConvTranspose: (node, ctx) => wideConvTransposeBig(node as Node<'ConvTranspose'>, ctx),
+const WIDE_KERNELS: { readonly [K in OpKind]?: WideKernel<K> } = {
+  Dense: wideDenseBig,
+  Conv: wideConvBig,
+  ConvTranspose: wideConvTransposeBig,
   Affine: affine,
   Relu: relu,
   LeakyRelu: leakyRelu,
@@ -469,7 +469,8 @@ const WIDE_KERNELS: Partial<Record<OpKind, WideKernel>> = {
 };
 
 export function wideKernel(node: Node, ctx: CompileContext): WideRun {
-  const k = WIDE_KERNELS[node.op];
+  // The table pairs each op with its kernel; indexing by a union op loses that pairing.
+  const k = WIDE_KERNELS[node.op] as WideKernel | undefined;
   if (!k) {
     const wide = [...node.inputs, ...node.outputs].filter((v) => v && isWideType(ctx.value(v).fixed)).map((v) => renderType(ctx.value(v).fixed!));
     throw new NnInputError(

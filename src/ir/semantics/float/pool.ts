@@ -13,7 +13,7 @@ import { poolWindowPlan } from '../window.js';
 function windowPool(mode: 'max' | 'avg'): Kernel<'MaxPool' | 'AvgPool'> {
   return (node, ins, outShapes) => {
     const a: PoolAttrs = node.attrs;
-    const includePad = mode === 'avg' && (node.attrs as { countIncludePad?: boolean }).countIncludePad === true;
+    const includePad = node.op === 'AvgPool' && node.attrs.countIncludePad;
     const x = ins[0]!;
     const s = a.kernel.length;
     const r = x.shape.length;

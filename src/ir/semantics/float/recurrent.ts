@@ -9,67 +9,52 @@
  * Arithmetic and the carried states are float64; only the outputs are rounded to float32.
  */
 import type { Node } from '../../graph.js';
-import type { RecurrentAttrs } from '../../ops.js';
+import type { RecurrentActivation, RecurrentAttrs } from '../../ops.js';
 import { type Kernel, type KernelTable, type RtTensor, tensor } from '../tensor.js';
 
 type Act = (x: number) => number;
 
-interface ActSpec {
-  /** Whether the function consumes an alpha / a beta from activation_alpha / activation_beta. */
-  readonly uses: readonly [boolean, boolean];
-  /** The defaults of the corresponding ONNX operators. */
-  readonly dflt: readonly [number, number];
-  readonly make: (alpha: number, beta: number) => Act;
-}
-
 const sigmoid: Act = (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
-/** The activation functions ONNX allows in recurrent layers, keyed by lower-cased name. */
-const ACTS: Readonly<Record<string, ActSpec>> = {
-  sigmoid: { uses: [false, false], dflt: [0, 0], make: () => sigmoid },
-  tanh: { uses: [false, false], dflt: [0, 0], make: () => Math.tanh },
-  relu: { uses: [false, false], dflt: [0, 0], make: () => (x) => (x > 0 ? x : 0) },
-  leakyrelu: { uses: [true, false], dflt: [0.01, 0], make: (a) => (x) => (x >= 0 ? x : a * x) },
-  thresholdedrelu: { uses: [true, false], dflt: [1, 0], make: (a) => (x) => (x > a ? x : 0) },
-  // ScaledTanh and Affine come from retired experimental ops without fixed defaults; 1/1 and
-  // 1/0 make them plain tanh and identity when no values are given.
-  scaledtanh: { uses: [true, true], dflt: [1, 1], make: (a, b) => (x) => a * Math.tanh(b * x) },
-  affine: { uses: [true, true], dflt: [1, 0], make: (a, b) => (x) => a * x + b },
-  hardsigmoid: { uses: [true, true], dflt: [0.2, 0.5], make: (a, b) => (x) => Math.max(0, Math.min(1, a * x + b)) },
-  elu: { uses: [true, false], dflt: [1, 0], make: (a) => (x) => (x >= 0 ? x : a * Math.expm1(x)) },
-  softsign: { uses: [false, false], dflt: [0, 0], make: () => (x) => x / (1 + Math.abs(x)) },
-  // log(1 + e^x) without overflow for large x.
-  softplus: { uses: [false, false], dflt: [0, 0], make: () => (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))) },
-};
-
-/**
- * Resolves the activation names into functions, `perDir` per direction. activation_alpha/beta
- * are read as arrays parallel to the names when they have one entry per name; otherwise they are
- * consumed in order by just the functions that take the parameter (onnxruntime's reading of
- * "consumed in the order of activation functions"). Both readings agree whenever both apply.
- */
-function resolveActivations(op: string, a: RecurrentAttrs, perDir: number, dirs: number): Act[][] {
-  const names = a.activations;
-  if (names.length !== perDir * dirs && names.length !== perDir) {
-    throw new Error(`${op}: expected ${perDir * dirs} activations, got ${names.length} [${names.join(',')}]`);
-  }
-  const params = [a.activationAlpha, a.activationBeta] as const;
-  const parallel = params.map((p) => p.length === names.length);
-  const next = [0, 0];
-  const fns = names.map((name, k) => {
-    const spec = ACTS[name.toLowerCase()];
-    if (!spec) throw new Error(`${op}: unsupported activation '${name}'`);
-    const ab = [spec.dflt[0], spec.dflt[1]];
-    for (let p = 0; p < 2; p++) {
-      if (!spec.uses[p]) continue;
-      const list = params[p]!;
-      if (parallel[p]) ab[p] = list[k]!;
-      else if (next[p]! < list.length) ab[p] = list[next[p]!++]!;
+/** The float function of one typed activation (parsed at import, src/ir/semantics/recurrent.ts). */
+function floatAct(a: RecurrentActivation): Act {
+  switch (a.fn) {
+    case 'Sigmoid':
+      return sigmoid;
+    case 'Tanh':
+      return Math.tanh;
+    case 'Relu':
+      return (x) => (x > 0 ? x : 0);
+    case 'LeakyRelu': {
+      const { alpha } = a;
+      return (x) => (x >= 0 ? x : alpha * x);
     }
-    return spec.make(ab[0]!, ab[1]!);
-  });
-  // One direction's list given for a bidirectional layer: both directions share it.
-  return Array.from({ length: dirs }, (_, d) => (names.length === perDir ? fns : fns.slice(d * perDir, (d + 1) * perDir)));
+    case 'ThresholdedRelu': {
+      const { alpha } = a;
+      return (x) => (x > alpha ? x : 0);
+    }
+    case 'ScaledTanh': {
+      const { alpha, beta } = a;
+      return (x) => alpha * Math.tanh(beta * x);
+    }
+    case 'Affine': {
+      const { alpha, beta } = a;
+      return (x) => alpha * x + beta;
+    }
+    case 'HardSigmoid': {
+      const { alpha, beta } = a;
+      return (x) => Math.max(0, Math.min(1, alpha * x + beta));
+    }
+    case 'Elu': {
+      const { alpha } = a;
+      return (x) => (x >= 0 ? x : alpha * Math.expm1(x));
+    }
+    case 'Softsign':
+      return (x) => x / (1 + Math.abs(x));
+    // log(1 + e^x) without overflow for large x.
+    case 'Softplus':
+      return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+  }
 }
 
 /** What one direction's cell sees while stepping through one sample. */
@@ -118,17 +103,16 @@ function recurrentProjection(s: StepCtx, h: Float64Array, out: Float64Array, k0:
 /** One time step of a cell: updates h (and c for LSTM) in place from the projections. */
 type Step = (s: StepCtx, d: number, h: Float64Array, c: Float64Array) => void;
 
-interface CellSpec {
+interface CellSpec<K extends 'LSTM' | 'GRU' | 'RNN'> {
   readonly gates: number;
-  readonly actsPerDir: number;
   readonly hasCell: boolean;
   /** Builds the step function once per kernel call (reads kind-specific attrs and P). */
-  readonly step: (node: Node, ins: readonly (RtTensor | undefined)[]) => Step;
+  readonly step: (node: Node<K>, ins: readonly (RtTensor | undefined)[]) => Step;
 }
 
-function runRecurrent(
-  spec: CellSpec,
-  node: Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>,
+function runRecurrent<K extends 'LSTM' | 'GRU' | 'RNN'>(
+  spec: CellSpec<K>,
+  node: Node<K>,
   ins: readonly (RtTensor | undefined)[],
   outShapes: readonly (readonly number[])[],
 ): RtTensor[] {
@@ -145,7 +129,7 @@ function runRecurrent(
   const T = x.shape[x.shape.length - 2]!;
   const I = x.shape[x.shape.length - 1]!;
   const Nb = x.shape.slice(0, -2).reduce((p, v) => p * v, 1);
-  const acts = resolveActivations(node.op, a, spec.actsPerDir, D);
+  const acts = a.activations.map((dir) => dir.map(floatAct));
   const clipT = a.clip;
   const clip = clipT > 0 ? (v: number) => (v > clipT ? clipT : v < -clipT ? -clipT : v) : (v: number) => v;
   const step = spec.step(node, ins);
@@ -201,12 +185,11 @@ function runRecurrent(
  *   i = f(x·Wiᵀ + h·Riᵀ + Pi⊙c + Wbi + Rbi), f = f(... + Pf⊙c ...) (or 1 − i when coupled),
  *   g = g(x·Wcᵀ + h·Rcᵀ + Wbc + Rbc), C = f⊙c + i⊙g, o = f(... + Po⊙C ...), H = o⊙h(C).
  */
-const LSTM_SPEC: CellSpec = {
+const LSTM_SPEC: CellSpec<'LSTM'> = {
   gates: 4,
-  actsPerDir: 3,
   hasCell: true,
   step: (node, ins) => {
-    const coupled = (node as Node<'LSTM'>).attrs.inputForget;
+    const coupled = node.attrs.inputForget;
     const P = ins[6]?.data;
     return (s, d, h, c) => {
       const { H, xw, hr, clip } = s;
@@ -238,12 +221,11 @@ const LSTM_SPEC: CellSpec = {
  *   n = g(x·Whᵀ + r⊙(h·Rhᵀ + Rbh) + Wbh)      (linear_before_reset = 1),
  *   H = (1 − z)⊙n + z⊙h.
  */
-const GRU_SPEC: CellSpec = {
+const GRU_SPEC: CellSpec<'GRU'> = {
   gates: 3,
-  actsPerDir: 2,
   hasCell: false,
   step: (node) => {
-    const lbr = (node as Node<'GRU'>).attrs.linearBeforeReset;
+    const lbr = node.attrs.linearBeforeReset;
     let z = new Float64Array(0);
     let rh = new Float64Array(0);
     return (s, _d, h) => {
@@ -274,9 +256,8 @@ const GRU_SPEC: CellSpec = {
 };
 
 /** RNN: H = f(x·Wᵀ + h·Rᵀ + Wb + Rb). */
-const RNN_SPEC: CellSpec = {
+const RNN_SPEC: CellSpec<'RNN'> = {
   gates: 1,
-  actsPerDir: 1,
   hasCell: false,
   step: () => (s, _d, h) => {
     const { H, xw, hr, clip } = s;

@@ -6,7 +6,7 @@
  */
 import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
-import type { TableSpec } from '../../../ir/precision.js';
+import type { TableOp, TableSpec } from '../../../ir/precision.js';
 import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
@@ -123,7 +123,7 @@ export function tableRaws(ctx: CompileContext, spec: TableSpec): Float64Array {
   return ctx.constRaws(spec.value);
 }
 
-const tableActivation: FixedKernel = (node, ctx) => {
+const tableActivation: FixedKernel<TableOp> = (node, ctx) => {
   const { yT } = types(node, ctx);
   const spec = node.prec?.tables?.['f'];
   if (!spec) throw new Error(`node '${node.name}' (${node.op}): no lookup table (run the quantize pass)`);

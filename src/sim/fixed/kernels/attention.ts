@@ -108,7 +108,7 @@ const layerNorm: FixedKernel<'LayerNorm'> = (node, ctx) => {
   const b = node.inputs[2] ? ctx.constRaws(node.inputs[2]) : undefined;
   const tab = ctx.constRaws(spec.value);
   const tabT = ctx.value(spec.value).fixed!;
-  const { eps, mant: t, hmax } = ints as { eps: number; mant: number; hmax: number };
+  const { eps, mant: t, hmax } = ints;
   const base = 2 ** (t - 2);
   // z = raw(d)·rstd: d's raw (an integer) times rstd = sqrt(N)/sqrt(v), the standardized value.
   const toNorm = productCast(fracBits(rstdT), normT, ctx.stats, N * 2 ** xT.width, maxAbsRaw(tabT) * 2 ** (fracBits(rstdT) - fracBits(tabT)));

@@ -118,7 +118,7 @@ function maxRun(node: Node, ctx: CompileContext, w: Window, plan?: WindowPlan): 
   };
 }
 
-function avgRun(node: Node, ctx: CompileContext, w: Window): FixedRun {
+function avgRun(node: Node<'AvgPool' | 'GlobalAvgPool'>, ctx: CompileContext, w: Window): FixedRun {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const yT = ctx.value(node.outputs[0]!).fixed!;
   checkWidth(yT, `node '${node.name}' (${node.op})`);

@@ -5,7 +5,6 @@
  * saturation; DequantizeLinear keeps the raw and relabels it onto the scale's grid.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import { channelExponents } from '../../../ir/quantizer-types.js';
 import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
@@ -15,16 +14,17 @@ const quant: FixedKernel<'Quant'> = (node, ctx) => {
   const xT = ctx.value(node.inputs[0]!).fixed!;
   const yT = ctx.value(node.outputs[0]!).fixed!;
   checkWidth(yT, `node '${node.name}' (Quant)`);
-  const grid = node.prec?.types?.['grid'];
-  if (!grid) {
+  const pc = node.prec;
+  if (!pc) {
     const c = resultCast(fracBits(xT), yT, ctx.stats);
     return (ins) => [ins[0]!.map(c)];
   }
   // Per-channel powers of two: x·2^-e_c (x's raw read e_c bits finer) cast into the integer grid,
-  // then placed on y's grid 2^eMin (src/ir/quantizer-types.ts).
+  // then placed on y's grid 2^eMin (src/ir/quantizer-types.ts); the exponents are the quantize pass's.
+  const grid = pc.types.grid;
   const X = ctx.value(node.inputs[0]!);
   const S = ctx.value(node.inputs[1]!);
-  const { exps, eMin } = channelExponents(S.data!);
+  const { exps, eMin } = pc.channels;
   const casts = exps.map((e) => resultCast(fracBits(xT) + e, grid, ctx.stats));
   const mult = exps.map((e) => 2 ** (e - eMin));
   const idx = broadcastIndex(X.shape, S.shape);
@@ -59,7 +59,7 @@ const bipolar: FixedKernel<'BipolarQuant'> = (node, ctx) => {
 const quantizeLinear: FixedKernel<'QuantizeLinear'> = (node, ctx) => {
   const yT = ctx.value(node.outputs[0]!).fixed!;
   // x / 2^e as a raw: the same integer on the grid the quantize pass recorded.
-  const scaled = node.prec?.types?.['scaled'];
+  const scaled = node.prec?.types.scaled;
   if (!scaled) throw new Error(`node '${node.name}' (QuantizeLinear): no scaled type (run the quantize pass)`);
   const c = resultCast(fracBits(scaled), yT, ctx.stats);
   return (ins) => [ins[0]!.map(c)];

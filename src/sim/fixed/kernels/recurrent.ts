@@ -15,7 +15,6 @@
  * intermediate stays below 2^53 (or refuses the node) so nothing is ever rounded by the double.
  */
 import { type FixedType, fracBits } from '../../../ir/fixed.js';
-import type { Node } from '../../../ir/graph.js';
 import type { RecurrentAttrs } from '../../../ir/ops.js';
 import { type TableSpec, rawRange, maxAbsRaw } from '../../../ir/precision.js';
 import { NnInputError } from '../../../util/tensor.js';
@@ -186,8 +185,8 @@ const recurrentKernel = (node: RecNode, ctx: CompileContext): FixedRun => {
   const R = ctx.constRaws(node.inputs[2]!);
   const B = bName ? ctx.constRaws(bName) : undefined;
   const P = pName ? ctx.constRaws(pName) : undefined;
-  const lbr = op === 'GRU' && (node as Node<'GRU'>).attrs.linearBeforeReset;
-  const coupled = op === 'LSTM' && (node as Node<'LSTM'>).attrs.inputForget;
+  const lbr = node.op === 'GRU' && node.attrs.linearBeforeReset;
+  const coupled = node.op === 'LSTM' && node.attrs.inputForget;
 
   const fG = fracBits(G);
   const fS = fracBits(S);
