@@ -9,7 +9,7 @@
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { emitFloat, GemmF64, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
+import { FloatGemm, wasmFloatAvailable } from '../../wasm-float.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
@@ -41,26 +41,32 @@ function compiled<T>(node: Node, w: RtTensor, b: RtTensor | undefined, geometry:
 const referenceDense = linearKernels.Dense!;
 const referenceConv = convKernels.Conv!;
 
-const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => {
+/** A second output array for a Relu reading this layer's output (fused: no pass of its own). */
+export type ReluAlloc = (len: number) => Float32Array;
+
+const denseWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
   const x = ins[0]!;
   const w = ins[1]!;
   const b = ins[2];
   const K = w.shape[0]!;
   const M = w.shape[1]!;
-  if (!sumsCodegen.enabled) return referenceDense(node, ins, outShapes);
-  if (wasmAvailable()) {
-    const g = compiled<GemmF64>(node, w, b, 'wasm', () => new GemmF64({ K, M, rowsPerSample: 1 }, w.data, b ? b.data : new Float32Array(M), identityIndex(K)));
-    const rows = x.data.length / K;
-    const out = alloc(rows * M);
-    g.run(x.data, rows, K, out);
-    return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
-  }
-  const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const rows = x.data.length / K;
+  const shape = [...x.shape.slice(0, -1), M];
+  if (wasmFloatAvailable()) {
+    const g = compiled<FloatGemm>(node, w, b, 'wasm', () => new FloatGemm(1, M, [{ K, M, w: w.data, init: b ? b.data : new Float32Array(M), idx: identityIndex(K), c0: 0 }]));
+    const out = alloc(rows * M);
+    const z = reluAlloc?.(rows * M);
+    g.run(x.data, rows, K, out, z);
+    return z ? [{ shape, data: out }, { shape, data: z }] : [{ shape, data: out }];
+  }
+  if (!sumsCodegen.enabled) return referenceDense(node as never, ins, outShapes);
+  const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const out = alloc(rows * M);
   sums(x.data, out, rows);
-  return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
+  return [{ shape, data: out }];
 };
+
+const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => denseWith(node, ins, outShapes, alloc);
 
 interface ConvProgram {
   P: ConvPlan;
@@ -68,7 +74,8 @@ interface ConvProgram {
   border: RowSums[];
 }
 
-const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
+const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
+  if (node.op !== 'Conv') throw new Error(`internal: conv kernel on ${node.op}`);
   const a: ConvAttrs = node.attrs;
   const x = ins[0]!;
   const w = ins[1]!;
@@ -82,27 +89,31 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
   const cout = outShape[r - 1]!;
   const cinG = cin / a.group;
   const coutG = cout / a.group;
-  if (!sumsCodegen.enabled) return referenceConv(node, ins, outShapes);
-  if (wasmAvailable() && coutG >= 4) {
-    const gemms = compiled<GemmF64[]>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
+  if (wasmFloatAvailable()) {
+    const gemm = compiled<FloatGemm>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
       const W = convWindows(inSp, outSp, a);
       const K = W.taps * cinG;
-      return Array.from({ length: a.group }, (_, gr) => {
-        const wg = new Float64Array(K * coutG);
-        for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
-        const init = new Float64Array(coutG);
-        if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
-        return new GemmF64({ K, M: coutG, rowsPerSample: W.outPix }, wg, init, windowIndex(W, cin, gr * cinG, cinG));
-      });
+      return new FloatGemm(
+        W.outPix,
+        cout,
+        Array.from({ length: a.group }, (_, gr) => {
+          const wg = new Float64Array(K * coutG);
+          for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
+          const init = new Float64Array(coutG);
+          if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
+          return { K, M: coutG, w: wg, init, idx: windowIndex(W, cin, gr * cinG, cinG), c0: gr * coutG };
+        }),
+      );
     });
     const inPix = inSp.reduce((p, d) => p * d, 1);
-    const outPix = outSp.reduce((p, d) => p * d, 1);
     const samples = x.data.length / (inPix * cin);
-    const out = alloc(samples * outPix * cout);
-    if (a.group === 1) gemms[0]!.run(x.data, samples, inPix * cin, out);
-    else gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
-    return [{ shape: outShape, data: out }];
+    const len = samples * gemm.rowsPerSample * cout;
+    const out = alloc(len);
+    const z = reluAlloc?.(len);
+    gemm.run(x.data, samples, inPix * cin, out, z);
+    return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
   }
+  if (!sumsCodegen.enabled) return referenceConv(node as never, ins, outShapes);
   const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
     const P = convPlan(inSp, outSp, a, cin, cout);
     const K = P.W.taps * cinG;
@@ -127,6 +138,18 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
   return [{ shape: outShape, data: out }];
 };
 
+const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => convWith(node, ins, outShapes, alloc);
+
+/**
+ * Kernels that can also produce the output of a Relu reading theirs, in the same pass (the
+ * executor then gives the Relu that array): the fused array is exactly the Relu reference
+ * kernel's result on this output. They return [output] only when they cannot fuse.
+ */
+export const reluFusable: Partial<Record<string, (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc: ReluAlloc) => RtTensor[]>> = {
+  Dense: denseWith,
+  Conv: convWith,
+};
+
 const referenceMaxPool = poolKernels.MaxPool!;
 
 /** MaxPool with uniform in-input windows as generated code (pool-codegen.ts); others the reference loops. */
@@ -147,6 +170,11 @@ const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
   return [{ shape: outShapes[0]!, data: out }];
 };
 const EMPTY: RtTensor = { shape: [0], data: new Float32Array(0) };
+
+/** 0..K-1: the index map of a dense layer's rows. */
+function identityIndex(K: number): Int32Array {
+  return Int32Array.from({ length: K }, (_, k) => k);
+}
 
 function fresh32(len: number): Float32Array {
   return new Float32Array(len);
