@@ -14,7 +14,7 @@
  *  - stats_f32_f64: Σ f² and Σ (raw·scale − f)² of a float32 value and its fixed-point raws,
  *    four lanes at a time (the per-layer SNR of `simulate`).
  * Outputs are computed 8 at a time (4 f64x2 accumulators, weights interleaved [quad][k][8]),
- * then the 1–6 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
+ * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
  * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls.
  */
 import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem } from './wasm-asm.js';
@@ -95,7 +95,7 @@ function gemmBody(relu: boolean): number[] {
       inc(q, i32c(1)),
     ),
   ];
-  const tailPass = [1, 2, 3].flatMap((nv) => [...get(ntail), ...i32c(nv), 0x46 /* i32.eq */, ...ifThen(pass(i32c(1), nv, true))]);
+  const tailPass = [1, 2, 3, 4].flatMap((nv) => [...get(ntail), ...i32c(nv), 0x46 /* i32.eq */, ...ifThen(pass(i32c(1), nv, true))]);
   const compact = whileLt(
     ip,
     get(iend),
@@ -327,10 +327,10 @@ export class FloatGemm {
     wasmFloat.compiled++;
     this.groups = groups.map((g) => {
       const { K, M } = g;
-      const nb = Math.ceil(M / 2);
-      const nquad = Math.floor(nb / 4);
-      const ntail = nb - 4 * nquad;
-      const Mp = 2 * nb;
+      // Whole quads of 8 outputs, then the 0–7 left as 0–4 vectors (the last one maybe half used).
+      const nquad = Math.floor(M / 8);
+      const ntail = Math.ceil((M - 8 * nquad) / 2);
+      const Mp = 8 * nquad + 2 * ntail;
       const wp = new Float64Array(K * Mp);
       const wAt = (k: number, m: number) => (m < M ? g.w[k * M + m]! : 0);
       let o = 0;

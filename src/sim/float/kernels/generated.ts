@@ -15,6 +15,7 @@ import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor
 import { convKernels } from '../../../ir/semantics/float/conv.js';
 import { linearKernels } from '../../../ir/semantics/float/linear.js';
 import { poolKernels } from '../../../ir/semantics/float/pool.js';
+import { elementwiseKernels } from '../../../ir/semantics/float/elementwise.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { type MaxPoolRun, uniformMaxPool } from '../../pool-codegen.js';
 import { poolWindowPlan } from '../../../ir/semantics/window.js';
@@ -140,6 +141,37 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
 
 const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => convWith(node, ins, outShapes, alloc);
 
+const referenceAdd = elementwiseKernels.Add!;
+
+/**
+ * Add of two same-shape tensors (a residual join) as a plain loop — the reference broadcasts
+ * through a closure per element; the sum is the same double rounded to float32 by the store.
+ * With `reluAlloc` also the Relu of the stored sum (v > 0 ? v : +0, NaN → 0, as the reference).
+ */
+const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
+  const a = ins[0]!;
+  const b = ins[1]!;
+  const shape = outShapes[0]!;
+  if (!sumsCodegen.enabled || a.data.length !== b.data.length || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    return referenceAdd(node as never, ins, outShapes);
+  }
+  const x = a.data;
+  const y = b.data;
+  const n = x.length;
+  const out = alloc(n);
+  if (!reluAlloc) {
+    for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+    return [{ shape, data: out }];
+  }
+  const z = reluAlloc(n);
+  for (let i = 0; i < n; i++) {
+    const v = Math.fround(x[i]! + y[i]!);
+    out[i] = v;
+    z[i] = v > 0 ? v : 0;
+  }
+  return [{ shape, data: out }, { shape, data: z }];
+};
+
 /**
  * Kernels that can also produce the output of a Relu reading theirs, in the same pass (the
  * executor then gives the Relu that array): the fused array is exactly the Relu reference
@@ -148,6 +180,7 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => convWith
 export const reluFusable: Partial<Record<string, (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc: ReluAlloc) => RtTensor[]>> = {
   Dense: denseWith,
   Conv: convWith,
+  Add: addWith,
 };
 
 const referenceMaxPool = poolKernels.MaxPool!;
@@ -180,5 +213,10 @@ function fresh32(len: number): Float32Array {
   return new Float32Array(len);
 }
 
-export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv, MaxPool: maxPool };
+export const generatedFloatKernels: KernelTable = {
+  Dense: dense,
+  Conv: conv,
+  MaxPool: maxPool,
+  Add: (node, ins, outShapes, alloc = fresh32) => addWith(node, ins, outShapes, alloc),
+};
 
