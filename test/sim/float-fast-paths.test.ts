@@ -207,6 +207,28 @@ describe('float speed paths equal the reference kernels', () => {
     );
   });
 
+  it('Transpose: random shapes (with 1s) and permutations, as an index map or a copy', () => {
+    const spec = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    });
+    fc.assert(
+      fc.property(spec, ({ shape, seed, n }) => {
+        const perm = shape.map((_, i) => i);
+        let s = seed;
+        for (let i = perm.length - 1; i > 0; i--) {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          const j = s % (i + 1);
+          [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+        }
+        const g = graphOf([value('x', shape), value('y', perm.map((p) => shape[p]!))], [node('t', 'Transpose', ['x'], ['y'], { perm })], 'x', ['y']);
+        expectSameAsReference(g, input(g, n, seed, true));
+      }),
+      FC,
+    );
+  });
+
   it('the Relu of a −0, NaN or −Inf layer output is +0, like the reference', () => {
     // Dense with one input: y = b + x·w; w = 1 passes x through (x = 0 is skipped, leaving b).
     const g0 = denseGraph(1, 1, 1, false);

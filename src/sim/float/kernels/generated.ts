@@ -16,6 +16,7 @@ import { convKernels } from '../../../ir/semantics/float/conv.js';
 import { linearKernels } from '../../../ir/semantics/float/linear.js';
 import { poolKernels } from '../../../ir/semantics/float/pool.js';
 import { elementwiseKernels } from '../../../ir/semantics/float/elementwise.js';
+import { layoutKernels, transposeData } from '../../../ir/semantics/float/layout.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { type MaxPoolRun, uniformMaxPool } from '../../pool-codegen.js';
 import { poolWindowPlan } from '../../../ir/semantics/window.js';
@@ -142,6 +143,7 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
 const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => convWith(node, ins, outShapes, alloc);
 
 const referenceAdd = elementwiseKernels.Add!;
+const referenceTranspose = layoutKernels.Transpose!;
 
 /**
  * Add of two same-shape tensors (a residual join) as a plain loop — the reference broadcasts
@@ -170,6 +172,31 @@ const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: 
     z[i] = v > 0 ? v : 0;
   }
   return [{ shape, data: out }, { shape, data: z }];
+};
+
+/**
+ * Transpose as a gather through a per-node index map of one sample, made once (the reference
+ * recomputes it per call), into reused arrays; an order-keeping one is a copy.
+ */
+const transpose: Kernel<'Transpose'> = (node, ins, outShapes, alloc = fresh32) => {
+  const x = ins[0]!;
+  const perm = node.attrs.perm;
+  const own = x.shape.slice(x.shape.length - perm.length);
+  const blk = own.reduce((p, d) => p * d, 1);
+  const map = compiled<Int32Array | null>(node, EMPTY, undefined, `transpose|${own}`, () => {
+    const moved = perm.filter((p) => own[p]! !== 1);
+    if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return null;
+    // transposeData on the sample 0..blk-1 gives each output element's source offset.
+    return Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm));
+  });
+  const d = x.data;
+  const out = alloc(d.length);
+  if (!map) {
+    out.set(d);
+    return [{ shape: outShapes[0]!, data: out }];
+  }
+  for (let base = 0; base < d.length; base += blk) for (let o = 0; o < blk; o++) out[base + o] = d[base + map[o]!]!;
+  return [{ shape: outShapes[0]!, data: out }];
 };
 
 /**
@@ -217,6 +244,7 @@ export const generatedFloatKernels: KernelTable = {
   Dense: dense,
   Conv: conv,
   MaxPool: maxPool,
+  Transpose: (node, ins, outShapes, alloc) => (sumsCodegen.enabled ? transpose(node, ins, outShapes, alloc) : referenceTranspose(node, ins, outShapes)),
   Add: (node, ins, outShapes, alloc = fresh32) => addWith(node, ins, outShapes, alloc),
 };
 
