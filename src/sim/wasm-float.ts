@@ -40,6 +40,7 @@ const extract = (lane: number) => [...simd(0x21), lane];
 const load64zero = (off = 0) => [...simd(0x5d), ...mem(3, off)];
 const promoteLow = simd(0x5f);
 const f64x2sub = simd(0xf1);
+const v128zeroConst = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 
 /**
  * gemm_f64(x, nb, step, idx, R, K, nquad, ntail, mtail, w, init, y, yStride, z, list): for each
@@ -159,6 +160,97 @@ function gemmBody(relu: boolean): number[] {
 }
 
 /**
+ * dw_f64(x, nb, step, idx, R, T, C, w, init, y, z): a depthwise conv (one input and one output
+ * channel per group): for each sample and output pixel r, channels two at a time in f64x2
+ * lanes, y[r·C + c] = float32(init[c] + Σ_t x[idx[r·T + t] + c]·w[t·Cp + c]) over the taps t
+ * inside the input (idx ≥ 0), each term added only where its x is not 0 (a lane mask, so the
+ * per-output sequence is the reference loop's); with `relu` also z = max(y, +0).
+ */
+function dwBody(relu: boolean): number[] {
+  const [x, nb, step, idx, R, T, C, w, init, y, z] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [s, xs, r, ip, c, t, j, wp, yo, zd, ipt, cp8] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+  const [acc, xv] = [23, 24];
+  const tf = 25;
+  const store = (lane: number) => [
+    ...get(yo),
+    ...get(c),
+    ...i32c(4),
+    ...mul,
+    ...add,
+    ...get(acc),
+    ...extract(lane),
+    ...demote,
+    ...(relu ? tee(tf) : []),
+    ...f32store(4 * lane),
+    ...(relu ? [...get(yo), ...get(c), ...i32c(4), ...mul, ...add, ...get(zd), ...add, ...get(tf), ...f32zero, ...get(tf), ...f32zero, ...f32gt, ...select, ...f32store(4 * lane)] : []),
+  ];
+  const tap = [
+    ...get(ipt),
+    ...i32load(),
+    ...tee(j),
+    ...i32c(0),
+    ...geS,
+    ...ifThen(
+      [...get(xs), ...get(j), ...get(c), ...add, ...i32c(4), ...mul, ...add, ...load64zero(), ...promoteLow, ...set(xv)],
+      // acc = x ≠ 0 ? acc + x·w : acc, per lane
+      [...get(acc), ...get(xv), ...get(wp), ...v128load(), ...f64x2mul, ...f64x2add, ...get(acc), ...get(xv), ...v128zeroConst, ...simd(0x48) /* f64x2.ne */, ...simd(0x52) /* v128.bitselect */, ...set(acc)],
+    ),
+    ...inc(ipt, i32c(4)),
+    ...inc(wp, get(cp8)),
+    ...inc(t, i32c(1)),
+  ];
+  return [
+    ...get(z),
+    ...get(y),
+    0x6b /* i32.sub */,
+    ...set(zd),
+    // Cp·8: bytes per tap of the packed weights (C rounded up to even).
+    ...get(C),
+    ...i32c(1),
+    ...add,
+    ...i32c(-2),
+    ...and,
+    ...i32c(8),
+    ...mul,
+    ...set(cp8),
+    ...get(y),
+    ...set(yo),
+    ...get(x),
+    ...set(xs),
+    ...i32c(0),
+    ...set(s),
+    ...whileLt(
+      s,
+      get(nb),
+      [...get(idx), ...set(ip)],
+      [...i32c(0), ...set(r)],
+      whileLt(
+        r,
+        get(R),
+        [...i32c(0), ...set(c)],
+        whileLt(
+          c,
+          get(C),
+          [...get(init), ...get(c), ...i32c(8), ...mul, ...add, ...v128load(), ...set(acc)],
+          [...get(ip), ...set(ipt)],
+          [...get(w), ...get(c), ...i32c(8), ...mul, ...add, ...set(wp)],
+          [...i32c(0), ...set(t)],
+          whileLt(t, get(T), tap),
+          store(0),
+          [...get(c), ...i32c(1), ...add, ...get(C), 0x48 /* i32.lt_s */, ...ifThen(store(1))],
+          inc(c, i32c(2)),
+        ),
+        inc(ip, [...get(T), ...i32c(4), ...mul]),
+        inc(yo, [...get(C), ...i32c(4), ...mul]),
+        inc(r, i32c(1)),
+      ),
+      inc(xs, [...get(step), ...i32c(4), ...mul]),
+      inc(s, i32c(1)),
+    ),
+  ];
+}
+
+/**
  * stats_f32_f64(f, raw, n4, scale, out): out[0..1] = Σ f² and out[2..3] = Σ (raw·scale − f)²
  * over the first n4 elements (a multiple of 4), as two f64x2 lanes each.
  */
@@ -222,12 +314,15 @@ function statsBody(): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function floatModuleBytes(): Uint8Array {
   const fn = (params: number[], results: number[] = []) => [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
-  const types = [fn(new Array<number>(15).fill(I32)), fn([I32, I32, I32, F64, I32])];
+  const types = [fn(new Array<number>(15).fill(I32)), fn([I32, I32, I32, F64, I32]), fn(new Array<number>(11).fill(I32))];
+  const dwLocals: [number, number][] = [[12, I32], [2, V128], [1, F32]];
   const gemmLocals: [number, number][] = [[19, I32], [1, F64], [1, F32], [5, V128]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gemm_f64', type: 0, locals: gemmLocals, code: gemmBody(false) },
     { name: 'gemm_f64_relu', type: 0, locals: gemmLocals, code: gemmBody(true) },
     { name: 'stats_f32_f64', type: 1, locals: [[3, I32], [7, V128]], code: statsBody() },
+    { name: 'dw_f64', type: 2, locals: dwLocals, code: dwBody(false) },
+    { name: 'dw_f64_relu', type: 2, locals: dwLocals, code: dwBody(true) },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -254,7 +349,10 @@ interface Exports {
   gemm_f64: GemmFn;
   gemm_f64_relu: GemmFn;
   stats_f32_f64(f: number, raw: number, n4: number, scale: number, out: number): void;
+  dw_f64: DwFn;
+  dw_f64_relu: DwFn;
 }
+type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
 let instance: Exports | null | undefined;
 
@@ -374,6 +472,57 @@ export class FloatGemm {
       const len = nb * R * C;
       out.set(new Float32Array(buf, yo, len), s0 * R * C);
       if (reluOut) reluOut.set(new Float32Array(buf, zo, len), s0 * R * C);
+    }
+  }
+}
+
+/**
+ * A depthwise conv (group = channels, one in and one out per group): `rowsPerSample` output
+ * pixels of C channels, `idx` the input pixel offset × C of each (pixel, tap), -1 outside the
+ * input; weights w[t·C + c].
+ */
+export class FloatDepthwise {
+  private readonly Cp: number;
+  private readonly w: Float64Array;
+  private readonly init: Float64Array;
+
+  constructor(
+    readonly rowsPerSample: number,
+    readonly taps: number,
+    readonly C: number,
+    w: ArrayLike<number>,
+    init: ArrayLike<number>,
+    private readonly idx: Int32Array,
+  ) {
+    wasmFloat.compiled++;
+    this.Cp = C + (C & 1);
+    this.w = new Float64Array(taps * this.Cp);
+    for (let t = 0; t < taps; t++) for (let c = 0; c < C; c++) this.w[t * this.Cp + c] = w[t * C + c]!;
+    this.init = new Float64Array(this.Cp);
+    for (let c = 0; c < C; c++) this.init[c] = init[c]!;
+  }
+
+  run(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+    const ex = wasm()!;
+    const R = this.rowsPerSample;
+    const C = this.C;
+    const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
+    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / Math.max(1, perSample))));
+    // x first with 16 bytes of slack: an odd C reads one float past a pixel's channels.
+    const [xo, io, wo, ino, yo, zo] = layout(ex, [bs * sampleStride * 4 + 16, this.idx.length * 4, this.w.length * 8, this.init.length * 8, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0]) as number[];
+    const buf = ex.mem.buffer;
+    new Int32Array(buf, io!, this.idx.length).set(this.idx);
+    new Float64Array(buf, wo!, this.w.length).set(this.w);
+    new Float64Array(buf, ino!, this.init.length).set(this.init);
+    const xv = new Float32Array(buf, xo!, bs * sampleStride);
+    const fn = reluOut ? ex.dw_f64_relu : ex.dw_f64;
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      fn(xo!, nb, sampleStride, io!, R, this.taps, C, wo!, ino!, yo!, zo!);
+      const len = nb * R * C;
+      out.set(new Float32Array(buf, yo!, len), s0 * R * C);
+      if (reluOut) reluOut.set(new Float32Array(buf, zo!, len), s0 * R * C);
     }
   }
 }

@@ -73,6 +73,8 @@ const convSpec = fc
     cinG: fc.integer({ min: 1, max: 5 }),
     coutG: fc.integer({ min: 1, max: 19 }),
     group: fc.constantFrom(1, 1, 2, 3),
+    // Depthwise (cinG = coutG = 1, group = channels) has a kernel of its own.
+    depthwise: fc.constantFrom(0, 0, 0, 1, 2, 3, 8),
     k: fc.integer({ min: 1, max: 3 }),
     stride: fc.integer({ min: 1, max: 2 }),
     dil: fc.integer({ min: 1, max: 2 }),
@@ -86,9 +88,9 @@ const convSpec = fc
   .map(
     (r): ConvSpec => ({
       sp: r.rank === 1 ? [r.size] : [r.size, r.size2],
-      cinG: r.cinG,
-      coutG: r.coutG,
-      group: r.group,
+      cinG: r.depthwise ? 1 : r.cinG,
+      coutG: r.depthwise ? 1 : r.coutG,
+      group: r.depthwise || r.group,
       k: r.rank === 1 ? [r.k] : [r.k, Math.max(1, r.k - 1)],
       strides: r.rank === 1 ? [r.stride] : [r.stride, 1],
       dil: r.rank === 1 ? [r.dil] : [1, r.dil],
@@ -184,6 +186,12 @@ describe('float speed paths equal the reference kernels', () => {
     const g = denseGraph(5, 9, 3, false);
     runFloat(g, [input(g, 2, 1, false)]);
     expect(wasmFloat.compiled - before).toBe(2);
+  });
+
+  it('dsconv: every value bit-identical (depthwise convs with Relu-free outputs, pointwise with Relu)', () => {
+    const g = canonicalize(loadOnnxFile(join(import.meta.dirname, '../../examples/dsconv_mnist.onnx')));
+    expect(g.nodes.filter((n) => n.op === 'Conv' && n.attrs.group > 1).length).toBe(2);
+    expectSameAsReference(g, { shape: [2, 1, 28, 28], data: values(2 * 784, 5, 1, 0.6).map(Math.abs) });
   });
 
   it('Conv + Relu + same-shape Add + Relu: random geometry, groups, batch, NaN/±Inf/−0', () => {

@@ -9,7 +9,7 @@
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { FloatGemm, wasmFloatAvailable } from '../../wasm-float.js';
+import { FloatDepthwise, FloatGemm, wasmFloatAvailable } from '../../wasm-float.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
@@ -91,6 +91,24 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
   const cout = outShape[r - 1]!;
   const cinG = cin / a.group;
   const coutG = cout / a.group;
+  if (wasmFloatAvailable() && cinG === 1 && coutG === 1) {
+    // Depthwise: channels in SIMD lanes, taps in order (a gemm would have K = taps and M = 1 per group).
+    const dw = compiled<FloatDepthwise>(node, w, b, `dw|${inSp}|${outSp}`, () => {
+      const W = convWindows(inSp, outSp, a);
+      const idx = new Int32Array(W.outPix * W.taps).fill(-1);
+      W.plan.forEach((list, op) => {
+        for (let j = 0; j < list.length; j += 2) idx[op * W.taps + list[j]!] = list[j + 1]! * cin;
+      });
+      return new FloatDepthwise(W.outPix, W.taps, cout, w.data, b ? b.data : new Float32Array(cout), idx);
+    });
+    const inPix = inSp.reduce((p, d) => p * d, 1);
+    const samples = x.data.length / (inPix * cin);
+    const len = samples * dw.rowsPerSample * cout;
+    const out = alloc(len);
+    const z = reluAlloc?.(len);
+    dw.run(x.data, samples, inPix * cin, out, z);
+    return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
+  }
   if (wasmFloatAvailable()) {
     const gemm = compiled<FloatGemm>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
       const W = convWindows(inSp, outSp, a);
