@@ -251,6 +251,66 @@ function dwBody(relu: boolean): number[] {
 }
 
 /**
+ * pool_max_f32(x, nb, step, origins, outPix, rel, T, C, y): max pooling with windows of one
+ * shape: for each sample, output pixel p and channels four at a time, m = −Inf, then for each
+ * tap in order m = v > m ? v : m per lane (the reference's comparison: NaN never wins, the
+ * first of equal values stays), stored to y[p·C + c]. origins (per pixel) and rel (per tap)
+ * are byte offsets.
+ */
+function poolBody(): number[] {
+  const [x, nb, step, origins, outPix, rel, T, C, y] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [s, xs, op, ob, c, t, rp, yo] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const [m, v] = [17, 18];
+  const negInf = [...simd(0x0c), ...Array.from({ length: 4 }, () => [0, 0, 0x80, 0xff] /* float32 −Inf */).flat()];
+  const laneStore = (lane: number) => [...get(yo), ...get(c), ...i32c(4), ...mul, ...add, ...get(m), ...simd(0x1f), lane /* f32x4.extract_lane */, ...f32store(4 * lane)];
+  return [
+    ...get(y),
+    ...set(yo),
+    ...get(x),
+    ...set(xs),
+    ...i32c(0),
+    ...set(s),
+    ...whileLt(
+      s,
+      get(nb),
+      [...i32c(0), ...set(op)],
+      whileLt(
+        op,
+        get(outPix),
+        [...get(xs), ...get(origins), ...get(op), ...i32c(4), ...mul, ...add, ...i32load(), ...add, ...set(ob)],
+        [...i32c(0), ...set(c)],
+        whileLt(
+          c,
+          get(C),
+          [...negInf, ...set(m)],
+          [...get(rel), ...set(rp)],
+          [...i32c(0), ...set(t)],
+          whileLt(
+            t,
+            get(T),
+            [...get(ob), ...get(rp), ...i32load(), ...add, ...get(c), ...i32c(4), ...mul, ...add, ...v128load(), ...set(v)],
+            [...get(v), ...get(m), ...get(v), ...get(m), ...simd(0x44) /* f32x4.gt */, ...simd(0x52) /* v128.bitselect */, ...set(m)],
+            inc(rp, i32c(4)),
+            inc(t, i32c(1)),
+          ),
+          // A whole vector of channels, else the 1–3 left lane by lane.
+          [...get(c), ...i32c(4), ...add, ...get(C), 0x4c /* i32.le_s */],
+          [0x04, 0x40, ...get(yo), ...get(c), ...i32c(4), ...mul, ...add, ...get(m), ...[...simd(0x0b), ...mem(4, 0)], 0x05],
+          laneStore(0),
+          [1, 2].flatMap((lane) => [...get(c), ...i32c(lane), ...add, ...get(C), 0x48 /* i32.lt_s */, ...ifThen(laneStore(lane))]),
+          [0x0b],
+          inc(c, i32c(4)),
+        ),
+        inc(yo, [...get(C), ...i32c(4), ...mul]),
+        inc(op, i32c(1)),
+      ),
+      inc(xs, [...get(step), ...i32c(4), ...mul]),
+      inc(s, i32c(1)),
+    ),
+  ];
+}
+
+/**
  * stats_f32_f64(f, raw, n4, scale, out): out[0..1] = Σ f² and out[2..3] = Σ (raw·scale − f)²
  * over the first n4 elements (a multiple of 4), as two f64x2 lanes each.
  */
@@ -316,6 +376,7 @@ export function floatModuleBytes(): Uint8Array {
   const fn = (params: number[], results: number[] = []) => [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
   const types = [fn(new Array<number>(15).fill(I32)), fn([I32, I32, I32, F64, I32]), fn(new Array<number>(11).fill(I32))];
   const dwLocals: [number, number][] = [[12, I32], [2, V128], [1, F32]];
+  types.push(fn(new Array<number>(9).fill(I32)));
   const gemmLocals: [number, number][] = [[19, I32], [1, F64], [1, F32], [5, V128]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gemm_f64', type: 0, locals: gemmLocals, code: gemmBody(false) },
@@ -323,6 +384,7 @@ export function floatModuleBytes(): Uint8Array {
     { name: 'stats_f32_f64', type: 1, locals: [[3, I32], [7, V128]], code: statsBody() },
     { name: 'dw_f64', type: 2, locals: dwLocals, code: dwBody(false) },
     { name: 'dw_f64_relu', type: 2, locals: dwLocals, code: dwBody(true) },
+    { name: 'pool_max_f32', type: 3, locals: [[8, I32], [2, V128]], code: poolBody() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -351,6 +413,7 @@ interface Exports {
   stats_f32_f64(f: number, raw: number, n4: number, scale: number, out: number): void;
   dw_f64: DwFn;
   dw_f64_relu: DwFn;
+  pool_max_f32(x: number, nb: number, step: number, origins: number, outPix: number, rel: number, T: number, C: number, y: number): void;
 }
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
@@ -523,6 +586,46 @@ export class FloatDepthwise {
       const len = nb * R * C;
       out.set(new Float32Array(buf, yo!, len), s0 * R * C);
       if (reluOut) reluOut.set(new Float32Array(buf, zo!, len), s0 * R * C);
+    }
+  }
+}
+
+/**
+ * Max pooling whose windows all have one shape inside the input (the usual 2×2 stride 2):
+ * `origins` the first tap's input pixel per output pixel, `rel` the taps' pixel offsets from it.
+ */
+export class FloatMaxPool {
+  private readonly origins: Int32Array;
+  private readonly rel: Int32Array;
+
+  constructor(
+    readonly inPix: number,
+    readonly C: number,
+    origins: Int32Array,
+    rel: Int32Array,
+  ) {
+    wasmFloat.compiled++;
+    this.origins = origins.map((o) => o * C * 4);
+    this.rel = rel.map((r) => r * C * 4);
+  }
+
+  run(x: Float32Array, samples: number, out: Float32Array): void {
+    const ex = wasm()!;
+    const C = this.C;
+    const step = this.inPix * C;
+    const outPix = this.origins.length;
+    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / ((step + outPix * C) * 4))));
+    // x first with 16 bytes of slack: the last vector of channels may read past a pixel.
+    const [xo, oo, ro, yo] = layout(ex, [bs * step * 4 + 16, outPix * 4, this.rel.length * 4, bs * outPix * C * 4]) as number[];
+    const buf = ex.mem.buffer;
+    new Int32Array(buf, oo!, outPix).set(this.origins);
+    new Int32Array(buf, ro!, this.rel.length).set(this.rel);
+    const xv = new Float32Array(buf, xo!, bs * step);
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      xv.set(x.subarray(s0 * step, (s0 + nb) * step));
+      ex.pool_max_f32(xo!, nb, step, oo!, outPix, ro!, this.rel.length, C, yo!);
+      out.set(new Float32Array(buf, yo!, nb * outPix * C), s0 * outPix * C);
     }
   }
 }

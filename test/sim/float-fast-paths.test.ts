@@ -221,6 +221,7 @@ describe('float speed paths equal the reference kernels', () => {
       seed: fc.integer({ min: 1, max: 1 << 30 }),
       n: fc.integer({ min: 1, max: 4 }),
     });
+    const before = wasmFloat.compiled;
     fc.assert(
       fc.property(spec, ({ shape, seed, n }) => {
         const perm = shape.map((_, i) => i);
@@ -235,6 +236,35 @@ describe('float speed paths equal the reference kernels', () => {
       }),
       FC,
     );
+  });
+
+  it('MaxPool: random windows, strides, pads, dilations and channel counts (vector tails), NaN/±Inf/−0', () => {
+    const spec = fc.record({
+      H: fc.integer({ min: 2, max: 7 }),
+      W: fc.integer({ min: 2, max: 7 }),
+      C: fc.integer({ min: 1, max: 11 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      s: fc.integer({ min: 1, max: 3 }),
+      d: fc.integer({ min: 1, max: 2 }),
+      pad: fc.integer({ min: 0, max: 1 }),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    });
+    const before = wasmFloat.compiled;
+    fc.assert(
+      fc.property(spec, (p) => {
+        const ext = (p.k - 1) * p.d + 1;
+        fc.pre(p.H + 2 * p.pad >= ext && p.W + 2 * p.pad >= ext && p.pad < p.k);
+        const oh = Math.floor((p.H + 2 * p.pad - ext) / p.s) + 1;
+        const ow = Math.floor((p.W + 2 * p.pad - ext) / p.s) + 1;
+        const attrs = { kernel: [p.k, p.k], strides: [p.s, p.s], dilations: [p.d, p.d], pads: [p.pad, p.pad, p.pad, p.pad], ceilMode: false };
+        const g = graphOf([value('x', [p.H, p.W, p.C]), value('y', [oh, ow, p.C])], [node('pool', 'MaxPool', ['x'], ['y'], attrs)], 'x', ['y']);
+        expectSameAsReference(g, input(g, p.n, p.seed, true));
+      }),
+      FC,
+    );
+    // Windows of one shape (most of them) take the WebAssembly pool.
+    expect(wasmFloat.compiled - before).toBeGreaterThan(20);
   });
 
   it('the Relu of a −0, NaN or −Inf layer output is +0, like the reference', () => {

@@ -9,7 +9,7 @@
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { FloatDepthwise, FloatGemm, wasmFloatAvailable } from '../../wasm-float.js';
+import { FloatDepthwise, FloatGemm, FloatMaxPool, wasmFloatAvailable } from '../../wasm-float.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
@@ -241,6 +241,22 @@ const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
   const C = x.shape[r - 1]!;
   const inPix = inSp.reduce((p, d) => p * d, 1);
   if (!sumsCodegen.enabled) return referenceMaxPool(node, ins, outShapes);
+  if (wasmFloatAvailable()) {
+    const pool = compiled<FloatMaxPool | null>(node, EMPTY, undefined, `wasm-pool|${inSp}|${outSp}|${C}`, () => {
+      const { taps } = poolWindowPlan(inSp, outSp, a, false);
+      const first = taps[0];
+      if (!first || first.length === 0) return null;
+      const rel = first.map((t) => t - first[0]!);
+      // Only windows of one shape (all inside the input); others take the paths below.
+      if (taps.some((l) => l.length !== rel.length || l.some((t, j) => t - l[0]! !== rel[j]))) return null;
+      return new FloatMaxPool(inPix, C, Int32Array.from(taps, (l) => l[0]!), rel);
+    });
+    if (pool) {
+      const out = alloc(outShapes[0]!.reduce((p, d) => p * d, 1));
+      pool.run(x.data, x.data.length / (inPix * C), out);
+      return [{ shape: outShapes[0]!, data: out }];
+    }
+  }
   const run = compiled<MaxPoolRun | null>(node, EMPTY, undefined, `pool|${inSp}|${outSp}|${C}`, () => uniformMaxPool(poolWindowPlan(inSp, outSp, a, false), inPix, C));
   if (!run) return referenceMaxPool(node, ins, outShapes);
   const out = alloc(outShapes[0]!.reduce((p, d) => p * d, 1));
