@@ -28,7 +28,8 @@ import { loadOnnxFile } from '../src/frontend/onnx/model.js';
 import { defaultConfig, type PrecisionConfig } from '../src/ir/precision-config.js';
 import { autoPrecision } from '../src/passes/auto-precision.js';
 import { canonicalize, prepareFixed } from '../src/passes/pipeline.js';
-import { simulate } from '../src/sim/compare.js';
+import { chunkFor, simulate } from '../src/sim/compare.js';
+import type { Node } from '../src/ir/graph.js';
 import { simulateParallel } from '../src/sim/parallel.js';
 import { FixedProgram } from '../src/sim/fixed/executor.js';
 import { runFloat } from '../src/sim/float/executor.js';
@@ -218,9 +219,20 @@ async function bench(c: Case): Promise<string[]> {
   const reps = n >= 5000 ? 1 : 3;
   const sim1 = await rate(n, reps, () => simulate(cg, qg, [c.x]));
   const simP = await rate(n, reps, () => simulateParallel(cg, qg, [c.x], { minParallelMs: 0, threads: availableParallelism() }));
+  // Each path alone, chunk by chunk on reused arrays as simulate() runs it (one batch of 10,000
+  // CIFAR images would hold gigabytes of intermediate values and measure the memory system).
   const program = new FixedProgram(qg);
-  const fixed = await rate(n, reps, () => program.run([c.x]));
-  const float = await rate(n, reps, () => runFloat(cg, [c.x]));
+  const floatBuffers = new Map<Node, Float32Array[]>();
+  const chunked = (f: (part: RtTensor[]) => unknown) => () => {
+    const chunk = chunkFor(cg);
+    const per = c.x.data.length / n;
+    for (let s = 0; s < n; s += chunk) {
+      const rows = Math.min(chunk, n - s);
+      f([{ shape: [rows, ...c.x.shape.slice(1)], data: c.x.data.subarray(s * per, (s + rows) * per) }]);
+    }
+  };
+  const fixed = await rate(n, reps, chunked((part) => program.run(part, { reuseBuffers: true })));
+  const float = await rate(n, reps, chunked((part) => runFloat(cg, part, { buffers: floatBuffers })));
   const bytes = freeBatch(readFileSync(c.model));
   const feeds = { [g.inputs[0]!.modelName]: new ort.Tensor('float32', c.x.data, [...c.x.shape]) };
   const s1 = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -276,7 +288,7 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, ['scripts/build-dist.mjs'], { cwd: ROOT, stdio: 'inherit' });
   }
   console.log(`whole = \`nn2hls simulate --threads ${THREADS}\` process (float + fixed): wall, CPU of all threads, samples per wall s and per CPU s`);
-  console.log('in-process samples per CPU-second (best of runs): sim 1T = simulate() on one thread, sim all = simulateParallel on all cores (CPU of all threads, workers included), fixed / float alone on one thread, ORT = onnxruntime-node float (1 thread / default)');
+  console.log('in-process samples per CPU-second (best of runs): sim 1T = simulate() on one thread, sim all = simulateParallel on all cores (CPU of all threads, workers included), fixed / float alone on one thread (chunk by chunk, as simulate runs them), ORT = onnxruntime-node float (1 thread / default)');
   const head = BEFORE
     ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s']
     : ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', 'main /CPU-s', 'x main', 'x orig', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];

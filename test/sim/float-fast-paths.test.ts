@@ -221,7 +221,6 @@ describe('float speed paths equal the reference kernels', () => {
       seed: fc.integer({ min: 1, max: 1 << 30 }),
       n: fc.integer({ min: 1, max: 4 }),
     });
-    const before = wasmFloat.compiled;
     fc.assert(
       fc.property(spec, ({ shape, seed, n }) => {
         const perm = shape.map((_, i) => i);
