@@ -3,7 +3,8 @@
  * kernels) on a batch of any size. It is the yardstick every fixed-point number is measured
  * against, so it only reads the IR: shapes come from the graph, semantics from the kernels.
  * Inputs and outputs are in the model's own layout; intermediate values are freed after their
- * last use so large batches stay within memory.
+ * last use so large batches stay within memory. A Relu reading a Conv, Dense or Add is computed
+ * by that layer's fast kernel in the same pass (reluFusions below); both values still exist.
  */
 import { type Graph, isConst, type Node, numel } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';

@@ -1,10 +1,15 @@
 /**
- * Speed paths of the float reference for Dense and Conv: each layer is compiled once (per node
- * and weight array) into generated weighted sums (sums-codegen.ts), and a convolution runs as
- * its windows gathered into patch rows (im2col.ts) fed to those sums, one group at a time.
- * Every output is still init + Σ x·w in float64 in the reference loops' term order, stored to
- * float32 once, so the results are identical to the loop kernels in conv.ts and linear.ts,
- * which stay the fallback for layers too large to generate and the oracle of the tests.
+ * Speed paths of the float reference, overriding reference kernels of src/ir/semantics/float
+ * (which stay the fallback and the oracle of the tests) with the same float32 results:
+ *  - Dense and Conv in WebAssembly SIMD (wasm-float.ts: float64 sums read through an index map,
+ *    a depthwise conv with channels in lanes), else generated JavaScript sums (sums-codegen.ts;
+ *    a conv's windows gathered into patch rows, im2col.ts). Every output is init + Σ x·w in
+ *    float64 in the reference loops' term order (x = 0 skipped), stored to float32 once;
+ *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript), same-shape
+ *    Add as a plain loop, Transpose through a per-node index map;
+ *  - reluFusable: Conv, Dense and Add that also write the output of a Relu reading them, in
+ *    the same pass (the executor hands that array to the Relu node).
+ * Each layer is prepared once per node and weight array.
  */
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
