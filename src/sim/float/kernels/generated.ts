@@ -235,6 +235,17 @@ export const reluFusable: Partial<Record<string, (node: Node, ins: readonly (RtT
 
 const referenceMaxPool = poolKernels.MaxPool!;
 
+/** The WebAssembly max pool of a layer whose windows all have one shape inside the input, else null. */
+function wasmMaxPool(inSp: readonly number[], outSp: readonly number[], a: PoolAttrs, C: number): FloatMaxPool | null {
+  const { taps } = poolWindowPlan(inSp, outSp, a, false);
+  const first = taps[0];
+  if (!first || first.length === 0) return null;
+  const rel = first.map((t) => t - first[0]!);
+  if (taps.some((l) => l.length !== rel.length || l.some((t, j) => t - l[0]! !== rel[j]))) return null;
+  return new FloatMaxPool(inSp.reduce((p, d) => p * d, 1), C, Int32Array.from(taps, (l) => l[0]!), rel);
+}
+const wasmPools = new WeakMap<Node, { key: string; pool: FloatMaxPool | null }>();
+
 /** MaxPool with uniform in-input windows as generated code (pool-codegen.ts); others the reference loops. */
 const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
   const a: PoolAttrs = node.attrs;
@@ -247,15 +258,12 @@ const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
   const inPix = inSp.reduce((p, d) => p * d, 1);
   if (!sumsCodegen.enabled) return referenceMaxPool(node, ins, outShapes);
   if (wasmFloatAvailable()) {
-    const pool = compiled<FloatMaxPool | null>(node, EMPTY, undefined, `wasm-pool|${inSp}|${outSp}|${C}`, () => {
-      const { taps } = poolWindowPlan(inSp, outSp, a, false);
-      const first = taps[0];
-      if (!first || first.length === 0) return null;
-      const rel = first.map((t) => t - first[0]!);
-      // Only windows of one shape (all inside the input); others take the paths below.
-      if (taps.some((l) => l.length !== rel.length || l.some((t, j) => t - l[0]! !== rel[j]))) return null;
-      return new FloatMaxPool(inPix, C, Int32Array.from(taps, (l) => l[0]!), rel);
-    });
+    // A cache of its own: for windows of several shapes (null here) the generated pool below
+    // takes `compiled`'s slot, and sharing it would rebuild both on every call.
+    const key = `${inSp}|${outSp}|${C}`;
+    let entry = wasmPools.get(node);
+    if (!entry || entry.key !== key) wasmPools.set(node, (entry = { key, pool: wasmMaxPool(inSp, outSp, a, C) }));
+    const pool = entry.pool;
     if (pool) {
       const out = alloc(outShapes[0]!.reduce((p, d) => p * d, 1));
       pool.run(x.data, x.data.length / (inPix * C), out);
