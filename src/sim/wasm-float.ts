@@ -17,7 +17,7 @@
  * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
  * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls.
  */
-import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem } from './wasm-asm.js';
+import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem } from './wasm-asm.js';
 import { sumsCodegen } from './sums-codegen.js';
 
 /** Off: the float executor uses its JavaScript sums and the statistics their loop (the tests' reference). */
@@ -65,6 +65,20 @@ function gemmBody(relu: boolean): number[] {
     ...f32store(4 * col),
     ...(relu ? [...get(yc), ...get(zd), ...add, ...get(t), ...f32zero, ...get(t), ...f32zero, ...f32gt, ...select, ...f32store(4 * col)] : []),
   ];
+  // A whole quad: the 8 sums rounded to float32 in two vectors (demote, then the two halves
+  // joined) and stored at once; the Relu per lane as v & (v > 0): +0 for v ≤ 0 and NaN.
+  const join = [...simd(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const demoteZero = simd(0x5e);
+  const reluStore = (v: number, off: number) =>
+    relu ? [...get(yc), ...get(zd), ...add, ...get(v), ...get(v), ...v128zeroConst, ...simd(0x44) /* f32x4.gt */, ...simd(0x4e) /* v128.and */, ...v128store(off)] : [];
+  const quadStore = [
+    ...[...get(accs[0]!), ...demoteZero, ...get(accs[1]!), ...demoteZero, ...join, ...set(sv)],
+    ...[...get(accs[2]!), ...demoteZero, ...get(accs[3]!), ...demoteZero, ...join, ...set(accs[0]!)],
+    ...[...get(yc), ...get(sv), ...v128store(0)],
+    ...[...get(yc), ...get(accs[0]!), ...v128store(16)],
+    ...reluStore(sv, 0),
+    ...reluStore(accs[0]!, 16),
+  ];
   const pass = (limit: number[], nv: number, checked: boolean) => [
     ...i32c(0),
     ...set(q),
@@ -83,7 +97,8 @@ function gemmBody(relu: boolean): number[] {
         inc(lpv, i32c(8)),
         inc(lpo, i32c(4)),
       ),
-      ...Array.from({ length: nv }, (_, i) =>
+      ...(checked ? [] : [quadStore]),
+      ...Array.from({ length: checked ? nv : 0 }, (_, i) =>
         [0, 1].flatMap((lane) => {
           const col = 2 * i + lane;
           // In the last pass only the first mtail columns exist.
