@@ -14,6 +14,7 @@ import { runFloat } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
 import { checkInputs } from './float/executor.js';
+import { sumSquares } from './wasm-float.js';
 
 export interface LayerReport {
   name: string;
@@ -180,15 +181,7 @@ export class ChunkRunner {
         const f = floatVals.get(name);
         const i = this.index.get(name);
         if (!f || i === undefined) return;
-        const scale = 2 ** -fracBits(t.type);
-        const raw = t.raw;
-        let ss = 0;
-        let ee = 0;
-        for (let j = 0; j < raw.length; j++) {
-          const d = raw[j]! * scale - f[j]!;
-          ss += f[j]! * f[j]!;
-          ee += d * d;
-        }
+        const [ss, ee] = sumSquares(f, t.raw, 2 ** -fracBits(t.type));
         sig[i] = ss;
         err[i] = ee;
       },

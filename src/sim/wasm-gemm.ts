@@ -1,20 +1,17 @@
 /**
- * WebAssembly SIMD weighted sums for the simulator's Dense and Conv layers (issue #13): a small
- * module emitted as bytes from this file (no toolchain), compiled once per thread, holding
- *  - gather_f32: float32 rows gathered through an index map (im2col.ts's windowIndex; -1 =
- *    padding, 0); for integer raws, cvt_f64_i16 + gather_seg (wasm-gather.ts): the input
- *    converted to int16 once, then the patch copied as runs of 16 bytes;
+ * WebAssembly SIMD weighted sums for the fixed-point simulator's Dense and Conv layers (issue #13;
+ * the float executor's are in wasm-float.ts): a small module emitted as bytes from this file (no
+ * toolchain), compiled once per thread, holding
+ *  - cvt_f64_i16 + gather_seg (wasm-gather.ts): the input converted to int16 once, then the
+ *    patch (im2col.ts's windows) copied as runs of 16 bytes;
  *  - gemm_i16: y[r][m] = Σ_k x[r][k]·w[k][m] with i32x4.dot_i16x8_s — 8 products per
  *    instruction, pairs of k at a time, skipping a pair of inputs that are both 0. Used for
  *    integer raws only when the int32 sums are exact: every raw fits int16 and
  *    Σ_k |w[k][m]|·max|x| < 2^31 for every m, so no partial sum, in any order, overflows
  *    (int16SumsExact in src/ir/precision.ts, from the same bound the quantize pass uses);
  *  - cast_i32 / cast_i32x4 (wasm-cast.ts): the layer's output cast of those sums, in integers,
- *    with an optional ReLU output; maxpool_f64 (wasm-pool.ts): a max pool fused after that ReLU;
- *  - gemm_f64: y[r][m] = init[m] + Σ_k x[r][k]·w[k][m] in float64 (x float32, promoted exactly), two outputs per f64x2, k
- *    ascending, skipping x = 0 — exactly the operation order of the generated JavaScript sums
- *    (sums-codegen.ts), so float results are bit-identical to them, and exact integer sums are
- *    identical in any order anyway.
+ *    with an optional ReLU output; maxpool_f64 (wasm-pool.ts): a max pool fused after that ReLU.
+ *    Exact integer sums are identical in any order.
  * Outputs are processed in quads of 4 vectors (weights interleaved [quad][k][4][lanes]) so one
  * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
  * inputs, index map and packed weights into one scratch memory (reset per call, grown when
@@ -27,43 +24,10 @@ import { sumsCodegen } from './sums-codegen.js';
 import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
 import { type FusedPool, MAXPOOL_LOCALS, MAXPOOL_PARAMS, maxPoolBody } from './wasm-pool.js';
 import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
-import { u, I32, F32, F64, V128, get, set, i32c, add, mul, ltS, i32load, f32load, f64load, f32store, v128load, v128store, v128zero, i32x4splat, f64x2splat, i32x4add, dot, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
+import { u, I32, V128, get, set, i32c, add, mul, i32load, v128load, v128store, v128zero, i32x4splat, i32x4add, dot, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
 export const wasmGemm = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
-
-/**
- * gather(src, step, nb, idx, L, dst): for s < nb, i < L:
- * dst[s·L + i] = idx[i] < 0 ? 0 : convert(src[s·step + idx[i]]). Locals: src step nb idx L dst | si ip iend j.
- */
-function gatherBody(srcBytes: 4 | 8, load: number[], convert: number[], storeOp: number[], dstBytes: 2 | 4, zero: number[]): number[] {
-  const [src, step, nb, idx, L, dst, si, ip, iend, j] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const inner = whileLt(
-    ip,
-    get(iend),
-    [...get(ip), ...i32load(), ...set(j)],
-    get(dst),
-    [...get(j), ...i32c(0), ...ltS],
-    // if/else with a result: 0 for padding, else the converted element.
-    [0x04, dstBytes === 2 ? I32 : F32, ...zero, 0x05, ...get(src), ...get(j), ...i32c(srcBytes), ...mul, ...add, ...load, ...convert, 0x0b],
-    storeOp,
-    inc(dst, i32c(dstBytes)),
-    inc(ip, i32c(4)),
-  );
-  return [
-    ...i32c(0),
-    ...set(si),
-    ...whileLt(
-      si,
-      get(nb),
-      [...get(idx), ...set(ip)],
-      [...get(idx), ...get(L), ...i32c(4), ...mul, ...add, ...set(iend)],
-      inner,
-      inc(src, [...get(step), ...i32c(srcBytes), ...mul]),
-      inc(si, i32c(1)),
-    ),
-  ];
-}
 
 /**
  * gemm_i16(x, rows, K2, nquad, ntail, w, y): x rows of K2 int16 pairs, y int32 rows of
@@ -115,77 +79,12 @@ function tail(ntail: number, pass: (limit: number[], nv: number) => number[]): n
   return [1, 2, 3].flatMap((nv) => [...get(ntail), ...i32c(nv), 0x46 /* i32.eq */, ...ifThen(pass(i32c(1), nv))]);
 }
 
-/**
- * gemm_f64(x, rows, K, nquad, ntail, w, init, y): x rows of K floats, y rows of
- * 2·(4·nquad + ntail) doubles starting from init. Locals: x rows K nquad ntail w init y |
- * r xp xend wp q ip v sv a0 a1 a2 a3.
- */
-function gemmF64Body(): number[] {
-  const [x, rows, K, nquad, ntail, w, init, y, r, xp, xend, wp, q, ip, v, sv, a0, a1, a2, a3] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-  ];
-  const accs = [a0, a1, a2, a3];
-  const kLoop = (nv: number) =>
-    whileLt(
-      xp,
-      get(xend),
-      [...get(xp), ...f32load(), 0xbb /* f64.promote_f32 */, 0x22, ...u(v) /* local.tee v */, 0x44, 0, 0, 0, 0, 0, 0, 0, 0 /* f64.const 0 */, 0x62 /* f64.ne */],
-      ifThen(
-        [...get(v), ...f64x2splat, ...set(sv)],
-        ...accs.slice(0, nv).map((a, i) => [...get(a), ...get(sv), ...get(wp), ...v128load(16 * i), ...f64x2mul, ...f64x2add, ...set(a)]),
-      ),
-      inc(xp, i32c(4)),
-      inc(wp, i32c(16 * nv)),
-    );
-  const pass = (limit: number[], nv: number) => [
-    ...i32c(0),
-    ...set(q),
-    ...whileLt(
-      q,
-      limit,
-      accs.slice(0, nv).flatMap((a, i) => [...get(ip), ...v128load(16 * i), ...set(a)]),
-      [...get(x), ...get(r), ...get(K), ...mul, ...i32c(4), ...mul, ...add, ...set(xp)],
-      [...get(xp), ...get(K), ...i32c(4), ...mul, ...add, ...set(xend)],
-      kLoop(nv),
-      accs.slice(0, nv).flatMap((a, i) => [...get(y), ...get(a), ...v128store(16 * i)]),
-      inc(y, i32c(16 * nv)),
-      inc(ip, i32c(16 * nv)),
-      inc(q, i32c(1)),
-    ),
-  ];
-  return [
-    ...i32c(0),
-    ...set(r),
-    ...whileLt(r, get(rows), [...get(w), ...set(wp)], [...get(init), ...set(ip)], pass(get(nquad), 4), tail(ntail, pass), inc(r, i32c(1))),
-  ];
-}
-
-/** pack_f32(src, rows, Mp, M, dst): dst[r·M + m] = (float) src[r·Mp + m] for m < M. Locals: src rows Mp M dst | r m sp. */
-function packF32Body(): number[] {
-  const [src, rows, Mp, M, dst, r, m, sp] = [0, 1, 2, 3, 4, 5, 6, 7];
-  return [
-    ...i32c(0),
-    ...set(r),
-    ...whileLt(
-      r,
-      get(rows),
-      [...get(src), ...get(r), ...get(Mp), ...mul, ...i32c(8), ...mul, ...add, ...set(sp)],
-      [...i32c(0), ...set(m)],
-      whileLt(m, get(M), [...get(dst), ...get(sp), ...f64load(), 0xb6 /* f32.demote_f64 */, ...f32store()], inc(sp, i32c(8)), inc(dst, i32c(4)), inc(m, i32c(1))),
-      inc(r, i32c(1)),
-    ),
-  ];
-}
-
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
   const types = [fn(6), fn(7), fn(8), fn(5), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(MAXPOOL_PARAMS.length)];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
-    { name: 'gather_f32', type: 0, locals: [[4, I32]], code: gatherBody(4, f32load(), [], f32store(), 4, [0x43, 0, 0, 0, 0]) },
     { name: 'gemm_i16', type: 1, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
-    { name: 'gemm_f64', type: 2, locals: [[6, I32], [1, F64], [5, V128]], code: gemmF64Body() },
-    { name: 'pack_f32', type: 3, locals: [[3, I32]], code: packF32Body() },
     { name: 'cast_i32', type: 4, locals: CAST_LOCALS, code: castBody() },
     { name: 'cvt_f64_i16', type: 5, locals: CVT_LOCALS, code: cvtBody() },
     { name: 'gather_seg', type: 1, locals: GATHER_SEG_LOCALS, code: gatherSegBody() },
@@ -213,10 +112,7 @@ const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Exports {
   mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  gather_f32(src: number, step: number, nb: number, idx: number, L: number, dst: number): void;
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
-  gemm_f64(x: number, rows: number, K: number, nquad: number, ntail: number, w: number, init: number, y: number): void;
-  pack_f32(src: number, rows: number, Mp: number, M: number, dst: number): void;
   cvt_f64_i16(src: number, n: number, dst: number): void;
   maxpool_f64(src: number, nb: number, inStride: number, orig: number, nOut: number, rel: number, nTaps: number, cBytes: number, dst: number): void;
   cast_i32x4(sums: number, rows: number, M4: number, init: number, y: number, z: number, up: number, sh: number, add: number, min: number, max: number, ws: number, om: number): number;
@@ -463,73 +359,6 @@ export function gemmCastRun(
   return overflows;
 }
 
-/** Float64 sums init[m] + Σ_k x·w in ascending k (skipping x = 0) from float32 inputs. */
-export class GemmF64 {
-  private readonly nquad: number;
-  private readonly ntail: number;
-  private readonly Mp: number;
-  private readonly wPacked: Float64Array;
-  private readonly initP: Float64Array;
-
-  constructor(
-    readonly L: GemmLayer,
-    w: ArrayLike<number>,
-    init: ArrayLike<number>,
-    private readonly idx: Int32Array,
-  ) {
-    const { K, M } = L;
-    wasmGemm.compiled++;
-    const nb = ceilDiv(M, 2);
-    this.nquad = Math.floor(nb / 4);
-    this.ntail = nb - 4 * this.nquad;
-    this.Mp = 2 * nb;
-    const wp = new Float64Array(K * this.Mp);
-    const wAt = (k: number, m: number) => (m < M ? w[k * M + m]! : 0);
-    let o = 0;
-    for (let q = 0; q < this.nquad; q++) for (let k = 0; k < K; k++) for (let j = 0; j < 8; j++) wp[o++] = wAt(k, 8 * q + j);
-    for (let k = 0; k < K; k++) for (let j = 0; j < 2 * this.ntail; j++) wp[o++] = wAt(k, 8 * this.nquad + j);
-    this.wPacked = wp;
-    this.initP = new Float64Array(this.Mp);
-    for (let m = 0; m < M; m++) this.initP[m] = init[m]!;
-  }
-
-  /**
-   * Sums for `samples` samples of x (sampleStride elements apart): into `out` (rows of exactly M,
-   * rounded to float32 in the module) or through `emit(sums, Mp, row0, rows)` per block.
-   */
-  run(x: Float32Array, samples: number, sampleStride: number, emit: Float32Array | ((sums: Float64Array, Mp: number, row0: number, rows: number) => void)): void {
-    const ex = wasm()!;
-    const { K, M, rowsPerSample: R } = this.L;
-    const bs = blockOf(R * (K * 4 + this.Mp * 8 + M * 4) + sampleStride * 4, samples);
-    const [xo, io, po, wo, ino, yo, fo] = layout(ex, [
-      bs * sampleStride * 4,
-      this.idx.length * 4,
-      bs * R * K * 4,
-      this.wPacked.length * 8,
-      this.Mp * 8,
-      bs * R * this.Mp * 8,
-      typeof emit === 'function' ? 0 : bs * R * M * 4,
-    ]);
-    const buf = ex.mem.buffer;
-    new Int32Array(buf, io!, this.idx.length).set(this.idx);
-    new Float64Array(buf, wo!, this.wPacked.length).set(this.wPacked);
-    new Float64Array(buf, ino!, this.Mp).set(this.initP);
-    const xv = new Float32Array(buf, xo!, bs * sampleStride);
-    const yv = new Float64Array(buf, yo!, bs * R * this.Mp);
-    for (let s0 = 0; s0 < samples; s0 += bs) {
-      const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-      ex.gather_f32(xo!, sampleStride, nb, io!, R * K, po!);
-      ex.gemm_f64(po!, nb * R, K, this.nquad, this.ntail, wo!, ino!, yo!);
-      if (typeof emit === 'function') emit(yv, this.Mp, s0 * R, nb * R);
-      else {
-        ex.pack_f32(yo!, nb * R, this.Mp, M, fo!);
-        emit.set(new Float32Array(buf, fo!, nb * R * M), s0 * R * M);
-      }
-    }
-  }
-}
-
 export type EmitCast = (sums: Int32Array, Mp: number, row0: number, rows: number, y: Float64Array, yStride: number, c0: number, M: number, scale: number, init: Float64Array) => void;
 
 /**
@@ -543,15 +372,6 @@ export function emitCast(cast: (acc: number) => number): EmitCast {
     'f',
     'return function (sums, Mp, row0, rows, y, yStride, c0, M, scale, init) { for (let r = 0; r < rows; r++) { const so = r * Mp; const yo = (row0 + r) * yStride + c0; for (let m = 0; m < M; m++) y[yo + m] = f(sums[so + m] * scale + init[m]); } };',
   )(cast) as EmitCast;
-}
-
-/** y[(row0 + r)·yStride + c0 + m] = sums[r·Mp + m], rounded to float32 by the store. */
-export function emitFloat(sums: Float64Array, Mp: number, row0: number, rows: number, y: Float32Array, yStride: number, c0: number, M: number): void {
-  for (let r = 0; r < rows; r++) {
-    const so = r * Mp;
-    const yo = (row0 + r) * yStride + c0;
-    for (let m = 0; m < M; m++) y[yo + m] = sums[so + m]!;
-  }
 }
 
 /** 0..K-1: the index map of a dense layer's rows. */

@@ -3,14 +3,15 @@
  * kernels) on a batch of any size. It is the yardstick every fixed-point number is measured
  * against, so it only reads the IR: shapes come from the graph, semantics from the kernels.
  * Inputs and outputs are in the model's own layout; intermediate values are freed after their
- * last use so large batches stay within memory.
+ * last use so large batches stay within memory. A Relu reading a Conv, Dense or Add is computed
+ * by that layer's fast kernel in the same pass (reluFusions below); both values still exist.
  */
 import { type Graph, isConst, type Node, numel } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { NnInputError } from '../../util/tensor.js';
 import type { Kernel, KernelTable, RtTensor } from '../../ir/semantics/tensor.js';
 import { REFERENCE_FLOAT_KERNELS } from '../../ir/semantics/float/index.js';
-import { generatedFloatKernels } from './kernels/generated.js';
+import { generatedFloatKernels, reluFusable } from './kernels/generated.js';
 
 export const FLOAT_KERNELS: KernelTable = {
   ...REFERENCE_FLOAT_KERNELS,
@@ -43,6 +44,10 @@ function reusing(buffers: Map<Node, Float32Array[]>, node: Node): (len: number) 
     if (b && b.length > len) return b.subarray(0, len);
     return (k0[k] = new Float32Array(len));
   };
+}
+
+function fresh32(len: number): Float32Array {
+  return new Float32Array(len);
 }
 
 /** Leading run-time dims of a batch: [N] for a batched graph, [] otherwise. */
@@ -80,6 +85,28 @@ export function checkInputs(g: Graph, inputs: readonly RtTensor[]): number {
   return batch;
 }
 
+/**
+ * Layers whose output a Relu reads, mapped to that Relu (the first one in node order): their
+ * fast kernel writes the Relu's output in the same pass (generated.ts reluFusable), and the Relu
+ * node then takes that array instead of a pass of its own. Same values as running the Relu.
+ */
+const fusionPlans = new WeakMap<Graph, Map<Node, Node>>();
+function reluFusions(g: Graph): Map<Node, Node> {
+  let plan = fusionPlans.get(g);
+  if (plan) return plan;
+  plan = new Map();
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) {
+    if (n.op === 'Relu' && n.inputs[0]) {
+      const p = producer.get(n.inputs[0]);
+      if (p && reluFusable[p.op] && !plan.has(p)) plan.set(p, n);
+    }
+    for (const o of n.outputs) if (o) producer.set(o, n);
+  }
+  fusionPlans.set(g, plan);
+  return plan;
+}
+
 export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): RtTensor[] {
   checkInputs(g, inputs);
   const lead = runtimeLead(g, inputs);
@@ -95,6 +122,10 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
   for (const n of g.nodes) for (const i of n.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   for (const o of g.outputs) uses.set(o.value, Infinity);
   const graphOutputs = new Set(g.outputs.map((o) => o.value));
+  const fusions = reluFusions(g);
+  /** Relu outputs already written by the layer they read. */
+  const fused = new Map<Node, RtTensor>();
+  const allocFor = (node: Node) => (opts.buffers && !node.outputs.some((o) => graphOutputs.has(o)) ? reusing(opts.buffers, node) : undefined);
 
   for (const node of g.nodes) {
     const kernel = FLOAT_KERNELS[node.op] as Kernel<OpKind> | undefined;
@@ -105,8 +136,17 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
     });
     // An absent optional output (e.g. an LSTM's unread Y) has no value and gets the empty shape.
     const outShapes = node.outputs.map((o) => (o ? [...lead, ...g.values.get(o)!.shape] : []));
-    const alloc = opts.buffers && !node.outputs.some((o) => graphOutputs.has(o)) ? reusing(opts.buffers, node) : undefined;
-    const outs = kernel(node as never, ins, outShapes, alloc);
+    const alloc = allocFor(node);
+    let outs: RtTensor[];
+    const relu = fusions.get(node);
+    const done = fused.get(node);
+    if (done) {
+      outs = [done];
+      fused.delete(node);
+    } else if (relu) {
+      outs = reluFusable[node.op]!(node, ins, outShapes, alloc ?? fresh32, allocFor(relu) ?? fresh32);
+      if (outs.length === 2) fused.set(relu, outs.pop()!);
+    } else outs = kernel(node as never, ins, outShapes, alloc);
     node.outputs.forEach((o, k) => {
       if (!o) return;
       const t = outs[k];

@@ -1,20 +1,27 @@
 /**
- * Speed paths of the float reference for Dense and Conv: each layer is compiled once (per node
- * and weight array) into generated weighted sums (sums-codegen.ts), and a convolution runs as
- * its windows gathered into patch rows (im2col.ts) fed to those sums, one group at a time.
- * Every output is still init + Σ x·w in float64 in the reference loops' term order, stored to
- * float32 once, so the results are identical to the loop kernels in conv.ts and linear.ts,
- * which stay the fallback for layers too large to generate and the oracle of the tests.
+ * Speed paths of the float reference, overriding reference kernels of src/ir/semantics/float
+ * (which stay the fallback and the oracle of the tests) with the same float32 results:
+ *  - Dense and Conv in WebAssembly SIMD (wasm-float.ts: float64 sums read through an index map,
+ *    a depthwise conv with channels in lanes), else generated JavaScript sums (sums-codegen.ts;
+ *    a conv's windows gathered into patch rows, im2col.ts). Every output is init + Σ x·w in
+ *    float64 in the reference loops' term order (x = 0 skipped), stored to float32 once;
+ *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript), same-shape
+ *    Add as a plain loop, Transpose through a per-node index map;
+ *  - reluFusable: Conv, Dense and Add that also write the output of a Relu reading them, in
+ *    the same pass (the executor hands that array to the Relu node).
+ * Each layer is prepared once per node and weight array.
  */
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { emitFloat, GemmF64, identityIndex, wasmAvailable } from '../../wasm-gemm.js';
+import { FloatDepthwise, FloatGemm, FloatMaxPool, wasmFloatAvailable } from '../../wasm-float.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
 import { linearKernels } from '../../../ir/semantics/float/linear.js';
 import { poolKernels } from '../../../ir/semantics/float/pool.js';
+import { elementwiseKernels } from '../../../ir/semantics/float/elementwise.js';
+import { layoutKernels, transposeData } from '../../../ir/semantics/float/layout.js';
 import type { PoolAttrs } from '../../../ir/ops.js';
 import { type MaxPoolRun, uniformMaxPool } from '../../pool-codegen.js';
 import { poolWindowPlan } from '../../../ir/semantics/window.js';
@@ -41,26 +48,32 @@ function compiled<T>(node: Node, w: RtTensor, b: RtTensor | undefined, geometry:
 const referenceDense = linearKernels.Dense!;
 const referenceConv = convKernels.Conv!;
 
-const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => {
+/** A second output array for a Relu reading this layer's output (fused: no pass of its own). */
+export type ReluAlloc = (len: number) => Float32Array;
+
+const denseWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
   const x = ins[0]!;
   const w = ins[1]!;
   const b = ins[2];
   const K = w.shape[0]!;
   const M = w.shape[1]!;
-  if (!sumsCodegen.enabled) return referenceDense(node, ins, outShapes);
-  if (wasmAvailable()) {
-    const g = compiled<GemmF64>(node, w, b, 'wasm', () => new GemmF64({ K, M, rowsPerSample: 1 }, w.data, b ? b.data : new Float32Array(M), identityIndex(K)));
-    const rows = x.data.length / K;
-    const out = alloc(rows * M);
-    g.run(x.data, rows, K, out);
-    return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
-  }
-  const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const rows = x.data.length / K;
+  const shape = [...x.shape.slice(0, -1), M];
+  if (wasmFloatAvailable()) {
+    const g = compiled<FloatGemm>(node, w, b, 'wasm', () => new FloatGemm(1, M, [{ K, M, w: w.data, init: b ? b.data : new Float32Array(M), idx: identityIndex(K), c0: 0 }]));
+    const out = alloc(rows * M);
+    const z = reluAlloc?.(rows * M);
+    g.run(x.data, rows, K, out, z);
+    return z ? [{ shape, data: out }, { shape, data: z }] : [{ shape, data: out }];
+  }
+  if (!sumsCodegen.enabled) return referenceDense(node as never, ins, outShapes);
+  const sums = compiled<Sums>(node, w, b, '', () => weightedSums(K, M, w.data, b ? b.data : new Float32Array(M), { dropZeroWeights: false }))!;
   const out = alloc(rows * M);
   sums(x.data, out, rows);
-  return [{ shape: [...x.shape.slice(0, -1), M], data: out }];
+  return [{ shape, data: out }];
 };
+
+const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => denseWith(node, ins, outShapes, alloc);
 
 interface ConvProgram {
   P: ConvPlan;
@@ -68,7 +81,8 @@ interface ConvProgram {
   border: RowSums[];
 }
 
-const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
+const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
+  if (node.op !== 'Conv') throw new Error(`internal: conv kernel on ${node.op}`);
   const a: ConvAttrs = node.attrs;
   const x = ins[0]!;
   const w = ins[1]!;
@@ -82,27 +96,49 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
   const cout = outShape[r - 1]!;
   const cinG = cin / a.group;
   const coutG = cout / a.group;
-  if (!sumsCodegen.enabled) return referenceConv(node, ins, outShapes);
-  if (wasmAvailable() && coutG >= 4) {
-    const gemms = compiled<GemmF64[]>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
+  if (wasmFloatAvailable() && cinG === 1 && coutG === 1) {
+    // Depthwise: channels in SIMD lanes, taps in order (a gemm would have K = taps and M = 1 per group).
+    const dw = compiled<FloatDepthwise>(node, w, b, `dw|${inSp}|${outSp}`, () => {
       const W = convWindows(inSp, outSp, a);
-      const K = W.taps * cinG;
-      return Array.from({ length: a.group }, (_, gr) => {
-        const wg = new Float64Array(K * coutG);
-        for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
-        const init = new Float64Array(coutG);
-        if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
-        return new GemmF64({ K, M: coutG, rowsPerSample: W.outPix }, wg, init, windowIndex(W, cin, gr * cinG, cinG));
+      const idx = new Int32Array(W.outPix * W.taps).fill(-1);
+      W.plan.forEach((list, op) => {
+        for (let j = 0; j < list.length; j += 2) idx[op * W.taps + list[j]!] = list[j + 1]! * cin;
       });
+      return new FloatDepthwise(W.outPix, W.taps, cout, w.data, b ? b.data : new Float32Array(cout), idx);
     });
     const inPix = inSp.reduce((p, d) => p * d, 1);
-    const outPix = outSp.reduce((p, d) => p * d, 1);
     const samples = x.data.length / (inPix * cin);
-    const out = alloc(samples * outPix * cout);
-    if (a.group === 1) gemms[0]!.run(x.data, samples, inPix * cin, out);
-    else gemms.forEach((g, gr) => g.run(x.data, samples, inPix * cin, (sums, Mp, row0, n) => emitFloat(sums, Mp, row0, n, out, cout, gr * coutG, coutG)));
-    return [{ shape: outShape, data: out }];
+    const len = samples * dw.rowsPerSample * cout;
+    const out = alloc(len);
+    const z = reluAlloc?.(len);
+    dw.run(x.data, samples, inPix * cin, out, z);
+    return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
   }
+  if (wasmFloatAvailable()) {
+    const gemm = compiled<FloatGemm>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
+      const W = convWindows(inSp, outSp, a);
+      const K = W.taps * cinG;
+      return new FloatGemm(
+        W.outPix,
+        cout,
+        Array.from({ length: a.group }, (_, gr) => {
+          const wg = new Float64Array(K * coutG);
+          for (let k = 0; k < K; k++) for (let co = 0; co < coutG; co++) wg[k * coutG + co] = w.data[k * cout + gr * coutG + co]!;
+          const init = new Float64Array(coutG);
+          if (b) for (let co = 0; co < coutG; co++) init[co] = b.data[gr * coutG + co]!;
+          return { K, M: coutG, w: wg, init, idx: windowIndex(W, cin, gr * cinG, cinG), c0: gr * coutG };
+        }),
+      );
+    });
+    const inPix = inSp.reduce((p, d) => p * d, 1);
+    const samples = x.data.length / (inPix * cin);
+    const len = samples * gemm.rowsPerSample * cout;
+    const out = alloc(len);
+    const z = reluAlloc?.(len);
+    gemm.run(x.data, samples, inPix * cin, out, z);
+    return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
+  }
+  if (!sumsCodegen.enabled) return referenceConv(node as never, ins, outShapes);
   const prog = compiled<ConvProgram>(node, w, b, `${inSp}|${outSp}`, () => {
     const P = convPlan(inSp, outSp, a, cin, cout);
     const K = P.W.taps * cinG;
@@ -127,7 +163,88 @@ const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => {
   return [{ shape: outShape, data: out }];
 };
 
+const conv: Kernel<'Conv'> = (node, ins, outShapes, alloc = fresh32) => convWith(node, ins, outShapes, alloc);
+
+const referenceAdd = elementwiseKernels.Add!;
+const referenceTranspose = layoutKernels.Transpose!;
+
+/**
+ * Add of two same-shape tensors (a residual join) as a plain loop — the reference broadcasts
+ * through a closure per element; the sum is the same double rounded to float32 by the store.
+ * With `reluAlloc` also the Relu of the stored sum (v > 0 ? v : +0, NaN → 0, as the reference).
+ */
+const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
+  const a = ins[0]!;
+  const b = ins[1]!;
+  const shape = outShapes[0]!;
+  if (!sumsCodegen.enabled || a.data.length !== b.data.length || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    return referenceAdd(node as never, ins, outShapes);
+  }
+  const x = a.data;
+  const y = b.data;
+  const n = x.length;
+  const out = alloc(n);
+  if (!reluAlloc) {
+    for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+    return [{ shape, data: out }];
+  }
+  const z = reluAlloc(n);
+  for (let i = 0; i < n; i++) {
+    const v = Math.fround(x[i]! + y[i]!);
+    out[i] = v;
+    z[i] = v > 0 ? v : 0;
+  }
+  return [{ shape, data: out }, { shape, data: z }];
+};
+
+/**
+ * Transpose as a gather through a per-node index map of one sample, made once (the reference
+ * recomputes it per call), into reused arrays; an order-keeping one is a copy.
+ */
+const transpose: Kernel<'Transpose'> = (node, ins, outShapes, alloc = fresh32) => {
+  const x = ins[0]!;
+  const perm = node.attrs.perm;
+  const own = x.shape.slice(x.shape.length - perm.length);
+  const blk = own.reduce((p, d) => p * d, 1);
+  const map = compiled<Int32Array | null>(node, EMPTY, undefined, `transpose|${own}`, () => {
+    const moved = perm.filter((p) => own[p]! !== 1);
+    if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return null;
+    // transposeData on the sample 0..blk-1 gives each output element's source offset.
+    return Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm));
+  });
+  const d = x.data;
+  const out = alloc(d.length);
+  if (!map) {
+    out.set(d);
+    return [{ shape: outShapes[0]!, data: out }];
+  }
+  for (let base = 0; base < d.length; base += blk) for (let o = 0; o < blk; o++) out[base + o] = d[base + map[o]!]!;
+  return [{ shape: outShapes[0]!, data: out }];
+};
+
+/**
+ * Kernels that can also produce the output of a Relu reading theirs, in the same pass (the
+ * executor then gives the Relu that array): the fused array is exactly the Relu reference
+ * kernel's result on this output. They return [output] only when they cannot fuse.
+ */
+export const reluFusable: Partial<Record<string, (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc: ReluAlloc) => RtTensor[]>> = {
+  Dense: denseWith,
+  Conv: convWith,
+  Add: addWith,
+};
+
 const referenceMaxPool = poolKernels.MaxPool!;
+
+/** The WebAssembly max pool of a layer whose windows all have one shape inside the input, else null. */
+function wasmMaxPool(inSp: readonly number[], outSp: readonly number[], a: PoolAttrs, C: number): FloatMaxPool | null {
+  const { taps } = poolWindowPlan(inSp, outSp, a, false);
+  const first = taps[0];
+  if (!first || first.length === 0) return null;
+  const rel = first.map((t) => t - first[0]!);
+  if (taps.some((l) => l.length !== rel.length || l.some((t, j) => t - l[0]! !== rel[j]))) return null;
+  return new FloatMaxPool(inSp.reduce((p, d) => p * d, 1), C, Int32Array.from(taps, (l) => l[0]!), rel);
+}
+const wasmPools = new WeakMap<Node, { key: string; pool: FloatMaxPool | null }>();
 
 /** MaxPool with uniform in-input windows as generated code (pool-codegen.ts); others the reference loops. */
 const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
@@ -140,6 +257,19 @@ const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
   const C = x.shape[r - 1]!;
   const inPix = inSp.reduce((p, d) => p * d, 1);
   if (!sumsCodegen.enabled) return referenceMaxPool(node, ins, outShapes);
+  if (wasmFloatAvailable()) {
+    // A cache of its own: for windows of several shapes (null here) the generated pool below
+    // takes `compiled`'s slot, and sharing it would rebuild both on every call.
+    const key = `${inSp}|${outSp}|${C}`;
+    let entry = wasmPools.get(node);
+    if (!entry || entry.key !== key) wasmPools.set(node, (entry = { key, pool: wasmMaxPool(inSp, outSp, a, C) }));
+    const pool = entry.pool;
+    if (pool) {
+      const out = alloc(outShapes[0]!.reduce((p, d) => p * d, 1));
+      pool.run(x.data, x.data.length / (inPix * C), out);
+      return [{ shape: outShapes[0]!, data: out }];
+    }
+  }
   const run = compiled<MaxPoolRun | null>(node, EMPTY, undefined, `pool|${inSp}|${outSp}|${C}`, () => uniformMaxPool(poolWindowPlan(inSp, outSp, a, false), inPix, C));
   if (!run) return referenceMaxPool(node, ins, outShapes);
   const out = alloc(outShapes[0]!.reduce((p, d) => p * d, 1));
@@ -148,9 +278,20 @@ const maxPool: Kernel<'MaxPool'> = (node, ins, outShapes, alloc = fresh32) => {
 };
 const EMPTY: RtTensor = { shape: [0], data: new Float32Array(0) };
 
+/** 0..K-1: the index map of a dense layer's rows. */
+function identityIndex(K: number): Int32Array {
+  return Int32Array.from({ length: K }, (_, k) => k);
+}
+
 function fresh32(len: number): Float32Array {
   return new Float32Array(len);
 }
 
-export const generatedFloatKernels: KernelTable = { Dense: dense, Conv: conv, MaxPool: maxPool };
+export const generatedFloatKernels: KernelTable = {
+  Dense: dense,
+  Conv: conv,
+  MaxPool: maxPool,
+  Transpose: (node, ins, outShapes, alloc) => (sumsCodegen.enabled ? transpose(node, ins, outShapes, alloc) : referenceTranspose(node, ins, outShapes)),
+  Add: (node, ins, outShapes, alloc = fresh32) => addWith(node, ins, outShapes, alloc),
+};
 

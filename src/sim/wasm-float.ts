@@ -1,0 +1,686 @@
+/**
+ * WebAssembly SIMD kernels of the float reference executor and of the report's statistics
+ * (issue #13), a module of their own (emitted with wasm-asm.ts, compiled once per thread):
+ *  - gemm_f64 / gemm_f64_relu: a Dense or Conv layer's weighted sums y[r][m] = init[m] +
+ *    Σ_k x[r][k]·w[k][m] in float64, stored to float32 — the rows read straight from the
+ *    input through an index map (im2col.ts windowIndex; -1 = padding), no patch matrix. Each
+ *    row is first compacted, without a branch, into the list of its inputs that are not 0
+ *    (value and k); the sums then run over that list only, so a ReLU input or a blank pixel
+ *    costs nothing and no branch mispredicts. The terms of every output are still added in
+ *    ascending k starting from init, skipping x = 0 — the order of the reference loops
+ *    (src/ir/semantics/float/conv.ts, linear.ts) — so the float32 results are bit-identical to
+ *    them. The _relu variant also stores max(y, 0) of the float32 result (+0 for −0 and NaN,
+ *    as the Relu reference kernel gives), so a Relu reading the layer costs no pass of its own;
+ *  - stats_f32_f64: Σ f² and Σ (raw·scale − f)² of a float32 value and its fixed-point raws,
+ *    four lanes at a time (the per-layer SNR of `simulate`).
+ * Outputs are computed 8 at a time (4 f64x2 accumulators, weights interleaved [quad][k][8]),
+ * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
+ * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls.
+ */
+import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem } from './wasm-asm.js';
+import { sumsCodegen } from './sums-codegen.js';
+
+/** Off: the float executor uses its JavaScript sums and the statistics their loop (the tests' reference). */
+export const wasmFloat = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
+
+const tee = (l: number) => [0x22, ...u(l)];
+const f64store = (off = 0) => [0x39, ...mem(3, off)];
+const i32store = (off = 0) => [0x36, ...mem(2, off)];
+const geS = [0x4e];
+const and = [0x71];
+const shl = [0x74];
+const select = [0x1b];
+const promote = [0xbb];
+const demote = [0xb6];
+const f64ne = [0x62];
+const f32gt = [0x5e];
+const f32zero = [0x43, 0, 0, 0, 0];
+const f64zero = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
+const extract = (lane: number) => [...simd(0x21), lane];
+const load64zero = (off = 0) => [...simd(0x5d), ...mem(3, off)];
+const promoteLow = simd(0x5f);
+const f64x2sub = simd(0xf1);
+const v128zeroConst = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+
+/**
+ * gemm_f64(x, nb, step, idx, R, K, nquad, ntail, mtail, w, init, y, yStride, z, list): for each
+ * of nb samples (step floats apart from x) and each of its R rows (K index entries each, from
+ * idx): y[row·yStride + m] = float32(init[m] + Σ_k x·w) for m < 8·nquad + mtail; with `relu`,
+ * also z[…] = max(that, +0). `list` is scratch for K doubles and K ints.
+ */
+function gemmBody(relu: boolean): number[] {
+  const [x, nb, step, idx, R, K, nquad, ntail, mtail, w, init, y, yStride, z, list] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const [s, xs, r, ip, iend, k, j, lv, lo, q, wq, wp, ip2, yo, yc, lpv, lpo, lend, zd] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33];
+  const v = 34;
+  const t = 35;
+  const sv = 36;
+  const accs = [37, 38, 39, 40];
+  // One stored output: lane `lane` of accumulator i into column offset `col` (floats) of the row.
+  const store = (i: number, lane: number, col: number) => [
+    ...get(yc),
+    ...get(accs[i]!),
+    ...extract(lane),
+    ...demote,
+    ...(relu ? tee(t) : []),
+    ...f32store(4 * col),
+    ...(relu ? [...get(yc), ...get(zd), ...add, ...get(t), ...f32zero, ...get(t), ...f32zero, ...f32gt, ...select, ...f32store(4 * col)] : []),
+  ];
+  // A whole quad: the 8 sums rounded to float32 in two vectors (demote, then the two halves
+  // joined) and stored at once; the Relu per lane as v & (v > 0): +0 for v ≤ 0 and NaN.
+  const join = [...simd(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const demoteZero = simd(0x5e);
+  const reluStore = (v: number, off: number) =>
+    relu ? [...get(yc), ...get(zd), ...add, ...get(v), ...get(v), ...v128zeroConst, ...simd(0x44) /* f32x4.gt */, ...simd(0x4e) /* v128.and */, ...v128store(off)] : [];
+  const quadStore = [
+    ...[...get(accs[0]!), ...demoteZero, ...get(accs[1]!), ...demoteZero, ...join, ...set(sv)],
+    ...[...get(accs[2]!), ...demoteZero, ...get(accs[3]!), ...demoteZero, ...join, ...set(accs[0]!)],
+    ...[...get(yc), ...get(sv), ...v128store(0)],
+    ...[...get(yc), ...get(accs[0]!), ...v128store(16)],
+    ...reluStore(sv, 0),
+    ...reluStore(accs[0]!, 16),
+  ];
+  const pass = (limit: number[], nv: number, checked: boolean) => [
+    ...i32c(0),
+    ...set(q),
+    ...whileLt(
+      q,
+      limit,
+      accs.slice(0, nv).flatMap((a, i) => [...get(ip2), ...v128load(16 * i), ...set(a)]),
+      [...get(lv), ...set(lpv)],
+      [...get(lo), ...set(lpo)],
+      whileLt(
+        lpo,
+        get(lend),
+        [...get(lpv), ...f64load(), ...f64x2splat, ...set(sv)],
+        [...get(wq), ...get(lpo), ...i32load(), ...i32c(16 * nv), ...mul, ...add, ...set(wp)],
+        ...accs.slice(0, nv).map((a, i) => [...get(a), ...get(sv), ...get(wp), ...v128load(16 * i), ...f64x2mul, ...f64x2add, ...set(a)]),
+        inc(lpv, i32c(8)),
+        inc(lpo, i32c(4)),
+      ),
+      ...(checked ? [] : [quadStore]),
+      ...Array.from({ length: checked ? nv : 0 }, (_, i) =>
+        [0, 1].flatMap((lane) => {
+          const col = 2 * i + lane;
+          // In the last pass only the first mtail columns exist.
+          return checked && col > 0 ? [...get(mtail), ...i32c(col), 0x4a /* i32.gt_s */, ...ifThen(store(i, lane, col))] : store(i, lane, col);
+        }),
+      ),
+      inc(wq, [...get(K), ...i32c(16 * nv), ...mul]),
+      inc(ip2, i32c(16 * nv)),
+      inc(yc, i32c(8 * nv)),
+      inc(q, i32c(1)),
+    ),
+  ];
+  const tailPass = [1, 2, 3, 4].flatMap((nv) => [...get(ntail), ...i32c(nv), 0x46 /* i32.eq */, ...ifThen(pass(i32c(1), nv, true))]);
+  const compact = whileLt(
+    ip,
+    get(iend),
+    [...get(ip), ...i32load(), ...set(j)],
+    // v = x[j] (x[0] for padding, masked out below)
+    [...get(xs), ...get(j), ...i32c(0), ...get(j), ...i32c(0), ...geS, ...select, ...i32c(2), ...shl, ...add, ...f32load(), ...promote, ...set(v)],
+    [...get(lpv), ...get(v), ...f64store()],
+    [...get(lpo), ...get(k), ...i32store()],
+    // Advance past the entry only when it is inside the input and not 0.
+    [...get(j), ...i32c(0), ...geS, ...get(v), ...f64zero, ...f64ne, ...and, ...set(j)],
+    inc(lpv, [...get(j), ...i32c(3), ...shl]),
+    inc(lpo, [...get(j), ...i32c(2), ...shl]),
+    inc(ip, i32c(4)),
+    inc(k, i32c(1)),
+  );
+  return [
+    ...get(z),
+    ...get(y),
+    0x6b /* i32.sub */,
+    ...set(zd),
+    ...get(list),
+    ...set(lv),
+    ...get(list),
+    ...get(K),
+    ...i32c(8),
+    ...mul,
+    ...add,
+    ...set(lo),
+    ...get(y),
+    ...set(yo),
+    ...get(x),
+    ...set(xs),
+    ...i32c(0),
+    ...set(s),
+    ...whileLt(
+      s,
+      get(nb),
+      [...get(idx), ...set(ip)],
+      [...i32c(0), ...set(r)],
+      whileLt(
+        r,
+        get(R),
+        [...get(ip), ...get(K), ...i32c(4), ...mul, ...add, ...set(iend)],
+        [...get(lv), ...set(lpv)],
+        [...get(lo), ...set(lpo)],
+        [...i32c(0), ...set(k)],
+        compact,
+        [...get(lpo), ...set(lend)],
+        [...get(w), ...set(wq)],
+        [...get(init), ...set(ip2)],
+        [...get(yo), ...set(yc)],
+        pass(get(nquad), 4, false),
+        tailPass,
+        inc(yo, [...get(yStride), ...i32c(4), ...mul]),
+        inc(r, i32c(1)),
+      ),
+      inc(xs, [...get(step), ...i32c(4), ...mul]),
+      inc(s, i32c(1)),
+    ),
+  ];
+}
+
+/**
+ * dw_f64(x, nb, step, idx, R, T, C, w, init, y, z): a depthwise conv (one input and one output
+ * channel per group): for each sample and output pixel r, channels two at a time in f64x2
+ * lanes, y[r·C + c] = float32(init[c] + Σ_t x[idx[r·T + t] + c]·w[t·Cp + c]) over the taps t
+ * inside the input (idx ≥ 0), each term added only where its x is not 0 (a lane mask, so the
+ * per-output sequence is the reference loop's); with `relu` also z = max(y, +0).
+ */
+function dwBody(relu: boolean): number[] {
+  const [x, nb, step, idx, R, T, C, w, init, y, z] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [s, xs, r, ip, c, t, j, wp, yo, zd, ipt, cp8] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+  const [acc, xv] = [23, 24];
+  const tf = 25;
+  const store = (lane: number) => [
+    ...get(yo),
+    ...get(c),
+    ...i32c(4),
+    ...mul,
+    ...add,
+    ...get(acc),
+    ...extract(lane),
+    ...demote,
+    ...(relu ? tee(tf) : []),
+    ...f32store(4 * lane),
+    ...(relu ? [...get(yo), ...get(c), ...i32c(4), ...mul, ...add, ...get(zd), ...add, ...get(tf), ...f32zero, ...get(tf), ...f32zero, ...f32gt, ...select, ...f32store(4 * lane)] : []),
+  ];
+  const tap = [
+    ...get(ipt),
+    ...i32load(),
+    ...tee(j),
+    ...i32c(0),
+    ...geS,
+    ...ifThen(
+      [...get(xs), ...get(j), ...get(c), ...add, ...i32c(4), ...mul, ...add, ...load64zero(), ...promoteLow, ...set(xv)],
+      // acc = x ≠ 0 ? acc + x·w : acc, per lane
+      [...get(acc), ...get(xv), ...get(wp), ...v128load(), ...f64x2mul, ...f64x2add, ...get(acc), ...get(xv), ...v128zeroConst, ...simd(0x48) /* f64x2.ne */, ...simd(0x52) /* v128.bitselect */, ...set(acc)],
+    ),
+    ...inc(ipt, i32c(4)),
+    ...inc(wp, get(cp8)),
+    ...inc(t, i32c(1)),
+  ];
+  return [
+    ...get(z),
+    ...get(y),
+    0x6b /* i32.sub */,
+    ...set(zd),
+    // Cp·8: bytes per tap of the packed weights (C rounded up to even).
+    ...get(C),
+    ...i32c(1),
+    ...add,
+    ...i32c(-2),
+    ...and,
+    ...i32c(8),
+    ...mul,
+    ...set(cp8),
+    ...get(y),
+    ...set(yo),
+    ...get(x),
+    ...set(xs),
+    ...i32c(0),
+    ...set(s),
+    ...whileLt(
+      s,
+      get(nb),
+      [...get(idx), ...set(ip)],
+      [...i32c(0), ...set(r)],
+      whileLt(
+        r,
+        get(R),
+        [...i32c(0), ...set(c)],
+        whileLt(
+          c,
+          get(C),
+          [...get(init), ...get(c), ...i32c(8), ...mul, ...add, ...v128load(), ...set(acc)],
+          [...get(ip), ...set(ipt)],
+          [...get(w), ...get(c), ...i32c(8), ...mul, ...add, ...set(wp)],
+          [...i32c(0), ...set(t)],
+          whileLt(t, get(T), tap),
+          store(0),
+          [...get(c), ...i32c(1), ...add, ...get(C), 0x48 /* i32.lt_s */, ...ifThen(store(1))],
+          inc(c, i32c(2)),
+        ),
+        inc(ip, [...get(T), ...i32c(4), ...mul]),
+        inc(yo, [...get(C), ...i32c(4), ...mul]),
+        inc(r, i32c(1)),
+      ),
+      inc(xs, [...get(step), ...i32c(4), ...mul]),
+      inc(s, i32c(1)),
+    ),
+  ];
+}
+
+/**
+ * pool_max_f32(x, nb, step, origins, outPix, rel, T, C, y): max pooling with windows of one
+ * shape: for each sample, output pixel p and channels four at a time, m = −Inf, then for each
+ * tap in order m = v > m ? v : m per lane (the reference's comparison: NaN never wins, the
+ * first of equal values stays), stored to y[p·C + c]. origins (per pixel) and rel (per tap)
+ * are byte offsets.
+ */
+function poolBody(): number[] {
+  const [x, nb, step, origins, outPix, rel, T, C, y] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [s, xs, op, ob, c, t, rp, yo] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const [m, v] = [17, 18];
+  const negInf = [...simd(0x0c), ...Array.from({ length: 4 }, () => [0, 0, 0x80, 0xff] /* float32 −Inf */).flat()];
+  const laneStore = (lane: number) => [...get(yo), ...get(c), ...i32c(4), ...mul, ...add, ...get(m), ...simd(0x1f), lane /* f32x4.extract_lane */, ...f32store(4 * lane)];
+  return [
+    ...get(y),
+    ...set(yo),
+    ...get(x),
+    ...set(xs),
+    ...i32c(0),
+    ...set(s),
+    ...whileLt(
+      s,
+      get(nb),
+      [...i32c(0), ...set(op)],
+      whileLt(
+        op,
+        get(outPix),
+        [...get(xs), ...get(origins), ...get(op), ...i32c(4), ...mul, ...add, ...i32load(), ...add, ...set(ob)],
+        [...i32c(0), ...set(c)],
+        whileLt(
+          c,
+          get(C),
+          [...negInf, ...set(m)],
+          [...get(rel), ...set(rp)],
+          [...i32c(0), ...set(t)],
+          whileLt(
+            t,
+            get(T),
+            [...get(ob), ...get(rp), ...i32load(), ...add, ...get(c), ...i32c(4), ...mul, ...add, ...v128load(), ...set(v)],
+            [...get(v), ...get(m), ...get(v), ...get(m), ...simd(0x44) /* f32x4.gt */, ...simd(0x52) /* v128.bitselect */, ...set(m)],
+            inc(rp, i32c(4)),
+            inc(t, i32c(1)),
+          ),
+          // A whole vector of channels, else the 1–3 left lane by lane.
+          [...get(c), ...i32c(4), ...add, ...get(C), 0x4c /* i32.le_s */],
+          [0x04, 0x40, ...get(yo), ...get(c), ...i32c(4), ...mul, ...add, ...get(m), ...[...simd(0x0b), ...mem(4, 0)], 0x05],
+          laneStore(0),
+          [1, 2].flatMap((lane) => [...get(c), ...i32c(lane), ...add, ...get(C), 0x48 /* i32.lt_s */, ...ifThen(laneStore(lane))]),
+          [0x0b],
+          inc(c, i32c(4)),
+        ),
+        inc(yo, [...get(C), ...i32c(4), ...mul]),
+        inc(op, i32c(1)),
+      ),
+      inc(xs, [...get(step), ...i32c(4), ...mul]),
+      inc(s, i32c(1)),
+    ),
+  ];
+}
+
+/**
+ * stats_f32_f64(f, raw, n4, scale, out): out[0..1] = Σ f² and out[2..3] = Σ (raw·scale − f)²
+ * over the first n4 elements (a multiple of 4), as two f64x2 lanes each.
+ */
+function statsBody(): number[] {
+  const [f, raw, n4, scale, out] = [0, 1, 2, 3, 4];
+  const [fp, rp, fend] = [5, 6, 7];
+  const [sc, s0, s1, e0, e1, a, d] = [8, 9, 10, 11, 12, 13, 14];
+  const step = (sAcc: number, eAcc: number, off: number) => [
+    ...get(fp),
+    ...load64zero(off * 4),
+    ...promoteLow,
+    ...set(a),
+    ...get(rp),
+    ...v128load(off * 8),
+    ...get(sc),
+    ...f64x2mul,
+    ...get(a),
+    ...f64x2sub,
+    ...set(d),
+    ...get(sAcc),
+    ...get(a),
+    ...get(a),
+    ...f64x2mul,
+    ...f64x2add,
+    ...set(sAcc),
+    ...get(eAcc),
+    ...get(d),
+    ...get(d),
+    ...f64x2mul,
+    ...f64x2add,
+    ...set(eAcc),
+  ];
+  return [
+    ...get(scale),
+    ...f64x2splat,
+    ...set(sc),
+    ...get(f),
+    ...set(fp),
+    ...get(raw),
+    ...set(rp),
+    ...get(f),
+    ...get(n4),
+    ...i32c(4),
+    ...mul,
+    ...add,
+    ...set(fend),
+    ...whileLt(fp, get(fend), step(s0, e0, 0), step(s1, e1, 2), inc(fp, i32c(16)), inc(rp, i32c(32))),
+    ...get(out),
+    ...get(s0),
+    ...get(s1),
+    ...f64x2add,
+    ...[...simd(0x0b), ...mem(4, 0)],
+    ...get(out),
+    ...get(e0),
+    ...get(e1),
+    ...f64x2add,
+    ...[...simd(0x0b), ...mem(4, 16)],
+  ];
+}
+
+/** The module's bytes (exported for the test that validates them). */
+export function floatModuleBytes(): Uint8Array {
+  const fn = (params: number[], results: number[] = []) => [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
+  const types = [fn(new Array<number>(15).fill(I32)), fn([I32, I32, I32, F64, I32]), fn(new Array<number>(11).fill(I32))];
+  const dwLocals: [number, number][] = [[12, I32], [2, V128], [1, F32]];
+  types.push(fn(new Array<number>(9).fill(I32)));
+  const gemmLocals: [number, number][] = [[19, I32], [1, F64], [1, F32], [5, V128]];
+  const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
+    { name: 'gemm_f64', type: 0, locals: gemmLocals, code: gemmBody(false) },
+    { name: 'gemm_f64_relu', type: 0, locals: gemmLocals, code: gemmBody(true) },
+    { name: 'stats_f32_f64', type: 1, locals: [[3, I32], [7, V128]], code: statsBody() },
+    { name: 'dw_f64', type: 2, locals: dwLocals, code: dwBody(false) },
+    { name: 'dw_f64_relu', type: 2, locals: dwLocals, code: dwBody(true) },
+    { name: 'pool_max_f32', type: 3, locals: [[8, I32], [2, V128]], code: poolBody() },
+  ];
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(3, vec(funcs.map((f) => u(f.type)))),
+    ...section(5, vec([[0x00, ...u(1)]])),
+    ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
+    ...section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+// ---------- runtime ----------
+/** The parts of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: unknown };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+type GemmFn = (x: number, nb: number, step: number, idx: number, R: number, K: number, nquad: number, ntail: number, mtail: number, w: number, init: number, y: number, yStride: number, z: number, list: number) => void;
+interface Exports {
+  mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  gemm_f64: GemmFn;
+  gemm_f64_relu: GemmFn;
+  stats_f32_f64(f: number, raw: number, n4: number, scale: number, out: number): void;
+  dw_f64: DwFn;
+  dw_f64_relu: DwFn;
+  pool_max_f32(x: number, nb: number, step: number, origins: number, outPix: number, rel: number, T: number, C: number, y: number): void;
+}
+type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
+
+let instance: Exports | null | undefined;
+
+/** The module on this thread, or null where WebAssembly SIMD is unavailable. */
+function wasm(): Exports | null {
+  if (instance === undefined) {
+    try {
+      if (!WA) throw new Error('no WebAssembly');
+      instance = new WA.Instance(new WA.Module(floatModuleBytes()), {}).exports as Exports;
+    } catch {
+      instance = null;
+    }
+  }
+  return instance;
+}
+
+export function wasmFloatAvailable(): boolean {
+  return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;
+}
+
+/** Scratch regions of one call, 16-byte aligned, the memory grown to hold them. */
+function layout(ex: Exports, sizes: number[]): number[] {
+  const offs: number[] = [];
+  let at = 0;
+  for (const b of sizes) {
+    offs.push(at);
+    at += Math.ceil(b / 16) * 16;
+  }
+  const have = ex.mem.buffer.byteLength;
+  if (at > have) ex.mem.grow(Math.ceil((at - have) / 65536));
+  return offs;
+}
+
+/** One group of a layer: rows of K inputs through `idx`, M outputs into columns [c0, c0 + M). */
+export interface FloatGroup {
+  readonly K: number;
+  readonly M: number;
+  /** Weights w[k·M + m] and the start values (bias or 0) of the M outputs. */
+  readonly w: ArrayLike<number>;
+  readonly init: ArrayLike<number>;
+  /** Per-sample index map of rowsPerSample·K entries into the sample (-1 = padding). */
+  readonly idx: Int32Array;
+  readonly c0: number;
+}
+
+interface Packed {
+  K: number;
+  nquad: number;
+  ntail: number;
+  mtail: number;
+  w: Float64Array;
+  init: Float64Array;
+  idx: Int32Array;
+  c0: number;
+}
+
+/**
+ * A Dense or Conv layer in float64 sums stored as float32: `rowsPerSample` rows per sample
+ * (output pixels; 1 for Dense) of `cout` outputs, made of groups (one for Dense and an
+ * ungrouped Conv) each writing its own columns.
+ */
+export class FloatGemm {
+  private readonly groups: Packed[];
+
+  constructor(
+    readonly rowsPerSample: number,
+    readonly cout: number,
+    groups: readonly FloatGroup[],
+  ) {
+    wasmFloat.compiled++;
+    this.groups = groups.map((g) => {
+      const { K, M } = g;
+      // Whole quads of 8 outputs, then the 0–7 left as 0–4 vectors (the last one maybe half used).
+      const nquad = Math.floor(M / 8);
+      const ntail = Math.ceil((M - 8 * nquad) / 2);
+      const Mp = 8 * nquad + 2 * ntail;
+      const wp = new Float64Array(K * Mp);
+      const wAt = (k: number, m: number) => (m < M ? g.w[k * M + m]! : 0);
+      let o = 0;
+      for (let q = 0; q < nquad; q++) for (let k = 0; k < K; k++) for (let j = 0; j < 8; j++) wp[o++] = wAt(k, 8 * q + j);
+      for (let k = 0; k < K; k++) for (let j = 0; j < 2 * ntail; j++) wp[o++] = wAt(k, 8 * nquad + j);
+      const init = new Float64Array(Mp);
+      for (let m = 0; m < M; m++) init[m] = g.init[m]!;
+      return { K, nquad, ntail, mtail: M - 8 * nquad, w: wp, init, idx: g.idx, c0: g.c0 };
+    });
+  }
+
+  /**
+   * The layer on `samples` samples of x (sampleStride floats apart) into `out` (rows of cout);
+   * with `reluOut`, max(out, +0) into it too.
+   */
+  run(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+    const ex = wasm()!;
+    const R = this.rowsPerSample;
+    const C = this.cout;
+    const maxK = Math.max(...this.groups.map((g) => g.K));
+    const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
+    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / Math.max(1, perSample))));
+    const sizes = [bs * sampleStride * 4, maxK * 12, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
+    for (const g of this.groups) sizes.push(g.idx.length * 4, g.w.length * 8, g.init.length * 8);
+    const offs = layout(ex, sizes);
+    const [xo, lo, yo, zo] = offs as [number, number, number, number];
+    const buf = ex.mem.buffer;
+    this.groups.forEach((g, i) => {
+      new Int32Array(buf, offs[4 + 3 * i]!, g.idx.length).set(g.idx);
+      new Float64Array(buf, offs[5 + 3 * i]!, g.w.length).set(g.w);
+      new Float64Array(buf, offs[6 + 3 * i]!, g.init.length).set(g.init);
+    });
+    const xv = new Float32Array(buf, xo, bs * sampleStride);
+    const fn = reluOut ? ex.gemm_f64_relu : ex.gemm_f64;
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      this.groups.forEach((g, i) => {
+        fn(xo, nb, sampleStride, offs[4 + 3 * i]!, R, g.K, g.nquad, g.ntail, g.mtail, offs[5 + 3 * i]!, offs[6 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0, lo);
+      });
+      const len = nb * R * C;
+      out.set(new Float32Array(buf, yo, len), s0 * R * C);
+      if (reluOut) reluOut.set(new Float32Array(buf, zo, len), s0 * R * C);
+    }
+  }
+}
+
+/**
+ * A depthwise conv (group = channels, one in and one out per group): `rowsPerSample` output
+ * pixels of C channels, `idx` the input pixel offset × C of each (pixel, tap), -1 outside the
+ * input; weights w[t·C + c].
+ */
+export class FloatDepthwise {
+  private readonly Cp: number;
+  private readonly w: Float64Array;
+  private readonly init: Float64Array;
+
+  constructor(
+    readonly rowsPerSample: number,
+    readonly taps: number,
+    readonly C: number,
+    w: ArrayLike<number>,
+    init: ArrayLike<number>,
+    private readonly idx: Int32Array,
+  ) {
+    wasmFloat.compiled++;
+    this.Cp = C + (C & 1);
+    this.w = new Float64Array(taps * this.Cp);
+    for (let t = 0; t < taps; t++) for (let c = 0; c < C; c++) this.w[t * this.Cp + c] = w[t * C + c]!;
+    this.init = new Float64Array(this.Cp);
+    for (let c = 0; c < C; c++) this.init[c] = init[c]!;
+  }
+
+  run(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+    const ex = wasm()!;
+    const R = this.rowsPerSample;
+    const C = this.C;
+    const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
+    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / Math.max(1, perSample))));
+    // x first with 16 bytes of slack: an odd C reads one float past a pixel's channels.
+    const [xo, io, wo, ino, yo, zo] = layout(ex, [bs * sampleStride * 4 + 16, this.idx.length * 4, this.w.length * 8, this.init.length * 8, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0]) as number[];
+    const buf = ex.mem.buffer;
+    new Int32Array(buf, io!, this.idx.length).set(this.idx);
+    new Float64Array(buf, wo!, this.w.length).set(this.w);
+    new Float64Array(buf, ino!, this.init.length).set(this.init);
+    const xv = new Float32Array(buf, xo!, bs * sampleStride);
+    const fn = reluOut ? ex.dw_f64_relu : ex.dw_f64;
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      fn(xo!, nb, sampleStride, io!, R, this.taps, C, wo!, ino!, yo!, zo!);
+      const len = nb * R * C;
+      out.set(new Float32Array(buf, yo!, len), s0 * R * C);
+      if (reluOut) reluOut.set(new Float32Array(buf, zo!, len), s0 * R * C);
+    }
+  }
+}
+
+/**
+ * Max pooling whose windows all have one shape inside the input (the usual 2×2 stride 2):
+ * `origins` the first tap's input pixel per output pixel, `rel` the taps' pixel offsets from it.
+ */
+export class FloatMaxPool {
+  private readonly origins: Int32Array;
+  private readonly rel: Int32Array;
+
+  constructor(
+    readonly inPix: number,
+    readonly C: number,
+    origins: Int32Array,
+    rel: Int32Array,
+  ) {
+    wasmFloat.compiled++;
+    this.origins = origins.map((o) => o * C * 4);
+    this.rel = rel.map((r) => r * C * 4);
+  }
+
+  run(x: Float32Array, samples: number, out: Float32Array): void {
+    const ex = wasm()!;
+    const C = this.C;
+    const step = this.inPix * C;
+    const outPix = this.origins.length;
+    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / ((step + outPix * C) * 4))));
+    // x first with 16 bytes of slack: the last vector of channels may read past a pixel.
+    const [xo, oo, ro, yo] = layout(ex, [bs * step * 4 + 16, outPix * 4, this.rel.length * 4, bs * outPix * C * 4]) as number[];
+    const buf = ex.mem.buffer;
+    new Int32Array(buf, oo!, outPix).set(this.origins);
+    new Int32Array(buf, ro!, this.rel.length).set(this.rel);
+    const xv = new Float32Array(buf, xo!, bs * step);
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      xv.set(x.subarray(s0 * step, (s0 + nb) * step));
+      ex.pool_max_f32(xo!, nb, step, oo!, outPix, ro!, this.rel.length, C, yo!);
+      out.set(new Float32Array(buf, yo!, nb * outPix * C), s0 * outPix * C);
+    }
+  }
+}
+
+/**
+ * [Σ f², Σ (raw·scale − f)²] over a value's float32 outputs and its fixed-point raws (same
+ * length). The sums run in lanes (a fixed order for given lengths), so a report is the same
+ * on every run and thread.
+ */
+export function sumSquares(f: Float32Array, raw: Float64Array, scale: number): [number, number] {
+  const n = f.length;
+  const n4 = n & ~3;
+  let ss = 0;
+  let ee = 0;
+  const ex = wasmFloatAvailable() ? wasm() : null;
+  if (ex && n4 > 0) {
+    // In pieces of at most 2^16 elements, so the scratch stays small.
+    const P = 1 << 16;
+    const [fo, ro, oo] = layout(ex, [Math.min(n4, P) * 4, Math.min(n4, P) * 8, 32]) as [number, number, number];
+    const buf = ex.mem.buffer;
+    const o = new Float64Array(buf, oo, 4);
+    for (let a = 0; a < n4; a += P) {
+      const len = Math.min(P, n4 - a);
+      new Float32Array(buf, fo, len).set(f.subarray(a, a + len));
+      new Float64Array(buf, ro, len).set(raw.subarray(a, a + len));
+      ex.stats_f32_f64(fo, ro, len, scale, oo);
+      ss += o[0]! + o[1]!;
+      ee += o[2]! + o[3]!;
+    }
+  } else {
+    for (let j = 0; j < n4; j++) {
+      const d = raw[j]! * scale - f[j]!;
+      ss += f[j]! * f[j]!;
+      ee += d * d;
+    }
+  }
+  for (let j = n4; j < n; j++) {
+    const d = raw[j]! * scale - f[j]!;
+    ss += f[j]! * f[j]!;
+    ee += d * d;
+  }
+  return [ss, ee];
+}
