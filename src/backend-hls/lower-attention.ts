@@ -97,8 +97,9 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
             streamBuffer: cb === null ? numel(B.shape) : Math.max(K, N),
             ...(cb === null ? { streamHeld: { input: 1, elements: numel(B.shape) } } : {}),
             streamBurst: N / pout,
-            // The stream kernels read only b's offset, once per row.
-            streamLookups: { [bMap]: { kind: 'index', reads: 1, ii: stepII } },
+            // The stream kernels read b's offset once per row; a's map is not passed to them
+            // (the rows arrive in order), so it is never read: no storage.
+            streamLookups: { [bMap]: { kind: 'index', reads: 1, ii: stepII }, [aMap]: { kind: 'index', reads: 1, ii: stepII, fixed: true } },
           }
         : {}),
     }),

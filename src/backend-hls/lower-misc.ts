@@ -428,7 +428,8 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
       },
       stream: (ins, out) => `nn2hls::slice_stream<${renderType(x.fixed!)}, ${renderType(yT)}, ${pIn}, ${P}, ${sl.off}, ${numel(x.shape) / pIn}, ${sl.keep.length}>(${ins[0]}, ${out}, ${sId});`,
       burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
-      facts: plainFacts('nn2hls::gather', { streamKernel: 'nn2hls::slice_stream', streamUnrolled: pIn }),
+      // One keep entry per input pack (II 1), at a run-time address (the kept-pack counter).
+      facts: plainFacts('nn2hls::gather', { streamKernel: 'nn2hls::slice_stream', streamUnrolled: pIn, streamLookups: { [sId]: { kind: 'index', reads: 1, ii: 1 } } }),
     };
   }
   const kId = byPack ? indexArray(ctx, consts, `${id}_keep`, keep, `input ${stream ? 'packs' : 'pixels'} ${id} keeps, ascending`) : null;

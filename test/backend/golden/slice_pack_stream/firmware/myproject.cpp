@@ -9,6 +9,12 @@ void myproject(hls::stream<nn2hls::pack<x_t, 6> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=z)
   NN2HLS_PRAGMA(HLS INTERFACE axis port=w)
+  // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
+#ifdef __VITIS_HLS__
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=cols_keep type=rom_1p impl=lutram)
+#else
+  NN2HLS_PRAGMA(HLS RESOURCE variable=cols_keep core=ROM_1P_LUTRAM)
+#endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 6> > x_cp0("x_cp0");
   NN2HLS_PRAGMA(HLS STREAM variable=x_cp0 depth=4)
