@@ -49,7 +49,7 @@ function windows(node: Node, ctx: CompileContext, a: PoolAttrs, includePad: bool
  */
 export function fusedPoolWindows(node: Node, ctx: CompileContext): FusedPool | null {
   if (node.op !== 'MaxPool') return null;
-  const a: PoolAttrs = (node as Node<'MaxPool'>).attrs;
+  const a: PoolAttrs = node.attrs;
   const { plan } = windows(node, ctx, a, false);
   const full = a.kernel.reduce((p, d) => p * d, 1);
   const first = plan.taps[0];
