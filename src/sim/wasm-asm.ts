@@ -1,9 +1,11 @@
 /**
  * A tiny WebAssembly assembler for the simulator's generated kernels (issue #13): LEB128
  * integers, the opcodes the kernels use (scalar, memory and SIMD), structured control flow
- * (block/loop/if, a `whileLt` counting loop) and the section/vector/function-body encoders that
- * put a module together. No toolchain: kernels are written as arrays of bytes in TypeScript and
- * compiled by the engine at run time, so nothing binary is committed.
+ * (block/loop/if, a `whileLt` counting loop), the section/vector/function-body encoders that
+ * put a module together, and the small runtime every kernel module shares (instantiated lazily
+ * once per thread; per-call scratch regions in its one memory). No toolchain: kernels are
+ * written as arrays of bytes in TypeScript and compiled by the engine at run time, so nothing
+ * binary is committed.
  */
 export const u = (n: number): number[] => {
   const out: number[] = [];
@@ -79,3 +81,48 @@ export function funcBody(locals: [number, number][], code: number[]): number[] {
   return [...u(b.length), ...b];
 }
 
+
+// ---------- runtime shared by the kernel modules ----------
+/** The parts of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: unknown };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** What every kernel module exports besides its functions: one memory used as scratch. */
+export interface ScratchModule {
+  mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+}
+
+/**
+ * The module `bytes()` builds, instantiated once per thread on first use; null where
+ * WebAssembly (or an instruction the module uses, e.g. SIMD) is unavailable.
+ */
+export function lazyModule<E extends ScratchModule>(bytes: () => Uint8Array): () => E | null {
+  let instance: E | null | undefined;
+  return () => {
+    if (instance === undefined) {
+      try {
+        if (!WA) throw new Error('no WebAssembly');
+        instance = new WA.Instance(new WA.Module(bytes()), {}).exports as E;
+      } catch {
+        instance = null;
+      }
+    }
+    return instance;
+  };
+}
+
+/** Scratch regions of one call, 16-byte aligned, the memory grown to hold them. */
+export function layout(ex: ScratchModule, sizes: number[]): number[] {
+  const offs: number[] = [];
+  let at = 0;
+  for (const b of sizes) {
+    offs.push(at);
+    at += Math.ceil(b / 16) * 16;
+  }
+  const have = ex.mem.buffer.byteLength;
+  if (at > have) ex.mem.grow(Math.ceil((at - have) / 65536));
+  return offs;
+}

@@ -17,7 +17,7 @@
  * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
  * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls.
  */
-import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem } from './wasm-asm.js';
+import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
 import { sumsCodegen } from './sums-codegen.js';
 
 /** Off: the float executor uses its JavaScript sums and the statistics their loop (the tests' reference). */
@@ -413,16 +413,9 @@ export function floatModuleBytes(): Uint8Array {
 }
 
 // ---------- runtime ----------
-/** The parts of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: unknown };
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 type GemmFn = (x: number, nb: number, step: number, idx: number, R: number, K: number, nquad: number, ntail: number, mtail: number, w: number, init: number, y: number, yStride: number, z: number, list: number) => void;
-interface Exports {
-  mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+interface Exports extends ScratchModule {
   gemm_f64: GemmFn;
   gemm_f64_relu: GemmFn;
   stats_f32_f64(f: number, raw: number, n4: number, scale: number, out: number): void;
@@ -432,36 +425,11 @@ interface Exports {
 }
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
-let instance: Exports | null | undefined;
-
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-function wasm(): Exports | null {
-  if (instance === undefined) {
-    try {
-      if (!WA) throw new Error('no WebAssembly');
-      instance = new WA.Instance(new WA.Module(floatModuleBytes()), {}).exports as Exports;
-    } catch {
-      instance = null;
-    }
-  }
-  return instance;
-}
+const wasm = lazyModule<Exports>(floatModuleBytes);
 
 export function wasmFloatAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;
-}
-
-/** Scratch regions of one call, 16-byte aligned, the memory grown to hold them. */
-function layout(ex: Exports, sizes: number[]): number[] {
-  const offs: number[] = [];
-  let at = 0;
-  for (const b of sizes) {
-    offs.push(at);
-    at += Math.ceil(b / 16) * 16;
-  }
-  const have = ex.mem.buffer.byteLength;
-  if (at > have) ex.mem.grow(Math.ceil((at - have) / 65536));
-  return offs;
 }
 
 /** One group of a layer: rows of K inputs through `idx`, M outputs into columns [c0, c0 + M). */

@@ -24,7 +24,7 @@ import { sumsCodegen } from './sums-codegen.js';
 import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
 import { type FusedPool, MAXPOOL_LOCALS, MAXPOOL_PARAMS, maxPoolBody } from './wasm-pool.js';
 import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
-import { u, I32, V128, get, set, i32c, add, mul, i32load, v128load, v128store, v128zero, i32x4splat, i32x4add, dot, ifThen, inc, whileLt, vec, section, str, funcBody } from './wasm-asm.js';
+import { u, I32, V128, get, set, i32c, add, mul, i32load, v128load, v128store, v128zero, i32x4splat, i32x4add, dot, ifThen, inc, whileLt, vec, section, str, funcBody, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
 export const wasmGemm = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
@@ -103,15 +103,8 @@ export function moduleBytes(): Uint8Array {
 }
 
 // ---------- runtime ----------
-/** The parts of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: unknown };
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface Exports {
-  mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+interface Exports extends ScratchModule {
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   cvt_f64_i16(src: number, n: number, dst: number): void;
   maxpool_f64(src: number, nb: number, inStride: number, orig: number, nOut: number, rel: number, nTaps: number, cBytes: number, dst: number): void;
@@ -123,37 +116,11 @@ interface Exports {
   ): number;
 }
 
-let instance: Exports | null | undefined;
-
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-function wasm(): Exports | null {
-  if (instance === undefined) {
-    try {
-      if (!WA) throw new Error('no WebAssembly');
-      const m = new WA.Module(moduleBytes());
-      instance = new WA.Instance(m, {}).exports as Exports;
-    } catch {
-      instance = null;
-    }
-  }
-  return instance;
-}
+const wasm = lazyModule<Exports>(moduleBytes);
 
 export function wasmAvailable(): boolean {
   return wasmGemm.enabled && sumsCodegen.enabled && wasm() !== null;
-}
-
-/** Scratch regions of one call, 16-byte aligned, the memory grown to hold them. */
-function layout(ex: Exports, sizes: number[]): number[] {
-  const offs: number[] = [];
-  let at = 0;
-  for (const b of sizes) {
-    offs.push(at);
-    at += Math.ceil(b / 16) * 16;
-  }
-  const have = ex.mem.buffer.byteLength;
-  if (at > have) ex.mem.grow(Math.ceil((at - have) / 65536));
-  return offs;
 }
 
 /**
