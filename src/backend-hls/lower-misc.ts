@@ -187,6 +187,11 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
   const perPixel = ctx.io === 'parallel' && (n > ctx.unrollLimit || ctx.partitionOf(node.inputs[0]!) > 0 || ctx.partitionOf(node.outputs[0]!) > 0) && x.shape.at(-1) === C;
   c.i('kind', `nn2hls::${kind}`).type('p_t', pT).type('q_t', qT).u('n', n).u('c', C).u('reuse', reuse).b('per_pixel', perPixel);
   for (const e of extra) e(c);
+  // Gelu (io_parallel, one step): its n products share ceil(n / reuse) multipliers over the
+  // step's II of reuse cycles (nn2hls::unary_shared's ALLOCATION), the fold of foldShape.
+  const shared = kind === 'U_XTABLE' && ctx.io === 'parallel' && !perPixel;
+  const multLimit = shared ? Math.ceil(n / reuse) : 0;
+  if (shared) c.u('mult_limit', multLimit);
   // Reshape keeps the element order: in io_stream only the pack width changes (repack_stream).
   const reshape = node.op === 'Reshape';
   const pi = ctx.packOf(node.inputs[0]!);
@@ -197,10 +202,12 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     : (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
-    parallel: (ins, out) => `nn2hls::unary<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
+    parallel: (ins, out) => `nn2hls::${shared ? 'unary_shared' : 'unary'}<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
     stream,
     burst: 1, unrolled: perPixel ? C : n, partitioned: [], strategy, reuse, looped: perPixel,
-    facts: plainFacts('nn2hls::unary', {
+    facts: plainFacts(shared ? 'nn2hls::unary_shared' : 'nn2hls::unary', {
+      // io_parallel: one step of II reuse (unary_all's PIPELINE), or a pixel per cycle.
+      ...(ctx.io === 'parallel' && !perPixel ? { stepII: reuse } : {}),
       ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
       ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
       tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
@@ -212,7 +219,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' || kind === 'U_XTABLE' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
       // Gelu multiplies every element by its table entry: one run-time product per element of a
       // step (io stream: unary_stream's step is one pack of C elements).
-      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel || ctx.io === 'stream' ? C : n } : {}),
+      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: shared ? multLimit : C } : {}),
     }),
   };
 }

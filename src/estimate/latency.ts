@@ -78,9 +78,12 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       const stages = cut(DELAYS.add * log2ceil(l.fanIn));
       return { latency: l.ii + stages, ii: l.ii, stages };
     }
+    // Element-wise passes take the plan's II: a loop over pixels or packs (II above the step's)
+    // spends it before its last result leaves, and so does one step whose products share fewer
+    // multipliers than it has (Gelu folded); an unshared step is its pipeline depth.
     case 'table': {
       const stages = tool.tableStages;
-      return { latency: stages, ii: l.reuse, stages };
+      return { latency: stages + (l.ii > l.stepII ? l.ii : 0), ii: l.ii, stages };
     }
     case 'softmax': {
       const stages = 2 * tool.tableStages + 1 + cut(DELAYS.add * log2ceil(l.fanIn));
@@ -93,7 +96,8 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
     }
     case 'elementwise': {
       const stages = l.multipliers > 0 ? cut(DELAYS.mul) : 0;
-      return { latency: stages, ii: l.reuse, stages };
+      const spread = l.ii > l.stepII || (l.multipliers > 0 && l.multipliers < l.unrolled);
+      return { latency: stages + (spread && l.ii > 1 ? l.ii : 0), ii: l.ii, stages };
     }
     case 'move':
       // Wires when unrolled (the plan's II 1); a streaming movement kernel (select, upsample,
