@@ -60,10 +60,12 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       // With shared multipliers only the last step's products (fan-in / reuse) remain to be summed.
       const tree = DELAYS.add * log2ceil((shared && DELAYS.perStepTree ? Math.ceil(l.fanIn / l.reuse) : l.fanIn) + 1);
       const stages = cut((shared ? DELAYS.sharedMul + DELAYS.mux * log2ceil(l.reuse) : DELAYS.mul) + tree) + tool.denseStages;
-      // (io stream: dense_stream repeats the row schedule once per row, a loop like the others.)
+      // One step (io stream: one row, whose packs arrive over the plan's step II). A loop of
+      // rows (io stream's pipelined row loop) is costed as the other loops below.
       if (l.kind === 'dense' && l.strategy === 'latency' && l.iterations <= 1) {
         const steps = scheduledSteps(l, tool);
-        return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
+        const reads = l.stepII > l.reuse ? l.stepII : 0;
+        return { latency: Math.max(shared ? steps : 0, reads) + stages, ii: Math.max(l.reuse, l.ii), stages };
       }
       // Looped: the plan's trip count × step II (output pixels, rows, time steps, reuse steps);
       // a streaming window kernel also reads its whole input, one pixel per cycle at best. A

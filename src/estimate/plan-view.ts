@@ -224,7 +224,9 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     macs: lp.macs, multipliers: lp.multipliers,
     multiplier: kind === 'dense' || kind === 'conv' ? lp.multiplier : 'auto',
     ...(latency && raws.length ? { weightRaws: repeated(raws, rows) } : {}),
-    constOperands: latency && raws.length > 0 && lp.reuse === 1 && lp.stepII === 1,
+    // (io stream's dense_stream at reuse 1 may take several cycles per row to read its packs,
+    // a step II above 1, with every product still on its own constant-weight multiplier.)
+    constOperands: latency && raws.length > 0 && lp.reuse === 1 && (lp.stepII === 1 || (kind === 'dense' && lp.multipliers * lp.tripCount >= lp.macs)),
     nonzeroWeights: nonzero * rows, weightCount,
     weightWidth: wv.length ? width(g, wv[0]) : 0,
     inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0,
