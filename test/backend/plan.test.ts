@@ -159,10 +159,17 @@ describe('LayerPlan', () => {
   it('streams a reduction a pack at a time, holding only its outputs', () => {
     const { plan } = setup('reduce', { io: 'stream' });
     const by = (n: string) => plan.plans.find((l) => l.name === n)!;
-    // [3,4,5] in 12 packs of 5; rsum keeps 4 sums: 12 input packs + 1 output pack.
-    expect(by('rsum')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 4, tripCount: 13, ii: 13 });
-    expect(by('rmean')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 3 });
-    expect(by('rmax')).toMatchObject({ stream: 'native', bufferedElements: 5 });
+    // [3,4,5] in 12 packs of 5; rsum keeps 4 sums: 12 input packs + 1 output pack. It reduces
+    // the last axis, so a pack's 5 lanes all go to one sum: the pack is summed on its own, then
+    // added to that one accumulator (one add of feedback per pack, II 1), reading one group
+    // entry per pack instead of an element map.
+    expect(by('rsum')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream_packs', bufferedElements: 4, tripCount: 13, stepII: 1, ii: 13 });
+    expect(by('rsum').weights.find((w) => w.kind === 'index')).toMatchObject({ elements: 12, ports: 1 });
+    expect(by('rmean')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream_packs', bufferedElements: 3 });
+    // rmax keeps the last axis: lane j of every pack into its own accumulator j.
+    expect(by('rmax')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream_lanes', bufferedElements: 5, stepII: 1, ii: 13 });
+    const cfgOf = (n: string) => plan.layers[by(n).index]!.cfgText;
+    expect(cfgOf('rmax')).toContain('static const unsigned step_ii = 1;');
   });
 
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
