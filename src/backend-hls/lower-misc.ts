@@ -271,7 +271,7 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
     ...(perPixel ? { stream: (ins: readonly string[], out: string) => `nn2hls::binary_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out});` } : {}),
     ...(constStream ? { stream: constStream } : {}),
     burst: 1, unrolled: pixels ? cY : nY, partitioned: [], strategy, reuse, looped: pixels,
-    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
+    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!), streamLockstep: true } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -594,6 +594,6 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
       ? { stream: (ins: readonly string[], out: string) => `nn2hls::concat2_stream<${t(dyn[0]!)}, ${t(dyn[1]!)}, ${renderType(Y.fixed!)}, ${chans[0]}, ${chans[1]}, ${pix}>(${ins[0]}, ${ins[1]}, ${out});` }
       : {}),
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)! } : {}),
+    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)!, streamLockstep: true } : {}),
   };
 }

@@ -14,7 +14,10 @@
  *  - FIFO depth: the longest run of packs the producer writes without reading (one output row
  *    for a line-buffer window, the whole tensor for a buffered layer, else 2); a value read by
  *    several layers goes through clone processes whose FIFOs hold the whole tensor, so a
- *    reconvergent branch never deadlocks on a short FIFO;
+ *    reconvergent branch never deadlocks on a short FIFO — but for the one reader, if any, from
+ *    which every other reader is reached when those read their inputs a pixel at a time in step
+ *    (the branch that reconverges into them waits only on them, and they never block the
+ *    clone), whose FIFO keeps the producer's depth;
  *  - a graph input read only by a Transpose (a channels-first model's relayout) is fed in the
  *    Transpose's output order by the host: the testbench writes that layout, and the port
  *    takes it directly (no hardware relayout buffering the whole image).
@@ -221,6 +224,21 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   });
   for (const p of ports.outputs) readers.set(p.value, [...(readers.get(p.value) ?? []), -1]);
   const portOf = new Map(ports.outputs.map((o) => [o.value, o]));
+  // Layers reachable from each layer through the values it writes (memoized, graph order).
+  const reach = new Map<number, Set<number>>();
+  const reachable = (i: number): Set<number> => {
+    let out = reach.get(i);
+    if (out) return out;
+    out = new Set<number>();
+    for (const r of readers.get(layers[i]!.out) ?? []) {
+      if (r < 0 || out.has(r)) continue;
+      out.add(r);
+      for (const x of reachable(r)) out.add(x);
+    }
+    reach.set(i, out);
+    return out;
+  };
+  const reaches = (from: number, to: number) => to >= 0 && reachable(from).has(to);
 
   // FIFO depth of each layer's output (io_stream).
   const outDepth = layers.map((l) => {
@@ -273,8 +291,17 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       return;
     }
     // Clone chain: each clone process feeds one reader and passes the rest on. The clone
-    // FIFOs hold the whole tensor, so branches of different latency cannot deadlock.
+    // FIFOs hold the whole tensor, so branches of different latency cannot deadlock — except
+    // the one to a reader e from which every other reader is reached (the start of a branch that
+    // reconverges, e.g. a U-Net's down path beside its skip connection), when every other reader
+    // reads its inputs in lockstep, a pack per pixel (streamLockstep): the clone never blocks on
+    // the others (whole tensor), and one of them at pixel p needs only the value's pixel p, which
+    // is in its FIFO once e's branch has delivered pixel p (e read past p for it). So e's FIFO
+    // keeps the producer's depth.
     const cloneDepth = stream ? Math.max(2, n / c) : 0;
+    const lockstep = (o: number) => o >= 0 && native(layers[o]!) && layers[o]!.facts.streamLockstep === true;
+    const early = stream ? rs.find((r) => r >= 0 && rs.every((o) => o === r || (reaches(r, o) && lockstep(o)))) : undefined;
+    const depthOf = (r: number) => (r === early ? Math.max(2, Math.min(cloneDepth, depth)) : cloneDepth);
     let cur = src;
     for (let j = 0; j < rs.length - 1; j++) {
       const r = rs[j]!;
@@ -283,13 +310,13 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const b = last ? dest(rs[j + 1]!, `${src}_cp${j + 1}`) : names.fresh(`${src}_rest${j}`);
       for (const [id, rr] of [[a, r], [b, last ? rs[j + 1]! : -2]] as const) {
         if (rr === -1) continue;
-        if (stream) declStream(ctype, c, id, cloneDepth);
+        if (stream) declStream(ctype, c, id, depthOf(rr));
         else declArray(v, id);
       }
       if (stream) top.push({ kind: 'call', text: `nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});` });
       else top.push({ kind: 'call', text: `nn2hls::clone_array<${ctype}, ${n}>(${cur}, ${a}, ${b});` });
-      record(r, a, cloneDepth);
-      if (last) record(rs[j + 1]!, b, cloneDepth);
+      record(r, a, depthOf(r));
+      if (last) record(rs[j + 1]!, b, depthOf(rs[j + 1]!));
       cur = b;
     }
   };

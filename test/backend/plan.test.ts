@@ -156,6 +156,30 @@ describe('LayerPlan', () => {
     expect(setup('binary', { io: 'parallel' }).plan.plans.map((l) => l.kernel)).toEqual(Array.from({ length: 5 }, () => 'nn2hls::binary'));
   });
 
+  it('clone FIFOs: whole tensors, but short to the reader that starts a branch reconverging into lockstep readers', () => {
+    const cloned = (name: string) => {
+      const { plan } = setup(name, { io: 'stream' });
+      const byValue = new Map<string, typeof plan.edges[number][]>();
+      for (const e of plan.edges) if (e.to >= 0) byValue.set(e.value, [...(byValue.get(e.value) ?? []), e]);
+      return { plan, multi: [...byValue.values()].filter((es) => es.length > 1) };
+    };
+    // pool_residual: relu2's output feeds the residual branch and the Add (binary_stream, a pack
+    // per pixel from both inputs): the branch's FIFO keeps relu2's depth, the Add's holds it all.
+    const r = cloned('pool_residual');
+    expect(r.multi.length).toBeGreaterThan(0);
+    for (const es of r.multi) {
+      const whole = es[0]!.elements / es[0]!.pack;
+      const add = es.find((e) => r.plan.plans[e.to]!.op === 'Add')!;
+      expect(add.depth).toBe(whole);
+      const branch = es.find((e) => e !== add)!;
+      expect(branch.depth).toBe(Math.max(2, Math.min(whole, r.plan.plans[branch.from]!.outDepth)));
+      expect(branch.depth).toBeLessThan(whole);
+    }
+    // attention: x is read by MatMuls (not lockstep readers): every clone FIFO holds the whole tensor.
+    const a = cloned('attention');
+    for (const es of a.multi) for (const e of es) expect(e.depth, e.cpp).toBe(Math.max(2, e.elements / e.pack));
+  });
+
   it('streams a reduction a pack at a time, holding only its outputs', () => {
     const { plan } = setup('reduce', { io: 'stream' });
     const by = (n: string) => plan.plans.find((l) => l.name === n)!;
