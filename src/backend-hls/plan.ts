@@ -57,7 +57,7 @@ export type TopStep =
   | { readonly kind: 'comment'; readonly text: string }
   /** A local array; partitioned completely, or cyclically by `cyclic` banks (its channels) when beyond the partition limit. */
   | { readonly kind: 'array'; readonly id: string; readonly ctype: string; readonly size: number; readonly cyclic: number }
-  | { readonly kind: 'stream'; readonly id: string; readonly ctype: string; readonly pack: number; readonly depth: number }
+  | { readonly kind: 'stream'; readonly id: string; readonly ctype: string; readonly pack: number; readonly depth: number; readonly uram?: boolean }
   | { readonly kind: 'call'; readonly text: string }
   | { readonly kind: 'trace'; readonly layer: string; readonly id: string; readonly size: number };
 
@@ -79,6 +79,14 @@ export interface Plan {
   readonly packs: ReadonlyMap<string, number>;
   /** Settings honoured beyond a tool limit (printed by compile, recorded in nn2hls.json). */
   readonly warnings: readonly string[];
+}
+
+/** Bits from which a FIFO of at least 4096 packs is bound to URAM on a part that has it: 8 RAMB18s. */
+export const URAM_FIFO_BITS = 8 * 18432;
+
+/** A FIFO bound to UltraRAM (EdgePlan.storage): the part has it, and the FIFO fills one's depth and 8 RAMB18s. */
+export function uramFifo(opts: Pick<EmitOptions, 'uram'>, depth: number, packBits: number): boolean {
+  return opts.uram === true && depth >= 4096 && depth * packBits >= URAM_FIFO_BITS;
 }
 
 function gcd(a: number, b: number): number {
@@ -256,7 +264,8 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   /** A local array holding (a copy of) `value`, partitioned as cyclicArrays decided. */
   const declArray = (value: string, id: string) =>
     top.push({ kind: 'array', id, ctype: ctypeOf(value), size: sizeOf(value), cyclic: f.cyclic.get(value) ?? 0 });
-  const declStream = (ctype: string, pack: number, id: string, depth: number) => top.push({ kind: 'stream', id, ctype, pack, depth });
+  const declStream = (ctype: string, pack: number, id: string, depth: number, bits: number) =>
+    top.push({ kind: 'stream', id, ctype, pack, depth, ...(uramFifo(opts, depth, pack * bits) ? { uram: true } : {}) });
   const edgeDepth = new Map<string, number>();
 
   /** After `v` exists under `src`, gives every reader its name (copies where one reader per object is required). */
@@ -310,7 +319,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const b = last ? dest(rs[j + 1]!, `${src}_cp${j + 1}`) : names.fresh(`${src}_rest${j}`);
       for (const [id, rr] of [[a, r], [b, last ? rs[j + 1]! : -2]] as const) {
         if (rr === -1) continue;
-        if (stream) declStream(ctype, c, id, depthOf(rr));
+        if (stream) declStream(ctype, c, id, depthOf(rr), bitsOf(v));
         else declArray(v, id);
       }
       if (stream) top.push({ kind: 'call', text: `nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});` });
@@ -334,9 +343,11 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     const outName = direct ? portOf.get(v)!.id : valueIds.get(v)!;
     const ins = l.dyn.map((d) => readName.get(key(d, i)) ?? valueIds.get(d)!);
     l.dyn.forEach((d, k) => {
+      const ed = stream ? (edgeDepth.get(key(d, i)) ?? 2) : 0;
       edges.push({
         value: d, from: producer.get(d) ?? -1, to: i, cpp: ins[k]!, kind: stream ? 'stream' : 'array',
-        depth: stream ? (edgeDepth.get(key(d, i)) ?? 2) : 0, pack: stream ? packOf(d) : sizeOf(d), elements: sizeOf(d), bits: bitsOf(d),
+        depth: ed, pack: stream ? packOf(d) : sizeOf(d), elements: sizeOf(d), bits: bitsOf(d),
+        ...(stream && uramFifo(opts, ed, packOf(d) * bitsOf(d)) ? { storage: 'uram' as const } : {}),
       });
     });
     top.push({ kind: 'comment', text: `${l.id}: ${l.node.op}` });
@@ -346,7 +357,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       top.push({ kind: 'call', text: l.parallel(ins, outName) });
       top.push({ kind: 'trace', layer: l.id, id: outName, size: n });
     } else if (native(l)) {
-      if (!direct) declStream(ctype, c, outName, depth);
+      if (!direct) declStream(ctype, c, outName, depth, bitsOf(v));
       top.push({ kind: 'call', text: l.stream!(ins, outName) });
     } else {
       let held = n;
@@ -360,7 +371,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const res = names.fresh(`${l.id}_res`);
       declArray(v, res);
       top.push({ kind: 'call', text: l.parallel(bufs, res) });
-      if (!direct) declStream(ctype, c, outName, depth);
+      if (!direct) declStream(ctype, c, outName, depth, bitsOf(v));
       top.push({ kind: 'call', text: `nn2hls::array_to_stream<${ctype}, ${c}, ${n}>(${res}, ${outName});` });
       buffered.set(i, held);
     }

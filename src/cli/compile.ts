@@ -165,7 +165,9 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(modelFile(req.model));
-  let options = req.options;
+  // Deep FIFOs may go to UltraRAM on a part that has it (EmitOptions.uram).
+  const dev = knownPart(req.options.part)?.device;
+  let options = req.options.uram === undefined && dev && dev.uram > 0 ? { ...req.options, uram: true } : req.options;
   const meta = {
     precision: JSON.parse(configToJson(req.precision)),
     notes,
