@@ -117,6 +117,13 @@ export interface EdgePlan {
   readonly elements: number;
   /** Element width in bits. */
   readonly bits: number;
+  /**
+   * 'uram': an io_stream FIFO bound to UltraRAM (Vitis HLS `BIND_STORAGE type=fifo impl=uram`;
+   * Vivado HLS has no URAM FIFO binding and keeps BRAM): on a part with URAM (EmitOptions.uram),
+   * a FIFO of at least 4096 packs (a URAM's depth) and 8 RAMB18s' worth of bits (plan.ts
+   * URAM_FIFO_BITS). Absent: the tool's default (SRL, LUTRAM or BRAM by size).
+   */
+  readonly storage?: 'uram';
 }
 
 /** Inputs of a pipeline-depth model: what one output element costs in sequence. */

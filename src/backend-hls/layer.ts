@@ -120,6 +120,12 @@ export interface LayerFacts {
   readonly streamStepII?: number;
   /** io_stream native kernel: the run-time input it reads whole before it writes anything (see LayerPlan.heldInput). */
   readonly streamHeld?: { readonly input: number; readonly elements: number };
+  /**
+   * io_stream native kernel reading all its run-time inputs a pack per pixel, in step and in the
+   * same pixel order (binary_stream, concat2_stream): it never reads one input ahead of another
+   * (plan.ts relies on it to keep a reconverging branch's clone FIFO short).
+   */
+  readonly streamLockstep?: boolean;
   /** io_parallel: arrays are read and written a pixel per step (see LayerPlan.pixelWise). */
   readonly pixelWise?: boolean;
   /**

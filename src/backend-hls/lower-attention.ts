@@ -145,8 +145,14 @@ export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Laye
     .u('tab_size', spec.size)
     .i('h_max', String(ints['hmax']!))
     .u('reuse', reuse);
-  // Per row: N squares of d, N products d·rstd, N products z·gamma — all of run-time values.
-  const perRow = 3 * N;
+  // Per row: N squares of d, N products d·rstd, N products z·gamma — all of run-time values —
+  // and the N products n·x, a shift when n is a power of two, else a `mul` the tool may share
+  // like the others. A row is one pipelined step of II reuse; the ALLOCATION limit shares the
+  // step's products over those cycles on ceil(products / reuse) multipliers (a fold: LayerNorm's
+  // reuse factors, src/passes/tile.ts foldShape, divide N).
+  const perRow = 3 * N + ((N & (N - 1)) === 0 ? 0 : N);
+  const multLimit = Math.ceil(perRow / reuse);
+  c.u('mult_limit', multLimit);
   // io_stream: a row is N / pin packs in and N / pout out (the packs divide the row: they are the last dim).
   const pin = ctx.packOf(node.inputs[0]!);
   const pout = ctx.packOf(node.outputs[0]!);
@@ -158,7 +164,9 @@ export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Laye
     ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::layernorm_stream<${cfg}>(${ins[0]}, ${out}, ${gId}, ${bId}, ${tId});` } : {}),
     burst: 1, unrolled: perRow, partitioned: [], strategy, reuse, looped: rows > 1,
     facts: plainFacts('nn2hls::layernorm', {
-      macs: rows * perRow, multipliers: Math.ceil(perRow / reuse), tripCount: rows, stepII: reuse,
+      // Unshared (reuse 1) the n·x products are constant ones the tool builds in LUTs; shared,
+      // every product of the step runs on the mult_limit multipliers.
+      macs: rows * 3 * N, multipliers: reuse === 1 ? 3 * N : multLimit, tripCount: rows, stepII: reuse,
       reduction: N, tableLookups: 1, multBits: Math.max(t['diff']!.width, rstdT.width), accumBits: ints['vbits']!,
       // One 1/sqrt entry per row.
       lookups: { [tId]: { kind: 'table', reads: 1, ii: reuse } },

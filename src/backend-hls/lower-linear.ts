@@ -65,6 +65,10 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     .u('mr', mr)
     .u('in_pack', inPack)
     .u('mult_limit', multLimit);
+  // io stream: a row's packs, then its products (nn_dense.h dense_stream_latency/_resource).
+  const packsPerRow = K / inPack;
+  const stepII = Math.max(reuse, packsPerRow);
+  if (perPixel) c.u('step_ii', stepII);
   const perRow = resource ? block : mults;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
@@ -77,10 +81,17 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     facts: {
       kernel: 'nn2hls::dense', streamKernel: 'nn2hls::dense_stream',
       macs: rows * mults, multipliers: resource ? block : multLimit,
-      tripCount: resource ? rows * reuse : perPixel ? rows : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      tripCount: resource ? rows * reuse : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
+      // The resource schedule's row loop is not pipelined: each row's step loop drains before the next row.
+      ...(resource && rows > 1 ? { serialSteps: rows } : {}),
       reduction: K, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
       wordElements: { [wId]: resource ? block : K * M, [bId]: M },
       streamBuffer: K, streamUnrolled: perRow,
+      // io stream, latency: one row per iteration of a loop pipelined at II max(reuse, packs
+      // per row); resource: per row a read loop (a pack per cycle) then the reuse-step loop,
+      // one after the other (serialSteps above).
+      streamTripCount: resource ? rows * (packsPerRow + reuse) : rows,
+      streamStepII: resource ? 1 : stepII,
     },
   };
 }

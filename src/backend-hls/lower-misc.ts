@@ -187,6 +187,11 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
   const perPixel = ctx.io === 'parallel' && (n > ctx.unrollLimit || ctx.partitionOf(node.inputs[0]!) > 0 || ctx.partitionOf(node.outputs[0]!) > 0) && x.shape.at(-1) === C;
   c.i('kind', `nn2hls::${kind}`).type('p_t', pT).type('q_t', qT).u('n', n).u('c', C).u('reuse', reuse).b('per_pixel', perPixel);
   for (const e of extra) e(c);
+  // Gelu (io_parallel, one step): its n products share ceil(n / reuse) multipliers over the
+  // step's II of reuse cycles (nn2hls::unary_shared's ALLOCATION), the fold of foldShape.
+  const shared = kind === 'U_XTABLE' && ctx.io === 'parallel' && !perPixel;
+  const multLimit = shared ? Math.ceil(n / reuse) : 0;
+  if (shared) c.u('mult_limit', multLimit);
   // Reshape keeps the element order: in io_stream only the pack width changes (repack_stream).
   const reshape = node.op === 'Reshape';
   const pi = ctx.packOf(node.inputs[0]!);
@@ -197,10 +202,12 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     : (ins: readonly string[], out: string) => `nn2hls::unary_stream<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
-    parallel: (ins, out) => `nn2hls::unary<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
+    parallel: (ins, out) => `nn2hls::${shared ? 'unary_shared' : 'unary'}<${cfg}>(${ins[0]}, ${out}, ${p}, ${q});`,
     stream,
     burst: 1, unrolled: perPixel ? C : n, partitioned: [], strategy, reuse, looped: perPixel,
-    facts: plainFacts('nn2hls::unary', {
+    facts: plainFacts(shared ? 'nn2hls::unary_shared' : 'nn2hls::unary', {
+      // io_parallel: one step of II reuse (unary_all's PIPELINE), or a pixel per cycle.
+      ...(ctx.io === 'parallel' && !perPixel ? { stepII: reuse } : {}),
       ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
       ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
       tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
@@ -212,7 +219,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       multBits: kind === 'U_AFFINE' || kind === 'U_LEAKY' || kind === 'U_PRELU' || kind === 'U_XTABLE' ? Math.max(xT.width, typeof pT === 'string' ? 0 : pT.width) : 0,
       // Gelu multiplies every element by its table entry: one run-time product per element of a
       // step (io stream: unary_stream's step is one pack of C elements).
-      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: perPixel || ctx.io === 'stream' ? C : n } : {}),
+      ...(kind === 'U_XTABLE' ? { macs: n, multipliers: shared ? multLimit : C } : {}),
     }),
   };
 }
@@ -264,7 +271,7 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
     ...(perPixel ? { stream: (ins: readonly string[], out: string) => `nn2hls::binary_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out});` } : {}),
     ...(constStream ? { stream: constStream } : {}),
     burst: 1, unrolled: pixels ? cY : nY, partitioned: [], strategy, reuse, looped: pixels,
-    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
+    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!), streamLockstep: true } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -488,7 +495,21 @@ export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | nu
   const yT = valueOf(g, node.outputs[0]!).fixed!;
   const { map, outSize, count } = reduceIndexMap(x.shape, node.attrs.axes);
   const consts: ConstArray[] = [];
-  const mId = indexArray(ctx, consts, `${id}_map`, map, `output position of each input element of ${id}`);
+  // io_stream: how a pack's lanes map to outputs picks the stream kernel (nn_layout.h): mode 1,
+  // lane j of every pack into lane j of a pack-aligned output group (the last axis kept); mode
+  // 2, every lane of a pack into one output (the last axis reduced); else mode 0, element by
+  // element through the map. Modes 1 and 2 read one group entry per pack (grp) instead of the map.
+  const pin = ctx.packOf(node.inputs[0]!);
+  const pout = ctx.packOf(node.outputs[0]!);
+  const streamable = ctx.io === 'stream' && map.length % pin === 0 && outSize % pout === 0;
+  const packs = map.length / pin;
+  const lanes = pin === pout && Array.from({ length: packs }, (_, k) => map[k * pin]! % pin === 0 && Array.from({ length: pin }, (_, j) => map[k * pin + j] === map[k * pin]! + j).every(Boolean)).every(Boolean);
+  const whole = Array.from({ length: packs }, (_, k) => Array.from({ length: pin }, (_, j) => map[k * pin + j] === map[k * pin]).every(Boolean)).every(Boolean);
+  const mode = !streamable ? 0 : pin === 1 || whole ? 2 : lanes ? 1 : 0;
+  const grp = mode === 0 ? null : Array.from({ length: packs }, (_, k) => (mode === 1 ? map[k * pin]! / pin : map[k * pin]!));
+  const mId = grp
+    ? indexArray(ctx, consts, `${id}_grp`, grp, `output ${mode === 1 ? 'group' : 'position'} of each input pack of ${id}`)
+    : indexArray(ctx, consts, `${id}_map`, map, `output position of each input element of ${id}`);
   const spec = node.prec?.tables?.['recip'];
   let pT: FixedType = yT;
   let word = 0n;
@@ -502,23 +523,24 @@ export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | nu
   if (!accT) unsupported(node, 'no accumulator type (run the quantize pass)');
   const c = new Cfg(cfg).type('in_t', x.fixed!).type('out_t', yT).type('acc_t', accT).type('p_t', pT)
     .i('kind', String(kind)).u('n_in', map.length).u('n', outSize).u('reuse', reuse);
-  // io_stream: a pack at a time into the outSize accumulators (e.g. a mean over the tokens).
-  const pin = ctx.packOf(node.inputs[0]!);
-  const pout = ctx.packOf(node.outputs[0]!);
-  const streamable = ctx.io === 'stream' && map.length % pin === 0 && outSize % pout === 0;
-  if (streamable) c.u('pin', pin).u('pout', pout);
+  // io_stream: a pack at a time into the outSize accumulators (e.g. a mean over the tokens);
+  // mode 0 chains a pack's pin read-modify-writes, so its pack loop runs at II pin·reuse.
+  const stepII = mode === 0 ? pin * reuse : reuse;
+  if (streamable) c.u('pin', pin).u('pout', pout).u('step_ii', stepII);
+  const streamKernel = ['nn2hls::reduce_stream', 'nn2hls::reduce_stream_lanes', 'nn2hls::reduce_stream_packs'][mode]!;
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn: [node.inputs[0]!], out: node.outputs[0]!,
     parallel: (ins, out) => `nn2hls::reduce<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});`,
-    ...(streamable ? { stream: (ins: readonly string[], out: string) => `nn2hls::reduce_stream<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});` } : {}),
+    ...(streamable ? { stream: (ins: readonly string[], out: string) => `${streamKernel}<${cfg}>(${ins[0]}, ${out}, ${mId}, ${pId});` } : {}),
     burst: 1, unrolled: map.length, partitioned: [], strategy, reuse, looped: false,
     facts: plainFacts('nn2hls::reduce', {
       // The map is read at the constants of the unrolled loop: folded into wiring.
       lookups: { [mId]: { kind: 'index', reads: map.length, ii: reuse, fixed: true } },
-      // The input's packs, then the output's (written once every input is in); the stream kernel
-      // reads a pack's map entries at run-time addresses.
+      // The input's packs (at the pack loop's II), then the output's (written once every input
+      // is in, one per cycle); the stream kernel reads a pack's map entries (mode 0) or its one
+      // group entry (modes 1, 2) at run-time addresses.
       ...(streamable
-        ? { streamKernel: 'nn2hls::reduce_stream', streamTripCount: map.length / pin + outSize / pout, streamStepII: reuse, streamUnrolled: pin, streamBuffer: outSize, streamBurst: outSize / pout, streamLookups: { [mId]: { kind: 'index', reads: pin, ii: reuse } } }
+        ? { streamKernel, streamTripCount: packs + Math.ceil((outSize / pout) / stepII), streamStepII: stepII, streamUnrolled: pin, streamBuffer: outSize, streamBurst: outSize / pout, streamLookups: { [mId]: { kind: 'index', reads: mode === 0 ? pin : 1, ii: stepII } } }
         : {}),
     }),
   };
@@ -572,6 +594,6 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
       ? { stream: (ins: readonly string[], out: string) => `nn2hls::concat2_stream<${t(dyn[0]!)}, ${t(dyn[1]!)}, ${renderType(Y.fixed!)}, ${chans[0]}, ${chans[1]}, ${pix}>(${ins[0]}, ${ins[1]}, ${out});` }
       : {}),
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)! } : {}),
+    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)!, streamLockstep: true } : {}),
   };
 }

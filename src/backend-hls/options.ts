@@ -52,6 +52,12 @@ export interface EmitOptions {
    * settings are in `layers` (those layers' plans say chosen_by 'fit'); recorded in nn2hls.json.
    */
   readonly fit?: { readonly by: 'default' | '--fit'; readonly outcome: 'folded' | 'closest'; readonly message: string; readonly layers: readonly string[] };
+  /**
+   * The part has UltraRAM (the estimator's device database says so; compileProject and the
+   * estimator set it from --part): io_stream FIFOs deep enough to fill URAM are bound to it
+   * (plan.ts, EdgePlan.storage) where the tool can (Vitis HLS). Absent: none is.
+   */
+  readonly uram?: boolean;
   /** Extra facts recorded in nn2hls.json (precision config, quantize notes). */
   readonly meta?: { readonly precision?: unknown; readonly notes?: readonly string[]; readonly source?: string; readonly sha256?: string };
 }

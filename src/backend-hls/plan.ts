@@ -14,7 +14,10 @@
  *  - FIFO depth: the longest run of packs the producer writes without reading (one output row
  *    for a line-buffer window, the whole tensor for a buffered layer, else 2); a value read by
  *    several layers goes through clone processes whose FIFOs hold the whole tensor, so a
- *    reconvergent branch never deadlocks on a short FIFO;
+ *    reconvergent branch never deadlocks on a short FIFO — but for the one reader, if any, from
+ *    which every other reader is reached when those read their inputs a pixel at a time in step
+ *    (the branch that reconverges into them waits only on them, and they never block the
+ *    clone), whose FIFO keeps the producer's depth;
  *  - a graph input read only by a Transpose (a channels-first model's relayout) is fed in the
  *    Transpose's output order by the host: the testbench writes that layout, and the port
  *    takes it directly (no hardware relayout buffering the whole image).
@@ -54,7 +57,7 @@ export type TopStep =
   | { readonly kind: 'comment'; readonly text: string }
   /** A local array; partitioned completely, or cyclically by `cyclic` banks (its channels) when beyond the partition limit. */
   | { readonly kind: 'array'; readonly id: string; readonly ctype: string; readonly size: number; readonly cyclic: number }
-  | { readonly kind: 'stream'; readonly id: string; readonly ctype: string; readonly pack: number; readonly depth: number }
+  | { readonly kind: 'stream'; readonly id: string; readonly ctype: string; readonly pack: number; readonly depth: number; readonly uram?: boolean }
   | { readonly kind: 'call'; readonly text: string }
   | { readonly kind: 'trace'; readonly layer: string; readonly id: string; readonly size: number };
 
@@ -76,6 +79,14 @@ export interface Plan {
   readonly packs: ReadonlyMap<string, number>;
   /** Settings honoured beyond a tool limit (printed by compile, recorded in nn2hls.json). */
   readonly warnings: readonly string[];
+}
+
+/** Bits from which a FIFO of at least 4096 packs is bound to URAM on a part that has it: 8 RAMB18s. */
+export const URAM_FIFO_BITS = 8 * 18432;
+
+/** A FIFO bound to UltraRAM (EdgePlan.storage): the part has it, and the FIFO fills one's depth and 8 RAMB18s. */
+export function uramFifo(opts: Pick<EmitOptions, 'uram'>, depth: number, packBits: number): boolean {
+  return opts.uram === true && depth >= 4096 && depth * packBits >= URAM_FIFO_BITS;
 }
 
 function gcd(a: number, b: number): number {
@@ -221,6 +232,21 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   });
   for (const p of ports.outputs) readers.set(p.value, [...(readers.get(p.value) ?? []), -1]);
   const portOf = new Map(ports.outputs.map((o) => [o.value, o]));
+  // Layers reachable from each layer through the values it writes (memoized, graph order).
+  const reach = new Map<number, Set<number>>();
+  const reachable = (i: number): Set<number> => {
+    let out = reach.get(i);
+    if (out) return out;
+    out = new Set<number>();
+    for (const r of readers.get(layers[i]!.out) ?? []) {
+      if (r < 0 || out.has(r)) continue;
+      out.add(r);
+      for (const x of reachable(r)) out.add(x);
+    }
+    reach.set(i, out);
+    return out;
+  };
+  const reaches = (from: number, to: number) => to >= 0 && reachable(from).has(to);
 
   // FIFO depth of each layer's output (io_stream).
   const outDepth = layers.map((l) => {
@@ -238,7 +264,8 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   /** A local array holding (a copy of) `value`, partitioned as cyclicArrays decided. */
   const declArray = (value: string, id: string) =>
     top.push({ kind: 'array', id, ctype: ctypeOf(value), size: sizeOf(value), cyclic: f.cyclic.get(value) ?? 0 });
-  const declStream = (ctype: string, pack: number, id: string, depth: number) => top.push({ kind: 'stream', id, ctype, pack, depth });
+  const declStream = (ctype: string, pack: number, id: string, depth: number, bits: number) =>
+    top.push({ kind: 'stream', id, ctype, pack, depth, ...(uramFifo(opts, depth, pack * bits) ? { uram: true } : {}) });
   const edgeDepth = new Map<string, number>();
 
   /** After `v` exists under `src`, gives every reader its name (copies where one reader per object is required). */
@@ -273,8 +300,17 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       return;
     }
     // Clone chain: each clone process feeds one reader and passes the rest on. The clone
-    // FIFOs hold the whole tensor, so branches of different latency cannot deadlock.
+    // FIFOs hold the whole tensor, so branches of different latency cannot deadlock — except
+    // the one to a reader e from which every other reader is reached (the start of a branch that
+    // reconverges, e.g. a U-Net's down path beside its skip connection), when every other reader
+    // reads its inputs in lockstep, a pack per pixel (streamLockstep): the clone never blocks on
+    // the others (whole tensor), and one of them at pixel p needs only the value's pixel p, which
+    // is in its FIFO once e's branch has delivered pixel p (e read past p for it). So e's FIFO
+    // keeps the producer's depth.
     const cloneDepth = stream ? Math.max(2, n / c) : 0;
+    const lockstep = (o: number) => o >= 0 && native(layers[o]!) && layers[o]!.facts.streamLockstep === true;
+    const early = stream ? rs.find((r) => r >= 0 && rs.every((o) => o === r || (reaches(r, o) && lockstep(o)))) : undefined;
+    const depthOf = (r: number) => (r === early ? Math.max(2, Math.min(cloneDepth, depth)) : cloneDepth);
     let cur = src;
     for (let j = 0; j < rs.length - 1; j++) {
       const r = rs[j]!;
@@ -283,13 +319,13 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const b = last ? dest(rs[j + 1]!, `${src}_cp${j + 1}`) : names.fresh(`${src}_rest${j}`);
       for (const [id, rr] of [[a, r], [b, last ? rs[j + 1]! : -2]] as const) {
         if (rr === -1) continue;
-        if (stream) declStream(ctype, c, id, cloneDepth);
+        if (stream) declStream(ctype, c, id, depthOf(rr), bitsOf(v));
         else declArray(v, id);
       }
       if (stream) top.push({ kind: 'call', text: `nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});` });
       else top.push({ kind: 'call', text: `nn2hls::clone_array<${ctype}, ${n}>(${cur}, ${a}, ${b});` });
-      record(r, a, cloneDepth);
-      if (last) record(rs[j + 1]!, b, cloneDepth);
+      record(r, a, depthOf(r));
+      if (last) record(rs[j + 1]!, b, depthOf(rs[j + 1]!));
       cur = b;
     }
   };
@@ -307,9 +343,11 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     const outName = direct ? portOf.get(v)!.id : valueIds.get(v)!;
     const ins = l.dyn.map((d) => readName.get(key(d, i)) ?? valueIds.get(d)!);
     l.dyn.forEach((d, k) => {
+      const ed = stream ? (edgeDepth.get(key(d, i)) ?? 2) : 0;
       edges.push({
         value: d, from: producer.get(d) ?? -1, to: i, cpp: ins[k]!, kind: stream ? 'stream' : 'array',
-        depth: stream ? (edgeDepth.get(key(d, i)) ?? 2) : 0, pack: stream ? packOf(d) : sizeOf(d), elements: sizeOf(d), bits: bitsOf(d),
+        depth: ed, pack: stream ? packOf(d) : sizeOf(d), elements: sizeOf(d), bits: bitsOf(d),
+        ...(stream && uramFifo(opts, ed, packOf(d) * bitsOf(d)) ? { storage: 'uram' as const } : {}),
       });
     });
     top.push({ kind: 'comment', text: `${l.id}: ${l.node.op}` });
@@ -319,7 +357,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       top.push({ kind: 'call', text: l.parallel(ins, outName) });
       top.push({ kind: 'trace', layer: l.id, id: outName, size: n });
     } else if (native(l)) {
-      if (!direct) declStream(ctype, c, outName, depth);
+      if (!direct) declStream(ctype, c, outName, depth, bitsOf(v));
       top.push({ kind: 'call', text: l.stream!(ins, outName) });
     } else {
       let held = n;
@@ -333,7 +371,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const res = names.fresh(`${l.id}_res`);
       declArray(v, res);
       top.push({ kind: 'call', text: l.parallel(bufs, res) });
-      if (!direct) declStream(ctype, c, outName, depth);
+      if (!direct) declStream(ctype, c, outName, depth, bitsOf(v));
       top.push({ kind: 'call', text: `nn2hls::array_to_stream<${ctype}, ${c}, ${n}>(${res}, ${outName});` });
       buffered.set(i, held);
     }

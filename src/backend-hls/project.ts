@@ -77,6 +77,7 @@ function summaryJson(p: Plan, samples: number, offered: number): string {
       part: o.part, clock_ns: o.clockNs, io: o.io, strategy: o.strategy, reuse: o.reuse,
       layers: Object.fromEntries(Object.keys(o.layers).sort().map((k) => [k, o.layers[k]])),
       unroll_limit: o.unrollLimit, partition_limit: o.partitionLimit,
+      ...(o.uram ? { uram: true } : {}),
       ...(o.fit ? { fit: { by: o.fit.by, outcome: o.fit.outcome, message: o.fit.message } } : {}),
     },
     precision: o.meta?.precision ?? null,

@@ -43,7 +43,13 @@ function step(t: TopStep): string[] {
     case 'array':
       return [`  ${t.ctype} ${t.id}[${t.size}];`, `  NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=${t.id} ${t.cyclic ? `cyclic factor=${t.cyclic} dim=1` : 'complete dim=0'})`];
     case 'stream':
-      return [`  hls::stream<nn2hls::pack<${t.ctype}, ${t.pack}> > ${t.id}("${t.id}");`, `  NN2HLS_PRAGMA(HLS STREAM variable=${t.id} depth=${t.depth})`];
+      return [
+        `  hls::stream<nn2hls::pack<${t.ctype}, ${t.pack}> > ${t.id}("${t.id}");`,
+        `  NN2HLS_PRAGMA(HLS STREAM variable=${t.id} depth=${t.depth})`,
+        // A deep FIFO the plan put in UltraRAM (EdgePlan.storage): Vitis HLS binds it (UG1399,
+        // BIND_STORAGE type=fifo impl=uram); Vivado HLS has no URAM FIFO core and keeps BRAM.
+        ...(t.uram ? ['#ifdef __VITIS_HLS__', `  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=${t.id} type=fifo impl=uram)`, '#endif'] : []),
+      ];
     case 'call':
       return [`  ${t.text}`];
     case 'trace':

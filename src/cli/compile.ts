@@ -140,6 +140,8 @@ export interface CompileRequest {
    * design's estimate does not fit options.part, emit fitToPart's design instead.
    */
   fitToPart?: boolean;
+  /** The estimator's tool profile for that fit and for estimate.json (default: the estimator's). */
+  tool?: string;
 }
 
 export interface CompileResult {
@@ -163,7 +165,9 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const { graph, notes, ignored } = prepareFixed(g, req.precision, hook);
   const runs = req.runs ?? defaultRuns(graph, req.samples ?? 64);
   const modelBytes = readFileSync(modelFile(req.model));
-  let options = req.options;
+  // Deep FIFOs may go to UltraRAM on a part that has it (EmitOptions.uram).
+  const dev = knownPart(req.options.part)?.device;
+  let options = req.options.uram === undefined && dev && dev.uram > 0 ? { ...req.options, uram: true } : req.options;
   const meta = {
     precision: JSON.parse(configToJson(req.precision)),
     notes,
@@ -177,7 +181,7 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   const part = req.fitToPart ? knownPart(options.part) : null;
   let fit: PartFit | undefined;
   if (part) {
-    const eo = { part, clockNs: options.clockNs };
+    const eo = { part, clockNs: options.clockNs, ...(req.tool ? { tool: req.tool } : {}) };
     const before = estimate(viewOfPlan(plan), eo);
     const design = { io: options.io, strategy: options.strategy, reuse: options.reuse, layers: options.layers, ...(options.explicit ? { explicit: options.explicit } : {}), ...(options.multiplier ? { multiplier: options.multiplier } : {}) };
     fit = fitToPart(graph, design, eo, bindingsOf(options), before);
@@ -189,7 +193,7 @@ export function compileProject(req: CompileRequest, g0?: Graph, hook?: PassHook)
   }
   const files = emitProject(graph, emitOpts, plan);
   // Estimator hook (src/estimate): estimate.json beside the project, headline for the log.
-  const est = estimateForProject(plan, undefined, fit !== undefined && fit.outcome === 'closest');
+  const est = estimateForProject(plan, req.tool, fit !== undefined && fit.outcome === 'closest');
   if ('json' in est) files.set('estimate.json', est.json);
   for (const [k, v] of req.extra ?? []) files.set(k, v);
   const written = writeProject(req.out, files, { force: req.force ?? false });

@@ -44,9 +44,10 @@ export async function runKerasDemo(root = 'examples'): Promise<void> {
   const n = Math.min(64, x.shape[0]!);
   const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
   const out = join('build', 'digits_mlp_keras');
-  const { files } = compileProject(
-    { model: file, out, precision: withModelPrecision(defaultConfig(), m.precision, false), options: { ...DEFAULTS, layers: {} }, runs: [[tb]] },
+  // Folded to the default part when over it, as `nn2hls compile` does with no flags.
+  const { files, fit } = compileProject(
+    { model: file, out, precision: withModelPrecision(defaultConfig(), m.precision, false), options: { ...DEFAULTS, layers: {} }, runs: [[tb]], fitToPart: true },
     m.graph,
   );
-  process.stdout.write(`HLS project: ${out}/ (${files.size} files) — same network, read from Keras\n`);
+  process.stdout.write(`HLS project: ${out}/ (${files.size} files) — same network, read from Keras${fit ? `; fit: ${fit.message}` : ''}\n`);
 }

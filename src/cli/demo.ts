@@ -3,7 +3,8 @@
  * them in float on the bundled digits test samples (accuracy against the labels, agreement with
  * PyTorch's own outputs), then bit-accurately in fixed point at ap_fixed<16,6> and at
  * post-training 16/10/8-bit types, to show what fixed point costs each model, and finally
- * compile each into an HLS project under build/<example>/ with its own samples as testbench.
+ * compile each into an HLS project under build/<example>/ with its own samples as testbench,
+ * folded to the default part as `nn2hls compile` does with no flags.
  * The CNN also comes as a frozen TensorFlow GraphDef (digits_cnn_tf.pb), run and compiled too.
  */
 import { existsSync } from 'node:fs';
@@ -104,19 +105,22 @@ function emitExample(name: string, g: Graph, x: RtTensor, root: string, model = 
   const tb: RtTensor = { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
   const out = join('build', name);
   const t0 = performance.now();
-  const { files, plan, estimate } = compileProject(
+  // As `nn2hls compile` with no flags: a design over the part is folded to it (fitToPart).
+  const { files, plan, estimate, fit } = compileProject(
     {
       model,
       out,
       precision: defaultConfig(),
       options: { ...DEFAULTS, layers: {} },
       runs: [[tb]],
+      fitToPart: true,
     },
     g,
   );
   const ms = performance.now() - t0;
   process.stdout.write(
     `HLS project: ${out}/ (${files.size} files, io parallel, part ${DEFAULTS.part}, ${DEFAULTS.clockNs} ns clock) in ${ms.toFixed(0)} ms\n` +
+      (fit ? `  fit: ${fit.message}\n` : '') +
       `  ${estimate} (assumed part ${DEFAULTS.part}; nn2hls estimate for others)\n` +
       `  synthesize: cd ${out} && vitis_hls -f build_prj.tcl   (Vivado HLS: vivado_hls -f build_prj.tcl)\n`,
   );

@@ -210,6 +210,11 @@ export function register(program: Command): void {
     if (f.json) log(`wrote ${f.json}`);
     if (f.report) log(`wrote ${f.report}`);
     if (f.out) {
+      // The project is checked against the part as compile's default does (fitToPart): the
+      // chosen design meets the constraints, so it normally fits as it is; were it over the part
+      // (its estimate re-made from the emitted plan), compile's fold would replace it and say so.
+      // Not when the user allowed more than the part (--max-util over 100 %).
+      const toPart = (constraints.maxUtil ?? 1) <= 1;
       const res = compileProject({
         model, out: f.out, precision: d.cfg,
         options: {
@@ -217,8 +222,18 @@ export function register(program: Command): void {
           unrollLimit: DEFAULTS.unrollLimit, partitionLimit: DEFAULTS.partitionLimit, explicit: { strategy: true, reuse: true },
         },
         extra: new Map([['precision.json', cfgJson]]),
+        fitToPart: toPart, ...(f.tool ? { tool: f.tool } : {}),
       }, g);
-      log(`${f.out}: ${res.files.size} files (the chosen design; its config is ${f.out}/precision.json)`);
+      const fit = res.fit;
+      const what = !toPart
+        ? `not folded to ${part.part}: --max-util ${(100 * constraints.maxUtil!).toFixed(0)}% allows more than the part`
+        : !fit
+          ? `not checked against '${part.part}' (not in the estimator's device database)`
+          : fit.outcome === 'fits'
+            ? `fits ${fit.after.device.name} as chosen`
+            : `the chosen design is over ${fit.after.device.name} in the emitted plan; ${fit.message}`;
+      log(`${f.out}: ${res.files.size} files (the chosen design; its config is ${f.out}/precision.json); ${what}`);
+      if (fit && fit.outcome !== 'fits') warn(`${f.out}: ${fit.message}`);
       log(res.estimate);
     }
   });

@@ -11,7 +11,7 @@
  */
 import type { LayerHlsOptions } from '../backend-hls/index.js';
 import type { Graph } from '../ir/graph.js';
-import { foldShape, validReuses } from '../passes/tile.js';
+import { foldShape } from '../passes/tile.js';
 import { NnInputError } from '../util/tensor.js';
 import { type DesignOptions, type Estimate, type EstimateOptions, estimateGraph } from './index.js';
 import type { Resources } from './power.js';
@@ -116,7 +116,7 @@ export function fitDesign(g: Graph, io: 'parallel' | 'stream', o: EstimateOption
  */
 function searchFit(g: Graph, io: 'parallel' | 'stream', o: EstimateOptions, c: FitConstraints, maxSteps: number, bindings: Bindings, worthIt = 0): FitResult | Stuck {
   const folds = g.nodes.map((n) => ({ n, f: foldShape(g, n, io) })).filter((x): x is { n: typeof x.n; f: NonNullable<typeof x.f> } => x.f !== null);
-  const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: validReuses(f.nIn, f.nOut), resource: f.resource, resourceOnly: f.resourceOnlyReuse }]));
+  const state = new Map(folds.map(({ n, f }) => [n.name, { strategy: 'latency' as 'latency' | 'resource', i: 0, reuses: f.reuses, resource: f.resource, resourceOnly: f.resourceOnlyReuse }]));
   const design = (): DesignOptions => ({
     io, strategy: 'latency', reuse: 1,
     ...(bindings.multiplier ? { multiplier: bindings.multiplier } : {}),

@@ -74,7 +74,7 @@ export function estimate(view: PlanView, o: EstimateOptions): Estimate {
   const layers: LayerEstimate[] = view.layers.map((l, i) => {
     const t = timings[i]!;
     const m = mults[i]!;
-    const mem = memoryCost(l, dev);
+    const mem = memoryCost(l, dev, prof.line === 'vitis');
     const logic = logicCost(l, m, t.stages, prof);
     const r: Resources = { dsp: m.dsp, lut: logic.lut + mem.lut, ff: logic.ff + mem.ff, bram18k: mem.bram18k, uram: mem.uram };
     return {
@@ -142,6 +142,7 @@ export function estimateGraph(g: Graph, d: DesignOptions, o: EstimateOptions): E
   const opts: EmitOptions = {
     ...DEFAULTS, name: DEFAULTS.name, part: part.part, clockNs: o.clockNs, io: d.io, strategy: d.strategy, reuse: d.reuse,
     layers: d.layers ?? {}, runs: [], ...(d.explicit ? { explicit: d.explicit } : {}), ...(d.multiplier ? { multiplier: d.multiplier } : {}),
+    ...(part.device.uram > 0 ? { uram: true } : {}),
   };
   return estimate(planView(g, opts), { ...o, part });
 }

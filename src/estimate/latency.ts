@@ -60,10 +60,12 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       // With shared multipliers only the last step's products (fan-in / reuse) remain to be summed.
       const tree = DELAYS.add * log2ceil((shared && DELAYS.perStepTree ? Math.ceil(l.fanIn / l.reuse) : l.fanIn) + 1);
       const stages = cut((shared ? DELAYS.sharedMul + DELAYS.mux * log2ceil(l.reuse) : DELAYS.mul) + tree) + tool.denseStages;
-      // (io stream: dense_stream repeats the row schedule once per row, a loop like the others.)
+      // One step (io stream: one row, whose packs arrive over the plan's step II). A loop of
+      // rows (io stream's pipelined row loop) is costed as the other loops below.
       if (l.kind === 'dense' && l.strategy === 'latency' && l.iterations <= 1) {
         const steps = scheduledSteps(l, tool);
-        return { latency: (shared ? steps : 0) + stages, ii: l.reuse, stages };
+        const reads = l.stepII > l.reuse ? l.stepII : 0;
+        return { latency: Math.max(shared ? steps : 0, reads) + stages, ii: Math.max(l.reuse, l.ii), stages };
       }
       // Looped: the plan's trip count × step II (output pixels, rows, time steps, reuse steps);
       // a streaming window kernel also reads its whole input, one pixel per cycle at best. A
@@ -78,9 +80,12 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
       const stages = cut(DELAYS.add * log2ceil(l.fanIn));
       return { latency: l.ii + stages, ii: l.ii, stages };
     }
+    // Element-wise passes take the plan's II: a loop over pixels or packs (II above the step's)
+    // spends it before its last result leaves, and so does one step whose products share fewer
+    // multipliers than it has (Gelu folded); an unshared step is its pipeline depth.
     case 'table': {
       const stages = tool.tableStages;
-      return { latency: stages, ii: l.reuse, stages };
+      return { latency: stages + (l.ii > l.stepII ? l.ii : 0), ii: l.ii, stages };
     }
     case 'softmax': {
       const stages = 2 * tool.tableStages + 1 + cut(DELAYS.add * log2ceil(l.fanIn));
@@ -93,7 +98,8 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
     }
     case 'elementwise': {
       const stages = l.multipliers > 0 ? cut(DELAYS.mul) : 0;
-      return { latency: stages, ii: l.reuse, stages };
+      const spread = l.ii > l.stepII || (l.multipliers > 0 && l.multipliers < l.unrolled);
+      return { latency: stages + (spread && l.ii > 1 ? l.ii : 0), ii: l.ii, stages };
     }
     case 'move':
       // Wires when unrolled (the plan's II 1); a streaming movement kernel (select, upsample,

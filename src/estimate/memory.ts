@@ -36,7 +36,8 @@ export interface MemoryCost {
  * reads per cycle, so more parallel reads need copies; in LUTRAM (and the few-bit arrays kept in
  * registers, which become LUT ROMs) a 64-entry LUT ROM per bit per read.
  */
-export function memoryCost(l: LayerView, dev: Device): MemoryCost {
+/** `uramFifos`: the tool binds the plan's URAM FIFOs to URAM (Vitis HLS; Vivado HLS keeps them in BRAM). */
+export function memoryCost(l: LayerView, dev: Device, uramFifos = true): MemoryCost {
   let bram = 0;
   let uram = 0;
   let lut = 0;
@@ -55,6 +56,7 @@ export function memoryCost(l: LayerView, dev: Device): MemoryCost {
   for (const f of l.fifos) {
     // HLS builds shallow FIFOs from shift-register LUTs (SRL32), deep ones in block RAM.
     if (f.depth <= 32 || f.depth * f.width <= 1024) lut += f.width * Math.ceil(f.depth / 32);
+    else if (f.uram && uramFifos && dev.uram > 0) uram += uramFor(f.depth, f.width);
     else bram += ramb18For(f.depth, f.width);
   }
   if (l.lineBuffer) {

@@ -81,8 +81,8 @@ export interface LayerView {
   /** io_stream: native streaming kernel, or buffered (whole tensor in and out as arrays). */
   readonly stream?: StreamMode;
   readonly lineBuffer?: { readonly rows: number; readonly cols: number; readonly channels: number; readonly width: number; readonly partitioned: boolean };
-  /** io_stream FIFOs this layer writes: depth (packs) × pack width (bits). */
-  readonly fifos: readonly { readonly depth: number; readonly width: number }[];
+  /** io_stream FIFOs this layer writes: depth (packs) × pack width (bits); `uram` when the plan binds it to UltraRAM (EdgePlan.storage). */
+  readonly fifos: readonly { readonly depth: number; readonly width: number; readonly uram?: boolean }[];
   /** Elements the layer holds whole (io_stream buffered arrays, row buffers). */
   readonly bufferedElements: number;
   /** io_stream native kernel: packs of the input it reads whole before its first output (LayerPlan.heldInput), else 0. */
@@ -217,14 +217,16 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
       weightMemory = { depth: w.words, width: w.wordElements * w.bits, storage: w.storage };
     }
   }
-  const fifos = p.edges.filter((e) => e.kind === 'stream' && e.from === idx).map((e) => ({ depth: e.depth, width: e.pack * e.bits }));
+  const fifos = p.edges.filter((e) => e.kind === 'stream' && e.from === idx).map((e) => ({ depth: e.depth, width: e.pack * e.bits, ...(e.storage === 'uram' ? { uram: true } : {}) }));
   return {
     name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
     ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII, serialSteps: lp.serialSteps,
     macs: lp.macs, multipliers: lp.multipliers,
     multiplier: kind === 'dense' || kind === 'conv' ? lp.multiplier : 'auto',
     ...(latency && raws.length ? { weightRaws: repeated(raws, rows) } : {}),
-    constOperands: latency && raws.length > 0 && lp.reuse === 1 && lp.stepII === 1,
+    // (io stream's dense_stream at reuse 1 may take several cycles per row to read its packs,
+    // a step II above 1, with every product still on its own constant-weight multiplier.)
+    constOperands: latency && raws.length > 0 && lp.reuse === 1 && (lp.stepII === 1 || (kind === 'dense' && lp.multipliers * lp.tripCount >= lp.macs)),
     nonzeroWeights: nonzero * rows, weightCount,
     weightWidth: wv.length ? width(g, wv[0]) : 0,
     inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0,

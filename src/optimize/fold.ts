@@ -17,7 +17,7 @@
 import type { LayerHlsOptions } from '../backend-hls/index.js';
 import type { Estimate } from '../estimate/index.js';
 import type { Graph } from '../ir/graph.js';
-import { closestValidReuse, foldShape, validReuses } from '../passes/tile.js';
+import { closestReuse, foldShape } from '../passes/tile.js';
 import type { Candidate, Evaluator, Objective } from './evaluate.js';
 
 /** Most reuse factors tried per layer and strategy. */
@@ -68,7 +68,7 @@ export function searchFolding(ev: Evaluator, start: Candidate, qg: Graph, o: { d
   const f = ev.folding;
   const foldable = qg.nodes.flatMap((n) => {
     const s = foldShape(qg, n, f.io);
-    return s ? [{ name: n.name, reuses: validReuses(s.nIn, s.nOut), resource: s.resource, nIn: s.nIn, nOut: s.nOut }] : [];
+    return s ? [{ name: n.name, reuses: s.reuses, resource: s.resource, shape: s }] : [];
   });
   let cur = start;
   let probes = 0;
@@ -91,7 +91,7 @@ export function searchFolding(ev: Evaluator, start: Candidate, qg: Graph, o: { d
       if (share(cur.estimate, l.name, ev.objective) === 0 && ev.objective !== 'latency') continue;
       const own: LayerHlsOptions = cur.hlsLayers[l.name] ?? {};
       const strategy = own.strategy ?? f.strategy;
-      const reuse = closestValidReuse(l.nIn, l.nOut, own.reuse ?? f.reuse);
+      const reuse = closestReuse(l.shape, own.reuse ?? f.reuse);
       let best: Candidate | undefined;
       for (const s of l.resource ? (['latency', 'resource'] as const) : (['latency'] as const)) {
         for (const r of s === strategy ? reuseOptions(l.reuses, reuse) : [reuse, ...reuseOptions(l.reuses, reuse)]) {
@@ -130,7 +130,7 @@ export function fitFrom(ev: Evaluator, qg: Graph, from: { readonly [node: string
   const maxU = c.maxUtil ?? 1;
   const foldable = new Map(qg.nodes.flatMap((n) => {
     const s = foldShape(qg, n, f.io);
-    return s ? [[n.name, { reuses: validReuses(s.nIn, s.nOut), resource: s.resource, nIn: s.nIn, nOut: s.nOut }] as const] : [];
+    return s ? [[n.name, { reuses: s.reuses, resource: s.resource, shape: s }] as const] : [];
   }));
   let layers = { ...from };
   let e = ev.estimateAt(qg, layers);
@@ -148,7 +148,7 @@ export function fitFrom(ev: Evaluator, qg: Graph, from: { readonly [node: string
     const state = (name: string) => {
       const fl = foldable.get(name)!;
       const own = layers[name] ?? {};
-      return { fl, own, strategy: own.strategy ?? f.strategy, reuse: closestValidReuse(fl.nIn, fl.nOut, own.reuse ?? f.reuse) };
+      return { fl, own, strategy: own.strategy ?? f.strategy, reuse: closestReuse(fl.shape, own.reuse ?? f.reuse) };
     };
     const movable = e.layers.filter((l) => {
       if (!foldable.has(l.name)) return false;

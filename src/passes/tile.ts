@@ -3,7 +3,9 @@
  * strategy and reuse factor — so that the HLS design stays inside the tool limits, with the
  * lowest latency those limits allow. It reads the quantized graph and the user's settings and
  * returns one decision per node; it does not rewrite the graph (the decisions become the
- * LayerPlan in src/backend-hls/plan.ts).
+ * LayerPlan in src/backend-hls/plan.ts). foldShape also gives the reuse factors of the layers
+ * whose reuse only shares multipliers (MatMul, LayerNorm, io-parallel Gelu), which the
+ * estimator's fit and the optimizer fold; the pass leaves those as the user set them.
  *
  * Preconditions: shapes inferred (any graph the HLS backend lowers). Invariants:
  *  - a setting the user gave (a per-layer strategy/reuse, or a global one different from the
@@ -24,6 +26,7 @@
  *  - AXI4-Stream ports: Vitis HLS caps a TDATA at 4096 bits (UG1399, "AXI4-Stream Interfaces").
  */
 import { type Graph, type Node, numel, valueOf } from '../ir/graph.js';
+import { matmulMap } from '../ir/semantics/index-maps.js';
 
 export type TileStrategy = 'latency' | 'resource';
 
@@ -68,6 +71,19 @@ export interface FoldShape {
   readonly resource: boolean;
   /** Shares multipliers only through the resource schedule (no latency schedule with reuse > 1). */
   readonly resourceOnlyReuse: boolean;
+  /**
+   * The reuse factors the layer's kernel folds evenly, ascending: validReuses(nIn, nOut) for the
+   * weighted layers; the divisors of the outputs (row elements) a step is split into for the
+   * layers whose reuse only splits a row into steps (MatMul, LayerNorm, io-parallel Gelu).
+   */
+  readonly reuses: readonly number[];
+  /**
+   * Weighted layers whose fold the tiling pass checks against the tool limits (Dense, Conv,
+   * recurrent). false for MatMul, LayerNorm and Gelu: their reuse only shares multipliers (no
+   * weights to partition, no resource schedule); their lowering records unrolled and partitioned
+   * counts in the LayerPlan, which limits.ts checks.
+   */
+  readonly tiled: boolean;
 }
 
 /**
@@ -92,13 +108,35 @@ export function validReuses(nIn: number, nOut: number): number[] {
   return [...new Set([...divisors(nIn), ...divisors(nOut).map((d) => d * nIn)])].sort((a, b) => a - b);
 }
 
-/** The valid reuse factor closest to r (ties go to the larger one: fewer multipliers). */
-export function closestValidReuse(nIn: number, nOut: number, r: number): number {
+/** Divisors of n, ascending. */
+export function divisors(n: number): number[] {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let i = 1; i * i <= n; i++) {
+    if (n % i !== 0) continue;
+    lo.push(i);
+    if (i * i !== n) hi.unshift(n / i);
+  }
+  return [...lo, ...hi];
+}
+
+/** The factor of `all` closest to r (ties go to the larger one: fewer multipliers). */
+function closestOf(all: readonly number[], r: number): number {
   let best = 1;
-  for (const v of validReuses(nIn, nOut)) {
+  for (const v of all) {
     if (Math.abs(v - r) < Math.abs(best - r) || (Math.abs(v - r) === Math.abs(best - r) && v > best)) best = v;
   }
   return best;
+}
+
+/** The valid reuse factor closest to r (ties go to the larger one: fewer multipliers). */
+export function closestValidReuse(nIn: number, nOut: number, r: number): number {
+  return closestOf(validReuses(nIn, nOut), r);
+}
+
+/** The reuse factor of a fold shape closest to r (FoldShape.reuses). */
+export function closestReuse(f: FoldShape, r: number): number {
+  return closestOf(f.reuses, r);
 }
 
 /** The fold shape of a node, or null for layers without a reuse-folded product. */
@@ -108,13 +146,13 @@ export function foldShape(g: Graph, n: Node, io: 'parallel' | 'stream'): FoldSha
       const w = valueOf(g, n.inputs[1]!).shape;
       const x = valueOf(g, n.inputs[0]!).shape;
       const rows = numel(x) / w[0]!;
-      return { nIn: w[0]!, nOut: w[1]!, copies: io === 'parallel' ? rows : 1, blocks: 1, sets: 1, resource: true, resourceOnlyReuse: false };
+      return { nIn: w[0]!, nOut: w[1]!, copies: io === 'parallel' ? rows : 1, blocks: 1, sets: 1, resource: true, resourceOnlyReuse: false, reuses: validReuses(w[0]!, w[1]!), tiled: true };
     }
     case 'Conv': {
       const w = valueOf(g, n.inputs[1]!).shape;
       const cout = w[w.length - 1]!;
       const perOut = numel(w) / cout;
-      return { nIn: perOut, nOut: cout, copies: 1, blocks: 1, sets: 1, resource: n.attrs.group === 1, resourceOnlyReuse: false };
+      return { nIn: perOut, nOut: cout, copies: 1, blocks: 1, sets: 1, resource: n.attrs.group === 1, resourceOnlyReuse: false, reuses: validReuses(perOut, cout), tiled: true };
     }
     case 'LSTM':
     case 'GRU':
@@ -126,7 +164,27 @@ export function foldShape(g: Graph, n: Node, io: 'parallel' | 'stream'): FoldSha
       const H = n.attrs.hidden;
       const gates = n.op === 'LSTM' ? 4 : n.op === 'GRU' ? 3 : 1;
       const sets = n.attrs.direction === 'bidirectional' ? 2 : 1;
-      return { nIn: x[x.length - 1]! + H, nOut: H, copies: 1, blocks: gates, sets, resource: true, resourceOnlyReuse: true };
+      return { nIn: x[x.length - 1]! + H, nOut: H, copies: 1, blocks: gates, sets, resource: true, resourceOnlyReuse: true, reuses: validReuses(x[x.length - 1]! + H, H), tiled: true };
+    }
+    // Reuse R splits each row's n outputs into R pipelined steps of n/R outputs, each summing k
+    // products (nn2hls::matmul_row): R divides n.
+    case 'MatMul': {
+      const { k, n: N } = matmulMap(valueOf(g, n.inputs[0]!).shape, valueOf(g, n.inputs[1]!).shape);
+      return { nIn: k, nOut: N, copies: 1, blocks: 1, sets: 1, resource: false, resourceOnlyReuse: false, reuses: divisors(N), tiled: false };
+    }
+    // A row of N elements (three products each) per pipelined step of II R, its products
+    // shared over the R cycles (nn2hls::layernorm's ALLOCATION): R divides N.
+    case 'LayerNorm': {
+      const x = valueOf(g, n.inputs[0]!).shape;
+      const N = numel(x.slice(x.length + n.attrs.axis));
+      return { nIn: 3, nOut: N, copies: 1, blocks: 1, sets: 1, resource: false, resourceOnlyReuse: false, reuses: divisors(N), tiled: false };
+    }
+    // io_parallel Gelu: its n products x·cdf(x) in one step of II R on n/R shared multipliers
+    // (nn2hls::unary_shared); io_stream computes a pack per cycle whatever the reuse.
+    case 'Gelu': {
+      if (io !== 'parallel') return null;
+      const N = numel(valueOf(g, n.outputs[0]!).shape);
+      return { nIn: 1, nOut: N, copies: 1, blocks: 1, sets: 1, resource: false, resourceOnlyReuse: false, reuses: divisors(N), tiled: false };
     }
     default:
       return null;
@@ -153,7 +211,7 @@ function decide(g: Graph, n: Node, o: TileOptions): TileDecision {
   const reuse0 = own.reuse ?? o.reuse;
   const f = foldShape(g, n, o.io);
   const chosen0 = userS || userR ? 'user' : 'default';
-  if (!f) return { strategy: strategy0, reuse: reuse0, reuseRequested: reuse0, chosenBy: chosen0, notes: [], warnings: [] };
+  if (!f || !f.tiled) return { strategy: strategy0, reuse: reuse0, reuseRequested: reuse0, chosenBy: chosen0, notes: [], warnings: [] };
   const notes: string[] = [];
   const warnings: string[] = [];
   let strategy = strategy0;

@@ -156,13 +156,44 @@ describe('LayerPlan', () => {
     expect(setup('binary', { io: 'parallel' }).plan.plans.map((l) => l.kernel)).toEqual(Array.from({ length: 5 }, () => 'nn2hls::binary'));
   });
 
+  it('clone FIFOs: whole tensors, but short to the reader that starts a branch reconverging into lockstep readers', () => {
+    const cloned = (name: string) => {
+      const { plan } = setup(name, { io: 'stream' });
+      const byValue = new Map<string, typeof plan.edges[number][]>();
+      for (const e of plan.edges) if (e.to >= 0) byValue.set(e.value, [...(byValue.get(e.value) ?? []), e]);
+      return { plan, multi: [...byValue.values()].filter((es) => es.length > 1) };
+    };
+    // pool_residual: relu2's output feeds the residual branch and the Add (binary_stream, a pack
+    // per pixel from both inputs): the branch's FIFO keeps relu2's depth, the Add's holds it all.
+    const r = cloned('pool_residual');
+    expect(r.multi.length).toBeGreaterThan(0);
+    for (const es of r.multi) {
+      const whole = es[0]!.elements / es[0]!.pack;
+      const add = es.find((e) => r.plan.plans[e.to]!.op === 'Add')!;
+      expect(add.depth).toBe(whole);
+      const branch = es.find((e) => e !== add)!;
+      expect(branch.depth).toBe(Math.max(2, Math.min(whole, r.plan.plans[branch.from]!.outDepth)));
+      expect(branch.depth).toBeLessThan(whole);
+    }
+    // attention: x is read by MatMuls (not lockstep readers): every clone FIFO holds the whole tensor.
+    const a = cloned('attention');
+    for (const es of a.multi) for (const e of es) expect(e.depth, e.cpp).toBe(Math.max(2, e.elements / e.pack));
+  });
+
   it('streams a reduction a pack at a time, holding only its outputs', () => {
     const { plan } = setup('reduce', { io: 'stream' });
     const by = (n: string) => plan.plans.find((l) => l.name === n)!;
-    // [3,4,5] in 12 packs of 5; rsum keeps 4 sums: 12 input packs + 1 output pack.
-    expect(by('rsum')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 4, tripCount: 13, ii: 13 });
-    expect(by('rmean')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream', bufferedElements: 3 });
-    expect(by('rmax')).toMatchObject({ stream: 'native', bufferedElements: 5 });
+    // [3,4,5] in 12 packs of 5; rsum keeps 4 sums: 12 input packs + 1 output pack. It reduces
+    // the last axis, so a pack's 5 lanes all go to one sum: the pack is summed on its own, then
+    // added to that one accumulator (one add of feedback per pack, II 1), reading one group
+    // entry per pack instead of an element map.
+    expect(by('rsum')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream_packs', bufferedElements: 4, tripCount: 13, stepII: 1, ii: 13 });
+    expect(by('rsum').weights.find((w) => w.kind === 'index')).toMatchObject({ elements: 12, ports: 1 });
+    expect(by('rmean')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream_packs', bufferedElements: 3 });
+    // rmax keeps the last axis: lane j of every pack into its own accumulator j.
+    expect(by('rmax')).toMatchObject({ stream: 'native', kernel: 'nn2hls::reduce_stream_lanes', bufferedElements: 5, stepII: 1, ii: 13 });
+    const cfgOf = (n: string) => plan.layers[by(n).index]!.cfgText;
+    expect(cfgOf('rmax')).toContain('static const unsigned step_ii = 1;');
   });
 
   it('recognizes an upsampling only from a map that replicates pixels exactly', () => {
@@ -217,7 +248,10 @@ describe('plans of the bundled CNN shapes', () => {
             expect(l.bufferedElements, l.name).toBeLessThanOrEqual(4096);
             expect(l.stream).not.toBeNull();
           }
-          if (l.strategy === 'resource') expect(l.block * l.reuse, l.name).toBe(l.macs / (l.tripCount / l.reuse));
+          // A resource schedule's reuse steps of `block` products cover every product of a row
+          // (pixel); io stream's dense_stream also reads each row's packs in its own loop.
+          const rows = l.op === 'Dense' && l.stream === 'native' ? Math.max(1, l.serialSteps) : l.tripCount / l.reuse;
+          if (l.strategy === 'resource') expect(l.block * l.reuse * rows, l.name).toBe(l.macs);
         }
       });
     }

@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, planProject } from '../../src/backend-hls/index.js';
+import { fitDesign } from '../../src/estimate/fit.js';
 import { estimateGraph } from '../../src/estimate/index.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
+import { foldShape } from '../../src/passes/tile.js';
 import { backendCase } from '../backend/cases.js';
 
 const Z7 = { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' };
@@ -67,5 +69,38 @@ describe('estimator: attention kernels', () => {
     // Every product of the plan is estimated (on DSPs or LUTs): none is dropped.
     for (const l of e.layers) expect(l.dsp + l.lut).toBeGreaterThan(0);
     expect(e.layers.find((l) => l.name === 'ln1')!.dsp).toBeGreaterThan(0);
+  });
+
+  it('LayerNorm and io-parallel Gelu fold: reuse R shares a step\'s products on ⌈products/R⌉ multipliers at II R, and the estimate and the fit follow the plan', () => {
+    const c = backendCase('layernorm');
+    const g = prepareFixed(c.graph, c.config).graph;
+    // Their reuse factors split a row (LayerNorm: N = 6 and 3·6 = 18) or the tensor (Gelu: 18) evenly.
+    const shape = (name: string, io: 'parallel' | 'stream') => foldShape(g, g.nodes.find((n) => n.name === name)!, io);
+    expect(shape('ln1', 'parallel')?.reuses).toEqual([1, 2, 3, 6]);
+    expect(shape('ln2', 'stream')?.reuses).toEqual([1, 2, 3, 6, 9, 18]);
+    expect(shape('gelu1', 'parallel')?.reuses).toEqual([1, 2, 3, 6, 9, 18]);
+    expect(shape('gelu1', 'stream')).toBeNull(); // a pack per cycle whatever the reuse
+    const layers = { ln2: { reuse: 3 }, gelu1: { reuse: 3 } };
+    const plan = planProject(g, { ...DEFAULTS, io: 'parallel', layers, runs: [] });
+    // ln2: a row of 18 (n·x products too: 18 is no power of two) -> ⌈4·18/3⌉ = 24 shared
+    // multipliers, one row per step of II 3; gelu1: 18 products on 6, one step of II 3.
+    expect(plan.plans.map((p) => [p.name, p.kernel, p.multipliers, p.tripCount, p.stepII, p.ii])).toEqual([
+      ['ln1', 'nn2hls::layernorm', 18, 3, 1, 3],
+      ['gelu1', 'nn2hls::unary_shared', 6, 1, 3, 3],
+      ['ln2', 'nn2hls::layernorm', 24, 1, 3, 3],
+    ]);
+    const e1 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1 }, Z7);
+    const e3 = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1, layers }, Z7);
+    const at = (e: typeof e1, name: string) => e.layers.find((l) => l.name === name)!;
+    // 16-bit products of run-time values: one DSP each, so the DSPs are the plan's multipliers.
+    expect([at(e1, 'gelu1').dsp, at(e1, 'ln2').dsp]).toEqual([18, 54]);
+    expect([at(e3, 'gelu1').dsp, at(e3, 'ln2').dsp]).toEqual([6, 24]);
+    expect([at(e3, 'gelu1').ii, at(e3, 'ln2').ii]).toEqual([3, 3]);
+    // The shared Gelu spends its II before its last product; unshared it is its pipeline depth.
+    expect(at(e3, 'gelu1').latency_cycles).toBe(at(e1, 'gelu1').latency_cycles + 3);
+    // The fit folds them: at 2 % of the part the 90 DSPs of the unfolded design must go below 34.
+    const fit = fitDesign(g, 'parallel', { ...Z7 }, { maxUtil: 0.02 });
+    expect(fit.estimate.total.dsp).toBeLessThanOrEqual(0.02 * 1728);
+    for (const name of ['ln1', 'gelu1', 'ln2']) expect(fit.layers[name]?.reuse, name).toBeGreaterThan(1);
   });
 });

@@ -2,7 +2,10 @@
  * A Dense applied per row (a [rows, K] input, as in a transformer) in io stream: dense_stream
  * computes one row at a time with one instance of the row schedule, so the plan's multipliers,
  * the cfg's ALLOCATION limit (mult_limit) and the estimator's DSPs are a row's K·M products (÷
- * reuse), and the rows are a loop (II = rows × reuse). io parallel unrolls every row.
+ * reuse), and the rows are a loop (II = rows × reuse). io parallel unrolls every row. The row
+ * loop is pipelined in the latency schedule (rows overlap, II max(reuse, packs per row)); the
+ * resource schedule reads a row, then runs its reuse-step loop, and drains per row — the plan's
+ * trip count, step II and serial steps say which, and the estimate follows them.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, planProject } from '../../src/backend-hls/index.js';
@@ -60,6 +63,41 @@ describe('io stream Dense over rows', () => {
     const s2 = est('stream', 2).layers[0]!;
     expect(s2.dsp).toBeLessThanOrEqual((K * M) / 2);
     expect(s2.ii).toBe(2 * ROWS);
+  });
+});
+
+describe('io stream Dense: kernel, plan and estimate agree on the row loop', () => {
+  const g = rowsDense();
+  const opts = (strategy: 'latency' | 'resource', reuse: number) => ({ ...DEFAULTS, io: 'stream' as const, strategy, reuse, layers: {}, runs: [], explicit: { strategy: true, reuse: true } });
+  const est = (strategy: 'latency' | 'resource', reuse: number) => estimateGraph(g, { io: 'stream', strategy, reuse, explicit: { strategy: true, reuse: true } }, Z7).layers[0]!;
+
+  it('latency: one row per iteration of a loop pipelined at II max(reuse, packs per row) — the cfg\'s step_ii, the plan\'s stepII, the estimate\'s II', () => {
+    for (const reuse of [1, 2, 4]) {
+      const p = planProject(g, opts('latency', reuse));
+      const s = p.plans[0]!;
+      // One pack of K per row (the graph input's last dim): the step II is the reuse factor.
+      expect([s.tripCount, s.stepII, s.serialSteps, s.ii]).toEqual([ROWS, reuse, 0, ROWS * reuse]);
+      expect(p.layers[0]!.cfgText).toContain(`static const unsigned step_ii = ${reuse};`);
+      const e = est('latency', reuse);
+      expect(e.ii).toBe(s.ii);
+      // The rows overlap: the last row leaves a pipeline depth after the loop's II, not a drain per row.
+      expect(e.latency_cycles).toBeGreaterThan(s.ii);
+      expect(e.latency_cycles).toBeLessThan(s.ii + ROWS);
+    }
+  });
+
+  it('resource: per row a read loop then the reuse-step loop, draining before the next row — plan tripCount rows·(packs + reuse), serialSteps rows; the estimate adds the step pipeline per row', () => {
+    for (const reuse of [2, 4]) {
+      const s = planProject(g, opts('resource', reuse)).plans[0]!;
+      expect([s.tripCount, s.stepII, s.serialSteps, s.ii, s.multipliers]).toEqual([ROWS * (1 + reuse), 1, ROWS, ROWS * (1 + reuse), (K * M) / reuse]);
+      const e = est('resource', reuse);
+      // The plan's loop, plus the step pipeline's depth once per row (its serial steps).
+      expect(e.ii).toBeGreaterThanOrEqual(s.ii);
+      expect((e.ii - s.ii) % ROWS).toBe(0);
+      expect(e.latency_cycles).toBeGreaterThan(e.ii);
+    }
+    // The estimate moves with the plan's fields: more reuse steps per row, a longer loop.
+    expect(est('resource', 4).ii - est('resource', 2).ii).toBeGreaterThanOrEqual(2 * ROWS);
   });
 });
 

@@ -261,6 +261,12 @@ describe('optimize CLI', () => {
       '--calib', join(EX, 'digits_mlp_calib.npy'), '--part', 'xczu7ev', '--clock', '200MHz', '-o', out)).toBe(0);
     const cfg = readConfig(join(out, 'precision.json'));
     expect(cfg.hls.clock).toBe('5ns');
+    // The written project is checked against the part as compile's default fit does: the
+    // chosen design fits it as chosen (its estimate.json says so), nothing refolded.
+    expect(io.out).toMatch(/prj: \d+ files \(the chosen design; .*\); fits xczu7ev as chosen/);
+    const est = JSON.parse(readFileSync(join(out, 'estimate.json'), 'utf8')) as { total: { fits: boolean } };
+    expect(est.total.fits).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'nn2hls.json'), 'utf8')).options.fit).toBeUndefined();
     io.out = '';
     expect(await cli('csim', out, '--hls-include', HEADERS)).toBe(0);
     expect(io.out).toMatch(/bit-exact: 64\/64 samples/);

@@ -16,7 +16,9 @@
 // (the integer behind d_i: raw(d_i)*rstd = (x_i - mean)/sqrt(var + eps)) assigned into norm_t;
 // y_i = z_i * gamma_i + beta_i (exact) assigned into out_t. One row per pipelined step.
 // CFG members: in_t, out_t, sum_t, diff_t, norm_t, rstd_t, tab_t, gamma_t, beta_t, rows, n,
-// has_beta, v_bits, d_bits, r_bits (rstd_t's width), eps_raw, t_bits, tab_size, h_max, reuse.
+// has_beta, v_bits, d_bits, r_bits (rstd_t's width), eps_raw, t_bits, tab_size, h_max, reuse,
+// mult_limit. A row is one pipelined step of II reuse whose products (3n of run-time values, plus
+// n·x when n is not a power of two) share mult_limit = ceil(products/reuse) multipliers.
 //
 // io_stream (native, nothing buffered whole): layernorm_stream reads one row of n elements
 // (n/pin packs), runs the same layernorm_row as the array kernel and writes the row (n/pout
@@ -170,6 +172,7 @@ void layernorm(const typename CFG::in_t x[CFG::rows * CFG::n], typename CFG::out
                const GW gamma[CFG::n], const BW beta[CFG::n], const TW table[CFG::tab_size]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
     layernorm_row<CFG>(x, r * CFG::n, y, r * CFG::n, gamma, beta, table);
   }
 }
@@ -180,6 +183,7 @@ void layernorm_stream(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, hls:
                       const GW gamma[CFG::n], const BW beta[CFG::n], const TW table[CFG::tab_size]) {
   for (unsigned r = 0; r < CFG::rows; r++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
     typename CFG::in_t x[CFG::n];
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=x complete)
     typename CFG::out_t y[CFG::n];

@@ -12,7 +12,7 @@
 //    go into acc_t, which the quantize pass derived so no partial sum overflows; the only
 //    rounding is the assignment into out_t.
 // CFG members: gather — in_t, out_t, n_in, n, reuse; reduce — in_t, out_t, acc_t, p_t, kind,
-// n_in, n, reuse; concat_part — in_t, out_t, outer, chunk,
+// n_in, n, reuse (reduce_stream*: also pin, pout, step_ii); concat_part — in_t, out_t, outer, chunk,
 // out_chunk, offset, reuse.
 #ifndef NN2HLS_LAYOUT_H_
 #define NN2HLS_LAYOUT_H_
@@ -71,8 +71,37 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   }
 }
 
-// io_stream: the same reduction reading x a pack (pin elements) at a time, in the same element
-// order, into the n accumulators it holds; then n/pout packs out. Nothing else is held.
+// io_stream: the same reduction reading x a pack (pin elements) at a time, into the n
+// accumulators it holds; then n/pout packs out. Nothing else is held. The accumulators are read,
+// updated and written once per pack (a loop-carried dependence, UG1399 "Managing Pipeline
+// Dependencies"); to keep that feedback path to one add (or compare) per accumulator, so the pack
+// loop holds its II, the emitter picks the kernel by how a pack's lanes map to outputs:
+//  - reduce_stream_lanes (mode 1, the reduced axes exclude the last one): lane j of pack k goes
+//    to output grp[k]*pin + j; each lane has its own accumulators (grp[k] selects a group), so
+//    the lanes of a pack never meet and the feedback is one add per lane;
+//  - reduce_stream_packs (mode 2, the last axis is reduced): every lane of pack k goes to output
+//    grp[k]; the pack is first combined on its own (an adder tree, or a max/min tree, that carries
+//    nothing), then folded into that one accumulator: again one add per pack;
+//  - reduce_stream (mode 0, any other map): element by element through the map; its pin
+//    read-modify-writes of run-time addresses chain within a pack, so it is pipelined at
+//    II step_ii = pin*reuse (the plan's II says the same).
+// Every sum is exact in acc_t (no partial sum of any subset overflows it), and max/min do not
+// depend on the order, so the tree order equals the simulator's sequential one.
+// Writes the n results (mean: times 1/K) as n/pout packs.
+template <class CFG, class PW>
+void reduce_stream_out(const typename CFG::acc_t acc[CFG::n], hls::stream<pack<typename CFG::out_t, CFG::pout> >& out, const PW p[1]) {
+NN2HLS_PRAGMA(HLS INLINE)
+  for (unsigned q = 0; q < CFG::n / CFG::pout; q++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    pack<typename CFG::out_t, CFG::pout> y;
+    for (unsigned j = 0; j < CFG::pout; j++) {
+      if (CFG::kind == 1) y.v[j] = acc[q * CFG::pout + j] * rom<typename CFG::p_t>(p[0]);
+      else y.v[j] = acc[q * CFG::pout + j];
+    }
+    out.write(y);
+  }
+}
+
 template <class CFG, class PW>
 void reduce_stream(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, hls::stream<pack<typename CFG::out_t, CFG::pout> >& out,
                    const int map[CFG::n_in], const PW p[1]) {
@@ -86,7 +115,7 @@ NN2HLS_PRAGMA(HLS UNROLL)
     seen[o] = false;
   }
   for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
     const pack<typename CFG::in_t, CFG::pin> a = in.read();
     for (unsigned j = 0; j < CFG::pin; j++) {
       const int o = map[k * CFG::pin + j];
@@ -96,15 +125,68 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
       seen[o] = true;
     }
   }
-  for (unsigned q = 0; q < CFG::n / CFG::pout; q++) {
-NN2HLS_PRAGMA(HLS PIPELINE II=1)
-    pack<typename CFG::out_t, CFG::pout> y;
-    for (unsigned j = 0; j < CFG::pout; j++) {
-      if (CFG::kind == 1) y.v[j] = acc[q * CFG::pout + j] * rom<typename CFG::p_t>(p[0]);
-      else y.v[j] = acc[q * CFG::pout + j];
-    }
-    out.write(y);
+  reduce_stream_out<CFG>(acc, out, p);
+}
+
+// Mode 1: lane j of pack k into accumulator grp[k]*pin + j (its own lane), one add per lane.
+template <class CFG, class PW>
+void reduce_stream_lanes(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, hls::stream<pack<typename CFG::out_t, CFG::pout> >& out,
+                         const int grp[CFG::n_in / CFG::pin], const PW p[1]) {
+  typename CFG::acc_t acc[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
+  bool seen[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=seen complete)
+  for (unsigned o = 0; o < CFG::n; o++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+    acc[o] = 0;
+    seen[o] = false;
   }
+  for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
+    const pack<typename CFG::in_t, CFG::pin> a = in.read();
+    const unsigned g = grp[k];
+    for (unsigned j = 0; j < CFG::pin; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      const unsigned o = g * CFG::pin + j;
+      const typename CFG::in_t v = a.v[j];
+      if (CFG::kind <= 1) acc[o] += v;
+      else if (!seen[o] || (CFG::kind == 2 ? v > acc[o] : v < acc[o])) acc[o] = v;
+      seen[o] = true;
+    }
+  }
+  reduce_stream_out<CFG>(acc, out, p);
+}
+
+// Mode 2: the pin lanes of pack k combined on their own, then into accumulator grp[k].
+template <class CFG, class PW>
+void reduce_stream_packs(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, hls::stream<pack<typename CFG::out_t, CFG::pout> >& out,
+                         const int grp[CFG::n_in / CFG::pin], const PW p[1]) {
+  typename CFG::acc_t acc[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
+  bool seen[CFG::n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=seen complete)
+  for (unsigned o = 0; o < CFG::n; o++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+    acc[o] = 0;
+    seen[o] = false;
+  }
+  for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
+    const pack<typename CFG::in_t, CFG::pin> a = in.read();
+    const unsigned o = grp[k];
+    // The pack's own sum (exact in acc_t), or its max/min (in in_t, like the accumulators).
+    typename CFG::acc_t t = a.v[0];
+    for (unsigned j = 1; j < CFG::pin; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      const typename CFG::in_t v = a.v[j];
+      if (CFG::kind <= 1) t += v;
+      else if (CFG::kind == 2 ? v > t : v < t) t = v;
+    }
+    if (CFG::kind <= 1) acc[o] += t;
+    else if (!seen[o] || (CFG::kind == 2 ? t > acc[o] : t < acc[o])) acc[o] = t;
+    seen[o] = true;
+  }
+  reduce_stream_out<CFG>(acc, out, p);
 }
 
 template <class CFG, class XW>

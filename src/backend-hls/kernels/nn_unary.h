@@ -233,6 +233,15 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned i = 0; i < CFG::n; i++) unary_impl<CFG::kind>::template apply<CFG, PW, QW>(y[i], x[i], i, p, q);
 }
 
+// XTABLE (Gelu) in io_parallel: unary_all whose n products share mult_limit = ceil(n/reuse)
+// multipliers over the step's II of reuse cycles (CFG member mult_limit; only this kernel reads it).
+template <class CFG, class PW, class QW>
+void unary_shared(const typename CFG::in_t x[CFG::n], typename CFG::out_t y[CFG::n], const PW p[], const QW q[]) {
+NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
+NN2HLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CFG::mult_limit)
+  for (unsigned i = 0; i < CFG::n; i++) unary_impl<CFG::kind>::template apply<CFG, PW, QW>(y[i], x[i], i, p, q);
+}
+
 // Tensors beyond the unroll limit (io_parallel): one pixel (c elements) per cycle, reading
 // arrays partitioned cyclically by channel.
 template <class CFG, class PW, class QW>

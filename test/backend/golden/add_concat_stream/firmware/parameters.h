@@ -29,6 +29,7 @@ struct cfg_gemm0 {
   static const unsigned mr = 1;
   static const unsigned in_pack = 6;
   static const unsigned mult_limit = 24;
+  static const unsigned step_ii = 1;
 };
 
 // gemm1: Dense
@@ -51,6 +52,7 @@ struct cfg_gemm1 {
   static const unsigned mr = 1;
   static const unsigned in_pack = 6;
   static const unsigned mult_limit = 24;
+  static const unsigned step_ii = 1;
 };
 
 // mul2: Mul

@@ -126,6 +126,7 @@ struct cfg_gemm3 {
   static const unsigned mr = 1;
   static const unsigned in_pack = 2;
   static const unsigned mult_limit = 60;
+  static const unsigned step_ii = 6;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

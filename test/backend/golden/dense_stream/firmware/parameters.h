@@ -28,6 +28,7 @@ struct cfg_gemm0 {
   static const unsigned mr = 1;
   static const unsigned in_pack = 8;
   static const unsigned mult_limit = 32;
+  static const unsigned step_ii = 1;
 };
 
 // relu1: Relu

@@ -12,11 +12,11 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
 #ifdef __VITIS_HLS__
   NN2HLS_PRAGMA(HLS BIND_STORAGE variable=ln1_rsqrt_table type=rom_1p impl=lutram)
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gelu1_table type=rom_np impl=bram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=gelu1_table type=rom_np impl=lutram)
   NN2HLS_PRAGMA(HLS BIND_STORAGE variable=ln2_rsqrt_table type=rom_1p impl=lutram)
 #else
   NN2HLS_PRAGMA(HLS RESOURCE variable=ln1_rsqrt_table core=ROM_1P_LUTRAM)
-  NN2HLS_PRAGMA(HLS RESOURCE variable=gelu1_table core=ROM_nP_BRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=gelu1_table core=ROM_nP_LUTRAM)
   NN2HLS_PRAGMA(HLS RESOURCE variable=ln2_rsqrt_table core=ROM_1P_LUTRAM)
 #endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
@@ -30,7 +30,7 @@ void myproject(const x_t x[x_size], y_t y[y_size]) {
   // gelu1: Gelu
   ap_fixed<16,6> gelu1_out[18];
   NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=gelu1_out complete dim=0)
-  nn2hls::unary<cfg_gelu1>(ln1_out, gelu1_out, gelu1_table, nn2hls::none);
+  nn2hls::unary_shared<cfg_gelu1>(ln1_out, gelu1_out, gelu1_table, nn2hls::none);
   NN2HLS_TRACE("gelu1", gelu1_out, 18);
 
   // ln2: LayerNorm

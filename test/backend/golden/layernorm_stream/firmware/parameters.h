@@ -34,6 +34,7 @@ struct cfg_ln1 {
   static const unsigned tab_size = 48;
   static const int h_max = 17;
   static const unsigned reuse = 1;
+  static const unsigned mult_limit = 24;
   static const unsigned pin = 6;
   static const unsigned pout = 6;
 };
@@ -47,7 +48,7 @@ struct cfg_gelu1 {
   typedef int q_t;
   static const unsigned n = 18;
   static const unsigned c = 6;
-  static const unsigned reuse = 1;
+  static const unsigned reuse = 3;
   static const bool per_pixel = false;
   struct tab {
     static const long long base = -8192LL;
@@ -78,7 +79,8 @@ struct cfg_ln2 {
   static const int t_bits = 6;
   static const unsigned tab_size = 48;
   static const int h_max = 20;
-  static const unsigned reuse = 1;
+  static const unsigned reuse = 3;
+  static const unsigned mult_limit = 24;
   static const unsigned pin = 6;
   static const unsigned pout = 6;
 };

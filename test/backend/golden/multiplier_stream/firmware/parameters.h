@@ -30,6 +30,7 @@ struct cfg_gemm0 {
   static const unsigned mr = 1;
   static const unsigned in_pack = 6;
   static const unsigned mult_limit = 24;
+  static const unsigned step_ii = 1;
 };
 
 // relu1: Relu
@@ -65,6 +66,7 @@ struct cfg_gemm2 {
   static const unsigned mr = 1;
   static const unsigned in_pack = 4;
   static const unsigned mult_limit = 12;
+  static const unsigned step_ii = 1;
 };
 
 #endif  // NN2HLS_PARAMETERS_H_

@@ -32,7 +32,7 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS STREAM variable=relu2_out depth=2)
   nn2hls::unary_stream<cfg_relu2>(conv1_out, relu2_out, nn2hls::none, nn2hls::none);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > relu2_out_cp0("relu2_out_cp0");
-  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp0 depth=36)
+  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp0 depth=2)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > relu2_out_rest0("relu2_out_rest0");
   NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_rest0 depth=36)
   nn2hls::clone2<ap_fixed<16,6>, 4, 144>(relu2_out, relu2_out_cp0, relu2_out_rest0);

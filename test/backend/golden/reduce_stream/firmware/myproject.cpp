@@ -9,15 +9,15 @@ void myproject(hls::stream<nn2hls::pack<x_t, 5> >& x, hls::stream<nn2hls::pack<y
   NN2HLS_PRAGMA(HLS INTERFACE axis port=y)
   // ROMs where the plan put them (nn2hls.json: layers[].plan.weights[].rom, .ports).
 #ifdef __VITIS_HLS__
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rsum_map type=rom_np impl=lutram)
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rmean_map type=rom_np impl=lutram)
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rmax_map type=rom_np impl=lutram)
-  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rmin_map type=rom_np impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rsum_grp type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rmean_grp type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rmax_grp type=rom_1p impl=lutram)
+  NN2HLS_PRAGMA(HLS BIND_STORAGE variable=rmin_grp type=rom_1p impl=lutram)
 #else
-  NN2HLS_PRAGMA(HLS RESOURCE variable=rsum_map core=ROM_nP_LUTRAM)
-  NN2HLS_PRAGMA(HLS RESOURCE variable=rmean_map core=ROM_nP_LUTRAM)
-  NN2HLS_PRAGMA(HLS RESOURCE variable=rmax_map core=ROM_nP_LUTRAM)
-  NN2HLS_PRAGMA(HLS RESOURCE variable=rmin_map core=ROM_nP_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=rsum_grp core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=rmean_grp core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=rmax_grp core=ROM_1P_LUTRAM)
+  NN2HLS_PRAGMA(HLS RESOURCE variable=rmin_grp core=ROM_1P_LUTRAM)
 #endif
   NN2HLS_PRAGMA(HLS DATAFLOW)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 5> > x_cp0("x_cp0");
@@ -39,22 +39,22 @@ void myproject(hls::stream<nn2hls::pack<x_t, 5> >& x, hls::stream<nn2hls::pack<y
   // rsum: Reduce
   hls::stream<nn2hls::pack<ap_fixed<10,5,AP_RND,AP_SAT>, 4> > rsum_out("rsum_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rsum_out depth=2)
-  nn2hls::reduce_stream<cfg_rsum>(x_cp0, rsum_out, rsum_map, rsum_recip);
+  nn2hls::reduce_stream_packs<cfg_rsum>(x_cp0, rsum_out, rsum_grp, rsum_recip);
 
   // rmean: Reduce
   hls::stream<nn2hls::pack<ap_fixed<12,4,AP_RND_CONV,AP_SAT>, 3> > rmean_out("rmean_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rmean_out depth=2)
-  nn2hls::reduce_stream<cfg_rmean>(x_cp1, rmean_out, rmean_map, rmean_recip);
+  nn2hls::reduce_stream_packs<cfg_rmean>(x_cp1, rmean_out, rmean_grp, rmean_recip);
 
   // rmax: Reduce
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 5> > rmax_out("rmax_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rmax_out depth=2)
-  nn2hls::reduce_stream<cfg_rmax>(x_cp2, rmax_out, rmax_map, rmax_recip);
+  nn2hls::reduce_stream_lanes<cfg_rmax>(x_cp2, rmax_out, rmax_grp, rmax_recip);
 
   // rmin: Reduce
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 5> > rmin_out("rmin_out");
   NN2HLS_PRAGMA(HLS STREAM variable=rmin_out depth=2)
-  nn2hls::reduce_stream<cfg_rmin>(x_cp3, rmin_out, rmin_map, rmin_recip);
+  nn2hls::reduce_stream_lanes<cfg_rmin>(x_cp3, rmin_out, rmin_grp, rmin_recip);
 
   // cat: Concat
   ap_fixed<10,5,AP_RND,AP_SAT> cat_in0[4];

@@ -5,13 +5,13 @@
 
 #include "defines.h"
 
-#include "weights/rsum_map.h"
+#include "weights/rsum_grp.h"
 #include "weights/rsum_recip.h"
-#include "weights/rmean_map.h"
+#include "weights/rmean_grp.h"
 #include "weights/rmean_recip.h"
-#include "weights/rmax_map.h"
+#include "weights/rmax_grp.h"
 #include "weights/rmax_recip.h"
-#include "weights/rmin_map.h"
+#include "weights/rmin_grp.h"
 #include "weights/rmin_recip.h"
 
 // rsum: Reduce
@@ -26,6 +26,7 @@ struct cfg_rsum {
   static const unsigned reuse = 1;
   static const unsigned pin = 5;
   static const unsigned pout = 4;
+  static const unsigned step_ii = 1;
 };
 
 // rmean: Reduce
@@ -40,6 +41,7 @@ struct cfg_rmean {
   static const unsigned reuse = 1;
   static const unsigned pin = 5;
   static const unsigned pout = 3;
+  static const unsigned step_ii = 1;
 };
 
 // rmax: Reduce
@@ -54,6 +56,7 @@ struct cfg_rmax {
   static const unsigned reuse = 1;
   static const unsigned pin = 5;
   static const unsigned pout = 5;
+  static const unsigned step_ii = 1;
 };
 
 // rmin: Reduce
@@ -68,6 +71,7 @@ struct cfg_rmin {
   static const unsigned reuse = 1;
   static const unsigned pin = 5;
   static const unsigned pout = 5;
+  static const unsigned step_ii = 1;
 };
 
 // cat: Concat

@@ -1,0 +1,50 @@
+/**
+ * Deep io_stream FIFOs in UltraRAM: on a part with URAM (EmitOptions.uram, set from --part by
+ * compileProject and the estimator) the plan binds a FIFO of at least 4096 packs and 8 RAMB18s'
+ * bits to URAM (EdgePlan.storage), the top function renders Vitis HLS's BIND_STORAGE type=fifo
+ * impl=uram for it (Vivado HLS keeps BRAM), and the estimator counts URAM for it under a Vitis
+ * tool profile, BRAM under a Vivado one. The tiny U-Net at 64x64 has such a skip-connection FIFO.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, emitProject, planProject } from '../../src/backend-hls/index.js';
+import { URAM_FIFO_BITS } from '../../src/backend-hls/plan.js';
+import { estimateGraph } from '../../src/estimate/index.js';
+import { importOnnx } from '../../src/frontend/onnx/model.js';
+import { defaultConfig } from '../../src/ir/precision-config.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { simulateFixed } from '../../src/sim/fixed/simulate.js';
+
+const g = prepareFixed(importOnnx(readFileSync(join(__dirname, '../fixtures/qonnx/unet_cl_64.onnx')), 'unet_cl_64.onnx'), defaultConfig()).graph;
+const opts = (uram: boolean) => ({ ...DEFAULTS, io: 'stream' as const, layers: {}, runs: [], ...(uram ? { uram: true } : {}) });
+
+describe('deep FIFOs in UltraRAM', () => {
+  it('the plan binds the deep FIFOs of a part with URAM, the renderer and nn2hls.json say so', () => {
+    const p = planProject(g, opts(true));
+    const deep = p.edges.filter((e) => e.storage === 'uram');
+    expect(deep.length).toBeGreaterThan(0);
+    for (const e of p.edges.filter((x) => x.kind === 'stream')) {
+      expect(e.storage === 'uram', e.cpp).toBe(e.depth >= 4096 && e.depth * e.pack * e.bits >= URAM_FIFO_BITS);
+    }
+    const files = emitProject(g, { ...opts(true), simulate: simulateFixed }, p);
+    const top = [...files].find(([f]) => f.endsWith('myproject.cpp'))![1];
+    for (const e of deep) expect(top).toContain(`NN2HLS_PRAGMA(HLS BIND_STORAGE variable=${e.cpp} type=fifo impl=uram)`);
+    expect(JSON.parse(files.get('nn2hls.json')!).options.uram).toBe(true);
+    // Without URAM (the option unset) nothing is bound: the same depths, no storage.
+    const plain = planProject(g, opts(false));
+    expect(plain.edges.some((e) => e.storage)).toBe(false);
+    expect(plain.edges.map((e) => e.depth)).toEqual(p.edges.map((e) => e.depth));
+  });
+
+  it('the estimate counts them in URAM under Vitis HLS, in BRAM under Vivado HLS, and not on a part without URAM', () => {
+    const at = (part: string, tool: string) => estimateGraph(g, { io: 'stream', strategy: 'latency', reuse: 1 }, { part, clockNs: 5, tool }).total;
+    const vitis = at('xczu7ev', 'vitis-2023.2');
+    const vivado = at('xczu7ev', 'vivado-2019.2');
+    expect(vitis.uram).toBeGreaterThan(0);
+    expect(vivado.uram).toBe(0);
+    expect(vitis.bram18k).toBeLessThan(vivado.bram18k);
+    // xc7z020 has no URAM: the plan binds nothing there.
+    expect(at('xc7z020', 'vitis-2023.2').uram).toBe(0);
+  });
+});
