@@ -8,7 +8,9 @@
  *    power-of-two scales) get exactly the type they implement;
  *  - constants that a kernel reads as numbers get `weight`/`bias` types;
  *  - accumulators are derived so no partial sum can overflow unless the config names one;
- *  - activation, softmax and average-pool tables are built here as constant values.
+ *  - activation, softmax and average-pool tables are built here as constant values;
+ *  - the derived raws (thresholds, clip bounds, α/β raws, ±scale levels, pad raw) are stored in
+ *    the node's record once its types are decided.
  * Preconditions: batchnorm-to-affine and div-to-mul have run. Invariant: the graph's float
  * meaning is untouched (no data changes; tables are new constants used by no float kernel).
  * Ops without fixed-point semantics are all listed in one error.
@@ -28,6 +30,7 @@ import {
 import { isTableOp, TABLE_FN, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { rawNumbers } from '../ir/semantics/const-raws.js';
+import { derivedRaws } from '../ir/semantics/derived-raws.js';
 import { NnInputError } from '../util/tensor.js';
 import { bipolarType, channelExponents, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
@@ -545,7 +548,11 @@ export class Quantizer {
     });
     // Data movement of a quantizer's exact values (type inherited) is still exactly them.
     if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
-    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints || prec.channels;
+    // The constants the datapath compares with or multiplies by, derived once from the types
+    // just decided (src/ir/semantics/derived-raws.ts); simulator and emitter read them.
+    const raws = derivedRaws({ ...n, inputs } as Node, { value: (name) => this.values.get(name)!, types: prec.types });
+    if (raws && Object.keys(raws).length) prec.raws = raws;
+    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints || prec.channels || prec.raws;
     // The record is built per op above; verify() checks it against OpPrecision's shape for the op.
     this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec } : {}) } as Node);
   }
