@@ -19,8 +19,7 @@
  */
 import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
-import { isOpKind } from '../ir/ops.js';
-import { isTableNode, isTableOp } from '../ir/precision.js';
+import { isTableNode } from '../ir/precision.js';
 import { padRawOf } from '../ir/semantics/derived-raws.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
@@ -36,11 +35,6 @@ function gcd(a: number, b: number): number {
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
   return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
-}
-
-export function isUnary(op: string): boolean {
-  return (isOpKind(op) && isTableOp(op)) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
-    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Gelu'].includes(op);
 }
 
 export function lowerUnary(ctx: LowerContext, node: Node): Layer {

@@ -17,7 +17,7 @@
  */
 import { fixedType, type FixedType, fracBits, HLS_MAX_WIDTH, intType, MAX_WIDTH, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
-import { floatOnlyReason, type OpKind, OPS } from '../ir/ops.js';
+import { floatOnlyReason, hasTrait, opInfo, OPS } from '../ir/ops.js';
 import {
   type LevelSpec,
   type PrecisionConfig,
@@ -35,24 +35,6 @@ import { NnInputError } from '../util/tensor.js';
 import { bipolarType, channelExponents, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
 import { type PrecDraft, quantizeRecurrent } from './quantize-recurrent.js';
-
-/** Ops whose output keeps the input's type by default (pure data movement or selection). */
-const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
-
-const SUPPORTED = new Set<OpKind>([
-  'Dense', 'MatMul', 'LayerNorm', 'Gelu', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
-  'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
-  'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
-  'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
-  ...(Object.keys(TABLE_FN) as OpKind[]),
-]);
-
-const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
-  Div: 'only division by a constant is supported (it becomes a multiply)',
-  LogSoftmax: 'replace it by Softmax (argmax is the same) or leave it out of the deployed graph',
-  BatchNorm: 'non-constant batch-norm parameters are not supported',
-  BatchNormTraining: 'export the model in inference mode (model.eval())',
-};
 
 /** Default Softmax table types: values in (0, 1] and [1/n, 1]. */
 export const SOFTMAX_TABLE_TYPE: FixedType = fixedType(18, 1, { signed: false });
@@ -238,7 +220,7 @@ export class Quantizer {
       this.cfg.opTypes[n.op]?.types.default;
     // Selections keep the input's type: so do the max/min reductions.
     const selects = n.op === 'Reduce' && (n.attrs.fn === 'Max' || n.attrs.fn === 'Min');
-    if ((KEEPS_TYPE.has(n.op) || selects) && !explicit) return this.type(n.inputs[0]!);
+    if ((hasTrait(n.op, 'keepsType') || selects) && !explicit) return this.type(n.inputs[0]!);
     return resolveType(this.cfg, n.name, n.op, 'result') ?? DEFAULT_TYPE;
   }
 
@@ -547,7 +529,7 @@ export class Quantizer {
       if (o) this.setFixed(o, outTs?.[k] ?? outT);
     });
     // Data movement of a quantizer's exact values (type inherited) is still exactly them.
-    if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
+    if (hasTrait(n.op, 'keepsType') && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
     // The constants the datapath compares with or multiplies by, derived once from the types
     // just decided (src/ir/semantics/derived-raws.ts); simulator and emitter read them.
     const raws = derivedRaws({ ...n, inputs } as Node, { value: (name) => this.values.get(name)!, types: prec.types });
@@ -609,11 +591,12 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   const bad = new Map<string, string[]>();
   const reasons = new Map<string, string>();
   for (const n of g.nodes) {
-    const constDiv = n.op === 'Div';
-    const floatOnly = floatOnlyReason(n);
-    if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
+    // Float-only ops, and ops canonicalization rewrites into kernels when it can (a Div left here
+    // divides by a run-time value): the registry says why.
+    const why = floatOnlyReason(n) ?? opInfo(n.op).rewritten;
+    if (why || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
       const key = n.op === 'Resize' ? 'Resize (linear)' : n.op === 'Reduce' ? `Reduce${n.attrs.fn}` : n.op;
-      if (floatOnly) reasons.set(key, floatOnly);
+      if (why) reasons.set(key, why);
       bad.set(key, [...(bad.get(key) ?? []), n.name]);
     }
     const multi = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
@@ -621,7 +604,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   }
   if (bad.size > 0) {
     const lines = [...bad].map(([op, names]) => {
-      const hint = UNSUPPORTED_HINT[op as OpKind] ?? reasons.get(op);
+      const hint = reasons.get(op);
       return `  ${op}: ${names.map((x) => `'${x}'`).join(', ')}${hint ? ` — ${hint}` : ''}`;
     });
     throw new NnInputError(`${g.source}: no fixed-point semantics for these ops (float 'run' still works):\n${lines.join('\n')}`);
