@@ -1,8 +1,11 @@
 /**
  * The check of nodes' precision records (Node.prec), part of verify(): a record holds exactly the
  * fields and roles OpPrecision gives its op — every type a complete FixedType, every table a
- * TableSpec over an existing constant, every derived integer an integer — and an exact
- * per-channel Quant's stored exponents are those of its scale constant. The quantize pass builds
+ * TableSpec over an existing constant, every derived integer an integer — an exact
+ * per-channel Quant's stored exponents are those of its scale constant, and the derived raws
+ * (thresholds, clip bounds, α/β raws, ±scale levels, pad raw) are those
+ * src/ir/semantics/derived-raws.ts computes from the node's attributes and types (a typed node
+ * whose op has such constants must have them). The quantize pass builds
  * records per op and the IR text parser reads them as written; this is what makes both sound
  * for the simulator and the emitter, which read the records without re-deriving them.
  */

@@ -2,9 +2,9 @@
  * quantize: gives every value of a float graph its fixed-point type and every node its internal
  * types and lookup tables, from a PrecisionConfig — the single place where nn2hls decides
  * precision. After it, the simulator and the emitter only read (docs/fixed-point.md).
- *  - node outputs get the layer's `result` type; data-movement ops (Reshape, Transpose, Pad,
- *    Resize, MaxPool, GlobalMaxPool) keep their input's type unless a layer or op-type entry
- *    names one; quantizer ops (QONNX Quant/BipolarQuant, QuantizeLinear/DequantizeLinear with
+ *  - node outputs get the layer's `result` type; data-movement ops (the registry's keepsType
+ *    trait: Reshape, Transpose, Pad, Resize, MaxPool, ...) keep their input's type unless a
+ *    layer or op-type entry names one; quantizer ops (QONNX Quant/BipolarQuant, QuantizeLinear/DequantizeLinear with
  *    power-of-two scales) get exactly the type they implement;
  *  - constants that a kernel reads as numbers get `weight`/`bias` types;
  *  - accumulators are derived so no partial sum can overflow unless the config names one;
