@@ -4,6 +4,7 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import { isTableNode } from '../ir/precision.js';
+import { RECURRENT_SLOTS } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Layer, LowerContext } from './layer.js';
 import { lowerLayerNorm, lowerMatMul } from './lower-attention.js';
@@ -92,7 +93,7 @@ export function lowerGraph(g: Graph, ctx: LowerContext, skip: ReadonlySet<Node> 
       }
     }
     if (n.outputs.slice(1).some((o) => o)) {
-      const rec = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
+      const rec = n.op in RECURRENT_SLOTS;
       bad.push(`  ${n.op} '${n.name}': ${rec ? 'only the output Y is supported (not Y_h/Y_c); take its last time step instead' : 'only single-output layers are supported'}`);
     }
   }

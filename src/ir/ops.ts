@@ -700,6 +700,16 @@ export function opInfo<K extends OpKind>(op: K): OpInfo<K> {
   return OPS[op];
 }
 
+/**
+ * What constant operand `slot` of op is to reports and the precision config: a layer's `weight`
+ * or `bias` (its constRoles), else `const` (an elementwise op's operand, either of which may be
+ * the constant).
+ */
+export function constOperandName(op: OpKind, slot: number): 'weight' | 'bias' | 'const' {
+  const r = OPS[op].constRoles;
+  return r && !(0 in r) ? (r[slot] ?? 'const') : 'const';
+}
+
 /** Whether op has trait t (the registry's traits). */
 export function hasTrait(op: OpKind, t: OpTrait): boolean {
   return OPS[op].traits?.includes(t) ?? false;

@@ -17,7 +17,7 @@
  */
 import { fixedType, type FixedType, fracBits, HLS_MAX_WIDTH, intType, MAX_WIDTH, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
-import { floatOnlyReason, hasTrait, opInfo, OPS } from '../ir/ops.js';
+import { constOperandName, floatOnlyReason, hasTrait, opInfo, OPS } from '../ir/ops.js';
 import {
   type LevelSpec,
   type PrecisionConfig,
@@ -31,6 +31,7 @@ import { isTableOp, TABLE_FN, type TableSpec, rawRange, tableGeometry, tableValu
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { rawNumbers } from '../ir/semantics/const-raws.js';
 import { derivedRaws } from '../ir/semantics/derived-raws.js';
+import { RECURRENT_SLOTS } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import { bipolarType, channelExponents, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
@@ -549,7 +550,7 @@ function checkDerivedWidths(q: Quantizer, n: Node): void {
   for (const o of n.outputs) if (o) named.push([`output '${o}'`, q.type(o)]);
   if (n.prec?.accum) named.push(['accumulator', n.prec.accum]);
   for (const [role, t] of Object.entries(n.prec?.types ?? {})) named.push([`${role} type`, t]);
-  if (n.op === 'Dense' || n.op === 'Conv' || n.op === 'ConvTranspose' || n.op === 'Affine') {
+  if (constOperandName(n.op, 1) === 'weight') {
     const x = q.type(n.inputs[0]!);
     const w = q.type(n.inputs[1]!);
     named.push(['product of input and weight', fixedType(Math.min(x.width + w.width, MAX_WIDTH), x.int)]);
@@ -599,7 +600,7 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
       if (why) reasons.set(key, why);
       bad.set(key, [...(bad.get(key) ?? []), n.name]);
     }
-    const multi = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
+    const multi = n.op in RECURRENT_SLOTS;
     if (!multi && n.outputs.length > 1 && n.outputs.slice(1).some((o) => o)) bad.set(n.op, [...(bad.get(n.op) ?? []), n.name]);
   }
   if (bad.size > 0) {

@@ -10,7 +10,7 @@ import { fracBits, renderType } from '../ir/fixed.js';
 import { constantOverflows } from '../ir/const-overflow.js';
 import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import type { Graph, Node } from '../ir/graph.js';
-import { opInfo } from '../ir/ops.js';
+import { constOperandName, opInfo } from '../ir/ops.js';
 import { runFloat } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
@@ -104,10 +104,8 @@ function layerTypes(qg: Graph, n: Node): Record<string, string> {
     const v = qg.values.get(n.inputs[i] ?? '');
     if (v?.data && v.fixed) t[name] = renderType(v.fixed);
   };
-  // The registry's constRoles: a layer's weight and bias by name; an elementwise op's constant,
-  // which may be either operand (it lists slot 0), as 'const'.
-  const roles = opInfo(n.op).constRoles ?? {};
-  for (const [slot, r] of Object.entries(roles)) role(Number(slot), 0 in roles ? 'const' : r);
+  // The registry's constRoles: a layer's weight and bias by name, an elementwise op's constant as 'const'.
+  for (const slot of Object.keys(opInfo(n.op).constRoles ?? {}).map(Number)) role(slot, constOperandName(n.op, slot));
   if (n.prec?.accum) t['accum'] = renderType(n.prec.accum);
   for (const [k, s] of Object.entries(n.prec?.tables ?? {})) {
     const tt = qg.values.get(s.value)?.fixed;

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseType } from '../../src/ir/fixed.js';
-import { hasTrait, type OpKind, OPS, opInfo } from '../../src/ir/ops.js';
+import { constOperandName, hasTrait, type OpKind, OPS, opInfo } from '../../src/ir/ops.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import { quantizeGraph } from '../../src/passes/quantize.js';
 import { dyn, graph, node } from '../passes/ir.js';
@@ -36,6 +36,10 @@ describe('op registry traits', () => {
     }
     expect((Object.keys(OPS) as OpKind[]).filter((op) => hasTrait(op, 'maxOf')).sort()).toEqual(['GlobalMaxPool', 'MaxPool', 'Relu']);
     expect((Object.keys(OPS) as OpKind[]).filter((op) => hasTrait(op, 'quantizer')).sort()).toEqual(['BipolarQuant', 'DequantizeLinear', 'Quant', 'QuantizeLinear']);
+    // Reports name a layer's constants by role, an elementwise op's as 'const'.
+    expect([constOperandName('Dense', 1), constOperandName('Conv', 2), constOperandName('Affine', 1), constOperandName('Mul', 0), constOperandName('Add', 1), constOperandName('Relu', 0)]).toEqual([
+      'weight', 'bias', 'weight', 'const', 'const', 'const',
+    ]);
     // LSTM's peepholes are slot 6 (X, W, R, B, initial_h, initial_c, P).
     expect(opInfo('LSTM').params).toEqual([1, 2, 3, 6]);
   });
