@@ -94,7 +94,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function precProblems(g: Graph, n: Node): string[] {
   const p = precisionOf(n);
   const where = `node '${n.name}' (${n.op})`;
-  if (p === undefined) return n.outputs[0] && g.values.get(n.outputs[0])?.fixed ? rawsProblems(g, n, p, where) : [];
+  if (p === undefined) {
+    // A typed node whose op has derived raws cannot run without its record.
+    const need = Object.prototype.hasOwnProperty.call(SPEC, n.op) ? (SPEC[n.op as keyof OpPrecision] as PrecSpec<unknown>) : undefined;
+    const typed = !!n.outputs[0] && !!g.values.get(n.outputs[0])?.fixed;
+    const roles: readonly string[] = need?.raws ?? [];
+    if (!typed || !roles.length || need?.optional?.includes('raws')) return [];
+    return [`${where}: expected a precision record with raws ${roles.join(', ')} (run the quantize pass)`];
+  }
   const spec: PrecSpec<unknown> | undefined = Object.prototype.hasOwnProperty.call(SPEC, n.op) ? SPEC[n.op as keyof OpPrecision] : undefined;
   if (!spec) return [`${where}: has a precision record, but ${n.op} has none`];
   const problems: string[] = [];
@@ -144,16 +151,15 @@ const showRaw = (v: bigint | readonly bigint[] | undefined) => (v === undefined 
  * The stored derived raws must be what src/ir/semantics/derived-raws.ts computes from the node's
  * attributes and types, role by role: the simulator and the emitter read them without re-deriving.
  */
-function rawsProblems(g: Graph, n: Node, p: NodePrecision | undefined, where: string): string[] {
+function rawsProblems(g: Graph, n: Node, p: NodePrecision, where: string): string[] {
   let want: DerivedRaws | undefined;
   try {
-    want = derivedRaws(n, { value: (name) => valueOf(g, name), types: p?.types });
+    want = derivedRaws(n, { value: (name) => valueOf(g, name), types: p.types });
   } catch (e) {
-    return p?.raws === undefined ? [] : [`${where}: precision raws cannot be derived (${(e as Error).message})`];
+    return p.raws === undefined ? [] : [`${where}: precision raws cannot be derived (${(e as Error).message})`];
   }
   if (!want) return [];
   const wantRoles = Object.keys(want);
-  if (!p) return wantRoles.length ? [`${where}: expected a precision record with raws ${wantRoles.join(', ')} (run the quantize pass)`] : [];
   const have: { readonly [role: string]: bigint | readonly bigint[] } = p.raws ?? {};
   const problems: string[] = [];
   for (const r of new Set([...wantRoles, ...Object.keys(have)])) {

@@ -123,6 +123,11 @@ describe('derived raws: verify() refuses records that disagree with the types', 
     const g = quantized();
     const noPrec = { ...g, nodes: g.nodes.map((n) => (n.name === 'pad' ? ({ ...n, prec: undefined } as Node) : n)) };
     expect(verifyProblems(noPrec)).toEqual(["node 'pad' (Pad): expected a precision record with raws pad (run the quantize pass)"]);
+    const noLeaky = { ...g, nodes: g.nodes.map((n) => (n.name === 'leaky' ? ({ ...n, prec: undefined } as Node) : n)) };
+    expect(verifyProblems(noLeaky)).toEqual(["node 'leaky' (LeakyRelu): expected a precision record with raws alpha (run the quantize pass)"]);
+    // A float graph (no types) needs none: the must-not-fire side of the same check.
+    const float = { ...g, values: new Map([...g.values].map(([k, v]) => [k, { ...v, fixed: undefined }])), nodes: g.nodes.map((n) => ({ ...n, prec: undefined }) as Node) };
+    expect(verifyProblems(float)).toEqual([]);
     expect(verifyProblems(withRaws(g, 'thr', undefined))).toEqual(["node 'thr' (ThresholdedRelu): precision field 'raws' is missing"]);
     expect(verifyProblems(withRaws(g, 'thr', {}))).toEqual(["node 'thr' (ThresholdedRelu): precision raws role 'thr' is missing"]);
     expect(verifyProblems(withRaws(g, 'thr', { thr: 12 }))).toEqual([
