@@ -13,14 +13,14 @@
  *  - Reduce (sum, mean, max, min) -> nn2hls::reduce with the simulator's output-position map
  *    (in io_stream nn2hls::reduce_stream, a pack at a time into the output's accumulators);
  *  - Concat -> one nn2hls::concat_part per input.
- * Every constant (thresholds, clip bounds, ±scale levels) is derived here exactly as the
- * simulator's kernel derives it (src/sim/fixed/kernels/*.ts).
+ * Every derived constant (thresholds, clip bounds, α and ±scale raws, the pad raw) is read from
+ * the node's precision record, where the quantize pass stored it for the simulator too
+ * (src/ir/semantics/derived-raws.ts).
  */
 import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
-import { isOpKind } from '../ir/ops.js';
-import { isTableNode, isTableOp, rawRange } from '../ir/precision.js';
-import { quantizeDouble } from '../ir/semantics/apfixed.js';
+import { isTableNode } from '../ir/precision.js';
+import { padRawOf } from '../ir/semantics/derived-raws.js';
 import {
   bcastStruct, Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, indexArray, type Layer, type LowerContext, ownArray,
   plainFacts, tableStruct, unsupported,
@@ -35,11 +35,6 @@ function gcd(a: number, b: number): number {
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
   return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node) };
-}
-
-export function isUnary(op: string): boolean {
-  return (isOpKind(op) && isTableOp(op)) || ['Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Quant', 'BipolarQuant',
-    'QuantizeLinear', 'DequantizeLinear', 'Affine', 'Reshape', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Gelu'].includes(op);
 }
 
 export function lowerUnary(ctx: LowerContext, node: Node): Layer {
@@ -59,8 +54,6 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
   let p = DUMMY_ARRAY;
   let q = DUMMY_ARRAY;
   const extra: ((c: Cfg) => void)[] = [];
-  const [rmin, rmax] = rawRange(xT);
-  const F = fracBits(xT);
   switch (node.op) {
     case 'Reshape':
       break;
@@ -105,8 +98,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     case 'LeakyRelu': {
       kind = 'U_LEAKY';
       pT = node.prec!.types!['alpha']!;
-      const alpha = quantizeDouble(node.attrs.alpha, pT);
-      p = ownArray(ctx, consts, `${id}_alpha`, pT, [alpha], `negative slope of ${id}`);
+      p = ownArray(ctx, consts, `${id}_alpha`, pT, [node.prec!.raws!.alpha], `negative slope of ${id}`);
       break;
     }
     case 'PRelu': {
@@ -119,20 +111,19 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
     }
     case 'ThresholdedRelu': {
       kind = 'U_THRESH';
-      const a = node.attrs.alpha * 2 ** F;
-      const thr = Math.min(rmax, Math.max(rmin - 1, Math.floor(a)));
-      extra.push((c) => c.ll('thr', thr));
+      const raws = node.prec?.raws;
+      if (!raws) unsupported(node, 'no threshold (run the quantize pass)');
+      extra.push((c) => c.ll('thr', raws.thr));
       break;
     }
     case 'Clip': {
       kind = 'U_CLIP';
       const { min, max } = node.attrs;
-      const lo = Math.min(rmax + 1, Math.max(rmin, Math.ceil(min * 2 ** F)));
-      const hi = Math.min(rmax, Math.max(rmin - 1, Math.floor(max * 2 ** F)));
-      const loY = Number.isFinite(min) ? quantizeDouble(min, yT) : 0n;
-      const hiY = Number.isFinite(max) ? quantizeDouble(max, yT) : 0n;
+      const raws = node.prec?.raws;
+      if (!raws) unsupported(node, 'no clip bounds (run the quantize pass)');
+      const { lo, hi } = raws;
       pT = yT;
-      p = ownArray(ctx, consts, `${id}_bounds`, yT, [loY, hiY], `clip results of ${id}`);
+      p = ownArray(ctx, consts, `${id}_bounds`, yT, [raws.lo_out, raws.hi_out], `clip results of ${id}`);
       extra.push((c) => c.b('has_lo', min !== -Infinity).ll('lo', lo).b('has_hi', max !== Infinity).ll('hi', hi));
       break;
     }
@@ -141,9 +132,10 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       const s = valueOf(g, node.inputs[1]!);
       pT = yT;
       qT = yT;
-      const data = Array.from(s.data!);
-      p = ownArray(ctx, consts, `${id}_pos`, yT, Array.from(data, (v) => quantizeDouble(v, yT)), `+scale of ${id}`);
-      q = ownArray(ctx, consts, `${id}_neg`, yT, Array.from(data, (v) => quantizeDouble(-v, yT)), `-scale of ${id}`);
+      const raws = node.prec?.raws;
+      if (!raws) unsupported(node, 'no ±scale raws (run the quantize pass)');
+      p = ownArray(ctx, consts, `${id}_pos`, yT, [...raws.pos], `+scale of ${id}`);
+      q = ownArray(ctx, consts, `${id}_neg`, yT, [...raws.neg], `-scale of ${id}`);
       extra.push((c) => c.nested(bcastStruct('pb', node, s.shape, x.shape)));
       break;
     }
@@ -444,7 +436,7 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
   let padId = DUMMY_ARRAY;
   if (!byPack && !up) {
     mId = indexArray(ctx, consts, `${id}_map`, map, `source index of each output element of ${id}`);
-    const padRaw = node.op === 'Pad' ? quantizeDouble(node.attrs.value, yT) : 0n;
+    const padRaw = node.op === 'Pad' ? padRawOf(node) : 0n;
     padId = ownArray(ctx, consts, `${id}_pad`, yT, [padRaw], `pad value of ${id}`);
   }
   const nIn = numel(x.shape);

@@ -2,8 +2,8 @@
  * Lowering of the recurrent layers LSTM, GRU and RNN -> nn2hls::recurrent (nn_recurrent.h).
  * Every type comes from the quantize pass (node.prec: accum, types gate/state/hidden/act and the
  * activations' alpha/beta, tables per role `<slot><direction>`); every constant the kernel
- * compares or multiplies with (clip thresholds and results, thresholds, α, β) is derived here
- * exactly as src/sim/fixed/kernels/recurrent.ts derives it. Only the output Y is supported
+ * compares or multiplies with (clip thresholds and results, thresholds, α, β) is read from its
+ * raws (prec.raws, src/ir/semantics/derived-raws.ts), which the simulator reads too. Only the output Y is supported
  * (a layer has one output array).
  * Schedules (the tiling pass's strategy/reuse, src/passes/tile.ts): latency unrolls every
  * product of a time step with W and R in registers; resource folds them by the reuse factor
@@ -15,8 +15,6 @@
  */
 import { type FixedType, fixedType, fracBits, renderType } from '../ir/fixed.js';
 import { isConst, type Node, numel, valueOf } from '../ir/graph.js';
-import { rawRange } from '../ir/precision.js';
-import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import { RECURRENT_SLOTS, recurrentActivations, type RecurrentAct } from '../ir/semantics/recurrent.js';
 import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, ownArray, plainFacts, tableStruct, unsupported } from './layer.js';
 import { constRaws } from './literals.js';
@@ -25,13 +23,6 @@ type RecNode = Node<'LSTM'> | Node<'GRU'> | Node<'RNN'>;
 
 const DUMMY_FIXED = 'ap_fixed<2,2>';
 const DUMMY_TAB = 'struct tab {\n  static const long long base = 0LL;\n  static const unsigned shift = 0;\n  static const unsigned size = 1;\n  static const int iw = 2;\n};';
-
-/** Threshold t on the raws of `inT` for `raw > x·2^F`: floor, kept within [min−1, max+1]. */
-function rawThreshold(x: number, inT: FixedType): bigint {
-  const [lo, hi] = rawRange(inT);
-  const v = Math.floor(x * 2 ** fracBits(inT));
-  return BigInt(Math.min(hi + 1, Math.max(lo - 1, v)));
-}
 
 /** A type representing every value of `a` and of `b` exactly (default modes: nothing is cast into it inexactly). */
 function covering(a: FixedType, b: FixedType): FixedType {
@@ -73,6 +64,11 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   const types = prec?.types;
   if (!A || !types) throw new Error(`internal: ${node.name} has no recurrent types (run the quantize pass)`);
   const { gate: G, state: S, hidden: Hy, act: Ta } = types;
+  const raw = (k: `${string}_${'thr' | 'hi' | 'lo' | 'alpha' | 'beta'}`): bigint => {
+    const v = prec?.raws?.[k];
+    if (v === undefined) throw new Error(`internal: ${node.name} has no ${k} raw (run the quantize pass)`);
+    return v;
+  };
   const resource = strategy === 'resource';
   // The latency schedule has no reuse loop (the tiling pass turns a latency reuse > 1 into the
   // resource schedule), so a reuse factor reaching it is an internal error, not ignored.
@@ -186,14 +182,14 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
           break;
         case 'thresholdedrelu':
           kind = 'RA_THRESH';
-          thr = rawThreshold(act.alpha, inT);
+          thr = raw(`${role}_thr`);
           break;
         case 'leakyrelu': {
           kind = 'RA_LEAKY';
           const aT = types[`${role}_alpha`];
           if (!aT) throw new Error(`internal: ${node.name} has no alpha type for ${role}`);
           alphaT = aT;
-          alphaRaw = quantizeDouble(act.alpha, aT);
+          alphaRaw = raw(`${role}_alpha`);
           break;
         }
         case 'affine': {
@@ -203,8 +199,8 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
           if (!aT || !bT) throw new Error(`internal: ${node.name} has no alpha/beta types for ${role}`);
           alphaT = aT;
           betaT = bT;
-          alphaRaw = quantizeDouble(act.alpha, aT);
-          betaRaw = quantizeDouble(act.beta, bT);
+          alphaRaw = raw(`${role}_alpha`);
+          betaRaw = raw(`${role}_beta`);
           break;
         }
       }
@@ -238,10 +234,8 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
   }
   const lookups = Object.fromEntries([...tableReads].map(([t, r]) => [t, { kind: 'table' as const, reads: r, ii: 1 }]));
 
-  // Clip: raw(v) > floor(clip·2^F_G) <=> v > clip exactly (raws are integers).
+  // Clip: raw(v) > clip_thr <=> v > clip exactly (raws are integers), and −clip_thr below.
   const clip = a.clip;
-  const [gLo, gHi] = rawRange(G);
-  const clipThr = clip > 0 ? BigInt(Math.min(Math.max(-gLo, gHi + 1), Math.floor(clip * 2 ** fracBits(G)))) : 0n;
   const c = new Cfg(cfg)
     .type('x_t', x.fixed!)
     .type('out_t', Hy)
@@ -270,9 +264,9 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
     .b('input_forget', node.op === 'LSTM' && node.attrs.inputForget)
     .b('lbr', node.op === 'GRU' && node.attrs.linearBeforeReset)
     .b('has_clip', clip > 0)
-    .ll('clip_thr', clipThr)
-    .ll('clip_hi', clip > 0 ? quantizeDouble(clip, G) : 0n)
-    .ll('clip_lo', clip > 0 ? quantizeDouble(-clip, G) : 0n)
+    .ll('clip_thr', clip > 0 ? raw('clip_thr') : 0n)
+    .ll('clip_hi', clip > 0 ? raw('clip_hi') : 0n)
+    .ll('clip_lo', clip > 0 ? raw('clip_lo') : 0n)
     .i('strategy', resource ? 'nn2hls::STRATEGY_RESOURCE' : 'nn2hls::STRATEGY_LATENCY')
     .u('reuse', reuse)
     .type('xh_t', xhT ?? DUMMY_FIXED)

@@ -3,12 +3,14 @@
  * one message the ops the HLS backend has no kernel for.
  */
 import type { Graph, Node } from '../ir/graph.js';
+import { isTableNode } from '../ir/precision.js';
+import { RECURRENT_SLOTS } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Layer, LowerContext } from './layer.js';
 import { lowerLayerNorm, lowerMatMul } from './lower-attention.js';
 import { lowerConv, lowerDense, lowerPool } from './lower-linear.js';
 import { lowerRecurrent } from './lower-recurrent.js';
-import { isUnary, lowerBinary, lowerConcat, lowerGather, lowerReduce, lowerSoftmax, lowerUnary } from './lower-misc.js';
+import { lowerBinary, lowerConcat, lowerGather, lowerReduce, lowerSoftmax, lowerUnary } from './lower-misc.js';
 
 const HINTS: { [op: string]: string } = {
   ConvTranspose: 'transposed convolution has no HLS kernel yet',
@@ -54,8 +56,28 @@ function lowerNode(ctx: LowerContext, n: Node): Layer | null {
     case 'GRU':
     case 'RNN':
       return lowerRecurrent(ctx, n);
+    case 'Relu':
+    case 'LeakyRelu':
+    case 'PRelu':
+    case 'ThresholdedRelu':
+    case 'Clip':
+    case 'Quant':
+    case 'BipolarQuant':
+    case 'QuantizeLinear':
+    case 'DequantizeLinear':
+    case 'Affine':
+    case 'Reshape':
+    case 'Abs':
+    case 'Neg':
+    case 'Sign':
+    case 'Floor':
+    case 'Ceil':
+    case 'Round':
+    case 'Gelu':
+      return lowerUnary(ctx, n);
     default:
-      return isUnary(n.op) ? lowerUnary(ctx, n) : null;
+      // The lookup-table activations (precision.ts TABLE_FN) are unary too.
+      return isTableNode(n) ? lowerUnary(ctx, n) : null;
   }
 }
 
@@ -71,7 +93,7 @@ export function lowerGraph(g: Graph, ctx: LowerContext, skip: ReadonlySet<Node> 
       }
     }
     if (n.outputs.slice(1).some((o) => o)) {
-      const rec = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
+      const rec = n.op in RECURRENT_SLOTS;
       bad.push(`  ${n.op} '${n.name}': ${rec ? 'only the output Y is supported (not Y_h/Y_c); take its last time step instead' : 'only single-output layers are supported'}`);
     }
   }

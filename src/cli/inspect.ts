@@ -7,7 +7,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import { shapeStr } from '../ir/graph.js';
-import { floatOnlyReason } from '../ir/ops.js';
+import { floatOnlyReason, hasTrait } from '../ir/ops.js';
 import { summarize } from '../ir/summary.js';
 import { canonicalize } from '../passes/pipeline.js';
 
@@ -32,7 +32,7 @@ function layoutOf(g: Graph, value: string): string {
     if (n.op === 'Transpose' && n.attrs.perm[0] !== 0 && n.attrs.perm[n.attrs.perm.length - 1] === 0) {
       return 'channels-first (N,C,spatial...)';
     }
-    if (['Conv', 'MaxPool', 'AvgPool', 'BatchNorm', 'GlobalAvgPool', 'ConvTranspose'].includes(n.op) && shape.length >= 2) {
+    if (hasTrait(n.op, 'channelsLast') && shape.length >= 2) {
       return 'channels-last (N,spatial...,C)';
     }
   }

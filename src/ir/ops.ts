@@ -11,7 +11,7 @@
  * The verifier (verify.ts) and both executors dispatch on this table; nothing else lists ops.
  */
 import type { ElemType, Node, Value } from './graph.js';
-import { type RecOp, recurrentActivationsProblem } from './semantics/recurrent.js';
+import { RECURRENT_GATES, type RecOp, recurrentActivationsProblem } from './semantics/recurrent.js';
 
 export type { ConvAttrs, ConvTransposeAttrs, PoolAttrs, RecurrentActivation, RecurrentAttrs, ResizeCoordMode, ResizeNearestMode, OpAttrs, ReduceFn, ArgAttrs, OpKind } from './op-attrs.js';
 import type { ArgAttrs, ConvAttrs, ConvTransposeAttrs, OpAttrs, OpKind, PoolAttrs, RecurrentAttrs, ReduceFn } from './op-attrs.js';
@@ -26,9 +26,42 @@ export interface OpInfo<K extends OpKind = OpKind> {
    * and are refused by name at `simulate`/`compile`; `inspect` shows them as float-only.
    */
   readonly floatOnly?: string | ((attrs: OpAttrs[K]) => string | undefined);
+  /**
+   * Set when the op has no fixed-point kernel because canonicalization rewrites it into ops that
+   * have one (Div by a constant, BatchNorm with constant statistics): why one was left, and what to do.
+   */
+  readonly rewritten?: string;
+  /** Traits passes, reports and the backend ask about (see OpTrait); absent = none. */
+  readonly traits?: readonly OpTrait[];
+  /** The output's range whatever the input (auto-precision types such a result from it). */
+  readonly range?: readonly [number, number];
+  /**
+   * Constant operands the precision config types, by input slot: `weight` (it scales) or `bias`
+   * (it offsets). An elementwise op lists both operand slots (either may be the constant).
+   */
+  readonly constRoles?: { readonly [slot: number]: 'weight' | 'bias' };
+  /** Parameter slots (weights, biases, recurrent weights) whose quantization error reports show. */
+  readonly params?: readonly number[];
   /** Output shapes from input values; throws Error(message) on inconsistency. */
   infer(inputs: readonly (Value | undefined)[], attrs: OpAttrs[K]): ShapeResult[];
 }
+
+/**
+ * What passes and reports need to know about an op beyond its shape:
+ *  - keepsType: its output keeps its input's fixed-point type unless the config names one (data
+ *    movement or selection);
+ *  - selects: every output element is one of its input's elements, whatever the attributes;
+ *  - maxOf: every output element is the maximum of some input elements (and 0, for Relu), so a
+ *    monotone cast commutes with it;
+ *  - quantizer: it implements a model quantizer, so its output type is the quantizer's own;
+ *  - weightedSum: x·W (+ b) with constant weights W (weight rounding shifts its output mean);
+ *  - channelsLast: it reads a channels-last spatial input [..., spatial..., C].
+ */
+export type OpTrait = 'keepsType' | 'selects' | 'maxOf' | 'quantizer' | 'weightedSum' | 'channelsLast';
+
+const WEIGHT_BIAS = { 1: 'weight', 2: 'bias' } as const;
+const SCALES = { 0: 'weight', 1: 'weight' } as const;
+const OFFSETS = { 0: 'bias', 1: 'bias' } as const;
 
 export interface ShapeResult {
   shape: number[];
@@ -119,7 +152,7 @@ function normAxis(axis: number, rank: number): number {
 }
 
 function recurrentInfer(ins: readonly (Value | undefined)[], a: RecurrentAttrs, op: RecOp): ShapeResult[] {
-  const gates = op === 'LSTM' ? 4 : op === 'GRU' ? 3 : 1;
+  const gates = RECURRENT_GATES[op];
   const x = need(ins[0], 'X');
   const w = need(ins[1], 'W');
   const r = need(ins[2], 'R');
@@ -160,6 +193,9 @@ function argInfer(ins: readonly (Value | undefined)[], a: ArgAttrs): ShapeResult
 export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   Dense: {
     summary: 'fully connected layer x·W + b with constant weights',
+    traits: ['weightedSum'],
+    constRoles: WEIGHT_BIAS,
+    params: [1, 2],
     arity: [2, 3],
     outputs: [1, 1],
     infer: (ins) => {
@@ -199,6 +235,9 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Conv: {
     summary: 'N-d convolution, channels-last, with groups (depthwise when group = channels)',
+    traits: ['weightedSum', 'channelsLast'],
+    constRoles: WEIGHT_BIAS,
+    params: [1, 2],
     arity: [2, 3],
     outputs: [1, 1],
     infer: (ins, a: ConvAttrs) => {
@@ -220,6 +259,9 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   ConvTranspose: {
     summary: 'N-d transposed convolution, channels-last, with groups and output padding',
+    traits: ['weightedSum', 'channelsLast'],
+    constRoles: WEIGHT_BIAS,
+    params: [1, 2],
     arity: [2, 3],
     outputs: [1, 1],
     infer: (ins, a: ConvTransposeAttrs) => {
@@ -247,18 +289,21 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   MaxPool: {
     summary: 'max pooling over spatial windows, channels-last',
+    traits: ['keepsType', 'selects', 'maxOf', 'channelsLast'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: PoolAttrs) => [f32(poolInfer(need(ins[0], 'input'), a))],
   },
   AvgPool: {
     summary: 'average pooling over spatial windows, channels-last',
+    traits: ['channelsLast'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: PoolAttrs) => [f32(poolInfer(need(ins[0], 'input'), a))],
   },
   GlobalAvgPool: {
     summary: 'mean over all spatial dims (kept as size-1 dims), channels-last',
+    traits: ['channelsLast'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { spatialRank: number }) => {
@@ -270,6 +315,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   GlobalMaxPool: {
     summary: 'max over all spatial dims (kept as size-1 dims), channels-last',
+    traits: ['keepsType', 'selects', 'maxOf', 'channelsLast'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { spatialRank: number }) => {
@@ -281,6 +327,8 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   BatchNorm: {
     summary: 'inference batch normalization over the last (channel) axis',
+    traits: ['channelsLast'],
+    rewritten: 'non-constant batch-norm parameters are not supported',
     arity: [5, 5],
     outputs: [1, 1],
     infer: (ins) => {
@@ -295,6 +343,8 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Affine: {
     summary: 'per-channel x·scale + bias (inference batch norm folded to two constants)',
+    constRoles: WEIGHT_BIAS,
+    params: [1, 2],
     arity: [3, 3],
     outputs: [1, 1],
     infer: (ins) => {
@@ -318,26 +368,27 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
       return [f32([...x.shape]), f32([c]), f32([c])];
     },
   },
-  Relu: unary('max(x, 0)'),
+  Relu: { ...unary('max(x, 0)'), traits: ['maxOf'] },
   LeakyRelu: unary('x < 0 ? alpha·x : x'),
-  Sigmoid: unary('1 / (1 + exp(-x))'),
-  HardSigmoid: unary('clamp(alpha·x + beta, 0, 1)'),
+  Sigmoid: { ...unary('1 / (1 + exp(-x))'), range: [0, 1] },
+  HardSigmoid: { ...unary('clamp(alpha·x + beta, 0, 1)'), range: [0, 1] },
   HardSwish: unary('x · clamp(x/6 + 1/2, 0, 1)'),
-  Tanh: unary('hyperbolic tangent'),
+  Tanh: { ...unary('hyperbolic tangent'), range: [-1, 1] },
   Elu: unary('x < 0 ? alpha·(exp(x) − 1) : x'),
   Selu: unary('gamma · (x <= 0 ? alpha·(exp(x) − 1) : x)'),
   Softplus: unary('log(1 + exp(x))'),
-  Softsign: unary('x / (1 + |x|)'),
+  Softsign: { ...unary('x / (1 + |x|)'), range: [-1, 1] },
   ThresholdedRelu: unary('x > alpha ? x : 0'),
   Clip: unary('clamp(x, min, max)'),
-  Add: binary('elementwise a + b with broadcasting'),
-  Sub: binary('elementwise a − b with broadcasting'),
-  Mul: binary('elementwise a · b with broadcasting'),
-  Div: binary('elementwise a / b with broadcasting'),
-  Max: binary('elementwise max(a, b) with broadcasting'),
-  Min: binary('elementwise min(a, b) with broadcasting'),
+  Add: { ...binary('elementwise a + b with broadcasting'), constRoles: OFFSETS },
+  Sub: { ...binary('elementwise a − b with broadcasting'), constRoles: OFFSETS },
+  Mul: { ...binary('elementwise a · b with broadcasting'), constRoles: SCALES },
+  Div: { ...binary('elementwise a / b with broadcasting'), rewritten: 'only division by a constant is supported (it becomes a multiply)' },
+  Max: { ...binary('elementwise max(a, b) with broadcasting'), constRoles: OFFSETS },
+  Min: { ...binary('elementwise min(a, b) with broadcasting'), constRoles: OFFSETS },
   PRelu: {
     summary: 'x < 0 ? slope·x : x with slope broadcast to x',
+    constRoles: SCALES,
     arity: [2, 2],
     outputs: [1, 1],
     infer: (ins) => {
@@ -368,6 +419,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   Gelu: unary('x·Φ(x), Φ the normal CDF (fixed point: x times a Φ lookup table)'),
   Softmax: {
     summary: 'exp(x) / sum(exp(x)) along an axis',
+    range: [0, 1],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { axis: number }) => {
@@ -389,6 +441,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Reshape: {
     summary: 'same elements, new static shape',
+    traits: ['keepsType', 'selects'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { shape: readonly number[] }) => {
@@ -403,6 +456,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Transpose: {
     summary: 'permute dims',
+    traits: ['keepsType', 'selects'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { perm: readonly number[] }) => {
@@ -436,6 +490,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Pad: {
     summary: 'pad (or crop, with negative pads) with a constant, edge or reflection',
+    traits: ['keepsType'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { pads: readonly number[]; mode: string }) => {
@@ -452,6 +507,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Resize: {
     summary: 'nearest or (multi)linear resampling to a static output shape',
+    traits: ['keepsType'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { outShape: readonly number[]; scales: readonly number[] }) => {
@@ -464,42 +520,49 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   LSTM: {
     summary: 'long short-term memory layer (ONNX gate order i, o, f, c)',
+    params: [1, 2, 3, 6],
     arity: [3, 8],
     outputs: [1, 3],
     infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'LSTM'),
   },
   GRU: {
     summary: 'gated recurrent unit layer (ONNX gate order z, r, h)',
+    params: [1, 2, 3],
     arity: [3, 6],
     outputs: [1, 2],
     infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'GRU').slice(0, 2),
   },
   RNN: {
     summary: 'simple recurrent layer h = f(x·Wᵀ + h·Rᵀ + b)',
+    params: [1, 2, 3],
     arity: [3, 6],
     outputs: [1, 2],
     infer: (ins, a: RecurrentAttrs) => recurrentInfer(ins, a, 'RNN').slice(0, 2),
   },
   QuantizeLinear: {
     summary: 'float to int8/uint8 with scale and zero point (round half to even, saturate)',
+    traits: ['quantizer'],
     arity: [2, 3],
     outputs: [1, 1],
     infer: (ins, a: { elem: 'int8' | 'uint8' }) => [{ shape: [...need(ins[0], 'x').shape], elem: a.elem }],
   },
   DequantizeLinear: {
     summary: '(x − zero point) · scale',
+    traits: ['quantizer'],
     arity: [2, 3],
     outputs: [1, 1],
     infer: (ins) => [f32([...need(ins[0], 'x').shape])],
   },
   Quant: {
     summary: 'QONNX uniform quantization: scale·(clamp(round(x/scale + zp)) − zp)',
+    traits: ['quantizer'],
     arity: [4, 4],
     outputs: [1, 1],
     infer: (ins) => [f32([...need(ins[0], 'x').shape])],
   },
   BipolarQuant: {
     summary: 'QONNX binary quantization: x >= 0 ? scale : −scale',
+    traits: ['quantizer'],
     arity: [2, 2],
     outputs: [1, 1],
     infer: (ins) => [f32([...need(ins[0], 'x').shape])],
@@ -514,7 +577,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   Floor: unary('largest integer ≤ x'),
   Ceil: unary('smallest integer ≥ x'),
   Round: unary('nearest integer, halves to even'),
-  Erf: unary('Gauss error function (fixed point: lookup table)'),
+  Erf: { ...unary('Gauss error function (fixed point: lookup table)'), range: [-1, 1] },
   Mish: unary('x · tanh(softplus(x)) (fixed point: lookup table)'),
   Pow: binary('elementwise a^b with broadcasting', NO_FIXED('Pow')),
   Equal: binary('1 where a = b else 0, broadcasting', 'a comparison produces a boolean mask, which has no fixed-point datapath; fold it into constants'),
@@ -556,6 +619,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Slice: {
     summary: 'strided static slice of the own dims',
+    traits: ['keepsType', 'selects'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { starts: readonly number[]; steps: readonly number[]; shape: readonly number[] }) => {
@@ -573,6 +637,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Tile: {
     summary: 'repeat the tensor along each dim',
+    traits: ['keepsType', 'selects'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { repeats: readonly number[] }) => {
@@ -585,6 +650,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Expand: {
     summary: 'broadcast the tensor to a larger shape',
+    traits: ['keepsType', 'selects'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { shape: readonly number[] }) => {
@@ -598,6 +664,7 @@ export const OPS: { readonly [K in OpKind]: OpInfo<K> } = {
   },
   Gather: {
     summary: 'select entries along an axis by constant indices',
+    traits: ['keepsType', 'selects'],
     arity: [1, 1],
     outputs: [1, 1],
     infer: (ins, a: { axis: number; indices: readonly number[]; indicesShape: readonly number[] }) => {
@@ -631,6 +698,21 @@ export function floatOnlyReason(n: Node): string | undefined {
 
 export function opInfo<K extends OpKind>(op: K): OpInfo<K> {
   return OPS[op];
+}
+
+/**
+ * What constant operand `slot` of op is to reports and the precision config: a layer's `weight`
+ * or `bias` (its constRoles), else `const` (an elementwise op's operand, either of which may be
+ * the constant).
+ */
+export function constOperandName(op: OpKind, slot: number): 'weight' | 'bias' | 'const' {
+  const r = OPS[op].constRoles;
+  return r && !(0 in r) ? (r[slot] ?? 'const') : 'const';
+}
+
+/** Whether op has trait t (the registry's traits). */
+export function hasTrait(op: OpKind, t: OpTrait): boolean {
+  return OPS[op].traits?.includes(t) ?? false;
 }
 
 /** Output shapes of `op` over `inputs` (the registry's shape inference). */

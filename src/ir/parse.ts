@@ -175,6 +175,7 @@ class Parser {
       if (t.text === 'true') return true;
       if (t.text === 'false') return false;
       if (t.text === 'null') return null;
+      if (/^[+-]?\d+n$/.test(t.text)) return BigInt(t.text.slice(0, -1));
       const n = wordNumber(t.text);
       if (n === undefined) this.fail('expected a number, string, true, false, null, type, [list] or {record}', t);
       return n;

@@ -60,6 +60,12 @@ export interface NodePrecision {
   readonly ints?: { readonly [role: string]: number };
   /** Per-channel power-of-two exponents (an exact per-channel Quant). */
   readonly channels?: ChannelExponents;
+  /**
+   * Derived integer constants the datapath compares raws with or multiplies them by (thresholds,
+   * clip bounds and results, α/β raws, ±scale levels, the pad raw), exact, by role: computed once
+   * by src/ir/semantics/derived-raws.ts, read by the simulator and the emitter.
+   */
+  readonly raws?: { readonly [role: string]: bigint | readonly bigint[] };
 }
 
 /**
@@ -128,7 +134,16 @@ export interface OpPrecision {
   Floor: WholePrec;
   Ceil: WholePrec;
   Round: WholePrec;
-  LeakyRelu: Only<{ readonly types: { readonly alpha: FixedType } }>;
+  /** α's type and its raw in it. */
+  LeakyRelu: Only<{ readonly types: { readonly alpha: FixedType }; readonly raws: { readonly alpha: bigint } }>;
+  /** raw(x) > thr ⟺ x > α. */
+  ThresholdedRelu: Only<{ readonly raws: { readonly thr: bigint } }>;
+  /** raw(x) < lo ⟺ x < min, raw(x) > hi ⟺ x > max; lo_out/hi_out: min and max as raws of y. */
+  Clip: Only<{ readonly raws: { readonly lo: bigint; readonly hi: bigint; readonly lo_out: bigint; readonly hi_out: bigint } }>;
+  /** ±scale as raws of y, one per element of the scale constant. */
+  BipolarQuant: Only<{ readonly raws: { readonly pos: readonly bigint[]; readonly neg: readonly bigint[] } }>;
+  /** The pad value as a raw of y. */
+  Pad: Only<{ readonly raws: { readonly pad: bigint } }>;
   LSTM: RecurrentPrec;
   GRU: RecurrentPrec;
   RNN: RecurrentPrec;
@@ -152,7 +167,19 @@ export interface OpPrecision {
   Mish: TablePrec;
 }
 
-export type RecurrentPrec = Only<{ readonly accum: FixedType; readonly types: RecurrentTypes; readonly tables?: { readonly [role: string]: TableSpec } }>;
+/**
+ * A recurrent layer's derived raws (present when any): the clip threshold on the gate type's raws
+ * and the clipped results (`clip_thr`, `clip_hi`, `clip_lo`, when clip > 0), and per exact
+ * activation role `<slot><dir>` its threshold (`_thr`) or its α/β raws (`_alpha`, `_beta`).
+ */
+export type RecurrentRaws = { readonly [role: `${string}_${'thr' | 'hi' | 'lo' | 'alpha' | 'beta'}`]: bigint };
+
+export type RecurrentPrec = Only<{
+  readonly accum: FixedType;
+  readonly types: RecurrentTypes;
+  readonly tables?: { readonly [role: string]: TableSpec };
+  readonly raws?: RecurrentRaws;
+}>;
 
 /** The precision record of op K (never: the op has none). */
 export type PrecOf<K extends OpKind> = K extends keyof OpPrecision ? OpPrecision[K] : never;

@@ -16,7 +16,8 @@
  * Names are written bare when they consist of [A-Za-z0-9_./-] and do not start with -,
  * otherwise as JSON strings; an omitted optional input is `_`. Attributes and `prec` use one
  * literal syntax: numbers (shortest text that reads back to the same number; inf, -inf, nan),
- * JSON strings, true/false/null, fixed-point types in their C++ spelling, [lists] and
+ * exact integers with an `n` suffix (derived raws: 1234n), JSON strings, true/false/null,
+ * fixed-point types in their C++ spelling, [lists] and
  * {key: value} records. float32 constants print the shortest decimal that rounds back to the
  * same float32, float64 ones the shortest that reads back exactly, so the round trip is exact.
  */
@@ -67,6 +68,9 @@ export function printLiteral(v: unknown): string {
       return JSON.stringify(v);
     case 'boolean':
       return String(v);
+    case 'bigint':
+      // Exact integers (derived raws): the `n` suffix keeps them apart from doubles.
+      return `${v}n`;
     case 'object': {
       if (Array.isArray(v)) return `[${v.map(printLiteral).join(', ')}]`;
       if (isFixedType(v)) return renderType(v);

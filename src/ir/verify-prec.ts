@@ -1,17 +1,21 @@
 /**
  * The check of nodes' precision records (Node.prec), part of verify(): a record holds exactly the
  * fields and roles OpPrecision gives its op — every type a complete FixedType, every table a
- * TableSpec over an existing constant, every derived integer an integer — and an exact
- * per-channel Quant's stored exponents are those of its scale constant. The quantize pass builds
+ * TableSpec over an existing constant, every derived integer an integer — an exact
+ * per-channel Quant's stored exponents are those of its scale constant, and the derived raws
+ * (thresholds, clip bounds, α/β raws, ±scale levels, pad raw) are those
+ * src/ir/semantics/derived-raws.ts computes from the node's attributes and types (a typed node
+ * whose op has such constants must have them). The quantize pass builds
  * records per op and the IR text parser reads them as written; this is what makes both sound
  * for the simulator and the emitter, which read the records without re-deriving them.
  */
 import { isFixedType } from './fixed.js';
-import { type Graph, isConst, type Node } from './graph.js';
-import { type OpPrecision, precisionOf } from './precision.js';
+import { type Graph, isConst, type Node, valueOf } from './graph.js';
+import { type NodePrecision, type OpPrecision, precisionOf } from './precision.js';
+import { type DerivedRaws, derivedRaws } from './semantics/derived-raws.js';
 import { log2Exact } from './quantizer-types.js';
 
-type RoleField = 'tables' | 'types' | 'ints';
+type RoleField = 'tables' | 'types' | 'ints' | 'raws';
 /** The roles of field F of precision record P, as TypeScript knows them. */
 type Roles<P, F extends RoleField> = P extends { readonly [G in F]?: infer R } ? readonly (keyof NonNullable<R> & string)[] : never;
 
@@ -21,6 +25,7 @@ interface PrecSpec<P> {
   readonly tables?: Roles<P, 'tables'>;
   readonly types?: Roles<P, 'types'>;
   readonly ints?: Roles<P, 'ints'>;
+  readonly raws?: Roles<P, 'raws'>;
   readonly channels?: true;
   readonly optional?: readonly RoleField[];
   /** Further roles allowed beyond the required ones (a recurrent layer's per-direction tables and α/β types). */
@@ -34,8 +39,9 @@ const WHOLE: PrecSpec<OpPrecision['Floor']> = { types: ['whole'] };
 const RECURRENT: PrecSpec<OpPrecision['LSTM']> = {
   accum: true,
   types: ['gate', 'state', 'hidden', 'act'],
-  optional: ['tables'],
-  extra: { tables: /^[fgh]\d+$/, types: /^[fgh]\d+_(alpha|beta)$/ },
+  raws: [],
+  optional: ['tables', 'raws'],
+  extra: { tables: /^[fgh]\d+$/, types: /^[fgh]\d+_(alpha|beta)$/, raws: /^(clip_(thr|hi|lo)|[fgh]\d+_(thr|alpha|beta))$/ },
 };
 
 const SPEC: { readonly [K in keyof OpPrecision]: PrecSpec<OpPrecision[K]> } = {
@@ -52,7 +58,11 @@ const SPEC: { readonly [K in keyof OpPrecision]: PrecSpec<OpPrecision[K]> } = {
   Floor: WHOLE,
   Ceil: WHOLE,
   Round: WHOLE,
-  LeakyRelu: { types: ['alpha'] },
+  LeakyRelu: { types: ['alpha'], raws: ['alpha'] },
+  ThresholdedRelu: { raws: ['thr'] },
+  Clip: { raws: ['lo', 'hi', 'lo_out', 'hi_out'] },
+  BipolarQuant: { raws: ['pos', 'neg'] },
+  Pad: { raws: ['pad'] },
   LSTM: RECURRENT,
   GRU: RECURRENT,
   RNN: RECURRENT,
@@ -74,7 +84,7 @@ const SPEC: { readonly [K in keyof OpPrecision]: PrecSpec<OpPrecision[K]> } = {
   Mish: TABLE,
 };
 
-const FIELDS = ['accum', 'tables', 'types', 'ints', 'channels'] as const;
+const FIELDS = ['accum', 'tables', 'types', 'ints', 'raws', 'channels'] as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -83,8 +93,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** Problems of node n's precision record (none when it has none). */
 export function precProblems(g: Graph, n: Node): string[] {
   const p = precisionOf(n);
-  if (p === undefined) return [];
   const where = `node '${n.name}' (${n.op})`;
+  if (p === undefined) {
+    // A typed node whose op has derived raws cannot run without its record.
+    const need = Object.prototype.hasOwnProperty.call(SPEC, n.op) ? (SPEC[n.op as keyof OpPrecision] as PrecSpec<unknown>) : undefined;
+    const typed = !!n.outputs[0] && !!g.values.get(n.outputs[0])?.fixed;
+    const roles: readonly string[] = need?.raws ?? [];
+    if (!typed || !roles.length || need?.optional?.includes('raws')) return [];
+    return [`${where}: expected a precision record with raws ${roles.join(', ')} (run the quantize pass)`];
+  }
   const spec: PrecSpec<unknown> | undefined = Object.prototype.hasOwnProperty.call(SPEC, n.op) ? SPEC[n.op as keyof OpPrecision] : undefined;
   if (!spec) return [`${where}: has a precision record, but ${n.op} has none`];
   const problems: string[] = [];
@@ -114,6 +131,7 @@ export function precProblems(g: Graph, n: Node): string[] {
   };
   roles('types', (v) => (isRecord(v) && isFixedType(v) ? null : 'is not a fixed-point type'));
   roles('ints', (v) => (Number.isInteger(v) ? null : 'is not an integer'));
+  roles('raws', (v) => (typeof v === 'bigint' || (Array.isArray(v) && v.every((x) => typeof x === 'bigint')) ? null : 'is not an exact integer (123n) or a list of them'));
   roles('tables', (v) => {
     if (!isRecord(v)) return 'is not a table';
     const { value, inType, base, shift, size } = v;
@@ -123,6 +141,30 @@ export function precProblems(g: Graph, n: Node): string[] {
     return null;
   });
   if (p.channels !== undefined && n.op === 'Quant') problems.push(...channelProblems(g, n, where));
+  if (!problems.length) problems.push(...rawsProblems(g, n, p, where));
+  return problems;
+}
+
+const showRaw = (v: bigint | readonly bigint[] | undefined) => (v === undefined ? 'none' : typeof v === 'bigint' ? `${v}n` : `[${v.map((x) => `${x}n`).join(', ')}]`);
+
+/**
+ * The stored derived raws must be what src/ir/semantics/derived-raws.ts computes from the node's
+ * attributes and types, role by role: the simulator and the emitter read them without re-deriving.
+ */
+function rawsProblems(g: Graph, n: Node, p: NodePrecision, where: string): string[] {
+  let want: DerivedRaws | undefined;
+  try {
+    want = derivedRaws(n, { value: (name) => valueOf(g, name), types: p.types });
+  } catch (e) {
+    return p.raws === undefined ? [] : [`${where}: precision raws cannot be derived (${(e as Error).message})`];
+  }
+  if (!want) return [];
+  const wantRoles = Object.keys(want);
+  const have: { readonly [role: string]: bigint | readonly bigint[] } = p.raws ?? {};
+  const problems: string[] = [];
+  for (const r of new Set([...wantRoles, ...Object.keys(have)])) {
+    if (showRaw(want[r]) !== showRaw(have[r])) problems.push(`${where}: expected raws.${r} = ${showRaw(want[r])} (derived from its attributes and types), got ${showRaw(have[r])}`);
+  }
   return problems;
 }
 

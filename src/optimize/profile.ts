@@ -9,6 +9,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import { isConst } from '../ir/graph.js';
+import { constOperandName } from '../ir/ops.js';
 import { type FixedType, renderType } from '../ir/fixed.js';
 import { runFloat } from '../sim/float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
@@ -77,8 +78,7 @@ export function profileValues(cg: Graph, qg: Graph, inputs: readonly RtTensor[])
       if (!q || !isConst(q) || !q.fixed || tables.has(v!)) return;
       const f = cg.values.get(v!);
       const data = f && isConst(f) ? f.data : q.data;
-      const affine = n.op === 'Dense' || n.op === 'Conv' || n.op === 'ConvTranspose' || n.op === 'Affine';
-      const e = entry(n.name, affine && i === 1 ? 'weight' : affine && i === 2 ? 'bias' : 'const', data, q.fixed);
+      const e = entry(n.name, constOperandName(n.op, i), data, q.fixed);
       if (e) out.push(e);
     });
   }

@@ -29,6 +29,7 @@ import { type Graph, isConst, type Node, numel, type Value } from '../ir/graph.j
 import type { LevelSpec, PrecisionConfig } from '../ir/precision-config.js';
 import type { FloatRun, RtTensor } from '../ir/semantics/tensor.js';
 import { RECURRENT_SLOTS } from '../ir/semantics/recurrent.js';
+import { hasTrait, opInfo } from '../ir/ops.js';
 import { NnInputError } from '../util/tensor.js';
 import {
   type Calibration, CALIBRATIONS, castRoundSat, chooseType, DEFAULT_CALIBRATION, DEFAULT_PERCENTILE, ROUND_SAT, statsFor, TensorStats,
@@ -58,19 +59,6 @@ export interface AutoPrecisionOptions {
 
 export const DEFAULT_MARGIN = 0.1;
 
-const KEEPS_TYPE = new Set(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
-/** Ops whose output range is known exactly, whatever the data. */
-const BOUNDED: Record<string, { min: number; max: number }> = {
-  Sigmoid: { min: 0, max: 1 },
-  Softmax: { min: 0, max: 1 },
-  HardSigmoid: { min: 0, max: 1 },
-  Tanh: { min: -1, max: 1 },
-  Softsign: { min: -1, max: 1 },
-  Erf: { min: -1, max: 1 },
-};
-const WEIGHTED = new Set(['Dense', 'Conv', 'ConvTranspose']);
-/** Readers that pass on a monotone selection of their input: max(x, 0) and window maxima. */
-const SURVIVES = new Set(['Relu', 'MaxPool', 'GlobalMaxPool']);
 
 /** A weighted layer's output-mean shift from weight rounding, accumulated over the calibration runs. */
 interface Shift {
@@ -145,10 +133,10 @@ function deltaGraph(g: Graph, n: Node, wT: FixedType): Graph {
   };
 }
 
-function boundedType(r: { min: number }, bits: number): FixedType {
+function boundedType(r: readonly [number, number], bits: number): FixedType {
   // [0, 1] in ap_ufixed<W,0> and [-1, 1] in ap_fixed<W,1>: every fraction bit is used, and
   // the one value out of range (exactly 1) saturates to 1 - 2^-F, an error of one LSB.
-  return fixedType(bits, r.min < 0 ? 1 : 0, { signed: r.min < 0, ...ROUND_SAT });
+  return fixedType(bits, r[0] < 0 ? 1 : 0, { signed: r[0] < 0, ...ROUND_SAT });
 }
 
 function constStats(data: ArrayLike<number>): TensorStats {
@@ -187,11 +175,11 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
   const shifts: Shift[] = [];
   for (const n of cg.nodes) {
     const w = constOf(n.inputs[1]);
-    if (!(WEIGHTED.has(n.op) || n.op === 'Affine') || !w) continue;
+    if (!(hasTrait(n.op, 'weightedSum') || n.op === 'Affine') || !w) continue;
     const wT = chooseType(constStats(w.data), wbits, { method: weightMethod });
     weightTypes.set(n.name, wT);
     const b = constOf(n.inputs[2]);
-    if (correct && WEIGHTED.has(n.op) && b && !constOf(n.inputs[0])) {
+    if (correct && hasTrait(n.op, 'weightedSum') && b && !constOf(n.inputs[0])) {
       shifts.push({ node: n, delta: deltaGraph(cg, n, wT), sums: new Float64Array(b.data.length), count: 0 });
     }
   }
@@ -212,7 +200,7 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
     let cur = v;
     for (;;) {
       const rs = readers.get(cur) ?? [];
-      if (method === 'max' || outputs.has(cur) || rs.length !== 1 || !SURVIVES.has(rs[0]!.op) || rs[0]!.inputs[0] !== cur) return cur;
+      if (method === 'max' || outputs.has(cur) || rs.length !== 1 || !hasTrait(rs[0]!.op, 'maxOf') || rs[0]!.inputs[0] !== cur) return cur;
       cur = rs[0]!.outputs[0]!;
     }
   };
@@ -236,7 +224,9 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
   for (const n of cg.nodes) {
     const types: Record<string, FixedType> = {};
     const out = n.outputs[0]!;
-    if (BOUNDED[n.op]) types['result'] = boundedType(BOUNDED[n.op]!, bits);
+    // An output range known exactly, whatever the data (the registry's range).
+    const range = opInfo(n.op).range;
+    if (range) types['result'] = boundedType(range, bits);
     else if (n.op in RECURRENT_SLOTS) {
       // A recurrent layer feeds its result back every step, so clipping it compounds over time:
       // its hidden type holds the whole calibrated range (max rule). Its gate pre-activations and
@@ -247,20 +237,14 @@ export function autoPrecision(g: Graph, calib: readonly RtTensor[], opts: AutoPr
       if (st) types['result'] = chooseType(st, bits, { method: 'max', margin, percentile });
       types['gate'] = fixedType(bits, Math.min(bits, 4), ROUND_SAT);
       if (n.op === 'LSTM') types['state'] = fixedType(bits, Math.min(bits, 4), ROUND_SAT);
-    } else if (!KEEPS_TYPE.has(n.op) && !['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear'].includes(n.op)) {
+    } else if (!hasTrait(n.op, 'keepsType') && !hasTrait(n.op, 'quantizer')) {
       const t = activation(out);
       if (t) types['result'] = t;
     }
-    const kept = KEEPS_TYPE.has(n.op) ? valueType.get(n.inputs[0]!) : undefined;
+    const kept = hasTrait(n.op, 'keepsType') ? valueType.get(n.inputs[0]!) : undefined;
     if (types['result'] ?? kept) valueType.set(out, (types['result'] ?? kept)!);
-    const roles: Record<number, 'weight' | 'bias'> =
-      WEIGHTED.has(n.op) || n.op === 'Affine'
-        ? { 1: 'weight', 2: 'bias' }
-        : n.op === 'PRelu' || n.op === 'Mul'
-          ? { 0: 'weight', 1: 'weight' }
-          : n.op === 'Add' || n.op === 'Sub' || n.op === 'Max' || n.op === 'Min'
-            ? { 0: 'bias', 1: 'bias' }
-            : {};
+    // The constant operands the config types, by slot (the registry's constRoles).
+    const roles = opInfo(n.op).constRoles ?? {};
     const corr = corrections.get(n.name);
     for (const [slot, role] of Object.entries(roles)) {
       const v = constOf(n.inputs[Number(slot)]);

@@ -14,16 +14,16 @@
  */
 import { fixedType, type FixedType } from '../ir/fixed.js';
 import type { Node } from '../ir/graph.js';
+import { hasTrait } from '../ir/ops.js';
 import { log2Exact } from '../ir/quantizer-types.js';
 import { applyRules, freshValueName, type Pass, type Rule, type RuleContext } from './pass.js';
 
-/** Ops that only move or select values (x stays on its grid). */
-const MOVES = new Set(['Transpose', 'Reshape', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Gather', 'Tile', 'Expand']);
 
 /** log2 of the grid a run-time value is on, when it comes from a one-scale power-of-two quantizer. */
 function quantizerGrid(v: string, ctx: RuleContext): number | null {
   let p = ctx.producer.get(v);
-  while (p && MOVES.has(p.op)) p = ctx.producer.get(p.inputs[0]!);
+  // Ops that only select values (the registry's selects trait) keep x on its grid.
+  while (p && hasTrait(p.op, 'selects')) p = ctx.producer.get(p.inputs[0]!);
   if (!p || (p.op !== 'Quant' && p.op !== 'BipolarQuant')) return null;
   const s = ctx.constOf(p.inputs[1]!);
   if (!s || !s.data.every((x) => x === s.data[0])) return null;

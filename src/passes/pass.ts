@@ -128,8 +128,8 @@ function hash53(x: Uint8Array | string): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
-/** JSON that keeps non-finite numbers apart (Clip bounds are ±Infinity). */
-const exact = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+/** JSON that keeps non-finite numbers apart (Clip bounds are ±Infinity) and spells exact integers (derived raws). */
+const exact = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? `${v}n` : v);
 
 /**
  * A value-based fingerprint of everything a rewrite can change: nodes in order (with attrs and

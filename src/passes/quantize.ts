@@ -2,20 +2,22 @@
  * quantize: gives every value of a float graph its fixed-point type and every node its internal
  * types and lookup tables, from a PrecisionConfig — the single place where nn2hls decides
  * precision. After it, the simulator and the emitter only read (docs/fixed-point.md).
- *  - node outputs get the layer's `result` type; data-movement ops (Reshape, Transpose, Pad,
- *    Resize, MaxPool, GlobalMaxPool) keep their input's type unless a layer or op-type entry
- *    names one; quantizer ops (QONNX Quant/BipolarQuant, QuantizeLinear/DequantizeLinear with
+ *  - node outputs get the layer's `result` type; data-movement ops (the registry's keepsType
+ *    trait: Reshape, Transpose, Pad, Resize, MaxPool, ...) keep their input's type unless a
+ *    layer or op-type entry names one; quantizer ops (QONNX Quant/BipolarQuant, QuantizeLinear/DequantizeLinear with
  *    power-of-two scales) get exactly the type they implement;
  *  - constants that a kernel reads as numbers get `weight`/`bias` types;
  *  - accumulators are derived so no partial sum can overflow unless the config names one;
- *  - activation, softmax and average-pool tables are built here as constant values.
+ *  - activation, softmax and average-pool tables are built here as constant values;
+ *  - the derived raws (thresholds, clip bounds, α/β raws, ±scale levels, pad raw) are stored in
+ *    the node's record once its types are decided.
  * Preconditions: batchnorm-to-affine and div-to-mul have run. Invariant: the graph's float
  * meaning is untouched (no data changes; tables are new constants used by no float kernel).
  * Ops without fixed-point semantics are all listed in one error.
  */
 import { fixedType, type FixedType, fracBits, HLS_MAX_WIDTH, intType, MAX_WIDTH, type QMode, sameType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, type Value } from '../ir/graph.js';
-import { floatOnlyReason, type OpKind, OPS } from '../ir/ops.js';
+import { constOperandName, floatOnlyReason, hasTrait, opInfo, OPS } from '../ir/ops.js';
 import {
   type LevelSpec,
   type PrecisionConfig,
@@ -28,28 +30,12 @@ import {
 import { isTableOp, TABLE_FN, type TableSpec, rawRange, tableGeometry, tableValues, maxAbsRaw, productSumBounds, typeHolding, actParamType, typeForRange } from '../ir/precision.js';
 import { quantizeDouble, subType, toDouble } from '../ir/semantics/apfixed.js';
 import { rawNumbers } from '../ir/semantics/const-raws.js';
+import { derivedRaws } from '../ir/semantics/derived-raws.js';
+import { RECURRENT_SLOTS } from '../ir/semantics/recurrent.js';
 import { NnInputError } from '../util/tensor.js';
 import { bipolarType, channelExponents, log2Exact, perChannelGrid, qModeOf, quantTyping } from '../ir/quantizer-types.js';
 import { freshValueName, type Pass } from './pass.js';
 import { type PrecDraft, quantizeRecurrent } from './quantize-recurrent.js';
-
-/** Ops whose output keeps the input's type by default (pure data movement or selection). */
-const KEEPS_TYPE = new Set<OpKind>(['Reshape', 'Transpose', 'Pad', 'Resize', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Tile', 'Expand', 'Gather']);
-
-const SUPPORTED = new Set<OpKind>([
-  'Dense', 'MatMul', 'LayerNorm', 'Gelu', 'Conv', 'ConvTranspose', 'Affine', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool',
-  'Relu', 'LeakyRelu', 'PRelu', 'ThresholdedRelu', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Max', 'Min',
-  'Concat', 'Reshape', 'Transpose', 'Pad', 'Resize', 'Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear',
-  'LSTM', 'GRU', 'RNN', 'Abs', 'Neg', 'Sign', 'Floor', 'Ceil', 'Round', 'Reduce', 'Slice', 'Tile', 'Expand', 'Gather',
-  ...(Object.keys(TABLE_FN) as OpKind[]),
-]);
-
-const UNSUPPORTED_HINT: Partial<Record<OpKind, string>> = {
-  Div: 'only division by a constant is supported (it becomes a multiply)',
-  LogSoftmax: 'replace it by Softmax (argmax is the same) or leave it out of the deployed graph',
-  BatchNorm: 'non-constant batch-norm parameters are not supported',
-  BatchNormTraining: 'export the model in inference mode (model.eval())',
-};
 
 /** Default Softmax table types: values in (0, 1] and [1/n, 1]. */
 export const SOFTMAX_TABLE_TYPE: FixedType = fixedType(18, 1, { signed: false });
@@ -235,7 +221,7 @@ export class Quantizer {
       this.cfg.opTypes[n.op]?.types.default;
     // Selections keep the input's type: so do the max/min reductions.
     const selects = n.op === 'Reduce' && (n.attrs.fn === 'Max' || n.attrs.fn === 'Min');
-    if ((KEEPS_TYPE.has(n.op) || selects) && !explicit) return this.type(n.inputs[0]!);
+    if ((hasTrait(n.op, 'keepsType') || selects) && !explicit) return this.type(n.inputs[0]!);
     return resolveType(this.cfg, n.name, n.op, 'result') ?? DEFAULT_TYPE;
   }
 
@@ -544,8 +530,12 @@ export class Quantizer {
       if (o) this.setFixed(o, outTs?.[k] ?? outT);
     });
     // Data movement of a quantizer's exact values (type inherited) is still exactly them.
-    if (KEEPS_TYPE.has(n.op) && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
-    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints || prec.channels;
+    if (hasTrait(n.op, 'keepsType') && !this.explicitResult(n) && this.quantizerExact.has(first)) this.quantizerExact.add(n.outputs[0]!);
+    // The constants the datapath compares with or multiplies by, derived once from the types
+    // just decided (src/ir/semantics/derived-raws.ts); simulator and emitter read them.
+    const raws = derivedRaws({ ...n, inputs } as Node, { value: (name) => this.values.get(name)!, types: prec.types });
+    if (raws && Object.keys(raws).length) prec.raws = raws;
+    const hasPrec = prec.accum || prec.tables || prec.types || prec.ints || prec.channels || prec.raws;
     // The record is built per op above; verify() checks it against OpPrecision's shape for the op.
     this.nodes.push({ ...n, inputs, ...(hasPrec ? { prec } : {}) } as Node);
   }
@@ -560,7 +550,7 @@ function checkDerivedWidths(q: Quantizer, n: Node): void {
   for (const o of n.outputs) if (o) named.push([`output '${o}'`, q.type(o)]);
   if (n.prec?.accum) named.push(['accumulator', n.prec.accum]);
   for (const [role, t] of Object.entries(n.prec?.types ?? {})) named.push([`${role} type`, t]);
-  if (n.op === 'Dense' || n.op === 'Conv' || n.op === 'ConvTranspose' || n.op === 'Affine') {
+  if (constOperandName(n.op, 1) === 'weight') {
     const x = q.type(n.inputs[0]!);
     const w = q.type(n.inputs[1]!);
     named.push(['product of input and weight', fixedType(Math.min(x.width + w.width, MAX_WIDTH), x.int)]);
@@ -602,19 +592,20 @@ export function quantizeGraph(g: Graph, cfg: PrecisionConfig): QuantizeResult {
   const bad = new Map<string, string[]>();
   const reasons = new Map<string, string>();
   for (const n of g.nodes) {
-    const constDiv = n.op === 'Div';
-    const floatOnly = floatOnlyReason(n);
-    if (!SUPPORTED.has(n.op) || floatOnly || constDiv || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
+    // Float-only ops, and ops canonicalization rewrites into kernels when it can (a Div left here
+    // divides by a run-time value): the registry says why.
+    const why = floatOnlyReason(n) ?? opInfo(n.op).rewritten;
+    if (why || (n.op === 'Resize' && n.attrs.mode !== 'nearest')) {
       const key = n.op === 'Resize' ? 'Resize (linear)' : n.op === 'Reduce' ? `Reduce${n.attrs.fn}` : n.op;
-      if (floatOnly) reasons.set(key, floatOnly);
+      if (why) reasons.set(key, why);
       bad.set(key, [...(bad.get(key) ?? []), n.name]);
     }
-    const multi = n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN';
+    const multi = n.op in RECURRENT_SLOTS;
     if (!multi && n.outputs.length > 1 && n.outputs.slice(1).some((o) => o)) bad.set(n.op, [...(bad.get(n.op) ?? []), n.name]);
   }
   if (bad.size > 0) {
     const lines = [...bad].map(([op, names]) => {
-      const hint = UNSUPPORTED_HINT[op as OpKind] ?? reasons.get(op);
+      const hint = reasons.get(op);
       return `  ${op}: ${names.map((x) => `'${x}'`).join(', ')}${hint ? ` — ${hint}` : ''}`;
     });
     throw new NnInputError(`${g.source}: no fixed-point semantics for these ops (float 'run' still works):\n${lines.join('\n')}`);

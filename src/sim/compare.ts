@@ -10,6 +10,7 @@ import { fracBits, renderType } from '../ir/fixed.js';
 import { constantOverflows } from '../ir/const-overflow.js';
 import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import type { Graph, Node } from '../ir/graph.js';
+import { constOperandName, opInfo } from '../ir/ops.js';
 import { runFloat } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
@@ -81,14 +82,9 @@ function labelClasses(labels: Float32Array, shape: readonly number[], rows: numb
   return Int32Array.from(labels, (v) => Math.round(v));
 }
 
-/** Parameter slots (weights, biases, recurrent weights) whose quantization error is reported. */
-const PARAM_SLOTS: Partial<Record<string, readonly number[]>> = {
-  Dense: [1, 2], Conv: [1, 2], ConvTranspose: [1, 2], Affine: [1, 2], LSTM: [1, 2, 3, 7], GRU: [1, 2, 3], RNN: [1, 2, 3],
-};
-
-/** max |value in its fixed type − float value| over the node's parameters (exact for QKeras models). */
+/** max |value in its fixed type − float value| over the node's parameters (the registry's params; exact for QKeras models). */
 function weightError(qg: Graph, n: Node): number | null {
-  const slots = PARAM_SLOTS[n.op];
+  const slots = opInfo(n.op).params;
   if (!slots) return null;
   let worst: number | null = null;
   for (const i of slots) {
@@ -108,13 +104,8 @@ function layerTypes(qg: Graph, n: Node): Record<string, string> {
     const v = qg.values.get(n.inputs[i] ?? '');
     if (v?.data && v.fixed) t[name] = renderType(v.fixed);
   };
-  if (['Dense', 'Conv', 'ConvTranspose', 'Affine'].includes(n.op)) {
-    role(1, 'weight');
-    role(2, 'bias');
-  } else if (['PRelu', 'Mul', 'Add', 'Sub', 'Max', 'Min'].includes(n.op)) {
-    role(0, 'const');
-    role(1, 'const');
-  }
+  // The registry's constRoles: a layer's weight and bias by name, an elementwise op's constant as 'const'.
+  for (const slot of Object.keys(opInfo(n.op).constRoles ?? {}).map(Number)) role(slot, constOperandName(n.op, slot));
   if (n.prec?.accum) t['accum'] = renderType(n.prec.accum);
   for (const [k, s] of Object.entries(n.prec?.tables ?? {})) {
     const tt = qg.values.get(s.value)?.fixed;

@@ -7,6 +7,7 @@
  * Keras 3 defines hard_sigmoid as relu6(x+3)/6 — both are honoured.
  */
 import type { RecurrentActivation, RecurrentAttrs } from '../../ir/ops.js';
+import { RECURRENT_GATES } from '../../ir/semantics/recurrent.js';
 import { KERAS_CONVERTERS, type LayerConverter, LayerCtx, type NodeTypes } from './convert.js';
 import { quantizeWeights } from './qkeras.js';
 import type { WeightTensor } from './containers.js';
@@ -14,7 +15,6 @@ import type { WeightTensor } from './containers.js';
 type Obj = Record<string, unknown>;
 type Kind = 'RNN' | 'LSTM' | 'GRU';
 
-const GATES: Record<Kind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 /** ONNX gate block k takes Keras gate block ORDER[k]. */
 const ORDER: Record<Kind, number[]> = { RNN: [0], LSTM: [0, 3, 1, 2], GRU: [0, 1, 2] };
 
@@ -43,7 +43,7 @@ function onnxAct(c: LayerCtx, name: string): RecurrentActivation {
 
 /** Keras [rows, G·H] → ONNX [G·H, rows] with gate blocks reordered. */
 function toOnnx(data: ArrayLike<number>, rows: number, H: number, kind: Kind): Float32Array {
-  const G = GATES[kind];
+  const G = RECURRENT_GATES[kind];
   const out = new Float32Array(G * H * rows);
   ORDER[kind].forEach((src, k) => {
     for (let h = 0; h < H; h++) for (let r = 0; r < rows; r++) out[(k * H + h) * rows + r] = data[r * G * H + src * H + h]!;
@@ -52,7 +52,7 @@ function toOnnx(data: ArrayLike<number>, rows: number, H: number, kind: Kind): F
 }
 
 function reorderBias(data: ArrayLike<number>, off: number, H: number, kind: Kind): Float32Array {
-  const out = new Float32Array(GATES[kind] * H);
+  const out = new Float32Array(RECURRENT_GATES[kind] * H);
   ORDER[kind].forEach((src, k) => {
     for (let h = 0; h < H; h++) out[k * H + h] = data[off + src * H + h]!;
   });
@@ -67,7 +67,7 @@ interface DirWeights {
 
 /** One direction's W, R, B (B = [Wb, Rb]) from the layer's weights starting at index k0. */
 function directionWeights(c: LayerCtx, cfg: Obj, kind: Kind, I: number, H: number, k0: number, node: string, types: NodeTypes): { w: DirWeights; used: number } {
-  const G = GATES[kind];
+  const G = RECURRENT_GATES[kind];
   const q = (w: WeightTensor, key: string, slot: keyof NodeTypes): ArrayLike<number> => {
     const spec = c.quantizerOf(cfg, key);
     if (!spec) return w.data;
@@ -121,7 +121,7 @@ function buildRecurrent(c: LayerCtx, inner: { className: string; cfg: Obj }, dir
   const node = c.imp.peekNode(c.name);
   const types: NodeTypes = {};
   const per = dirs.map((_, k) => directionWeights(c, cfg, kind, I, H, k * (cfg['use_bias'] === false ? 2 : 3), node, types).w);
-  const G = GATES[kind];
+  const G = RECURRENT_GATES[kind];
   const cat = (f: (d: DirWeights) => Float32Array) => {
     const parts = per.map(f);
     const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));

@@ -10,7 +10,7 @@
  */
 import { numel } from '../../ir/graph.js';
 import type { ResizeCoordMode, ResizeNearestMode } from '../../ir/ops.js';
-import { DEFAULT_RECURRENT_ACTIVATIONS, parseRecurrentActivations } from '../../ir/semantics/recurrent.js';
+import { DEFAULT_RECURRENT_ACTIVATIONS, parseRecurrentActivations, RECURRENT_GATES } from '../../ir/semantics/recurrent.js';
 import * as B from '../common/builders.js';
 import * as K from '../common/const-eval.js';
 import { type Converter as CommonConverter, type Ctx as CommonCtx } from '../common/context.js';
@@ -514,7 +514,7 @@ function loopCell(kind: 'LSTM' | 'GRU' | 'RNN'): Converter {
       const steps = c.constInput(nParams + 1, 'trip count').data[0]!;
       if (steps !== T) return c.fail(`the loop runs ${steps} steps over a sequence of ${T}; only full-length sequences are supported`);
     }
-    const gates = { LSTM: 4, GRU: 3, RNN: 1 }[kind];
+    const gates = RECURRENT_GATES[kind];
     const H = kind === 'GRU' ? ps[2]!.shape[1]! : ps[0]!.shape[1]! / gates;
     const Wp = proj ? ps[nParams - 1]! : undefined;
     // The state fed back: h, or with a projection m = h·Wp (P values).

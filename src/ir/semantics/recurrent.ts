@@ -27,6 +27,9 @@ export const RECURRENT_SLOTS = { LSTM: ['f', 'g', 'h'], GRU: ['f', 'g'], RNN: ['
 
 export type RecOp = keyof typeof RECURRENT_SLOTS;
 
+/** Gate blocks per cell: the rows of W and R are `gates · hidden` (ONNX orders LSTM i,o,f,c; GRU z,r,h). */
+export const RECURRENT_GATES: { readonly [K in RecOp]: number } = { LSTM: 4, GRU: 3, RNN: 1 };
+
 /** Per ONNX name (lower-cased): the canonical name, which parameters it takes, and their defaults. */
 interface ActDef {
   readonly fn: RecurrentActivation['fn'];

@@ -17,6 +17,7 @@ import { castRaw, FAST_MAX_WIDTH, quantizeDouble } from '../../ir/semantics/apfi
 import type { CastStats, CompileContext } from './kernel.js';
 import { broadcastIndex } from './kernels/activation.js';
 import { movementIndexMap } from '../../ir/semantics/index-maps.js';
+import { padRawOf } from '../../ir/semantics/derived-raws.js';
 import { wideConvBig, wideConvTransposeBig, wideDenseBig } from './kernels/linear-wide.js';
 
 export type BigRaws = bigint[];
@@ -80,7 +81,7 @@ const leakyRelu: WideKernel<'LeakyRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const aT = node.prec?.types.alpha;
   if (!aT) throw new Error(`node '${node.name}' (LeakyRelu): no alpha type (run the quantize pass)`);
-  const alpha = quantizeDouble(node.attrs.alpha, aT);
+  const alpha = node.prec!.raws.alpha; // α's raw in aT (src/ir/semantics/derived-raws.ts)
   const pos = resultBig(fracBits(xT), yT, ctx.stats);
   const neg = resultBig(fracBits(xT) + fracBits(aT), yT, ctx.stats);
   return map1((r) => (r >= 0n ? pos(r) : neg(r * alpha)));
@@ -100,21 +101,20 @@ const prelu: WideKernel = (node, ctx) => {
 const thresholdedRelu: WideKernel<'ThresholdedRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const c = resultBig(fracBits(xT), yT, ctx.stats);
-  // r > alpha·2^F ⟺ r > floor(alpha·2^F) for an integer r.
-  const t = BigInt(Math.floor(node.attrs.alpha * 2 ** fracBits(xT)));
+  const raws = node.prec?.raws;
+  if (!raws) throw new Error(`node '${node.name}' (ThresholdedRelu): no threshold (run the quantize pass)`);
+  const t = raws.thr; // raw > thr ⟺ x > α
   return map1((r) => (r > t ? c(r) : 0n));
 };
 
 const clip: WideKernel<'Clip'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
-  const a = node.attrs;
   const c = resultBig(fracBits(xT), yT, ctx.stats);
-  // r < min·2^F ⟺ r < ceil(min·2^F) for an integer r (the scaling is exact; a huge product is an integer).
-  const lo = Number.isFinite(a.min) ? BigInt(Math.ceil(a.min * 2 ** fracBits(xT))) : undefined;
-  const hi = Number.isFinite(a.max) ? BigInt(Math.floor(a.max * 2 ** fracBits(xT))) : undefined;
-  const loY = Number.isFinite(a.min) ? quantizeDouble(a.min, yT) : 0n;
-  const hiY = Number.isFinite(a.max) ? quantizeDouble(a.max, yT) : 0n;
-  return map1((r) => (lo !== undefined && r < lo ? loY : hi !== undefined && r > hi ? hiY : c(r)));
+  const raws = node.prec?.raws;
+  if (!raws) throw new Error(`node '${node.name}' (Clip): no clip bounds (run the quantize pass)`);
+  // raw < lo ⟺ x < min, raw > hi ⟺ x > max (thresholds one step outside x's range when unbounded).
+  const { lo, hi, lo_out: loY, hi_out: hiY } = raws;
+  return map1((r) => (r < lo ? loY : r > hi ? hiY : c(r)));
 };
 
 function tableIndexBig(spec: TableSpec): (raw: bigint) => number {
@@ -183,7 +183,7 @@ const movement: WideKernel = (node, ctx) => {
   const map = movementIndexMap(ctx.g, node);
   const inSize = ctx.value(node.inputs[0]!).shape.reduce((p, d) => p * d, 1);
   const per = map.length;
-  const padRaw = node.op === 'Pad' ? quantizeDouble(node.attrs.value, yT) : 0n;
+  const padRaw = node.op === 'Pad' ? padRawOf(node) : 0n;
   const c = resultBig(fracBits(xT), yT, ctx.stats);
   return (ins, n) => {
     const x = ins[0]!;
@@ -397,10 +397,11 @@ const quantizeLinear: WideKernel<'QuantizeLinear'> = (node, ctx) => {
 const bipolar: WideKernel = (node, ctx) => {
   const X = ctx.value(node.inputs[0]!);
   const S = ctx.value(node.inputs[1]!);
-  const { yT } = types(node, ctx);
   const idx = broadcastIndex(X.shape, S.shape);
-  const pos = Array.from(idx, (i) => quantizeDouble(S.data![i]!, yT));
-  const neg = Array.from(idx, (i) => quantizeDouble(-S.data![i]!, yT));
+  if (node.op !== 'BipolarQuant' || !node.prec?.raws) throw new Error(`node '${node.name}' (${node.op}): no ±scale raws (run the quantize pass)`);
+  const { pos: p, neg: q } = node.prec.raws;
+  const pos = Array.from(idx, (i) => p[i]!);
+  const neg = Array.from(idx, (i) => q[i]!);
   const per = idx.length;
   return map1((r, i) => (r >= 0n ? pos[i % per]! : neg[i % per]!));
 };

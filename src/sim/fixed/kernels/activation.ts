@@ -7,7 +7,6 @@
 import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import type { Node } from '../../../ir/graph.js';
 import type { TableOp, TableSpec } from '../../../ir/precision.js';
-import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, isIdentityCast, maxAbsRaw, productCast, resultCast } from '../casts.js';
 import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 import { mapNew } from '../../sums-codegen.js';
@@ -49,7 +48,7 @@ const relu: FixedKernel<'Relu'> = (node, ctx) => {
 const leakyRelu: FixedKernel<'LeakyRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const aT = node.prec!.types!['alpha']!;
-  const alpha = Number(quantizeDouble(node.attrs.alpha, aT));
+  const alpha = Number(node.prec!.raws!.alpha); // α's raw in aT, derived once (src/ir/semantics/derived-raws.ts)
   const pos = resultCast(fracBits(xT), yT, ctx.stats);
   const neg = productCast(fracBits(xT) + fracBits(aT), yT, ctx.stats, maxAbsRaw(xT), Math.abs(alpha));
   return mapKernel((r) => (r >= 0 ? pos(r) : neg(r, alpha)));
@@ -104,17 +103,19 @@ export function broadcastIndex(shape: readonly number[], small: readonly number[
 const thresholdedRelu: FixedKernel<'ThresholdedRelu'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
-  const alphaRaw = node.attrs.alpha * 2 ** fracBits(xT); // exact comparison on x's grid
-  return mapKernel((r) => (r > alphaRaw ? c(r) : 0));
+  const raws = node.prec?.raws;
+  if (!raws) throw new Error(`node '${node.name}' (${node.op}): no threshold (run the quantize pass)`);
+  const thr = Number(raws.thr); // raw > thr ⟺ x > α
+  return mapKernel((r) => (r > thr ? c(r) : 0));
 };
 
 const clip: FixedKernel<'Clip'> = (node, ctx) => {
   const { xT, yT } = types(node, ctx);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
-  const lo = node.attrs.min * 2 ** fracBits(xT);
-  const hi = node.attrs.max * 2 ** fracBits(xT);
-  const loY = Number.isFinite(node.attrs.min) ? Number(quantizeDouble(node.attrs.min, yT)) : 0;
-  const hiY = Number.isFinite(node.attrs.max) ? Number(quantizeDouble(node.attrs.max, yT)) : 0;
+  const raws = node.prec?.raws;
+  if (!raws) throw new Error(`node '${node.name}' (${node.op}): no clip bounds (run the quantize pass)`);
+  // raw < lo ⟺ x < min, raw > hi ⟺ x > max; the results are min and max as raws of y.
+  const [lo, hi, loY, hiY] = [raws.lo, raws.hi, raws.lo_out, raws.hi_out].map(Number) as [number, number, number, number];
   return mapKernel((r) => (r < lo ? loY : r > hi ? hiY : c(r)));
 };
 

@@ -6,7 +6,7 @@
  * the output's type (the identity when the types agree). Pad's constant is quantized into y's type.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
+import { padRawOf } from '../../../ir/semantics/derived-raws.js';
 import { movementIndexMap } from '../../../ir/semantics/index-maps.js';
 import { checkWidth, isIdentityCast, resultCast } from '../casts.js';
 import { type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
@@ -19,7 +19,7 @@ const movement: FixedKernel = (node, ctx) => {
   const map = movementIndexMap(ctx.g, node);
   const inSize = ctx.value(node.inputs[0]!).shape.reduce((p, d) => p * d, 1);
   const per = map.length;
-  const padRaw = node.op === 'Pad' ? Number(quantizeDouble(node.attrs.value, yT)) : 0;
+  const padRaw = node.op === 'Pad' ? Number(padRawOf(node)) : 0;
   const same = isIdentityCast(xT, yT);
   const c = resultCast(fracBits(xT), yT, ctx.stats);
   const copy: FixedRun = (ins, _n, alloc = freshAlloc) => {

@@ -5,7 +5,6 @@
  * saturation; DequantizeLinear keeps the raw and relabels it onto the scale's grid.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { checkWidth, resultCast } from '../casts.js';
 import type { FixedKernel, FixedKernelTable } from '../kernel.js';
 import { broadcastIndex } from './activation.js';
@@ -43,10 +42,12 @@ const quant: FixedKernel<'Quant'> = (node, ctx) => {
 const bipolar: FixedKernel<'BipolarQuant'> = (node, ctx) => {
   const X = ctx.value(node.inputs[0]!);
   const S = ctx.value(node.inputs[1]!);
-  const yT = ctx.value(node.outputs[0]!).fixed!;
   const idx = broadcastIndex(X.shape, S.shape);
-  const pos = Float64Array.from(idx, (i) => Number(quantizeDouble(S.data![i]!, yT)));
-  const neg = Float64Array.from(idx, (i) => Number(quantizeDouble(-S.data![i]!, yT)));
+  const raws = node.prec?.raws;
+  if (!raws) throw new Error(`node '${node.name}' (BipolarQuant): no ±scale raws (run the quantize pass)`);
+  // ±scale as raws of y, per scale element (derived once: src/ir/semantics/derived-raws.ts).
+  const pos = Float64Array.from(idx, (i) => Number(raws.pos[i]!));
+  const neg = Float64Array.from(idx, (i) => Number(raws.neg[i]!));
   const per = idx.length;
   return (ins) => {
     const x = ins[0]!;

@@ -18,7 +18,6 @@ import { type FixedType, fracBits } from '../../../ir/fixed.js';
 import type { RecurrentAttrs } from '../../../ir/ops.js';
 import { type TableSpec, rawRange, maxAbsRaw } from '../../../ir/precision.js';
 import { NnInputError } from '../../../util/tensor.js';
-import { quantizeDouble } from '../../../ir/semantics/apfixed.js';
 import { RECURRENT_SLOTS, recurrentActivations, type RecNode, type RecurrentAct } from '../../../ir/semantics/recurrent.js';
 import { accumCast, checkWidth, resultCast } from '../casts.js';
 import type { CompileContext, FixedKernel, FixedKernelTable, FixedRun } from '../kernel.js';
@@ -45,6 +44,12 @@ function compileAct(
   const fi = fracBits(inT);
   const fo = fracBits(actT);
   const ovf = accumCast; // activation outputs are internal: their overflows count as the node's accum
+  // The derived raws of the exact activations (src/ir/semantics/derived-raws.ts).
+  const raw = (k: `${string}_${'thr' | 'alpha' | 'beta'}`): bigint => {
+    const v = prec.raws?.[k];
+    if (v === undefined) throw new Error(`${where}: no ${k} raw (run the quantize pass)`);
+    return v;
+  };
   switch (act.kind) {
     case 'table': {
       const spec: TableSpec | undefined = prec.tables?.[role];
@@ -74,13 +79,13 @@ function compileAct(
     }
     case 'thresholdedrelu': {
       const c = ovf(fi, actT, ctx.stats);
-      const th = act.alpha * 2 ** fi; // exact: α is a double, scaling by 2^F is exact
+      const th = Number(raw(`${role}_thr`)); // raw > th ⟺ v > α
       return { maxRaw: maxAbsRaw(actT), apply: (r) => (r > th ? c(r) : 0) };
     }
     case 'leakyrelu': {
       const aT = prec.types?.[`${role}_alpha`];
       if (!aT) throw new Error(`${where}: no alpha type (run the quantize pass)`);
-      const al = Number(quantizeDouble(act.alpha, aT));
+      const al = Number(raw(`${role}_alpha`));
       if (maxAbsRaw(inT) * Math.abs(al) >= TWO53) throw new NnInputError(`${where}: types too wide for the simulator's number path; choose narrower types`);
       const pos = ovf(fi, actT, ctx.stats);
       const neg = ovf(fi + fracBits(aT), actT, ctx.stats);
@@ -92,8 +97,8 @@ function compileAct(
       if (!aT || !bT) throw new Error(`${where}: no alpha/beta types (run the quantize pass)`);
       const fp = fi + fracBits(aT);
       const f = Math.max(fp, fracBits(bT));
-      const al = Number(quantizeDouble(act.alpha, aT)) * 2 ** (f - fp);
-      const be = Number(quantizeDouble(act.beta, bT)) * 2 ** (f - fracBits(bT));
+      const al = Number(raw(`${role}_alpha`)) * 2 ** (f - fp);
+      const be = Number(raw(`${role}_beta`)) * 2 ** (f - fracBits(bT));
       if (maxAbsRaw(inT) * Math.abs(al) + Math.abs(be) >= TWO53) throw new NnInputError(`${where}: types too wide for the simulator's number path; choose narrower types`);
       const c = ovf(f, actT, ctx.stats);
       return { maxRaw: maxAbsRaw(actT), apply: (r) => c(r * al + be) };
@@ -236,9 +241,15 @@ const recurrentKernel = (node: RecNode, ctx: CompileContext): FixedRun => {
   // into S and the result type they are the node's outputs (result counter).
   const toG = accumCast(fa, G, ctx.stats);
   const clipT = a.clip;
-  const clipHiRaw = clipT * 2 ** fG; // exact threshold on G's grid
-  const clipHi = clipT > 0 ? Number(quantizeDouble(clipT, G)) : 0;
-  const clipLo = clipT > 0 ? Number(quantizeDouble(-clipT, G)) : 0;
+  // g > thr ⟺ v > clip, g < −thr ⟺ v < −clip; the clipped results as raws of G (node.prec.raws).
+  const clipRaw = (k: 'clip_thr' | 'clip_hi' | 'clip_lo'): number => {
+    const v = prec!.raws?.[k];
+    if (v === undefined) throw new Error(`${where}: no ${k} raw (run the quantize pass)`);
+    return Number(v);
+  };
+  const clipHiRaw = clipT > 0 ? clipRaw('clip_thr') : 0;
+  const clipHi = clipT > 0 ? clipRaw('clip_hi') : 0;
+  const clipLo = clipT > 0 ? clipRaw('clip_lo') : 0;
   const gate =
     clipT > 0
       ? (accRaw: number) => {
