@@ -293,7 +293,7 @@ export function register(program: Command): void {
       status.done();
     }
     for (const n of r.notes) log(`note: ${n}`);
-    if (r.fit?.outcome === 'folded') log(`fit: ${r.fit.message}`);
+    if (r.fit?.outcome === 'folded') log(`fit: ${r.fit.message} (--no-fit keeps the unfolded design)`);
     if (r.fit?.outcome === 'closest') warn(r.fit.message);
     options = r.options;
     for (const line of planChanges(r.plan)) log(line);

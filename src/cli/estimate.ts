@@ -161,7 +161,7 @@ export function register(program: Command): void {
       if (toPart) {
         const r = fitToPart(graph, d, eo, bindingsOf(hls), e);
         e = r.after;
-        if (r.outcome !== 'fits') foldNote = `${r.outcome === 'folded' ? 'fit' : 'warning'}: ${r.message}${r.layers ? `\nper-layer settings (compile emits them; in a config's "hls" section they fix this design):\n${JSON.stringify({ hls: { layers: r.layers } })}` : ''}`;
+        if (r.outcome !== 'fits') foldNote = `${r.outcome === 'folded' ? 'fit' : 'warning'}: ${r.message}${r.outcome === 'folded' ? ' (--no-fit keeps the unfolded design)' : ''}${r.layers ? `\nper-layer settings (compile emits them; in a config's "hls" section they fix this design):\n${JSON.stringify({ hls: { layers: r.layers } })}` : ''}`;
       }
       const marks = [...e.marks];
       if (maxPower !== undefined && e.power.total_w > maxPower) marks.push(`power ${formatPower(e.power.total_w)} exceeds --max-power ${formatPower(maxPower)}`);

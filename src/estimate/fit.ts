@@ -248,7 +248,7 @@ export function fitToPart(g: Graph, base: DesignOptions, o: EstimateOptions, bin
   if (!('why' in r)) {
     return {
       outcome: 'folded', layers: r.layers, before, after: r.estimate, steps: r.steps,
-      message: `folded ${folded(r.layers)} layer(s) to fit ${dev}, binding ${over(r.estimate).length ? `${LABEL[over(r.estimate)[0]!]}: ${change(r.estimate, over(r.estimate))}` : 'HLS tool limits'}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii} (--no-fit keeps the unfolded design)`,
+      message: `folded ${folded(r.layers)} layer(s) to fit ${dev}, binding ${over(r.estimate).length ? `${LABEL[over(r.estimate)[0]!]}: ${change(r.estimate, over(r.estimate))}` : 'HLS tool limits'}; latency ${cycles(before)} → ${cycles(r.estimate)} cycles, II ${before.total.ii} → ${r.estimate.total.ii}`,
     };
   }
   // The closest design must not break a tool limit the default design keeps (compile would refuse it).
