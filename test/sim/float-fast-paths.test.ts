@@ -2,7 +2,7 @@
  * The float executor's speed paths (src/sim/wasm-float.ts, src/sim/float/kernels/generated.ts,
  * the Relu fusion of src/sim/float/executor.ts) against the reference kernels of
  * src/ir/semantics/float: every value of random graphs — Conv (groups, padding, strides,
- * dilations), Dense, same-shape Add, each read by a Relu the fast path writes in the same pass —
+ * dilations), Dense, Add (same shape and trailing-block broadcasts), each read by a Relu the fast path writes in the same pass —
  * must have the same float32 bits, including for NaN, ±Inf and −0 inputs and weights, on fresh
  * and on reused, dirty arrays. And the report's per-layer sums in lanes against a plain loop.
  */
@@ -16,6 +16,7 @@ import { runFloat } from '../../src/sim/float/executor.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { floatModuleBytes, sumSquares, wasmFloat } from '../../src/sim/wasm-float.js';
+import { floatEltwiseModuleBytes, wasmEltwise } from '../../src/sim/wasm-float-eltwise.js';
 
 const FC = { seed: 20261130, numRuns: 60 };
 
@@ -182,6 +183,7 @@ describe('float speed paths equal the reference kernels', () => {
   it('the module validates, and Conv/Dense take it', () => {
     const wa = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
     expect(wa.validate(floatModuleBytes())).toBe(true);
+    expect(wa.validate(floatEltwiseModuleBytes())).toBe(true);
     const before = wasmFloat.compiled;
     const g = denseGraph(5, 9, 3, false);
     runFloat(g, [input(g, 2, 1, false)]);
@@ -213,6 +215,33 @@ describe('float speed paths equal the reference kernels', () => {
       }),
       { ...FC, numRuns: 40 },
     );
+  });
+
+  it('Add of a whole and a repeated trailing block (bias, scalar, same shape), either side, + Relu, NaN/±Inf/−0', () => {
+    const spec = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 3 }),
+      // How many trailing dims the block keeps (0 = a scalar), and leading 1s it carries.
+      keep: fc.integer({ min: 0, max: 3 }),
+      ones: fc.integer({ min: 0, max: 2 }),
+      blockFirst: fc.boolean(),
+      relu: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      n: fc.integer({ min: 1, max: 5 }),
+    });
+    const before = wasmEltwise.calls;
+    fc.assert(
+      fc.property(spec, ({ shape, keep, ones, blockFirst, relu, seed, n }) => {
+        const block = [...new Array<number>(ones).fill(1), ...shape.slice(shape.length - Math.min(keep, shape.length))];
+        const bn = block.reduce((p, d) => p * d, 1);
+        const vals = [value('x', shape), value('c', block, values(bn, seed + 5, 4, 0.2, 0.1)), value('y', shape), value('r', shape)];
+        const add = node('add', 'Add', blockFirst ? ['c', 'x'] : ['x', 'c'], ['y']);
+        const nodes = relu ? [add, node('relu', 'Relu', ['y'], ['r'])] : [add];
+        const g = graphOf(relu ? vals : vals.slice(0, 3), nodes, 'x', [relu ? 'r' : 'y']);
+        expectSameAsReference(g, input(g, n, seed, true));
+      }),
+      FC,
+    );
+    expect(wasmEltwise.calls - before).toBeGreaterThan(60);
   });
 
   it('Transpose: random shapes (with 1s) and permutations, as an index map or a copy', () => {

@@ -5,8 +5,9 @@
  *    a depthwise conv with channels in lanes), else generated JavaScript sums (sums-codegen.ts;
  *    a conv's windows gathered into patch rows, im2col.ts). Every output is init + Σ x·w in
  *    float64 in the reference loops' term order (x = 0 skipped), stored to float32 once;
- *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript), same-shape
- *    Add as a plain loop, Transpose through a per-node index map;
+ *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript); Add of a
+ *    whole operand and a whole or trailing-block one in WebAssembly SIMD (else, same-shape, a
+ *    plain loop); Transpose through a per-node index map;
  *  - reluFusable: Conv, Dense and Add that also write the output of a Relu reading them, in
  *    the same pass (the executor hands that array to the Relu node).
  * Each layer is prepared once per node and weight array.
@@ -15,6 +16,7 @@ import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
 import { FloatDepthwise, FloatGemm, FloatMaxPool, wasmFloatAvailable } from '../../wasm-float.js';
+import { addF32, wasmEltwiseAvailable } from '../../wasm-float-eltwise.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
@@ -169,20 +171,46 @@ const referenceAdd = elementwiseKernels.Add!;
 const referenceTranspose = layoutKernels.Transpose!;
 
 /**
- * Add of two same-shape tensors (a residual join) as a plain loop — the reference broadcasts
- * through a closure per element; the sum is the same double rounded to float32 by the store.
- * With `reluAlloc` also the Relu of the stored sum (v > 0 ? v : +0, NaN → 0, as the reference).
+ * The repeated block of an Add operand `s` into `out`: its element count m when it equals the
+ * output's trailing dims after its own leading 1s (a residual join: m = all; a per-channel bias
+ * in channel-last layout, a scalar), else null (a broadcast inside the shape).
+ */
+function trailingBlock(s: readonly number[], out: readonly number[]): number | null {
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  const own = s.slice(i);
+  if (own.length > out.length || own.some((d, j) => d !== out[out.length - own.length + j])) return null;
+  return own.reduce((p, d) => p * d, 1);
+}
+
+/**
+ * Add where each operand is the whole output or a block of its trailing dims repeated (see
+ * trailingBlock), in WebAssembly SIMD (wasm-float-eltwise.ts); without it, same-shape Add as a
+ * plain loop. The sum is the reference's: the float64 sum of two float32 values rounded to
+ * float32. With `reluAlloc` also the Relu of the stored sum (v > 0 ? v : +0, NaN → 0, as the
+ * reference). Other broadcasts take the reference kernel.
  */
 const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
   const a = ins[0]!;
   const b = ins[1]!;
   const shape = outShapes[0]!;
+  const n = shape.reduce((p, d) => p * d, 1);
+  if (wasmEltwiseAvailable() && n > 0) {
+    const ma = trailingBlock(a.shape, shape);
+    const mb = trailingBlock(b.shape, shape);
+    // One operand whole, the other whole or repeated (both repeated would be a broadcast of both).
+    if (ma !== null && mb !== null && (ma === n || mb === n)) {
+      const out = alloc(n);
+      const z = reluAlloc?.(n);
+      addF32(a.data, b.data, n, Math.min(ma, mb), out, z);
+      return z ? [{ shape, data: out }, { shape, data: z }] : [{ shape, data: out }];
+    }
+  }
   if (!sumsCodegen.enabled || a.data.length !== b.data.length || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     return referenceAdd(node as never, ins, outShapes);
   }
   const x = a.data;
   const y = b.data;
-  const n = x.length;
   const out = alloc(n);
   if (!reluAlloc) {
     for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
@@ -192,7 +220,9 @@ const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: 
   for (let i = 0; i < n; i++) {
     const v = Math.fround(x[i]! + y[i]!);
     out[i] = v;
-    z[i] = v > 0 ? v : 0;
+    // Branch-free like the Relu reference: v·(v > 0) + 0 is v or +0, NaN only for NaN/−Inf.
+    const r = v * +(v > 0) + 0;
+    z[i] = r === r ? r : 0;
   }
   return [{ shape, data: out }, { shape, data: z }];
 };
