@@ -21,7 +21,12 @@ import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64
 import { sumsCodegen } from './sums-codegen.js';
 
 /** Off: the float executor uses its JavaScript sums and the statistics their loop (the tests' reference). */
-export const wasmFloat = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
+export const wasmFloat = {
+  enabled: true,
+  /** Layers prepared for the module so far, and those of them taking gemm_f64_dense (tests check the paths are taken). */
+  compiled: 0,
+  dense: 0,
+};
 
 const tee = (l: number) => [0x22, ...u(l)];
 const f64store = (off = 0) => [0x39, ...mem(3, off)];
@@ -169,6 +174,99 @@ function gemmBody(relu: boolean): number[] {
         inc(r, i32c(1)),
       ),
       inc(xs, [...get(step), ...i32c(4), ...mul]),
+      inc(s, i32c(1)),
+    ),
+  ];
+}
+
+/**
+ * gemm_f64_dense(x, nb, sstride, idx, R, K, nquad, w, init, y, yStride, z): the sums of gemm_f64
+ * for whole quads (M a multiple of 8) with every term added, zeros included, two rows at a
+ * time sharing each weight load: sample s at x + s·sstride bytes, idx byte offsets into it
+ * (padding pointing at a 0 the caller put there); an odd last row is paired with itself. The
+ * float32 results equal gemm_f64's where every weight is finite and no init is −0 (FloatGemm
+ * checks): then a term x·w with x = ±0 is ±0, and acc + ±0 = acc for every acc that is not −0,
+ * which acc never is (it starts as init, and a sum is −0 only when both addends are).
+ */
+function gemmDenseBody(relu: boolean): number[] {
+  const [x, nb, sstride, idx, R, K, nquad, w, init, y, yStride, z] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [s, xs, r, ip0, ip1, q, wp, pa, pb, pend, yc0, yc1, zd, ib, yrow, ysam, k4, ys4] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+  const [s0, s1, tmp] = [30, 31, 32];
+  const A = [33, 34, 35, 36];
+  const B = [37, 38, 39, 40];
+  const W = [41, 42, 43, 44];
+  const join = [...simd(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const demoteZero = simd(0x5e);
+  // The 8 sums of one row rounded to float32 (two vectors) at yc, and their Relu at yc + zd.
+  const quadStore = (acc: number[], yc: number) => {
+    const half = (a: number, b: number, off: number) => [
+      ...[...get(acc[a]!), ...demoteZero, ...get(acc[b]!), ...demoteZero, ...join, ...set(tmp)],
+      ...[...get(yc), ...get(tmp), ...v128store(off)],
+      ...(relu ? [...get(yc), ...get(zd), ...add, ...get(tmp), ...get(tmp), ...v128zeroConst, ...simd(0x44) /* f32x4.gt */, ...simd(0x4e) /* v128.and */, ...v128store(off)] : []),
+    ];
+    return [...half(0, 1, 0), ...half(2, 3, 16)];
+  };
+  const ltS = 0x48;
+  const splatX = (p: number, dst: number) => [...get(xs), ...get(p), ...i32load(), ...add, ...f32load(), ...promote, ...f64x2splat, ...set(dst)];
+  const kLoop = whileLt(
+    pa,
+    get(pend),
+    splatX(pa, s0),
+    splatX(pb, s1),
+    W.flatMap((wl, i) => [...get(wp), ...v128load(16 * i), ...set(wl)]),
+    A.flatMap((a, i) => [...get(a), ...get(s0), ...get(W[i]!), ...f64x2mul, ...f64x2add, ...set(a)]),
+    B.flatMap((b, i) => [...get(b), ...get(s1), ...get(W[i]!), ...f64x2mul, ...f64x2add, ...set(b)]),
+    inc(wp, i32c(64)),
+    inc(pa, i32c(4)),
+    inc(pb, i32c(4)),
+  );
+  const quadLoop = whileLt(
+    q,
+    get(nquad),
+    [...A, ...B].flatMap((a, i) => [...get(ib), ...v128load(16 * (i % 4)), ...set(a)]),
+    [...get(ip0), ...set(pa)],
+    [...get(ip1), ...set(pb)],
+    [...get(ip0), ...get(k4), ...add, ...set(pend)],
+    kLoop,
+    quadStore(A, yc0),
+    quadStore(B, yc1),
+    inc(ib, i32c(64)),
+    inc(yc0, i32c(32)),
+    inc(yc1, i32c(32)),
+    inc(q, i32c(1)),
+  );
+  // Second row of the pair: the next one, or the same one when r is the last.
+  const pick = (dst: number, base: number, step: number) => [...get(base), ...get(step), ...add, ...get(base), ...get(r), ...i32c(1), ...add, ...get(R), ltS, ...select, ...set(dst)];
+  return [
+    ...[...get(z), ...get(y), 0x6b /* i32.sub */, ...set(zd)],
+    ...[...get(K), ...i32c(4), ...mul, ...set(k4)],
+    ...[...get(yStride), ...i32c(4), ...mul, ...set(ys4)],
+    ...[...get(x), ...set(xs)],
+    ...[...get(y), ...set(ysam)],
+    ...i32c(0),
+    ...set(s),
+    ...whileLt(
+      s,
+      get(nb),
+      [...get(idx), ...set(ip0)],
+      [...get(ysam), ...set(yrow)],
+      [...i32c(0), ...set(r)],
+      whileLt(
+        r,
+        get(R),
+        pick(ip1, ip0, k4),
+        pick(yc1, yrow, ys4),
+        [...get(yrow), ...set(yc0)],
+        [...get(w), ...set(wp)],
+        [...get(init), ...set(ib)],
+        [...i32c(0), ...set(q)],
+        quadLoop,
+        inc(ip0, [...get(k4), ...i32c(2), ...mul]),
+        inc(yrow, [...get(ys4), ...i32c(2), ...mul]),
+        inc(r, i32c(2)),
+      ),
+      inc(xs, get(sstride)),
+      inc(ysam, [...get(ys4), ...get(R), ...mul]),
       inc(s, i32c(1)),
     ),
   ];
@@ -392,6 +490,8 @@ export function floatModuleBytes(): Uint8Array {
   const types = [fn(new Array<number>(15).fill(I32)), fn([I32, I32, I32, F64, I32]), fn(new Array<number>(11).fill(I32))];
   const dwLocals: [number, number][] = [[12, I32], [2, V128], [1, F32]];
   types.push(fn(new Array<number>(9).fill(I32)));
+  types.push(fn(new Array<number>(12).fill(I32)));
+  const denseLocals: [number, number][] = [[18, I32], [15, V128]];
   const gemmLocals: [number, number][] = [[19, I32], [1, F64], [1, F32], [5, V128]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gemm_f64', type: 0, locals: gemmLocals, code: gemmBody(false) },
@@ -400,6 +500,8 @@ export function floatModuleBytes(): Uint8Array {
     { name: 'dw_f64', type: 2, locals: dwLocals, code: dwBody(false) },
     { name: 'dw_f64_relu', type: 2, locals: dwLocals, code: dwBody(true) },
     { name: 'pool_max_f32', type: 3, locals: [[8, I32], [2, V128]], code: poolBody() },
+    { name: 'gemm_f64_dense', type: 4, locals: denseLocals, code: gemmDenseBody(false) },
+    { name: 'gemm_f64_dense_relu', type: 4, locals: denseLocals, code: gemmDenseBody(true) },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -422,7 +524,10 @@ interface Exports extends ScratchModule {
   dw_f64: DwFn;
   dw_f64_relu: DwFn;
   pool_max_f32(x: number, nb: number, step: number, origins: number, outPix: number, rel: number, T: number, C: number, y: number): void;
+  gemm_f64_dense: DenseFn;
+  gemm_f64_dense_relu: DenseFn;
 }
+type DenseFn = (x: number, nb: number, sstride: number, idx: number, R: number, K: number, nquad: number, w: number, init: number, y: number, yStride: number, z: number) => void;
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
@@ -453,6 +558,8 @@ interface Packed {
   init: Float64Array;
   idx: Int32Array;
   c0: number;
+  /** Whole quads, finite weights, no −0 start value: gemm_f64_dense gives the same sums. */
+  dense: boolean;
 }
 
 /**
@@ -482,15 +589,24 @@ export class FloatGemm {
       for (let k = 0; k < K; k++) for (let j = 0; j < 2 * ntail; j++) wp[o++] = wAt(k, 8 * nquad + j);
       const init = new Float64Array(Mp);
       for (let m = 0; m < M; m++) init[m] = g.init[m]!;
-      return { K, nquad, ntail, mtail: M - 8 * nquad, w: wp, init, idx: g.idx, c0: g.c0 };
+      const dense = ntail === 0 && wp.every(Number.isFinite) && !init.some((v) => Object.is(v, -0));
+      return { K, nquad, ntail, mtail: M - 8 * nquad, w: wp, init, idx: g.idx, c0: g.c0, dense };
     });
+    this.dense = this.groups.every((g) => g.dense);
+    if (this.dense) wasmFloat.dense++;
   }
+
+  /** Every group takes gemm_f64_dense (see Packed.dense). */
+  readonly dense: boolean;
+  /** The groups' index maps as byte offsets for gemm_f64_dense, for one sample stride. */
+  private denseIdx: { stride: number; pad: boolean; idx: Int32Array[] } | undefined;
 
   /**
    * The layer on `samples` samples of x (sampleStride floats apart) into `out` (rows of cout);
    * with `reluOut`, max(out, +0) into it too.
    */
   run(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+    if (this.dense) return this.runDense(x, samples, sampleStride, out, reluOut);
     const ex = wasm()!;
     const R = this.rowsPerSample;
     const C = this.cout;
@@ -514,6 +630,53 @@ export class FloatGemm {
       xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
       this.groups.forEach((g, i) => {
         fn(xo, nb, sampleStride, offs[4 + 3 * i]!, R, g.K, g.nquad, g.ntail, g.mtail, offs[5 + 3 * i]!, offs[6 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0, lo);
+      });
+      const len = nb * R * C;
+      out.set(new Float32Array(buf, yo, len), s0 * R * C);
+      if (reluOut) reluOut.set(new Float32Array(buf, zo, len), s0 * R * C);
+    }
+  }
+  /**
+   * run() through gemm_f64_dense: each sample copied with one 0 after it when a window reaches
+   * into the padding (its index entries point there), else samples back to back.
+   */
+  private runDense(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+    const ex = wasm()!;
+    const R = this.rowsPerSample;
+    const C = this.cout;
+    let d = this.denseIdx;
+    if (!d || d.stride !== sampleStride) {
+      const pad = this.groups.some((g) => g.idx.some((j) => j < 0));
+      d = this.denseIdx = { stride: sampleStride, pad, idx: this.groups.map((g) => g.idx.map((j) => 4 * (j < 0 ? sampleStride : j))) };
+    }
+    // Floats per sample in the scratch: its own, then (with padding) a 0 and 16-byte alignment.
+    const ss = d.pad ? Math.ceil((sampleStride + 1) / 4) * 4 : sampleStride;
+    const perSample = ss * 4 + R * C * 4 * (reluOut ? 2 : 1);
+    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / Math.max(1, perSample))));
+    const sizes = [bs * ss * 4, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
+    for (const g of this.groups) sizes.push(g.idx.length * 4, g.w.length * 8, g.init.length * 8);
+    const offs = layout(ex, sizes);
+    const [xo, yo, zo] = offs as [number, number, number];
+    const buf = ex.mem.buffer;
+    this.groups.forEach((g, i) => {
+      new Int32Array(buf, offs[3 + 3 * i]!, g.idx.length).set(d.idx[i]!);
+      new Float64Array(buf, offs[4 + 3 * i]!, g.w.length).set(g.w);
+      new Float64Array(buf, offs[5 + 3 * i]!, g.init.length).set(g.init);
+    });
+    const xv = new Float32Array(buf, xo, bs * ss);
+    const fn = reluOut ? ex.gemm_f64_dense_relu : ex.gemm_f64_dense;
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      if (!d.pad) xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      else {
+        for (let s = 0; s < nb; s++) {
+          const from = (s0 + s) * sampleStride;
+          xv.set(x.subarray(from, from + sampleStride), s * ss);
+          xv[s * ss + sampleStride] = 0;
+        }
+      }
+      this.groups.forEach((g, i) => {
+        fn(xo, nb, ss * 4, offs[3 + 3 * i]!, R, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
       });
       const len = nb * R * C;
       out.set(new Float32Array(buf, yo, len), s0 * R * C);

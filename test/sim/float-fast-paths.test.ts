@@ -206,6 +206,63 @@ describe('float speed paths equal the reference kernels', () => {
     );
   });
 
+  it('Conv with whole quads of outputs (the all-terms kernel): finite weights take it, Inf/NaN weights or a −0 bias do not; same bits', () => {
+    const spec = fc.record({
+      coutG: fc.constantFrom(8, 16, 24),
+      cinG: fc.integer({ min: 1, max: 4 }),
+      group: fc.constantFrom(1, 2),
+      size: fc.integer({ min: 3, max: 8 }),
+      size2: fc.integer({ min: 3, max: 6 }),
+      pad: fc.integer({ min: 0, max: 1 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      // 0: finite weights, bias without −0; 1: no bias; 2: a −0 bias; 3: an Inf or NaN weight.
+      kind: fc.constantFrom(0, 0, 1, 2, 3),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    });
+    let took = 0;
+    let wanted = 0;
+    fc.assert(
+      fc.property(spec, (p) => {
+        const c: ConvSpec = {
+          sp: [p.size, p.size2],
+          cinG: p.cinG,
+          coutG: p.coutG,
+          group: p.group,
+          k: [3, 3],
+          strides: [p.stride, 1],
+          dil: [1, 1],
+          pads: [p.pad, p.pad, p.pad, p.pad],
+          bias: p.kind !== 1,
+          seed: p.seed,
+          specials: false,
+        };
+        const g = convGraph(c);
+        const cout = p.coutG * p.group;
+        const vals = new Map(g.values);
+        if (c.bias) {
+          const b = values(cout, p.seed + 1, 2, 0.2).map((v) => (Object.is(v, -0) ? 0 : v));
+          if (p.kind === 2) b[p.seed % cout] = -0;
+          vals.set('b', value('b', [cout], b));
+        }
+        if (p.kind === 3) {
+          const w = vals.get('w')!;
+          const wd = Float32Array.from(w.data as Float32Array);
+          wd[p.seed % wd.length] = p.seed % 2 ? Infinity : NaN;
+          vals.set('w', value('w', [...w.shape], wd));
+        }
+        const before = wasmFloat.dense;
+        expectSameAsReference({ ...g, values: vals }, input(g, p.n, p.seed + 7, true));
+        if (p.kind <= 1) wanted++;
+        took += wasmFloat.dense - before;
+        expect(wasmFloat.dense - before, 'dense kernel taken').toBe(p.kind <= 1 ? 1 : 0);
+      }),
+      FC,
+    );
+    expect(took).toBe(wanted);
+    expect(took).toBeGreaterThan(20);
+  });
+
   it('Dense + Relu: quads, tails (odd M), K = 1, NaN/±Inf/−0', () => {
     const sizes = fc.record({ K: fc.integer({ min: 1, max: 40 }), M: fc.integer({ min: 1, max: 27 }) });
     fc.assert(
