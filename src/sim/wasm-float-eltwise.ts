@@ -103,8 +103,8 @@ export function addF32(a: Float32Array, b: Float32Array, n: number, m: number, o
   const blocks = n / m;
   const aFull = a.length === n;
   const bFull = b.length === n;
-  // Blocks in pieces of at most ~1 MB per array, so the scratch stays in cache.
-  const per = Math.max(1, Math.min(blocks, Math.floor((1 << 18) / m)));
+  // Blocks in pieces of at most 32k floats (128 KB) per array, so the scratch stays in L2.
+  const per = Math.max(1, Math.min(blocks, Math.floor((1 << 15) / m)));
   const len = per * m;
   const mp = Math.ceil(m / 4) * 4;
   const slack = 4 * (mp - m) + 16;
