@@ -229,7 +229,7 @@ const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: 
 
 /**
  * Transpose as a gather through a per-node index map of one sample, made once (the reference
- * recomputes it per call), into reused arrays; an order-keeping one is a copy.
+ * recomputes it per call), into reused arrays; an order-keeping one is a view, like Reshape.
  */
 const transpose: Kernel<'Transpose'> = (node, ins, outShapes, alloc = fresh32) => {
   const x = ins[0]!;
@@ -243,11 +243,9 @@ const transpose: Kernel<'Transpose'> = (node, ins, outShapes, alloc = fresh32) =
     return Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm));
   });
   const d = x.data;
+  // Order kept: the same data under the new shape, as Reshape gives it (values are never written after they are made).
+  if (!map) return [{ shape: outShapes[0]!, data: d }];
   const out = alloc(d.length);
-  if (!map) {
-    out.set(d);
-    return [{ shape: outShapes[0]!, data: out }];
-  }
   for (let base = 0; base < d.length; base += blk) for (let o = 0; o < blk; o++) out[base + o] = d[base + map[o]!]!;
   return [{ shape: outShapes[0]!, data: out }];
 };
