@@ -26,6 +26,8 @@ export const wasmFloat = {
   /** Layers prepared for the module so far, and those of them taking gemm_f64_dense (tests check the paths are taken). */
   compiled: 0,
   dense: 0,
+  /** Calls of FloatGemm.run that took gemm_f64_dense. */
+  denseCalls: 0,
 };
 
 const tee = (l: number) => [0x22, ...u(l)];
@@ -649,6 +651,7 @@ export class FloatGemm {
    */
   private runDense(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
     const ex = wasm()!;
+    wasmFloat.denseCalls++;
     const R = this.rowsPerSample;
     const C = this.cout;
     let d = this.denseIdx;

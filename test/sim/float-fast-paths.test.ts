@@ -17,6 +17,7 @@ import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { floatModuleBytes, sumSquares, wasmFloat } from '../../src/sim/wasm-float.js';
 import { floatEltwiseModuleBytes, wasmEltwise } from '../../src/sim/wasm-float-eltwise.js';
+import { floatScatterModuleBytes, wasmScatter } from '../../src/sim/wasm-float-scatter.js';
 
 const FC = { seed: 20261130, numRuns: 60 };
 
@@ -184,6 +185,7 @@ describe('float speed paths equal the reference kernels', () => {
     const wa = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
     expect(wa.validate(floatModuleBytes())).toBe(true);
     expect(wa.validate(floatEltwiseModuleBytes())).toBe(true);
+    expect(wa.validate(floatScatterModuleBytes())).toBe(true);
     const before = wasmFloat.compiled;
     const g = denseGraph(5, 9, 3, false);
     runFloat(g, [input(g, 2, 1, false)]);
@@ -206,24 +208,26 @@ describe('float speed paths equal the reference kernels', () => {
     );
   });
 
-  it('Conv with whole quads of outputs (the all-terms kernel): finite weights take it, Inf/NaN weights or a −0 bias do not; same bits', () => {
+  it('Conv with whole quads of outputs: dense inputs take the all-terms kernel (finite weights, no −0 bias only), sparse ones the input-stationary kernel (any weights); same bits', () => {
     const spec = fc.record({
       coutG: fc.constantFrom(8, 16, 24),
       cinG: fc.integer({ min: 1, max: 4 }),
-      group: fc.constantFrom(1, 2),
+      group: fc.constantFrom(1, 1, 2),
       size: fc.integer({ min: 3, max: 8 }),
       size2: fc.integer({ min: 3, max: 6 }),
-      pad: fc.integer({ min: 0, max: 1 }),
+      pad: fc.integer({ min: 0, max: 2 }),
       stride: fc.integer({ min: 1, max: 2 }),
+      dil: fc.integer({ min: 1, max: 2 }),
       // 0: finite weights, bias without −0; 1: no bias; 2: a −0 bias; 3: an Inf or NaN weight.
       kind: fc.constantFrom(0, 0, 1, 2, 3),
+      sparse: fc.boolean(),
       seed: fc.integer({ min: 1, max: 1 << 30 }),
       n: fc.integer({ min: 1, max: 4 }),
     });
-    let took = 0;
-    let wanted = 0;
+    const seen = { dense: 0, scatter: 0 };
     fc.assert(
       fc.property(spec, (p) => {
+        fc.pre(p.size + 2 * p.pad >= 2 * p.dil + 1 && p.size2 + 2 * p.pad >= 2 * p.dil + 1);
         const c: ConvSpec = {
           sp: [p.size, p.size2],
           cinG: p.cinG,
@@ -231,7 +235,7 @@ describe('float speed paths equal the reference kernels', () => {
           group: p.group,
           k: [3, 3],
           strides: [p.stride, 1],
-          dil: [1, 1],
+          dil: [p.dil, p.dil],
           pads: [p.pad, p.pad, p.pad, p.pad],
           bias: p.kind !== 1,
           seed: p.seed,
@@ -251,16 +255,27 @@ describe('float speed paths equal the reference kernels', () => {
           wd[p.seed % wd.length] = p.seed % 2 ? Infinity : NaN;
           vals.set('w', value('w', [...w.shape], wd));
         }
-        const before = wasmFloat.dense;
-        expectSameAsReference({ ...g, values: vals }, input(g, p.n, p.seed + 7, true));
-        if (p.kind <= 1) wanted++;
-        took += wasmFloat.dense - before;
-        expect(wasmFloat.dense - before, 'dense kernel taken').toBe(p.kind <= 1 ? 1 : 0);
+        const per = g.values.get('x')!.shape.reduce((a, b) => a * b, 1);
+        // Sparse: ~60 % zeros (and NaN/±Inf); dense: no zeros in the first sample, a few later.
+        const x = p.sparse ? input(g, p.n, p.seed + 7, true) : { shape: [p.n, ...g.values.get('x')!.shape], data: values(p.n * per, p.seed + 7, 3, 0).map((v, i) => (i >= per && i % 5 === 0 ? 0 : v)) };
+        const d0 = wasmFloat.denseCalls;
+        const s0 = wasmScatter.calls;
+        const c0 = wasmFloat.dense;
+        expectSameAsReference({ ...g, values: vals }, x);
+        const allTerms = p.kind <= 1;
+        expect(wasmFloat.dense - c0, 'all-terms kernel allowed').toBe(allTerms ? 1 : 0);
+        const dense = wasmFloat.denseCalls - d0;
+        const scatter = wasmScatter.calls - s0;
+        // Three runs of the conv: fresh and reused on x, and one on other inputs (10 % zeros) in between.
+        if (p.group === 1 && !allTerms) expect([scatter, dense]).toEqual([3, 0]);
+        if (p.group === 1 && allTerms) expect(p.sparse ? scatter : dense).toBeGreaterThanOrEqual(2);
+        seen.dense += dense;
+        seen.scatter += scatter;
       }),
       FC,
     );
-    expect(took).toBe(wanted);
-    expect(took).toBeGreaterThan(20);
+    expect(seen.dense).toBeGreaterThan(30);
+    expect(seen.scatter).toBeGreaterThan(30);
   });
 
   it('Dense + Relu: quads, tails (odd M), K = 1, NaN/±Inf/−0', () => {
