@@ -255,24 +255,51 @@ const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: 
 };
 
 /**
- * Transpose as a gather through a per-node index map of one sample, made once (the reference
- * recomputes it per call), into reused arrays; an order-keeping one is a view, like Reshape.
+ * How a Transpose moves one sample: null keeps the order; `rot` when the perm (size-1 dims
+ * dropped) rotates the dims, i.e. a 2-D transpose of [A, B] (NCHW ↔ NHWC: A or B = channels);
+ * else a gather through `map`, each output element's source offset.
+ */
+type TransposePlan = { rot: { A: number; B: number } } | { map: Int32Array } | null;
+
+/**
+ * Transpose per a plan made once per node (the reference recomputes its index map per call),
+ * into reused arrays; an order-keeping one is a view, like Reshape.
  */
 const transpose: Kernel<'Transpose'> = (node, ins, outShapes, alloc = fresh32) => {
   const x = ins[0]!;
   const perm = node.attrs.perm;
   const own = x.shape.slice(x.shape.length - perm.length);
   const blk = own.reduce((p, d) => p * d, 1);
-  const map = compiled<Int32Array | null>(node, EMPTY, undefined, `transpose|${own}`, () => {
+  const plan = compiled<TransposePlan>(node, EMPTY, undefined, `transpose|${own}`, () => {
     const moved = perm.filter((p) => own[p]! !== 1);
     if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return null;
+    // A rotation: moved = [k, k+1, …, r−1, 0, 1, …, k−1] (of the dims that are not 1).
+    const kept = [...moved].sort((p, q) => p - q);
+    const k = moved.indexOf(kept[0]!);
+    if (moved.every((p, i) => p === kept[(i + moved.length - k) % moved.length])) {
+      const A = moved.slice(k).reduce((acc, d) => acc * own[d]!, 1);
+      return { rot: { A, B: blk / A } };
+    }
     // transposeData on the sample 0..blk-1 gives each output element's source offset.
-    return Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm));
+    return { map: Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm)) };
   });
   const d = x.data;
   // Order kept: the same data under the new shape, as Reshape gives it (values are never written after they are made).
-  if (!map) return [{ shape: outShapes[0]!, data: d }];
+  if (!plan) return [{ shape: outShapes[0]!, data: d }];
   const out = alloc(d.length);
+  if ('rot' in plan) {
+    // out[j·A + i] = in[i·B + j]: read in order, write A apart.
+    const { A, B } = plan.rot;
+    for (let base = 0; base < d.length; base += blk) {
+      for (let i = 0; i < A; i++) {
+        const src = base + i * B;
+        let o = base + i;
+        for (let j = 0; j < B; j++, o += A) out[o] = d[src + j]!;
+      }
+    }
+    return [{ shape: outShapes[0]!, data: out }];
+  }
+  const map = plan.map;
   for (let base = 0; base < d.length; base += blk) for (let o = 0; o < blk; o++) out[base + o] = d[base + map[o]!]!;
   return [{ shape: outShapes[0]!, data: out }];
 };
