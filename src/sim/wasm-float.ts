@@ -608,7 +608,7 @@ export class FloatGemm {
   /** Every group takes gemm_f64_dense (see Packed.dense). */
   readonly dense: boolean;
   /** The groups' index maps as byte offsets for gemm_f64_dense, for one sample stride. */
-  private denseIdx: { stride: number; pad: boolean; idx: Int32Array[] } | undefined;
+  private denseIdx: { stride: number; pad: boolean; idx: Int32Array[]; rows?: Int32Array[] } | undefined;
 
   /**
    * The layer on `samples` samples of x (sampleStride floats apart) into `out` (rows of cout);
@@ -663,13 +663,20 @@ export class FloatGemm {
     const ss = d.pad ? Math.ceil((sampleStride + 1) / 4) * 4 : sampleStride;
     const perSample = ss * 4 + R * C * 4 * (reluOut ? 2 : 1);
     const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
+    // One row per sample and no padding (a Dense layer): the block's samples are one sample's
+    // rows, so the rows pair up across samples (the index map repeated, one sample further each).
+    const rows = R === 1 && !d.pad;
+    if (rows && (!d.rows || d.rows[0]!.length < bs * d.idx[0]!.length)) {
+      d.rows = d.idx.map((m) => Int32Array.from({ length: bs * m.length }, (_, i) => m[i % m.length]! + 4 * sampleStride * Math.floor(i / m.length)));
+    }
+    const idx = rows ? d.rows! : d.idx;
     const sizes = [bs * ss * 4, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
-    for (const g of this.groups) sizes.push(g.idx.length * 4, g.w.length * 8, g.init.length * 8);
+    this.groups.forEach((g, i) => sizes.push(Math.min(idx[i]!.length, rows ? bs * g.K : Infinity) * 4, g.w.length * 8, g.init.length * 8));
     const offs = layout(ex, sizes);
     const [xo, yo, zo] = offs as [number, number, number];
     const buf = ex.mem.buffer;
     this.groups.forEach((g, i) => {
-      new Int32Array(buf, offs[3 + 3 * i]!, g.idx.length).set(d.idx[i]!);
+      new Int32Array(buf, offs[3 + 3 * i]!, sizes[3 + 3 * i]! / 4).set(idx[i]!.subarray(0, sizes[3 + 3 * i]! / 4));
       new Float64Array(buf, offs[4 + 3 * i]!, g.w.length).set(g.w);
       new Float64Array(buf, offs[5 + 3 * i]!, g.init.length).set(g.init);
     });
@@ -686,7 +693,8 @@ export class FloatGemm {
         }
       }
       this.groups.forEach((g, i) => {
-        fn(xo, nb, ss * 4, offs[3 + 3 * i]!, R, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
+        if (rows) fn(xo, 1, 0, offs[3 + 3 * i]!, nb, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
+        else fn(xo, nb, ss * 4, offs[3 + 3 * i]!, R, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
       });
       const len = nb * R * C;
       out.set(new Float32Array(buf, yo, len), s0 * R * C);

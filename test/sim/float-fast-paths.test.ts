@@ -316,6 +316,23 @@ describe('float speed paths equal the reference kernels', () => {
     expect(wasmEltwise.calls - before).toBeGreaterThan(60);
   });
 
+  it('Dense with whole quads of outputs (rows of consecutive samples paired, odd counts, several blocks): same bits', () => {
+    const sizes = fc.record({ K: fc.integer({ min: 1, max: 40 }), M: fc.constantFrom(8, 16, 32), n: fc.constantFrom(1, 2, 3, 7, 700), seed: fc.integer({ min: 1, max: 1 << 30 }) });
+    const before = wasmFloat.denseCalls;
+    fc.assert(
+      fc.property(sizes, ({ K, M, n, seed }) => {
+        const g = denseGraph(K, M, seed, false);
+        const vals = new Map(g.values);
+        vals.set('b', value('b', [M], values(M, seed + 1, 1, 0.2).map((v) => (Object.is(v, -0) ? 0 : v))));
+        const c0 = wasmFloat.denseCalls;
+        expectSameAsReference({ ...g, values: vals }, input(g, n, seed + 3, true));
+        expect(wasmFloat.denseCalls - c0).toBe(3);
+      }),
+      { ...FC, numRuns: 25 },
+    );
+    expect(wasmFloat.denseCalls - before).toBe(75);
+  });
+
   it('Transpose: random shapes (with 1s) and permutations, as an index map or a copy', () => {
     const spec = fc.record({
       shape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
