@@ -15,7 +15,7 @@
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { FloatDepthwise, FloatGemm, FloatMaxPool, wasmFloatAvailable } from '../../wasm-float.js';
+import { FloatDepthwise, FloatGemm, FloatMaxPool, nonZeroShare, wasmFloatAvailable } from '../../wasm-float.js';
 import { addF32, wasmEltwiseAvailable } from '../../wasm-float-eltwise.js';
 import { FloatScatterConv, wasmScatterAvailable } from '../../wasm-float-scatter.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
@@ -91,14 +91,6 @@ interface WasmConv {
  */
 const SCATTER_DENSITY = 0.9;
 
-/** The share of the first `n` values of x that are not 0. */
-function density(x: Float32Array, n: number): number {
-  let nz = 0;
-  const m = Math.min(n, x.length);
-  for (let i = 0; i < m; i++) nz += +(x[i] !== 0);
-  return m > 0 ? nz / m : 1;
-}
-
 interface ConvProgram {
   P: ConvPlan;
   inside: RowSums[];
@@ -163,8 +155,9 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
     const out = alloc(len);
     const z = reluAlloc?.(len);
     // Sparse inputs (measured on the first sample) visit each input once and skip its zeros.
-    if (scatter && (!gemm.dense || density(x.data, inPix * cin) < SCATTER_DENSITY)) scatter.run(x.data, samples, out, z);
-    else gemm.run(x.data, samples, inPix * cin, out, z);
+    const share = nonZeroShare(x.data, inPix * cin);
+    if (scatter && (!gemm.dense || share < SCATTER_DENSITY)) scatter.run(x.data, samples, out, z);
+    else gemm.run(x.data, samples, inPix * cin, out, z, share);
     return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
   }
   if (!sumsCodegen.enabled) return referenceConv(node as never, ins, outShapes);
