@@ -2,12 +2,16 @@
  * Speed paths of the float reference, overriding reference kernels of src/ir/semantics/float
  * (which stay the fallback and the oracle of the tests) with the same float32 results:
  *  - Dense and Conv in WebAssembly SIMD (wasm-float.ts: float64 sums read through an index map,
- *    a depthwise conv with channels in lanes), else generated JavaScript sums (sums-codegen.ts;
- *    a conv's windows gathered into patch rows, im2col.ts). Every output is init + Σ x·w in
- *    float64 in the reference loops' term order (x = 0 skipped), stored to float32 once;
+ *    compacted to the non-zero inputs or, on mostly non-zero ones, all terms; a depthwise conv
+ *    with channels in lanes; wasm-float-scatter.ts: a one-group conv on a sparse input visiting
+ *    each input pixel once), chosen per call by the measured share of non-zero inputs; else
+ *    generated JavaScript sums (sums-codegen.ts; a conv's windows gathered into patch rows,
+ *    im2col.ts). Every output is init + Σ x·w in float64 in the reference loops' term order
+ *    (x = 0 skipped), stored to float32 once;
  *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript); Add of a
  *    whole operand and a whole or trailing-block one in WebAssembly SIMD (else, same-shape, a
- *    plain loop); Transpose through a per-node index map;
+ *    plain loop); Transpose as a view (order kept), a 2-D transpose (dims rotated, e.g.
+ *    NCHW ↔ NHWC) or a gather through a per-node index map;
  *  - reluFusable: Conv, Dense and Add that also write the output of a Relu reading them, in
  *    the same pass (the executor hands that array to the Relu node).
  * Each layer is prepared once per node and weight array.
