@@ -82,7 +82,7 @@ const denseWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes
 
 const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => denseWith(node, ins, outShapes, alloc);
 
-/** A conv's WebAssembly forms: the window sums, and the input-stationary one for sparse inputs (one group, whole quads). */
+/** A conv's WebAssembly forms: the window sums, and the input-stationary one for sparse inputs (one group). */
 interface WasmConv {
   gemm: FloatGemm;
   scatter: FloatScatterConv | null;
@@ -150,7 +150,7 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
         }),
       );
       const scatter =
-        a.group === 1 && cout % 8 === 0 && wasmScatterAvailable() ? new FloatScatterConv(W.inPix, W.outPix, cin, cout, W.taps, W.plan, w.data, b ? b.data : new Float32Array(cout)) : null;
+        a.group === 1 && wasmScatterAvailable() ? new FloatScatterConv(W.inPix, W.outPix, cin, cout, W.taps, W.plan, w.data, b ? b.data : new Float32Array(cout)) : null;
       return { gemm, scatter };
     });
     const inPix = inSp.reduce((p, d) => p * d, 1);
@@ -160,7 +160,8 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
     const z = reluAlloc?.(len);
     // Sparse inputs (measured on the first sample) visit each input once and skip its zeros.
     const share = nonZeroShare(x.data, inPix * cin);
-    if (scatter && (!gemm.dense || share < SCATTER_DENSITY)) scatter.run(x.data, samples, out, z);
+    // Whole quads with weights gemm_f64_dense cannot take: the compacted sums list every row's inputs, this each input once.
+    if (scatter && (share < SCATTER_DENSITY || (!gemm.dense && cout % 8 === 0))) scatter.run(x.data, samples, out, z);
     else gemm.run(x.data, samples, inPix * cin, out, z, share);
     return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
   }
