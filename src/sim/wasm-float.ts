@@ -11,17 +11,30 @@
  *    (src/ir/semantics/float/conv.ts, linear.ts) — so the float32 results are bit-identical to
  *    them. The _relu variant also stores max(y, 0) of the float32 result (+0 for −0 and NaN,
  *    as the Relu reference kernel gives), so a Relu reading the layer costs no pass of its own;
+ *  - gemm_f64_dense / _relu (wasm-float-dense.ts): the same sums with every term added, two
+ *    rows per weight load, where that cannot change a bit (finite weights, no −0 start value)
+ *    and the inputs are mostly not 0 (FloatGemm.run measures it);
+ *  - dw_f64 / pool_max_f32: depthwise conv and max pooling with channels in lanes;
  *  - stats_f32_f64: Σ f² and Σ (raw·scale − f)² of a float32 value and its fixed-point raws,
  *    four lanes at a time (the per-layer SNR of `simulate`).
  * Outputs are computed 8 at a time (4 f64x2 accumulators, weights interleaved [quad][k][8]),
  * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
- * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls.
+ * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls;
+ * samples go through in blocks of 128 KB so a kernel's outputs are still in L2 when copied out.
  */
 import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
 import { sumsCodegen } from './sums-codegen.js';
+import { gemmDenseBody } from './wasm-float-dense.js';
 
 /** Off: the float executor uses its JavaScript sums and the statistics their loop (the tests' reference). */
-export const wasmFloat = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
+export const wasmFloat = {
+  enabled: true,
+  /** Layers prepared for the module so far, and those of them taking gemm_f64_dense (tests check the paths are taken). */
+  compiled: 0,
+  dense: 0,
+  /** Calls of FloatGemm.run that took gemm_f64_dense. */
+  denseCalls: 0,
+};
 
 const tee = (l: number) => [0x22, ...u(l)];
 const f64store = (off = 0) => [0x39, ...mem(3, off)];
@@ -392,6 +405,8 @@ export function floatModuleBytes(): Uint8Array {
   const types = [fn(new Array<number>(15).fill(I32)), fn([I32, I32, I32, F64, I32]), fn(new Array<number>(11).fill(I32))];
   const dwLocals: [number, number][] = [[12, I32], [2, V128], [1, F32]];
   types.push(fn(new Array<number>(9).fill(I32)));
+  types.push(fn(new Array<number>(12).fill(I32)));
+  const denseLocals: [number, number][] = [[18, I32], [15, V128]];
   const gemmLocals: [number, number][] = [[19, I32], [1, F64], [1, F32], [5, V128]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gemm_f64', type: 0, locals: gemmLocals, code: gemmBody(false) },
@@ -400,6 +415,8 @@ export function floatModuleBytes(): Uint8Array {
     { name: 'dw_f64', type: 2, locals: dwLocals, code: dwBody(false) },
     { name: 'dw_f64_relu', type: 2, locals: dwLocals, code: dwBody(true) },
     { name: 'pool_max_f32', type: 3, locals: [[8, I32], [2, V128]], code: poolBody() },
+    { name: 'gemm_f64_dense', type: 4, locals: denseLocals, code: gemmDenseBody(false) },
+    { name: 'gemm_f64_dense_relu', type: 4, locals: denseLocals, code: gemmDenseBody(true) },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -414,6 +431,13 @@ export function floatModuleBytes(): Uint8Array {
 
 // ---------- runtime ----------
 
+/**
+ * Scratch bytes per block of samples (inputs and outputs): small enough that what a kernel
+ * writes is still in L2 when it is copied out (measured: 8 MB → 128 KB gave 1.2× on the
+ * residual CNN's float path).
+ */
+const FLOAT_BLOCK_BYTES = 1 << 17;
+
 type GemmFn = (x: number, nb: number, step: number, idx: number, R: number, K: number, nquad: number, ntail: number, mtail: number, w: number, init: number, y: number, yStride: number, z: number, list: number) => void;
 interface Exports extends ScratchModule {
   gemm_f64: GemmFn;
@@ -422,7 +446,10 @@ interface Exports extends ScratchModule {
   dw_f64: DwFn;
   dw_f64_relu: DwFn;
   pool_max_f32(x: number, nb: number, step: number, origins: number, outPix: number, rel: number, T: number, C: number, y: number): void;
+  gemm_f64_dense: DenseFn;
+  gemm_f64_dense_relu: DenseFn;
 }
+type DenseFn = (x: number, nb: number, sstride: number, idx: number, R: number, K: number, nquad: number, w: number, init: number, y: number, yStride: number, z: number) => void;
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
@@ -453,6 +480,16 @@ interface Packed {
   init: Float64Array;
   idx: Int32Array;
   c0: number;
+  /** Whole quads, finite weights, no −0 start value: gemm_f64_dense gives the same sums. */
+  dense: boolean;
+}
+
+/** The share of the first `n` values of x that are not 0 (a sample of how sparse a layer's input is). */
+export function nonZeroShare(x: Float32Array, n: number): number {
+  let nz = 0;
+  const m = Math.min(n, x.length);
+  for (let i = 0; i < m; i++) nz += +(x[i] !== 0);
+  return m > 0 ? nz / m : 1;
 }
 
 /**
@@ -482,21 +519,33 @@ export class FloatGemm {
       for (let k = 0; k < K; k++) for (let j = 0; j < 2 * ntail; j++) wp[o++] = wAt(k, 8 * nquad + j);
       const init = new Float64Array(Mp);
       for (let m = 0; m < M; m++) init[m] = g.init[m]!;
-      return { K, nquad, ntail, mtail: M - 8 * nquad, w: wp, init, idx: g.idx, c0: g.c0 };
+      const dense = ntail === 0 && wp.every(Number.isFinite) && !init.some((v) => Object.is(v, -0));
+      return { K, nquad, ntail, mtail: M - 8 * nquad, w: wp, init, idx: g.idx, c0: g.c0, dense };
     });
+    this.dense = this.groups.every((g) => g.dense);
+    if (this.dense) wasmFloat.dense++;
   }
+
+  /** Every group takes gemm_f64_dense (see Packed.dense). */
+  readonly dense: boolean;
+  /** The groups' index maps as byte offsets for gemm_f64_dense, for one sample stride. */
+  private denseIdx: { stride: number; pad: boolean; idx: Int32Array[]; rows?: Int32Array[] } | undefined;
 
   /**
    * The layer on `samples` samples of x (sampleStride floats apart) into `out` (rows of cout);
    * with `reluOut`, max(out, +0) into it too.
    */
-  run(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+  run(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array, density = this.dense ? nonZeroShare(x, 4096) : 1): void {
+    // All terms cost 4 vector multiply-adds per quad and input; the compacted sums cost a fixed
+    // ~3 quads' worth per input to list it, then only the non-zero ones (measured on Dense 16-64-32).
+    const nquad = this.groups[0]!.nquad;
+    if (this.dense && density * nquad * 20 + 15 >= nquad * 17.5) return this.runDense(x, samples, sampleStride, out, reluOut);
     const ex = wasm()!;
     const R = this.rowsPerSample;
     const C = this.cout;
     const maxK = Math.max(...this.groups.map((g) => g.K));
     const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
-    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / Math.max(1, perSample))));
+    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
     const sizes = [bs * sampleStride * 4, maxK * 12, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
     for (const g of this.groups) sizes.push(g.idx.length * 4, g.w.length * 8, g.init.length * 8);
     const offs = layout(ex, sizes);
@@ -514,6 +563,62 @@ export class FloatGemm {
       xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
       this.groups.forEach((g, i) => {
         fn(xo, nb, sampleStride, offs[4 + 3 * i]!, R, g.K, g.nquad, g.ntail, g.mtail, offs[5 + 3 * i]!, offs[6 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0, lo);
+      });
+      const len = nb * R * C;
+      out.set(new Float32Array(buf, yo, len), s0 * R * C);
+      if (reluOut) reluOut.set(new Float32Array(buf, zo, len), s0 * R * C);
+    }
+  }
+  /**
+   * run() through gemm_f64_dense: each sample copied with one 0 after it when a window reaches
+   * into the padding (its index entries point there), else samples back to back.
+   */
+  private runDense(x: Float32Array, samples: number, sampleStride: number, out: Float32Array, reluOut?: Float32Array): void {
+    const ex = wasm()!;
+    wasmFloat.denseCalls++;
+    const R = this.rowsPerSample;
+    const C = this.cout;
+    let d = this.denseIdx;
+    if (!d || d.stride !== sampleStride) {
+      const pad = this.groups.some((g) => g.idx.some((j) => j < 0));
+      d = this.denseIdx = { stride: sampleStride, pad, idx: this.groups.map((g) => g.idx.map((j) => 4 * (j < 0 ? sampleStride : j))) };
+    }
+    // Floats per sample in the scratch: its own, then (with padding) a 0 and 16-byte alignment.
+    const ss = d.pad ? Math.ceil((sampleStride + 1) / 4) * 4 : sampleStride;
+    const perSample = ss * 4 + R * C * 4 * (reluOut ? 2 : 1);
+    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
+    // One row per sample and no padding (a Dense layer): the block's samples are one sample's
+    // rows, so the rows pair up across samples (the index map repeated, one sample further each).
+    const rows = R === 1 && !d.pad;
+    if (rows && (!d.rows || d.rows[0]!.length < bs * d.idx[0]!.length)) {
+      d.rows = d.idx.map((m) => Int32Array.from({ length: bs * m.length }, (_, i) => m[i % m.length]! + 4 * sampleStride * Math.floor(i / m.length)));
+    }
+    const idx = rows ? d.rows! : d.idx;
+    const sizes = [bs * ss * 4, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
+    this.groups.forEach((g, i) => sizes.push(Math.min(idx[i]!.length, rows ? bs * g.K : Infinity) * 4, g.w.length * 8, g.init.length * 8));
+    const offs = layout(ex, sizes);
+    const [xo, yo, zo] = offs as [number, number, number];
+    const buf = ex.mem.buffer;
+    this.groups.forEach((g, i) => {
+      new Int32Array(buf, offs[3 + 3 * i]!, sizes[3 + 3 * i]! / 4).set(idx[i]!.subarray(0, sizes[3 + 3 * i]! / 4));
+      new Float64Array(buf, offs[4 + 3 * i]!, g.w.length).set(g.w);
+      new Float64Array(buf, offs[5 + 3 * i]!, g.init.length).set(g.init);
+    });
+    const xv = new Float32Array(buf, xo, bs * ss);
+    const fn = reluOut ? ex.gemm_f64_dense_relu : ex.gemm_f64_dense;
+    for (let s0 = 0; s0 < samples; s0 += bs) {
+      const nb = Math.min(bs, samples - s0);
+      if (!d.pad) xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      else {
+        for (let s = 0; s < nb; s++) {
+          const from = (s0 + s) * sampleStride;
+          xv.set(x.subarray(from, from + sampleStride), s * ss);
+          xv[s * ss + sampleStride] = 0;
+        }
+      }
+      this.groups.forEach((g, i) => {
+        if (rows) fn(xo, 1, 0, offs[3 + 3 * i]!, nb, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
+        else fn(xo, nb, ss * 4, offs[3 + 3 * i]!, R, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
       });
       const len = nb * R * C;
       out.set(new Float32Array(buf, yo, len), s0 * R * C);
@@ -553,7 +658,7 @@ export class FloatDepthwise {
     const R = this.rowsPerSample;
     const C = this.C;
     const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
-    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / Math.max(1, perSample))));
+    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
     // x first with 16 bytes of slack: an odd C reads one float past a pixel's channels.
     const [xo, io, wo, ino, yo, zo] = layout(ex, [bs * sampleStride * 4 + 16, this.idx.length * 4, this.w.length * 8, this.init.length * 8, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0]) as number[];
     const buf = ex.mem.buffer;
@@ -597,7 +702,7 @@ export class FloatMaxPool {
     const C = this.C;
     const step = this.inPix * C;
     const outPix = this.origins.length;
-    const bs = Math.max(1, Math.min(samples, Math.floor((8 << 20) / ((step + outPix * C) * 4))));
+    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / ((step + outPix * C) * 4))));
     // x first with 16 bytes of slack: the last vector of channels may read past a pixel.
     const [xo, oo, ro, yo] = layout(ex, [bs * step * 4 + 16, outPix * 4, this.rel.length * 4, bs * outPix * C * 4]) as number[];
     const buf = ex.mem.buffer;

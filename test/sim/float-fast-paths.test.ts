@@ -2,7 +2,7 @@
  * The float executor's speed paths (src/sim/wasm-float.ts, src/sim/float/kernels/generated.ts,
  * the Relu fusion of src/sim/float/executor.ts) against the reference kernels of
  * src/ir/semantics/float: every value of random graphs — Conv (groups, padding, strides,
- * dilations), Dense, same-shape Add, each read by a Relu the fast path writes in the same pass —
+ * dilations), Dense, Add (same shape and trailing-block broadcasts), each read by a Relu the fast path writes in the same pass —
  * must have the same float32 bits, including for NaN, ±Inf and −0 inputs and weights, on fresh
  * and on reused, dirty arrays. And the report's per-layer sums in lanes against a plain loop.
  */
@@ -16,6 +16,8 @@ import { runFloat } from '../../src/sim/float/executor.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { floatModuleBytes, sumSquares, wasmFloat } from '../../src/sim/wasm-float.js';
+import { floatEltwiseModuleBytes, wasmEltwise } from '../../src/sim/wasm-float-eltwise.js';
+import { floatScatterModuleBytes, wasmScatter } from '../../src/sim/wasm-float-scatter.js';
 
 const FC = { seed: 20261130, numRuns: 60 };
 
@@ -182,6 +184,8 @@ describe('float speed paths equal the reference kernels', () => {
   it('the module validates, and Conv/Dense take it', () => {
     const wa = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
     expect(wa.validate(floatModuleBytes())).toBe(true);
+    expect(wa.validate(floatEltwiseModuleBytes())).toBe(true);
+    expect(wa.validate(floatScatterModuleBytes())).toBe(true);
     const before = wasmFloat.compiled;
     const g = denseGraph(5, 9, 3, false);
     runFloat(g, [input(g, 2, 1, false)]);
@@ -204,6 +208,76 @@ describe('float speed paths equal the reference kernels', () => {
     );
   });
 
+  it('Conv with whole quads of outputs: dense inputs take the all-terms kernel (finite weights, no −0 bias only), sparse ones the input-stationary kernel (any weights); same bits', () => {
+    const spec = fc.record({
+      coutG: fc.constantFrom(8, 16, 24),
+      cinG: fc.integer({ min: 1, max: 4 }),
+      group: fc.constantFrom(1, 1, 2),
+      size: fc.integer({ min: 3, max: 8 }),
+      size2: fc.integer({ min: 3, max: 6 }),
+      pad: fc.integer({ min: 0, max: 2 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      dil: fc.integer({ min: 1, max: 2 }),
+      // 0: finite weights, bias without −0; 1: no bias; 2: a −0 bias; 3: an Inf or NaN weight.
+      kind: fc.constantFrom(0, 0, 1, 2, 3),
+      sparse: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    });
+    const seen = { dense: 0, scatter: 0 };
+    fc.assert(
+      fc.property(spec, (p) => {
+        fc.pre(p.size + 2 * p.pad >= 2 * p.dil + 1 && p.size2 + 2 * p.pad >= 2 * p.dil + 1);
+        const c: ConvSpec = {
+          sp: [p.size, p.size2],
+          cinG: p.cinG,
+          coutG: p.coutG,
+          group: p.group,
+          k: [3, 3],
+          strides: [p.stride, 1],
+          dil: [p.dil, p.dil],
+          pads: [p.pad, p.pad, p.pad, p.pad],
+          bias: p.kind !== 1,
+          seed: p.seed,
+          specials: false,
+        };
+        const g = convGraph(c);
+        const cout = p.coutG * p.group;
+        const vals = new Map(g.values);
+        if (c.bias) {
+          const b = values(cout, p.seed + 1, 2, 0.2).map((v) => (Object.is(v, -0) ? 0 : v));
+          if (p.kind === 2) b[p.seed % cout] = -0;
+          vals.set('b', value('b', [cout], b));
+        }
+        if (p.kind === 3) {
+          const w = vals.get('w')!;
+          const wd = Float32Array.from(w.data as Float32Array);
+          wd[p.seed % wd.length] = p.seed % 2 ? Infinity : NaN;
+          vals.set('w', value('w', [...w.shape], wd));
+        }
+        const per = g.values.get('x')!.shape.reduce((a, b) => a * b, 1);
+        // Sparse: ~60 % zeros (and NaN/±Inf); dense: no zeros in the first sample, a few later.
+        const x = p.sparse ? input(g, p.n, p.seed + 7, true) : { shape: [p.n, ...g.values.get('x')!.shape], data: values(p.n * per, p.seed + 7, 3, 0).map((v, i) => (i >= per && i % 5 === 0 ? 0 : v)) };
+        const d0 = wasmFloat.denseCalls;
+        const s0 = wasmScatter.calls;
+        const c0 = wasmFloat.dense;
+        expectSameAsReference({ ...g, values: vals }, x);
+        const allTerms = p.kind <= 1;
+        expect(wasmFloat.dense - c0, 'all-terms kernel allowed').toBe(allTerms ? 1 : 0);
+        const dense = wasmFloat.denseCalls - d0;
+        const scatter = wasmScatter.calls - s0;
+        // Three runs of the conv: fresh and reused on x, and one on other inputs (10 % zeros) in between.
+        if (p.group === 1 && !allTerms) expect([scatter, dense]).toEqual([3, 0]);
+        if (p.group === 1 && allTerms) expect(p.sparse ? scatter : dense).toBeGreaterThanOrEqual(2);
+        seen.dense += dense;
+        seen.scatter += scatter;
+      }),
+      FC,
+    );
+    expect(seen.dense).toBeGreaterThan(30);
+    expect(seen.scatter).toBeGreaterThan(30);
+  });
+
   it('Dense + Relu: quads, tails (odd M), K = 1, NaN/±Inf/−0', () => {
     const sizes = fc.record({ K: fc.integer({ min: 1, max: 40 }), M: fc.integer({ min: 1, max: 27 }) });
     fc.assert(
@@ -213,6 +287,53 @@ describe('float speed paths equal the reference kernels', () => {
       }),
       { ...FC, numRuns: 40 },
     );
+  });
+
+  it('Add of a whole and a repeated trailing block (bias, scalar, same shape), either side, + Relu, NaN/±Inf/−0', () => {
+    const spec = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 3 }),
+      // How many trailing dims the block keeps (0 = a scalar), and leading 1s it carries.
+      keep: fc.integer({ min: 0, max: 3 }),
+      ones: fc.integer({ min: 0, max: 2 }),
+      blockFirst: fc.boolean(),
+      relu: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      n: fc.integer({ min: 1, max: 5 }),
+    });
+    const before = wasmEltwise.calls;
+    fc.assert(
+      fc.property(spec, ({ shape, keep, ones, blockFirst, relu, seed, n }) => {
+        const block = [...new Array<number>(ones).fill(1), ...shape.slice(shape.length - Math.min(keep, shape.length))];
+        const bn = block.reduce((p, d) => p * d, 1);
+        const vals = [value('x', shape), value('c', block, values(bn, seed + 5, 4, 0.2, 0.1)), value('y', shape), value('r', shape)];
+        const add = node('add', 'Add', blockFirst ? ['c', 'x'] : ['x', 'c'], ['y']);
+        const nodes = relu ? [add, node('relu', 'Relu', ['y'], ['r'])] : [add];
+        const g = graphOf(relu ? vals : vals.slice(0, 3), nodes, 'x', [relu ? 'r' : 'y']);
+        expectSameAsReference(g, input(g, n, seed, true));
+      }),
+      FC,
+    );
+    expect(wasmEltwise.calls - before).toBeGreaterThan(60);
+  });
+
+  it('Dense with whole quads of outputs (rows of consecutive samples paired, odd counts, several blocks): same bits', () => {
+    const sizes = fc.record({ K: fc.integer({ min: 1, max: 40 }), M: fc.constantFrom(8, 16, 32), n: fc.constantFrom(1, 2, 3, 7, 700), seed: fc.integer({ min: 1, max: 1 << 30 }) });
+    const before = wasmFloat.denseCalls;
+    fc.assert(
+      fc.property(sizes, ({ K, M, n, seed }) => {
+        const g = denseGraph(K, M, seed, false);
+        const vals = new Map(g.values);
+        vals.set('b', value('b', [M], values(M, seed + 1, 1, 0.2).map((v) => (Object.is(v, -0) ? 0 : v))));
+        const c0 = wasmFloat.denseCalls;
+        // Inputs without zeros (those take the all-terms kernel), then NaN/±Inf/−0 among them.
+        const x = { shape: [n, K], data: values(n * K, seed + 3, 3, 0, 0.02).map((v) => (Object.is(v, -0) ? 1 : v)) };
+        for (let i = 50; i < x.data.length; i += 97) x.data[i] = -0;
+        expectSameAsReference({ ...g, values: vals }, x);
+        expect(wasmFloat.denseCalls - c0).toBeGreaterThanOrEqual(2);
+      }),
+      { ...FC, numRuns: 25 },
+    );
+    expect(wasmFloat.denseCalls - before).toBeGreaterThanOrEqual(50);
   });
 
   it('Transpose: random shapes (with 1s) and permutations, as an index map or a copy', () => {

@@ -2,11 +2,16 @@
  * Speed paths of the float reference, overriding reference kernels of src/ir/semantics/float
  * (which stay the fallback and the oracle of the tests) with the same float32 results:
  *  - Dense and Conv in WebAssembly SIMD (wasm-float.ts: float64 sums read through an index map,
- *    a depthwise conv with channels in lanes), else generated JavaScript sums (sums-codegen.ts;
- *    a conv's windows gathered into patch rows, im2col.ts). Every output is init + Σ x·w in
- *    float64 in the reference loops' term order (x = 0 skipped), stored to float32 once;
- *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript), same-shape
- *    Add as a plain loop, Transpose through a per-node index map;
+ *    compacted to the non-zero inputs or, on mostly non-zero ones, all terms; a depthwise conv
+ *    with channels in lanes; wasm-float-scatter.ts: a one-group conv on a sparse input visiting
+ *    each input pixel once), chosen per call by the measured share of non-zero inputs; else
+ *    generated JavaScript sums (sums-codegen.ts; a conv's windows gathered into patch rows,
+ *    im2col.ts). Every output is init + Σ x·w in float64 in the reference loops' term order
+ *    (x = 0 skipped), stored to float32 once;
+ *  - MaxPool with windows of one shape in WebAssembly (else generated JavaScript); Add of a
+ *    whole operand and a whole or trailing-block one in WebAssembly SIMD (else, same-shape, a
+ *    plain loop); Transpose as a view (order kept), a 2-D transpose (dims rotated, e.g.
+ *    NCHW ↔ NHWC) or a gather through a per-node index map;
  *  - reluFusable: Conv, Dense and Add that also write the output of a Relu reading them, in
  *    the same pass (the executor hands that array to the Relu node).
  * Each layer is prepared once per node and weight array.
@@ -14,7 +19,9 @@
 import type { Node } from '../../../ir/graph.js';
 import type { ConvAttrs } from '../../../ir/ops.js';
 import { convBlock, type ConvPlan, convPlan, convWindows, runConvPlan, windowIndex } from '../../im2col.js';
-import { FloatDepthwise, FloatGemm, FloatMaxPool, wasmFloatAvailable } from '../../wasm-float.js';
+import { FloatDepthwise, FloatGemm, FloatMaxPool, nonZeroShare, wasmFloatAvailable } from '../../wasm-float.js';
+import { addF32, wasmEltwiseAvailable } from '../../wasm-float-eltwise.js';
+import { FloatScatterConv, wasmScatterAvailable } from '../../wasm-float-scatter.js';
 import { type RowSums, rowSums, type Sums, sumsCodegen, weightedSums } from '../../sums-codegen.js';
 import type { Kernel, KernelTable, RtTensor } from '../../../ir/semantics/tensor.js';
 import { convKernels } from '../../../ir/semantics/float/conv.js';
@@ -75,6 +82,19 @@ const denseWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes
 
 const dense: Kernel<'Dense'> = (node, ins, outShapes, alloc = fresh32) => denseWith(node, ins, outShapes, alloc);
 
+/** A conv's WebAssembly forms: the window sums, and the input-stationary one for sparse inputs (one group). */
+interface WasmConv {
+  gemm: FloatGemm;
+  scatter: FloatScatterConv | null;
+}
+
+/**
+ * Above this share of non-zero inputs a conv whose weights allow it adds every term
+ * (gemm_f64_dense); below it, the input-stationary kernel that skips zeros is cheaper (measured
+ * on the residual CNN and cnn32: equal at 0.87, 2× faster at 0.5, 3× at 0.15).
+ */
+const SCATTER_DENSITY = 0.9;
+
 interface ConvProgram {
   P: ConvPlan;
   inside: RowSums[];
@@ -115,10 +135,10 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
     return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
   }
   if (wasmFloatAvailable()) {
-    const gemm = compiled<FloatGemm>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
+    const { gemm, scatter } = compiled<WasmConv>(node, w, b, `wasm|${inSp}|${outSp}`, () => {
       const W = convWindows(inSp, outSp, a);
       const K = W.taps * cinG;
-      return new FloatGemm(
+      const gemm = new FloatGemm(
         W.outPix,
         cout,
         Array.from({ length: a.group }, (_, gr) => {
@@ -129,13 +149,20 @@ const convWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes:
           return { K, M: coutG, w: wg, init, idx: windowIndex(W, cin, gr * cinG, cinG), c0: gr * coutG };
         }),
       );
+      const scatter =
+        a.group === 1 && wasmScatterAvailable() ? new FloatScatterConv(W.inPix, W.outPix, cin, cout, W.taps, W.plan, w.data, b ? b.data : new Float32Array(cout)) : null;
+      return { gemm, scatter };
     });
     const inPix = inSp.reduce((p, d) => p * d, 1);
     const samples = x.data.length / (inPix * cin);
     const len = samples * gemm.rowsPerSample * cout;
     const out = alloc(len);
     const z = reluAlloc?.(len);
-    gemm.run(x.data, samples, inPix * cin, out, z);
+    // Sparse inputs (measured on the first sample) visit each input once and skip its zeros.
+    const share = nonZeroShare(x.data, inPix * cin);
+    // Whole quads with weights gemm_f64_dense cannot take: the compacted sums list every row's inputs, this each input once.
+    if (scatter && (share < SCATTER_DENSITY || (!gemm.dense && cout % 8 === 0))) scatter.run(x.data, samples, out, z);
+    else gemm.run(x.data, samples, inPix * cin, out, z, share);
     return z ? [{ shape: outShape, data: out }, { shape: outShape, data: z }] : [{ shape: outShape, data: out }];
   }
   if (!sumsCodegen.enabled) return referenceConv(node as never, ins, outShapes);
@@ -169,20 +196,46 @@ const referenceAdd = elementwiseKernels.Add!;
 const referenceTranspose = layoutKernels.Transpose!;
 
 /**
- * Add of two same-shape tensors (a residual join) as a plain loop — the reference broadcasts
- * through a closure per element; the sum is the same double rounded to float32 by the store.
- * With `reluAlloc` also the Relu of the stored sum (v > 0 ? v : +0, NaN → 0, as the reference).
+ * The repeated block of an Add operand `s` into `out`: its element count m when it equals the
+ * output's trailing dims after its own leading 1s (a residual join: m = all; a per-channel bias
+ * in channel-last layout, a scalar), else null (a broadcast inside the shape).
+ */
+function trailingBlock(s: readonly number[], out: readonly number[]): number | null {
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  const own = s.slice(i);
+  if (own.length > out.length || own.some((d, j) => d !== out[out.length - own.length + j])) return null;
+  return own.reduce((p, d) => p * d, 1);
+}
+
+/**
+ * Add where each operand is the whole output or a block of its trailing dims repeated (see
+ * trailingBlock), in WebAssembly SIMD (wasm-float-eltwise.ts); without it, same-shape Add as a
+ * plain loop. The sum is the reference's: the float64 sum of two float32 values rounded to
+ * float32. With `reluAlloc` also the Relu of the stored sum (v > 0 ? v : +0, NaN → 0, as the
+ * reference). Other broadcasts take the reference kernel.
  */
 const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: readonly (readonly number[])[], alloc: (len: number) => Float32Array, reluAlloc?: ReluAlloc): RtTensor[] => {
   const a = ins[0]!;
   const b = ins[1]!;
   const shape = outShapes[0]!;
+  const n = shape.reduce((p, d) => p * d, 1);
+  if (wasmEltwiseAvailable() && n > 0) {
+    const ma = trailingBlock(a.shape, shape);
+    const mb = trailingBlock(b.shape, shape);
+    // One operand whole, the other whole or repeated (both repeated would be a broadcast of both).
+    if (ma !== null && mb !== null && (ma === n || mb === n)) {
+      const out = alloc(n);
+      const z = reluAlloc?.(n);
+      addF32(a.data, b.data, n, Math.min(ma, mb), out, z);
+      return z ? [{ shape, data: out }, { shape, data: z }] : [{ shape, data: out }];
+    }
+  }
   if (!sumsCodegen.enabled || a.data.length !== b.data.length || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     return referenceAdd(node as never, ins, outShapes);
   }
   const x = a.data;
   const y = b.data;
-  const n = x.length;
   const out = alloc(n);
   if (!reluAlloc) {
     for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
@@ -192,32 +245,59 @@ const addWith = (node: Node, ins: readonly (RtTensor | undefined)[], outShapes: 
   for (let i = 0; i < n; i++) {
     const v = Math.fround(x[i]! + y[i]!);
     out[i] = v;
-    z[i] = v > 0 ? v : 0;
+    // Branch-free like the Relu reference: v·(v > 0) + 0 is v or +0, NaN only for NaN/−Inf.
+    const r = v * +(v > 0) + 0;
+    z[i] = r === r ? r : 0;
   }
   return [{ shape, data: out }, { shape, data: z }];
 };
 
 /**
- * Transpose as a gather through a per-node index map of one sample, made once (the reference
- * recomputes it per call), into reused arrays; an order-keeping one is a copy.
+ * How a Transpose moves one sample: null keeps the order; `rot` when the perm (size-1 dims
+ * dropped) rotates the dims, i.e. a 2-D transpose of [A, B] (NCHW ↔ NHWC: A or B = channels);
+ * else a gather through `map`, each output element's source offset.
+ */
+type TransposePlan = { rot: { A: number; B: number } } | { map: Int32Array } | null;
+
+/**
+ * Transpose per a plan made once per node (the reference recomputes its index map per call),
+ * into reused arrays; an order-keeping one is a view, like Reshape.
  */
 const transpose: Kernel<'Transpose'> = (node, ins, outShapes, alloc = fresh32) => {
   const x = ins[0]!;
   const perm = node.attrs.perm;
   const own = x.shape.slice(x.shape.length - perm.length);
   const blk = own.reduce((p, d) => p * d, 1);
-  const map = compiled<Int32Array | null>(node, EMPTY, undefined, `transpose|${own}`, () => {
+  const plan = compiled<TransposePlan>(node, EMPTY, undefined, `transpose|${own}`, () => {
     const moved = perm.filter((p) => own[p]! !== 1);
     if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return null;
+    // A rotation: moved = [k, k+1, …, r−1, 0, 1, …, k−1] (of the dims that are not 1).
+    const kept = [...moved].sort((p, q) => p - q);
+    const k = moved.indexOf(kept[0]!);
+    if (moved.every((p, i) => p === kept[(i + moved.length - k) % moved.length])) {
+      const A = moved.slice(k).reduce((acc, d) => acc * own[d]!, 1);
+      return { rot: { A, B: blk / A } };
+    }
     // transposeData on the sample 0..blk-1 gives each output element's source offset.
-    return Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm));
+    return { map: Int32Array.from(transposeData(Float64Array.from({ length: blk }, (_, i) => i), own, perm)) };
   });
   const d = x.data;
+  // Order kept: the same data under the new shape, as Reshape gives it (values are never written after they are made).
+  if (!plan) return [{ shape: outShapes[0]!, data: d }];
   const out = alloc(d.length);
-  if (!map) {
-    out.set(d);
+  if ('rot' in plan) {
+    // out[j·A + i] = in[i·B + j]: read in order, write A apart.
+    const { A, B } = plan.rot;
+    for (let base = 0; base < d.length; base += blk) {
+      for (let i = 0; i < A; i++) {
+        const src = base + i * B;
+        let o = base + i;
+        for (let j = 0; j < B; j++, o += A) out[o] = d[src + j]!;
+      }
+    }
     return [{ shape: outShapes[0]!, data: out }];
   }
+  const map = plan.map;
   for (let base = 0; base < d.length; base += blk) for (let o = 0; o < blk; o++) out[base + o] = d[base + map[o]!]!;
   return [{ shape: outShapes[0]!, data: out }];
 };
