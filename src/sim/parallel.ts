@@ -2,16 +2,19 @@
  * `simulate` on worker threads: the same chunks as the single-thread driver (compare.ts), run
  * by this thread and by workers that each hold their own compiled copy of both graphs, merged
  * in chunk order — so the report and outputs are identical to simulate()'s, whatever ran where.
- * Workers start only when the run is long enough to pay for them: this thread times the first
- * chunk, and if the rest would take more than `minParallelMs` it starts up to threads−1 workers
- * (a worker's start-up — loading the modules and compiling the graphs — costs about 0.3 CPU s).
+ * Workers start only when the run is long enough to pay for them (a worker's start-up — loading
+ * the modules and compiling the graphs — costs about 0.3 CPU s): when the graph's own estimate
+ * (estimatedMs) already says the run takes longer than `minParallelMs`, they start before this
+ * thread compiles anything, so their start-up overlaps its first chunks; otherwise this thread
+ * times the first chunk and starts up to threads−1 workers if the rest would take longer.
  * By default it uses the cores the load average says are free.
  * Each worker has at most two chunks in flight; inputs are copied to it per chunk and outputs
  * come back as transferred buffers.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Graph } from '../ir/graph.js';
+import { type Graph, numel } from '../ir/graph.js';
+import { summarize } from '../ir/summary.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
@@ -67,12 +70,30 @@ function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: 
   };
 }
 
+/**
+ * Milliseconds one thread would need for `n` samples, from the graph alone (a floor, for
+ * starting workers before anything is timed): per sample 0.25 ns per multiply-accumulate and
+ * 5 ns per element of every run-time value, both paths and the statistics together — about
+ * what the convolutional examples take on this 2-core machine.
+ */
+export function estimatedMs(qg: Graph, n: number): number {
+  let elems = 0;
+  for (const node of qg.nodes) for (const o of node.outputs) if (o) elems += numel(qg.values.get(o)?.shape ?? []);
+  return (n * (0.25e-6 * summarize(qg).totalMacs + 5e-6 * elems));
+}
+
 export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions = {}): Promise<SimulationResult> {
   checkInputs(cg, inputs);
-  const runner = new ChunkRunner(cg, qg);
   const chunk = opts.chunk ?? chunkFor(cg);
   const { n, starts } = chunking(cg, inputs, chunk);
   const rowsOf = (s: number) => (cg.batched ? Math.min(n, s + chunk) - s : 1);
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), starts.length));
+  const minMs = opts.minParallelMs ?? 1500;
+  // A run the graph alone says is long starts its workers now, so their start-up overlaps this
+  // thread's compiling and first chunks; otherwise the first chunk is timed first.
+  const early = threads > 1 && starts.length > 2 && estimatedMs(qg, n) > minMs;
+  const workers = early ? Array.from({ length: threads - 1 }, () => startWorker(cg, qg)) : [];
+  const runner = new ChunkRunner(cg, qg);
   const results = new Array<ChunkResult | undefined>(starts.length);
   let done = 0;
   const finish = (i: number, r: ChunkResult) => {
@@ -80,15 +101,16 @@ export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly Rt
     done += r.rows;
     opts.onProgress?.(done, n);
   };
-  const t0 = performance.now();
-  finish(0, runner.run(inputs, 0, rowsOf(0)));
-  const perChunk = performance.now() - t0;
-  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), starts.length));
-  const wanted = perChunk * (starts.length - 1) > (opts.minParallelMs ?? 1500) ? threads - 1 : 0;
-  opts.onWorkers?.(wanted);
-  let next = 1;
-  if (wanted > 0) {
-    const workers = Array.from({ length: wanted }, () => startWorker(cg, qg));
+  let next = 0;
+  if (!early) {
+    const t0 = performance.now();
+    finish(0, runner.run(inputs, 0, rowsOf(0)));
+    next = 1;
+    const perChunk = performance.now() - t0;
+    if (perChunk * (starts.length - 1) > minMs) for (let k = 1; k < threads; k++) workers.push(startWorker(cg, qg));
+  }
+  opts.onWorkers?.(workers.length);
+  if (workers.length > 0) {
     let failure: Error | undefined;
     const inFlight = new Map<Worker, number>();
     await new Promise<void>((resolve) => {
