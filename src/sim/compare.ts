@@ -14,7 +14,7 @@ import { runFloat } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
 import { checkInputs } from './float/executor.js';
-import { sumSquares } from './wasm-float.js';
+import { sumSquares } from './wasm-stats.js';
 
 export interface LayerReport {
   name: string;
