@@ -14,7 +14,7 @@ import { runFloat } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
 import { checkInputs } from './float/executor.js';
-import { sumSquares } from './wasm-stats.js';
+import { statsArena, sumSquares } from './wasm-stats.js';
 
 export interface LayerReport {
   name: string;
@@ -150,6 +150,14 @@ export class ChunkRunner {
   private readonly index = new Map<string, number>();
   /** The float executor's per-node output arrays, reused chunk after chunk. */
   private readonly floatBuffers = new Map<Node, Float32Array[]>();
+  /**
+   * Whether the arrays both executors reuse live in this thread's stats arena (wasm-stats.ts),
+   * where the statistics read them in place. The first run sizes them in ordinary arrays; the
+   * runner then claims the arena and drops those, and the next run takes new ones from it. An
+   * arena claimed by another runner since is noticed at the start of a run: the arrays taken
+   * from it are dropped (they may be the other runner's now) and claimed anew after the run.
+   */
+  private inArena = false;
 
   constructor(
     readonly cg: Graph,
@@ -174,9 +182,16 @@ export class ChunkRunner {
     const err = new Float64Array(this.values.length);
     const floatVals = new Map<string, Float32Array>();
     program.resetStats();
-    const fo = runFloat(cg, part, { buffers: this.floatBuffers, onValue: (name, t) => floatVals.set(name, t.data) });
+    if (this.inArena && !statsArena.owns(this)) this.leaveArena();
+    const arena = this.inArena;
+    const fo = runFloat(cg, part, {
+      buffers: this.floatBuffers,
+      newArray: arena ? (len) => statsArena.f32(this, len) : undefined,
+      onValue: (name, t) => floatVals.set(name, t.data),
+    });
     const xo = program.run(part, {
       reuseBuffers: true,
+      newArray: arena ? (len) => statsArena.f64(this, len) : undefined,
       onValue: (name, t) => {
         const f = floatVals.get(name);
         const i = this.index.get(name);
@@ -186,6 +201,14 @@ export class ChunkRunner {
         err[i] = ee;
       },
     });
+    if (!this.inArena) {
+      let bytes = program.reusedBytes();
+      for (const arrays of this.floatBuffers.values()) for (const a of arrays) bytes += Math.ceil(a.byteLength / 16) * 16;
+      if (bytes > 0 && statsArena.claim(this, bytes)) {
+        this.leaveArena();
+        this.inArena = true;
+      }
+    }
     const stats = new Float64Array(2 * this.statKeys.length);
     this.statKeys.forEach((k, i) => {
       const st = program.stats.get(k)!;
@@ -203,6 +226,13 @@ export class ChunkRunner {
       err,
       stats,
     };
+  }
+
+  /** Drops the arrays both executors reuse: the next run takes new ones (from the arena if this runner owns it). */
+  private leaveArena(): void {
+    this.floatBuffers.clear();
+    this.program.dropReused();
+    this.inArena = false;
   }
 }
 

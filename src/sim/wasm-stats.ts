@@ -185,7 +185,11 @@ export class StatsArena {
   claim(owner: object, bytes: number): boolean {
     const ex = statsModule();
     if (!ex || bytes > MAX_ARENA) return false;
-    grow(ex, SCRATCH + bytes);
+    try {
+      grow(ex, SCRATCH + bytes);
+    } catch {
+      return false; // no memory for it: the arrays stay ordinary
+    }
     this.owner = owner;
     this.top = SCRATCH;
     this.end = SCRATCH + bytes;

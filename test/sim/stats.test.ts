@@ -2,12 +2,20 @@
  * The report's per-layer statistics (src/sim/wasm-stats.ts): Σ f² and Σ (raw·scale − f)² in
  * lanes against a plain loop, for values copied into the module's scratch and for values that
  * live in its arena (read in place) — which must give the same bits, so a report does not depend
- * on which arrays were placed where.
+ * on which arrays were placed where. The chunk runner's arena: chunks run on arrays in the arena
+ * (dirty from the previous chunk), by runners that take the arena from each other and grow it,
+ * give the same results bit for bit as a fresh runner on ordinary arrays.
  */
 import fc from 'fast-check';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
+import { parseConfig } from '../../src/ir/precision-config.js';
+import type { RtTensor } from '../../src/ir/semantics/tensor.js';
+import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
+import { ChunkRunner, type ChunkResult } from '../../src/sim/compare.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
-import { statsModuleBytes, sumSquares, wasmStats } from '../../src/sim/wasm-stats.js';
+import { statsArena, statsModuleBytes, sumSquares, wasmStats } from '../../src/sim/wasm-stats.js';
 
 const FC = { seed: 20261130, numRuns: 25 };
 
@@ -71,5 +79,75 @@ describe('per-layer sums of squares in lanes', () => {
     expect(Math.abs(s - ss) / ss).toBeLessThan(1e-13);
     expect(Math.abs(e - ee) / ee).toBeLessThan(1e-13);
     expect(s).toBeGreaterThan(100);
+  });
+});
+
+describe('the chunk runner\'s arena (values read in place)', () => {
+  const model = (name: string) => {
+    const g = loadOnnxFile(join(import.meta.dirname, `../../examples/${name}.onnx`));
+    return { cg: canonicalize(g), qg: prepareFixed(g, parseConfig({ model: { default: 'ap_fixed<10,4>' } }, 'cfg')).graph };
+  };
+  const mnist = (n: number, seed: number): RtTensor => ({ shape: [n, 1, 28, 28], data: values(n * 784, seed, 1, 0.5).map(Math.abs) });
+  /** A chunk as a runner that never used the arena computes it (its first run is on ordinary arrays). */
+  const fresh = (m: ReturnType<typeof model>, x: RtTensor, start: number, rows: number) => new ChunkRunner(m.cg, m.qg).run([x], start, rows);
+  const same = (a: ChunkResult, b: ChunkResult) => {
+    expect(Array.from(a.sig)).toEqual(Array.from(b.sig));
+    expect(Array.from(a.err)).toEqual(Array.from(b.err));
+    expect(Array.from(a.stats)).toEqual(Array.from(b.stats));
+    a.fixedOuts.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(b.fixedOuts[k]!)));
+    a.floatOuts.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(b.floatOuts[k]!)));
+  };
+
+  it('chunks on arena arrays, dirty from other chunks, equal a fresh runner\'s; the statistics read them in place', () => {
+    const m = model('lenet5_mnist');
+    const x = mnist(40, 3);
+    // Expected results first: every new runner claims the arena after its first run.
+    const want = [fresh(m, x, 0, 16), fresh(m, x, 16, 16), fresh(m, x, 32, 8)];
+    const r = new ChunkRunner(m.cg, m.qg);
+    same(r.run([x], 0, 16), want[0]!);
+    expect(statsArena.owns(r)).toBe(true);
+    const before = wasmStats.inPlace;
+    same(r.run([x], 16, 16), want[1]!);
+    // Every layer's value but the graph output's (not a reused array) was read where it lies.
+    expect(wasmStats.inPlace - before).toBeGreaterThanOrEqual(m.qg.nodes.length - 1);
+    same(r.run([x], 32, 8), want[2]!); // shorter: views of the arena arrays
+    same(r.run([x], 0, 16), want[0]!);
+  });
+
+  it('runners taking the arena from each other (and growing it) stay correct', () => {
+    const a = model('lenet5_mnist');
+    const b = model('resnet_mnist');
+    const x = mnist(32, 9);
+    const ra = new ChunkRunner(a.cg, a.qg);
+    const rb = new ChunkRunner(b.cg, b.qg);
+    const ra2 = new ChunkRunner(a.cg, a.qg);
+    for (let round = 0; round < 3; round++) {
+      const s = (round * 7) % 16;
+      // rb's arena is larger than ra's: its claim grows the memory, detaching ra's arrays.
+      same(ra.run([x], s, 16), fresh(a, x, s, 16));
+      same(rb.run([x], s, 16), fresh(b, x, s, 16));
+      // Same size, no growth: ra2's claim reuses the bytes ra's arrays still point at.
+      same(ra2.run([x], s + 1, 16), fresh(a, x, s + 1, 16));
+      same(ra.run([x], s + 2, 16), fresh(a, x, s + 2, 16));
+    }
+    const want = [fresh(a, x, 3, 16), fresh(a, x, 4, 16)];
+    rb.run([x], 0, 16);
+    const before = wasmStats.inPlace;
+    same(ra.run([x], 3, 16), want[0]!); // back on ordinary arrays, then claims again
+    expect(wasmStats.inPlace).toBe(before);
+    same(ra.run([x], 4, 16), want[1]!);
+    expect(wasmStats.inPlace).toBeGreaterThan(before);
+  });
+
+  it('with the module off, runs stay on ordinary arrays and the loop sums', () => {
+    const m = model('lenet5_mnist');
+    const x = mnist(16, 4);
+    wasmStats.enabled = false;
+    const r = new ChunkRunner(m.cg, m.qg);
+    const want = r.run([x], 0, 8);
+    const before = wasmStats.inPlace;
+    same(r.run([x], 0, 8), want);
+    expect(wasmStats.inPlace).toBe(before);
+    expect(statsArena.owns(r)).toBe(false);
   });
 });
