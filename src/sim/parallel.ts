@@ -26,6 +26,8 @@ export interface ParallelOptions extends SimulateOptions {
   minParallelMs?: number;
   /** Called once with how many workers were started (0: all on this thread). */
   onWorkers?: (count: number) => void;
+  /** Workers from prestartWorkers: used first (given the graphs), the ones not needed are ended. */
+  prestarted?: readonly Worker[];
 }
 
 /** A message to a worker: run samples [start, start+rows) given as this chunk's own inputs. */
@@ -49,13 +51,36 @@ function workerUrl(): URL {
   return new URL(self.pathname.endsWith('.ts') ? './sim-worker.ts' : './sim-worker.js', self);
 }
 
-/** A worker running sim-worker; under tsx (TypeScript sources) it registers tsx first. */
-function startWorker(cg: Graph, qg: Graph): Worker {
+/**
+ * A worker running sim-worker, given the graphs now or (without them) later by useWorker;
+ * under tsx (TypeScript sources) it registers tsx first.
+ */
+function startWorker(graphs?: { cg: Graph; qg: Graph }): Worker {
   const url = workerUrl();
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: { cg, qg } });
+  const workerData = graphs ?? {};
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: { cg, qg } });
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/**
+ * Workers started before the graphs exist (the CLI starts them first thing, when the run looks
+ * long): they load their modules and compile the WebAssembly kernels while this thread loads
+ * the model and reads the inputs; simulateParallel (ParallelOptions.prestarted) gives them the
+ * graphs, or ends those it does not need. Until then they do not keep the process alive.
+ */
+export function prestartWorkers(count: number): Worker[] {
+  return Array.from({ length: Math.max(0, count) }, () => {
+    const w = startWorker();
+    w.unref();
+    return w;
+  });
+}
+
+/** Ends prestarted workers nobody took (e.g. after an error before the run). */
+export function endWorkers(workers: readonly Worker[]): void {
+  for (const w of workers) void w.terminate();
 }
 
 function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: number): ChunkTask {
@@ -83,6 +108,18 @@ export function estimatedMs(qg: Graph, n: number): number {
 }
 
 export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions = {}): Promise<SimulationResult> {
+  try {
+    return await run(cg, qg, inputs, opts);
+  } finally {
+    // Prestarted workers not taken (an error came first) must not outlive the run.
+    if (opts.prestarted) endWorkers(opts.prestarted.filter((w) => !taken.has(w)));
+  }
+}
+
+/** Prestarted workers given graphs by a run (the rest are ended when it returns). */
+const taken = new WeakSet<Worker>();
+
+async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions): Promise<SimulationResult> {
   checkInputs(cg, inputs);
   const chunk = opts.chunk ?? chunkFor(cg);
   const { n, starts } = chunking(cg, inputs, chunk);
@@ -92,7 +129,22 @@ export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly Rt
   // A run the graph alone says is long starts its workers now, so their start-up overlaps this
   // thread's compiling and first chunks; otherwise the first chunk is timed first.
   const early = threads > 1 && starts.length > 2 && estimatedMs(qg, n) > minMs;
-  const workers = early ? Array.from({ length: threads - 1 }, () => startWorker(cg, qg)) : [];
+  const spare = [...(opts.prestarted ?? [])];
+  const workers: Worker[] = [];
+  const want = (k: number) => {
+    while (workers.length < k) {
+      const w = spare.shift();
+      if (!w) workers.push(startWorker({ cg, qg }));
+      else {
+        taken.add(w);
+        w.ref();
+        w.postMessage({ graphs: { cg, qg } });
+        workers.push(w);
+      }
+    }
+    endWorkers(spare.splice(0));
+  };
+  if (early) want(threads - 1);
   const runner = new ChunkRunner(cg, qg);
   const results = new Array<ChunkResult | undefined>(starts.length);
   let done = 0;
@@ -107,7 +159,7 @@ export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly Rt
     finish(0, runner.run(inputs, 0, rowsOf(0)));
     next = 1;
     const perChunk = performance.now() - t0;
-    if (perChunk * (starts.length - 1) > minMs) for (let k = 1; k < threads; k++) workers.push(startWorker(cg, qg));
+    want(perChunk * (starts.length - 1) > minMs ? threads - 1 : 0);
   }
   opts.onWorkers?.(workers.length);
   if (workers.length > 0) {

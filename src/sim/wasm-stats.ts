@@ -105,6 +105,11 @@ function statsModule(): Exports | null {
   return wasmStats.enabled && sumsCodegen.enabled ? wasm() : null;
 }
 
+/** Whether the statistics run in the module here (compiling it on first use). */
+export function wasmStatsAvailable(): boolean {
+  return statsModule() !== null;
+}
+
 /** Elements per piece, and the scratch below the arena: a piece of each, and the 4 sums. */
 const PIECE = 1 << 16;
 const OUT = 0;
