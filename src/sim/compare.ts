@@ -171,6 +171,22 @@ export class ChunkRunner {
 
   /** Samples [start, start + rows) of `inputs` (whole batches: every input has dim 0 = N). */
   run(inputs: readonly RtTensor[], start: number, rows: number): ChunkResult {
+    if (this.inArena && !statsArena.owns(this)) this.leaveArena();
+    if (!this.inArena) return this.runOnce(inputs, start, rows);
+    // A kernel call may take the arena back mid-run (statsArena.generation): the arrays this
+    // run wrote are then detached, so the chunk runs again on ordinary ones.
+    const gen = statsArena.generation;
+    try {
+      const r = this.runOnce(inputs, start, rows);
+      if (statsArena.generation === gen) return r;
+    } catch (e) {
+      if (statsArena.generation === gen) throw e;
+    }
+    this.leaveArena();
+    return this.runOnce(inputs, start, rows);
+  }
+
+  private runOnce(inputs: readonly RtTensor[], start: number, rows: number): ChunkResult {
     const { cg, program } = this;
     const part = cg.batched
       ? inputs.map((t) => {
@@ -182,7 +198,6 @@ export class ChunkRunner {
     const err = new Float64Array(this.values.length);
     const floatVals = new Map<string, Float32Array>();
     program.resetStats();
-    if (this.inArena && !statsArena.owns(this)) this.leaveArena();
     const arena = this.inArena;
     const fo = runFloat(cg, part, {
       buffers: this.floatBuffers,

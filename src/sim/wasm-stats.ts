@@ -1,17 +1,23 @@
 /**
  * The per-layer statistics of `simulate` (Σ f² and Σ (raw·scale − f)² of a layer's float32
  * values and its fixed-point raws, for the SNR) in WebAssembly SIMD, and the memory they read:
- * a module of its own (emitted with wasm-asm.ts, compiled once per thread) whose one memory is
- *  - [0, SCRATCH): scratch for values that live elsewhere, copied in a piece at a time;
+ * a module of its own (emitted with wasm-asm.ts, compiled once per thread) that imports the
+ * integer kernels' memory (wasm-gemm.ts), which holds
+ *  - below a limit: both modules' scratch (the statistics copy values that live elsewhere into
+ *    [0, SCRATCH) a piece at a time);
  *  - above it, an arena (StatsArena): the report's chunk runner places the arrays its two
  *    executors reuse chunk after chunk here, so the statistics read those values where the
- *    kernels wrote them — copying them in cost more than the sums themselves.
- * The memory grows only in StatsArena.claim, between runs, never while a run holds views.
+ *    kernels wrote them — copying them in cost more than the sums themselves — and the integer
+ *    Dense/Conv read their inputs and write their outputs in place.
+ * The memory grows when the arena is claimed, between runs; a kernel call needing more scratch
+ * than the limit takes the arena back first (wasm-asm.ts scratchLimits), and the runner that
+ * held it notices (StatsArena.generation) and runs its chunk again on ordinary arrays.
  * Sums run in pieces of 2^16 elements with two f64x2 lanes per sum, in the same order whether
  * a value is read in place or copied, so a report is the same whatever ran where.
  */
-import { u, I32, F64, V128, get, set, i32c, add, mul, v128load, f64x2splat, f64x2add, f64x2mul, inc, whileLt, vec, section, str, funcBody, simd, mem, lazyModule, type ScratchModule } from './wasm-asm.js';
+import { u, I32, F64, V128, get, set, i32c, add, mul, v128load, f64x2splat, f64x2add, f64x2mul, inc, whileLt, vec, section, str, funcBody, simd, mem, lazyModule, scratchLimits, type ScratchModule } from './wasm-asm.js';
 import { sumsCodegen } from './sums-codegen.js';
+import { gemmMemory } from './wasm-gemm.js';
 
 /** Off: the statistics use their JavaScript loop (the tests' reference). */
 export const wasmStats = { enabled: true, /** Pieces summed where they lie in the arena, no copy (tests check the path is taken). */ inPlace: 0 };
@@ -87,22 +93,33 @@ export function statsModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([type])),
+    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, ...u(1)]])),
     ...section(3, vec([u(0)])),
-    ...section(5, vec([[0x00, ...u(1)]])),
-    ...section(7, vec([[...str('mem'), 0x02, 0], [...str('stats_f32_f64'), 0x00, ...u(0)]])),
+    ...section(7, vec([[...str('stats_f32_f64'), 0x00, ...u(0)]])),
     ...section(10, vec([funcBody([[3, I32], [7, V128]], statsBody())])),
   ];
   return Uint8Array.from(bytes);
 }
 
-interface Exports extends ScratchModule {
+interface Exports {
   stats_f32_f64(f: number, raw: number, n4: number, scale: number, out: number): void;
 }
 
-const wasm = lazyModule<Exports>(statsModuleBytes);
+/** The instance (null where WebAssembly SIMD is unavailable) with the memory it imports as `mem`. */
+const wasm = lazyModule<Exports & ScratchModule>(statsModuleBytes, () => {
+  const m = gemmMemory();
+  return m ? { env: { mem: m } } : null;
+});
+let shared: (Exports & ScratchModule) | null | undefined;
 
-function statsModule(): Exports | null {
-  return wasmStats.enabled && sumsCodegen.enabled ? wasm() : null;
+function statsModule(): (Exports & ScratchModule) | null {
+  if (!(wasmStats.enabled && sumsCodegen.enabled)) return null;
+  if (shared === undefined) {
+    const ex = wasm();
+    const m = gemmMemory();
+    shared = ex && m ? { stats_f32_f64: ex.stats_f32_f64.bind(ex), mem: m } : null;
+  }
+  return shared;
 }
 
 /** Whether the statistics run in the module here (compiling it on first use). */
@@ -118,7 +135,7 @@ const R_AT = F_AT + PIECE * 4;
 const SCRATCH = R_AT + PIECE * 8;
 const PAGE = 65536;
 
-function grow(ex: Exports, bytes: number): void {
+function grow(ex: ScratchModule, bytes: number): void {
   const have = ex.mem.buffer.byteLength;
   if (bytes > have) ex.mem.grow(Math.ceil((bytes - have) / PAGE));
 }
@@ -175,30 +192,47 @@ export function sumSquares(f: Float32Array, raw: Float64Array, scale: number): [
 const MAX_ARENA = 1 << 30;
 
 /**
- * The region above the scratch, lent to one owner at a time (the thread's latest claimant).
- * An owner claims the bytes its arrays need — the memory grows then, detaching every earlier
- * view — and then takes arrays from it in order with f32/f64 while it still owns it; past the
- * end, or once another owner has claimed, it gets ordinary arrays. An owner that finds it no
- * longer owns the arena must drop the arrays it took (they may be another owner's now).
+ * The region above the scratch limit, lent to one owner at a time (the thread's latest
+ * claimant). An owner claims the bytes its arrays need — the memory grows then, detaching every
+ * earlier view — and then takes arrays from it in order with f32/f64 while it still owns it;
+ * past the end, or once another owner has claimed, it gets ordinary arrays. An owner that finds
+ * it no longer owns the arena must drop the arrays it took (they may be another owner's now).
+ * A kernel call needing scratch above the limit evicts the owner (wasm-asm.ts layout): the
+ * generation changes, and an owner whose run saw that runs again on ordinary arrays.
  */
 export class StatsArena {
   private owner: object | null = null;
-  private top = SCRATCH;
-  private end = SCRATCH;
+  private top = 0;
+  private end = 0;
+  /** Bumped whenever the owner loses the arena (a new claim, or an eviction). */
+  generation = 0;
 
   /** Makes `owner` the owner of `bytes` of arena (a fresh bump); false where unavailable or too big. */
   claim(owner: object, bytes: number): boolean {
     const ex = statsModule();
     if (!ex || bytes > MAX_ARENA) return false;
+    const lent = scratchLimits.get(ex.mem);
+    // Scratch keeps what the kernels have needed so far (the memory grew to fit it) and the statistics' own.
+    const limit = Math.max(SCRATCH, lent ? lent.limit : ex.mem.buffer.byteLength);
+    this.release();
     try {
-      grow(ex, SCRATCH + bytes);
+      grow(ex, limit + bytes);
     } catch {
       return false; // no memory for it: the arrays stay ordinary
     }
     this.owner = owner;
-    this.top = SCRATCH;
-    this.end = SCRATCH + bytes;
+    this.top = limit;
+    this.end = limit + bytes;
+    scratchLimits.set(ex.mem, { limit, evict: () => this.release() });
     return true;
+  }
+
+  /** Takes the arena back from its owner (if any); scratch may use all of the memory again. */
+  release(): void {
+    if (this.owner !== null) this.generation++;
+    this.owner = null;
+    const m = gemmMemory();
+    if (m) scratchLimits.delete(m);
   }
 
   owns(owner: object): boolean {
@@ -215,12 +249,12 @@ export class StatsArena {
 
   f32(owner: object, len: number): Float32Array {
     const at = this.take(owner, len * 4);
-    return at === undefined ? new Float32Array(len) : new Float32Array(wasm()!.mem.buffer, at, len);
+    return at === undefined ? new Float32Array(len) : new Float32Array(statsModule()!.mem.buffer, at, len);
   }
 
   f64(owner: object, len: number): Float64Array {
     const at = this.take(owner, len * 8);
-    return at === undefined ? new Float64Array(len) : new Float64Array(wasm()!.mem.buffer, at, len);
+    return at === undefined ? new Float64Array(len) : new Float64Array(statsModule()!.mem.buffer, at, len);
   }
 }
 

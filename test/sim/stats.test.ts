@@ -15,6 +15,7 @@ import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { ChunkRunner, type ChunkResult } from '../../src/sim/compare.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
+import { INT_BLOCK_BYTES, wasmGemm } from '../../src/sim/wasm-gemm.js';
 import { statsArena, statsModuleBytes, sumSquares, wasmStats } from '../../src/sim/wasm-stats.js';
 
 const FC = { seed: 20261130, numRuns: 25 };
@@ -107,9 +108,12 @@ describe('the chunk runner\'s arena (values read in place)', () => {
     same(r.run([x], 0, 16), want[0]!);
     expect(statsArena.owns(r)).toBe(true);
     const before = wasmStats.inPlace;
+    const gemmBefore = wasmGemm.inPlace;
     same(r.run([x], 16, 16), want[1]!);
     // Every layer's value but the graph output's (not a reused array) was read where it lies.
     expect(wasmStats.inPlace - before).toBeGreaterThanOrEqual(m.qg.nodes.length - 1);
+    // The integer convolutions and dense layers read and wrote theirs in place too.
+    expect(wasmGemm.inPlace - gemmBefore).toBeGreaterThanOrEqual(3);
     same(r.run([x], 32, 8), want[2]!); // shorter: views of the arena arrays
     same(r.run([x], 0, 16), want[0]!);
   });
@@ -137,6 +141,25 @@ describe('the chunk runner\'s arena (values read in place)', () => {
     expect(wasmStats.inPlace).toBe(before);
     same(ra.run([x], 4, 16), want[1]!);
     expect(wasmStats.inPlace).toBeGreaterThan(before);
+  });
+
+  it('a kernel call needing more scratch than the arena left takes it back mid-run; the chunk runs again, same results', () => {
+    const m = model('resnet_mnist');
+    const x = mnist(48, 12);
+    const want = [fresh(m, x, 0, 24), fresh(m, x, 24, 24)];
+    const r = new ChunkRunner(m.cg, m.qg);
+    same(r.run([x], 0, 24), want[0]!);
+    expect(statsArena.owns(r)).toBe(true);
+    const gen = statsArena.generation;
+    const block = INT_BLOCK_BYTES.value;
+    try {
+      INT_BLOCK_BYTES.value = 64 << 20; // whole chunks per call: scratch far above the limit
+      same(r.run([x], 24, 24), want[1]!);
+      expect(statsArena.generation).toBeGreaterThan(gen);
+    } finally {
+      INT_BLOCK_BYTES.value = block;
+    }
+    same(r.run([x], 0, 24), want[0]!);
   });
 
   it('with the module off, runs stay on ordinary arrays and the loop sums', () => {
