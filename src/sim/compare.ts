@@ -10,7 +10,7 @@ import { fracBits, renderType } from '../ir/fixed.js';
 import { constantOverflows } from '../ir/const-overflow.js';
 import { quantizeDouble } from '../ir/semantics/apfixed.js';
 import type { Graph, Node } from '../ir/graph.js';
-import { runFloat } from './float/executor.js';
+import { floatSteps } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { FixedProgram, fxToFloat } from './fixed/executor.js';
 import { checkInputs } from './float/executor.js';
@@ -199,16 +199,26 @@ export class ChunkRunner {
     const floatVals = new Map<string, Float32Array>();
     program.resetStats();
     const arena = this.inArena;
-    const fo = runFloat(cg, part, {
+    // The float graph runs in step with the fixed program: up to the node producing the value
+    // the fixed program has just computed, so both are still in cache when they are compared.
+    const floatRun = floatSteps(cg, part, {
       buffers: this.floatBuffers,
       newArray: arena ? (len) => statsArena.f32(this, len) : undefined,
       onValue: (name, t) => floatVals.set(name, t.data),
     });
+    let fo: RtTensor[] | undefined;
+    const floatUpTo = (name?: string) => {
+      while (!fo && (name === undefined || !floatVals.has(name))) {
+        const r = floatRun.next();
+        if (r.done) fo = r.value;
+      }
+      return name === undefined ? undefined : floatVals.get(name);
+    };
     const xo = program.run(part, {
       reuseBuffers: true,
       newArray: arena ? (len) => statsArena.f64(this, len) : undefined,
       onValue: (name, t) => {
-        const f = floatVals.get(name);
+        const f = floatUpTo(name);
         const i = this.index.get(name);
         if (!f || i === undefined) return;
         const [ss, ee] = sumSquares(f, t.raw, 2 ** -fracBits(t.type));
@@ -216,6 +226,7 @@ export class ChunkRunner {
         err[i] = ee;
       },
     });
+    floatUpTo();
     if (!this.inArena) {
       let bytes = program.reusedBytes();
       for (const arrays of this.floatBuffers.values()) for (const a of arrays) bytes += Math.ceil(a.byteLength / 16) * 16;
@@ -235,7 +246,7 @@ export class ChunkRunner {
       rows,
       // Copies: an output may share an array with a node whose arrays the next chunk reuses
       // (e.g. a trailing Reshape), and the worker transfers these buffers.
-      floatOuts: fo.map((t) => t.data.slice()),
+      floatOuts: fo!.map((t) => t.data.slice()),
       fixedOuts: xo.map((t) => Float32Array.from(fxToFloat(t))),
       sig,
       err,
@@ -284,16 +295,17 @@ export class Merger {
 
 /**
  * Samples per chunk for a graph: about 2^16 elements in its largest value (512 KiB of raws), a
- * power of two from 64 to 8192 — small enough that each layer's fresh output arrays come from
- * recycled memory and stay in cache (4 MiB outputs cost twice as much per element to allocate
- * and fill on this machine), large enough to amortise per-chunk work; bounded memory for any N.
- * It depends on the graph only, never on the thread count, so every driver cuts the same chunks.
+ * power of two from 16 to 8192 — small enough that each layer's output arrays stay in cache
+ * until the statistics compare its float and fixed values (the residual and CIFAR-shaped CNNs
+ * ran ~8 % faster at 16 samples than at 64), large enough to amortise per-chunk work; bounded
+ * memory for any N. It depends on the graph only, never on the thread count, so every driver
+ * cuts the same chunks.
  */
 export function chunkFor(g: Graph): number {
   let largest = 1;
   for (const v of g.values.values()) if (!v.data) largest = Math.max(largest, v.shape.reduce((p, d) => p * d, 1));
   const c = 2 ** Math.floor(Math.log2(Math.max(1, 2 ** 16 / largest)));
-  return Math.max(64, Math.min(8192, c));
+  return Math.max(16, Math.min(8192, c));
 }
 
 /** Samples in a run and the chunk boundaries every driver uses. */

@@ -14,6 +14,9 @@ import { parseConfig } from '../../src/ir/precision-config.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { canonicalize, prepareFixed } from '../../src/passes/pipeline.js';
 import { ChunkRunner, type ChunkResult } from '../../src/sim/compare.js';
+import { FixedProgram } from '../../src/sim/fixed/executor.js';
+import { runFloat } from '../../src/sim/float/executor.js';
+import { fracBits } from '../../src/ir/fixed.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { INT_BLOCK_BYTES, wasmGemm } from '../../src/sim/wasm-gemm.js';
 import { statsArena, statsModuleBytes, sumSquares, wasmStats } from '../../src/sim/wasm-stats.js';
@@ -141,6 +144,28 @@ describe('the chunk runner\'s arena (values read in place)', () => {
     expect(wasmStats.inPlace).toBe(before);
     same(ra.run([x], 4, 16), want[1]!);
     expect(wasmStats.inPlace).toBeGreaterThan(before);
+  });
+
+  it('the runner (float in step with fixed, arena) sums each value as both executors run apart would give it', () => {
+    const m = model('resnet_mnist');
+    const x = mnist(24, 21);
+    const r = new ChunkRunner(m.cg, m.qg);
+    r.run([x], 0, 8);
+    const got = r.run([x], 8, 16); // in the arena, in step
+    const part = [{ shape: [16, 1, 28, 28], data: x.data.subarray(8 * 784, 24 * 784) }];
+    const floatVals = new Map<string, Float32Array>();
+    runFloat(m.cg, part, { onValue: (name, t) => floatVals.set(name, t.data.slice()) });
+    const want = new Map<string, [number, number]>();
+    new FixedProgram(m.qg).run(part, {
+      onValue: (name, t) => {
+        const f = floatVals.get(name);
+        if (f) want.set(name, sumSquares(f, t.raw, 2 ** -fracBits(t.type)));
+      },
+    });
+    expect(want.size).toBe(r.values.length);
+    r.values.forEach((v, i) => {
+      expect([got.sig[i], got.err[i]]).toEqual(want.get(v));
+    });
   });
 
   it('a kernel call needing more scratch than the arena left takes it back mid-run; the chunk runs again, same results', () => {

@@ -186,6 +186,15 @@ export class FixedProgram {
 
   /** Runs float inputs (the model's own layout) through the fixed-point graph. */
   run(inputs: readonly RtTensor[], opts: FixedRunOptions = {}): FxTensor[] {
+    const steps = this.stepwise(inputs, opts);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** run() one step at a time: the generator pauses after each step (see floatSteps) and returns the outputs. */
+  *stepwise(inputs: readonly RtTensor[], opts: FixedRunOptions = {}): Generator<void, FxTensor[]> {
     const g = this.g;
     checkInputs(g, inputs);
     const lead = runtimeLead(g, inputs);
@@ -239,6 +248,7 @@ export class FixedProgram {
         uses.set(i, left);
         if (left === 0) env.delete(i);
       }
+      yield;
     }
     return g.outputs.map((o) => {
       const v = g.values.get(o.value)!;

@@ -110,6 +110,19 @@ function reluFusions(g: Graph): Map<Node, Node> {
 }
 
 export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): RtTensor[] {
+  const steps = floatSteps(g, inputs, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * runFloat one node at a time: the generator pauses after each node (its outputs passed to
+ * onValue) and returns the graph outputs. The report runs it in step with the fixed program
+ * (compare.ts), so each layer's two values are compared while they are still in cache.
+ */
+export function* floatSteps(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): Generator<void, RtTensor[]> {
   checkInputs(g, inputs);
   const lead = runtimeLead(g, inputs);
   const env = new Map<string, RtTensor>();
@@ -165,6 +178,7 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
       uses.set(i, left);
       if (left === 0 && !isConst(g.values.get(i)!)) env.delete(i);
     }
+    yield;
   }
   return g.outputs.map((o) => {
     const t = env.get(o.value);
