@@ -8,7 +8,7 @@
  * thread compiles anything, so their start-up overlaps its first chunks; otherwise this thread
  * times the first chunk and starts up to threads−1 workers if the rest would take longer.
  * By default it uses the cores the load average says are free.
- * Each worker has up to four chunks in flight (fewer towards the end); inputs are copied to it
+ * Each worker has two to four chunks in flight (two towards the end); inputs are copied to it
  * per chunk and outputs come back as transferred buffers.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -169,7 +169,7 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
       let live = workers.length;
       // Chunks queued per worker: enough to cover a long chunk of this thread (it feeds them only
       // between its own), fewer towards the end so that no thread waits long for the last ones.
-      const depth = () => Math.max(1, Math.min(4, Math.ceil((starts.length - next) / (2 * (workers.length + 1)))));
+      const depth = () => Math.max(2, Math.min(4, Math.ceil((starts.length - next) / (2 * (workers.length + 1)))));
       const feed = (w: Worker) => {
         while ((inFlight.get(w) ?? 0) < depth() && next < starts.length && !failure) {
           const i = next++;
