@@ -14,10 +14,12 @@
  *    Exact integer sums are identical in any order.
  * Outputs are processed in quads of 4 vectors (weights interleaved [quad][k][4][lanes]) so one
  * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
- * inputs, index map and packed weights into one scratch memory (reset per call, grown when
- * needed), so nothing lives in WebAssembly memory between calls and compiling many programs
- * leaks nothing; the integer path works through it in blocks small enough to stay in L2
- * (INT_BLOCK_BYTES). `wasmGemm.enabled = false` turns the path off (the tests' reference).
+ * index map and packed weights, and its inputs unless they already live in this memory, into
+ * scratch (reset per call, grown when needed), so compiling many programs leaks nothing; the
+ * integer path works through it in blocks small enough to stay in L2 (INT_BLOCK_BYTES).
+ * Above the scratch the memory may hold the report's arena (wasm-stats.ts StatsArena): inputs
+ * there are read, and contiguous outputs written, in place. `wasmGemm.enabled = false` turns
+ * the path off (the tests' reference).
  */
 
 import { sumsCodegen } from './sums-codegen.js';
