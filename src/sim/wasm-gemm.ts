@@ -309,12 +309,13 @@ export function gemmCastRun(
   const buf = ex.mem.buffer;
   if (pool) {
     // Origins and taps in bytes of the ReLU block (pixels of M channels).
-    new Int32Array(buf, oo!, nOut).set(pool.spec.origins.map((o) => o * M * 8));
-    new Int32Array(buf, ro!, nTaps).set(pool.spec.rel.map((o) => o * M * 8));
+    const b = poolBytes(pool.spec, M);
+    new Int32Array(buf, oo!, nOut).set(b.origins);
+    new Int32Array(buf, ro!, nTaps).set(b.rel);
   }
   const pv = pool ? new Float64Array(buf, po!, bs * nOut * M) : undefined;
   const s4 = simdCast(plan, bound, M);
-  if (s4) new Int32Array(buf, ino!, M).set(Array.from(init, Number));
+  if (s4) new Int32Array(buf, ino!, M).set(init32(init));
   else new BigInt64Array(buf, ino!, M).set(init);
   const yv = new Float64Array(buf, yo!, bs * R * M);
   const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
@@ -350,6 +351,20 @@ export function gemmCastRun(
     }
   }
   return overflows;
+}
+
+/** Per layer, computed on its first call (a chunk makes one call per layer). */
+const poolBytesOf = new WeakMap<FusedPool, { M: number; origins: Int32Array; rel: Int32Array }>();
+function poolBytes(spec: FusedPool, M: number): { origins: Int32Array; rel: Int32Array } {
+  let b = poolBytesOf.get(spec);
+  if (!b || b.M !== M) poolBytesOf.set(spec, (b = { M, origins: Int32Array.from(spec.origins, (o) => o * M * 8), rel: Int32Array.from(spec.rel, (o) => o * M * 8) }));
+  return b;
+}
+const init32Of = new WeakMap<BigInt64Array, Int32Array>();
+function init32(init: BigInt64Array): Int32Array {
+  let v = init32Of.get(init);
+  if (!v) init32Of.set(init, (v = Int32Array.from(init, Number)));
+  return v;
 }
 
 export type EmitCast = (sums: Int32Array, Mp: number, row0: number, rows: number, y: Float64Array, yStride: number, c0: number, M: number, scale: number, init: Float64Array) => void;
