@@ -3,8 +3,9 @@
  * (with labels), top-1 agreement, output errors and a per-layer table of chosen types, SNR and
  * overflow counts; optionally writes the report as JSON and both sets of outputs as .npy.
  */
-import { writeFileSync, renameSync } from 'node:fs';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Worker } from 'node:worker_threads';
 import { canonicalize } from '../passes/pipeline.js';
 import { DEFAULTS } from '../backend-hls/index.js';
 import { resolvePart } from '../estimate/devices.js';
@@ -15,7 +16,7 @@ import { parseClockNs } from '../util/units.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
-import { simulateParallel } from '../sim/parallel.js';
+import { defaultThreads, endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
@@ -150,6 +151,25 @@ function reportEstimate(qg: Graph, hls: HlsSection): Estimate | { skipped: strin
   }, { part, clockNs });
 }
 
+/**
+ * Workers to start before the model is loaded: threads − 1 when the inputs are large enough
+ * (PRESTART_BYTES) that the run will likely want them; simulateParallel ends those it does not.
+ */
+const PRESTART_BYTES = 4 << 20;
+function prestartCount(o: SimulateFlags): number {
+  const threads = o.threads === undefined ? defaultThreads() : Number(o.threads);
+  if (!Number.isInteger(threads) || threads < 2) return 0;
+  let bytes = 0;
+  for (const f of o.input) {
+    try {
+      bytes += statSync(f).size;
+    } catch {
+      return 0; // reading it reports the error
+    }
+  }
+  return bytes >= PRESTART_BYTES ? threads - 1 : 0;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('simulate')
@@ -163,63 +183,73 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress line on stderr')
     .option('--report <file>', 'write a self-contained HTML report (per-layer types, SNR, overflows, estimate at the config\'s hls section or the defaults; charts)');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
-    const log = (s: string) => process.stdout.write(`${s}\n`);
-    const hook = dumpHook(o.dumpAfter);
-    const m = await loadForCommand(model, o, log);
-    const g = m.graph;
-    const inputs = readModelInputs(g, o.input, '--input');
-    const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);
-    const cg = canonicalize(g, hook);
-    const q = quantizeGraph(cg, cfg);
-    const qg = verify(q.graph);
-    hook?.('quantize', qg);
-    for (const note of q.notes) log(`note: ${note}`);
-    for (const w of q.ignored) warn(w);
-    warnConstantOverflows(qg);
-    let labels: Float32Array | undefined;
-    let labelShape: readonly number[] | undefined;
-    if (o.labels) {
-      const t = readTensorFile(o.labels);
-      labels = toFloat32(t);
-      labelShape = t.shape;
-      const n = g.batched ? inputs[0]!.shape[0]! : 1;
-      if (t.shape[0] !== n) throw new NnInputError(`${o.labels}: ${t.shape[0]} labels for ${n} input samples`);
-    }
-    let threads: number | undefined;
-    if (o.threads !== undefined) {
-      threads = Number(o.threads);
-      if (!Number.isInteger(threads) || threads < 1) throw new NnInputError(`--threads must be a whole number >= 1, got '${o.threads}'`);
-    }
-    const bar = progressBar('simulating', process.stderr, o.quiet === true);
-    const t0 = performance.now();
-    let workers = 0;
-    let r;
+    // A long run's workers start now, loading their modules while this thread loads the model.
+    const prestarted = prestartWorkers(prestartCount(o));
     try {
-      r = await simulateParallel(cg, qg, inputs, { labels, labelShape, threads, onProgress: bar.update, onWorkers: (k) => (workers = k) });
+      await simulateAction(model, o, prestarted);
     } finally {
-      bar.done();
-    }
-    const ms = performance.now() - t0;
-    log(`precision: ${describe}`);
-    log(formatReport(r.report, qg));
-    const on = workers ? ` on ${workers + 1} threads` : '';
-    log(`\n${r.report.samples} sample(s), float + fixed, in ${(ms / 1000).toFixed(2)} s${on} (${Math.round((r.report.samples / ms) * 1000).toLocaleString('en-US')} samples/s)`);
-    if (o.json) {
-      const tmp = `${o.json}.tmp-${process.pid}`;
-      writeFileSync(tmp, `${JSON.stringify(r.report, null, 2)}\n`);
-      renameSync(tmp, o.json);
-      log(`report: ${o.json}`);
-    }
-    if (o.report) {
-      const { writeReportFile } = await import('../report/index.js');
-      const { designReportHtml } = await import('../report/design.js');
-      writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls), profile: { cg, inputs } }));
-      log(`report: ${o.report}`);
-    }
-    if (o.saveOutputs) {
-      writeOutputs(o.saveOutputs, toModelLayout(qg, r.fixedOutputs), 'fixed_output');
-      writeOutputs(o.saveOutputs, toModelLayout(qg, r.floatOutputs), 'float_output');
-      log(`outputs: ${o.saveOutputs}/fixed_output_<k>.npy, float_output_<k>.npy`);
+      endWorkers(prestarted);
     }
   });
+}
+
+async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: string }, prestarted: readonly Worker[]): Promise<void> {
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const hook = dumpHook(o.dumpAfter);
+  const m = await loadForCommand(model, o, log);
+  const g = m.graph;
+  const inputs = readModelInputs(g, o.input, '--input');
+  const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);
+  const cg = canonicalize(g, hook);
+  const q = quantizeGraph(cg, cfg);
+  const qg = verify(q.graph);
+  hook?.('quantize', qg);
+  for (const note of q.notes) log(`note: ${note}`);
+  for (const w of q.ignored) warn(w);
+  warnConstantOverflows(qg);
+  let labels: Float32Array | undefined;
+  let labelShape: readonly number[] | undefined;
+  if (o.labels) {
+    const t = readTensorFile(o.labels);
+    labels = toFloat32(t);
+    labelShape = t.shape;
+    const n = g.batched ? inputs[0]!.shape[0]! : 1;
+    if (t.shape[0] !== n) throw new NnInputError(`${o.labels}: ${t.shape[0]} labels for ${n} input samples`);
+  }
+  let threads: number | undefined;
+  if (o.threads !== undefined) {
+    threads = Number(o.threads);
+    if (!Number.isInteger(threads) || threads < 1) throw new NnInputError(`--threads must be a whole number >= 1, got '${o.threads}'`);
+  }
+  const bar = progressBar('simulating', process.stderr, o.quiet === true);
+  const t0 = performance.now();
+  let workers = 0;
+  let r;
+  try {
+    r = await simulateParallel(cg, qg, inputs, { labels, labelShape, threads, prestarted, onProgress: bar.update, onWorkers: (k) => (workers = k) });
+  } finally {
+    bar.done();
+  }
+  const ms = performance.now() - t0;
+  log(`precision: ${describe}`);
+  log(formatReport(r.report, qg));
+  const on = workers ? ` on ${workers + 1} threads` : '';
+  log(`\n${r.report.samples} sample(s), float + fixed, in ${(ms / 1000).toFixed(2)} s${on} (${Math.round((r.report.samples / ms) * 1000).toLocaleString('en-US')} samples/s)`);
+  if (o.json) {
+    const tmp = `${o.json}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${JSON.stringify(r.report, null, 2)}\n`);
+    renameSync(tmp, o.json);
+    log(`report: ${o.json}`);
+  }
+  if (o.report) {
+    const { writeReportFile } = await import('../report/index.js');
+    const { designReportHtml } = await import('../report/design.js');
+    writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls), profile: { cg, inputs } }));
+    log(`report: ${o.report}`);
+  }
+  if (o.saveOutputs) {
+    writeOutputs(o.saveOutputs, toModelLayout(qg, r.fixedOutputs), 'fixed_output');
+    writeOutputs(o.saveOutputs, toModelLayout(qg, r.floatOutputs), 'float_output');
+    log(`outputs: ${o.saveOutputs}/fixed_output_<k>.npy, float_output_<k>.npy`);
+  }
 }

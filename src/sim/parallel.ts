@@ -2,16 +2,19 @@
  * `simulate` on worker threads: the same chunks as the single-thread driver (compare.ts), run
  * by this thread and by workers that each hold their own compiled copy of both graphs, merged
  * in chunk order — so the report and outputs are identical to simulate()'s, whatever ran where.
- * Workers start only when the run is long enough to pay for them: this thread times the first
- * chunk, and if the rest would take more than `minParallelMs` it starts up to threads−1 workers
- * (a worker's start-up — loading the modules and compiling the graphs — costs about 0.3 CPU s).
+ * Workers start only when the run is long enough to pay for them (a worker's start-up — loading
+ * the modules and compiling the graphs — costs about 0.3 CPU s): when the graph's own estimate
+ * (estimatedMs) already says the run takes longer than `minParallelMs`, they start before this
+ * thread compiles anything, so their start-up overlaps its first chunks; otherwise this thread
+ * times the first chunk and starts up to threads−1 workers if the rest would take longer.
  * By default it uses the cores the load average says are free.
- * Each worker has at most two chunks in flight; inputs are copied to it per chunk and outputs
- * come back as transferred buffers.
+ * Each worker has two to four chunks in flight (two towards the end); inputs are copied to it
+ * per chunk and outputs come back as transferred buffers.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Graph } from '../ir/graph.js';
+import { type Graph, numel } from '../ir/graph.js';
+import { summarize } from '../ir/summary.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
@@ -23,6 +26,8 @@ export interface ParallelOptions extends SimulateOptions {
   minParallelMs?: number;
   /** Called once with how many workers were started (0: all on this thread). */
   onWorkers?: (count: number) => void;
+  /** Workers from prestartWorkers: used first (given the graphs), the ones not needed are ended. */
+  prestarted?: readonly Worker[];
 }
 
 /** A message to a worker: run samples [start, start+rows) given as this chunk's own inputs. */
@@ -46,13 +51,36 @@ function workerUrl(): URL {
   return new URL(self.pathname.endsWith('.ts') ? './sim-worker.ts' : './sim-worker.js', self);
 }
 
-/** A worker running sim-worker; under tsx (TypeScript sources) it registers tsx first. */
-function startWorker(cg: Graph, qg: Graph): Worker {
+/**
+ * A worker running sim-worker, given the graphs now or (without them) later by useWorker;
+ * under tsx (TypeScript sources) it registers tsx first.
+ */
+function startWorker(graphs?: { cg: Graph; qg: Graph }): Worker {
   const url = workerUrl();
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: { cg, qg } });
+  const workerData = graphs ?? {};
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: { cg, qg } });
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/**
+ * Workers started before the graphs exist (the CLI starts them first thing, when the run looks
+ * long): they load their modules and compile the WebAssembly kernels while this thread loads
+ * the model and reads the inputs; simulateParallel (ParallelOptions.prestarted) gives them the
+ * graphs, or ends those it does not need. Until then they do not keep the process alive.
+ */
+export function prestartWorkers(count: number): Worker[] {
+  return Array.from({ length: Math.max(0, count) }, () => {
+    const w = startWorker();
+    w.unref();
+    return w;
+  });
+}
+
+/** Ends prestarted workers nobody took (e.g. after an error before the run). */
+export function endWorkers(workers: readonly Worker[]): void {
+  for (const w of workers) void w.terminate();
 }
 
 function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: number): ChunkTask {
@@ -67,12 +95,57 @@ function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: 
   };
 }
 
+/**
+ * Milliseconds one thread would need for `n` samples, from the graph alone (a floor, for
+ * starting workers before anything is timed): per sample 0.25 ns per multiply-accumulate and
+ * 5 ns per element of every run-time value, both paths and the statistics together — about
+ * what the convolutional examples take on this 2-core machine.
+ */
+export function estimatedMs(qg: Graph, n: number): number {
+  let elems = 0;
+  for (const node of qg.nodes) for (const o of node.outputs) if (o) elems += numel(qg.values.get(o)?.shape ?? []);
+  return (n * (0.25e-6 * summarize(qg).totalMacs + 5e-6 * elems));
+}
+
 export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions = {}): Promise<SimulationResult> {
+  try {
+    return await run(cg, qg, inputs, opts);
+  } finally {
+    // Prestarted workers not taken (an error came first) must not outlive the run.
+    if (opts.prestarted) endWorkers(opts.prestarted.filter((w) => !taken.has(w)));
+  }
+}
+
+/** Prestarted workers given graphs by a run (the rest are ended when it returns). */
+const taken = new WeakSet<Worker>();
+
+async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: ParallelOptions): Promise<SimulationResult> {
   checkInputs(cg, inputs);
-  const runner = new ChunkRunner(cg, qg);
   const chunk = opts.chunk ?? chunkFor(cg);
   const { n, starts } = chunking(cg, inputs, chunk);
   const rowsOf = (s: number) => (cg.batched ? Math.min(n, s + chunk) - s : 1);
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), starts.length));
+  const minMs = opts.minParallelMs ?? 1500;
+  // A run the graph alone says is long starts its workers now, so their start-up overlaps this
+  // thread's compiling and first chunks; otherwise the first chunk is timed first.
+  const early = threads > 1 && starts.length > 2 && estimatedMs(qg, n) > minMs;
+  const spare = [...(opts.prestarted ?? [])];
+  const workers: Worker[] = [];
+  const want = (k: number) => {
+    while (workers.length < k) {
+      const w = spare.shift();
+      if (!w) workers.push(startWorker({ cg, qg }));
+      else {
+        taken.add(w);
+        w.ref();
+        w.postMessage({ graphs: { cg, qg } });
+        workers.push(w);
+      }
+    }
+    endWorkers(spare.splice(0));
+  };
+  if (early) want(threads - 1);
+  const runner = new ChunkRunner(cg, qg);
   const results = new Array<ChunkResult | undefined>(starts.length);
   let done = 0;
   const finish = (i: number, r: ChunkResult) => {
@@ -80,21 +153,25 @@ export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly Rt
     done += r.rows;
     opts.onProgress?.(done, n);
   };
-  const t0 = performance.now();
-  finish(0, runner.run(inputs, 0, rowsOf(0)));
-  const perChunk = performance.now() - t0;
-  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), starts.length));
-  const wanted = perChunk * (starts.length - 1) > (opts.minParallelMs ?? 1500) ? threads - 1 : 0;
-  opts.onWorkers?.(wanted);
-  let next = 1;
-  if (wanted > 0) {
-    const workers = Array.from({ length: wanted }, () => startWorker(cg, qg));
+  let next = 0;
+  if (!early) {
+    const t0 = performance.now();
+    finish(0, runner.run(inputs, 0, rowsOf(0)));
+    next = 1;
+    const perChunk = performance.now() - t0;
+    want(perChunk * (starts.length - 1) > minMs ? threads - 1 : 0);
+  }
+  opts.onWorkers?.(workers.length);
+  if (workers.length > 0) {
     let failure: Error | undefined;
     const inFlight = new Map<Worker, number>();
     await new Promise<void>((resolve) => {
       let live = workers.length;
+      // Chunks queued per worker: enough to cover a long chunk of this thread (it feeds them only
+      // between its own), fewer towards the end so that no thread waits long for the last ones.
+      const depth = () => Math.max(2, Math.min(4, Math.ceil((starts.length - next) / (2 * (workers.length + 1)))));
       const feed = (w: Worker) => {
-        while ((inFlight.get(w) ?? 0) < 2 && next < starts.length && !failure) {
+        while ((inFlight.get(w) ?? 0) < depth() && next < starts.length && !failure) {
           const i = next++;
           inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
           const task = sliceTask(cg, inputs, starts[i]!, rowsOf(starts[i]!));

@@ -1,18 +1,38 @@
 /**
  * A simulation worker (started by parallel.ts): compiles the float and quantized graphs it is
  * given once, then runs each chunk it receives and posts the chunk's result back with its
- * buffers transferred. Errors go back as messages, so the main thread reports them.
+ * buffers transferred. Errors go back as messages, so the main thread reports them. A worker
+ * started before the graphs exist (prestartWorkers) loads its modules and compiles the
+ * WebAssembly kernels meanwhile, and gets the graphs as its first message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Graph } from '../ir/graph.js';
 import { ChunkRunner } from './compare.js';
 import type { ChunkTask } from './parallel.js';
+import { wasmFloatAvailable } from './wasm-float.js';
+import { wasmAvailable } from './wasm-gemm.js';
+import { wasmStatsAvailable } from './wasm-stats.js';
 
-const { cg, qg } = workerData as { cg: Graph; qg: Graph };
-const runner = new ChunkRunner(cg, qg);
+type Message = { graphs: { cg: Graph; qg: Graph } } | { i: number; task: ChunkTask };
 
-parentPort!.on('message', ({ i, task }: { i: number; task: ChunkTask }) => {
+let runner: ChunkRunner | undefined;
+const given = workerData as { cg?: Graph; qg?: Graph } | undefined;
+if (given?.cg && given.qg) runner = new ChunkRunner(given.cg, given.qg);
+else {
+  // Waiting for the graphs: the kernel modules compiled now are ready when they come.
+  wasmAvailable();
+  wasmFloatAvailable();
+  wasmStatsAvailable();
+}
+
+parentPort!.on('message', (m: Message) => {
+  if ('graphs' in m) {
+    runner = new ChunkRunner(m.graphs.cg, m.graphs.qg);
+    return;
+  }
+  const { i, task } = m;
   try {
+    if (!runner) throw new Error('a chunk came before the graphs');
     // The task holds just this chunk's samples, so it starts at 0 here and keeps its place.
     const r = runner.run(task.inputs, 0, task.rows);
     const result = { ...r, start: task.start };

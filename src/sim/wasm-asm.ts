@@ -99,13 +99,15 @@ export interface ScratchModule {
  * The module `bytes()` builds, instantiated once per thread on first use; null where
  * WebAssembly (or an instruction the module uses, e.g. SIMD) is unavailable.
  */
-export function lazyModule<E extends ScratchModule>(bytes: () => Uint8Array): () => E | null {
+export function lazyModule<E>(bytes: () => Uint8Array, imports: () => object | null = () => ({})): () => E | null {
   let instance: E | null | undefined;
   return () => {
     if (instance === undefined) {
       try {
         if (!WA) throw new Error('no WebAssembly');
-        instance = new WA.Instance(new WA.Module(bytes()), {}).exports as E;
+        const imp = imports();
+        if (!imp) throw new Error('imports unavailable');
+        instance = new WA.Instance(new WA.Module(bytes()), imp).exports as E;
       } catch {
         instance = null;
       }
@@ -113,6 +115,13 @@ export function lazyModule<E extends ScratchModule>(bytes: () => Uint8Array): ()
     return instance;
   };
 }
+
+/**
+ * Memories whose bytes above `limit` are lent out (wasm-stats.ts StatsArena): scratch stays
+ * below; a call that needs more first takes the loan back (`evict`), since growing the memory
+ * would detach the views the borrower holds.
+ */
+export const scratchLimits = new WeakMap<object, { limit: number; evict: () => void }>();
 
 /** Scratch regions of one call, 16-byte aligned, the memory grown to hold them. */
 export function layout(ex: ScratchModule, sizes: number[]): number[] {
@@ -122,6 +131,8 @@ export function layout(ex: ScratchModule, sizes: number[]): number[] {
     offs.push(at);
     at += Math.ceil(b / 16) * 16;
   }
+  const lent = scratchLimits.get(ex.mem);
+  if (lent && at > lent.limit) lent.evict();
   const have = ex.mem.buffer.byteLength;
   if (at > have) ex.mem.grow(Math.ceil((at - have) / 65536));
   return offs;

@@ -14,9 +14,8 @@
  *  - gemm_f64_dense / _relu (wasm-float-dense.ts): the same sums with every term added, two
  *    rows per weight load, where that cannot change a bit (finite weights, no −0 start value)
  *    and the inputs are mostly not 0 (FloatGemm.run measures it);
- *  - dw_f64 / pool_max_f32: depthwise conv and max pooling with channels in lanes;
- *  - stats_f32_f64: Σ f² and Σ (raw·scale − f)² of a float32 value and its fixed-point raws,
- *    four lanes at a time (the per-layer SNR of `simulate`).
+ *  - dw_f64 / pool_max_f32: depthwise conv and max pooling with channels in lanes.
+ * (The report's per-layer sums of squares live in wasm-stats.ts.)
  * Outputs are computed 8 at a time (4 f64x2 accumulators, weights interleaved [quad][k][8]),
  * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
  * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls;
@@ -52,7 +51,6 @@ const f64zero = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
 const extract = (lane: number) => [...simd(0x21), lane];
 const load64zero = (off = 0) => [...simd(0x5d), ...mem(3, off)];
 const promoteLow = simd(0x5f);
-const f64x2sub = simd(0xf1);
 const v128zeroConst = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 
 /**
@@ -338,67 +336,6 @@ function poolBody(): number[] {
   ];
 }
 
-/**
- * stats_f32_f64(f, raw, n4, scale, out): out[0..1] = Σ f² and out[2..3] = Σ (raw·scale − f)²
- * over the first n4 elements (a multiple of 4), as two f64x2 lanes each.
- */
-function statsBody(): number[] {
-  const [f, raw, n4, scale, out] = [0, 1, 2, 3, 4];
-  const [fp, rp, fend] = [5, 6, 7];
-  const [sc, s0, s1, e0, e1, a, d] = [8, 9, 10, 11, 12, 13, 14];
-  const step = (sAcc: number, eAcc: number, off: number) => [
-    ...get(fp),
-    ...load64zero(off * 4),
-    ...promoteLow,
-    ...set(a),
-    ...get(rp),
-    ...v128load(off * 8),
-    ...get(sc),
-    ...f64x2mul,
-    ...get(a),
-    ...f64x2sub,
-    ...set(d),
-    ...get(sAcc),
-    ...get(a),
-    ...get(a),
-    ...f64x2mul,
-    ...f64x2add,
-    ...set(sAcc),
-    ...get(eAcc),
-    ...get(d),
-    ...get(d),
-    ...f64x2mul,
-    ...f64x2add,
-    ...set(eAcc),
-  ];
-  return [
-    ...get(scale),
-    ...f64x2splat,
-    ...set(sc),
-    ...get(f),
-    ...set(fp),
-    ...get(raw),
-    ...set(rp),
-    ...get(f),
-    ...get(n4),
-    ...i32c(4),
-    ...mul,
-    ...add,
-    ...set(fend),
-    ...whileLt(fp, get(fend), step(s0, e0, 0), step(s1, e1, 2), inc(fp, i32c(16)), inc(rp, i32c(32))),
-    ...get(out),
-    ...get(s0),
-    ...get(s1),
-    ...f64x2add,
-    ...[...simd(0x0b), ...mem(4, 0)],
-    ...get(out),
-    ...get(e0),
-    ...get(e1),
-    ...f64x2add,
-    ...[...simd(0x0b), ...mem(4, 16)],
-  ];
-}
-
 /** The module's bytes (exported for the test that validates them). */
 export function floatModuleBytes(): Uint8Array {
   const fn = (params: number[], results: number[] = []) => [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
@@ -411,7 +348,6 @@ export function floatModuleBytes(): Uint8Array {
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gemm_f64', type: 0, locals: gemmLocals, code: gemmBody(false) },
     { name: 'gemm_f64_relu', type: 0, locals: gemmLocals, code: gemmBody(true) },
-    { name: 'stats_f32_f64', type: 1, locals: [[3, I32], [7, V128]], code: statsBody() },
     { name: 'dw_f64', type: 2, locals: dwLocals, code: dwBody(false) },
     { name: 'dw_f64_relu', type: 2, locals: dwLocals, code: dwBody(true) },
     { name: 'pool_max_f32', type: 3, locals: [[8, I32], [2, V128]], code: poolBody() },
@@ -442,7 +378,6 @@ type GemmFn = (x: number, nb: number, step: number, idx: number, R: number, K: n
 interface Exports extends ScratchModule {
   gemm_f64: GemmFn;
   gemm_f64_relu: GemmFn;
-  stats_f32_f64(f: number, raw: number, n4: number, scale: number, out: number): void;
   dw_f64: DwFn;
   dw_f64_relu: DwFn;
   pool_max_f32(x: number, nb: number, step: number, origins: number, outPix: number, rel: number, T: number, C: number, y: number): void;
@@ -716,44 +651,4 @@ export class FloatMaxPool {
       out.set(new Float32Array(buf, yo!, nb * outPix * C), s0 * outPix * C);
     }
   }
-}
-
-/**
- * [Σ f², Σ (raw·scale − f)²] over a value's float32 outputs and its fixed-point raws (same
- * length). The sums run in lanes (a fixed order for given lengths), so a report is the same
- * on every run and thread.
- */
-export function sumSquares(f: Float32Array, raw: Float64Array, scale: number): [number, number] {
-  const n = f.length;
-  const n4 = n & ~3;
-  let ss = 0;
-  let ee = 0;
-  const ex = wasmFloatAvailable() ? wasm() : null;
-  if (ex && n4 > 0) {
-    // In pieces of at most 2^16 elements, so the scratch stays small.
-    const P = 1 << 16;
-    const [fo, ro, oo] = layout(ex, [Math.min(n4, P) * 4, Math.min(n4, P) * 8, 32]) as [number, number, number];
-    const buf = ex.mem.buffer;
-    const o = new Float64Array(buf, oo, 4);
-    for (let a = 0; a < n4; a += P) {
-      const len = Math.min(P, n4 - a);
-      new Float32Array(buf, fo, len).set(f.subarray(a, a + len));
-      new Float64Array(buf, ro, len).set(raw.subarray(a, a + len));
-      ex.stats_f32_f64(fo, ro, len, scale, oo);
-      ss += o[0]! + o[1]!;
-      ee += o[2]! + o[3]!;
-    }
-  } else {
-    for (let j = 0; j < n4; j++) {
-      const d = raw[j]! * scale - f[j]!;
-      ss += f[j]! * f[j]!;
-      ee += d * d;
-    }
-  }
-  for (let j = n4; j < n; j++) {
-    const d = raw[j]! * scale - f[j]!;
-    ss += f[j]! * f[j]!;
-    ee += d * d;
-  }
-  return [ss, ee];
 }

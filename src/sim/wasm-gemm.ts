@@ -14,10 +14,12 @@
  *    Exact integer sums are identical in any order.
  * Outputs are processed in quads of 4 vectors (weights interleaved [quad][k][4][lanes]) so one
  * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
- * inputs, index map and packed weights into one scratch memory (reset per call, grown when
- * needed), so nothing lives in WebAssembly memory between calls and compiling many programs
- * leaks nothing; the integer path works through it in blocks small enough to stay in L2
- * (INT_BLOCK_BYTES). `wasmGemm.enabled = false` turns the path off (the tests' reference).
+ * index map and packed weights, and its inputs unless they already live in this memory, into
+ * scratch (reset per call, grown when needed), so compiling many programs leaks nothing; the
+ * integer path works through it in blocks small enough to stay in L2 (INT_BLOCK_BYTES).
+ * Above the scratch the memory may hold the report's arena (wasm-stats.ts StatsArena): inputs
+ * there are read, and contiguous outputs written, in place. `wasmGemm.enabled = false` turns
+ * the path off (the tests' reference).
  */
 
 import { sumsCodegen } from './sums-codegen.js';
@@ -27,7 +29,13 @@ import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from 
 import { u, I32, V128, get, set, i32c, add, mul, i32load, v128load, v128store, v128zero, i32x4splat, i32x4add, dot, ifThen, inc, whileLt, vec, section, str, funcBody, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
 
 /** Off: Dense/Conv use the JavaScript sums (the tests compare both); sumsCodegen off turns it off too. */
-export const wasmGemm = { enabled: true, /** Layers prepared for the module so far (tests check the path is taken). */ compiled: 0 };
+export const wasmGemm = {
+  enabled: true,
+  /** Layers prepared for the module so far (tests check the path is taken). */
+  compiled: 0,
+  /** Blocks whose input was read, and whose outputs were written, where they lie in the module's memory (the stats arena), no copy. */
+  inPlace: 0,
+};
 
 /**
  * gemm_i16(x, rows, K2, nquad, ntail, w, y): x rows of K2 int16 pairs, y int32 rows of
@@ -121,6 +129,14 @@ const wasm = lazyModule<Exports>(moduleBytes);
 
 export function wasmAvailable(): boolean {
   return wasmGemm.enabled && sumsCodegen.enabled && wasm() !== null;
+}
+
+/**
+ * The module's memory, or null where the module is unavailable. The stats module shares it
+ * (wasm-stats.ts): arrays lent from it above the scratch are read and written in place here.
+ */
+export function gemmMemory(): ScratchModule['mem'] | null {
+  return wasm()?.mem ?? null;
 }
 
 /**
@@ -238,8 +254,10 @@ export class GemmI16 {
   sums(ex: Exports, x: Float64Array, s0: number, nb: number, sampleStride: number, so: number): void {
     const R = this.L.rowsPerSample;
     const [xo, x16, sg, po, wo] = this.offs!;
-    new Float64Array(ex.mem.buffer, xo!, nb * sampleStride).set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-    ex.cvt_f64_i16(xo!, nb * sampleStride, x16!);
+    let xAt = xo!;
+    if (x.buffer === ex.mem.buffer) xAt = x.byteOffset + s0 * sampleStride * 8; // in the arena: read in place
+    else new Float64Array(ex.mem.buffer, xo!, nb * sampleStride).set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+    ex.cvt_f64_i16(xAt, nb * sampleStride, x16!);
     ex.gather_seg(x16!, sampleStride * 2, nb, sg!, this.segs.length / 3, po!, R * this.K2 * 4);
     ex.gemm_i16(po!, nb * R, this.K2, this.nquad, this.ntail, wo!, so);
   }
@@ -291,28 +309,37 @@ export function gemmCastRun(
   const buf = ex.mem.buffer;
   if (pool) {
     // Origins and taps in bytes of the ReLU block (pixels of M channels).
-    new Int32Array(buf, oo!, nOut).set(pool.spec.origins.map((o) => o * M * 8));
-    new Int32Array(buf, ro!, nTaps).set(pool.spec.rel.map((o) => o * M * 8));
+    const b = poolBytes(pool.spec, M);
+    new Int32Array(buf, oo!, nOut).set(b.origins);
+    new Int32Array(buf, ro!, nTaps).set(b.rel);
   }
   const pv = pool ? new Float64Array(buf, po!, bs * nOut * M) : undefined;
   const s4 = simdCast(plan, bound, M);
-  if (s4) new Int32Array(buf, ino!, M).set(Array.from(init, Number));
+  if (s4) new Int32Array(buf, ino!, M).set(init32(init));
   else new BigInt64Array(buf, ino!, M).set(init);
   const yv = new Float64Array(buf, yo!, bs * R * M);
   const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
+  // Outputs in the arena (this memory, after layoutCall, which may have taken the arena back)
+  // and contiguous are written where they lie; the ReLU feeding a fused pool stays in scratch.
+  const inPlace = yStride === M && y.buffer === buf && (!z || z.buffer === buf) && (!pool || pool.p.buffer === buf);
   let overflows = 0;
   for (let s0 = 0; s0 < samples; s0 += bs) {
     const nb = Math.min(bs, samples - s0);
     const rows = nb * R;
-    g.sums(ex, x, s0, nb, sampleStride, so!);
-    if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yo!, z ? zo! : 0, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
-    else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yo!, z ? zo! : 0, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
     const r0 = s0 * R;
+    g.sums(ex, x, s0, nb, sampleStride, so!);
+    const yAt = inPlace ? y.byteOffset + r0 * M * 8 : yo!;
+    const zAt = !z ? 0 : inPlace && !pool ? z.byteOffset + r0 * M * 8 : zo!;
+    if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yAt, zAt, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
+    else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yAt, zAt, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
     if (pool) {
-      ex.maxpool_f64(zo!, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, po!);
-      pool.p.set(pv!.subarray(0, nb * nOut * M), s0 * nOut * M);
+      ex.maxpool_f64(zo!, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, inPlace ? pool.p.byteOffset + s0 * nOut * M * 8 : po!);
+      if (!inPlace) pool.p.set(pv!.subarray(0, nb * nOut * M), s0 * nOut * M);
     }
-    if (yStride === M) {
+    if (inPlace) {
+      wasmGemm.inPlace++;
+      if (pool) z!.set(zv!.subarray(0, rows * M), r0 * M);
+    } else if (yStride === M) {
       y.set(yv.subarray(0, rows * M), r0 * M);
       if (z) z.set(zv!.subarray(0, rows * M), r0 * M);
     } else {
@@ -324,6 +351,20 @@ export function gemmCastRun(
     }
   }
   return overflows;
+}
+
+/** Per layer, computed on its first call (a chunk makes one call per layer). */
+const poolBytesOf = new WeakMap<FusedPool, { M: number; origins: Int32Array; rel: Int32Array }>();
+function poolBytes(spec: FusedPool, M: number): { origins: Int32Array; rel: Int32Array } {
+  let b = poolBytesOf.get(spec);
+  if (!b || b.M !== M) poolBytesOf.set(spec, (b = { M, origins: Int32Array.from(spec.origins, (o) => o * M * 8), rel: Int32Array.from(spec.rel, (o) => o * M * 8) }));
+  return b;
+}
+const init32Of = new WeakMap<BigInt64Array, Int32Array>();
+function init32(init: BigInt64Array): Int32Array {
+  let v = init32Of.get(init);
+  if (!v) init32Of.set(init, (v = Int32Array.from(init, Number)));
+  return v;
 }
 
 export type EmitCast = (sums: Int32Array, Mp: number, row0: number, rows: number, y: Float64Array, yStride: number, c0: number, M: number, scale: number, init: Float64Array) => void;

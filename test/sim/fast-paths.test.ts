@@ -19,7 +19,8 @@ import { simulate } from '../../src/sim/compare.js';
 import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { runFloat } from '../../src/sim/float/executor.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
-import { simulateParallel } from '../../src/sim/parallel.js';
+import { estimatedMs, prestartWorkers, simulateParallel } from '../../src/sim/parallel.js';
+import type { Worker } from 'node:worker_threads';
 import { MAX_GENERATED_TERMS, sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { GemmI16, moduleBytes, wasmGemm } from '../../src/sim/wasm-gemm.js';
 
@@ -324,6 +325,44 @@ describe('simulateParallel', () => {
     expect(a.report.layers.some((l) => l.overflows > 0)).toBe(true);
     expect(Array.from(b.fixedOutputs[0]!.data)).toEqual(Array.from(a.fixedOutputs[0]!.data));
     expect(Array.from(b.floatOutputs[0]!.data)).toEqual(Array.from(a.floatOutputs[0]!.data));
+  }, 60000);
+
+  it('starts the workers before the first chunk when the graph says the run is long (estimatedMs)', async () => {
+    const c: ConvSpec = { sp: [8, 8], cinG: 2, coutG: 3, group: 1, k: [3, 3], strides: [1, 1], dil: [1, 1], pads: [1, 1, 1, 1], bias: true, seed: 7 };
+    const g = convGraph(c);
+    const q = prepareFixed(g, parseConfig({ model: { default: 'ap_fixed<8,3>' } }, 'cfg')).graph;
+    const x = input(g, 64, 5, 6);
+    const est = estimatedMs(q, 64);
+    expect(est).toBeGreaterThan(0);
+    expect(estimatedMs(q, 128)).toBeCloseTo(2 * est, 9);
+    const seen: string[] = [];
+    const opts = { chunk: 16, threads: 2, onWorkers: (k: number) => seen.push(`workers ${k}`), onProgress: (d: number) => seen.push(`done ${d}`) };
+    const b = await simulateParallel(g, q, [x], { ...opts, minParallelMs: est / 2 });
+    expect(seen[0]).toBe('workers 1');
+    expect(b.report).toEqual(simulate(g, q, [x], { chunk: 16 }).report);
+    // Below the estimate: the first chunk runs (and is timed) before any worker is considered.
+    seen.length = 0;
+    await simulateParallel(g, q, [x], { ...opts, minParallelMs: 2 * est });
+    expect(seen[0]).toBe('done 16');
+  }, 60000);
+
+  it('uses prestarted workers (given the graphs later) and ends the ones it does not need, also on an error', async () => {
+    const c: ConvSpec = { sp: [8, 8], cinG: 2, coutG: 3, group: 1, k: [3, 3], strides: [1, 1], dil: [1, 1], pads: [1, 1, 1, 1], bias: true, seed: 8 };
+    const g = convGraph(c);
+    const q = prepareFixed(g, parseConfig({ model: { default: 'ap_fixed<8,3>' } }, 'cfg')).graph;
+    const x = input(g, 80, 5, 6);
+    const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', resolve));
+    const pre = prestartWorkers(3);
+    const ends = pre.map(exited);
+    let workers = -1;
+    const b = await simulateParallel(g, q, [x], { chunk: 16, threads: 2, minParallelMs: 0, prestarted: pre, onWorkers: (k) => (workers = k) });
+    expect(workers).toBe(1);
+    expect(b.report).toEqual(simulate(g, q, [x], { chunk: 16 }).report);
+    await Promise.all(ends); // the one used, when done, and the two spares
+    const pre2 = prestartWorkers(2);
+    const ends2 = pre2.map(exited);
+    await expect(simulateParallel(g, q, [{ shape: [3, 7], data: new Float32Array(21) }], { prestarted: pre2 })).rejects.toThrow(/expected shape/);
+    await Promise.all(ends2);
   }, 60000);
 
   it('stays on this thread for short runs', async () => {

@@ -47,6 +47,8 @@ export interface FixedRunOptions {
    * caller that keeps no raws from `onValue` past the run (the report's per-chunk sums).
    */
   reuseBuffers?: boolean;
+  /** Where reuseBuffers gets a new array (default: an ordinary one), e.g. a WebAssembly memory the caller reads in place. */
+  newArray?: (len: number) => Float64Array;
 }
 
 interface Step {
@@ -156,7 +158,7 @@ export class FixedProgram {
   }
 
   /** An allocator handing step `si` the arrays of its previous run, in the order it asks for them. */
-  private allocFor(si: number): Alloc {
+  private allocFor(si: number, make: (len: number) => Float64Array): Alloc {
     const kept = (this.buffers[si] ??= []);
     let next = 0;
     return (len) => {
@@ -165,12 +167,34 @@ export class FixedProgram {
       if (b && b.length === len) return b;
       // A shorter run (the last chunk) gets a view; the full array stays for the next run.
       if (b && b.length > len) return b.subarray(0, len);
-      return (kept[k] = new Float64Array(len));
+      return (kept[k] = make(len));
     };
+  }
+
+  /** Bytes of the arrays kept for reuse (each rounded up to 16). */
+  reusedBytes(): number {
+    let b = 0;
+    for (const a of [...this.buffers.flat(), ...this.entryBuffers]) if (a) b += Math.ceil(a.byteLength / 16) * 16;
+    return b;
+  }
+
+  /** Forgets the arrays kept for reuse: the next run with reuseBuffers gets new ones (from its newArray). */
+  dropReused(): void {
+    this.buffers.length = 0;
+    this.entryBuffers.length = 0;
   }
 
   /** Runs float inputs (the model's own layout) through the fixed-point graph. */
   run(inputs: readonly RtTensor[], opts: FixedRunOptions = {}): FxTensor[] {
+    const steps = this.stepwise(inputs, opts);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** run() one step at a time: the generator pauses after each step (see floatSteps) and returns the outputs. */
+  *stepwise(inputs: readonly RtTensor[], opts: FixedRunOptions = {}): Generator<void, FxTensor[]> {
     const g = this.g;
     checkInputs(g, inputs);
     const lead = runtimeLead(g, inputs);
@@ -183,7 +207,7 @@ export class FixedProgram {
       if (opts.reuseBuffers && !graphOutputs.has(io.value) && !isWideType(g.values.get(io.value)?.fixed)) {
         // The previous run's array (the caller keeps no raws past a run with reuseBuffers).
         let b = this.entryBuffers[i];
-        if (!b || b.length < x.length) b = this.entryBuffers[i] = new Float64Array(x.length);
+        if (!b || b.length < x.length) b = this.entryBuffers[i] = (opts.newArray ?? fresh64)(x.length);
         into = b.length === x.length ? b : b.subarray(0, x.length);
       }
       env.set(io.value, this.entry[i]!(x, into));
@@ -206,7 +230,7 @@ export class FixedProgram {
         outs = big.map((y, k) => (isWideType(g.values.get(s.node.outputs[k]!)?.fixed) ? y : Float64Array.from(y, (v) => Number(v))));
       } else {
         const mine = s.fusedOut ? [...s.node.outputs, ...s.fusedOut] : s.node.outputs;
-        const alloc = opts.reuseBuffers && !mine.some((o) => graphOutputs.has(o)) ? this.allocFor(si) : undefined;
+        const alloc = opts.reuseBuffers && !mine.some((o) => graphOutputs.has(o)) ? this.allocFor(si, opts.newArray ?? fresh64) : undefined;
         outs = s.run(ins as (Float64Array | undefined)[], n, alloc);
         s.fusedOut?.forEach((o, k) => env.set(o, outs[s.node.outputs.length + k]!));
       }
@@ -224,12 +248,17 @@ export class FixedProgram {
         uses.set(i, left);
         if (left === 0) env.delete(i);
       }
+      yield;
     }
     return g.outputs.map((o) => {
       const v = g.values.get(o.value)!;
       return tensor(o.value, [...lead, ...v.shape], v.fixed!);
     });
   }
+}
+
+function fresh64(len: number): Float64Array {
+  return new Float64Array(len);
 }
 
 /**

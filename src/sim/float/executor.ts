@@ -28,10 +28,12 @@ export interface FloatRunOptions {
    * that keeps no value past the next run (the report's chunk runner).
    */
   buffers?: Map<Node, Float32Array[]>;
+  /** Where `buffers` gets a new array (default: an ordinary one), e.g. a WebAssembly memory the caller reads in place. */
+  newArray?: (len: number) => Float32Array;
 }
 
 /** An allocator handing `node` its arrays of the previous run, in the order it asks for them. */
-function reusing(buffers: Map<Node, Float32Array[]>, node: Node): (len: number) => Float32Array {
+function reusing(buffers: Map<Node, Float32Array[]>, node: Node, make: (len: number) => Float32Array): (len: number) => Float32Array {
   let kept = buffers.get(node);
   if (!kept) buffers.set(node, (kept = []));
   const k0 = kept;
@@ -42,7 +44,7 @@ function reusing(buffers: Map<Node, Float32Array[]>, node: Node): (len: number) 
     if (b && b.length === len) return b;
     // A shorter run (the last chunk) gets a view; the full array stays for the next run.
     if (b && b.length > len) return b.subarray(0, len);
-    return (k0[k] = new Float32Array(len));
+    return (k0[k] = make(len));
   };
 }
 
@@ -108,6 +110,19 @@ function reluFusions(g: Graph): Map<Node, Node> {
 }
 
 export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): RtTensor[] {
+  const steps = floatSteps(g, inputs, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * runFloat one node at a time: the generator pauses after each node (its outputs passed to
+ * onValue) and returns the graph outputs. The report runs it in step with the fixed program
+ * (compare.ts), so each layer's two values are compared while they are still in cache.
+ */
+export function* floatSteps(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): Generator<void, RtTensor[]> {
   checkInputs(g, inputs);
   const lead = runtimeLead(g, inputs);
   const env = new Map<string, RtTensor>();
@@ -125,7 +140,7 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
   const fusions = reluFusions(g);
   /** Relu outputs already written by the layer they read. */
   const fused = new Map<Node, RtTensor>();
-  const allocFor = (node: Node) => (opts.buffers && !node.outputs.some((o) => graphOutputs.has(o)) ? reusing(opts.buffers, node) : undefined);
+  const allocFor = (node: Node) => (opts.buffers && !node.outputs.some((o) => graphOutputs.has(o)) ? reusing(opts.buffers, node, opts.newArray ?? fresh32) : undefined);
 
   for (const node of g.nodes) {
     const kernel = FLOAT_KERNELS[node.op] as Kernel<OpKind> | undefined;
@@ -163,6 +178,7 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
       uses.set(i, left);
       if (left === 0 && !isConst(g.values.get(i)!)) env.delete(i);
     }
+    yield;
   }
   return g.outputs.map((o) => {
     const t = env.get(o.value);
