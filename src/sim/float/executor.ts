@@ -118,6 +118,19 @@ export function runFloat(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOp
 }
 
 /**
+ * A constant's data as float32, converted once per array: the report runs the graph once per
+ * chunk of 16+ samples, and converting every float64 constant (weights, tables) each time
+ * cost more than some layers' sums.
+ */
+const asFloat32 = new WeakMap<object, Float32Array>();
+function float32Const(d: Float32Array | Float64Array): Float32Array {
+  if (d instanceof Float32Array) return d;
+  let f = asFloat32.get(d);
+  if (!f) asFloat32.set(d, (f = Float32Array.from(d)));
+  return f;
+}
+
+/**
  * runFloat one node at a time: the generator pauses after each node (its outputs passed to
  * onValue) and returns the graph outputs. The report runs it in step with the fixed program
  * (compare.ts), so each layer's two values are compared while they are still in cache.
@@ -128,7 +141,7 @@ export function* floatSteps(g: Graph, inputs: readonly RtTensor[], opts: FloatRu
   const env = new Map<string, RtTensor>();
   for (const [name, v] of g.values) {
     // Constants held in float64 (lookup tables) run as float32, like every value here.
-    if (isConst(v)) env.set(name, { shape: v.shape, data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data) });
+    if (isConst(v)) env.set(name, { shape: v.shape, data: float32Const(v.data) });
   }
   g.inputs.forEach((io, i) => env.set(io.value, inputs[i]!));
 
