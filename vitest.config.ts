@@ -1,9 +1,21 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/helpers/sequencer';
+
+// vitest's default for `run` is one worker fewer than there are cores: on CI's two cores that is a
+// single test file at a time, leaving a core idle through the whole suite except while g++ runs.
+// One worker per core; the g++ C-simulation files add their own processes on top of that.
+const workers = Math.max(2, availableParallelism());
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    maxWorkers: workers,
+    // Builds the csim precompiled header once before any file (test/helpers/global-setup.ts).
+    globalSetup: ['test/helpers/global-setup.ts'],
+    // Longest files first (test/helpers/sequencer.ts).
+    sequence: { sequencer: LongestFirst },
   },
 });
