@@ -10,7 +10,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadModelAsync } from '../frontend/index.js';
@@ -21,7 +22,8 @@ import { FixedProgram } from '../sim/fixed/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { NnInputError } from '../util/tensor.js';
 import { moveAxis, readInputTensor } from './io.js';
-import { discardPch, precompiledHeader } from './csim-pch.js';
+import { discardPch, type Pch, precompiledHeader } from './csim-pch.js';
+import { kernelSources } from '../backend-hls/kernels.js';
 import { progressBar } from './progress.js';
 import { projectLoadOptions } from './cut-options.js';
 
@@ -127,24 +129,49 @@ function gxx(cxx: string, args: string[], log: (s: string) => void): Promise<voi
   });
 }
 
+/**
+ * The g++ flags both units of a csim build share (and its precompiled header is built with),
+ * without the project's own -I. Every constant array is plain integer data (weights/*.h, see
+ * README "Weight storage"), so g++'s time and memory grow linearly with the weights; what
+ * remains is parsing the ap_types headers and instantiating the kernels: ~2 s of CPU and
+ * ~350 MB per unit even at 1M parameters without the precompiled header (npm run bench:csim).
+ * Measured on the CNN and 1M-MLP projects, -O1 compiles ~10% faster than -O2 and the testbench
+ * runs as fast; -O0 compiles a little faster still but simulates the 1M MLP 16x slower (19 s
+ * instead of 1.2 s for 64 samples; LeNet-5: 0.6 s at -O1, 9.9 s at -O0). The parsing is done
+ * once per machine in a precompiled header (csim-pch.ts), which needs both units built with
+ * the same flags: both without exceptions (neither the firmware nor the testbench throws or
+ * catches). The two uninitialized-value warnings come from inlined code of the Xilinx headers
+ * (ap_private.h), not from the project, and would bury real messages.
+ */
+export function csimFlags(inc: string, extra: readonly string[] = []): string[] {
+  const own = existsSync(join(inc, 'hls_stream.h')) ? [] : ['-DNN2HLS_OWN_STREAM'];
+  return ['-std=c++14', '-O1', '-fno-exceptions', '-Wall', '-Wextra', '-Wno-uninitialized', '-Wno-maybe-uninitialized',
+    '-isystem', inc, ...own, ...extra];
+}
+
+/**
+ * Builds (or finds) the cached precompiled header every csim build with these headers and
+ * default flags uses, before any project exists: the test suite calls it once up front so its
+ * concurrent csim builds do not each compile the same header on a cold cache. Null when it
+ * cannot be had (the builds then parse the headers themselves, as always).
+ */
+export async function warmPrecompiledHeader(hlsInclude?: string): Promise<Pch | null> {
+  const inc = findHlsInclude(hlsInclude);
+  const tmp = mkdtempSync(join(tmpdir(), 'nn2hls-pch-kernels-'));
+  try {
+    // The project's firmware/kernels/ is exactly the kernel library (project.ts).
+    for (const [f, text] of kernelSources()) writeFileSync(join(tmp, f), text);
+    return await precompiledHeader(process.env['CXX'] || 'g++', csimFlags(inc), inc, tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 async function build(dir: string, name: string, inc: string, o: CsimOptions, log: (s: string) => void): Promise<{ exe: string; steps: BuildStep[]; pch: CsimResult['pch'] }> {
   const b = join(dir, 'build');
   mkdirSync(b, { recursive: true });
-  const own = existsSync(join(inc, 'hls_stream.h')) ? [] : ['-DNN2HLS_OWN_STREAM'];
-  // Every constant array is plain integer data (weights/*.h, see README "Weight storage"), so
-  // g++'s time and memory grow linearly with the weights; what remains is parsing the ap_types
-  // headers and instantiating the kernels: ~2 s of CPU and ~350 MB per unit even at 1M
-  // parameters without the precompiled header below (npm run bench:csim). Measured on the CNN and 1M-MLP projects, -O1 compiles
-  // ~10% faster than -O2 and the testbench runs as fast; -O0 compiles a little faster still
-  // but simulates the 1M MLP 16x slower (19 s instead of 1.2 s for 64 samples).
-  // The parsing is done once per machine in a precompiled header (csim-pch.ts), which needs
-  // both units built with the same flags: both without exceptions (neither the firmware nor
-  // the testbench throws or catches).
-  // The two uninitialized-value warnings come from inlined code of the Xilinx headers
-  // (ap_private.h), not from the project, and would bury real messages.
   const cxx = process.env['CXX'] || 'g++';
-  const common = ['-std=c++14', '-O1', '-fno-exceptions', '-Wall', '-Wextra', '-Wno-uninitialized', '-Wno-maybe-uninitialized',
-    '-isystem', inc, ...own, ...(o.cxxflags ?? [])];
+  const common = csimFlags(inc, o.cxxflags);
   const steps: BuildStep[] = [];
   const usePch = o.pch ?? !process.env['NN2HLS_NO_PCH'];
   const bar = o.progress ? progressBar('csim: g++') : undefined;
