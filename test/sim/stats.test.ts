@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
@@ -168,10 +168,16 @@ describe('the chunk runner\'s arena (values read in place)', () => {
     });
   });
 
-  it('a kernel call needing more scratch than the arena left takes it back mid-run; the chunk runs again, same results', () => {
+  it('a kernel call needing more scratch than the arena left takes it back mid-run; the chunk runs again, same results', async () => {
     const m = model('resnet_mnist');
     const x = mnist(48, 12);
     const want = [fresh(m, x, 0, 24), fresh(m, x, 24, 24)];
+    // Fresh module instances: the arena starts where the memory ends, so memory grown by other
+    // test files sharing this worker (vitest isolate: false) would leave room for any scratch.
+    vi.resetModules();
+    const { ChunkRunner } = await import('../../src/sim/compare.js');
+    const { INT_BLOCK_BYTES } = await import('../../src/sim/wasm-gemm.js');
+    const { statsArena } = await import('../../src/sim/wasm-stats.js');
     const r = new ChunkRunner(m.cg, m.qg);
     same(r.run([x], 0, 24), want[0]!);
     expect(statsArena.owns(r)).toBe(true);
