@@ -18,7 +18,7 @@ import { FixedProgram } from '../../src/sim/fixed/executor.js';
 import { runFloat } from '../../src/sim/float/executor.js';
 import { fracBits } from '../../src/ir/fixed.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
-import { INT_BLOCK_BYTES, wasmGemm } from '../../src/sim/wasm-gemm.js';
+import { wasmGemm } from '../../src/sim/wasm-gemm.js';
 import { statsArena, statsModuleBytes, sumSquares, wasmStats } from '../../src/sim/wasm-stats.js';
 
 const FC = { seed: 20261130, numRuns: 25 };
