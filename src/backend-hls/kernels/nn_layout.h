@@ -48,22 +48,35 @@ NN2HLS_PRAGMA(HLS UNROLL)
   }
 }
 
+// Every accumulator empty (sum 0, no max/min seen yet).
+template <class CFG>
+void reduce_clear(typename CFG::acc_t acc[CFG::n], bool seen[CFG::n]) {
+NN2HLS_PRAGMA(HLS INLINE)
+  for (unsigned o = 0; o < CFG::n; o++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+    acc[o] = 0;
+    seen[o] = false;
+  }
+}
+
+// One value into one accumulator: added (sum, mean), or kept when it is the first or beats it (max, min).
+template <class CFG, class T>
+void reduce_take(typename CFG::acc_t& acc, bool& seen, const T& v) {
+NN2HLS_PRAGMA(HLS INLINE)
+  if (CFG::kind <= 1) acc += v;
+  else if (!seen || (CFG::kind == 2 ? v > acc : v < acc)) acc = v;
+  seen = true;
+}
+
 template <class CFG, class PW>
 void reduce(const typename CFG::in_t x[CFG::n_in], typename CFG::out_t y[CFG::n], const int map[CFG::n_in],
             const PW p[1]) {
   typename CFG::acc_t acc[CFG::n];
   bool seen[CFG::n];
-  for (unsigned o = 0; o < CFG::n; o++) {
-    acc[o] = 0;
-    seen[o] = false;
-  }
+  reduce_clear<CFG>(acc, seen);
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::reuse)
   for (unsigned j = 0; j < CFG::n_in; j++) {
-    const int o = map[j];
-    const typename CFG::in_t v = x[j];
-    if (CFG::kind <= 1) acc[o] += v;
-    else if (!seen[o] || (CFG::kind == 2 ? v > acc[o] : v < acc[o])) acc[o] = v;
-    seen[o] = true;
+    reduce_take<CFG>(acc[map[j]], seen[map[j]], x[j]);
   }
   for (unsigned o = 0; o < CFG::n; o++) {
     if (CFG::kind == 1) y[o] = acc[o] * rom<typename CFG::p_t>(p[0]);
@@ -109,20 +122,14 @@ void reduce_stream(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, hls::st
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   bool seen[CFG::n];
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=seen complete)
-  for (unsigned o = 0; o < CFG::n; o++) {
-NN2HLS_PRAGMA(HLS UNROLL)
-    acc[o] = 0;
-    seen[o] = false;
-  }
+  reduce_clear<CFG>(acc, seen);
   for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
     const pack<typename CFG::in_t, CFG::pin> a = in.read();
     for (unsigned j = 0; j < CFG::pin; j++) {
       const int o = map[k * CFG::pin + j];
       const typename CFG::in_t v = a.v[j];
-      if (CFG::kind <= 1) acc[o] += v;
-      else if (!seen[o] || (CFG::kind == 2 ? v > acc[o] : v < acc[o])) acc[o] = v;
-      seen[o] = true;
+      reduce_take<CFG>(acc[o], seen[o], v);
     }
   }
   reduce_stream_out<CFG>(acc, out, p);
@@ -136,11 +143,7 @@ void reduce_stream_lanes(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, h
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   bool seen[CFG::n];
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=seen complete)
-  for (unsigned o = 0; o < CFG::n; o++) {
-NN2HLS_PRAGMA(HLS UNROLL)
-    acc[o] = 0;
-    seen[o] = false;
-  }
+  reduce_clear<CFG>(acc, seen);
   for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
     const pack<typename CFG::in_t, CFG::pin> a = in.read();
@@ -149,9 +152,7 @@ NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
 NN2HLS_PRAGMA(HLS UNROLL)
       const unsigned o = g * CFG::pin + j;
       const typename CFG::in_t v = a.v[j];
-      if (CFG::kind <= 1) acc[o] += v;
-      else if (!seen[o] || (CFG::kind == 2 ? v > acc[o] : v < acc[o])) acc[o] = v;
-      seen[o] = true;
+      reduce_take<CFG>(acc[o], seen[o], v);
     }
   }
   reduce_stream_out<CFG>(acc, out, p);
@@ -165,11 +166,7 @@ void reduce_stream_packs(hls::stream<pack<typename CFG::in_t, CFG::pin> >& in, h
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   bool seen[CFG::n];
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=seen complete)
-  for (unsigned o = 0; o < CFG::n; o++) {
-NN2HLS_PRAGMA(HLS UNROLL)
-    acc[o] = 0;
-    seen[o] = false;
-  }
+  reduce_clear<CFG>(acc, seen);
   for (unsigned k = 0; k < CFG::n_in / CFG::pin; k++) {
 NN2HLS_PRAGMA(HLS PIPELINE II=CFG::step_ii)
     const pack<typename CFG::in_t, CFG::pin> a = in.read();
@@ -182,9 +179,7 @@ NN2HLS_PRAGMA(HLS UNROLL)
       if (CFG::kind <= 1) t += v;
       else if (CFG::kind == 2 ? v > t : v < t) t = v;
     }
-    if (CFG::kind <= 1) acc[o] += t;
-    else if (!seen[o] || (CFG::kind == 2 ? t > acc[o] : t < acc[o])) acc[o] = t;
-    seen[o] = true;
+    reduce_take<CFG>(acc[o], seen[o], t);
   }
   reduce_stream_out<CFG>(acc, out, p);
 }
