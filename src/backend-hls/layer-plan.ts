@@ -152,9 +152,10 @@ export interface LayerPlan {
   /** Reuse factor in effect (validated: see reuse.ts). */
   readonly reuse: number;
   /**
-   * What the layer's weight products are bound to (config hls.multiplier, per layer or model-wide):
-   * rendered as the cfg's `multiplier` (dense/conv kernels bind their products with it) and read
-   * by the estimator (fabric: LUT multipliers, no DSP).
+   * What the layer's weight products are bound to (config hls.multiplier, per layer or model-wide),
+   * for the kernels that bind them (dense, conv: the cfg's `multiplier`, mult_bind in nn_common.h);
+   * 'auto' for every other layer, whose kernel renders no binding. Read by the estimator
+   * (fabric: LUT multipliers, no DSP; dsp: every real product on DSPs).
    */
   readonly multiplier: HlsMultiplier;
   /** Reuse factor asked for (user, config or default) before validation. */
@@ -179,6 +180,19 @@ export interface LayerPlan {
   readonly macs: number;
   /** Multipliers instantiated (before constant folding by the tool). */
   readonly multipliers: number;
+  /**
+   * Every product of the layer has a multiplier of its own whose weight operand is a constant the
+   * tool sees: the latency schedule (weights completely partitioned, read at addresses fixed by
+   * unrolled code) at reuse 1, so the ALLOCATION limit is one multiplier per product and no weight
+   * multiplexer exists — in io_parallel a step II of 1, in io_stream's dense_stream a row per
+   * iteration at any II its pack reads need. The tool then builds each product on its constant:
+   * a zero weight vanishes, ±2^k is a shift, a small one a LUT adder chain, only the rest takes a
+   * DSP, and the step sums every product in one adder tree. False when products share multipliers
+   * (reuse above 1; the resource schedule's weight ROM words; a convolution whose window reads
+   * take more than one cycle, which lets the tool share over its II) or have no constant operand
+   * (MatMul, LayerNorm, element-wise products, layers without products).
+   */
+  readonly constOperands: boolean;
   /** Loop iterations unrolled into one pipelined step (checked against the unroll limit). */
   readonly unrolled: number;
   /** Products computed per step by the resource reuse loop (0 for other schedules). */

@@ -95,6 +95,10 @@ export interface LayerFacts {
   readonly streamKernel?: string;
   readonly macs: number;
   readonly multipliers: number;
+  /** The binding the kernel's cfg renders for its weight products (dense/conv `multiplier`); absent: none is rendered ('auto'). */
+  readonly multiplier?: HlsMultiplier;
+  /** Each product on a multiplier of its own with a constant weight operand (LayerPlan.constOperands); absent: false. */
+  readonly constOperands?: boolean;
   /** Pipelined-loop iterations per sample and their II. */
   readonly tripCount: number;
   readonly stepII: number;
@@ -149,7 +153,7 @@ export interface LowerContext {
   readonly constIds: Map<string, string>;
   strategyOf(node: Node): Strategy;
   reuseOf(node: Node): number;
-  /** The layer's multiplier binding (see multiplierOf in options.ts); LayerPlan.multiplier holds the same. */
+  /** The layer's multiplier binding (see multiplierOf in options.ts); LayerPlan.multiplier records it for the kernels that render it. */
   multiplierOf(node: Node): HlsMultiplier;
   readonly io: 'parallel' | 'stream';
   /** Pack width of a value's io_stream FIFO (its last dim unless the plan chose otherwise). */

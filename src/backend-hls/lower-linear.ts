@@ -15,12 +15,13 @@ const MULT_ENUM: Record<HlsMultiplier, string> = { auto: 'nn2hls::MULT_AUTO', ds
 
 function common(ctx: LowerContext, node: Node) {
   const id = ctx.names.fresh(node.name, 'layer');
-  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node), multiplier: MULT_ENUM[ctx.multiplierOf(node)] };
+  const binding = ctx.multiplierOf(node);
+  return { id, cfg: ctx.names.fresh(`cfg_${id}`), strategy: ctx.strategyOf(node), reuse: ctx.reuseOf(node), binding, multiplier: MULT_ENUM[binding] };
 }
 
 export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
   const { g } = ctx;
-  const { id, cfg, strategy, reuse, multiplier } = common(ctx, node);
+  const { id, cfg, strategy, reuse, binding, multiplier } = common(ctx, node);
   const x = valueOf(g, node.inputs[0]!);
   const w = valueOf(g, node.inputs[1]!);
   const y = valueOf(g, node.outputs[0]!);
@@ -80,7 +81,10 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
     strategy, reuse, looped: resource,
     facts: {
       kernel: 'nn2hls::dense', streamKernel: 'nn2hls::dense_stream',
-      macs: rows * mults, multipliers: resource ? block : multLimit,
+      macs: rows * mults, multipliers: resource ? block : multLimit, multiplier: binding,
+      // Latency at reuse 1: mult_limit is a multiplier per product (io stream: per row, a row per
+      // iteration), each on a weight of the partitioned constant array.
+      constOperands: !resource && reuse === 1,
       tripCount: resource ? rows * reuse : 1, stepII: resource ? 1 : reuse, block: resource ? block : 0,
       // The resource schedule's row loop is not pipelined: each row's step loop drains before the next row.
       ...(resource && rows > 1 ? { serialSteps: rows } : {}),
@@ -133,7 +137,7 @@ function geoMembers(c: Cfg, G: Geo2): Cfg {
 
 export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
   const { g } = ctx;
-  const { id, cfg, strategy, reuse, multiplier } = common(ctx, node);
+  const { id, cfg, strategy, reuse, binding, multiplier } = common(ctx, node);
   const x = valueOf(g, node.inputs[0]!);
   const w = valueOf(g, node.inputs[1]!);
   const y = valueOf(g, node.outputs[0]!);
@@ -200,7 +204,10 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
     strategy: resource ? 'resource' : 'latency', reuse, looped: true,
     facts: {
       kernel: 'nn2hls::conv2d', streamKernel: 'nn2hls::conv2d_stream',
-      macs: pixels * perPixel, multipliers: resource ? block : Math.ceil(perPixel / reuse),
+      macs: pixels * perPixel, multipliers: resource ? block : Math.ceil(perPixel / reuse), multiplier: binding,
+      // Latency, one pixel per cycle: a multiplier per product of the window. A pixel taking more
+      // cycles (reuse, or window reads over the input's or line buffer's banks) lets the tool share.
+      constOperands: !resource && ii === 1,
       tripCount: resource ? pixels * reuse : pixels, stepII: resource ? 1 : ii, block: resource ? block : 0, pixelWise: true,
       reduction: nIn, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
       wordElements: { [wId]: block, [bId]: cout },

@@ -308,6 +308,8 @@ export function lowerRecurrent(ctx: LowerContext, node: RecNode): Layer {
     facts: plainFacts('nn2hls::recurrent', {
       streamKernel: 'nn2hls::recurrent_stream',
       macs: rows * T * products, multipliers: resource ? products / reuse : products,
+      // Latency (reuse 1 only): every product of a time step on its own multiplier, W and R in registers.
+      constOperands: !resource,
       tripCount: resource ? serial * reuse : serial, stepII: 1, serialSteps: serial, reduction: nXh,
       tableLookups: 2, multBits: resource ? Math.max(xhT!.width, wrT!.width) : Math.max(x.fixed!.width, wT.width), accumBits: A.width,
       // Latency: weights and biases read whole every step (registers). Resource: a pass's ROM

@@ -21,6 +21,7 @@ export function planJson(l: LayerPlan): object {
     ...(l.serialSteps ? { serial_steps: l.serialSteps } : {}),
     macs: l.macs,
     multipliers: l.multipliers,
+    const_operands: l.constOperands,
     // Only when the config binds it, so projects without a binding keep their nn2hls.json.
     ...(l.multiplier !== 'auto' ? { multiplier_binding: l.multiplier } : {}),
     unrolled: l.unrolled,

@@ -28,7 +28,7 @@ import { NnInputError } from '../util/tensor.js';
 import type { Layer } from './layer.js';
 import type { EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
 import type { NameTable } from './names.js';
-import { type EmitOptions, multiplierOf } from './options.js';
+import type { EmitOptions } from './options.js';
 import type { TileDecision } from '../passes/tile.js';
 
 export interface Port {
@@ -450,7 +450,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       kernel: nat ? (fx.streamKernel ?? fx.kernel) : fx.kernel,
       strategy: l.strategy,
       reuse: l.reuse,
-      multiplier: multiplierOf(opts, l.node.name),
+      multiplier: fx.multiplier ?? 'auto',
       reuseRequested: d?.reuseRequested ?? l.reuse,
       chosenBy: opts.fit?.layers.includes(l.node.name) ? 'fit' : (d?.chosenBy ?? 'default'),
       notes: d?.notes ?? [],
@@ -460,6 +460,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       serialSteps: fx.serialSteps ?? 0,
       macs: fx.macs,
       multipliers: fx.multipliers,
+      constOperands: fx.constOperands ?? false,
       unrolled,
       block: fx.block,
       partitioned,

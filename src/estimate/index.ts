@@ -69,7 +69,7 @@ export function estimate(view: PlanView, o: EstimateOptions): Estimate {
   const speed = speedFactor(dev, part.speedGrade);
   const prof = tool.profile;
   const mults = view.layers.map((l) => multipliersFor(l, dev.dspShape, prof));
-  const timings = view.layers.map((l, i) => layerTiming(l, prof, o.clockNs, speed, view.io, mults[i]!.constant));
+  const timings = view.layers.map((l, i) => layerTiming(l, prof, o.clockNs, speed, mults[i]!.constant));
   const design = designTiming(view.layers, timings, view.io, view.pipelineTop, prof);
   const layers: LayerEstimate[] = view.layers.map((l, i) => {
     const t = timings[i]!;

@@ -49,7 +49,7 @@ export interface LayerTiming {
 const log2ceil = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
 
 /** `constant`: the tool builds the layer's products on constant weights (see multipliersFor). */
-export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, io: 'parallel' | 'stream', constant = l.constOperands): LayerTiming {
+export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, constant = l.constOperands): LayerTiming {
   const usable = periodNs * (1 - DELAYS.uncertainty);
   const cut = (ns: number) => Math.floor((ns * speed) / usable);
   switch (l.kind) {
@@ -67,13 +67,11 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
         const reads = l.stepII > l.reuse ? l.stepII : 0;
         return { latency: Math.max(shared ? steps : 0, reads) + stages, ii: Math.max(l.reuse, l.ii), stages };
       }
-      // Looped: the plan's trip count × step II (output pixels, rows, time steps, reuse steps);
-      // a streaming window kernel also reads its whole input, one pixel per cycle at best. A
-      // recurrence (the plan's serial steps: time steps needing the previous hidden state)
-      // drains the step's pipeline before the next one starts.
-      const native = io === 'stream' && l.stream === 'native' && l.lineBuffer;
-      const inPixels = native ? l.inElems / l.lineBuffer!.channels : 0;
-      const span = Math.max(l.ii + l.serialSteps * stages, inPixels);
+      // Looped: the plan's II (its trip count × step II: output pixels, rows, time steps, reuse
+      // steps; for a streaming kernel at least a cycle per pack it reads or writes). A recurrence
+      // (the plan's serial steps: time steps needing the previous hidden state) drains the
+      // step's pipeline before the next one starts.
+      const span = l.ii + l.serialSteps * stages;
       return { latency: span + stages + 1, ii: span, stages };
     }
     case 'pool': {

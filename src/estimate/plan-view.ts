@@ -46,17 +46,14 @@ export interface LayerView {
   /** Multiplications per sample and multipliers instantiated (LayerPlan.macs / multipliers). */
   readonly macs: number;
   readonly multipliers: number;
-  /**
-   * LayerPlan.multiplier for the layers whose kernels bind their weight products (dense, conv);
-   * 'auto' elsewhere, where no binding is emitted.
-   */
+  /** LayerPlan.multiplier: the binding of the weight products ('auto' where the kernel renders none). */
   readonly multiplier: 'dsp' | 'fabric' | 'auto';
   /**
    * The weight raw value of every product when the weights are constants the tool can see
    * (latency strategy: a constant array read by unrolled code). Absent for resource strategy.
    */
   readonly weightRaws?: Float64Array;
-  /** Products are fully unrolled on constant operands (latency strategy, reuse 1). */
+  /** LayerPlan.constOperands: every product on a multiplier of its own with a constant weight operand. */
   readonly constOperands: boolean;
   /** Non-zero weights over all products (pruned weights cost nothing) and all products. */
   readonly nonzeroWeights: number;
@@ -222,11 +219,9 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
     ii: lp.ii, iterations: lp.tripCount, stepII: lp.stepII, serialSteps: lp.serialSteps,
     macs: lp.macs, multipliers: lp.multipliers,
-    multiplier: kind === 'dense' || kind === 'conv' ? lp.multiplier : 'auto',
+    multiplier: lp.multiplier,
     ...(latency && raws.length ? { weightRaws: repeated(raws, rows) } : {}),
-    // (io stream's dense_stream at reuse 1 may take several cycles per row to read its packs,
-    // a step II above 1, with every product still on its own constant-weight multiplier.)
-    constOperands: latency && raws.length > 0 && lp.reuse === 1 && (lp.stepII === 1 || (kind === 'dense' && lp.multipliers * lp.tripCount >= lp.macs)),
+    constOperands: lp.constOperands,
     nonzeroWeights: nonzero * rows, weightCount,
     weightWidth: wv.length ? width(g, wv[0]) : 0,
     inWidth: width(g, n.inputs[0]), outWidth: out.fixed?.width ?? 0,

@@ -52,6 +52,40 @@ describe('LayerPlan', () => {
     expect(setup('dense').plan.pipelineTop).toBe(true);
   });
 
+  it('states which layers have a constant-weight multiplier per product, and which bind their multipliers', () => {
+    const dense = (over: Partial<EmitOptions>) => setup('dense', over).plan.plans.find((l) => l.op === 'Dense')!;
+    expect(dense({})).toMatchObject({ reuse: 1, constOperands: true });
+    expect(dense({ reuse: 2 })).toMatchObject({ strategy: 'latency', reuse: 2, constOperands: false });
+    expect(dense({ strategy: 'resource', reuse: 4 })).toMatchObject({ strategy: 'resource', constOperands: false });
+    // io stream: the Dense after the Flatten gathers its 12 inputs over several packs (step II
+    // above 1) and still has a multiplier per product of its row.
+    const stream = setup('conv2d', { io: 'stream' }).plan;
+    const fc = stream.plans.find((l) => l.op === 'Dense')!;
+    expect(fc.stepII).toBeGreaterThan(1);
+    expect(fc).toMatchObject({ reuse: 1, macs: 12 * 5, multipliers: 12 * 5, constOperands: true });
+    expect(stream.plans.find((l) => l.op === 'Conv')).toMatchObject({ stepII: 1, constOperands: true });
+    // A line buffer split into banks (beyond the partition limit) reads the 3x3 window over 5
+    // cycles: shared (the latency strategy kept as the user set it beyond the limit).
+    const banked = setup('conv2d', { io: 'stream', partitionLimit: 29, explicit: { strategy: true } }).plan.plans.find((l) => l.op === 'Conv')!;
+    expect(banked).toMatchObject({ strategy: 'latency', reuse: 1, stepII: 5, constOperands: false });
+    expect(setup('conv2d', { reuse: 2 }).plan.plans.find((l) => l.op === 'Conv')).toMatchObject({ strategy: 'latency', reuse: 2, constOperands: false });
+    // Pools, relayouts and products of two run-time values have no constant operand.
+    for (const l of stream.plans.filter((x) => x.op !== 'Dense' && x.op !== 'Conv')) expect(l.constOperands, l.name).toBe(false);
+    const att = setup('attention', caseHlsOptions(backendCase('attention'))).plan;
+    for (const l of att.plans) expect(l.constOperands, l.name).toBe(false);
+    // Recurrent: the latency schedule has every product of a time step on its own multiplier; the folded one shares.
+    expect(setup('lstm').plan.plans.find((l) => l.op === 'LSTM')).toMatchObject({ strategy: 'latency', constOperands: true });
+    const c = backendCase('lstm_fold');
+    const folded = planProject(prepareFixed(c.graph, c.config).graph, { ...DEFAULTS, ...caseHlsOptions(c), runs: [] });
+    expect(folded.plans.find((l) => l.op === 'LSTM')).toMatchObject({ strategy: 'resource', constOperands: false });
+    // Multiplier binding: the model-wide "dsp" and gemm0's own "fabric" reach the Dense kernels;
+    // the Relu renders no binding, so its plan says 'auto'.
+    const m = setup('multiplier', caseHlsOptions(backendCase('multiplier')));
+    expect(m.plan.plans.map((l) => [l.name, l.multiplier])).toEqual([['gemm0', 'fabric'], ['relu1', 'auto'], ['gemm2', 'dsp']]);
+    const json = JSON.parse(emitProject(m.g, m.opts, m.plan).get('nn2hls.json')!);
+    expect(json.layers.map((l: { plan: { const_operands: boolean; multiplier_binding?: string } }) => [l.plan.const_operands, l.plan.multiplier_binding])).toEqual([[true, 'fabric'], [false, undefined], [true, 'dsp']]);
+  });
+
   it('plans io stream natively: line buffer, per-pixel Dense over an order-preserving Flatten, host relayout', () => {
     const { plan } = setup('conv2d', { io: 'stream' });
     // The NCHW input's relayout Transpose is done by the host: no layer for it.

@@ -108,7 +108,7 @@ describe('a Dense layer worked out by hand', () => {
     const view = planView(g, { ...DEFAULTS, layers: {}, runs: [], strategy: 'resource', reuse: 4 });
     const l = view.layers[0]!;
     expect([l.ii, l.iterations, l.multipliers]).toEqual([4, 4, 3]);
-    const t = layerTiming(l, resolveTool('vivado-2019.2').profile, 5, 1, 'parallel');
+    const t = layerTiming(l, resolveTool('vivado-2019.2').profile, 5, 1);
     expect(t.ii).toBe(4);
     expect(t.latency).toBeGreaterThanOrEqual(5);
   });
@@ -226,7 +226,7 @@ describe('recurrent layers read their schedule from the plan', () => {
       const e = estimateGraph(g, { io: 'parallel', strategy: 'latency', reuse: 1, layers }, Z7).layers[0]!;
       // 16-bit operands on shared multipliers: one DSP each.
       expect(e.dsp).toBe((128 / reuse) * dspsPerProduct(16, 16, dsp));
-      const t = layerTiming(view, resolveTool('vivado-2019.2').profile, 5, 1, 'parallel', false);
+      const t = layerTiming(view, resolveTool('vivado-2019.2').profile, 5, 1, false);
       expect(t.ii).toBe(6 * reuse + 6 * t.stages);
       expect(e.latency_cycles).toBe(t.latency);
       expect(e.latency_cycles).toBeGreaterThan(last.latency);

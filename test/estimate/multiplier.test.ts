@@ -38,11 +38,13 @@ describe('hls.multiplier', () => {
     expect(() => parseConfigDocument({ hls: { layers: { fc: { multiplier: 1 } } } }, 'c.json')).toThrow(/hls\.layers\.fc\.multiplier/);
   });
 
-  it('the plan carries it per layer (own, else model-wide, else auto) and the cfg renders it', () => {
+  it('the plan carries it per layer (own, else model-wide, else auto; auto where the kernel binds none) and the cfg renders it', () => {
     const g = denseGraph(W, 'Relu');
     const opts = { ...DEFAULTS, io: 'parallel' as const, layers: { fc: { multiplier: 'fabric' as const } }, multiplier: 'dsp' as const, runs: [], simulate: simulateFixed };
     const plan = planProject(g, opts);
-    expect(plan.plans.map((p) => [p.name, p.multiplier])).toEqual([['fc', 'fabric'], ['act', 'dsp']]);
+    // The Relu's kernel has no weight products to bind: its plan says 'auto' under the model-wide 'dsp'.
+    expect(plan.plans.map((p) => [p.name, p.multiplier])).toEqual([['fc', 'fabric'], ['act', 'auto']]);
+    expect(planProject(g, { ...opts, layers: {} }).plans.map((p) => [p.name, p.multiplier])).toEqual([['fc', 'dsp'], ['act', 'auto']]);
     const params = emitProject(g, opts, plan).get('firmware/parameters.h')!;
     expect(params).toMatch(/static const int multiplier = nn2hls::MULT_FABRIC;/);
     expect(planProject(g, { ...opts, layers: {}, multiplier: undefined }).plans[0]!.multiplier).toBe('auto');
