@@ -130,6 +130,16 @@ export interface LayerFacts {
    * (plan.ts relies on it to keep a reconverging branch's clone FIFO short).
    */
   readonly streamLockstep?: boolean;
+  /**
+   * io_stream native kernel: how much of its inputs it has read when it writes an output pack
+   * (plan.ts sizes the skip FIFO of a reconverging branch from it). `pack`: output pack k right
+   * after pack k of every input, as many packs out as in (unary_stream, binary_stream,
+   * concat2_stream). `rows`: output row r (outRow packs) once the first need[r] rows of its one
+   * input (inRow packs each) are read whole, and no more (line-buffer windows: conv_ready_row;
+   * upsample_stream, whose first copy of a row needs less). Absent: possibly its whole input
+   * before its first output.
+   */
+  readonly streamReads?: StreamReads;
   /** io_parallel: arrays are read and written a pixel per step (see LayerPlan.pixelWise). */
   readonly pixelWise?: boolean;
   /**
@@ -139,6 +149,27 @@ export interface LayerFacts {
    */
   readonly lookups?: { readonly [constId: string]: LookupFacts };
   readonly streamLookups?: { readonly [constId: string]: LookupFacts };
+}
+
+/** See LayerFacts.streamReads. */
+export type StreamReads =
+  | { readonly kind: 'pack' }
+  | { readonly kind: 'rows'; readonly inRow: number; readonly outRow: number; readonly need: readonly number[] };
+
+/**
+ * The `rows` reads of a line-buffer window kernel (conv2d_stream, pool2d_stream): per image,
+ * output row oh is written once input row conv_ready_row(oh) (nn_conv.h: the last row its
+ * window reads, clamped into the input) has been read whole.
+ */
+export function windowReads(images: number, inH: number, inW: number, outH: number, outW: number, kH: number, sH: number, dH: number, pT: number): StreamReads {
+  const need: number[] = [];
+  for (let img = 0; img < images; img++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const last = Math.max(0, Math.min(inH - 1, oh * sH + (kH - 1) * dH - pT));
+      need.push(img * inH + last + 1);
+    }
+  }
+  return { kind: 'rows', inRow: inW, outRow: outW, need };
 }
 
 /** Facts of a layer without multiplications or tables. */

@@ -8,7 +8,7 @@ import type { Node } from '../ir/graph.js';
 import { numel, valueOf } from '../ir/graph.js';
 import type { ConvAttrs, PoolAttrs } from '../ir/ops.js';
 import type { HlsMultiplier } from '../ir/precision-config.js';
-import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, unsupported } from './layer.js';
+import { Cfg, type ConstArray, constArray, DUMMY_ARRAY, DUMMY_T, type Layer, type LowerContext, plainFacts, unsupported, windowReads } from './layer.js';
 
 /** The cfg's `multiplier` (nn_common.h mult_impl_t), read by the dense/conv product helper. */
 const MULT_ENUM: Record<HlsMultiplier, string> = { auto: 'nn2hls::MULT_AUTO', dsp: 'nn2hls::MULT_DSP', fabric: 'nn2hls::MULT_FABRIC' };
@@ -213,6 +213,7 @@ export function lowerConv(ctx: LowerContext, node: Node<'Conv'>): Layer {
       wordElements: { [wId]: block, [bId]: cout },
       lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: !lbSplit },
       streamBurst: G.outW,
+      streamReads: windowReads(G.rows, G.inH, G.inW, G.outH, G.outW, G.kH, G.sH, G.dH, G.pT),
     },
   };
 }
@@ -293,7 +294,7 @@ export function lowerPool(ctx: LowerContext, node: Node<'MaxPool' | 'AvgPool' | 
     strategy, reuse, looped: true,
     facts: plainFacts('nn2hls::pool2d', {
       streamKernel, streamBurst: global ? 1 : G.outW, ...(global ? { streamUnrolled: G.c } : {}),
-      ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: !lbSplit } }),
+      ...(global ? {} : { lineBuffer: { rows: lbr, width: G.inW, channels: G.c, elements: lbr * G.inW * G.c, partitioned: !lbSplit }, streamReads: windowReads(G.rows, G.inH, G.inW, G.outH, G.outW, G.kH, G.sH, G.dH, G.pT) }),
       ...(tapsSerial
         ? { tripCount: G.rows * G.outH * G.outW * G.kH * G.kW, stepII: 1, reduction: 1 }
         : { tripCount: G.rows * G.outH * G.outW, stepII: poolII, reduction: G.kH * G.kW }),

@@ -201,7 +201,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       // io_parallel: one step of II reuse (unary_all's PIPELINE), or a pixel per cycle.
       ...(ctx.io === 'parallel' && !perPixel ? { stepII: reuse } : {}),
       ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
-      ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C }),
+      ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C, streamReads: { kind: 'pack' } }),
       tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
       // The table is read at every element's own address: all n in one initiation of II reuse,
       // a pixel (c elements) per cycle per pixel or per io_stream pack.
@@ -263,7 +263,7 @@ export function lowerBinary(ctx: LowerContext, node: Node): Layer {
     ...(perPixel ? { stream: (ins: readonly string[], out: string) => `nn2hls::binary_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out});` } : {}),
     ...(constStream ? { stream: constStream } : {}),
     burst: 1, unrolled: pixels ? cY : nY, partitioned: [], strategy, reuse, looped: pixels,
-    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!), streamLockstep: true } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!) } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
+    facts: plainFacts('nn2hls::binary', { ...(pixels ? { pixelWise: true, tripCount: nY / cY } : {}), ...(perPixel ? { streamKernel: 'nn2hls::binary_stream', streamUnrolled: ctx.packOf(node.outputs[0]!), streamLockstep: true, streamReads: { kind: 'pack' } } : {}), ...(withConst ? { streamKernel: cb !== null ? 'nn2hls::binary_stream_kb' : 'nn2hls::binary_stream_ka', streamUnrolled: ctx.packOf(node.outputs[0]!), streamReads: { kind: 'pack' } } : {}), multBits: node.op === 'Mul' ? Math.max(A.fixed!.width, B.fixed!.width) : 0 }),
   };
 }
 
@@ -454,6 +454,8 @@ export function lowerGather(ctx: LowerContext, node: Node): Layer {
       facts: plainFacts('nn2hls::gather', {
         streamKernel: 'nn2hls::upsample_stream', streamUnrolled: up.c, tripCount: map.length / up.c,
         lineBuffer: { rows: 1, width: up.w, channels: up.c, elements: up.w * up.c, partitioned: false },
+        // Output row q copies input row floor(q / fh): its first copy reads the row as it goes, the others from the buffer.
+        streamReads: { kind: 'rows', inRow: up.w, outRow: up.w * up.fw, need: Array.from({ length: up.imgs * up.h * up.fh }, (_, q) => Math.floor(q / up.fh) + 1) },
       }),
     };
   }
@@ -586,6 +588,6 @@ export function lowerConcat(ctx: LowerContext, node: Node<'Concat'>): Layer {
       ? { stream: (ins: readonly string[], out: string) => `nn2hls::concat2_stream<${t(dyn[0]!)}, ${t(dyn[1]!)}, ${renderType(Y.fixed!)}, ${chans[0]}, ${chans[1]}, ${pix}>(${ins[0]}, ${ins[1]}, ${out});` }
       : {}),
     burst: 1, unrolled: numel(Y.shape), partitioned: [], strategy, reuse, looped: false,
-    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)!, streamLockstep: true } : {}),
+    facts: plainFacts(fn, perPixel ? { streamKernel: 'nn2hls::concat2_stream', streamUnrolled: Y.shape.at(-1)!, streamLockstep: true, streamReads: { kind: 'pack' } } : {}),
   };
 }

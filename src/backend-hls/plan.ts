@@ -14,10 +14,13 @@
  *  - FIFO depth: the longest run of packs the producer writes without reading (one output row
  *    for a line-buffer window, the whole tensor for a buffered layer, else 2); a value read by
  *    several layers goes through clone processes whose FIFOs hold the whole tensor, so a
- *    reconvergent branch never deadlocks on a short FIFO — but for the one reader, if any, from
- *    which every other reader is reached when those read their inputs a pixel at a time in step
- *    (the branch that reconverges into them waits only on them, and they never block the
- *    clone), whose FIFO keeps the producer's depth;
+ *    reconvergent branch never deadlocks on a short FIFO — except when one reader e starts a
+ *    branch from which every other reader is reached, each reading its inputs a pixel at a time
+ *    in step (a U-Net's down path beside its skip connection, a residual block): e's FIFO keeps
+ *    the producer's depth, and each other reader's (the skip) holds the packs the clone writes
+ *    ahead of it — how many packs of the value the branch reads before it delivers the reader's
+ *    next pixel (each kernel's streamReads: a pack per pack, or whole rows for a window), a few
+ *    rows for a U-Net instead of the whole image;
  *  - a graph input read only by a Transpose (a channels-first model's relayout) is fed in the
  *    Transpose's output order by the host: the testbench writes that layout, and the port
  *    takes it directly (no hardware relayout buffering the whole image).
@@ -80,6 +83,12 @@ export interface Plan {
   /** Settings honoured beyond a tool limit (printed by compile, recorded in nn2hls.json). */
   readonly warnings: readonly string[];
 }
+
+/**
+ * Packs a skip FIFO holds beyond the clone's lag ahead of its reader (plan.ts skipLag): the
+ * reader's pipeline may take a pack before its other input delivers, and the count is exact.
+ */
+export const SKIP_SLACK = 4;
 
 /** Bits from which a FIFO of at least 4096 packs is bound to URAM on a part that has it: 8 RAMB18s. */
 export const URAM_FIFO_BITS = 8 * 18432;
@@ -257,6 +266,57 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     return Math.max(2, Math.min(n, l.facts.streamBurst ?? 1));
   });
 
+  /**
+   * Packs of `v` that must have been written before value x's first k+1 packs can all exist
+   * (index k), by the producers' streamReads; null when x does not depend on v. A producer
+   * that may read its whole input first (buffered, or no streamReads) needs all of it.
+   */
+  const needOf = (v: string, memo: Map<string, Float64Array | null>, x: string): Float64Array | null => {
+    if (memo.has(x)) return memo.get(x)!;
+    let out: Float64Array | null = null;
+    const px = sizeOf(x) / packOf(x);
+    if (x === v) out = Float64Array.from({ length: px }, (_, k) => k + 1);
+    else {
+      const i = producer.get(x) ?? -1;
+      const l = i >= 0 ? layers[i]! : null;
+      const ins = l ? l.dyn.map((d) => (isConst(valueOf(g, d)) ? null : needOf(v, memo, d))) : [];
+      if (l && ins.some((a) => a)) {
+        out = new Float64Array(px);
+        const reads = native(l) ? l.facts.streamReads : undefined;
+        const sameCount = ins.every((a) => !a || a.length === px);
+        for (let k = 0; k < px; k++) {
+          let m = 0;
+          for (const a of ins) {
+            if (!a) continue;
+            if (reads?.kind === 'pack' && sameCount) m = Math.max(m, a[k]!);
+            else if (reads?.kind === 'rows' && ins.length === 1 && reads.need.length * reads.outRow === px && reads.need[reads.need.length - 1]! * reads.inRow === a.length) {
+              m = Math.max(m, a[reads.need[Math.floor(k / reads.outRow)]! * reads.inRow - 1]!);
+            } else m = Math.max(m, a[a.length - 1]!);
+          }
+          out[k] = m;
+        }
+      }
+    }
+    memo.set(x, out);
+    return out;
+  };
+  /**
+   * Largest number of packs of `v` the clone has written ahead of reader o (a lockstep reader of
+   * v and of values computed from v) when o waits for its next pixel: o reading pixel k of
+   * every input waits on the others, which need need[k] packs of v, while k were read from v.
+   */
+  const skipLag = (v: string, o: number): number => {
+    const memo = new Map<string, Float64Array | null>();
+    let lag = 0;
+    for (const y of layers[o]!.dyn) {
+      if (y === v) continue;
+      const a = needOf(v, memo, y);
+      if (!a) continue;
+      for (let k = 0; k < a.length; k++) lag = Math.max(lag, a[k]! - k);
+    }
+    return lag;
+  };
+
   const top: TopStep[] = [];
   const edges: EdgePlan[] = [];
   const readName = new Map<string, string>();
@@ -301,25 +361,38 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     }
     // Clone chain: each clone process feeds one reader and passes the rest on. The clone
     // FIFOs hold the whole tensor, so branches of different latency cannot deadlock — except
-    // the one to a reader e from which every other reader is reached (the start of a branch that
-    // reconverges, e.g. a U-Net's down path beside its skip connection), when every other reader
-    // reads its inputs in lockstep, a pack per pixel (streamLockstep): the clone never blocks on
-    // the others (whole tensor), and one of them at pixel p needs only the value's pixel p, which
-    // is in its FIFO once e's branch has delivered pixel p (e read past p for it). So e's FIFO
-    // keeps the producer's depth.
+    // when there is a reader e from which every other reader is reached (the start of a branch
+    // that reconverges, e.g. a U-Net's down path beside its skip connection) and every other
+    // reader o reads its inputs in lockstep, a pack per pixel (streamLockstep). Then o at pixel
+    // k waits only for pixel k of its inputs computed from the value, which need the first
+    // need[k] packs of the value (needOf); by then o has read k packs from its own FIFO, so that
+    // FIFO holds at most max(need[k] - k) (skipLag) while the clone writes on, and with that
+    // depth the clone never blocks before e's branch has what it needs. e's FIFO keeps the
+    // producer's depth: the clone waits on it only while o can still read.
     const cloneDepth = stream ? Math.max(2, n / c) : 0;
     const lockstep = (o: number) => o >= 0 && native(layers[o]!) && layers[o]!.facts.streamLockstep === true;
     const early = stream ? rs.find((r) => r >= 0 && rs.every((o) => o === r || (reaches(r, o) && lockstep(o)))) : undefined;
-    const depthOf = (r: number) => (r === early ? Math.max(2, Math.min(cloneDepth, depth)) : cloneDepth);
+    // The other readers' (skip) FIFOs hold what the clone writes ahead of them: the packs the
+    // branch from `early` needs before it delivers their next pixel (skipLag), else the tensor.
+    const depths = new Map<number, number>();
+    const depthOf = (r: number): number => {
+      let d = depths.get(r);
+      if (d === undefined) {
+        d = r === early ? Math.max(2, Math.min(cloneDepth, depth)) : early !== undefined && r >= 0 ? Math.max(2, Math.min(cloneDepth, skipLag(v, r) + SKIP_SLACK)) : cloneDepth;
+        depths.set(r, d);
+      }
+      return d;
+    };
     let cur = src;
     for (let j = 0; j < rs.length - 1; j++) {
       const r = rs[j]!;
       const a = dest(r, `${src}_cp${j}`);
       const last = j === rs.length - 2;
       const b = last ? dest(rs[j + 1]!, `${src}_cp${j + 1}`) : names.fresh(`${src}_rest${j}`);
+      // A rest FIFO (towards the next clone) holds what the deepest reader after it needs.
       for (const [id, rr] of [[a, r], [b, last ? rs[j + 1]! : -2]] as const) {
         if (rr === -1) continue;
-        if (stream) declStream(ctype, c, id, depthOf(rr), bitsOf(v));
+        if (stream) declStream(ctype, c, id, rr === -2 ? Math.max(...rs.slice(j + 1).map(depthOf)) : depthOf(rr), bitsOf(v));
         else declArray(v, id);
       }
       if (stream) top.push({ kind: 'call', text: `nn2hls::clone2<${ctype}, ${c}, ${n}>(${cur}, ${a}, ${b});` });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/backend-hls/index.js';
 import { planProject } from '../../src/backend-hls/project.js';
+import { SKIP_SLACK } from '../../src/backend-hls/plan.js';
 import { topSource } from '../../src/backend-hls/top.js';
 import { upsampleOf } from '../../src/backend-hls/lower-misc.js';
 import { defaultRuns } from '../../src/cli/compile.js';
@@ -190,25 +191,29 @@ describe('LayerPlan', () => {
     expect(setup('binary', { io: 'parallel' }).plan.plans.map((l) => l.kernel)).toEqual(Array.from({ length: 5 }, () => 'nn2hls::binary'));
   });
 
-  it('clone FIFOs: whole tensors, but short to the reader that starts a branch reconverging into lockstep readers', () => {
+  it('clone FIFOs: whole tensors, but short where a branch reconverges into lockstep readers: its own the producer\'s depth, the skips its lag', () => {
     const cloned = (name: string) => {
       const { plan } = setup(name, { io: 'stream' });
       const byValue = new Map<string, typeof plan.edges[number][]>();
       for (const e of plan.edges) if (e.to >= 0) byValue.set(e.value, [...(byValue.get(e.value) ?? []), e]);
       return { plan, multi: [...byValue.values()].filter((es) => es.length > 1) };
     };
-    // pool_residual: relu2's output feeds the residual branch and the Add (binary_stream, a pack
-    // per pixel from both inputs): the branch's FIFO keeps relu2's depth, the Add's holds it all.
+    // pool_residual: relu2's output [6,6,4] (36 packs) feeds the residual branch (conv3, 3x3,
+    // pad 1) and two lockstep readers, the Add (binary_stream) and the Concat (of the Add and
+    // relu2): the branch's FIFO keeps relu2's depth. The Add at pixel k of row r waits for
+    // conv3's row r, written once relu2's row r+1 is read whole: (r+2)·6 packs, at most 12 more
+    // than the k it has read itself; the Concat waits on the Add, so the same. Each skip FIFO
+    // holds 12 + SKIP_SLACK packs, and so does the rest FIFO between the two clones.
     const r = cloned('pool_residual');
-    expect(r.multi.length).toBeGreaterThan(0);
-    for (const es of r.multi) {
-      const whole = es[0]!.elements / es[0]!.pack;
-      const add = es.find((e) => r.plan.plans[e.to]!.op === 'Add')!;
-      expect(add.depth).toBe(whole);
-      const branch = es.find((e) => e !== add)!;
-      expect(branch.depth).toBe(Math.max(2, Math.min(whole, r.plan.plans[branch.from]!.outDepth)));
-      expect(branch.depth).toBeLessThan(whole);
-    }
+    expect(r.multi).toHaveLength(1);
+    const es = r.multi[0]!;
+    const whole = es[0]!.elements / es[0]!.pack;
+    expect(whole).toBe(36);
+    const to = (op: string) => es.find((e) => r.plan.plans[e.to]!.op === op)!;
+    expect(to('Conv').depth).toBe(Math.max(2, Math.min(whole, r.plan.plans[to('Conv').from]!.outDepth)));
+    expect(to('Conv').depth).toBeLessThan(whole);
+    expect([to('Add').depth, to('Concat').depth]).toEqual([12 + SKIP_SLACK, 12 + SKIP_SLACK]);
+    expect(topSource(r.plan)).toMatch(/HLS STREAM variable=relu2_out_rest0 depth=16\)/);
     // attention: x is read by MatMuls (not lockstep readers): every clone FIFO holds the whole tensor.
     const a = cloned('attention');
     for (const es of a.multi) for (const e of es) expect(e.depth, e.cpp).toBe(Math.max(2, e.elements / e.pack));

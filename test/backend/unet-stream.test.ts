@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/backend-hls/index.js';
+import { SKIP_SLACK } from '../../src/backend-hls/plan.js';
+import { estimate } from '../../src/estimate/index.js';
+import { viewOfPlan } from '../../src/estimate/plan-view.js';
 import { compileProject } from '../../src/cli/compile.js';
 import { runCsim } from '../../src/cli/csim.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
@@ -77,6 +80,26 @@ describe('tiny U-Net in io stream, no flags', () => {
       ]);
       // One output pixel per cycle.
       expect(resizes.map((l) => l.ii)).toEqual([(size / 2) ** 2, size ** 2]);
+      // The skip connections' clone FIFOs hold the lag of the branch beside them, not the image.
+      // concat_61 (full resolution) at row r waits for resize_60's row r: relu_58 row r/2, so
+      // conv_52 (3x3, pad 1) reads concat_45 row r/2+1; resize_43 row r/2+1 is quant_39 row
+      // r/4+1/2, so conv_34 reads maxpool_27 row r/4+3/2, i.e. relu_26 rows up to r/2+4, conv_25
+      // reads maxpool_18 row r/2+5, i.e. relu_17 rows up to r+11: 12 rows of `size` packs ahead.
+      // concat_45 at row q likewise needs relu_26 up to row q+3: 4 rows of size/2 packs.
+      const skips = plan.edges.filter((e) => e.kind === 'stream' && e.to >= 0 && plan.plans[e.to]!.op === 'Concat' && e.from >= 0 && plan.plans[e.from]!.op === 'Relu');
+      expect(skips.map((e) => [e.value, e.depth])).toEqual([
+        ['relu_26_node', 4 * (size / 2) + SKIP_SLACK],
+        ['relu_17_node', 12 * size + SKIP_SLACK],
+      ]);
+      // The other side of each clone keeps its producer's short FIFO.
+      for (const e of plan.edges.filter((x) => x.cpp.endsWith('_cp0'))) expect(e.depth, e.cpp).toBe(2);
+      // At 256x256 those skips were 65536 and 16384 packs (712 RAMB18 under Vivado HLS, which
+      // cannot bind a FIFO to URAM); now the whole design's block RAM fits xczu7ev, no URAM.
+      if (size === 256) {
+        const e = estimate(viewOfPlan(plan), { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' });
+        expect(e.total.uram).toBe(0);
+        expect(e.total.bram18k).toBeLessThan(0.3 * e.device.bram18k);
+      }
     });
   }
 });

@@ -34,12 +34,12 @@ void myproject(hls::stream<nn2hls::pack<x_t, 3> >& x, hls::stream<nn2hls::pack<y
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > relu2_out_cp0("relu2_out_cp0");
   NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp0 depth=2)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > relu2_out_rest0("relu2_out_rest0");
-  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_rest0 depth=36)
+  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_rest0 depth=16)
   nn2hls::clone2<ap_fixed<16,6>, 4, 144>(relu2_out, relu2_out_cp0, relu2_out_rest0);
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > relu2_out_cp1("relu2_out_cp1");
-  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp1 depth=36)
+  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp1 depth=16)
   hls::stream<nn2hls::pack<ap_fixed<16,6>, 4> > relu2_out_cp2("relu2_out_cp2");
-  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp2 depth=36)
+  NN2HLS_PRAGMA(HLS STREAM variable=relu2_out_cp2 depth=16)
   nn2hls::clone2<ap_fixed<16,6>, 4, 144>(relu2_out_rest0, relu2_out_cp1, relu2_out_cp2);
 
   // conv3: Conv
