@@ -85,7 +85,7 @@ export interface LineBufferPlan {
 export interface HeldInputPlan {
   /** Position among the layer's run-time inputs (inShapes). */
   readonly input: number;
-  /** IR value held. */
+  /** IR value held (a folded Transpose's input, plan.ts heldRelayouts: the layer lays it out as it loads). */
   readonly value: string;
   readonly elements: number;
   /** FIFO packs read to fill the buffer. */

@@ -196,6 +196,12 @@ export interface LowerContext {
   partitionOf(value: string): number;
   readonly unrollLimit: number;
   readonly partitionLimit: number;
+  /**
+   * io_stream: a Transpose whose output is only a streamed MatMul's held right operand, folded
+   * into that operand's load (plan.ts heldRelayouts): the value it reads instead, and where lane
+   * j of its pack q goes in the buffer (base[q] + j·stride). undefined otherwise.
+   */
+  heldRelayout(value: string): { readonly source: string; readonly base: Int32Array; readonly stride: number } | undefined;
 }
 
 export function where(node: Node): string {

@@ -59,10 +59,15 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
   const pa = ca === null ? ctx.packOf(node.inputs[0]!) : 0;
   const pb = cb === null ? ctx.packOf(node.inputs[1]!) : 0;
   const pout = ctx.packOf(node.outputs[0]!);
-  const aInOrder = Array.from(aOff).every((o, bi) => o === bi * m * K);
-  const streamable = ctx.io === 'stream' && ca === null && aInOrder && K % pa === 0 && N % pout === 0 && (cb !== null || numel(B.shape) % pb === 0);
+  const streamable = ctx.io === 'stream' && matmulStreams(g, node, ctx.packOf);
+  // A Transpose feeding the held right operand is folded into its load (plan.ts heldRelayouts):
+  // b arrives in the Transpose's input order, lane j of pack q going to bLoad[q] + j·b_stride.
+  const folded = streamable && cb === null ? ctx.heldRelayout(node.inputs[1]!) : undefined;
+  if (folded) dyn[dyn.length - 1] = folded.source;
+  const bLoad = folded ? indexArray(ctx, consts, `${id}_b_load`, folded.base, `buffer index of lane 0 of each pack of ${id}'s right operand as it arrives (a Transpose folded into the load)`) : null;
   const stepII = streamable ? Math.max(reuse, K / pa, N / pout) : 0;
-  if (streamable) c.u('pa', pa).u('pb', cb === null ? pb : 1).u('pout', pout).u('step_ii', stepII);
+  if (streamable) c.u('pa', pa).u('pb', folded ? ctx.packOf(folded.source) : cb === null ? pb : 1).u('pout', pout).u('step_ii', stepII);
+  if (folded) c.u('b_stride', folded.stride);
   return {
     node, id, cfg, cfgText: c.render(), consts, dyn, out: node.outputs[0]!,
     parallel: (ins, out) => {
@@ -74,7 +79,9 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
     ...(streamable
       ? {
           stream: (ins: readonly string[], out: string) =>
-            cb === null
+            bLoad
+              ? `nn2hls::matmul_stream_load<${cfg}>(${ins[0]}, ${ins[1]}, ${out}, ${bMap}, ${bLoad});`
+              : cb === null
               ? `nn2hls::matmul_stream<${cfg}>(${ins[0]}, ${ins[1]}, ${out}, ${bMap});`
               : `nn2hls::matmul_stream_rom<${cfg}>(${ins[0]}, ${cb}, ${out}, ${bMap});`,
         }
@@ -87,7 +94,7 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
       lookups: Object.fromEntries([aMap, bMap].map((m) => [m, { kind: 'index', reads: 1, ii: reuse, fixed: rows * reuse === 1 }])),
       ...(streamable
         ? {
-            streamKernel: cb === null ? 'nn2hls::matmul_stream' : 'nn2hls::matmul_stream_rom',
+            streamKernel: bLoad ? 'nn2hls::matmul_stream_load' : cb === null ? 'nn2hls::matmul_stream' : 'nn2hls::matmul_stream_rom',
             // One row per pipelined step (its packs in, its reuse steps, its packs out); a
             // run-time b is loaded by its own process (LayerPlan.heldInput).
             streamTripCount: rows,
@@ -99,11 +106,29 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
             streamBurst: N / pout,
             // The stream kernels read b's offset once per row; a's map is not passed to them
             // (the rows arrive in order), so it is never read: no storage.
-            streamLookups: { [bMap]: { kind: 'index', reads: 1, ii: stepII }, [aMap]: { kind: 'index', reads: 1, ii: stepII, fixed: true } },
+            streamLookups: {
+              [bMap]: { kind: 'index', reads: 1, ii: stepII }, [aMap]: { kind: 'index', reads: 1, ii: stepII, fixed: true },
+              // The load reads one slot per pack it takes, a pack per cycle.
+              ...(bLoad ? { [bLoad]: { kind: 'index', reads: 1, ii: 1 } } : {}),
+            },
           }
         : {}),
     }),
   };
+}
+
+/**
+ * io_stream runs MatMul natively: a run-time left operand whose rows are each read once, in
+ * product order, packs dividing its rows and the output's, and a ROM or a run-time right operand
+ * in whole packs.
+ */
+export function matmulStreams(g: LowerContext['g'], node: Node<'MatMul'>, packOf: (v: string) => number): boolean {
+  const A = valueOf(g, node.inputs[0]!);
+  const B = valueOf(g, node.inputs[1]!);
+  const { m, k: K, n: N, aOff } = matmulMap(A.shape, B.shape);
+  if (isConst(A)) return false;
+  const aInOrder = Array.from(aOff).every((o, bi) => o === bi * m * K);
+  return aInOrder && K % packOf(node.inputs[0]!) === 0 && N % packOf(node.outputs[0]!) === 0 && (isConst(B) || numel(B.shape) % packOf(node.inputs[1]!) === 0);
 }
 
 export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Layer {

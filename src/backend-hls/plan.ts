@@ -23,7 +23,10 @@
  *    rows for a U-Net instead of the whole image;
  *  - a graph input read only by a Transpose (a channels-first model's relayout) is fed in the
  *    Transpose's output order by the host: the testbench writes that layout, and the port
- *    takes it directly (no hardware relayout buffering the whole image).
+ *    takes it directly (no hardware relayout buffering the whole image);
+ *  - a Transpose read only as a streamed MatMul's right operand (attention's K and V head
+ *    splits), which the MatMul holds whole anyway, is folded into that operand's load
+ *    (heldRelayouts): no Transpose layer, no buffers of its own.
  */
 import { renderType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, numel, valueOf } from '../ir/graph.js';
@@ -115,6 +118,56 @@ export function hostRelayouts(g: Graph, io: 'parallel' | 'stream'): Map<string, 
     }
   }
   return out;
+}
+
+/**
+ * io_stream Transposes folded into a streamed MatMul's load of its held right operand: the
+ * Transpose's output is read only as that right operand (input 1) of one MatMul that streams
+ * (`streams`), and its input is a run-time value streamed in packs of its whole last axis. The
+ * MatMul reads the whole operand into a buffer anyway, so it can put each element where the
+ * Transpose would have: lane j of arriving pack q goes to base[q] + j·stride (the input's last
+ * axis lands at one output axis, `stride` elements apart; 1 when the Transpose keeps the last
+ * axis and moves whole packs). The Transpose's own buffers (its input and result arrays, each
+ * a ping-pong, and a whole-tensor output FIFO) go. By Transpose output value: the Transpose, the
+ * value read instead, base and stride.
+ */
+export function heldRelayouts(g: Graph, io: 'parallel' | 'stream', skip: ReadonlySet<Node>, packs: ReadonlyMap<string, number>, streams: (mm: Node<'MatMul'>) => boolean, elementMap: (t: Node) => Int32Array): Map<string, HeldRelayout> {
+  const out = new Map<string, HeldRelayout>();
+  if (io !== 'stream') return out;
+  const outputs = new Set(g.outputs.map((o) => o.value));
+  for (const t of g.nodes) {
+    if (t.op !== 'Transpose' || skip.has(t)) continue;
+    const x = t.inputs[0]!;
+    const y = t.outputs[0]!;
+    const xs = valueOf(g, x).shape;
+    if (xs.length === 0 || outputs.has(y) || isConst(valueOf(g, x)) || packs.get(x) !== xs[xs.length - 1]) continue;
+    const readers = g.nodes.filter((n) => n.inputs.includes(y));
+    const mm = readers[0];
+    // (Not when the MatMul reads x itself too: one layer reads a value once.)
+    if (readers.length !== 1 || !mm || mm.op !== 'MatMul' || mm.inputs[1] !== y || mm.inputs[0] === y || mm.inputs.includes(x) || !streams(mm)) continue;
+    // Output element i is input element map[i]; where each input element goes, pack by pack.
+    const map = elementMap(t);
+    const to = new Int32Array(map.length);
+    map.forEach((src, i) => (to[src] = i));
+    const p = xs[xs.length - 1]!;
+    const base = new Int32Array(map.length / p);
+    const stride = p > 1 ? to[1]! - to[0]! : 1;
+    let linear = true;
+    for (let q = 0; q < base.length && linear; q++) {
+      base[q] = to[q * p]!;
+      for (let j = 1; j < p; j++) if (to[q * p + j] !== base[q]! + j * stride) linear = false;
+    }
+    if (linear && stride > 0) out.set(y, { node: t, source: x, base, stride });
+  }
+  return out;
+}
+
+/** A Transpose folded into a MatMul's load (heldRelayouts). */
+export interface HeldRelayout {
+  readonly node: Node;
+  readonly source: string;
+  readonly base: Int32Array;
+  readonly stride: number;
 }
 
 /** Pack width of every value (see the file comment). */

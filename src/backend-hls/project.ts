@@ -13,7 +13,8 @@ import { checkLimits } from './limits.js';
 import { lowerGraph } from './lower.js';
 import { NameTable } from './names.js';
 import { checkProjectName, DEFAULTS, type EmitOptions, multiplierOf } from './options.js';
-import { choosePacks, cyclicArrays, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
+import { choosePacks, cyclicArrays, heldRelayouts, hostRelayouts, makePlan, makePorts, type Plan } from './plan.js';
+import { matmulStreams } from './lower-attention.js';
 import { movementIndexMap } from '../ir/semantics/index-maps.js';
 import { tileGraph } from '../passes/tile.js';
 import { planJson } from './plan-table.js';
@@ -39,7 +40,10 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
   });
   const names = new NameTable([name, `${name}_test`, 'defines', 'parameters', 'none', 'raw', 'set_raw', 'trace', 'main']);
   const relayout = hostRelayouts(g, opts.io);
-  const skip = new Set(relayout.values());
+  const hostSkip = new Set(relayout.values());
+  const packs0 = choosePacks(g, hostSkip);
+  const held = heldRelayouts(g, opts.io, hostSkip, packs0, (mm) => matmulStreams(g, mm, (v) => packs0.get(v) ?? 1), (n) => movementIndexMap(g, n));
+  const skip = new Set([...hostSkip, ...[...held.values()].map((h) => h.node)]);
   const packs = choosePacks(g, skip);
   const ports = makePorts(g, names, relayout, (n) => movementIndexMap(g, n));
   const cyclic = cyclicArrays(g, opts);
@@ -55,6 +59,7 @@ export function planProject(g: Graph, opts: EmitOptions): Plan {
     partitionOf: (v) => cyclic.get(v) ?? 0,
     unrollLimit: opts.unrollLimit,
     partitionLimit: opts.partitionLimit,
+    heldRelayout: (v) => held.get(v),
   };
   const layers = lowerGraph(g, ctx, skip);
   const plan = makePlan(g, opts, names, ports, layers, packs, { decisions, cyclic });

@@ -88,6 +88,14 @@ describe.skipIf(!HAVE)('FIFO depths under bounded FIFOs and concurrent processes
     expect(r.exact).toBe(2);
   });
 
+  it('transformer_digits: the folded K/V loads and the buffered head reorders run, bit-exact', { timeout: 300_000 }, async () => {
+    const { out, plan } = project('transformer', loadOnnxFile(join(__dirname, '../fixtures/attention/transformer_digits.onnx')));
+    expect(plan.plans.filter((l) => l.kernel === 'nn2hls::matmul_stream_load')).toHaveLength(2);
+    const r = await run(out);
+    expect(r.mismatches).toEqual([]);
+    expect(r.exact).toBe(2);
+  });
+
   it('U-Net 64x64: skip FIFOs of 12 and 4 rows run, bit-exact; cut 8 packs below the lag they deadlock', { timeout: 600_000 }, async () => {
     const unet = importOnnx(readFileSync(join(__dirname, '../fixtures/qonnx/unet_cl_64.onnx')), 'unet_cl_64.onnx');
     const { out, plan } = project('unet', unet);

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject, type EmitOptions, planTable } from '../../src/backend-hls/index.js';
 import { planProject } from '../../src/backend-hls/project.js';
 import { SKIP_SLACK } from '../../src/backend-hls/plan.js';
+import { movementIndexMap } from '../../src/ir/semantics/index-maps.js';
 import { topSource } from '../../src/backend-hls/top.js';
 import { upsampleOf } from '../../src/backend-hls/lower-misc.js';
 import { defaultRuns } from '../../src/cli/compile.js';
@@ -217,6 +218,38 @@ describe('LayerPlan', () => {
     // attention: x is read by MatMuls (not lockstep readers): every clone FIFO holds the whole tensor.
     const a = cloned('attention');
     for (const es of a.multi) for (const e of es) expect(e.depth, e.cpp).toBe(Math.max(2, e.elements / e.pack));
+  });
+
+  it('folds a Transpose that feeds a streamed MatMul\'s held right operand into the operand\'s load', () => {
+    const file = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/attention/transformer_digits.onnx');
+    const g = prepareFixed(loadModel(file), defaultConfig()).graph;
+    const plan = planProject(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+    const mms = plan.plans.filter((l) => l.op === 'MatMul');
+    // scores = Q·K (K's head split [16,2,16] -> [2,16,16]) and context = P·V (V's likewise):
+    // both read K and V straight from the head-split Reshapes, which nothing else reads.
+    expect(mms.map((l) => [l.kernel, l.heldInput?.elements, l.heldInput?.packs])).toEqual([
+      ['nn2hls::matmul_stream_load', 512, 32],
+      ['nn2hls::matmul_stream_load', 512, 32],
+    ]);
+    for (const l of mms) {
+      const t = g.nodes.find((n) => n.name === l.name)!;
+      const folded = g.nodes.find((n) => n.op === 'Transpose' && n.outputs[0] === t.inputs[1])!;
+      expect(folded, l.name).toBeDefined();
+      expect(plan.plans.some((x) => x.name === folded.name), folded.name).toBe(false);
+      expect(l.heldInput!.value).toBe(folded.inputs[0]);
+      expect(l.weights.find((w) => w.id.endsWith('_b_load'))).toMatchObject({ kind: 'index', elements: 32, ports: 1 });
+      // The load puts lane j of arriving pack q at base[q] + j·stride: exactly where the Transpose's
+      // element map (output i = input map[i]) puts input element 16q + j.
+      const layer = plan.layers[l.index]!;
+      const base = layer.consts.find((c) => c.id.endsWith('_b_load'))!.items.map(Number);
+      const stride = Number(/b_stride = (\d+)/.exec(layer.cfgText)![1]);
+      const map = movementIndexMap(g, folded);
+      for (let q = 0; q < 32; q++) for (let j = 0; j < 16; j++) expect(map[base[q]! + j * stride]).toBe(16 * q + j);
+    }
+    // The head split of Q and the heads' merge still reorder the stream (buffered).
+    expect(plan.plans.filter((l) => l.op === 'Transpose').map((l) => l.stream)).toEqual(['buffered', 'buffered']);
+    // io parallel: nothing to fold.
+    expect(planProject(g, { ...DEFAULTS, io: 'parallel', layers: {}, runs: [] }).plans.filter((l) => l.op === 'Transpose')).toHaveLength(4);
   });
 
   it('streams a reduction a pack at a time, holding only its outputs', () => {

@@ -27,9 +27,11 @@
 // overlaps the previous sample's rows) once per sample, then streams the left operand row by row
 // (k/pa packs per row) and writes each row of n outputs (n/pout packs) through the same
 // matmul_row as the array kernel; matmul_stream_rom does the same with a constant b (a ROM,
-// nothing buffered). The left operand is never broadcast over the batch (lower-attention.ts
-// checks a_off before choosing these kernels), so its rows arrive in product order.
-// Extra CFG members for the stream kernels: pin, pout (layernorm); pa, pb, pout, step_ii (matmul).
+// nothing buffered), and matmul_stream_load with b arriving in a Transpose's input order (the
+// Transpose folded into the load: each lane written where the Transpose would have put it).
+// The left operand is never broadcast over the batch (lower-attention.ts checks a_off before
+// choosing these kernels), so its rows arrive in product order.
+// Extra CFG members for the stream kernels: pin, pout (layernorm); pa, pb, pout, step_ii (matmul), b_stride (matmul_stream_load).
 #ifndef NN2HLS_ATTENTION_H_
 #define NN2HLS_ATTENTION_H_
 
@@ -119,6 +121,33 @@ NN2HLS_PRAGMA(HLS DATAFLOW)
   typename CFG::b_t bb[CFG::b_n];
 NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=bb complete)
   matmul_load_b<CFG>(b, bb);
+  matmul_rows_stream<CFG>(a, bb, y, b_off);
+}
+
+// matmul_stream whose right operand arrives in another order (a Transpose folded into the load):
+// lane j of arriving pack q is element base[q] + j*b_stride of the buffer (CFG member b_stride).
+template <class CFG>
+void matmul_load_b_at(hls::stream<pack<typename CFG::b_t, CFG::pb> >& b, typename CFG::b_t bb[CFG::b_n],
+                      const int base[CFG::b_n / CFG::pb]) {
+  for (unsigned q = 0; q < CFG::b_n / CFG::pb; q++) {
+NN2HLS_PRAGMA(HLS PIPELINE II=1)
+    const pack<typename CFG::b_t, CFG::pb> p = b.read();
+    const unsigned at = (unsigned)base[q];
+    for (unsigned j = 0; j < CFG::pb; j++) {
+NN2HLS_PRAGMA(HLS UNROLL)
+      bb[at + j * CFG::b_stride] = p.v[j];
+    }
+  }
+}
+
+template <class CFG>
+void matmul_stream_load(hls::stream<pack<typename CFG::a_t, CFG::pa> >& a, hls::stream<pack<typename CFG::b_t, CFG::pb> >& b,
+                        hls::stream<pack<typename CFG::out_t, CFG::pout> >& y, const int b_off[CFG::batch],
+                        const int b_base[CFG::b_n / CFG::pb]) {
+NN2HLS_PRAGMA(HLS DATAFLOW)
+  typename CFG::b_t bb[CFG::b_n];
+NN2HLS_PRAGMA(HLS ARRAY_PARTITION variable=bb complete)
+  matmul_load_b_at<CFG>(b, bb, b_base);
   matmul_rows_stream<CFG>(a, bb, y, b_off);
 }
 
