@@ -88,8 +88,9 @@ export interface Plan {
 }
 
 /**
- * Packs a skip FIFO holds beyond the clone's lag ahead of its reader (plan.ts skipLag): the
- * reader's pipeline may take a pack before its other input delivers, and the count is exact.
+ * Packs a skip FIFO holds beyond the clone's lag ahead of its reader (skipLag), a margin for
+ * the reads the processes' pipelines hold in flight: skipLag's count is exact (under bounded
+ * FIFOs the U-Net 64's 768-pack skip runs from 767 packs, test/backend/fifo-depth-csim.test.ts).
  */
 export const SKIP_SLACK = 4;
 
