@@ -23,6 +23,7 @@ import { register as registerEstimate } from './estimate.js';
 import { addModelOptions, loadOptionsOf, type ModelFlags } from './model-options.js';
 import { register as registerSynth } from './synth.js';
 import { usageError } from './suggest.js';
+import { mark } from '../util/trace.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 import { register as registerOptimize } from './optimize.js';
@@ -100,6 +101,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  mark('cli modules loaded');
   const program = buildProgram();
   const verbose = argv.includes('--verbose');
   try {

@@ -24,6 +24,7 @@ import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './pr
 import { progressBar } from './progress.js';
 import { warn, warnConstantOverflows } from './warnings.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
+import { mark } from '../util/trace.js';
 
 interface SimulateFlags extends PrecisionFlags, ModelFlags {
   input: string[];
@@ -185,6 +186,7 @@ export function register(program: Command): void {
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
     // A long run's workers start now, loading their modules while this thread loads the model.
     const prestarted = prestartWorkers(prestartCount(o));
+    mark(`${prestarted.length} worker(s) prestarted`);
     try {
       await simulateAction(model, o, prestarted);
     } finally {
@@ -198,11 +200,15 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
   const hook = dumpHook(o.dumpAfter);
   const m = await loadForCommand(model, o, log);
   const g = m.graph;
+  mark('model loaded');
   const inputs = readModelInputs(g, o.input, '--input');
+  mark('inputs read');
   const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);
   const cg = canonicalize(g, hook);
+  mark('canonicalized');
   const q = quantizeGraph(cg, cfg);
   const qg = verify(q.graph);
+  mark('quantized and verified');
   hook?.('quantize', qg);
   for (const note of q.notes) log(`note: ${note}`);
   for (const w of q.ignored) warn(w);
@@ -231,6 +237,7 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
     bar.done();
   }
   const ms = performance.now() - t0;
+  mark('simulated');
   log(`precision: ${describe}`);
   log(formatReport(r.report, qg));
   const on = workers ? ` on ${workers + 1} threads` : '';
@@ -252,4 +259,5 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
     writeOutputs(o.saveOutputs, toModelLayout(qg, r.floatOutputs), 'float_output');
     log(`outputs: ${o.saveOutputs}/fixed_output_<k>.npy, float_output_<k>.npy`);
   }
+  mark('report written');
 }

@@ -18,6 +18,7 @@ import { summarize } from '../ir/summary.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
+import { addMarks, mark, type TraceMark } from '../util/trace.js';
 
 export interface ParallelOptions extends SimulateOptions {
   /** Threads in all, this one included (default: defaultThreads()). */
@@ -146,6 +147,7 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
   };
   if (early) want(threads - 1);
   const runner = new ChunkRunner(cg, qg);
+  mark('program compiled');
   const results = new Array<ChunkResult | undefined>(starts.length);
   let done = 0;
   const finish = (i: number, r: ChunkResult) => {
@@ -184,7 +186,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
         }
       };
       for (const w of workers) {
-        w.on('message', (m: { i: number; result?: ChunkResult; error?: string }) => {
+        w.on('message', (m: { i: number; result?: ChunkResult; error?: string; trace?: TraceMark[] }) => {
+          addMarks(m.trace);
           inFlight.set(w, inFlight.get(w)! - 1);
           if (m.error) failure ??= new Error(`simulation worker: ${m.error}`);
           else finish(m.i, m.result!);
@@ -209,8 +212,12 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
     });
     if (failure) throw failure;
   }
+  mark(`loop done (${starts.length} chunks)`);
   for (; next < starts.length; next++) finish(next, runner.run(inputs, starts[next]!, rowsOf(starts[next]!)));
   const m = new Merger(runner, n);
   for (const r of results) m.add(r!);
-  return finishReport(runner, m, n, opts);
+  mark('merged');
+  const out = finishReport(runner, m, n, opts);
+  mark('report computed');
+  return out;
 }

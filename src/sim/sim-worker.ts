@@ -12,22 +12,31 @@ import type { ChunkTask } from './parallel.js';
 import { wasmFloatAvailable } from './wasm-float.js';
 import { wasmAvailable } from './wasm-gemm.js';
 import { wasmStatsAvailable } from './wasm-stats.js';
+import { mark, takeMarks } from '../util/trace.js';
+
+mark('worker modules loaded');
 
 type Message = { graphs: { cg: Graph; qg: Graph } } | { i: number; task: ChunkTask };
 
 let runner: ChunkRunner | undefined;
 const given = workerData as { cg?: Graph; qg?: Graph } | undefined;
-if (given?.cg && given.qg) runner = new ChunkRunner(given.cg, given.qg);
-else {
+if (given?.cg && given.qg) {
+  runner = new ChunkRunner(given.cg, given.qg);
+  mark('worker program compiled');
+} else {
   // Waiting for the graphs: the kernel modules compiled now are ready when they come.
   wasmAvailable();
   wasmFloatAvailable();
   wasmStatsAvailable();
+  mark('worker kernels compiled');
 }
+let chunks = 0;
 
 parentPort!.on('message', (m: Message) => {
   if ('graphs' in m) {
+    mark('worker got graphs');
     runner = new ChunkRunner(m.graphs.cg, m.graphs.qg);
+    mark('worker program compiled');
     return;
   }
   const { i, task } = m;
@@ -36,8 +45,9 @@ parentPort!.on('message', (m: Message) => {
     // The task holds just this chunk's samples, so it starts at 0 here and keeps its place.
     const r = runner.run(task.inputs, 0, task.rows);
     const result = { ...r, start: task.start };
+    if (++chunks === 1) mark('worker first chunk done');
     const buffers = [...r.floatOuts, ...r.fixedOuts, r.sig, r.err, r.stats].map((a) => a.buffer as ArrayBuffer);
-    parentPort!.postMessage({ i, result }, [...new Set(buffers)]);
+    parentPort!.postMessage({ i, result, trace: takeMarks() }, [...new Set(buffers)]);
   } catch (e) {
     parentPort!.postMessage({ i, error: e instanceof Error ? e.message : String(e) });
   }
