@@ -7,9 +7,7 @@ import { renameSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Worker } from 'node:worker_threads';
 import { canonicalize } from '../passes/pipeline.js';
-import { DEFAULTS } from '../backend-hls/index.js';
-import { resolvePart } from '../estimate/devices.js';
-import { type Estimate, estimateGraph } from '../estimate/index.js';
+import type { Estimate } from '../estimate/index.js';
 import type { Graph } from '../ir/graph.js';
 import type { HlsSection } from '../ir/precision-config.js';
 import { parseClockNs } from '../util/units.js';
@@ -136,8 +134,14 @@ export function formatReport(r: SimulationReport, qg?: Graph): string {
   return lines.join('\n');
 }
 
-/** The estimate the report shows: the config's hls section, else the compile defaults. */
-function reportEstimate(qg: Graph, hls: HlsSection): Estimate | { skipped: string } {
+/**
+ * The estimate the report shows: the config's hls section, else the compile defaults. (The
+ * estimator and the backend's defaults load only for --report.)
+ */
+async function reportEstimate(qg: Graph, hls: HlsSection): Promise<Estimate | { skipped: string }> {
+  const { DEFAULTS } = await import('../backend-hls/options.js');
+  const { resolvePart } = await import('../estimate/devices.js');
+  const { estimateGraph } = await import('../estimate/index.js');
   let part;
   try {
     part = resolvePart(hls.part ?? DEFAULTS.part);
@@ -201,7 +205,8 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
   const m = await loadForCommand(model, o, log);
   const g = m.graph;
   mark('model loaded');
-  const inputs = readModelInputs(g, o.input, '--input');
+  // Shared memory: workers read their samples where this thread reads them, no copies per chunk.
+  const inputs = readModelInputs(g, o.input, '--input', 'input data', true);
   mark('inputs read');
   const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);
   const cg = canonicalize(g, hook);
@@ -251,7 +256,7 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
   if (o.report) {
     const { writeReportFile } = await import('../report/index.js');
     const { designReportHtml } = await import('../report/design.js');
-    writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls), profile: { cg, inputs } }));
+    writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: await reportEstimate(qg, hls), profile: { cg, inputs } }));
     log(`report: ${o.report}`);
   }
   if (o.saveOutputs) {

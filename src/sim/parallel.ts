@@ -8,8 +8,9 @@
  * thread compiles anything, so their start-up overlaps its first chunks; otherwise this thread
  * times the first chunk and starts up to threads−1 workers if the rest would take longer.
  * By default it uses the cores the load average says are free.
- * Each worker has two to four chunks in flight (two towards the end); inputs are copied to it
- * per chunk and outputs come back as transferred buffers.
+ * Each worker has two to four chunks in flight (two towards the end). The inputs live in shared
+ * memory (SharedArrayBuffer; the CLI reads them there, other inputs are copied there once), so a
+ * task is just its chunk's place; outputs come back as transferred buffers.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -31,11 +32,20 @@ export interface ParallelOptions extends SimulateOptions {
   prestarted?: readonly Worker[];
 }
 
-/** A message to a worker: run samples [start, start+rows) given as this chunk's own inputs. */
+/** A message to a worker: run samples [start, start+rows) of the shared inputs it was given. */
 export interface ChunkTask {
   start: number;
   rows: number;
-  inputs: { shape: number[]; data: Float32Array }[];
+}
+
+/** The inputs in shared memory, for workers to read in place: as they are, or copied there once. */
+export function sharedInputs(inputs: readonly RtTensor[]): RtTensor[] {
+  return inputs.map((t) => {
+    if (t.data.buffer instanceof SharedArrayBuffer) return t;
+    const data = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
+    data.set(t.data);
+    return { shape: t.shape, data };
+  });
 }
 
 /**
@@ -84,18 +94,6 @@ export function endWorkers(workers: readonly Worker[]): void {
   for (const w of workers) void w.terminate();
 }
 
-function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: number): ChunkTask {
-  return {
-    start,
-    rows,
-    inputs: inputs.map((t) => {
-      if (!cg.batched) return { shape: [...t.shape], data: t.data.slice() };
-      const per = t.data.length / t.shape[0]!;
-      return { shape: [rows, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + rows) * per) };
-    }),
-  };
-}
-
 /**
  * Milliseconds one thread would need for `n` samples, from the graph alone (a floor, for
  * starting workers before anything is timed): per sample 0.25 ns per multiply-accumulate and
@@ -132,6 +130,7 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
   const early = threads > 1 && starts.length > 2 && estimatedMs(qg, n) > minMs;
   const spare = [...(opts.prestarted ?? [])];
   const workers: Worker[] = [];
+  let shared: RtTensor[] | undefined;
   const want = (k: number) => {
     while (workers.length < k) {
       const w = spare.shift();
@@ -142,6 +141,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
         w.postMessage({ graphs: { cg, qg } });
         workers.push(w);
       }
+      shared ??= sharedInputs(inputs);
+      workers[workers.length - 1]!.postMessage({ inputs: shared });
     }
     endWorkers(spare.splice(0));
   };
@@ -176,8 +177,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
         while ((inFlight.get(w) ?? 0) < depth() && next < starts.length && !failure) {
           const i = next++;
           inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
-          const task = sliceTask(cg, inputs, starts[i]!, rowsOf(starts[i]!));
-          w.postMessage({ i, task }, task.inputs.map((t) => t.data.buffer as ArrayBuffer));
+          const task: ChunkTask = { start: starts[i]!, rows: rowsOf(starts[i]!) };
+          w.postMessage({ i, task });
         }
         if ((inFlight.get(w) ?? 0) === 0) {
           inFlight.delete(w);
