@@ -19,7 +19,7 @@ import { summarize } from '../ir/summary.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
-import { addMarks, mark, type TraceMark } from '../util/trace.js';
+import { addMarks, mark, traceOn, type TraceMark } from '../util/trace.js';
 
 export interface ParallelOptions extends SimulateOptions {
   /** Threads in all, this one included (default: defaultThreads()). */
@@ -157,6 +157,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
     opts.onProgress?.(done, n);
   };
   let next = 0;
+  /** Chunks this thread ran in the parallel loop, and their time (for the trace). */
+  const mine = { chunks: 0, ms: 0 };
   if (!early) {
     const t0 = performance.now();
     finish(0, runner.run(inputs, 0, rowsOf(0)));
@@ -205,7 +207,9 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
       const local = () => {
         if (next < starts.length && !failure) {
           const i = next++;
+          const t0 = traceOn ? performance.now() : 0;
           finish(i, runner.run(inputs, starts[i]!, rowsOf(starts[i]!)));
+          if (traceOn) (mine.chunks++, (mine.ms += performance.now() - t0));
           setImmediate(local);
         }
       };
@@ -213,7 +217,7 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
     });
     if (failure) throw failure;
   }
-  mark(`loop done (${starts.length} chunks)`);
+  mark(`loop done (${starts.length} chunks; this thread ran ${mine.chunks} in ${mine.ms.toFixed(0)} ms)`);
   for (; next < starts.length; next++) finish(next, runner.run(inputs, starts[next]!, rowsOf(starts[next]!)));
   const m = new Merger(runner, n);
   for (const r of results) m.add(r!);

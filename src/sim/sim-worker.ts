@@ -13,7 +13,7 @@ import type { RtTensor } from '../ir/semantics/tensor.js';
 import { wasmFloatAvailable } from './wasm-float.js';
 import { wasmAvailable } from './wasm-gemm.js';
 import { wasmStatsAvailable } from './wasm-stats.js';
-import { mark, takeMarks } from '../util/trace.js';
+import { mark, takeMarks, traceOn } from '../util/trace.js';
 
 mark('worker modules loaded');
 
@@ -32,6 +32,8 @@ if (given?.cg && given.qg) {
   mark('worker kernels compiled');
 }
 let chunks = 0;
+/** Time spent in chunks (for the trace). */
+let busy = 0;
 /** The run's inputs, in shared memory (parallel.ts sharedInputs). */
 let inputs: RtTensor[] | undefined;
 
@@ -49,8 +51,11 @@ parentPort!.on('message', (m: Message) => {
   const { i, task } = m;
   try {
     if (!runner || !inputs) throw new Error('a chunk came before the graphs and inputs');
+    const t0 = traceOn ? performance.now() : 0;
     const result = runner.run(inputs, task.start, task.rows);
+    busy += traceOn ? performance.now() - t0 : 0;
     if (++chunks === 1) mark('worker first chunk done');
+    else if (traceOn && chunks % 100 === 0) mark(`worker ran ${chunks} chunks in ${busy.toFixed(0)} ms`);
     const r = result;
     const buffers = [...r.floatOuts, ...r.fixedOuts, r.sig, r.err, r.stats].map((a) => a.buffer as ArrayBuffer);
     parentPort!.postMessage({ i, result, trace: takeMarks() }, [...new Set(buffers)]);
