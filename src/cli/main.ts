@@ -31,10 +31,14 @@ function registerDemo(program: Command): void {
     });
 }
 
-/** The command modules in help order: the commands each registers, and how to load it. */
-export const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+/**
+ * The command modules in help order: the commands each registers, how to load it, and what to
+ * start before loading it when it runs (returning what ends that if the command did not use it).
+ */
+export const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register>; early?: (argv: readonly string[]) => Promise<() => void> }[] = [
   { names: ['inspect', 'run'], load: async () => (await import('./inspect-run.js')).register },
-  { names: ['simulate'], load: async () => (await import('./simulate.js')).register },
+  // A long run's worker threads start before the simulator's modules load (simulate-workers.ts).
+  { names: ['simulate'], load: async () => (await import('./simulate.js')).register, early: async (argv) => (await import('./simulate-workers.js')).startEarly(argv) },
   { names: ['compile'], load: async () => (await import('./compile.js')).register },
   { names: ['csim'], load: async () => (await import('./csim.js')).register },
   { names: ['estimate', 'parts'], load: async () => (await import('./estimate.js')).register },
@@ -72,7 +76,10 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 export async function main(argv: string[]): Promise<number> {
   mark('cli modules loaded');
   const verbose = argv.includes('--verbose');
+  const name = commandName(argv);
+  let ended: (() => void) | undefined;
   try {
+    ended = await COMMANDS.find((c) => name !== undefined && c.names.includes(name))?.early?.(argv);
     const program = await buildProgram(argv);
     mark('command loaded');
     await program.parseAsync(argv);
@@ -94,6 +101,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`nn2hls: internal error: ${err.message}\n`);
     process.stderr.write(verbose && err.stack ? `${err.stack}\n` : 'Rerun with --verbose for the stack trace, and please report it.\n');
     return 2;
+  } finally {
+    ended?.();
   }
 }
 

@@ -3,7 +3,7 @@
  * (with labels), top-1 agreement, output errors and a per-layer table of chosen types, SNR and
  * overflow counts; optionally writes the report as JSON and both sets of outputs as .npy.
  */
-import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Worker } from 'node:worker_threads';
 import { canonicalize } from '../passes/pipeline.js';
@@ -14,7 +14,8 @@ import { parseClockNs } from '../util/units.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
-import { defaultThreads, endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
+import { endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
+import { prestartCount, takeEarly } from './simulate-workers.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
@@ -156,25 +157,6 @@ async function reportEstimate(qg: Graph, hls: HlsSection): Promise<Estimate | { 
   }, { part, clockNs });
 }
 
-/**
- * Workers to start before the model is loaded: threads − 1 when the inputs are large enough
- * (PRESTART_BYTES) that the run will likely want them; simulateParallel ends those it does not.
- */
-const PRESTART_BYTES = 4 << 20;
-function prestartCount(o: SimulateFlags): number {
-  const threads = o.threads === undefined ? defaultThreads() : Number(o.threads);
-  if (!Number.isInteger(threads) || threads < 2) return 0;
-  let bytes = 0;
-  for (const f of o.input) {
-    try {
-      bytes += statSync(f).size;
-    } catch {
-      return 0; // reading it reports the error
-    }
-  }
-  return bytes >= PRESTART_BYTES ? threads - 1 : 0;
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('simulate')
@@ -188,8 +170,9 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress line on stderr')
     .option('--report <file>', 'write a self-contained HTML report (per-layer types, SNR, overflows, estimate at the config\'s hls section or the defaults; charts)');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
-    // A long run's workers start now, loading their modules while this thread loads the model.
-    const prestarted = prestartWorkers(prestartCount(o));
+    // A long run's workers start now (or started before this module loaded: main.ts, startEarly),
+    // loading their modules while this thread loads the model.
+    const prestarted = takeEarly() ?? prestartWorkers(prestartCount(o.input, o.threads));
     mark(`${prestarted.length} worker(s) prestarted`);
     try {
       await simulateAction(model, o, prestarted);

@@ -12,14 +12,17 @@
  * memory (SharedArrayBuffer; the CLI reads them there, other inputs are copied there once), so a
  * task is just its chunk's place; outputs come back as transferred buffers.
  */
-import { availableParallelism, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type Graph, numel } from '../ir/graph.js';
 import { summarize } from '../ir/summary.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { addMarks, mark, traceOn, type TraceMark } from '../util/trace.js';
+import { defaultThreads, endWorkers, startWorker } from './workers.js';
+
+// Worker start-up lives in workers.ts (light to import: the CLI starts workers before it loads the simulator).
+export { defaultThreads, endWorkers, prestartWorkers } from './workers.js';
 
 export interface ParallelOptions extends SimulateOptions {
   /** Threads in all, this one included (default: defaultThreads()). */
@@ -46,52 +49,6 @@ export function sharedInputs(inputs: readonly RtTensor[]): RtTensor[] {
     data.set(t.data);
     return { shape: t.shape, data };
   });
-}
-
-/**
- * The cores not already busy: all of them on an idle machine, fewer as the 1-minute load
- * average rises, at least 1. On a saturated machine a worker only adds start-up and contention.
- */
-export function defaultThreads(): number {
-  const cores = availableParallelism();
-  return Math.max(1, Math.min(cores, Math.round(cores - loadavg()[0]! + 1)));
-}
-
-function workerUrl(): URL {
-  const self = new URL(import.meta.url);
-  return new URL(self.pathname.endsWith('.ts') ? './sim-worker.ts' : './sim-worker.js', self);
-}
-
-/**
- * A worker running sim-worker, given the graphs now or (without them) later by useWorker;
- * under tsx (TypeScript sources) it registers tsx first.
- */
-function startWorker(graphs?: { cg: Graph; qg: Graph }): Worker {
-  const url = workerUrl();
-  const workerData = graphs ?? {};
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
-
-/**
- * Workers started before the graphs exist (the CLI starts them first thing, when the run looks
- * long): they load their modules and compile the WebAssembly kernels while this thread loads
- * the model and reads the inputs; simulateParallel (ParallelOptions.prestarted) gives them the
- * graphs, or ends those it does not need. Until then they do not keep the process alive.
- */
-export function prestartWorkers(count: number): Worker[] {
-  return Array.from({ length: Math.max(0, count) }, () => {
-    const w = startWorker();
-    w.unref();
-    return w;
-  });
-}
-
-/** Ends prestarted workers nobody took (e.g. after an error before the run). */
-export function endWorkers(workers: readonly Worker[]): void {
-  for (const w of workers) void w.terminate();
 }
 
 /**
