@@ -6,11 +6,13 @@
  * `--input` and `--threads` are read from the raw arguments (commander parses them again, and
  * reports any mistake); a misread only starts a worker the run then ends, or starts none, and
  * the action starts its own then (prestartCount). The simulate action takes the workers with
- * takeEarly; main.ts ends those nobody took.
+ * takeEarly; main.ts ends those nobody took. The .npy inputs start being read then too, on
+ * libuv's thread pool, for the action to take once it has loaded the model.
  */
 import { statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { defaultThreads, endWorkers, prestartWorkers } from '../sim/workers.js';
+import { dropPrefetched, prefetchNpy } from '../util/npy.js';
 
 /** Inputs at least this large make a run long enough to start threads − 1 workers up front. */
 const PRESTART_BYTES = 4 << 20;
@@ -47,14 +49,21 @@ export function flagValues(args: readonly string[], name: string): string[] {
 
 let early: Worker[] | undefined;
 
-/** Starts the workers `argv` (the whole command line) asks for; returns what ends those not taken. */
+/**
+ * Starts the workers `argv` (the whole command line) asks for, and the reading of its .npy
+ * inputs into shared memory (npy.ts prefetchNpy; the action waits for it with prefetchDone);
+ * returns what ends the workers not taken and drops input bytes nobody read.
+ */
 export function startEarly(argv: readonly string[]): () => void {
   const args = argv.slice(argv.indexOf('simulate') + 1);
-  const workers = prestartWorkers(prestartCount(flagValues(args, '--input'), flagValues(args, '--threads').at(-1)));
+  const inputs = flagValues(args, '--input');
+  const workers = prestartWorkers(prestartCount(inputs, flagValues(args, '--threads').at(-1)));
+  prefetchNpy(inputs.filter((f) => f.toLowerCase().endsWith('.npy')), true);
   early = workers;
   return () => {
     if (early === workers) early = undefined;
     endWorkers(workers.filter((w) => !taken.has(w)));
+    dropPrefetched();
   };
 }
 

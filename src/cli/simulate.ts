@@ -16,6 +16,7 @@ import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
 import { endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
 import { prestartCount, takeEarly } from './simulate-workers.js';
+import { prefetchDone } from '../util/npy.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
@@ -189,6 +190,9 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
   const g = m.graph;
   mark('model loaded');
   // Shared memory: workers read their samples where this thread reads them, no copies per chunk.
+  // (Read ahead since main.ts saw the command: simulate-workers.ts startEarly.)
+  await prefetchDone();
+  mark('input bytes read');
   const inputs = readModelInputs(g, o.input, '--input', 'input data', true);
   mark('inputs read');
   const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);

@@ -8,6 +8,7 @@
  * input is 31 MB), optionally a SharedArrayBuffer that simulation workers read without copies.
  */
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { type DType, type HostData, type HostTensor, NnInputError, halfToFloat, sizeOf } from './tensor.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
@@ -226,12 +227,66 @@ export function writeNpy(t: HostTensor): Uint8Array {
  */
 export function readNpyFile(path: string, opts: { shared?: boolean } = {}): HostTensor {
   let buf: Uint8Array;
+  const pre = prefetched.get(path);
   try {
-    buf = readWhole(path, opts.shared === true);
+    if (pre?.bytes && pre.shared === (opts.shared === true)) {
+      prefetched.delete(path);
+      buf = pre.bytes;
+    } else buf = readWhole(path, opts.shared === true);
   } catch (e) {
     throw new NnInputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return readNpy(buf, path, true);
+}
+
+/**
+ * Files being read ahead (prefetchNpy): their bytes once read; an entry without bytes is still
+ * in flight or failed (readNpyFile then reads the file itself and reports any error).
+ */
+const prefetched = new Map<string, { shared: boolean; bytes?: Uint8Array; done: Promise<void> }>();
+
+/**
+ * Starts reading .npy files on libuv's thread pool, so the copy from the page cache and the page
+ * faults of a large input overlap this thread's work (`simulate` starts it before loading its
+ * modules); readNpyFile takes the bytes once prefetchDone() has resolved.
+ */
+export function prefetchNpy(paths: readonly string[], shared: boolean): void {
+  for (const path of paths) {
+    if (prefetched.has(path)) continue;
+    const entry: { shared: boolean; bytes?: Uint8Array; done: Promise<void> } = { shared, done: Promise.resolve() };
+    entry.done = readWholeAsync(path, shared).then(
+      (b) => void (entry.bytes = b),
+      () => undefined, // readNpyFile reads it again and reports the error
+    );
+    prefetched.set(path, entry);
+  }
+}
+
+/** Resolves when every prefetch has finished (read or failed). */
+export async function prefetchDone(): Promise<void> {
+  await Promise.all([...prefetched.values()].map((e) => e.done));
+}
+
+/** Drops prefetched bytes nobody took (the run failed first, or the files were not inputs). */
+export function dropPrefetched(): void {
+  prefetched.clear();
+}
+
+async function readWholeAsync(path: string, shared: boolean): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return at < size ? buf.subarray(0, at) : buf;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The whole file in a buffer of its own (readFileSync's Buffer may be a view of a shared pool). */

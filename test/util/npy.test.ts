@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readNpy, readNpyFile, writeNpy } from '../../src/util/npy.js';
+import { dropPrefetched, prefetchDone, prefetchNpy, readNpy, readNpyFile, writeNpy } from '../../src/util/npy.js';
 import { NnInputError } from '../../src/util/tensor.js';
 
 function npyBytes(header: string, body: Uint8Array, major = 1): Uint8Array {
@@ -130,6 +130,32 @@ describe('npy', () => {
       expect([...readNpyFile(join(dir, 'be.npy')).data]).toEqual([...data]);
       expect(() => readNpyFile(join(dir, 'missing.npy'))).toThrow(/missing\.npy: cannot read \(ENOENT\)/);
       expect(() => readNpyFile(dir)).toThrow(NnInputError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a prefetched file is read once, ahead, and taken by the first matching readNpyFile; failures surface there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    try {
+      const data = Float32Array.from({ length: 1000 }, (_, i) => i / 7);
+      const file = join(dir, 'x.npy');
+      writeFileSync(file, writeNpy({ dtype: 'float32', shape: [10, 100], data }));
+      prefetchNpy([file, join(dir, 'missing.npy')], true);
+      await prefetchDone();
+      // Rewritten after the prefetch: the prefetched bytes (the old contents) are what the first read gets.
+      writeFileSync(file, writeNpy({ dtype: 'float32', shape: [1000], data }));
+      const first = readNpyFile(file, { shared: true });
+      expect(first.shape).toEqual([10, 100]);
+      expect([...first.data]).toEqual([...data]);
+      expect(first.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(readNpyFile(file, { shared: true }).shape).toEqual([1000]); // taken: read anew
+      expect(() => readNpyFile(join(dir, 'missing.npy'), { shared: true })).toThrow(/missing\.npy: cannot read \(ENOENT\)/);
+      // Bytes prefetched as shared are not handed to a plain read, and dropPrefetched forgets them.
+      prefetchNpy([file], true);
+      await prefetchDone();
+      expect(readNpyFile(file).data.buffer).toBeInstanceOf(ArrayBuffer);
+      dropPrefetched();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
