@@ -7,7 +7,7 @@
  * a stale or missing dist silently falls back to tsx. dist/ mirrors src/ at the same depth, so
  * `new URL('../../package.json', import.meta.url)` and the kernel-header lookup resolve unchanged.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +56,9 @@ await build({
   logLevel: 'warning',
   allowOverwrite: true,
 });
+if (readFileSync(join(out, 'sim/sim-worker.js'), 'utf8').includes('import.meta')) {
+  throw new Error('build-dist: a module the simulation worker imports uses import.meta, which bundling would point at dist/sim/; stop bundling the worker or resolve the path another way');
+}
 for (const f of files) {
   if (f.endsWith('.ts') || f.endsWith('.md')) continue;
   const dest = join(out, relative(src, f));
