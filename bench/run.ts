@@ -189,6 +189,27 @@ function wholeProcess(c: Case, input: string, threads: number | undefined = THRE
   return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : null };
 }
 
+/**
+ * The fixed cost of a run: the same command on the first STARTUP_N samples (start-up, model
+ * load, passes, program compile, first chunk, report and exit, with hardly any loop). Best of
+ * three, as it is short enough for a busy machine's noise to dominate one run.
+ */
+const STARTUP_N = 16;
+function startup(c: Case, root = ROOT): Whole {
+  const per = c.x.data.length / c.x.shape[0]!;
+  const n = Math.min(STARTUP_N, c.x.shape[0]!);
+  const file = join(TMP, 'startup.npy');
+  writeFileSync(file, writeNpy({ dtype: 'float32', shape: [n, ...c.x.shape.slice(1)], data: c.x.data.subarray(0, n * per) }));
+  let best: Whole | undefined;
+  for (let r = 0; r < 3; r++) {
+    const w = wholeProcess(c, file, THREADS, root);
+    if (!best || w.wall < best.wall) best = w;
+  }
+  return best!;
+}
+
+const secs = (w: Whole) => `${w.wall.toFixed(2)} s / ${w.cpu === null ? '—' : `${w.cpu.toFixed(2)} s`}`;
+
 /** True when bin/nn2hls.js would run the compiled dist/ (it says which on NN2HLS_TRACE_LAUNCH). */
 function distIsFresh(): boolean {
   const r = spawnSync(process.execPath, ['bin/nn2hls.js', '--version'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NN2HLS_TRACE_LAUNCH: '1' } });
@@ -204,9 +225,11 @@ async function bench(c: Case): Promise<string[]> {
   if (BEFORE) {
     const b = wholeProcess(c, input, undefined, BEFORE);
     const perCpu = b.cpu === null ? '—' : fmt(n / b.cpu);
-    return [[c.label, fmt(n), `${b.wall.toFixed(2)} s`, b.cpu === null ? '—' : `${b.cpu.toFixed(2)} s`, fmt(n / b.wall), perCpu].join(' | '), ''];
+    const s0 = startup(c, BEFORE);
+    return [[c.label, fmt(n), `${b.wall.toFixed(2)} s`, b.cpu === null ? '—' : `${b.cpu.toFixed(2)} s`, fmt(n / b.wall), perCpu, secs(s0)].join(' | '), ''];
   }
   const whole = wholeProcess(c, input);
+  const start = startup(c);
 
   const g = loadOnnxFile(c.model);
   let cfg: PrecisionConfig = defaultConfig();
@@ -249,6 +272,7 @@ async function bench(c: Case): Promise<string[]> {
     fmt(n),
     `${whole.wall.toFixed(2)} s`,
     whole.cpu === null ? '—' : `${whole.cpu.toFixed(2)} s`,
+    secs(start),
     fmt(wholeRate),
     perCpu === null ? '—' : fmt(perCpu),
     before ? fmt(before.main) : '—',
@@ -287,11 +311,11 @@ async function main(): Promise<void> {
     console.log('dist/ is stale: rebuilding it (npm run build:dist) so `nn2hls` starts as installed');
     execFileSync(process.execPath, ['scripts/build-dist.mjs'], { cwd: ROOT, stdio: 'inherit' });
   }
-  console.log(`whole = \`nn2hls simulate --threads ${THREADS}\` process (float + fixed): wall, CPU of all threads, samples per wall s and per CPU s`);
+  console.log(`whole = \`nn2hls simulate --threads ${THREADS}\` process (float + fixed): wall, CPU of all threads, samples per wall s and per CPU s; ${STARTUP_N} samples = the same command on the first ${STARTUP_N} samples (its fixed cost; best of 3; NN2HLS_TRACE=1 on a run prints where it goes)`);
   console.log('in-process samples per CPU-second (best of runs): sim 1T = simulate() on one thread, sim all = simulateParallel on all cores (CPU of all threads, workers included), fixed / float alone on one thread (chunk by chunk, as simulate runs them), ORT = onnxruntime-node float (1 thread / default)');
   const head = BEFORE
-    ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s']
-    : ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', 'main /CPU-s', 'x main', 'x orig', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];
+    ? ['model', 'N', 'whole wall', 'whole CPU', 'whole /s', 'whole /CPU-s', `${STARTUP_N} samples wall / CPU`]
+    : ['model', 'N', 'whole wall', 'whole CPU', `${STARTUP_N} samples wall / CPU`, 'whole /s', 'whole /CPU-s', 'main /CPU-s', 'x main', 'x orig', 'sim 1T', 'sim all', 'fixed', 'float', 'ORT 1T', 'ORT all'];
   if (BEFORE) console.log(`whole-process simulate of ${BEFORE} only`);
   console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
   const verdicts: string[] = [];

@@ -4,13 +4,15 @@
 // TypeScript sources through tsx, so an edit to src/ is never shadowed by a stale build.
 // Why: tsx transforms ~160 modules on every start, which took ~1 s of a ~1.1 s `--help`.
 import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('../', import.meta.url);
+const root = fileURLToPath(new URL('../', import.meta.url));
 
+// Plain path strings, not a URL per entry: this runs on every start.
 function newestMtime(dir) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = new URL(e.name + (e.isDirectory() ? '/' : ''), dir);
+    const p = `${dir}/${e.name}`;
     newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
   return newest;
@@ -19,7 +21,7 @@ function newestMtime(dir) {
 function distIsFresh() {
   if (process.env.NN2HLS_NO_DIST) return false;
   try {
-    return statSync(new URL('dist/.stamp', root)).mtimeMs >= newestMtime(new URL('src/', root));
+    return statSync(`${root}dist/.stamp`).mtimeMs >= newestMtime(`${root}src`);
   } catch {
     return false;
   }

@@ -13,9 +13,10 @@ import type { RtTensor } from '../ir/semantics/tensor.js';
 import { readNpyFile, writeNpyFile } from '../util/npy.js';
 import { type HostTensor, NnInputError, toFloat32 } from '../util/tensor.js';
 
-export function readTensorFile(path: string): HostTensor {
+/** `shared`: a .npy float32 payload is read into a SharedArrayBuffer (simulation workers read it in place). */
+export function readTensorFile(path: string, shared = false): HostTensor {
   const ext = extname(path).toLowerCase();
-  if (ext === '.npy') return readNpyFile(path);
+  if (ext === '.npy') return readNpyFile(path, { shared });
   if (ext === '.pb') return readTensorProtoFile(path);
   throw new NnInputError(`${path}: unsupported input file type '${ext || '(none)'}'; give a .npy file or an ONNX TensorProto .pb file`);
 }
@@ -24,18 +25,16 @@ export function readTensorFile(path: string): HostTensor {
  * Reads an input as float32 (booleans as 0/1 where the model declares a bool input, e.g. a
  * Where's condition), refusing NaN (it would silently poison every later number).
  */
-export function readInputTensor(path: string, boolOk = false): RtTensor {
-  const h = readTensorFile(path);
+export function readInputTensor(path: string, boolOk = false, shared = false): RtTensor {
+  const h = readTensorFile(path, shared);
   if (h.dtype === 'bool' && !boolOk) throw new NnInputError(`${path}: boolean data cannot be this model input (it is not declared bool)`);
   const data = toFloat32(h);
-  let bad = -1;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] !== data[i]) {
-      bad = i;
-      break;
-    }
+  // includes() compares with SameValueZero, which finds NaN: a built-in scan, about twice as fast
+  // as a loop here; the loop runs only to name the element.
+  if (data.includes(NaN)) {
+    const bad = data.findIndex((v) => v !== v);
+    throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
   }
-  if (bad >= 0) throw new NnInputError(`${path}: element ${bad} is NaN; clean the data before running the model`);
   return { shape: h.shape, data };
 }
 
@@ -50,16 +49,17 @@ function expectedShapes(g: Graph): string {
 
 /**
  * Reads the files given to `flag` (--input, --calib) as the model's inputs, one per graph input,
- * and checks count and shapes with messages that name the flag and the file.
+ * and checks count and shapes with messages that name the flag and the file. `shared`: float32
+ * .npy data is read into SharedArrayBuffers, for simulation workers to read in place.
  */
-export function readModelInputs(g: Graph, files: readonly string[], flag: string, what = 'input data'): RtTensor[] {
+export function readModelInputs(g: Graph, files: readonly string[], flag: string, what = 'input data', shared = false): RtTensor[] {
   if (files.length === 0) {
     throw new NnInputError(`${flag} FILE is required: ${what} (.npy or .pb), one file per model input: ${expectedShapes(g)}`);
   }
   if (files.length !== g.inputs.length) {
     throw new NnInputError(`${flag}: the model has ${g.inputs.length} input(s) (${expectedShapes(g)}), but ${files.length} file(s) were given`);
   }
-  const ts = files.map((f, k) => moveAxis(readInputTensor(f, g.inputs[k]!.elem === 'bool'), g.inputs[k]!.batchAxis ?? 0, 0));
+  const ts = files.map((f, k) => moveAxis(readInputTensor(f, g.inputs[k]!.elem === 'bool', shared), g.inputs[k]!.batchAxis ?? 0, 0));
   try {
     checkInputs(g, ts);
   } catch (e) {

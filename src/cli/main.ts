@@ -1,37 +1,63 @@
 /**
  * The nn2hls command line: parses arguments with commander and dispatches to the commands.
- * User mistakes (NnInputError, and usage errors such as an unknown flag, which get one line with
- * the closest known flag) print one clear message and exit 1; anything else is an internal
- * error, printed briefly with a hint to rerun with --verbose for the stack trace.
+ * Commands are loaded lazily: each command module registers its options and action, and only
+ * the module of the command being run is imported (with its readers, passes, simulator or
+ * backend), so `nn2hls simulate` does not load the HLS backend, the optimizer or YAML; the
+ * full help, `help`, and anything that names no known command load them all. User mistakes
+ * (NnInputError, and usage errors such as an unknown flag, which get one line with the closest
+ * known flag) print one clear message and exit 1; anything else is an internal error, printed
+ * briefly with a hint to rerun with --verbose for the stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { loadModelAsync, parameterInputs } from '../frontend/index.js';
-import { runFloat } from '../sim/float/executor.js';
-import { type HostTensor, NnInputError } from '../util/tensor.js';
-import { runDemo } from './demo.js';
-import { runKerasDemo } from './demo-keras.js';
-import { addDumpOption, dumpHook } from './dump.js';
-import { canonicalize, prepareFixed } from '../passes/pipeline.js';
-import { defaultConfig } from '../ir/precision-config.js';
-import { formatInspect, inspectReport } from './inspect.js';
-import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
-import { register as registerCompile } from './compile.js';
-import { register as registerCsim } from './csim.js';
-import { register as registerSimulate } from './simulate.js';
-import { register as registerEstimate } from './estimate.js';
-import { addModelOptions, loadOptionsOf, type ModelFlags } from './model-options.js';
-import { register as registerSynth } from './synth.js';
+import { NnInputError } from '../util/tensor.js';
 import { usageError } from './suggest.js';
+import { mark } from '../util/trace.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-import { register as registerOptimize } from './optimize.js';
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
+type Register = (program: Command) => void;
+
+/** `demo`: what `npm start` runs; its modules load only when it runs. */
+function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the main job on the bundled example models (what `npm start` runs)')
+    .action(async () => {
+      const { runDemo } = await import('./demo.js');
+      const { runKerasDemo } = await import('./demo-keras.js');
+      runDemo();
+      await runKerasDemo();
+    });
 }
 
-export function buildProgram(): Command {
+/**
+ * The command modules in help order: the commands each registers, how to load it, and what to
+ * start before loading it when it runs (returning what ends that if the command did not use it).
+ */
+export const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register>; early?: (argv: readonly string[]) => Promise<() => void> }[] = [
+  { names: ['inspect', 'run'], load: async () => (await import('./inspect-run.js')).register },
+  // A long run's worker threads start before the simulator's modules load (simulate-workers.ts).
+  { names: ['simulate'], load: async () => (await import('./simulate.js')).register, early: async (argv) => (await import('./simulate-workers.js')).startEarly(argv) },
+  { names: ['compile'], load: async () => (await import('./compile.js')).register },
+  { names: ['csim'], load: async () => (await import('./csim.js')).register },
+  { names: ['estimate', 'parts'], load: async () => (await import('./estimate.js')).register },
+  // `sweep` compiles each design point through a fresh program of its own.
+  { names: ['report', 'calibrate', 'sweep'], load: async () => { const m = await import('./synth.js'); return (p) => m.register(p, buildProgram); } },
+  { names: ['optimize'], load: async () => (await import('./optimize.js')).register },
+  { names: ['demo'], load: async () => registerDemo },
+];
+
+/** The command argv names: its first argument that is not a flag (the program's own flags take no value). */
+export function commandName(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
+}
+
+/**
+ * The program for `argv`: with the one command module it names, or with every command when it
+ * names none (the full help, `help`, an unknown command, which then gets a suggestion).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('nn2hls')
@@ -41,75 +67,29 @@ export function buildProgram(): Command {
     // Usage errors become one line with a suggestion (main() below), not commander's text plus the help.
     .exitOverride()
     .configureOutput({ outputError: () => {} });
-
-  addDumpOption(
-    addModelOptions(program
-      .command('inspect')
-      .description('show what nn2hls understood of a model: layers, shapes, parameters, MACs, I/O layouts')
-      .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
-      .option('--json', 'print JSON instead of a table')),
-  ).action(async (model: string, o: { json?: boolean; dumpAfter?: string } & ModelFlags) => {
-    const hook = dumpHook(o.dumpAfter);
-    const g = (await loadModelAsync(model, loadOptionsOf(o))).graph;
-    // With --dump-after, run the pipeline up to the stage (quantize at the default precision).
-    if (hook) {
-      if (o.dumpAfter === 'quantize') prepareFixed(g, defaultConfig(), hook);
-      else canonicalize(g, hook);
-      return;
-    }
-    const r = inspectReport(g);
-    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatInspect(r)}\n`);
-  });
-
-  addModelOptions(
-    program
-      .command('run')
-      .description('float inference: writes DIR/output_<k>.npy in the model’s own output layout')
-      .argument('<model>', 'model file: .onnx, TensorFlow .pb or SavedModel dir, Keras .h5/.keras/.json, TF.js model.json')
-      .option('--input <file>', 'input tensor (.npy or TensorProto .pb), once per graph input, in order (required)', collect, [])
-      .requiredOption('--out <dir>', 'output directory'),
-  ).action(async (model: string, o: { input: string[]; out: string } & ModelFlags) => {
-      const { freeze, files: dataFiles } = foldParameterInputs(model, o.input);
-      const g = (await loadModelAsync(model, { ...loadOptionsOf(o), ...(freeze ? { freeze } : {}) })).graph;
-      const inputs = readModelInputs(g, dataFiles, '--input');
-      const t0 = performance.now();
-      const outs = runFloat(g, inputs);
-      const ms = performance.now() - t0;
-      const files = writeOutputs(o.out, toModelLayout(g, outs));
-      const n = g.batched ? (inputs[0]?.shape[0] ?? 1) : 1;
-      for (const [k, f] of files.entries()) process.stdout.write(`${f}  [${outs[k]!.shape.join(',')}]\n`);
-      process.stdout.write(`${n} sample(s) in ${ms.toFixed(1)} ms\n`);
-    });
-
-  registerSimulate(program);
-  registerCompile(program);
-  registerCsim(program);
-  registerEstimate(program);
-  registerSynth(program, buildProgram);
-  registerOptimize(program);
-
-  program
-    .command('demo')
-    .description('the main job on the bundled example models (what `npm start` runs)')
-    .action(async () => {
-      runDemo();
-      await runKerasDemo();
-    });
-
+  const name = commandName(argv);
+  const one = COMMANDS.find((c) => name !== undefined && c.names.includes(name));
+  for (const register of await Promise.all((one ? [one] : COMMANDS).map((c) => c.load()))) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  mark('cli modules loaded');
   const verbose = argv.includes('--verbose');
+  const name = commandName(argv);
+  let ended: (() => void) | undefined;
   try {
+    ended = await COMMANDS.find((c) => name !== undefined && c.names.includes(name))?.early?.(argv);
+    const program = await buildProgram(argv);
+    mark('command loaded');
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       if (e.code === 'commander.help') return e.exitCode; // no command given: the help is the message
-      process.stderr.write(`nn2hls: ${usageError(program, argv, e)}\n`);
+      // The suggestion may come from any command's flags: the full program.
+      process.stderr.write(`nn2hls: ${usageError(await buildProgram(), argv, e)}\n`);
       return 1;
     }
     if (e instanceof NnInputError) {
@@ -121,6 +101,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`nn2hls: internal error: ${err.message}\n`);
     process.stderr.write(verbose && err.stack ? `${err.stack}\n` : 'Rerun with --verbose for the stack trace, and please report it.\n');
     return 2;
+  } finally {
+    ended?.();
   }
 }
 
@@ -129,22 +111,4 @@ if (/(^|[\\/])main\.ts$/.test(invoked) || process.env.NN2HLS_MAIN === '1') {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
-}
-
-/**
- * `run` with a file for every graph input of a model whose inputs include operands that must be
- * constant (a Reshape's shape, a Pad's pads, a Resize's scales): those files are folded into the
- * model as constants for this run, with a one-line note each; the others stay data inputs.
- */
-function foldParameterInputs(model: string, files: readonly string[]): { freeze?: Map<string, HostTensor>; files: string[] } {
-  const p = parameterInputs(model);
-  if (!p || files.length !== p.inputs.length) return { files: [...files] };
-  const freeze = new Map<string, HostTensor>();
-  const data: string[] = [];
-  p.inputs.forEach((name, k) => {
-    if (!p.constant.includes(name)) return void data.push(files[k]!);
-    freeze.set(name, readTensorFile(files[k]!));
-    process.stderr.write(`note: input '${name}' sets a constant operand (shape, axes, pads or scales); folded from ${files[k]} for this run\n`);
-  });
-  return { freeze, files: data };
 }

@@ -3,20 +3,20 @@
  * (with labels), top-1 agreement, output errors and a per-layer table of chosen types, SNR and
  * overflow counts; optionally writes the report as JSON and both sets of outputs as .npy.
  */
-import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Worker } from 'node:worker_threads';
 import { canonicalize } from '../passes/pipeline.js';
-import { DEFAULTS } from '../backend-hls/index.js';
-import { resolvePart } from '../estimate/devices.js';
-import { type Estimate, estimateGraph } from '../estimate/index.js';
+import type { Estimate } from '../estimate/index.js';
 import type { Graph } from '../ir/graph.js';
 import type { HlsSection } from '../ir/precision-config.js';
 import { parseClockNs } from '../util/units.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
-import { defaultThreads, endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
+import { endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
+import { prestartCount, takeEarly } from './simulate-workers.js';
+import { prefetchDone } from '../util/npy.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
 import { readModelInputs, readTensorFile, toModelLayout, writeOutputs } from './io.js';
 import { addDumpOption, dumpHook } from './dump.js';
@@ -24,6 +24,7 @@ import { addPrecisionOptions, type PrecisionFlags, resolvePrecision } from './pr
 import { progressBar } from './progress.js';
 import { warn, warnConstantOverflows } from './warnings.js';
 import { addModelOptions, loadForCommand, type ModelFlags } from './model-options.js';
+import { mark } from '../util/trace.js';
 
 interface SimulateFlags extends PrecisionFlags, ModelFlags {
   input: string[];
@@ -135,8 +136,14 @@ export function formatReport(r: SimulationReport, qg?: Graph): string {
   return lines.join('\n');
 }
 
-/** The estimate the report shows: the config's hls section, else the compile defaults. */
-function reportEstimate(qg: Graph, hls: HlsSection): Estimate | { skipped: string } {
+/**
+ * The estimate the report shows: the config's hls section, else the compile defaults. (The
+ * estimator and the backend's defaults load only for --report.)
+ */
+async function reportEstimate(qg: Graph, hls: HlsSection): Promise<Estimate | { skipped: string }> {
+  const { DEFAULTS } = await import('../backend-hls/options.js');
+  const { resolvePart } = await import('../estimate/devices.js');
+  const { estimateGraph } = await import('../estimate/index.js');
   let part;
   try {
     part = resolvePart(hls.part ?? DEFAULTS.part);
@@ -149,25 +156,6 @@ function reportEstimate(qg: Graph, hls: HlsSection): Estimate | { skipped: strin
     ...(hls.multiplier ? { multiplier: hls.multiplier } : {}),
     explicit: { strategy: hls.strategy !== undefined, reuse: hls.reuse !== undefined },
   }, { part, clockNs });
-}
-
-/**
- * Workers to start before the model is loaded: threads − 1 when the inputs are large enough
- * (PRESTART_BYTES) that the run will likely want them; simulateParallel ends those it does not.
- */
-const PRESTART_BYTES = 4 << 20;
-function prestartCount(o: SimulateFlags): number {
-  const threads = o.threads === undefined ? defaultThreads() : Number(o.threads);
-  if (!Number.isInteger(threads) || threads < 2) return 0;
-  let bytes = 0;
-  for (const f of o.input) {
-    try {
-      bytes += statSync(f).size;
-    } catch {
-      return 0; // reading it reports the error
-    }
-  }
-  return bytes >= PRESTART_BYTES ? threads - 1 : 0;
 }
 
 export function register(program: Command): void {
@@ -183,8 +171,10 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress line on stderr')
     .option('--report <file>', 'write a self-contained HTML report (per-layer types, SNR, overflows, estimate at the config\'s hls section or the defaults; charts)');
   addDumpOption(addModelOptions(addPrecisionOptions(cmd))).action(async (model: string, o: SimulateFlags & { dumpAfter?: string }) => {
-    // A long run's workers start now, loading their modules while this thread loads the model.
-    const prestarted = prestartWorkers(prestartCount(o));
+    // A long run's workers start now (or started before this module loaded: main.ts, startEarly),
+    // loading their modules while this thread loads the model.
+    const prestarted = takeEarly() ?? prestartWorkers(prestartCount(o.input, o.threads));
+    mark(`${prestarted.length} worker(s) prestarted`);
     try {
       await simulateAction(model, o, prestarted);
     } finally {
@@ -198,11 +188,19 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
   const hook = dumpHook(o.dumpAfter);
   const m = await loadForCommand(model, o, log);
   const g = m.graph;
-  const inputs = readModelInputs(g, o.input, '--input');
+  mark('model loaded');
+  // Shared memory: workers read their samples where this thread reads them, no copies per chunk.
+  // (Read ahead since main.ts saw the command: simulate-workers.ts startEarly.)
+  await prefetchDone();
+  mark('input bytes read');
+  const inputs = readModelInputs(g, o.input, '--input', 'input data', true);
+  mark('inputs read');
   const { cfg, describe, hls } = resolvePrecision(g, o, log, m.precision);
   const cg = canonicalize(g, hook);
+  mark('canonicalized');
   const q = quantizeGraph(cg, cfg);
   const qg = verify(q.graph);
+  mark('quantized and verified');
   hook?.('quantize', qg);
   for (const note of q.notes) log(`note: ${note}`);
   for (const w of q.ignored) warn(w);
@@ -231,6 +229,7 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
     bar.done();
   }
   const ms = performance.now() - t0;
+  mark('simulated');
   log(`precision: ${describe}`);
   log(formatReport(r.report, qg));
   const on = workers ? ` on ${workers + 1} threads` : '';
@@ -244,7 +243,7 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
   if (o.report) {
     const { writeReportFile } = await import('../report/index.js');
     const { designReportHtml } = await import('../report/design.js');
-    writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: reportEstimate(qg, hls), profile: { cg, inputs } }));
+    writeReportFile(o.report, await designReportHtml({ model, qg, report: r.report, precision: describe, estimate: await reportEstimate(qg, hls), profile: { cg, inputs } }));
     log(`report: ${o.report}`);
   }
   if (o.saveOutputs) {
@@ -252,4 +251,5 @@ async function simulateAction(model: string, o: SimulateFlags & { dumpAfter?: st
     writeOutputs(o.saveOutputs, toModelLayout(qg, r.floatOutputs), 'float_output');
     log(`outputs: ${o.saveOutputs}/fixed_output_<k>.npy, float_output_<k>.npy`);
   }
+  mark('report written');
 }

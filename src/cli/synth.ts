@@ -181,7 +181,7 @@ export function formatErrors(title: string, before: Record<FitKey, number>, afte
   return `${title}\n${table([head, ['before', ...FIT_KEYS.map((k) => f(before[k]))], ['after', ...FIT_KEYS.map((k) => f(after[k]))]], new Set([1, 2, 3, 4, 5]))}`;
 }
 
-export function register(program: Command, freshProgram: () => Command): void {
+export function register(program: Command, freshProgram: (argv: readonly string[]) => Promise<Command>): void {
   program
     .command('report')
     .description('synthesis reports (csynth, post-synthesis utilisation, power, cosim) of projects beside their estimate, with the error per quantity and layer')
@@ -259,7 +259,7 @@ export function register(program: Command, freshProgram: () => Command): void {
       for (const [i, p] of points.entries()) {
         if (tty) process.stderr.write(`\rsweep: compiling ${i + 1}/${points.length} (${p.dir})   `);
         const argv = ['node', 'nn2hls', 'compile', model, '-o', join(o.out, p.dir), ...p.flags, ...extra];
-        await freshProgram().parseAsync(argv);
+        await (await freshProgram(argv)).parseAsync(argv);
       }
       if (tty) process.stderr.write('\n');
       for (const [rel, text] of files) {

@@ -12,7 +12,6 @@ import { basename, extname, join } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import type { LevelSpec } from '../ir/precision-config.js';
 import { type HostTensor, NnInputError } from '../util/tensor.js';
-import { loadKeras } from './keras/index.js';
 import { loadOnnxFile, onnxParameterInputs } from './onnx/model.js';
 import { loadTfFile } from './tf/model.js';
 
@@ -133,6 +132,8 @@ const kerasReader: Reader = {
   },
   loadAsync: async (path, opts) => {
     if (opts.inputs?.length || opts.outputs?.length) throw new NnInputError(`${path}: --inputs/--outputs cut TensorFlow graphs, not Keras models`);
+    // The Keras reader (and h5wasm, fflate) loads with the first Keras model, not with every command.
+    const { loadKeras } = await import('./keras/index.js');
     const r = await loadKeras(path, opts.weights ? { weights: opts.weights } : {});
     return { graph: r.graph, precision: r.precision, notes: r.notes, ...(r.weightsFile ? { weightsFile: r.weightsFile } : {}) };
   },

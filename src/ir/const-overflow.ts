@@ -94,7 +94,16 @@ function overflowTest(t: FixedType): (x: number) => boolean {
   };
 }
 
+/** Per graph (graphs are immutable): simulate warns before its run and reports after it. */
+const memo = new WeakMap<Graph, readonly ConstOverflow[]>();
+
 export function constantOverflows(g: Graph): ConstOverflow[] {
+  let found = memo.get(g);
+  if (!found) memo.set(g, (found = scanConstants(g)));
+  return [...found];
+}
+
+function scanConstants(g: Graph): ConstOverflow[] {
   const out: ConstOverflow[] = [];
   for (const n of g.nodes) {
     n.inputs.forEach((name, slot) => {

@@ -8,7 +8,7 @@
  */
 import { fracBits, renderType } from '../ir/fixed.js';
 import { constantOverflows } from '../ir/const-overflow.js';
-import { quantizeDouble } from '../ir/semantics/apfixed.js';
+import { FAST_MAX_WIDTH, prepareQuantize, quantizeDouble } from '../ir/semantics/apfixed.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { constOperandName, opInfo } from '../ir/ops.js';
 import { floatSteps } from './float/executor.js';
@@ -91,7 +91,10 @@ function weightError(qg: Graph, n: Node): number | null {
     const v = qg.values.get(n.inputs[i] ?? '');
     if (!v?.data || !v.fixed) continue;
     const scale = 2 ** -fracBits(v.fixed);
-    for (const x of v.data) worst = Math.max(worst ?? 0, Math.abs(Number(quantizeDouble(x, v.fixed)) * scale - x));
+    // The number path where the width allows (the same raws, without a BigInt per weight).
+    const t = v.fixed;
+    const q = t.width <= FAST_MAX_WIDTH ? prepareQuantize(t) : (x: number) => Number(quantizeDouble(x, t));
+    for (const x of v.data) worst = Math.max(worst ?? 0, Math.abs(q(x) * scale - x));
   }
   return worst;
 }

@@ -8,16 +8,21 @@
  * thread compiles anything, so their start-up overlaps its first chunks; otherwise this thread
  * times the first chunk and starts up to threads−1 workers if the rest would take longer.
  * By default it uses the cores the load average says are free.
- * Each worker has two to four chunks in flight (two towards the end); inputs are copied to it
- * per chunk and outputs come back as transferred buffers.
+ * Each worker has two to four chunks in flight (two towards the end). The inputs live in shared
+ * memory (SharedArrayBuffer; the CLI reads them there, other inputs are copied there once), so a
+ * task is just its chunk's place; outputs come back as transferred buffers.
  */
-import { availableParallelism, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type Graph, numel } from '../ir/graph.js';
 import { summarize } from '../ir/summary.js';
 import { chunkFor, type ChunkResult, ChunkRunner, chunking, finishReport, Merger, type SimulateOptions, type SimulationResult } from './compare.js';
 import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
+import { addMarks, mark, traceOn, type TraceMark } from '../util/trace.js';
+import { defaultThreads, endWorkers, startWorker } from './workers.js';
+
+// Worker start-up lives in workers.ts (light to import: the CLI starts workers before it loads the simulator).
+export { defaultThreads, endWorkers, prestartWorkers } from './workers.js';
 
 export interface ParallelOptions extends SimulateOptions {
   /** Threads in all, this one included (default: defaultThreads()). */
@@ -30,69 +35,20 @@ export interface ParallelOptions extends SimulateOptions {
   prestarted?: readonly Worker[];
 }
 
-/** A message to a worker: run samples [start, start+rows) given as this chunk's own inputs. */
+/** A message to a worker: run samples [start, start+rows) of the shared inputs it was given. */
 export interface ChunkTask {
   start: number;
   rows: number;
-  inputs: { shape: number[]; data: Float32Array }[];
 }
 
-/**
- * The cores not already busy: all of them on an idle machine, fewer as the 1-minute load
- * average rises, at least 1. On a saturated machine a worker only adds start-up and contention.
- */
-export function defaultThreads(): number {
-  const cores = availableParallelism();
-  return Math.max(1, Math.min(cores, Math.round(cores - loadavg()[0]! + 1)));
-}
-
-function workerUrl(): URL {
-  const self = new URL(import.meta.url);
-  return new URL(self.pathname.endsWith('.ts') ? './sim-worker.ts' : './sim-worker.js', self);
-}
-
-/**
- * A worker running sim-worker, given the graphs now or (without them) later by useWorker;
- * under tsx (TypeScript sources) it registers tsx first.
- */
-function startWorker(graphs?: { cg: Graph; qg: Graph }): Worker {
-  const url = workerUrl();
-  const workerData = graphs ?? {};
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
-
-/**
- * Workers started before the graphs exist (the CLI starts them first thing, when the run looks
- * long): they load their modules and compile the WebAssembly kernels while this thread loads
- * the model and reads the inputs; simulateParallel (ParallelOptions.prestarted) gives them the
- * graphs, or ends those it does not need. Until then they do not keep the process alive.
- */
-export function prestartWorkers(count: number): Worker[] {
-  return Array.from({ length: Math.max(0, count) }, () => {
-    const w = startWorker();
-    w.unref();
-    return w;
+/** The inputs in shared memory, for workers to read in place: as they are, or copied there once. */
+export function sharedInputs(inputs: readonly RtTensor[]): RtTensor[] {
+  return inputs.map((t) => {
+    if (t.data.buffer instanceof SharedArrayBuffer) return t;
+    const data = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
+    data.set(t.data);
+    return { shape: t.shape, data };
   });
-}
-
-/** Ends prestarted workers nobody took (e.g. after an error before the run). */
-export function endWorkers(workers: readonly Worker[]): void {
-  for (const w of workers) void w.terminate();
-}
-
-function sliceTask(cg: Graph, inputs: readonly RtTensor[], start: number, rows: number): ChunkTask {
-  return {
-    start,
-    rows,
-    inputs: inputs.map((t) => {
-      if (!cg.batched) return { shape: [...t.shape], data: t.data.slice() };
-      const per = t.data.length / t.shape[0]!;
-      return { shape: [rows, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + rows) * per) };
-    }),
-  };
 }
 
 /**
@@ -131,6 +87,7 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
   const early = threads > 1 && starts.length > 2 && estimatedMs(qg, n) > minMs;
   const spare = [...(opts.prestarted ?? [])];
   const workers: Worker[] = [];
+  let shared: RtTensor[] | undefined;
   const want = (k: number) => {
     while (workers.length < k) {
       const w = spare.shift();
@@ -141,11 +98,14 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
         w.postMessage({ graphs: { cg, qg } });
         workers.push(w);
       }
+      shared ??= sharedInputs(inputs);
+      workers[workers.length - 1]!.postMessage({ inputs: shared });
     }
     endWorkers(spare.splice(0));
   };
   if (early) want(threads - 1);
   const runner = new ChunkRunner(cg, qg);
+  mark('program compiled');
   const results = new Array<ChunkResult | undefined>(starts.length);
   let done = 0;
   const finish = (i: number, r: ChunkResult) => {
@@ -154,6 +114,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
     opts.onProgress?.(done, n);
   };
   let next = 0;
+  /** Chunks this thread ran in the parallel loop, and their time (for the trace). */
+  const mine = { chunks: 0, ms: 0 };
   if (!early) {
     const t0 = performance.now();
     finish(0, runner.run(inputs, 0, rowsOf(0)));
@@ -174,8 +136,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
         while ((inFlight.get(w) ?? 0) < depth() && next < starts.length && !failure) {
           const i = next++;
           inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
-          const task = sliceTask(cg, inputs, starts[i]!, rowsOf(starts[i]!));
-          w.postMessage({ i, task }, task.inputs.map((t) => t.data.buffer as ArrayBuffer));
+          const task: ChunkTask = { start: starts[i]!, rows: rowsOf(starts[i]!) };
+          w.postMessage({ i, task });
         }
         if ((inFlight.get(w) ?? 0) === 0) {
           inFlight.delete(w);
@@ -184,7 +146,8 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
         }
       };
       for (const w of workers) {
-        w.on('message', (m: { i: number; result?: ChunkResult; error?: string }) => {
+        w.on('message', (m: { i: number; result?: ChunkResult; error?: string; trace?: TraceMark[] }) => {
+          addMarks(m.trace);
           inFlight.set(w, inFlight.get(w)! - 1);
           if (m.error) failure ??= new Error(`simulation worker: ${m.error}`);
           else finish(m.i, m.result!);
@@ -201,7 +164,9 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
       const local = () => {
         if (next < starts.length && !failure) {
           const i = next++;
+          const t0 = traceOn ? performance.now() : 0;
           finish(i, runner.run(inputs, starts[i]!, rowsOf(starts[i]!)));
+          if (traceOn) (mine.chunks++, (mine.ms += performance.now() - t0));
           setImmediate(local);
         }
       };
@@ -209,8 +174,12 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
     });
     if (failure) throw failure;
   }
+  mark(`loop done (${starts.length} chunks; this thread ran ${mine.chunks} in ${mine.ms.toFixed(0)} ms)`);
   for (; next < starts.length; next++) finish(next, runner.run(inputs, starts[next]!, rowsOf(starts[next]!)));
   const m = new Merger(runner, n);
   for (const r of results) m.add(r!);
-  return finishReport(runner, m, n, opts);
+  mark('merged');
+  const out = finishReport(runner, m, n, opts);
+  mark('report computed');
+  return out;
 }

@@ -3,8 +3,11 @@
  * errors a user sees for files that are not what they claim to be. The fixtures are built
  * byte by byte here, following the format NumPy documents, so no Python is needed.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readNpy, writeNpy } from '../../src/util/npy.js';
+import { dropPrefetched, prefetchDone, prefetchNpy, readNpy, readNpyFile, writeNpy } from '../../src/util/npy.js';
 import { NnInputError } from '../../src/util/tensor.js';
 
 function npyBytes(header: string, body: Uint8Array, major = 1): Uint8Array {
@@ -86,5 +89,75 @@ describe('npy', () => {
     const cplx = npyBytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8));
     expect(() => readNpy(cplx, 'c.npy')).toThrow(NnInputError);
     expect(() => readNpy(cplx, 'c.npy')).toThrow(/dtype '<c8' is not supported/);
+  });
+
+  it('a file\'s aligned float32 payload is a view of the file\'s own buffer (shared on request); others are copies', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    try {
+      const data = Float32Array.from([1.5, -2, 3, Number.MIN_VALUE, -0, 7]);
+      const file = join(dir, 'x.npy');
+      writeFileSync(file, writeNpy({ dtype: 'float32', shape: [2, 3], data }));
+      const plain = readNpyFile(file);
+      const shared = readNpyFile(file, { shared: true });
+      for (const t of [plain, shared]) {
+        expect(t.shape).toEqual([2, 3]);
+        expect([...t.data]).toEqual([...data]);
+        expect(Object.is(t.data[4], -0)).toBe(true);
+        // A view past the header: no copy of the payload.
+        expect(t.data.byteOffset).toBe(t.data.buffer.byteLength - data.byteLength);
+      }
+      expect(plain.data.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(shared.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      // A header that leaves the payload unaligned (not what numpy writes) is copied, and still right.
+      const body = new Uint8Array(data.buffer);
+      let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }";
+      while ((10 + header.length + 1) % 4 !== 2) header += ' ';
+      const odd = new Uint8Array(10 + header.length + 1 + body.length);
+      odd.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+      new DataView(odd.buffer).setUint16(8, header.length + 1, true);
+      odd.set(Buffer.from(`${header}\n`, 'latin1'), 10);
+      odd.set(body, 10 + header.length + 1);
+      expect((10 + header.length + 1) % 4).not.toBe(0);
+      writeFileSync(join(dir, 'odd.npy'), odd);
+      const o = readNpyFile(join(dir, 'odd.npy'), { shared: true });
+      expect([...o.data]).toEqual([...data]);
+      expect(o.data.byteOffset % 4).toBe(0);
+      // Big-endian float32 decodes element by element.
+      const be = new Uint8Array(body.length);
+      const dv = new DataView(be.buffer);
+      data.forEach((v, i) => dv.setFloat32(4 * i, v, false));
+      writeFileSync(join(dir, 'be.npy'), npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (6,), }", be));
+      expect([...readNpyFile(join(dir, 'be.npy')).data]).toEqual([...data]);
+      expect(() => readNpyFile(join(dir, 'missing.npy'))).toThrow(/missing\.npy: cannot read \(ENOENT\)/);
+      expect(() => readNpyFile(dir)).toThrow(NnInputError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a prefetched file is read once, ahead, and taken by the first matching readNpyFile; failures surface there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    try {
+      const data = Float32Array.from({ length: 1000 }, (_, i) => i / 7);
+      const file = join(dir, 'x.npy');
+      writeFileSync(file, writeNpy({ dtype: 'float32', shape: [10, 100], data }));
+      prefetchNpy([file, join(dir, 'missing.npy')], true);
+      await prefetchDone();
+      // Rewritten after the prefetch: the prefetched bytes (the old contents) are what the first read gets.
+      writeFileSync(file, writeNpy({ dtype: 'float32', shape: [1000], data }));
+      const first = readNpyFile(file, { shared: true });
+      expect(first.shape).toEqual([10, 100]);
+      expect([...first.data]).toEqual([...data]);
+      expect(first.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(readNpyFile(file, { shared: true }).shape).toEqual([1000]); // taken: read anew
+      expect(() => readNpyFile(join(dir, 'missing.npy'), { shared: true })).toThrow(/missing\.npy: cannot read \(ENOENT\)/);
+      // Bytes prefetched as shared are not handed to a plain read, and dropPrefetched forgets them.
+      prefetchNpy([file], true);
+      await prefetchDone();
+      expect(readNpyFile(file).data.buffer).toBeInstanceOf(ArrayBuffer);
+      dropPrefetched();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

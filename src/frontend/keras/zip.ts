@@ -3,7 +3,7 @@
  * JS). Only what Keras writes is needed: stored or deflated entries listed in the central
  * directory. A truncated or damaged archive is reported as such, naming the file.
  */
-import { unzipSync } from 'fflate';
+import { createRequire } from 'node:module';
 import { NnInputError } from '../../util/tensor.js';
 
 export function isZip(bytes: Uint8Array): boolean {
@@ -12,6 +12,8 @@ export function isZip(bytes: Uint8Array): boolean {
 
 /** Entry name → contents. */
 export function readZip(bytes: Uint8Array, source: string): Map<string, Uint8Array> {
+  // fflate loads with the first .keras file, not with every command.
+  const { unzipSync } = createRequire(import.meta.url)('fflate') as typeof import('fflate');
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes);

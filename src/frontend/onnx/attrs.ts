@@ -1,13 +1,13 @@
 /**
- * Typed access to ONNX node attributes. protobufjs leaves int64 attributes as Long objects
- * and strings as bytes; these readers turn them into plain numbers and strings and fail with
+ * Typed access to ONNX node attributes. The wire decoder (wire.ts) leaves int64 attributes as
+ * numbers or bigints (protobufjs, which tests build models with, as Long objects) and strings
+ * as bytes; these readers turn them into plain numbers and strings and fail with
  * the node's name and op when an attribute has the wrong kind.
  */
-import onnxProto from 'onnx-proto';
+import type onnxProto from 'onnx-proto';
 import { NnInputError } from '../../util/tensor.js';
 import type { AttrReader } from '../common/node-view.js';
-
-const { onnx } = onnxProto;
+import { ATTR_FLOAT, ATTR_INT } from './wire.js';
 type IAttr = onnxProto.onnx.IAttributeProto;
 type INode = onnxProto.onnx.INodeProto;
 
@@ -34,7 +34,7 @@ export class NodeAttrs implements AttrReader {
   int(name: string, dflt?: number): number | undefined {
     const a = this.map.get(name);
     if (!a) return dflt;
-    if (a.type !== onnx.AttributeProto.AttributeType.INT && a.i == null) this.fail(name, 'an int');
+    if (a.type !== ATTR_INT && a.i == null) this.fail(name, 'an int');
     return toNum(a.i ?? 0);
   }
   float(name: string, dflt: number): number;
@@ -42,8 +42,8 @@ export class NodeAttrs implements AttrReader {
   float(name: string, dflt?: number): number | undefined {
     const a = this.map.get(name);
     if (!a) return dflt;
-    if (a.type === onnx.AttributeProto.AttributeType.INT) return toNum(a.i ?? 0);
-    if (a.type !== onnx.AttributeProto.AttributeType.FLOAT && a.f == null) this.fail(name, 'a float');
+    if (a.type === ATTR_INT) return toNum(a.i ?? 0);
+    if (a.type !== ATTR_FLOAT && a.f == null) this.fail(name, 'a float');
     return a.f ?? 0;
   }
   ints(name: string, dflt: number[]): number[];

@@ -7,7 +7,7 @@
  * model still imports (it then runs only at its declared shape).
  */
 import { readFileSync } from 'node:fs';
-import onnxProto from 'onnx-proto';
+import type onnxProto from 'onnx-proto';
 import type { Graph, IoBinding } from '../../ir/graph.js';
 import { type HostTensor, NnInputError } from '../../util/tensor.js';
 import { toNum } from './attrs.js';
@@ -20,8 +20,8 @@ import { type Converter, elemOfOnnxType, onnxCtx } from './context.js';
 import { detectBatch, importWithBatchRetry, refuseUnsupported } from '../common/import.js';
 import { batchFirstPerm, constOf, Importer, type OVal } from '../common/importer.js';
 import { decodeTensorProto } from './tensor-proto.js';
+import { decodeModelProto } from './wire.js';
 
-const { onnx } = onnxProto;
 type IModel = onnxProto.onnx.IModelProto;
 type INode = onnxProto.onnx.INodeProto;
 
@@ -59,7 +59,7 @@ export function supportedOnnxOps(): string[] {
 export function decodeModel(bytes: Uint8Array, source: string): IModel {
   let model: IModel;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = decodeModelProto(bytes);
   } catch (e) {
     throw new NnInputError(`${source}: not a readable ONNX model (${(e as Error).message}); is the file truncated or of another format?`);
   }

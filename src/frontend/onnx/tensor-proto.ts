@@ -7,7 +7,7 @@
  * a message naming the tensor.
  */
 import { readFileSync } from 'node:fs';
-import onnxProto from 'onnx-proto';
+import type onnxProto from 'onnx-proto';
 import {
   type DType,
   type HostData,
@@ -18,8 +18,8 @@ import {
   sizeOf,
 } from '../../util/tensor.js';
 import { toNum } from './attrs.js';
+import { DATA_EXTERNAL, decodeTensorProtoBytes } from './wire.js';
 
-const { onnx } = onnxProto;
 type ITensor = onnxProto.onnx.ITensorProto;
 
 interface TypeInfo {
@@ -176,7 +176,7 @@ export function decodeTensorProto(tp: ITensor, where: string): HostTensor {
     const name = UNSUPPORTED[dt] ?? `data type ${dt}`;
     throw new NnInputError(`${where}: ${name} tensors are not supported; nn2hls reads numeric and boolean tensors`);
   }
-  if (tp.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (tp.externalData?.length ?? 0) > 0) {
+  if (tp.dataLocation === DATA_EXTERNAL || (tp.externalData?.length ?? 0) > 0) {
     throw new NnInputError(
       `${where}: tensor data is stored in an external file; re-save the model with onnx.save(model, path, save_as_external_data=False)`,
     );
@@ -212,9 +212,9 @@ export function readTensorProtoFile(path: string): HostTensor {
   } catch (e) {
     throw new NnInputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let tp: onnxProto.onnx.TensorProto;
+  let tp: ITensor;
   try {
-    tp = onnx.TensorProto.decode(bytes);
+    tp = decodeTensorProtoBytes(bytes);
   } catch (e) {
     throw new NnInputError(`${path}: not a serialized ONNX TensorProto (${(e as Error).message})`);
   }

@@ -6,7 +6,8 @@
  * graph-model topologies (proto3 JSON) through `fromObject`, so a frozen .pb and a TF.js
  * model become one GraphDef representation. Also used to write GraphDefs (scripts/).
  */
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 
 export const TF_PROTO = `
 syntax = "proto3";
@@ -80,9 +81,9 @@ message BundleEntryProto {
 
 let root: protobuf.Root | undefined;
 
-/** The parsed schema (parsed once, on first use). */
+/** The parsed schema (parsed once, on first use; protobufjs itself loads then, not with every command). */
 export function tfRoot(): protobuf.Root {
-  root ??= protobuf.parse(TF_PROTO, { keepCase: false }).root;
+  root ??= (createRequire(import.meta.url)('protobufjs') as typeof protobuf).parse(TF_PROTO, { keepCase: false }).root;
   return root;
 }
 
