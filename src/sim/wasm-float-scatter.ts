@@ -1,6 +1,7 @@
 /**
  * A float Conv (one group) as input-stationary sums in WebAssembly
- * SIMD (issue #13), a module of its own (emitted with wasm-asm.ts, compiled once per thread).
+ * SIMD (issue #13), a module of its own (emitted with wasm-asm.ts, compiled once per thread, on
+ * the integer kernels' memory: arrays lying there are read and written in place, wasm-float-io.ts).
  * gemm_f64_dense (wasm-float.ts) adds every term, zeros included, which is the cheapest when most
  * inputs are not 0; on a sparse input (an image with a blank background: the first conv sees
  * ~85 % zeros on MNIST, a ReLU output about half) this kernel visits each input pixel once, lists
@@ -14,6 +15,7 @@
 import { I32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
 import { wasmFloat } from './wasm-float.js';
 import { sumsCodegen } from './sums-codegen.js';
+import { blockOf, copyOut, floatImports, inMemory, memoryImportSection, stillIn } from './wasm-float-io.js';
 
 const f64store = (off = 0) => [0x39, ...mem(3, off)];
 const i32store = (off = 0) => [0x36, ...mem(2, off)];
@@ -149,8 +151,8 @@ export function floatScatterModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([type])),
+    ...memoryImportSection(),
     ...section(3, vec(funcs.map(() => [0]))),
-    ...section(5, vec([[0x00, 1]])),
     ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, i])])),
     ...section(10, vec(funcs.map((f) => funcBody(locals, f.code)))),
   ];
@@ -163,7 +165,7 @@ interface Exports extends ScratchModule {
   scatter_f64_relu: ScatterFn;
 }
 
-const wasm = lazyModule<Exports>(floatScatterModuleBytes);
+const wasm = lazyModule<Exports>(floatScatterModuleBytes, floatImports);
 
 export function wasmScatterAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;
@@ -171,9 +173,6 @@ export function wasmScatterAvailable(): boolean {
 
 /** Calls of scatter_f64 so far (tests check the path is taken). */
 export const wasmScatter = { calls: 0 };
-
-/** Scratch bytes per block of samples (inputs and outputs), as in wasm-float.ts. */
-const BLOCK_BYTES = 1 << 17;
 
 /**
  * A one-group Conv through scatter_f64, its outputs in whole quads (cout rounded up to 8 with
@@ -222,25 +221,31 @@ export class FloatScatterConv {
     wasmScatter.calls++;
     const step = this.inPix * this.cin;
     const ylen = this.outPix * this.cout;
-    const perSample = step * 4 + ylen * 4 * (reluOut ? 2 : 1);
-    const bs = Math.max(1, Math.min(samples, Math.floor(BLOCK_BYTES / perSample)));
+    // In place where the arrays lie in the memory: the outputs only in whole quads (the last row's would run past them).
+    const buf0 = ex.mem.buffer;
+    const xIn = inMemory(buf0, x);
+    const yIn = this.cout % 8 === 0 && inMemory(buf0, out, reluOut);
+    const bs = blockOf((xIn ? 0 : step * 4) + (yIn ? 0 : ylen * 4 * (reluOut ? 2 : 1)), samples);
     const rowBytes = this.outPix * this.nquad * 64;
     // y and z with room for the last row's padding columns.
     const slack = (8 * this.nquad - this.cout) * 4;
-    const [xo, yo, zo, ao, io, wo, so, to, lo] = layout(ex, [bs * step * 4, bs * ylen * 4 + slack, reluOut ? bs * ylen * 4 + slack : 0, rowBytes, rowBytes, this.w.length * 8, this.pstart.length * 4, this.ptab.length * 4, this.cin * 16]) as number[];
+    const ysize = yIn ? 0 : bs * ylen * 4 + slack;
+    const [xo, yo, zo, ao, io, wo, so, to, lo] = layout(ex, [xIn ? 0 : bs * step * 4, ysize, reluOut ? ysize : 0, rowBytes, rowBytes, this.w.length * 8, this.pstart.length * 4, this.ptab.length * 4, this.cin * 16]) as number[];
     const buf = ex.mem.buffer;
+    stillIn(buf, xIn, x, yIn, out, reluOut);
     new Float64Array(buf, io!, this.initRows.length).set(this.initRows);
     new Float64Array(buf, wo!, this.w.length).set(this.w);
     new Int32Array(buf, so!, this.pstart.length).set(this.pstart);
     new Int32Array(buf, to!, this.ptab.length).set(this.ptab);
-    const xv = new Float32Array(buf, xo!, bs * step);
     const fn = reluOut ? ex.scatter_f64_relu : ex.scatter_f64;
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * step, (s0 + nb) * step));
-      fn(xo!, nb, step * 4, so!, to!, this.inPix, this.cin, this.K * 64, this.nquad, wo!, io!, ao!, rowBytes, yo!, zo!, lo!, this.outPix, this.cout * 4);
-      out.set(new Float32Array(buf, yo!, nb * ylen), s0 * ylen);
-      if (reluOut) reluOut.set(new Float32Array(buf, zo!, nb * ylen), s0 * ylen);
+      if (!xIn) new Float32Array(buf, xo!, nb * step).set(x.subarray(s0 * step, (s0 + nb) * step));
+      const xAt = xIn ? x.byteOffset + 4 * s0 * step : xo!;
+      const yAt = yIn ? out.byteOffset + 4 * s0 * ylen : yo!;
+      const zAt = reluOut && yIn ? reluOut.byteOffset + 4 * s0 * ylen : zo!;
+      fn(xAt, nb, step * 4, so!, to!, this.inPix, this.cin, this.K * 64, this.nquad, wo!, io!, ao!, rowBytes, yAt, zAt, lo!, this.outPix, this.cout * 4);
+      if (!yIn) copyOut(buf, yo!, zo!, nb * ylen, s0 * ylen, out, reluOut);
     }
   }
 }
