@@ -23,20 +23,19 @@ const promote = [0xbb];
 const f64ne = [0x62];
 const f64zero = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
 const shl = [0x74];
-const memoryCopy = [0xfc, 10, 0, 0];
 const v128zeroConst = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 
 /**
- * scatter_f64(x, nb, sstride, pstart, ptab, nPix, cin, K64, nquad, w, initRows, acc, rowBytes, y, z, list, outPix, yRow):
+ * scatter_f64(x, nb, sstride, pstart, ptab, nPix, cin, K64, nquad, w, init, acc, rowBytes, y, z, list, outPix, yRow):
  * for each of nb samples (sstride bytes apart from x; pixels of cin floats): acc (outPix rows of
- * nquad·8 float64, rowBytes = outPix·nquad·64) starts as a copy of initRows; for each input pixel p,
+ * nquad·8 float64, rowBytes = outPix·nquad·64) starts as init (nquad·8 float64) in every row; for each input pixel p,
  * its channels that are not 0 are listed (value, c·64), and for each entry (tOff, oOff) of p in
  * ptab[pstart[p] .. pstart[p+1]) (bytes), quad by quad: acc[oOff + q·64 ..] += x·w[q·K64 + tOff +
  * c·64 ..] over the list. Then y (and with `relu` z = max(y, +0)) = float32(acc), rows yRow
  * bytes apart (cout·4: the columns past cout of the last quad are padding, overwritten).
  */
 function scatterBody(relu: boolean): number[] {
-  const [x, nb, sstride, pstart, ptab, nPix, cin, K64, nquad, w, initRows, acc, rowBytes, y, z, list, outPix, yRow] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [x, nb, sstride, pstart, ptab, nPix, cin, K64, nquad, w, init, acc, rowBytes, y, z, list, outPix, yRow] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
   const [s, xs, p, xp, c, lp, e, eend, accA, wq, q, li, wp, zd, yc, r, yrow] = [18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34];
   const v = 35;
   const [sv, tmp] = [36, 37];
@@ -127,7 +126,16 @@ function scatterBody(relu: boolean): number[] {
     ...whileLt(
       s,
       get(nb),
-      [...get(acc), ...get(initRows), ...get(rowBytes), ...memoryCopy],
+      // acc = the start values, row after row (init is one row: nquad·8 float64).
+      [...get(acc), ...set(accA)],
+      [...get(acc), ...get(rowBytes), ...add, ...set(eend)],
+      whileLt(
+        accA,
+        get(eend),
+        [...get(init), ...set(wp)],
+        [...i32c(0), ...set(q)],
+        whileLt(q, get(nquad), [0, 1, 2, 3].flatMap((i) => [...get(accA), ...get(wp), ...v128load(16 * i), ...v128store(16 * i)]), inc(accA, i32c(64)), inc(wp, i32c(64)), inc(q, i32c(1))),
+      ),
       [...get(xs), ...set(xp)],
       [...i32c(0), ...set(p)],
       pixels,
@@ -159,7 +167,7 @@ export function floatScatterModuleBytes(): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-type ScatterFn = (x: number, nb: number, sstride: number, pstart: number, ptab: number, nPix: number, cin: number, K64: number, nquad: number, w: number, initRows: number, acc: number, rowBytes: number, y: number, z: number, list: number, outPix: number, yRow: number) => void;
+type ScatterFn = (x: number, nb: number, sstride: number, pstart: number, ptab: number, nPix: number, cin: number, K64: number, nquad: number, w: number, init: number, acc: number, rowBytes: number, y: number, z: number, list: number, outPix: number, yRow: number) => void;
 interface Exports extends ScratchModule {
   scatter_f64: ScatterFn;
   scatter_f64_relu: ScatterFn;
@@ -183,7 +191,7 @@ export class FloatScatterConv {
   private readonly nquad: number;
   private readonly K: number;
   private readonly w: Float64Array;
-  private readonly initRows: Float64Array;
+  private readonly init: Float64Array;
   private readonly pstart: Int32Array;
   private readonly ptab: Int32Array;
 
@@ -204,8 +212,8 @@ export class FloatScatterConv {
     this.w = new Float64Array(K * Mp);
     let o = 0;
     for (let q = 0; q < nquad; q++) for (let k = 0; k < K; k++) for (let j = 0; j < 8; j++) this.w[o++] = 8 * q + j < cout ? w[k * cout + 8 * q + j]! : 0;
-    this.initRows = new Float64Array(outPix * Mp);
-    for (let r = 0; r < outPix; r++) for (let m = 0; m < cout; m++) this.initRows[r * Mp + m] = init[m]!;
+    this.init = new Float64Array(Mp);
+    for (let m = 0; m < cout; m++) this.init[m] = init[m]!;
     // Per input pixel, the (tap, output pixel) pairs reading it, as byte offsets (tap·cin·64, op·Mp·8).
     const per: number[][] = Array.from({ length: inPix }, () => []);
     plan.forEach((list, op) => {
@@ -230,10 +238,10 @@ export class FloatScatterConv {
     // y and z with room for the last row's padding columns.
     const slack = (8 * this.nquad - this.cout) * 4;
     const ysize = yIn ? 0 : bs * ylen * 4 + slack;
-    const [xo, yo, zo, ao, io, wo, so, to, lo] = layout(ex, [xIn ? 0 : bs * step * 4, ysize, reluOut ? ysize : 0, rowBytes, rowBytes, this.w.length * 8, this.pstart.length * 4, this.ptab.length * 4, this.cin * 16]) as number[];
+    const [xo, yo, zo, ao, io, wo, so, to, lo] = layout(ex, [xIn ? 0 : bs * step * 4, ysize, reluOut ? ysize : 0, rowBytes, this.init.length * 8, this.w.length * 8, this.pstart.length * 4, this.ptab.length * 4, this.cin * 16]) as number[];
     const buf = ex.mem.buffer;
     stillIn(buf, xIn, x, yIn, out, reluOut);
-    new Float64Array(buf, io!, this.initRows.length).set(this.initRows);
+    new Float64Array(buf, io!, this.init.length).set(this.init);
     new Float64Array(buf, wo!, this.w.length).set(this.w);
     new Int32Array(buf, so!, this.pstart.length).set(this.pstart);
     new Int32Array(buf, to!, this.ptab.length).set(this.ptab);
