@@ -1,6 +1,7 @@
 /**
  * WebAssembly SIMD elementwise kernels of the float reference executor (issue #13), a module of
- * its own (emitted with wasm-asm.ts, compiled once per thread): the float32 Add of two tensors
+ * its own (emitted with wasm-asm.ts, compiled once per thread, on the integer kernels' memory:
+ * arrays lying there are used in place, wasm-float-io.ts): the float32 Add of two tensors
  * where one is the other's shape or a block of its trailing dims repeated (a residual join, a
  * per-channel or scalar bias in channel-last layout), optionally with the Relu of the sum in
  * the same pass. f32x4.add is the IEEE float32 sum, which equals the reference's float64 sum of
@@ -12,6 +13,7 @@
 import { I32, V128, get, set, i32c, add, mul, inc, whileLt, vec, section, str, funcBody, simd, lazyModule, layout, v128load, v128store, type ScratchModule } from './wasm-asm.js';
 import { wasmFloat } from './wasm-float.js';
 import { sumsCodegen } from './sums-codegen.js';
+import { copyOut, floatImports, inMemory, memoryImportSection, stillIn } from './wasm-float-io.js';
 
 const f32x4add = simd(0xe4);
 const f32x4gt = simd(0x44);
@@ -69,8 +71,8 @@ export function floatEltwiseModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([fn(new Array<number>(8).fill(I32))])),
+    ...memoryImportSection(),
     ...section(3, vec(funcs.map(() => u0))),
-    ...section(5, vec([[0x00, 1]])),
     ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, i])])),
     ...section(10, vec(funcs.map((f) => funcBody(locals, f.code)))),
   ];
@@ -84,7 +86,7 @@ interface Exports extends ScratchModule {
   add_f32_relu: AddFn;
 }
 
-const wasm = lazyModule<Exports>(floatEltwiseModuleBytes);
+const wasm = lazyModule<Exports>(floatEltwiseModuleBytes, floatImports);
 
 /** Calls of the module's kernels so far (tests check the path is taken). */
 export const wasmEltwise = { calls: 0 };
@@ -103,13 +105,22 @@ export function addF32(a: Float32Array, b: Float32Array, n: number, m: number, o
   const blocks = n / m;
   const aFull = a.length === n;
   const bFull = b.length === n;
-  // Blocks in pieces of at most 32k floats (128 KB) per array, so the scratch stays in L2.
-  const per = Math.max(1, Math.min(blocks, Math.floor((1 << 15) / m)));
+  // Whole operands and outputs that lie in the memory are used in place when blocks are whole
+  // vectors (else a block's overhang would be written past the output, or read past an operand).
+  const buf0 = ex.mem.buffer;
+  const whole = m % 4 === 0;
+  const aIn = whole && aFull && inMemory(buf0, a);
+  const bIn = whole && bFull && inMemory(buf0, b);
+  const yIn = whole && inMemory(buf0, out, z);
+  // Otherwise blocks in pieces of at most 32k floats (128 KB) per array, so the scratch stays in L2.
+  const per = aIn && bIn && yIn ? blocks : Math.max(1, Math.min(blocks, Math.floor((1 << 15) / m)));
   const len = per * m;
   const mp = Math.ceil(m / 4) * 4;
   const slack = 4 * (mp - m) + 16;
-  const [ao, bo, yo, zo] = layout(ex, [(aFull ? len : m) * 4 + slack, (bFull ? len : m) * 4 + slack, len * 4 + slack, z ? len * 4 + slack : 0]) as [number, number, number, number];
+  const [ao, bo, yo, zo] = layout(ex, [aIn ? 0 : (aFull ? len : m) * 4 + slack, bIn ? 0 : (bFull ? len : m) * 4 + slack, yIn ? 0 : len * 4 + slack, z && !yIn ? len * 4 + slack : 0]) as [number, number, number, number];
   const buf = ex.mem.buffer;
+  stillIn(buf, aIn, a, yIn, out, z);
+  stillIn(buf, bIn, b, false, out);
   if (!aFull) new Float32Array(buf, ao, m).set(a);
   if (!bFull) new Float32Array(buf, bo, m).set(b);
   const fn = z ? ex.add_f32_relu : ex.add_f32;
@@ -117,10 +128,13 @@ export function addF32(a: Float32Array, b: Float32Array, n: number, m: number, o
     const nb = Math.min(per, blocks - t0);
     const lo = t0 * m;
     const hi = lo + nb * m;
-    if (aFull) new Float32Array(buf, ao, nb * m).set(a.subarray(lo, hi));
-    if (bFull) new Float32Array(buf, bo, nb * m).set(b.subarray(lo, hi));
-    fn(ao, aFull ? m : 0, bo, bFull ? m : 0, nb, m, yo, zo);
-    out.set(new Float32Array(buf, yo, nb * m), lo);
-    if (z) z.set(new Float32Array(buf, zo, nb * m), lo);
+    if (aFull && !aIn) new Float32Array(buf, ao, nb * m).set(a.subarray(lo, hi));
+    if (bFull && !bIn) new Float32Array(buf, bo, nb * m).set(b.subarray(lo, hi));
+    const aAt = aIn ? a.byteOffset + 4 * lo : ao;
+    const bAt = bIn ? b.byteOffset + 4 * lo : bo;
+    const yAt = yIn ? out.byteOffset + 4 * lo : yo;
+    const zAt = z && yIn ? z.byteOffset + 4 * lo : zo;
+    fn(aAt, aFull ? m : 0, bAt, bFull ? m : 0, nb, m, yAt, zAt);
+    if (!yIn) copyOut(buf, yo, zo, nb * m, lo, out, z);
   }
 }

@@ -17,13 +17,16 @@
  *  - dw_f64 / pool_max_f32: depthwise conv and max pooling with channels in lanes.
  * (The report's per-layer sums of squares live in wasm-stats.ts.)
  * Outputs are computed 8 at a time (4 f64x2 accumulators, weights interleaved [quad][k][8]),
- * then the 1–7 left in one more pass ([k][2·ntail]). Each call copies its inputs and constants
- * into one scratch memory (reset per call), so nothing lives in WebAssembly memory between calls;
- * samples go through in blocks of 128 KB so a kernel's outputs are still in L2 when copied out.
+ * then the 1–7 left in one more pass ([k][2·ntail]). The module runs on the integer kernels'
+ * memory (wasm-float-io.ts): each call copies its constants into scratch (reset per call), so
+ * nothing lives there between calls; inputs and outputs that lie in that memory (the report's
+ * arena) are used in place, others are copied through scratch in blocks of 128 KB so a kernel's
+ * outputs are still in L2 when copied out.
  */
 import { u, I32, F32, F64, V128, get, set, i32c, add, mul, i32load, f32load, f64load, f32store, v128load, v128store, f64x2splat, f64x2add, f64x2mul, ifThen, inc, whileLt, vec, section, str, funcBody, simd, mem, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
 import { sumsCodegen } from './sums-codegen.js';
 import { gemmDenseBody } from './wasm-float-dense.js';
+import { blockOf, copyOut, floatImports, inMemory, memoryImportSection, stillIn } from './wasm-float-io.js';
 
 /** Off: the float executor uses its JavaScript sums and the statistics their loop (the tests' reference). */
 export const wasmFloat = {
@@ -357,8 +360,8 @@ export function floatModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
+    ...memoryImportSection(),
     ...section(3, vec(funcs.map((f) => u(f.type)))),
-    ...section(5, vec([[0x00, ...u(1)]])),
     ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
     ...section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
   ];
@@ -366,13 +369,6 @@ export function floatModuleBytes(): Uint8Array {
 }
 
 // ---------- runtime ----------
-
-/**
- * Scratch bytes per block of samples (inputs and outputs): small enough that what a kernel
- * writes is still in L2 when it is copied out (measured: 8 MB → 128 KB gave 1.2× on the
- * residual CNN's float path).
- */
-const FLOAT_BLOCK_BYTES = 1 << 17;
 
 type GemmFn = (x: number, nb: number, step: number, idx: number, R: number, K: number, nquad: number, ntail: number, mtail: number, w: number, init: number, y: number, yStride: number, z: number, list: number) => void;
 interface Exports extends ScratchModule {
@@ -388,7 +384,7 @@ type DenseFn = (x: number, nb: number, sstride: number, idx: number, R: number, 
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-const wasm = lazyModule<Exports>(floatModuleBytes);
+const wasm = lazyModule<Exports>(floatModuleBytes, floatImports);
 
 export function wasmFloatAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;
@@ -479,29 +475,34 @@ export class FloatGemm {
     const R = this.rowsPerSample;
     const C = this.cout;
     const maxK = Math.max(...this.groups.map((g) => g.K));
-    const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
-    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
-    const sizes = [bs * sampleStride * 4, maxK * 12, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
+    // Arrays in the kernels' memory (the report's arena) are read and written in place.
+    const buf0 = ex.mem.buffer;
+    const xIn = inMemory(buf0, x);
+    const yIn = inMemory(buf0, out, reluOut);
+    const perSample = (xIn ? 0 : sampleStride * 4) + (yIn ? 0 : R * C * 4 * (reluOut ? 2 : 1));
+    const bs = blockOf(perSample, samples);
+    const sizes = [xIn ? 0 : bs * sampleStride * 4, maxK * 12, yIn ? 0 : bs * R * C * 4, reluOut && !yIn ? bs * R * C * 4 : 0];
     for (const g of this.groups) sizes.push(g.idx.length * 4, g.w.length * 8, g.init.length * 8);
     const offs = layout(ex, sizes);
     const [xo, lo, yo, zo] = offs as [number, number, number, number];
     const buf = ex.mem.buffer;
+    stillIn(buf, xIn, x, yIn, out, reluOut);
     this.groups.forEach((g, i) => {
       new Int32Array(buf, offs[4 + 3 * i]!, g.idx.length).set(g.idx);
       new Float64Array(buf, offs[5 + 3 * i]!, g.w.length).set(g.w);
       new Float64Array(buf, offs[6 + 3 * i]!, g.init.length).set(g.init);
     });
-    const xv = new Float32Array(buf, xo, bs * sampleStride);
     const fn = reluOut ? ex.gemm_f64_relu : ex.gemm_f64;
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      const xAt = xIn ? x.byteOffset + 4 * s0 * sampleStride : xo;
+      if (!xIn) new Float32Array(buf, xo, nb * sampleStride).set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      const yAt = yIn ? out.byteOffset + 4 * s0 * R * C : yo;
+      const zAt = reluOut && yIn ? reluOut.byteOffset + 4 * s0 * R * C : zo;
       this.groups.forEach((g, i) => {
-        fn(xo, nb, sampleStride, offs[4 + 3 * i]!, R, g.K, g.nquad, g.ntail, g.mtail, offs[5 + 3 * i]!, offs[6 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0, lo);
+        fn(xAt, nb, sampleStride, offs[4 + 3 * i]!, R, g.K, g.nquad, g.ntail, g.mtail, offs[5 + 3 * i]!, offs[6 + 3 * i]!, yAt + 4 * g.c0, C, zAt + 4 * g.c0, lo);
       });
-      const len = nb * R * C;
-      out.set(new Float32Array(buf, yo, len), s0 * R * C);
-      if (reluOut) reluOut.set(new Float32Array(buf, zo, len), s0 * R * C);
+      if (!yIn) copyOut(buf, yo, zo, nb * R * C, s0 * R * C, out, reluOut);
     }
   }
   /**
@@ -519,31 +520,39 @@ export class FloatGemm {
       d = this.denseIdx = { stride: sampleStride, pad, idx: this.groups.map((g) => g.idx.map((j) => 4 * (j < 0 ? sampleStride : j))) };
     }
     // Floats per sample in the scratch: its own, then (with padding) a 0 and 16-byte alignment.
+    // With padding the samples are always copied (the 0 after each); else read in place where they lie in the memory.
     const ss = d.pad ? Math.ceil((sampleStride + 1) / 4) * 4 : sampleStride;
-    const perSample = ss * 4 + R * C * 4 * (reluOut ? 2 : 1);
-    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
+    const buf0 = ex.mem.buffer;
+    const xIn = !d.pad && inMemory(buf0, x);
+    const yIn = inMemory(buf0, out, reluOut);
     // One row per sample and no padding (a Dense layer): the block's samples are one sample's
-    // rows, so the rows pair up across samples (the index map repeated, one sample further each).
+    // rows, so the rows pair up across samples (the index map repeated, one sample further each;
+    // blocks sized as if x were copied, so that map stays as small).
     const rows = R === 1 && !d.pad;
+    const perSample = (xIn && !rows ? 0 : ss * 4) + (yIn ? 0 : R * C * 4 * (reluOut ? 2 : 1));
+    const bs = blockOf(perSample, samples);
     if (rows && (!d.rows || d.rows[0]!.length < bs * d.idx[0]!.length)) {
       d.rows = d.idx.map((m) => Int32Array.from({ length: bs * m.length }, (_, i) => m[i % m.length]! + 4 * sampleStride * Math.floor(i / m.length)));
     }
     const idx = rows ? d.rows! : d.idx;
-    const sizes = [bs * ss * 4, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0];
+    const sizes = [xIn ? 0 : bs * ss * 4, yIn ? 0 : bs * R * C * 4, reluOut && !yIn ? bs * R * C * 4 : 0];
     this.groups.forEach((g, i) => sizes.push(Math.min(idx[i]!.length, rows ? bs * g.K : Infinity) * 4, g.w.length * 8, g.init.length * 8));
     const offs = layout(ex, sizes);
     const [xo, yo, zo] = offs as [number, number, number];
     const buf = ex.mem.buffer;
+    stillIn(buf, xIn, x, yIn, out, reluOut);
     this.groups.forEach((g, i) => {
       new Int32Array(buf, offs[3 + 3 * i]!, sizes[3 + 3 * i]! / 4).set(idx[i]!.subarray(0, sizes[3 + 3 * i]! / 4));
       new Float64Array(buf, offs[4 + 3 * i]!, g.w.length).set(g.w);
       new Float64Array(buf, offs[5 + 3 * i]!, g.init.length).set(g.init);
     });
-    const xv = new Float32Array(buf, xo, bs * ss);
+    const xv = xIn ? null : new Float32Array(buf, xo, bs * ss);
     const fn = reluOut ? ex.gemm_f64_dense_relu : ex.gemm_f64_dense;
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      if (!d.pad) xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      if (!xv) {
+        // in place
+      } else if (!d.pad) xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
       else {
         for (let s = 0; s < nb; s++) {
           const from = (s0 + s) * sampleStride;
@@ -551,13 +560,14 @@ export class FloatGemm {
           xv[s * ss + sampleStride] = 0;
         }
       }
+      const xAt = xIn ? x.byteOffset + 4 * s0 * sampleStride : xo;
+      const yAt = yIn ? out.byteOffset + 4 * s0 * R * C : yo;
+      const zAt = reluOut && yIn ? reluOut.byteOffset + 4 * s0 * R * C : zo;
       this.groups.forEach((g, i) => {
-        if (rows) fn(xo, 1, 0, offs[3 + 3 * i]!, nb, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
-        else fn(xo, nb, ss * 4, offs[3 + 3 * i]!, R, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yo + 4 * g.c0, C, zo + 4 * g.c0);
+        if (rows) fn(xAt, 1, 0, offs[3 + 3 * i]!, nb, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yAt + 4 * g.c0, C, zAt + 4 * g.c0);
+        else fn(xAt, nb, ss * 4, offs[3 + 3 * i]!, R, g.K, g.nquad, offs[4 + 3 * i]!, offs[5 + 3 * i]!, yAt + 4 * g.c0, C, zAt + 4 * g.c0);
       });
-      const len = nb * R * C;
-      out.set(new Float32Array(buf, yo, len), s0 * R * C);
-      if (reluOut) reluOut.set(new Float32Array(buf, zo, len), s0 * R * C);
+      if (!yIn) copyOut(buf, yo, zo, nb * R * C, s0 * R * C, out, reluOut);
     }
   }
 }
@@ -592,23 +602,27 @@ export class FloatDepthwise {
     const ex = wasm()!;
     const R = this.rowsPerSample;
     const C = this.C;
-    const perSample = sampleStride * 4 + R * C * 4 * (reluOut ? 2 : 1);
-    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / Math.max(1, perSample))));
+    // In place where the arrays lie in the memory: x only for an even C (an odd C reads one float past a pixel).
+    const buf0 = ex.mem.buffer;
+    const xIn = C % 2 === 0 && inMemory(buf0, x);
+    const yIn = inMemory(buf0, out, reluOut);
+    const bs = blockOf((xIn ? 0 : sampleStride * 4) + (yIn ? 0 : R * C * 4 * (reluOut ? 2 : 1)), samples);
     // x first with 16 bytes of slack: an odd C reads one float past a pixel's channels.
-    const [xo, io, wo, ino, yo, zo] = layout(ex, [bs * sampleStride * 4 + 16, this.idx.length * 4, this.w.length * 8, this.init.length * 8, bs * R * C * 4, reluOut ? bs * R * C * 4 : 0]) as number[];
+    const [xo, io, wo, ino, yo, zo] = layout(ex, [xIn ? 0 : bs * sampleStride * 4 + 16, this.idx.length * 4, this.w.length * 8, this.init.length * 8, yIn ? 0 : bs * R * C * 4, reluOut && !yIn ? bs * R * C * 4 : 0]) as number[];
     const buf = ex.mem.buffer;
+    stillIn(buf, xIn, x, yIn, out, reluOut);
     new Int32Array(buf, io!, this.idx.length).set(this.idx);
     new Float64Array(buf, wo!, this.w.length).set(this.w);
     new Float64Array(buf, ino!, this.init.length).set(this.init);
-    const xv = new Float32Array(buf, xo!, bs * sampleStride);
     const fn = reluOut ? ex.dw_f64_relu : ex.dw_f64;
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
-      fn(xo!, nb, sampleStride, io!, R, this.taps, C, wo!, ino!, yo!, zo!);
-      const len = nb * R * C;
-      out.set(new Float32Array(buf, yo!, len), s0 * R * C);
-      if (reluOut) reluOut.set(new Float32Array(buf, zo!, len), s0 * R * C);
+      if (!xIn) new Float32Array(buf, xo!, nb * sampleStride).set(x.subarray(s0 * sampleStride, (s0 + nb) * sampleStride));
+      const xAt = xIn ? x.byteOffset + 4 * s0 * sampleStride : xo!;
+      const yAt = yIn ? out.byteOffset + 4 * s0 * R * C : yo!;
+      const zAt = reluOut && yIn ? reluOut.byteOffset + 4 * s0 * R * C : zo!;
+      fn(xAt, nb, sampleStride, io!, R, this.taps, C, wo!, ino!, yAt, zAt);
+      if (!yIn) copyOut(buf, yo!, zo!, nb * R * C, s0 * R * C, out, reluOut);
     }
   }
 }
@@ -637,18 +651,24 @@ export class FloatMaxPool {
     const C = this.C;
     const step = this.inPix * C;
     const outPix = this.origins.length;
-    const bs = Math.max(1, Math.min(samples, Math.floor((FLOAT_BLOCK_BYTES) / ((step + outPix * C) * 4))));
+    // In place where the arrays lie in the memory: x only for whole vectors of channels (else the last one reads past a pixel).
+    const buf0 = ex.mem.buffer;
+    const xIn = C % 4 === 0 && inMemory(buf0, x);
+    const yIn = inMemory(buf0, out);
+    const bs = blockOf((xIn ? 0 : step * 4) + (yIn ? 0 : outPix * C * 4), samples);
     // x first with 16 bytes of slack: the last vector of channels may read past a pixel.
-    const [xo, oo, ro, yo] = layout(ex, [bs * step * 4 + 16, outPix * 4, this.rel.length * 4, bs * outPix * C * 4]) as number[];
+    const [xo, oo, ro, yo] = layout(ex, [xIn ? 0 : bs * step * 4 + 16, outPix * 4, this.rel.length * 4, yIn ? 0 : bs * outPix * C * 4]) as number[];
     const buf = ex.mem.buffer;
+    stillIn(buf, xIn, x, yIn, out);
     new Int32Array(buf, oo!, outPix).set(this.origins);
     new Int32Array(buf, ro!, this.rel.length).set(this.rel);
-    const xv = new Float32Array(buf, xo!, bs * step);
     for (let s0 = 0; s0 < samples; s0 += bs) {
       const nb = Math.min(bs, samples - s0);
-      xv.set(x.subarray(s0 * step, (s0 + nb) * step));
-      ex.pool_max_f32(xo!, nb, step, oo!, outPix, ro!, this.rel.length, C, yo!);
-      out.set(new Float32Array(buf, yo!, nb * outPix * C), s0 * outPix * C);
+      if (!xIn) new Float32Array(buf, xo!, nb * step).set(x.subarray(s0 * step, (s0 + nb) * step));
+      const xAt = xIn ? x.byteOffset + 4 * s0 * step : xo!;
+      const yAt = yIn ? out.byteOffset + 4 * s0 * outPix * C : yo!;
+      ex.pool_max_f32(xAt, nb, step, oo!, outPix, ro!, this.rel.length, C, yAt);
+      if (!yIn) copyOut(buf, yo!, 0, nb * outPix * C, s0 * outPix * C, out);
     }
   }
 }

@@ -131,6 +131,28 @@ function float32Const(d: Float32Array | Float64Array): Float32Array {
 }
 
 /**
+ * What every run of a graph starts from, made once per graph (the report runs it per chunk of
+ * 16+ samples): its constants as float32 tensors (kernels never write their inputs), the number
+ * of uses of each value (graph outputs never dropped), and the graph outputs.
+ */
+const runPlans = new WeakMap<Graph, { consts: [string, RtTensor][]; useCounts: Map<string, number>; graphOutputs: Set<string> }>();
+function runPlan(g: Graph): { consts: [string, RtTensor][]; useCounts: Map<string, number>; graphOutputs: Set<string> } {
+  let plan = runPlans.get(g);
+  if (plan) return plan;
+  const consts: [string, RtTensor][] = [];
+  for (const [name, v] of g.values) {
+    // Constants held in float64 (lookup tables) run as float32, like every value here.
+    if (isConst(v)) consts.push([name, { shape: v.shape, data: float32Const(v.data) }]);
+  }
+  const useCounts = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) useCounts.set(i, (useCounts.get(i) ?? 0) + 1);
+  for (const o of g.outputs) useCounts.set(o.value, Infinity);
+  plan = { consts, useCounts, graphOutputs: new Set(g.outputs.map((o) => o.value)) };
+  runPlans.set(g, plan);
+  return plan;
+}
+
+/**
  * runFloat one node at a time: the generator pauses after each node (its outputs passed to
  * onValue) and returns the graph outputs. The report runs it in step with the fixed program
  * (compare.ts), so each layer's two values are compared while they are still in cache.
@@ -138,18 +160,11 @@ function float32Const(d: Float32Array | Float64Array): Float32Array {
 export function* floatSteps(g: Graph, inputs: readonly RtTensor[], opts: FloatRunOptions = {}): Generator<void, RtTensor[]> {
   checkInputs(g, inputs);
   const lead = runtimeLead(g, inputs);
-  const env = new Map<string, RtTensor>();
-  for (const [name, v] of g.values) {
-    // Constants held in float64 (lookup tables) run as float32, like every value here.
-    if (isConst(v)) env.set(name, { shape: v.shape, data: float32Const(v.data) });
-  }
+  const { consts, useCounts, graphOutputs } = runPlan(g);
+  const env = new Map<string, RtTensor>(consts);
   g.inputs.forEach((io, i) => env.set(io.value, inputs[i]!));
-
   // Remaining uses of each dynamic value, so it can be dropped after its last consumer.
-  const uses = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
-  for (const o of g.outputs) uses.set(o.value, Infinity);
-  const graphOutputs = new Set(g.outputs.map((o) => o.value));
+  const uses = new Map(useCounts);
   const fusions = reluFusions(g);
   /** Relu outputs already written by the layer they read. */
   const fused = new Map<Node, RtTensor>();

@@ -76,18 +76,19 @@ function softmaxLike(log: boolean): Kernel<'Softmax' | 'LogSoftmax'> {
     }
     const outer = x.data.length / (len * inner);
     const out = new Float32Array(x.data.length);
+    // Each exp is computed once (the float simulator runs this per chunk of samples).
+    const e = new Float64Array(len);
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const base = o * len * inner + j;
         let mx = -Infinity;
         for (let k = 0; k < len; k++) mx = Math.max(mx, x.data[base + k * inner]!);
         let sum = 0;
-        for (let k = 0; k < len; k++) sum += Math.exp(x.data[base + k * inner]! - mx);
-        const ls = Math.log(sum);
-        for (let k = 0; k < len; k++) {
-          const z = x.data[base + k * inner]! - mx;
-          out[base + k * inner] = log ? z - ls : Math.exp(z) / sum;
-        }
+        for (let k = 0; k < len; k++) sum += e[k] = Math.exp(x.data[base + k * inner]! - mx);
+        if (log) {
+          const ls = Math.log(sum);
+          for (let k = 0; k < len; k++) out[base + k * inner] = x.data[base + k * inner]! - mx - ls;
+        } else for (let k = 0; k < len; k++) out[base + k * inner] = e[k]! / sum;
       }
     }
     return [tensor(x.shape, out)];
