@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolvePart } from '../../src/estimate/devices.js';
 import { estimateGraph, estimateJson } from '../../src/estimate/index.js';
-import { designTiming, layerTiming } from '../../src/estimate/latency.js';
+import { bufferedTiming, designTiming, layerTiming } from '../../src/estimate/latency.js';
 import type { LayerView } from '../../src/estimate/plan-view.js';
 import { ramb18For, uramFor } from '../../src/estimate/memory.js';
 import { constShape, dspsPerProduct } from '../../src/estimate/multipliers.js';
@@ -131,11 +131,14 @@ describe('dataflow timing (io_stream)', () => {
     expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 47, ii: 32 });
     expect(designTiming([lv({ kind: 'product' }), lv({})], t, 'stream', false, prof)).toEqual({ latency: 41, ii: 32 });
   });
-  it('a buffered layer waits for its whole input', () => {
-    const layers = [lv({ stream: 'buffered', kind: 'softmax' }), lv({})];
-    const t = [{ latency: 12, ii: 10, stages: 2 }, { latency: 51, ii: 50, stages: 1 }];
-    // offsets: 0, 2+10+1 = 13; outputs at 13 and 13+51+1 = 65
-    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 65, ii: 50 });
+  it('a buffered layer waits for its whole input, its kernel and two array hops before its first output', () => {
+    const arr = { elements: 40, bits: 16, packs: 10, banks: 0, storage: 'registers' as const, copies: 2 };
+    const sm = lv({ stream: 'buffered', kind: 'softmax', buffers: [{ what: 'input 0', ...arr }, { what: 'result', ...arr, packs: 4 }] });
+    // Kernel 12 cycles: first output at 10 packs + 12 + 2 = 24, last 4 packs later; II the input's 10 packs.
+    const b = bufferedTiming(sm, { latency: 12, ii: 3, stages: 2 });
+    expect(b).toEqual({ latency: 28, ii: 10, stages: 2, first: 24 });
+    // offsets: 0, 24+1 = 25; outputs at 28+1 and 25+51+1 = 77
+    expect(designTiming([sm, lv({})], [b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 77, ii: 50 });
   });
 });
 
