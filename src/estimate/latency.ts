@@ -46,9 +46,11 @@ export interface LayerTiming {
   /** Pipeline stages of one step (registers the tool inserts). */
   readonly stages: number;
   /**
-   * Cycles from the layer's first input to its first output when that is not its pipeline depth
-   * plus a fill designTiming works out (a buffered io-stream layer: bufferedTiming).
+   * A layer that reads its whole input before it computes (a buffered io-stream layer:
+   * bufferedTiming): the cycles to read it at a pack a cycle (`fill`), and from its first input
+   * to its first output when the input does arrive that fast (`first`, fill included).
    */
+  readonly fill?: number;
   readonly first?: number;
 }
 
@@ -75,7 +77,7 @@ export function bufferedTiming(l: LayerView, k: LayerTiming): LayerTiming {
   const fill = packs((w) => w !== 'result');
   const drain = packs((w) => w === 'result');
   const first = fill + Math.max(1, k.latency) + 2;
-  return { latency: first + drain, ii: Math.max(k.ii, fill, drain), stages: k.stages, first };
+  return { latency: first + drain, ii: Math.max(k.ii, fill, drain), stages: k.stages, fill, first };
 }
 
 function kernelTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, constant: boolean): LayerTiming {
@@ -145,7 +147,8 @@ export interface DesignTiming {
  * Otherwise every layer is a DATAFLOW process and they overlap: layer k starts producing once
  * the layers before it have each delivered their first output (their pipeline depth, plus the
  * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or of a held
- * input; a buffered layer's whole input, kernel and hops: bufferedTiming), and the design's
+ * input; a buffered layer's whole input — as fast as its packs come, but no earlier than the
+ * layers before it have finished — its kernel and hops: bufferedTiming), and the design's
  * last output comes from the layer for which that start
  * plus its own span is largest. The slowest process sets the II.
  */
@@ -158,12 +161,17 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
   let latency = 0;
   layers.forEach((l, i) => {
     const t = timings[i]!;
-    latency = Math.max(latency, offset + t.latency + 1);
-    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     if (t.first !== undefined) {
-      offset += t.first + 1;
+      // Its input is whole once its packs have arrived at one a cycle, and not before the layers
+      // before it (the chain feeding it) have written their last output.
+      const whole = Math.max(offset + (t.fill ?? 0), latency);
+      const firstOut = whole + t.first - (t.fill ?? 0);
+      latency = Math.max(latency, firstOut + t.latency - t.first + 1);
+      offset = firstOut + 1;
       return;
     }
+    latency = Math.max(latency, offset + t.latency + 1);
+    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     const depth = Math.max(0, t.latency - t.ii);
     const lb = l.lineBuffer;
     // A native kernel holding an input whole (a streamed MatMul's right operand) reads it first.

@@ -136,9 +136,13 @@ describe('dataflow timing (io_stream)', () => {
     const sm = lv({ stream: 'buffered', kind: 'softmax', buffers: [{ what: 'input 0', ...arr }, { what: 'result', ...arr, packs: 4 }] });
     // Kernel 12 cycles: first output at 10 packs + 12 + 2 = 24, last 4 packs later; II the input's 10 packs.
     const b = bufferedTiming(sm, { latency: 12, ii: 3, stages: 2 });
-    expect(b).toEqual({ latency: 28, ii: 10, stages: 2, first: 24 });
+    expect(b).toEqual({ latency: 28, ii: 10, stages: 2, fill: 10, first: 24 });
     // offsets: 0, 24+1 = 25; outputs at 28+1 and 25+51+1 = 77
     expect(designTiming([sm, lv({})], [b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 77, ii: 50 });
+    // Behind a layer writing its 10 packs over 100 cycles, the input is whole only at that
+    // layer's last output (103 + 1): first output at 104 + 12 + 2 = 118, offset 119, end 119+51+1.
+    const slow = { latency: 103, ii: 100, stages: 3 };
+    expect(designTiming([lv({}), sm, lv({})], [slow, b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 171, ii: 100 });
   });
 });
 
