@@ -148,7 +148,7 @@ export interface DesignTiming {
  * the layers before it have each delivered their first output (their pipeline depth, plus the
  * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or of a held
  * input; a buffered layer's whole input — as fast as its packs come, but no earlier than the
- * layers before it have finished — its kernel and hops: bufferedTiming), and the design's
+ * layers writing it have finished — its kernel and hops: bufferedTiming), and the design's
  * last output comes from the layer for which that start
  * plus its own span is largest. The slowest process sets the II.
  */
@@ -159,20 +159,26 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
   }
   let offset = tool.topStages;
   let latency = 0;
+  // When each layer's last output has passed its FIFO: no earlier than its own span allows, nor
+  // than its pipeline depth after the last output of the layers writing it (the plan's edges).
+  const done: number[] = [];
+  const inputsDone = (l: LayerView) => Math.max(0, ...l.producers.map((p) => done[p] ?? 0));
   layers.forEach((l, i) => {
     const t = timings[i]!;
     if (t.first !== undefined) {
-      // Its input is whole once its packs have arrived at one a cycle, and not before the layers
-      // before it (the chain feeding it) have written their last output.
-      const whole = Math.max(offset + (t.fill ?? 0), latency);
+      // Its input is whole once its packs have arrived at one a cycle, and not before the
+      // layers writing it are done.
+      const whole = Math.max(offset + (t.fill ?? 0), inputsDone(l));
       const firstOut = whole + t.first - (t.fill ?? 0);
-      latency = Math.max(latency, firstOut + t.latency - t.first + 1);
+      done[i] = firstOut + t.latency - t.first + 1;
+      latency = Math.max(latency, done[i]);
       offset = firstOut + 1;
       return;
     }
     latency = Math.max(latency, offset + t.latency + 1);
-    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     const depth = Math.max(0, t.latency - t.ii);
+    done[i] = Math.max(offset + t.latency + 1, inputsDone(l) + depth + 1);
+    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     const lb = l.lineBuffer;
     // A native kernel holding an input whole (a streamed MatMul's right operand) reads it first.
     const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'parallel' ? t.ii : (l.heldPacks ?? 0);

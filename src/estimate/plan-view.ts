@@ -86,6 +86,8 @@ export interface LayerView {
   readonly buffers: readonly BufferPlan[];
   /** io_stream native kernel: packs of the input it reads whole before its first output (LayerPlan.heldInput), else 0. */
   readonly heldPacks?: number;
+  /** Layers (indices) whose outputs this one reads (EdgePlan from → to; graph inputs left out). */
+  readonly producers: readonly number[];
   /** Tool limits this layer exceeds (the design is still estimated). */
   readonly beyond: readonly string[];
 }
@@ -238,6 +240,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     bufferedElements: lp.bufferedElements,
     buffers: lp.buffers,
     heldPacks: lp.heldInput?.packs ?? 0,
+    producers: [...new Set(p.edges.filter((e) => e.to === idx && e.from >= 0).map((e) => e.from))],
     beyond,
   };
 }

@@ -116,7 +116,7 @@ describe('a Dense layer worked out by hand', () => {
 
 describe('dataflow timing (io_stream)', () => {
   const prof = resolveTool('vivado-2020.1').profile;
-  const lv = (over: Partial<LayerView>): LayerView => ({ stream: 'native', kind: 'conv', ...over }) as LayerView;
+  const lv = (over: Partial<LayerView>): LayerView => ({ stream: 'native', kind: 'conv', producers: [], ...over }) as LayerView;
   it('streaming layers overlap: the next starts after the previous one\'s depth and line-buffer fill', () => {
     // Two 100-pixel stages of depth 3; the second has a 3-row line buffer of 10-pixel rows (fill 2*10 + 3).
     const layers = [lv({}), lv({ lineBuffer: { rows: 3, cols: 10, channels: 1, width: 16, partitioned: true } }), lv({})];
@@ -142,7 +142,11 @@ describe('dataflow timing (io_stream)', () => {
     // Behind a layer writing its 10 packs over 100 cycles, the input is whole only at that
     // layer's last output (103 + 1): first output at 104 + 12 + 2 = 118, offset 119, end 119+51+1.
     const slow = { latency: 103, ii: 100, stages: 3 };
-    expect(designTiming([lv({}), sm, lv({})], [slow, b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 171, ii: 100 });
+    const behind = [lv({}), { ...sm, producers: [0] }, lv({})];
+    expect(designTiming(behind, [slow, b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 171, ii: 100 });
+    // Not reading that layer (a parallel branch), it waits only for its own packs: offsets 0, 3+0+1 = 4;
+    // first output 4+24 = 28, offset 29; ends 104, 28+4+1 = 33, 29+51+1 = 81.
+    expect(designTiming([lv({}), sm, lv({})], [slow, b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 104, ii: 100 });
   });
 });
 
