@@ -96,6 +96,7 @@ export interface HeldInputPlan {
  * An array a buffered io_stream layer holds whole: the top reads the input FIFO into one per
  * run-time input (stream_to_array), the kernel computes into the result array, which is then
  * written to the output FIFO (array_to_stream). Three DATAFLOW processes joined by these arrays.
+ * Also the input a native kernel holds whole (heldInput), between its load and its rows.
  */
 export interface BufferPlan {
   /** `input k` (k: position in inShapes) or `result`. */
@@ -231,7 +232,10 @@ export interface LayerPlan {
   readonly lineBuffer: LineBufferPlan | null;
   /** Largest tensor (elements) the layer holds whole at once (arrays in io_stream); 0 if none. */
   readonly bufferedElements: number;
-  /** stream `buffered`: the arrays the layer holds (inputs, then the result); empty otherwise. */
+  /**
+   * stream `buffered`: the arrays the layer holds (inputs, then the result); a native kernel
+   * holding an input whole (heldInput): that buffer; empty otherwise.
+   */
   readonly buffers: readonly BufferPlan[];
   /**
    * io_stream native kernel that reads one run-time input whole before it writes anything (the

@@ -610,7 +610,9 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       stream: mode,
       lineBuffer: lb,
       bufferedElements,
-      buffers: buffers.get(i) ?? [],
+      // A native kernel's held input is the same kind of array: its load and its rows are
+      // DATAFLOW processes joined by it, partitioned completely (nn_attention.h).
+      buffers: held ? [{ what: `input ${held.input}`, elements: held.elements, bits: bitsOf(heldV), packs: heldPacks, banks: 0, storage: 'registers', copies: 2 }] : (buffers.get(i) ?? []),
       heldInput: held ? { input: held.input, value: heldV, elements: held.elements, packs: heldPacks } : null,
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),

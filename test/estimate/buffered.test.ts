@@ -14,6 +14,7 @@ import { importOnnx } from '../../src/frontend/onnx/model.js';
 import { defaultConfig } from '../../src/ir/precision-config.js';
 import { prepareFixed } from '../../src/passes/pipeline.js';
 import { buildModel } from '../helpers/onnx-builder.js';
+import { backendCase } from '../backend/cases.js';
 
 const Z7 = { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' };
 const STREAM = { io: 'stream' as const, strategy: 'latency' as const, reuse: 1 };
@@ -74,5 +75,19 @@ describe('estimator: buffered io-stream layers', () => {
     // First input to last output: that fill, then its 16 packs out; II: one pack a cycle.
     expect([l.latency_cycles, l.ii]).toEqual([16 + 1 + 2 + 16, 16]);
     expect(withT.total.ii).toBe(without.total.ii);
+  });
+
+  it('a native streamed MatMul\'s held right operand is the same ping-pong register array', () => {
+    const c = backendCase('attention');
+    const ga = prepareFixed(c.graph, c.config).graph;
+    const va = planView(ga, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+    const scores = va.layers.find((l) => l.name === 'scores')!;
+    expect(scores.stream).toBe('native');
+    // xt: [2,3,4] = 24 elements of 16 bits, 6 packs of 4.
+    expect(scores.buffers).toEqual([{ what: 'input 1', elements: 24, bits: 16, packs: 6, banks: 0, storage: 'registers', copies: 2 }]);
+    const dev = resolvePart('xczu7ev').device;
+    const held = memoryCost(scores, dev);
+    const none = memoryCost({ ...scores, buffers: [] }, dev);
+    expect([held.ff - none.ff, held.lut - none.lut, held.bram18k - none.bram18k]).toEqual([2 * 24 * 16, (24 * 16) / 2, 0]);
   });
 });
