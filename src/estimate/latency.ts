@@ -178,10 +178,10 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
     latency = Math.max(latency, offset + t.latency + 1);
     const depth = Math.max(0, t.latency - t.ii);
     done[i] = Math.max(offset + t.latency + 1, inputsDone(l) + depth + 1);
-    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     const lb = l.lineBuffer;
     // A native kernel holding an input whole (a streamed MatMul's right operand) reads it first.
     const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'parallel' ? t.ii : (l.heldPacks ?? 0);
+    // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     offset += depth + fill + 1;
   });
   // Vitis HLS schedules these small DATAFLOW regions without overlapping samples: II = latency.
