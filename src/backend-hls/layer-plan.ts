@@ -92,6 +92,34 @@ export interface HeldInputPlan {
   readonly packs: number;
 }
 
+/**
+ * An array a buffered io_stream layer holds whole: the top reads the input FIFO into one per
+ * run-time input (stream_to_array), the kernel computes into the result array, which is then
+ * written to the output FIFO (array_to_stream). Three DATAFLOW processes joined by these arrays.
+ * Also the input a native kernel holds whole (heldInput), between its load and its rows.
+ */
+export interface BufferPlan {
+  /** `input k` (k: position in inShapes) or `result`. */
+  readonly what: string;
+  readonly elements: number;
+  /** Element width in bits. */
+  readonly bits: number;
+  /** FIFO packs read to fill it (an input: cycles before the kernel may start) or written to drain it (the result). */
+  readonly packs: number;
+  /**
+   * Its ARRAY_PARTITION pragma: 0 when complete (every element a register), else the cyclic
+   * factor (that many memory banks of ceil(elements / banks) words).
+   */
+  readonly banks: number;
+  /** Where it lives: registers when partitioned completely; a bank's memory by the weights' rule (plan.ts weightStorage) otherwise. */
+  readonly storage: WeightStorage;
+  /**
+   * Copies the tool builds: 2 for an array passed between two DATAFLOW processes (a ping-pong
+   * channel: the producer fills one while the consumer reads the other), else 1.
+   */
+  readonly copies: number;
+}
+
 /** An array the schedule partitions completely (checked against the partition limit). */
 export interface PartitionPlan {
   readonly what: string;
@@ -204,6 +232,11 @@ export interface LayerPlan {
   readonly lineBuffer: LineBufferPlan | null;
   /** Largest tensor (elements) the layer holds whole at once (arrays in io_stream); 0 if none. */
   readonly bufferedElements: number;
+  /**
+   * stream `buffered`: the arrays the layer holds (inputs, then the result); a native kernel
+   * holding an input whole (heldInput): that buffer; empty otherwise.
+   */
+  readonly buffers: readonly BufferPlan[];
   /**
    * io_stream native kernel that reads one run-time input whole before it writes anything (the
    * right operand of a streamed MatMul): which input (its position in inShapes), its value, its

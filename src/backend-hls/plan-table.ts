@@ -30,6 +30,8 @@ export function planJson(l: LayerPlan): object {
     stream: l.stream,
     line_buffer: l.lineBuffer,
     buffered_elements: l.bufferedElements,
+    // Only for layers holding whole arrays in io stream, so other projects keep their nn2hls.json.
+    ...(l.buffers.length ? { buffers: l.buffers } : {}),
     // Only for native kernels holding an input whole, so other projects keep their nn2hls.json.
     ...(l.heldInput ? { held_input: l.heldInput } : {}),
     out_fifo_depth: l.outDepth,

@@ -32,7 +32,7 @@ import { renderType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Layer } from './layer.js';
-import type { EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
+import type { BufferPlan, EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
 import type { NameTable } from './names.js';
 import type { EmitOptions } from './options.js';
 import type { TileDecision } from '../passes/tile.js';
@@ -460,6 +460,18 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
   for (const x of ports.inputs) distribute(x.value, x.id, 2);
 
   const buffered = new Map<number, number>();
+  const buffers = new Map<number, BufferPlan[]>();
+  /**
+   * A buffered layer's array as declArray renders it (complete partition unless cyclic) and the
+   * DATAFLOW top passes it between two processes (stream_to_array or the kernel, then the
+   * kernel or array_to_stream): a ping-pong channel, two copies.
+   */
+  const bufferOf = (what: string, value: string): BufferPlan => {
+    const elements = sizeOf(value);
+    const banks = f.cyclic.get(value) ?? 0;
+    const storage = banks ? weightStorage(Math.ceil(elements / banks), bitsOf(value), 1) : 'registers';
+    return { what, elements, bits: bitsOf(value), packs: elements / packOf(value), banks, storage, copies: dataflow ? 2 : 1 };
+  };
   layers.forEach((l, i) => {
     const v = l.out;
     const n = sizeOf(v);
@@ -488,19 +500,23 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       top.push({ kind: 'call', text: l.stream!(ins, outName) });
     } else {
       let held = n;
+      const arrays: BufferPlan[] = [];
       const bufs = l.dyn.map((d, k) => {
         const id = names.fresh(`${l.id}_in${k}`);
         declArray(d, id);
+        arrays.push(bufferOf(`input ${k}`, d));
         held = Math.max(held, sizeOf(d));
         top.push({ kind: 'call', text: `nn2hls::stream_to_array<${ctypeOf(d)}, ${packOf(d)}, ${sizeOf(d)}>(${ins[k]}, ${id});` });
         return id;
       });
       const res = names.fresh(`${l.id}_res`);
       declArray(v, res);
+      arrays.push(bufferOf('result', v));
       top.push({ kind: 'call', text: l.parallel(bufs, res) });
       if (!direct) declStream(ctype, c, outName, depth, bitsOf(v));
       top.push({ kind: 'call', text: `nn2hls::array_to_stream<${ctype}, ${c}, ${n}>(${res}, ${outName});` });
       buffered.set(i, held);
+      buffers.set(i, arrays);
     }
     if (!direct) distribute(v, outName, depth);
   });
@@ -594,6 +610,9 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       stream: mode,
       lineBuffer: lb,
       bufferedElements,
+      // A native kernel's held input is the same kind of array: its load and its rows are
+      // DATAFLOW processes joined by it, partitioned completely (nn_attention.h).
+      buffers: held ? [{ what: `input ${held.input}`, elements: held.elements, bits: bitsOf(heldV), packs: heldPacks, banks: 0, storage: 'registers', copies: 2 }] : (buffers.get(i) ?? []),
       heldInput: held ? { input: held.input, value: heldV, elements: held.elements, packs: heldPacks } : null,
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),

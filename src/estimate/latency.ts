@@ -8,7 +8,8 @@
  *   chain, II = the largest layer II (the plan's reuse);
  * - io_parallel with looped layers, and io_stream: DATAFLOW — the slowest stage sets the II and
  *   latency is the sum of each stage's first-output delay, with a streaming convolution's
- *   line-buffer fill (it reads the whole input once, one pixel per reuse step) in it.
+ *   line-buffer fill (it reads the whole input once, one pixel per reuse step) in it, and a
+ *   buffered layer's whole input (it computes only once every input pack has arrived).
  */
 import type { Device } from './devices.js';
 import type { LayerView } from './plan-view.js';
@@ -44,12 +45,42 @@ export interface LayerTiming {
   readonly ii: number;
   /** Pipeline stages of one step (registers the tool inserts). */
   readonly stages: number;
+  /**
+   * A layer that reads its whole input before it computes (a buffered io-stream layer:
+   * bufferedTiming): the cycles to read it at a pack a cycle (`fill`), and from its first input
+   * to its first output when the input does arrive that fast (`first`, fill included).
+   */
+  readonly fill?: number;
+  readonly first?: number;
 }
 
 const log2ceil = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
 
 /** `constant`: the tool builds the layer's products on constant weights (see multipliersFor). */
 export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, constant = l.constOperands): LayerTiming {
+  const k = kernelTiming(l, tool, periodNs, speed, constant);
+  return l.stream === 'buffered' && l.buffers.length ? bufferedTiming(l, k) : k;
+}
+
+/**
+ * A buffered io-stream layer is three DATAFLOW processes joined by the plan's arrays (LayerPlan
+ * buffers, ping-pong channels): stream_to_array reads each input's packs into its array, the
+ * kernel (`k`, timed from the plan's own loop) computes on the whole tensor, array_to_stream
+ * writes the result's packs. A process reading a ping-pong array starts only once its writer
+ * has finished with it, so the first output pack leaves after the whole input has arrived (the
+ * inputs are read side by side: the most packs), the kernel has run (a process takes at least
+ * a cycle) and two channel hops; the last one the result's packs later. The slowest of the
+ * three processes sets the II.
+ */
+export function bufferedTiming(l: LayerView, k: LayerTiming): LayerTiming {
+  const packs = (what: (b: string) => boolean) => Math.max(0, ...l.buffers.filter((b) => what(b.what)).map((b) => b.packs));
+  const fill = packs((w) => w !== 'result');
+  const drain = packs((w) => w === 'result');
+  const first = fill + Math.max(1, k.latency) + 2;
+  return { latency: first + drain, ii: Math.max(k.ii, fill, drain), stages: k.stages, fill, first };
+}
+
+function kernelTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, constant: boolean): LayerTiming {
   const usable = periodNs * (1 - DELAYS.uncertainty);
   const cut = (ns: number) => Math.floor((ns * speed) / usable);
   switch (l.kind) {
@@ -115,8 +146,10 @@ export interface DesignTiming {
  * Whole design. io_parallel with one pipelined top: the layers' latencies add up along the chain.
  * Otherwise every layer is a DATAFLOW process and they overlap: layer k starts producing once
  * the layers before it have each delivered their first output (their pipeline depth, plus the
- * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or the whole input
- * of a buffered layer), and the design's last output comes from the layer for which that start
+ * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or of a held
+ * input; a buffered layer's whole input — as fast as its packs come, but no earlier than the
+ * layers writing it have finished — its kernel and hops: bufferedTiming), and the design's
+ * last output comes from the layer for which that start
  * plus its own span is largest. The slowest process sets the II.
  */
 export function designTiming(layers: readonly LayerView[], timings: readonly LayerTiming[], io: 'parallel' | 'stream', pipelineTop: boolean, tool: ToolProfile): DesignTiming {
@@ -126,13 +159,28 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
   }
   let offset = tool.topStages;
   let latency = 0;
+  // When each layer's last output has passed its FIFO: no earlier than its own span allows, nor
+  // than its pipeline depth after the last output of the layers writing it (the plan's edges).
+  const done: number[] = [];
+  const inputsDone = (l: LayerView) => Math.max(0, ...l.producers.map((p) => done[p] ?? 0));
   layers.forEach((l, i) => {
     const t = timings[i]!;
+    if (t.first !== undefined) {
+      // Its input is whole once its packs have arrived at one a cycle, and not before the
+      // layers writing it are done.
+      const whole = Math.max(offset + (t.fill ?? 0), inputsDone(l));
+      const firstOut = whole + t.first - (t.fill ?? 0);
+      done[i] = firstOut + t.latency - t.first + 1;
+      latency = Math.max(latency, done[i]);
+      offset = firstOut + 1;
+      return;
+    }
     latency = Math.max(latency, offset + t.latency + 1);
     const depth = Math.max(0, t.latency - t.ii);
+    done[i] = Math.max(offset + t.latency + 1, inputsDone(l) + depth + 1);
     const lb = l.lineBuffer;
     // A native kernel holding an input whole (a streamed MatMul's right operand) reads it first.
-    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'stream' && l.stream === 'buffered' && l.kind !== 'move' ? t.ii : io === 'parallel' ? t.ii : (l.heldPacks ?? 0);
+    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'parallel' ? t.ii : (l.heldPacks ?? 0);
     // Each hop through a FIFO or a DATAFLOW array costs a cycle.
     offset += depth + fill + 1;
   });

@@ -1,9 +1,10 @@
 /**
  * Block memory: RAMB18 and URAM for lookup tables, weight memories (resource strategy), io_stream
- * FIFOs and line buffers, from the RAMB18 aspect ratios (16K×1, 8K×2, 4K×4, 2K×9, 1K×18,
- * 512×36 in simple dual port; two read ports per block) and URAM's 4K×72. Small arrays stay in
- * LUTs/registers as the tools do: FIFOs up to 32 deep become shift registers, line buffers under
- * 64 pixels distributed RAM. Constant arrays (weights, tables, index maps) are costed where the
+ * FIFOs, line buffers and the arrays of buffered io-stream layers, from the RAMB18 aspect ratios
+ * (16K×1, 8K×2, 4K×4, 2K×9, 1K×18, 512×36 in simple dual port; two read ports per block) and
+ * URAM's 4K×72. Small arrays stay in LUTs/registers as the tools do: FIFOs up to 32 deep become
+ * shift registers, line buffers under 64 pixels distributed RAM, completely partitioned arrays
+ * registers. Constant arrays (weights, tables, index maps) are costed where the
  * LayerPlan stores them (plan.ts weightStorage), which is what the top function binds them to.
  */
 import type { Device } from './devices.js';
@@ -68,6 +69,22 @@ export function memoryCost(l: LayerView, dev: Device, uramFifos = true): MemoryC
     }
     else if (cols < 64) lut += rows * Math.ceil(cols / 32) * channels * width;
     else bram += rows * ramb18For(cols, channels * width);
+  }
+  for (const b of l.buffers) {
+    // The arrays an io-stream layer holds whole (a buffered layer's, a held input), where the plan put them (LayerPlan buffers), times the
+    // copies of a ping-pong channel. Completely partitioned: a register per bit, and the
+    // reader's 2:1 select between the two copies (two per LUT6). Cyclic banks: memories by the
+    // weights' and FIFOs' rules, ceil(elements / banks) words each.
+    if (b.storage === 'registers') {
+      ff += b.copies * b.elements * b.bits;
+      if (b.copies > 1) lut += Math.ceil((b.elements * b.bits) / 2);
+      continue;
+    }
+    const banks = Math.max(1, b.banks);
+    const depth = Math.ceil(b.elements / banks);
+    if (b.storage === 'uram' && dev.uram > 0) uram += b.copies * banks * uramFor(depth, b.bits);
+    else if (b.storage === 'lutram') lut += b.copies * banks * Math.ceil(depth / 64) * b.bits;
+    else bram += b.copies * banks * ramb18For(depth, b.bits);
   }
   return { bram18k: bram, uram, lut, ff };
 }

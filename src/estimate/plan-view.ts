@@ -12,7 +12,7 @@ import type { EmitOptions } from '../backend-hls/options.js';
 import { checkLimits } from '../backend-hls/limits.js';
 import type { Plan } from '../backend-hls/plan.js';
 import { rawNumbers } from '../ir/semantics/const-raws.js';
-import type { LayerPlan, StreamMode, WeightStorage } from '../backend-hls/layer-plan.js';
+import type { BufferPlan, LayerPlan, StreamMode, WeightStorage } from '../backend-hls/layer-plan.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { isConst, numel, valueOf } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
@@ -82,8 +82,12 @@ export interface LayerView {
   readonly fifos: readonly { readonly depth: number; readonly width: number; readonly uram?: boolean }[];
   /** Elements the layer holds whole (io_stream buffered arrays, row buffers). */
   readonly bufferedElements: number;
+  /** io stream: the arrays it holds whole as the plan declares them (LayerPlan.buffers: size, partition, ping-pong copies, packs). */
+  readonly buffers: readonly BufferPlan[];
   /** io_stream native kernel: packs of the input it reads whole before its first output (LayerPlan.heldInput), else 0. */
   readonly heldPacks?: number;
+  /** Layers (indices) whose outputs this one reads (EdgePlan from → to; graph inputs left out). */
+  readonly producers: readonly number[];
   /** Tool limits this layer exceeds (the design is still estimated). */
   readonly beyond: readonly string[];
 }
@@ -234,7 +238,9 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     ...(lp.lineBuffer ? { lineBuffer: { rows: lp.lineBuffer.rows, cols: lp.lineBuffer.width, channels: lp.lineBuffer.channels, width: width(g, n.inputs[0]), partitioned: lp.lineBuffer.partitioned } } : {}),
     fifos,
     bufferedElements: lp.bufferedElements,
+    buffers: lp.buffers,
     heldPacks: lp.heldInput?.packs ?? 0,
+    producers: [...new Set(p.edges.filter((e) => e.to === idx && e.from >= 0).map((e) => e.from))],
     beyond,
   };
 }

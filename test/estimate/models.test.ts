@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolvePart } from '../../src/estimate/devices.js';
 import { estimateGraph, estimateJson } from '../../src/estimate/index.js';
-import { designTiming, layerTiming } from '../../src/estimate/latency.js';
+import { bufferedTiming, designTiming, layerTiming } from '../../src/estimate/latency.js';
 import type { LayerView } from '../../src/estimate/plan-view.js';
 import { ramb18For, uramFor } from '../../src/estimate/memory.js';
 import { constShape, dspsPerProduct } from '../../src/estimate/multipliers.js';
@@ -116,7 +116,7 @@ describe('a Dense layer worked out by hand', () => {
 
 describe('dataflow timing (io_stream)', () => {
   const prof = resolveTool('vivado-2020.1').profile;
-  const lv = (over: Partial<LayerView>): LayerView => ({ stream: 'native', kind: 'conv', ...over }) as LayerView;
+  const lv = (over: Partial<LayerView>): LayerView => ({ stream: 'native', kind: 'conv', producers: [], ...over }) as LayerView;
   it('streaming layers overlap: the next starts after the previous one\'s depth and line-buffer fill', () => {
     // Two 100-pixel stages of depth 3; the second has a 3-row line buffer of 10-pixel rows (fill 2*10 + 3).
     const layers = [lv({}), lv({ lineBuffer: { rows: 3, cols: 10, channels: 1, width: 16, partitioned: true } }), lv({})];
@@ -131,11 +131,22 @@ describe('dataflow timing (io_stream)', () => {
     expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 47, ii: 32 });
     expect(designTiming([lv({ kind: 'product' }), lv({})], t, 'stream', false, prof)).toEqual({ latency: 41, ii: 32 });
   });
-  it('a buffered layer waits for its whole input', () => {
-    const layers = [lv({ stream: 'buffered', kind: 'softmax' }), lv({})];
-    const t = [{ latency: 12, ii: 10, stages: 2 }, { latency: 51, ii: 50, stages: 1 }];
-    // offsets: 0, 2+10+1 = 13; outputs at 13 and 13+51+1 = 65
-    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 65, ii: 50 });
+  it('a buffered layer waits for its whole input, its kernel and two array hops before its first output', () => {
+    const arr = { elements: 40, bits: 16, packs: 10, banks: 0, storage: 'registers' as const, copies: 2 };
+    const sm = lv({ stream: 'buffered', kind: 'softmax', buffers: [{ what: 'input 0', ...arr }, { what: 'result', ...arr, packs: 4 }] });
+    // Kernel 12 cycles: first output at 10 packs + 12 + 2 = 24, last 4 packs later; II the input's 10 packs.
+    const b = bufferedTiming(sm, { latency: 12, ii: 3, stages: 2 });
+    expect(b).toEqual({ latency: 28, ii: 10, stages: 2, fill: 10, first: 24 });
+    // offsets: 0, 24+1 = 25; outputs at 28+1 and 25+51+1 = 77
+    expect(designTiming([sm, lv({})], [b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 77, ii: 50 });
+    // Behind a layer writing its 10 packs over 100 cycles, the input is whole only at that
+    // layer's last output (103 + 1): first output at 104 + 12 + 2 = 118, offset 119, end 119+51+1.
+    const slow = { latency: 103, ii: 100, stages: 3 };
+    const behind = [lv({}), { ...sm, producers: [0] }, lv({})];
+    expect(designTiming(behind, [slow, b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 171, ii: 100 });
+    // Not reading that layer (a parallel branch), it waits only for its own packs: offsets 0, 3+0+1 = 4;
+    // first output 4+24 = 28, offset 29; ends 104, 28+4+1 = 33, 29+51+1 = 81.
+    expect(designTiming([lv({}), sm, lv({})], [slow, b, { latency: 51, ii: 50, stages: 1 }], 'stream', false, prof)).toEqual({ latency: 104, ii: 100 });
   });
 });
 

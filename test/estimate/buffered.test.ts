@@ -1,0 +1,93 @@
+/**
+ * Buffered io-stream layers in the estimator (a Transpose that reorders the stream: it reads its
+ * whole input into an array, gathers, and writes the result back). Their arrays are costed as
+ * the plan declares them (LayerPlan.buffers: completely partitioned, ping-pong between DATAFLOW
+ * processes), and their fill — the whole input before the first output — is in the latency.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/backend-hls/index.js';
+import { estimate, estimateGraph } from '../../src/estimate/index.js';
+import { memoryCost } from '../../src/estimate/memory.js';
+import { planView } from '../../src/estimate/plan-view.js';
+import { resolvePart } from '../../src/estimate/devices.js';
+import { importOnnx } from '../../src/frontend/onnx/model.js';
+import { defaultConfig } from '../../src/ir/precision-config.js';
+import { prepareFixed } from '../../src/passes/pipeline.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { backendCase } from '../backend/cases.js';
+
+const Z7 = { part: 'xczu7ev-ffvc1156-2-e', clockNs: 5, tool: 'vivado-2019.2' };
+const STREAM = { io: 'stream' as const, strategy: 'latency' as const, reuse: 1 };
+
+/** x[16,16] → Relu → (Transpose) → Tanh: with and without the Transpose in the middle. */
+function graph(transpose: boolean) {
+  const nodes = [
+    { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+    ...(transpose ? [{ op: 'Transpose', inputs: ['r'], outputs: ['t'], attrs: { perm: [0, 2, 1] } }] : []),
+    { op: 'Tanh', inputs: [transpose ? 't' : 'r'], outputs: ['y'] },
+  ];
+  const m = buildModel({ inputs: [['x', ['N', 16, 16]]], outputs: [['y', ['N', 16, 16]]], inits: [], nodes });
+  return prepareFixed(importOnnx(m, 'buffered.onnx'), defaultConfig()).graph;
+}
+
+describe('estimator: buffered io-stream layers', () => {
+  const g = graph(true);
+  const view = planView(g, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+  const tr = view.layers.find((l) => l.op === 'Transpose')!;
+
+  it('reads the arrays from the plan: 256 × 16-bit input and result, completely partitioned, ping-pong', () => {
+    expect(tr.stream).toBe('buffered');
+    const array = { elements: 256, bits: 16, packs: 16, banks: 0, storage: 'registers', copies: 2 };
+    expect(tr.buffers).toEqual([{ what: 'input 0', ...array }, { what: 'result', ...array }]);
+  });
+
+  it('costs them as registers: 2 arrays × 2 copies × 256 × 16 FF, a 2:1 select per two bits, no BRAM', () => {
+    const e = estimateGraph(g, STREAM, Z7);
+    const l = e.layers.find((x) => x.op === 'Transpose')!;
+    expect(l.ff).toBe(2 * 2 * 256 * 16);
+    expect(l.bram18k).toBe(0);
+    const none = estimate({ ...view, layers: view.layers.map((x) => (x === tr ? { ...tr, buffers: [] } : x)) }, Z7).layers.find((x) => x.op === 'Transpose')!;
+    expect(l.lut - none.lut).toBe(2 * (256 * 16) / 2);
+    expect(none.ff).toBe(0);
+  });
+
+  it('arrays the plan keeps in memory banks take the RAMB18 rule of weights and FIFOs, twice for ping-pong', () => {
+    const dev = resolvePart('xczu7ev').device;
+    // 4096 × 16 bits cyclic over 4 banks: 1024 × 16 = one RAMB18 per bank and copy.
+    const big = { what: 'result', elements: 4096, bits: 16, packs: 256, banks: 4, storage: 'bram' as const, copies: 2 };
+    expect(memoryCost({ ...tr, buffers: [big] }, dev).bram18k).toBe(8);
+    expect(memoryCost({ ...tr, buffers: [{ ...big, copies: 1 }] }, dev).bram18k).toBe(4);
+    // 36-bit elements, 2048 words in one bank: 512 × 36 aspect, 4 RAMB18.
+    expect(memoryCost({ ...tr, buffers: [{ ...big, elements: 2048, bits: 36, banks: 1, copies: 1 }] }, dev).bram18k).toBe(4);
+    // A shallow bank in LUTRAM: 2 copies × 2 banks × ceil(100/64) × 16 bits.
+    const base = memoryCost({ ...tr, buffers: [] }, dev);
+    const lutram = memoryCost({ ...tr, buffers: [{ ...big, elements: 200, banks: 2, storage: 'lutram' }] }, dev);
+    expect([lutram.bram18k, lutram.lut - base.lut, lutram.ff - base.ff]).toEqual([0, 2 * 2 * 2 * 16, 0]);
+  });
+
+  it('delays everything downstream by its whole input: 16 packs, the gather, two array hops and its FIFO', () => {
+    const withT = estimateGraph(g, STREAM, Z7);
+    const without = estimateGraph(graph(false), STREAM, Z7);
+    // Relu and Tanh stream 16 packs of 16 either way; the Transpose starts writing only after
+    // reading all 16 packs, a cycle of gather and the two ping-pong hops, then one FIFO hop.
+    expect(withT.total.latency_cycles - without.total.latency_cycles).toBe(16 + 1 + 2 + 1);
+    const l = withT.layers.find((x) => x.op === 'Transpose')!;
+    // First input to last output: that fill, then its 16 packs out; II: one pack a cycle.
+    expect([l.latency_cycles, l.ii]).toEqual([16 + 1 + 2 + 16, 16]);
+    expect(withT.total.ii).toBe(without.total.ii);
+  });
+
+  it('a native streamed MatMul\'s held right operand is the same ping-pong register array', () => {
+    const c = backendCase('attention');
+    const ga = prepareFixed(c.graph, c.config).graph;
+    const va = planView(ga, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+    const scores = va.layers.find((l) => l.name === 'scores')!;
+    expect(scores.stream).toBe('native');
+    // xt: [2,3,4] = 24 elements of 16 bits, 6 packs of 4.
+    expect(scores.buffers).toEqual([{ what: 'input 1', elements: 24, bits: 16, packs: 6, banks: 0, storage: 'registers', copies: 2 }]);
+    const dev = resolvePart('xczu7ev').device;
+    const held = memoryCost(scores, dev);
+    const none = memoryCost({ ...scores, buffers: [] }, dev);
+    expect([held.ff - none.ff, held.lut - none.lut, held.bram18k - none.bram18k]).toEqual([2 * 24 * 16, (24 * 16) / 2, 0]);
+  });
+});
