@@ -11,7 +11,8 @@
  *    (int16SumsExact in src/ir/precision.ts, from the same bound the quantize pass uses);
  *  - cast_i32 / cast_i32x4 (wasm-cast.ts): the layer's output cast of those sums, in integers,
  *    with an optional ReLU output; maxpool_f64 (wasm-pool.ts): a max pool fused after that ReLU;
- *  - eltwise_f64 (wasm-fixed-eltwise.ts): the fixed element-wise ops and their cast.
+ *  - eltwise_f64 (wasm-fixed-eltwise.ts): the fixed element-wise ops and their cast;
+ *  - quant_f64 (wasm-fixed-quant.ts): the graph inputs' entry cast.
  *    Exact integer sums are identical in any order.
  * Outputs are processed in quads of 4 vectors (weights interleaved [quad][k][4][lanes]) so one
  * input load feeds 4 vectors, then the 1–3 vectors left in one more pass ([k][vec][lanes]). Each call copies its
@@ -26,6 +27,7 @@
 import { sumsCodegen } from './sums-codegen.js';
 import { CAST4_LOCALS, CAST4_PARAMS, CAST_LOCALS, CAST_PARAMS, castBody, castSimdBody, type CastPlan, simdCast } from './wasm-cast.js';
 import { ELTWISE_LOCALS, ELTWISE_PARAMS, eltwiseBody } from './wasm-fixed-eltwise.js';
+import { QUANT_LOCALS, QUANT_PARAMS, quantBody } from './wasm-fixed-quant.js';
 import { type FusedPool, MAXPOOL_LOCALS, MAXPOOL_PARAMS, maxPoolBody, poolBytes } from './wasm-pool.js';
 import { CVT_LOCALS, cvtBody, GATHER_SEG_LOCALS, gatherSegBody, segments } from './wasm-gather.js';
 import { u, I32, V128, get, set, i32c, add, mul, i32load, v128load, v128store, v128zero, i32x4splat, i32x4add, dot, ifThen, inc, whileLt, vec, section, str, funcBody, lazyModule, layout, type ScratchModule } from './wasm-asm.js';
@@ -92,7 +94,7 @@ function tail(ntail: number, pass: (limit: number[], nv: number) => number[]): n
 /** The module's bytes (exported for the test that validates them). */
 export function moduleBytes(): Uint8Array {
   const fn = (params: number, results: number[] = []) => [0x60, ...vec(new Array<number[]>(params).fill([I32])), ...vec(results.map((r) => [r]))];
-  const types = [fn(7), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(MAXPOOL_PARAMS.length), [0x60, ...vec(ELTWISE_PARAMS.map((t) => [t])), ...vec([[I32]])]];
+  const types = [fn(7), [0x60, ...vec(CAST_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(3), [0x60, ...vec(CAST4_PARAMS.map((t) => [t])), ...vec([[I32]])], fn(MAXPOOL_PARAMS.length), [0x60, ...vec(ELTWISE_PARAMS.map((t) => [t])), ...vec([[I32]])], [0x60, ...vec(QUANT_PARAMS.map((t) => [t])), ...vec([[I32]])]];
   const funcs: { name: string; type: number; locals: [number, number][]; code: number[] }[] = [
     { name: 'gemm_i16', type: 0, locals: [[6, I32], [5, V128]], code: gemmI16Body() },
     { name: 'cast_i32', type: 1, locals: CAST_LOCALS, code: castBody() },
@@ -101,6 +103,7 @@ export function moduleBytes(): Uint8Array {
     { name: 'cast_i32x4', type: 3, locals: CAST4_LOCALS, code: castSimdBody() },
     { name: 'maxpool_f64', type: 4, locals: MAXPOOL_LOCALS, code: maxPoolBody() },
     { name: 'eltwise_f64', type: 5, locals: ELTWISE_LOCALS, code: eltwiseBody() },
+    { name: 'quant_f64', type: 6, locals: QUANT_LOCALS, code: quantBody() },
   ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -129,6 +132,7 @@ export interface Exports extends ScratchModule {
     a: number, sa: number, b: number, sb: number, n: number, y: number, z: number, op: number, rm: number, om: number,
     ka: number, kb: number, scale: number, add: number, min: number, max: number, w2: number, w2inv: number, half: number,
   ): number;
+  quant_f64(x: number, n: number, y: number, f32: number, q: number, om: number, s: number, min: number, max: number, w2: number, w2inv: number, half: number): number;
 }
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
