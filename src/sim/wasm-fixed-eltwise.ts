@@ -24,6 +24,8 @@ export const wasmEltwise = {
   enabled: true,
   /** Nodes prepared for the module so far (tests check the path is taken). */
   compiled: 0,
+  /** Calls whose output was written where it lies in the module's memory (the arena), no copy. */
+  inPlace: 0,
 };
 
 /** Element-wise ops of eltwise_f64, by its `op` parameter. */
@@ -280,6 +282,7 @@ export function eltwiseRun(
   const yIn = y.buffer === buf;
   const zIn = z !== undefined && z.buffer === buf;
   const pIn = pool !== undefined && pool.p.buffer === buf;
+  if (yIn) wasmEltwise.inPlace++;
   const perSample = am === 'sample' || bm === 'sample';
   const sa = am === 'scalar' ? 0 : 8;
   const sb = bm === 'scalar' ? 0 : 8;

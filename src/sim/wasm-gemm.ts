@@ -336,7 +336,8 @@ export function gemmCastRun(
   const yv = new Float64Array(buf, yo!, bs * R * M);
   const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
   // Outputs in the arena (this memory, after layoutCall, which may have taken the arena back)
-  // and contiguous are written where they lie; the ReLU feeding a fused pool stays in scratch.
+  // and contiguous are written where they lie, the ReLU too when a fused pool reads it (the pool
+  // reads it there: a copy out of scratch cost a pass over the layer's largest value).
   const inPlace = yStride === M && y.buffer === buf && (!z || z.buffer === buf) && (!pool || pool.p.buffer === buf);
   let overflows = 0;
   for (let s0 = 0; s0 < samples; s0 += bs) {
@@ -345,17 +346,15 @@ export function gemmCastRun(
     const r0 = s0 * R;
     g.sums(ex, x, s0, nb, sampleStride, so!);
     const yAt = inPlace ? y.byteOffset + r0 * M * 8 : yo!;
-    const zAt = !z ? 0 : inPlace && !pool ? z.byteOffset + r0 * M * 8 : zo!;
+    const zAt = !z ? 0 : inPlace ? z.byteOffset + r0 * M * 8 : zo!;
     if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yAt, zAt, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
     else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yAt, zAt, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
     if (pool) {
-      ex.maxpool_f64(zo!, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, inPlace ? pool.p.byteOffset + s0 * nOut * M * 8 : po!);
+      ex.maxpool_f64(zAt, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, inPlace ? pool.p.byteOffset + s0 * nOut * M * 8 : po!);
       if (!inPlace) pool.p.set(pv!.subarray(0, nb * nOut * M), s0 * nOut * M);
     }
-    if (inPlace) {
-      wasmGemm.inPlace++;
-      if (pool) z!.set(zv!.subarray(0, rows * M), r0 * M);
-    } else if (yStride === M) {
+    if (inPlace) wasmGemm.inPlace++;
+    else if (yStride === M) {
       y.set(yv.subarray(0, rows * M), r0 * M);
       if (z) z.set(zv!.subarray(0, rows * M), r0 * M);
     } else {

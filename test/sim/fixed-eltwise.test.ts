@@ -6,8 +6,8 @@
  * lengths, with and without the fused ReLU, on ordinary arrays and in the module's memory, every
  * raw (+0 and −0 told apart) and the overflow count must be what the JavaScript kernel's
  * expression and cast (prepareCast) give. Whole graphs (Add/Sub/Mul/Max/Min → Relu → MaxPool,
- * constants, shared readers, graph outputs, reused dirty arrays) must deliver every value,
- * output and counter of the reference kernels.
+ * constants, shared readers, graph outputs, reused dirty arrays, arrays in the module's memory)
+ * must deliver every value, output and counter of the reference kernels.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -249,10 +249,12 @@ const PRECISIONS: Record<string, unknown>[] = [
   { model: { default: 'ap_fixed<16,6>' }, layers: { op: { result: 'ap_fixed<24,14>' } } },
 ];
 
-function runAll(prog: FixedProgram, xs: RtTensor[], reuse: boolean) {
+/** `arena`: the program's reused arrays come from the module's memory (as the report's runner places them): read and written in place. */
+function runAll(prog: FixedProgram, xs: RtTensor[], reuse: boolean, arena?: object) {
   const seen = new Map<string, (number | string)[]>();
   prog.resetStats();
-  const outs = prog.run(xs, { reuseBuffers: reuse, onValue: (name, t) => seen.set(name, bits(t.raw)) });
+  const newArray = arena ? (len: number) => statsArena.f64(arena, len) : undefined;
+  const outs = prog.run(xs, { reuseBuffers: reuse, newArray, onValue: (name, t) => seen.set(name, bits(t.raw)) });
   return { values: seen, outs: outs.map((o) => bits(o.raw)), stats: JSON.stringify([...prog.stats]) };
 }
 
@@ -260,6 +262,7 @@ describe('element-wise nodes in the WebAssembly module, in graphs', () => {
   it('deliver every value, output and counter of the reference kernels (ops, constants, fused Relu and MaxPool, shared outputs, dirty arrays)', () => {
     let fast = 0;
     let pooled = 0;
+    let inPlace = 0;
     const spec = fc.record({
       kind: fc.constantFrom(...KINDS),
       H: fc.integer({ min: 2, max: 5 }),
@@ -287,7 +290,15 @@ describe('element-wise nodes in the WebAssembly module, in graphs', () => {
         if (steps[0]!.fusedOut?.includes('p')) pooled++;
         const dirty = xs.map((x) => ({ shape: [p.n + 2, p.H, p.W, p.C], data: floats((p.n + 2) * per, p.seed + 11, 90) }));
         runAll(prog, dirty, true);
-        for (const got of [runAll(prog, xs, true), runAll(new FixedProgram(q), xs, false)]) {
+        const owner = {};
+        expect(statsArena.claim(owner, 1 << 20)).toBe(true);
+        const inArena = new FixedProgram(q);
+        runAll(inArena, dirty, true, owner);
+        const before2 = wasmEltwise.inPlace;
+        const arenaRun = runAll(inArena, xs, true, owner);
+        if (wasmEltwise.inPlace > before2) inPlace++;
+        statsArena.release();
+        for (const got of [runAll(prog, xs, true), runAll(new FixedProgram(q), xs, false), arenaRun]) {
           expect([...got.values.keys()]).toEqual([...ref.values.keys()]);
           for (const [name, r] of ref.values) expect(got.values.get(name), name).toEqual(r);
           expect(got.outs).toEqual(ref.outs);
@@ -298,5 +309,6 @@ describe('element-wise nodes in the WebAssembly module, in graphs', () => {
     );
     expect(fast).toBeGreaterThan(60);
     expect(pooled).toBeGreaterThan(10);
+    expect(inPlace).toBeGreaterThan(25);
   });
 });
