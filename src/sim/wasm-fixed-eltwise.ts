@@ -28,8 +28,24 @@ export const wasmEltwise = {
   inPlace: 0,
 };
 
-/** Element-wise ops of eltwise_f64, by its `op` parameter. */
-export const ELTWISE_OPS = { Add: 0, Sub: 1, Mul: 2, Max: 3, Min: 4 } as const;
+/** The binary element-wise ops eltwise_f64 computes. */
+export type EltwiseKind = 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min';
+
+/** eltwise_f64's `op` parameter for `kind` (its loop nests are in this order). */
+function opCode(kind: EltwiseKind): number {
+  switch (kind) {
+    case 'Add':
+      return 0;
+    case 'Sub':
+      return 1;
+    case 'Mul':
+      return 2;
+    case 'Max':
+      return 3;
+    case 'Min':
+      return 4;
+  }
+}
 
 const simd = (op: number) => [0xfd, ...u(op)];
 const f = {
@@ -196,7 +212,7 @@ export interface EltwisePlan {
  * could leave the range where doubles are exact integers (|v| < 2^52, a right shift of at most
  * 52 bits, a left shift staying below 2^52) — the JavaScript kernel handles those.
  */
-export function eltwisePlan(kind: keyof typeof ELTWISE_OPS, fa: number, fb: number, to: FixedType, bound: number): EltwisePlan | null {
+export function eltwisePlan(kind: EltwiseKind, fa: number, fb: number, to: FixedType, bound: number): EltwisePlan | null {
   if (!wasmEltwise.enabled || !(bound < 2 ** 52)) return null;
   const fr = kind === 'Mul' ? fa + fb : Math.max(fa, fb);
   const ka = kind === 'Mul' ? 0 : fr - fa;
@@ -207,7 +223,7 @@ export function eltwisePlan(kind: keyof typeof ELTWISE_OPS, fa: number, fb: numb
   if (c.rm === 3 ? bound * 2 ** sh >= 2 ** 52 : sh > 52) return null;
   wasmEltwise.compiled++;
   return {
-    op: ELTWISE_OPS[kind],
+    op: opCode(kind),
     rm: c.rm,
     // cast_i32's modes 2 and 3 (wrap signed, unsigned) are one formula here, with half = 0 for unsigned.
     om: Math.min(c.om, 2),
