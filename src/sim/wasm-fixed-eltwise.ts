@@ -92,7 +92,7 @@ export const ELTWISE_LOCALS: [number, number][] = [
  * or v·scale (3); k outside [min, max] is counted and clamped (om 0), zeroed (1) or wrapped as
  * k − w2·floor((k + half)·w2inv) (2); y[i] = k + 0 (never −0) and, when z ≠ 0, z[i] = max(k, 0).
  * Pairs of elements per f64x2 step, then the odd last one with both lanes equal. One loop nest
- * per (op, rm, z); the overflow mode is only looked at in a step where some lane overflowed.
+ * per op; the overflow mode is only looked at in a step where some lane overflowed.
  * Locals: a sa b sb n y z op rm om ka kb scale add min max w2 w2inv half | i cnt |
  * X W V K T CNT KA KB SC AD MN MX W2 WI HF.
  */
@@ -121,7 +121,17 @@ export function eltwiseBody(): number[] {
     [...get(K), ...get(MN), ...f.max, ...get(MX), ...f.min, ...set(K)],
     [...omIs(1), ...ifElse([...get(K), ...get(T), ...f.andnot, ...set(K)], [...get(K), ...get(W2), ...get(K), ...get(HF), ...f.add, ...get(WI), ...f.mul, ...f.floor, ...f.mul, ...f.sub, ...set(K)])],
   );
-  const element = (o: number, r: number, withZ: boolean, tail: boolean) => {
+  const is = (l: number, c: number) => [...get(l), ...i32c(c), ...i32eq];
+  // if (l == 0) f(0) else if (l == 1) f(1) ... else f(count − 1)
+  const chain = (l: number, count: number, fn: (c: number) => number[]): number[] => {
+    let code = fn(count - 1);
+    for (let c = count - 2; c >= 0; c--) code = [...is(l, c), ...ifElse(fn(c), code)];
+    return code;
+  };
+  // The rounding mode and z are tested per step (always the same way in a call, so predicted):
+  // one nest per (op, mode, z) made the module six times larger, and it is built on every thread.
+  const roundAny = chain(rm, 4, (r) => round[r]!);
+  const element = (o: number, tail: boolean) => {
     const load = tail ? f.loadSplat : f.load;
     const scaled = (p: number, s: number) => (o === 2 ? [...get(p), ...load] : [...get(p), ...load, ...get(s), ...f.mul]);
     // Lanes that overflowed (all ones in T): counted (a tail's two lanes are one element), then the mode applied.
@@ -134,32 +144,26 @@ export function eltwiseBody(): number[] {
       ...set(W),
       ...combine[o]!,
       ...set(V),
-      ...round[r]!,
+      ...roundAny,
       ...[...get(K), ...get(MX), ...f.gt, ...get(K), ...get(MN), ...f.lt, ...f.or, 0x22, ...u(T)],
       ...f.anyTrue,
       ...ifThen(count, omIs(0), applyOverflow),
       ...[...get(K), ...f.zero, ...f.add, ...set(K)],
       ...[...get(y), ...get(K), ...store],
-      ...(withZ ? [...get(z), ...get(K), ...f.zero, ...f.max, ...store] : []),
-      ...(tail ? [] : [...inc(y, i32c(16)), ...(withZ ? inc(z, i32c(16)) : []), ...inc(a, [...get(sa), ...get(sa), ...add]), ...inc(b, [...get(sb), ...get(sb), ...add])]),
+      ...get(z),
+      ...ifThen([...get(z), ...get(K), ...f.zero, ...f.max, ...store], tail ? [] : inc(z, i32c(16))),
+      ...(tail ? [] : [...inc(y, i32c(16)), ...inc(a, [...get(sa), ...get(sa), ...add]), ...inc(b, [...get(sb), ...get(sb), ...add])]),
     ];
   };
-  const nest = (o: number, r: number, withZ: boolean) => [
+  const nest = (o: number) => [
     ...i32c(0),
     ...set(i),
-    ...whileLt(i, [...get(n), ...i32c(1), 0x76 /* i32.shr_u */], element(o, r, withZ, false), inc(i, i32c(1))),
+    ...whileLt(i, [...get(n), ...i32c(1), 0x76 /* i32.shr_u */], element(o, false), inc(i, i32c(1))),
     ...get(n),
     ...i32c(1),
     0x71 /* i32.and */,
-    ...ifThen(element(o, r, withZ, true)),
+    ...ifThen(element(o, true)),
   ];
-  const is = (l: number, c: number) => [...get(l), ...i32c(c), ...i32eq];
-  // if (l == 0) f(0) else if (l == 1) f(1) ... else f(count − 1)
-  const chain = (l: number, count: number, fn: (c: number) => number[]): number[] => {
-    let code = fn(count - 1);
-    for (let c = count - 2; c >= 0; c--) code = [...is(l, c), ...ifElse(fn(c), code)];
-    return code;
-  };
   const splat = (p: number, l: number) => [...get(p), ...f.splat, ...set(l)];
   return [
     ...splat(ka, KA),
@@ -175,7 +179,7 @@ export function eltwiseBody(): number[] {
     ...set(CNT),
     ...i32c(0),
     ...set(cnt),
-    ...chain(op, 5, (o) => chain(rm, 4, (r) => [...get(z), ...ifElse(nest(o, r, true), nest(o, r, false))])),
+    ...chain(op, 5, nest),
     ...get(cnt),
     ...get(CNT),
     ...f.i64lane(0),

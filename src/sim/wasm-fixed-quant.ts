@@ -50,7 +50,13 @@ const f = {
   max: simd(0xf5),
   zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
 };
-const f64c = (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)];
+const f64Bytes = new Map<number, number[]>();
+/** f64.const v (memoized: building the module runs once per thread, and its start-up counts). */
+const f64c = (v: number): number[] => {
+  let b = f64Bytes.get(v);
+  if (!b) f64Bytes.set(v, (b = [0x44, ...new Uint8Array(new Float64Array([v]).buffer)]));
+  return b;
+};
 const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
 const i32eq = [0x46];
 const i32wrapI64 = [0xa7];
@@ -66,7 +72,7 @@ export const QUANT_LOCALS: [number, number][] = [
  * v = x[i] (float32 when f32 ≠ 0, else float64), t = v·s, k = t rounded per q (QUANT_MODES
  * order), k outside [min, max] counted and clamped (om 0), zeroed (1) or wrapped (2, as in
  * eltwise_f64), y[i] = k + 0. −1 (nothing counted) when some element needs the reference's slow
- * branch. Pairs per f64x2 step, then the odd last one. One loop nest per (q, f32).
+ * branch. Pairs per f64x2 step, then the odd last one. One loop nest per input type.
  * Locals: x n y f32 q om s min max w2 w2inv half | i cnt | X T K E B CNT S MN MX W2 WI HF ONE.
  */
 export function quantBody(): number[] {
@@ -91,7 +97,11 @@ export function quantBody(): number[] {
     [...get(K), ...get(MN), ...f.max, ...get(MX), ...f.min, ...set(K)],
     [...omIs(1), ...ifElse([...get(K), ...get(E), ...f.andnot, ...set(K)], [...get(K), ...get(W2), ...get(K), ...get(HF), ...f.add, ...get(WI), ...f.mul, ...f.floor, ...f.mul, ...f.sub, ...set(K)])],
   );
-  const element = (r: number, single: boolean, tail: boolean) => {
+  // The mode is tested per step (always the same way in a call, so predicted): one nest per mode
+  // made the module larger, and it is built on every thread.
+  let roundAny = round[6]!;
+  for (let r = 5; r >= 0; r--) roundAny = [...get(q), ...i32c(r), ...i32eq, ...ifElse(round[r]!, roundAny)];
+  const element = (single: boolean, tail: boolean) => {
     const load = tail ? (single ? [...f.load32Splat, ...f.promoteLow] : f.load64Splat) : single ? [...f.load64Zero, ...f.promoteLow] : f.load;
     const count = tail ? [...get(cnt), ...get(E), ...f.i64lane(0), ...i32wrapI64, 0x6b /* i32.sub */, ...set(cnt)] : [...get(CNT), ...get(E), ...f.i64sub, ...set(CNT)];
     return [
@@ -103,7 +113,7 @@ export function quantBody(): number[] {
       0x22, ...u(T),
       // |t| < 2^51 is false for huge, infinite and NaN t: the reference's slow branch.
       ...[...f.abs, ...f64c(2 ** 51), ...f.splat, ...f.lt, ...f.not, ...get(B), ...f.or, ...set(B)],
-      ...round[r]!,
+      ...roundAny,
       ...[...get(K), ...get(MX), ...f.gt, ...get(K), ...get(MN), ...f.lt, ...f.or, 0x22, ...u(E)],
       ...f.anyTrue,
       ...ifThen(count, omIs(0), applyOverflow),
@@ -111,17 +121,16 @@ export function quantBody(): number[] {
       ...(tail ? [] : [...inc(y, i32c(16)), ...inc(x, i32c(single ? 8 : 16))]),
     ];
   };
-  const nest = (r: number, single: boolean) => [
+  const nest = (single: boolean) => [
     ...i32c(0),
     ...set(i),
-    ...whileLt(i, [...get(n), ...i32c(1), 0x76 /* i32.shr_u */], element(r, single, false), inc(i, i32c(1))),
+    ...whileLt(i, [...get(n), ...i32c(1), 0x76 /* i32.shr_u */], element(single, false), inc(i, i32c(1))),
     ...get(n),
     ...i32c(1),
     0x71 /* i32.and */,
-    ...ifThen(element(r, single, true)),
+    ...ifThen(element(single, true)),
   ];
-  let byMode = [...get(f32), ...ifElse(nest(6, true), nest(6, false))];
-  for (let r = 5; r >= 0; r--) byMode = [...get(q), ...i32c(r), ...i32eq, ...ifElse([...get(f32), ...ifElse(nest(r, true), nest(r, false))], byMode)];
+  const byMode = [...get(f32), ...ifElse(nest(true), nest(false))];
   const splat = (p: number, l: number) => [...get(p), ...f.splat, ...set(l)];
   return [
     ...splat(s, S),
