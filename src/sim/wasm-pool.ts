@@ -66,3 +66,11 @@ export interface FusedPool {
   /** Tap offsets in input pixels, relative to the first tap. */
   readonly rel: Int32Array;
 }
+
+/** Per layer, computed on its first call (a chunk makes one call per layer): window origins and taps in bytes of pixels of M channels. */
+const poolBytesOf = new WeakMap<FusedPool, { M: number; origins: Int32Array; rel: Int32Array }>();
+export function poolBytes(spec: FusedPool, M: number): { origins: Int32Array; rel: Int32Array } {
+  let b = poolBytesOf.get(spec);
+  if (!b || b.M !== M) poolBytesOf.set(spec, (b = { M, origins: Int32Array.from(spec.origins, (o) => o * M * 8), rel: Int32Array.from(spec.rel, (o) => o * M * 8) }));
+  return b;
+}

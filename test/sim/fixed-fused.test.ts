@@ -4,7 +4,8 @@
  * count the JavaScript cast (prepareCast) gives, for every rounding and overflow mode; and a
  * Conv/Dense with a following Relu computed in the same pass must deliver through onValue
  * exactly the values (both the layer's and the Relu's), outputs and counters of the reference
- * kernels (wasmGemm and sumsCodegen off), also on reused, dirty arrays.
+ * kernels (wasmGemm and sumsCodegen off), also on reused, dirty arrays and on arrays in the
+ * module's memory (written in place, the fused pool reading the ReLU there).
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import type { RtTensor } from '../../src/ir/semantics/tensor.js';
 import { sumsCodegen } from '../../src/sim/sums-codegen.js';
 import { castPlan, simdCast } from '../../src/sim/wasm-cast.js';
 import { GemmI16, gemmCastRun, wasmGemm } from '../../src/sim/wasm-gemm.js';
+import { statsArena } from '../../src/sim/wasm-stats.js';
 
 const FC = { seed: 20261130, numRuns: 80 };
 
@@ -121,10 +123,10 @@ function value(name: string, shape: number[], data?: Float32Array): Value {
 /**
  * x → layer → y → Relu → z, and (`shared`) y also into an Add with z (a second reader of y),
  * itself followed by a Relu (fused into the Add's loop); `reluOut`: z is a graph output itself;
- * `pool`: a MaxPool reads z (Conv only); `group`: a grouped Conv (narrow groups run as one
+ * `pool`: a MaxPool reads z (Conv only), its output a graph output or (`after`) read by a Relu; `group`: a grouped Conv (narrow groups run as one
  * block-diagonal sum).
  */
-function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean, pool?: { k: number; s: number }, group = 1): Graph {
+function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, shared: boolean, reluOut: boolean, pool?: { k: number; s: number; after?: boolean }, group = 1): Graph {
   const conv = kind === 'Conv';
   const xs = conv ? [5, 4, cin] : [cin];
   const ys = conv ? [5, 4, cout] : [cout];
@@ -151,7 +153,7 @@ function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, 
   const nodes = shared ? [layer, relu, addN, relu2] : [layer, relu];
   const vs = new Map(vals.map((v) => [v.name, v]));
   const io = (name: string) => ({ modelName: name, value: name, modelShape: [null, ...vs.get(name)!.shape], elem: 'float32' as const });
-  const outputs = shared ? (reluOut ? [io('u'), io('z')] : [io('u')]) : [io('z')];
+  const outputs = shared ? (reluOut ? [io('u'), io('z')] : [io('u')]) : pool?.after && conv ? [] : [io('z')];
   if (pool && conv) {
     // z → MaxPool → p (fused into the conv's pass when the channel count is even).
     const ps = [Math.floor((5 - pool.k) / pool.s) + 1, Math.floor((4 - pool.k) / pool.s) + 1, cout];
@@ -163,7 +165,12 @@ function graph(kind: 'Conv' | 'Dense', cin: number, cout: number, seed: number, 
       outputs: ['p'],
       attrs: { kernel: [pool.k, pool.k], strides: [pool.s, pool.s], dilations: [1, 1], pads: [0, 0, 0, 0], ceilMode: false },
     } as unknown as Node);
-    outputs.push(io('p'));
+    if (pool.after) {
+      // p read by another node, not a graph output: the conv's step may write it in place.
+      vs.set('pr', value('pr', ps));
+      nodes.push({ name: 'relu3', op: 'Relu', inputs: ['p'], outputs: ['pr'], attrs: {} } as unknown as Node);
+      outputs.push(io('pr'));
+    } else outputs.push(io('p'));
   }
   return { name: 'g', batched: true, values: vs, nodes, inputs: [io('x')], outputs, source: 'fixed-fused test' };
 }
@@ -185,12 +192,14 @@ interface Seen {
   stats: string;
 }
 
-function runAll(prog: FixedProgram, x: RtTensor, reuse: boolean): Seen {
+/** `arena`: the reused arrays come from the module's memory (as the report's runner places them), read and written in place. */
+function runAll(prog: FixedProgram, x: RtTensor, reuse: boolean, arena?: object): Seen {
   const seen = new Map<string, number[]>();
   prog.resetStats();
   // -0 and +0 are told apart: the raws must be the same doubles.
   const bits = (a: Float64Array) => Array.from(a, (v) => (Object.is(v, -0) ? -Infinity : v));
-  const outs = prog.run([x], { reuseBuffers: reuse, onValue: (name, t) => seen.set(name, bits(t.raw)) });
+  const newArray = arena ? (len: number) => statsArena.f64(arena, len) : undefined;
+  const outs = prog.run([x], { reuseBuffers: reuse, newArray, onValue: (name, t) => seen.set(name, bits(t.raw)) });
   return { values: seen, outs: outs.map((o) => bits(o.raw)), stats: JSON.stringify([...prog.stats]) };
 }
 
@@ -202,7 +211,7 @@ describe('a layer, its Relu and a max pool in one pass', () => {
       cout: fc.integer({ min: 4, max: 13 }),
       shared: fc.boolean(),
       reluOut: fc.boolean(),
-      pool: fc.option(fc.record({ k: fc.constantFrom(2, 3), s: fc.constantFrom(1, 2) }), { nil: undefined }),
+      pool: fc.option(fc.record({ k: fc.constantFrom(2, 3), s: fc.constantFrom(1, 2), after: fc.boolean() }), { nil: undefined }),
       // Depthwise-like: group = cin, 1 or 2 outputs per group.
       depthwise: fc.constantFrom(0, 0, 1, 2),
       n: fc.integer({ min: 1, max: 5 }),
@@ -211,6 +220,7 @@ describe('a layer, its Relu and a max pool in one pass', () => {
     let fused = 0;
     let pooled = 0;
     let grouped = 0;
+    let pooledInPlace = 0;
     fc.assert(
       fc.property(spec, fc.constantFrom(...PRECISIONS), (p, cfg) => {
         const dw = p.kind === 'Conv' && p.depthwise > 0;
@@ -230,7 +240,15 @@ describe('a layer, its Relu and a max pool in one pass', () => {
         if (fusedOut?.includes('p')) pooled++;
         const dirty: RtTensor = { shape: [p.n + 2, ...x.shape.slice(1)], data: values((p.n + 2) * per, p.seed + 9, 9, 0.05) };
         runAll(fast, dirty, true);
-        for (const got of [runAll(fast, x, true), runAll(new FixedProgram(q), x, false)]) {
+        const owner = {};
+        expect(statsArena.claim(owner, 1 << 20)).toBe(true);
+        const inArena = new FixedProgram(q);
+        runAll(inArena, dirty, true, owner);
+        const before = wasmGemm.inPlace;
+        const arenaRun = runAll(inArena, x, true, owner);
+        if (wasmGemm.inPlace > before && fusedOut?.includes('p')) pooledInPlace++;
+        statsArena.release();
+        for (const got of [runAll(fast, x, true), runAll(new FixedProgram(q), x, false), arenaRun]) {
           expect([...got.values.keys()]).toEqual([...ref.values.keys()]);
           for (const [name, raws] of ref.values) expect(got.values.get(name), name).toEqual(raws);
           expect(got.outs).toEqual(ref.outs);
@@ -243,6 +261,35 @@ describe('a layer, its Relu and a max pool in one pass', () => {
     expect(fused).toBeGreaterThan(FC.numRuns / 3);
     expect(pooled).toBeGreaterThan(5);
     expect(grouped).toBeGreaterThan(3);
+    expect(pooledInPlace).toBeGreaterThan(1);
+  });
+
+  it('Conv → Relu → MaxPool written in place in the module memory equals the reference (every precision, pool shapes)', () => {
+    let n = 0;
+    for (const cfg of PRECISIONS) {
+      for (const [k, st] of [[2, 2], [2, 1], [3, 1]] as const) {
+        const g = graph('Conv', 3, 8, 11 + k * st, false, false, { k, s: st, after: true });
+        const q = prepareFixed(g, parseConfig(cfg, 'test config')).graph;
+        const x: RtTensor = { shape: [3, 5, 4, 3], data: values(3 * 60, 17 + k, 6, 0.2) };
+        sumsCodegen.enabled = false;
+        const ref = runAll(new FixedProgram(q), x, false);
+        sumsCodegen.enabled = true;
+        const prog = new FixedProgram(q);
+        if (!(prog as unknown as { steps: { fusedOut?: string[] }[] }).steps[0]!.fusedOut?.includes('p')) continue;
+        const owner = {};
+        expect(statsArena.claim(owner, 1 << 20)).toBe(true);
+        runAll(prog, { shape: [5, 5, 4, 3], data: values(5 * 60, 5, 9, 0.05) }, true, owner); // dirty arrays first
+        const before = wasmGemm.inPlace;
+        const got = runAll(prog, x, true, owner);
+        expect(wasmGemm.inPlace).toBeGreaterThan(before);
+        statsArena.release();
+        for (const [name, raws] of ref.values) expect(got.values.get(name), name).toEqual(raws);
+        expect(got.outs).toEqual(ref.outs);
+        expect(got.stats).toEqual(ref.stats);
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(8);
   });
 
   it('the fused path is taken: the Relu runs no kernel of its own', () => {

@@ -13,6 +13,8 @@ import { rawNumbers } from '../../ir/semantics/const-raws.js';
 import { checkWidth, entryQuantize, isIdentityCast } from './casts.js';
 import { isWideNode, isWideType, wideKernel, type WideRun } from './wide.js';
 import { mapNew, mapTo } from '../sums-codegen.js';
+import { fixedModule, wasmAvailable } from '../wasm-gemm.js';
+import { quantPlan, quantRun } from '../wasm-fixed-quant.js';
 import type { Alloc, CastStats, CompileContext, FixedKernel, FixedKernelTable, FixedRun, FxTensor } from './kernel.js';
 import { activationFixedKernels } from './kernels/activation.js';
 import { attentionFixedKernels } from './kernels/attention.js';
@@ -117,7 +119,20 @@ export class FixedProgram {
       const q = entryQuantize(t, s);
       const fresh = mapNew(q);
       const into = mapTo(q);
-      return (x: ArrayLike<number>, y?: Float64Array) => (y ? into(x, y) : fresh(x));
+      const plan = wasmAvailable() ? quantPlan(t) : null;
+      return (x: ArrayLike<number>, y?: Float64Array) => {
+        if (plan && (x instanceof Float32Array || x instanceof Float64Array)) {
+          // In the integer module (wasm-fixed-quant.ts); a block needing the slow branch takes q.
+          const out = y ?? new Float64Array(x.length);
+          // (Not `s.result += quantRun(…)`: the fallback counts into s.result during the call.)
+          const counted = quantRun(fixedModule()!, plan, x, out, (from, to) => {
+            for (let i = from; i < to; i++) out[i] = q(x[i]!);
+          });
+          s.result += counted;
+          return out;
+        }
+        return y ? into(x, y) : fresh(x);
+      };
     });
     const fusedRelus = new Set<Node>();
     for (const [ni, node] of g.nodes.entries()) {

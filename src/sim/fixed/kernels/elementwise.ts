@@ -4,15 +4,20 @@
  * grid, product on the sum of the grids, max/min compared exactly) is cast once into the
  * output's type. Constant operands (no batch dim) are read through the same broadcast map.
  * Exact results that can reach 2^53 (wide products, sums aligned across distant grids) are
- * computed with BigInts, since a double would round them before the cast.
+ * computed with BigInts, since a double would round them before the cast. Where the integer
+ * WebAssembly module covers the op (wasmBinary) it runs there, with the following Relu and
+ * MaxPool fused; the loops here are the reference and the fallback.
  */
 import { fracBits } from '../../../ir/fixed.js';
-import { isConst } from '../../../ir/graph.js';
+import { isConst, type Node, type Value } from '../../../ir/graph.js';
 import { maxAbsRaw } from '../../../ir/precision.js';
 import { checkWidth, resultCast, resultCastBig } from '../casts.js';
-import { type CompileContext, type FixedKernel, type FixedKernelTable, freshAlloc } from '../kernel.js';
+import { type CompileContext, type FixedKernel, type FixedKernelTable, type FixedRun, freshAlloc } from '../kernel.js';
 import { sumsCodegen } from '../../sums-codegen.js';
+import { eltwisePlan, eltwiseRun, type OperandMode } from '../../wasm-fixed-eltwise.js';
+import { fixedModule, wasmAvailable } from '../../wasm-gemm.js';
 import { broadcastIndex } from './activation.js';
+import { fusedPoolWindows } from './pool.js';
 
 type Combine = (a: number, b: number) => number;
 
@@ -69,6 +74,8 @@ function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
       };
     }
     const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
+    const wasmRun = wasmBinary(kind, node, ctx, { A, B, Y, aConst, bConst, fa, fb, bound, per });
+    if (wasmRun) return wasmRun;
     if (sumsCodegen.enabled && !aConst && !bConst && same(A.shape) && same(B.shape)) {
       // Two run-time operands of the output's shape (a residual Add): one loop of its own per
       // node, the cast inlined, no index maps — the same expression on the same raws.
@@ -99,6 +106,50 @@ function binary(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min'): FixedKernel {
       }
       return [y];
     };
+  };
+}
+
+/**
+ * The op in the integer WebAssembly module (wasm-fixed-eltwise.ts), with a following Relu and a
+ * MaxPool after it fused as the executor offers them, when it covers the case: each operand a
+ * run-time tensor of the output's shape, a constant of one sample's shape or a constant scalar
+ * (not both constant), and a cast eltwisePlan() covers. Null otherwise: run-time operands that
+ * broadcast (a per-sample scalar or a lower-rank run-time tensor), AP_WRAP with saturation bits,
+ * and exact results of 2^52 and beyond stay on the JavaScript kernels above and below.
+ */
+function wasmBinary(
+  kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min',
+  node: Node,
+  ctx: CompileContext,
+  v: { A: Value; B: Value; Y: Value; aConst?: Float64Array; bConst?: Float64Array; fa: number; fb: number; bound: number; per: number },
+): FixedRun | null {
+  const { Y, per } = v;
+  const same = (s: readonly number[]) => s.length === Y.shape.length && s.every((d, i) => d === Y.shape[i]);
+  const mode = (x: Value, konst: Float64Array | undefined): OperandMode | null =>
+    konst ? (konst.length === 1 ? 'scalar' : same(x.shape) ? 'sample' : null) : same(x.shape) ? 'full' : null;
+  const am = mode(v.A, v.aConst);
+  const bm = mode(v.B, v.bConst);
+  if (!am || !bm || (am !== 'full' && bm !== 'full') || !wasmAvailable()) return null;
+  const plan = eltwisePlan(kind, v.fa, v.fb, Y.fixed!, v.bound);
+  if (!plan) return null;
+  const relu = ctx.fuse?.relu === true;
+  if (relu) ctx.fuse!.taken = true;
+  // Add → Relu → MaxPool (a residual block's end): the pool too, two channels at a time.
+  const C = Y.shape[Y.shape.length - 1]!;
+  const pool = relu && C % 2 === 0 && ctx.fuse?.pool ? fusedPoolWindows(ctx.fuse.pool, ctx) : null;
+  if (pool) ctx.fuse!.poolTaken = true;
+  const poolLen = pool ? pool.origins.length * C : 0;
+  const a0 = v.aConst;
+  const b0 = v.bConst;
+  return (ins, _n, alloc = freshAlloc) => {
+    const a = a0 ?? ins[0]!;
+    const b = b0 ?? ins[1]!;
+    const samples = (am === 'full' ? a : b).length / per;
+    const y = alloc(samples * per);
+    const z = relu ? alloc(samples * per) : undefined;
+    const p = pool ? alloc(samples * poolLen) : undefined;
+    ctx.stats.result += eltwiseRun(fixedModule()!, plan, a, am, b, bm, samples, per, y, z, pool ? { spec: pool, C, p: p! } : undefined);
+    return p ? [y, z!, p] : z ? [y, z] : [y];
   };
 }
 

@@ -31,6 +31,24 @@ const movement: FixedKernel = (node, ctx) => {
   if (node.op === 'Reshape' && same) return copy;
   // A map that moves nothing (a transpose of size-1 dims) is a copy; one without padding or cast a plain gather.
   if (same && per === inSize && map.every((v, j) => v === j)) return copy;
+  const rot = same ? rotation(map, inSize) : null;
+  if (rot) {
+    // A dim rotation (the channels-first → channels-last relayout): y[i·C + c] = x[c·P + i],
+    // loops without the index map (the gather below costs several times more per element).
+    const { C, P } = rot;
+    return (ins, n, alloc = freshAlloc) => {
+      const x = ins[0]!;
+      const y = alloc(n * per);
+      for (let s = 0; s < n; s++) {
+        const o = s * per;
+        for (let c = 0; c < C; c++) {
+          const xo = o + c * P;
+          for (let i = 0; i < P; i++) y[o + i * C + c] = x[xo + i]!;
+        }
+      }
+      return [y];
+    };
+  }
   if (same && map.every((v) => v >= 0)) {
     return (ins, n, alloc = freshAlloc) => {
       const x = ins[0]!;
@@ -56,6 +74,21 @@ const movement: FixedKernel = (node, ctx) => {
     return [y];
   };
 };
+
+/**
+ * C and P when the map is a rotation of a [C, P] sample into [P, C] (map[i·C + c] = c·P + i,
+ * C, P > 1, every input element read once), else null.
+ */
+function rotation(map: Int32Array | readonly number[], inSize: number): { C: number; P: number } | null {
+  const per = map.length;
+  if (per !== inSize || per < 4 || map[0] !== 0) return null;
+  const P = map[1]!;
+  if (!(P > 1) || per % P !== 0) return null;
+  const C = per / P;
+  if (C < 2) return null;
+  for (let i = 0; i < P; i++) for (let c = 0; c < C; c++) if (map[i * C + c] !== c * P + i) return null;
+  return { C, P };
+}
 
 export const layoutFixedKernels: FixedKernelTable = {
   Reshape: movement,
