@@ -61,6 +61,10 @@ export const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
 export const ifThen = (...body: number[][]) => [0x04, 0x40, ...body.flat(), 0x0b];
 export const br = (d: number) => [0x0c, ...u(d)];
 export const brIf = (d: number) => [0x0d, ...u(d)];
+/** if … else … end, no result. */
+export const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
+export const i32eq = [0x46];
+export const i32wrapI64 = [0xa7];
 /** `l += v` for an i32 local. */
 export const inc = (l: number, v: number[]) => [...get(l), ...v, ...add, ...set(l)];
 /** while (get(i) < limit) { body; } with i tested before each pass (limit: i32 code). */

@@ -11,7 +11,7 @@
  * bits; results whose shifts stay inside int64) and returns the run-time parameters.
  */
 import { type FixedType, fracBits } from '../ir/fixed.js';
-import { I32, get, set, i32c, add, mul, i32load, ifThen, inc, whileLt, u } from './wasm-asm.js';
+import { I32, get, set, i32c, add, mul, i32load, ifThen, inc, whileLt, u, i32eq, i32wrapI64, ifElse } from './wasm-asm.js';
 
 /** Rounding: 0 = (v + add) >> sh, 1 = the same on |v| with the sign put back, 2 = ties to even, 3 = v << sh. */
 export interface CastPlan {
@@ -90,9 +90,6 @@ const f64convertI64S = [0xb9];
 const select = [0x1b];
 const i32or = [0x72];
 const i32and = [0x71];
-const i32eq = [0x46];
-const i32wrapI64 = [0xa7];
-const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
 
 /** Parameter and local types of cast_i32, in order (the module's type section uses them). */
 export const CAST_PARAMS = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64];

@@ -14,8 +14,9 @@
  * memory are read and written in place; others go through scratch a block of samples at a time.
  */
 import type { FixedType } from '../ir/fixed.js';
-import { F64, I32, V128, get, set, i32c, add, inc, whileLt, ifThen, u, layout } from './wasm-asm.js';
+import { F64, I32, V128, get, set, i32c, add, inc, ifThen, ifElse, i32eq, layout } from './wasm-asm.js';
 import { castPlan } from './wasm-cast.js';
+import { f64x2, overflowStep, overflowTotal, pairsThenTail, type OverflowLocals } from './wasm-f64x2.js';
 import { type FusedPool, poolBytes } from './wasm-pool.js';
 import type { Exports } from './wasm-gemm.js';
 
@@ -47,35 +48,7 @@ function opCode(kind: EltwiseKind): number {
   }
 }
 
-const simd = (op: number) => [0xfd, ...u(op)];
-const f = {
-  load: [...simd(0x00), 3, 0],
-  loadSplat: [...simd(0x0a), 3, 0],
-  store: [...simd(0x0b), 3, 0],
-  storeLane0: [...simd(0x5b), 3, 0, 0],
-  splat: simd(0x14),
-  lt: simd(0x49),
-  gt: simd(0x4a),
-  andnot: simd(0x4f),
-  or: simd(0x50),
-  bitselect: simd(0x52),
-  anyTrue: simd(0x53),
-  floor: simd(0x75),
-  nearest: simd(0x94),
-  i64sub: simd(0xd1),
-  i64lane: (l: number) => [...simd(0x1d), l],
-  abs: simd(0xec),
-  neg: simd(0xed),
-  add: simd(0xf0),
-  sub: simd(0xf1),
-  mul: simd(0xf2),
-  min: simd(0xf4),
-  max: simd(0xf5),
-  zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
-};
-const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
-const i32eq = [0x46];
-const i32wrapI64 = [0xa7];
+const f = f64x2;
 
 /** Parameter and local types of eltwise_f64, in order (the module's type section uses them). */
 export const ELTWISE_PARAMS = [...new Array<number>(10).fill(I32), ...new Array<number>(9).fill(F64)];
@@ -116,11 +89,7 @@ export function eltwiseBody(): number[] {
     [...get(V), ...get(SC), ...f.mul, ...f.nearest, ...set(K)],
     [...get(V), ...get(SC), ...f.mul, ...set(K)],
   ];
-  const omIs = (c: number) => [...get(om), ...i32c(c), ...i32eq];
-  const applyOverflow = ifElse(
-    [...get(K), ...get(MN), ...f.max, ...get(MX), ...f.min, ...set(K)],
-    [...omIs(1), ...ifElse([...get(K), ...get(T), ...f.andnot, ...set(K)], [...get(K), ...get(W2), ...get(K), ...get(HF), ...f.add, ...get(WI), ...f.mul, ...f.floor, ...f.mul, ...f.sub, ...set(K)])],
-  );
+  const ov: OverflowLocals = { om, cnt, K, mask: T, MN, MX, W2, WI, HF, CNT };
   const is = (l: number, c: number) => [...get(l), ...i32c(c), ...i32eq];
   // if (l == 0) f(0) else if (l == 1) f(1) ... else f(count − 1)
   const chain = (l: number, count: number, fn: (c: number) => number[]): number[] => {
@@ -132,10 +101,8 @@ export function eltwiseBody(): number[] {
   // one nest per (op, mode, z) made the module six times larger, and it is built on every thread.
   const roundAny = chain(rm, 4, (r) => round[r]!);
   const element = (o: number, tail: boolean) => {
-    const load = tail ? f.loadSplat : f.load;
+    const load = tail ? f.load64Splat : f.load;
     const scaled = (p: number, s: number) => (o === 2 ? [...get(p), ...load] : [...get(p), ...load, ...get(s), ...f.mul]);
-    // Lanes that overflowed (all ones in T): counted (a tail's two lanes are one element), then the mode applied.
-    const count = tail ? [...get(cnt), ...get(T), ...f.i64lane(0), ...i32wrapI64, 0x6b /* i32.sub */, ...set(cnt)] : [...get(CNT), ...get(T), ...f.i64sub, ...set(CNT)];
     const store = tail ? f.storeLane0 : f.store;
     return [
       ...scaled(a, KA),
@@ -145,9 +112,7 @@ export function eltwiseBody(): number[] {
       ...combine[o]!,
       ...set(V),
       ...roundAny,
-      ...[...get(K), ...get(MX), ...f.gt, ...get(K), ...get(MN), ...f.lt, ...f.or, 0x22, ...u(T)],
-      ...f.anyTrue,
-      ...ifThen(count, omIs(0), applyOverflow),
+      ...overflowStep(ov, tail),
       ...[...get(K), ...f.zero, ...f.add, ...set(K)],
       ...[...get(y), ...get(K), ...store],
       ...get(z),
@@ -155,15 +120,7 @@ export function eltwiseBody(): number[] {
       ...(tail ? [] : [...inc(y, i32c(16)), ...inc(a, [...get(sa), ...get(sa), ...add]), ...inc(b, [...get(sb), ...get(sb), ...add])]),
     ];
   };
-  const nest = (o: number) => [
-    ...i32c(0),
-    ...set(i),
-    ...whileLt(i, [...get(n), ...i32c(1), 0x76 /* i32.shr_u */], element(o, false), inc(i, i32c(1))),
-    ...get(n),
-    ...i32c(1),
-    0x71 /* i32.and */,
-    ...ifThen(element(o, true)),
-  ];
+  const nest = (o: number) => pairsThenTail(i, n, (tail) => element(o, tail));
   const splat = (p: number, l: number) => [...get(p), ...f.splat, ...set(l)];
   return [
     ...splat(ka, KA),
@@ -180,15 +137,7 @@ export function eltwiseBody(): number[] {
     ...i32c(0),
     ...set(cnt),
     ...chain(op, 5, nest),
-    ...get(cnt),
-    ...get(CNT),
-    ...f.i64lane(0),
-    ...i32wrapI64,
-    ...add,
-    ...get(CNT),
-    ...f.i64lane(1),
-    ...i32wrapI64,
-    ...add,
+    ...overflowTotal(ov),
   ];
 }
 

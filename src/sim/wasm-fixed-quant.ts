@@ -11,7 +11,8 @@
  * report's arena) are written in place.
  */
 import { fracBits, type FixedType } from '../ir/fixed.js';
-import { F64, I32, V128, get, set, i32c, inc, whileLt, ifThen, u, layout } from './wasm-asm.js';
+import { F64, I32, V128, get, set, i32c, inc, ifThen, ifElse, i32eq, u, layout } from './wasm-asm.js';
+import { f64c, f64x2, overflowStep, overflowTotal, pairsThenTail, type OverflowLocals } from './wasm-f64x2.js';
 import type { Exports } from './wasm-gemm.js';
 
 /** Off: the entry cast uses the JavaScript loop (the tests compare both). */
@@ -19,47 +20,7 @@ export const wasmQuant = { enabled: true };
 
 const QUANT_MODES = ['AP_TRN', 'AP_TRN_ZERO', 'AP_RND_CONV', 'AP_RND', 'AP_RND_MIN_INF', 'AP_RND_ZERO', 'AP_RND_INF'] as const;
 
-const simd = (op: number) => [0xfd, ...u(op)];
-const f = {
-  load: [...simd(0x00), 3, 0],
-  load64Splat: [...simd(0x0a), 3, 0],
-  load32Splat: [...simd(0x09), 2, 0],
-  load64Zero: [...simd(0x5d), 3, 0],
-  promoteLow: simd(0x5f),
-  storeLane0: [...simd(0x5b), 3, 0, 0],
-  store: [...simd(0x0b), 3, 0],
-  splat: simd(0x14),
-  eq: simd(0x47),
-  lt: simd(0x49),
-  gt: simd(0x4a),
-  not: simd(0x4d),
-  and: simd(0x4e),
-  andnot: simd(0x4f),
-  or: simd(0x50),
-  anyTrue: simd(0x53),
-  floor: simd(0x75),
-  trunc: simd(0x7a),
-  nearest: simd(0x94),
-  i64sub: simd(0xd1),
-  i64lane: (l: number) => [...simd(0x1d), l],
-  abs: simd(0xec),
-  add: simd(0xf0),
-  sub: simd(0xf1),
-  mul: simd(0xf2),
-  min: simd(0xf4),
-  max: simd(0xf5),
-  zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
-};
-const f64Bytes = new Map<number, number[]>();
-/** f64.const v (memoized: building the module runs once per thread, and its start-up counts). */
-const f64c = (v: number): number[] => {
-  let b = f64Bytes.get(v);
-  if (!b) f64Bytes.set(v, (b = [0x44, ...new Uint8Array(new Float64Array([v]).buffer)]));
-  return b;
-};
-const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
-const i32eq = [0x46];
-const i32wrapI64 = [0xa7];
+const f = f64x2;
 
 export const QUANT_PARAMS = [...new Array<number>(6).fill(I32), ...new Array<number>(6).fill(F64)];
 export const QUANT_LOCALS: [number, number][] = [
@@ -92,18 +53,13 @@ export function quantBody(): number[] {
     nearestAnd([...get(K), ...one([...e(0.5), ...sign(f.gt), ...f.and]), ...f.sub, ...one([...e(-0.5), ...sign(f.lt), ...f.and]), ...f.add, ...set(K)]),
     nearestAnd([...get(K), ...one([...e(0.5), ...sign(f.lt), ...f.and]), ...f.sub, ...one([...e(-0.5), ...sign(f.gt), ...f.and]), ...f.add, ...set(K)]),
   ];
-  const omIs = (c: number) => [...get(om), ...i32c(c), ...i32eq];
-  const applyOverflow = ifElse(
-    [...get(K), ...get(MN), ...f.max, ...get(MX), ...f.min, ...set(K)],
-    [...omIs(1), ...ifElse([...get(K), ...get(E), ...f.andnot, ...set(K)], [...get(K), ...get(W2), ...get(K), ...get(HF), ...f.add, ...get(WI), ...f.mul, ...f.floor, ...f.mul, ...f.sub, ...set(K)])],
-  );
+  const ov: OverflowLocals = { om, cnt, K, mask: E, MN, MX, W2, WI, HF, CNT };
   // The mode is tested per step (always the same way in a call, so predicted): one nest per mode
   // made the module larger, and it is built on every thread.
   let roundAny = round[6]!;
   for (let r = 5; r >= 0; r--) roundAny = [...get(q), ...i32c(r), ...i32eq, ...ifElse(round[r]!, roundAny)];
   const element = (single: boolean, tail: boolean) => {
     const load = tail ? (single ? [...f.load32Splat, ...f.promoteLow] : f.load64Splat) : single ? [...f.load64Zero, ...f.promoteLow] : f.load;
-    const count = tail ? [...get(cnt), ...get(E), ...f.i64lane(0), ...i32wrapI64, 0x6b /* i32.sub */, ...set(cnt)] : [...get(CNT), ...get(E), ...f.i64sub, ...set(CNT)];
     return [
       ...get(x),
       ...load,
@@ -114,22 +70,12 @@ export function quantBody(): number[] {
       // |t| < 2^51 is false for huge, infinite and NaN t: the reference's slow branch.
       ...[...f.abs, ...f64c(2 ** 51), ...f.splat, ...f.lt, ...f.not, ...get(B), ...f.or, ...set(B)],
       ...roundAny,
-      ...[...get(K), ...get(MX), ...f.gt, ...get(K), ...get(MN), ...f.lt, ...f.or, 0x22, ...u(E)],
-      ...f.anyTrue,
-      ...ifThen(count, omIs(0), applyOverflow),
+      ...overflowStep(ov, tail),
       ...[...get(y), ...get(K), ...f.zero, ...f.add, ...(tail ? f.storeLane0 : f.store)],
       ...(tail ? [] : [...inc(y, i32c(16)), ...inc(x, i32c(single ? 8 : 16))]),
     ];
   };
-  const nest = (single: boolean) => [
-    ...i32c(0),
-    ...set(i),
-    ...whileLt(i, [...get(n), ...i32c(1), 0x76 /* i32.shr_u */], element(single, false), inc(i, i32c(1))),
-    ...get(n),
-    ...i32c(1),
-    0x71 /* i32.and */,
-    ...ifThen(element(single, true)),
-  ];
+  const nest = (single: boolean) => pairsThenTail(i, n, (tail) => element(single, tail));
   const byMode = [...get(f32), ...ifElse(nest(true), nest(false))];
   const splat = (p: number, l: number) => [...get(p), ...f.splat, ...set(l)];
   return [
@@ -152,15 +98,7 @@ export function quantBody(): number[] {
     ...get(B),
     ...f.anyTrue,
     ...ifThen(i32c(-1), [0x0f] /* return */),
-    ...get(cnt),
-    ...get(CNT),
-    ...f.i64lane(0),
-    ...i32wrapI64,
-    0x6a,
-    ...get(CNT),
-    ...f.i64lane(1),
-    ...i32wrapI64,
-    0x6a,
+    ...overflowTotal(ov),
   ];
 }
 

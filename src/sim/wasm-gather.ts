@@ -8,10 +8,9 @@
  * leaves 16 bytes of slack after the patch and after the source. segments() builds the list from
  * the same index map (im2col.ts windowIndex, -1 = padding) the per-element gather read.
  */
-import { I32, get, set, i32c, add, mul, i32load, f64load, i32store16, v128load, v128store, v128zero, inc, whileLt } from './wasm-asm.js';
+import { I32, get, set, i32c, add, mul, i32load, f64load, i32store16, v128load, v128store, v128zero, inc, whileLt, ifElse } from './wasm-asm.js';
 
 const ltS = [0x48];
-const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
 
 /** cvt_f64_i16(src, n, dst): dst[i] = (int16) trunc(src[i]). Locals: src n dst | end. */
 export function cvtBody(): number[] {

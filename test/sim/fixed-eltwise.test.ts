@@ -11,6 +11,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from '../helpers/random.js';
 import { fixedType, type FixedType, fracBits, O_MODES, Q_MODES } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { maxAbsRaw } from '../../src/ir/precision.js';
@@ -31,14 +32,6 @@ afterEach(() => {
   wasmEltwise.enabled = true;
   statsArena.release();
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 function rawRange(t: FixedType): [number, number] {
   return t.signed ? [-(2 ** (t.width - 1)), 2 ** (t.width - 1) - 1] : [0, 2 ** t.width - 1];

@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from '../helpers/random.js';
 import { fixedType, fracBits, O_MODES, Q_MODES } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { prepareCast } from '../../src/ir/semantics/apfixed.js';
@@ -27,14 +28,6 @@ afterEach(() => {
   sumsCodegen.enabled = true;
   wasmGemm.enabled = true;
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 describe('the WebAssembly output cast', () => {
   it('equals prepareCast on every raw and overflow, all modes, shifts both ways, with and without the ReLU output, in int64 and in int32 lanes', () => {

@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from '../helpers/random.js';
 import { fixedType, type FixedType, fracBits, O_MODES, Q_MODES } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { prepareQuantize } from '../../src/ir/semantics/apfixed.js';
@@ -22,14 +23,6 @@ afterEach(() => {
   wasmQuant.enabled = true;
   statsArena.release();
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 /** Inputs for type t: mostly in range, with exact half-LSB ties, edges, specials. */
 function inputs(t: FixedType, n: number, rnd: () => number, specials: boolean): number[] {
