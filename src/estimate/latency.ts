@@ -146,9 +146,9 @@ export interface DesignTiming {
  * Whole design. io_parallel with one pipelined top: the layers' latencies add up along the chain.
  * Otherwise every layer is a DATAFLOW process and they overlap: layer k starts producing once
  * the layers before it have each delivered their first output (their pipeline depth, plus the
- * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels — or of a held
- * input; a buffered layer's whole input — as fast as its packs come, but no earlier than the
- * layers writing it have finished — its kernel and hops: bufferedTiming), and the design's
+ * line-buffer fill of a window kernel — (rows−1) rows and a window of pixels; a held input or
+ * a buffered layer's whole input — as fast as its packs come, but no earlier than the layers
+ * writing it have finished — and a buffered layer's kernel and hops: bufferedTiming), and the design's
  * last output comes from the layer for which that start
  * plus its own span is largest. The slowest process sets the II.
  */
@@ -175,14 +175,18 @@ export function designTiming(layers: readonly LayerView[], timings: readonly Lay
       offset = firstOut + 1;
       return;
     }
-    latency = Math.max(latency, offset + t.latency + 1);
+    // A native kernel holding an input whole (a streamed MatMul's right operand, LayerPlan
+    // heldInput) reads it first: its rows start once the packs have arrived at one a cycle, and
+    // not before the layers writing that input are done (as a buffered layer's input).
+    const held = io === 'stream' ? (l.heldPacks ?? 0) : 0;
+    const start = held ? Math.max(offset + held, Math.max(0, ...(l.heldProducers ?? []).map((p) => done[p] ?? 0))) : offset;
+    latency = Math.max(latency, start + t.latency + 1);
     const depth = Math.max(0, t.latency - t.ii);
-    done[i] = Math.max(offset + t.latency + 1, inputsDone(l) + depth + 1);
+    done[i] = Math.max(start + t.latency + 1, inputsDone(l) + depth + 1);
     const lb = l.lineBuffer;
-    // A native kernel holding an input whole (a streamed MatMul's right operand) reads it first.
-    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'parallel' ? t.ii : (l.heldPacks ?? 0);
+    const fill = lb ? (lb.rows - 1) * lb.cols + lb.rows : io === 'parallel' ? t.ii : 0;
     // Each hop through a FIFO or a DATAFLOW array costs a cycle.
-    offset += depth + fill + 1;
+    offset = start + depth + fill + 1;
   });
   // Vitis HLS schedules these small DATAFLOW regions without overlapping samples: II = latency.
   return { latency, ii: io === 'stream' && tool.streamIIIsLatency ? Math.max(ii, latency) : ii };

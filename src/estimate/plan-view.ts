@@ -86,6 +86,8 @@ export interface LayerView {
   readonly buffers: readonly BufferPlan[];
   /** io_stream native kernel: packs of the input it reads whole before its first output (LayerPlan.heldInput), else 0. */
   readonly heldPacks?: number;
+  /** The layers (indices) writing that held input (EdgePlan from → to of LayerPlan.heldInput's value). */
+  readonly heldProducers?: readonly number[];
   /** Layers (indices) whose outputs this one reads (EdgePlan from → to; graph inputs left out). */
   readonly producers: readonly number[];
   /** Tool limits this layer exceeds (the design is still estimated). */
@@ -218,6 +220,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
       weightMemory = { depth: w.words, width: w.wordElements * w.bits, storage: w.storage };
     }
   }
+  const heldValue = lp.heldInput?.value;
   const fifos = p.edges.filter((e) => e.kind === 'stream' && e.from === idx).map((e) => ({ depth: e.depth, width: e.pack * e.bits, ...(e.storage === 'uram' ? { uram: true } : {}) }));
   return {
     name: lp.name, op: lp.op, kind, strategy: lp.strategy, reuse: lp.reuse,
@@ -240,6 +243,7 @@ function layerView(p: Plan, idx: number, beyond: readonly string[]): LayerView {
     bufferedElements: lp.bufferedElements,
     buffers: lp.buffers,
     heldPacks: lp.heldInput?.packs ?? 0,
+    ...(heldValue !== undefined ? { heldProducers: [...new Set(p.edges.filter((e) => e.to === idx && e.from >= 0 && e.value === heldValue).map((e) => e.from))] } : {}),
     producers: [...new Set(p.edges.filter((e) => e.to === idx && e.from >= 0).map((e) => e.from))],
     beyond,
   };

@@ -90,4 +90,31 @@ describe('estimator: buffered io-stream layers', () => {
     const none = memoryCost({ ...scores, buffers: [] }, dev);
     expect([held.ff - none.ff, held.lut - none.lut, held.bram18k - none.bram18k]).toEqual([2 * 24 * 16, (24 * 16) / 2, 0]);
   });
+
+  it('a streamed MatMul\'s rows start once its held right operand is whole: not before the layer writing it is done', () => {
+    // x[8,8] -> k = x·W (Dense) -> y = x·k (streamed MatMul holding k, 8 packs of 8).
+    const w = Array.from({ length: 64 }, (_, i) => ((i * 7) % 5) / 8 - 0.25);
+    const m = buildModel({
+      inputs: [['x', ['N', 8, 8]]], outputs: [['y', ['N', 8, 8]]], inits: [['w', [8, 8], w]],
+      nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['k'] }, { op: 'MatMul', inputs: ['x', 'k'], outputs: ['y'] }],
+    });
+    const gm = prepareFixed(importOnnx(m, 'held.onnx'), defaultConfig()).graph;
+    const dense = gm.nodes.find((n) => n.op === 'Dense')!.name;
+    const run = (layers: Record<string, { strategy: 'resource'; reuse: number }>) => {
+      const v = planView(gm, { ...DEFAULTS, io: 'stream', layers, runs: [] });
+      const mm = v.layers.find((l) => l.op === 'MatMul')!;
+      expect([mm.heldPacks, mm.heldProducers]).toEqual([8, [0]]);
+      return estimate(v, Z7);
+    };
+    // Fast writer (8 rows, one a cycle, done at 11): the 8 held packs arrive from cycle 3 (the
+    // Dense's pipeline depth 2 and a FIFO hop) to 11; the rows then take 10 cycles and a hop.
+    const fast = run({});
+    expect(fast.layers.map((l) => [l.latency_cycles, l.ii])).toEqual([[10, 8], [10, 8]]);
+    expect(fast.total.latency_cycles).toBe(11 + 10 + 1);
+    // Slow writer (resource, reuse 64: 520 cycles of rows, 530 to its last output, done at 531):
+    // the MatMul's rows wait for its last row, not only for 8 packs after its first.
+    const slow = run({ [dense]: { strategy: 'resource', reuse: 64 } });
+    expect(slow.layers.map((l) => [l.latency_cycles, l.ii])).toEqual([[530, 528], [10, 8]]);
+    expect(slow.total.latency_cycles).toBe(530 + 1 + 10 + 1);
+  });
 });

@@ -127,9 +127,18 @@ describe('dataflow timing (io_stream)', () => {
   it('a native layer holding an input whole (a streamed MatMul) waits for that input\'s packs', () => {
     const layers = [lv({ kind: 'product', heldPacks: 32 }), lv({})];
     const t = [{ latency: 40, ii: 32, stages: 8 }, { latency: 5, ii: 1, stages: 5 }];
-    // offsets: 0, 8+32+1 = 41; outputs at 41 and 41+5+1 = 47; without the held input 15.
-    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 47, ii: 32 });
+    // Its rows start after the 32 packs (cycle 32) and end 40 cycles later (73); offsets 0,
+    // 32+8+1 = 41, the next layer's last output at 41+5+1 = 47. Without the held input 41.
+    expect(designTiming(layers, t, 'stream', false, prof)).toEqual({ latency: 73, ii: 32 });
     expect(designTiming([lv({ kind: 'product' }), lv({})], t, 'stream', false, prof)).toEqual({ latency: 41, ii: 32 });
+    // Held input written by a layer done only at 103+1: the rows start at 104, not 32 (104+40+1),
+    // the next layer at 104+8+1 = 113 (last output 119); its other, fast input changes nothing.
+    const slow = { latency: 103, ii: 100, stages: 3 };
+    const behind = [lv({}), lv({ kind: 'product', heldPacks: 32, heldProducers: [0], producers: [0] }), lv({})];
+    expect(designTiming(behind, [slow, ...t], 'stream', false, prof)).toEqual({ latency: 145, ii: 100 });
+    const other = [lv({}), lv({ kind: 'product', heldPacks: 32, heldProducers: [], producers: [0] }), lv({})];
+    // Slow writer of the streamed input only: rows at 0+3+1+32 = 36 .. 77, the design ends with it (104).
+    expect(designTiming(other, [slow, ...t], 'stream', false, prof)).toEqual({ latency: 104, ii: 100 });
   });
   it('a buffered layer waits for its whole input, its kernel and two array hops before its first output', () => {
     const arr = { elements: 40, bits: 16, packs: 10, banks: 0, storage: 'registers' as const, copies: 2 };
