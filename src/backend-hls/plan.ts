@@ -584,7 +584,11 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     // An input held whole is read by its own process into a ping-pong buffer: it delays the
     // first output (heldInput.packs, the estimator's fill) but overlaps the previous sample's loop.
     const heldPacks = held ? held.elements / packOf(heldV) : 0;
-    const ii = Math.max(tripCount * stepII, heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : 0);
+    // A buffered layer is three DATAFLOW processes (stream_to_array per input, the kernel,
+    // array_to_stream): the slowest sets its II, reading an input's packs or writing the
+    // result's at one a cycle being as much a process as the kernel's loop.
+    const arrayPacks = nat ? 0 : Math.max(0, ...(buffers.get(i) ?? []).map((b) => b.packs));
+    const ii = Math.max(tripCount * stepII, heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : arrayPacks);
     return {
       index: i,
       id: l.id,

@@ -58,8 +58,10 @@ const log2ceil = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
 
 /** `constant`: the tool builds the layer's products on constant weights (see multipliersFor). */
 export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, constant = l.constOperands): LayerTiming {
-  const k = kernelTiming(l, tool, periodNs, speed, constant);
-  return l.stream === 'buffered' && l.buffers.length ? bufferedTiming(l, k) : k;
+  if (l.stream !== 'buffered' || !l.buffers.length) return kernelTiming(l, tool, periodNs, speed, constant);
+  // A buffered layer's kernel runs the plan's loop (trip count × step II); the plan's II is
+  // its slowest process, the array reads and writes included.
+  return bufferedTiming(l, kernelTiming({ ...l, ii: Math.max(1, l.iterations * l.stepII) }, tool, periodNs, speed, constant));
 }
 
 /**
@@ -70,14 +72,14 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
  * has finished with it, so the first output pack leaves after the whole input has arrived (the
  * inputs are read side by side: the most packs), the kernel has run (a process takes at least
  * a cycle) and two channel hops; the last one the result's packs later. The slowest of the
- * three processes sets the II.
+ * three processes sets the II: the plan's (LayerPlan.ii, reads and writes of the packs included).
  */
 export function bufferedTiming(l: LayerView, k: LayerTiming): LayerTiming {
   const packs = (what: (b: string) => boolean) => Math.max(0, ...l.buffers.filter((b) => what(b.what)).map((b) => b.packs));
   const fill = packs((w) => w !== 'result');
   const drain = packs((w) => w === 'result');
   const first = fill + Math.max(1, k.latency) + 2;
-  return { latency: first + drain, ii: Math.max(k.ii, fill, drain), stages: k.stages, fill, first };
+  return { latency: first + drain, ii: Math.max(k.ii, l.ii), stages: k.stages, fill, first };
 }
 
 function kernelTiming(l: LayerView, tool: ToolProfile, periodNs: number, speed: number, constant: boolean): LayerTiming {

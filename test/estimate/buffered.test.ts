@@ -39,6 +39,8 @@ describe('estimator: buffered io-stream layers', () => {
     expect(tr.stream).toBe('buffered');
     const array = { elements: 256, bits: 16, packs: 16, banks: 0, storage: 'registers', copies: 2 };
     expect(tr.buffers).toEqual([{ what: 'input 0', ...array }, { what: 'result', ...array }]);
+    // The plan's II is its slowest process: reading (or writing) 16 packs, not the gather's one step.
+    expect([tr.ii, tr.iterations * tr.stepII]).toEqual([16, 1]);
   });
 
   it('costs them as registers: 2 arrays × 2 copies × 256 × 16 FF, a 2:1 select per two bits, no BRAM', () => {

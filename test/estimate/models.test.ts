@@ -142,8 +142,9 @@ describe('dataflow timing (io_stream)', () => {
   });
   it('a buffered layer waits for its whole input, its kernel and two array hops before its first output', () => {
     const arr = { elements: 40, bits: 16, packs: 10, banks: 0, storage: 'registers' as const, copies: 2 };
-    const sm = lv({ stream: 'buffered', kind: 'softmax', buffers: [{ what: 'input 0', ...arr }, { what: 'result', ...arr, packs: 4 }] });
-    // Kernel 12 cycles: first output at 10 packs + 12 + 2 = 24, last 4 packs later; II the input's 10 packs.
+    // The plan's II: the slowest of reading the input's 10 packs, the kernel's loop, writing 4 packs.
+    const sm = lv({ stream: 'buffered', kind: 'softmax', ii: 10, buffers: [{ what: 'input 0', ...arr }, { what: 'result', ...arr, packs: 4 }] });
+    // Kernel 12 cycles: first output at 10 packs + 12 + 2 = 24, last 4 packs later; II the plan's.
     const b = bufferedTiming(sm, { latency: 12, ii: 3, stages: 2 });
     expect(b).toEqual({ latency: 28, ii: 10, stages: 2, fill: 10, first: 24 });
     // offsets: 0, 24+1 = 25; outputs at 28+1 and 25+51+1 = 77
