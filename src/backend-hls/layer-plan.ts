@@ -96,10 +96,13 @@ export interface HeldInputPlan {
  * An array a buffered io_stream layer holds whole: the top reads the input FIFO into one per
  * run-time input (stream_to_array), the kernel computes into the result array, which is then
  * written to the output FIFO (array_to_stream). Three DATAFLOW processes joined by these arrays.
- * Also the input a native kernel holds whole (heldInput), between its load and its rows.
+ * Also the input a native kernel holds whole (heldInput), between its load and its rows, and
+ * the row arrays a native kernel's loop fills or empties pack by pack (`row input`, `row
+ * result`: a dense_stream row, a softmax or LayerNorm slice; `row accumulators`: a streamed
+ * reduction's sums and seen flags), registers of one copy.
  */
 export interface BufferPlan {
-  /** `input k` (k: position in inShapes) or `result`. */
+  /** `input k` (k: position in inShapes) or `result`; a native kernel's `row input`, `row result`, `row accumulators`. */
   readonly what: string;
   readonly elements: number;
   /** Element width in bits. */
@@ -233,8 +236,8 @@ export interface LayerPlan {
   /** Largest tensor (elements) the layer holds whole at once (arrays in io_stream); 0 if none. */
   readonly bufferedElements: number;
   /**
-   * stream `buffered`: the arrays the layer holds (inputs, then the result); a native kernel
-   * holding an input whole (heldInput): that buffer; empty otherwise.
+   * stream `buffered`: the arrays the layer holds (inputs, then the result); a native kernel:
+   * the input it holds whole (heldInput), then its row arrays; empty otherwise.
    */
   readonly buffers: readonly BufferPlan[];
   /**

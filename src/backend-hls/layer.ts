@@ -115,6 +115,12 @@ export interface LayerFacts {
   readonly lineBuffer?: LineBufferPlan;
   /** io_stream native kernel: the largest array it holds besides the line buffer. */
   readonly streamBuffer?: number;
+  /**
+   * io_stream native kernel: the completely partitioned arrays its loop fills and empties over
+   * several cycles (LayerPlan.buffers): a row of its input read pack by pack, a row of its
+   * result written pack by pack, accumulators held over the whole input (with their bits).
+   */
+  readonly streamArrays?: readonly StreamArray[];
   /** io_stream native kernel: unrolled per step and arrays partitioned, when they differ from io_parallel's. */
   readonly streamUnrolled?: number;
   /** Packs written back to back by the native kernel (sizes its output FIFO). */
@@ -173,6 +179,14 @@ export function windowReads(images: number, inH: number, inW: number, outH: numb
 }
 
 /** Facts of a layer without multiplications or tables. */
+/** One of LayerFacts.streamArrays: `input` / `result` rows take the value's element width. */
+export interface StreamArray {
+  readonly what: 'input' | 'result' | 'accumulators';
+  readonly elements: number;
+  /** Element width (accumulators only: the input and result rows take their value's). */
+  readonly bits?: number;
+}
+
 export function plainFacts(kernel: string, over: Partial<LayerFacts> = {}): LayerFacts {
   return { kernel, macs: 0, multipliers: 0, tripCount: 1, stepII: 1, block: 0, reduction: 0, tableLookups: 0, multBits: 0, accumBits: 0, ...over };
 }

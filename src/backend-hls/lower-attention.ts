@@ -102,6 +102,7 @@ export function lowerMatMul(ctx: LowerContext, node: Node<'MatMul'>): Layer {
             streamUnrolled: N * K,
             // A row of a and of y, plus the whole of a run-time b.
             streamBuffer: cb === null ? numel(B.shape) : Math.max(K, N),
+            streamArrays: [{ what: 'input', elements: K }, { what: 'result', elements: N }],
             ...(cb === null ? { streamHeld: { input: 1, elements: numel(B.shape) } } : {}),
             streamBurst: N / pout,
             // The stream kernels read b's offset once per row; a's map is not passed to them
@@ -196,7 +197,7 @@ export function lowerLayerNorm(ctx: LowerContext, node: Node<'LayerNorm'>): Laye
       // One 1/sqrt entry per row.
       lookups: { [tId]: { kind: 'table', reads: 1, ii: reuse } },
       // One row per pipelined step, which also reads N / pin packs and writes N / pout.
-      ...(streamable ? { streamKernel: 'nn2hls::layernorm_stream', streamStepII: Math.max(reuse, N / pin, N / pout), streamBuffer: N, streamBurst: N / pout, streamLookups: { [tId]: { kind: 'table', reads: 1, ii: Math.max(reuse, N / pin, N / pout) } } } : {}),
+      ...(streamable ? { streamKernel: 'nn2hls::layernorm_stream', streamStepII: Math.max(reuse, N / pin, N / pout), streamBuffer: N, streamArrays: [{ what: 'input', elements: N }, { what: 'result', elements: N }], streamBurst: N / pout, streamLookups: { [tId]: { kind: 'table', reads: 1, ii: Math.max(reuse, N / pin, N / pout) } } } : {}),
     }),
   };
 }

@@ -90,7 +90,7 @@ export function lowerDense(ctx: LowerContext, node: Node<'Dense'>): Layer {
       ...(resource && rows > 1 ? { serialSteps: rows } : {}),
       reduction: K, tableLookups: 0, multBits: Math.max(x.fixed!.width, w.fixed!.width), accumBits: node.prec!.accum!.width,
       wordElements: { [wId]: resource ? block : K * M, [bId]: M },
-      streamBuffer: K, streamUnrolled: perRow,
+      streamBuffer: K, streamUnrolled: perRow, streamArrays: [{ what: 'input', elements: K }],
       // io stream, latency: one row per iteration of a loop pipelined at II max(reuse, packs
       // per row); resource: per row a read loop (a pack per cycle) then the reuse-step loop,
       // one after the other (serialSteps above).

@@ -201,7 +201,7 @@ export function lowerUnary(ctx: LowerContext, node: Node): Layer {
       // io_parallel: one step of II reuse (unary_all's PIPELINE), or a pixel per cycle.
       ...(ctx.io === 'parallel' && !perPixel ? { stepII: reuse } : {}),
       ...(perPixel ? { pixelWise: true, tripCount: n / C } : {}),
-      ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C, streamReads: { kind: 'pack' } }),
+      ...(reshape ? { streamKernel: 'nn2hls::repack_stream', streamUnrolled: Math.max(pi, po), ...(lcm > Math.max(pi, po) ? { streamBuffer: lcm, streamArrays: [{ what: 'result', elements: lcm }] } : {}) } : { streamKernel: 'nn2hls::unary_stream', streamUnrolled: C, streamReads: { kind: 'pack' } }),
       tableLookups: kind === 'U_TABLE' || kind === 'U_XTABLE' ? 1 : 0,
       // The table is read at every element's own address: all n in one initiation of II reuse,
       // a pixel (c elements) per cycle per pixel or per io_stream pack.
@@ -309,7 +309,7 @@ export function lowerSoftmax(ctx: LowerContext, node: Node<'Softmax'>): Layer {
       tripCount: outer * inner, stepII: reuse, tableLookups: 2, reduction: len, macs: outer * inner * len, multipliers: len, multBits: valueOf(g, expS.value).fixed!.width,
       // A slice's step reads the exp table once per term and the 1/x table once.
       lookups: { [eId]: { kind: 'table', reads: len, ii: reuse }, [iId]: { kind: 'table', reads: 1, ii: reuse } },
-      ...(streamable ? { streamKernel: 'nn2hls::softmax_stream', streamStepII: Math.max(reuse, len / pin, len / pout), streamBuffer: len, streamBurst: len / pout, streamLookups: { [eId]: { kind: 'table', reads: len, ii: Math.max(reuse, len / pin, len / pout) }, [iId]: { kind: 'table', reads: 1, ii: Math.max(reuse, len / pin, len / pout) } } } : {}),
+      ...(streamable ? { streamKernel: 'nn2hls::softmax_stream', streamStepII: Math.max(reuse, len / pin, len / pout), streamBuffer: len, streamArrays: [{ what: 'input', elements: len }, { what: 'result', elements: len }], streamBurst: len / pout, streamLookups: { [eId]: { kind: 'table', reads: len, ii: Math.max(reuse, len / pin, len / pout) }, [iId]: { kind: 'table', reads: 1, ii: Math.max(reuse, len / pin, len / pout) } } } : {}),
     }),
   };
 }
@@ -534,7 +534,7 @@ export function lowerReduce(ctx: LowerContext, node: Node<'Reduce'>): Layer | nu
       // is in, one per cycle); the stream kernel reads a pack's map entries (mode 0) or its one
       // group entry (modes 1, 2) at run-time addresses.
       ...(streamable
-        ? { streamKernel, streamTripCount: packs + Math.ceil((outSize / pout) / stepII), streamStepII: stepII, streamUnrolled: pin, streamBuffer: outSize, streamBurst: outSize / pout, streamLookups: { [mId]: { kind: 'index', reads: mode === 0 ? pin : 1, ii: stepII } } }
+        ? { streamKernel, streamTripCount: packs + Math.ceil((outSize / pout) / stepII), streamStepII: stepII, streamUnrolled: pin, streamBuffer: outSize, streamArrays: [{ what: 'accumulators', elements: outSize, bits: accT.width + 1 }], streamBurst: outSize / pout, streamLookups: { [mId]: { kind: 'index', reads: mode === 0 ? pin : 1, ii: stepII } } }
         : {}),
     }),
   };

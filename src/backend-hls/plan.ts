@@ -589,6 +589,15 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
     // result's at one a cycle being as much a process as the kernel's loop.
     const arrayPacks = nat ? 0 : Math.max(0, ...(buffers.get(i) ?? []).map((b) => b.packs));
     const ii = Math.max(tripCount * stepII, heldPacks, packsIn, nat ? sizeOf(l.out) / packOf(l.out) : arrayPacks);
+    // A native kernel's row arrays (LayerFacts.streamArrays), completely partitioned: those
+    // filled or emptied over more than one pack hold their elements in registers across the
+    // loop's cycles; a row that is one pack is the FIFO's word itself (wires into the step).
+    const rowArrays: BufferPlan[] = !stream || !nat ? [] : (fx.streamArrays ?? []).flatMap((a) => {
+      const v = a.what === 'input' ? l.dyn[0]! : l.out;
+      const packs = a.what === 'accumulators' ? 0 : a.elements / packOf(v);
+      if (a.what !== 'accumulators' && packs <= 1) return [];
+      return [{ what: `row ${a.what}`, elements: a.elements, bits: a.bits ?? bitsOf(v), packs, banks: 0, storage: 'registers' as const, copies: 1 }];
+    });
     return {
       index: i,
       id: l.id,
@@ -616,7 +625,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       bufferedElements,
       // A native kernel's held input is the same kind of array: its load and its rows are
       // DATAFLOW processes joined by it, partitioned completely (nn_attention.h).
-      buffers: held ? [{ what: `input ${held.input}`, elements: held.elements, bits: bitsOf(heldV), packs: heldPacks, banks: 0, storage: 'registers', copies: 2 }] : (buffers.get(i) ?? []),
+      buffers: [...(held ? [{ what: `input ${held.input}`, elements: held.elements, bits: bitsOf(heldV), packs: heldPacks, banks: 0, storage: 'registers' as const, copies: 2 }] : (buffers.get(i) ?? [])), ...rowArrays],
       heldInput: held ? { input: held.input, value: heldV, elements: held.elements, packs: heldPacks } : null,
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),

@@ -71,8 +71,8 @@ export function memoryCost(l: LayerView, dev: Device, uramFifos = true): MemoryC
     else bram += rows * ramb18For(cols, channels * width);
   }
   for (const b of l.buffers) {
-    // The arrays an io-stream layer holds whole (a buffered layer's, a held input), where the plan put them (LayerPlan buffers), times the
-    // copies of a ping-pong channel. Completely partitioned: a register per bit, and the
+    // The arrays an io-stream layer holds (a buffered layer's, a held input, a native kernel's
+    // row arrays), where the plan put them (LayerPlan buffers), times the copies of a ping-pong channel. Completely partitioned: a register per bit, and the
     // reader's 2:1 select between the two copies (two per LUT6). Cyclic banks: memories by the
     // weights' and FIFOs' rules, ceil(elements / banks) words each.
     if (b.storage === 'registers') {

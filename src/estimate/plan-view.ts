@@ -82,7 +82,7 @@ export interface LayerView {
   readonly fifos: readonly { readonly depth: number; readonly width: number; readonly uram?: boolean }[];
   /** Elements the layer holds whole (io_stream buffered arrays, row buffers). */
   readonly bufferedElements: number;
-  /** io stream: the arrays it holds whole as the plan declares them (LayerPlan.buffers: size, partition, ping-pong copies, packs). */
+  /** io stream: the arrays it holds as the plan declares them (LayerPlan.buffers: whole inputs and results, a held input, a native kernel's row arrays; size, partition, ping-pong copies, packs). */
   readonly buffers: readonly BufferPlan[];
   /** io_stream native kernel: packs of the input it reads whole before its first output (LayerPlan.heldInput), else 0. */
   readonly heldPacks?: number;

@@ -119,4 +119,30 @@ describe('estimator: buffered io-stream layers', () => {
     expect(slow.layers.map((l) => [l.latency_cycles, l.ii])).toEqual([[530, 528], [10, 8]]);
     expect(slow.total.latency_cycles).toBe(530 + 1 + 10 + 1);
   });
+
+  it('a native kernel\'s row arrays filled or emptied pack by pack are registers of one copy, costed as such', () => {
+    const rowsOf = (name: string) => {
+      const c = backendCase(name);
+      const v = planView(prepareFixed(c.graph, c.config).graph, { ...DEFAULTS, io: 'stream', layers: {}, runs: [] });
+      return v.layers.filter((l) => l.buffers.some((b) => b.what.startsWith('row')));
+    };
+    const dev = resolvePart('xczu7ev').device;
+    const reg = { banks: 0, storage: 'registers', copies: 1 };
+    // conv2d: the Dense after the flatten reads its 12-element row in 6 packs of 2 (dense_stream's x).
+    const [dense] = rowsOf('conv2d');
+    expect([dense!.op, dense!.buffers]).toEqual(['Dense', [{ what: 'row input', elements: 12, bits: 16, packs: 6, ...reg }]]);
+    const with_ = memoryCost(dense!, dev);
+    const none = memoryCost({ ...dense!, buffers: [] }, dev);
+    expect([with_.ff - none.ff, with_.lut - none.lut, with_.bram18k - none.bram18k]).toEqual([12 * 16, 0, 0]);
+    // layernorm: an 18-element row in 3 packs of 6, its 18 results out in 3 packs (14-bit outputs).
+    const [ln] = rowsOf('layernorm');
+    expect(ln!.buffers).toEqual([{ what: 'row input', elements: 18, bits: 16, packs: 3, ...reg }, { what: 'row result', elements: 18, bits: 14, packs: 3, ...reg }]);
+    expect(memoryCost(ln!, dev).ff - memoryCost({ ...ln!, buffers: [] }, dev).ff).toBe(18 * 16 + 18 * 14);
+    // reduce: the accumulators and their seen flags (accumulator width + 1) over the whole input.
+    expect(rowsOf('reduce').map((l) => l.buffers.map((b) => [b.what, b.elements, b.bits, b.packs]))).toEqual([
+      [['row accumulators', 4, 21, 0]], [['row accumulators', 3, 22, 0]], [['row accumulators', 5, 17, 0]], [['row accumulators', 5, 17, 0]],
+    ]);
+    // attention: every MatMul row is one pack (k = 4 elements in a pack of 4): wires, no row array.
+    expect(rowsOf('attention')).toEqual([]);
+  });
 });
