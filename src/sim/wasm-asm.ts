@@ -100,18 +100,62 @@ export interface ScratchModule {
 }
 
 /**
- * The module `bytes()` builds, instantiated once per thread on first use; null where
- * WebAssembly (or an instruction the module uses, e.g. SIMD) is unavailable.
+ * The kernel modules by name: how to build each one's bytes, and the compiled module once
+ * there is one (null: WebAssembly, or an instruction the module uses, is unavailable). Building
+ * the bytes is most of a module's cost (~60 ms for all of them while the code is cold), so a
+ * thread compiles them once and hands the compiled modules to its workers (compiledModules →
+ * provideModules); structured clone shares the engine's compiled code between threads.
  */
-export function lazyModule<E>(bytes: () => Uint8Array, imports: () => object | null = () => ({})): () => E | null {
+const modules = new Map<string, { bytes: () => Uint8Array; compiled?: object | null }>();
+
+function compiled(name: string): object | null {
+  const m = modules.get(name)!;
+  if (m.compiled === undefined) {
+    try {
+      if (!WA) throw new Error('no WebAssembly');
+      m.compiled = new WA.Module(m.bytes());
+    } catch {
+      m.compiled = null;
+    }
+  }
+  return m.compiled;
+}
+
+/** Every kernel module this thread has loaded, compiled (now, if not yet), by name — to post to a worker. */
+export function compiledModules(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const name of modules.keys()) {
+    const c = compiled(name);
+    if (c) out[name] = c;
+  }
+  return out;
+}
+
+/** Compiled modules from another thread (compiledModules), used instead of building and compiling them here. */
+export function provideModules(given: Record<string, object> | undefined): void {
+  for (const [name, c] of Object.entries(given ?? {})) {
+    const m = modules.get(name);
+    if (m && m.compiled === undefined) m.compiled = c;
+  }
+}
+
+/**
+ * The module `bytes()` builds (or another thread gave, provideModules), registered as `name`,
+ * instantiated once per thread on first use; null where WebAssembly (or an instruction the
+ * module uses, e.g. SIMD) is unavailable.
+ */
+export function lazyModule<E>(name: string, bytes: () => Uint8Array, imports: () => object | null = () => ({})): () => E | null {
+  // A second registration (the file loaded afresh, e.g. a test's vi.resetModules) builds the same module.
+  if (!modules.has(name)) modules.set(name, { bytes });
   let instance: E | null | undefined;
   return () => {
     if (instance === undefined) {
       try {
-        if (!WA) throw new Error('no WebAssembly');
+        const mod = compiled(name);
+        if (!mod) throw new Error('module unavailable');
         const imp = imports();
         if (!imp) throw new Error('imports unavailable');
-        instance = new WA.Instance(new WA.Module(bytes()), imp).exports as E;
+        instance = new WA!.Instance(mod, imp).exports as E;
       } catch {
         instance = null;
       }

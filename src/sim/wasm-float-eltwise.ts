@@ -86,7 +86,7 @@ interface Exports extends ScratchModule {
   add_f32_relu: AddFn;
 }
 
-const wasm = lazyModule<Exports>(floatEltwiseModuleBytes, floatImports);
+const wasm = lazyModule<Exports>('float-eltwise', floatEltwiseModuleBytes, floatImports);
 
 /** Calls of the module's kernels so far (tests check the path is taken). */
 export const wasmEltwise = { calls: 0 };

@@ -221,7 +221,7 @@ interface Exports extends ScratchModule {
   scatter_f64_relu: ScatterFn;
 }
 
-const wasm = lazyModule<Exports>(floatScatterModuleBytes, floatImports);
+const wasm = lazyModule<Exports>('float-scatter', floatScatterModuleBytes, floatImports);
 
 export function wasmScatterAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;

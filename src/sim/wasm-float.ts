@@ -384,7 +384,7 @@ type DenseFn = (x: number, nb: number, sstride: number, idx: number, R: number, 
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-const wasm = lazyModule<Exports>(floatModuleBytes, floatImports);
+const wasm = lazyModule<Exports>('float', floatModuleBytes, floatImports);
 
 export function wasmFloatAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;

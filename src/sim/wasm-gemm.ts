@@ -133,7 +133,7 @@ export interface Exports extends ScratchModule {
 }
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-const wasm = lazyModule<Exports>(moduleBytes);
+const wasm = lazyModule<Exports>('fixed', moduleBytes);
 
 export function wasmAvailable(): boolean {
   return wasmGemm.enabled && sumsCodegen.enabled && wasm() !== null;

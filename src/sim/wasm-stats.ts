@@ -106,7 +106,7 @@ interface Exports {
 }
 
 /** The instance (null where WebAssembly SIMD is unavailable) with the memory it imports as `mem`. */
-const wasm = lazyModule<Exports & ScratchModule>(statsModuleBytes, () => {
+const wasm = lazyModule<Exports & ScratchModule>('stats', statsModuleBytes, () => {
   const m = gemmMemory();
   return m ? { env: { mem: m } } : null;
 });
