@@ -102,14 +102,13 @@ export function moduleBytes(): Uint8Array {
     { name: 'eltwise_f64', type: 5, locals: ELTWISE_LOCALS, code: eltwiseBody() },
     { name: 'quant_f64', type: 6, locals: QUANT_LOCALS, code: quantBody() },
   ];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...section(3, vec(funcs.map((f) => u(f.type)))),
-    ...section(5, vec([[0x00, ...u(1)]])),
-    ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
-    ...section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
-  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
+    section(1, vec(types)),
+    section(3, vec(funcs.map((f) => u(f.type)))),
+    section(5, vec([[0x00, ...u(1)]])),
+    section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
+    section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
+  );
   return Uint8Array.from(bytes);
 }
 
