@@ -279,9 +279,14 @@ export function castSimdBody(): number[] {
   const [r, q, sp, ip] = [14, 15, 16, 17];
   const [K, MIN, MAX, ADD, CNT, T] = [18, 19, 20, 21, 22, 23];
   const storeF64 = (ptr: number, src: number[]) => [...get(ptr), ...src, ...v.cvtLow, ...v.store(0), ...get(ptr), ...src, ...src, ...v.high, ...v.cvtLow, ...v.store(16)];
-  // Lane j (< nt) of src as f64 at ptr + 8j: the tail's stores.
-  const storeLanes = (ptr: number, src: number[]) =>
-    [0, 1, 2].flatMap((j) => [...get(nt), ...i32c(j), 0x4a /* i32.gt_s */, ...ifThen([...get(ptr), ...src, ...v.lane(j), 0xb7 /* f64.convert_i32_s */, 0x39, 3, ...u(8 * j)])]);
+  // Lanes j < nt of src as f64 at ptr + 8j, the tail's stores: lanes 0 and 1 as one vector when nt >= 2.
+  const storeLane = (ptr: number, src: number[], j: number) => [...get(ptr), ...src, ...v.lane(j), 0xb7 /* f64.convert_i32_s */, 0x39, 3, ...u(8 * j)];
+  const storeLanes = (ptr: number, src: number[]) => [
+    ...get(nt),
+    ...i32c(1),
+    ...i32eq,
+    ...ifElse(storeLane(ptr, src, 0), [...get(ptr), ...src, ...v.cvtLow, ...v.store(0), ...get(nt), ...i32c(3), ...i32eq, ...ifThen(storeLane(ptr, src, 2))]),
+  ];
   // K = ((sums << up) + init + add) >> sh, for the quad at sp / ip.
   const k = [...get(sp), ...v.load, ...get(up), ...v.shl, ...get(ip), ...v.load, ...v.add, ...get(ADD), ...v.add, ...get(sh), ...v.shrS, ...set(K)];
   // T = the lanes out of [min, max]; CNT −= T. The tail's lanes past nt need no mask: their sums
