@@ -2,8 +2,9 @@
  * A tiny WebAssembly assembler for the simulator's generated kernels (issue #13): LEB128
  * integers, the opcodes the kernels use (scalar, memory and SIMD), structured control flow
  * (block/loop/if, a `whileLt` counting loop), the section/vector/function-body encoders that
- * put a module together, and the small runtime every kernel module shares (instantiated lazily
- * once per thread; per-call scratch regions in its one memory). No toolchain: kernels are
+ * put a module together, and the small runtime every kernel module shares (compiled once per
+ * process and handed to the workers, instantiated lazily once per thread; per-call scratch
+ * regions in its one memory). No toolchain: kernels are
  * written as arrays of bytes in TypeScript and compiled by the engine at run time, so nothing
  * binary is committed.
  */
