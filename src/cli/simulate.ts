@@ -14,7 +14,7 @@ import { parseClockNs } from '../util/units.js';
 import { quantizeGraph } from '../passes/quantize.js';
 import { verify } from '../ir/verify.js';
 import type { SimulationReport } from '../sim/compare.js';
-import { endWorkers, prestartWorkers, simulateParallel } from '../sim/parallel.js';
+import { endWorkers, prestartWorkers, shareKernels, simulateParallel } from '../sim/parallel.js';
 import { prestartCount, takeEarly } from './simulate-workers.js';
 import { prefetchDone } from '../util/npy.js';
 import { NnInputError, toFloat32 } from '../util/tensor.js';
@@ -175,6 +175,7 @@ export function register(program: Command): void {
     // loading their modules while this thread loads the model.
     const prestarted = takeEarly() ?? prestartWorkers(prestartCount(o.input, o.threads));
     mark(`${prestarted.length} worker(s) prestarted`);
+    shareKernels(prestarted);
     try {
       await simulateAction(model, o, prestarted);
     } finally {

@@ -20,6 +20,7 @@ import { checkInputs } from './float/executor.js';
 import type { RtTensor } from '../ir/semantics/tensor.js';
 import { addMarks, mark, traceOn, type TraceMark } from '../util/trace.js';
 import { defaultThreads, endWorkers, startWorker } from './workers.js';
+import { compiledModules } from './wasm-asm.js';
 
 // Worker start-up lives in workers.ts (light to import: the CLI starts workers before it loads the simulator).
 export { defaultThreads, endWorkers, prestartWorkers } from './workers.js';
@@ -72,6 +73,23 @@ export async function simulateParallel(cg: Graph, qg: Graph, inputs: readonly Rt
   }
 }
 
+/** Prestarted workers already given the compiled kernel modules (shareKernels). */
+const hasKernels = new WeakSet<Worker>();
+
+/**
+ * Compiles the kernel modules on this thread (it needs them anyway) and posts them to prestarted
+ * workers, so they do not build their own: call it as soon as the simulator is loaded.
+ */
+export function shareKernels(workers: readonly Worker[]): void {
+  if (workers.length === 0) return;
+  const modules = compiledModules();
+  for (const w of workers) {
+    w.postMessage({ modules });
+    hasKernels.add(w);
+  }
+  mark('kernels compiled and shared');
+}
+
 /** Prestarted workers given graphs by a run (the rest are ended when it returns). */
 const taken = new WeakSet<Worker>();
 
@@ -91,11 +109,11 @@ async function run(cg: Graph, qg: Graph, inputs: readonly RtTensor[], opts: Para
   const want = (k: number) => {
     while (workers.length < k) {
       const w = spare.shift();
-      if (!w) workers.push(startWorker({ cg, qg }));
+      if (!w) workers.push(startWorker({ cg, qg, modules: compiledModules() }));
       else {
         taken.add(w);
         w.ref();
-        w.postMessage({ graphs: { cg, qg } });
+        w.postMessage({ graphs: { cg, qg }, modules: hasKernels.has(w) ? undefined : compiledModules() });
         workers.push(w);
       }
       shared ??= sharedInputs(inputs);

@@ -2,8 +2,9 @@
  * A tiny WebAssembly assembler for the simulator's generated kernels (issue #13): LEB128
  * integers, the opcodes the kernels use (scalar, memory and SIMD), structured control flow
  * (block/loop/if, a `whileLt` counting loop), the section/vector/function-body encoders that
- * put a module together, and the small runtime every kernel module shares (instantiated lazily
- * once per thread; per-call scratch regions in its one memory). No toolchain: kernels are
+ * put a module together, and the small runtime every kernel module shares (compiled once per
+ * process and handed to the workers, instantiated lazily once per thread; per-call scratch
+ * regions in its one memory). No toolchain: kernels are
  * written as arrays of bytes in TypeScript and compiled by the engine at run time, so nothing
  * binary is committed.
  */
@@ -56,13 +57,16 @@ export const i32x4add = simd(0xae);
 export const dot = simd(0xba);
 export const f64x2add = simd(0xf0);
 export const f64x2mul = simd(0xf2);
-export const block = (...body: number[][]) => [0x02, 0x40, ...body.flat(), 0x0b];
-export const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
-export const ifThen = (...body: number[][]) => [0x04, 0x40, ...body.flat(), 0x0b];
+// The structure builders join with concat: spreads and flat() made building the modules' bytes
+// take ~60 ms per process (a cost on the start-up's critical path); concat copies packed arrays fast.
+const END = [0x0b];
+export const block = (...body: number[][]) => [0x02, 0x40].concat(...body, END);
+export const loop = (...body: number[][]) => [0x03, 0x40].concat(...body, END);
+export const ifThen = (...body: number[][]) => [0x04, 0x40].concat(...body, END);
 export const br = (d: number) => [0x0c, ...u(d)];
 export const brIf = (d: number) => [0x0d, ...u(d)];
 /** if … else … end, no result. */
-export const ifElse = (then: number[], els: number[]) => [0x04, 0x40, ...then, 0x05, ...els, 0x0b];
+export const ifElse = (then: number[], els: number[]) => [0x04, 0x40].concat(then, [0x05], els, END);
 export const i32eq = [0x46];
 export const i32wrapI64 = [0xa7];
 /** `l += v` for an i32 local. */
@@ -72,17 +76,17 @@ export const whileLt = (i: number, limit: number[], ...body: number[][]) =>
   block(loop([...get(i), ...limit, 0x4f /* i32.ge_u */, ...brIf(1)], ...body, br(0)));
 
 export function vec(items: number[][]): number[] {
-  return [...u(items.length), ...items.flat()];
+  return u(items.length).concat(...items);
 }
 export function section(id: number, body: number[]): number[] {
-  return [id, ...u(body.length), ...body];
+  return [id].concat(u(body.length), body);
 }
 export function str(t: string): number[] {
   return vec([...t].map((c) => [c.charCodeAt(0)]));
 }
 export function funcBody(locals: [number, number][], code: number[]): number[] {
-  const b = [...vec(locals.map(([n, t]) => [...u(n), t])), ...code, 0x0b];
-  return [...u(b.length), ...b];
+  const b = vec(locals.map(([n, t]) => [...u(n), t])).concat(code, END);
+  return u(b.length).concat(b);
 }
 
 
@@ -100,18 +104,62 @@ export interface ScratchModule {
 }
 
 /**
- * The module `bytes()` builds, instantiated once per thread on first use; null where
- * WebAssembly (or an instruction the module uses, e.g. SIMD) is unavailable.
+ * The kernel modules by name: how to build each one's bytes, and the compiled module once
+ * there is one (null: WebAssembly, or an instruction the module uses, is unavailable). Building
+ * the bytes is most of a module's cost (~60 ms for all of them while the code is cold), so a
+ * thread compiles them once and hands the compiled modules to its workers (compiledModules →
+ * provideModules); structured clone shares the engine's compiled code between threads.
  */
-export function lazyModule<E>(bytes: () => Uint8Array, imports: () => object | null = () => ({})): () => E | null {
+const modules = new Map<string, { bytes: () => Uint8Array; compiled?: object | null }>();
+
+function compiled(name: string): object | null {
+  const m = modules.get(name)!;
+  if (m.compiled === undefined) {
+    try {
+      if (!WA) throw new Error('no WebAssembly');
+      m.compiled = new WA.Module(m.bytes());
+    } catch {
+      m.compiled = null;
+    }
+  }
+  return m.compiled;
+}
+
+/** Every kernel module this thread has loaded, compiled (now, if not yet), by name — to post to a worker. */
+export function compiledModules(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const name of modules.keys()) {
+    const c = compiled(name);
+    if (c) out[name] = c;
+  }
+  return out;
+}
+
+/** Compiled modules from another thread (compiledModules), used instead of building and compiling them here. */
+export function provideModules(given: Record<string, object> | undefined): void {
+  for (const [name, c] of Object.entries(given ?? {})) {
+    const m = modules.get(name);
+    if (m && m.compiled === undefined) m.compiled = c;
+  }
+}
+
+/**
+ * The module `bytes()` builds (or another thread gave, provideModules), registered as `name`,
+ * instantiated once per thread on first use; null where WebAssembly (or an instruction the
+ * module uses, e.g. SIMD) is unavailable.
+ */
+export function lazyModule<E>(name: string, bytes: () => Uint8Array, imports: () => object | null = () => ({})): () => E | null {
+  // A second registration (the file loaded afresh, e.g. a test's vi.resetModules) builds the same module.
+  if (!modules.has(name)) modules.set(name, { bytes });
   let instance: E | null | undefined;
   return () => {
     if (instance === undefined) {
       try {
-        if (!WA) throw new Error('no WebAssembly');
+        const mod = compiled(name);
+        if (!mod) throw new Error('module unavailable');
         const imp = imports();
         if (!imp) throw new Error('imports unavailable');
-        instance = new WA.Instance(new WA.Module(bytes()), imp).exports as E;
+        instance = new WA!.Instance(mod, imp).exports as E;
       } catch {
         instance = null;
       }

@@ -229,12 +229,14 @@ export function castBody(): number[] {
 /**
  * The same cast four lanes at a time in int32 (cast_i32x4), for the usual case: a rounding of
  * the form (v + add) >> sh (AP_TRN, AP_RND, AP_RND_MIN_INF; sh >= 1), every v + add inside
- * int32, output width <= 31, rows of M = 4·M4 outputs (no padding columns). The overflow mode
- * is applied branch-free to every lane (it changes nothing inside [min, max]); overflowed
- * lanes are counted. Null when the plan does not qualify.
+ * int32, output width <= 31. Rows of M = 4·M4 + nt outputs: the M4 quads, then (nt = 1–3) one
+ * more quad of the padded sums (gemm_i16 rows are Mp = 4·ceil(M/4) wide, the padding columns
+ * 0) of which only the first nt lanes are stored. The overflow mode is applied
+ * branch-free to every lane (it changes nothing inside [min, max]); overflowed lanes are
+ * counted. Null when the plan does not qualify.
  */
-export function simdCast(plan: CastPlan, bound: number, M: number): { om: number; ws: number; min: number; max: number; add: number; sh: number } | null {
-  if (plan.rm !== 0 || M % 4 !== 0 || plan.W > 31) return null;
+export function simdCast(plan: CastPlan, bound: number): { om: number; ws: number; min: number; max: number; add: number; sh: number } | null {
+  if (plan.rm !== 0 || plan.W > 31) return null;
   if (bound + Number(plan.add) >= 2 ** 31) return null;
   return { om: plan.om, ws: 32 - plan.W, min: Number(plan.min), max: Number(plan.max), add: Number(plan.add), sh: Number(plan.sh) };
 }
@@ -261,21 +263,35 @@ const v = {
   zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
   lane: (i: number) => [...simd(0x1b), i],
 };
-export const CAST4_PARAMS = new Array<number>(13).fill(I32);
+export const CAST4_PARAMS = new Array<number>(14).fill(I32);
 export const CAST4_LOCALS: [number, number][] = [
   [4, I32],
   [6, 0x7b /* v128 */],
 ];
 
 /**
- * cast_i32x4(sums, rows, M4, init, y, z, up, sh, add, min, max, ws, om) -> overflows: as
- * cast_i32 with rm 0 in int32 lanes; init int32. Locals: r q sp ip | K MIN MAX ADD CNT t.
+ * cast_i32x4(sums, rows, M4, init, y, z, up, sh, add, min, max, ws, om, nt) -> overflows: as
+ * cast_i32 with rm 0 in int32 lanes on rows of 4·M4 + nt outputs (sums rows 4·ceil(M/4)
+ * wide); init int32, 4·ceil(M/4) of them. Locals: r q sp ip | K MIN MAX ADD CNT T.
  */
 export function castSimdBody(): number[] {
-  const [sums, rows, M4, init, y, z, up, sh, addp, minp, maxp, ws, om] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const [r, q, sp, ip] = [13, 14, 15, 16];
-  const [K, MIN, MAX, ADD, CNT, T] = [17, 18, 19, 20, 21, 22];
+  const [sums, rows, M4, init, y, z, up, sh, addp, minp, maxp, ws, om, nt] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [r, q, sp, ip] = [14, 15, 16, 17];
+  const [K, MIN, MAX, ADD, CNT, T] = [18, 19, 20, 21, 22, 23];
   const storeF64 = (ptr: number, src: number[]) => [...get(ptr), ...src, ...v.cvtLow, ...v.store(0), ...get(ptr), ...src, ...src, ...v.high, ...v.cvtLow, ...v.store(16)];
+  // Lanes j < nt of src as f64 at ptr + 8j, the tail's stores: lanes 0 and 1 as one vector when nt >= 2.
+  const storeLane = (ptr: number, src: number[], j: number) => [...get(ptr), ...src, ...v.lane(j), 0xb7 /* f64.convert_i32_s */, 0x39, 3, ...u(8 * j)];
+  const storeLanes = (ptr: number, src: number[]) => [
+    ...get(nt),
+    ...i32c(1),
+    ...i32eq,
+    ...ifElse(storeLane(ptr, src, 0), [...get(ptr), ...src, ...v.cvtLow, ...v.store(0), ...get(nt), ...i32c(3), ...i32eq, ...ifThen(storeLane(ptr, src, 2))]),
+  ];
+  // K = ((sums << up) + init + add) >> sh, for the quad at sp / ip.
+  const k = [...get(sp), ...v.load, ...get(up), ...v.shl, ...get(ip), ...v.load, ...v.add, ...get(ADD), ...v.add, ...get(sh), ...v.shrS, ...set(K)];
+  // T = the lanes out of [min, max]; CNT −= T. The tail's lanes past nt need no mask: their sums
+  // (zero weights) and init are 0, so K = add >> sh = 0 (add < 2^sh), always inside the range.
+  const count = [...get(CNT), ...get(K), ...get(MAX), ...v.gtS, ...get(K), ...get(MIN), ...v.ltS, ...v.or, 0x22, ...u(T), ...v.sub, ...set(CNT)];
   const nest = (omode: number, withZ: boolean) => {
     const wrap = (shr: number[]) => [...get(K), ...get(ws), ...v.shl, ...get(ws), ...shr, ...set(K)];
     const apply =
@@ -283,41 +299,30 @@ export function castSimdBody(): number[] {
       : omode === 1 ? [...get(K), ...get(T), ...v.andnot, ...set(K)]
       : omode === 2 ? wrap(v.shrS)
       : wrap(v.shrU);
+    const relu = [...get(K), ...v.zero, ...v.maxS];
     const element = [
-      ...get(sp),
-      ...v.load,
-      ...get(up),
-      ...v.shl,
-      ...get(ip),
-      ...v.load,
-      ...v.add,
-      ...get(ADD),
-      ...v.add,
-      ...get(sh),
-      ...v.shrS,
-      ...set(K),
-      ...get(CNT),
-      ...get(K),
-      ...get(MAX),
-      ...v.gtS,
-      ...get(K),
-      ...get(MIN),
-      ...v.ltS,
-      ...v.or,
-      0x22, ...u(T),
-      ...v.sub,
-      ...set(CNT),
+      ...k,
+      ...count,
       ...apply,
       ...storeF64(y, get(K)),
       ...inc(y, i32c(32)),
-      ...(withZ ? [...storeF64(z, [...get(K), ...v.zero, ...v.maxS]), ...inc(z, i32c(32))] : []),
+      ...(withZ ? [...storeF64(z, relu), ...inc(z, i32c(32))] : []),
       ...inc(sp, i32c(16)),
       ...inc(ip, i32c(16)),
+    ];
+    const tail = [
+      ...k,
+      ...count,
+      ...apply,
+      ...storeLanes(y, get(K)),
+      ...inc(y, [...get(nt), ...i32c(8), ...mul]),
+      ...(withZ ? [...storeLanes(z, relu), ...inc(z, [...get(nt), ...i32c(8), ...mul])] : []),
+      ...inc(sp, i32c(16)),
     ];
     return [
       ...i32c(0),
       ...set(r),
-      ...whileLt(r, get(rows), [...get(init), ...set(ip)], [...i32c(0), ...set(q)], whileLt(q, get(M4), element, inc(q, i32c(1))), inc(r, i32c(1))),
+      ...whileLt(r, get(rows), [...get(init), ...set(ip)], [...i32c(0), ...set(q)], whileLt(q, get(M4), element, inc(q, i32c(1))), [...get(nt), ...ifThen(tail)], inc(r, i32c(1))),
     ];
   };
   const byZ = (omode: number) => [...get(z), ...ifElse(nest(omode, true), nest(omode, false))];

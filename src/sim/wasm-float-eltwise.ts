@@ -68,14 +68,13 @@ export function floatEltwiseModuleBytes(): Uint8Array {
     { name: 'add_f32', code: addBody(false) },
     { name: 'add_f32_relu', code: addBody(true) },
   ];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([fn(new Array<number>(8).fill(I32))])),
-    ...memoryImportSection(),
-    ...section(3, vec(funcs.map(() => u0))),
-    ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, i])])),
-    ...section(10, vec(funcs.map((f) => funcBody(locals, f.code)))),
-  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
+    section(1, vec([fn(new Array<number>(8).fill(I32))])),
+    memoryImportSection(),
+    section(3, vec(funcs.map(() => u0))),
+    section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, i])])),
+    section(10, vec(funcs.map((f) => funcBody(locals, f.code)))),
+  );
   return Uint8Array.from(bytes);
 }
 const u0 = [0];
@@ -86,7 +85,7 @@ interface Exports extends ScratchModule {
   add_f32_relu: AddFn;
 }
 
-const wasm = lazyModule<Exports>(floatEltwiseModuleBytes, floatImports);
+const wasm = lazyModule<Exports>('float-eltwise', floatEltwiseModuleBytes, floatImports);
 
 /** Calls of the module's kernels so far (tests check the path is taken). */
 export const wasmEltwise = { calls: 0 };

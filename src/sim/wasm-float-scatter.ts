@@ -204,14 +204,13 @@ export function floatScatterModuleBytes(): Uint8Array {
     { name: 'scatter_f64', code: scatterBody(false) },
     { name: 'scatter_f64_relu', code: scatterBody(true) },
   ];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...memoryImportSection(),
-    ...section(3, vec(funcs.map(() => [0]))),
-    ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, i])])),
-    ...section(10, vec(funcs.map((f) => funcBody(locals, f.code)))),
-  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
+    section(1, vec([type])),
+    memoryImportSection(),
+    section(3, vec(funcs.map(() => [0]))),
+    section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, i])])),
+    section(10, vec(funcs.map((f) => funcBody(locals, f.code)))),
+  );
   return Uint8Array.from(bytes);
 }
 
@@ -221,7 +220,7 @@ interface Exports extends ScratchModule {
   scatter_f64_relu: ScatterFn;
 }
 
-const wasm = lazyModule<Exports>(floatScatterModuleBytes, floatImports);
+const wasm = lazyModule<Exports>('float-scatter', floatScatterModuleBytes, floatImports);
 
 export function wasmScatterAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;

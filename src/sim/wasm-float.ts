@@ -357,14 +357,13 @@ export function floatModuleBytes(): Uint8Array {
     { name: 'gemm_f64_dense', type: 4, locals: denseLocals, code: gemmDenseBody(false) },
     { name: 'gemm_f64_dense_relu', type: 4, locals: denseLocals, code: gemmDenseBody(true) },
   ];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...memoryImportSection(),
-    ...section(3, vec(funcs.map((f) => u(f.type)))),
-    ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
-    ...section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
-  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
+    section(1, vec(types)),
+    memoryImportSection(),
+    section(3, vec(funcs.map((f) => u(f.type)))),
+    section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
+    section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
+  );
   return Uint8Array.from(bytes);
 }
 
@@ -384,7 +383,7 @@ type DenseFn = (x: number, nb: number, sstride: number, idx: number, R: number, 
 type DwFn = (x: number, nb: number, step: number, idx: number, R: number, T: number, C: number, w: number, init: number, y: number, z: number) => void;
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-const wasm = lazyModule<Exports>(floatModuleBytes, floatImports);
+const wasm = lazyModule<Exports>('float', floatModuleBytes, floatImports);
 
 export function wasmFloatAvailable(): boolean {
   return wasmFloat.enabled && sumsCodegen.enabled && wasm() !== null;

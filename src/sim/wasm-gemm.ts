@@ -102,14 +102,13 @@ export function moduleBytes(): Uint8Array {
     { name: 'eltwise_f64', type: 5, locals: ELTWISE_LOCALS, code: eltwiseBody() },
     { name: 'quant_f64', type: 6, locals: QUANT_LOCALS, code: quantBody() },
   ];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...section(3, vec(funcs.map((f) => u(f.type)))),
-    ...section(5, vec([[0x00, ...u(1)]])),
-    ...section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
-    ...section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
-  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
+    section(1, vec(types)),
+    section(3, vec(funcs.map((f) => u(f.type)))),
+    section(5, vec([[0x00, ...u(1)]])),
+    section(7, vec([[...str('mem'), 0x02, 0], ...funcs.map((f, i) => [...str(f.name), 0x00, ...u(i)])])),
+    section(10, vec(funcs.map((f) => funcBody(f.locals, f.code)))),
+  );
   return Uint8Array.from(bytes);
 }
 
@@ -119,7 +118,7 @@ export interface Exports extends ScratchModule {
   gemm_i16(x: number, rows: number, K2: number, nquad: number, ntail: number, w: number, y: number): void;
   cvt_f64_i16(src: number, n: number, dst: number): void;
   maxpool_f64(src: number, nb: number, inStride: number, orig: number, nOut: number, rel: number, nTaps: number, cBytes: number, dst: number): void;
-  cast_i32x4(sums: number, rows: number, M4: number, init: number, y: number, z: number, up: number, sh: number, add: number, min: number, max: number, ws: number, om: number): number;
+  cast_i32x4(sums: number, rows: number, M4: number, init: number, y: number, z: number, up: number, sh: number, add: number, min: number, max: number, ws: number, om: number, nt: number): number;
   gather_seg(src: number, step: number, nb: number, segs: number, nseg: number, dst: number, dstStep: number): void;
   cast_i32(
     sums: number, rows: number, Mp: number, M: number, init: number, y: number, z: number, up: number, rm: number, om: number, W: number,
@@ -133,7 +132,7 @@ export interface Exports extends ScratchModule {
 }
 
 /** The module on this thread, or null where WebAssembly SIMD is unavailable. */
-const wasm = lazyModule<Exports>(moduleBytes);
+const wasm = lazyModule<Exports>('fixed', moduleBytes);
 
 export function wasmAvailable(): boolean {
   return wasmGemm.enabled && sumsCodegen.enabled && wasm() !== null;
@@ -318,7 +317,7 @@ export function gemmCastRun(
   const bs = blockOf(R * (g.K2 * 4 + g.Mp * 4 + outB) + sampleStride * 10, samples, INT_BLOCK_BYTES.value);
   const nOut = pool ? pool.spec.origins.length : 0;
   const nTaps = pool ? pool.spec.rel.length : 0;
-  const [so, ino, yo, zo, oo, ro, po] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, M * 8, bs * R * M * 8, z ? bs * R * M * 8 : 0, nOut * 4, nTaps * 4, bs * nOut * M * 8]);
+  const [so, ino, yo, zo, oo, ro, po] = g.layoutCall(bs, sampleStride, [bs * R * g.Mp * 4, Math.max(M * 8, g.Mp * 4), bs * R * M * 8, z ? bs * R * M * 8 : 0, nOut * 4, nTaps * 4, bs * nOut * M * 8]);
   const buf = ex.mem.buffer;
   if (pool) {
     // Origins and taps in bytes of the ReLU block (pixels of M channels).
@@ -327,8 +326,8 @@ export function gemmCastRun(
     new Int32Array(buf, ro!, nTaps).set(b.rel);
   }
   const pv = pool ? new Float64Array(buf, po!, bs * nOut * M) : undefined;
-  const s4 = simdCast(plan, bound, M);
-  if (s4) new Int32Array(buf, ino!, M).set(init32(init));
+  const s4 = simdCast(plan, bound);
+  if (s4) new Int32Array(buf, ino!, g.Mp).set(init32(init, g.Mp));
   else new BigInt64Array(buf, ino!, M).set(init);
   const yv = new Float64Array(buf, yo!, bs * R * M);
   const zv = z ? new Float64Array(buf, zo!, bs * R * M) : undefined;
@@ -344,7 +343,7 @@ export function gemmCastRun(
     g.sums(ex, x, s0, nb, sampleStride, so!);
     const yAt = inPlace ? y.byteOffset + r0 * M * 8 : yo!;
     const zAt = !z ? 0 : inPlace ? z.byteOffset + r0 * M * 8 : zo!;
-    if (s4) overflows += ex.cast_i32x4(so!, rows, M / 4, ino!, yAt, zAt, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om);
+    if (s4) overflows += ex.cast_i32x4(so!, rows, M >> 2, ino!, yAt, zAt, plan.up, s4.sh, s4.add, s4.min, s4.max, s4.ws, s4.om, M & 3);
     else overflows += ex.cast_i32(so!, rows, g.Mp, M, ino!, yAt, zAt, plan.up, plan.rm, plan.om, plan.W, plan.sh, plan.add, plan.h, plan.mask, plan.min, plan.max);
     if (pool) {
       ex.maxpool_f64(zAt, nb, R * M * 8, oo!, nOut, ro!, nTaps, M * 8, inPlace ? pool.p.byteOffset + s0 * nOut * M * 8 : po!);
@@ -366,9 +365,14 @@ export function gemmCastRun(
 }
 
 const init32Of = new WeakMap<BigInt64Array, Int32Array>();
-function init32(init: BigInt64Array): Int32Array {
+/** init as int32, zero-padded to Mp entries (cast_i32x4 reads whole quads). */
+function init32(init: BigInt64Array, Mp: number): Int32Array {
   let v = init32Of.get(init);
-  if (!v) init32Of.set(init, (v = Int32Array.from(init, Number)));
+  if (!v) {
+    v = new Int32Array(Mp);
+    for (let m = 0; m < init.length; m++) v[m] = Number(init[m]);
+    init32Of.set(init, v);
+  }
   return v;
 }
 

@@ -90,14 +90,13 @@ function statsBody(): number[] {
 /** The module's bytes (exported for the test that validates them). */
 export function statsModuleBytes(): Uint8Array {
   const type = [0x60, ...vec([I32, I32, I32, F64, I32].map((p) => [p])), ...vec([])];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, ...u(1)]])),
-    ...section(3, vec([u(0)])),
-    ...section(7, vec([[...str('stats_f32_f64'), 0x00, ...u(0)]])),
-    ...section(10, vec([funcBody([[3, I32], [7, V128]], statsBody())])),
-  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
+    section(1, vec([type])),
+    section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, ...u(1)]])),
+    section(3, vec([u(0)])),
+    section(7, vec([[...str('stats_f32_f64'), 0x00, ...u(0)]])),
+    section(10, vec([funcBody([[3, I32], [7, V128]], statsBody())])),
+  );
   return Uint8Array.from(bytes);
 }
 
@@ -106,7 +105,7 @@ interface Exports {
 }
 
 /** The instance (null where WebAssembly SIMD is unavailable) with the memory it imports as `mem`. */
-const wasm = lazyModule<Exports & ScratchModule>(statsModuleBytes, () => {
+const wasm = lazyModule<Exports & ScratchModule>('stats', statsModuleBytes, () => {
   const m = gemmMemory();
   return m ? { env: { mem: m } } : null;
 });

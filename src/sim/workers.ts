@@ -23,10 +23,11 @@ function workerUrl(): URL {
 }
 
 /**
- * A worker running sim-worker, given the graphs now or (without them) later by a message;
+ * A worker running sim-worker, given the graphs (and the compiled kernel modules,
+ * wasm-asm.ts compiledModules) now or (without them) later by messages;
  * under tsx (TypeScript sources) it registers tsx first.
  */
-export function startWorker(graphs?: { cg: Graph; qg: Graph }): Worker {
+export function startWorker(graphs?: { cg: Graph; qg: Graph; modules?: Record<string, object> }): Worker {
   const url = workerUrl();
   const workerData = graphs ?? {};
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
@@ -37,8 +38,8 @@ export function startWorker(graphs?: { cg: Graph; qg: Graph }): Worker {
 
 /**
  * Workers started before the graphs exist (the CLI starts them first thing, when the run looks
- * long): they load their modules and compile the WebAssembly kernels while this thread loads
- * the model and reads the inputs; simulateParallel (ParallelOptions.prestarted) gives them the
+ * long): they load their modules while this thread loads the model and reads the inputs, and
+ * take the compiled WebAssembly kernels from it (parallel.ts shareKernels) instead of building them; simulateParallel (ParallelOptions.prestarted) gives them the
  * graphs, or ends those it does not need. Until then they do not keep the process alive.
  */
 export function prestartWorkers(count: number): Worker[] {

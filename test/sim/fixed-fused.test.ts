@@ -30,8 +30,10 @@ afterEach(() => {
 });
 
 describe('the WebAssembly output cast', () => {
-  it('equals prepareCast on every raw and overflow, all modes, shifts both ways, with and without the ReLU output, in int64 and in int32 lanes', () => {
+  it('equals prepareCast on every raw and overflow, all modes, shifts both ways, with and without the ReLU output, in int64 and in int32 lanes (with a 1–3 lane tail), in place in the module memory', () => {
     let lanes = 0;
+    let tails = 0;
+    let inPlace = 0;
     const spec = fc.record({
       q: fc.constantFrom(...Q_MODES),
       o: fc.constantFrom(...O_MODES),
@@ -79,16 +81,39 @@ describe('the WebAssembly output cast', () => {
         const g = new GemmI16({ K, M: p.M, rowsPerSample: 1 }, w, Int32Array.of(0, 1));
         const y = new Float64Array(p.rows * p.M).fill(NaN);
         const z = p.relu ? new Float64Array(p.rows * p.M).fill(NaN) : undefined;
-        if (simdCast(plan!, bound, p.M)) lanes++;
-        const got = gemmCastRun(g, x, p.rows, K, plan!, BigInt64Array.from(init, (v) => BigInt(v)), bound, y, p.M, 0, z);
+        if (simdCast(plan!, bound)) (lanes++, (tails += +(p.M % 4 !== 0)));
+        const init64 = BigInt64Array.from(init, (v) => BigInt(v));
+        const got = gemmCastRun(g, x, p.rows, K, plan!, init64, bound, y, p.M, 0, z);
         expect(Array.from(y)).toEqual(want);
         expect(got).toBe(count);
         // ReLU of the cast raw, +0 (never -0) for k <= 0: what the Relu kernel gives.
-        if (z) expect(Array.from(z, (v) => Object.is(v, -0) ? 'neg0' : v)).toEqual(want.map((v) => v * +(v > 0) + 0));
+        const relu = want.map((v) => v * +(v > 0) + 0);
+        if (z) expect(Array.from(z, (v) => Object.is(v, -0) ? 'neg0' : v)).toEqual(relu);
+        // Written in place in the module's memory: nothing past the last row's M outputs (the tail's padding lanes) is touched.
+        const owner = {};
+        if (statsArena.claim(owner, 1 << 20)) {
+          try {
+            const n = p.rows * p.M;
+            const yIn = statsArena.f64(owner, n).fill(NaN);
+            const guard1 = statsArena.f64(owner, 4).fill(7);
+            const zIn = z ? statsArena.f64(owner, n).fill(NaN) : undefined;
+            const guard2 = statsArena.f64(owner, 4).fill(7);
+            const before = wasmGemm.inPlace;
+            expect(gemmCastRun(g, x, p.rows, K, plan!, init64, bound, yIn, p.M, 0, zIn)).toBe(count);
+            inPlace += wasmGemm.inPlace - before;
+            expect(Array.from(yIn)).toEqual(want);
+            if (zIn) expect(Array.from(zIn)).toEqual(relu);
+            expect([...guard1, ...guard2]).toEqual(new Array(8).fill(7));
+          } finally {
+            statsArena.release();
+          }
+        }
       }),
       { ...FC, numRuns: 300 },
     );
     expect(lanes).toBeGreaterThan(10);
+    expect(tails).toBeGreaterThan(10);
+    expect(inPlace).toBeGreaterThan(100);
   });
 
   it('is refused where it does not apply (AP_WRAP with saturation bits, shifts beyond int64)', () => {
