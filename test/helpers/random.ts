@@ -6,3 +6,12 @@ export function lcg(seed: number): () => number {
     return s / 4294967296;
   };
 }
+
+/** Deterministic values in [-amp, amp] with about `zeros` of them exactly +0 (ReLU-like sparsity). */
+export function sparseValues(n: number, seed: number, amp: number, zeros = 0.3): Float32Array {
+  const rnd = lcg(seed);
+  return Float32Array.from({ length: n }, () => {
+    const u = rnd();
+    return u < zeros ? 0 : (2 * ((u - zeros) / (1 - zeros)) - 1) * amp;
+  });
+}

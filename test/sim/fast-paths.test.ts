@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sparseValues as values } from '../helpers/random.js';
 import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import { fixedType } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
@@ -30,18 +31,6 @@ afterEach(() => {
   sumsCodegen.enabled = true;
   wasmGemm.enabled = true;
 });
-
-/** Deterministic values in [-amp, amp] with about `zeros` of them exactly 0 (ReLU-like sparsity). */
-function values(n: number, seed: number, amp: number, zeros = 0.3): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u = s / 4294967296;
-    out[i] = u < zeros ? 0 : (2 * ((u - zeros) / (1 - zeros)) - 1) * amp;
-  }
-  return out;
-}
 
 function value(name: string, shape: number[], data?: Float32Array): Value {
   return data ? { name, shape, elem: 'float32', data } : { name, shape, elem: 'float32' };

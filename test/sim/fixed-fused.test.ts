@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lcg } from '../helpers/random.js';
+import { lcg, sparseValues as values } from '../helpers/random.js';
 import { fixedType, fracBits, O_MODES, Q_MODES } from '../../src/ir/fixed.js';
 import type { Graph, Node, Value } from '../../src/ir/graph.js';
 import { prepareCast } from '../../src/ir/semantics/apfixed.js';
@@ -125,14 +125,6 @@ describe('the WebAssembly output cast', () => {
 });
 
 // ---------- graphs: Conv/Dense then Relu ----------
-
-function values(n: number, seed: number, amp: number, zeros = 0.3): Float32Array {
-  const rnd = lcg(seed);
-  return Float32Array.from({ length: n }, () => {
-    const u = rnd();
-    return u < zeros ? 0 : (2 * ((u - zeros) / (1 - zeros)) - 1) * amp;
-  });
-}
 
 function value(name: string, shape: number[], data?: Float32Array): Value {
   return data ? { name, shape, elem: 'float32', data } : { name, shape, elem: 'float32' };

@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sparseValues as values } from '../helpers/random.js';
 import { loadOnnxFile } from '../../src/frontend/onnx/model.js';
 import { parseConfig } from '../../src/ir/precision-config.js';
 import type { RtTensor } from '../../src/ir/semantics/tensor.js';
@@ -27,18 +28,6 @@ afterEach(() => {
   sumsCodegen.enabled = true;
   wasmStats.enabled = true;
 });
-
-/** Deterministic values in [-amp, amp], about `zeros` of them exactly 0. */
-function values(n: number, seed: number, amp: number, zeros = 0.3): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u = s / 4294967296;
-    out[i] = u < zeros ? 0 : (2 * ((u - zeros) / (1 - zeros)) - 1) * amp;
-  }
-  return out;
-}
 
 function plain(f: Float32Array, raw: Float64Array, scale: number): [number, number] {
   let ss = 0;
