@@ -101,9 +101,12 @@ export interface HeldInputPlan {
  * result`: a dense_stream row, a softmax or LayerNorm slice; `row accumulators`: a streamed
  * reduction's sums and seen flags), registers of one copy.
  */
+/** What a BufferPlan holds: an input (fills before the kernel runs), the result (drains after), or a native kernel's row array. */
+export type BufferRole = `input ${number}` | 'result' | `row ${'input' | 'result' | 'accumulators'}`;
+
 export interface BufferPlan {
   /** `input k` (k: position in inShapes) or `result`; a native kernel's `row input`, `row result`, `row accumulators`. */
-  readonly what: string;
+  readonly what: BufferRole;
   readonly elements: number;
   /** Element width in bits. */
   readonly bits: number;

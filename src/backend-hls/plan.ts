@@ -32,7 +32,7 @@ import { renderType } from '../ir/fixed.js';
 import { type Graph, isConst, type Node, numel, valueOf } from '../ir/graph.js';
 import { NnInputError } from '../util/tensor.js';
 import type { Layer } from './layer.js';
-import type { BufferPlan, EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
+import type { BufferPlan, BufferRole, EdgePlan, LayerPlan, PartitionPlan, WeightPlan, WeightStorage } from './layer-plan.js';
 import type { NameTable } from './names.js';
 import type { EmitOptions } from './options.js';
 import type { TileDecision } from '../passes/tile.js';
@@ -466,7 +466,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
    * DATAFLOW top passes it between two processes (stream_to_array or the kernel, then the
    * kernel or array_to_stream): a ping-pong channel, two copies.
    */
-  const bufferOf = (what: string, value: string): BufferPlan => {
+  const bufferOf = (what: BufferRole, value: string): BufferPlan => {
     const elements = sizeOf(value);
     const banks = f.cyclic.get(value) ?? 0;
     const storage = banks ? weightStorage(Math.ceil(elements / banks), bitsOf(value), 1) : 'registers';
@@ -596,7 +596,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       const v = a.what === 'input' ? l.dyn[0]! : l.out;
       const packs = a.what === 'accumulators' ? 0 : a.elements / packOf(v);
       if (a.what !== 'accumulators' && packs <= 1) return [];
-      return [{ what: `row ${a.what}`, elements: a.elements, bits: a.bits ?? bitsOf(v), packs, banks: 0, storage: 'registers' as const, copies: 1 }];
+      return [{ what: `row ${a.what}` as const, elements: a.elements, bits: a.bits ?? bitsOf(v), packs, banks: 0, storage: 'registers' as const, copies: 1 }];
     });
     return {
       index: i,
@@ -625,7 +625,7 @@ export function makePlan(g: Graph, opts: EmitOptions, names: NameTable, ports: {
       bufferedElements,
       // A native kernel's held input is the same kind of array: its load and its rows are
       // DATAFLOW processes joined by it, partitioned completely (nn_attention.h).
-      buffers: [...(held ? [{ what: `input ${held.input}`, elements: held.elements, bits: bitsOf(heldV), packs: heldPacks, banks: 0, storage: 'registers' as const, copies: 2 }] : (buffers.get(i) ?? [])), ...rowArrays],
+      buffers: [...(held ? [{ what: `input ${held.input}` as const, elements: held.elements, bits: bitsOf(heldV), packs: heldPacks, banks: 0, storage: 'registers' as const, copies: 2 }] : (buffers.get(i) ?? [])), ...rowArrays],
       heldInput: held ? { input: held.input, value: heldV, elements: held.elements, packs: heldPacks } : null,
       outDepth: outDepth[i]!,
       outPack: stream ? packOf(l.out) : sizeOf(l.out),

@@ -13,6 +13,7 @@
  */
 import type { Device } from './devices.js';
 import type { LayerView } from './plan-view.js';
+import type { BufferRole } from '../backend-hls/layer-plan.js';
 import { scheduledSteps } from './multipliers.js';
 import type { ToolProfile } from './tools.js';
 
@@ -75,8 +76,8 @@ export function layerTiming(l: LayerView, tool: ToolProfile, periodNs: number, s
  * three processes sets the II: the plan's (LayerPlan.ii, reads and writes of the packs included).
  */
 export function bufferedTiming(l: LayerView, k: LayerTiming): LayerTiming {
-  const packs = (what: (b: string) => boolean) => Math.max(0, ...l.buffers.filter((b) => what(b.what)).map((b) => b.packs));
-  const fill = packs((w) => w !== 'result');
+  const packs = (what: (b: BufferRole) => boolean) => Math.max(0, ...l.buffers.filter((b) => what(b.what)).map((b) => b.packs));
+  const fill = packs((w) => w.startsWith('input '));
   const drain = packs((w) => w === 'result');
   const first = fill + Math.max(1, k.latency) + 2;
   return { latency: first + drain, ii: Math.max(k.ii, l.ii), stages: k.stages, fill, first };

@@ -56,7 +56,7 @@ describe('estimator: buffered io-stream layers', () => {
   it('arrays the plan keeps in memory banks take the RAMB18 rule of weights and FIFOs, twice for ping-pong', () => {
     const dev = resolvePart('xczu7ev').device;
     // 4096 × 16 bits cyclic over 4 banks: 1024 × 16 = one RAMB18 per bank and copy.
-    const big = { what: 'result', elements: 4096, bits: 16, packs: 256, banks: 4, storage: 'bram' as const, copies: 2 };
+    const big = { what: 'result' as const, elements: 4096, bits: 16, packs: 256, banks: 4, storage: 'bram' as const, copies: 2 };
     expect(memoryCost({ ...tr, buffers: [big] }, dev).bram18k).toBe(8);
     expect(memoryCost({ ...tr, buffers: [{ ...big, copies: 1 }] }, dev).bram18k).toBe(4);
     // 36-bit elements, 2048 words in one bank: 512 × 36 aspect, 4 RAMB18.
