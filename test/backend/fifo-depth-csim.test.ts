@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
 import { SKIP_SLACK } from '../../src/backend-hls/plan.js';
@@ -28,7 +28,9 @@ import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 import { backendCase } from './cases.js';
 import { BOUNDED_STREAM, threadedTop } from './threaded-top.js';
 
-const INC = process.env['AP_TYPES_INCLUDE'];
+// Absolute: the scratch include directory links to these headers from elsewhere (a relative
+// AP_TYPES_INCLUDE such as ../shared/… would leave the links dangling).
+const INC = process.env['AP_TYPES_INCLUDE'] ? resolve(process.env['AP_TYPES_INCLUDE']) : undefined;
 const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h'));
 if (!HAVE) console.log(`test/backend/fifo-depth-csim: skipped — set AP_TYPES_INCLUDE to a directory holding ap_fixed.h (got ${INC ?? 'nothing'})`);
 
