@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, emitProject } from '../../src/backend-hls/index.js';
 import { defaultRuns, writeProject } from '../../src/cli/compile.js';
@@ -17,7 +17,8 @@ import { prepareFixed } from '../../src/passes/pipeline.js';
 import { simulateFixed } from '../../src/sim/fixed/simulate.js';
 import { caseGraph } from '../backend/cases.js';
 
-const INC = process.env['AP_TYPES_INCLUDE'];
+// Absolute: make runs in the project directory (a relative ../shared/… path would point elsewhere there).
+const INC = process.env['AP_TYPES_INCLUDE'] ? resolve(process.env['AP_TYPES_INCLUDE']) : undefined;
 const tool = (t: string) => spawnSync(t, ['--version']).status === 0;
 const HAVE = !!INC && existsSync(join(INC, 'ap_fixed.h')) && tool('g++') && tool('make');
 if (!HAVE) console.log(`test/cli/makefile-pch: skipped — needs make, g++ and AP_TYPES_INCLUDE (a directory holding ap_fixed.h; got ${INC ?? 'nothing'})`);
